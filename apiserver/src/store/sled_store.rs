@@ -1,0 +1,1 @@
+//! sled implementation of `Store` (being written).

@@ -1,0 +1,3 @@
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("{}", controller_manager::NOT_YET_BUILT)
+}

@@ -1,0 +1,33 @@
+//! Generates prost/tonic code and the serde (proto3 JSON = Kubernetes JSON) mapping for
+//! every `.proto` under `protos/`. protoc comes from a crate, so a fresh machine needs none.
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let descriptor_path = out.join("descriptor.bin");
+    let mut protos: Vec<PathBuf> = std::fs::read_dir("protos")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "proto"))
+        .collect();
+    protos.sort();
+    for p in &protos {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+
+    let mut config = prost_build::Config::new();
+    config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // Deterministic maps: stable hashes, golden tests, stable YAML output.
+    config.btree_map(["."]);
+    config.file_descriptor_set_path(&descriptor_path);
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_with_config(config, &protos, &[PathBuf::from("protos")])?;
+
+    let descriptors = std::fs::read(&descriptor_path)?;
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptors)?
+        .btree_map(["."])
+        .build(&[".k8s"])?;
+    Ok(())
+}

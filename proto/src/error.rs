@@ -1,0 +1,174 @@
+//! API errors a client can act on, and their one mapping to and from gRPC statuses.
+//! The reason also travels in the `x-api-reason` metadata so that two reasons sharing a
+//! gRPC code (Invalid and BadRequest) stay apart.
+
+use tonic::{Code, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    NotFound,
+    AlreadyExists,
+    /// The object changed since it was read (stale resourceVersion or precondition).
+    Conflict,
+    /// Field validation failed; the message lists `path: rule` for each field.
+    Invalid,
+    /// The request itself is malformed (unknown resource, bad selector, bad patch).
+    BadRequest,
+    /// The watch's resourceVersion is older than the retained history: relist.
+    Expired,
+    Forbidden,
+    /// The object is larger than the API accepts.
+    TooLarge,
+    /// The server is shutting down, overloaded, or cannot be reached.
+    Unavailable,
+    Internal,
+}
+
+const REASON_KEY: &str = "x-api-reason";
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::NotFound => "NotFound",
+            Reason::AlreadyExists => "AlreadyExists",
+            Reason::Conflict => "Conflict",
+            Reason::Invalid => "Invalid",
+            Reason::BadRequest => "BadRequest",
+            Reason::Expired => "Expired",
+            Reason::Forbidden => "Forbidden",
+            Reason::TooLarge => "RequestEntityTooLarge",
+            Reason::Unavailable => "ServiceUnavailable",
+            Reason::Internal => "InternalError",
+        }
+    }
+
+    fn code(self) -> Code {
+        match self {
+            Reason::NotFound => Code::NotFound,
+            Reason::AlreadyExists => Code::AlreadyExists,
+            Reason::Conflict => Code::Aborted,
+            Reason::Invalid | Reason::BadRequest => Code::InvalidArgument,
+            Reason::Expired => Code::OutOfRange,
+            Reason::Forbidden => Code::PermissionDenied,
+            Reason::TooLarge => Code::ResourceExhausted,
+            Reason::Unavailable => Code::Unavailable,
+            Reason::Internal => Code::Internal,
+        }
+    }
+
+    fn from_str(s: &str) -> Option<Reason> {
+        [
+            Reason::NotFound,
+            Reason::AlreadyExists,
+            Reason::Conflict,
+            Reason::Invalid,
+            Reason::BadRequest,
+            Reason::Expired,
+            Reason::Forbidden,
+            Reason::TooLarge,
+            Reason::Unavailable,
+            Reason::Internal,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    fn from_code(code: Code) -> Reason {
+        match code {
+            Code::NotFound => Reason::NotFound,
+            Code::AlreadyExists => Reason::AlreadyExists,
+            Code::Aborted | Code::FailedPrecondition => Reason::Conflict,
+            Code::InvalidArgument => Reason::BadRequest,
+            Code::OutOfRange => Reason::Expired,
+            Code::PermissionDenied | Code::Unauthenticated => Reason::Forbidden,
+            Code::ResourceExhausted => Reason::TooLarge,
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => Reason::Unavailable,
+            _ => Reason::Internal,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        ApiError { reason, message: message.into() }
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(Reason::NotFound, message)
+    }
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        Self::new(Reason::AlreadyExists, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(Reason::Conflict, message)
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(Reason::Invalid, message)
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(Reason::BadRequest, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(Reason::Internal, message)
+    }
+
+    pub fn is(&self, reason: Reason) -> bool {
+        self.reason == reason
+    }
+
+    /// Reads the reason from the metadata the server sets, else from the code alone
+    /// (a transport failure, a proxy, a server of another version).
+    pub fn from_status(status: &Status) -> Self {
+        let reason = status
+            .metadata()
+            .get(REASON_KEY)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Reason::from_str)
+            .unwrap_or_else(|| Reason::from_code(status.code()));
+        let message = if status.message().is_empty() {
+            format!("{:?}", status.code())
+        } else {
+            status.message().to_string()
+        };
+        ApiError { reason, message }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Status {
+        let mut status = Status::new(e.reason.code(), e.message);
+        status
+            .metadata_mut()
+            .insert(REASON_KEY, tonic::metadata::MetadataValue::from_static(e.reason.as_str()));
+        status
+    }
+}
+
+impl From<Status> for ApiError {
+    fn from(s: Status) -> Self {
+        ApiError::from_status(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_survive_the_wire() {
+        for r in [Reason::Invalid, Reason::BadRequest, Reason::Conflict, Reason::Expired, Reason::TooLarge] {
+            let s: Status = ApiError::new(r, "x").into();
+            assert_eq!(ApiError::from_status(&s).reason, r);
+        }
+        let bare = Status::new(Code::Unavailable, "");
+        let e = ApiError::from_status(&bare);
+        assert_eq!(e.reason, Reason::Unavailable);
+        assert!(!e.message.is_empty());
+    }
+}

@@ -1,0 +1,23 @@
+//! The API schema of every kind (generated from `protos/`), and the API machinery every
+//! component shares: the kind registry, manifest loading, label selectors, quantities,
+//! validation and time stamps. No I/O lives here.
+
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod k8s {
+    include!(concat!(env!("OUT_DIR"), "/k8s.rs"));
+    include!(concat!(env!("OUT_DIR"), "/k8s.serde.rs"));
+}
+
+pub use k8s::*;
+
+pub mod manifest;
+pub mod resource;
+pub mod time;
+
+pub use resource::{KindInfo, Resource};
+pub mod error;
+pub mod quantity;
+pub mod selector;
+pub mod validation;
+
+pub use error::{ApiError, Reason};

@@ -1,0 +1,1 @@
+//! Loading Kubernetes-style manifests (YAML or JSON, multi-document) into `Object`s.

@@ -1,0 +1,3 @@
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("{}", scheduler::NOT_YET_BUILT)
+}
