@@ -1,0 +1,129 @@
+//! Group commit: one dedicated thread makes committed writes durable with `db.flush()`,
+//! then publishes their events to watchers and wakes the writers. Concurrent writers share
+//! a flush. (Many tasks awaiting sled's `flush_async` at once can hang for good; one thread
+//! calling the blocking `flush` cannot.)
+
+use super::fanout::Fanout;
+use crate::store::{Error, Event, Result, Revision};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// A committed write waiting to become durable.
+pub(crate) struct Pending {
+    pub event: Event,
+    pub ack: oneshot::Sender<Result<()>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    /// In revision order: writers enqueue while still holding the write lock.
+    items: Vec<Pending>,
+    stop: bool,
+}
+
+pub(crate) struct GroupCommit {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    durable: AtomicU64,
+}
+
+impl GroupCommit {
+    pub(crate) fn new(durable: Revision) -> Self {
+        Self {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            durable: AtomicU64::new(durable),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a committed write. Must be called in commit order (under the write lock).
+    /// Returns the write back when the flusher has been stopped.
+    pub(crate) fn submit(&self, pending: Pending) -> std::result::Result<(), Pending> {
+        let mut q = self.lock();
+        if q.stop {
+            return Err(pending);
+        }
+        q.items.push(pending);
+        drop(q);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Asks the flusher to make everything queued durable and exit.
+    pub(crate) fn stop(&self) {
+        self.lock().stop = true;
+        self.wake.notify_all();
+    }
+
+    pub(crate) fn durable(&self) -> Revision {
+        self.durable.load(Ordering::Acquire)
+    }
+}
+
+pub(crate) fn spawn(
+    db: sled::Db,
+    gc: Arc<GroupCommit>,
+    fanout: Arc<Fanout>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("sled-flusher".into())
+        .spawn(move || run(&db, &gc, &fanout))
+}
+
+fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
+    // Events whose flush failed: published after the next successful flush so watchers
+    // never see a gap.
+    let mut unpublished: Vec<Event> = Vec::new();
+    loop {
+        let batch = {
+            let mut q = gc.lock();
+            while q.items.is_empty() && !q.stop {
+                q = gc.wake.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+            std::mem::take(&mut q.items)
+        };
+        if batch.is_empty() {
+            // Only reached when stopping with nothing queued: one last flush for anything
+            // committed that a failed flush left behind.
+            if let Err(e) = db.flush() {
+                tracing::error!(error = %e, "final flush failed");
+            } else if let Some(last) = unpublished.last() {
+                gc.durable.store(last.revision, Ordering::Release);
+                fanout.publish(&unpublished);
+            }
+            return;
+        }
+        let mut acks = Vec::with_capacity(batch.len());
+        for p in batch {
+            unpublished.push(p.event);
+            acks.push(p.ack);
+        }
+        match db.flush() {
+            Ok(_) => {
+                if let Some(last) = unpublished.last() {
+                    gc.durable.store(last.revision, Ordering::Release);
+                }
+                // Publish before acknowledging: once a write returns, its event is already
+                // queued to every watcher.
+                fanout.publish(&unpublished);
+                unpublished.clear();
+                for ack in acks {
+                    let _ = ack.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "flush failed; writes stay unacknowledged");
+                let msg = format!("flush failed: {e}");
+                for ack in acks {
+                    let _ = ack.send(Err(Error::Backend(msg.clone())));
+                }
+            }
+        }
+    }
+}
