@@ -2,10 +2,23 @@
 //! (`Api<K>`), informers, a work queue and leader election. Every daemon and `ctl` build on
 //! this; none talks to the generated gRPC stub directly.
 
+pub mod api;
+pub mod backoff;
 pub mod dynamic;
+pub mod informer;
+pub mod store;
+pub mod workqueue;
 
+pub use api::{
+    Api, DeleteParams, DeletePreconditions, ListParams, ObjectList, WatchEvent, WatchParams,
+    WatchStream,
+};
+pub use backoff::Backoff;
 pub use dynamic::Client;
+pub use informer::{Informer, InformerConfig, InformerEvent};
 pub use proto::{ApiError, Reason};
+pub use store::Store;
+pub use workqueue::WorkQueue;
 
 /// The apiserver address when nothing else names one.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:6443";
