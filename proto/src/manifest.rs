@@ -1,1 +1,624 @@
-//! Loading Kubernetes-style manifests (YAML or JSON, multi-document) into `Object`s.
+//! Kubernetes-style manifests in and out: YAML (one or more `---` documents), JSON, and
+//! `kind: List` documents, parsed into typed `Object`s with errors that name the document
+//! and the field path; and the documents written back as kubectl writes them.
+
+use crate::k8s::Object;
+use crate::resource::{ALL_KINDS, KindInfo, kind_by_type};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("yaml: line {line}, column {column}: {message}")]
+    Yaml {
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    #[error("json: line {line}, column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("document is not an object (found {found})")]
+    NotAnObject { found: &'static str },
+    #[error("missing apiVersion")]
+    MissingApiVersion,
+    #[error("missing kind")]
+    MissingKind,
+    #[error("no kind \"{kind}\" is registered for apiVersion \"{api_version}\"{hint}")]
+    UnknownKind {
+        api_version: String,
+        kind: String,
+        /// ` (did you mean apps/v1?)` when the kind exists under another apiVersion.
+        hint: String,
+    },
+    #[error("{path}: {message}")]
+    Field { path: String, message: String },
+    #[error("document {index}: {source}")]
+    InDocument {
+        /// 1-based, counting every document of the file, empty ones included.
+        index: usize,
+        #[source]
+        source: Box<ManifestError>,
+    },
+}
+
+/// Parses every object of a manifest. JSON (a document starting with `{` or `[`) and YAML
+/// are both accepted; `kind: List` documents contribute their `items`; empty documents are
+/// skipped.
+pub fn load_documents(text: &str) -> Result<Vec<Object>, ManifestError> {
+    let documents = parse_documents(text)?;
+    let counted = documents.len();
+    let mut out = Vec::new();
+    for (index, doc) in documents {
+        let Some(value) = doc else { continue };
+        load_value(value, &mut out).map_err(|e| in_document(e, index, counted))?;
+    }
+    Ok(out)
+}
+
+/// Parses one JSON value (an object, or a `List`) into objects; for callers that already
+/// hold JSON (the apiserver's patch path, `ctl`).
+pub fn load_value(value: Value, out: &mut Vec<Object>) -> Result<(), ManifestError> {
+    let value = strip_nulls(value);
+    let Value::Object(map) = &value else {
+        return Err(ManifestError::NotAnObject {
+            found: type_name(&value),
+        });
+    };
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    // `v1 List` is kubectl's own wrapper; any `*List` kind works the same way there.
+    if kind == "List" || (kind.ends_with("List") && map.contains_key("items")) {
+        let items = match map.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            None => Vec::new(),
+            Some(other) => {
+                return Err(ManifestError::Field {
+                    path: "items".into(),
+                    message: format!("invalid type: {}, expected a list", type_name(other)),
+                });
+            }
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            load_value(item, out).map_err(|e| prefix_path(e, &format!("items[{i}]")))?;
+        }
+        return Ok(());
+    }
+    out.push(object_from_value(value)?);
+    Ok(())
+}
+
+/// One Kubernetes object document (not a List) into its typed kind.
+pub fn object_from_value(value: Value) -> Result<Object, ManifestError> {
+    let value = strip_nulls(value);
+    let info = kind_of(&value)?;
+    let value = normalize(value);
+    Object::from_json_as(info, value.clone()).map_err(|e| field_error(&value, e))
+}
+
+/// The registered kind a document's `apiVersion` and `kind` name.
+pub fn kind_of(value: &Value) -> Result<&'static KindInfo, ManifestError> {
+    let Value::Object(map) = value else {
+        return Err(ManifestError::NotAnObject {
+            found: type_name(value),
+        });
+    };
+    let api_version = match map.get("apiVersion") {
+        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+        _ => return Err(ManifestError::MissingApiVersion),
+    };
+    let kind = match map.get("kind") {
+        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+        _ => return Err(ManifestError::MissingKind),
+    };
+    kind_by_type(api_version, kind).ok_or_else(|| {
+        let hint = ALL_KINDS
+            .iter()
+            .find(|k| k.kind == kind)
+            .map(|k| format!(" (did you mean {}?)", k.api_version))
+            .unwrap_or_default();
+        ManifestError::UnknownKind {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            hint,
+        }
+    })
+}
+
+/// The object as a YAML document, `apiVersion` and `kind` first (no leading `---`).
+pub fn to_yaml(object: &Object) -> String {
+    let json = object.to_json();
+    // Serializing a JSON value cannot fail: every key is a string.
+    serde_saphyr::to_string(&KubernetesOrder(&json)).unwrap_or_default()
+}
+
+/// The object as indented JSON, `apiVersion` and `kind` first.
+pub fn to_json_pretty(object: &Object) -> String {
+    let json = object.to_json();
+    serde_json::to_string_pretty(&KubernetesOrder(&json)).unwrap_or_default()
+}
+
+/// Writes a document's top-level keys as kubectl does (`apiVersion`, `kind`, `metadata`,
+/// then the rest, `status` last); nested maps keep their sorted order.
+struct KubernetesOrder<'a>(&'a Value);
+
+impl Serialize for KubernetesOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(map) = self.0 else {
+            return self.0.serialize(serializer);
+        };
+        const FIRST: [&str; 3] = ["apiVersion", "kind", "metadata"];
+        let mut out = serializer.serialize_map(Some(map.len()))?;
+        for key in FIRST {
+            if let Some(v) = map.get(key) {
+                out.serialize_entry(key, v)?;
+            }
+        }
+        for (k, v) in map {
+            if !FIRST.contains(&k.as_str()) && k != "status" {
+                out.serialize_entry(k, v)?;
+            }
+        }
+        if let Some(v) = map.get("status") {
+            out.serialize_entry("status", v)?;
+        }
+        out.end()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing documents
+
+/// Every document of the text with its 1-based index; `None` for an empty one.
+fn parse_documents(text: &str) -> Result<Vec<(usize, Option<Value>)>, ManifestError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return parse_json_stream(text);
+    }
+    let chunks = split_yaml_documents(text);
+    let counted = chunks.len();
+    let mut out = Vec::with_capacity(chunks.len());
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let value = parse_yaml_chunk(&chunk.text, chunk.first_line)
+            .map_err(|e| in_document(e, i + 1, counted))?;
+        out.push((i + 1, value));
+    }
+    Ok(out)
+}
+
+/// JSON: one value, or several concatenated (`kubectl get -o json` output piped together).
+fn parse_json_stream(text: &str) -> Result<Vec<(usize, Option<Value>)>, ManifestError> {
+    let mut out = Vec::new();
+    for (i, value) in serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .enumerate()
+    {
+        let value = value.map_err(|e| ManifestError::Json {
+            line: e.line(),
+            column: e.column(),
+            message: strip_json_position(&e.to_string()),
+        })?;
+        // A top-level JSON array is a list of documents.
+        match value {
+            Value::Array(items) => out.extend(items.into_iter().map(|v| (i + 1, Some(v)))),
+            v => out.push((i + 1, Some(v))),
+        }
+    }
+    Ok(out)
+}
+
+struct YamlChunk {
+    text: String,
+    /// 0-based line of the chunk's first line in the whole text.
+    first_line: usize,
+}
+
+/// Splits at `---` document markers (and `...` ends) at the start of a line. The YAML spec
+/// forbids those markers inside any scalar, so splitting here keeps every document whole,
+/// while letting errors name the document in the file's own numbering.
+fn split_yaml_documents(text: &str) -> Vec<YamlChunk> {
+    let mut chunks = Vec::new();
+    let mut current = String::new();
+    let mut first_line = 0;
+    let mut started = false;
+    for (n, line) in text.lines().enumerate() {
+        let is_marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        };
+        if is_marker("---") {
+            if started || !current.trim().is_empty() {
+                chunks.push(YamlChunk {
+                    text: std::mem::take(&mut current),
+                    first_line,
+                });
+            }
+            started = true;
+            first_line = n;
+            // Keep content after the marker (`--- {a: 1}`), columns intact.
+            current.push_str("   ");
+            current.push_str(&line[3..]);
+            current.push('\n');
+        } else if is_marker("...") {
+            current.push('\n');
+        } else {
+            if current.is_empty() {
+                first_line = n;
+            }
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    if started || !current.trim().is_empty() || chunks.is_empty() {
+        chunks.push(YamlChunk {
+            text: current,
+            first_line,
+        });
+    }
+    chunks
+}
+
+fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, ManifestError> {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Ok(None);
+    }
+    let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        ManifestError::Yaml {
+            line: line + first_line as u64,
+            column,
+            message: one_line_yaml_message(&e),
+        }
+    })?;
+    Ok(match value {
+        Value::Null => None,
+        v => Some(v),
+    })
+}
+
+/// serde-saphyr renders a source snippet over several lines; keep the one-line cause.
+fn one_line_yaml_message(e: &serde_saphyr::Error) -> String {
+    let rendered = e.without_snippet().to_string();
+    let first = rendered.lines().next().unwrap_or("").trim();
+    // Drop the position suffix: the error names it already.
+    let first = match first.find(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    first.trim_end_matches(['.', ':']).to_string()
+}
+
+fn strip_json_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Normalisation
+
+/// Kubernetes treats `null` as absent (`creationTimestamp: null` in generated manifests);
+/// the proto3 mapping refuses null for strings, so drop them.
+fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        v => v,
+    }
+}
+
+/// Maps of resource name to quantity.
+const QUANTITY_MAPS: &[&str] = &[
+    "requests",
+    "limits",
+    "capacity",
+    "allocatable",
+    "hard",
+    "used",
+    "min",
+    "max",
+    "default",
+    "defaultRequest",
+    "maxLimitRequestRatio",
+    "overhead",
+];
+
+/// Scalar quantity or int-or-string fields, wherever they appear.
+const STRING_SCALARS: &[&str] = &[
+    "targetPort",
+    "maxSurge",
+    "maxUnavailable",
+    "sizeLimit",
+    "divisor",
+    "averageValue",
+    "tolerance",
+];
+
+/// Rewrites YAML numbers into strings where the schema holds an int-or-string or a
+/// quantity (`targetPort: 8080`, `cpu: 1`, `maxSurge: 1`), as Kubernetes' own types accept
+/// both. Nothing else changes.
+pub fn normalize(value: Value) -> Value {
+    normalize_at(value, None)
+}
+
+fn normalize_at(value: Value, parent: Option<&str>) -> Value {
+    match value {
+        Value::Object(map) => {
+            let quantity_map = parent.is_some_and(|p| QUANTITY_MAPS.contains(&p));
+            let port_holder = matches!(parent, Some("httpGet" | "tcpSocket"));
+            let metric_value = matches!(parent, Some("target" | "current"));
+            let out: Map<String, Value> = map
+                .into_iter()
+                .map(|(k, v)| {
+                    let stringify = quantity_map
+                        || STRING_SCALARS.contains(&k.as_str())
+                        || (port_holder && k == "port")
+                        || (metric_value && k == "value");
+                    let v = match v {
+                        Value::Number(n) if stringify => Value::String(n.to_string()),
+                        v => normalize_at(v, Some(&k)),
+                    };
+                    (k, v)
+                })
+                .collect();
+            Value::Object(out)
+        }
+        // Items of a list keep the list's key as their context only for maps of maps;
+        // a list resets it (LimitRange `limits` is a list of items, not a quantity map).
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| normalize_at(v, parent.filter(|p| !QUANTITY_MAPS.contains(p))))
+                .collect(),
+        ),
+        v => v,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+fn in_document(e: ManifestError, index: usize, counted: usize) -> ManifestError {
+    if counted > 1 {
+        ManifestError::InDocument {
+            index,
+            source: Box::new(e),
+        }
+    } else {
+        e
+    }
+}
+
+fn prefix_path(e: ManifestError, prefix: &str) -> ManifestError {
+    match e {
+        ManifestError::Field { path, message } => ManifestError::Field {
+            path: format!("{prefix}.{path}"),
+            message,
+        },
+        other => ManifestError::Field {
+            path: prefix.to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+fn field_error(value: &Value, e: serde_path_to_error::Error<serde_json::Error>) -> ManifestError {
+    let inner = e.inner().to_string();
+    let path = e.path().to_string();
+    let path = path.trim_end_matches(".?").trim_end_matches('?');
+    let path = if path.is_empty() || path == "." {
+        "<root>".to_string()
+    } else {
+        path.to_string()
+    };
+    // `unknown field `bogusField`, expected one of ...`: the path already ends with the
+    // field; leave out the list of every known field.
+    if inner.starts_with("unknown field `") {
+        return ManifestError::Field {
+            path,
+            message: "unknown field".into(),
+        };
+    }
+    // A oneof given twice: the only way to name two sources in one volume.
+    if inner.starts_with("duplicate field") && path.ends_with(']') && path.contains("volumes[") {
+        return ManifestError::Field {
+            path,
+            message: "may not specify more than 1 volume type".into(),
+        };
+    }
+    // The proto3 mapping reads numbers from strings too, so a word where a number belongs
+    // fails in the number parser, whose message names neither the value nor the type.
+    let expected = match inner.as_str() {
+        m if m.contains("invalid digit") || m.contains("integer from empty string") => {
+            Some("an integer")
+        }
+        m if m.contains("too large") || m.contains("too small") => Some("a 32-bit integer"),
+        m if m.contains("invalid float literal") => Some("a number"),
+        _ => None,
+    };
+    let message = match (expected, value_at(value, e.path())) {
+        (Some(expected), Some(found)) => format!("invalid value {found}: expected {expected}"),
+        (Some(expected), None) => format!("invalid value: expected {expected}"),
+        (None, _) => strip_json_position(&inner),
+    };
+    ManifestError::Field { path, message }
+}
+
+fn value_at<'a>(value: &'a Value, path: &serde_path_to_error::Path) -> Option<&'a Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(value, |v, segment| match segment {
+        Segment::Seq { index } => v.get(*index),
+        Segment::Map { key } => v.get(key.as_str()),
+        Segment::Enum { variant } => v.get(variant.as_str()),
+        Segment::Unknown => None,
+    })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match load_documents(text) {
+            Ok(v) => panic!("expected an error, loaded {} objects", v.len()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn splits_documents_and_skips_empty_ones() {
+        let text = "---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n\n--- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n...\n";
+        let objects = load_documents(text).unwrap();
+        let names: Vec<_> = objects.iter().map(|o| o.meta().name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn missing_type_meta_and_unknown_kinds() {
+        assert_eq!(err("kind: Pod\n"), "missing apiVersion");
+        assert_eq!(err("apiVersion: v1\n"), "missing kind");
+        assert_eq!(
+            err("apiVersion: v1\nkind: Deployment\n"),
+            "no kind \"Deployment\" is registered for apiVersion \"v1\" (did you mean apps/v1?)"
+        );
+        assert_eq!(
+            err("apiVersion: v1\nkind: Gizmo\n"),
+            "no kind \"Gizmo\" is registered for apiVersion \"v1\""
+        );
+        assert_eq!(
+            err("- a\n- b\n"),
+            "document is not an object (found a list)"
+        );
+    }
+
+    #[test]
+    fn names_the_document_when_there_are_several() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nspec:\n  bogus: 1\n";
+        assert_eq!(err(text), "document 2: spec.bogus: unknown field");
+    }
+
+    #[test]
+    fn yaml_syntax_errors_give_line_and_column_in_the_file() {
+        let text = "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  a: [1, 2\n";
+        let e = err(text);
+        assert!(e.starts_with("document 2: yaml: line "), "{e}");
+        let line: u64 = e["document 2: yaml: line ".len()..]
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((7..=8).contains(&line), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn json_documents_and_errors() {
+        let objects =
+            load_documents(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}"#)
+                .unwrap();
+        assert_eq!(objects[0].meta().name, "a");
+        let e = err("{\"apiVersion\": \"v1\",\n \"kind\": }");
+        assert!(e.starts_with("json: line 2, column"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_name_path_and_expected_type() {
+        let e = err("apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: many\n");
+        assert_eq!(
+            e,
+            "spec.replicas: invalid value \"many\": expected an integer"
+        );
+        let e = err("apiVersion: v1\nkind: Pod\nspec:\n  containers: {name: a}\n");
+        assert!(
+            e.starts_with("spec.containers: invalid type: map, expected"),
+            "{e}"
+        );
+        let e = err("apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: \"yes\"\n");
+        assert!(
+            e.starts_with("spec.hostNetwork: invalid type: string \"yes\", expected a boolean"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn normalizes_int_or_string_and_quantities_only_where_the_schema_says() {
+        let v: Value = serde_json::json!({
+            "spec": {
+                "ports": [{"port": 80, "targetPort": 8080}],
+                "containers": [{
+                    "resources": {"limits": {"cpu": 1, "memory": "1Gi"}},
+                    "livenessProbe": {"httpGet": {"port": 8080}, "periodSeconds": 5},
+                    "env": [{"name": "A", "value": "1"}]
+                }],
+                "limits": [{"type": "Container", "max": {"cpu": 2}}]
+            }
+        });
+        let want = serde_json::json!({
+            "spec": {
+                "ports": [{"port": 80, "targetPort": "8080"}],
+                "containers": [{
+                    "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
+                    "livenessProbe": {"httpGet": {"port": "8080"}, "periodSeconds": 5},
+                    "env": [{"name": "A", "value": "1"}]
+                }],
+                "limits": [{"type": "Container", "max": {"cpu": "2"}}]
+            }
+        });
+        assert_eq!(normalize(v), want);
+    }
+
+    #[test]
+    fn list_items_are_loaded_and_errors_name_the_item() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n";
+        assert_eq!(load_documents(text).unwrap().len(), 2);
+        let bad =
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, foo: 1}\n";
+        assert_eq!(err(bad), "items[0].foo: unknown field");
+    }
+
+    #[test]
+    fn output_puts_type_meta_first() {
+        let objects = load_documents(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: \"1\"}\n",
+        )
+        .unwrap();
+        let yaml = to_yaml(&objects[0]);
+        assert!(
+            yaml.starts_with("apiVersion: v1\nkind: ConfigMap\nmetadata:"),
+            "{yaml}"
+        );
+        let json = to_json_pretty(&objects[0]);
+        assert!(
+            json.starts_with("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\""),
+            "{json}"
+        );
+        assert_eq!(load_documents(&yaml).unwrap(), objects);
+    }
+}
