@@ -6,6 +6,7 @@ pub mod api;
 pub mod backoff;
 pub mod dynamic;
 pub mod informer;
+pub mod leader;
 pub mod store;
 pub mod workqueue;
 
@@ -16,6 +17,7 @@ pub use api::{
 pub use backoff::Backoff;
 pub use dynamic::Client;
 pub use informer::{Informer, InformerConfig, InformerEvent};
+pub use leader::{LeaderElectionConfig, LeaderElector};
 pub use proto::{ApiError, Reason};
 pub use store::Store;
 pub use workqueue::WorkQueue;
