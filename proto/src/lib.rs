@@ -10,6 +10,7 @@ pub mod k8s {
 
 pub use k8s::*;
 
+pub mod defaults;
 pub mod manifest;
 pub mod resource;
 pub mod time;
