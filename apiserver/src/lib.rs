@@ -1,4 +1,19 @@
 //! The apiserver: one generic gRPC service over every kind, validation and defaulting,
 //! storage behind the `Store` trait (sled embedded), watch fan-out, subresources.
 
+pub mod admission;
+pub mod codec;
+pub mod error;
+pub mod fields;
+pub mod filter;
+pub mod keys;
+pub mod patch;
+pub mod registry;
+pub mod server;
+pub mod service;
 pub mod store;
+pub mod subresources;
+pub mod testing;
+pub mod watch;
+
+pub use server::{Config, RunningServer, start};

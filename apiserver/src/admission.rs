@@ -1,0 +1,233 @@
+//! What the server does to an object on its way in, per kind: server-set metadata,
+//! defaulting, the status a new object starts with, validation, and which fields an update
+//! may not change. Pure functions over `Object`; the registry calls them.
+
+use proto::k8s::{NamespaceSpec, NamespaceStatus, Object, object::Kind as K};
+use proto::validation::{FieldError, validate_object_meta};
+use proto::{ApiError, KindInfo};
+
+/// Namespaces that exist from the start and may not be deleted.
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+pub fn is_protected_namespace(name: &str) -> bool {
+    matches!(name, "default" | "kube-system" | "kube-public")
+}
+
+/// Server-set metadata, defaults, and the status a new object starts with.
+pub fn prepare_for_create(object: &mut Object) {
+    {
+        let m = object.meta_mut();
+        m.uid = new_uid();
+        m.creation_timestamp = proto::time::now_rfc3339();
+        m.generation = 1;
+        m.resource_version.clear();
+        m.deletion_timestamp.clear();
+        m.deletion_grace_period_seconds = None;
+    }
+    match &mut object.kind {
+        Some(K::Namespace(ns)) => {
+            let spec = ns.spec.get_or_insert_with(NamespaceSpec::default);
+            if !spec.finalizers.iter().any(|f| f == "kubernetes") {
+                spec.finalizers.push("kubernetes".to_string());
+            }
+            ns.status = Some(NamespaceStatus {
+                phase: "Active".to_string(),
+                ..Default::default()
+            });
+        }
+        Some(K::Pod(pod)) => {
+            pod.status = Some(proto::k8s::PodStatus {
+                phase: "Pending".to_string(),
+                ..Default::default()
+            });
+        }
+        Some(K::PersistentVolume(pv)) => {
+            pv.status = Some(proto::k8s::PersistentVolumeStatus {
+                phase: "Pending".to_string(),
+                ..Default::default()
+            });
+        }
+        Some(K::PersistentVolumeClaim(pvc)) => {
+            pvc.status = Some(proto::k8s::PersistentVolumeClaimStatus {
+                phase: "Pending".to_string(),
+                ..Default::default()
+            });
+        }
+        // A kubelet registers its Node with its status in one call.
+        Some(K::Node(_)) => {}
+        // Everything else starts without status: controllers fill it in.
+        _ => clear_status(object),
+    }
+    proto::defaults::apply_defaults(object);
+}
+
+fn clear_status(object: &mut Object) {
+    // `spec_part` drops status (and metadata); copying status from it clears ours.
+    let without = object.spec_part();
+    object.copy_status_from(&without);
+}
+
+/// Defaults for the incoming object of an update.
+pub fn prepare_for_update(_info: &KindInfo, new: &mut Object, _cur: &Object) {
+    proto::defaults::apply_defaults(new);
+}
+
+fn display_kind(info: &KindInfo) -> String {
+    if info.group.is_empty() {
+        info.kind.to_string()
+    } else {
+        format!("{}.{}", info.kind, info.group)
+    }
+}
+
+fn invalid(info: &KindInfo, name: &str, errors: &[FieldError]) -> ApiError {
+    ApiError::invalid(format!(
+        "{} \"{name}\" is invalid: {}",
+        display_kind(info),
+        proto::validation::join(errors)
+    ))
+}
+
+fn validate_common(info: &KindInfo, object: &Object) -> Vec<FieldError> {
+    let rule = proto::validation::name_rule_for(info.kind);
+    let mut errors = validate_object_meta(object.meta(), info.namespaced, rule);
+    errors.extend(kind_rules(object)); // PENDING: proto::kind_validation::validate
+    errors
+}
+
+pub fn validate_create(info: &KindInfo, object: &Object) -> Result<(), ApiError> {
+    let errors = validate_common(info, object);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(info, &object.meta().name, &errors))
+    }
+}
+
+pub fn validate_update(info: &KindInfo, new: &Object, cur: &Object) -> Result<(), ApiError> {
+    let mut errors = validate_common(info, new);
+    errors.extend(immutable_fields(new, cur));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(info, &new.meta().name, &errors))
+    }
+}
+
+fn immutable(path: &str) -> FieldError {
+    FieldError {
+        path: path.to_string(),
+        message: "Invalid value: field is immutable".to_string(),
+    }
+}
+
+/// Kubernetes' update rules for fields that may be set once.
+fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match (&new.kind, &cur.kind) {
+        (Some(K::Pod(n)), Some(K::Pod(c))) => {
+            if pod_spec_mutable_view(n.spec.as_ref()) != pod_spec_mutable_view(c.spec.as_ref()) {
+                errors.push(FieldError {
+                    path: "spec".to_string(),
+                    message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds`".to_string(),
+                });
+            }
+        }
+        (Some(K::Deployment(n)), Some(K::Deployment(c))) => {
+            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
+                errors.push(immutable("spec.selector"));
+            }
+        }
+        (Some(K::ReplicaSet(n)), Some(K::ReplicaSet(c))) => {
+            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
+                errors.push(immutable("spec.selector"));
+            }
+        }
+        (Some(K::StatefulSet(n)), Some(K::StatefulSet(c))) => {
+            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
+                errors.push(immutable("spec.selector"));
+            }
+        }
+        (Some(K::DaemonSet(n)), Some(K::DaemonSet(c))) => {
+            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
+                errors.push(immutable("spec.selector"));
+            }
+        }
+        (Some(K::Job(n)), Some(K::Job(c))) => {
+            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
+                errors.push(immutable("spec.selector"));
+            }
+            if n.spec.as_ref().map(|s| &s.template) != c.spec.as_ref().map(|s| &s.template) {
+                errors.push(immutable("spec.template"));
+            }
+        }
+        (Some(K::Service(n)), Some(K::Service(c))) => {
+            let cur_ip = c
+                .spec
+                .as_ref()
+                .map(|s| s.cluster_ip.as_str())
+                .unwrap_or_default();
+            let new_ip = n
+                .spec
+                .as_ref()
+                .map(|s| s.cluster_ip.as_str())
+                .unwrap_or_default();
+            if !cur_ip.is_empty() && new_ip != cur_ip {
+                errors.push(immutable("spec.clusterIP"));
+            }
+        }
+        (Some(K::ConfigMap(n)), Some(K::ConfigMap(c))) if c.immutable == Some(true) => {
+            if n.data != c.data || n.binary_data != c.binary_data {
+                errors.push(FieldError {
+                    path: "data".to_string(),
+                    message: "Forbidden: field is immutable when `immutable` is set".to_string(),
+                });
+            }
+        }
+        (Some(K::Secret(n)), Some(K::Secret(c))) if c.immutable == Some(true) => {
+            if n.data != c.data {
+                errors.push(FieldError {
+                    path: "data".to_string(),
+                    message: "Forbidden: field is immutable when `immutable` is set".to_string(),
+                });
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+/// The pod spec with the fields an update may change blanked out.
+fn pod_spec_mutable_view(spec: Option<&proto::k8s::PodSpec>) -> Option<proto::k8s::PodSpec> {
+    let mut s = spec.cloned()?;
+    for c in s.containers.iter_mut().chain(s.init_containers.iter_mut()) {
+        c.image.clear();
+    }
+    s.active_deadline_seconds = None;
+    s.tolerations.clear();
+    s.termination_grace_period_seconds = None;
+    Some(s)
+}
+
+/// A random (version 4) UUID.
+pub fn new_uid() -> String {
+    let b: [u8; 16] = rand::random();
+    let mut b = b;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+// PENDING: replaced by proto::kind_validation::validate once it lands.
+fn kind_rules(_object: &Object) -> Vec<FieldError> {
+    Vec::new()
+}

@@ -1,0 +1,808 @@
+//! The generic object registry: create, get, list, update, patch, delete and the
+//! subresources for every kind, over a `Store`. Kind-specific behaviour (defaults,
+//! validation, what a create or update may change) lives in `admission`; this module owns
+//! the API semantics every kind shares: resourceVersion, generation, optimistic
+//! concurrency, finalizers and graceful deletion.
+
+use std::sync::Arc;
+
+use proto::k8s::{
+    DeleteRequest, ListRequest, ListResponse, Object, PatchRequest, object::Kind as K,
+};
+use proto::{ApiError, KindInfo, Reason};
+use tracing::debug;
+
+use crate::admission;
+use crate::codec::{decode, encode, parse_revision};
+use crate::error::{self, Result, conflict, from_store, not_found};
+use crate::filter::Filter;
+use crate::keys::{list_prefix, object_key};
+use crate::patch::merge_patch;
+use crate::store::{self, Revision, Store};
+
+/// Kubernetes refuses objects over 1.5 MiB (etcd's request limit).
+pub const MAX_OBJECT_BYTES: usize = 3 * 1024 * 1024 / 2;
+
+/// How often a write that lost a race on its own read (patch, status merge, binding) is
+/// retried before the Conflict goes to the client.
+const INTERNAL_RETRIES: usize = 8;
+
+pub struct Registry<S> {
+    pub(crate) store: Arc<S>,
+}
+
+impl<S> Clone for Registry<S> {
+    fn clone(&self) -> Self {
+        Registry {
+            store: self.store.clone(),
+        }
+    }
+}
+
+/// A stored object together with the revision it was read at.
+struct Current {
+    object: Object,
+    revision: Revision,
+}
+
+pub fn resolve_kind(resource: &str) -> Result<&'static KindInfo> {
+    proto::resource::kind_by_plural(resource).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "the server could not find the requested resource {resource:?}"
+        ))
+    })
+}
+
+/// The namespace a request addresses: required for namespaced kinds, ignored otherwise.
+fn request_namespace<'a>(info: &KindInfo, namespace: &'a str) -> Result<&'a str> {
+    if !info.namespaced {
+        return Ok("");
+    }
+    if namespace.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "{}: a namespace is required",
+            info.plural
+        )));
+    }
+    Ok(namespace)
+}
+
+fn require_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(ApiError::bad_request("a name is required"));
+    }
+    Ok(())
+}
+
+fn check_size(info: &KindInfo, name: &str, bytes: usize) -> Result<()> {
+    if bytes > MAX_OBJECT_BYTES {
+        return Err(ApiError::new(
+            Reason::TooLarge,
+            format!(
+                "{} is too large: {bytes} bytes, the limit is {MAX_OBJECT_BYTES} bytes",
+                error::object_ref(info, name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Equal apart from resourceVersion: such an update writes nothing.
+fn same_content(a: &Object, b: &Object) -> bool {
+    let (mut a, mut b) = (a.clone(), b.clone());
+    a.meta_mut().resource_version.clear();
+    b.meta_mut().resource_version.clear();
+    a == b
+}
+
+impl<S: Store> Registry<S> {
+    pub fn new(store: Arc<S>) -> Self {
+        Registry { store }
+    }
+
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    async fn read(&self, info: &'static KindInfo, namespace: &str, name: &str) -> Result<Current> {
+        let key = object_key(info, namespace, name);
+        let kv = self
+            .store
+            .get(&key)
+            .await
+            .map_err(|e| from_store(info, name, e))?
+            .ok_or_else(|| not_found(info, name))?;
+        Ok(Current {
+            object: decode(&kv.value, kv.mod_revision)?,
+            revision: kv.mod_revision,
+        })
+    }
+
+    pub async fn get(&self, resource: &str, namespace: &str, name: &str) -> Result<Object> {
+        let info = resolve_kind(resource)?;
+        let namespace = request_namespace(info, namespace)?;
+        require_name(name)?;
+        Ok(self.read(info, namespace, name).await?.object)
+    }
+
+    pub async fn create(&self, object: Object, dry_run: bool) -> Result<Object> {
+        let info = object
+            .info()
+            .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
+        let mut object = object;
+        admission::prepare_for_create(&mut object);
+        if info.namespaced && object.meta().namespace.is_empty() {
+            object.meta_mut().namespace = "default".to_string();
+        }
+        let generate = object.meta().name.is_empty() && !object.meta().generate_name.is_empty();
+        if generate {
+            object.meta_mut().name = generated_name(&object.meta().generate_name);
+        }
+        admission::validate_create(info, &object)?;
+        let namespace = object.meta().namespace.clone();
+        if info.namespaced {
+            self.check_namespace_accepts_content(&namespace).await?;
+        }
+        let mut attempts = 0;
+        loop {
+            let name = object.meta().name.clone();
+            let bytes = encode(&object);
+            check_size(info, &name, bytes.len())?;
+            if dry_run {
+                return Ok(object);
+            }
+            let key = object_key(info, &namespace, &name);
+            match self.store.create(&key, bytes).await {
+                Ok(rev) => {
+                    debug!(key = %key, rev, "created");
+                    object.meta_mut().resource_version = rev.to_string();
+                    object.set_type_meta();
+                    return Ok(object);
+                }
+                // A generated name that collided: draw another, as Kubernetes does.
+                Err(store::Error::AlreadyExists(_)) if generate && attempts < INTERNAL_RETRIES => {
+                    attempts += 1;
+                    object.meta_mut().name = generated_name(&object.meta().generate_name);
+                }
+                Err(e) => return Err(from_store(info, &name, e)),
+            }
+        }
+    }
+
+    async fn check_namespace_accepts_content(&self, namespace: &str) -> Result<()> {
+        let ns_info = &proto::resource::info::Namespace;
+        match self.read(ns_info, "", namespace).await {
+            Ok(cur) => {
+                if !cur.object.meta().deletion_timestamp.is_empty() {
+                    return Err(ApiError::new(
+                        Reason::Forbidden,
+                        format!(
+                            "unable to create new content in namespace {namespace} because it is being terminated"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            Err(e) if e.reason == Reason::NotFound => Err(ApiError::not_found(format!(
+                "namespaces \"{namespace}\" not found"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn list(&self, req: &ListRequest) -> Result<ListResponse> {
+        let info = resolve_kind(&req.resource)?;
+        let filter = Filter::new(info, &req.label_selector, &req.field_selector)?;
+        let prefix = list_prefix(info, &req.namespace);
+        let limit = usize::try_from(req.limit.max(0)).unwrap_or(usize::MAX);
+        let mut start_after = if req.r#continue.is_empty() {
+            None
+        } else {
+            Some(decode_continue(&req.r#continue, &prefix)?)
+        };
+        let mut items = Vec::new();
+        let mut revision = None;
+        // Filtering happens above the store, so a page of `limit` matches may take several
+        // store pages.
+        loop {
+            let batch = if limit == 0 {
+                0
+            } else {
+                (limit - items.len()).max(64)
+            };
+            let page = self
+                .store
+                .list(&prefix, start_after.as_deref(), batch)
+                .await
+                .map_err(|e| from_store(info, "", e))?;
+            revision.get_or_insert(page.revision);
+            let mut last_key = None;
+            for kv in page.items {
+                let object = decode(&kv.value, kv.mod_revision)?;
+                if filter.matches(&object) {
+                    items.push(object);
+                }
+                last_key = Some(kv.key);
+                if limit > 0 && items.len() == limit {
+                    break;
+                }
+            }
+            let exhausted = !page.more;
+            let full = limit > 0 && items.len() >= limit;
+            if full {
+                // More may follow when the store had more or this page was cut short.
+                let cont = match &last_key {
+                    Some(k) if !exhausted || self.has_more_after(&prefix, k).await? => {
+                        encode_continue(k)
+                    }
+                    _ => String::new(),
+                };
+                return Ok(ListResponse {
+                    items,
+                    resource_version: revision.unwrap_or_default().to_string(),
+                    r#continue: cont,
+                    remaining_item_count: None,
+                });
+            }
+            if exhausted || last_key.is_none() {
+                return Ok(ListResponse {
+                    items,
+                    resource_version: revision.unwrap_or_default().to_string(),
+                    r#continue: String::new(),
+                    remaining_item_count: None,
+                });
+            }
+            start_after = last_key;
+        }
+    }
+
+    async fn has_more_after(&self, prefix: &str, key: &str) -> Result<bool> {
+        let page = self
+            .store
+            .list(prefix, Some(key), 1)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(!page.items.is_empty())
+    }
+
+    /// Update of the main resource (`subresource` "") or of `status`.
+    pub async fn update(&self, object: Object, subresource: &str, dry_run: bool) -> Result<Object> {
+        let info = object
+            .info()
+            .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
+        let status_only = match subresource {
+            "" => false,
+            "status" if info.has_status => true,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{} has no subresource {other:?}",
+                    info.plural
+                )));
+            }
+        };
+        let namespace = request_namespace(info, &object.meta().namespace)?.to_string();
+        let name = object.meta().name.clone();
+        require_name(&name)?;
+        let expected = parse_revision(&object.meta().resource_version)?;
+        let cur = self.read(info, &namespace, &name).await?;
+        if let Some(rev) = expected
+            && rev != cur.revision
+        {
+            return Err(conflict(info, &name));
+        }
+        self.write_update(info, cur, object, status_only, dry_run)
+            .await
+    }
+
+    /// Merges `incoming` into `cur` by the rules of the (sub)resource and writes the result
+    /// guarded by `cur.revision`.
+    async fn write_update(
+        &self,
+        info: &'static KindInfo,
+        cur: Current,
+        incoming: Object,
+        status_only: bool,
+        dry_run: bool,
+    ) -> Result<Object> {
+        let name = cur.object.meta().name.clone();
+        let namespace = cur.object.meta().namespace.clone();
+        let new = if status_only {
+            let mut new = cur.object.clone();
+            new.copy_status_from(&incoming);
+            new
+        } else {
+            let mut new = incoming;
+            new.copy_status_from(&cur.object);
+            admission::prepare_for_update(info, &mut new, &cur.object);
+            new
+        };
+        let mut new = new;
+        carry_server_metadata(&mut new, &cur.object);
+        if !status_only && new.spec_part() != cur.object.spec_part() {
+            new.meta_mut().generation = cur.object.meta().generation + 1;
+        }
+        admission::validate_update(info, &new, &cur.object)?;
+        if same_content(&new, &cur.object) {
+            return Ok(cur.object);
+        }
+        let bytes = encode(&new);
+        check_size(info, &name, bytes.len())?;
+        if dry_run {
+            return Ok(new);
+        }
+        let key = object_key(info, &namespace, &name);
+        if finalized(&new) {
+            // The last finalizer went: the deletion that was waiting for it completes now.
+            let (rev, _) = self
+                .store
+                .delete(&key, Some(cur.revision))
+                .await
+                .map_err(|e| from_store(info, &name, e))?;
+            debug!(key = %key, rev, "deleted after its last finalizer was removed");
+            new.meta_mut().resource_version = rev.to_string();
+            new.set_type_meta();
+            return Ok(new);
+        }
+        let rev = self
+            .store
+            .update(&key, bytes, cur.revision)
+            .await
+            .map_err(|e| from_store(info, &name, e))?;
+        debug!(key = %key, rev, "updated");
+        new.meta_mut().resource_version = rev.to_string();
+        new.set_type_meta();
+        Ok(new)
+    }
+
+    pub async fn patch(&self, req: &PatchRequest) -> Result<Object> {
+        let info = resolve_kind(&req.resource)?;
+        let namespace = request_namespace(info, &req.namespace)?;
+        require_name(&req.name)?;
+        let status_only = match req.subresource.as_str() {
+            "" => false,
+            "status" if info.has_status => true,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{} has no subresource {other:?}",
+                    info.plural
+                )));
+            }
+        };
+        match req.patch_type.as_str() {
+            "" | "merge" | "application/merge-patch+json" => {}
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "patch type {other:?} is not supported: use \"merge\" (JSON merge patch)"
+                )));
+            }
+        }
+        let patch: serde_json::Value = serde_json::from_str(&req.patch)
+            .map_err(|e| ApiError::bad_request(format!("patch is not valid JSON: {e}")))?;
+        if !patch.is_object() {
+            return Err(ApiError::bad_request("a merge patch must be a JSON object"));
+        }
+        // A resourceVersion inside the patch is a precondition, as in Kubernetes.
+        let precondition = patch
+            .pointer("/metadata/resourceVersion")
+            .and_then(|v| v.as_str())
+            .map(parse_revision)
+            .transpose()?
+            .flatten();
+        for _ in 0..INTERNAL_RETRIES {
+            let cur = self.read(info, namespace, &req.name).await?;
+            if let Some(rev) = precondition
+                && rev != cur.revision
+            {
+                return Err(conflict(info, &req.name));
+            }
+            let mut doc = cur.object.to_json();
+            merge_patch(&mut doc, &patch);
+            let mut patched = Object::from_json_as(info, doc).map_err(|e| {
+                ApiError::invalid(format!(
+                    "patch produced an invalid object: {}: {}",
+                    e.path(),
+                    e.inner()
+                ))
+            })?;
+            // Identity comes from the request, whatever the patch said.
+            patched.meta_mut().name = req.name.clone();
+            patched.meta_mut().namespace = namespace.to_string();
+            match self
+                .write_update(info, cur, patched, status_only, req.dry_run)
+                .await
+            {
+                Err(e) if e.reason == Reason::Conflict && precondition.is_none() => continue,
+                other => return other,
+            }
+        }
+        Err(conflict(info, &req.name))
+    }
+
+    pub async fn delete(&self, req: &DeleteRequest) -> Result<Object> {
+        let info = resolve_kind(&req.resource)?;
+        let namespace = request_namespace(info, &req.namespace)?;
+        require_name(&req.name)?;
+        let propagation = match req.propagation_policy.as_str() {
+            "" | "Background" => Propagation::Background,
+            "Foreground" => Propagation::Foreground,
+            "Orphan" => Propagation::Orphan,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "propagationPolicy {other:?} is not supported: supported values: \"Background\", \"Foreground\", \"Orphan\""
+                )));
+            }
+        };
+        if let Some(g) = req.grace_period_seconds
+            && g < 0
+        {
+            return Err(ApiError::invalid(format!(
+                "gracePeriodSeconds: Invalid value: {g}: must be >= 0"
+            )));
+        }
+        if info.plural == "namespaces" && admission::is_protected_namespace(&req.name) {
+            return Err(ApiError::new(
+                Reason::Forbidden,
+                format!(
+                    "namespaces \"{}\" is forbidden: this namespace may not be deleted",
+                    req.name
+                ),
+            ));
+        }
+        for _ in 0..INTERNAL_RETRIES {
+            let cur = self.read(info, namespace, &req.name).await?;
+            if let Some(p) = &req.preconditions {
+                if !p.uid.is_empty() && p.uid != cur.object.meta().uid {
+                    return Err(ApiError::conflict(format!(
+                        "Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                        p.uid,
+                        cur.object.meta().uid
+                    )));
+                }
+                if let Some(rev) = parse_revision(&p.resource_version)?
+                    && rev != cur.revision
+                {
+                    return Err(ApiError::conflict(format!(
+                        "Precondition failed: ResourceVersion in precondition: {rev}, ResourceVersion in object meta: {}",
+                        cur.revision
+                    )));
+                }
+            }
+            let plan = plan_deletion(&cur.object, propagation, req.grace_period_seconds);
+            let result = match plan {
+                DeletionPlan::Now => self.delete_now(info, &cur, req.dry_run).await,
+                DeletionPlan::Mark(marked) => {
+                    if same_content(&marked, &cur.object) {
+                        return Ok(cur.object);
+                    }
+                    if req.dry_run {
+                        return Ok(marked);
+                    }
+                    let key = object_key(info, namespace, &req.name);
+                    let mut marked = marked;
+                    self.store
+                        .update(&key, encode(&marked), cur.revision)
+                        .await
+                        .map(|rev| {
+                            marked.meta_mut().resource_version = rev.to_string();
+                            marked.set_type_meta();
+                            marked
+                        })
+                        .map_err(|e| from_store(info, &req.name, e))
+                }
+            };
+            match result {
+                // The object changed between our read and write (a status update, say):
+                // decide again on what is there now.
+                Err(e) if e.reason == Reason::Conflict => continue,
+                other => return other,
+            }
+        }
+        Err(conflict(info, &req.name))
+    }
+
+    async fn delete_now(
+        &self,
+        info: &'static KindInfo,
+        cur: &Current,
+        dry_run: bool,
+    ) -> Result<Object> {
+        let name = &cur.object.meta().name;
+        if dry_run {
+            return Ok(cur.object.clone());
+        }
+        let key = object_key(info, &cur.object.meta().namespace, name);
+        let (rev, _) = self
+            .store
+            .delete(&key, Some(cur.revision))
+            .await
+            .map_err(|e| from_store(info, name, e))?;
+        debug!(key = %key, rev, "deleted");
+        let mut gone = cur.object.clone();
+        gone.meta_mut().resource_version = rev.to_string();
+        Ok(gone)
+    }
+
+    /// Reads, changes and writes one object, retrying when a concurrent write got there
+    /// first. `change` returns `Ok(None)` to write nothing.
+    pub async fn read_modify_write<F>(
+        &self,
+        info: &'static KindInfo,
+        namespace: &str,
+        name: &str,
+        mut change: F,
+    ) -> Result<Object>
+    where
+        F: FnMut(&Object) -> Result<Option<Object>>,
+    {
+        for _ in 0..INTERNAL_RETRIES {
+            let cur = self.read(info, namespace, name).await?;
+            let Some(new) = change(&cur.object)? else {
+                return Ok(cur.object);
+            };
+            match self.write_update(info, cur, new, false, false).await {
+                Err(e) if e.reason == Reason::Conflict => continue,
+                other => return other,
+            }
+        }
+        Err(conflict(info, name))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    Background,
+    Foreground,
+    Orphan,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum DeletionPlan {
+    /// Remove the object from the store now.
+    Now,
+    /// Keep it, marked with this deletionTimestamp / finalizers / phase, until its
+    /// finalizers are removed or its grace period is over.
+    Mark(Object),
+}
+
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+pub const ORPHAN_FINALIZER: &str = "orphan";
+
+/// What a delete request does to an object: a pure decision, so it is tested without a
+/// store. Kubernetes' rules: namespaces turn Terminating; foreground and orphan deletion add
+/// their finalizer; an object with finalizers only gets a deletionTimestamp; a pod bound to a
+/// node gets a grace period for its kubelet to stop it; everything else goes now.
+pub fn plan_deletion(
+    cur: &Object,
+    propagation: Propagation,
+    grace_period: Option<i64>,
+) -> DeletionPlan {
+    let mut marked = cur.clone();
+    let already_deleting = !cur.meta().deletion_timestamp.is_empty();
+    let now = std::time::SystemTime::now();
+
+    if let Some(K::Namespace(ns)) = &mut marked.kind {
+        if !already_deleting {
+            let meta = ns.metadata.get_or_insert_with(Default::default);
+            meta.deletion_timestamp = proto::time::format_rfc3339(now);
+            meta.deletion_grace_period_seconds = Some(0);
+        }
+        ns.status.get_or_insert_with(Default::default).phase = "Terminating".to_string();
+        return DeletionPlan::Mark(marked);
+    }
+
+    let meta = marked.meta_mut();
+    let finalizer = match propagation {
+        Propagation::Foreground => Some(FOREGROUND_FINALIZER),
+        Propagation::Orphan => Some(ORPHAN_FINALIZER),
+        Propagation::Background => None,
+    };
+    if let Some(f) = finalizer
+        && !meta.finalizers.iter().any(|x| x == f)
+    {
+        meta.finalizers.push(f.to_string());
+    }
+
+    if let Some(K::Pod(pod)) = &cur.kind {
+        let bound = pod.spec.as_ref().is_some_and(|s| !s.node_name.is_empty());
+        let terminal = pod
+            .status
+            .as_ref()
+            .is_some_and(|s| s.phase == "Succeeded" || s.phase == "Failed");
+        let spec_grace = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds);
+        let grace = grace_period
+            .or(spec_grace.map(i64::from))
+            .unwrap_or(30)
+            .max(0);
+        if bound && !terminal && grace > 0 {
+            let meta = marked.meta_mut();
+            let current_grace = meta.deletion_grace_period_seconds;
+            // A second delete may shorten the grace period, never lengthen it.
+            if current_grace.is_none_or(|g| grace < g) {
+                meta.deletion_grace_period_seconds = Some(grace);
+                meta.deletion_timestamp =
+                    proto::time::format_rfc3339(now + std::time::Duration::from_secs(grace as u64));
+            }
+            return DeletionPlan::Mark(marked);
+        }
+    }
+
+    let meta = marked.meta_mut();
+    if meta.finalizers.is_empty() {
+        return DeletionPlan::Now;
+    }
+    if meta.deletion_timestamp.is_empty() {
+        meta.deletion_timestamp = proto::time::format_rfc3339(now);
+        meta.deletion_grace_period_seconds = Some(0);
+    }
+    DeletionPlan::Mark(marked)
+}
+
+/// An object whose deletion was waiting only for finalizers, which are now gone.
+fn finalized(object: &Object) -> bool {
+    let meta = object.meta();
+    !meta.deletion_timestamp.is_empty()
+        && meta.finalizers.is_empty()
+        && meta.deletion_grace_period_seconds.unwrap_or(0) == 0
+        && !matches!(object.kind, Some(K::Namespace(_)))
+}
+
+/// Fields only the server sets survive any update unchanged.
+fn carry_server_metadata(new: &mut Object, cur: &Object) {
+    let c = cur.meta();
+    let (uid, created, generation) = (c.uid.clone(), c.creation_timestamp.clone(), c.generation);
+    let (deletion, grace) = (
+        c.deletion_timestamp.clone(),
+        c.deletion_grace_period_seconds,
+    );
+    let m = new.meta_mut();
+    m.uid = uid;
+    m.creation_timestamp = created;
+    m.generation = generation;
+    m.deletion_timestamp = deletion;
+    m.deletion_grace_period_seconds = grace;
+    m.resource_version.clear();
+    m.generate_name = c.generate_name.clone();
+}
+
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// Kubernetes' generateName: the prefix (cut to leave room) and five random characters.
+fn generated_name(prefix: &str) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let keep = prefix.len().min(58);
+    let mut name: String = prefix.chars().take(keep).collect();
+    for _ in 0..5 {
+        name.push(NAME_ALPHABET[rng.random_range(0..NAME_ALPHABET.len())] as char);
+    }
+    name
+}
+
+fn encode_continue(last_key: &str) -> String {
+    last_key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_continue(token: &str, prefix: &str) -> Result<String> {
+    let bad = || ApiError::bad_request("invalid continue token: list again without it");
+    if token.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes: std::result::Result<Vec<u8>, _> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
+        .collect();
+    let key = String::from_utf8(bytes.map_err(|_| bad())?).map_err(|_| bad())?;
+    if !key.starts_with(prefix) {
+        return Err(bad());
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::Resource;
+    use proto::k8s::{Pod, PodSpec, PodStatus};
+
+    fn pod(node: &str, phase: &str) -> Object {
+        let mut p = Pod {
+            spec: Some(PodSpec {
+                node_name: node.into(),
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: phase.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        p.meta_mut().name = "p".into();
+        p.into_object()
+    }
+
+    #[test]
+    fn unbound_or_finished_pods_go_at_once() {
+        assert_eq!(
+            plan_deletion(&pod("", "Pending"), Propagation::Background, None),
+            DeletionPlan::Now
+        );
+        assert_eq!(
+            plan_deletion(&pod("n1", "Succeeded"), Propagation::Background, None),
+            DeletionPlan::Now
+        );
+        assert_eq!(
+            plan_deletion(&pod("n1", "Running"), Propagation::Background, Some(0)),
+            DeletionPlan::Now
+        );
+    }
+
+    #[test]
+    fn bound_pods_get_a_grace_period_that_only_shrinks() {
+        let DeletionPlan::Mark(marked) =
+            plan_deletion(&pod("n1", "Running"), Propagation::Background, None)
+        else {
+            panic!("a running bound pod must be marked, not removed");
+        };
+        assert_eq!(marked.meta().deletion_grace_period_seconds, Some(30));
+        assert!(!marked.meta().deletion_timestamp.is_empty());
+        let DeletionPlan::Mark(again) = plan_deletion(&marked, Propagation::Background, Some(60))
+        else {
+            panic!("still marked");
+        };
+        assert_eq!(again.meta().deletion_grace_period_seconds, Some(30));
+        let DeletionPlan::Mark(shorter) = plan_deletion(&marked, Propagation::Background, Some(5))
+        else {
+            panic!("still marked");
+        };
+        assert_eq!(shorter.meta().deletion_grace_period_seconds, Some(5));
+    }
+
+    #[test]
+    fn finalizers_hold_objects_and_propagation_adds_its_own() {
+        let mut cm = proto::k8s::ConfigMap::default();
+        cm.meta_mut().name = "c".into();
+        let obj = cm.clone().into_object();
+        assert_eq!(
+            plan_deletion(&obj, Propagation::Background, None),
+            DeletionPlan::Now
+        );
+        let DeletionPlan::Mark(m) = plan_deletion(&obj, Propagation::Foreground, None) else {
+            panic!("foreground deletion marks");
+        };
+        assert_eq!(m.meta().finalizers, vec![FOREGROUND_FINALIZER.to_string()]);
+        assert!(!m.meta().deletion_timestamp.is_empty());
+        cm.meta_mut().finalizers.push("example.com/hold".into());
+        let DeletionPlan::Mark(m) = plan_deletion(&cm.into_object(), Propagation::Orphan, None)
+        else {
+            panic!("finalizers hold");
+        };
+        assert_eq!(m.meta().finalizers.len(), 2);
+        assert!(finalized(&{
+            let mut x = m.clone();
+            x.meta_mut().finalizers.clear();
+            x
+        }));
+    }
+
+    #[test]
+    fn continue_tokens_round_trip_and_stay_in_their_prefix() {
+        let t = encode_continue("/registry/pods/default/web-1");
+        assert_eq!(
+            decode_continue(&t, "/registry/pods/default/").unwrap(),
+            "/registry/pods/default/web-1"
+        );
+        assert!(decode_continue(&t, "/registry/secrets/").is_err());
+        assert!(decode_continue("zz", "/").is_err());
+        assert!(decode_continue("abc", "/").is_err());
+    }
+
+    #[test]
+    fn generated_names_keep_the_prefix() {
+        let n = generated_name("web-");
+        assert!(n.starts_with("web-") && n.len() == 9);
+        assert_ne!(generated_name("web-"), generated_name("web-"));
+    }
+}

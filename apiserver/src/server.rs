@@ -1,0 +1,211 @@
+//! Assembles and runs the apiserver: opens the store, makes sure the system namespaces
+//! exist, serves the API and gRPC health on one listener, and shuts down in order (stop
+//! accepting, end watches, finish in-flight requests, make every write durable).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proto::Resource;
+use proto::k8s::api_server::ApiServer;
+use proto::k8s::{Namespace, Object};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tracing::{info, warn};
+
+use crate::admission::SYSTEM_NAMESPACES;
+use crate::registry::Registry;
+use crate::service::ApiService;
+use crate::store::Store;
+use crate::store::sled_store::{SledOptions, SledStore};
+use crate::watch::WatchConfig;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "apiserver",
+    about = "The cluster's API server, on an embedded sled store"
+)]
+pub struct Config {
+    /// Address to serve the gRPC API on.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+    /// Where the store keeps its data; created if missing.
+    #[arg(long, default_value = "./data/apiserver")]
+    pub data_dir: PathBuf,
+    /// Range Service cluster IPs are allocated from.
+    #[arg(long, default_value = "10.96.0.0/12")]
+    pub service_cidr: String,
+    /// Range NodePorts are allocated from.
+    #[arg(long, default_value = "30000-32767")]
+    pub node_port_range: String,
+    /// Store events kept so watches can resume (also across restarts).
+    #[arg(long, default_value_t = 100_000)]
+    pub history_limit: u64,
+    /// Store cache size in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub cache_mb: u64,
+    /// Seconds in-flight requests get to finish on shutdown.
+    #[arg(long, default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Config {
+    /// A config for tests and tools: everything default but where to listen and store.
+    pub fn for_dir(data_dir: PathBuf, listen: SocketAddr) -> Config {
+        Config {
+            listen,
+            data_dir,
+            service_cidr: "10.96.0.0/12".to_string(),
+            node_port_range: "30000-32767".to_string(),
+            history_limit: 100_000,
+            cache_mb: 64,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the store in {dir}: {source}")]
+    Store {
+        dir: PathBuf,
+        #[source]
+        source: crate::store::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the system namespaces: {0}")]
+    Bootstrap(proto::ApiError),
+    #[error("serving failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// A started apiserver. Dropping it does not stop it: call `shutdown`.
+pub struct RunningServer {
+    addr: SocketAddr,
+    shutdown_tx: watch::Sender<bool>,
+    serve: JoinHandle<Result<(), tonic::transport::Error>>,
+    store: Arc<SledStore>,
+    grace: Duration,
+}
+
+impl RunningServer {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, ends watches, gives in-flight requests the grace period, then makes
+    /// every acknowledged write durable and closes the store.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.shutdown_tx.send(true);
+        match tokio::time::timeout(self.grace, self.serve).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => warn!(error = %e, "server ended with an error"),
+            Ok(Err(e)) => warn!(error = %e, "server task failed"),
+            Err(_) => {
+                warn!(grace = ?self.grace, "in-flight requests did not finish within the grace period")
+            }
+        }
+        self.store
+            .close()
+            .await
+            .map_err(|source| ServerError::Store {
+                dir: PathBuf::new(),
+                source,
+            })?;
+        info!("store closed");
+        Ok(())
+    }
+}
+
+/// Requests up to this size reach the registry, which refuses objects over 1.5 MiB with a
+/// clear error; larger ones tonic refuses itself.
+const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::Store {
+        dir: config.data_dir.clone(),
+        source: crate::store::Error::Backend(e.to_string()),
+    })?;
+    let options = SledOptions {
+        cache_capacity_bytes: config.cache_mb * 1024 * 1024,
+        history_limit: config.history_limit,
+        ..SledOptions::default()
+    };
+    let store =
+        SledStore::open(&config.data_dir, options).map_err(|source| ServerError::Store {
+            dir: config.data_dir.clone(),
+            source,
+        })?;
+    let store = Arc::new(store);
+    let registry = Registry::new(store.clone());
+    bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone());
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<ApiServer<ApiService<SledStore>>>()
+        .await;
+
+    let api = ApiServer::new(service)
+        .max_decoding_message_size(MAX_REQUEST_BYTES)
+        .max_encoding_message_size(usize::MAX);
+    let mut stop = shutdown_rx;
+    let serve = tokio::spawn(
+        tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            // Every informer is a stream; many share one connection.
+            .max_concurrent_streams(Some(10_000))
+            .add_service(health_service)
+            .add_service(api)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }),
+    );
+    info!(%addr, data_dir = %config.data_dir.display(), "apiserver serving");
+    Ok(RunningServer {
+        addr,
+        shutdown_tx,
+        serve,
+        store,
+        grace: Duration::from_secs(config.shutdown_grace_seconds),
+    })
+}
+
+/// The namespaces Kubernetes has from the start. Idempotent: existing ones are left alone.
+async fn bootstrap<S: Store>(registry: &Registry<S>) -> Result<(), proto::ApiError> {
+    for name in SYSTEM_NAMESPACES {
+        let mut ns = Namespace::default();
+        ns.meta_mut().name = (*name).to_string();
+        let object: Object = ns.into_object();
+        match registry.create(object, false).await {
+            Ok(_) => info!(namespace = name, "created system namespace"),
+            Err(e) if e.reason == proto::Reason::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

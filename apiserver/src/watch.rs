@@ -1,0 +1,197 @@
+//! Watch: an initial state (for resourceVersion "" or "0") followed by every later change
+//! under the requested prefix, filtered by selectors with Kubernetes' semantics (an object
+//! that starts or stops matching arrives as ADDED or DELETED), plus periodic bookmarks.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use proto::k8s::{ListRequest, Object, WatchEvent, WatchRequest};
+use proto::{ApiError, KindInfo};
+use tokio::sync::{mpsc, watch as tokio_watch};
+use tonic::Status;
+use tracing::{Instrument, debug, debug_span};
+
+use crate::codec::{decode, parse_revision};
+use crate::error::{Result, from_store};
+use crate::filter::Filter;
+use crate::keys::list_prefix;
+use crate::registry::{Registry, resolve_kind};
+use crate::store::{Event, EventType, Revision, Store};
+
+pub const ADDED: &str = "ADDED";
+pub const MODIFIED: &str = "MODIFIED";
+pub const DELETED: &str = "DELETED";
+pub const BOOKMARK: &str = "BOOKMARK";
+
+#[derive(Clone, Debug)]
+pub struct WatchConfig {
+    /// Events buffered toward one client before its stream waits on it.
+    pub channel_capacity: usize,
+    pub bookmark_interval: Duration,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            channel_capacity: 256,
+            bookmark_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+pub type EventResult = std::result::Result<WatchEvent, Status>;
+
+/// How one store event looks to a watcher with this filter: Kubernetes' rules for objects
+/// entering and leaving a selector. A pure function, tested without a store.
+pub fn translate(
+    kind: EventType,
+    new: Option<&Object>,
+    old: Option<&Object>,
+    filter: &Filter,
+) -> Option<(&'static str, Object)> {
+    match kind {
+        EventType::Created => new
+            .filter(|o| filter.matches(o))
+            .map(|o| (ADDED, o.clone())),
+        EventType::Updated => {
+            let (new, old) = (new?, old?);
+            match (filter.matches(new), filter.matches(old)) {
+                (true, true) => Some((MODIFIED, new.clone())),
+                (true, false) => Some((ADDED, new.clone())),
+                (false, true) => Some((DELETED, new.clone())),
+                (false, false) => None,
+            }
+        }
+        EventType::Deleted => new
+            .filter(|o| filter.matches(o))
+            .map(|o| (DELETED, o.clone())),
+    }
+}
+
+fn event(kind: &str, object: Option<Object>, rv: Revision) -> WatchEvent {
+    WatchEvent {
+        r#type: kind.to_string(),
+        object,
+        resource_version: rv.to_string(),
+    }
+}
+
+fn decode_event(ev: &Event) -> Result<(Option<Object>, Option<Object>)> {
+    // A deletion's object carries the deletion's revision, as in Kubernetes.
+    let new = decode(&ev.value, ev.revision)?;
+    let old = match &ev.prev_value {
+        Some(v) => Some(decode(v, ev.revision.saturating_sub(1))?),
+        None => None,
+    };
+    Ok((Some(new), old))
+}
+
+impl<S: Store> Registry<S> {
+    /// Starts a watch; events flow into the returned receiver until the client goes away,
+    /// the store cuts the watch off, or `shutdown` turns true.
+    pub async fn watch(
+        &self,
+        req: WatchRequest,
+        config: &WatchConfig,
+        mut shutdown: tokio_watch::Receiver<bool>,
+    ) -> Result<mpsc::Receiver<EventResult>> {
+        let info: &'static KindInfo = resolve_kind(&req.resource)?;
+        let filter = Filter::new(info, &req.label_selector, &req.field_selector)?;
+        let prefix = list_prefix(info, &req.namespace);
+        let (tx, rx) = mpsc::channel(config.channel_capacity.max(2));
+
+        let (mut initial, start) = match parse_revision(&req.resource_version)? {
+            Some(rv) if rv > 0 => (Vec::new(), rv),
+            // "" and "0": the current state as synthetic ADDED events, then changes.
+            _ => {
+                let list = self
+                    .list(&ListRequest {
+                        resource: req.resource.clone(),
+                        namespace: req.namespace.clone(),
+                        label_selector: req.label_selector.clone(),
+                        field_selector: req.field_selector.clone(),
+                        limit: 0,
+                        r#continue: String::new(),
+                    })
+                    .await?;
+                let rev = parse_revision(&list.resource_version)?.unwrap_or(0);
+                let events = list
+                    .items
+                    .into_iter()
+                    .map(|o| {
+                        let rv = parse_revision(&o.meta().resource_version)
+                            .ok()
+                            .flatten()
+                            .unwrap_or(rev);
+                        event(ADDED, Some(o), rv)
+                    })
+                    .collect::<Vec<_>>();
+                (events, rev)
+            }
+        };
+        let mut stream = self
+            .store
+            .watch(&prefix, start)
+            .map_err(|e| from_store(info, "", e))?;
+        let bookmarks = req.allow_watch_bookmarks;
+        let interval = config.bookmark_interval;
+        let span = debug_span!("watch", resource = %req.resource, namespace = %req.namespace, from = start);
+
+        tokio::spawn(
+            async move {
+                for ev in initial.drain(..) {
+                    if tx.send(Ok(ev)).await.is_err() {
+                        return;
+                    }
+                }
+                let mut last_rev = start;
+                let mut ticker = tokio::time::interval(interval);
+                ticker.reset();
+                loop {
+                    tokio::select! {
+                        next = stream.next() => {
+                            let Some(next) = next else {
+                                debug!("store ended the watch");
+                                return;
+                            };
+                            let ev = match next {
+                                Ok(ev) => ev,
+                                Err(e) => {
+                                    debug!(error = %e, "watch cut off");
+                                    let _ = tx.send(Err(from_store(info, "", e).into())).await;
+                                    return;
+                                }
+                            };
+                            last_rev = ev.revision;
+                            let out = match decode_event(&ev) {
+                                Ok((new, old)) => translate(ev.kind, new.as_ref(), old.as_ref(), &filter),
+                                Err(e) => {
+                                    let _ = tx.send(Err(e.into())).await;
+                                    return;
+                                }
+                            };
+                            if let Some((kind, object)) = out {
+                                if tx.send(Ok(event(kind, Some(object), ev.revision))).await.is_err() {
+                                    return;
+                                }
+                                ticker.reset();
+                            }
+                        }
+                        _ = ticker.tick(), if bookmarks => {
+                            if tx.send(Ok(event(BOOKMARK, None, last_rev))).await.is_err() {
+                                return;
+                            }
+                        }
+                        _ = tx.closed() => return,
+                        _ = shutdown.changed() => {
+                            let _ = tx.try_send(Err(ApiError::new(proto::Reason::Unavailable, "apiserver is shutting down").into()));
+                            return;
+                        }
+                    }
+                }
+            }
+            .instrument(span),
+        );
+        Ok(rx)
+    }
+}
