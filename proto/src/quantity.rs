@@ -603,6 +603,28 @@ mod tests {
     }
 
     #[test]
+    fn display_round_trips_across_notations() {
+        let numbers = [
+            "0", "1", "7", "10", "999", "1000", "1024", "1536", "0.5", "0.001", "123.456", "-3",
+            "-0.25",
+        ];
+        let suffixes = [
+            "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+            "e3", "e-3", "E9",
+        ];
+        for n in numbers {
+            for suffix in suffixes {
+                let input = format!("{n}{suffix}");
+                let original = q(&input);
+                let shown = original.to_string();
+                let back = q(&shown);
+                assert_eq!(back, original, "{input} -> {shown}");
+                assert_eq!(back.to_string(), shown, "display is stable for {input}");
+            }
+        }
+    }
+
+    #[test]
     fn value_and_milli_value_round_away_from_zero() {
         let cases: &[(&str, i64, i64)] = &[
             ("1500m", 2, 1500),
