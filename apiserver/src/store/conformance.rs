@@ -220,6 +220,64 @@ pub async fn delete_guards_revision<S: Store, G>(make: impl Fn(Limits) -> (S, G)
     assert_eq!((kv.create_revision, kv.mod_revision), (r5, r5));
 }
 
+pub async fn concurrent_guarded_writes_have_one_winner<S: Store, G>(
+    make: impl Fn(Limits) -> (S, G),
+) {
+    let (s, _g) = make(Limits::default());
+    let s = Arc::new(s);
+    let race =
+        |f: fn(Arc<S>, usize) -> futures::future::BoxFuture<'static, Result<Revision, Error>>| {
+            let s = s.clone();
+            async move {
+                let tasks: Vec<_> = (0..16).map(|i| tokio::spawn(f(s.clone(), i))).collect();
+                let mut wins = Vec::new();
+                let mut losses = Vec::new();
+                for t in tasks {
+                    match tokio::time::timeout(STEP, t)
+                        .await
+                        .expect("writer hung")
+                        .unwrap()
+                    {
+                        Ok(rev) => wins.push(rev),
+                        Err(e) => losses.push(e),
+                    }
+                }
+                (wins, losses)
+            }
+        };
+    let (wins, losses) =
+        race(|s, i| Box::pin(async move { s.create("/race/k", b(&format!("c{i}"))).await })).await;
+    assert_eq!(wins, [1], "exactly one create wins");
+    assert!(
+        losses.iter().all(|e| matches!(e, Error::AlreadyExists(_))),
+        "{losses:?}"
+    );
+    let (wins, losses) =
+        race(|s, i| Box::pin(async move { s.update("/race/k", b(&format!("u{i}")), 1).await }))
+            .await;
+    assert_eq!(wins, [2], "exactly one update from revision 1 wins");
+    assert!(
+        losses.iter().all(|e| matches!(
+            e,
+            Error::Conflict {
+                expected: 1,
+                current: 2,
+                ..
+            }
+        )),
+        "{losses:?}"
+    );
+    let (wins, losses) =
+        race(|s, _| Box::pin(async move { s.delete("/race/k", Some(2)).await.map(|(r, _)| r) }))
+            .await;
+    assert_eq!(wins, [3], "exactly one delete wins");
+    assert!(
+        losses.iter().all(|e| matches!(e, Error::NotFound(_))),
+        "{losses:?}"
+    );
+    assert_eq!(s.current_revision(), 3);
+}
+
 pub async fn revisions_have_no_gaps<S: Store, G>(make: impl Fn(Limits) -> (S, G)) {
     let (s, _g) = make(Limits::default());
     let mut last = s.current_revision();
@@ -663,6 +721,7 @@ macro_rules! store_conformance {
             arbitrary_keys_and_values,
             update_guards_revision,
             delete_guards_revision,
+            concurrent_guarded_writes_have_one_winner,
             revisions_have_no_gaps,
             list_prefix_isolation,
             list_paging_covers_every_key_once,

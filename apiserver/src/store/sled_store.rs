@@ -2,36 +2,46 @@
 //!
 //! Layout: tree `objects` (key -> record: create_revision, mod_revision, value), tree
 //! `events` (revision as big-endian u64 -> event: kind, key, value, prev_value) and tree
-//! `meta` (the last committed revision). Every write is one multi-tree transaction over all
-//! three, so a crash can never leave an object without its event or revision.
+//! `meta` (the last committed revision). Object, event and revision are written in one
+//! multi-tree transaction, so a crash can never leave an object without its event or
+//! revision, and revisions have no gaps.
 //!
-//! Write path: under the write lock, assign `committed + 1`, run the transaction (which also
-//! trims the event `history_limit` revisions back), queue the write for the flusher, release
-//! the lock; then wait for the flusher. Holding the lock across "assign + commit + enqueue"
-//! makes revision order equal commit order and queue order. The flusher thread
-//! (`flusher.rs`) calls `db.flush()` for everything queued, publishes the now-durable events
-//! to watchers in revision order (`fanout.rs`), then wakes the writers: a write returns only
-//! after a flush that began after its commit, and watchers only ever see durable events.
+//! Write path, two dedicated threads in a pipeline:
+//! 1. a writer queues its operation and waits;
+//! 2. the committer (`committer.rs`) takes everything queued and, under the write lock,
+//!    assigns consecutive revisions and applies it all as ONE transaction (which also trims
+//!    events `history_limit` revisions back); refused writes (`Conflict`, ...) are answered
+//!    at once, accepted ones are handed to the flusher in revision order;
+//! 3. the flusher (`flusher.rs`) calls `db.flush()` for everything handed over since its
+//!    last flush, publishes the now-durable events to watchers in revision order
+//!    (`fanout.rs`), then answers the writers.
 //!
-//! Reads: `list` holds the read side of the same lock while scanning, so it sees exactly
+//! So a write returns only after a flush that began after its commit, concurrent writers
+//! share both transactions and flushes, and watchers only ever see durable events.
+//!
+//! Reads: `list` holds the read side of the write lock while scanning, so it sees exactly
 //! the state at the last *committed* revision, which it reports. That revision may not be
 //! durable yet (it will be within one flush unless the process dies first); `get` likewise
 //! reads committed state. `current_revision` is the last durable revision.
+//!
+//! A watch stream keeps a handle on the events tree: drop the streams of a store before
+//! reopening its directory in the same process.
 
 mod codec;
+mod committer;
 mod fanout;
 mod flusher;
 mod raw_bench;
 
 pub use raw_bench::{BENCH_VALUE_LEN, bench_raw_sled};
 
-use super::{Error, Event, EventType, KeyValue, ListResult, Result, Revision, Store, WatchStream};
+use super::{Error, EventType, KeyValue, ListResult, Result, Revision, Store, WatchStream};
 use bytes::Bytes;
 use codec::Record;
+use committer::{Submission, SubmitQueue};
 use fanout::Fanout;
-use flusher::{GroupCommit, Pending};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::{Transactional, Tree};
+use flusher::GroupCommit;
+use sled::Tree;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -66,22 +76,48 @@ impl Default for SledOptions {
 struct WriteState {
     /// Last committed (not necessarily durable) revision.
     committed: Revision,
-    closed: bool,
 }
 
-pub struct SledStore {
+/// What the committer thread and the readers share.
+struct Shared {
     objects: Tree,
     events: Tree,
     meta: Tree,
-    write: RwLock<WriteState>,
-    /// Mirrors `WriteState::closed` for reads that do not take the lock.
-    closed: AtomicBool,
+    /// Write side: the committer while it applies a transaction. Read side: `list`.
+    state: RwLock<WriteState>,
     oldest: AtomicU64,
     history_limit: u64,
+}
+
+impl Shared {
+    fn read_lock(&self) -> RwLockReadGuard<'_, WriteState> {
+        // The state is one counter updated after the transaction succeeds, so it is
+        // consistent even if a holder panicked.
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_lock(&self) -> RwLockWriteGuard<'_, WriteState> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What a successful write reports once durable.
+#[derive(Debug)]
+struct WriteOutcome {
+    revision: Revision,
+    /// The record replaced or removed.
+    old: Option<Record>,
+}
+
+pub struct SledStore {
+    shared: Arc<Shared>,
+    closed: AtomicBool,
     watch_buffer: usize,
+    submit: Arc<SubmitQueue>,
     commit: Arc<GroupCommit>,
     fanout: Arc<Fanout>,
-    flusher: Mutex<Option<JoinHandle<()>>>,
+    /// Committer, then flusher: stopped in that order.
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// What a write asks for; decided against the key's current record by `decide`.
@@ -156,13 +192,6 @@ fn backend(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
 }
 
-fn tx_error(e: TransactionError<Error>) -> Error {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => backend(e),
-    }
-}
-
 impl SledStore {
     /// Opens (or creates) the store in `dir`, resuming its revision counter and history.
     pub fn open(dir: &Path, options: SledOptions) -> Result<SledStore> {
@@ -194,37 +223,37 @@ impl SledStore {
         };
         db.flush().map_err(backend)?;
 
-        let commit = Arc::new(GroupCommit::new(committed));
-        let fanout = Arc::new(Fanout::new(committed));
-        let handle = flusher::spawn(db, commit.clone(), fanout.clone())
-            .map_err(|e| Error::Backend(format!("starting flusher thread: {e}")))?;
-        tracing::debug!(dir = %dir.display(), revision = committed, oldest, "sled store opened");
-        Ok(SledStore {
+        let shared = Arc::new(Shared {
             objects,
             events,
             meta,
-            write: RwLock::new(WriteState {
-                committed,
-                closed: false,
-            }),
-            closed: AtomicBool::new(false),
+            state: RwLock::new(WriteState { committed }),
             oldest: AtomicU64::new(oldest.max(1)),
             history_limit,
+        });
+        let submit = Arc::new(SubmitQueue::default());
+        let commit = Arc::new(GroupCommit::new(committed));
+        let fanout = Arc::new(Fanout::new(committed));
+        let spawn_err = |e: std::io::Error| Error::Backend(format!("starting store thread: {e}"));
+        let flusher = flusher::spawn(db, commit.clone(), fanout.clone()).map_err(spawn_err)?;
+        let committer = match committer::spawn(shared.clone(), submit.clone(), commit.clone()) {
+            Ok(h) => h,
+            Err(e) => {
+                commit.stop();
+                let _ = flusher.join();
+                return Err(spawn_err(e));
+            }
+        };
+        tracing::debug!(dir = %dir.display(), revision = committed, oldest, "sled store opened");
+        Ok(SledStore {
+            shared,
+            closed: AtomicBool::new(false),
             watch_buffer: options.watch_buffer,
+            submit,
             commit,
             fanout,
-            flusher: Mutex::new(Some(handle)),
+            threads: Mutex::new(vec![committer, flusher]),
         })
-    }
-
-    fn read_lock(&self) -> RwLockReadGuard<'_, WriteState> {
-        // The state is two plain fields updated after the transaction succeeds, so it is
-        // consistent even if a holder panicked.
-        self.write.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn write_lock(&self) -> RwLockWriteGuard<'_, WriteState> {
-        self.write.write().unwrap_or_else(|p| p.into_inner())
     }
 
     fn check_open(&self) -> Result<()> {
@@ -235,96 +264,42 @@ impl SledStore {
         }
     }
 
-    /// Assigns the next revision, commits the write and queues it for the flusher.
-    /// Returns the write's revision, the record it replaced, and the flusher's ack.
-    fn commit_write(
-        &self,
-        key: &str,
-        op: &Op,
-    ) -> Result<(Revision, Option<Record>, oneshot::Receiver<Result<()>>)> {
-        let mut state = self.write_lock();
-        if state.closed {
-            return Err(Error::Closed);
-        }
-        let rev = state.committed + 1;
-        let trim = rev.checked_sub(self.history_limit).filter(|r| *r > 0);
-        let decision = (&self.objects, &self.events, &self.meta)
-            .transaction(|(objects, events, meta)| {
-                let current = match objects.get(key.as_bytes())? {
-                    Some(raw) => Some(
-                        codec::decode_record(&raw).map_err(ConflictableTransactionError::Abort)?,
-                    ),
-                    None => None,
-                };
-                let decision =
-                    decide(key, op, current, rev).map_err(ConflictableTransactionError::Abort)?;
-                match &decision.new {
-                    Some(r) => {
-                        objects.insert(
-                            key.as_bytes(),
-                            codec::encode_record(r.create_revision, r.mod_revision, &r.value),
-                        )?;
-                    }
-                    None => {
-                        objects.remove(key.as_bytes())?;
-                    }
-                }
-                let value = match (&decision.new, &decision.old) {
-                    (Some(new), _) => &new.value,
-                    (None, Some(old)) => &old.value,
-                    (None, None) => &Bytes::new(),
-                };
-                let prev = decision.old.as_ref().map(|o| &o.value[..]);
-                let event_bytes = codec::encode_event(decision.kind, key, value, prev)
-                    .map_err(ConflictableTransactionError::Abort)?;
-                events.insert(&codec::revision_key(rev), event_bytes)?;
-                if let Some(old_rev) = trim {
-                    events.remove(&codec::revision_key(old_rev))?;
-                }
-                meta.insert(REVISION_KEY, &codec::revision_key(rev))?;
-                Ok(decision)
-            })
-            .map_err(tx_error)?;
-        state.committed = rev;
-        if let Some(old_rev) = trim {
-            self.oldest.fetch_max(old_rev + 1, Ordering::AcqRel);
-        }
-        let event = Event {
-            revision: rev,
-            kind: decision.kind,
+    async fn write(&self, key: &str, op: Op) -> Result<WriteOutcome> {
+        self.check_open()?;
+        let (reply, rx) = oneshot::channel();
+        self.submit.submit(Submission {
             key: key.to_owned(),
-            value: match (&decision.new, &decision.old) {
-                (Some(new), _) => new.value.clone(),
-                (None, Some(old)) => old.value.clone(),
-                (None, None) => Bytes::new(),
-            },
-            prev_value: decision.old.as_ref().map(|o| o.value.clone()),
-        };
-        let (ack, rx) = oneshot::channel();
-        // Cannot be refused: the flusher stops only after `closed` is set under this lock.
-        self.commit
-            .submit(Pending { event, ack })
-            .map_err(|_| Error::Closed)?;
-        drop(state);
-        Ok((rev, decision.old, rx))
+            op,
+            reply,
+        })?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 
-    async fn write(&self, key: &str, op: Op) -> Result<(Revision, Option<Record>)> {
-        let (rev, old, ack) = self.commit_write(key, &op)?;
-        match ack.await {
-            Ok(result) => result?,
-            Err(_) => return Err(Error::Closed),
+    /// Stops accepting writes and hands back the threads to join: the committer drains
+    /// its queue into the flusher, then the flusher makes it durable and exits.
+    fn begin_shutdown(&self) -> Vec<JoinHandle<()>> {
+        self.closed.store(true, Ordering::Release);
+        self.submit.stop();
+        std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Joins the threads from `begin_shutdown` in order (committer first, so everything
+    /// it commits reaches the flusher before the flusher is told to stop).
+    fn finish_shutdown(commit: &GroupCommit, threads: Vec<JoinHandle<()>>) -> Result<()> {
+        let mut panicked = false;
+        for (i, handle) in threads.into_iter().enumerate() {
+            if i == 1 {
+                commit.stop();
+            }
+            panicked |= handle.join().is_err();
         }
-        Ok((rev, old))
-    }
-
-    /// Stops the flusher (after it made everything queued durable) and ends every watch.
-    fn stop_flusher(&self) -> Option<JoinHandle<()>> {
-        self.commit.stop();
-        self.flusher
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+        // With no threads (already shut down) this is a no-op; the flusher is stopped too.
+        commit.stop();
+        if panicked {
+            Err(Error::Backend("a store thread panicked".into()))
+        } else {
+            Ok(())
+        }
     }
 
     #[cfg(test)]
@@ -371,7 +346,7 @@ fn to_key_value(key: &[u8], raw: &[u8]) -> Result<KeyValue> {
 impl Store for SledStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>> {
         self.check_open()?;
-        match self.objects.get(key.as_bytes()).map_err(backend)? {
+        match self.shared.objects.get(key.as_bytes()).map_err(backend)? {
             Some(raw) => Ok(Some(to_key_value(key.as_bytes(), &raw)?)),
             None => Ok(None),
         }
@@ -390,10 +365,15 @@ impl Store for SledStore {
         };
         let mut items = Vec::new();
         let mut more = false;
-        // Writers wait while the scan runs, so the items are exactly the state at `revision`.
-        let state = self.read_lock();
+        // The committer waits while the scan runs, so the items are exactly the state at
+        // `revision`.
+        let state = self.shared.read_lock();
         let revision = state.committed;
-        for item in self.objects.range::<Vec<u8>, _>((lower, Bound::Unbounded)) {
+        for item in self
+            .shared
+            .objects
+            .range::<Vec<u8>, _>((lower, Bound::Unbounded))
+        {
             let (k, v) = item.map_err(backend)?;
             if !k.starts_with(prefix.as_bytes()) {
                 break;
@@ -413,21 +393,20 @@ impl Store for SledStore {
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<Revision> {
-        let (rev, _) = self.write(key, Op::Create(value)).await?;
-        Ok(rev)
+        Ok(self.write(key, Op::Create(value)).await?.revision)
     }
 
     async fn update(&self, key: &str, value: Bytes, expected: Revision) -> Result<Revision> {
-        let (rev, _) = self.write(key, Op::Update(value, expected)).await?;
-        Ok(rev)
+        Ok(self.write(key, Op::Update(value, expected)).await?.revision)
     }
 
     async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<(Revision, KeyValue)> {
-        let (rev, old) = self.write(key, Op::Delete(expected)).await?;
-        let old =
-            old.ok_or_else(|| Error::Backend("delete decided without a previous record".into()))?;
+        let outcome = self.write(key, Op::Delete(expected)).await?;
+        let old = outcome
+            .old
+            .ok_or_else(|| Error::Backend("delete decided without a previous record".into()))?;
         Ok((
-            rev,
+            outcome.revision,
             KeyValue {
                 key: key.to_owned(),
                 value: old.value,
@@ -448,7 +427,7 @@ impl Store for SledStore {
         }
         let reg = self.fanout.register(prefix, from, self.watch_buffer)?;
         Ok(fanout::stream(
-            self.events.clone(),
+            self.shared.events.clone(),
             prefix.to_owned(),
             from,
             reg,
@@ -460,32 +439,25 @@ impl Store for SledStore {
     }
 
     fn oldest_revision(&self) -> Revision {
-        self.oldest.load(Ordering::Acquire)
+        self.shared.oldest.load(Ordering::Acquire)
     }
 
     async fn close(&self) -> Result<()> {
-        {
-            let mut state = self.write_lock();
-            state.closed = true;
-            self.closed.store(true, Ordering::Release);
-        }
-        if let Some(handle) = self.stop_flusher() {
-            tokio::task::spawn_blocking(move || handle.join())
-                .await
-                .map_err(|e| Error::Backend(format!("joining flusher: {e}")))?
-                .map_err(|_| Error::Backend("flusher thread panicked".into()))?;
-        }
+        let threads = self.begin_shutdown();
+        let commit = self.commit.clone();
+        let joined = tokio::task::spawn_blocking(move || Self::finish_shutdown(&commit, threads))
+            .await
+            .map_err(|e| Error::Backend(format!("joining store threads: {e}")))?;
         self.fanout.close();
-        Ok(())
+        joined
     }
 }
 
 impl Drop for SledStore {
     fn drop(&mut self) {
-        if let Some(handle) = self.stop_flusher()
-            && handle.join().is_err()
-        {
-            tracing::error!("flusher thread panicked");
+        let threads = self.begin_shutdown();
+        if let Err(e) = Self::finish_shutdown(&self.commit, threads) {
+            tracing::error!(error = %e, "stopping sled store");
         }
         self.fanout.close();
     }
@@ -638,10 +610,10 @@ mod tests {
         for rev in 31..=50 {
             assert_eq!(w.next().await.unwrap().unwrap().revision, rev);
         }
-        assert_eq!(s.events.len(), 20);
+        assert_eq!(s.shared.events.len(), 20);
         s.create("/t/x", b("v")).await.unwrap();
         assert_eq!(
-            s.events.len(),
+            s.shared.events.len(),
             20,
             "the write path keeps the history at its limit"
         );

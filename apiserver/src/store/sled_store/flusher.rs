@@ -3,6 +3,7 @@
 //! a flush. (Many tasks awaiting sled's `flush_async` at once can hang for good; one thread
 //! calling the blocking `flush` cannot.)
 
+use super::WriteOutcome;
 use super::fanout::Fanout;
 use crate::store::{Error, Event, Result, Revision};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,12 +14,13 @@ use tokio::sync::oneshot;
 /// A committed write waiting to become durable.
 pub(crate) struct Pending {
     pub event: Event,
-    pub ack: oneshot::Sender<Result<()>>,
+    pub outcome: WriteOutcome,
+    pub ack: oneshot::Sender<Result<WriteOutcome>>,
 }
 
 #[derive(Default)]
 struct Queue {
-    /// In revision order: writers enqueue while still holding the write lock.
+    /// In revision order: only the committer thread enqueues, in commit order.
     items: Vec<Pending>,
     stop: bool,
 }
@@ -42,17 +44,18 @@ impl GroupCommit {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues a committed write. Must be called in commit order (under the write lock).
-    /// Returns the write back when the flusher has been stopped.
-    pub(crate) fn submit(&self, pending: Pending) -> std::result::Result<(), Pending> {
+    /// Queues a committed write. Must be called in commit order. A write queued after
+    /// `stop` (a shutdown-order bug) is answered `Closed` rather than left hanging.
+    pub(crate) fn submit(&self, pending: Pending) {
         let mut q = self.lock();
         if q.stop {
-            return Err(pending);
+            drop(q);
+            let _ = pending.ack.send(Err(Error::Closed));
+            return;
         }
         q.items.push(pending);
         drop(q);
         self.wake.notify_one();
-        Ok(())
     }
 
     /// Asks the flusher to make everything queued durable and exit.
@@ -102,7 +105,7 @@ fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
         let mut acks = Vec::with_capacity(batch.len());
         for p in batch {
             unpublished.push(p.event);
-            acks.push(p.ack);
+            acks.push((p.ack, p.outcome));
         }
         match db.flush() {
             Ok(_) => {
@@ -113,14 +116,14 @@ fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
                 // queued to every watcher.
                 fanout.publish(&unpublished);
                 unpublished.clear();
-                for ack in acks {
-                    let _ = ack.send(Ok(()));
+                for (ack, outcome) in acks {
+                    let _ = ack.send(Ok(outcome));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "flush failed; writes stay unacknowledged");
                 let msg = format!("flush failed: {e}");
-                for ack in acks {
+                for (ack, _) in acks {
                     let _ = ack.send(Err(Error::Backend(msg.clone())));
                 }
             }
