@@ -253,6 +253,7 @@ impl<K: Resource> Runner<K> {
         let mut backoff = self.config.backoff.clone();
         let mut revision: Option<String> = None;
         loop {
+            let from_list = revision.is_none();
             let rv = match revision.take() {
                 Some(rv) => rv,
                 None => match self.relist().await {
@@ -271,22 +272,32 @@ impl<K: Resource> Runner<K> {
             if progressed {
                 backoff.reset();
             }
-            match end {
+            let delay = match end {
                 WatchEnd::Cancelled => return,
                 WatchEnd::Closed => {
                     tracing::debug!(resource_version = %last_rv, "watch closed by the server; watching again");
                     revision = Some(last_rv);
+                    // A server that keeps closing watches at once must not spin this loop.
+                    (!progressed).then(|| backoff.next_delay())
                 }
-                WatchEnd::Relist { error } if error.is(Reason::Expired) => {
+                // Expected after a rewatch from an old revision: relist at once. Straight
+                // after a list it means something is wrong: back off like any failure.
+                WatchEnd::Relist { error }
+                    if error.is(Reason::Expired) && (progressed || !from_list) =>
+                {
                     tracing::info!(error = %error, "watch expired; relisting");
+                    None
                 }
                 WatchEnd::Relist { error } => {
                     let delay = backoff.next_delay();
                     tracing::warn!(error = %error, retry_in = ?delay, attempt = backoff.attempts(), "watch failed; relisting");
-                    if !self.sleep(delay).await {
-                        return;
-                    }
+                    Some(delay)
                 }
+            };
+            if let Some(delay) = delay
+                && !self.sleep(delay).await
+            {
+                return;
             }
         }
     }

@@ -1,0 +1,138 @@
+//! Two leader electors against one real apiserver.
+
+mod common;
+
+use apiserver::testing::TestServer;
+use client::leader::{LeaderElectionConfig, LeaderElector};
+use client::{Api, Client};
+use common::connect;
+use proto::Resource;
+use proto::k8s::{Lease, LeaseSpec};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn config(identity: &str) -> LeaderElectionConfig {
+    LeaderElectionConfig {
+        lease_duration: Duration::from_secs(3),
+        renew_deadline: Duration::from_secs(2),
+        retry_period: Duration::from_millis(200),
+        ..LeaderElectionConfig::new("kube-system", "test-lease", identity)
+    }
+}
+
+fn elector(client: &Client, identity: &str) -> Arc<LeaderElector> {
+    Arc::new(LeaderElector::new(client.clone(), config(identity)).unwrap())
+}
+
+async fn wait_leader(e: &LeaderElector, within: Duration) -> bool {
+    let mut rx = e.subscribe();
+    tokio::time::timeout(within, rx.wait_for(|l| *l))
+        .await
+        .is_ok()
+}
+
+async fn holder(client: &Client) -> String {
+    let lease = Api::<Lease>::namespaced(client.clone(), "kube-system")
+        .get("test-lease")
+        .await
+        .unwrap();
+    lease.spec.unwrap_or_default().holder_identity
+}
+
+#[tokio::test]
+async fn one_leads_the_other_takes_over_on_release_and_on_expiry() {
+    let server = TestServer::start().await;
+    let client = connect(&server.url).await;
+    let a = elector(&client, "a");
+    let b = elector(&client, "b");
+
+    let cancel_a = CancellationToken::new();
+    let run_a = tokio::spawn({
+        let (a, c) = (a.clone(), cancel_a.clone());
+        async move { a.run(c).await }
+    });
+    assert!(
+        wait_leader(&a, Duration::from_secs(5)).await,
+        "a should lead an absent lease"
+    );
+    let cancel_b = CancellationToken::new();
+    let run_b = tokio::spawn({
+        let (b, c) = (b.clone(), cancel_b.clone());
+        async move { b.run(c).await }
+    });
+    // Longer than the lease duration: a keeps renewing, so b must never lead.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(a.is_leader() && !b.is_leader());
+    assert_eq!(holder(&client).await, "a");
+
+    // a releases on shutdown: b takes over well before a's lease would have expired.
+    let released = tokio::time::Instant::now();
+    cancel_a.cancel();
+    run_a.await.unwrap();
+    assert!(!a.is_leader());
+    assert!(
+        wait_leader(&b, Duration::from_secs(2)).await,
+        "b should take over after release"
+    );
+    assert!(released.elapsed() < Duration::from_secs(2));
+    assert_eq!(holder(&client).await, "b");
+
+    // b dies without releasing (task aborted): c waits for the lease to expire.
+    run_b.abort();
+    let died = tokio::time::Instant::now();
+    let c = elector(&client, "c");
+    let cancel_c = CancellationToken::new();
+    let run_c = tokio::spawn({
+        let (c, t) = (c.clone(), cancel_c.clone());
+        async move { c.run(t).await }
+    });
+    assert!(
+        wait_leader(&c, Duration::from_secs(8)).await,
+        "c should take over an expired lease"
+    );
+    assert!(
+        died.elapsed() >= Duration::from_millis(2500),
+        "c took over after {:?}, before b's lease expired",
+        died.elapsed()
+    );
+    assert_eq!(holder(&client).await, "c");
+    cancel_c.cancel();
+    run_c.await.unwrap();
+    cancel_b.cancel();
+}
+
+#[tokio::test]
+async fn racing_for_an_expired_lease_exactly_one_wins() {
+    let server = TestServer::start().await;
+    let client = connect(&server.url).await;
+    let leases = Api::<Lease>::namespaced(client.clone(), "kube-system");
+    let mut stale = Lease::default();
+    stale.meta_mut().name = "test-lease".into();
+    stale.spec = Some(LeaseSpec {
+        holder_identity: "gone".into(),
+        lease_duration_seconds: Some(1),
+        renew_time: "2020-01-01T00:00:00.000000Z".into(),
+        ..Default::default()
+    });
+    leases.create(&stale).await.unwrap();
+
+    for round in 0..5 {
+        let electors: Vec<_> = (0..4)
+            .map(|i| elector(&client, &format!("r{round}-{i}")))
+            .collect();
+        // Expire whoever won the previous round.
+        let mut cur = leases.get("test-lease").await.unwrap();
+        cur.spec.as_mut().unwrap().renew_time = "2020-01-01T00:00:00.000000Z".into();
+        leases.update(&cur).await.unwrap();
+        let results =
+            futures::future::join_all(electors.iter().map(|e| e.try_acquire_or_renew())).await;
+        let winners: Vec<_> = results
+            .into_iter()
+            .zip(&electors)
+            .filter_map(|(r, e)| r.unwrap().then(|| e.identity().to_string()))
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+        assert_eq!(holder(&client).await, winners[0]);
+    }
+}
