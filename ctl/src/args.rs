@@ -1,0 +1,272 @@
+//! Command-line grammar (clap derive). Only parsing lives here; meaning is given by the
+//! command modules.
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ctl",
+    version,
+    about = "ctl controls the cluster: the kubectl of this project",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// The apiserver address (else $CTL_SERVER, else the config file, else http://127.0.0.1:6443)
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// The namespace to act in (default: "default")
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// List across all namespaces
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Label selector (`app=web,tier!=db`, `env in (a,b)`)
+    #[arg(short = 'l', long, global = true)]
+    pub selector: Option<String>,
+    /// Field selector (`metadata.name=web,status.phase=Running`)
+    #[arg(long, global = true)]
+    pub field_selector: Option<String>,
+    /// Time limit of one request to the server (`30s`, `2m`, `0` for none)
+    #[arg(long, global = true, default_value = "30s", value_name = "DURATION")]
+    pub request_timeout: String,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Wide,
+    Yaml,
+    Json,
+    Name,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create or update resources from manifests (three-way merge, like kubectl apply)
+    Apply(FileArgs),
+    /// Create resources from manifests; fails if they exist
+    Create(FileArgs),
+    /// Replace resources with the manifests' content
+    Replace(FileArgs),
+    /// Delete resources by kind and names, by selector, or from manifests
+    Delete(DeleteArgs),
+    /// Display resources as tables, YAML, JSON or names
+    Get(GetArgs),
+    /// Show details of a resource, with its events
+    Describe(DescribeArgs),
+    /// Add, change or remove labels (`k=v`, `k-`)
+    Label(MetaArgs),
+    /// Add, change or remove annotations (`k=v`, `k-`)
+    Annotate(MetaArgs),
+    /// Set the replica count of a deployment, replicaset or statefulset
+    Scale(ScaleArgs),
+    /// List the resource kinds the API serves
+    ApiResources(ApiResourcesArgs),
+    /// Print the client version and the server address
+    Version,
+    /// Edit a resource in $EDITOR (not supported yet)
+    Edit(RestArgs),
+    /// Print a container's logs (not supported yet)
+    Logs(RestArgs),
+    /// Run a command in a container (not supported yet)
+    Exec(RestArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FileArgs {
+    /// A manifest file, a directory of manifests, or `-` for stdin
+    #[arg(short = 'f', long = "filename", required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Descend into subdirectories of a directory given with -f
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeleteArgs {
+    /// KIND NAME [NAME...], or KIND/NAME ...
+    pub args: Vec<String>,
+    /// Delete what these manifests name
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub files: Vec<String>,
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Seconds the object gets to terminate (-1: the object's own default)
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub grace_period: i64,
+    /// Shortcut for --grace-period=1
+    #[arg(long)]
+    pub now: bool,
+    /// Skip graceful termination (--grace-period=0)
+    #[arg(long)]
+    pub force: bool,
+    /// What happens to dependents: background, foreground or orphan
+    #[arg(long, default_value = "background", num_args = 0..=1, require_equals = true,
+          default_missing_value = "background")]
+    pub cascade: String,
+    /// Wait until the objects are gone
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub wait: bool,
+    /// How long --wait waits (`60s`, `2m`)
+    #[arg(long, default_value = "60s")]
+    pub timeout: String,
+    /// Treat a missing object as deleted
+    #[arg(long)]
+    pub ignore_not_found: bool,
+    /// Delete every object of the kind in the namespace
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GetArgs {
+    /// KIND[,KIND] [NAME...], or KIND/NAME ...
+    #[arg(required = true)]
+    pub args: Vec<String>,
+    /// After listing, stream changes
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Add a LABELS column
+    #[arg(long)]
+    pub show_labels: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DescribeArgs {
+    /// KIND [NAME...], or KIND/NAME
+    #[arg(required = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MetaArgs {
+    /// KIND NAME key=value key2- ...
+    #[arg(required = true)]
+    pub args: Vec<String>,
+    /// Allow changing the value of an existing key
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScaleArgs {
+    /// KIND NAME, or KIND/NAME
+    #[arg(required = true)]
+    pub args: Vec<String>,
+    /// The new replica count
+    #[arg(long, required = true)]
+    pub replicas: i32,
+    /// Only scale if the current count is this
+    #[arg(long)]
+    pub current_replicas: Option<i32>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ApiResourcesArgs {
+    /// Only namespaced (true) or only cluster-scoped (false) kinds
+    #[arg(long)]
+    pub namespaced: Option<bool>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RestArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+/// `30s`, `2m`, `1h`, `500ms`, or plain seconds. `0` means no limit.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "invalid duration {s:?}: unit must be ms, s, m or h"
+            ));
+        }
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("7d").is_err());
+        assert!(parse_duration("abc").is_err());
+    }
+
+    #[test]
+    fn grammar() {
+        let cli =
+            Cli::try_parse_from(["ctl", "-n", "x", "get", "po,svc", "a", "-o", "wide"]).unwrap();
+        assert_eq!(cli.global.namespace.as_deref(), Some("x"));
+        assert_eq!(cli.global.output, Some(OutputFormat::Wide));
+        let Command::Get(g) = cli.command else {
+            panic!("not get")
+        };
+        assert_eq!(g.args, ["po,svc", "a"]);
+
+        let cli = Cli::try_parse_from([
+            "ctl",
+            "delete",
+            "pod",
+            "a",
+            "--wait=false",
+            "--cascade=orphan",
+        ])
+        .unwrap();
+        let Command::Delete(d) = cli.command else {
+            panic!("not delete")
+        };
+        assert!(!d.wait);
+        assert_eq!(d.cascade, "orphan");
+        assert_eq!(d.args, ["pod", "a"]);
+
+        let cli = Cli::try_parse_from(["ctl", "delete", "pod", "a", "--wait"]).unwrap();
+        let Command::Delete(d) = cli.command else {
+            panic!("not delete")
+        };
+        assert!(d.wait);
+
+        let cli =
+            Cli::try_parse_from(["ctl", "label", "pod", "a", "x=y", "z-", "--overwrite"]).unwrap();
+        let Command::Label(l) = cli.command else {
+            panic!("not label")
+        };
+        assert_eq!(l.args, ["pod", "a", "x=y", "z-"]);
+        assert!(l.overwrite);
+
+        assert!(
+            Cli::try_parse_from(["ctl", "apply"]).is_err(),
+            "apply needs -f"
+        );
+    }
+}

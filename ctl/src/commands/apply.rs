@@ -1,0 +1,165 @@
+//! `apply`, `create` and `replace` from manifests. Each document is handled on its own: a
+//! failure is printed on one line and the others still go through.
+
+use super::{Ctx, finish, report};
+use crate::api::reason_of;
+use crate::args::{FileArgs, OutputFormat};
+use crate::kinds::object_name;
+use crate::manifests::{Doc, load_all};
+use crate::merge::{
+    is_empty_patch, last_applied, modified_configuration, three_way_patch, with_resource_version,
+};
+use anyhow::{Result, anyhow, bail};
+use proto::k8s::{Object, PatchRequest};
+use proto::{KindInfo, Reason};
+
+/// A concurrent writer makes the patch fail with Conflict; apply then reads the object
+/// again and recomputes, as kubectl does, a bounded number of times.
+const MAX_TRIES: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Configured,
+    Unchanged,
+    Replaced,
+}
+
+impl Outcome {
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Configured => "configured",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Replaced => "replaced",
+        }
+    }
+}
+
+/// The document's kind, and the object with its namespace settled.
+fn prepare(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, Object, String)> {
+    let mut object = doc.object;
+    let info = object
+        .info()
+        .ok_or_else(|| anyhow!("error validating \"{}\": empty object", doc.source))?;
+    let ns = ctx.ns.for_manifest(info, &object.meta().namespace)?;
+    object.meta_mut().namespace = ns;
+    if object.meta().name.is_empty() {
+        bail!(
+            "error validating \"{}\": {} has no metadata.name (generateName is not supported here)",
+            doc.source,
+            info.kind
+        );
+    }
+    Ok((info, object, doc.source))
+}
+
+fn print_outcome(ctx: &Ctx, info: &KindInfo, name: &str, outcome: Outcome) {
+    if ctx.output() == Some(OutputFormat::Name) {
+        println!("{}", object_name(info, name));
+    } else {
+        println!("{} {}", object_name(info, name), outcome.word());
+    }
+}
+
+async fn for_each_doc<F, Fut>(ctx: &Ctx, args: &FileArgs, f: F) -> Result<()>
+where
+    F: Fn(Doc) -> Fut,
+    Fut: std::future::Future<Output = Result<(&'static KindInfo, String, Outcome)>>,
+{
+    let mut failures = 0;
+    let docs = load_all(&args.files, args.recursive);
+    if docs.is_empty() {
+        bail!("no objects passed to apply");
+    }
+    for doc in docs {
+        match async { f(doc?).await }.await {
+            Ok((info, name, outcome)) => print_outcome(ctx, info, &name, outcome),
+            Err(e) => report(&mut failures, &e),
+        }
+    }
+    finish(failures)
+}
+
+pub async fn apply(ctx: &Ctx, args: &FileArgs) -> Result<()> {
+    for_each_doc(ctx, args, |doc| apply_one(ctx, doc)).await
+}
+
+pub async fn create(ctx: &Ctx, args: &FileArgs) -> Result<()> {
+    for_each_doc(ctx, args, |doc| async move {
+        let (info, object, _) = prepare(ctx, doc)?;
+        let name = object.meta().name.clone();
+        ctx.api().await?.create(object).await?;
+        Ok((info, name, Outcome::Created))
+    })
+    .await
+}
+
+pub async fn replace(ctx: &Ctx, args: &FileArgs) -> Result<()> {
+    for_each_doc(ctx, args, |doc| async move {
+        let (info, mut object, _) = prepare(ctx, doc)?;
+        let name = object.meta().name.clone();
+        let api = ctx.api().await?;
+        if object.meta().resource_version.is_empty() {
+            let live = api
+                .get(info.plural, &object.meta().namespace, &name)
+                .await?;
+            object.meta_mut().resource_version = live.meta().resource_version.clone();
+        }
+        api.update(object).await?;
+        Ok((info, name, Outcome::Replaced))
+    })
+    .await
+}
+
+async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, String, Outcome)> {
+    let (info, object, source) = prepare(ctx, doc)?;
+    let name = object.meta().name.clone();
+    let ns = object.meta().namespace.clone();
+    let modified = modified_configuration(&object.to_json());
+    let api = ctx.api().await?;
+    for attempt in 1..=MAX_TRIES {
+        let live = match api.get(info.plural, &ns, &name).await {
+            Ok(live) => live,
+            Err(e) if reason_of(&e) == Some(Reason::NotFound) => {
+                let new = Object::from_json_as(info, modified.clone())
+                    .map_err(|e| anyhow!("error validating \"{source}\": {e}"))?;
+                match api.create(new).await {
+                    Ok(_) => return Ok((info, name, Outcome::Created)),
+                    // Created by someone else meanwhile: merge into theirs.
+                    Err(e)
+                        if reason_of(&e) == Some(Reason::AlreadyExists) && attempt < MAX_TRIES =>
+                    {
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let current = live.to_json();
+        let patch = three_way_patch(last_applied(&current).as_ref(), &modified, &current);
+        if is_empty_patch(&patch) {
+            return Ok((info, name, Outcome::Unchanged));
+        }
+        let patch = with_resource_version(patch, &live.meta().resource_version);
+        let req = PatchRequest {
+            resource: info.plural.to_string(),
+            namespace: ns.clone(),
+            name: name.clone(),
+            patch_type: "merge".to_string(),
+            patch: patch.to_string(),
+            subresource: String::new(),
+            dry_run: false,
+        };
+        match api.patch(req).await {
+            Ok(_) => return Ok((info, name, Outcome::Configured)),
+            Err(e) if reason_of(&e) == Some(Reason::Conflict) && attempt < MAX_TRIES => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    bail!(
+        "{} kept changing while being applied; gave up after {MAX_TRIES} attempts",
+        object_name(info, &name)
+    )
+}

@@ -1,0 +1,116 @@
+//! One module per command; `run` dispatches. Commands print their results on stdout and
+//! per-object failures on stderr, and return `Reported` when they did so, so that `main`
+//! exits non-zero without printing twice.
+
+pub mod apply;
+pub mod delete;
+pub mod describe;
+pub mod get;
+pub mod meta;
+pub mod resources;
+pub mod scale;
+
+use crate::api::Api;
+use crate::args::{Cli, Command, GlobalArgs, OutputFormat, parse_duration};
+use crate::config::{ServerSources, resolve_server};
+use crate::errors::render_error;
+use crate::kinds::Namespaces;
+use anyhow::{Result, anyhow, bail};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Failures were already printed; exit 1 quietly.
+#[derive(Debug)]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("errors were reported")
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// What every command needs: the flags, and a connection made on first use (so commands
+/// that need no server, and bad arguments, do not wait for one).
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub ns: Namespaces,
+    pub server: String,
+    timeout: Option<Duration>,
+    api: OnceCell<Api>,
+}
+
+impl Ctx {
+    pub fn new(global: GlobalArgs) -> Result<Ctx> {
+        let server = resolve_server(&ServerSources::gather(global.server.clone())?)?;
+        let timeout = parse_duration(&global.request_timeout)
+            .map_err(|e| anyhow!("--request-timeout: {e}"))?;
+        let timeout = (!timeout.is_zero()).then_some(timeout);
+        let ns = Namespaces {
+            explicit: global.namespace.clone().filter(|n| !n.is_empty()),
+            all: global.all_namespaces,
+        };
+        Ok(Ctx {
+            global,
+            ns,
+            server,
+            timeout,
+            api: OnceCell::new(),
+        })
+    }
+
+    pub async fn api(&self) -> Result<&Api> {
+        self.api
+            .get_or_try_init(|| Api::connect(&self.server, self.timeout))
+            .await
+    }
+
+    pub fn output(&self) -> Option<OutputFormat> {
+        self.global.output
+    }
+
+    pub fn label_selector(&self) -> String {
+        self.global.selector.clone().unwrap_or_default()
+    }
+
+    pub fn field_selector(&self) -> String {
+        self.global.field_selector.clone().unwrap_or_default()
+    }
+}
+
+/// Prints one failure of several and counts it.
+pub fn report(failures: &mut usize, e: &anyhow::Error) {
+    *failures += 1;
+    eprintln!("{}", render_error(e));
+}
+
+pub fn finish(failures: usize) -> Result<()> {
+    if failures > 0 {
+        Err(Reported.into())
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx::new(cli.global)?;
+    match cli.command {
+        Command::Apply(a) => apply::apply(&ctx, &a).await,
+        Command::Create(a) => apply::create(&ctx, &a).await,
+        Command::Replace(a) => apply::replace(&ctx, &a).await,
+        Command::Delete(a) => delete::delete(&ctx, &a).await,
+        Command::Get(a) => get::get(&ctx, &a).await,
+        Command::Describe(a) => describe::describe(&ctx, &a).await,
+        Command::Label(a) => meta::label(&ctx, &a, meta::Field::Labels).await,
+        Command::Annotate(a) => meta::label(&ctx, &a, meta::Field::Annotations).await,
+        Command::Scale(a) => scale::scale(&ctx, &a).await,
+        Command::ApiResources(a) => resources::api_resources(&ctx, &a),
+        Command::Version => resources::version(&ctx),
+        Command::Edit(_) => bail!(
+            "`ctl edit` is not supported yet: use `ctl get -o yaml`, change the file, and `ctl apply -f` it"
+        ),
+        Command::Logs(_) => bail!("`ctl logs` is not supported yet"),
+        Command::Exec(_) => bail!("`ctl exec` is not supported yet"),
+    }
+}

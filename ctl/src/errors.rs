@@ -1,0 +1,58 @@
+//! The one line a failure prints on stderr, in kubectl's wording.
+
+use proto::ApiError;
+
+/// `Error from server (NotFound): pods "x" not found` for API errors, `error: ...` for
+/// everything else; always one line.
+pub fn render_error(e: &anyhow::Error) -> String {
+    let line = match e.downcast_ref::<ApiError>() {
+        Some(api) if e.chain().count() == 1 => api_line(api),
+        _ => format!("error: {e:#}"),
+    };
+    one_line(&line)
+}
+
+pub fn api_line(e: &ApiError) -> String {
+    one_line(&format!(
+        "Error from server ({}): {}",
+        e.reason.as_str(),
+        e.message
+    ))
+}
+
+pub fn one_line(s: &str) -> String {
+    s.trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::Reason;
+
+    #[test]
+    fn kubectl_forms() {
+        let nf: anyhow::Error = ApiError::not_found("pods \"x\" not found").into();
+        assert_eq!(
+            render_error(&nf),
+            "Error from server (NotFound): pods \"x\" not found"
+        );
+        let c: anyhow::Error =
+            ApiError::new(Reason::Conflict, "Operation cannot be fulfilled").into();
+        assert_eq!(
+            render_error(&c),
+            "Error from server (Conflict): Operation cannot be fulfilled"
+        );
+        let plain = anyhow::anyhow!("the server doesn't have a resource type \"foo\"");
+        assert_eq!(
+            render_error(&plain),
+            "error: the server doesn't have a resource type \"foo\""
+        );
+        let multi = anyhow::anyhow!("a\nb\n");
+        assert_eq!(render_error(&multi), "error: a; b");
+    }
+}
