@@ -248,3 +248,35 @@ async fn informer_relists_after_expired_history() {
     assert_eq!(informer.store().len(), 11);
     second.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn resync_redelivers_cached_objects_and_is_off_by_default() {
+    let server = TestServer::start().await;
+    let client = connect(&server.url).await;
+    namespace(&client, "resync").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "resync");
+    cms.create(&config_map("a", &[])).await.unwrap();
+
+    let resyncing = Informer::new(
+        cms.clone(),
+        InformerConfig {
+            resync: Some(Duration::from_millis(300)),
+            ..Default::default()
+        },
+    );
+    let quiet = Informer::new(cms.clone(), InformerConfig::default());
+    let mut rx = resyncing.subscribe();
+    let mut quiet_rx = quiet.subscribe();
+    resyncing.start();
+    quiet.start();
+    assert_eq!(describe(&next(&mut rx).await), "added a");
+    assert_eq!(describe(&next(&mut quiet_rx).await), "added a");
+    assert_eq!(describe(&next(&mut rx).await), "sync a");
+    assert_eq!(describe(&next(&mut rx).await), "sync a");
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), quiet_rx.recv())
+            .await
+            .is_err(),
+        "no resync unless configured"
+    );
+}
