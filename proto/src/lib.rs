@@ -11,6 +11,7 @@ pub mod k8s {
 pub use k8s::*;
 
 pub mod defaults;
+pub mod kind_validation;
 pub mod manifest;
 pub mod resource;
 pub mod time;
