@@ -21,7 +21,7 @@ impl Filter {
                 None
             } else {
                 Some(LabelSelector::parse(label_selector).map_err(|e| {
-                    ApiError::bad_request(format!("unable to parse requirement: {e}"))
+                    ApiError::bad_request(e.to_string())
                 })?)
             };
         let fields = if field_selector.trim().is_empty() {

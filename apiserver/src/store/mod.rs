@@ -68,9 +68,16 @@ pub enum Error {
     #[error("key {0} not found")]
     NotFound(String),
     #[error("key {key} was modified: expected revision {expected}, current {current}")]
-    Conflict { key: String, expected: Revision, current: Revision },
+    Conflict {
+        key: String,
+        expected: Revision,
+        current: Revision,
+    },
     #[error("revision {requested} is compacted: oldest retained is {oldest}")]
-    Expired { requested: Revision, oldest: Revision },
+    Expired {
+        requested: Revision,
+        oldest: Revision,
+    },
     #[error("watcher fell too far behind and was cut off")]
     TooSlow,
     #[error("store is closed")]
