@@ -86,3 +86,50 @@ async fn crud_conflict_patch_and_watch() {
     let everywhere = all.list(&ListParams::default()).await.unwrap();
     assert!(everywhere.items.iter().any(|c| c.meta().name == "b"));
 }
+
+#[tokio::test]
+async fn scale_subresource_round_trips() {
+    use proto::k8s::{
+        Container, Deployment, DeploymentSpec, LabelSelector, PodSpec, PodTemplateSpec,
+    };
+    let server = TestServer::start().await;
+    let client = connect(&server.url).await;
+    namespace(&client, "scale").await;
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "scale");
+    let labels: std::collections::BTreeMap<String, String> =
+        [("app".to_string(), "web".to_string())].into();
+    let mut d = Deployment::default();
+    d.meta_mut().name = "web".into();
+    d.spec = Some(DeploymentSpec {
+        replicas: Some(1),
+        selector: Some(LabelSelector {
+            match_labels: labels.clone().into_iter().collect(),
+            ..Default::default()
+        }),
+        template: Some(PodTemplateSpec {
+            metadata: Some(proto::k8s::ObjectMeta {
+                labels: labels.into_iter().collect(),
+                ..Default::default()
+            }),
+            spec: Some(PodSpec {
+                containers: vec![Container {
+                    name: "c".into(),
+                    image: "busybox".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        }),
+        ..Default::default()
+    });
+    deploys.create(&d).await.unwrap();
+    let mut scale = deploys.get_scale("web").await.unwrap();
+    assert_eq!(scale.spec.as_ref().map(|s| s.replicas), Some(1));
+    scale.spec.get_or_insert_with(Default::default).replicas = 4;
+    let after = deploys.replace_scale("web", &scale).await.unwrap();
+    assert_eq!(after.spec.map(|s| s.replicas), Some(4));
+    assert_eq!(
+        deploys.get("web").await.unwrap().spec.unwrap().replicas,
+        Some(4)
+    );
+}
