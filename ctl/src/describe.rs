@@ -225,12 +225,12 @@ fn pod(out: &mut Out, o: &Value, now: SystemTime) {
     if !arr_at(o, "/spec/initContainers").is_empty() {
         out.line(0, "Init Containers:");
         for c in arr_at(o, "/spec/initContainers") {
-            container(out, c, init_statuses);
+            container(out, 1, c, init_statuses);
         }
     }
     out.line(0, "Containers:");
     for c in arr_at(o, "/spec/containers") {
-        container(out, c, statuses);
+        container(out, 1, c, statuses);
     }
     conditions(out, o, false);
     let volumes = arr_at(o, "/spec/volumes");
@@ -284,14 +284,14 @@ fn pod(out: &mut Out, o: &Value, now: SystemTime) {
     out.kv_lines(0, "Tolerations", &tolerations);
 }
 
-fn container_state(out: &mut Out, key: &str, state: Option<&Value>) {
+fn container_state(out: &mut Out, indent: usize, key: &str, state: Option<&Value>) {
     let Some(state) = state.and_then(Value::as_object) else {
         return;
     };
     let Some((name, body)) = state.iter().next() else {
         return;
     };
-    out.kv(2, key, title(name));
+    out.kv(indent, key, title(name));
     for (k, label) in [
         ("reason", "Reason"),
         ("message", "Message"),
@@ -301,15 +301,16 @@ fn container_state(out: &mut Out, key: &str, state: Option<&Value>) {
         ("finishedAt", "Finished"),
     ] {
         if let Some(v) = body.get(k) {
-            out.kv(3, label, scalar_text(v));
+            out.kv(indent + 1, label, scalar_text(v));
         }
     }
 }
 
-fn container(out: &mut Out, c: &Value, statuses: &[Value]) {
+/// One container, its name at `base` indentation and its fields below.
+fn container(out: &mut Out, base: usize, c: &Value, statuses: &[Value]) {
     let name = str_at(c, "/name");
-    out.line(1, &format!("{name}:"));
-    out.kv(2, "Image", str_at(c, "/image"));
+    out.line(base, &format!("{name}:"));
+    out.kv(base + 1, "Image", str_at(c, "/image"));
     let ports: Vec<String> = arr_at(c, "/ports")
         .iter()
         .map(|p| {
@@ -321,7 +322,7 @@ fn container(out: &mut Out, c: &Value, statuses: &[Value]) {
         })
         .collect();
     out.kv(
-        2,
+        base + 1,
         "Port",
         if ports.is_empty() {
             "<none>".to_string()
@@ -332,34 +333,34 @@ fn container(out: &mut Out, c: &Value, statuses: &[Value]) {
     for (key, ptr) in [("Command", "/command"), ("Args", "/args")] {
         let items = arr_at(c, ptr);
         if !items.is_empty() {
-            out.line(2, &format!("{key}:"));
+            out.line(base + 1, &format!("{key}:"));
             for i in items {
-                out.line(3, &scalar_text(i));
+                out.line(base + 2, &scalar_text(i));
             }
         }
     }
     if let Some(st) = statuses.iter().find(|s| str_at(s, "/name") == name) {
-        container_state(out, "State", st.get("state"));
-        container_state(out, "Last State", st.get("lastState"));
-        out.kv(2, "Ready", title(&bool_at(st, "/ready").to_string()));
-        out.kv(2, "Restart Count", i64_at(st, "/restartCount").unwrap_or(0));
+        container_state(out, base + 1, "State", st.get("state"));
+        container_state(out, base + 1, "Last State", st.get("lastState"));
+        out.kv(base + 1, "Ready", title(&bool_at(st, "/ready").to_string()));
+        out.kv(base + 1, "Restart Count", i64_at(st, "/restartCount").unwrap_or(0));
     }
     for (key, ptr) in [
         ("Limits", "/resources/limits"),
         ("Requests", "/resources/requests"),
     ] {
         if let Some(m) = obj_at(c, ptr).filter(|m| !m.is_empty()) {
-            out.line(2, &format!("{key}:"));
+            out.line(base + 1, &format!("{key}:"));
             for (k, v) in m {
-                out.kv(3, k, scalar_text(v));
+                out.kv(base + 2, k, scalar_text(v));
             }
         }
     }
     let env = arr_at(c, "/env");
     if env.is_empty() {
-        out.kv(2, "Environment", "<none>");
+        out.kv(base + 1, "Environment", "<none>");
     } else {
-        out.line(2, "Environment:");
+        out.line(base + 1, "Environment:");
         for e in env {
             let value = match e.get("valueFrom") {
                 Some(from) => format!(
@@ -370,7 +371,7 @@ fn container(out: &mut Out, c: &Value, statuses: &[Value]) {
                 ),
                 None => str_at(e, "/value").to_string(),
             };
-            out.kv(3, str_at(e, "/name"), value);
+            out.kv(base + 2, str_at(e, "/name"), value);
         }
     }
     let mounts: Vec<String> = arr_at(c, "/volumeMounts")
@@ -384,7 +385,7 @@ fn container(out: &mut Out, c: &Value, statuses: &[Value]) {
             )
         })
         .collect();
-    out.kv_lines(2, "Mounts", &mounts);
+    out.kv_lines(base + 1, "Mounts", &mounts);
 }
 
 fn pod_template(out: &mut Out, o: &Value) {
@@ -396,7 +397,7 @@ fn pod_template(out: &mut Out, o: &Value) {
     );
     out.line(1, "Containers:");
     for c in arr_at(o, "/spec/template/spec/containers") {
-        container(out, c, &[]);
+        container(out, 2, c, &[]);
     }
 }
 

@@ -165,15 +165,6 @@ pub fn object_name(kind: &KindInfo, name: &str) -> String {
     format!("{}/{name}", kind.qualified_singular())
 }
 
-/// `deployments.apps "web"`: how server messages name an object.
-pub fn object_ref(kind: &KindInfo, name: &str) -> String {
-    if kind.group.is_empty() {
-        format!("{} \"{name}\"", kind.plural)
-    } else {
-        format!("{}.{} \"{name}\"", kind.plural, kind.group)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +259,6 @@ mod tests {
     fn names() {
         let d = resolve_kind("deploy").unwrap();
         assert_eq!(object_name(d, "web"), "deployment.apps/web");
-        assert_eq!(object_ref(d, "web"), "deployments.apps \"web\"");
         assert_eq!(object_name(resolve_kind("po").unwrap(), "x"), "pod/x");
     }
 }
