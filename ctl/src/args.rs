@@ -185,6 +185,21 @@ pub struct RestArgs {
     pub args: Vec<String>,
 }
 
+/// The first line of a clap error ("error: ..."), with a pointer to --help.
+pub fn usage_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    if first.is_empty() {
+        return "error: invalid arguments (see 'ctl --help')".into();
+    }
+    format!("{} (see 'ctl --help')", first.join(" "))
+}
+
 /// `30s`, `2m`, `1h`, `500ms`, or plain seconds. `0` means no limit.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     use std::time::Duration;

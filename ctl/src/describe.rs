@@ -343,7 +343,11 @@ fn container(out: &mut Out, base: usize, c: &Value, statuses: &[Value]) {
         container_state(out, base + 1, "State", st.get("state"));
         container_state(out, base + 1, "Last State", st.get("lastState"));
         out.kv(base + 1, "Ready", title(&bool_at(st, "/ready").to_string()));
-        out.kv(base + 1, "Restart Count", i64_at(st, "/restartCount").unwrap_or(0));
+        out.kv(
+            base + 1,
+            "Restart Count",
+            i64_at(st, "/restartCount").unwrap_or(0),
+        );
     }
     for (key, ptr) in [
         ("Limits", "/resources/limits"),
