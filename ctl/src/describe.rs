@@ -101,6 +101,8 @@ pub struct Related {
     /// Err: events could not be listed (the reason is shown instead).
     pub events: Result<Vec<Value>, String>,
     pub endpoints: Option<Value>,
+    /// What the object controls: a deployment's replicasets, a workload's pods.
+    pub owned: Vec<Value>,
 }
 
 impl Default for Related {
@@ -108,6 +110,7 @@ impl Default for Related {
         Related {
             events: Ok(Vec::new()),
             endpoints: None,
+            owned: Vec::new(),
         }
     }
 }
@@ -120,8 +123,8 @@ pub fn describe(kind: &KindInfo, o: &Value, related: &Related, now: SystemTime) 
     }
     match kind.kind {
         "Pod" => pod(&mut out, o, now),
-        "Deployment" => deployment(&mut out, o),
-        "ReplicaSet" | "StatefulSet" | "DaemonSet" => replicated(&mut out, kind, o),
+        "Deployment" => deployment(&mut out, o, &related.owned),
+        "ReplicaSet" | "StatefulSet" | "DaemonSet" => replicated(&mut out, kind, o, &related.owned),
         "Service" => service(&mut out, o, related.endpoints.as_ref()),
         "Node" => node(&mut out, o),
         "ConfigMap" => config_map(&mut out, o),
@@ -405,7 +408,7 @@ fn pod_template(out: &mut Out, o: &Value) {
     }
 }
 
-fn deployment(out: &mut Out, o: &Value) {
+fn deployment(out: &mut Out, o: &Value, replica_sets: &[Value]) {
     out.kv(
         0,
         "CreationTimestamp",
@@ -454,9 +457,68 @@ fn deployment(out: &mut Out, o: &Value) {
     }
     pod_template(out, o);
     conditions(out, o, true);
+    // The newest revision is the one being rolled out; the rest are old.
+    let revision = |rs: &Value| -> i64 {
+        str_at(
+            rs,
+            "/metadata/annotations/deployment.kubernetes.io~1revision",
+        )
+        .parse()
+        .unwrap_or(0)
+    };
+    let mut sets: Vec<&Value> = replica_sets.iter().collect();
+    sets.sort_by_key(|rs| {
+        (
+            revision(rs),
+            str_at(rs, "/metadata/creationTimestamp").to_string(),
+        )
+    });
+    let describe_rs = |rs: &Value| {
+        format!(
+            "{} ({}/{} replicas created)",
+            str_at(rs, "/metadata/name"),
+            i64_at(rs, "/status/replicas").unwrap_or(0),
+            i64_at(rs, "/spec/replicas").unwrap_or(1)
+        )
+    };
+    let new = sets.pop();
+    let old: Vec<String> = sets.iter().map(|rs| describe_rs(rs)).collect();
+    out.kv(
+        0,
+        "OldReplicaSets",
+        if old.is_empty() {
+            "<none>".to_string()
+        } else {
+            old.join(", ")
+        },
+    );
+    out.kv(
+        0,
+        "NewReplicaSet",
+        new.map_or("<none>".to_string(), describe_rs),
+    );
 }
 
-fn replicated(out: &mut Out, kind: &KindInfo, o: &Value) {
+/// `3 Running / 1 Waiting / 0 Succeeded / 0 Failed`, from the pods a workload owns.
+fn pods_status(pods: &[Value]) -> String {
+    let count = |phase: &str| {
+        pods.iter()
+            .filter(|p| str_at(p, "/status/phase") == phase)
+            .count()
+    };
+    let waiting = pods
+        .iter()
+        .filter(|p| matches!(str_at(p, "/status/phase"), "" | "Pending" | "Unknown"))
+        .count();
+    format!(
+        "{} Running / {waiting} Waiting / {} Succeeded / {} Failed",
+        count("Running"),
+        count("Succeeded"),
+        count("Failed")
+    )
+}
+
+fn replicated(out: &mut Out, kind: &KindInfo, o: &Value, pods: &[Value]) {
     out.kv(0, "Selector", selector_text(o.pointer("/spec/selector")));
     common_meta(out, o);
     controlled_by(out, o);
@@ -499,6 +561,7 @@ fn replicated(out: &mut Out, kind: &KindInfo, o: &Value) {
             out.kv(0, "Ready Replicas", n("/status/readyReplicas"));
         }
     }
+    out.kv(0, "Pods Status", pods_status(pods));
     pod_template(out, o);
     conditions(out, o, true);
 }
@@ -890,6 +953,7 @@ mod tests {
             &Related {
                 events: Ok(events),
                 endpoints: None,
+                owned: vec![],
             },
             now(),
         );
@@ -928,6 +992,7 @@ mod tests {
             &Related {
                 events: Err("boom".into()),
                 endpoints: None,
+                owned: vec![],
             },
             now(),
         );
@@ -947,6 +1012,7 @@ mod tests {
             &Related {
                 events: Ok(vec![]),
                 endpoints: Some(ep),
+                owned: vec![],
             },
             now(),
         );
@@ -967,6 +1033,41 @@ mod tests {
         );
         assert!(text.contains("  InternalIP:"), "{text}");
         assert!(!text.contains("Namespace:"), "{text}");
+    }
+
+    #[test]
+    fn owned_objects() {
+        let d = json!({"metadata": {"name": "web", "namespace": "d"}, "spec": {"replicas": 2}});
+        let rs = |name: &str, rev: &str, n: i64| {
+            json!({"metadata": {"name": name,
+            "annotations": {"deployment.kubernetes.io/revision": rev}},
+            "spec": {"replicas": n}, "status": {"replicas": n}})
+        };
+        let related = Related {
+            owned: vec![rs("web-b", "2", 2), rs("web-a", "1", 0)],
+            ..Related::default()
+        };
+        let text = describe(find_kind("deploy").unwrap(), &d, &related, now());
+        assert!(
+            text.contains("OldReplicaSets:     web-a (0/0 replicas created)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("NewReplicaSet:      web-b (2/2 replicas created)\n"),
+            "{text}"
+        );
+        let rs_obj =
+            json!({"metadata": {"name": "web-b", "namespace": "d"}, "spec": {"replicas": 3}});
+        let pod = |phase: &str| json!({"status": {"phase": phase}});
+        let related = Related {
+            owned: vec![pod("Running"), pod("Pending"), pod("Running")],
+            ..Related::default()
+        };
+        let text = describe(find_kind("rs").unwrap(), &rs_obj, &related, now());
+        assert!(
+            text.contains("Pods Status:        2 Running / 1 Waiting / 0 Succeeded / 0 Failed\n"),
+            "{text}"
+        );
     }
 
     #[test]

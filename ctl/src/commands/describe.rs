@@ -68,6 +68,7 @@ pub async fn describe(ctx: &Ctx, args: &DescribeArgs) -> Result<()> {
         } else {
             None
         };
+        let owned = owned(ctx, kind, &obj).await;
         if !first {
             println!("\n");
         }
@@ -77,10 +78,42 @@ pub async fn describe(ctx: &Ctx, args: &DescribeArgs) -> Result<()> {
             render(
                 kind,
                 &obj.to_json(),
-                &Related { events, endpoints },
+                &Related {
+                    events,
+                    endpoints,
+                    owned
+                },
                 SystemTime::now()
             )
         );
     }
     finish(failures)
+}
+
+/// What `obj` controls (by owner uid): a deployment's replicasets, a workload's pods.
+/// Best effort: a failure to list shows as nothing owned.
+async fn owned(ctx: &Ctx, kind: &KindInfo, obj: &proto::k8s::Object) -> Vec<serde_json::Value> {
+    let resource = match kind.kind {
+        "Deployment" => "replicasets",
+        "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => "pods",
+        _ => return Vec::new(),
+    };
+    let Ok(api) = ctx.api().await else {
+        return Vec::new();
+    };
+    let uid = &obj.meta().uid;
+    let req = ListRequest {
+        resource: resource.into(),
+        namespace: obj.meta().namespace.clone(),
+        ..Default::default()
+    };
+    match api.list(req).await {
+        Ok(resp) => resp
+            .items
+            .into_iter()
+            .filter(|o| o.meta().owner_references.iter().any(|r| &r.uid == uid))
+            .map(|o| o.to_json())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
