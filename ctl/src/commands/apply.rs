@@ -112,7 +112,7 @@ pub async fn replace(ctx: &Ctx, args: &FileArgs) -> Result<()> {
     .await
 }
 
-async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, String, Outcome)> {
+pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, String, Outcome)> {
     let (info, object, source) = prepare(ctx, doc)?;
     let name = object.meta().name.clone();
     let ns = object.meta().namespace.clone();

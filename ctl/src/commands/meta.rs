@@ -215,7 +215,7 @@ pub async fn label(ctx: &Ctx, args: &MetaArgs, field: Field) -> Result<()> {
     finish(failures)
 }
 
-async fn label_one(
+pub(super) async fn label_one(
     ctx: &Ctx,
     kind: &'static KindInfo,
     ns: &str,

@@ -10,6 +10,9 @@ pub mod meta;
 pub mod resources;
 pub mod scale;
 
+#[cfg(test)]
+mod component_tests;
+
 use crate::api::Api;
 use crate::args::{Cli, Command, GlobalArgs, OutputFormat, parse_duration};
 use crate::config::{ServerSources, resolve_server};
@@ -58,6 +61,26 @@ impl Ctx {
             timeout,
             api: OnceCell::new(),
         })
+    }
+
+    /// A context for tests: this server, `-n` as given, default flags otherwise.
+    #[cfg(test)]
+    pub fn for_test(server: &str, namespace: Option<&str>) -> Ctx {
+        let global = GlobalArgs {
+            namespace: namespace.map(String::from),
+            request_timeout: "10s".into(),
+            ..GlobalArgs::default()
+        };
+        Ctx {
+            ns: Namespaces {
+                explicit: global.namespace.clone(),
+                all: false,
+            },
+            global,
+            server: server.to_string(),
+            timeout: Some(Duration::from_secs(10)),
+            api: OnceCell::new(),
+        }
     }
 
     pub async fn api(&self) -> Result<&Api> {
