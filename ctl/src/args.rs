@@ -140,6 +140,9 @@ pub struct GetArgs {
     /// Add a LABELS column
     #[arg(long)]
     pub show_labels: bool,
+    /// Leave out the table header
+    #[arg(long)]
+    pub no_headers: bool,
 }
 
 #[derive(Args, Debug, Clone)]

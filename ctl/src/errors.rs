@@ -1,6 +1,6 @@
 //! The one line a failure prints on stderr, in kubectl's wording.
 
-use proto::ApiError;
+use proto::{ApiError, Reason};
 
 /// `Error from server (NotFound): pods "x" not found` for API errors, `error: ...` for
 /// everything else; always one line.
@@ -13,6 +13,15 @@ pub fn render_error(e: &anyhow::Error) -> String {
 }
 
 pub fn api_line(e: &ApiError) -> String {
+    // kubectl words validation failures as a sentence about the object.
+    if e.reason == Reason::Invalid && e.message.contains(" is invalid") {
+        let msg = e.message.trim();
+        return one_line(&if msg.starts_with("The ") {
+            msg.to_string()
+        } else {
+            format!("The {msg}")
+        });
+    }
     one_line(&format!(
         "Error from server ({}): {}",
         e.reason.as_str(),
@@ -32,7 +41,6 @@ pub fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proto::Reason;
 
     #[test]
     fn kubectl_forms() {
@@ -51,6 +59,13 @@ mod tests {
         assert_eq!(
             render_error(&plain),
             "error: the server doesn't have a resource type \"foo\""
+        );
+        let inv: anyhow::Error =
+            ApiError::invalid("Deployment \"web\" is invalid: spec.replicas: Invalid value: -1")
+                .into();
+        assert_eq!(
+            render_error(&inv),
+            "The Deployment \"web\" is invalid: spec.replicas: Invalid value: -1"
         );
         let multi = anyhow::anyhow!("a\nb\n");
         assert_eq!(render_error(&multi), "error: a; b");

@@ -79,7 +79,11 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
                 let mut widths = Vec::new();
                 print!(
                     "{}",
-                    render_with(&build_table(f.kind, &values, &opts), true, &mut widths)
+                    render_with(
+                        &build_table(f.kind, &values, &opts),
+                        !args.no_headers,
+                        &mut widths
+                    )
                 );
             }
         }
@@ -259,7 +263,10 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
                 _ => {
                     let opts = table_options(ctx, args, false);
                     let table: Table = build_table(kind, &[obj.to_json()], &opts);
-                    print!("{}", render_with(&table, !header_shown, &mut widths));
+                    print!(
+                        "{}",
+                        render_with(&table, !header_shown && !args.no_headers, &mut widths)
+                    );
                     header_shown = true;
                 }
             }
