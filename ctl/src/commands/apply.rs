@@ -7,7 +7,8 @@ use crate::args::{FileArgs, OutputFormat};
 use crate::kinds::object_name;
 use crate::manifests::{Doc, load_all};
 use crate::merge::{
-    is_empty_patch, last_applied, modified_configuration, three_way_patch, with_resource_version,
+    LAST_APPLIED, is_empty_patch, last_applied, modified_configuration, three_way_patch,
+    with_resource_version,
 };
 use anyhow::{Result, anyhow, bail};
 use proto::k8s::{Object, PatchRequest};
@@ -138,9 +139,16 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
             Err(e) => return Err(e),
         };
         let current = live.to_json();
-        let patch = three_way_patch(last_applied(&current).as_ref(), &modified, &current);
+        let original = last_applied(&current);
+        let patch = three_way_patch(original.as_ref(), &modified, &current);
         if is_empty_patch(&patch) {
             return Ok((info, name, Outcome::Unchanged));
+        }
+        if original.is_none() && attempt == 1 {
+            eprintln!(
+                "Warning: resource {} is missing the {LAST_APPLIED} annotation which ctl apply relies on (it was not created by ctl apply); the annotation will be added now.",
+                info.plural
+            );
         }
         let patch = with_resource_version(patch, &live.meta().resource_version);
         let req = PatchRequest {
