@@ -92,7 +92,7 @@ fn invalid(info: &KindInfo, name: &str, errors: &[FieldError]) -> ApiError {
 fn validate_common(info: &KindInfo, object: &Object) -> Vec<FieldError> {
     let rule = proto::validation::name_rule_for(info.kind);
     let mut errors = validate_object_meta(object.meta(), info.namespaced, rule);
-    errors.extend(kind_rules(object)); // PENDING: proto::kind_validation::validate
+    errors.extend(proto::kind_validation::validate(object));
     errors
 }
 
@@ -225,9 +225,4 @@ pub fn new_uid() -> String {
         &h[16..20],
         &h[20..32]
     )
-}
-
-// PENDING: replaced by proto::kind_validation::validate once it lands.
-fn kind_rules(_object: &Object) -> Vec<FieldError> {
-    Vec::new()
 }

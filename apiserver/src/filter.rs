@@ -16,14 +16,14 @@ impl Filter {
         label_selector: &str,
         field_selector: &str,
     ) -> Result<Filter, ApiError> {
-        let labels =
-            if label_selector.trim().is_empty() {
-                None
-            } else {
-                Some(LabelSelector::parse(label_selector).map_err(|e| {
-                    ApiError::bad_request(e.to_string())
-                })?)
-            };
+        let labels = if label_selector.trim().is_empty() {
+            None
+        } else {
+            Some(
+                LabelSelector::parse(label_selector)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
+            )
+        };
         let fields = if field_selector.trim().is_empty() {
             None
         } else {

@@ -692,12 +692,32 @@ async fn scale_subresource_reads_and_writes_replicas() {
 async fn oversized_objects_are_refused() {
     let s = TestServer::start().await;
     let mut c = connect(&s).await;
+    // ConfigMaps have their own 1 MiB data limit (Invalid, as in Kubernetes)...
     let big = "x".repeat(2 * 1024 * 1024);
     let e = create(&mut c, cm("default", "big", &[("blob", &big)]))
         .await
         .unwrap_err();
+    assert_eq!(e.reason, Reason::Invalid, "{e:?}");
+    assert!(
+        e.message
+            .contains("[]: Too long: must have at most 1048576 bytes"),
+        "{}",
+        e.message
+    );
+    // ...any object over 1.5 MiB is refused whatever its kind.
+    let mut ev = Event::default();
+    ev.meta_mut().name = "big".into();
+    ev.meta_mut().namespace = "default".into();
+    ev.message = big;
+    let e = create(&mut c, ev.into_object()).await.unwrap_err();
     assert_eq!(e.reason, Reason::TooLarge, "{e:?}");
+    assert!(
+        e.message.starts_with("events \"big\" is too large"),
+        "{}",
+        e.message
+    );
     assert!(get(&mut c, "configmaps", "default", "big").await.is_err());
+    assert!(get(&mut c, "events", "default", "big").await.is_err());
 }
 
 #[tokio::test]

@@ -91,7 +91,13 @@ fn with_detail(kind: &str, detail: &str) -> String {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        // An error about the whole object has no path; Kubernetes prints `[]` there.
+        let path = if self.path.is_empty() {
+            "[]"
+        } else {
+            self.path.as_str()
+        };
+        write!(f, "{path}: {}", self.message)
     }
 }
 
