@@ -97,7 +97,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
-        ApiError { reason, message: message.into() }
+        ApiError {
+            reason,
+            message: message.into(),
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(Reason::NotFound, message)
@@ -143,9 +146,10 @@ impl ApiError {
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Status {
         let mut status = Status::new(e.reason.code(), e.message);
-        status
-            .metadata_mut()
-            .insert(REASON_KEY, tonic::metadata::MetadataValue::from_static(e.reason.as_str()));
+        status.metadata_mut().insert(
+            REASON_KEY,
+            tonic::metadata::MetadataValue::from_static(e.reason.as_str()),
+        );
         status
     }
 }
@@ -162,7 +166,13 @@ mod tests {
 
     #[test]
     fn reasons_survive_the_wire() {
-        for r in [Reason::Invalid, Reason::BadRequest, Reason::Conflict, Reason::Expired, Reason::TooLarge] {
+        for r in [
+            Reason::Invalid,
+            Reason::BadRequest,
+            Reason::Conflict,
+            Reason::Expired,
+            Reason::TooLarge,
+        ] {
             let s: Status = ApiError::new(r, "x").into();
             assert_eq!(ApiError::from_status(&s).reason, r);
         }

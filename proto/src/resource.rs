@@ -2,7 +2,7 @@
 //! the `Resource` trait typed code builds on, and the generic accessors the apiserver uses on
 //! the `Object` oneof. One table (`kinds!` below) is the only place a kind is listed.
 
-use crate::k8s::{self, object::Kind as K, Object, ObjectMeta};
+use crate::k8s::{self, Object, ObjectMeta, object::Kind as K};
 use serde::{Serialize, de::DeserializeOwned};
 use std::sync::OnceLock;
 
@@ -255,7 +255,10 @@ pub fn kind_by_plural(plural: &str) -> Option<&'static KindInfo> {
 
 /// The kind a manifest's `apiVersion` and `kind` name.
 pub fn kind_by_type(api_version: &str, kind: &str) -> Option<&'static KindInfo> {
-    ALL_KINDS.iter().copied().find(|k| k.api_version == api_version && k.kind == kind)
+    ALL_KINDS
+        .iter()
+        .copied()
+        .find(|k| k.api_version == api_version && k.kind == kind)
 }
 
 #[cfg(test)]
@@ -265,10 +268,16 @@ mod tests {
     #[test]
     fn registry_names_resolve() {
         assert_eq!(find_kind("po").map(|k| k.kind), Some("Pod"));
-        assert_eq!(find_kind("deployments.apps").map(|k| k.kind), Some("Deployment"));
+        assert_eq!(
+            find_kind("deployments.apps").map(|k| k.kind),
+            Some("Deployment")
+        );
         assert_eq!(find_kind("Deployment").map(|k| k.kind), Some("Deployment"));
         assert!(find_kind("deployments.batch").is_none());
-        assert_eq!(kind_by_type("apps/v1", "ReplicaSet").map(|k| k.plural), Some("replicasets"));
+        assert_eq!(
+            kind_by_type("apps/v1", "ReplicaSet").map(|k| k.plural),
+            Some("replicasets")
+        );
         assert!(kind_by_type("v1", "Deployment").is_none());
         assert_eq!(ALL_KINDS.len(), 22);
         assert_eq!(info::Deployment.qualified_singular(), "deployment.apps");
@@ -279,10 +288,16 @@ mod tests {
     fn spec_part_ignores_metadata_and_status() {
         let mut a = k8s::Pod::default();
         a.meta_mut().name = "a".into();
-        a.spec = Some(k8s::PodSpec { node_name: "n1".into(), ..Default::default() });
+        a.spec = Some(k8s::PodSpec {
+            node_name: "n1".into(),
+            ..Default::default()
+        });
         let mut b = a.clone();
         b.meta_mut().labels.insert("x".into(), "y".into());
-        b.status = Some(k8s::PodStatus { phase: "Running".into(), ..Default::default() });
+        b.status = Some(k8s::PodStatus {
+            phase: "Running".into(),
+            ..Default::default()
+        });
         let (a, mut b) = (a.into_object(), b.into_object());
         assert_eq!(a.spec_part(), b.spec_part());
         if let Some(K::Pod(p)) = &mut b.kind {
