@@ -1970,6 +1970,23 @@ async fn huge_inputs_are_not_echoed_whole_into_errors() {
             "create name",
             create(&mut c, cm("default", &big, &[])).await.map(|_| ()),
         ),
+        ("10k requirements, then a syntax error", {
+            let many: Vec<String> = (0..10_000).map(|i| format!("k{i}!=x")).collect();
+            let mut l = list_req("configmaps", "default");
+            l.label_selector = format!("{},(", many.join(","));
+            list(&mut c, l).await.map(|_| ())
+        }),
+        ("2000 invalid labels", {
+            let mut o = ConfigMap::default();
+            o.meta_mut().name = "many-bad".into();
+            o.meta_mut().namespace = "default".into();
+            for i in 0..2000 {
+                o.meta_mut()
+                    .labels
+                    .insert(format!("bad key {i}"), "x".into());
+            }
+            create(&mut c, o.into_object()).await.map(|_| ())
+        }),
     ];
     for (what, r) in attempts {
         let e = r.expect_err(what);
