@@ -612,10 +612,11 @@ pub fn plan_deletion(
             .spec
             .as_ref()
             .and_then(|s| s.termination_grace_period_seconds);
+        // Saturates: a grace period beyond 68 years is as good as forever.
         let grace = grace_period
             .or(spec_grace.map(i64::from))
             .unwrap_or(30)
-            .max(0);
+            .clamp(0, i64::from(i32::MAX)) as i32;
         if bound && !terminal && grace > 0 {
             let meta = marked.meta_mut();
             let current_grace = meta.deletion_grace_period_seconds;
@@ -623,7 +624,7 @@ pub fn plan_deletion(
             if current_grace.is_none_or(|g| grace < g) {
                 meta.deletion_grace_period_seconds = Some(grace);
                 meta.deletion_timestamp =
-                    proto::time::format_rfc3339(now + std::time::Duration::from_secs(grace as u64));
+                    proto::time::format_rfc3339(now + std::time::Duration::from_secs(grace.unsigned_abs().into()));
             }
             return DeletionPlan::Mark(marked);
         }
