@@ -1261,8 +1261,8 @@ async fn updates_cannot_change_server_set_metadata() {
         |m| m.deletion_timestamp = "2000-01-01T00:00:00Z".into(),
         |m| m.deletion_grace_period_seconds = Some(-5),
         |m| m.generation = 42,
-        |m| m.generation = i32::MIN.into(),
-        |m| m.generation = i32::MAX.into(),
+        |m| m.generation = i32::MIN,
+        |m| m.generation = i32::MAX,
         |m| m.generate_name = "x-".into(),
     ];
     for (i, forge) in forgeries.iter().enumerate() {
