@@ -67,6 +67,18 @@ fn request_namespace<'a>(info: &KindInfo, namespace: &'a str) -> Result<&'a str>
     Ok(namespace)
 }
 
+/// Whether a write addresses the status subresource ("status") or the main resource ("").
+fn is_status_subresource(info: &KindInfo, subresource: &str) -> Result<bool> {
+    match subresource {
+        "" => Ok(false),
+        "status" if info.has_status => Ok(true),
+        other => Err(ApiError::bad_request(format!(
+            "{} has no subresource {other:?}",
+            info.plural
+        ))),
+    }
+}
+
 fn require_name(name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(ApiError::bad_request("a name is required"));
@@ -270,16 +282,7 @@ impl<S: Store> Registry<S> {
         let info = object
             .info()
             .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
-        let status_only = match subresource {
-            "" => false,
-            "status" if info.has_status => true,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "{} has no subresource {other:?}",
-                    info.plural
-                )));
-            }
-        };
+        let status_only = is_status_subresource(info, subresource)?;
         let namespace = request_namespace(info, &object.meta().namespace)?.to_string();
         let name = object.meta().name.clone();
         require_name(&name)?;
@@ -358,16 +361,7 @@ impl<S: Store> Registry<S> {
         let info = resolve_kind(&req.resource)?;
         let namespace = request_namespace(info, &req.namespace)?;
         require_name(&req.name)?;
-        let status_only = match req.subresource.as_str() {
-            "" => false,
-            "status" if info.has_status => true,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "{} has no subresource {other:?}",
-                    info.plural
-                )));
-            }
-        };
+        let status_only = is_status_subresource(info, &req.subresource)?;
         match req.patch_type.as_str() {
             "" | "merge" | "application/merge-patch+json" => {}
             other => {
@@ -623,8 +617,9 @@ pub fn plan_deletion(
             // A second delete may shorten the grace period, never lengthen it.
             if current_grace.is_none_or(|g| grace < g) {
                 meta.deletion_grace_period_seconds = Some(grace);
-                meta.deletion_timestamp =
-                    proto::time::format_rfc3339(now + std::time::Duration::from_secs(grace.unsigned_abs().into()));
+                meta.deletion_timestamp = proto::time::format_rfc3339(
+                    now + std::time::Duration::from_secs(grace.unsigned_abs().into()),
+                );
             }
             return DeletionPlan::Mark(marked);
         }

@@ -7,7 +7,7 @@ use crate::args::{DeleteArgs, OutputFormat, parse_duration};
 use crate::kinds::{Selection, object_name, parse_selection};
 use crate::manifests::load_all;
 use anyhow::{Result, anyhow, bail};
-use proto::k8s::{DeleteRequest, ListRequest};
+use proto::k8s::DeleteRequest;
 use proto::{KindInfo, Reason};
 use std::time::{Duration, Instant};
 
@@ -148,15 +148,7 @@ async fn targets(
             let api = ctx.api().await?;
             let mut out = Vec::new();
             for kind in kinds {
-                let resp = api
-                    .list(ListRequest {
-                        resource: kind.plural.to_string(),
-                        namespace: ctx.ns.for_list(kind),
-                        label_selector: ctx.label_selector(),
-                        field_selector: ctx.field_selector(),
-                        ..Default::default()
-                    })
-                    .await?;
+                let resp = api.list(ctx.list_request(kind)).await?;
                 for o in resp.items {
                     out.push((kind, o.meta().namespace.clone(), o.meta().name.clone()));
                 }

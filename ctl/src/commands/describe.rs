@@ -29,15 +29,7 @@ pub async fn describe(ctx: &Ctx, args: &DescribeArgs) -> Result<()> {
         Selection::All(kinds) => {
             let mut out = Vec::new();
             for kind in kinds {
-                let resp = api
-                    .list(ListRequest {
-                        resource: kind.plural.to_string(),
-                        namespace: ctx.ns.for_list(kind),
-                        label_selector: ctx.label_selector(),
-                        field_selector: ctx.field_selector(),
-                        ..Default::default()
-                    })
-                    .await?;
+                let resp = api.list(ctx.list_request(kind)).await?;
                 out.extend(resp.items.into_iter().map(|o| (kind, o)));
             }
             out

@@ -134,13 +134,7 @@ pub async fn fetch(ctx: &Ctx, selection: &Selection, failures: &mut usize) -> Re
     match selection {
         Selection::All(kinds) => {
             for kind in kinds {
-                let req = ListRequest {
-                    resource: kind.plural.to_string(),
-                    namespace: ctx.ns.for_list(kind),
-                    label_selector: ctx.label_selector(),
-                    field_selector: ctx.field_selector(),
-                    ..Default::default()
-                };
+                let req = ctx.list_request(kind);
                 match api.list(req).await {
                     Ok(resp) => out.push(Found {
                         kind,

@@ -7,7 +7,7 @@ use crate::args::{MetaArgs, OutputFormat};
 use crate::kinds::{Selection, object_name, parse_selection};
 use crate::merge::with_resource_version;
 use anyhow::{Result, bail};
-use proto::k8s::{ListRequest, PatchRequest};
+use proto::k8s::PatchRequest;
 use proto::{KindInfo, Reason};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -178,15 +178,7 @@ pub async fn label(ctx: &Ctx, args: &MetaArgs, field: Field) -> Result<()> {
             }
             let mut out = Vec::new();
             for kind in kinds {
-                let resp = api
-                    .list(ListRequest {
-                        resource: kind.plural.to_string(),
-                        namespace: ctx.ns.for_list(kind),
-                        label_selector: ctx.label_selector(),
-                        field_selector: ctx.field_selector(),
-                        ..Default::default()
-                    })
-                    .await?;
+                let resp = api.list(ctx.list_request(kind)).await?;
                 out.extend(
                     resp.items
                         .iter()

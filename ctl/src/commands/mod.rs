@@ -19,6 +19,8 @@ use crate::config::{ServerSources, resolve_server};
 use crate::errors::render_error;
 use crate::kinds::Namespaces;
 use anyhow::{Result, anyhow, bail};
+use proto::KindInfo;
+use proto::k8s::ListRequest;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
@@ -99,6 +101,17 @@ impl Ctx {
 
     pub fn field_selector(&self) -> String {
         self.global.field_selector.clone().unwrap_or_default()
+    }
+
+    /// Lists `kind` in the namespaces and with the selectors the command line asks for.
+    pub fn list_request(&self, kind: &KindInfo) -> ListRequest {
+        ListRequest {
+            resource: kind.plural.to_string(),
+            namespace: self.ns.for_list(kind),
+            label_selector: self.label_selector(),
+            field_selector: self.field_selector(),
+            ..Default::default()
+        }
     }
 }
 
