@@ -83,7 +83,7 @@ fn display_kind(info: &KindInfo) -> String {
 
 fn invalid(info: &KindInfo, name: &str, errors: &[FieldError]) -> ApiError {
     ApiError::invalid(format!(
-        "{} \"{name}\" is invalid: {}",
+        "{} {name:?} is invalid: {}",
         display_kind(info),
         proto::validation::join(errors)
     ))

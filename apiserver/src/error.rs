@@ -7,11 +7,13 @@ use proto::{ApiError, KindInfo};
 pub type Result<T> = std::result::Result<T, ApiError>;
 
 /// `deployments.apps "web"`, the way Kubernetes names an object in its messages.
+/// The name is quoted with escapes (Go's %q, Rust's `{:?}`) so that no client-chosen name can
+/// break an error message over lines.
 pub fn object_ref(info: &KindInfo, name: &str) -> String {
     if info.group.is_empty() {
-        format!("{} \"{name}\"", info.plural)
+        format!("{} {name:?}", info.plural)
     } else {
-        format!("{}.{} \"{name}\"", info.plural, info.group)
+        format!("{}.{} {name:?}", info.plural, info.group)
     }
 }
 

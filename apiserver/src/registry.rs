@@ -23,9 +23,41 @@ use crate::store::{self, Revision, Store};
 /// Kubernetes refuses objects over 1.5 MiB (etcd's request limit).
 pub const MAX_OBJECT_BYTES: usize = 3 * 1024 * 1024 / 2;
 
-/// How often a write that lost a race on its own read (patch, status merge, binding) is
-/// retried before the Conflict goes to the client.
-const INTERNAL_RETRIES: usize = 8;
+/// How often a generated name that collided is drawn again.
+const NAME_ATTEMPTS: usize = 8;
+
+/// Retries a server-side read-modify-write (patch, delete, scale, binding) that lost a race.
+/// Every lost race means another write succeeded, so retrying always makes progress, as
+/// Kubernetes' GuaranteedUpdate relies on; the window only bounds pathological contention.
+pub(crate) struct ConflictRetry {
+    deadline: std::time::Instant,
+    attempt: u32,
+}
+
+impl ConflictRetry {
+    pub(crate) fn new() -> Self {
+        ConflictRetry {
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(30),
+            attempt: 0,
+        }
+    }
+
+    /// Whether to try again; after the first few attempts waits a short, jittered, growing
+    /// pause so contenders stop colliding in lockstep.
+    pub(crate) async fn again(&mut self) -> bool {
+        if std::time::Instant::now() >= self.deadline {
+            return false;
+        }
+        self.attempt += 1;
+        if self.attempt > 2 {
+            use rand::Rng;
+            let max_ms = u64::from(self.attempt.min(20));
+            let pause = rand::rng().random_range(0..=max_ms);
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
+        true
+    }
+}
 
 pub struct Registry<S> {
     pub(crate) store: Arc<S>,
@@ -54,7 +86,7 @@ pub fn resolve_kind(resource: &str) -> Result<&'static KindInfo> {
 }
 
 /// The namespace a request addresses: required for namespaced kinds, ignored otherwise.
-fn request_namespace<'a>(info: &KindInfo, namespace: &'a str) -> Result<&'a str> {
+pub(crate) fn request_namespace<'a>(info: &KindInfo, namespace: &'a str) -> Result<&'a str> {
     if !info.namespaced {
         return Ok("");
     }
@@ -86,7 +118,7 @@ fn require_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_size(info: &KindInfo, name: &str, bytes: usize) -> Result<()> {
+pub(crate) fn check_size(info: &KindInfo, name: &str, bytes: usize) -> Result<()> {
     if bytes > MAX_OBJECT_BYTES {
         return Err(ApiError::new(
             Reason::TooLarge,
@@ -172,7 +204,7 @@ impl<S: Store> Registry<S> {
                     return Ok(object);
                 }
                 // A generated name that collided: draw another, as Kubernetes does.
-                Err(store::Error::AlreadyExists(_)) if generate && attempts < INTERNAL_RETRIES => {
+                Err(store::Error::AlreadyExists(_)) if generate && attempts < NAME_ATTEMPTS => {
                     attempts += 1;
                     object.meta_mut().name = generated_name(&object.meta().generate_name);
                 }
@@ -286,12 +318,20 @@ impl<S: Store> Registry<S> {
         let namespace = request_namespace(info, &object.meta().namespace)?.to_string();
         let name = object.meta().name.clone();
         require_name(&name)?;
-        let expected = parse_revision(&object.meta().resource_version)?;
+        // "0" like "": no precondition, as Kubernetes reads it.
+        let expected = parse_revision(&object.meta().resource_version)?.filter(|rv| *rv > 0);
         let cur = self.read(info, &namespace, &name).await?;
         if let Some(rev) = expected
             && rev != cur.revision
         {
             return Err(conflict(info, &name));
+        }
+        let uid = &object.meta().uid;
+        if !uid.is_empty() && *uid != cur.object.meta().uid {
+            return Err(ApiError::conflict(format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                cur.object.meta().uid
+            )));
         }
         self.write_update(info, cur, object, status_only, dry_run)
             .await
@@ -382,7 +422,8 @@ impl<S: Store> Registry<S> {
             .map(parse_revision)
             .transpose()?
             .flatten();
-        for _ in 0..INTERNAL_RETRIES {
+        let mut retry = ConflictRetry::new();
+        loop {
             let cur = self.read(info, namespace, &req.name).await?;
             if let Some(rev) = precondition
                 && rev != cur.revision
@@ -405,11 +446,16 @@ impl<S: Store> Registry<S> {
                 .write_update(info, cur, patched, status_only, req.dry_run)
                 .await
             {
-                Err(e) if e.reason == Reason::Conflict && precondition.is_none() => continue,
+                Err(e)
+                    if e.reason == Reason::Conflict
+                        && precondition.is_none()
+                        && retry.again().await =>
+                {
+                    continue;
+                }
                 other => return other,
             }
         }
-        Err(conflict(info, &req.name))
     }
 
     pub async fn delete(&self, req: &DeleteRequest) -> Result<Object> {
@@ -442,7 +488,8 @@ impl<S: Store> Registry<S> {
                 ),
             ));
         }
-        for _ in 0..INTERNAL_RETRIES {
+        let mut retry = ConflictRetry::new();
+        loop {
             let cur = self.read(info, namespace, &req.name).await?;
             if let Some(p) = &req.preconditions {
                 if !p.uid.is_empty() && p.uid != cur.object.meta().uid {
@@ -487,11 +534,10 @@ impl<S: Store> Registry<S> {
             match result {
                 // The object changed between our read and write (a status update, say):
                 // decide again on what is there now.
-                Err(e) if e.reason == Reason::Conflict => continue,
+                Err(e) if e.reason == Reason::Conflict && retry.again().await => continue,
                 other => return other,
             }
         }
-        Err(conflict(info, &req.name))
     }
 
     async fn delete_now(
@@ -528,17 +574,17 @@ impl<S: Store> Registry<S> {
     where
         F: FnMut(&Object) -> Result<Option<Object>>,
     {
-        for _ in 0..INTERNAL_RETRIES {
+        let mut retry = ConflictRetry::new();
+        loop {
             let cur = self.read(info, namespace, name).await?;
             let Some(new) = change(&cur.object)? else {
                 return Ok(cur.object);
             };
             match self.write_update(info, cur, new, false, false).await {
-                Err(e) if e.reason == Reason::Conflict => continue,
+                Err(e) if e.reason == Reason::Conflict && retry.again().await => continue,
                 other => return other,
             }
         }
-        Err(conflict(info, name))
     }
 }
 
@@ -683,7 +729,7 @@ fn encode_continue(last_key: &str) -> String {
 
 fn decode_continue(token: &str, prefix: &str) -> Result<String> {
     let bad = || ApiError::bad_request("invalid continue token: list again without it");
-    if token.len() % 2 != 0 {
+    if token.len() % 2 != 0 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad());
     }
     let bytes: std::result::Result<Vec<u8>, _> = (0..token.len())
@@ -793,6 +839,10 @@ mod tests {
         assert!(decode_continue(&t, "/registry/secrets/").is_err());
         assert!(decode_continue("zz", "/").is_err());
         assert!(decode_continue("abc", "/").is_err());
+        assert!(
+            decode_continue("aéa", "/").is_err(),
+            "non-ASCII must not split a character"
+        );
     }
 
     #[test]

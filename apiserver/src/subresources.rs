@@ -3,12 +3,12 @@
 use proto::k8s::{
     Binding, ObjectMeta, PodCondition, Scale, ScaleSpec, ScaleStatus, object::Kind as K,
 };
-use proto::{ApiError, KindInfo, Object, Reason};
+use proto::{ApiError, KindInfo, Object};
 
 use crate::codec::{encode, parse_revision};
 use crate::error::{Result, conflict, from_store, not_found};
 use crate::keys::object_key;
-use crate::registry::{Registry, resolve_kind};
+use crate::registry::{ConflictRetry, Registry, check_size, request_namespace, resolve_kind};
 use crate::store::Store;
 
 /// (spec.replicas, status.replicas, selector) of a kind with the scale subresource.
@@ -108,6 +108,7 @@ impl<S: Store> Registry<S> {
     pub async fn update_scale(&self, resource: &str, scale: Scale) -> Result<Scale> {
         let info = scalable(resource)?;
         let meta = scale.metadata.unwrap_or_default();
+        request_namespace(info, &meta.namespace)?;
         let replicas = scale.spec.map_or(0, |s| s.replicas);
         if replicas < 0 {
             return Err(ApiError::invalid(format!(
@@ -145,8 +146,17 @@ impl<S: Store> Registry<S> {
                 "a binding needs metadata.name, metadata.namespace and target.name",
             ));
         }
+        let bad_node = proto::validation::is_dns1123_subdomain(&node);
+        if !bad_node.is_empty() {
+            return Err(ApiError::invalid(format!(
+                "Binding {:?} is invalid: target.name: Invalid value: {node:?}: {}",
+                meta.name,
+                bad_node.join("; ")
+            )));
+        }
         let key = object_key(info, &meta.namespace, &meta.name);
-        for _ in 0..8 {
+        let mut retry = ConflictRetry::new();
+        loop {
             let kv = self
                 .store
                 .get(&key)
@@ -186,19 +196,13 @@ impl<S: Store> Registry<S> {
                 last_transition_time: proto::time::now_rfc3339(),
                 ..Default::default()
             });
-            match self
-                .store
-                .update(&key, encode(&object), kv.mod_revision)
-                .await
-            {
+            let bytes = encode(&object);
+            check_size(info, &meta.name, bytes.len())?;
+            match self.store.update(&key, bytes, kv.mod_revision).await {
                 Ok(_) => return Ok(()),
-                Err(crate::store::Error::Conflict { .. }) => continue,
+                Err(crate::store::Error::Conflict { .. }) if retry.again().await => continue,
                 Err(e) => return Err(from_store(info, &meta.name, e)),
             }
         }
-        Err(ApiError::new(
-            Reason::Conflict,
-            format!("pod {} kept changing while being bound", meta.name),
-        ))
     }
 }

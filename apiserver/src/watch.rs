@@ -86,7 +86,31 @@ fn decode_event(ev: &Event) -> Result<(Option<Object>, Option<Object>)> {
     Ok((Some(new), old))
 }
 
+/// How long a watch from a revision the store has not reached yet waits for it (Kubernetes
+/// waits 3 s too) before it is refused.
+const FUTURE_REVISION_WAIT: Duration = Duration::from_secs(3);
+
 impl<S: Store> Registry<S> {
+    /// A revision from the future is a client that saw another store (a wiped data
+    /// directory, another cluster): refused with Expired, so that it relists, rather than
+    /// a watch that stays silent until the counter catches up.
+    async fn wait_for_revision(&self, rv: Revision) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + FUTURE_REVISION_WAIT;
+        while self.store.current_revision() < rv {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApiError::new(
+                    proto::Reason::Expired,
+                    format!(
+                        "too large resource version: {rv}, current: {}",
+                        self.store.current_revision()
+                    ),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
     /// Starts a watch; events flow into the returned receiver until the client goes away,
     /// the store cuts the watch off, or `shutdown` turns true.
     pub async fn watch(
@@ -101,7 +125,10 @@ impl<S: Store> Registry<S> {
         let (tx, rx) = mpsc::channel(config.channel_capacity.max(2));
 
         let (mut initial, start) = match parse_revision(&req.resource_version)? {
-            Some(rv) if rv > 0 => (Vec::new(), rv),
+            Some(rv) if rv > 0 => {
+                self.wait_for_revision(rv).await?;
+                (Vec::new(), rv)
+            }
             // "" and "0": the current state as synthetic ADDED events, then changes.
             _ => {
                 let list = self

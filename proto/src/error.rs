@@ -79,7 +79,9 @@ impl Reason {
             Code::AlreadyExists => Reason::AlreadyExists,
             Code::Aborted | Code::FailedPrecondition => Reason::Conflict,
             Code::InvalidArgument => Reason::BadRequest,
-            Code::OutOfRange => Reason::Expired,
+            // Our server tags its own Expired; an untagged OUT_OF_RANGE is tonic refusing a
+            // message over its size limit.
+            Code::OutOfRange => Reason::TooLarge,
             Code::PermissionDenied | Code::Unauthenticated => Reason::Forbidden,
             Code::ResourceExhausted => Reason::TooLarge,
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => Reason::Unavailable,
@@ -143,9 +145,29 @@ impl ApiError {
     }
 }
 
+/// Messages travel in an HTTP/2 header, which clients refuse past about 16 KiB; messages that
+/// quote client input (names, selectors, every invalid field) are cut well below that.
+pub const MAX_MESSAGE_BYTES: usize = 2048;
+
+/// Cuts `message` to `MAX_MESSAGE_BYTES` on a character boundary, saying how much went.
+pub fn bounded_message(message: &str) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message.to_string();
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}... ({} more bytes)",
+        &message[..end],
+        message.len() - end
+    )
+}
+
 impl From<ApiError> for Status {
     fn from(e: ApiError) -> Status {
-        let mut status = Status::new(e.reason.code(), e.message);
+        let mut status = Status::new(e.reason.code(), bounded_message(&e.message));
         status.metadata_mut().insert(
             REASON_KEY,
             tonic::metadata::MetadataValue::from_static(e.reason.as_str()),
@@ -176,6 +198,16 @@ mod tests {
             let s: Status = ApiError::new(r, "x").into();
             assert_eq!(ApiError::from_status(&s).reason, r);
         }
+        let huge: Status = ApiError::new(
+            Reason::NotFound,
+            format!("pods \"{}é\" not found", "x".repeat(20_000)),
+        )
+        .into();
+        assert!(huge.message().len() < MAX_MESSAGE_BYTES + 64);
+        assert!(huge.message().ends_with("more bytes)"));
+        assert_eq!(ApiError::from_status(&huge).reason, Reason::NotFound);
+        let too_big = Status::new(Code::OutOfRange, "decoded message length too large");
+        assert_eq!(ApiError::from_status(&too_big).reason, Reason::TooLarge);
         let bare = Status::new(Code::Unavailable, "");
         let e = ApiError::from_status(&bare);
         assert_eq!(e.reason, Reason::Unavailable);
