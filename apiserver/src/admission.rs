@@ -68,9 +68,24 @@ fn clear_status(object: &mut Object) {
     object.copy_status_from(&without);
 }
 
-/// Defaults for the incoming object of an update.
-pub fn prepare_for_update(_info: &KindInfo, new: &mut Object, _cur: &Object) {
+/// Defaults for the incoming object of an update, and what an update of the main resource
+/// may not change.
+pub fn prepare_for_update(_info: &KindInfo, new: &mut Object, cur: &Object) {
+    // A namespace's spec.finalizers change only through the finalize subresource.
+    copy_namespace_finalizers(new, cur);
     proto::defaults::apply_defaults(new);
+}
+
+/// Takes `spec.finalizers` of a namespace from `from`.
+pub fn copy_namespace_finalizers(new: &mut Object, from: &Object) {
+    if let (Some(K::Namespace(n)), Some(K::Namespace(f))) = (&mut new.kind, &from.kind) {
+        let finalizers = f
+            .spec
+            .as_ref()
+            .map(|s| s.finalizers.clone())
+            .unwrap_or_default();
+        n.spec.get_or_insert_with(NamespaceSpec::default).finalizers = finalizers;
+    }
 }
 
 fn display_kind(info: &KindInfo) -> String {
@@ -125,6 +140,9 @@ fn immutable(path: &str) -> FieldError {
 /// Kubernetes' update rules for fields that may be set once.
 fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
     let mut errors = Vec::new();
+    if workload_selector(new) != workload_selector(cur) {
+        errors.push(immutable("spec.selector"));
+    }
     match (&new.kind, &cur.kind) {
         (Some(K::Pod(n)), Some(K::Pod(c))) => {
             if pod_spec_mutable_view(n.spec.as_ref()) != pod_spec_mutable_view(c.spec.as_ref()) {
@@ -134,30 +152,7 @@ fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
                 });
             }
         }
-        (Some(K::Deployment(n)), Some(K::Deployment(c))) => {
-            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
-                errors.push(immutable("spec.selector"));
-            }
-        }
-        (Some(K::ReplicaSet(n)), Some(K::ReplicaSet(c))) => {
-            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
-                errors.push(immutable("spec.selector"));
-            }
-        }
-        (Some(K::StatefulSet(n)), Some(K::StatefulSet(c))) => {
-            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
-                errors.push(immutable("spec.selector"));
-            }
-        }
-        (Some(K::DaemonSet(n)), Some(K::DaemonSet(c))) => {
-            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
-                errors.push(immutable("spec.selector"));
-            }
-        }
         (Some(K::Job(n)), Some(K::Job(c))) => {
-            if n.spec.as_ref().map(|s| &s.selector) != c.spec.as_ref().map(|s| &s.selector) {
-                errors.push(immutable("spec.selector"));
-            }
             if n.spec.as_ref().map(|s| &s.template) != c.spec.as_ref().map(|s| &s.template) {
                 errors.push(immutable("spec.template"));
             }
@@ -196,6 +191,18 @@ fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
         _ => {}
     }
     errors
+}
+
+/// The label selector of the kinds whose selector is immutable once created.
+fn workload_selector(object: &Object) -> Option<&proto::k8s::LabelSelector> {
+    match &object.kind {
+        Some(K::Deployment(x)) => x.spec.as_ref()?.selector.as_ref(),
+        Some(K::ReplicaSet(x)) => x.spec.as_ref()?.selector.as_ref(),
+        Some(K::StatefulSet(x)) => x.spec.as_ref()?.selector.as_ref(),
+        Some(K::DaemonSet(x)) => x.spec.as_ref()?.selector.as_ref(),
+        Some(K::Job(x)) => x.spec.as_ref()?.selector.as_ref(),
+        _ => None,
+    }
 }
 
 /// The pod spec with the fields an update may change blanked out.

@@ -42,10 +42,6 @@ impl Filter {
         Ok(Filter { labels, fields })
     }
 
-    pub fn is_everything(&self) -> bool {
-        self.labels.is_none() && self.fields.is_none()
-    }
-
     pub fn matches(&self, object: &Object) -> bool {
         if let Some(l) = &self.labels
             && !l.matches(&object.meta().labels)

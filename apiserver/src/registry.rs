@@ -99,16 +99,35 @@ pub(crate) fn request_namespace<'a>(info: &KindInfo, namespace: &'a str) -> Resu
     Ok(namespace)
 }
 
-/// Whether a write addresses the status subresource ("status") or the main resource ("").
-fn is_status_subresource(info: &KindInfo, subresource: &str) -> Result<bool> {
-    match subresource {
-        "" => Ok(false),
-        "status" if info.has_status => Ok(true),
-        other => Err(ApiError::bad_request(format!(
-            "{} has no subresource {other:?}",
-            info.plural
-        ))),
+/// Which part of an object a write may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Everything but status and server-set metadata.
+    Main,
+    /// Only `status`.
+    Status,
+    /// Only a namespace's `spec.finalizers` (Kubernetes' `finalize` subresource).
+    Finalize,
+}
+
+impl Part {
+    fn from_subresource(info: &KindInfo, subresource: &str) -> Result<Part> {
+        match subresource {
+            "" => Ok(Part::Main),
+            "status" if info.has_status => Ok(Part::Status),
+            "finalize" if info.plural == "namespaces" => Ok(Part::Finalize),
+            other => Err(ApiError::bad_request(format!(
+                "{} has no subresource {other:?}",
+                info.plural
+            ))),
+        }
     }
+}
+
+pub(crate) fn uid_precondition_failed(want: &str, have: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "Precondition failed: UID in precondition: {want}, UID in object meta: {have}"
+    ))
 }
 
 fn require_name(name: &str) -> Result<()> {
@@ -142,10 +161,6 @@ fn same_content(a: &Object, b: &Object) -> bool {
 impl<S: Store> Registry<S> {
     pub fn new(store: Arc<S>) -> Self {
         Registry { store }
-    }
-
-    pub fn store(&self) -> &Arc<S> {
-        &self.store
     }
 
     async fn read(&self, info: &'static KindInfo, namespace: &str, name: &str) -> Result<Current> {
@@ -314,27 +329,40 @@ impl<S: Store> Registry<S> {
         let info = object
             .info()
             .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
-        let status_only = is_status_subresource(info, subresource)?;
+        let part = Part::from_subresource(info, subresource)?;
         let namespace = request_namespace(info, &object.meta().namespace)?.to_string();
         let name = object.meta().name.clone();
         require_name(&name)?;
         // "0" like "": no precondition, as Kubernetes reads it.
         let expected = parse_revision(&object.meta().resource_version)?.filter(|rv| *rv > 0);
-        let cur = self.read(info, &namespace, &name).await?;
-        if let Some(rev) = expected
-            && rev != cur.revision
-        {
-            return Err(conflict(info, &name));
+        let mut retry = ConflictRetry::new();
+        loop {
+            let cur = self.read(info, &namespace, &name).await?;
+            if let Some(rev) = expected
+                && rev != cur.revision
+            {
+                return Err(conflict(info, &name));
+            }
+            let uid = &object.meta().uid;
+            if !uid.is_empty() && *uid != cur.object.meta().uid {
+                return Err(uid_precondition_failed(uid, &cur.object.meta().uid));
+            }
+            match self
+                .write_update(info, cur, object.clone(), part, dry_run)
+                .await
+            {
+                // Without a resourceVersion the client asked for its object to win, whatever
+                // was there: a write that raced us is no reason to refuse.
+                Err(e)
+                    if e.reason == Reason::Conflict
+                        && expected.is_none()
+                        && retry.again().await =>
+                {
+                    continue;
+                }
+                other => return other,
+            }
         }
-        let uid = &object.meta().uid;
-        if !uid.is_empty() && *uid != cur.object.meta().uid {
-            return Err(ApiError::conflict(format!(
-                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                cur.object.meta().uid
-            )));
-        }
-        self.write_update(info, cur, object, status_only, dry_run)
-            .await
     }
 
     /// Merges `incoming` into `cur` by the rules of the (sub)resource and writes the result
@@ -344,24 +372,31 @@ impl<S: Store> Registry<S> {
         info: &'static KindInfo,
         cur: Current,
         incoming: Object,
-        status_only: bool,
+        part: Part,
         dry_run: bool,
     ) -> Result<Object> {
         let name = cur.object.meta().name.clone();
         let namespace = cur.object.meta().namespace.clone();
-        let new = if status_only {
-            let mut new = cur.object.clone();
-            new.copy_status_from(&incoming);
-            new
-        } else {
-            let mut new = incoming;
-            new.copy_status_from(&cur.object);
-            admission::prepare_for_update(info, &mut new, &cur.object);
-            new
+        let mut new = match part {
+            Part::Status => {
+                let mut new = cur.object.clone();
+                new.copy_status_from(&incoming);
+                new
+            }
+            Part::Finalize => {
+                let mut new = cur.object.clone();
+                admission::copy_namespace_finalizers(&mut new, &incoming);
+                new
+            }
+            Part::Main => {
+                let mut new = incoming;
+                new.copy_status_from(&cur.object);
+                admission::prepare_for_update(info, &mut new, &cur.object);
+                new
+            }
         };
-        let mut new = new;
         carry_server_metadata(&mut new, &cur.object);
-        if !status_only && new.spec_part() != cur.object.spec_part() {
+        if part == Part::Main && new.spec_part() != cur.object.spec_part() {
             new.meta_mut().generation = cur.object.meta().generation + 1;
         }
         admission::validate_update(info, &new, &cur.object)?;
@@ -401,7 +436,7 @@ impl<S: Store> Registry<S> {
         let info = resolve_kind(&req.resource)?;
         let namespace = request_namespace(info, &req.namespace)?;
         require_name(&req.name)?;
-        let status_only = is_status_subresource(info, &req.subresource)?;
+        let part = Part::from_subresource(info, &req.subresource)?;
         match req.patch_type.as_str() {
             "" | "merge" | "application/merge-patch+json" => {}
             other => {
@@ -443,7 +478,7 @@ impl<S: Store> Registry<S> {
             patched.meta_mut().name = req.name.clone();
             patched.meta_mut().namespace = namespace.to_string();
             match self
-                .write_update(info, cur, patched, status_only, req.dry_run)
+                .write_update(info, cur, patched, part, req.dry_run)
                 .await
             {
                 Err(e)
@@ -493,11 +528,7 @@ impl<S: Store> Registry<S> {
             let cur = self.read(info, namespace, &req.name).await?;
             if let Some(p) = &req.preconditions {
                 if !p.uid.is_empty() && p.uid != cur.object.meta().uid {
-                    return Err(ApiError::conflict(format!(
-                        "Precondition failed: UID in precondition: {}, UID in object meta: {}",
-                        p.uid,
-                        cur.object.meta().uid
-                    )));
+                    return Err(uid_precondition_failed(&p.uid, &cur.object.meta().uid));
                 }
                 if let Some(rev) = parse_revision(&p.resource_version)?
                     && rev != cur.revision
@@ -580,7 +611,7 @@ impl<S: Store> Registry<S> {
             let Some(new) = change(&cur.object)? else {
                 return Ok(cur.object);
             };
-            match self.write_update(info, cur, new, false, false).await {
+            match self.write_update(info, cur, new, Part::Main, false).await {
                 Err(e) if e.reason == Reason::Conflict && retry.again().await => continue,
                 other => return other,
             }
@@ -621,6 +652,10 @@ pub fn plan_deletion(
     let now = std::time::SystemTime::now();
 
     if let Some(K::Namespace(ns)) = &mut marked.kind {
+        // Emptied and finalized by the namespace controller: it may go now.
+        if already_deleting && namespace_finalized(ns) {
+            return DeletionPlan::Now;
+        }
         if !already_deleting {
             let meta = ns.metadata.get_or_insert_with(Default::default);
             meta.deletion_timestamp = proto::time::format_rfc3339(now);
@@ -675,20 +710,31 @@ pub fn plan_deletion(
     if meta.finalizers.is_empty() {
         return DeletionPlan::Now;
     }
-    if meta.deletion_timestamp.is_empty() {
+    // From here on the object waits only for its finalizers: no grace period is left (a
+    // pod's kubelet has asked for grace 0), so removing the last finalizer deletes it.
+    if meta.deletion_timestamp.is_empty() || meta.deletion_grace_period_seconds.unwrap_or(0) > 0 {
         meta.deletion_timestamp = proto::time::format_rfc3339(now);
-        meta.deletion_grace_period_seconds = Some(0);
     }
+    meta.deletion_grace_period_seconds = Some(0);
     DeletionPlan::Mark(marked)
+}
+
+fn namespace_finalized(ns: &proto::k8s::Namespace) -> bool {
+    let meta_done = ns.metadata.as_ref().is_none_or(|m| m.finalizers.is_empty());
+    let spec_done = ns.spec.as_ref().is_none_or(|s| s.finalizers.is_empty());
+    meta_done && spec_done
 }
 
 /// An object whose deletion was waiting only for finalizers, which are now gone.
 fn finalized(object: &Object) -> bool {
     let meta = object.meta();
-    !meta.deletion_timestamp.is_empty()
-        && meta.finalizers.is_empty()
-        && meta.deletion_grace_period_seconds.unwrap_or(0) == 0
-        && !matches!(object.kind, Some(K::Namespace(_)))
+    if meta.deletion_timestamp.is_empty() || !meta.finalizers.is_empty() {
+        return false;
+    }
+    match &object.kind {
+        Some(K::Namespace(ns)) => namespace_finalized(ns),
+        _ => meta.deletion_grace_period_seconds.unwrap_or(0) == 0,
+    }
 }
 
 /// Fields only the server sets survive any update unchanged.
@@ -800,6 +846,58 @@ mod tests {
             panic!("still marked");
         };
         assert_eq!(shorter.meta().deletion_grace_period_seconds, Some(5));
+    }
+
+    #[test]
+    fn a_graceful_pod_with_finalizers_goes_once_its_kubelet_and_finalizers_are_done() {
+        let mut p = pod("n1", "Running");
+        p.meta_mut().finalizers.push("example.com/hold".into());
+        let DeletionPlan::Mark(marked) = plan_deletion(&p, Propagation::Background, None) else {
+            panic!("graceful");
+        };
+        assert_eq!(marked.meta().deletion_grace_period_seconds, Some(30));
+        // The kubelet's final delete with grace 0 leaves only the finalizer to wait for.
+        let DeletionPlan::Mark(waiting) = plan_deletion(&marked, Propagation::Background, Some(0))
+        else {
+            panic!("finalizer still holds it");
+        };
+        assert_eq!(waiting.meta().deletion_grace_period_seconds, Some(0));
+        assert!(!finalized(&waiting));
+        let mut done = waiting.clone();
+        done.meta_mut().finalizers.clear();
+        assert!(finalized(&done));
+        // Without that final delete, removing the finalizer does not cut the grace short.
+        let mut early = marked.clone();
+        early.meta_mut().finalizers.clear();
+        assert!(!finalized(&early));
+    }
+
+    #[test]
+    fn namespaces_go_once_finalized() {
+        let mut ns = proto::k8s::Namespace::default();
+        ns.meta_mut().name = "team".into();
+        ns.spec = Some(proto::k8s::NamespaceSpec {
+            finalizers: vec!["kubernetes".into()],
+        });
+        let DeletionPlan::Mark(terminating) =
+            plan_deletion(&ns.into_object(), Propagation::Background, None)
+        else {
+            panic!("namespaces turn Terminating first");
+        };
+        assert!(!finalized(&terminating));
+        let DeletionPlan::Mark(_) = plan_deletion(&terminating, Propagation::Background, None)
+        else {
+            panic!("still held by spec.finalizers");
+        };
+        let mut emptied = terminating.clone();
+        if let Some(K::Namespace(n)) = &mut emptied.kind {
+            n.spec.as_mut().unwrap().finalizers.clear();
+        }
+        assert!(finalized(&emptied));
+        assert_eq!(
+            plan_deletion(&emptied, Propagation::Background, None),
+            DeletionPlan::Now
+        );
     }
 
     #[test]

@@ -109,12 +109,16 @@ impl RunningServer {
     /// every acknowledged write durable and closes the store.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.shutdown_tx.send(true);
-        match tokio::time::timeout(self.grace, self.serve).await {
+        let mut serve = self.serve;
+        match tokio::time::timeout(self.grace, &mut serve).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => warn!(error = %e, "server ended with an error"),
             Ok(Err(e)) => warn!(error = %e, "server task failed"),
             Err(_) => {
-                warn!(grace = ?self.grace, "in-flight requests did not finish within the grace period")
+                warn!(grace = ?self.grace, "in-flight requests did not finish within the grace period; cutting them off");
+                // Nothing may be served once the store starts closing.
+                serve.abort();
+                let _ = serve.await;
             }
         }
         self.store

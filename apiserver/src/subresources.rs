@@ -8,7 +8,9 @@ use proto::{ApiError, KindInfo, Object};
 use crate::codec::{encode, parse_revision};
 use crate::error::{Result, conflict, from_store, not_found};
 use crate::keys::object_key;
-use crate::registry::{ConflictRetry, Registry, check_size, request_namespace, resolve_kind};
+use crate::registry::{
+    ConflictRetry, Registry, check_size, request_namespace, resolve_kind, uid_precondition_failed,
+};
 use crate::store::Store;
 
 /// (spec.replicas, status.replicas, selector) of a kind with the scale subresource.
@@ -109,6 +111,9 @@ impl<S: Store> Registry<S> {
         let info = scalable(resource)?;
         let meta = scale.metadata.unwrap_or_default();
         request_namespace(info, &meta.namespace)?;
+        if meta.name.is_empty() {
+            return Err(ApiError::bad_request("a name is required"));
+        }
         let replicas = scale.spec.map_or(0, |s| s.replicas);
         if replicas < 0 {
             return Err(ApiError::invalid(format!(
@@ -169,10 +174,7 @@ impl<S: Store> Registry<S> {
             };
             let pod_meta = pod.metadata.clone().unwrap_or_default();
             if !meta.uid.is_empty() && meta.uid != pod_meta.uid {
-                return Err(ApiError::conflict(format!(
-                    "Precondition failed: UID in precondition: {}, UID in object meta: {}",
-                    meta.uid, pod_meta.uid
-                )));
+                return Err(uid_precondition_failed(&meta.uid, &pod_meta.uid));
             }
             if !pod_meta.deletion_timestamp.is_empty() {
                 return Err(ApiError::conflict(format!(

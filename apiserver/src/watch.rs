@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use proto::k8s::{ListRequest, Object, WatchEvent, WatchRequest};
 use proto::{ApiError, KindInfo};
 use tokio::sync::{mpsc, watch as tokio_watch};
@@ -58,7 +58,8 @@ pub fn translate(
             match (filter.matches(new), filter.matches(old)) {
                 (true, true) => Some((MODIFIED, new.clone())),
                 (true, false) => Some((ADDED, new.clone())),
-                (false, true) => Some((DELETED, new.clone())),
+                // Leaving the selector: the object as the watcher last saw it, as Kubernetes does.
+                (false, true) => Some((DELETED, old.clone())),
                 (false, false) => None,
             }
         }
@@ -79,8 +80,10 @@ fn event(kind: &str, object: Option<Object>, rv: Revision) -> WatchEvent {
 fn decode_event(ev: &Event) -> Result<(Option<Object>, Option<Object>)> {
     // A deletion's object carries the deletion's revision, as in Kubernetes.
     let new = decode(&ev.value, ev.revision)?;
+    // The previous state carries the event's revision too: a DELETED for an object leaving
+    // the selector is that state at this revision.
     let old = match &ev.prev_value {
-        Some(v) => Some(decode(v, ev.revision.saturating_sub(1))?),
+        Some(v) => Some(decode(v, ev.revision)?),
         None => None,
     };
     Ok((Some(new), old))
@@ -117,7 +120,7 @@ impl<S: Store> Registry<S> {
         &self,
         req: WatchRequest,
         config: &WatchConfig,
-        mut shutdown: tokio_watch::Receiver<bool>,
+        shutdown: tokio_watch::Receiver<bool>,
     ) -> Result<mpsc::Receiver<EventResult>> {
         let info: &'static KindInfo = resolve_kind(&req.resource)?;
         let filter = Filter::new(info, &req.label_selector, &req.field_selector)?;
@@ -164,54 +167,48 @@ impl<S: Store> Registry<S> {
         let interval = config.bookmark_interval;
         let span = debug_span!("watch", resource = %req.resource, namespace = %req.namespace, from = start);
 
+        let mut sender = Sender {
+            tx,
+            shutdown,
+            info,
+            filter,
+            last_rev: start,
+        };
+        let store = self.store.clone();
         tokio::spawn(
             async move {
                 for ev in initial.drain(..) {
-                    if tx.send(Ok(ev)).await.is_err() {
+                    if !sender.send(Ok(ev)).await {
                         return;
                     }
                 }
-                let mut last_rev = start;
                 let mut ticker = tokio::time::interval(interval);
                 ticker.reset();
                 loop {
                     tokio::select! {
                         next = stream.next() => {
-                            let Some(next) = next else {
-                                debug!("store ended the watch");
+                            if !sender.forward(next).await {
                                 return;
-                            };
-                            let ev = match next {
-                                Ok(ev) => ev,
-                                Err(e) => {
-                                    debug!(error = %e, "watch cut off");
-                                    let _ = tx.send(Err(from_store(info, "", e).into())).await;
-                                    return;
-                                }
-                            };
-                            last_rev = ev.revision;
-                            let out = match decode_event(&ev) {
-                                Ok((new, old)) => translate(ev.kind, new.as_ref(), old.as_ref(), &filter),
-                                Err(e) => {
-                                    let _ = tx.send(Err(e.into())).await;
-                                    return;
-                                }
-                            };
-                            if let Some((kind, object)) = out {
-                                if tx.send(Ok(event(kind, Some(object), ev.revision))).await.is_err() {
-                                    return;
-                                }
-                                ticker.reset();
                             }
                         }
                         _ = ticker.tick(), if bookmarks => {
-                            if tx.send(Ok(event(BOOKMARK, None, last_rev))).await.is_err() {
+                            // The store publishes events before it advances its revision, so
+                            // every event up to `reached` is already in our stream: take them,
+                            // then the bookmark may say `reached` even on a quiet prefix.
+                            let reached = store.current_revision();
+                            while let Some(next) = stream.next().now_or_never() {
+                                if !sender.forward(next).await {
+                                    return;
+                                }
+                            }
+                            let rv = reached.max(sender.last_rev);
+                            if !sender.send(Ok(event(BOOKMARK, None, rv))).await {
                                 return;
                             }
                         }
-                        _ = tx.closed() => return,
-                        _ = shutdown.changed() => {
-                            let _ = tx.try_send(Err(ApiError::new(proto::Reason::Unavailable, "apiserver is shutting down").into()));
+                        _ = sender.tx.closed() => return,
+                        _ = stopping(&mut sender.shutdown) => {
+                            sender.shutting_down();
                             return;
                         }
                     }
@@ -220,5 +217,78 @@ impl<S: Store> Registry<S> {
             .instrument(span),
         );
         Ok(rx)
+    }
+}
+
+/// One watch's outgoing side: filters and translates store events, and sends them without
+/// ever outliving a shutdown (a send waiting on a stalled client gives way to it).
+struct Sender {
+    tx: mpsc::Sender<EventResult>,
+    shutdown: tokio_watch::Receiver<bool>,
+    info: &'static KindInfo,
+    filter: Filter,
+    /// The revision of the last store event seen under the prefix, delivered or filtered.
+    last_rev: Revision,
+}
+
+impl Sender {
+    /// False when the watch is over (client gone or server stopping).
+    async fn send(&mut self, item: EventResult) -> bool {
+        let sent = tokio::select! {
+            sent = self.tx.send(item) => Some(sent.is_ok()),
+            _ = stopping(&mut self.shutdown) => None,
+        };
+        sent.unwrap_or_else(|| {
+            self.shutting_down();
+            false
+        })
+    }
+
+    fn shutting_down(&self) {
+        let _ = self.tx.try_send(Err(ApiError::new(
+            proto::Reason::Unavailable,
+            "apiserver is shutting down",
+        )
+        .into()));
+    }
+
+    /// Handles one item of the store's stream; false when the watch is over.
+    async fn forward(&mut self, next: Option<crate::store::Result<Event>>) -> bool {
+        let ev = match next {
+            None => {
+                debug!("store ended the watch");
+                return false;
+            }
+            Some(Err(e)) => {
+                debug!(error = %e, "watch cut off");
+                let err = from_store(self.info, "", e).into();
+                let _ = self.send(Err(err)).await;
+                return false;
+            }
+            Some(Ok(ev)) => ev,
+        };
+        self.last_rev = ev.revision;
+        match decode_event(&ev) {
+            Ok((new, old)) => match translate(ev.kind, new.as_ref(), old.as_ref(), &self.filter) {
+                Some((kind, object)) => self.send(Ok(event(kind, Some(object), ev.revision))).await,
+                None => true,
+            },
+            Err(e) => {
+                let _ = self.send(Err(e.into())).await;
+                false
+            }
+        }
+    }
+}
+
+/// Resolves once the server is stopping (or gone).
+async fn stopping(rx: &mut tokio_watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
     }
 }

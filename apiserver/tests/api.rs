@@ -788,7 +788,11 @@ async fn watch_delivers_in_order_with_selector_transitions_and_resumes() {
             .unwrap()
             .unwrap()
             .unwrap();
-        sel.push(format!("{} {}", ev.r#type, ev.object.unwrap().meta().name));
+        let o = ev.object.unwrap();
+        // Leaving the selector: the object as the watcher knew it, at the event's revision.
+        assert_eq!(o.meta().labels.get("w").map(String::as_str), Some("yes"));
+        assert_eq!(o.meta().resource_version, ev.resource_version);
+        sel.push(format!("{} {}", ev.r#type, o.meta().name));
     }
     assert_eq!(sel, ["ADDED a", "DELETED a"]);
 
@@ -943,4 +947,78 @@ async fn unknown_or_empty_requests_are_bad_requests_not_crashes() {
     assert_eq!(e.reason, Reason::BadRequest);
     // Still serving.
     assert!(get(&mut c, "namespaces", "", "default").await.is_ok());
+}
+
+#[tokio::test]
+async fn bookmarks_advance_on_a_quiet_prefix() {
+    let s = TestServer::start().await;
+    let mut c = connect(&s).await;
+    let o = create(&mut c, cm("default", "a", &[])).await.unwrap();
+    let start: u64 = o.meta().resource_version.parse().unwrap();
+    let mut w = c
+        .watch(WatchRequest {
+            resource: "secrets".into(),
+            namespace: "default".into(),
+            resource_version: start.to_string(),
+            allow_watch_bookmarks: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Writes elsewhere only: the secrets watcher sees no event, but its bookmark moves on,
+    // so a re-watch after a long quiet spell does not fall out of the history.
+    for i in 0..5 {
+        create(&mut c, cm("default", &format!("other-{i}"), &[]))
+            .await
+            .unwrap();
+    }
+    let ev = tokio::time::timeout(Duration::from_secs(30), w.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.r#type, "BOOKMARK");
+    assert!(
+        ev.resource_version.parse::<u64>().unwrap() >= start + 5,
+        "bookmark at {}",
+        ev.resource_version
+    );
+}
+
+#[tokio::test]
+async fn a_namespace_goes_once_emptied_and_finalized() {
+    let s = TestServer::start().await;
+    let mut c = connect(&s).await;
+    let mut ns = Namespace::default();
+    ns.meta_mut().name = "gone".into();
+    let made = create(&mut c, ns.into_object()).await.unwrap();
+    let Some(object::Kind::Namespace(n)) = &made.kind else {
+        panic!()
+    };
+    assert_eq!(
+        n.spec.as_ref().unwrap().finalizers,
+        vec!["kubernetes".to_string()]
+    );
+    delete(&mut c, "namespaces", "", "gone").await.unwrap();
+    // An ordinary update cannot drop the finalizer...
+    let mut cur = get(&mut c, "namespaces", "", "gone").await.unwrap();
+    if let Some(object::Kind::Namespace(n)) = &mut cur.kind {
+        n.spec.as_mut().unwrap().finalizers.clear();
+    }
+    let kept = update(&mut c, cur.clone(), "").await.unwrap();
+    let Some(object::Kind::Namespace(n)) = &kept.kind else {
+        panic!()
+    };
+    assert_eq!(n.spec.as_ref().unwrap().finalizers.len(), 1);
+    // ...the finalize subresource can, and then the namespace is gone.
+    cur.meta_mut().resource_version.clear();
+    update(&mut c, cur, "finalize").await.unwrap();
+    assert_eq!(
+        get(&mut c, "namespaces", "", "gone")
+            .await
+            .unwrap_err()
+            .reason,
+        Reason::NotFound
+    );
 }

@@ -125,7 +125,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every event under `prefix` after revision `from`.
     fn watch(&self, prefix: &str, from: Revision) -> Result<WatchStream>;
 
-    /// The revision of the last durable write.
+    /// The revision of the last durable write. Advances only after that write's event has
+    /// been handed to every live watch, so a watcher that has taken everything its stream
+    /// holds has seen every event up to this revision.
     fn current_revision(&self) -> Revision;
 
     /// The oldest revision a watch may start from (`from >= oldest_revision() - 1`).

@@ -97,8 +97,8 @@ fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
             if let Err(e) = db.flush() {
                 tracing::error!(error = %e, "final flush failed");
             } else if let Some(last) = unpublished.last() {
-                gc.durable.store(last.revision, Ordering::Release);
                 fanout.publish(&unpublished);
+                gc.durable.store(last.revision, Ordering::Release);
             }
             return;
         }
@@ -109,12 +109,13 @@ fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
         }
         match db.flush() {
             Ok(_) => {
+                // Publish before acknowledging, and before advancing the durable revision:
+                // once a write returns, or `current_revision()` reports it, its event is
+                // already queued to every watcher (watch bookmarks rely on this).
+                fanout.publish(&unpublished);
                 if let Some(last) = unpublished.last() {
                     gc.durable.store(last.revision, Ordering::Release);
                 }
-                // Publish before acknowledging: once a write returns, its event is already
-                // queued to every watcher.
-                fanout.publish(&unpublished);
                 unpublished.clear();
                 for (ack, outcome) in acks {
                     let _ = ack.send(Ok(outcome));
