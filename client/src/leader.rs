@@ -105,11 +105,27 @@ pub enum LeaseDecision {
     Wait { holder: String },
 }
 
-/// Pure: the decision for `identity` given the lease's spec (None if absent) at `now`.
-/// A lease with a holder but no readable renewTime counts as expired.
+/// Pure: the decision for `identity` given the lease's spec (None if absent) at `now`,
+/// reading expiry from the lease's own renewTime (right when all clocks agree; the elector
+/// itself uses `decide_observed`). A lease with a holder but no readable renewTime counts
+/// as expired.
 pub fn decide(
     lease: Option<&LeaseSpec>,
     identity: &str,
+    now: SystemTime,
+    default_duration: Duration,
+) -> LeaseDecision {
+    let renewed = lease.and_then(|l| parse_rfc3339(&l.renew_time));
+    decide_observed(lease, identity, renewed, now, default_duration)
+}
+
+/// Pure: as `decide`, with the holder's last renewal dated `renewed` on OUR clock: the local
+/// time we first saw the current record, as client-go does, so that clock skew between
+/// replicas can never make two of them lead at once.
+pub fn decide_observed(
+    lease: Option<&LeaseSpec>,
+    identity: &str,
+    renewed: Option<SystemTime>,
     now: SystemTime,
     default_duration: Duration,
 ) -> LeaseDecision {
@@ -128,12 +144,20 @@ pub fn decide(
         .map_or(default_duration, |s| {
             Duration::from_secs(s.unsigned_abs().into())
         });
-    match parse_rfc3339(&spec.renew_time) {
+    match renewed {
         Some(renewed) if renewed + duration >= now => LeaseDecision::Wait {
             holder: spec.holder_identity.clone(),
         },
         _ => LeaseDecision::Acquire,
     }
+}
+
+/// What the elector last saw of another holder's lease, and when (local clock).
+#[derive(Debug, Clone, PartialEq)]
+struct Observation {
+    holder: String,
+    renew_time: String,
+    at: SystemTime,
 }
 
 /// Pure: the lease after `identity` takes it (transitions count changes of holder).
@@ -167,6 +191,7 @@ pub struct LeaderElector {
     config: LeaderElectionConfig,
     clock: Arc<dyn Clock>,
     leading: watch::Sender<bool>,
+    observed: std::sync::Mutex<Option<Observation>>,
 }
 
 impl LeaderElector {
@@ -178,6 +203,7 @@ impl LeaderElector {
             config,
             clock: Arc::new(SystemClock),
             leading,
+            observed: std::sync::Mutex::new(None),
         })
     }
 
@@ -205,14 +231,34 @@ impl LeaderElector {
         (t, format_rfc3339_micros(t))
     }
 
+    /// The local time at which the lease's current record (holder and renewTime) was first
+    /// seen; a changed record restarts the count.
+    fn observe(&self, spec: &LeaseSpec, now: SystemTime) -> SystemTime {
+        let mut observed = self.observed.lock().unwrap_or_else(|p| p.into_inner());
+        match &*observed {
+            Some(o) if o.holder == spec.holder_identity && o.renew_time == spec.renew_time => o.at,
+            _ => {
+                *observed = Some(Observation {
+                    holder: spec.holder_identity.clone(),
+                    renew_time: spec.renew_time.clone(),
+                    at: now,
+                });
+                now
+            }
+        }
+    }
+
     /// One attempt: true if the lease is ours afterwards. Losing a race (Conflict,
     /// AlreadyExists) is `Ok(false)`, not an error.
     pub async fn try_acquire_or_renew(&self) -> Result<bool, ApiError> {
         let current = self.api.get_opt(&self.config.lease_name).await?;
         let (now, stamp) = self.now();
-        let decision = decide(
-            current.as_ref().and_then(|l| l.spec.as_ref()),
+        let spec = current.as_ref().and_then(|l| l.spec.as_ref());
+        let renewed = spec.map(|s| self.observe(s, now));
+        let decision = decide_observed(
+            spec,
             &self.config.identity,
+            renewed,
             now,
             self.config.lease_duration,
         );
@@ -358,6 +404,44 @@ async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_skewed_holder_clock_cannot_shorten_its_lease() {
+        use super::*;
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        // The holder's clock runs an hour behind: by its own stamp the lease expired long ago.
+        let spec = LeaseSpec {
+            holder_identity: "other".into(),
+            lease_duration_seconds: Some(15),
+            renew_time: format_rfc3339_micros(t0 - Duration::from_secs(3600)),
+            ..Default::default()
+        };
+        assert_eq!(
+            decide(Some(&spec), "me", t0, Duration::from_secs(15)),
+            LeaseDecision::Acquire
+        );
+        // Dated by when we saw it, it is still valid.
+        assert!(matches!(
+            decide_observed(
+                Some(&spec),
+                "me",
+                Some(t0),
+                t0 + Duration::from_secs(10),
+                Duration::from_secs(15)
+            ),
+            LeaseDecision::Wait { .. }
+        ));
+        assert_eq!(
+            decide_observed(
+                Some(&spec),
+                "me",
+                Some(t0),
+                t0 + Duration::from_secs(16),
+                Duration::from_secs(15)
+            ),
+            LeaseDecision::Acquire
+        );
+    }
+
     use super::*;
     use std::time::UNIX_EPOCH;
 

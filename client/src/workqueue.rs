@@ -173,7 +173,11 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
         if delay.is_zero() {
             return self.add(item);
         }
-        let due = Instant::now() + delay;
+        // A delay derived from a user's spec may be absurd: cap it rather than overflow.
+        let now = Instant::now();
+        let due = now
+            .checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
         let mut st = self.lock();
         if st.shutting_down {
             return;

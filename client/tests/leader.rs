@@ -124,7 +124,17 @@ async fn racing_for_an_expired_lease_exactly_one_wins() {
         // Expire whoever won the previous round.
         let mut cur = leases.get("test-lease").await.unwrap();
         cur.spec.as_mut().unwrap().renew_time = "2020-01-01T00:00:00.000000Z".into();
+        cur.spec.as_mut().unwrap().lease_duration_seconds = Some(1);
         leases.update(&cur).await.unwrap();
+        // Expiry is judged on each elector's own clock from when it first saw the record
+        // (clock-skew safe, as client-go): a first look starts the count, none may win yet.
+        for e in &electors {
+            assert!(
+                !e.try_acquire_or_renew().await.unwrap(),
+                "round {round}: took a lease it had not yet seen expire"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         let results =
             futures::future::join_all(electors.iter().map(|e| e.try_acquire_or_renew())).await;
         let winners: Vec<_> = results
