@@ -146,7 +146,7 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
         }
         if original.is_none() && attempt == 1 {
             eprintln!(
-                "Warning: resource {} is missing the {LAST_APPLIED} annotation which ctl apply relies on (it was not created by ctl apply); the annotation will be added now.",
+                "Warning: resource {}/{name} is missing the {LAST_APPLIED} annotation which is required by ctl apply. ctl apply should only be used on resources created declaratively by ctl apply. The missing annotation will be patched automatically.",
                 info.plural
             );
         }

@@ -26,11 +26,10 @@ pub fn propagation_policy(cascade: &str) -> Result<&'static str> {
     }
 }
 
-/// The grace period to send: `--force` 0, `--now` 1, else `--grace-period` when not -1.
+/// The grace period to send, by kubectl's rules: `--now` is 1; `--grace-period=0` becomes 1
+/// unless `--force` (so a pod object never vanishes while its containers still run);
+/// `--force` alone is 0; -1 leaves it to the object.
 pub fn grace_period(args: &DeleteArgs) -> Result<Option<i64>> {
-    if args.force {
-        return Ok(Some(0));
-    }
     if args.now {
         if args.grace_period >= 0 {
             bail!("--now and --grace-period cannot be specified together");
@@ -38,11 +37,16 @@ pub fn grace_period(args: &DeleteArgs) -> Result<Option<i64>> {
         return Ok(Some(1));
     }
     match args.grace_period {
+        -1 if args.force => Ok(Some(0)),
         -1 => Ok(None),
         g if g < 0 => bail!("--grace-period must be -1 or at least 0, got {g}"),
+        0 if !args.force => Ok(Some(1)),
         g => Ok(Some(g)),
     }
 }
+
+/// kubectl's warning for `--force`.
+pub const FORCE_WARNING: &str = "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.";
 
 /// An object asked to go, and which one (by uid) so a successor with the same name does
 /// not count as the old one still there.
@@ -56,6 +60,9 @@ struct Deleted {
 pub async fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let policy = propagation_policy(&args.cascade)?;
     let grace = grace_period(args)?;
+    if args.force {
+        eprintln!("{FORCE_WARNING}");
+    }
     let timeout = parse_duration(&args.timeout).map_err(|e| anyhow!("--timeout: {e}"))?;
     let mut failures = 0;
     let targets = targets(ctx, args, &mut failures).await?;
@@ -217,5 +224,18 @@ mod tests {
             Some(0)
         );
         assert!(grace_period(&args(&["po", "a", "--now", "--grace-period=3"])).is_err());
+        // kubectl's safety net and its bypass.
+        assert_eq!(
+            grace_period(&args(&["po", "a", "--grace-period=0"])).unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            grace_period(&args(&["po", "a", "--force"])).unwrap(),
+            Some(0)
+        );
+        assert_eq!(
+            grace_period(&args(&["po", "a", "--force", "--grace-period=5"])).unwrap(),
+            Some(5)
+        );
     }
 }
