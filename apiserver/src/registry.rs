@@ -207,10 +207,19 @@ impl<S: Store> Registry<S> {
             let name = object.meta().name.clone();
             let bytes = encode(&object);
             check_size(info, &name, bytes.len())?;
+            let key = object_key(info, &namespace, &name);
             if dry_run {
+                // A dry run answers as the real create would, collisions included.
+                let exists = self
+                    .store
+                    .get(&key)
+                    .await
+                    .map_err(|e| from_store(info, &name, e))?;
+                if exists.is_some() {
+                    return Err(from_store(info, &name, store::Error::AlreadyExists(key)));
+                }
                 return Ok(object);
             }
-            let key = object_key(info, &namespace, &name);
             match self.store.create(&key, bytes).await {
                 Ok(rev) => {
                     debug!(key = %key, rev, "created");

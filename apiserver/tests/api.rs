@@ -162,6 +162,19 @@ async fn create_sets_server_fields_and_refuses_duplicates() {
     let e = create(&mut c, cm("default", "a", &[])).await.unwrap_err();
     assert_eq!(e.reason, Reason::AlreadyExists);
     assert_eq!(e.message, "configmaps \"a\" already exists");
+    let e = c
+        .create(CreateRequest {
+            object: Some(cm("default", "a", &[])),
+            dry_run: true,
+        })
+        .await
+        .map_err(err)
+        .unwrap_err();
+    assert_eq!(
+        e.reason,
+        Reason::AlreadyExists,
+        "a dry run answers as the real create would"
+    );
     // The failed create changed nothing.
     let again = get(&mut c, "configmaps", "default", "a").await.unwrap();
     assert_eq!(again, o);
