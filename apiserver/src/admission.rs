@@ -144,18 +144,18 @@ fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
         errors.push(immutable("spec.selector"));
     }
     match (&new.kind, &cur.kind) {
-        (Some(K::Pod(n)), Some(K::Pod(c))) => {
-            if pod_spec_mutable_view(n.spec.as_ref()) != pod_spec_mutable_view(c.spec.as_ref()) {
-                errors.push(FieldError {
+        (Some(K::Pod(n)), Some(K::Pod(c)))
+            if pod_spec_mutable_view(n.spec.as_ref()) != pod_spec_mutable_view(c.spec.as_ref()) =>
+        {
+            errors.push(FieldError {
                     path: "spec".to_string(),
                     message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds`".to_string(),
                 });
-            }
         }
-        (Some(K::Job(n)), Some(K::Job(c))) => {
-            if n.spec.as_ref().map(|s| &s.template) != c.spec.as_ref().map(|s| &s.template) {
-                errors.push(immutable("spec.template"));
-            }
+        (Some(K::Job(n)), Some(K::Job(c)))
+            if n.spec.as_ref().map(|s| &s.template) != c.spec.as_ref().map(|s| &s.template) =>
+        {
+            errors.push(immutable("spec.template"));
         }
         (Some(K::Service(n)), Some(K::Service(c))) => {
             let cur_ip = c
@@ -172,21 +172,22 @@ fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
                 errors.push(immutable("spec.clusterIP"));
             }
         }
-        (Some(K::ConfigMap(n)), Some(K::ConfigMap(c))) if c.immutable == Some(true) => {
-            if n.data != c.data || n.binary_data != c.binary_data {
-                errors.push(FieldError {
-                    path: "data".to_string(),
-                    message: "Forbidden: field is immutable when `immutable` is set".to_string(),
-                });
-            }
+        (Some(K::ConfigMap(n)), Some(K::ConfigMap(c)))
+            if c.immutable == Some(true)
+                && (n.data != c.data || n.binary_data != c.binary_data) =>
+        {
+            errors.push(FieldError {
+                path: "data".to_string(),
+                message: "Forbidden: field is immutable when `immutable` is set".to_string(),
+            });
         }
-        (Some(K::Secret(n)), Some(K::Secret(c))) if c.immutable == Some(true) => {
-            if n.data != c.data {
-                errors.push(FieldError {
-                    path: "data".to_string(),
-                    message: "Forbidden: field is immutable when `immutable` is set".to_string(),
-                });
-            }
+        (Some(K::Secret(n)), Some(K::Secret(c)))
+            if c.immutable == Some(true) && n.data != c.data =>
+        {
+            errors.push(FieldError {
+                path: "data".to_string(),
+                message: "Forbidden: field is immutable when `immutable` is set".to_string(),
+            });
         }
         _ => {}
     }

@@ -53,7 +53,10 @@ impl Client {
         let inner = ApiClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
-        Client { inner, server: server.to_string() }
+        Client {
+            inner,
+            server: server.to_string(),
+        }
     }
 
     pub fn server(&self) -> &str {
@@ -61,11 +64,19 @@ impl Client {
     }
 
     pub async fn create(&self, object: Object) -> Result<Object, ApiError> {
-        let req = CreateRequest { object: Some(object), dry_run: false };
+        let req = CreateRequest {
+            object: Some(object),
+            dry_run: false,
+        };
         self.call(|mut c| async move { c.create(req).await }).await
     }
 
-    pub async fn get(&self, resource: &str, namespace: &str, name: &str) -> Result<Object, ApiError> {
+    pub async fn get(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Object, ApiError> {
         let req = GetRequest {
             resource: resource.to_string(),
             namespace: namespace.to_string(),
@@ -96,30 +107,41 @@ impl Client {
         self.call(|mut c| async move { c.delete(req).await }).await
     }
 
-    pub async fn get_scale(&self, resource: &str, namespace: &str, name: &str) -> Result<Scale, ApiError> {
+    pub async fn get_scale(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Scale, ApiError> {
         let req = GetScaleRequest {
             resource: resource.to_string(),
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        self.call(|mut c| async move { c.get_scale(req).await }).await
+        self.call(|mut c| async move { c.get_scale(req).await })
+            .await
     }
 
     pub async fn update_scale(&self, resource: &str, scale: Scale) -> Result<Scale, ApiError> {
-        let req = UpdateScaleRequest { resource: resource.to_string(), scale: Some(scale) };
-        self.call(|mut c| async move { c.update_scale(req).await }).await
+        let req = UpdateScaleRequest {
+            resource: resource.to_string(),
+            scale: Some(scale),
+        };
+        self.call(|mut c| async move { c.update_scale(req).await })
+            .await
     }
 
     pub async fn bind(&self, binding: Binding) -> Result<(), ApiError> {
-        let req = BindRequest { binding: Some(binding) };
-        self.call(|mut c| async move { c.bind(req).await }).await.map(|_| ())
+        let req = BindRequest {
+            binding: Some(binding),
+        };
+        self.call(|mut c| async move { c.bind(req).await })
+            .await
+            .map(|_| ())
     }
 
     /// A server stream of events; ends with an error item when the server cuts it off.
-    pub async fn watch(
-        &self,
-        req: WatchRequest,
-    ) -> Result<tonic::Streaming<WatchEvent>, ApiError> {
+    pub async fn watch(&self, req: WatchRequest) -> Result<tonic::Streaming<WatchEvent>, ApiError> {
         self.call(|mut c| async move { c.watch(req).await }).await
     }
 
@@ -133,7 +155,10 @@ impl Client {
             Err(status) => {
                 let mut e = ApiError::from_status(&status);
                 if e.reason == Reason::Unavailable && status.code() == tonic::Code::Unavailable {
-                    e.message = format!("cannot reach the apiserver at {}: {}", self.server, e.message);
+                    e.message = format!(
+                        "cannot reach the apiserver at {}: {}",
+                        self.server, e.message
+                    );
                 }
                 Err(e)
             }

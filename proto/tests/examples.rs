@@ -20,7 +20,12 @@ fn examples_load_and_validate() {
         for mut o in objects {
             proto::defaults::apply_defaults(&mut o);
             let errors = proto::kind_validation::validate(&o);
-            assert!(errors.is_empty(), "{}: {}", file.display(), proto::validation::join(&errors));
+            assert!(
+                errors.is_empty(),
+                "{}: {}",
+                file.display(),
+                proto::validation::join(&errors)
+            );
         }
     }
 }
