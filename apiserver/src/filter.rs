@@ -3,7 +3,7 @@
 use proto::selector::{FieldSelector, LabelSelector};
 use proto::{ApiError, KindInfo, Object};
 
-use crate::fields::{FieldReader, is_supported};
+use crate::fields::{field_value, is_supported};
 
 pub struct Filter {
     labels: Option<LabelSelector>,
@@ -49,8 +49,7 @@ impl Filter {
             return false;
         }
         if let Some(f) = &self.fields {
-            let reader = std::cell::RefCell::new(FieldReader::new(object));
-            return f.matches(&|field: &str| Some(reader.borrow_mut().get(field)));
+            return f.matches(&|field: &str| field_value(object, field));
         }
         true
     }
