@@ -37,7 +37,9 @@ pub fn apply_defaults(object: &mut k8s::Object) {
             }
         }
         Kind::Pod(pod) => {
-            default_pod_spec(pod.spec.get_or_insert_with(Default::default), true);
+            let spec = pod.spec.get_or_insert_with(Default::default);
+            default_pod_spec(spec, true);
+            admit_pod_spec(spec);
             let status = pod.status.get_or_insert_with(Default::default);
             set_if_empty(&mut status.phase, "Pending");
         }
@@ -140,6 +142,23 @@ pub fn default_pod_spec(spec: &mut PodSpec, restart_always: bool) {
         .get_or_insert(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
     spec.security_context.get_or_insert_with(Default::default);
     spec.enable_service_links.get_or_insert(true);
+    let host_network = spec.host_network;
+    for c in spec
+        .init_containers
+        .iter_mut()
+        .chain(spec.containers.iter_mut())
+    {
+        default_container(c, host_network);
+    }
+    for volume in &mut spec.volumes {
+        default_volume(volume);
+    }
+}
+
+/// What Kubernetes' admission steps (ServiceAccount, Priority, DefaultTolerationSeconds)
+/// fill in on a Pod, and only on a Pod: a workload's template stays as written, so that
+/// re-applying it finds nothing changed.
+pub fn admit_pod_spec(spec: &mut PodSpec) {
     // The deprecated `serviceAccount` still names the account when it is the only one set;
     // the ServiceAccount admission step fills "default"; both fields then agree.
     if spec.service_account_name.is_empty() {
@@ -162,17 +181,6 @@ pub fn default_pod_spec(spec: &mut PodSpec, restart_always: bool) {
     if spec.priority.is_some() {
         spec.preemption_policy
             .get_or_insert_with(|| "PreemptLowerPriority".into());
-    }
-    let host_network = spec.host_network;
-    for c in spec
-        .init_containers
-        .iter_mut()
-        .chain(spec.containers.iter_mut())
-    {
-        default_container(c, host_network);
-    }
-    for volume in &mut spec.volumes {
-        default_volume(volume);
     }
     add_default_tolerations(&mut spec.tolerations);
 }

@@ -57,7 +57,9 @@ fn deployment_and_its_pod_template() {
     assert_eq!(pod.dns_policy, "ClusterFirst");
     assert_eq!(pod.scheduler_name, "default-scheduler");
     assert_eq!(pod.termination_grace_period_seconds, Some(30));
-    assert_eq!(pod.service_account_name, "default");
+    // Admission fills these on Pods only; a template stays as written.
+    assert_eq!(pod.service_account_name, "");
+    assert!(pod.tolerations.is_empty() && pod.priority.is_none());
     let c = &pod.containers[0];
     assert_eq!(c.image_pull_policy, "Always");
     assert_eq!(c.termination_message_path, "/dev/termination-log");
@@ -77,7 +79,19 @@ fn deployment_and_its_pod_template() {
     let get = live.http_get.as_ref().unwrap();
     assert_eq!((get.path.as_str(), get.scheme.as_str()), ("/", "HTTP"));
     assert_eq!(c.readiness_probe.as_ref().unwrap().period_seconds, 3);
+}
 
+#[test]
+fn pods_get_the_admission_defaults() {
+    let o = defaulted(
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - {name: a, image: 'nginx:1.25'}\n",
+    );
+    let Some(Kind::Pod(p)) = &o.kind else {
+        panic!()
+    };
+    let pod = p.spec.as_ref().unwrap();
+    assert_eq!(pod.service_account_name, "default");
+    assert_eq!(pod.priority, Some(0));
     let keys: Vec<_> = pod
         .tolerations
         .iter()
