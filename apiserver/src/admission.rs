@@ -20,12 +20,18 @@ pub fn prepare_for_create(object: &mut Object) {
         let m = object.meta_mut();
         m.uid = new_uid();
         m.creation_timestamp = proto::time::now_rfc3339();
-        m.generation = 1;
         m.resource_version.clear();
         m.deletion_timestamp.clear();
         m.deletion_grace_period_seconds = None;
     }
+    if let Some(info) = object.info()
+        && tracks_generation(info)
+    {
+        object.meta_mut().generation = 1;
+    }
+    let uid = object.meta().uid.clone();
     match &mut object.kind {
+        Some(K::Job(job)) => generate_job_selector(job, &uid),
         Some(K::Namespace(ns)) => {
             let spec = ns.spec.get_or_insert_with(NamespaceSpec::default);
             if !spec.finalizers.iter().any(|f| f == "kubernetes") {
@@ -57,9 +63,89 @@ pub fn prepare_for_create(object: &mut Object) {
         // A kubelet registers its Node with its status in one call.
         Some(K::Node(_)) => {}
         // Everything else starts without status: controllers fill it in.
-        _ => clear_status(object),
+        _ => {}
     }
+    if !matches!(
+        object.kind,
+        Some(
+            K::Namespace(_)
+                | K::Pod(_)
+                | K::PersistentVolume(_)
+                | K::PersistentVolumeClaim(_)
+                | K::Node(_)
+        )
+    ) {
+        clear_status(object);
+    }
+    label_namespace(object);
     proto::defaults::apply_defaults(object);
+}
+
+/// Kinds whose `metadata.generation` counts spec changes, as in Kubernetes (ConfigMaps,
+/// Secrets, Services, Namespaces, Nodes and the like carry none).
+pub fn tracks_generation(info: &KindInfo) -> bool {
+    matches!(
+        info.plural,
+        "pods"
+            | "replicasets"
+            | "deployments"
+            | "daemonsets"
+            | "statefulsets"
+            | "jobs"
+            | "cronjobs"
+            | "horizontalpodautoscalers"
+            | "ingresses"
+    )
+}
+
+/// Every namespace carries `kubernetes.io/metadata.name=<name>`, so selectors (network
+/// policies, webhooks) can pick namespaces by name.
+fn label_namespace(object: &mut Object) {
+    if let Some(K::Namespace(ns)) = &mut object.kind {
+        let meta = ns.metadata.get_or_insert_with(Default::default);
+        let name = meta.name.clone();
+        if !name.is_empty() {
+            meta.labels
+                .insert("kubernetes.io/metadata.name".to_string(), name);
+        }
+    }
+}
+
+/// Kubernetes' Job strategy: unless the user manages the selector (`manualSelector: true`),
+/// the Job selects its pods by its own uid, and its template carries the matching labels.
+fn generate_job_selector(job: &mut proto::k8s::Job, uid: &str) {
+    let name = job
+        .metadata
+        .as_ref()
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let Some(spec) = job.spec.as_mut() else {
+        return;
+    };
+    if spec.manual_selector == Some(true) {
+        return;
+    }
+    let template = spec.template.get_or_insert_with(Default::default);
+    let labels = &mut template
+        .metadata
+        .get_or_insert_with(Default::default)
+        .labels;
+    for (k, v) in [
+        ("batch.kubernetes.io/controller-uid", uid),
+        ("batch.kubernetes.io/job-name", name.as_str()),
+        ("controller-uid", uid),
+        ("job-name", name.as_str()),
+    ] {
+        if !v.is_empty() {
+            labels.insert(k.to_string(), v.to_string());
+        }
+    }
+    let mut selector = proto::k8s::LabelSelector::default();
+    selector.match_labels.insert(
+        "batch.kubernetes.io/controller-uid".to_string(),
+        uid.to_string(),
+    );
+    spec.selector = Some(selector);
 }
 
 fn clear_status(object: &mut Object) {
@@ -73,6 +159,7 @@ fn clear_status(object: &mut Object) {
 pub fn prepare_for_update(_info: &KindInfo, new: &mut Object, cur: &Object) {
     // A namespace's spec.finalizers change only through the finalize subresource.
     copy_namespace_finalizers(new, cur);
+    label_namespace(new);
     proto::defaults::apply_defaults(new);
 }
 

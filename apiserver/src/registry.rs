@@ -405,7 +405,10 @@ impl<S: Store> Registry<S> {
             }
         };
         carry_server_metadata(&mut new, &cur.object);
-        if part == Part::Main && new.spec_part() != cur.object.spec_part() {
+        if part == Part::Main
+            && admission::tracks_generation(info)
+            && new.spec_part() != cur.object.spec_part()
+        {
             new.meta_mut().generation = cur.object.meta().generation + 1;
         }
         admission::validate_update(info, &new, &cur.object)?;

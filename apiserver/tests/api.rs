@@ -154,10 +154,14 @@ async fn create_sets_server_fields_and_refuses_duplicates() {
     assert_eq!(m.uid.len(), 36);
     assert!(proto::time::parse_rfc3339(&m.creation_timestamp).is_some());
     assert!(m.resource_version.parse::<u64>().unwrap() > 0);
-    assert_eq!(m.generation, 1);
+    assert_eq!(
+        m.generation, 0,
+        "ConfigMaps carry no generation, as in Kubernetes"
+    );
     let json = o.to_json();
     assert_eq!(json["apiVersion"], "v1");
     assert_eq!(json["kind"], "ConfigMap");
+    assert!(json["metadata"].get("generation").is_none());
 
     let e = create(&mut c, cm("default", "a", &[])).await.unwrap_err();
     assert_eq!(e.reason, Reason::AlreadyExists);
@@ -1034,4 +1038,68 @@ async fn a_namespace_goes_once_emptied_and_finalized() {
             .reason,
         Reason::NotFound
     );
+}
+
+#[tokio::test]
+async fn jobs_get_a_selector_by_uid_and_namespaces_a_name_label() {
+    let s = TestServer::start().await;
+    let mut c = connect(&s).await;
+    let job = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "pi", "namespace": "default"},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "pi", "image": "busybox:1"}]
+        }}}
+    });
+    let made = create(
+        &mut c,
+        Object::from_json_as(&proto::resource::info::Job, job).unwrap(),
+    )
+    .await
+    .unwrap();
+    let uid = made.meta().uid.clone();
+    let Some(object::Kind::Job(j)) = &made.kind else {
+        panic!()
+    };
+    let spec = j.spec.as_ref().unwrap();
+    assert_eq!(
+        spec.selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .get("batch.kubernetes.io/controller-uid"),
+        Some(&uid)
+    );
+    let labels = &spec
+        .template
+        .as_ref()
+        .unwrap()
+        .metadata
+        .as_ref()
+        .unwrap()
+        .labels;
+    assert_eq!(
+        labels
+            .get("batch.kubernetes.io/job-name")
+            .map(String::as_str),
+        Some("pi")
+    );
+    assert_eq!(labels.get("controller-uid"), Some(&uid));
+    assert_eq!(made.meta().generation, 1);
+
+    let mut ns = Namespace::default();
+    ns.meta_mut().name = "team-a".into();
+    create(&mut c, ns.into_object()).await.unwrap();
+    let by_label = list(
+        &mut c,
+        ListRequest {
+            resource: "namespaces".into(),
+            label_selector: "kubernetes.io/metadata.name=team-a".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(&by_label.items), vec!["team-a"]);
 }
