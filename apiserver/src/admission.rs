@@ -20,6 +20,7 @@ pub fn prepare_for_create(object: &mut Object) {
         let m = object.meta_mut();
         m.uid = new_uid();
         m.creation_timestamp = proto::time::now_rfc3339();
+        m.generation = 0;
         m.resource_version.clear();
         m.deletion_timestamp.clear();
         m.deletion_grace_period_seconds = None;

@@ -479,6 +479,8 @@ impl<S: Store> Registry<S> {
             }
             let mut doc = cur.object.to_json();
             merge_patch(&mut doc, &patch);
+            // A patch may write int-or-string and quantity fields as numbers, as manifests do.
+            let doc = proto::manifest::normalize(doc);
             let mut patched = Object::from_json_as(info, doc).map_err(|e| {
                 ApiError::invalid(format!(
                     "patch produced an invalid object: {}: {}",

@@ -145,6 +145,19 @@ async fn apply_get_change_and_delete_like_kubectl() {
         "defaults applied"
     );
 
+    // An int-or-string field given as a number reads back as a number, and re-applying it
+    // finds nothing changed.
+    let numeric = "apiVersion: v1\nkind: Service\nmetadata: {name: num}\nspec:\n  selector: {app: web}\n  ports:\n  - {port: 80, targetPort: 8080}\n";
+    let (ok, out, err) = run(&c, &["apply", "-f", "-"], Some(numeric));
+    assert!(ok && out.contains("service/num created"), "{out}{err}");
+    let (ok, out, _) = run(&c, &["apply", "-f", "-"], Some(numeric));
+    assert!(ok && out.contains("service/num unchanged"), "{out}");
+    let (_, out, _) = run(&c, &["get", "svc", "num", "-o", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["spec"]["ports"][0]["targetPort"], 8080);
+    let (ok, _, _) = run(&c, &["delete", "svc", "num"], None);
+    assert!(ok);
+
     let (ok, out, _) = run(&c, &["get", "deployments"], None);
     assert!(ok);
     let header: Vec<&str> = out

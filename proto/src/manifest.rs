@@ -130,14 +130,14 @@ pub fn kind_of(value: &Value) -> Result<&'static KindInfo, ManifestError> {
 
 /// The object as a YAML document, `apiVersion` and `kind` first (no leading `---`).
 pub fn to_yaml(object: &Object) -> String {
-    let json = object.to_json();
+    let json = to_document(object);
     // Serializing a JSON value cannot fail: every key is a string.
     serde_saphyr::to_string(&KubernetesOrder(&json)).unwrap_or_default()
 }
 
 /// The object as indented JSON, `apiVersion` and `kind` first.
 pub fn to_json_pretty(object: &Object) -> String {
-    let json = object.to_json();
+    let json = to_document(object);
     serde_json::to_string_pretty(&KubernetesOrder(&json)).unwrap_or_default()
 }
 
@@ -348,6 +348,44 @@ const STRING_SCALARS: &[&str] = &[
     "averageValue",
     "tolerance",
 ];
+
+/// The object as Kubernetes shows it: its JSON with int-or-string fields that hold a number
+/// written as a number (`targetPort: 8080`, `maxUnavailable: 0`), where the schema keeps a
+/// string. Quantities stay strings, as Kubernetes prints them.
+pub fn to_document(object: &Object) -> Value {
+    present_at(object.to_json(), None)
+}
+
+/// Int-or-string fields, wherever they appear (and `port` inside probe handlers).
+const INT_OR_STRING: &[&str] = &["targetPort", "maxSurge", "maxUnavailable"];
+
+fn present_at(value: Value, parent: Option<&str>) -> Value {
+    match value {
+        Value::Object(map) => {
+            let port_holder = matches!(parent, Some("httpGet" | "tcpSocket" | "grpc"));
+            Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let int_or_string =
+                            INT_OR_STRING.contains(&k.as_str()) || (port_holder && k == "port");
+                        let v = match v {
+                            Value::String(text) if int_or_string => match text.parse::<i64>() {
+                                Ok(n) if n.to_string() == text => Value::from(n),
+                                _ => Value::String(text),
+                            },
+                            v => present_at(v, Some(&k)),
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| present_at(v, parent)).collect())
+        }
+        v => v,
+    }
+}
 
 /// Rewrites YAML numbers into strings where the schema holds an int-or-string or a
 /// quantity (`targetPort: 8080`, `cpu: 1`, `maxSurge: 1`), as Kubernetes' own types accept
@@ -620,5 +658,28 @@ mod tests {
             "{json}"
         );
         assert_eq!(load_documents(&yaml).unwrap(), objects);
+    }
+}
+
+#[cfg(test)]
+mod presentation_tests {
+    use super::*;
+
+    #[test]
+    fn int_or_string_numbers_print_as_numbers_and_names_stay_names() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - {name: a, port: 80, targetPort: 8080}\n  - {name: b, port: 81, targetPort: http}\n";
+        let objects = load_documents(text).unwrap();
+        let doc = to_document(&objects[0]);
+        assert_eq!(
+            doc["spec"]["ports"][0]["targetPort"],
+            serde_json::json!(8080)
+        );
+        assert_eq!(
+            doc["spec"]["ports"][1]["targetPort"],
+            serde_json::json!("http")
+        );
+        // And what it prints loads back to the same object.
+        let again = load_documents(&to_yaml(&objects[0])).unwrap();
+        assert_eq!(again, objects);
     }
 }

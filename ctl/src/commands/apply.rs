@@ -117,13 +117,13 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
     let (info, object, source) = prepare(ctx, doc)?;
     let name = object.meta().name.clone();
     let ns = object.meta().namespace.clone();
-    let modified = modified_configuration(&object.to_json());
+    let modified = modified_configuration(&proto::manifest::to_document(&object));
     let api = ctx.api().await?;
     for attempt in 1..=MAX_TRIES {
         let live = match api.get(info.plural, &ns, &name).await {
             Ok(live) => live,
             Err(e) if reason_of(&e) == Some(Reason::NotFound) => {
-                let new = Object::from_json_as(info, modified.clone())
+                let new = Object::from_json_as(info, proto::manifest::normalize(modified.clone()))
                     .map_err(|e| anyhow!("error validating \"{source}\": {e}"))?;
                 match api.create(new).await {
                     Ok(_) => return Ok((info, name, Outcome::Created)),
@@ -138,7 +138,7 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
             }
             Err(e) => return Err(e),
         };
-        let current = live.to_json();
+        let current = proto::manifest::to_document(&live);
         let original = last_applied(&current);
         let patch = three_way_patch(original.as_ref(), &modified, &current);
         if is_empty_patch(&patch) {

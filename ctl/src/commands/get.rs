@@ -49,7 +49,7 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
             } else if !(single_named && failures > 0) {
                 let items: Vec<Value> = found
                     .iter()
-                    .flat_map(|f| f.objects.iter().map(|o| o.to_json()))
+                    .flat_map(|f| f.objects.iter().map(|o| proto::manifest::to_document(o)))
                     .collect();
                 let doc = list_document(items);
                 let text = if ctx.output() == Some(OutputFormat::Yaml) {
@@ -211,7 +211,7 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
         let opts = table_options(ctx, args, false);
         let values: Vec<Value> = found
             .iter()
-            .flat_map(|f| f.objects.iter().map(|o| o.to_json()))
+            .flat_map(|f| f.objects.iter().map(|o| proto::manifest::to_document(o)))
             .collect();
         render_with(&build_table(kind, &values, &opts), true, &mut widths);
     }
