@@ -294,6 +294,11 @@ fn one_line_yaml_message(e: &serde_saphyr::Error) -> String {
         Some(i) => &first[..i],
         None => first,
     };
+    // The library's advice to its own callers means nothing to a user.
+    let first = match first.find(", set DuplicateKeyPolicy") {
+        Some(i) => &first[..i],
+        None => first,
+    };
     first.trim_end_matches(['.', ':']).to_string()
 }
 
@@ -492,6 +497,22 @@ fn field_error(value: &Value, e: serde_path_to_error::Error<serde_json::Error>) 
     let message = match (expected, value_at(value, e.path())) {
         (Some(expected), Some(found)) => format!("invalid value {found}: expected {expected}"),
         (Some(expected), None) => format!("invalid value: expected {expected}"),
+        // The base64 decoder's words (`Invalid symbol 32, offset 3.`), said as Kubernetes does.
+        (None, _) if inner.starts_with("Invalid symbol") || inner.starts_with("Invalid byte") => {
+            let offset = inner
+                .rsplit("offset ")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('.');
+            format!("illegal base64 data at input byte {offset}")
+        }
+        (None, _)
+            if inner.starts_with("Invalid last symbol")
+                || inner.starts_with("Invalid padding")
+                || inner.starts_with("Invalid input length") =>
+        {
+            "illegal base64 data: incomplete or padded wrongly".to_string()
+        }
         (None, _) => strip_json_position(&inner),
     };
     ManifestError::Field { path, message }
@@ -664,6 +685,27 @@ mod tests {
 #[cfg(test)]
 mod presentation_tests {
     use super::*;
+
+    #[test]
+    fn library_wording_is_translated() {
+        let dup =
+            load_documents("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            dup.contains("duplicate") && !dup.contains("DuplicateKeyPolicy"),
+            "{dup}"
+        );
+        let b64 = load_documents(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: 'ab c'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            b64.contains("data.password: illegal base64 data at input byte"),
+            "{b64}"
+        );
+    }
 
     #[test]
     fn int_or_string_numbers_print_as_numbers_and_names_stay_names() {

@@ -33,10 +33,13 @@ impl Field {
             Field::Annotations => "annotation",
         }
     }
-    fn past(self) -> &'static str {
-        match self {
-            Field::Labels => "labeled",
-            Field::Annotations => "annotated",
+    /// kubectl says "unlabeled" when the command only removes labels.
+    fn past(self, changes: &Changes) -> &'static str {
+        let only_removes = changes.set.is_empty() && !changes.remove.is_empty();
+        match (self, only_removes) {
+            (Field::Labels, false) => "labeled",
+            (Field::Labels, true) => "unlabeled",
+            (Field::Annotations, _) => "annotated",
         }
     }
 }
@@ -196,9 +199,9 @@ pub async fn label(ctx: &Ctx, args: &MetaArgs, field: Field) -> Result<()> {
                 if ctx.output() == Some(OutputFormat::Name) {
                     println!("{subject}");
                 } else if changed {
-                    println!("{subject} {}", field.past());
+                    println!("{subject} {}", field.past(&changes));
                 } else {
-                    println!("{subject} not {}", field.past());
+                    println!("{subject} not {}", field.past(&changes));
                 }
             }
             Err(e) => report(&mut failures, &e),
