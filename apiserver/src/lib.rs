@@ -2,6 +2,7 @@
 //! storage behind the `Store` trait (sled embedded), watch fan-out, subresources.
 
 pub mod admission;
+pub mod allocator;
 pub mod codec;
 pub mod error;
 pub mod fields;

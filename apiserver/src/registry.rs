@@ -13,6 +13,7 @@ use proto::{ApiError, KindInfo, Reason};
 use tracing::debug;
 
 use crate::admission;
+use crate::allocator::{self, ServiceAllocator};
 use crate::codec::{decode, encode, parse_revision};
 use crate::error::{self, Result, conflict, from_store, not_found};
 use crate::filter::Filter;
@@ -61,12 +62,14 @@ impl ConflictRetry {
 
 pub struct Registry<S> {
     pub(crate) store: Arc<S>,
+    services: ServiceAllocator,
 }
 
 impl<S> Clone for Registry<S> {
     fn clone(&self) -> Self {
         Registry {
             store: self.store.clone(),
+            services: self.services.clone(),
         }
     }
 }
@@ -159,8 +162,13 @@ fn same_content(a: &Object, b: &Object) -> bool {
 }
 
 impl<S: Store> Registry<S> {
+    /// A registry allocating Service IPs and ports from Kubernetes' default ranges.
     pub fn new(store: Arc<S>) -> Self {
-        Registry { store }
+        Self::with_services(store, ServiceAllocator::default())
+    }
+
+    pub fn with_services(store: Arc<S>, services: ServiceAllocator) -> Self {
+        Registry { store, services }
     }
 
     async fn read(&self, info: &'static KindInfo, namespace: &str, name: &str) -> Result<Current> {
@@ -205,9 +213,15 @@ impl<S: Store> Registry<S> {
         let mut attempts = 0;
         loop {
             let name = object.meta().name.clone();
-            let bytes = encode(&object);
-            check_size(info, &name, bytes.len())?;
             let key = object_key(info, &namespace, &name);
+            let allocation = (self.services)
+                .allocate(&*self.store, &key, None, &mut object, dry_run)
+                .await?;
+            let bytes = encode(&object);
+            if let Err(e) = check_size(info, &name, bytes.len()) {
+                self.services.settle(&*self.store, allocation, false).await;
+                return Err(e);
+            }
             if dry_run {
                 // A dry run answers as the real create would, collisions included.
                 let exists = self
@@ -220,7 +234,11 @@ impl<S: Store> Registry<S> {
                 }
                 return Ok(object);
             }
-            match self.store.create(&key, bytes).await {
+            let created = self.store.create(&key, bytes).await;
+            (self.services)
+                .settle(&*self.store, allocation, created.is_ok())
+                .await;
+            match created {
                 Ok(rev) => {
                     debug!(key = %key, rev, "created");
                     object.meta_mut().resource_version = rev.to_string();
@@ -405,6 +423,9 @@ impl<S: Store> Registry<S> {
             }
         };
         carry_server_metadata(&mut new, &cur.object);
+        if part == Part::Main {
+            allocator::keep_allocated_values(&mut new, &cur.object);
+        }
         if part == Part::Main
             && admission::tracks_generation(info)
             && new.spec_part() != cur.object.spec_part()
@@ -415,29 +436,36 @@ impl<S: Store> Registry<S> {
         if same_content(&new, &cur.object) {
             return Ok(cur.object);
         }
+        let key = object_key(info, &namespace, &name);
+        let allocation = (self.services)
+            .allocate(&*self.store, &key, Some(&cur.object), &mut new, dry_run)
+            .await?;
         let bytes = encode(&new);
-        check_size(info, &name, bytes.len())?;
+        if let Err(e) = check_size(info, &name, bytes.len()) {
+            self.services.settle(&*self.store, allocation, false).await;
+            return Err(e);
+        }
         if dry_run {
             return Ok(new);
         }
-        let key = object_key(info, &namespace, &name);
         if finalized(&new) {
             // The last finalizer went: the deletion that was waiting for it completes now.
-            let (rev, _) = self
-                .store
-                .delete(&key, Some(cur.revision))
-                .await
-                .map_err(|e| from_store(info, &name, e))?;
+            let deleted = self.store.delete(&key, Some(cur.revision)).await;
+            self.services.settle(&*self.store, allocation, false).await;
+            let (rev, _) = deleted.map_err(|e| from_store(info, &name, e))?;
+            (self.services)
+                .release_all(&*self.store, &key, &cur.object)
+                .await;
             debug!(key = %key, rev, "deleted after its last finalizer was removed");
             new.meta_mut().resource_version = rev.to_string();
             new.set_type_meta();
             return Ok(new);
         }
-        let rev = self
-            .store
-            .update(&key, bytes, cur.revision)
-            .await
-            .map_err(|e| from_store(info, &name, e))?;
+        let updated = self.store.update(&key, bytes, cur.revision).await;
+        (self.services)
+            .settle(&*self.store, allocation, updated.is_ok())
+            .await;
+        let rev = updated.map_err(|e| from_store(info, &name, e))?;
         debug!(key = %key, rev, "updated");
         new.meta_mut().resource_version = rev.to_string();
         new.set_type_meta();
@@ -601,6 +629,9 @@ impl<S: Store> Registry<S> {
             .delete(&key, Some(cur.revision))
             .await
             .map_err(|e| from_store(info, name, e))?;
+        (self.services)
+            .release_all(&*self.store, &key, &cur.object)
+            .await;
         debug!(key = %key, rev, "deleted");
         let mut gone = cur.object.clone();
         gone.meta_mut().resource_version = rev.to_string();

@@ -17,6 +17,7 @@ use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::admission::SYSTEM_NAMESPACES;
+use crate::allocator::{self, ServiceAllocator};
 use crate::registry::Registry;
 use crate::service::ApiService;
 use crate::store::Store;
@@ -81,8 +82,16 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("--{flag}: {source}")]
+    Flag {
+        flag: &'static str,
+        #[source]
+        source: allocator::Error,
+    },
     #[error("cannot create the system namespaces: {0}")]
     Bootstrap(proto::ApiError),
+    #[error("cannot repair service IP and port reservations: {0}")]
+    Repair(proto::ApiError),
     #[error("serving failed: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -137,7 +146,28 @@ impl RunningServer {
 /// clear error; larger ones tonic refuses itself.
 const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
+/// The allocator the `--service-cidr` and `--node-port-range` flags describe.
+pub fn service_allocator(config: &Config) -> Result<ServiceAllocator, ServerError> {
+    let cidr = config
+        .service_cidr
+        .parse()
+        .map_err(|source| ServerError::Flag {
+            flag: "service-cidr",
+            source,
+        })?;
+    let ports = config
+        .node_port_range
+        .parse()
+        .map_err(|source| ServerError::Flag {
+            flag: "node-port-range",
+            source,
+        })?;
+    Ok(ServiceAllocator::new(cidr, ports))
+}
+
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    // Bad flags fail before anything touches the data directory.
+    let services = service_allocator(&config)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::Store {
         dir: config.data_dir.clone(),
         source: crate::store::Error::Backend(e.to_string()),
@@ -153,7 +183,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             source,
         })?;
     let store = Arc::new(store);
-    let registry = Registry::new(store.clone());
+    let repaired = services
+        .repair(&*store)
+        .await
+        .map_err(ServerError::Repair)?;
+    info!(service_cidr = %services.cidr(), node_ports = %services.ports(), ?repaired, "service allocation ready");
+    let registry = Registry::with_services(store.clone(), services);
     bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
 
     let listener = TcpListener::bind(config.listen)

@@ -11,32 +11,47 @@ pub struct TestServer {
     server: Option<RunningServer>,
     dir: Option<tempfile::TempDir>,
     data_dir: PathBuf,
+    config: Config,
 }
 
 impl TestServer {
     /// Panics when it cannot start: a test without its server cannot go on.
     pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like `start`, with flags changed by `configure` (kept across `restart`).
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::Builder::new()
             .prefix("apiserver-test-")
             .tempdir()
             .expect("temporary directory for the test store");
         let data_dir = dir.path().join("data");
-        let mut t =
-            Self::start_in(&data_dir, "127.0.0.1:0".parse().expect("loopback address")).await;
+        let mut config = Config::for_dir(
+            data_dir.clone(),
+            "127.0.0.1:0".parse().expect("loopback address"),
+        );
+        configure(&mut config);
+        let mut t = Self::start_config(config).await;
         t.dir = Some(dir);
         t
     }
 
     /// Starts on an existing data directory (to test restarts); the caller owns the dir.
     pub async fn start_in(data_dir: &Path, listen: SocketAddr) -> TestServer {
-        let server = start(Config::for_dir(data_dir.to_path_buf(), listen))
+        Self::start_config(Config::for_dir(data_dir.to_path_buf(), listen)).await
+    }
+
+    async fn start_config(config: Config) -> TestServer {
+        let server = start(config.clone())
             .await
             .expect("in-process apiserver starts");
         TestServer {
             url: server.url(),
             server: Some(server),
             dir: None,
-            data_dir: data_dir.to_path_buf(),
+            data_dir: config.data_dir.clone(),
+            config,
         }
     }
 
@@ -57,9 +72,9 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.shutdown().await.expect("clean shutdown");
         }
-        let server = start(Config::for_dir(self.data_dir.clone(), addr))
-            .await
-            .expect("restart");
+        let mut config = self.config.clone();
+        config.listen = addr;
+        let server = start(config).await.expect("restart");
         self.url = server.url();
         self.server = Some(server);
     }
