@@ -1,8 +1,9 @@
 //! Service ClusterIP and NodePort allocation, as Kubernetes does it.
 //!
-//! Every allocated value is one store key, created only if absent, whose value is the store
-//! key of the Service holding it: `/registry/allocations/clusterips/<ip>` and
-//! `/registry/allocations/nodeports/<port>`. Create-if-absent makes two concurrent
+//! Every allocated value is one store key, created only if absent, whose value names the
+//! Service holding it by store key and uid (`/registry/services/default/web#<uid>`: the uid
+//! tells a Service from an earlier one of the same name): `/registry/allocations/clusterips/<ip>`
+//! and `/registry/allocations/nodeports/<port>`. Create-if-absent makes two concurrent
 //! Services unable to get the same value, and the keys survive restarts with the rest of
 //! the store. Values are reserved before the Service is written and released when that
 //! write fails, when the Service is deleted, or when an update stops needing them; `repair`
@@ -71,6 +72,11 @@ pub struct Allocation {
     release: Vec<String>,
 }
 
+/// The reservation value naming the Service `object` stored under `key`.
+pub fn owner_tag(key: &str, object: &Object) -> String {
+    format!("{key}#{}", object.meta().uid)
+}
+
 fn ip_key(ip: Ipv4Addr) -> String {
     format!("{IP_PREFIX}{ip}")
 }
@@ -133,7 +139,7 @@ impl ServiceAllocator {
         self.ports
     }
 
-    /// Before `new` is written under `owner` (a create when `old` is `None`): reserves
+    /// Before `new` is written under the store key `owner` (a create when `old` is `None`): reserves
     /// what it asks for or needs, fills `spec.clusterIP(s)`, the IP family fields and
     /// `nodePort`s. A dry run checks and fills but reserves nothing. A no-op for other kinds.
     pub async fn allocate<S: Store>(
@@ -152,7 +158,7 @@ impl ServiceAllocator {
         let plan = plan::plan(&self.cidr, &self.ports, old_spec.as_ref(), &spec)
             .map_err(|errors| invalid(new, &errors))?;
         let mut allocation = Allocation {
-            owner: owner.to_string(),
+            owner: owner_tag(owner, new),
             reserved: Vec::new(),
             release: plan
                 .release_ip
@@ -202,10 +208,11 @@ impl ServiceAllocator {
             Action::Keep(ip) => Some(ip),
             Action::Reserve(ip) => {
                 let key = ip_key(ip);
-                if !self.reserve(store, &key, &owner, dry_run).await? {
-                    return Err(Refusal::Invalid(vec![plan::ip_taken(ip)]));
+                match self.reserve(store, &key, &owner, dry_run).await? {
+                    Reserved::Taken => return Err(Refusal::Invalid(vec![plan::ip_taken(ip)])),
+                    Reserved::New => allocation.reserved.push(key),
+                    Reserved::Already => {}
                 }
-                allocation.reserved.push(key);
                 Some(ip)
             }
             Action::Allocate => {
@@ -229,10 +236,13 @@ impl ServiceAllocator {
                 Action::None | Action::Keep(_) => continue,
                 Action::Reserve(port) => {
                     let key = port_key(port);
-                    if !self.reserve(store, &key, &owner, dry_run).await? {
-                        return Err(Refusal::Invalid(vec![plan::port_taken(i, port)]));
+                    match self.reserve(store, &key, &owner, dry_run).await? {
+                        Reserved::Taken => {
+                            return Err(Refusal::Invalid(vec![plan::port_taken(i, port)]));
+                        }
+                        Reserved::New => allocation.reserved.push(key),
+                        Reserved::Already => {}
                     }
-                    allocation.reserved.push(key);
                     port
                 }
                 Action::Allocate => {
@@ -257,34 +267,38 @@ impl ServiceAllocator {
         Ok(())
     }
 
-    /// Reserves `key` for `owner`: true when it is now `owner`'s (including when it already
-    /// was: a retry, or a reservation repair made), false when someone else holds it.
+    /// Reserves `key` for `owner`.
     async fn reserve<S: Store>(
         &self,
         store: &S,
         key: &str,
         owner: &str,
         dry_run: bool,
-    ) -> Result<bool, Refusal> {
-        if dry_run {
+    ) -> Result<Reserved, Refusal> {
+        let holder = async || {
             let held = store
                 .get(key)
                 .await
                 .map_err(|e| Refusal::Other(store_error("reservation", e)))?;
-            return Ok(held.is_none_or(|kv| kv.value == owner.as_bytes()));
+            Ok(match held {
+                None => Reserved::New,
+                Some(kv) if kv.value == owner.as_bytes() => Reserved::Already,
+                Some(_) => Reserved::Taken,
+            })
+        };
+        if dry_run {
+            return holder().await;
         }
         match store.create(key, Bytes::from(owner.to_string())).await {
             Ok(_) => {
                 debug!(key, owner, "reserved");
-                Ok(true)
+                Ok(Reserved::New)
             }
-            Err(store::Error::AlreadyExists(_)) => {
-                let held = store
-                    .get(key)
-                    .await
-                    .map_err(|e| Refusal::Other(store_error("reservation", e)))?;
-                Ok(held.is_some_and(|kv| kv.value == owner.as_bytes()))
-            }
+            // Released in between: taken by whoever wins the next try, so call it taken.
+            Err(store::Error::AlreadyExists(_)) => match holder().await? {
+                Reserved::New => Ok(Reserved::Taken),
+                other => Ok(other),
+            },
             Err(e) => Err(Refusal::Other(store_error("reservation", e))),
         }
     }
@@ -304,11 +318,13 @@ impl ServiceAllocator {
         }
     }
 
-    /// After the Service `object` stored under `owner` was deleted: releases its values.
+    /// After the Service `object` stored under the key `owner` was deleted: releases its
+    /// values.
     pub async fn release_all<S: Store>(&self, store: &S, owner: &str, object: &Object) {
         let Some(spec) = service_spec(object) else {
             return;
         };
+        let owner = &owner_tag(owner, object);
         let keys = plan::held_ip(spec)
             .map(ip_key)
             .into_iter()
@@ -322,6 +338,16 @@ impl ServiceAllocator {
     pub async fn repair<S: Store>(&self, store: &S) -> Result<Repaired, ApiError> {
         repair::repair(self, store).await
     }
+}
+
+/// Who holds a value after asking for it.
+enum Reserved {
+    /// This write reserved it: to be given back if the write fails.
+    New,
+    /// This Service held it already (a concurrent write of the same Service, or a
+    /// reservation repair made): not this write's to give back.
+    Already,
+    Taken,
 }
 
 /// Why a reservation step stopped.

@@ -339,11 +339,19 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Name, spec, the IP action and the port actions expected.
+    type CreateCase = (
+        &'static str,
+        ServiceSpec,
+        Action<Ipv4Addr>,
+        Vec<Action<u16>>,
+    );
+
     #[test]
     fn creates() {
         use Action::*;
         let (c, r) = ranges();
-        let table: Vec<(&str, ServiceSpec, Action<Ipv4Addr>, Vec<Action<u16>>)> = vec![
+        let table: Vec<CreateCase> = vec![
             (
                 "plain ClusterIP",
                 svc("ClusterIP", "", &[0]),

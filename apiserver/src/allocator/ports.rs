@@ -85,9 +85,12 @@ impl FromStr for PortRange {
 mod tests {
     use super::*;
 
+    /// The range's ends, or a piece of the error.
+    type Expected = Result<(u16, u16), &'static str>;
+
     #[test]
     fn parses_kubernetes_forms_and_refuses_bad_ones_with_the_cause() {
-        let table: &[(&str, Result<(u16, u16), &str>)] = &[
+        let table: &[(&str, Expected)] = &[
             ("30000-32767", Ok((30000, 32767))),
             ("30000+2767", Ok((30000, 32767))),
             ("30080", Ok((30080, 30080))),

@@ -10,7 +10,9 @@ use bytes::Bytes;
 use proto::ApiError;
 use tracing::{info, warn};
 
-use super::{IP_PREFIX, PORT_PREFIX, ServiceAllocator, ip_key, plan, port_key, service_spec};
+use super::{
+    IP_PREFIX, PORT_PREFIX, ServiceAllocator, ip_key, owner_tag, plan, port_key, service_spec,
+};
 use crate::codec::decode;
 use crate::store::{self, Store};
 
@@ -35,7 +37,7 @@ pub(super) async fn repair<S: Store>(
     store: &S,
 ) -> Result<Repaired, ApiError> {
     let mut report = Repaired::default();
-    // Reservation key -> the Service key that should hold it.
+    // Reservation key -> the owner tag of the Service that should hold it.
     let mut claims: BTreeMap<String, String> = BTreeMap::new();
     let services = store
         .list(SERVICES_PREFIX, None, 0)
@@ -55,13 +57,14 @@ pub(super) async fn repair<S: Store>(
             .into_iter()
             .filter(|p| alloc.ports.contains(i32::from(*p)))
             .map(port_key);
+        let owner = owner_tag(&kv.key, &object);
         for key in ip.into_iter().chain(ports) {
             if let Some(first) = claims.get(&key) {
                 warn!(reservation = %key, holder = %first, also = %kv.key, "two services hold the same value");
                 report.duplicates += 1;
                 continue;
             }
-            claims.insert(key, kv.key.clone());
+            claims.insert(key, owner.clone());
         }
     }
 
@@ -119,6 +122,7 @@ mod tests {
         };
         s.meta_mut().name = name.into();
         s.meta_mut().namespace = "default".into();
+        s.meta_mut().uid = format!("uid-{name}");
         s.into_object()
     }
 
@@ -132,10 +136,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), SledOptions::default()).unwrap();
         let alloc = ServiceAllocator::default();
-        let owner = "/registry/services/default/web";
+        let key = "/registry/services/default/web";
+        let owner = "/registry/services/default/web#uid-web";
         // A Service written without reservations (a crash, or an older store) ...
         let svc = nodeport_service("web", "10.96.0.20", 30020);
-        store.create(owner, encode(&svc)).await.unwrap();
+        store.create(key, encode(&svc)).await.unwrap();
         // ... one holding a value outside the range, left alone ...
         let old = nodeport_service("old", "10.0.0.9", 30021);
         store
@@ -153,12 +158,17 @@ mod tests {
             .create(&port_key(30099), Bytes::from(owner))
             .await
             .unwrap();
+        // ... and one an earlier Service of the same name left behind.
+        store
+            .create(&port_key(30020), Bytes::from(format!("{key}#uid-earlier")))
+            .await
+            .unwrap();
 
         let first = repair(&alloc, &store).await.unwrap();
         assert_eq!(
             first,
             Repaired {
-                released: 2,
+                released: 3,
                 reserved: 3,
                 duplicates: 0
             }
@@ -175,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             value(&store, &port_key(30021)).await.as_deref(),
-            Some("/registry/services/default/old"),
+            Some("/registry/services/default/old#uid-old"),
             "an in-range port of a Service whose IP is out of range is still reserved"
         );
         assert_eq!(
@@ -206,7 +216,7 @@ mod tests {
         assert_eq!((r.reserved, r.duplicates), (2, 2));
         assert_eq!(
             value(&store, &port_key(30020)).await.as_deref(),
-            Some("/registry/services/default/a")
+            Some("/registry/services/default/a#uid-a")
         );
     }
 }
