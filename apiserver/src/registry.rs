@@ -437,9 +437,14 @@ impl<S: Store> Registry<S> {
             return Ok(cur.object);
         }
         let key = object_key(info, &namespace, &name);
-        let allocation = (self.services)
-            .allocate(&*self.store, &key, Some(&cur.object), &mut new, dry_run)
-            .await?;
+        // Status and finalize writes keep the spec as stored, allocated values included.
+        let allocation = if part == Part::Main {
+            (self.services)
+                .allocate(&*self.store, &key, Some(&cur.object), &mut new, dry_run)
+                .await?
+        } else {
+            allocator::Allocation::default()
+        };
         let bytes = encode(&new);
         if let Err(e) = check_size(info, &name, bytes.len()) {
             self.services.settle(&*self.store, allocation, false).await;

@@ -420,3 +420,36 @@ async fn bad_flags_stop_the_server_naming_the_flag() {
     };
     assert!(e.to_string().starts_with("--node-port-range: "), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_requests_for_one_ip_and_port_exactly_one_wins() {
+    let s = TestServer::start().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let mut c = connect(&s).await;
+        tasks.spawn(async move {
+            let ip = create(
+                &mut c,
+                service(&format!("ip{i}"), "ClusterIP", "10.96.1.1", &[0]),
+                false,
+            )
+            .await
+            .is_ok();
+            let port = create(
+                &mut c,
+                service(&format!("np{i}"), "NodePort", "", &[30100]),
+                false,
+            )
+            .await
+            .is_ok();
+            (ip, port)
+        });
+    }
+    let (mut ips, mut ports) = (0, 0);
+    while let Some(r) = tasks.join_next().await {
+        let (ip, port) = r.expect("task");
+        ips += usize::from(ip);
+        ports += usize::from(port);
+    }
+    assert_eq!((ips, ports), (1, 1));
+}
