@@ -256,7 +256,10 @@ fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
                 .as_ref()
                 .map(|s| s.cluster_ip.as_str())
                 .unwrap_or_default();
-            if !cur_ip.is_empty() && new_ip != cur_ip {
+            // Becoming an ExternalName service gives the IP up, as Kubernetes allows.
+            let to_external = n.spec.as_ref().is_some_and(|s| s.r#type == "ExternalName");
+            let released = to_external && new_ip.is_empty();
+            if !cur_ip.is_empty() && new_ip != cur_ip && !released {
                 errors.push(immutable("spec.clusterIP"));
             }
         }

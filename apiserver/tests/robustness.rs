@@ -2286,7 +2286,11 @@ async fn int64_extremes_survive_storage_and_patches() {
         _ => panic!("not a node"),
     };
     let made = create(&mut c, node).await.unwrap();
-    assert_eq!(made.meta().generation, 0, "the server sets generation (Nodes carry none)");
+    assert_eq!(
+        made.meta().generation,
+        0,
+        "the server sets generation (Nodes carry none)"
+    );
     assert_eq!(sizes(&made), vec![i64::MAX, i64::MIN, 0]);
     let patched = patch(
         &mut c,

@@ -453,3 +453,30 @@ async fn of_concurrent_requests_for_one_ip_and_port_exactly_one_wins() {
     }
     assert_eq!((ips, ports), (1, 1));
 }
+
+#[tokio::test]
+async fn becoming_an_external_name_gives_the_ip_up() {
+    let s = TestServer::start().await;
+    let mut c = connect(&s).await;
+    let a = create(&mut c, service("a", "ClusterIP", "", &[0]), false)
+        .await
+        .expect("a");
+    let ip = spec(&a).cluster_ip;
+    let mut ext = a.clone();
+    if let Some(proto::k8s::object::Kind::Service(svc)) = &mut ext.kind {
+        let sp = svc.spec.as_mut().unwrap();
+        sp.r#type = "ExternalName".into();
+        sp.external_name = "db.example.com".into();
+        sp.cluster_ip.clear();
+        sp.cluster_ips.clear();
+        sp.selector.clear();
+    }
+    let ext = update(&mut c, ext)
+        .await
+        .expect("ClusterIP -> ExternalName is allowed");
+    assert_eq!(spec(&ext).cluster_ip, "");
+    let b = create(&mut c, service("b", "ClusterIP", &ip, &[0]), false)
+        .await
+        .expect("the IP went back to the range");
+    assert_eq!(spec(&b).cluster_ip, ip);
+}

@@ -1231,11 +1231,13 @@ fn service_spec(spec: &k8s::ServiceSpec, e: &mut Errors) {
                     format!("{p}.nodePort"),
                     format!("may not be used when `type` is '{ty}'"),
                 ));
-            } else if !(30000..=32767).contains(&port.node_port) {
+            } else if !(1..=65535).contains(&port.node_port) {
+                // The configured range (--node-port-range) is the apiserver's allocator's to
+                // check; here only what no range could allow.
                 e.push(FieldError::invalid(
                     format!("{p}.nodePort"),
                     port.node_port,
-                    "provided port is not in the valid range. The range of valid ports is 30000-32767",
+                    "must be between 1 and 65535, inclusive",
                 ));
             }
         }
