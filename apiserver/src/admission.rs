@@ -231,6 +231,16 @@ fn immutable_fields(new: &Object, cur: &Object) -> Vec<FieldError> {
     if workload_selector(new) != workload_selector(cur) {
         errors.push(immutable("spec.selector"));
     }
+    if let (Some(K::Pod(n)), Some(K::Pod(c))) = (&new.kind, &cur.kind)
+        && !tolerations_only_added(n.spec.as_ref(), c.spec.as_ref())
+    {
+        errors.push(FieldError {
+            path: "spec.tolerations".to_string(),
+            message:
+                "Forbidden: existing toleration can not be modified except its tolerationSeconds"
+                    .to_string(),
+        });
+    }
     match (&new.kind, &cur.kind) {
         (Some(K::Pod(n)), Some(K::Pod(c)))
             if pod_spec_mutable_view(n.spec.as_ref()) != pod_spec_mutable_view(c.spec.as_ref()) =>
@@ -295,6 +305,24 @@ fn workload_selector(object: &Object) -> Option<&proto::k8s::LabelSelector> {
         Some(K::Job(x)) => x.spec.as_ref()?.selector.as_ref(),
         _ => None,
     }
+}
+
+/// Kubernetes lets a pod update add tolerations and change an existing one's
+/// tolerationSeconds, nothing else.
+fn tolerations_only_added(
+    new: Option<&proto::k8s::PodSpec>,
+    cur: Option<&proto::k8s::PodSpec>,
+) -> bool {
+    let strip = |t: &proto::k8s::Toleration| {
+        let mut t = t.clone();
+        t.toleration_seconds = None;
+        t
+    };
+    let new: Vec<_> = new
+        .map(|s| s.tolerations.iter().map(strip).collect())
+        .unwrap_or_default();
+    cur.map(|s| s.tolerations.iter().map(strip).all(|t| new.contains(&t)))
+        .unwrap_or(true)
 }
 
 /// The pod spec with the fields an update may change blanked out.

@@ -1103,3 +1103,45 @@ async fn jobs_get_a_selector_by_uid_and_namespaces_a_name_label() {
     .unwrap();
     assert_eq!(names(&by_label.items), vec!["team-a"]);
 }
+
+#[tokio::test]
+async fn pod_updates_may_add_tolerations_but_not_drop_them() {
+    let s = TestServer::start().await;
+    let mut c = connect(&s).await;
+    let p = create(&mut c, pod("p", "")).await.unwrap();
+    let Some(object::Kind::Pod(made)) = &p.kind else {
+        panic!()
+    };
+    assert_eq!(
+        made.spec.as_ref().unwrap().tolerations.len(),
+        2,
+        "the default NoExecute tolerations"
+    );
+
+    let mut added = p.clone();
+    if let Some(object::Kind::Pod(x)) = &mut added.kind {
+        x.spec.as_mut().unwrap().tolerations.push(Toleration {
+            key: "dedicated".into(),
+            operator: "Equal".into(),
+            value: "gpu".into(),
+            effect: "NoSchedule".into(),
+            ..Default::default()
+        });
+    }
+    let added = update(&mut c, added, "")
+        .await
+        .expect("adding a toleration is allowed");
+
+    let mut dropped = added.clone();
+    if let Some(object::Kind::Pod(x)) = &mut dropped.kind {
+        // (The default NoExecute tolerations would come back by defaulting: drop ours.)
+        x.spec.as_mut().unwrap().tolerations.retain(|t| t.key != "dedicated");
+    }
+    let e = update(&mut c, dropped, "").await.unwrap_err();
+    assert_eq!(e.reason, Reason::Invalid);
+    assert!(
+        e.message.contains("spec.tolerations: Forbidden"),
+        "{}",
+        e.message
+    );
+}
