@@ -1135,7 +1135,11 @@ async fn pod_updates_may_add_tolerations_but_not_drop_them() {
     let mut dropped = added.clone();
     if let Some(object::Kind::Pod(x)) = &mut dropped.kind {
         // (The default NoExecute tolerations would come back by defaulting: drop ours.)
-        x.spec.as_mut().unwrap().tolerations.retain(|t| t.key != "dedicated");
+        x.spec
+            .as_mut()
+            .unwrap()
+            .tolerations
+            .retain(|t| t.key != "dedicated");
     }
     let e = update(&mut c, dropped, "").await.unwrap_err();
     assert_eq!(e.reason, Reason::Invalid);
@@ -1144,4 +1148,28 @@ async fn pod_updates_may_add_tolerations_but_not_drop_them() {
         "{}",
         e.message
     );
+}
+
+#[tokio::test]
+async fn grpc_health_reports_serving() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let s = TestServer::start().await;
+    let channel = tonic::transport::Channel::from_shared(s.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect");
+    let mut h = HealthClient::new(channel);
+    for service in ["", "k8s.Api"] {
+        let r = h
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("health of {service:?}: {e}"))
+            .into_inner();
+        assert_eq!(r.status(), ServingStatus::Serving, "{service:?}");
+    }
 }
