@@ -157,12 +157,12 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ("service without ports", s("  selector: {app: a}\n"), vec!["spec.ports: Required value"]),
         (
             "service ports",
-            s("  type: NodePort\n  ports:\n  - {port: 0, targetPort: 70000}\n  - {name: web, port: 80, nodePort: 80}\n  - {name: web, port: 81, targetPort: not_a_name}\n"),
+            s("  type: NodePort\n  ports:\n  - {port: 0, targetPort: 70000}\n  - {name: web, port: 80, nodePort: 70000}\n  - {name: web, port: 81, targetPort: not_a_name}\n"),
             vec![
                 "spec.ports[0].name: Required value",
                 "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
                 "spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
-                "spec.ports[1].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767",
+                "spec.ports[1].nodePort: Invalid value: 70000: must be between 1 and 65535, inclusive",
                 "spec.ports[2].name: Duplicate value: \"web\"",
                 "spec.ports[2].targetPort: Invalid value: \"not_a_name\": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
             ],
