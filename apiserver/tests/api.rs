@@ -10,93 +10,14 @@ use proto::k8s::*;
 use proto::{ApiError, Reason, Resource};
 use tonic::transport::Channel;
 
-async fn connect(server: &TestServer) -> ApiClient<Channel> {
-    ApiClient::connect(server.url.clone())
-        .await
-        .expect("connect to the test server")
-}
-
-fn err(s: tonic::Status) -> ApiError {
-    ApiError::from_status(&s)
-}
-
-fn cm(ns: &str, name: &str, data: &[(&str, &str)]) -> Object {
-    let mut c = ConfigMap::default();
-    c.meta_mut().name = name.into();
-    c.meta_mut().namespace = ns.into();
-    for (k, v) in data {
-        c.data.insert((*k).into(), (*v).into());
-    }
-    c.into_object()
-}
+mod common;
+use common::*;
 
 fn labelled(mut o: Object, labels: &[(&str, &str)]) -> Object {
     for (k, v) in labels {
         o.meta_mut().labels.insert((*k).into(), (*v).into());
     }
     o
-}
-
-fn deployment(name: &str, replicas: i32) -> Object {
-    let json = serde_json::json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "web", "image": "busybox:1"}]}
-            }
-        }
-    });
-    Object::from_json_as(&proto::resource::info::Deployment, json).expect("valid deployment")
-}
-
-fn pod(name: &str, node: &str) -> Object {
-    let json = serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox:1"}]}
-    });
-    Object::from_json_as(&proto::resource::info::Pod, json).expect("valid pod")
-}
-
-async fn create(c: &mut ApiClient<Channel>, o: Object) -> Result<Object, ApiError> {
-    c.create(CreateRequest {
-        object: Some(o),
-        dry_run: false,
-    })
-    .await
-    .map(|r| r.into_inner())
-    .map_err(err)
-}
-
-async fn get(
-    c: &mut ApiClient<Channel>,
-    res: &str,
-    ns: &str,
-    name: &str,
-) -> Result<Object, ApiError> {
-    c.get(GetRequest {
-        resource: res.into(),
-        namespace: ns.into(),
-        name: name.into(),
-    })
-    .await
-    .map(|r| r.into_inner())
-    .map_err(err)
-}
-
-async fn update(c: &mut ApiClient<Channel>, o: Object, sub: &str) -> Result<Object, ApiError> {
-    c.update(UpdateRequest {
-        object: Some(o),
-        subresource: sub.into(),
-        dry_run: false,
-    })
-    .await
-    .map(|r| r.into_inner())
-    .map_err(err)
 }
 
 async fn delete(
@@ -114,10 +35,6 @@ async fn delete(
     .await
     .map(|r| r.into_inner())
     .map_err(err)
-}
-
-async fn list(c: &mut ApiClient<Channel>, req: ListRequest) -> Result<ListResponse, ApiError> {
-    c.list(req).await.map(|r| r.into_inner()).map_err(err)
 }
 
 fn names(items: &[Object]) -> Vec<String> {

@@ -13,101 +13,15 @@ use apiserver::registry::MAX_OBJECT_BYTES;
 use apiserver::testing::TestServer;
 use futures::StreamExt;
 use prost::Message;
-use proto::k8s::api_client::ApiClient;
 use proto::k8s::*;
 use proto::{ApiError, Reason, Resource};
 use tonic::transport::Channel;
 
+mod common;
+use common::*;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-type Client = ApiClient<Channel>;
-
-async fn connect(server: &TestServer) -> Client {
-    ApiClient::connect(server.url.clone())
-        .await
-        .expect("connect to the test server")
-        .max_decoding_message_size(64 * 1024 * 1024)
-}
-
-fn err(s: tonic::Status) -> ApiError {
-    ApiError::from_status(&s)
-}
-
-fn cm(ns: &str, name: &str, data: &[(&str, &str)]) -> Object {
-    let mut c = ConfigMap::default();
-    c.meta_mut().name = name.into();
-    c.meta_mut().namespace = ns.into();
-    for (k, v) in data {
-        c.data.insert((*k).into(), (*v).into());
-    }
-    c.into_object()
-}
-
-fn from_json(info: &'static proto::KindInfo, json: serde_json::Value) -> Object {
-    Object::from_json_as(info, json).expect("valid test manifest")
-}
-
-fn deployment(name: &str, replicas: i32) -> Object {
-    from_json(
-        &proto::resource::info::Deployment,
-        serde_json::json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": "default"},
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": {"app": name}},
-                    "spec": {"containers": [{"name": "web", "image": "busybox:1"}]}
-                }
-            }
-        }),
-    )
-}
-
-fn pod(name: &str, node: &str) -> Object {
-    from_json(
-        &proto::resource::info::Pod,
-        serde_json::json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox:1"}]}
-        }),
-    )
-}
-
-async fn create(c: &mut Client, o: Object) -> Result<Object, ApiError> {
-    c.create(CreateRequest {
-        object: Some(o),
-        dry_run: false,
-    })
-    .await
-    .map(|r| r.into_inner())
-    .map_err(err)
-}
-
-async fn get(c: &mut Client, res: &str, ns: &str, name: &str) -> Result<Object, ApiError> {
-    c.get(GetRequest {
-        resource: res.into(),
-        namespace: ns.into(),
-        name: name.into(),
-    })
-    .await
-    .map(|r| r.into_inner())
-    .map_err(err)
-}
-
-async fn update(c: &mut Client, o: Object, sub: &str) -> Result<Object, ApiError> {
-    c.update(UpdateRequest {
-        object: Some(o),
-        subresource: sub.into(),
-        dry_run: false,
-    })
-    .await
-    .map(|r| r.into_inner())
-    .map_err(err)
-}
 
 async fn patch(
     c: &mut Client,
@@ -133,10 +47,6 @@ async fn patch(
 
 async fn delete(c: &mut Client, req: DeleteRequest) -> Result<Object, ApiError> {
     c.delete(req).await.map(|r| r.into_inner()).map_err(err)
-}
-
-async fn list(c: &mut Client, req: ListRequest) -> Result<ListResponse, ApiError> {
-    c.list(req).await.map(|r| r.into_inner()).map_err(err)
 }
 
 fn list_req(resource: &str, ns: &str) -> ListRequest {

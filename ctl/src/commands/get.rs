@@ -49,7 +49,7 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
             } else if !(single_named && failures > 0) {
                 let items: Vec<Value> = found
                     .iter()
-                    .flat_map(|f| f.objects.iter().map(|o| proto::manifest::to_document(o)))
+                    .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
                     .collect();
                 let doc = list_document(items);
                 let text = if ctx.output() == Some(OutputFormat::Yaml) {
@@ -187,21 +187,21 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
         };
     }
     let namespace = ctx.ns.for_list(kind);
+    // Where the watch starts, and where it starts again after Expired.
+    let relist = ListRequest {
+        resource: kind.plural.to_string(),
+        namespace: namespace.clone(),
+        label_selector: ctx.label_selector(),
+        field_selector: field_selector.clone(),
+        ..Default::default()
+    };
     let mut resource_version = found
         .first()
         .map(|f| f.resource_version.clone())
         .unwrap_or_default();
     if resource_version.is_empty() {
         // A get by name has no list version: list to learn where to start.
-        let resp = api
-            .list(ListRequest {
-                resource: kind.plural.to_string(),
-                namespace: namespace.clone(),
-                label_selector: ctx.label_selector(),
-                field_selector: field_selector.clone(),
-                ..Default::default()
-            })
-            .await?;
+        let resp = api.list(relist.clone()).await?;
         resource_version = resp.resource_version;
     }
     let mut widths = Vec::new();
@@ -211,7 +211,7 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
         let opts = table_options(ctx, args, false);
         let values: Vec<Value> = found
             .iter()
-            .flat_map(|f| f.objects.iter().map(|o| proto::manifest::to_document(o)))
+            .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
             .collect();
         render_with(&build_table(kind, &values, &opts), true, &mut widths);
     }
@@ -273,15 +273,7 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             continue;
         }
-        let resp = api
-            .list(ListRequest {
-                resource: kind.plural.to_string(),
-                namespace: namespace.clone(),
-                label_selector: ctx.label_selector(),
-                field_selector: field_selector.clone(),
-                ..Default::default()
-            })
-            .await?;
+        let resp = api.list(relist.clone()).await?;
         resource_version = resp.resource_version;
     }
 }
