@@ -343,6 +343,44 @@ fn to_key_value(key: &[u8], raw: &[u8]) -> Result<KeyValue> {
     })
 }
 
+/// Keys under `prefix` after `start_after`, at most `limit` (0: all), exactly as of the
+/// revision returned: the committer waits while the scan holds the read lock.
+fn scan(
+    shared: &Shared,
+    prefix: &str,
+    start_after: Option<&str>,
+    limit: usize,
+) -> Result<ListResult> {
+    let lower = match start_after {
+        Some(after) if after >= prefix => Bound::Excluded(after.as_bytes().to_vec()),
+        _ => Bound::Included(prefix.as_bytes().to_vec()),
+    };
+    let mut items = Vec::new();
+    let mut more = false;
+    let state = shared.read_lock();
+    let revision = state.committed;
+    for item in shared
+        .objects
+        .range::<Vec<u8>, _>((lower, Bound::Unbounded))
+    {
+        let (k, v) = item.map_err(backend)?;
+        if !k.starts_with(prefix.as_bytes()) {
+            break;
+        }
+        if limit > 0 && items.len() == limit {
+            more = true;
+            break;
+        }
+        items.push(to_key_value(&k, &v)?);
+    }
+    drop(state);
+    Ok(ListResult {
+        items,
+        revision,
+        more,
+    })
+}
+
 impl Store for SledStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>> {
         self.check_open()?;
@@ -359,37 +397,14 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<ListResult> {
         self.check_open()?;
-        let lower = match start_after {
-            Some(after) if after >= prefix => Bound::Excluded(after.as_bytes().to_vec()),
-            _ => Bound::Included(prefix.as_bytes().to_vec()),
-        };
-        let mut items = Vec::new();
-        let mut more = false;
-        // The committer waits while the scan runs, so the items are exactly the state at
-        // `revision`.
-        let state = self.shared.read_lock();
-        let revision = state.committed;
-        for item in self
-            .shared
-            .objects
-            .range::<Vec<u8>, _>((lower, Bound::Unbounded))
-        {
-            let (k, v) = item.map_err(backend)?;
-            if !k.starts_with(prefix.as_bytes()) {
-                break;
-            }
-            if limit > 0 && items.len() == limit {
-                more = true;
-                break;
-            }
-            items.push(to_key_value(&k, &v)?);
-        }
-        drop(state);
-        Ok(ListResult {
-            items,
-            revision,
-            more,
-        })
+        // A long scan must not hold one of the runtime's few worker threads (two on these
+        // machines): it runs on the blocking pool.
+        let shared = self.shared.clone();
+        let prefix = prefix.to_string();
+        let start_after = start_after.map(str::to_string);
+        tokio::task::spawn_blocking(move || scan(&shared, &prefix, start_after.as_deref(), limit))
+            .await
+            .map_err(|e| Error::Backend(format!("list task failed: {e}")))?
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<Revision> {
