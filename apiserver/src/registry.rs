@@ -63,6 +63,7 @@ impl ConflictRetry {
 pub struct Registry<S> {
     pub(crate) store: Arc<S>,
     services: ServiceAllocator,
+    pub(crate) decoded: Arc<crate::watch::DecodeCache>,
 }
 
 impl<S> Clone for Registry<S> {
@@ -70,6 +71,7 @@ impl<S> Clone for Registry<S> {
         Registry {
             store: self.store.clone(),
             services: self.services.clone(),
+            decoded: self.decoded.clone(),
         }
     }
 }
@@ -168,7 +170,11 @@ impl<S: Store> Registry<S> {
     }
 
     pub fn with_services(store: Arc<S>, services: ServiceAllocator) -> Self {
-        Registry { store, services }
+        Registry {
+            store,
+            services,
+            decoded: Arc::default(),
+        }
     }
 
     async fn read(&self, info: &'static KindInfo, namespace: &str, name: &str) -> Result<Current> {

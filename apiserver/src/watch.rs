@@ -2,6 +2,7 @@
 //! under the requested prefix, filtered by selectors with Kubernetes' semantics (an object
 //! that starts or stops matching arrives as ADDED or DELETED), plus periodic bookmarks.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
@@ -77,16 +78,69 @@ fn event(kind: &str, object: Option<Object>, rv: Revision) -> WatchEvent {
     }
 }
 
-fn decode_event(ev: &Event) -> Result<(Option<Object>, Option<Object>)> {
-    // A deletion's object carries the deletion's revision, as in Kubernetes.
+/// An event's objects, decoded: the new state (for a deletion, the last state) and the
+/// previous one, both at the event's revision (a DELETED for an object leaving a selector
+/// is that previous state at this revision, as in Kubernetes).
+type Decoded = (Object, Option<Object>);
+
+fn decode_event(ev: &Event) -> Result<Decoded> {
     let new = decode(&ev.value, ev.revision)?;
-    // The previous state carries the event's revision too: a DELETED for an object leaving
-    // the selector is that state at this revision.
     let old = match &ev.prev_value {
         Some(v) => Some(decode(v, ev.revision)?),
         None => None,
     };
-    Ok((Some(new), old))
+    Ok((new, old))
+}
+
+/// Decoded events shared by every watch, so that an event reaching a thousand watchers is
+/// decoded once, not a thousand times. Keyed by revision (one event per revision), bounded.
+pub struct DecodeCache {
+    entries: std::sync::Mutex<CacheEntries>,
+}
+
+/// Revisions in insertion order (to evict the oldest) and the decoded events.
+#[derive(Default)]
+struct CacheEntries {
+    order: std::collections::VecDeque<Revision>,
+    map: std::collections::HashMap<Revision, Arc<Decoded>>,
+}
+
+const DECODE_CACHE_EVENTS: usize = 4096;
+
+impl DecodeCache {
+    pub fn new() -> Self {
+        DecodeCache {
+            entries: std::sync::Mutex::new(Default::default()),
+        }
+    }
+
+    fn get(&self, ev: &Event) -> Result<Arc<Decoded>> {
+        if let Some(hit) = self.lock().map.get(&ev.revision) {
+            return Ok(hit.clone());
+        }
+        // Decoded outside the lock: two watchers may both decode a fresh event, never wait.
+        let decoded = Arc::new(decode_event(ev)?);
+        let mut entries = self.lock();
+        if entries.map.insert(ev.revision, decoded.clone()).is_none() {
+            entries.order.push_back(ev.revision);
+            while entries.order.len() > DECODE_CACHE_EVENTS {
+                if let Some(old) = entries.order.pop_front() {
+                    entries.map.remove(&old);
+                }
+            }
+        }
+        Ok(decoded)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheEntries> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// How long a watch from a revision the store has not reached yet waits for it (Kubernetes
@@ -173,6 +227,7 @@ impl<S: Store> Registry<S> {
             info,
             filter,
             last_rev: start,
+            decoded: self.decoded.clone(),
         };
         let store = self.store.clone();
         tokio::spawn(
@@ -229,6 +284,7 @@ struct Sender {
     filter: Filter,
     /// The revision of the last store event seen under the prefix, delivered or filtered.
     last_rev: Revision,
+    decoded: Arc<DecodeCache>,
 }
 
 impl Sender {
@@ -268,8 +324,8 @@ impl Sender {
             Some(Ok(ev)) => ev,
         };
         self.last_rev = ev.revision;
-        match decode_event(&ev) {
-            Ok((new, old)) => match translate(ev.kind, new.as_ref(), old.as_ref(), &self.filter) {
+        match self.decoded.get(&ev) {
+            Ok(d) => match translate(ev.kind, Some(&d.0), d.1.as_ref(), &self.filter) {
                 Some((kind, object)) => self.send(Ok(event(kind, Some(object), ev.revision))).await,
                 None => true,
             },
@@ -290,5 +346,45 @@ async fn stopping(rx: &mut tokio_watch::Receiver<bool>) {
         if rx.changed().await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::encode;
+    use crate::store::EventType;
+    use proto::Resource;
+
+    fn event_at(rev: Revision) -> Event {
+        let mut cm = proto::k8s::ConfigMap::default();
+        cm.meta_mut().name = format!("c{rev}");
+        cm.meta_mut().namespace = "default".into();
+        Event {
+            revision: rev,
+            kind: EventType::Created,
+            key: format!("/registry/configmaps/default/c{rev}"),
+            value: encode(&cm.into_object()),
+            prev_value: None,
+        }
+    }
+
+    #[test]
+    fn each_event_is_decoded_once_and_the_cache_stays_bounded() {
+        let cache = DecodeCache::new();
+        let a = cache.get(&event_at(1)).unwrap();
+        let b = cache.get(&event_at(1)).unwrap();
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "a second watcher gets the same decoded event"
+        );
+        assert_eq!(a.0.meta().resource_version, "1");
+        for rev in 2..(DECODE_CACHE_EVENTS as u64 + 10) {
+            cache.get(&event_at(rev)).unwrap();
+        }
+        let entries = cache.lock();
+        assert_eq!(entries.map.len(), DECODE_CACHE_EVENTS);
+        assert_eq!(entries.order.len(), DECODE_CACHE_EVENTS);
+        assert!(!entries.map.contains_key(&1), "the oldest went first");
     }
 }
