@@ -155,14 +155,6 @@ pub(crate) fn check_size(info: &KindInfo, name: &str, bytes: usize) -> Result<()
     Ok(())
 }
 
-/// Equal apart from resourceVersion: such an update writes nothing.
-fn same_content(a: &Object, b: &Object) -> bool {
-    let (mut a, mut b) = (a.clone(), b.clone());
-    a.meta_mut().resource_version.clear();
-    b.meta_mut().resource_version.clear();
-    a == b
-}
-
 impl<S: Store> Registry<S> {
     /// A registry allocating Service IPs and ports from Kubernetes' default ranges.
     pub fn new(store: Arc<S>) -> Self {
@@ -439,9 +431,13 @@ impl<S: Store> Registry<S> {
             new.meta_mut().generation = cur.object.meta().generation + 1;
         }
         admission::validate_update(info, &new, &cur.object)?;
-        if same_content(&new, &cur.object) {
+        // An update that changes nothing writes nothing. Compared with the stored
+        // resourceVersion in place rather than on copies: this is every update's path.
+        new.meta_mut().resource_version = cur.object.meta().resource_version.clone();
+        if new == cur.object {
             return Ok(cur.object);
         }
+        new.meta_mut().resource_version.clear();
         let key = object_key(info, &namespace, &name);
         // Status and finalize writes keep the spec as stored, allocated values included.
         let allocation = if part == Part::Main {
@@ -596,7 +592,8 @@ impl<S: Store> Registry<S> {
             let result = match plan {
                 DeletionPlan::Now => self.delete_now(info, &cur, req.dry_run).await,
                 DeletionPlan::Mark(marked) => {
-                    if same_content(&marked, &cur.object) {
+                    // `marked` is the stored object, resourceVersion included, plus the marks.
+                    if marked == cur.object {
                         return Ok(cur.object);
                     }
                     if req.dry_run {

@@ -13,50 +13,35 @@ use crate::registry::{
 };
 use crate::store::Store;
 
+/// Runs `$body` with `$x` bound to the typed object of each kind that serves the scale
+/// subresource (their spec and status share the fields it needs), else `$none`.
+macro_rules! with_scalable {
+    ($kind:expr, $x:ident => $body:expr, _ => $none:expr) => {
+        match $kind {
+            Some(K::Deployment($x)) => $body,
+            Some(K::ReplicaSet($x)) => $body,
+            Some(K::StatefulSet($x)) => $body,
+            _ => $none,
+        }
+    };
+}
+
 /// (spec.replicas, status.replicas, selector) of a kind with the scale subresource.
 fn scale_view(object: &Object) -> Option<(i32, i32, Option<&proto::k8s::LabelSelector>)> {
-    match &object.kind {
-        Some(K::Deployment(d)) => {
-            let s = d.spec.as_ref();
-            Some((
-                s.and_then(|s| s.replicas).unwrap_or(1),
-                d.status.as_ref().map_or(0, |st| st.replicas),
-                s.and_then(|s| s.selector.as_ref()),
-            ))
-        }
-        Some(K::ReplicaSet(d)) => {
-            let s = d.spec.as_ref();
-            Some((
-                s.and_then(|s| s.replicas).unwrap_or(1),
-                d.status.as_ref().map_or(0, |st| st.replicas),
-                s.and_then(|s| s.selector.as_ref()),
-            ))
-        }
-        Some(K::StatefulSet(d)) => {
-            let s = d.spec.as_ref();
-            Some((
-                s.and_then(|s| s.replicas).unwrap_or(1),
-                d.status.as_ref().map_or(0, |st| st.replicas),
-                s.and_then(|s| s.selector.as_ref()),
-            ))
-        }
-        _ => None,
-    }
+    with_scalable!(&object.kind, d => {
+        let s = d.spec.as_ref();
+        Some((
+            s.and_then(|s| s.replicas).unwrap_or(1),
+            d.status.as_ref().map_or(0, |st| st.replicas),
+            s.and_then(|s| s.selector.as_ref()),
+        ))
+    }, _ => None)
 }
 
 fn set_replicas(object: &mut Object, replicas: i32) {
-    match &mut object.kind {
-        Some(K::Deployment(d)) => {
-            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
-        }
-        Some(K::ReplicaSet(d)) => {
-            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
-        }
-        Some(K::StatefulSet(d)) => {
-            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
-        }
-        _ => {}
-    }
+    with_scalable!(&mut object.kind, d => {
+        d.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
+    }, _ => {})
 }
 
 fn to_scale(info: &KindInfo, object: &Object) -> Result<Scale> {
