@@ -14,6 +14,7 @@ pub mod defaults;
 pub mod kind_validation;
 pub mod manifest;
 pub mod resource;
+pub mod satoken;
 pub mod time;
 
 pub use resource::{KindInfo, Resource};
