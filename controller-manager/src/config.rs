@@ -1,0 +1,217 @@
+//! Flags (as kube-controller-manager names them).
+
+use clap::Parser;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "controller-manager",
+    about = "Runs the controllers that drive the cluster toward its desired state"
+)]
+pub struct Config {
+    /// The apiserver's address.
+    #[arg(long, env = "CONTROLLER_MANAGER_SERVER", default_value = client::DEFAULT_SERVER)]
+    pub server: String,
+
+    /// Controllers to run, comma separated: `*` enables all, `foo` enables foo, `-foo`
+    /// disables foo (`*,-garbagecollector`). Names as in Kubernetes: replicaset,
+    /// deployment, nodelifecycle, nodeipam, endpoint, namespace, garbagecollector,
+    /// persistentvolume-binder, serviceaccount, serviceaccount-token.
+    #[arg(long, value_delimiter = ',', default_value = "*")]
+    pub controllers: Vec<String>,
+
+    /// The pod network every node's podCIDR is cut from.
+    #[arg(long, default_value = "10.244.0.0/16")]
+    pub cluster_cidr: String,
+
+    /// The prefix length of each node's podCIDR.
+    #[arg(long, default_value_t = 24)]
+    pub node_cidr_mask_size: u8,
+
+    /// A node whose heartbeat (Lease) is older than this turns Ready=Unknown.
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    pub node_monitor_grace_period: Duration,
+
+    /// How often node health is checked.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub node_monitor_period: Duration,
+
+    /// Take the kube-system/kube-controller-manager Lease before acting, so only one of
+    /// several replicas acts at a time (`--leader-elect=false` to act at once).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: bool,
+
+    /// How long a lease stays valid after its holder's last renewal.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+
+    /// A leader that could not renew for this long stops acting.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+
+    /// Between attempts to acquire or renew the lease.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub leader_elect_retry_period: Duration,
+
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+
+    #[arg(long, default_value = "kube-controller-manager")]
+    pub leader_elect_resource_name: String,
+
+    /// This replica's name in the lease; default: host name plus a random suffix.
+    #[arg(long, default_value = "")]
+    pub leader_elect_identity: String,
+
+    /// ReplicaSets synced at once.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_replicaset_syncs: usize,
+
+    /// Deployments synced at once.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_deployment_syncs: usize,
+
+    /// Workers of every other controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_workers: usize,
+
+    /// On SIGTERM, how long running reconciles may take to finish.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace_period: Duration,
+}
+
+impl Default for Config {
+    /// Every flag at its default.
+    fn default() -> Self {
+        Config::parse_from(["controller-manager"])
+    }
+}
+
+impl Config {
+    /// With `controllers` set to exactly these (tests).
+    pub fn with_controllers(mut self, names: &[&str]) -> Self {
+        self.controllers = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+}
+
+/// Kubernetes' enablement rule for `--controllers`: an explicit `-name` disables, an
+/// explicit `name` enables, otherwise `*` enables.
+pub fn is_enabled(list: &[String], name: &str) -> bool {
+    let mut star = false;
+    for item in list.iter().map(|s| s.trim()) {
+        if item == name {
+            return true;
+        }
+        if item.strip_prefix('-') == Some(name) {
+            return false;
+        }
+        if item == "*" {
+            star = true;
+        }
+    }
+    star
+}
+
+/// Names in `list` that are neither `*` nor a known controller (with or without `-`).
+pub fn unknown_controllers<'a>(list: &'a [String], known: &[&str]) -> Vec<&'a str> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty() && *s != "*")
+        .filter(|s| !known.contains(&s.trim_start_matches('-')))
+        .collect()
+}
+
+/// Go-style durations as Kubernetes flags take them: `40s`, `5m`, `1m30s`, `500ms`,
+/// `1.5h`, or `0`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(|| format!("invalid duration {s:?}: missing unit (ns, us, ms, s, m, h)"))?;
+        if num_len == 0 {
+            return Err(format!("invalid duration {s:?}"));
+        }
+        let n: f64 = rest[..num_len]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            u => return Err(format!("invalid duration {s:?}: unknown unit {u:?}")),
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|e| format!("invalid duration {s:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_go() {
+        let cases = [
+            ("40s", Some(Duration::from_secs(40))),
+            ("5m", Some(Duration::from_secs(300))),
+            ("1m30s", Some(Duration::from_secs(90))),
+            ("500ms", Some(Duration::from_millis(500))),
+            ("1.5h", Some(Duration::from_secs(5400))),
+            ("0", Some(Duration::ZERO)),
+            ("40", None),
+            ("s", None),
+            ("5d", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_duration(input).ok(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn controller_enablement_follows_kubernetes() {
+        let l = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
+        assert!(is_enabled(&l("*"), "replicaset"));
+        assert!(!is_enabled(&l("*,-replicaset"), "replicaset"));
+        assert!(is_enabled(&l("*,-replicaset"), "deployment"));
+        assert!(is_enabled(&l("replicaset"), "replicaset"));
+        assert!(!is_enabled(&l("replicaset"), "deployment"));
+        assert!(!is_enabled(&l("-replicaset,*"), "replicaset"));
+        assert_eq!(
+            unknown_controllers(&l("*,-replicaset,bogus"), &["replicaset"]),
+            ["bogus"]
+        );
+    }
+
+    #[test]
+    fn defaults_are_kubernetes_defaults() {
+        let c = Config::default();
+        assert_eq!(c.server, "http://127.0.0.1:6443");
+        assert_eq!(c.controllers, ["*"]);
+        assert_eq!(c.cluster_cidr, "10.244.0.0/16");
+        assert_eq!(c.node_cidr_mask_size, 24);
+        assert_eq!(c.node_monitor_grace_period, Duration::from_secs(40));
+        assert!(c.leader_elect);
+        let c = Config::parse_from(["cm", "--leader-elect=false", "--controllers", "a,-b"]);
+        assert!(!c.leader_elect);
+        assert_eq!(c.controllers, ["a", "-b"]);
+    }
+}
