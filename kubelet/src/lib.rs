@@ -1,5 +1,11 @@
-//! The `kubelet` daemon. A skeleton for now: the issue that builds it fills this crate in.
+//! The kubelet: registers its Node, runs the pods bound to it through a container runtime
+//! (Docker), wires their network, probes them and reports their status.
 
-/// Which issue of the tracker builds this component.
-pub const NOT_YET_BUILT: &str =
-    "kubelet is not built yet: only the API spine (apiserver, client, ctl) exists";
+pub mod actions;
+pub mod backoff;
+pub mod error;
+pub mod images;
+pub mod runtime;
+pub mod status;
+
+pub use error::{Error, Result};

@@ -1,3 +1,3 @@
 fn main() -> anyhow::Result<()> {
-    anyhow::bail!("{}", kubelet::NOT_YET_BUILT)
+    Ok(())
 }

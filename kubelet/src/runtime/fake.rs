@@ -1,0 +1,280 @@
+//! An in-memory runtime: containers are records whose state tests (or a simulated "hollow"
+//! node) drive by hand. Every mutating call is recorded so tests can assert on it.
+
+use super::{
+    ContainerConfig, ContainerInfo, ContainerState, ContainerStats, ExecOutput, ImageInfo,
+    LogOptions, LogStream, Runtime,
+};
+use crate::error::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Create(String),
+    Start(String),
+    Stop(String, i64),
+    Remove(String),
+    Pull(String),
+    Exec(String, Vec<String>),
+    Import(String),
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    containers: BTreeMap<String, (ContainerInfo, ContainerConfig)>,
+    images: BTreeSet<String>,
+    calls: Vec<Call>,
+    next_id: u64,
+    /// Exit code given to a container's exec calls (default 0).
+    exec_exit: BTreeMap<String, i64>,
+    /// Containers whose start exits at once with this code.
+    exit_on_start: BTreeMap<String, i64>,
+}
+
+/// Clones share the state.
+#[derive(Debug, Clone, Default)]
+pub struct FakeRuntime {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeRuntime {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_image(&self, image: &str) {
+        self.lock().images.insert(image.to_string());
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    pub fn containers(&self) -> Vec<ContainerInfo> {
+        self.lock()
+            .containers
+            .values()
+            .map(|(i, _)| i.clone())
+            .collect()
+    }
+
+    pub fn config_of(&self, id: &str) -> Option<ContainerConfig> {
+        self.lock().containers.get(id).map(|(_, c)| c.clone())
+    }
+
+    /// Makes a running container exit with `code` now.
+    pub fn exit(&self, id: &str, code: i64) {
+        if let Some((c, _)) = self.lock().containers.get_mut(id) {
+            c.state = ContainerState::Exited;
+            c.exit_code = code;
+            c.pid = None;
+            c.finished_at = Some(SystemTime::now());
+        }
+    }
+
+    /// Containers named `container_name` (the Kubernetes container name) exit with `code`
+    /// as soon as they start.
+    pub fn exit_on_start(&self, container_name: &str, code: i64) {
+        self.lock()
+            .exit_on_start
+            .insert(container_name.to_string(), code);
+    }
+
+    pub fn set_exec_exit(&self, id: &str, code: i64) {
+        self.lock().exec_exit.insert(id.to_string(), code);
+    }
+}
+
+impl Runtime for FakeRuntime {
+    async fn version(&self) -> Result<String> {
+        Ok("fake://1".into())
+    }
+
+    async fn list_containers(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerInfo>> {
+        Ok(self
+            .lock()
+            .containers
+            .values()
+            .filter(|(c, _)| {
+                labels
+                    .iter()
+                    .all(|(k, v)| c.labels.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|(c, _)| c.clone())
+            .collect())
+    }
+
+    async fn inspect_container(&self, id: &str) -> Result<ContainerInfo> {
+        self.lock()
+            .containers
+            .get(id)
+            .map(|(c, _)| c.clone())
+            .ok_or_else(|| Error::NotFound(id.to_string()))
+    }
+
+    async fn create_container(&self, config: &ContainerConfig) -> Result<String> {
+        let mut g = self.lock();
+        if !g.images.contains(&config.image) {
+            return Err(Error::Runtime(format!("no such image: {}", config.image)));
+        }
+        if g.containers.values().any(|(c, _)| c.name == config.name) {
+            return Err(Error::Runtime(format!(
+                "conflict: the name {:?} is in use",
+                config.name
+            )));
+        }
+        g.next_id += 1;
+        let id = format!("fake{:08}", g.next_id);
+        let info = ContainerInfo {
+            id: id.clone(),
+            name: config.name.clone(),
+            image: config.image.clone(),
+            image_id: format!("sha256:{}", config.image),
+            labels: config.labels.clone(),
+            state: ContainerState::Created,
+            exit_code: 0,
+            oom_killed: false,
+            error: String::new(),
+            created_at: Some(SystemTime::now()),
+            started_at: None,
+            finished_at: None,
+            pid: None,
+            ip: None,
+        };
+        g.containers.insert(id.clone(), (info, config.clone()));
+        g.calls.push(Call::Create(config.name.clone()));
+        Ok(id)
+    }
+
+    async fn start_container(&self, id: &str) -> Result<()> {
+        let mut g = self.lock();
+        g.calls.push(Call::Start(id.to_string()));
+        let exit_on_start = g.exit_on_start.clone();
+        let n = g.next_id;
+        let (c, _) = g
+            .containers
+            .get_mut(id)
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let now = SystemTime::now();
+        c.started_at = Some(now);
+        if let Some(code) = exit_on_start.get(c.container_name()) {
+            c.state = ContainerState::Exited;
+            c.exit_code = *code;
+            c.finished_at = Some(now);
+        } else {
+            c.state = ContainerState::Running;
+            c.pid = Some(1000 + u32::try_from(n % 60000).unwrap_or(0));
+            c.ip = Some(format!("10.88.0.{}", n % 250 + 2));
+        }
+        Ok(())
+    }
+
+    async fn stop_container(&self, id: &str, grace_secs: i64) -> Result<()> {
+        let mut g = self.lock();
+        g.calls.push(Call::Stop(id.to_string(), grace_secs));
+        if let Some((c, _)) = g.containers.get_mut(id)
+            && c.state == ContainerState::Running
+        {
+            c.state = ContainerState::Exited;
+            c.exit_code = 137;
+            c.pid = None;
+            c.finished_at = Some(SystemTime::now());
+        }
+        Ok(())
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<()> {
+        let mut g = self.lock();
+        g.calls.push(Call::Remove(id.to_string()));
+        g.containers.remove(id);
+        Ok(())
+    }
+
+    async fn inspect_image(&self, image: &str) -> Result<Option<ImageInfo>> {
+        Ok(self.lock().images.contains(image).then(|| ImageInfo {
+            id: format!("sha256:{image}"),
+            tags: vec![image.to_string()],
+            size: 1,
+        }))
+    }
+
+    async fn pull_image(&self, image: &str) -> Result<()> {
+        self.lock().calls.push(Call::Pull(image.to_string()));
+        Err(Error::ImagePull {
+            image: image.to_string(),
+            message: "no registry is reachable (fake runtime)".into(),
+        })
+    }
+
+    async fn import_rootfs(
+        &self,
+        image: &str,
+        _tarball: bytes::Bytes,
+        _changes: &[String],
+    ) -> Result<()> {
+        let mut g = self.lock();
+        g.calls.push(Call::Import(image.to_string()));
+        g.images.insert(image.to_string());
+        Ok(())
+    }
+
+    async fn load_image(&self, _tarball: bytes::Bytes) -> Result<()> {
+        Ok(())
+    }
+
+    async fn list_images(&self) -> Result<Vec<ImageInfo>> {
+        Ok(self
+            .lock()
+            .images
+            .iter()
+            .map(|i| ImageInfo {
+                id: format!("sha256:{i}"),
+                tags: vec![i.clone()],
+                size: 1,
+            })
+            .collect())
+    }
+
+    async fn remove_image(&self, id: &str) -> Result<()> {
+        let name = id.trim_start_matches("sha256:").to_string();
+        self.lock().images.remove(&name);
+        Ok(())
+    }
+
+    async fn exec(&self, id: &str, cmd: &[String]) -> Result<ExecOutput> {
+        let mut g = self.lock();
+        g.calls.push(Call::Exec(id.to_string(), cmd.to_vec()));
+        match g.containers.get(id) {
+            Some((c, _)) if c.is_running() => Ok(ExecOutput {
+                exit_code: g.exec_exit.get(id).copied().unwrap_or(0),
+                output: Vec::new(),
+            }),
+            Some(_) => Err(Error::Runtime(format!("container {id} is not running"))),
+            None => Err(Error::NotFound(id.to_string())),
+        }
+    }
+
+    async fn logs(&self, id: &str, _options: &LogOptions) -> Result<LogStream> {
+        if !self.lock().containers.contains_key(id) {
+            return Err(Error::NotFound(id.to_string()));
+        }
+        Ok(Box::pin(futures::stream::empty()))
+    }
+
+    async fn stats(&self, id: &str) -> Result<ContainerStats> {
+        if !self.lock().containers.contains_key(id) {
+            return Err(Error::NotFound(id.to_string()));
+        }
+        Ok(ContainerStats::default())
+    }
+}
