@@ -5,7 +5,10 @@ pub mod actions;
 pub mod backoff;
 pub mod error;
 pub mod images;
+pub mod probes;
 pub mod runtime;
+pub mod spec;
 pub mod status;
+pub mod volumes;
 
 pub use error::{Error, Result};

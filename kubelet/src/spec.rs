@@ -1,0 +1,503 @@
+//! Container configuration from a pod's container spec: command and args, env (values,
+//! fieldRef, configMapKeyRef, secretKeyRef, envFrom), resource limits, ports, mounts, labels.
+//! Pure: the ConfigMaps and Secrets it reads are fetched by the caller.
+
+use crate::error::{Error, Result};
+use crate::runtime::{ContainerConfig, ContainerKind, Mount, NetworkMode, labels};
+use proto::k8s::{ConfigMap, Container, Pod, Secret};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What env and mounts may refer to besides the pod itself.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub config_maps: HashMap<String, ConfigMap>,
+    pub secrets: HashMap<String, Secret>,
+    pub pod_ip: String,
+    pub host_ip: String,
+    /// Host directory of each pod volume, by volume name.
+    pub volumes: HashMap<String, String>,
+}
+
+/// ConfigMaps and Secrets a container's env and envFrom name.
+pub fn referenced_objects(c: &Container) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut cms = BTreeSet::new();
+    let mut secrets = BTreeSet::new();
+    for e in &c.env {
+        if let Some(vf) = &e.value_from {
+            if let Some(r) = &vf.config_map_key_ref {
+                cms.insert(r.name.clone());
+            }
+            if let Some(r) = &vf.secret_key_ref {
+                secrets.insert(r.name.clone());
+            }
+        }
+    }
+    for ef in &c.env_from {
+        if let Some(r) = &ef.config_map_ref {
+            cms.insert(r.name.clone());
+        }
+        if let Some(r) = &ef.secret_ref {
+            secrets.insert(r.name.clone());
+        }
+    }
+    (cms, secrets)
+}
+
+fn field_value(pod: &Pod, path: &str, src: &Sources) -> Result<String> {
+    let meta = pod.metadata.clone().unwrap_or_default();
+    let spec = pod.spec.clone().unwrap_or_default();
+    if let Some(k) = path
+        .strip_prefix("metadata.labels['")
+        .and_then(|s| s.strip_suffix("']"))
+    {
+        return Ok(meta.labels.get(k).cloned().unwrap_or_default());
+    }
+    if let Some(k) = path
+        .strip_prefix("metadata.annotations['")
+        .and_then(|s| s.strip_suffix("']"))
+    {
+        return Ok(meta.annotations.get(k).cloned().unwrap_or_default());
+    }
+    Ok(match path {
+        "metadata.name" => meta.name,
+        "metadata.namespace" => meta.namespace,
+        "metadata.uid" => meta.uid,
+        "spec.nodeName" => spec.node_name,
+        "spec.serviceAccountName" => spec.service_account_name,
+        "status.podIP" | "status.podIPs" => src.pod_ip.clone(),
+        "status.hostIP" | "status.hostIPs" => src.host_ip.clone(),
+        other => {
+            return Err(Error::Config(format!(
+                "fieldRef {other:?} is not supported"
+            )));
+        }
+    })
+}
+
+/// Expands `$(VAR)` references to earlier variables, as Kubernetes does; `$$` escapes.
+pub fn expand(s: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(a) = after.strip_prefix('$') {
+            out.push('$');
+            rest = a;
+        } else if let Some(inner) = after.strip_prefix('(')
+            && let Some(end) = inner.find(')')
+        {
+            let name = &inner[..end];
+            match vars.get(name) {
+                Some(v) => out.push_str(v),
+                None => out.push_str(&format!("$({name})")),
+            }
+            rest = &inner[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The container's environment in order (envFrom first, then env, later entries winning).
+pub fn resolve_env(pod: &Pod, c: &Container, src: &Sources) -> Result<Vec<(String, String)>> {
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut set = |k: String, v: String, vars: &mut BTreeMap<String, String>| {
+        if !vars.contains_key(&k) {
+            order.push(k.clone());
+        }
+        vars.insert(k, v);
+    };
+    for ef in &c.env_from {
+        if let Some(r) = &ef.config_map_ref {
+            match src.config_maps.get(&r.name) {
+                Some(cm) => {
+                    for (k, v) in &cm.data {
+                        set(format!("{}{k}", ef.prefix), v.clone(), &mut vars);
+                    }
+                }
+                None if r.optional == Some(true) => {}
+                None => {
+                    return Err(Error::Config(format!("configmap {:?} not found", r.name)));
+                }
+            }
+        }
+        if let Some(r) = &ef.secret_ref {
+            match src.secrets.get(&r.name) {
+                Some(s) => {
+                    for (k, v) in &s.data {
+                        set(
+                            format!("{}{k}", ef.prefix),
+                            String::from_utf8_lossy(v).into_owned(),
+                            &mut vars,
+                        );
+                    }
+                }
+                None if r.optional == Some(true) => {}
+                None => return Err(Error::Config(format!("secret {:?} not found", r.name))),
+            }
+        }
+    }
+    for e in &c.env {
+        let value = match &e.value_from {
+            None => expand(&e.value, &vars),
+            Some(vf) => {
+                if let Some(f) = &vf.field_ref {
+                    field_value(pod, &f.field_path, src)?
+                } else if let Some(r) = &vf.config_map_key_ref {
+                    match src.config_maps.get(&r.name).and_then(|cm| cm.data.get(&r.key)) {
+                        Some(v) => v.clone(),
+                        None if r.optional == Some(true) => continue,
+                        None => {
+                            return Err(Error::Config(format!(
+                                "couldn't find key {} in ConfigMap {}/{}",
+                                r.key,
+                                pod.metadata.as_ref().map(|m| m.namespace.as_str()).unwrap_or(""),
+                                r.name
+                            )));
+                        }
+                    }
+                } else if let Some(r) = &vf.secret_key_ref {
+                    match src.secrets.get(&r.name).and_then(|s| s.data.get(&r.key)) {
+                        Some(v) => String::from_utf8_lossy(v).into_owned(),
+                        None if r.optional == Some(true) => continue,
+                        None => {
+                            return Err(Error::Config(format!(
+                                "couldn't find key {} in Secret {}/{}",
+                                r.key,
+                                pod.metadata.as_ref().map(|m| m.namespace.as_str()).unwrap_or(""),
+                                r.name
+                            )));
+                        }
+                    }
+                } else if let Some(r) = &vf.resource_field_ref {
+                    resource_value(c, &r.resource)
+                } else {
+                    String::new()
+                }
+            }
+        };
+        set(e.name.clone(), value, &mut vars);
+    }
+    Ok(order
+        .into_iter()
+        .map(|k| {
+            let v = vars.get(&k).cloned().unwrap_or_default();
+            (k, v)
+        })
+        .collect())
+}
+
+fn resource_value(c: &Container, resource: &str) -> String {
+    let r = c.resources.clone().unwrap_or_default();
+    let get = |m: &BTreeMap<String, String>, k: &str| m.get(k).cloned();
+    match resource {
+        "limits.cpu" => get(&r.limits, "cpu")
+            .and_then(|q| proto::quantity::parse_cpu_millis(&q).ok())
+            .map(|m| ((m + 999) / 1000).to_string())
+            .unwrap_or_default(),
+        "limits.memory" => get(&r.limits, "memory")
+            .and_then(|q| proto::quantity::parse_bytes(&q).ok())
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+        "requests.cpu" => get(&r.requests, "cpu")
+            .and_then(|q| proto::quantity::parse_cpu_millis(&q).ok())
+            .map(|m| ((m + 999) / 1000).to_string())
+            .unwrap_or_default(),
+        "requests.memory" => get(&r.requests, "memory")
+            .and_then(|q| proto::quantity::parse_bytes(&q).ok())
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Labels of one container of a pod.
+pub fn container_labels(
+    pod: &Pod,
+    node: &str,
+    kind: ContainerKind,
+    name: &str,
+    restart_count: i32,
+    sandbox_attempt: i32,
+) -> BTreeMap<String, String> {
+    let meta = pod.metadata.clone().unwrap_or_default();
+    let grace = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.termination_grace_period_seconds)
+        .unwrap_or(30);
+    BTreeMap::from([
+        (labels::NODE.to_string(), node.to_string()),
+        (labels::POD_UID.to_string(), meta.uid),
+        (labels::POD_NAME.to_string(), meta.name),
+        (labels::POD_NAMESPACE.to_string(), meta.namespace),
+        (labels::CONTAINER_NAME.to_string(), name.to_string()),
+        (labels::CONTAINER_TYPE.to_string(), kind.as_label().to_string()),
+        (labels::RESTART_COUNT.to_string(), restart_count.to_string()),
+        (labels::SANDBOX_ATTEMPT.to_string(), sandbox_attempt.to_string()),
+        (labels::GRACE_PERIOD.to_string(), grace.to_string()),
+    ])
+}
+
+/// `<prefix>_<container>_<pod>_<namespace>_<uid>_<restart>`, as Kubernetes names them.
+pub fn container_name(prefix: &str, pod: &Pod, name: &str, attempt: i32) -> String {
+    let meta = pod.metadata.clone().unwrap_or_default();
+    format!(
+        "{prefix}_{name}_{}_{}_{}_{attempt}",
+        meta.name, meta.namespace, meta.uid
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn container_config(
+    prefix: &str,
+    node: &str,
+    pod: &Pod,
+    c: &Container,
+    kind: ContainerKind,
+    restart_count: i32,
+    sandbox: &crate::runtime::ContainerInfo,
+    src: &Sources,
+) -> Result<ContainerConfig> {
+    let env = resolve_env(pod, c, src)?;
+    let vars: BTreeMap<String, String> = env.iter().cloned().collect();
+    let expand_all =
+        |v: &[String]| -> Vec<String> { v.iter().map(|s| expand(s, &vars)).collect() };
+    let mut labels = container_labels(
+        pod,
+        node,
+        kind,
+        &c.name,
+        restart_count,
+        sandbox.sandbox_attempt(),
+    );
+    labels.insert(labels::SANDBOX_ID.to_string(), sandbox.id.clone());
+    let res = c.resources.clone().unwrap_or_default();
+    let nano_cpus = res
+        .limits
+        .get("cpu")
+        .and_then(|q| proto::quantity::parse_cpu_millis(q).ok())
+        .filter(|m| *m > 0)
+        .map(|m| m * 1_000_000);
+    let memory = res
+        .limits
+        .get("memory")
+        .and_then(|q| proto::quantity::parse_bytes(q).ok())
+        .filter(|b| *b > 0);
+    let mut mounts = Vec::new();
+    for vm in &c.volume_mounts {
+        let Some(host) = src.volumes.get(&vm.name) else {
+            return Err(Error::Volume {
+                volume: vm.name.clone(),
+                message: format!("container {} mounts a volume the pod does not define", c.name),
+            });
+        };
+        let host_path = if vm.sub_path.is_empty() {
+            host.clone()
+        } else {
+            format!("{host}/{}", vm.sub_path)
+        };
+        mounts.push(Mount {
+            host_path,
+            container_path: vm.mount_path.clone(),
+            read_only: vm.read_only,
+        });
+    }
+    Ok(ContainerConfig {
+        name: container_name(prefix, pod, &c.name, restart_count),
+        image: c.image.clone(),
+        entrypoint: (!c.command.is_empty()).then(|| expand_all(&c.command)),
+        cmd: if !c.args.is_empty() {
+            Some(expand_all(&c.args))
+        } else if !c.command.is_empty() {
+            // Kubernetes: a command without args drops the image's cmd.
+            Some(vec![])
+        } else {
+            None
+        },
+        working_dir: (!c.working_dir.is_empty()).then(|| c.working_dir.clone()),
+        env,
+        labels,
+        network: Some(NetworkMode::Container(sandbox.id.clone())),
+        ipc_container: Some(sandbox.id.clone()),
+        hostname: None,
+        mounts,
+        nano_cpus,
+        memory,
+        privileged: c
+            .security_context
+            .as_ref()
+            .and_then(|s| s.privileged)
+            .unwrap_or(false),
+        exposed_ports: c
+            .ports
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{}",
+                    p.container_port,
+                    if p.protocol.is_empty() { "tcp".to_string() } else { p.protocol.to_ascii_lowercase() }
+                )
+            })
+            .collect(),
+        tty: c.tty,
+        stdin: c.stdin,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::{
+        ConfigMapEnvSource, ConfigMapKeySelector, EnvFromSource, EnvVar, EnvVarSource,
+        ObjectFieldSelector, ObjectMeta, PodSpec, ResourceRequirements, SecretKeySelector,
+    };
+
+    fn pod() -> Pod {
+        Pod {
+            metadata: Some(ObjectMeta {
+                name: "web".into(),
+                namespace: "shop".into(),
+                uid: "u-1".into(),
+                ..Default::default()
+            }),
+            spec: Some(PodSpec {
+                node_name: "n1".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn env(name: &str, value: &str) -> EnvVar {
+        EnvVar {
+            name: name.into(),
+            value: value.into(),
+            value_from: None,
+        }
+    }
+
+    fn env_from(name: &str, src: EnvVarSource) -> EnvVar {
+        EnvVar {
+            name: name.into(),
+            value: String::new(),
+            value_from: Some(src),
+        }
+    }
+
+    fn sources() -> Sources {
+        let mut s = Sources {
+            pod_ip: "10.244.1.7".into(),
+            host_ip: "192.0.2.1".into(),
+            ..Default::default()
+        };
+        let mut cm = ConfigMap::default();
+        cm.data.insert("mode".into(), "fast".into());
+        cm.data.insert("level".into(), "3".into());
+        s.config_maps.insert("cfg".into(), cm);
+        let mut sec = Secret::default();
+        sec.data.insert("password".into(), b"hunter2".to_vec());
+        s.secrets.insert("creds".into(), sec);
+        s
+    }
+
+    #[test]
+    fn env_sources_resolve() {
+        let c = Container {
+            name: "a".into(),
+            env_from: vec![EnvFromSource {
+                prefix: "CFG_".into(),
+                config_map_ref: Some(ConfigMapEnvSource {
+                    name: "cfg".into(),
+                    optional: None,
+                }),
+                secret_ref: None,
+            }],
+            env: vec![
+                env("GREETING", "hi"),
+                env("MSG", "$(GREETING) from $(POD_NAME) $$(x) $(NOPE)"),
+                env_from("POD_NAME", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "metadata.name".into() }), ..Default::default() }),
+                env_from("POD_NS", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "metadata.namespace".into() }), ..Default::default() }),
+                env_from("POD_IP", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "status.podIP".into() }), ..Default::default() }),
+                env_from("NODE", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "spec.nodeName".into() }), ..Default::default() }),
+                env_from("MODE", EnvVarSource { config_map_key_ref: Some(ConfigMapKeySelector { name: "cfg".into(), key: "mode".into(), optional: None }), ..Default::default() }),
+                env_from("PW", EnvVarSource { secret_key_ref: Some(SecretKeySelector { name: "creds".into(), key: "password".into(), optional: None }), ..Default::default() }),
+                env_from("OPT", EnvVarSource { secret_key_ref: Some(SecretKeySelector { name: "creds".into(), key: "nope".into(), optional: Some(true) }), ..Default::default() }),
+            ],
+            ..Default::default()
+        };
+        let got: BTreeMap<String, String> = resolve_env(&pod(), &c, &sources()).unwrap().into_iter().collect();
+        assert_eq!(got["CFG_mode"], "fast");
+        assert_eq!(got["CFG_level"], "3");
+        assert_eq!(got["MSG"], "hi from $(POD_NAME) $(x) $(NOPE)", "only earlier vars expand");
+        assert_eq!(got["POD_NAME"], "web");
+        assert_eq!(got["POD_NS"], "shop");
+        assert_eq!(got["POD_IP"], "10.244.1.7");
+        assert_eq!(got["NODE"], "n1");
+        assert_eq!(got["MODE"], "fast");
+        assert_eq!(got["PW"], "hunter2");
+        assert!(!got.contains_key("OPT"));
+    }
+
+    #[test]
+    fn missing_key_is_an_error_naming_it() {
+        let c = Container {
+            env: vec![env_from("X", EnvVarSource { config_map_key_ref: Some(ConfigMapKeySelector { name: "cfg".into(), key: "absent".into(), optional: None }), ..Default::default() })],
+            ..Default::default()
+        };
+        let e = resolve_env(&pod(), &c, &sources()).unwrap_err().to_string();
+        assert!(e.contains("couldn't find key absent in ConfigMap shop/cfg"), "{e}");
+    }
+
+    #[test]
+    fn config_maps_limits_command_and_network() {
+        let mut c = Container {
+            name: "app".into(),
+            image: "local/busybox:1".into(),
+            command: vec!["sh".into(), "-c".into()],
+            args: vec!["echo $(A)".into()],
+            env: vec![env("A", "1")],
+            resources: Some(ResourceRequirements {
+                limits: [("cpu".to_string(), "500m".to_string()), ("memory".to_string(), "64Mi".to_string())].into(),
+                requests: Default::default(),
+            }),
+            ..Default::default()
+        };
+        let mut sb_labels = BTreeMap::new();
+        sb_labels.insert(labels::SANDBOX_ATTEMPT.to_string(), "2".to_string());
+        let sandbox = crate::runtime::ContainerInfo {
+            id: "sb1".into(),
+            name: String::new(),
+            image: String::new(),
+            image_id: String::new(),
+            labels: sb_labels,
+            state: crate::runtime::ContainerState::Running,
+            exit_code: 0,
+            oom_killed: false,
+            error: String::new(),
+            created_at: None,
+            started_at: None,
+            finished_at: None,
+            pid: None,
+            ip: None,
+        };
+        let cfg = container_config("k8s", "n1", &pod(), &c, ContainerKind::App, 3, &sandbox, &sources()).unwrap();
+        assert_eq!(cfg.name, "k8s_app_web_shop_u-1_3");
+        assert_eq!(cfg.entrypoint, Some(vec!["sh".to_string(), "-c".to_string()]));
+        assert_eq!(cfg.cmd, Some(vec!["echo 1".to_string()]));
+        assert_eq!(cfg.nano_cpus, Some(500_000_000));
+        assert_eq!(cfg.memory, Some(64 * 1024 * 1024));
+        assert_eq!(cfg.network, Some(NetworkMode::Container("sb1".into())));
+        assert_eq!(cfg.labels[labels::RESTART_COUNT], "3");
+        assert_eq!(cfg.labels[labels::SANDBOX_ATTEMPT], "2");
+        assert_eq!(cfg.labels[labels::NODE], "n1");
+        c.args.clear();
+        let cfg = container_config("k8s", "n1", &pod(), &c, ContainerKind::App, 0, &sandbox, &sources()).unwrap();
+        assert_eq!(cfg.cmd, Some(vec![]), "command without args drops the image cmd");
+    }
+}
