@@ -1,5 +1,24 @@
-//! The `scheduler` daemon. A skeleton for now: the issue that builds it fills this crate in.
+//! The `scheduler` daemon: binds pending pods (`spec.nodeName` empty, `spec.schedulerName`
+//! ours) to the best feasible node. See `docs/scheduler.md`.
+//!
+//! Layout: `queue` (active/back-off/unschedulable), `cache` (node infos, assume/forget),
+//! `framework` + `plugins/` (filter and score plugins, one per file, and the registry),
+//! `schedule` (one decision, pure), `config` (the config file), `report` (events and the
+//! PodScheduled condition), `scheduler` (the loop, binding, leader election).
 
-/// Which issue of the tracker builds this component.
-pub const NOT_YET_BUILT: &str =
-    "scheduler is not built yet: only the API spine (apiserver, client, ctl) exists";
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod framework;
+pub mod nodeinfo;
+pub mod plugins;
+pub mod podinfo;
+pub mod queue;
+pub mod report;
+pub mod resources;
+pub mod schedule;
+pub mod scheduler;
+
+pub use config::DEFAULT_SCHEDULER_NAME;
+pub use error::Error;
+pub use scheduler::{Options, run};

@@ -1,0 +1,321 @@
+//! The scheduler's cache: node infos with the pods bound or assumed on them, updated
+//! incrementally from watch events, and the assume/forget protocol of asynchronous binding.
+//!
+//! The scheduling loop owns the cache and applies watch events only between cycles, so a
+//! cycle reads one consistent view (`Snapshot`) without copying it. (Kubernetes' handlers
+//! run concurrently with the cycle, which is why it copies changed node infos by
+//! generation; a single owner makes that copy unnecessary.)
+
+use crate::nodeinfo::NodeInfo;
+use crate::podinfo::{Labels, PodInfo};
+use proto::Resource;
+use proto::k8s::{Namespace, Node};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What plugins read during a cycle.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// In a stable order, for the round-robin start of the search.
+    pub nodes: Vec<NodeInfo>,
+    index: HashMap<String, usize>,
+    /// Labels of every namespace, for affinity terms with a namespaceSelector.
+    pub namespaces: HashMap<String, Labels>,
+    /// Pods in the cluster with any (anti-)affinity term, and with required anti-affinity:
+    /// when zero, InterPodAffinity has nothing to check for pods without terms.
+    pub pods_with_affinity: usize,
+    pub pods_with_required_anti_affinity: usize,
+}
+
+impl Snapshot {
+    pub fn node(&self, name: &str) -> Option<&NodeInfo> {
+        self.index.get(name).map(|&i| &self.nodes[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// For tests and tools: a snapshot of these nodes and pods (each pod on the node its
+    /// `spec.nodeName` names).
+    pub fn from_parts(nodes: Vec<Arc<Node>>, pods: Vec<Arc<PodInfo>>) -> Snapshot {
+        let mut cache = Cache::default();
+        for n in nodes {
+            cache.add_node(n);
+        }
+        for p in pods {
+            cache.add_pod(p);
+        }
+        cache.snapshot
+    }
+}
+
+#[derive(Debug)]
+struct PodState {
+    info: Arc<PodInfo>,
+    node: String,
+    assumed: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Cache {
+    snapshot: Snapshot,
+    pods: HashMap<String, PodState>,
+    /// Pods bound to nodes the cache does not know (yet): counted once the node appears.
+    orphans: HashMap<String, Vec<Arc<PodInfo>>>,
+}
+
+impl Cache {
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.snapshot.nodes.len()
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// Adds the node or replaces its object.
+    pub fn add_node(&mut self, node: Arc<Node>) {
+        let name = node.meta().name.clone();
+        if let Some(&i) = self.snapshot.index.get(&name) {
+            self.snapshot.nodes[i].set_node(node);
+            return;
+        }
+        let mut info = NodeInfo::new(node);
+        for p in self.orphans.remove(&name).unwrap_or_default() {
+            info.add_pod(p);
+        }
+        self.snapshot.index.insert(name, self.snapshot.nodes.len());
+        self.snapshot.nodes.push(info);
+    }
+
+    /// Removes the node; pods still bound to it wait as orphans until deleted.
+    pub fn remove_node(&mut self, name: &str) {
+        let Some(i) = self.snapshot.index.remove(name) else {
+            return;
+        };
+        let info = self.snapshot.nodes.swap_remove(i);
+        if i < self.snapshot.nodes.len() {
+            let moved = self.snapshot.nodes[i].name().to_string();
+            self.snapshot.index.insert(moved, i);
+        }
+        if !info.pods.is_empty() {
+            self.orphans.insert(name.to_string(), info.pods);
+        }
+    }
+
+    pub fn set_namespace(&mut self, ns: &Namespace) {
+        self.snapshot
+            .namespaces
+            .insert(ns.meta().name.clone(), ns.meta().labels.clone());
+    }
+
+    pub fn remove_namespace(&mut self, name: &str) {
+        self.snapshot.namespaces.remove(name);
+    }
+
+    fn place(&mut self, info: Arc<PodInfo>, node: &str) {
+        if info.has_affinity() {
+            self.snapshot.pods_with_affinity += 1;
+        }
+        if !info.required_anti_affinity.is_empty() {
+            self.snapshot.pods_with_required_anti_affinity += 1;
+        }
+        match self.snapshot.index.get(node) {
+            Some(&i) => self.snapshot.nodes[i].add_pod(info),
+            None => self.orphans.entry(node.to_string()).or_default().push(info),
+        }
+    }
+
+    fn unplace(&mut self, key: &str, node: &str) {
+        let removed = match self.snapshot.index.get(node) {
+            Some(&i) => self.snapshot.nodes[i].remove_pod(key),
+            None => {
+                let removed = self.orphans.get_mut(node).and_then(|pods| {
+                    let j = pods.iter().position(|p| p.key == key)?;
+                    Some(pods.swap_remove(j))
+                });
+                if self.orphans.get(node).is_some_and(|p| p.is_empty()) {
+                    self.orphans.remove(node);
+                }
+                removed
+            }
+        };
+        if let Some(info) = removed {
+            if info.has_affinity() {
+                self.snapshot.pods_with_affinity -= 1;
+            }
+            if !info.required_anti_affinity.is_empty() {
+                self.snapshot.pods_with_required_anti_affinity -= 1;
+            }
+        }
+    }
+
+    /// A pod bound to a node, as the watch reports it (added or changed). Confirms an
+    /// assumed pod; moves a pod whose node changed.
+    pub fn add_pod(&mut self, info: Arc<PodInfo>) {
+        let node = info.node_name().to_string();
+        if node.is_empty() {
+            return;
+        }
+        if let Some(old) = self.pods.remove(&info.key) {
+            self.unplace(&info.key, &old.node);
+        }
+        self.place(info.clone(), &node);
+        self.pods.insert(
+            info.key.clone(),
+            PodState {
+                info,
+                node,
+                assumed: false,
+            },
+        );
+    }
+
+    pub fn remove_pod(&mut self, key: &str) {
+        if let Some(old) = self.pods.remove(key) {
+            self.unplace(key, &old.node);
+        }
+    }
+
+    /// Counts the pod on `node` at once, before its binding is written.
+    pub fn assume(&mut self, info: Arc<PodInfo>, node: &str) {
+        self.remove_pod(&info.key);
+        self.place(info.clone(), node);
+        self.pods.insert(
+            info.key.clone(),
+            PodState {
+                info,
+                node: node.to_string(),
+                assumed: true,
+            },
+        );
+    }
+
+    /// Undoes `assume` after a failed binding; a pod the watch has confirmed meanwhile
+    /// stays. Returns whether anything was undone.
+    pub fn forget(&mut self, key: &str) -> bool {
+        match self.pods.get(key) {
+            Some(s) if s.assumed => {
+                self.remove_pod(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn is_assumed(&self, key: &str) -> bool {
+        self.pods.get(key).is_some_and(|s| s.assumed)
+    }
+
+    /// The node a pod is bound or assumed on.
+    pub fn node_of(&self, key: &str) -> Option<&str> {
+        self.pods.get(key).map(|s| s.node.as_str())
+    }
+
+    pub fn pod(&self, key: &str) -> Option<&Arc<PodInfo>> {
+        self.pods.get(key).map(|s| &s.info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::{NodeStatus, Pod, PodSpec};
+
+    fn node(name: &str) -> Arc<Node> {
+        let mut n = Node::default();
+        n.meta_mut().name = name.into();
+        n.status = Some(NodeStatus {
+            allocatable: [("cpu".to_string(), "4".to_string())].into(),
+            ..Default::default()
+        });
+        Arc::new(n)
+    }
+
+    fn pod(name: &str, node: &str) -> Arc<PodInfo> {
+        let mut p = Pod::default();
+        p.meta_mut().name = name.into();
+        p.meta_mut().namespace = "d".into();
+        p.spec = Some(PodSpec {
+            node_name: node.into(),
+            containers: vec![Default::default()],
+            ..Default::default()
+        });
+        Arc::new(PodInfo::new(Arc::new(p)))
+    }
+
+    fn pods_on(c: &Cache, node: &str) -> usize {
+        c.snapshot().node(node).map_or(0, |n| n.pods.len())
+    }
+
+    #[test]
+    fn assume_confirm_forget() {
+        let mut c = Cache::default();
+        c.add_node(node("n1"));
+        c.add_node(node("n2"));
+        c.assume(pod("a", ""), "n1");
+        assert!(c.is_assumed("d/a"));
+        assert_eq!(pods_on(&c, "n1"), 1);
+        assert_eq!(
+            c.snapshot()
+                .node("n1")
+                .unwrap()
+                .non_zero_requested
+                .milli_cpu,
+            100
+        );
+        // The watch confirms the binding: counted once, no longer assumed.
+        c.add_pod(pod("a", "n1"));
+        assert!(!c.is_assumed("d/a"));
+        assert_eq!(pods_on(&c, "n1"), 1);
+        assert!(!c.forget("d/a"), "a confirmed pod is not forgotten");
+        // A failed binding is undone.
+        c.assume(pod("b", ""), "n2");
+        assert!(c.forget("d/b"));
+        assert_eq!(pods_on(&c, "n2"), 0);
+        assert_eq!(
+            c.snapshot()
+                .node("n2")
+                .unwrap()
+                .non_zero_requested
+                .milli_cpu,
+            0
+        );
+        // The watch says the pod landed elsewhere than assumed: it moves.
+        c.assume(pod("c", ""), "n1");
+        c.add_pod(pod("c", "n2"));
+        assert_eq!((pods_on(&c, "n1"), pods_on(&c, "n2")), (1, 1));
+        c.remove_pod("d/c");
+        c.remove_pod("d/a");
+        assert_eq!((pods_on(&c, "n1"), pods_on(&c, "n2")), (0, 0));
+    }
+
+    #[test]
+    fn pods_on_unknown_nodes_wait_for_them() {
+        let mut c = Cache::default();
+        c.add_pod(pod("a", "late"));
+        assert_eq!(c.node_count(), 0);
+        c.add_node(node("late"));
+        assert_eq!(pods_on(&c, "late"), 1);
+        c.add_node(node("other"));
+        c.remove_node("late");
+        assert_eq!(c.node_count(), 1);
+        assert!(
+            c.snapshot().node("other").is_some(),
+            "index fixed after removal"
+        );
+        c.add_node(node("late"));
+        assert_eq!(pods_on(&c, "late"), 1, "orphans come back with their node");
+        c.remove_pod("d/a");
+        assert_eq!(pods_on(&c, "late"), 0);
+    }
+}
