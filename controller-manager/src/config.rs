@@ -78,6 +78,11 @@ pub struct Config {
     /// On SIGTERM, how long running reconciles may take to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace_period: Duration,
+
+    /// Ed25519 key (base64 of the 32-byte seed) that signs ServiceAccount tokens; created,
+    /// with `<file>.pub` for the apiserver, if missing. Unset: a key for this process only.
+    #[arg(long)]
+    pub service_account_private_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {

@@ -5,6 +5,13 @@
 //! registers informer handlers that only enqueue keys, waits for the caches
 //! (`ctx.wait_for_sync()`), then runs `runner::run_workers` until the token is cancelled.
 
+pub mod endpoint;
+pub mod namespace;
+pub mod nodeipam;
+pub mod nodelifecycle;
+pub mod pvbinder;
+pub mod serviceaccount;
+
 use crate::context::Context;
 use crate::error::Error;
 use futures::future::BoxFuture;
@@ -16,6 +23,13 @@ pub type StartFn = fn(Arc<Context>, CancellationToken) -> BoxFuture<'static, Res
 pub const CONTROLLERS: &[(&str, StartFn)] = &[
     // ("replicaset", replicaset::start),
     // ("deployment", deployment::start),
+    (nodelifecycle::NAME, nodelifecycle::start),
+    (nodeipam::NAME, nodeipam::start),
+    (endpoint::NAME, endpoint::start),
+    (namespace::NAME, namespace::start),
+    (pvbinder::NAME, pvbinder::start),
+    (serviceaccount::NAME, serviceaccount::start),
+    (serviceaccount::TOKEN_NAME, serviceaccount::start_tokens),
 ];
 
 /// Names of all registered controllers.
