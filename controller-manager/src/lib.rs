@@ -10,6 +10,8 @@ pub mod config;
 pub mod context;
 pub mod controllers;
 pub mod error;
+pub mod expectations;
+pub mod pods;
 pub mod runner;
 
 pub use config::Config;

@@ -4,11 +4,12 @@
 //! Event handlers only enqueue keys; all decisions happen in `reconcile(key)`.
 
 use crate::error::Error;
-use client::WorkQueue;
+use client::{Informer, InformerEvent, WorkQueue};
+use proto::Resource;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -19,6 +20,28 @@ pub enum Action {
     Done,
     /// Look again after this long (a deadline or minReadySeconds to check).
     RequeueAfter(Duration),
+}
+
+/// Delivers the informer's events to `handle` on a task of its own until `cancel` (the
+/// objects already cached first, as Added). Handlers should only enqueue keys and note
+/// expectations; they run one at a time, in the informer's order.
+pub fn on_events<K: Resource>(
+    informer: &Informer<K>,
+    cancel: CancellationToken,
+    mut handle: impl FnMut(InformerEvent<K>) + Send + 'static,
+) -> JoinHandle<()> {
+    let mut rx = informer.subscribe();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                ev = rx.recv() => match ev {
+                    Some(ev) => handle(ev),
+                    None => return,
+                },
+            }
+        }
+    })
 }
 
 /// Runs `workers` workers over `queue` until `cancel`; then shuts the queue down and

@@ -5,11 +5,13 @@
 //! registers informer handlers that only enqueue keys, waits for the caches
 //! (`ctx.wait_for_sync()`), then runs `runner::run_workers` until the token is cancelled.
 
+pub mod deployment;
 pub mod endpoint;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod pvbinder;
+pub mod replicaset;
 pub mod serviceaccount;
 
 use crate::context::Context;
@@ -21,8 +23,8 @@ use tokio_util::sync::CancellationToken;
 pub type StartFn = fn(Arc<Context>, CancellationToken) -> BoxFuture<'static, Result<(), Error>>;
 
 pub const CONTROLLERS: &[(&str, StartFn)] = &[
-    // ("replicaset", replicaset::start),
-    // ("deployment", deployment::start),
+    (replicaset::NAME, replicaset::start),
+    (deployment::NAME, deployment::start),
     (nodelifecycle::NAME, nodelifecycle::start),
     (nodeipam::NAME, nodeipam::start),
     (endpoint::NAME, endpoint::start),

@@ -1,0 +1,233 @@
+//! Pod and ownership helpers shared by the workload controllers (Kubernetes'
+//! `pkg/api/v1/pod` and `controller_utils.go`): readiness, availability, the order in which
+//! surplus pods are deleted, and controller references.
+
+use proto::k8s::{ObjectMeta, OwnerReference, Pod};
+use proto::time::parse_rfc3339;
+use std::cmp::Ordering;
+use std::time::{Duration, SystemTime};
+
+/// The annotation that ranks pods for deletion (lower cost goes first).
+pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+
+/// The owner reference with `controller: true`, if any.
+pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
+    meta.owner_references
+        .iter()
+        .find(|r| r.controller == Some(true))
+}
+
+/// A controller reference to `owner` (blockOwnerDeletion set, as Kubernetes does).
+pub fn new_controller_ref(api_version: &str, kind: &str, owner: &ObjectMeta) -> OwnerReference {
+    OwnerReference {
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        name: owner.name.clone(),
+        uid: owner.uid.clone(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+fn phase(pod: &Pod) -> &str {
+    pod.status.as_ref().map_or("", |s| s.phase.as_str())
+}
+
+/// Kubernetes' IsPodActive: not finished and not being deleted.
+pub fn is_active(pod: &Pod) -> bool {
+    !matches!(phase(pod), "Succeeded" | "Failed") && pod.meta().deletion_timestamp.is_empty()
+}
+
+use proto::Resource;
+
+/// The `Ready` condition's transition time when it is True.
+fn ready_since(pod: &Pod) -> Option<Option<SystemTime>> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "Ready" && c.status == "True")
+        .map(|c| parse_rfc3339(&c.last_transition_time))
+}
+
+pub fn is_ready(pod: &Pod) -> bool {
+    ready_since(pod).is_some()
+}
+
+/// Kubernetes' IsPodAvailable: ready, and for at least `min_ready` (by the Ready
+/// condition's lastTransitionTime) when that is non-zero.
+pub fn is_available(pod: &Pod, min_ready: Duration, now: SystemTime) -> bool {
+    match ready_since(pod) {
+        None => false,
+        Some(_) if min_ready.is_zero() => true,
+        Some(Some(since)) => since + min_ready <= now,
+        Some(None) => false,
+    }
+}
+
+/// When a pod that is ready but not yet available becomes available (None if never/now).
+pub fn available_in(pod: &Pod, min_ready: Duration, now: SystemTime) -> Option<Duration> {
+    let since = ready_since(pod)??;
+    (since + min_ready).duration_since(now).ok()
+}
+
+fn phase_rank(pod: &Pod) -> u8 {
+    match phase(pod) {
+        "Pending" | "" => 0,
+        "Unknown" => 1,
+        "Running" => 2,
+        _ => 3,
+    }
+}
+
+fn deletion_cost(pod: &Pod) -> i64 {
+    pod.meta()
+        .annotations
+        .get(POD_DELETION_COST)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn restarts(pod: &Pod) -> i32 {
+    pod.status.as_ref().map_or(0, |s| {
+        s.container_statuses
+            .iter()
+            .map(|c| c.restart_count)
+            .max()
+            .unwrap_or(0)
+    })
+}
+
+/// Kubernetes' ActivePods ordering: the pod to delete first sorts first. Unscheduled <
+/// scheduled; Pending < Unknown < Running; not ready < ready; lower deletion cost <
+/// higher; ready for less time < longer; more restarts < fewer; newer < older.
+pub fn deletion_order(a: &Pod, b: &Pod) -> Ordering {
+    let node = |p: &Pod| !p.spec.as_ref().is_none_or(|s| s.node_name.is_empty());
+    node(a)
+        .cmp(&node(b))
+        .then_with(|| phase_rank(a).cmp(&phase_rank(b)))
+        .then_with(|| is_ready(a).cmp(&is_ready(b)))
+        .then_with(|| deletion_cost(a).cmp(&deletion_cost(b)))
+        .then_with(|| {
+            // Both ready: the one ready more recently goes first.
+            match (ready_since(a).flatten(), ready_since(b).flatten()) {
+                (Some(ta), Some(tb)) => tb.cmp(&ta),
+                _ => Ordering::Equal,
+            }
+        })
+        .then_with(|| restarts(b).cmp(&restarts(a)))
+        .then_with(|| {
+            let created = |p: &Pod| parse_rfc3339(&p.meta().creation_timestamp);
+            match (created(a), created(b)) {
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                // Newer (later) first.
+                (Some(ta), Some(tb)) => tb.cmp(&ta),
+                (None, None) => Ordering::Equal,
+            }
+        })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proto::k8s::{PodCondition, PodSpec, PodStatus};
+
+    /// A pod for tests: `node` "" is unscheduled; `ready_at` seconds after the epoch+1e9.
+    pub fn pod(name: &str, node: &str, phase: &str, ready_at: Option<u64>, created: u64) -> Pod {
+        let t = |s: u64| {
+            proto::time::format_rfc3339(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000 + s),
+            )
+        };
+        let mut p = Pod {
+            spec: Some(PodSpec {
+                node_name: node.into(),
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: phase.into(),
+                conditions: ready_at
+                    .map(|r| PodCondition {
+                        r#type: "Ready".into(),
+                        status: "True".into(),
+                        last_transition_time: t(r),
+                        ..Default::default()
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        p.meta_mut().name = name.into();
+        p.meta_mut().creation_timestamp = t(created);
+        p
+    }
+
+    #[test]
+    fn deletion_order_is_kubernetes_active_pods() {
+        let mut pods = [
+            pod("old-ready", "n", "Running", Some(10), 0),
+            pod("new-ready", "n", "Running", Some(10), 5),
+            pod("recently-ready", "n", "Running", Some(20), 0),
+            pod("running-not-ready", "n", "Running", None, 0),
+            pod("unknown", "n", "Unknown", None, 0),
+            pod("pending", "n", "Pending", None, 0),
+            pod("unscheduled", "", "Pending", None, 0),
+        ];
+        pods.sort_by(deletion_order);
+        let names: Vec<_> = pods.iter().map(|p| p.meta().name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "unscheduled",
+                "pending",
+                "unknown",
+                "running-not-ready",
+                "recently-ready",
+                "new-ready",
+                "old-ready"
+            ]
+        );
+    }
+
+    #[test]
+    fn deletion_cost_ranks_before_age() {
+        let mut cheap = pod("cheap", "n", "Running", Some(10), 0);
+        cheap
+            .meta_mut()
+            .annotations
+            .insert(POD_DELETION_COST.into(), "-5".into());
+        let newer = pod("newer", "n", "Running", Some(10), 9);
+        assert_eq!(deletion_order(&cheap, &newer), Ordering::Less);
+    }
+
+    #[test]
+    fn availability_waits_min_ready_seconds() {
+        let p = pod("p", "n", "Running", Some(10), 0);
+        let ready = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_010);
+        assert!(is_available(&p, Duration::ZERO, ready));
+        assert!(!is_available(
+            &p,
+            Duration::from_secs(5),
+            ready + Duration::from_secs(4)
+        ));
+        assert!(is_available(
+            &p,
+            Duration::from_secs(5),
+            ready + Duration::from_secs(5)
+        ));
+        assert_eq!(
+            available_in(&p, Duration::from_secs(5), ready + Duration::from_secs(1)),
+            Some(Duration::from_secs(4))
+        );
+        let not_ready = pod("q", "n", "Running", None, 0);
+        assert!(!is_available(&not_ready, Duration::ZERO, ready));
+        let mut done = pod("d", "n", "Succeeded", None, 0);
+        assert!(!is_active(&done));
+        done.status.as_mut().unwrap().phase = "Running".into();
+        done.meta_mut().deletion_timestamp = "2026-01-01T00:00:00Z".into();
+        assert!(!is_active(&done));
+    }
+}
