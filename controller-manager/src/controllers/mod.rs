@@ -7,6 +7,7 @@
 
 pub mod deployment;
 pub mod endpoint;
+pub mod garbagecollector;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
@@ -29,6 +30,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (nodeipam::NAME, nodeipam::start),
     (endpoint::NAME, endpoint::start),
     (namespace::NAME, namespace::start),
+    (garbagecollector::NAME, garbagecollector::start),
     (pvbinder::NAME, pvbinder::start),
     (serviceaccount::NAME, serviceaccount::start),
     (serviceaccount::TOKEN_NAME, serviceaccount::start_tokens),
