@@ -3,12 +3,18 @@
 
 pub mod actions;
 pub mod backoff;
+pub mod config;
 pub mod error;
+pub mod events;
 pub mod images;
+pub mod kubelet;
+pub mod network;
+pub mod node;
 pub mod probes;
 pub mod runtime;
 pub mod spec;
 pub mod status;
 pub mod volumes;
+pub mod worker;
 
 pub use error::{Error, Result};

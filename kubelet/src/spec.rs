@@ -325,6 +325,7 @@ pub fn container_config(
         labels,
         network: Some(NetworkMode::Container(sandbox.id.clone())),
         ipc_container: Some(sandbox.id.clone()),
+        ipc_shareable: false,
         hostname: None,
         mounts,
         nano_cpus,

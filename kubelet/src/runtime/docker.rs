@@ -180,7 +180,7 @@ impl Runtime for DockerRuntime {
                 .ipc_container
                 .as_ref()
                 .map(|id| format!("container:{id}"))
-                .or_else(|| Some("shareable".to_string()).filter(|_| config.hostname.is_some())),
+                .or_else(|| config.ipc_shareable.then(|| "shareable".to_string())),
             binds: (!binds.is_empty()).then_some(binds),
             nano_cpus: config.nano_cpus,
             memory: config.memory,

@@ -31,7 +31,7 @@ pub mod labels {
     pub const SANDBOX_NAME: &str = "POD";
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContainerKind {
     Sandbox,
     Init,
@@ -90,6 +90,8 @@ pub struct ContainerConfig {
     pub network: Option<NetworkMode>,
     /// `container:<id>` to share the sandbox's IPC namespace.
     pub ipc_container: Option<String>,
+    /// Lets other containers join this one's IPC namespace (the sandbox).
+    pub ipc_shareable: bool,
     pub hostname: Option<String>,
     pub mounts: Vec<Mount>,
     /// CPU limit in billionths of a CPU.

@@ -1,0 +1,77 @@
+//! The kubelet's flags.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "kubelet", about = "Runs the pods bound to this node through Docker")]
+pub struct Config {
+    /// The apiserver.
+    #[arg(long, env = "KUBELET_SERVER", default_value = "http://127.0.0.1:6443")]
+    pub server: String,
+    /// This node's name (default: the host name).
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// The node's InternalIP (default: the first non-loopback IPv4 address).
+    #[arg(long)]
+    pub node_ip: Option<Ipv4Addr>,
+    /// Where pod volumes and the IP allocations live.
+    #[arg(long, default_value = "/var/lib/kubelet")]
+    pub root_dir: PathBuf,
+    /// Loads every `docker save` tarball (*.tar) in this directory at start.
+    #[arg(long)]
+    pub image_dir: Option<PathBuf>,
+    /// `key=value,...` labels registered with the node.
+    #[arg(long, default_value = "")]
+    pub node_labels: String,
+    /// `key=value:Effect,...` taints registered with the node.
+    #[arg(long, default_value = "")]
+    pub register_with_taints: String,
+    /// Pod network: the node's pod CIDR until the Node's spec.podCIDR is set. Without it and
+    /// without spec.podCIDR, pods use Docker's default bridge.
+    #[arg(long)]
+    pub pod_cidr: Option<String>,
+    /// The bridge the kubelet makes for its pods (pod network mode).
+    #[arg(long, default_value = "cni0")]
+    pub bridge_name: String,
+    /// Prefix of every container name, so several kubelets can share one Docker engine.
+    #[arg(long, default_value = "k8s")]
+    pub container_prefix: String,
+    /// The static busybox the pause and busybox images are made from.
+    #[arg(long, default_value = "/bin/busybox")]
+    pub busybox: PathBuf,
+    #[arg(long, default_value_t = 110)]
+    pub max_pods: u32,
+    /// How often a pod worker looks at its containers when nothing happens (e.g. `1s`).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub sync_frequency: Duration,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration unit in {s:?} (ms, s, m, h)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(super::parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(super::parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(super::parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(super::parse_duration("1y").is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! The daemon: images, node registration and heartbeat, the pod informer feeding one worker
+//! per pod, and the clean-up of containers whose pods no longer exist.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::events::Recorder;
+use crate::images;
+use crate::node;
+use crate::runtime::{Runtime, labels};
+use crate::volumes;
+use crate::worker::{PodNetwork, PodWorker, Shared};
+use client::{Api, Client, Informer, InformerConfig, InformerEvent};
+use proto::k8s::{Node, Pod};
+use proto::Resource;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub const ORPHAN_SWEEP: Duration = Duration::from_secs(10);
+
+struct WorkerHandle {
+    tx: watch::Sender<Option<Arc<Pod>>>,
+    cancel: CancellationToken,
+}
+
+/// The first non-loopback IPv4 address of the host.
+pub fn default_node_ip() -> Option<std::net::Ipv4Addr> {
+    // A UDP "connect" picks the source address the routing table would use; nothing is sent.
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    match s.local_addr().ok()?.ip() {
+        std::net::IpAddr::V4(ip) if !ip.is_loopback() => Some(ip),
+        _ => None,
+    }
+}
+
+/// Runs the kubelet until `cancel`. Pods' containers keep running after it returns.
+pub async fn run<R: Runtime>(
+    cfg: Config,
+    runtime: Arc<R>,
+    network: Option<Arc<dyn PodNetwork>>,
+    cancel: CancellationToken,
+) -> Result<()> {
+    let node_name = match &cfg.node_name {
+        Some(n) => n.clone(),
+        None => std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_ascii_lowercase())
+            .map_err(|e| Error::io("reading the host name", e))?,
+    };
+    let node_ip = cfg
+        .node_ip
+        .or_else(default_node_ip)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    std::fs::create_dir_all(cfg.root_dir.join("pods"))
+        .map_err(|e| Error::io(format!("creating {}", cfg.root_dir.display()), e))?;
+
+    images::ensure_local_images(runtime.as_ref(), &cfg.busybox).await?;
+    if let Some(dir) = &cfg.image_dir {
+        let n = images::load_image_dir(runtime.as_ref(), dir).await?;
+        tracing::info!(dir = %dir.display(), images = n, "loaded images");
+    }
+
+    let client = Client::lazy(&cfg.server)?;
+    let facts = node::host_facts(
+        &node_name,
+        &node_ip,
+        node::parse_labels(&cfg.node_labels)?,
+        node::parse_taints(&cfg.register_with_taints)?,
+        cfg.max_pods,
+        runtime.version().await.unwrap_or_default(),
+    );
+    // Registration retries until the apiserver answers.
+    let mut backoff = client::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+    let registered: Node = loop {
+        match node::register(&client, &facts).await {
+            Ok(n) => break n,
+            Err(e) => {
+                let d = backoff.next_delay();
+                tracing::warn!(node = %node_name, error = %e, retry_in = ?d, "registering the node failed");
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(d) => {}
+                }
+            }
+        }
+    };
+
+    let mut tasks = JoinSet::new();
+    let (events, events_task) = Recorder::new(client.clone(), &node_name, cancel.clone());
+    tasks.spawn(events_task);
+    {
+        let rt = runtime.clone();
+        let runtime_ok = move || {
+            let rt = rt.clone();
+            async move { rt.version().await.is_ok() }
+        };
+        tasks.spawn(node::heartbeat(
+            client.clone(),
+            facts.clone(),
+            registered.meta().uid.clone(),
+            runtime_ok,
+            cancel.clone(),
+        ));
+    }
+
+    let shared = Arc::new(Shared {
+        runtime: runtime.clone(),
+        client: client.clone(),
+        node_name: node_name.clone(),
+        node_ip: node_ip.clone(),
+        root_dir: cfg.root_dir.clone(),
+        prefix: cfg.container_prefix.clone(),
+        pause_image: images::PAUSE_IMAGE.to_string(),
+        events,
+        network,
+        resync: cfg.sync_frequency,
+    });
+
+    let informer = Informer::new(
+        Api::<Pod>::all(client.clone()),
+        InformerConfig {
+            field_selector: format!("spec.nodeName={node_name}"),
+            ..Default::default()
+        },
+    );
+    let mut rx = informer.subscribe();
+    informer.start();
+    tokio::select! {
+        _ = cancel.cancelled() => return Ok(()),
+        _ = informer.wait_until_synced() => {}
+    }
+    tracing::info!(node = %node_name, pods = informer.store().len(), "pod informer synced");
+
+    let mut workers: HashMap<String, WorkerHandle> = HashMap::new();
+    let mut worker_tasks: JoinSet<String> = JoinSet::new();
+    let store = informer.store();
+    let mut sweep = tokio::time::interval(ORPHAN_SWEEP);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                dispatch(&shared, &mut workers, &mut worker_tasks, ev);
+            }
+            done = worker_tasks.join_next(), if !worker_tasks.is_empty() => {
+                if let Some(Ok(uid)) = done {
+                    // A worker ends once its pod is gone; a pod still present gets a new one.
+                    if workers.get(&uid).is_some_and(|w| w.tx.borrow().is_none()) {
+                        workers.remove(&uid);
+                    }
+                }
+            }
+            _ = sweep.tick() => {
+                let live: HashSet<String> = store.list().iter().map(|p| p.meta().uid.clone()).collect();
+                let known: HashSet<String> = workers.keys().cloned().chain(live).collect();
+                if let Err(e) = remove_orphans(&shared, &known).await {
+                    tracing::warn!(node = %node_name, error = %e, "orphan clean-up failed");
+                }
+            }
+        }
+    }
+    for w in workers.values() {
+        w.cancel.cancel();
+    }
+    informer.stop();
+    let drain = async {
+        while worker_tasks.join_next().await.is_some() {}
+        while tasks.join_next().await.is_some() {}
+    };
+    if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+        tracing::warn!(node = %node_name, "workers did not stop within 10s");
+    }
+    Ok(())
+}
+
+fn dispatch<R: Runtime>(
+    shared: &Arc<Shared<R>>,
+    workers: &mut HashMap<String, WorkerHandle>,
+    tasks: &mut JoinSet<String>,
+    ev: InformerEvent<Pod>,
+) {
+    let (pod, gone) = match &ev {
+        InformerEvent::Deleted(p) => (p.clone(), true),
+        other => (other.object().clone(), false),
+    };
+    let uid = pod.meta().uid.clone();
+    if let Some(w) = workers.get(&uid) {
+        let _ = w.tx.send(if gone { None } else { Some(pod) });
+        return;
+    }
+    if gone {
+        // A pod we never ran: the orphan sweep removes anything left of it.
+        return;
+    }
+    let (tx, rx) = watch::channel(Some(pod.clone()));
+    let cancel = CancellationToken::new();
+    let worker = PodWorker::new(shared.clone(), uid.clone(), rx);
+    let span = tracing::info_span!("pod", key = %client::store::key_of(pod.as_ref()), uid = %uid);
+    let c = cancel.clone();
+    let u = uid.clone();
+    tasks.spawn(tracing::Instrument::instrument(
+        async move {
+            worker.run(c).await;
+            u
+        },
+        span,
+    ));
+    workers.insert(uid, WorkerHandle { tx, cancel });
+}
+
+/// Stops and removes containers of this node whose pod is neither in the API nor being
+/// handled, and their pod directories. Running containers of known pods are never touched:
+/// after a restart the workers adopt them.
+pub async fn remove_orphans<R: Runtime>(shared: &Shared<R>, known: &HashSet<String>) -> Result<()> {
+    let all = shared
+        .runtime
+        .list_containers(&[(labels::NODE, shared.node_name.as_str())])
+        .await?;
+    let mut orphan_uids = HashSet::new();
+    for c in &all {
+        let uid = c.pod_uid().to_string();
+        if uid.is_empty() || known.contains(&uid) {
+            continue;
+        }
+        if c.is_running() {
+            let grace = c.label(labels::GRACE_PERIOD).parse::<i64>().unwrap_or(30);
+            let grace = if c.kind() == Some(crate::runtime::ContainerKind::Sandbox) { 0 } else { grace };
+            tracing::info!(node = %shared.node_name, container = %c.name, "stopping a container whose pod is gone");
+            shared.runtime.stop_container(&c.id, grace).await?;
+        }
+        shared.runtime.remove_container(&c.id).await?;
+        orphan_uids.insert(uid);
+    }
+    if let Some(net) = &shared.network {
+        for uid in &orphan_uids {
+            net.teardown(uid).await?;
+        }
+    }
+    // Pod directories of pods that are gone.
+    if let Ok(rd) = std::fs::read_dir(shared.root_dir.join("pods")) {
+        for e in rd.flatten() {
+            let uid = e.file_name().to_string_lossy().into_owned();
+            if !known.contains(&uid) {
+                volumes::cleanup(&shared.root_dir, &uid);
+            }
+        }
+    }
+    Ok(())
+}

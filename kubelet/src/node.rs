@@ -1,0 +1,405 @@
+//! Node registration, status and heartbeat: the Node object (capacity and allocatable from
+//! the host, addresses, labels, taints), its status posted when it changes or every 5
+//! minutes, and the node Lease in `kube-node-lease` renewed every 10 seconds.
+
+use crate::error::{Error, Result};
+use client::{Api, Client};
+use proto::k8s::{
+    Lease, LeaseSpec, Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo,
+    ObjectMeta, Taint,
+};
+use proto::Reason;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+pub const LEASE_NAMESPACE: &str = "kube-node-lease";
+pub const LEASE_DURATION_SECS: i32 = 40;
+pub const LEASE_RENEW: Duration = Duration::from_secs(10);
+pub const STATUS_UPDATE: Duration = Duration::from_secs(10);
+pub const STATUS_REPORT: Duration = Duration::from_secs(300);
+
+/// What the node reports about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeFacts {
+    pub name: String,
+    pub ip: String,
+    pub hostname: String,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub cpus: u64,
+    pub memory_kib: u64,
+    pub max_pods: u32,
+    pub kernel: String,
+    pub machine_id: String,
+    pub boot_id: String,
+    pub runtime_version: String,
+}
+
+pub fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    }
+}
+
+/// `MemTotal` of /proc/meminfo in KiB.
+pub fn parse_meminfo(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// `k=v,k2=v2`.
+pub fn parse_labels(s: &str) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| Error::Config(format!("--node-labels: {part:?} is not key=value")))?;
+        out.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    Ok(out)
+}
+
+/// `key=value:Effect` or `key:Effect`, comma separated.
+pub fn parse_taints(s: &str) -> Result<Vec<Taint>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (kv, effect) = part.rsplit_once(':').ok_or_else(|| {
+            Error::Config(format!("--register-with-taints: {part:?} is not key[=value]:Effect"))
+        })?;
+        if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+            return Err(Error::Config(format!(
+                "--register-with-taints: unknown effect {effect:?} (NoSchedule, PreferNoSchedule, NoExecute)"
+            )));
+        }
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        out.push(Taint {
+            key: k.to_string(),
+            value: v.to_string(),
+            effect: effect.to_string(),
+            time_added: String::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the host's numbers.
+pub fn host_facts(name: &str, ip: &str, labels: BTreeMap<String, String>, taints: Vec<Taint>, max_pods: u32, runtime_version: String) -> NodeFacts {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
+    NodeFacts {
+        name: name.to_string(),
+        ip: ip.to_string(),
+        hostname: name.to_string(),
+        labels,
+        taints,
+        cpus: std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1),
+        memory_kib: parse_meminfo(&read("/proc/meminfo")).unwrap_or(0),
+        max_pods,
+        kernel: read("/proc/sys/kernel/osrelease"),
+        machine_id: read("/etc/machine-id"),
+        boot_id: read("/proc/sys/kernel/random/boot_id"),
+        runtime_version,
+    }
+}
+
+pub fn node_labels(f: &NodeFacts) -> BTreeMap<String, String> {
+    let mut l = BTreeMap::from([
+        ("kubernetes.io/hostname".to_string(), f.hostname.clone()),
+        ("kubernetes.io/os".to_string(), "linux".to_string()),
+        ("kubernetes.io/arch".to_string(), go_arch().to_string()),
+        ("beta.kubernetes.io/os".to_string(), "linux".to_string()),
+        ("beta.kubernetes.io/arch".to_string(), go_arch().to_string()),
+    ]);
+    l.extend(f.labels.clone());
+    l
+}
+
+/// The node object registered at start.
+pub fn initial_node(f: &NodeFacts) -> Node {
+    Node {
+        metadata: Some(ObjectMeta {
+            name: f.name.clone(),
+            labels: node_labels(f).into_iter().collect(),
+            ..Default::default()
+        }),
+        spec: Some(NodeSpec {
+            taints: f.taints.clone(),
+            ..Default::default()
+        }),
+        status: None,
+        ..Default::default()
+    }
+}
+
+fn cond(kind: &str, status: &str, reason: &str, message: &str, now: &str, old: Option<&NodeStatus>) -> NodeCondition {
+    let prev = old.and_then(|s| s.conditions.iter().find(|c| c.r#type == kind));
+    NodeCondition {
+        r#type: kind.into(),
+        status: status.into(),
+        last_heartbeat_time: now.into(),
+        last_transition_time: match prev {
+            Some(p) if p.status == status => p.last_transition_time.clone(),
+            _ => now.into(),
+        },
+        reason: reason.into(),
+        message: message.into(),
+    }
+}
+
+/// The status to post (pure; `now` is the heartbeat time).
+pub fn node_status(f: &NodeFacts, old: Option<&NodeStatus>, now: &str, runtime_ok: bool) -> NodeStatus {
+    let capacity: BTreeMap<String, String> = BTreeMap::from([
+        ("cpu".to_string(), f.cpus.to_string()),
+        ("memory".to_string(), format!("{}Ki", f.memory_kib)),
+        ("pods".to_string(), f.max_pods.to_string()),
+    ]);
+    let (ready, reason, message) = if runtime_ok {
+        ("True", "KubeletReady", "kubelet is posting ready status")
+    } else {
+        ("False", "KubeletNotReady", "container runtime is down")
+    };
+    NodeStatus {
+        capacity: capacity.clone().into_iter().collect(),
+        allocatable: capacity.into_iter().collect(),
+        phase: String::new(),
+        conditions: vec![
+            cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now, old),
+            cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now, old),
+            cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now, old),
+            cond("Ready", ready, reason, message, now, old),
+        ],
+        addresses: vec![
+            NodeAddress { r#type: "InternalIP".into(), address: f.ip.clone() },
+            NodeAddress { r#type: "Hostname".into(), address: f.hostname.clone() },
+        ],
+        daemon_endpoints: old.and_then(|o| o.daemon_endpoints.clone()),
+        node_info: Some(NodeSystemInfo {
+            machine_id: f.machine_id.clone(),
+            system_uuid: f.machine_id.clone(),
+            boot_id: f.boot_id.clone(),
+            kernel_version: f.kernel.clone(),
+            os_image: "linux".into(),
+            container_runtime_version: f.runtime_version.clone(),
+            kubelet_version: format!("v{}", env!("CARGO_PKG_VERSION")),
+            kube_proxy_version: String::new(),
+            operating_system: "linux".into(),
+            architecture: go_arch().into(),
+        }),
+        images: old.map(|o| o.images.clone()).unwrap_or_default(),
+        volumes_in_use: vec![],
+    }
+}
+
+/// Equal but for heartbeat times: nothing worth a write before the report interval.
+pub fn same_but_heartbeat(a: &NodeStatus, b: &NodeStatus) -> bool {
+    let strip = |s: &NodeStatus| {
+        let mut s = s.clone();
+        for c in &mut s.conditions {
+            c.last_heartbeat_time.clear();
+        }
+        s
+    };
+    strip(a) == strip(b)
+}
+
+/// Creates the Node, or (after a restart) brings the existing one's labels up to date
+/// without touching what others own (taints set later, podCIDR, unschedulable).
+pub async fn register(client: &Client, f: &NodeFacts) -> Result<Node> {
+    let api: Api<Node> = Api::all(client.clone());
+    match api.create(&initial_node(f)).await {
+        Ok(n) => {
+            tracing::info!(node = %f.name, "registered node");
+            Ok(n)
+        }
+        Err(e) if e.is(Reason::AlreadyExists) => {
+            for _ in 0..10 {
+                let mut n = api.get(&f.name).await?;
+                let want = node_labels(f);
+                let labels = &mut n.meta_mut().labels;
+                let before = labels.clone();
+                labels.extend(want);
+                if *labels == before {
+                    tracing::info!(node = %f.name, "node already registered");
+                    return Ok(n);
+                }
+                match api.update(&n).await {
+                    Ok(n) => {
+                        tracing::info!(node = %f.name, "node already registered; labels updated");
+                        return Ok(n);
+                    }
+                    Err(e) if e.is(Reason::Conflict) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(Error::Config(format!("node {}: too many conflicts updating labels", f.name)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+use proto::Resource as _;
+
+/// Renews (or takes) the node's Lease.
+pub async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<()> {
+    let api: Api<Lease> = Api::namespaced(client.clone(), LEASE_NAMESPACE);
+    let now = proto::time::now_rfc3339_micros();
+    match api.get_opt(node).await? {
+        Some(mut l) => {
+            let spec = l.spec.get_or_insert_with(Default::default);
+            spec.holder_identity = node.to_string();
+            spec.lease_duration_seconds = Some(LEASE_DURATION_SECS);
+            spec.renew_time = now;
+            api.update(&l).await?;
+        }
+        None => {
+            let mut meta = ObjectMeta {
+                name: node.to_string(),
+                namespace: LEASE_NAMESPACE.to_string(),
+                ..Default::default()
+            };
+            if !node_uid.is_empty() {
+                meta.owner_references.push(proto::k8s::OwnerReference {
+                    api_version: "v1".into(),
+                    kind: "Node".into(),
+                    name: node.to_string(),
+                    uid: node_uid.to_string(),
+                    ..Default::default()
+                });
+            }
+            api.create(&Lease {
+                metadata: Some(meta),
+                spec: Some(LeaseSpec {
+                    holder_identity: node.to_string(),
+                    lease_duration_seconds: Some(LEASE_DURATION_SECS),
+                    renew_time: now.clone(),
+                    acquire_time: now,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Posts the status if it changed (or the report interval passed); returns whether it wrote.
+pub async fn post_status(client: &Client, f: &NodeFacts, last_post: &mut Option<Instant>, runtime_ok: bool) -> Result<bool> {
+    let api: Api<Node> = Api::all(client.clone());
+    for _ in 0..5 {
+        let mut n = api.get(&f.name).await?;
+        let now = proto::time::now_rfc3339();
+        let new = node_status(f, n.status.as_ref(), &now, runtime_ok);
+        let due = last_post.is_none_or(|t| t.elapsed() >= STATUS_REPORT);
+        if let Some(old) = &n.status
+            && same_but_heartbeat(old, &new)
+            && !due
+        {
+            return Ok(false);
+        }
+        n.status = Some(new);
+        match api.update_status(&n).await {
+            Ok(_) => {
+                *last_post = Some(Instant::now());
+                return Ok(true);
+            }
+            Err(e) if e.is(Reason::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
+}
+
+/// Heartbeats until cancelled: lease every 10 s, status checked every 10 s.
+pub async fn heartbeat<F, Fut>(client: Client, facts: NodeFacts, node_uid: String, runtime_ok: F, cancel: CancellationToken)
+where
+    F: Fn() -> Fut + Send,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let mut last_post = None;
+    let mut backoff = client::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+    loop {
+        let ok = runtime_ok().await;
+        let r1 = renew_lease(&client, &facts.name, &node_uid).await;
+        let r2 = post_status(&client, &facts, &mut last_post, ok).await;
+        let wait = match (&r1, &r2) {
+            (Ok(()), Ok(_)) => {
+                backoff.reset();
+                LEASE_RENEW.min(STATUS_UPDATE)
+            }
+            _ => {
+                let e = r1.err().map(|e| e.to_string()).or(r2.err().map(|e| e.to_string())).unwrap_or_default();
+                tracing::warn!(node = %facts.name, error = %e, "node heartbeat failed; retrying");
+                backoff.next_delay()
+            }
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> NodeFacts {
+        host_facts("n1", "192.0.2.10", parse_labels("zone=a, tier=web").unwrap(), parse_taints("dedicated=db:NoSchedule").unwrap(), 110, "docker://20".into())
+    }
+
+    #[test]
+    fn flags_parse() {
+        assert_eq!(parse_labels("a=1,b=2").unwrap().len(), 2);
+        assert!(parse_labels("nokey").is_err());
+        let t = parse_taints("k=v:NoExecute,gpu:NoSchedule").unwrap();
+        assert_eq!((t[0].key.as_str(), t[0].value.as_str(), t[0].effect.as_str()), ("k", "v", "NoExecute"));
+        assert_eq!((t[1].key.as_str(), t[1].value.as_str()), ("gpu", ""));
+        assert!(parse_taints("k=v:Sometimes").is_err());
+    }
+
+    #[test]
+    fn meminfo() {
+        assert_eq!(parse_meminfo("MemTotal:       16318412 kB\nMemFree: 1 kB\n"), Some(16318412));
+        assert_eq!(parse_meminfo("nothing"), None);
+    }
+
+    #[test]
+    fn node_has_labels_taints_capacity_and_ready() {
+        let f = facts();
+        let n = initial_node(&f);
+        let l = &n.metadata.as_ref().unwrap().labels;
+        assert_eq!(l["kubernetes.io/hostname"], "n1");
+        assert_eq!(l["kubernetes.io/os"], "linux");
+        assert_eq!(l["zone"], "a");
+        assert_eq!(n.spec.as_ref().unwrap().taints[0].key, "dedicated");
+        let s = node_status(&f, None, "2026-01-01T00:00:00Z", true);
+        assert_eq!(s.capacity["pods"], "110");
+        assert_eq!(s.capacity["cpu"], f.cpus.to_string());
+        assert!(s.capacity["memory"].ends_with("Ki"));
+        assert_eq!(s.allocatable, s.capacity);
+        let ready = s.conditions.iter().find(|c| c.r#type == "Ready").unwrap();
+        assert_eq!(ready.status, "True");
+        assert_eq!(s.addresses[0].r#type, "InternalIP");
+        assert_eq!(s.addresses[0].address, "192.0.2.10");
+    }
+
+    #[test]
+    fn heartbeat_only_changes_are_not_changes() {
+        let f = facts();
+        let a = node_status(&f, None, "2026-01-01T00:00:00Z", true);
+        let b = node_status(&f, Some(&a), "2026-01-01T00:00:10Z", true);
+        assert!(same_but_heartbeat(&a, &b));
+        let c = node_status(&f, Some(&a), "2026-01-01T00:00:20Z", false);
+        assert!(!same_but_heartbeat(&a, &c));
+        let ready = c.conditions.iter().find(|c| c.r#type == "Ready").unwrap();
+        assert_eq!(ready.last_transition_time, "2026-01-01T00:00:20Z");
+        let mem = c.conditions.iter().find(|c| c.r#type == "MemoryPressure").unwrap();
+        assert_eq!(mem.last_transition_time, "2026-01-01T00:00:00Z");
+    }
+}
