@@ -48,14 +48,19 @@ async fn replica_count_is_held_when_pods_are_deleted() {
         assert!(p.meta().name.starts_with("web-"));
         assert_eq!(p.meta().name.len(), "web-".len() + 5, "{}", p.meta().name);
         let r = &p.meta().owner_references[0];
-        assert_eq!((r.uid.as_str(), r.controller), (rs.meta().uid.as_str(), Some(true)));
+        assert_eq!(
+            (r.uid.as_str(), r.controller),
+            (rs.meta().uid.as_str(), Some(true))
+        );
     }
     // Delete two; two others replace them (a second later: timestamps have seconds
     // precision, and the scale-down below tells pods apart by age).
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let api: Api<Pod> = c.api("default");
     for p in &pods[..2] {
-        api.delete(&p.meta().name, &DeleteParams::default()).await.unwrap();
+        api.delete(&p.meta().name, &DeleteParams::default())
+            .await
+            .unwrap();
     }
     let after = wait_for("3 ready pods again", T, || async {
         let p = active_pods(&c, "web").await;
@@ -68,7 +73,12 @@ async fn replica_count_is_held_when_pods_are_deleted() {
     let rs_api: Api<ReplicaSet> = c.api("default");
     wait_for("status 3/3/3", T, || async {
         let s = rs_api.get("web").await.ok()?.status?;
-        (s.replicas == 3 && s.ready_replicas == 3 && s.available_replicas == 3 && s.fully_labeled_replicas == 3 && s.observed_generation == 1).then_some(())
+        (s.replicas == 3
+            && s.ready_replicas == 3
+            && s.available_replicas == 3
+            && s.fully_labeled_replicas == 3
+            && s.observed_generation == 1)
+            .then_some(())
     })
     .await;
     // Scale down via the scale subresource: the newest pods go first.
@@ -80,13 +90,21 @@ async fn replica_count_is_held_when_pods_are_deleted() {
         (p.len() == 1).then_some(p)
     })
     .await;
-    assert_eq!(left[0].meta().uid, pods[2].meta().uid, "the oldest pod stays");
+    assert_eq!(
+        left[0].meta().uid,
+        pods[2].meta().uid,
+        "the oldest pod stays"
+    );
     c.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphans_are_adopted_and_non_matching_pods_released() {
-    let c = Cluster::builder().controllers(&["replicaset"]).no_kubelet().start().await;
+    let c = Cluster::builder()
+        .controllers(&["replicaset"])
+        .no_kubelet()
+        .start()
+        .await;
     let api: Api<Pod> = c.api("default");
     // An orphan that matches is adopted instead of creating a new pod.
     let orphan: Pod = c
@@ -106,12 +124,21 @@ async fn orphans_are_adopted_and_non_matching_pods_released() {
         (owned && pods.len() == 2).then_some(())
     })
     .await;
-    assert_eq!(api.get("orphan").await.unwrap().meta().uid, orphan.meta().uid);
+    assert_eq!(
+        api.get("orphan").await.unwrap().meta().uid,
+        orphan.meta().uid
+    );
     // Relabel it: released, and replaced.
     let patch = serde_json::json!({"metadata": {"labels": {"app": "other"}}});
     api.patch_merge("orphan", &patch).await.unwrap();
     wait_for("released and replaced", T, || async {
-        let released = api.get("orphan").await.ok()?.meta().owner_references.is_empty();
+        let released = api
+            .get("orphan")
+            .await
+            .ok()?
+            .meta()
+            .owner_references
+            .is_empty();
         (released && active_pods(&c, "web").await.len() == 2).then_some(())
     })
     .await;
@@ -134,7 +161,10 @@ async fn a_lagging_cache_never_causes_duplicate_pods() {
         use futures::StreamExt;
         let api: Api<Pod> = Api::all(c.client.clone());
         let mut stream = api
-            .watch(&client::WatchParams { resource_version: String::new(), ..Default::default() })
+            .watch(&client::WatchParams {
+                resource_version: String::new(),
+                ..Default::default()
+            })
             .await
             .unwrap();
         let created = created.clone();
@@ -159,7 +189,11 @@ async fn a_lagging_cache_never_causes_duplicate_pods() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(created.load(std::sync::atomic::Ordering::SeqCst), 20, "no pod was created twice");
+    assert_eq!(
+        created.load(std::sync::atomic::Ordering::SeqCst),
+        20,
+        "no pod was created twice"
+    );
     assert_eq!(active_pods(&c, "lag").await.len(), 20);
     counter.abort();
     c.stop().await;
@@ -190,6 +224,9 @@ async fn not_ready_pods_count_as_unavailable_and_go_first() {
         (p.len() == 2).then_some(p)
     })
     .await;
-    assert!(left.iter().all(|p| p.meta().name != sick), "the not-ready pod went first");
+    assert!(
+        left.iter().all(|p| p.meta().name != sick),
+        "the not-ready pod went first"
+    );
     c.stop().await;
 }
