@@ -36,6 +36,9 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// A change to the controller-manager's flags.
+type Configure = Box<dyn FnOnce(&mut Config) + Send>;
+
 pub struct ClusterBuilder {
     nodes: usize,
     controllers: Vec<String>,
@@ -44,7 +47,7 @@ pub struct ClusterBuilder {
     informer_delay: Option<Duration>,
     ready_delay: Duration,
     heartbeat: Option<Duration>,
-    configure: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
+    configure: Vec<Configure>,
 }
 
 impl ClusterBuilder {
@@ -109,10 +112,12 @@ impl ClusterBuilder {
                 self.heartbeat,
             )
         });
-        let mut config = Config::default();
-        config.server = server.url.clone();
-        config.leader_elect = false;
-        config.controllers = self.controllers.clone();
+        let mut config = Config {
+            server: server.url.clone(),
+            leader_elect: false,
+            controllers: self.controllers.clone(),
+            ..Default::default()
+        };
         for f in self.configure {
             f(&mut config);
         }
