@@ -527,12 +527,13 @@ mod tests {
     fn dependent_plans() {
         use OwnerState::*;
         let (a, b) = (oref("a", true), oref("b", false));
-        let cases: Vec<(
-            &str,
+        type Case = (
+            &'static str,
             View,
             Vec<(OwnerReference, OwnerState)>,
             DependentAction,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (
                 "no owners",
                 view(vec![], &[], false),
