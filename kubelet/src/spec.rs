@@ -335,17 +335,9 @@ pub fn container_config(
             .as_ref()
             .and_then(|s| s.privileged)
             .unwrap_or(false),
-        exposed_ports: c
-            .ports
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}/{}",
-                    p.container_port,
-                    if p.protocol.is_empty() { "tcp".to_string() } else { p.protocol.to_ascii_lowercase() }
-                )
-            })
-            .collect(),
+        // Docker refuses exposed ports on a container joining another's network; the
+        // ports belong to the sandbox's namespace anyway.
+        exposed_ports: vec![],
         tty: c.tty,
         stdin: c.stdin,
     })
