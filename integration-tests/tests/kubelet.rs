@@ -8,8 +8,8 @@
 //! `CI=true` it fails.
 
 use integration_tests::{Process, binary, free_addr, spawn_apiserver, wait_ready};
-use proto::k8s::{ConfigMap, Pod};
 use proto::Resource;
+use proto::k8s::{ConfigMap, Pod};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -36,17 +36,27 @@ fn prerequisites(test: &str) -> bool {
 }
 
 fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("run docker");
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// Containers of this node, `name status` lines.
 fn node_containers(node: &str) -> Vec<String> {
-    docker(&["ps", "-a", "--filter", &format!("label={NODE_LABEL}={node}"), "--format", "{{.ID}}"])
-        .lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect()
+    docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label={NODE_LABEL}={node}"),
+        "--format",
+        "{{.ID}}",
+    ])
+    .lines()
+    .map(str::to_string)
+    .filter(|l| !l.is_empty())
+    .collect()
 }
 
 fn container_of(node: &str, pod: &str, container: &str) -> String {
@@ -77,28 +87,58 @@ struct Env {
 
 impl Env {
     async fn start(test: &str) -> Env {
-        let dir = tempfile::Builder::new().prefix(&format!("it-kubelet-{test}-")).tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("it-kubelet-{test}-"))
+            .tempdir()
+            .expect("temp dir");
         let addr = free_addr();
         let url = format!("http://{addr}");
-        let mut api = spawn_apiserver(&dir.path().join("data"), addr, dir.path().join("apiserver.log"));
+        let mut api = spawn_apiserver(
+            &dir.path().join("data"),
+            addr,
+            dir.path().join("apiserver.log"),
+        );
         let client = wait_ready(&url, &mut api, Duration::from_secs(30)).await;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let node = format!("it-{}-{}-{:x}", test.replace('_', "-"), std::process::id(), nanos);
-        let mut env = Env { url, client, node, dir, _apiserver: api, kubelet: None };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let node = format!(
+            "it-{}-{}-{:x}",
+            test.replace('_', "-"),
+            std::process::id(),
+            nanos
+        );
+        let mut env = Env {
+            url,
+            client,
+            node,
+            dir,
+            _apiserver: api,
+            kubelet: None,
+        };
         env.start_kubelet();
         env
     }
 
     fn start_kubelet(&mut self) {
-        let log = self.dir.path().join(format!("kubelet-{}.log", Instant::now().elapsed().as_nanos()));
+        let log = self.dir.path().join(format!(
+            "kubelet-{}.log",
+            Instant::now().elapsed().as_nanos()
+        ));
         let p = Process::spawn(
             "kubelet",
             Command::new(binary("kubelet"))
-                .arg("--server").arg(&self.url)
-                .arg("--node-name").arg(&self.node)
-                .arg("--node-ip").arg("127.0.0.1")
-                .arg("--root-dir").arg(self.dir.path().join("root"))
-                .arg("--container-prefix").arg(format!("it{}", std::process::id()))
+                .arg("--server")
+                .arg(&self.url)
+                .arg("--node-name")
+                .arg(&self.node)
+                .arg("--node-ip")
+                .arg("127.0.0.1")
+                .arg("--root-dir")
+                .arg(self.dir.path().join("root"))
+                .arg("--container-prefix")
+                .arg(format!("it{}", std::process::id()))
                 .env("RUST_LOG", "info"),
             log,
         );
@@ -106,7 +146,10 @@ impl Env {
     }
 
     fn kubelet_log(&self) -> String {
-        self.kubelet.as_ref().map(|k| k.log_text()).unwrap_or_default()
+        self.kubelet
+            .as_ref()
+            .map(|k| k.log_text())
+            .unwrap_or_default()
     }
 
     async fn apply(&self, yaml: &str) {
@@ -120,17 +163,26 @@ impl Env {
         client::Api::namespaced(self.client.clone(), "default")
     }
 
-    async fn wait_pod(&self, name: &str, timeout: Duration, what: &str, pred: impl Fn(&Pod) -> bool) -> Pod {
+    async fn wait_pod(
+        &self,
+        name: &str,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Pod) -> bool,
+    ) -> Pod {
         let deadline = Instant::now() + timeout;
         loop {
             let p = self.pods().get_opt(name).await.expect("get pod");
-            if let Some(p) = &p && pred(p) {
+            if let Some(p) = &p
+                && pred(p)
+            {
                 return p.clone();
             }
             if Instant::now() > deadline {
                 panic!(
                     "pod {name}: {what} not reached within {timeout:?}; pod:\n{}\nkubelet log:\n{}",
-                    p.map(|p| proto::manifest::to_yaml(&p.into_object())).unwrap_or_else(|| "gone".into()),
+                    p.map(|p| proto::manifest::to_yaml(&p.into_object()))
+                        .unwrap_or_else(|| "gone".into()),
                     self.kubelet_log()
                 );
             }
@@ -141,7 +193,11 @@ impl Env {
     async fn wait_gone(&self, name: &str, timeout: Duration) -> Duration {
         let start = Instant::now();
         while self.pods().get_opt(name).await.expect("get").is_some() {
-            assert!(start.elapsed() < timeout, "pod {name} not gone within {timeout:?}; kubelet log:\n{}", self.kubelet_log());
+            assert!(
+                start.elapsed() < timeout,
+                "pod {name} not gone within {timeout:?}; kubelet log:\n{}",
+                self.kubelet_log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         start.elapsed()
@@ -163,14 +219,20 @@ impl Drop for Env {
 }
 
 fn status_of<'a>(p: &'a Pod, c: &str) -> Option<&'a proto::k8s::ContainerStatus> {
-    p.status.as_ref()?.container_statuses.iter().find(|s| s.name == c)
+    p.status
+        .as_ref()?
+        .container_statuses
+        .iter()
+        .find(|s| s.name == c)
 }
 
 fn running(p: &Pod) -> bool {
     p.status.as_ref().is_some_and(|s| {
         s.phase == "Running"
             && !s.container_statuses.is_empty()
-            && s.container_statuses.iter().all(|c| c.state.as_ref().is_some_and(|st| st.running.is_some()))
+            && s.container_statuses
+                .iter()
+                .all(|c| c.state.as_ref().is_some_and(|st| st.running.is_some()))
     })
 }
 
@@ -212,7 +274,11 @@ async fn containers_share_localhost_and_pods_reach_each_other_by_ip() {
     }
     let env = Env::start("net").await;
     env.apply(WEB_POD).await;
-    let web = env.wait_pod("web", Duration::from_secs(60), "Running and Ready", |p| running(p) && condition(p, "Ready") == "True").await;
+    let web = env
+        .wait_pod("web", Duration::from_secs(60), "Running and Ready", |p| {
+            running(p) && condition(p, "Ready") == "True"
+        })
+        .await;
     let ip = web.status.as_ref().unwrap().pod_ip.clone();
     assert!(!ip.is_empty(), "the pod has an IP");
     assert_eq!(web.status.as_ref().unwrap().host_ip, "127.0.0.1");
@@ -224,7 +290,10 @@ async fn containers_share_localhost_and_pods_reach_each_other_by_ip() {
         if logs.contains("hello-from-web") {
             break;
         }
-        assert!(Instant::now() < deadline, "sidecar never reached localhost:8080; logs: {logs}");
+        assert!(
+            Instant::now() < deadline,
+            "sidecar never reached localhost:8080; logs: {logs}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     // Another pod reaches it by its pod IP.
@@ -245,11 +314,26 @@ spec:
     .await;
     let done = env
         .wait_pod("client", Duration::from_secs(60), "finished", |p| {
-            p.status.as_ref().is_some_and(|s| s.phase == "Succeeded" || s.phase == "Failed")
+            p.status
+                .as_ref()
+                .is_some_and(|s| s.phase == "Succeeded" || s.phase == "Failed")
         })
         .await;
-    assert_eq!(done.status.as_ref().unwrap().phase, "Succeeded", "the client pod got the page by pod IP");
-    let ready_cond = done.status.as_ref().unwrap().conditions.iter().find(|c| c.r#type == "Ready").unwrap().reason.clone();
+    assert_eq!(
+        done.status.as_ref().unwrap().phase,
+        "Succeeded",
+        "the client pod got the page by pod IP"
+    );
+    let ready_cond = done
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "Ready")
+        .unwrap()
+        .reason
+        .clone();
     assert_eq!(ready_cond, "PodCompleted");
 }
 
@@ -277,32 +361,61 @@ spec:
     .await;
     let t0 = Instant::now();
     let p = env
-        .wait_pod("crash", Duration::from_secs(30), "restartCount 1", |p| status_of(p, "c").is_some_and(|s| s.restart_count >= 1))
+        .wait_pod("crash", Duration::from_secs(30), "restartCount 1", |p| {
+            status_of(p, "c").is_some_and(|s| s.restart_count >= 1)
+        })
         .await;
     let first = t0.elapsed();
     let c = status_of(&p, "c").unwrap();
-    let last = c.last_state.as_ref().and_then(|l| l.terminated.as_ref()).expect("lastState.terminated");
+    let last = c
+        .last_state
+        .as_ref()
+        .and_then(|l| l.terminated.as_ref())
+        .expect("lastState.terminated");
     assert_eq!((last.exit_code, last.reason.as_str()), (3, "Error"));
     let p = env
         .wait_pod("crash", Duration::from_secs(30), "CrashLoopBackOff", |p| {
-            status_of(p, "c").and_then(|s| s.state.as_ref()).and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason == "CrashLoopBackOff")
+            status_of(p, "c")
+                .and_then(|s| s.state.as_ref())
+                .and_then(|s| s.waiting.as_ref())
+                .is_some_and(|w| w.reason == "CrashLoopBackOff")
         })
         .await;
     let n = status_of(&p, "c").unwrap().restart_count;
-    env.wait_pod("crash", Duration::from_secs(40), "one more restart", |p| status_of(p, "c").is_some_and(|s| s.restart_count > n)).await;
+    env.wait_pod("crash", Duration::from_secs(40), "one more restart", |p| {
+        status_of(p, "c").is_some_and(|s| s.restart_count > n)
+    })
+    .await;
     let second = t0.elapsed();
-    assert!(second - first >= Duration::from_secs(9), "restarts after the first wait the back-off ({first:?} then {second:?})");
+    assert!(
+        second - first >= Duration::from_secs(9),
+        "restarts after the first wait the back-off ({first:?} then {second:?})"
+    );
     // The image that cannot be pulled.
     let p = env
         .wait_pod("crash", Duration::from_secs(30), "image pull reason", |p| {
-            status_of(p, "nope").and_then(|s| s.state.as_ref()).and_then(|s| s.waiting.as_ref()).is_some_and(|w| w.reason == "ImagePullBackOff" || w.reason == "ErrImagePull")
+            status_of(p, "nope")
+                .and_then(|s| s.state.as_ref())
+                .and_then(|s| s.waiting.as_ref())
+                .is_some_and(|w| w.reason == "ImagePullBackOff" || w.reason == "ErrImagePull")
         })
         .await;
     assert_eq!(p.status.as_ref().unwrap().phase, "Pending");
-    let events: client::Api<proto::k8s::Event> = client::Api::namespaced(env.client.clone(), "default");
-    let reasons: Vec<String> = events.list(&Default::default()).await.unwrap().items.into_iter().map(|e| e.reason).collect();
+    let events: client::Api<proto::k8s::Event> =
+        client::Api::namespaced(env.client.clone(), "default");
+    let reasons: Vec<String> = events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.reason)
+        .collect();
     for r in ["Created", "Started", "BackOff", "Failed"] {
-        assert!(reasons.iter().any(|x| x == r), "event {r} missing: {reasons:?}");
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "event {r} missing: {reasons:?}"
+        );
     }
 }
 
@@ -334,25 +447,56 @@ spec:
 "#,
     )
     .await;
-    let p = env.wait_pod("probed", Duration::from_secs(60), "Running", running).await;
-    assert_eq!(condition(&p, "Ready"), "False", "not ready before /tmp/ready exists");
+    let p = env
+        .wait_pod("probed", Duration::from_secs(60), "Running", running)
+        .await;
+    assert_eq!(
+        condition(&p, "Ready"),
+        "False",
+        "not ready before /tmp/ready exists"
+    );
     let id = container_of(&env.node, "probed", "app");
     docker(&["exec", &id, "touch", "/tmp/ready"]);
-    env.wait_pod("probed", Duration::from_secs(20), "Ready", |p| condition(p, "Ready") == "True").await;
+    env.wait_pod("probed", Duration::from_secs(20), "Ready", |p| {
+        condition(p, "Ready") == "True"
+    })
+    .await;
     docker(&["exec", &id, "rm", "/tmp/ready"]);
-    env.wait_pod("probed", Duration::from_secs(20), "not Ready", |p| condition(p, "Ready") == "False").await;
+    env.wait_pod("probed", Duration::from_secs(20), "not Ready", |p| {
+        condition(p, "Ready") == "False"
+    })
+    .await;
     // Liveness: remove the file, the container is killed and restarted.
     docker(&["exec", &id, "rm", "/tmp/alive"]);
     let p = env
-        .wait_pod("probed", Duration::from_secs(30), "restarted after liveness failure", |p| {
-            status_of(p, "app").is_some_and(|s| s.restart_count == 1 && s.state.as_ref().is_some_and(|st| st.running.is_some()))
-        })
+        .wait_pod(
+            "probed",
+            Duration::from_secs(30),
+            "restarted after liveness failure",
+            |p| {
+                status_of(p, "app").is_some_and(|s| {
+                    s.restart_count == 1 && s.state.as_ref().is_some_and(|st| st.running.is_some())
+                })
+            },
+        )
         .await;
-    assert_ne!(status_of(&p, "app").unwrap().container_id, format!("docker://{id}"));
-    let events: client::Api<proto::k8s::Event> = client::Api::namespaced(env.client.clone(), "default");
+    assert_ne!(
+        status_of(&p, "app").unwrap().container_id,
+        format!("docker://{id}")
+    );
+    let events: client::Api<proto::k8s::Event> =
+        client::Api::namespaced(env.client.clone(), "default");
     let evs = events.list(&Default::default()).await.unwrap().items;
-    assert!(evs.iter().any(|e| e.reason == "Unhealthy" && e.message.contains("Liveness probe failed")), "Unhealthy event");
-    assert!(evs.iter().any(|e| e.reason == "Killing" && e.message.contains("failed liveness probe")), "Killing event");
+    assert!(
+        evs.iter()
+            .any(|e| e.reason == "Unhealthy" && e.message.contains("Liveness probe failed")),
+        "Unhealthy event"
+    );
+    assert!(
+        evs.iter()
+            .any(|e| e.reason == "Killing" && e.message.contains("failed liveness probe")),
+        "Killing event"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,7 +536,8 @@ spec:
 "#,
     )
     .await;
-    env.wait_pod("reader", Duration::from_secs(60), "Running", running).await;
+    env.wait_pod("reader", Duration::from_secs(60), "Running", running)
+        .await;
     let id = container_of(&env.node, "reader", "r");
     assert_eq!(docker(&["exec", &id, "cat", "/etc/cfg/greeting"]), "hello");
     assert!(docker(&["exec", &id, "env"]).contains("GREETING=hello"));
@@ -410,12 +555,19 @@ spec:
         assert!(Instant::now() < deadline, "the file still reads {got:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(container_of(&env.node, "reader", "r"), id, "updated without a restart");
+    assert_eq!(
+        container_of(&env.node, "reader", "r"),
+        id,
+        "updated without a restart"
+    );
     // The emptyDir goes with the pod.
     let uid = env.pods().get("reader").await.unwrap().meta().uid.clone();
     let pod_dir = env.dir.path().join("root").join("pods").join(&uid);
     assert!(pod_dir.join("volumes/empty-dir/scratch/x").exists());
-    env.pods().delete("reader", &Default::default()).await.unwrap();
+    env.pods()
+        .delete("reader", &Default::default())
+        .await
+        .unwrap();
     env.wait_gone("reader", Duration::from_secs(30)).await;
     assert!(!pod_dir.exists(), "the pod's directory is removed with it");
 }
@@ -451,15 +603,34 @@ spec:
         marker_dir.display()
     ))
     .await;
-    env.wait_pod("stubborn", Duration::from_secs(60), "Running", running).await;
+    env.wait_pod("stubborn", Duration::from_secs(60), "Running", running)
+        .await;
     let start = Instant::now();
-    let after = env.pods().delete("stubborn", &Default::default()).await.unwrap();
-    assert!(!after.meta().deletion_timestamp.is_empty(), "graceful: the pod stays while it terminates");
+    let after = env
+        .pods()
+        .delete("stubborn", &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        !after.meta().deletion_timestamp.is_empty(),
+        "graceful: the pod stays while it terminates"
+    );
     env.wait_gone("stubborn", Duration::from_secs(30)).await;
     let took = start.elapsed();
-    assert!(took >= Duration::from_secs(4), "SIGTERM was ignored, so the kubelet waits the grace period (took {took:?})");
-    assert!(took < Duration::from_secs(15), "then SIGKILL (took {took:?})");
-    assert_eq!(std::fs::read_to_string(marker_dir.join("prestop")).unwrap_or_default().trim(), "prestop");
+    assert!(
+        took >= Duration::from_secs(4),
+        "SIGTERM was ignored, so the kubelet waits the grace period (took {took:?})"
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "then SIGKILL (took {took:?})"
+    );
+    assert_eq!(
+        std::fs::read_to_string(marker_dir.join("prestop"))
+            .unwrap_or_default()
+            .trim(),
+        "prestop"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while !node_containers(&env.node).is_empty() {
         assert!(Instant::now() < deadline, "containers left after deletion");
@@ -474,52 +645,100 @@ async fn kubelet_sigkill_and_restart_restarts_no_container_and_removes_orphans()
     }
     let mut env = Env::start("restart").await;
     env.apply(WEB_POD).await;
-    env.apply(&WEB_POD.replace("name: web}", "name: doomed}")).await;
-    env.wait_pod("web", Duration::from_secs(60), "Running", running).await;
-    env.wait_pod("doomed", Duration::from_secs(60), "Running", running).await;
+    env.apply(&WEB_POD.replace("name: web}", "name: doomed}"))
+        .await;
+    env.wait_pod("web", Duration::from_secs(60), "Running", running)
+        .await;
+    env.wait_pod("doomed", Duration::from_secs(60), "Running", running)
+        .await;
     let before: Vec<String> = {
         let mut v = node_containers(&env.node);
         v.sort();
         v
     };
-    let started_at = docker(&["inspect", "--format", "{{.State.StartedAt}}", &container_of(&env.node, "web", "web")]);
+    let started_at = docker(&[
+        "inspect",
+        "--format",
+        "{{.State.StartedAt}}",
+        &container_of(&env.node, "web", "web"),
+    ]);
     env.kubelet.as_mut().unwrap().kill();
     // While the kubelet is down, one pod is force-deleted: its containers become orphans.
     env.pods()
-        .delete("doomed", &client::DeleteParams { grace_period_seconds: Some(0), ..Default::default() })
+        .delete(
+            "doomed",
+            &client::DeleteParams {
+                grace_period_seconds: Some(0),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     env.wait_gone("doomed", Duration::from_secs(10)).await;
     env.start_kubelet();
-    let p = env.wait_pod("web", Duration::from_secs(30), "Running and Ready again", |p| running(p) && condition(p, "Ready") == "True").await;
+    let p = env
+        .wait_pod(
+            "web",
+            Duration::from_secs(30),
+            "Running and Ready again",
+            |p| running(p) && condition(p, "Ready") == "True",
+        )
+        .await;
     // Orphans go within the sweep interval.
     let deadline = Instant::now() + Duration::from_secs(30);
     while !container_of(&env.node, "doomed", "web").is_empty() {
-        assert!(Instant::now() < deadline, "the orphaned pod's containers were not removed; log:\n{}", env.kubelet_log());
+        assert!(
+            Instant::now() < deadline,
+            "the orphaned pod's containers were not removed; log:\n{}",
+            env.kubelet_log()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     for s in &p.status.as_ref().unwrap().container_statuses {
         assert_eq!(s.restart_count, 0, "{} restarted", s.name);
     }
-    let web_ids: Vec<String> = ["POD", "web", "sidecar"].iter().map(|c| container_of(&env.node, "web", c)).collect();
+    let web_ids: Vec<String> = ["POD", "web", "sidecar"]
+        .iter()
+        .map(|c| container_of(&env.node, "web", c))
+        .collect();
     for id in &web_ids {
-        assert!(before.iter().any(|b| b == id), "container {id} is not one of the original ones: {before:?}");
+        assert!(
+            before.iter().any(|b| b == id),
+            "container {id} is not one of the original ones: {before:?}"
+        );
     }
     assert_eq!(
-        docker(&["inspect", "--format", "{{.State.StartedAt}}", &container_of(&env.node, "web", "web")]),
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.State.StartedAt}}",
+            &container_of(&env.node, "web", "web")
+        ]),
         started_at,
         "the container was adopted, not restarted"
     );
     // One node object, not two.
     let nodes: client::Api<proto::k8s::Node> = client::Api::all(env.client.clone());
-    let n = nodes.list(&Default::default()).await.unwrap().items.into_iter().filter(|n| n.meta().name == env.node).count();
+    let n = nodes
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|n| n.meta().name == env.node)
+        .count();
     assert_eq!(n, 1);
     let node = nodes.get(&env.node).await.unwrap();
     let st = node.status.unwrap();
     assert_eq!(st.capacity.get("pods").map(String::as_str), Some("110"));
-    assert!(st.conditions.iter().any(|c| c.r#type == "Ready" && c.status == "True"));
-    let leases: client::Api<proto::k8s::Lease> = client::Api::namespaced(env.client.clone(), "kube-node-lease");
+    assert!(
+        st.conditions
+            .iter()
+            .any(|c| c.r#type == "Ready" && c.status == "True")
+    );
+    let leases: client::Api<proto::k8s::Lease> =
+        client::Api::namespaced(env.client.clone(), "kube-node-lease");
     let lease = leases.get(&env.node).await.unwrap();
     assert_eq!(lease.spec.unwrap().holder_identity, env.node);
 }

@@ -220,7 +220,8 @@ pub fn compute_pod_actions(pod: &Pod, state: &PodRuntimeState, ctx: Context<'_>)
             }
             Some(l) => {
                 // Created but never started (the kubelet died in between): replace it.
-                a.kill.push(kill_of(l, "Replaced", "created but not started"));
+                a.kill
+                    .push(kill_of(l, "Replaced", "created but not started"));
                 a.start.push(StartContainer {
                     kind: ContainerKind::Init,
                     index: i,
@@ -240,7 +241,10 @@ pub fn compute_pod_actions(pod: &Pod, state: &PodRuntimeState, ctx: Context<'_>)
                     a.kill.push(kill_of(
                         l,
                         "Unhealthy",
-                        &format!("Container {} failed liveness probe, will be restarted", c.name),
+                        &format!(
+                            "Container {} failed liveness probe, will be restarted",
+                            c.name
+                        ),
                     ));
                 } else if !c.image.is_empty() && l.image != c.image {
                     a.kill.push(kill_of(
@@ -256,7 +260,8 @@ pub fn compute_pod_actions(pod: &Pod, state: &PodRuntimeState, ctx: Context<'_>)
                 }
             }
             Some(l) => {
-                a.kill.push(kill_of(l, "Replaced", "created but not started"));
+                a.kill
+                    .push(kill_of(l, "Replaced", "created but not started"));
                 a.start.push(StartContainer {
                     kind: ContainerKind::App,
                     index: i,
@@ -368,9 +373,19 @@ mod tests {
         }
     }
 
-    fn ctr(id: &str, kind: ContainerKind, name: &str, restarts: i32, st: ContainerState, exit: i64) -> ContainerInfo {
+    fn ctr(
+        id: &str,
+        kind: ContainerKind,
+        name: &str,
+        restarts: i32,
+        st: ContainerState,
+        exit: i64,
+    ) -> ContainerInfo {
         let mut l = BTreeMap::new();
-        l.insert(labels::CONTAINER_TYPE.to_string(), kind.as_label().to_string());
+        l.insert(
+            labels::CONTAINER_TYPE.to_string(),
+            kind.as_label().to_string(),
+        );
         l.insert(labels::CONTAINER_NAME.to_string(), name.to_string());
         l.insert(labels::RESTART_COUNT.to_string(), restarts.to_string());
         l.insert(labels::SANDBOX_ATTEMPT.to_string(), restarts.to_string());
@@ -399,7 +414,13 @@ mod tests {
         ctr("sb", Sandbox, "POD", 0, st, 0)
     }
 
-    fn run(p: &Pod, cs: Vec<ContainerInfo>, backoff: &Backoff, live_failed: &[&str], now: SystemTime) -> Actions {
+    fn run(
+        p: &Pod,
+        cs: Vec<ContainerInfo>,
+        backoff: &Backoff,
+        live_failed: &[&str],
+        now: SystemTime,
+    ) -> Actions {
         let failed: HashSet<String> = live_failed.iter().map(|s| s.to_string()).collect();
         compute_pod_actions(
             p,
@@ -413,7 +434,10 @@ mod tests {
     }
 
     fn starts(a: &Actions) -> Vec<(ContainerKind, usize, i32)> {
-        a.start.iter().map(|s| (s.kind, s.index, s.restart_count)).collect()
+        a.start
+            .iter()
+            .map(|s| (s.kind, s.index, s.restart_count))
+            .collect()
     }
 
     #[test]
@@ -454,12 +478,20 @@ mod tests {
             Case {
                 create_sandbox: true,
                 start: vec![(App, 0, 0), (App, 1, 0)],
-                ..base("new pod: sandbox and every app container", pod("Always", &[], &["a", "b"]), vec![])
+                ..base(
+                    "new pod: sandbox and every app container",
+                    pod("Always", &[], &["a", "b"]),
+                    vec![],
+                )
             },
             Case {
                 create_sandbox: true,
                 start: vec![(Init, 0, 0)],
-                ..base("new pod with init containers: sandbox and the first init only", pod("Always", &["i1", "i2"], &["a"]), vec![])
+                ..base(
+                    "new pod with init containers: sandbox and the first init only",
+                    pod("Always", &["i1", "i2"], &["a"]),
+                    vec![],
+                )
             },
             base(
                 "all running: nothing to do",
@@ -473,77 +505,149 @@ mod tests {
             ),
             Case {
                 start: vec![(Init, 1, 0)],
-                ..base("first init done: the second starts", pod("Always", &["i1", "i2"], &["a"]), vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 0)])
+                ..base(
+                    "first init done: the second starts",
+                    pod("Always", &["i1", "i2"], &["a"]),
+                    vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 0)],
+                )
             },
             Case {
                 start: vec![(App, 0, 0)],
-                ..base("inits done: app containers start", pod("Always", &["i1"], &["a"]), vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 0)])
+                ..base(
+                    "inits done: app containers start",
+                    pod("Always", &["i1"], &["a"]),
+                    vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 0)],
+                )
             },
             Case {
                 start: vec![(Init, 0, 1)],
-                ..base("failed init restarts (OnFailure)", pod("OnFailure", &["i1"], &["a"]), vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 1)])
+                ..base(
+                    "failed init restarts (OnFailure)",
+                    pod("OnFailure", &["i1"], &["a"]),
+                    vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 1)],
+                )
             },
             Case {
                 kill_pod: true,
                 terminal: true,
-                ..base("failed init under Never fails the pod", pod("Never", &["i1"], &["a"]), vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 1)])
+                ..base(
+                    "failed init under Never fails the pod",
+                    pod("Never", &["i1"], &["a"]),
+                    vec![sandbox(Running), ctr("i", Init, "i1", 0, Exited, 1)],
+                )
             },
             Case {
                 start: vec![(App, 0, 1)],
-                ..base("crashed container restarts at once the first time", pod("Always", &[], &["a"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 1)])
+                ..base(
+                    "crashed container restarts at once the first time",
+                    pod("Always", &[], &["a"]),
+                    vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 1)],
+                )
             },
             Case {
                 backoff: hot.clone(),
                 now: t(110),
                 waiting: vec!["a"],
-                ..base("crashed container within its back-off waits", pod("Always", &[], &["a"]), vec![sandbox(Running), ctr("a1", App, "a", 1, Exited, 1)])
+                ..base(
+                    "crashed container within its back-off waits",
+                    pod("Always", &[], &["a"]),
+                    vec![sandbox(Running), ctr("a1", App, "a", 1, Exited, 1)],
+                )
             },
             Case {
                 backoff: hot.clone(),
                 now: t(121),
                 start: vec![(App, 0, 2)],
-                ..base("back-off over: restart", pod("Always", &[], &["a"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 1), ctr("a1", App, "a", 1, Exited, 1)])
+                ..base(
+                    "back-off over: restart",
+                    pod("Always", &[], &["a"]),
+                    vec![
+                        sandbox(Running),
+                        ctr("a0", App, "a", 0, Exited, 1),
+                        ctr("a1", App, "a", 1, Exited, 1),
+                    ],
+                )
             },
             Case {
                 start: vec![(App, 0, 1)],
-                ..base("Always restarts a container that exited 0", pod("Always", &[], &["a", "b"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 0), ctr("b0", App, "b", 0, Running, 0)])
+                ..base(
+                    "Always restarts a container that exited 0",
+                    pod("Always", &[], &["a", "b"]),
+                    vec![
+                        sandbox(Running),
+                        ctr("a0", App, "a", 0, Exited, 0),
+                        ctr("b0", App, "b", 0, Running, 0),
+                    ],
+                )
             },
             base(
                 "OnFailure leaves a succeeded container alone",
                 pod("OnFailure", &[], &["a", "b"]),
-                vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 0), ctr("b0", App, "b", 0, Running, 0)],
+                vec![
+                    sandbox(Running),
+                    ctr("a0", App, "a", 0, Exited, 0),
+                    ctr("b0", App, "b", 0, Running, 0),
+                ],
             ),
             Case {
                 kill_pod: true,
                 terminal: true,
-                ..base("Never: all exited, the pod is done", pod("Never", &[], &["a", "b"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 0), ctr("b0", App, "b", 0, Exited, 2)])
+                ..base(
+                    "Never: all exited, the pod is done",
+                    pod("Never", &[], &["a", "b"]),
+                    vec![
+                        sandbox(Running),
+                        ctr("a0", App, "a", 0, Exited, 0),
+                        ctr("b0", App, "b", 0, Exited, 2),
+                    ],
+                )
             },
             Case {
                 kill_pod: true,
                 terminal: true,
-                ..base("OnFailure: all succeeded, the pod is done", pod("OnFailure", &[], &["a"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 0)])
+                ..base(
+                    "OnFailure: all succeeded, the pod is done",
+                    pod("OnFailure", &[], &["a"]),
+                    vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 0)],
+                )
             },
             Case {
                 kill: vec!["a0"],
                 live_failed: vec!["a0"],
-                ..base("liveness failure kills the container", pod("Always", &[], &["a"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Running, 0)])
+                ..base(
+                    "liveness failure kills the container",
+                    pod("Always", &[], &["a"]),
+                    vec![sandbox(Running), ctr("a0", App, "a", 0, Running, 0)],
+                )
             },
             Case {
                 kill_pod: true,
                 create_sandbox: true,
                 start: vec![(App, 0, 1)],
-                ..base("dead sandbox: kill all, new sandbox, containers start over", pod("Always", &[], &["a"]), vec![sandbox(Exited), ctr("a0", App, "a", 0, Running, 0)])
+                ..base(
+                    "dead sandbox: kill all, new sandbox, containers start over",
+                    pod("Always", &[], &["a"]),
+                    vec![sandbox(Exited), ctr("a0", App, "a", 0, Running, 0)],
+                )
             },
             Case {
                 kill: vec!["a0"],
                 start: vec![(App, 0, 0)],
-                ..base("created but never started: replaced", pod("Always", &[], &["a"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Created, 0)])
+                ..base(
+                    "created but never started: replaced",
+                    pod("Always", &[], &["a"]),
+                    vec![sandbox(Running), ctr("a0", App, "a", 0, Created, 0)],
+                )
             },
         ];
         for c in cases {
             let a = run(&c.pod, c.cs.clone(), &c.backoff, &c.live_failed, c.now);
             assert_eq!(a.kill_pod, c.kill_pod, "{}: kill_pod", c.name);
-            assert_eq!(a.create_sandbox, c.create_sandbox, "{}: create_sandbox", c.name);
+            assert_eq!(
+                a.create_sandbox, c.create_sandbox,
+                "{}: create_sandbox",
+                c.name
+            );
             assert_eq!(starts(&a), c.start, "{}: start", c.name);
             let kills: Vec<&str> = a.kill.iter().map(|k| k.id.as_str()).collect();
             assert_eq!(kills, c.kill, "{}: kill", c.name);
@@ -557,7 +661,13 @@ mod tests {
     fn deletion_kills_the_pod() {
         let mut p = pod("Always", &[], &["a"]);
         p.metadata.as_mut().unwrap().deletion_timestamp = "2026-01-01T00:00:00Z".into();
-        let a = run(&p, vec![sandbox(Running), ctr("a0", App, "a", 0, Running, 0)], &Backoff::default(), &[], t(0));
+        let a = run(
+            &p,
+            vec![sandbox(Running), ctr("a0", App, "a", 0, Running, 0)],
+            &Backoff::default(),
+            &[],
+            t(0),
+        );
         assert!(a.kill_pod && !a.create_sandbox && a.start.is_empty());
     }
 
@@ -565,16 +675,33 @@ mod tests {
     fn crash_loop_message_and_requeue() {
         let mut b = Backoff::default();
         b.next("u1/a", t(95));
-        let a = run(&pod("Always", &[], &["a"]), vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 1)], &b, &[], t(104));
+        let a = run(
+            &pod("Always", &[], &["a"]),
+            vec![sandbox(Running), ctr("a0", App, "a", 0, Exited, 1)],
+            &b,
+            &[],
+            t(104),
+        );
         let w = &a.waiting["a"];
         assert_eq!(w.reason, "CrashLoopBackOff");
-        assert!(w.message.starts_with("back-off 10s restarting failed container=a pod=p_d(u1)"), "{}", w.message);
+        assert!(
+            w.message
+                .starts_with("back-off 10s restarting failed container=a pod=p_d(u1)"),
+            "{}",
+            w.message
+        );
         assert_eq!(a.requeue_after, Some(Duration::from_secs(6)));
     }
 
     #[test]
     fn new_sandbox_attempt_counts_up() {
-        let a = run(&pod("Always", &[], &["a"]), vec![sandbox(Exited)], &Backoff::default(), &[], t(0));
+        let a = run(
+            &pod("Always", &[], &["a"]),
+            vec![sandbox(Exited)],
+            &Backoff::default(),
+            &[],
+            t(0),
+        );
         assert_eq!(a.sandbox_attempt, 1);
         assert!(a.kill_pod, "the dead sandbox is removed");
     }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "kubelet", about = "Runs the pods bound to this node through Docker")]
+#[command(
+    name = "kubelet",
+    about = "Runs the pods bound to this node through Docker"
+)]
 pub struct Config {
     /// The apiserver.
     #[arg(long, env = "KUBELET_SERVER", default_value = "http://127.0.0.1:6443")]
@@ -70,7 +73,10 @@ mod tests {
     fn durations() {
         use std::time::Duration;
         assert_eq!(super::parse_duration("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(super::parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(
+            super::parse_duration("250ms"),
+            Ok(Duration::from_millis(250))
+        );
         assert_eq!(super::parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(super::parse_duration("1y").is_err());
     }

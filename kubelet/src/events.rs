@@ -19,7 +19,10 @@ impl Recorder {
         client: Client,
         node: &str,
         cancel: CancellationToken,
-    ) -> (Recorder, impl std::future::Future<Output = ()> + Send + 'static) {
+    ) -> (
+        Recorder,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         let task = async move {
             loop {
@@ -27,7 +30,11 @@ impl Recorder {
                     _ = cancel.cancelled() => return,
                     ev = rx.recv() => match ev { Some(e) => e, None => return },
                 };
-                let ns = ev.metadata.as_ref().map(|m| m.namespace.clone()).unwrap_or_default();
+                let ns = ev
+                    .metadata
+                    .as_ref()
+                    .map(|m| m.namespace.clone())
+                    .unwrap_or_default();
                 let api: Api<Event> = Api::namespaced(client.clone(), &ns);
                 if let Err(e) = api.create(&ev).await {
                     tracing::debug!(namespace = %ns, reason = %ev.reason, error = %e, "writing an event failed");
@@ -53,7 +60,14 @@ impl Recorder {
     }
 
     /// `field_path` names the container (`spec.containers{name}`), empty for the pod.
-    pub fn pod_event(&self, pod: &Pod, warning: bool, reason: &str, field_path: &str, message: String) {
+    pub fn pod_event(
+        &self,
+        pod: &Pod,
+        warning: bool,
+        reason: &str,
+        field_path: &str,
+        message: String,
+    ) {
         let meta = pod.metadata.clone().unwrap_or_default();
         let now = proto::time::now_rfc3339();
         let nanos = std::time::SystemTime::now()

@@ -15,11 +15,11 @@ pub const BUSYBOX_IMAGE: &str = "local/busybox:1";
 /// Applets linked in the image as `/bin/<name>` (plus `/bin/busybox` itself).
 const APPLETS: &[&str] = &[
     "sh", "ash", "cat", "echo", "sleep", "ls", "nc", "httpd", "wget", "env", "hostname", "ip",
-    "ifconfig", "ps", "kill", "true", "false", "test", "[", "grep", "sed", "date", "mkdir",
-    "rm", "touch", "ping", "id", "pwd", "printf", "head", "tail", "wc", "sort", "uname", "mount",
-    "top", "find", "xargs", "tr", "cut", "expr", "seq", "yes", "awk", "cp", "mv", "ln", "chmod",
-    "stat", "df", "du", "free", "nslookup", "timeout", "netstat", "vi", "tee", "basename",
-    "dirname", "readlink", "sync", "usleep", "trap",
+    "ifconfig", "ps", "kill", "true", "false", "test", "[", "grep", "sed", "date", "mkdir", "rm",
+    "touch", "ping", "id", "pwd", "printf", "head", "tail", "wc", "sort", "uname", "mount", "top",
+    "find", "xargs", "tr", "cut", "expr", "seq", "yes", "awk", "cp", "mv", "ln", "chmod", "stat",
+    "df", "du", "free", "nslookup", "timeout", "netstat", "vi", "tee", "basename", "dirname",
+    "readlink", "sync", "usleep", "trap",
 ];
 
 /// A root filesystem tarball: `/bin/busybox`, applet symlinks, and the directories a
@@ -27,7 +27,9 @@ const APPLETS: &[&str] = &[
 pub fn busybox_rootfs(busybox: &[u8]) -> Result<Vec<u8>> {
     let mut b = tar::Builder::new(Vec::new());
     let io = |e| Error::io("building the image tarball", e);
-    for dir in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "var", "usr", "usr/bin"] {
+    for dir in [
+        "bin", "etc", "tmp", "proc", "sys", "dev", "root", "var", "usr", "usr/bin",
+    ] {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(tar::EntryType::Directory);
         h.set_mode(if dir == "tmp" { 0o1777 } else { 0o755 });
@@ -52,7 +54,10 @@ pub fn busybox_rootfs(busybox: &[u8]) -> Result<Vec<u8>> {
             .map_err(io)?;
     }
     for (name, content) in [
-        ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"),
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+        ),
         ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
     ] {
         let mut h = tar::Header::new_gnu();
@@ -128,7 +133,9 @@ pub async fn load_image_dir<R: Runtime>(runtime: &R, dir: &Path) -> Result<usize
                 n += 1;
                 tracing::info!(path = %path.display(), "loaded image tarball");
             }
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "loading image tarball failed"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "loading image tarball failed")
+            }
         }
     }
     Ok(n)

@@ -10,8 +10,8 @@ use crate::runtime::{Runtime, labels};
 use crate::volumes;
 use crate::worker::{PodNetwork, PodWorker, Shared};
 use client::{Api, Client, Informer, InformerConfig, InformerEvent};
-use proto::k8s::{Node, Pod};
 use proto::Resource;
+use proto::k8s::{Node, Pod};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -171,7 +171,10 @@ pub async fn run<R: Runtime>(
         while worker_tasks.join_next().await.is_some() {}
         while tasks.join_next().await.is_some() {}
     };
-    if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), drain)
+        .await
+        .is_err()
+    {
         tracing::warn!(node = %node_name, "workers did not stop within 10s");
     }
     Ok(())
@@ -228,7 +231,11 @@ pub async fn remove_orphans<R: Runtime>(shared: &Shared<R>, known: &HashSet<Stri
         }
         if c.is_running() {
             let grace = c.label(labels::GRACE_PERIOD).parse::<i64>().unwrap_or(30);
-            let grace = if c.kind() == Some(crate::runtime::ContainerKind::Sandbox) { 0 } else { grace };
+            let grace = if c.kind() == Some(crate::runtime::ContainerKind::Sandbox) {
+                0
+            } else {
+                grace
+            };
             tracing::info!(node = %shared.node_name, container = %c.name, "stopping a container whose pod is gone");
             shared.runtime.stop_container(&c.id, grace).await?;
         }

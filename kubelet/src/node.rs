@@ -4,11 +4,11 @@
 
 use crate::error::{Error, Result};
 use client::{Api, Client};
+use proto::Reason;
 use proto::k8s::{
     Lease, LeaseSpec, Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo,
     ObjectMeta, Taint,
 };
-use proto::Reason;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -70,7 +70,9 @@ pub fn parse_taints(s: &str) -> Result<Vec<Taint>> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (kv, effect) = part.rsplit_once(':').ok_or_else(|| {
-            Error::Config(format!("--register-with-taints: {part:?} is not key[=value]:Effect"))
+            Error::Config(format!(
+                "--register-with-taints: {part:?} is not key[=value]:Effect"
+            ))
         })?;
         if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
             return Err(Error::Config(format!(
@@ -89,15 +91,29 @@ pub fn parse_taints(s: &str) -> Result<Vec<Taint>> {
 }
 
 /// Reads the host's numbers.
-pub fn host_facts(name: &str, ip: &str, labels: BTreeMap<String, String>, taints: Vec<Taint>, max_pods: u32, runtime_version: String) -> NodeFacts {
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
+pub fn host_facts(
+    name: &str,
+    ip: &str,
+    labels: BTreeMap<String, String>,
+    taints: Vec<Taint>,
+    max_pods: u32,
+    runtime_version: String,
+) -> NodeFacts {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
     NodeFacts {
         name: name.to_string(),
         ip: ip.to_string(),
         hostname: name.to_string(),
         labels,
         taints,
-        cpus: std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1),
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get() as u64)
+            .unwrap_or(1),
         memory_kib: parse_meminfo(&read("/proc/meminfo")).unwrap_or(0),
         max_pods,
         kernel: read("/proc/sys/kernel/osrelease"),
@@ -136,7 +152,14 @@ pub fn initial_node(f: &NodeFacts) -> Node {
     }
 }
 
-fn cond(kind: &str, status: &str, reason: &str, message: &str, now: &str, old: Option<&NodeStatus>) -> NodeCondition {
+fn cond(
+    kind: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &str,
+    old: Option<&NodeStatus>,
+) -> NodeCondition {
     let prev = old.and_then(|s| s.conditions.iter().find(|c| c.r#type == kind));
     NodeCondition {
         r#type: kind.into(),
@@ -152,7 +175,12 @@ fn cond(kind: &str, status: &str, reason: &str, message: &str, now: &str, old: O
 }
 
 /// The status to post (pure; `now` is the heartbeat time).
-pub fn node_status(f: &NodeFacts, old: Option<&NodeStatus>, now: &str, runtime_ok: bool) -> NodeStatus {
+pub fn node_status(
+    f: &NodeFacts,
+    old: Option<&NodeStatus>,
+    now: &str,
+    runtime_ok: bool,
+) -> NodeStatus {
     let capacity: BTreeMap<String, String> = BTreeMap::from([
         ("cpu".to_string(), f.cpus.to_string()),
         ("memory".to_string(), format!("{}Ki", f.memory_kib)),
@@ -168,16 +196,43 @@ pub fn node_status(f: &NodeFacts, old: Option<&NodeStatus>, now: &str, runtime_o
         allocatable: capacity.into_iter().collect(),
         phase: String::new(),
         conditions: vec![
-            cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now, old),
-            cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now, old),
-            cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now, old),
+            cond(
+                "MemoryPressure",
+                "False",
+                "KubeletHasSufficientMemory",
+                "kubelet has sufficient memory available",
+                now,
+                old,
+            ),
+            cond(
+                "DiskPressure",
+                "False",
+                "KubeletHasNoDiskPressure",
+                "kubelet has no disk pressure",
+                now,
+                old,
+            ),
+            cond(
+                "PIDPressure",
+                "False",
+                "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available",
+                now,
+                old,
+            ),
             cond("Ready", ready, reason, message, now, old),
         ],
         addresses: vec![
-            NodeAddress { r#type: "InternalIP".into(), address: f.ip.clone() },
-            NodeAddress { r#type: "Hostname".into(), address: f.hostname.clone() },
+            NodeAddress {
+                r#type: "InternalIP".into(),
+                address: f.ip.clone(),
+            },
+            NodeAddress {
+                r#type: "Hostname".into(),
+                address: f.hostname.clone(),
+            },
         ],
-        daemon_endpoints: old.and_then(|o| o.daemon_endpoints.clone()),
+        daemon_endpoints: old.and_then(|o| o.daemon_endpoints),
         node_info: Some(NodeSystemInfo {
             machine_id: f.machine_id.clone(),
             system_uuid: f.machine_id.clone(),
@@ -236,7 +291,10 @@ pub async fn register(client: &Client, f: &NodeFacts) -> Result<Node> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            Err(Error::Config(format!("node {}: too many conflicts updating labels", f.name)))
+            Err(Error::Config(format!(
+                "node {}: too many conflicts updating labels",
+                f.name
+            )))
         }
         Err(e) => Err(e.into()),
     }
@@ -289,7 +347,12 @@ pub async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<
 }
 
 /// Posts the status if it changed (or the report interval passed); returns whether it wrote.
-pub async fn post_status(client: &Client, f: &NodeFacts, last_post: &mut Option<Instant>, runtime_ok: bool) -> Result<bool> {
+pub async fn post_status(
+    client: &Client,
+    f: &NodeFacts,
+    last_post: &mut Option<Instant>,
+    runtime_ok: bool,
+) -> Result<bool> {
     let api: Api<Node> = Api::all(client.clone());
     for _ in 0..5 {
         let mut n = api.get(&f.name).await?;
@@ -316,13 +379,19 @@ pub async fn post_status(client: &Client, f: &NodeFacts, last_post: &mut Option<
 }
 
 /// Heartbeats until cancelled: lease every 10 s, status checked every 10 s.
-pub async fn heartbeat<F, Fut>(client: Client, facts: NodeFacts, node_uid: String, runtime_ok: F, cancel: CancellationToken)
-where
+pub async fn heartbeat<F, Fut>(
+    client: Client,
+    facts: NodeFacts,
+    node_uid: String,
+    runtime_ok: F,
+    cancel: CancellationToken,
+) where
     F: Fn() -> Fut + Send,
     Fut: std::future::Future<Output = bool> + Send,
 {
     let mut last_post = None;
-    let mut backoff = client::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+    let mut backoff =
+        client::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
         let ok = runtime_ok().await;
         let r1 = renew_lease(&client, &facts.name, &node_uid).await;
@@ -333,7 +402,11 @@ where
                 LEASE_RENEW.min(STATUS_UPDATE)
             }
             _ => {
-                let e = r1.err().map(|e| e.to_string()).or(r2.err().map(|e| e.to_string())).unwrap_or_default();
+                let e = r1
+                    .err()
+                    .map(|e| e.to_string())
+                    .or(r2.err().map(|e| e.to_string()))
+                    .unwrap_or_default();
                 tracing::warn!(node = %facts.name, error = %e, "node heartbeat failed; retrying");
                 backoff.next_delay()
             }
@@ -350,7 +423,14 @@ mod tests {
     use super::*;
 
     fn facts() -> NodeFacts {
-        host_facts("n1", "192.0.2.10", parse_labels("zone=a, tier=web").unwrap(), parse_taints("dedicated=db:NoSchedule").unwrap(), 110, "docker://20".into())
+        host_facts(
+            "n1",
+            "192.0.2.10",
+            parse_labels("zone=a, tier=web").unwrap(),
+            parse_taints("dedicated=db:NoSchedule").unwrap(),
+            110,
+            "docker://20".into(),
+        )
     }
 
     #[test]
@@ -358,14 +438,20 @@ mod tests {
         assert_eq!(parse_labels("a=1,b=2").unwrap().len(), 2);
         assert!(parse_labels("nokey").is_err());
         let t = parse_taints("k=v:NoExecute,gpu:NoSchedule").unwrap();
-        assert_eq!((t[0].key.as_str(), t[0].value.as_str(), t[0].effect.as_str()), ("k", "v", "NoExecute"));
+        assert_eq!(
+            (t[0].key.as_str(), t[0].value.as_str(), t[0].effect.as_str()),
+            ("k", "v", "NoExecute")
+        );
         assert_eq!((t[1].key.as_str(), t[1].value.as_str()), ("gpu", ""));
         assert!(parse_taints("k=v:Sometimes").is_err());
     }
 
     #[test]
     fn meminfo() {
-        assert_eq!(parse_meminfo("MemTotal:       16318412 kB\nMemFree: 1 kB\n"), Some(16318412));
+        assert_eq!(
+            parse_meminfo("MemTotal:       16318412 kB\nMemFree: 1 kB\n"),
+            Some(16318412)
+        );
         assert_eq!(parse_meminfo("nothing"), None);
     }
 
@@ -399,7 +485,11 @@ mod tests {
         assert!(!same_but_heartbeat(&a, &c));
         let ready = c.conditions.iter().find(|c| c.r#type == "Ready").unwrap();
         assert_eq!(ready.last_transition_time, "2026-01-01T00:00:20Z");
-        let mem = c.conditions.iter().find(|c| c.r#type == "MemoryPressure").unwrap();
+        let mem = c
+            .conditions
+            .iter()
+            .find(|c| c.r#type == "MemoryPressure")
+            .unwrap();
         assert_eq!(mem.last_transition_time, "2026-01-01T00:00:00Z");
     }
 }

@@ -29,9 +29,17 @@ pub struct Timing {
 }
 
 pub fn timing(p: &Probe, kind: Kind) -> Timing {
-    let pos = |v: i32, d: u64| if v > 0 { u64::try_from(v).unwrap_or(d) } else { d };
+    let pos = |v: i32, d: u64| {
+        if v > 0 {
+            u64::try_from(v).unwrap_or(d)
+        } else {
+            d
+        }
+    };
     Timing {
-        initial_delay: Duration::from_secs(u64::try_from(p.initial_delay_seconds.max(0)).unwrap_or(0)),
+        initial_delay: Duration::from_secs(
+            u64::try_from(p.initial_delay_seconds.max(0)).unwrap_or(0),
+        ),
         period: Duration::from_secs(pos(p.period_seconds, 10)),
         timeout: Duration::from_secs(pos(p.timeout_seconds, 1)),
         // Liveness and startup must use 1 (validation refuses other values).
@@ -162,18 +170,28 @@ fn resolve_port(port: &str, c: &Container) -> Option<u16> {
 }
 
 /// One HTTP GET; success is a status in 200..400.
-pub async fn http_get(host: &str, port: u16, path: &str, headers: &[(String, String)], timeout: Duration) -> Result<u16, String> {
+pub async fn http_get(
+    host: &str,
+    port: u16,
+    path: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<u16, String> {
     let fut = async {
         let mut s = tokio::net::TcpStream::connect((host, port))
             .await
             .map_err(|e| e.to_string())?;
         let path = if path.is_empty() { "/" } else { path };
-        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: kube-probe/1.0\r\nAccept: */*\r\nConnection: close\r\n");
+        let mut req = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: kube-probe/1.0\r\nAccept: */*\r\nConnection: close\r\n"
+        );
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         req.push_str("\r\n");
-        s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+        s.write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         let mut buf = vec![0u8; 1024];
         let mut got = 0;
         while got < 12 {
@@ -187,7 +205,12 @@ pub async fn http_get(host: &str, port: u16, path: &str, headers: &[(String, Str
         line.split_whitespace()
             .nth(1)
             .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| format!("malformed HTTP response {:?}", line.lines().next().unwrap_or("")))
+            .ok_or_else(|| {
+                format!(
+                    "malformed HTTP response {:?}",
+                    line.lines().next().unwrap_or("")
+                )
+            })
     };
     match tokio::time::timeout(timeout, fut).await {
         Ok(r) => r,
@@ -219,7 +242,11 @@ pub async fn run_once<R: Runtime>(
     }
     if let Some(h) = &probe.http_get {
         let port = resolve_port(&h.port, c).ok_or_else(|| format!("unknown port {:?}", h.port))?;
-        let host = if h.host.is_empty() { &target.pod_ip } else { &h.host };
+        let host = if h.host.is_empty() {
+            &target.pod_ip
+        } else {
+            &h.host
+        };
         let headers: Vec<(String, String)> = h
             .http_headers
             .iter()
@@ -233,8 +260,17 @@ pub async fn run_once<R: Runtime>(
     }
     if let Some(t) = &probe.tcp_socket {
         let port = resolve_port(&t.port, c).ok_or_else(|| format!("unknown port {:?}", t.port))?;
-        let host = if t.host.is_empty() { &target.pod_ip } else { &t.host };
-        return match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        let host = if t.host.is_empty() {
+            &target.pod_ip
+        } else {
+            &t.host
+        };
+        return match tokio::time::timeout(
+            timeout,
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await
+        {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("dial tcp {host}:{port}: {e}")),
             Err(_) => Err(format!("dial tcp {host}:{port}: timeout")),
@@ -294,7 +330,9 @@ pub fn spawn<R: Runtime>(
                         if let Err(msg) = &r {
                             on_failure(kind, msg);
                         }
-                        if counter.observe(r.is_ok()) && let Some(ok) = counter.result {
+                        if counter.observe(r.is_ok())
+                            && let Some(ok) = counter.result
+                        {
                             results.set(&target.container_id, kind, ok);
                         }
                         if kind == Kind::Startup && counter.result.is_some() {
@@ -329,14 +367,24 @@ mod tests {
         assert_eq!(t.failure_threshold, 3);
         assert_eq!(t.success_threshold, 1);
         assert_eq!(t.initial_delay, Duration::ZERO);
-        let p = Probe { success_threshold: 2, period_seconds: 1, ..Default::default() };
+        let p = Probe {
+            success_threshold: 2,
+            period_seconds: 1,
+            ..Default::default()
+        };
         assert_eq!(timing(&p, Kind::Readiness).success_threshold, 2);
         assert_eq!(timing(&p, Kind::Liveness).success_threshold, 1);
     }
 
     #[test]
     fn thresholds_settle_results() {
-        let t = Timing { initial_delay: Duration::ZERO, period: Duration::from_secs(1), timeout: Duration::from_secs(1), success_threshold: 2, failure_threshold: 3 };
+        let t = Timing {
+            initial_delay: Duration::ZERO,
+            period: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            success_threshold: 2,
+            failure_threshold: 3,
+        };
         let mut c = Counter::new(t);
         assert!(!c.observe(true));
         assert!(c.observe(true), "two successes: ready");
@@ -355,26 +403,74 @@ mod tests {
         let port = l.local_addr().unwrap().port();
         tokio::spawn(async move {
             loop {
-                let Ok((mut s, _)) = l.accept().await else { return };
+                let Ok((mut s, _)) = l.accept().await else {
+                    return;
+                };
                 let mut buf = [0u8; 512];
                 let n = s.read(&mut buf).await.unwrap_or(0);
                 let req = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let code = if req.starts_with("GET /healthz ") { "200 OK" } else { "503 Service Unavailable" };
-                let _ = s.write_all(format!("HTTP/1.1 {code}\r\nContent-Length: 0\r\n\r\n").as_bytes()).await;
+                let code = if req.starts_with("GET /healthz ") {
+                    "200 OK"
+                } else {
+                    "503 Service Unavailable"
+                };
+                let _ = s
+                    .write_all(format!("HTTP/1.1 {code}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+                    .await;
             }
         });
         let rt = crate::runtime::fake::FakeRuntime::new();
-        let c = Container { ports: vec![proto::k8s::ContainerPort { name: "http".into(), container_port: i32::from(port), ..Default::default() }], ..Default::default() };
-        let target = Target { container_id: "x".into(), pod_ip: "127.0.0.1".into() };
-        let probe = |path: &str| Probe { http_get: Some(proto::k8s::HttpGetAction { path: path.into(), port: "http".into(), ..Default::default() }), ..Default::default() };
+        let c = Container {
+            ports: vec![proto::k8s::ContainerPort {
+                name: "http".into(),
+                container_port: i32::from(port),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let target = Target {
+            container_id: "x".into(),
+            pod_ip: "127.0.0.1".into(),
+        };
+        let probe = |path: &str| Probe {
+            http_get: Some(proto::k8s::HttpGetAction {
+                path: path.into(),
+                port: "http".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         let to = Duration::from_secs(2);
-        assert!(run_once(&rt, &probe("/healthz"), &c, &target, to).await.is_ok());
-        let e = run_once(&rt, &probe("/other"), &c, &target, to).await.unwrap_err();
+        assert!(
+            run_once(&rt, &probe("/healthz"), &c, &target, to)
+                .await
+                .is_ok()
+        );
+        let e = run_once(&rt, &probe("/other"), &c, &target, to)
+            .await
+            .unwrap_err();
         assert!(e.contains("503"), "{e}");
-        let tcp = Probe { tcp_socket: Some(proto::k8s::TcpSocketAction { port: port.to_string(), host: String::new() }), ..Default::default() };
+        let tcp = Probe {
+            tcp_socket: Some(proto::k8s::TcpSocketAction {
+                port: port.to_string(),
+                host: String::new(),
+            }),
+            ..Default::default()
+        };
         assert!(run_once(&rt, &tcp, &c, &target, to).await.is_ok());
-        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
-        let tcp_closed = Probe { tcp_socket: Some(proto::k8s::TcpSocketAction { port: closed.to_string(), host: String::new() }), ..Default::default() };
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let tcp_closed = Probe {
+            tcp_socket: Some(proto::k8s::TcpSocketAction {
+                port: closed.to_string(),
+                host: String::new(),
+            }),
+            ..Default::default()
+        };
         assert!(run_once(&rt, &tcp_closed, &c, &target, to).await.is_err());
     }
 
@@ -383,13 +479,36 @@ mod tests {
         use crate::runtime::{ContainerConfig, Runtime};
         let rt = crate::runtime::fake::FakeRuntime::new();
         rt.add_image("i");
-        let id = rt.create_container(&ContainerConfig { name: "c".into(), image: "i".into(), ..Default::default() }).await.unwrap();
+        let id = rt
+            .create_container(&ContainerConfig {
+                name: "c".into(),
+                image: "i".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         rt.start_container(&id).await.unwrap();
-        let probe = Probe { exec: Some(proto::k8s::ExecAction { command: vec!["true".into()] }), ..Default::default() };
-        let target = Target { container_id: id.clone(), pod_ip: String::new() };
+        let probe = Probe {
+            exec: Some(proto::k8s::ExecAction {
+                command: vec!["true".into()],
+            }),
+            ..Default::default()
+        };
+        let target = Target {
+            container_id: id.clone(),
+            pod_ip: String::new(),
+        };
         let to = Duration::from_secs(1);
-        assert!(run_once(&rt, &probe, &Container::default(), &target, to).await.is_ok());
+        assert!(
+            run_once(&rt, &probe, &Container::default(), &target, to)
+                .await
+                .is_ok()
+        );
         rt.set_exec_exit(&id, 1);
-        assert!(run_once(&rt, &probe, &Container::default(), &target, to).await.is_err());
+        assert!(
+            run_once(&rt, &probe, &Container::default(), &target, to)
+                .await
+                .is_err()
+        );
     }
 }

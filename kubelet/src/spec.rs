@@ -149,14 +149,21 @@ pub fn resolve_env(pod: &Pod, c: &Container, src: &Sources) -> Result<Vec<(Strin
                 if let Some(f) = &vf.field_ref {
                     field_value(pod, &f.field_path, src)?
                 } else if let Some(r) = &vf.config_map_key_ref {
-                    match src.config_maps.get(&r.name).and_then(|cm| cm.data.get(&r.key)) {
+                    match src
+                        .config_maps
+                        .get(&r.name)
+                        .and_then(|cm| cm.data.get(&r.key))
+                    {
                         Some(v) => v.clone(),
                         None if r.optional == Some(true) => continue,
                         None => {
                             return Err(Error::Config(format!(
                                 "couldn't find key {} in ConfigMap {}/{}",
                                 r.key,
-                                pod.metadata.as_ref().map(|m| m.namespace.as_str()).unwrap_or(""),
+                                pod.metadata
+                                    .as_ref()
+                                    .map(|m| m.namespace.as_str())
+                                    .unwrap_or(""),
                                 r.name
                             )));
                         }
@@ -169,7 +176,10 @@ pub fn resolve_env(pod: &Pod, c: &Container, src: &Sources) -> Result<Vec<(Strin
                             return Err(Error::Config(format!(
                                 "couldn't find key {} in Secret {}/{}",
                                 r.key,
-                                pod.metadata.as_ref().map(|m| m.namespace.as_str()).unwrap_or(""),
+                                pod.metadata
+                                    .as_ref()
+                                    .map(|m| m.namespace.as_str())
+                                    .unwrap_or(""),
                                 r.name
                             )));
                         }
@@ -237,9 +247,15 @@ pub fn container_labels(
         (labels::POD_NAME.to_string(), meta.name),
         (labels::POD_NAMESPACE.to_string(), meta.namespace),
         (labels::CONTAINER_NAME.to_string(), name.to_string()),
-        (labels::CONTAINER_TYPE.to_string(), kind.as_label().to_string()),
+        (
+            labels::CONTAINER_TYPE.to_string(),
+            kind.as_label().to_string(),
+        ),
         (labels::RESTART_COUNT.to_string(), restart_count.to_string()),
-        (labels::SANDBOX_ATTEMPT.to_string(), sandbox_attempt.to_string()),
+        (
+            labels::SANDBOX_ATTEMPT.to_string(),
+            sandbox_attempt.to_string(),
+        ),
         (labels::GRACE_PERIOD.to_string(), grace.to_string()),
     ])
 }
@@ -266,8 +282,7 @@ pub fn container_config(
 ) -> Result<ContainerConfig> {
     let env = resolve_env(pod, c, src)?;
     let vars: BTreeMap<String, String> = env.iter().cloned().collect();
-    let expand_all =
-        |v: &[String]| -> Vec<String> { v.iter().map(|s| expand(s, &vars)).collect() };
+    let expand_all = |v: &[String]| -> Vec<String> { v.iter().map(|s| expand(s, &vars)).collect() };
     let mut labels = container_labels(
         pod,
         node,
@@ -294,7 +309,10 @@ pub fn container_config(
         let Some(host) = src.volumes.get(&vm.name) else {
             return Err(Error::Volume {
                 volume: vm.name.clone(),
-                message: format!("container {} mounts a volume the pod does not define", c.name),
+                message: format!(
+                    "container {} mounts a volume the pod does not define",
+                    c.name
+                ),
             });
         };
         let host_path = if vm.sub_path.is_empty() {
@@ -414,20 +432,92 @@ mod tests {
             env: vec![
                 env("GREETING", "hi"),
                 env("MSG", "$(GREETING) from $(POD_NAME) $$(x) $(NOPE)"),
-                env_from("POD_NAME", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "metadata.name".into() }), ..Default::default() }),
-                env_from("POD_NS", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "metadata.namespace".into() }), ..Default::default() }),
-                env_from("POD_IP", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "status.podIP".into() }), ..Default::default() }),
-                env_from("NODE", EnvVarSource { field_ref: Some(ObjectFieldSelector { api_version: "v1".into(), field_path: "spec.nodeName".into() }), ..Default::default() }),
-                env_from("MODE", EnvVarSource { config_map_key_ref: Some(ConfigMapKeySelector { name: "cfg".into(), key: "mode".into(), optional: None }), ..Default::default() }),
-                env_from("PW", EnvVarSource { secret_key_ref: Some(SecretKeySelector { name: "creds".into(), key: "password".into(), optional: None }), ..Default::default() }),
-                env_from("OPT", EnvVarSource { secret_key_ref: Some(SecretKeySelector { name: "creds".into(), key: "nope".into(), optional: Some(true) }), ..Default::default() }),
+                env_from(
+                    "POD_NAME",
+                    EnvVarSource {
+                        field_ref: Some(ObjectFieldSelector {
+                            api_version: "v1".into(),
+                            field_path: "metadata.name".into(),
+                        }),
+                        ..Default::default()
+                    },
+                ),
+                env_from(
+                    "POD_NS",
+                    EnvVarSource {
+                        field_ref: Some(ObjectFieldSelector {
+                            api_version: "v1".into(),
+                            field_path: "metadata.namespace".into(),
+                        }),
+                        ..Default::default()
+                    },
+                ),
+                env_from(
+                    "POD_IP",
+                    EnvVarSource {
+                        field_ref: Some(ObjectFieldSelector {
+                            api_version: "v1".into(),
+                            field_path: "status.podIP".into(),
+                        }),
+                        ..Default::default()
+                    },
+                ),
+                env_from(
+                    "NODE",
+                    EnvVarSource {
+                        field_ref: Some(ObjectFieldSelector {
+                            api_version: "v1".into(),
+                            field_path: "spec.nodeName".into(),
+                        }),
+                        ..Default::default()
+                    },
+                ),
+                env_from(
+                    "MODE",
+                    EnvVarSource {
+                        config_map_key_ref: Some(ConfigMapKeySelector {
+                            name: "cfg".into(),
+                            key: "mode".into(),
+                            optional: None,
+                        }),
+                        ..Default::default()
+                    },
+                ),
+                env_from(
+                    "PW",
+                    EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: "creds".into(),
+                            key: "password".into(),
+                            optional: None,
+                        }),
+                        ..Default::default()
+                    },
+                ),
+                env_from(
+                    "OPT",
+                    EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: "creds".into(),
+                            key: "nope".into(),
+                            optional: Some(true),
+                        }),
+                        ..Default::default()
+                    },
+                ),
             ],
             ..Default::default()
         };
-        let got: BTreeMap<String, String> = resolve_env(&pod(), &c, &sources()).unwrap().into_iter().collect();
+        let got: BTreeMap<String, String> = resolve_env(&pod(), &c, &sources())
+            .unwrap()
+            .into_iter()
+            .collect();
         assert_eq!(got["CFG_mode"], "fast");
         assert_eq!(got["CFG_level"], "3");
-        assert_eq!(got["MSG"], "hi from $(POD_NAME) $(x) $(NOPE)", "only earlier vars expand");
+        assert_eq!(
+            got["MSG"], "hi from $(POD_NAME) $(x) $(NOPE)",
+            "only earlier vars expand"
+        );
         assert_eq!(got["POD_NAME"], "web");
         assert_eq!(got["POD_NS"], "shop");
         assert_eq!(got["POD_IP"], "10.244.1.7");
@@ -440,11 +530,24 @@ mod tests {
     #[test]
     fn missing_key_is_an_error_naming_it() {
         let c = Container {
-            env: vec![env_from("X", EnvVarSource { config_map_key_ref: Some(ConfigMapKeySelector { name: "cfg".into(), key: "absent".into(), optional: None }), ..Default::default() })],
+            env: vec![env_from(
+                "X",
+                EnvVarSource {
+                    config_map_key_ref: Some(ConfigMapKeySelector {
+                        name: "cfg".into(),
+                        key: "absent".into(),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+            )],
             ..Default::default()
         };
         let e = resolve_env(&pod(), &c, &sources()).unwrap_err().to_string();
-        assert!(e.contains("couldn't find key absent in ConfigMap shop/cfg"), "{e}");
+        assert!(
+            e.contains("couldn't find key absent in ConfigMap shop/cfg"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -456,7 +559,11 @@ mod tests {
             args: vec!["echo $(A)".into()],
             env: vec![env("A", "1")],
             resources: Some(ResourceRequirements {
-                limits: [("cpu".to_string(), "500m".to_string()), ("memory".to_string(), "64Mi".to_string())].into(),
+                limits: [
+                    ("cpu".to_string(), "500m".to_string()),
+                    ("memory".to_string(), "64Mi".to_string()),
+                ]
+                .into(),
                 requests: Default::default(),
             }),
             ..Default::default()
@@ -479,9 +586,22 @@ mod tests {
             pid: None,
             ip: None,
         };
-        let cfg = container_config("k8s", "n1", &pod(), &c, ContainerKind::App, 3, &sandbox, &sources()).unwrap();
+        let cfg = container_config(
+            "k8s",
+            "n1",
+            &pod(),
+            &c,
+            ContainerKind::App,
+            3,
+            &sandbox,
+            &sources(),
+        )
+        .unwrap();
         assert_eq!(cfg.name, "k8s_app_web_shop_u-1_3");
-        assert_eq!(cfg.entrypoint, Some(vec!["sh".to_string(), "-c".to_string()]));
+        assert_eq!(
+            cfg.entrypoint,
+            Some(vec!["sh".to_string(), "-c".to_string()])
+        );
         assert_eq!(cfg.cmd, Some(vec!["echo 1".to_string()]));
         assert_eq!(cfg.nano_cpus, Some(500_000_000));
         assert_eq!(cfg.memory, Some(64 * 1024 * 1024));
@@ -490,7 +610,21 @@ mod tests {
         assert_eq!(cfg.labels[labels::SANDBOX_ATTEMPT], "2");
         assert_eq!(cfg.labels[labels::NODE], "n1");
         c.args.clear();
-        let cfg = container_config("k8s", "n1", &pod(), &c, ContainerKind::App, 0, &sandbox, &sources()).unwrap();
-        assert_eq!(cfg.cmd, Some(vec![]), "command without args drops the image cmd");
+        let cfg = container_config(
+            "k8s",
+            "n1",
+            &pod(),
+            &c,
+            ContainerKind::App,
+            0,
+            &sandbox,
+            &sources(),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.cmd,
+            Some(vec![]),
+            "command without args drops the image cmd"
+        );
     }
 }

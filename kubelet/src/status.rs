@@ -257,9 +257,35 @@ pub fn pod_status(pod: &Pod, state: &PodRuntimeState, input: &StatusInput) -> Po
     let all_ready = !apps.is_empty() && apps.iter().all(|s| s.ready);
     let finished = phase == "Succeeded" || phase == "Failed";
     let conditions = vec![
-        condition(old, "Initialized", inits_done, "ContainersNotInitialized", &now),
-        condition(old, "Ready", all_ready && !finished, if finished { "PodCompleted" } else { "ContainersNotReady" }, &now),
-        condition(old, "ContainersReady", all_ready && !finished, if finished { "PodCompleted" } else { "ContainersNotReady" }, &now),
+        condition(
+            old,
+            "Initialized",
+            inits_done,
+            "ContainersNotInitialized",
+            &now,
+        ),
+        condition(
+            old,
+            "Ready",
+            all_ready && !finished,
+            if finished {
+                "PodCompleted"
+            } else {
+                "ContainersNotReady"
+            },
+            &now,
+        ),
+        condition(
+            old,
+            "ContainersReady",
+            all_ready && !finished,
+            if finished {
+                "PodCompleted"
+            } else {
+                "ContainersNotReady"
+            },
+            &now,
+        ),
         condition(old, "PodScheduled", true, "", &now),
     ];
     let start_time = old
@@ -290,7 +316,9 @@ pub fn pod_status(pod: &Pod, state: &PodRuntimeState, input: &StatusInput) -> Po
         init_container_statuses: init,
         container_statuses: apps,
         qos_class: qos,
-        nominated_node_name: old.map(|s| s.nominated_node_name.clone()).unwrap_or_default(),
+        nominated_node_name: old
+            .map(|s| s.nominated_node_name.clone())
+            .unwrap_or_default(),
         message: String::new(),
         reason: String::new(),
     }
@@ -307,9 +335,19 @@ mod tests {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s)
     }
 
-    fn ctr(id: &str, kind: ContainerKind, name: &str, restarts: i32, st: RtState, exit: i64) -> ContainerInfo {
+    fn ctr(
+        id: &str,
+        kind: ContainerKind,
+        name: &str,
+        restarts: i32,
+        st: RtState,
+        exit: i64,
+    ) -> ContainerInfo {
         let mut l = BTreeMap::new();
-        l.insert(labels::CONTAINER_TYPE.to_string(), kind.as_label().to_string());
+        l.insert(
+            labels::CONTAINER_TYPE.to_string(),
+            kind.as_label().to_string(),
+        );
         l.insert(labels::CONTAINER_NAME.to_string(), name.to_string());
         l.insert(labels::RESTART_COUNT.to_string(), restarts.to_string());
         ContainerInfo {
@@ -355,14 +393,33 @@ mod tests {
     }
 
     fn cond<'a>(s: &'a PodStatus, kind: &str) -> &'a str {
-        &s.conditions.iter().find(|c| c.r#type == kind).unwrap().status
+        &s.conditions
+            .iter()
+            .find(|c| c.r#type == kind)
+            .unwrap()
+            .status
     }
 
     #[test]
     fn running_and_ready_without_probes() {
         let p = pod("Always", vec![c("a")]);
-        let st = PodRuntimeState::from_containers(vec![ctr("a0", ContainerKind::App, "a", 0, RtState::Running, 0)]);
-        let s = pod_status(&p, &st, &StatusInput { pod_ip: "10.1.0.5".into(), now: Some(t(5)), ..Default::default() });
+        let st = PodRuntimeState::from_containers(vec![ctr(
+            "a0",
+            ContainerKind::App,
+            "a",
+            0,
+            RtState::Running,
+            0,
+        )]);
+        let s = pod_status(
+            &p,
+            &st,
+            &StatusInput {
+                pod_ip: "10.1.0.5".into(),
+                now: Some(t(5)),
+                ..Default::default()
+            },
+        );
         assert_eq!(s.phase, "Running");
         assert_eq!(cond(&s, "Ready"), "True");
         assert_eq!(cond(&s, "ContainersReady"), "True");
@@ -379,8 +436,18 @@ mod tests {
         let mut a = c("a");
         a.readiness_probe = Some(Probe::default());
         let p = pod("Always", vec![a]);
-        let st = PodRuntimeState::from_containers(vec![ctr("a0", ContainerKind::App, "a", 0, RtState::Running, 0)]);
-        let mut input = StatusInput { now: Some(t(5)), ..Default::default() };
+        let st = PodRuntimeState::from_containers(vec![ctr(
+            "a0",
+            ContainerKind::App,
+            "a",
+            0,
+            RtState::Running,
+            0,
+        )]);
+        let mut input = StatusInput {
+            now: Some(t(5)),
+            ..Default::default()
+        };
         let s = pod_status(&p, &st, &input);
         assert_eq!(cond(&s, "Ready"), "False");
         assert_eq!(s.phase, "Running");
@@ -397,14 +464,23 @@ mod tests {
             ctr("a1", ContainerKind::App, "a", 1, RtState::Exited, 1),
         ]);
         let mut input = StatusInput::default();
-        input.waiting.insert("a".into(), ("CrashLoopBackOff".into(), "back-off 10s".into()));
+        input.waiting.insert(
+            "a".into(),
+            ("CrashLoopBackOff".into(), "back-off 10s".into()),
+        );
         let s = pod_status(&p, &st, &input);
         let cs = &s.container_statuses[0];
         assert_eq!(cs.restart_count, 1);
-        assert_eq!(cs.state.as_ref().unwrap().waiting.as_ref().unwrap().reason, "CrashLoopBackOff");
+        assert_eq!(
+            cs.state.as_ref().unwrap().waiting.as_ref().unwrap().reason,
+            "CrashLoopBackOff"
+        );
         let last = cs.last_state.as_ref().unwrap().terminated.as_ref().unwrap();
         assert_eq!((last.exit_code, last.reason.as_str()), (1, "Error"));
-        assert_eq!(s.phase, "Running", "a crash-looping pod under Always is Running");
+        assert_eq!(
+            s.phase, "Running",
+            "a crash-looping pod under Always is Running"
+        );
         assert_eq!(cond(&s, "Ready"), "False");
     }
 
@@ -420,45 +496,105 @@ mod tests {
         ];
         for (policy, cs, want) in cases {
             let p = pod(policy, vec![c("a"), c("b")]);
-            let s = pod_status(&p, &PodRuntimeState::from_containers(cs), &StatusInput::default());
+            let s = pod_status(
+                &p,
+                &PodRuntimeState::from_containers(cs),
+                &StatusInput::default(),
+            );
             assert_eq!(s.phase, want, "{policy}");
         }
         let p = pod("Never", vec![c("a"), c("b")]);
-        let s = pod_status(&p, &PodRuntimeState::from_containers(vec![ex("a", 0), ex("b", 0)]), &StatusInput::default());
+        let s = pod_status(
+            &p,
+            &PodRuntimeState::from_containers(vec![ex("a", 0), ex("b", 0)]),
+            &StatusInput::default(),
+        );
         assert_eq!(cond(&s, "Ready"), "False");
-        assert_eq!(s.conditions.iter().find(|c| c.r#type == "Ready").unwrap().reason, "PodCompleted");
+        assert_eq!(
+            s.conditions
+                .iter()
+                .find(|c| c.r#type == "Ready")
+                .unwrap()
+                .reason,
+            "PodCompleted"
+        );
     }
 
     #[test]
     fn init_containers_hold_the_pod_pending() {
         let mut p = pod("Always", vec![c("a")]);
         p.spec.as_mut().unwrap().init_containers = vec![c("i")];
-        let st = PodRuntimeState::from_containers(vec![ctr("i0", ContainerKind::Init, "i", 0, RtState::Running, 0)]);
+        let st = PodRuntimeState::from_containers(vec![ctr(
+            "i0",
+            ContainerKind::Init,
+            "i",
+            0,
+            RtState::Running,
+            0,
+        )]);
         let s = pod_status(&p, &st, &StatusInput::default());
         assert_eq!(s.phase, "Pending");
         assert_eq!(cond(&s, "Initialized"), "False");
-        let w = s.container_statuses[0].state.as_ref().unwrap().waiting.as_ref().unwrap();
+        let w = s.container_statuses[0]
+            .state
+            .as_ref()
+            .unwrap()
+            .waiting
+            .as_ref()
+            .unwrap();
         assert_eq!(w.reason, "PodInitializing");
     }
 
     #[test]
     fn transition_times_are_kept_while_a_condition_holds() {
         let p0 = pod("Always", vec![c("a")]);
-        let st = PodRuntimeState::from_containers(vec![ctr("a0", ContainerKind::App, "a", 0, RtState::Running, 0)]);
-        let s1 = pod_status(&p0, &st, &StatusInput { now: Some(t(10)), ..Default::default() });
+        let st = PodRuntimeState::from_containers(vec![ctr(
+            "a0",
+            ContainerKind::App,
+            "a",
+            0,
+            RtState::Running,
+            0,
+        )]);
+        let s1 = pod_status(
+            &p0,
+            &st,
+            &StatusInput {
+                now: Some(t(10)),
+                ..Default::default()
+            },
+        );
         let mut p1 = p0.clone();
         p1.status = Some(s1.clone());
-        let s2 = pod_status(&p1, &st, &StatusInput { now: Some(t(20)), ..Default::default() });
-        assert_eq!(s1, s2, "nothing changed: the same status, so nothing is written");
+        let s2 = pod_status(
+            &p1,
+            &st,
+            &StatusInput {
+                now: Some(t(20)),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            s1, s2,
+            "nothing changed: the same status, so nothing is written"
+        );
     }
 
     #[test]
     fn image_pull_error_is_the_waiting_reason() {
         let p = pod("Always", vec![c("a")]);
         let mut input = StatusInput::default();
-        input.waiting.insert("a".into(), ("ErrImagePull".into(), "no registry".into()));
+        input
+            .waiting
+            .insert("a".into(), ("ErrImagePull".into(), "no registry".into()));
         let s = pod_status(&p, &PodRuntimeState::default(), &input);
-        let w = s.container_statuses[0].state.as_ref().unwrap().waiting.as_ref().unwrap();
+        let w = s.container_statuses[0]
+            .state
+            .as_ref()
+            .unwrap()
+            .waiting
+            .as_ref()
+            .unwrap();
         assert_eq!(w.reason, "ErrImagePull");
         assert_eq!(s.phase, "Pending");
     }

@@ -5,7 +5,10 @@
 
 use crate::error::{Error, Result};
 use client::{Api, Client};
-use proto::k8s::{ConfigMap, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Secret, volume::VolumeSource};
+use proto::k8s::{
+    ConfigMap, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    volume::VolumeSource,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -31,7 +34,10 @@ pub fn projected_files(
     let mut out = BTreeMap::new();
     for it in items {
         let Some(v) = data.get(&it.key) else {
-            return Err(format!("configmap references non-existent config key: {}", it.key));
+            return Err(format!(
+                "configmap references non-existent config key: {}",
+                it.key
+            ));
         };
         if it.path.contains("..") || it.path.starts_with('/') {
             return Err(format!("invalid path {:?}", it.path));
@@ -142,16 +148,20 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
                     "DirectoryOrCreate" => {
                         std::fs::create_dir_all(&p).map_err(|e| verr(name, e.to_string()))?
                     }
-                    "FileOrCreate" => {
-                        if !p.exists() {
-                            std::fs::write(&p, b"").map_err(|e| verr(name, e.to_string()))?;
-                        }
+                    "FileOrCreate" if !p.exists() => {
+                        std::fs::write(&p, b"").map_err(|e| verr(name, e.to_string()))?;
                     }
                     "Directory" if !p.is_dir() => {
-                        return Err(verr(name, format!("hostPath type check failed: {} is not a directory", h.path)));
+                        return Err(verr(
+                            name,
+                            format!("hostPath type check failed: {} is not a directory", h.path),
+                        ));
                     }
                     "File" if !p.is_file() => {
-                        return Err(verr(name, format!("hostPath type check failed: {} is not a file", h.path)));
+                        return Err(verr(
+                            name,
+                            format!("hostPath type check failed: {} is not a file", h.path),
+                        ));
                     }
                     _ => {}
                 }
@@ -179,7 +189,9 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
                 let data: BTreeMap<String, Vec<u8>> = match api.get_opt(&s.secret_name).await? {
                     Some(sec) => sec.data.into_iter().collect(),
                     None if s.optional == Some(true) => BTreeMap::new(),
-                    None => return Err(verr(name, format!("secret {:?} not found", s.secret_name))),
+                    None => {
+                        return Err(verr(name, format!("secret {:?} not found", s.secret_name)));
+                    }
                 };
                 let files = projected_files(&data, &s.items).map_err(|m| verr(name, m))?;
                 let p = base.join("secret").join(name);
@@ -187,11 +199,15 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
                 p
             }
             Some(VolumeSource::PersistentVolumeClaim(c)) => {
-                let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &meta.namespace);
+                let pvcs: Api<PersistentVolumeClaim> =
+                    Api::namespaced(client.clone(), &meta.namespace);
                 let pvc = pvcs.get(&c.claim_name).await?;
                 let pv_name = pvc.spec.map(|s| s.volume_name).unwrap_or_default();
                 if pv_name.is_empty() {
-                    return Err(verr(name, format!("persistentvolumeclaim {:?} is not bound", c.claim_name)));
+                    return Err(verr(
+                        name,
+                        format!("persistentvolumeclaim {:?} is not bound", c.claim_name),
+                    ));
                 }
                 let pvs: Api<PersistentVolume> = Api::all(client.clone());
                 let pv = pvs.get(&pv_name).await?;
@@ -200,7 +216,14 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
                     .host_path
                     .map(|h| h.path)
                     .or_else(|| spec.local.map(|l| l.path))
-                    .ok_or_else(|| verr(name, format!("persistentvolume {pv_name:?} is not a hostPath or local volume")))?;
+                    .ok_or_else(|| {
+                        verr(
+                            name,
+                            format!(
+                                "persistentvolume {pv_name:?} is not a hostPath or local volume"
+                            ),
+                        )
+                    })?;
                 let p = PathBuf::from(path);
                 std::fs::create_dir_all(&p).map_err(|e| verr(name, e.to_string()))?;
                 p
@@ -257,11 +280,23 @@ mod tests {
 
     #[test]
     fn items_select_and_rename_keys() {
-        let data: BTreeMap<String, Vec<u8>> = [("k".to_string(), b"v".to_vec()), ("x".to_string(), b"y".to_vec())].into();
-        let items = vec![KeyToPath { key: "k".into(), path: "sub/file".into(), mode: None }];
+        let data: BTreeMap<String, Vec<u8>> = [
+            ("k".to_string(), b"v".to_vec()),
+            ("x".to_string(), b"y".to_vec()),
+        ]
+        .into();
+        let items = vec![KeyToPath {
+            key: "k".into(),
+            path: "sub/file".into(),
+            mode: None,
+        }];
         let f = projected_files(&data, &items).unwrap();
         assert_eq!(f.keys().collect::<Vec<_>>(), vec!["sub/file"]);
-        let bad = vec![KeyToPath { key: "nope".into(), path: "p".into(), mode: None }];
+        let bad = vec![KeyToPath {
+            key: "nope".into(),
+            path: "p".into(),
+            mode: None,
+        }];
         assert!(projected_files(&data, &bad).unwrap_err().contains("nope"));
     }
 }

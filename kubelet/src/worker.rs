@@ -7,9 +7,7 @@ use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::events::{Recorder, container_field_path};
 use crate::probes::{self, ProbeResults};
-use crate::runtime::{
-    ContainerConfig, ContainerInfo, ContainerKind, NetworkMode, Runtime, labels,
-};
+use crate::runtime::{ContainerConfig, ContainerInfo, ContainerKind, NetworkMode, Runtime, labels};
 use crate::spec::{self, Sources};
 use crate::status::{self, StatusInput};
 use crate::volumes;
@@ -78,7 +76,11 @@ pub struct PodWorker<R: Runtime> {
 fn grace_of(pod: &Pod) -> i64 {
     let meta = pod.metadata.as_ref();
     meta.and_then(|m| m.deletion_grace_period_seconds)
-        .or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+        })
         .map(i64::from)
         .unwrap_or(30)
         .max(0)
@@ -111,7 +113,11 @@ pub fn pull_policy(c: &Container) -> &str {
 }
 
 impl<R: Runtime> PodWorker<R> {
-    pub fn new(shared: Arc<Shared<R>>, uid: String, pod_rx: watch::Receiver<Option<Arc<Pod>>>) -> Self {
+    pub fn new(
+        shared: Arc<Shared<R>>,
+        uid: String,
+        pod_rx: watch::Receiver<Option<Arc<Pod>>>,
+    ) -> Self {
         let key = pod_rx
             .borrow()
             .as_ref()
@@ -240,7 +246,10 @@ impl<R: Runtime> PodWorker<R> {
             let Some(c) = spec_container(pod, ContainerKind::App, info.container_name()) else {
                 continue;
             };
-            if c.liveness_probe.is_none() && c.readiness_probe.is_none() && c.startup_probe.is_none() {
+            if c.liveness_probe.is_none()
+                && c.readiness_probe.is_none()
+                && c.startup_probe.is_none()
+            {
                 continue;
             }
             let token = CancellationToken::new();
@@ -286,9 +295,14 @@ impl<R: Runtime> PodWorker<R> {
     /// Does what `actions` says; returns whether it changed anything.
     async fn apply(&mut self, pod: &Pod, state: &PodRuntimeState, a: &Actions) -> Result<bool> {
         let mut acted = false;
-        let deleting = pod.metadata.as_ref().is_some_and(|m| !m.deletion_timestamp.is_empty());
+        let deleting = pod
+            .metadata
+            .as_ref()
+            .is_some_and(|m| !m.deletion_timestamp.is_empty());
         if a.kill_pod {
-            acted |= self.kill_pod(pod, state, grace_of(pod), deleting || a.create_sandbox).await?;
+            acted |= self
+                .kill_pod(pod, state, grace_of(pod), deleting || a.create_sandbox)
+                .await?;
             if deleting {
                 self.finish_deletion(pod, state).await?;
                 return Ok(true);
@@ -303,7 +317,9 @@ impl<R: Runtime> PodWorker<R> {
         for k in &a.kill {
             acted = true;
             let info = state.containers.iter().find(|c| c.id == k.id);
-            let kind = info.and_then(ContainerInfo::kind).unwrap_or(ContainerKind::App);
+            let kind = info
+                .and_then(ContainerInfo::kind)
+                .unwrap_or(ContainerKind::App);
             if k.reason == "Replaced" {
                 self.shared.runtime.remove_container(&k.id).await?;
                 continue;
@@ -353,7 +369,10 @@ impl<R: Runtime> PodWorker<R> {
                     true,
                     "BackOff",
                     &container_field_path(kind, name),
-                    format!("Back-off restarting failed container {name} in pod {}", pod.meta().name),
+                    format!(
+                        "Back-off restarting failed container {name} in pod {}",
+                        pod.meta().name
+                    ),
                 );
             }
             let _ = w;
@@ -407,14 +426,21 @@ impl<R: Runtime> PodWorker<R> {
     }
 
     async fn refresh_volumes(&mut self, pod: &Pod) {
-        if self.volumes.is_some() && self.volumes_at.is_some_and(|t| t.elapsed() < VOLUME_REFRESH) {
+        if self.volumes.is_some()
+            && self
+                .volumes_at
+                .is_some_and(|t| t.elapsed() < VOLUME_REFRESH)
+        {
             return;
         }
         let has_projected = pod.spec.as_ref().is_some_and(|s| {
             s.volumes.iter().any(|v| {
                 matches!(
                     v.volume_source,
-                    Some(proto::k8s::volume::VolumeSource::ConfigMap(_) | proto::k8s::volume::VolumeSource::Secret(_))
+                    Some(
+                        proto::k8s::volume::VolumeSource::ConfigMap(_)
+                            | proto::k8s::volume::VolumeSource::Secret(_)
+                    )
                 )
             })
         });
@@ -432,7 +458,9 @@ impl<R: Runtime> PodWorker<R> {
             }
             Err(e) => {
                 tracing::warn!(pod = %self.key, error = %e, "volume setup failed");
-                self.shared.events.pod_event(pod, true, "FailedMount", "", e.to_string());
+                self.shared
+                    .events
+                    .pod_event(pod, true, "FailedMount", "", e.to_string());
             }
         }
     }
@@ -452,7 +480,14 @@ impl<R: Runtime> PodWorker<R> {
         let cfg = ContainerConfig {
             name: spec::container_name(&self.shared.prefix, pod, labels::SANDBOX_NAME, attempt),
             image: self.shared.pause_image.clone(),
-            labels: spec::container_labels(pod, &self.shared.node_name, ContainerKind::Sandbox, labels::SANDBOX_NAME, 0, attempt),
+            labels: spec::container_labels(
+                pod,
+                &self.shared.node_name,
+                ContainerKind::Sandbox,
+                labels::SANDBOX_NAME,
+                0,
+                attempt,
+            ),
             network: Some(network),
             hostname: (!host_network).then_some(hostname),
             ipc_shareable: true,
@@ -461,19 +496,33 @@ impl<R: Runtime> PodWorker<R> {
         let id = self.shared.runtime.create_container(&cfg).await?;
         if let Err(e) = self.shared.runtime.start_container(&id).await {
             let _ = self.shared.runtime.remove_container(&id).await;
-            self.shared.events.pod_event(pod, true, "FailedCreatePodSandBox", "", format!("Failed to create pod sandbox: {e}"));
+            self.shared.events.pod_event(
+                pod,
+                true,
+                "FailedCreatePodSandBox",
+                "",
+                format!("Failed to create pod sandbox: {e}"),
+            );
             return Err(e);
         }
         let info = self.shared.runtime.inspect_container(&id).await?;
         self.pod_ip = if host_network {
             self.shared.node_ip.clone()
         } else if let Some(net) = &self.shared.network {
-            let pid = info.pid.ok_or_else(|| Error::Network("the sandbox has no process".into()))?;
+            let pid = info
+                .pid
+                .ok_or_else(|| Error::Network("the sandbox has no process".into()))?;
             match net.setup(&self.uid, pid).await {
                 Ok(ip) => ip,
                 Err(e) => {
                     let _ = self.shared.runtime.remove_container(&id).await;
-                    self.shared.events.pod_event(pod, true, "FailedCreatePodSandBox", "", format!("Failed to set up the pod network: {e}"));
+                    self.shared.events.pod_event(
+                        pod,
+                        true,
+                        "FailedCreatePodSandBox",
+                        "",
+                        format!("Failed to set up the pod network: {e}"),
+                    );
                     return Err(e);
                 }
             }
@@ -484,18 +533,37 @@ impl<R: Runtime> PodWorker<R> {
         Ok(info)
     }
 
-    async fn ensure_image(&mut self, pod: &Pod, c: &Container, kind: ContainerKind) -> std::result::Result<(), (String, String)> {
+    async fn ensure_image(
+        &mut self,
+        pod: &Pod,
+        c: &Container,
+        kind: ContainerKind,
+    ) -> std::result::Result<(), (String, String)> {
         let rt = &self.shared.runtime;
         let policy = pull_policy(c).to_string();
-        let present = rt.inspect_image(&c.image).await.map_err(|e| ("ErrImageInspect".to_string(), e.to_string()))?;
+        let present = rt
+            .inspect_image(&c.image)
+            .await
+            .map_err(|e| ("ErrImageInspect".to_string(), e.to_string()))?;
         let path = container_field_path(kind, &c.name);
         if present.is_some() && policy != "Always" {
-            self.shared.events.pod_event(pod, false, "Pulled", &path, format!("Container image \"{}\" already present on machine", c.image));
+            self.shared.events.pod_event(
+                pod,
+                false,
+                "Pulled",
+                &path,
+                format!("Container image \"{}\" already present on machine", c.image),
+            );
             return Ok(());
         }
         if policy == "Never" {
-            let msg = format!("Container image \"{}\" is not present with pull policy of Never", c.image);
-            self.shared.events.pod_event(pod, true, "ErrImageNeverPull", &path, msg.clone());
+            let msg = format!(
+                "Container image \"{}\" is not present with pull policy of Never",
+                c.image
+            );
+            self.shared
+                .events
+                .pod_event(pod, true, "ErrImageNeverPull", &path, msg.clone());
             return Err(("ErrImageNeverPull".into(), msg));
         }
         let key = format!("image/{}", c.image);
@@ -506,65 +574,124 @@ impl<R: Runtime> PodWorker<R> {
             let msg = format!("Back-off pulling image \"{}\"", c.image);
             return Err(("ImagePullBackOff".into(), msg));
         }
-        self.shared.events.pod_event(pod, false, "Pulling", &path, format!("Pulling image \"{}\"", c.image));
+        self.shared.events.pod_event(
+            pod,
+            false,
+            "Pulling",
+            &path,
+            format!("Pulling image \"{}\"", c.image),
+        );
         let started = Instant::now();
         match rt.pull_image(&c.image).await {
             Ok(()) => {
                 self.image_backoff.forget(&key);
                 self.image_failed_at.remove(&key);
-                self.shared.events.pod_event(pod, false, "Pulled", &path, format!("Successfully pulled image \"{}\" in {:?}", c.image, started.elapsed()));
+                self.shared.events.pod_event(
+                    pod,
+                    false,
+                    "Pulled",
+                    &path,
+                    format!(
+                        "Successfully pulled image \"{}\" in {:?}",
+                        c.image,
+                        started.elapsed()
+                    ),
+                );
                 Ok(())
             }
             Err(e) => {
                 self.image_backoff.next(&key, now);
                 self.image_failed_at.insert(key, now);
                 let msg = format!("Failed to pull image \"{}\": {e}", c.image);
-                self.shared.events.pod_event(pod, true, "Failed", &path, msg.clone());
+                self.shared
+                    .events
+                    .pod_event(pod, true, "Failed", &path, msg.clone());
                 Err(("ErrImagePull".into(), msg))
             }
         }
     }
 
-    async fn start_one(&mut self, pod: &Pod, sandbox: &ContainerInfo, s: &StartContainer, sources: &Sources) {
+    async fn start_one(
+        &mut self,
+        pod: &Pod,
+        sandbox: &ContainerInfo,
+        s: &StartContainer,
+        sources: &Sources,
+    ) {
         let spec = pod.spec.clone().unwrap_or_default();
-        let list = if s.kind == ContainerKind::Init { &spec.init_containers } else { &spec.containers };
+        let list = if s.kind == ContainerKind::Init {
+            &spec.init_containers
+        } else {
+            &spec.containers
+        };
         let Some(c) = list.get(s.index) else { return };
         let path = container_field_path(s.kind, &c.name);
         if let Err(w) = self.ensure_image(pod, c, s.kind).await {
             self.waiting.insert(c.name.clone(), w);
             return;
         }
-        let cfg = match spec::container_config(&self.shared.prefix, &self.shared.node_name, pod, c, s.kind, s.restart_count, sandbox, sources) {
+        let cfg = match spec::container_config(
+            &self.shared.prefix,
+            &self.shared.node_name,
+            pod,
+            c,
+            s.kind,
+            s.restart_count,
+            sandbox,
+            sources,
+        ) {
             Ok(cfg) => cfg,
             Err(e) => {
                 let msg = e.to_string();
-                self.shared.events.pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
-                self.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), msg));
+                self.shared
+                    .events
+                    .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
+                self.waiting
+                    .insert(c.name.clone(), ("CreateContainerConfigError".into(), msg));
                 return;
             }
         };
         if s.is_restart {
-            self.backoff.next(&backoff_key(&self.uid, &c.name), SystemTime::now());
+            self.backoff
+                .next(&backoff_key(&self.uid, &c.name), SystemTime::now());
         }
         let rt = &self.shared.runtime;
         let id = match rt.create_container(&cfg).await {
             Ok(id) => id,
             Err(e) => {
                 let msg = e.to_string();
-                self.shared.events.pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
-                self.waiting.insert(c.name.clone(), ("CreateContainerError".into(), msg));
+                self.shared
+                    .events
+                    .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
+                self.waiting
+                    .insert(c.name.clone(), ("CreateContainerError".into(), msg));
                 return;
             }
         };
-        self.shared.events.pod_event(pod, false, "Created", &path, format!("Created container {}", c.name));
+        self.shared.events.pod_event(
+            pod,
+            false,
+            "Created",
+            &path,
+            format!("Created container {}", c.name),
+        );
         if let Err(e) = rt.start_container(&id).await {
             let msg = e.to_string();
-            self.shared.events.pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
-            self.waiting.insert(c.name.clone(), ("RunContainerError".into(), msg));
+            self.shared
+                .events
+                .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
+            self.waiting
+                .insert(c.name.clone(), ("RunContainerError".into(), msg));
             return;
         }
         self.waiting.remove(&c.name);
-        self.shared.events.pod_event(pod, false, "Started", &path, format!("Started container {}", c.name));
+        self.shared.events.pod_event(
+            pod,
+            false,
+            "Started",
+            &path,
+            format!("Started container {}", c.name),
+        );
         tracing::info!(pod = %self.key, container = %c.name, restart_count = s.restart_count, id = %id, "container started");
     }
 
@@ -574,7 +701,9 @@ impl<R: Runtime> PodWorker<R> {
             return;
         }
         let started = Instant::now();
-        let pre_stop = c.and_then(|c| c.lifecycle.as_ref()).and_then(|l| l.pre_stop.clone());
+        let pre_stop = c
+            .and_then(|c| c.lifecycle.as_ref())
+            .and_then(|l| l.pre_stop.clone());
         if let Some(h) = pre_stop
             && grace > 0
         {
@@ -583,21 +712,53 @@ impl<R: Runtime> PodWorker<R> {
                 .await
                 .unwrap_or_else(|_| Err("timed out".into()))
             {
-                self.shared.events.pod_event(pod, true, "FailedPreStopHook", &container_field_path(ContainerKind::App, info.container_name()), format!("PreStopHook failed: {msg}"));
+                self.shared.events.pod_event(
+                    pod,
+                    true,
+                    "FailedPreStopHook",
+                    &container_field_path(ContainerKind::App, info.container_name()),
+                    format!("PreStopHook failed: {msg}"),
+                );
             }
         }
         let used = i64::try_from(started.elapsed().as_secs()).unwrap_or(0);
         // Kubernetes leaves at least 2 s for SIGTERM after a hook that used the period up.
-        let remaining = if grace > 0 { (grace - used).max(if used > 0 { 2 } else { 0 }) } else { 0 };
-        if let Err(e) = self.shared.runtime.stop_container(&info.id, remaining).await {
+        let remaining = if grace > 0 {
+            (grace - used).max(if used > 0 { 2 } else { 0 })
+        } else {
+            0
+        };
+        if let Err(e) = self
+            .shared
+            .runtime
+            .stop_container(&info.id, remaining)
+            .await
+        {
             tracing::warn!(pod = %self.key, container = %info.container_name(), error = %e, "stopping the container failed");
         }
     }
 
-    async fn run_hook(&self, h: &LifecycleHandler, c: Option<&Container>, info: &ContainerInfo) -> std::result::Result<(), String> {
+    async fn run_hook(
+        &self,
+        h: &LifecycleHandler,
+        c: Option<&Container>,
+        info: &ContainerInfo,
+    ) -> std::result::Result<(), String> {
         if let Some(e) = &h.exec {
-            let out = self.shared.runtime.exec(&info.id, &e.command).await.map_err(|e| e.to_string())?;
-            return if out.exit_code == 0 { Ok(()) } else { Err(format!("command {:?} exited with {}", e.command, out.exit_code)) };
+            let out = self
+                .shared
+                .runtime
+                .exec(&info.id, &e.command)
+                .await
+                .map_err(|e| e.to_string())?;
+            return if out.exit_code == 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "command {:?} exited with {}",
+                    e.command, out.exit_code
+                ))
+            };
         }
         if let Some(s) = &h.sleep {
             tokio::time::sleep(Duration::from_secs(u64::try_from(s.seconds).unwrap_or(0))).await;
@@ -609,26 +770,54 @@ impl<R: Runtime> PodWorker<R> {
                 tcp_socket: h.tcp_socket.clone(),
                 ..Default::default()
             };
-            let target = probes::Target { container_id: info.id.clone(), pod_ip: self.pod_ip.clone() };
+            let target = probes::Target {
+                container_id: info.id.clone(),
+                pod_ip: self.pod_ip.clone(),
+            };
             let default = Container::default();
-            return probes::run_once(self.shared.runtime.as_ref(), &probe, c.unwrap_or(&default), &target, Duration::from_secs(30)).await;
+            return probes::run_once(
+                self.shared.runtime.as_ref(),
+                &probe,
+                c.unwrap_or(&default),
+                &target,
+                Duration::from_secs(30),
+            )
+            .await;
         }
         Ok(())
     }
 
     /// Stops every running container (apps and inits with the grace period, then the
     /// sandbox); with `remove_sandboxes`, the sandboxes go too.
-    async fn kill_pod(&mut self, pod: &Pod, state: &PodRuntimeState, grace: i64, remove_sandboxes: bool) -> Result<bool> {
+    async fn kill_pod(
+        &mut self,
+        pod: &Pod,
+        state: &PodRuntimeState,
+        grace: i64,
+        remove_sandboxes: bool,
+    ) -> Result<bool> {
         let mut acted = false;
-        let running: Vec<&ContainerInfo> = state.containers.iter().filter(|c| c.is_running()).collect();
+        let running: Vec<&ContainerInfo> =
+            state.containers.iter().filter(|c| c.is_running()).collect();
         if !running.is_empty() {
             acted = true;
             let mut stops = Vec::new();
             for info in &running {
                 let kind = info.kind().unwrap_or(ContainerKind::App);
                 let name = info.container_name().to_string();
-                self.shared.events.pod_event(pod, false, "Killing", &container_field_path(kind, &name), format!("Stopping container {name}"));
-                stops.push(self.stop_one(pod, spec_container(pod, kind, info.container_name()), info, grace));
+                self.shared.events.pod_event(
+                    pod,
+                    false,
+                    "Killing",
+                    &container_field_path(kind, &name),
+                    format!("Stopping container {name}"),
+                );
+                stops.push(self.stop_one(
+                    pod,
+                    spec_container(pod, kind, info.container_name()),
+                    info,
+                    grace,
+                ));
             }
             futures::future::join_all(stops).await;
         }
@@ -671,7 +860,10 @@ impl<R: Runtime> PodWorker<R> {
         let api: Api<Pod> = Api::namespaced(self.shared.client.clone(), &meta.namespace);
         let params = DeleteParams {
             grace_period_seconds: Some(0),
-            preconditions: Some(DeletePreconditions { uid: meta.uid.clone(), resource_version: String::new() }),
+            preconditions: Some(DeletePreconditions {
+                uid: meta.uid.clone(),
+                resource_version: String::new(),
+            }),
             ..Default::default()
         };
         match api.delete(&meta.name, &params).await {
@@ -718,7 +910,9 @@ impl<R: Runtime> PodWorker<R> {
         sorted.sort_by_key(|c| std::cmp::Reverse((c.restart_count(), c.created_at)));
         let mut acted = false;
         for c in sorted {
-            let n = seen.entry((c.container_name().to_string(), c.kind())).or_insert(0);
+            let n = seen
+                .entry((c.container_name().to_string(), c.kind()))
+                .or_insert(0);
             *n += 1;
             if *n > KEEP_DEAD && !c.is_running() {
                 acted = true;
@@ -730,7 +924,12 @@ impl<R: Runtime> PodWorker<R> {
         acted
     }
 
-    async fn write_status(&mut self, pod: &Pod, state: &PodRuntimeState, a: &Actions) -> Result<()> {
+    async fn write_status(
+        &mut self,
+        pod: &Pod,
+        state: &PodRuntimeState,
+        a: &Actions,
+    ) -> Result<()> {
         // Waiting reasons of containers that now run are stale.
         let running: HashSet<&str> = state
             .containers
@@ -738,7 +937,8 @@ impl<R: Runtime> PodWorker<R> {
             .filter(|c| c.is_running())
             .map(|c| c.container_name())
             .collect();
-        self.waiting.retain(|name, _| !running.contains(name.as_str()));
+        self.waiting
+            .retain(|name, _| !running.contains(name.as_str()));
         if self.pod_ip.is_empty() {
             self.pod_ip = self.ip_of(state.running_sandbox());
         }

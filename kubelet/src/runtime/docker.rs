@@ -64,7 +64,9 @@ impl DockerRuntime {
     }
 
     async fn kill(&self, id: &str, signal: &str) -> Result<()> {
-        let opts = KillContainerOptionsBuilder::default().signal(signal).build();
+        let opts = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
         match self.docker.kill_container(id, Some(opts)).await {
             Ok(()) => Ok(()),
             // 409: not running; 404: gone.
@@ -136,7 +138,11 @@ impl Runtime for DockerRuntime {
             });
         Ok(ContainerInfo {
             id: c.id.unwrap_or_else(|| id.to_string()),
-            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            name: c
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
             image: config.image.unwrap_or_default(),
             image_id: c.image.unwrap_or_default(),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
@@ -277,7 +283,9 @@ impl Runtime for DockerRuntime {
     }
 
     async fn pull_image(&self, image: &str) -> Result<()> {
-        let opts = CreateImageOptionsBuilder::default().from_image(image).build();
+        let opts = CreateImageOptionsBuilder::default()
+            .from_image(image)
+            .build();
         let mut s = self.docker.create_image(Some(opts), None, None);
         while let Some(item) = s.next().await {
             item.map_err(|e| Error::ImagePull {
@@ -300,9 +308,9 @@ impl Runtime for DockerRuntime {
         if !changes.is_empty() {
             b = b.changes(changes.to_vec());
         }
-        let mut s = self
-            .docker
-            .create_image(Some(b.build()), Some(bollard::body_full(tarball)), None);
+        let mut s =
+            self.docker
+                .create_image(Some(b.build()), Some(bollard::body_full(tarball)), None);
         while let Some(item) = s.next().await {
             item.map_err(rt)?;
         }
@@ -417,8 +425,16 @@ impl Runtime for DockerRuntime {
         let st = item.map_err(rt)?;
         let cpu = st.cpu_stats.unwrap_or_default();
         let pre = st.precpu_stats.unwrap_or_default();
-        let total = cpu.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
-        let pre_total = pre.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
+        let total = cpu
+            .cpu_usage
+            .as_ref()
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0);
+        let pre_total = pre
+            .cpu_usage
+            .as_ref()
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0);
         let sys = cpu.system_cpu_usage.unwrap_or(0);
         let pre_sys = pre.system_cpu_usage.unwrap_or(0);
         let cpus = u64::from(cpu.online_cpus.unwrap_or(1).max(1));

@@ -207,8 +207,7 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> impl Future<Output = Result<String>> + Send;
     fn start_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// SIGTERM, then SIGKILL after `grace_secs`.
-    fn stop_container(&self, id: &str, grace_secs: i64)
-    -> impl Future<Output = Result<()>> + Send;
+    fn stop_container(&self, id: &str, grace_secs: i64) -> impl Future<Output = Result<()>> + Send;
     /// Removes a container (forcibly, running or not); missing is not an error.
     fn remove_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
     /// `None` when the image is not present.
@@ -226,12 +225,11 @@ pub trait Runtime: Send + Sync + 'static {
     fn load_image(&self, tarball: bytes::Bytes) -> impl Future<Output = Result<()>> + Send;
     fn list_images(&self) -> impl Future<Output = Result<Vec<ImageInfo>>> + Send;
     fn remove_image(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
-    fn exec(
+    fn exec(&self, id: &str, cmd: &[String]) -> impl Future<Output = Result<ExecOutput>> + Send;
+    fn logs(
         &self,
         id: &str,
-        cmd: &[String],
-    ) -> impl Future<Output = Result<ExecOutput>> + Send;
-    fn logs(&self, id: &str, options: &LogOptions)
-    -> impl Future<Output = Result<LogStream>> + Send;
+        options: &LogOptions,
+    ) -> impl Future<Output = Result<LogStream>> + Send;
     fn stats(&self, id: &str) -> impl Future<Output = Result<ContainerStats>> + Send;
 }
