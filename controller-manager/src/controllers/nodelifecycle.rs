@@ -392,7 +392,14 @@ async fn reconcile(
             }
         }
     }
-    let mut wait = grace.saturating_sub(now.duration_since(probe.observed).unwrap_or_default());
+    // Look again when the grace period would run out; a node already out of it is looked at
+    // every monitor period (and on events).
+    let age = now.duration_since(probe.observed).unwrap_or_default();
+    let mut wait = if age < grace {
+        grace - age
+    } else {
+        ctx.config.node_monitor_period
+    };
     if let Some(t) = next_check {
         wait = wait.min(t.duration_since(now).unwrap_or_default());
     }
