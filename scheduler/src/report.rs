@@ -236,7 +236,7 @@ impl Writer {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &m.namespace);
         let patch = serde_json::json!({"status": {"conditions": updated}});
         if let Err(e) = api.patch_merge_status(&m.name, &patch).await {
-            tracing::debug!(pod = %key_str, error = %e, "could not set the PodScheduled condition");
+            tracing::warn!(pod = %key_str, error = %e, "could not set the PodScheduled condition");
         }
     }
 }
@@ -272,7 +272,6 @@ pub fn with_unschedulable_condition(
         "status": "False",
         "reason": "Unschedulable",
         "message": message,
-        "lastProbeTime": null,
         "lastTransitionTime": transition,
     }));
     Some(out)
