@@ -1,5 +1,21 @@
-//! The `kube-proxy` daemon. A skeleton for now: the issue that builds it fills this crate in.
+//! The `kube-proxy` daemon as a library: Services and Endpoints in, kernel rules out.
+//!
+//! - [`model`]: Services and Endpoints reduced to what the proxy programs (one entry per
+//!   service port, only ready endpoints), a pure function of the API objects.
+//! - [`iptables`]: `render_rules` (the desired ruleset, pure), `plan_sync` (the
+//!   `iptables-restore` input that moves the kernel from the last applied ruleset to the
+//!   desired one, pure), the `Iptables` trait (real and fake) and the proxier that applies it.
+//! - [`ipvs`]: the IPVS backend's computation (virtual and real servers) and the kernel check.
+//! - [`daemon`]: flags, informers, the rate-limited sync loop, metrics and shutdown.
 
-/// Which issue of the tracker builds this component.
-pub const NOT_YET_BUILT: &str =
-    "kube-proxy is not built yet: only the API spine (apiserver, client, ctl) exists";
+pub mod chain_names;
+pub mod daemon;
+pub mod duration;
+pub mod error;
+pub mod iptables;
+pub mod ipvs;
+pub mod metrics;
+pub mod model;
+
+pub use daemon::{Config, Mode};
+pub use error::Error;

@@ -1,3 +1,44 @@
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("{}", kube_proxy::NOT_YET_BUILT)
+use anyhow::Context;
+use clap::Parser;
+use kube_proxy::iptables::{RealIptables, cleanup};
+use kube_proxy::{Config, daemon};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::parse();
+    let ipt = Arc::new(RealIptables::new());
+    if config.cleanup {
+        let max = config.max_restore_lines;
+        let n = tokio::task::spawn_blocking(move || cleanup(ipt.as_ref(), max))
+            .await
+            .context("cleanup task")??;
+        tracing::info!(
+            chains = n,
+            "cleaned up every rule and chain kube-proxy made"
+        );
+        return Ok(());
+    }
+    let mut running = daemon::start(config, ipt).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("SIGTERM handler")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt: stopping"),
+        r = running.wait() => return r.map_err(Into::into),
+    }
+    // A sync in progress finishes (one restore); the rules stay in place, as Kubernetes
+    // leaves them, so traffic keeps flowing while the proxy restarts.
+    tokio::time::timeout(Duration::from_secs(30), running.stop())
+        .await
+        .context("sync did not finish within 30s of SIGTERM")??;
+    Ok(())
 }

@@ -1,0 +1,96 @@
+//! Stable chain names, derived as Kubernetes' iptables proxier derives them: the first 16
+//! characters of the base32 (RFC 4648, upper case) encoding of a SHA-256 over the service
+//! port's name and protocol (and, for an endpoint, its `ip:port`). The same service port
+//! always gets the same chain, on every node and across restarts, which is what lets a sync
+//! rewrite only the chains that changed.
+
+use sha2::{Digest, Sha256};
+
+/// `namespace/name` plus `:port-name` when the port is named (Kubernetes'
+/// `ServicePortName.String()`).
+pub fn service_port_name(namespace: &str, name: &str, port_name: &str) -> String {
+    if port_name.is_empty() {
+        format!("{namespace}/{name}")
+    } else {
+        format!("{namespace}/{name}:{port_name}")
+    }
+}
+
+/// `KUBE-SVC-<hash>`: the service port's load-balancing chain. `protocol` is lower case.
+pub fn service_chain(svc_port_name: &str, protocol: &str) -> String {
+    format!("KUBE-SVC-{}", port_proto_hash(svc_port_name, protocol))
+}
+
+/// `KUBE-EXT-<hash>`: where external traffic (NodePort, external IPs) enters the service.
+pub fn external_chain(svc_port_name: &str, protocol: &str) -> String {
+    format!("KUBE-EXT-{}", port_proto_hash(svc_port_name, protocol))
+}
+
+/// `KUBE-SEP-<hash>`: one endpoint (`ip:port`) of one service port.
+pub fn endpoint_chain(svc_port_name: &str, protocol: &str, endpoint: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(svc_port_name.as_bytes());
+    h.update(protocol.as_bytes());
+    h.update(endpoint.as_bytes());
+    format!("KUBE-SEP-{}", base32_16(&h.finalize()))
+}
+
+fn port_proto_hash(svc_port_name: &str, protocol: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(svc_port_name.as_bytes());
+    h.update(protocol.as_bytes());
+    base32_16(&h.finalize())
+}
+
+/// The first 16 characters of the RFC 4648 base32 encoding of `bytes` (10 bytes suffice).
+fn base32_16(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::with_capacity(16);
+    let mut buffer: u64 = 0;
+    let mut bits = 0u32;
+    for &b in bytes {
+        buffer = (buffer << 8) | u64::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+            if out.len() == 16 {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32_matches_rfc4648_vectors() {
+        // RFC 4648 section 10: BASE32("foobar") = "MZXW6YTBOI======".
+        assert_eq!(base32_16(b"foobarfoobar"), "MZXW6YTBOJTG633C");
+        assert_eq!(&base32_16(b"foobarfoobar")[..10], "MZXW6YTBOJ");
+    }
+
+    #[test]
+    fn names_are_stable_distinct_and_kubernetes_shaped() {
+        let a = service_chain("ns1/svc1:p80", "tcp");
+        assert_eq!(a, service_chain("ns1/svc1:p80", "tcp"));
+        assert_ne!(a, service_chain("ns1/svc1:p80", "udp"));
+        assert_ne!(a, service_chain("ns1/svc1:p81", "tcp"));
+        assert!(a.starts_with("KUBE-SVC-") && a.len() == 9 + 16, "{a}");
+        assert_eq!(&external_chain("ns1/svc1:p80", "tcp")[9..], &a[9..]);
+        let e1 = endpoint_chain("ns1/svc1:p80", "tcp", "10.0.0.1:80");
+        let e2 = endpoint_chain("ns1/svc1:p80", "tcp", "10.0.0.2:80");
+        assert_ne!(e1, e2);
+        assert!(
+            e1.len() <= 28,
+            "iptables chain names are at most 28 characters"
+        );
+        // Kubernetes' own name for this service port (pkg/proxy/iptables/proxier_test.go
+        // uses "KUBE-SVC-XPGD46QRK7WJZT7O" for ns1/svc1:p80 tcp).
+        assert_eq!(a, "KUBE-SVC-XPGD46QRK7WJZT7O");
+        assert_eq!(service_port_name("ns", "s", ""), "ns/s");
+    }
+}

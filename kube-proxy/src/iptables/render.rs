@@ -1,0 +1,395 @@
+//! `render_rules`: the whole desired ruleset as a pure function of the service ports and the
+//! node's configuration, shaped like Kubernetes' iptables proxier (pkg/proxy/iptables):
+//!
+//! nat table
+//! - `KUBE-SERVICES` (from PREROUTING and OUTPUT): one rule per cluster IP / external IP
+//!   and port of a service with ready endpoints, jumping to its `KUBE-SVC-*` (or, for
+//!   external IPs, `KUBE-EXT-*`) chain; last, `--dst-type LOCAL` traffic to `KUBE-NODEPORTS`.
+//!   Past [`BUCKET_THRESHOLD`] dispatch rules the dispatch is split by the last octet of the
+//!   destination into `KUBE-SVCS-NNN` chains, so adding or removing one service rewrites a
+//!   chain of a few dozen rules instead of one of ten thousand (and a packet walks at most
+//!   256 + a few dozen rules instead of all of them).
+//! - `KUBE-NODEPORTS`: one rule per node port, to the service's `KUBE-EXT-*` chain.
+//! - `KUBE-EXT-*`: marks for masquerade, then the service chain.
+//! - `KUBE-SVC-*`: masquerade mark for off-cluster sources (with `--cluster-cidr`), the
+//!   session-affinity `recent` checks, then endpoint i of n chosen with
+//!   `statistic --mode random --probability 1/(n-i)` (the last unconditionally).
+//! - `KUBE-SEP-*`: hairpin masquerade mark, the affinity `recent --set`, `DNAT` to ip:port.
+//! - `KUBE-MARK-MASQ`, `KUBE-POSTROUTING`: mark bit 0x4000, `MASQUERADE` on the way out.
+//!
+//! filter table
+//! - `KUBE-SERVICES` (from OUTPUT and FORWARD, new connections): `REJECT` for the cluster
+//!   and external IPs of services without ready endpoints, so clients are refused at once.
+//! - `KUBE-EXTERNAL-SERVICES` (from INPUT and FORWARD): `REJECT` for their node ports.
+//! - `KUBE-FORWARD`: accept marked and established service traffic through FORWARD (Docker
+//!   sets the FORWARD policy to DROP).
+//!
+//! Headless and ExternalName services have no rules at all (`model` leaves them out).
+
+use crate::chain_names;
+use crate::model::{Protocol, ServicePort};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+/// The masquerade mark (Kubernetes' default `--iptables-masquerade-bit` 14).
+pub const MASQ_MARK: &str = "0x4000/0x4000";
+/// Dispatch rules in nat KUBE-SERVICES above which dispatch goes through buckets.
+pub const BUCKET_THRESHOLD: usize = 1000;
+
+pub const KUBE_SERVICES: &str = "KUBE-SERVICES";
+pub const KUBE_NODEPORTS: &str = "KUBE-NODEPORTS";
+pub const KUBE_POSTROUTING: &str = "KUBE-POSTROUTING";
+pub const KUBE_MARK_MASQ: &str = "KUBE-MARK-MASQ";
+pub const KUBE_EXTERNAL_SERVICES: &str = "KUBE-EXTERNAL-SERVICES";
+pub const KUBE_FORWARD: &str = "KUBE-FORWARD";
+
+/// Fixed chains this proxy owns, per table.
+pub const NAT_CHAINS: [&str; 4] = [
+    KUBE_SERVICES,
+    KUBE_NODEPORTS,
+    KUBE_POSTROUTING,
+    KUBE_MARK_MASQ,
+];
+pub const FILTER_CHAINS: [&str; 3] = [KUBE_SERVICES, KUBE_EXTERNAL_SERVICES, KUBE_FORWARD];
+/// Prefixes of the per-service and per-endpoint chains this proxy owns.
+pub const OWNED_PREFIXES: [&str; 4] = ["KUBE-SVC-", "KUBE-SEP-", "KUBE-EXT-", "KUBE-SVCS-"];
+
+/// Whether a chain of `table` is one this proxy made (and may delete).
+pub fn is_owned(table: &str, chain: &str) -> bool {
+    let fixed: &[&str] = if table == "nat" {
+        &NAT_CHAINS
+    } else {
+        &FILTER_CHAINS
+    };
+    fixed.contains(&chain)
+        || (table == "nat" && OWNED_PREFIXES.iter().any(|p| chain.starts_with(p)))
+}
+
+/// What the node contributes to the rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// `--cluster-cidr`: traffic to a cluster IP from outside it is masqueraded. Without it,
+    /// only hairpin and external traffic is (Kubernetes without a local-traffic detector).
+    pub cluster_cidr: Option<String>,
+}
+
+/// One table: chain name -> its rules, each rule the text after `-A <chain> `.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    pub chains: BTreeMap<String, Vec<String>>,
+}
+
+impl Table {
+    fn chain(&mut self, name: &str) -> &mut Vec<String> {
+        self.chains.entry(name.to_string()).or_default()
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.chains.values().map(Vec::len).sum()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ruleset {
+    pub nat: Table,
+    pub filter: Table,
+}
+
+impl Ruleset {
+    pub fn table(&self, name: &str) -> &Table {
+        if name == "nat" {
+            &self.nat
+        } else {
+            &self.filter
+        }
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.nat.rule_count() + self.filter.rule_count()
+    }
+
+    pub fn chain_count(&self) -> usize {
+        self.nat.chains.len() + self.filter.chains.len()
+    }
+
+    /// The whole ruleset as one `iptables-restore` input (filter then nat, chains in name
+    /// order): the golden-test form, and the baseline the benchmark loads in one go.
+    pub fn to_restore_text(&self) -> String {
+        let mut out = String::new();
+        for (name, table) in [("filter", &self.filter), ("nat", &self.nat)] {
+            let _ = writeln!(out, "*{name}");
+            for chain in table.chains.keys() {
+                let _ = writeln!(out, ":{chain} - [0:0]");
+            }
+            for (chain, rules) in &table.chains {
+                for r in rules {
+                    let _ = writeln!(out, "-A {chain} {r}");
+                }
+            }
+            out.push_str("COMMIT\n");
+        }
+        out
+    }
+}
+
+/// iptables' argument for a comment (quoted when it has spaces).
+fn comment(text: &str) -> String {
+    if text.contains(' ') {
+        format!("-m comment --comment \"{text}\"")
+    } else {
+        format!("-m comment --comment {text}")
+    }
+}
+
+/// `-p tcp -m tcp` style protocol match.
+fn proto_match(p: Protocol) -> String {
+    let l = p.lower();
+    format!("-p {l} -m {l}")
+}
+
+/// The probability endpoint `i` of `n` is picked with, given the earlier ones were not:
+/// 1/(n-i), printed as Kubernetes prints it (10 decimals).
+pub fn probability(i: usize, n: usize) -> String {
+    format!("{:.10}", 1.0 / (n - i) as f64)
+}
+
+/// The desired ruleset. `ports` should be in a stable order (`model::collect` sorts them);
+/// the output is deterministic for a given input.
+pub fn render_rules(ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
+    let mut nat = Table::default();
+    let mut filter = Table::default();
+    for c in NAT_CHAINS {
+        nat.chain(c);
+    }
+    for c in FILTER_CHAINS {
+        filter.chain(c);
+    }
+    nat.chain(KUBE_POSTROUTING).extend([
+        format!("-m mark ! --mark {MASQ_MARK} -j RETURN"),
+        "-j MARK --xor-mark 0x4000".to_string(),
+        format!(
+            "{} -j MASQUERADE --random-fully",
+            comment("kubernetes service traffic requiring SNAT")
+        ),
+    ]);
+    nat.chain(KUBE_MARK_MASQ)
+        .push("-j MARK --or-mark 0x4000".to_string());
+    filter.chain(KUBE_FORWARD).extend([
+        "-m conntrack --ctstate INVALID -j DROP".to_string(),
+        format!(
+            "{} -m mark --mark {MASQ_MARK} -j ACCEPT",
+            comment("kubernetes forwarding rules")
+        ),
+        format!(
+            "{} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            comment("kubernetes forwarding conntrack rule")
+        ),
+    ]);
+
+    // (destination, rule) pairs for nat KUBE-SERVICES, bucketed at the end if many.
+    let mut dispatch: Vec<(Ipv4Addr, String)> = Vec::new();
+    for sp in ports {
+        let spn = sp.port_name_string();
+        let proto = sp.protocol.lower();
+        let pm = proto_match(sp.protocol);
+        let svc_chain = chain_names::service_chain(&spn, proto);
+        let ext_chain = chain_names::external_chain(&spn, proto);
+        let has_external = sp.node_port.is_some() || !sp.external_ips.is_empty();
+
+        if sp.endpoints.is_empty() {
+            let c = comment(&format!("{spn} has no endpoints"));
+            filter.chain(KUBE_SERVICES).push(format!(
+                "{c} -d {}/32 {pm} --dport {} -j REJECT",
+                sp.cluster_ip, sp.port
+            ));
+            for ip in &sp.external_ips {
+                filter
+                    .chain(KUBE_EXTERNAL_SERVICES)
+                    .push(format!("{c} -d {ip}/32 {pm} --dport {} -j REJECT", sp.port));
+            }
+            if let Some(np) = sp.node_port {
+                filter.chain(KUBE_EXTERNAL_SERVICES).push(format!(
+                    "{c} -m addrtype --dst-type LOCAL {pm} --dport {np} -j REJECT"
+                ));
+            }
+            continue;
+        }
+
+        dispatch.push((
+            sp.cluster_ip,
+            format!(
+                "{} -d {}/32 {pm} --dport {} -j {svc_chain}",
+                comment(&format!("{spn} cluster IP")),
+                sp.cluster_ip,
+                sp.port
+            ),
+        ));
+        for ip in &sp.external_ips {
+            dispatch.push((
+                *ip,
+                format!(
+                    "{} -d {ip}/32 {pm} --dport {} -j {ext_chain}",
+                    comment(&format!("{spn} external IP")),
+                    sp.port
+                ),
+            ));
+        }
+        if let Some(np) = sp.node_port {
+            nat.chain(KUBE_NODEPORTS).push(format!(
+                "{} {pm} --dport {np} -j {ext_chain}",
+                comment(&spn)
+            ));
+        }
+        if has_external {
+            nat.chain(&ext_chain).extend([
+                format!(
+                    "{} -j {KUBE_MARK_MASQ}",
+                    comment(&format!(
+                        "masquerade traffic for {spn} external destinations"
+                    ))
+                ),
+                format!("-j {svc_chain}"),
+            ]);
+        }
+
+        let svc = nat.chain(&svc_chain);
+        if let Some(cidr) = &node.cluster_cidr {
+            svc.push(format!(
+                "-d {}/32 {pm} --dport {} ! -s {cidr} -j {KUBE_MARK_MASQ}",
+                sp.cluster_ip, sp.port
+            ));
+        }
+        let seps: Vec<String> = sp
+            .endpoints
+            .iter()
+            .map(|e| chain_names::endpoint_chain(&spn, proto, &e.to_string()))
+            .collect();
+        if let Some(timeout) = sp.affinity_timeout {
+            for sep in &seps {
+                svc.push(format!(
+                    "-m recent --name {sep} --rcheck --seconds {timeout} --reap -j {sep}"
+                ));
+            }
+        }
+        let n = seps.len();
+        for (i, sep) in seps.iter().enumerate() {
+            if i + 1 < n {
+                svc.push(format!(
+                    "-m statistic --mode random --probability {} -j {sep}",
+                    probability(i, n)
+                ));
+            } else {
+                svc.push(format!("-j {sep}"));
+            }
+        }
+        for (sep, ep) in seps.iter().zip(&sp.endpoints) {
+            let affinity = if sp.affinity_timeout.is_some() {
+                format!("-m recent --name {sep} --set ")
+            } else {
+                String::new()
+            };
+            nat.chain(sep).extend([
+                format!("-s {}/32 -j {KUBE_MARK_MASQ}", ep.ip),
+                format!("{affinity}{pm} -j DNAT --to-destination {ep}"),
+            ]);
+        }
+    }
+
+    if dispatch.len() > BUCKET_THRESHOLD {
+        let mut buckets: BTreeMap<u8, Vec<String>> = BTreeMap::new();
+        for (ip, rule) in dispatch {
+            buckets.entry(ip.octets()[3]).or_default().push(rule);
+        }
+        for (octet, rules) in buckets {
+            let chain = format!("KUBE-SVCS-{octet:03}");
+            nat.chain(KUBE_SERVICES)
+                .push(format!("-d 0.0.0.{octet}/0.0.0.255 -j {chain}"));
+            *nat.chain(&chain) = rules;
+        }
+    } else {
+        nat.chain(KUBE_SERVICES)
+            .extend(dispatch.into_iter().map(|(_, r)| r));
+    }
+    nat.chain(KUBE_SERVICES).push(format!(
+        "{} -m addrtype --dst-type LOCAL -j {KUBE_NODEPORTS}",
+        comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")
+    ));
+    Ruleset { nat, filter }
+}
+
+/// The jump rules from the built-in chains into this proxy's chains: (table, built-in
+/// chain, rule arguments). Made idempotently at every full sync, removed by `--cleanup`.
+pub fn jump_rules() -> Vec<(&'static str, &'static str, Vec<String>)> {
+    let new = |c: &str| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "NEW",
+            "-m",
+            "comment",
+            "--comment",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(format!("kubernetes {c}"));
+        v
+    };
+    let jump = |mut v: Vec<String>, target: &str| {
+        v.push("-j".into());
+        v.push(target.into());
+        v
+    };
+    let plain = |c: &str, target: &str| {
+        vec![
+            "-m".to_string(),
+            "comment".into(),
+            "--comment".into(),
+            format!("kubernetes {c}"),
+            "-j".into(),
+            target.into(),
+        ]
+    };
+    vec![
+        (
+            "filter",
+            "INPUT",
+            jump(
+                new("externally-visible service portals"),
+                KUBE_EXTERNAL_SERVICES,
+            ),
+        ),
+        ("filter", "FORWARD", plain("forwarding rules", KUBE_FORWARD)),
+        (
+            "filter",
+            "FORWARD",
+            jump(new("service portals"), KUBE_SERVICES),
+        ),
+        (
+            "filter",
+            "FORWARD",
+            jump(
+                new("externally-visible service portals"),
+                KUBE_EXTERNAL_SERVICES,
+            ),
+        ),
+        (
+            "filter",
+            "OUTPUT",
+            jump(new("service portals"), KUBE_SERVICES),
+        ),
+        ("nat", "PREROUTING", plain("service portals", KUBE_SERVICES)),
+        ("nat", "OUTPUT", plain("service portals", KUBE_SERVICES)),
+        (
+            "nat",
+            "POSTROUTING",
+            plain("postrouting rules", KUBE_POSTROUTING),
+        ),
+    ]
+}
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;
