@@ -82,6 +82,17 @@ impl Api {
         &self.server
     }
 
+    /// The underlying client, for typed calls (`client::Api<K>`); run them through
+    /// `call` to keep the request time limit and the error wording.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Runs one request with the time limit, errors in kubectl's wording.
+    pub async fn call<T>(&self, fut: impl Future<Output = Result<T, ApiError>>) -> Result<T> {
+        self.run(fut).await
+    }
+
     async fn run<T>(&self, fut: impl Future<Output = Result<T, ApiError>>) -> Result<T> {
         let res = match self.timeout {
             Some(t) => match tokio::time::timeout(t, fut).await {

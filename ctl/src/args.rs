@@ -70,6 +70,14 @@ pub enum Command {
     Annotate(MetaArgs),
     /// Set the replica count of a deployment, replicaset or statefulset
     Scale(ScaleArgs),
+    /// Manage the rollout of a deployment: status, history, undo, restart, pause, resume
+    Rollout(RolloutArgs),
+    /// Mark nodes unschedulable
+    Cordon(NodeArgs),
+    /// Mark nodes schedulable again
+    Uncordon(NodeArgs),
+    /// Cordon a node and delete its pods, to prepare it for maintenance
+    Drain(DrainArgs),
     /// List the resource kinds the API serves
     ApiResources(ApiResourcesArgs),
     /// Print the client version and the server address
@@ -173,6 +181,97 @@ pub struct ScaleArgs {
     /// Only scale if the current count is this
     #[arg(long)]
     pub current_replicas: Option<i32>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RolloutArgs {
+    #[command(subcommand)]
+    pub command: RolloutCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum RolloutCommand {
+    /// Wait for the rollout to finish, printing its progress
+    Status(RolloutStatusArgs),
+    /// List the revisions (or show one with --revision)
+    History(RolloutHistoryArgs),
+    /// Roll back to the previous revision (or --to-revision N)
+    Undo(RolloutUndoArgs),
+    /// Restart every pod by a rolling update (sets a restartedAt template annotation)
+    Restart(RolloutTarget),
+    /// Stop rolling out template changes (scaling still applies)
+    Pause(RolloutTarget),
+    /// Resume rolling out a paused deployment
+    Resume(RolloutTarget),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RolloutTarget {
+    /// deployment/NAME, or deployment NAME
+    #[arg(required = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RolloutStatusArgs {
+    /// deployment/NAME, or deployment NAME
+    #[arg(required = true)]
+    pub args: Vec<String>,
+    /// Keep waiting until the rollout finishes (`--watch=false` prints once)
+    #[arg(short = 'w', long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    pub watch: bool,
+    /// Give up after this long (`0`: wait for ever)
+    #[arg(long, default_value = "0")]
+    pub timeout: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RolloutHistoryArgs {
+    /// deployment/NAME, or deployment NAME
+    #[arg(required = true)]
+    pub args: Vec<String>,
+    /// Show the pod template of this revision
+    #[arg(long)]
+    pub revision: Option<i64>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RolloutUndoArgs {
+    /// deployment/NAME, or deployment NAME
+    #[arg(required = true)]
+    pub args: Vec<String>,
+    /// The revision to roll back to (default: the previous one)
+    #[arg(long, default_value_t = 0)]
+    pub to_revision: i64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// Node names
+    #[arg(required = true)]
+    pub nodes: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DrainArgs {
+    /// The node to drain
+    pub node: String,
+    /// Leave DaemonSet-managed pods (they would be recreated at once anyway)
+    #[arg(long)]
+    pub ignore_daemonsets: bool,
+    /// Also delete pods no controller manages (they are gone for good)
+    #[arg(long)]
+    pub force: bool,
+    /// Also delete pods using emptyDir volumes (their data is lost)
+    #[arg(long)]
+    pub delete_emptydir_data: bool,
+    /// Seconds each pod gets to terminate (-1: the pod's own terminationGracePeriodSeconds)
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub grace_period: i64,
+    /// Give up waiting for the pods to go after this long (`0`: wait for ever)
+    #[arg(long, default_value = "0")]
+    pub timeout: String,
 }
 
 #[derive(Args, Debug, Clone)]

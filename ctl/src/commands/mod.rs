@@ -7,11 +7,15 @@ pub mod delete;
 pub mod describe;
 pub mod get;
 pub mod meta;
+pub mod node;
 pub mod resources;
+pub mod rollout;
 pub mod scale;
 
 #[cfg(test)]
 mod component_tests;
+#[cfg(test)]
+mod workload_tests;
 
 use crate::api::Api;
 use crate::args::{Cli, Command, GlobalArgs, OutputFormat, parse_duration};
@@ -141,6 +145,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Label(a) => meta::label(&ctx, &a, meta::Field::Labels).await,
         Command::Annotate(a) => meta::label(&ctx, &a, meta::Field::Annotations).await,
         Command::Scale(a) => scale::scale(&ctx, &a).await,
+        Command::Rollout(a) => rollout::rollout(&ctx, &a).await,
+        Command::Cordon(a) => node::cordon(&ctx, &a, true).await,
+        Command::Uncordon(a) => node::cordon(&ctx, &a, false).await,
+        Command::Drain(a) => node::drain(&ctx, &a).await,
         Command::ApiResources(a) => resources::api_resources(&ctx, &a),
         Command::Version => resources::version(&ctx),
         Command::Edit(_) => bail!(

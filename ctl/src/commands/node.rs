@@ -1,0 +1,322 @@
+//! `cordon`, `uncordon` and `drain`, as kubectl does them. There is no eviction API here,
+//! so drain deletes the pods (honouring their grace period) instead of evicting them:
+//! PodDisruptionBudgets are not consulted.
+
+use super::Ctx;
+use crate::args::{DrainArgs, NodeArgs, parse_duration};
+use anyhow::{Result, anyhow, bail};
+use client::{Api as TypedApi, DeleteParams, DeletePreconditions, ListParams};
+use proto::Resource;
+use proto::k8s::volume::VolumeSource;
+use proto::k8s::{Node, Pod};
+use std::time::{Duration, Instant};
+
+const MIRROR_POD: &str = "kubernetes.io/config.mirror";
+
+/// Sets `spec.unschedulable`; prints kubectl's lines. Returns whether it changed.
+async fn set_unschedulable(ctx: &Ctx, node: &str, on: bool) -> Result<bool> {
+    let conn = ctx.api().await?;
+    let api: TypedApi<Node> = TypedApi::all(conn.client().clone());
+    let n = conn.call(api.get(node)).await?;
+    let current = n.spec.as_ref().is_some_and(|s| s.unschedulable);
+    let verb = if on { "cordoned" } else { "uncordoned" };
+    if current == on {
+        println!("node/{node} already {verb}");
+        return Ok(false);
+    }
+    let patch = serde_json::json!({"spec": {"unschedulable": on}});
+    conn.call(api.patch_merge(node, &patch)).await?;
+    println!("node/{node} {verb}");
+    Ok(true)
+}
+
+pub async fn cordon(ctx: &Ctx, args: &NodeArgs, on: bool) -> Result<()> {
+    let mut failures = 0;
+    for node in &args.nodes {
+        if let Err(e) = set_unschedulable(ctx, node, on).await {
+            super::report(&mut failures, &e);
+        }
+    }
+    super::finish(failures)
+}
+
+/// What drain does with the pods on a node.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DrainPlan {
+    /// `namespace/name` of the pods to delete.
+    pub delete: Vec<(String, String)>,
+    /// Warnings to print (pods left alone or deleted despite a risk).
+    pub warnings: Vec<String>,
+    /// Reasons drain must refuse (each names the pods and the flag that overrides it).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DrainFlags {
+    pub ignore_daemonsets: bool,
+    pub force: bool,
+    pub delete_emptydir_data: bool,
+}
+
+fn finished(p: &Pod) -> bool {
+    matches!(
+        p.status.as_ref().map(|s| s.phase.as_str()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// Pure: kubectl's drain filters (mirror pods skipped; DaemonSet pods refused unless
+/// ignored; pods without a controller refused unless forced; emptyDir data refused unless
+/// allowed; finished pods always deletable).
+pub fn plan_drain(pods: &[Pod], flags: DrainFlags) -> DrainPlan {
+    let mut plan = DrainPlan::default();
+    let (mut daemonset, mut unmanaged, mut local, mut ignored_ds, mut forced, mut local_ok) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for p in pods {
+        let m = p.meta();
+        let id = format!("{}/{}", m.namespace, m.name);
+        if m.annotations.contains_key(MIRROR_POD) {
+            continue;
+        }
+        if !m.deletion_timestamp.is_empty() {
+            // Already going: wait for it, do not delete again.
+            continue;
+        }
+        let controller = m
+            .owner_references
+            .iter()
+            .find(|r| r.controller == Some(true));
+        if !finished(p) {
+            if controller.is_some_and(|c| c.kind == "DaemonSet") {
+                if flags.ignore_daemonsets {
+                    ignored_ds.push(id);
+                } else {
+                    daemonset.push(id);
+                }
+                continue;
+            }
+            if controller.is_none() {
+                if flags.force {
+                    forced.push(id.clone());
+                } else {
+                    unmanaged.push(id);
+                    continue;
+                }
+            }
+            let has_empty_dir = p.spec.as_ref().is_some_and(|s| {
+                s.volumes
+                    .iter()
+                    .any(|v| matches!(v.volume_source, Some(VolumeSource::EmptyDir(_))))
+            });
+            if has_empty_dir {
+                if flags.delete_emptydir_data {
+                    local_ok.push(id.clone());
+                } else {
+                    local.push(id);
+                    continue;
+                }
+            }
+        }
+        plan.delete.push((m.namespace.clone(), m.name.clone()));
+    }
+    let join = |v: &[String]| v.join(", ");
+    if !daemonset.is_empty() {
+        plan.errors.push(format!(
+            "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): {}",
+            join(&daemonset)
+        ));
+    }
+    if !unmanaged.is_empty() {
+        plan.errors.push(format!(
+            "cannot delete Pods that declare no controller (use --force to override): {}",
+            join(&unmanaged)
+        ));
+    }
+    if !local.is_empty() {
+        plan.errors.push(format!(
+            "cannot delete Pods with local storage (use --delete-emptydir-data to override): {}",
+            join(&local)
+        ));
+    }
+    if !ignored_ds.is_empty() {
+        plan.warnings.push(format!(
+            "ignoring DaemonSet-managed Pods: {}",
+            join(&ignored_ds)
+        ));
+    }
+    if !forced.is_empty() {
+        plan.warnings.push(format!(
+            "deleting Pods that declare no controller: {}",
+            join(&forced)
+        ));
+    }
+    if !local_ok.is_empty() {
+        plan.warnings.push(format!(
+            "deleting Pods with local storage: {}",
+            join(&local_ok)
+        ));
+    }
+    plan
+}
+
+pub async fn drain(ctx: &Ctx, args: &DrainArgs) -> Result<()> {
+    let timeout = parse_duration(&args.timeout).map_err(|e| anyhow!("--timeout: {e}"))?;
+    let node = &args.node;
+    set_unschedulable(ctx, node, true).await?;
+    let conn = ctx.api().await?;
+    let pods_api: TypedApi<Pod> = TypedApi::all(conn.client().clone());
+    let on_node = ListParams::fields(&format!("spec.nodeName={node}"));
+    let pods = conn.call(pods_api.list(&on_node)).await?.items;
+    let plan = plan_drain(
+        &pods,
+        DrainFlags {
+            ignore_daemonsets: args.ignore_daemonsets,
+            force: args.force,
+            delete_emptydir_data: args.delete_emptydir_data,
+        },
+    );
+    if !plan.errors.is_empty() {
+        bail!(
+            "unable to drain node {node:?} due to error: {}, continuing command...\nThere are pending nodes to be drained:\n {node}",
+            plan.errors.join(", ")
+        );
+    }
+    for w in &plan.warnings {
+        eprintln!("Warning: {w}");
+    }
+    let grace = (args.grace_period >= 0).then_some(args.grace_period);
+    let mut deleted = Vec::new();
+    for (ns, name) in &plan.delete {
+        let api: TypedApi<Pod> = TypedApi::namespaced(conn.client().clone(), ns);
+        let uid = pods
+            .iter()
+            .find(|p| &p.meta().namespace == ns && &p.meta().name == name)
+            .map(|p| p.meta().uid.clone())
+            .unwrap_or_default();
+        println!("deleting pod {ns}/{name}");
+        let params = DeleteParams {
+            grace_period_seconds: grace,
+            preconditions: Some(DeletePreconditions {
+                uid: uid.clone(),
+                resource_version: String::new(),
+            }),
+            ..Default::default()
+        };
+        match conn.call(api.delete(name, &params)).await {
+            Ok(_) => deleted.push((ns.clone(), name.clone(), uid)),
+            Err(e) if crate::api::reason_of(&e) == Some(proto::Reason::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Wait for them to be gone (a new pod of the same name is another pod).
+    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    let mut pending = deleted;
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for (ns, name, uid) in pending {
+            let api: TypedApi<Pod> = TypedApi::namespaced(conn.client().clone(), &ns);
+            match conn.call(api.get_opt(&name)).await? {
+                Some(p) if p.meta().uid == uid => still.push((ns, name, uid)),
+                _ => println!("pod/{name} deleted"),
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            break;
+        }
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            let names: Vec<String> = pending.iter().map(|(n, p, _)| format!("{n}/{p}")).collect();
+            bail!(
+                "unable to drain node {node:?}: timed out waiting for pods to be deleted: {}",
+                names.join(", ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!("node/{node} drained");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::volume::VolumeSource;
+    use proto::k8s::{EmptyDirVolumeSource, OwnerReference, PodSpec, PodStatus, Volume};
+
+    fn pod(name: &str, owner: Option<&str>, phase: &str, empty_dir: bool) -> Pod {
+        let mut p = Pod {
+            spec: Some(PodSpec {
+                volumes: if empty_dir {
+                    vec![Volume {
+                        name: "scratch".into(),
+                        volume_source: Some(
+                            VolumeSource::EmptyDir(EmptyDirVolumeSource::default()),
+                        ),
+                    }]
+                } else {
+                    vec![]
+                },
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: phase.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        p.meta_mut().name = name.into();
+        p.meta_mut().namespace = "ns".into();
+        if let Some(kind) = owner {
+            p.meta_mut().owner_references.push(OwnerReference {
+                kind: kind.into(),
+                name: "o".into(),
+                controller: Some(true),
+                ..Default::default()
+            });
+        }
+        p
+    }
+
+    #[test]
+    fn drain_refuses_like_kubectl_unless_told_otherwise() {
+        let mut mirror = pod("mirror", None, "Running", false);
+        mirror
+            .meta_mut()
+            .annotations
+            .insert(MIRROR_POD.into(), "x".into());
+        let pods = vec![
+            pod("rs", Some("ReplicaSet"), "Running", false),
+            pod("ds", Some("DaemonSet"), "Running", false),
+            pod("bare", None, "Running", false),
+            pod("done", None, "Succeeded", false),
+            pod("scratch", Some("ReplicaSet"), "Running", true),
+            mirror,
+        ];
+        let plan = plan_drain(&pods, DrainFlags::default());
+        assert_eq!(plan.errors.len(), 3, "{:?}", plan.errors);
+        assert!(
+            plan.errors[0].contains("--ignore-daemonsets") && plan.errors[0].ends_with("ns/ds")
+        );
+        assert!(plan.errors[1].contains("--force") && plan.errors[1].ends_with("ns/bare"));
+        assert!(plan.errors[2].contains("--delete-emptydir-data"));
+        let names = |p: &DrainPlan| p.delete.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&plan), ["rs", "done"]);
+
+        let all = DrainFlags {
+            ignore_daemonsets: true,
+            force: true,
+            delete_emptydir_data: true,
+        };
+        let plan = plan_drain(&pods, all);
+        assert!(plan.errors.is_empty());
+        assert_eq!(names(&plan), ["rs", "bare", "done", "scratch"]);
+        assert_eq!(
+            plan.warnings,
+            [
+                "ignoring DaemonSet-managed Pods: ns/ds",
+                "deleting Pods that declare no controller: ns/bare",
+                "deleting Pods with local storage: ns/scratch"
+            ]
+        );
+    }
+}
