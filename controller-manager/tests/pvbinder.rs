@@ -11,7 +11,8 @@ use proto::Resource;
 use proto::k8s::{PersistentVolume, PersistentVolumeClaim};
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(20);
+// Below the binder's 15 s resync, so a missed event fails the test instead of slowing it.
+const T: Duration = Duration::from_secs(10);
 
 fn pv_yaml(name: &str, size: &str, policy: &str) -> String {
     format!(

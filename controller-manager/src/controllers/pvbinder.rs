@@ -319,10 +319,12 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
             if let Some(r) = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) {
                 q.add(format!("pvc:{}", make_key(&r.namespace, &r.name)));
             }
-            // A volume that may be free now: pending claims take another look.
+            // A volume that may be free now: unbound claims, and those naming this volume
+            // (they may have been looked at before it was in the cache), look again.
             if !matches!(ev, InformerEvent::Deleted(_)) {
                 for c in claims.list() {
-                    if c.spec.as_ref().is_none_or(|s| s.volume_name.is_empty()) {
+                    let named = c.spec.as_ref().map_or("", |s| s.volume_name.as_str());
+                    if named.is_empty() || named == pv.meta().name {
                         q.add(format!(
                             "pvc:{}",
                             make_key(&c.meta().namespace, &c.meta().name)
