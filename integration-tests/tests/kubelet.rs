@@ -78,11 +78,15 @@ fn container_of(node: &str, pod: &str, container: &str) -> String {
 
 struct Env {
     url: String,
+    /// The pod network: this run's bridge and podCIDR.
+    bridge: String,
+    cidr: String,
     client: client::Client,
     node: String,
     dir: tempfile::TempDir,
     _apiserver: Process,
     kubelet: Option<Process>,
+    starts: u32,
 }
 
 impl Env {
@@ -109,23 +113,29 @@ impl Env {
             std::process::id(),
             nanos
         );
+        let h = node.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        let bridge = format!("kt{h:08x}");
+        let cidr = format!("10.{}.{}.0/24", 200 + (h >> 8) % 50, h % 256);
         let mut env = Env {
             url,
+            bridge,
+            cidr,
             client,
             node,
             dir,
             _apiserver: api,
             kubelet: None,
+            starts: 0,
         };
         env.start_kubelet();
         env
     }
 
     fn start_kubelet(&mut self) {
-        let log = self.dir.path().join(format!(
-            "kubelet-{}.log",
-            Instant::now().elapsed().as_nanos()
-        ));
+        self.starts += 1;
+        let log = self.dir.path().join(format!("kubelet-{}.log", self.starts));
         let p = Process::spawn(
             "kubelet",
             Command::new(binary("kubelet"))
@@ -139,6 +149,10 @@ impl Env {
                 .arg(self.dir.path().join("root"))
                 .arg("--container-prefix")
                 .arg(format!("it{}", std::process::id()))
+                .arg("--pod-cidr")
+                .arg(&self.cidr)
+                .arg("--bridge-name")
+                .arg(&self.bridge)
                 .env("RUST_LOG", "info"),
             log,
         );
@@ -215,7 +229,30 @@ impl Drop for Env {
             args.extend(ids.iter().map(String::as_str));
             docker(&args);
         }
+        // The bridge and its FORWARD rules (veths went with the sandboxes' namespaces).
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .output();
+        for dir in ["-i", "-o"] {
+            let _ = Command::new("iptables")
+                .args(["-w", "-D", "FORWARD", dir, &self.bridge, "-j", "ACCEPT"])
+                .output();
+        }
     }
+}
+
+fn in_cidr(ip: &str, cidr: &str) -> bool {
+    let prefix = cidr.trim_end_matches("0/24");
+    ip.starts_with(prefix) && ip != format!("{prefix}1") && ip != format!("{prefix}0")
+}
+
+/// Interfaces attached to `bridge`.
+fn bridge_ports(bridge: &str) -> usize {
+    let out = Command::new("ip")
+        .args(["-o", "link", "show", "master", bridge])
+        .output()
+        .expect("ip link");
+    String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
 fn status_of<'a>(p: &'a Pod, c: &str) -> Option<&'a proto::k8s::ContainerStatus> {
@@ -280,7 +317,11 @@ async fn containers_share_localhost_and_pods_reach_each_other_by_ip() {
         })
         .await;
     let ip = web.status.as_ref().unwrap().pod_ip.clone();
-    assert!(!ip.is_empty(), "the pod has an IP");
+    assert!(
+        in_cidr(&ip, &env.cidr),
+        "the pod's IP {ip} is from the node's podCIDR {}",
+        env.cidr
+    );
     assert_eq!(web.status.as_ref().unwrap().host_ip, "127.0.0.1");
     // The sidecar reads the web container over localhost.
     let sidecar = container_of(&env.node, "web", "sidecar");
@@ -324,6 +365,32 @@ spec:
         "Succeeded",
         "the client pod got the page by pod IP"
     );
+    let client_ip = done.status.as_ref().unwrap().pod_ip.clone();
+    assert!(
+        in_cidr(&client_ip, &env.cidr) && client_ip != ip,
+        "a second address: {client_ip}"
+    );
+    // Deleting the web pod removes its veth and frees its address.
+    let ipam_dir = env
+        .dir
+        .path()
+        .join("root/ipam")
+        .join(env.cidr.replace('/', "_"));
+    assert!(ipam_dir.join(&ip).exists(), "the address is recorded");
+    // The finished client pod's veth goes (right after its status says so), web's stays.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bridge_ports(&env.bridge) != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "{} ports on the bridge, want web's only",
+            bridge_ports(&env.bridge)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    env.pods().delete("web", &Default::default()).await.unwrap();
+    env.wait_gone("web", Duration::from_secs(30)).await;
+    assert!(!ipam_dir.join(&ip).exists(), "the address is released");
+    assert_eq!(bridge_ports(&env.bridge), 0, "no veth left on the bridge");
     let ready_cond = done
         .status
         .as_ref()

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
 use crate::images;
+use crate::network::{self, BridgeNetwork, Cidr};
 use crate::node;
 use crate::runtime::{Runtime, labels};
 use crate::volumes;
@@ -38,10 +39,13 @@ pub fn default_node_ip() -> Option<std::net::Ipv4Addr> {
 }
 
 /// Runs the kubelet until `cancel`. Pods' containers keep running after it returns.
+/// With `pod_network`, pods get addresses from the node's podCIDR (spec.podCIDR, else
+/// `--pod-cidr`) on the kubelet's bridge; without a podCIDR (or without `pod_network`, as
+/// simulated nodes run) they stay on the runtime's default bridge.
 pub async fn run<R: Runtime>(
     cfg: Config,
     runtime: Arc<R>,
-    network: Option<Arc<dyn PodNetwork>>,
+    pod_network: bool,
     cancel: CancellationToken,
 ) -> Result<()> {
     let node_name = match &cfg.node_name {
@@ -76,7 +80,7 @@ pub async fn run<R: Runtime>(
     // Registration retries until the apiserver answers.
     let mut backoff = client::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     let registered: Node = loop {
-        match node::register(&client, &facts).await {
+        match node::register(&client, &facts, cfg.pod_cidr.as_deref()).await {
             Ok(n) => break n,
             Err(e) => {
                 let d = backoff.next_delay();
@@ -88,6 +92,32 @@ pub async fn run<R: Runtime>(
             }
         }
     };
+
+    let node_cidr = registered
+        .spec
+        .as_ref()
+        .map(|s| s.pod_cidr.clone())
+        .filter(|c| !c.is_empty())
+        .or_else(|| cfg.pod_cidr.clone());
+    if let (Some(flag), Some(spec)) = (&cfg.pod_cidr, registered.spec.as_ref())
+        && !spec.pod_cidr.is_empty()
+        && &spec.pod_cidr != flag
+    {
+        tracing::warn!(node = %node_name, flag = %flag, assigned = %spec.pod_cidr, "--pod-cidr differs from the node's spec.podCIDR; using spec.podCIDR");
+    }
+    let bridge: Option<Arc<BridgeNetwork>> = match node_cidr.filter(|_| pod_network) {
+        Some(c) => {
+            let cidr: Cidr = c.parse()?;
+            Some(Arc::new(
+                BridgeNetwork::new(&cfg.bridge_name, cidr, &cfg.root_dir).await?,
+            ))
+        }
+        None => {
+            tracing::info!(node = %node_name, "no podCIDR: pods use the runtime's default bridge");
+            None
+        }
+    };
+    let network: Option<Arc<dyn PodNetwork>> = bridge.clone().map(|b| b as Arc<dyn PodNetwork>);
 
     let mut tasks = JoinSet::new();
     let (events, events_task) = Recorder::new(client.clone(), &node_name, cancel.clone());
@@ -135,6 +165,13 @@ pub async fn run<R: Runtime>(
     }
     tracing::info!(node = %node_name, pods = informer.store().len(), "pod informer synced");
 
+    // Routes to other nodes' pods follow the Node objects.
+    let node_informer = Informer::new(Api::<Node>::all(client.clone()), InformerConfig::default());
+    let mut node_rx = node_informer.subscribe();
+    if bridge.is_some() {
+        node_informer.start();
+    }
+
     let mut workers: HashMap<String, WorkerHandle> = HashMap::new();
     let mut worker_tasks: JoinSet<String> = JoinSet::new();
     let store = informer.store();
@@ -160,6 +197,21 @@ pub async fn run<R: Runtime>(
                 if let Err(e) = remove_orphans(&shared, &known).await {
                     tracing::warn!(node = %node_name, error = %e, "orphan clean-up failed");
                 }
+                if let Some(b) = &bridge {
+                    b.release_unknown(&known.iter().cloned().collect());
+                }
+            }
+            ev = node_rx.recv(), if bridge.is_some() => {
+                if ev.is_none() { continue; }
+                // Coalesce a burst of node events into one sync.
+                while node_rx.try_recv().is_ok() {}
+                if let Some(b) = &bridge {
+                    let nodes: Vec<Node> = node_informer.store().list().iter().map(|n| n.as_ref().clone()).collect();
+                    let want = network::desired_routes(&nodes, &node_name, b.cidr());
+                    if let Err(e) = b.sync_routes(want).await {
+                        tracing::warn!(node = %node_name, error = %e, "syncing node routes failed");
+                    }
+                }
             }
         }
     }
@@ -167,6 +219,7 @@ pub async fn run<R: Runtime>(
         w.cancel.cancel();
     }
     informer.stop();
+    node_informer.stop();
     let drain = async {
         while worker_tasks.join_next().await.is_some() {}
         while tasks.join_next().await.is_some() {}

@@ -33,7 +33,6 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     let runtime = Arc::new(kubelet::runtime::docker::DockerRuntime::connect().await?);
-    let network = kubelet::network::from_config(&cfg).await?;
-    kubelet::kubelet::run(cfg, runtime, network, cancel).await?;
+    kubelet::kubelet::run(cfg, runtime, true, cancel).await?;
     Ok(())
 }

@@ -136,7 +136,7 @@ pub fn node_labels(f: &NodeFacts) -> BTreeMap<String, String> {
 }
 
 /// The node object registered at start.
-pub fn initial_node(f: &NodeFacts) -> Node {
+pub fn initial_node(f: &NodeFacts, pod_cidr: Option<&str>) -> Node {
     Node {
         metadata: Some(ObjectMeta {
             name: f.name.clone(),
@@ -145,6 +145,8 @@ pub fn initial_node(f: &NodeFacts) -> Node {
         }),
         spec: Some(NodeSpec {
             taints: f.taints.clone(),
+            pod_cidr: pod_cidr.unwrap_or_default().to_string(),
+            pod_cidrs: pod_cidr.map(|c| vec![c.to_string()]).unwrap_or_default(),
             ..Default::default()
         }),
         status: None,
@@ -264,9 +266,9 @@ pub fn same_but_heartbeat(a: &NodeStatus, b: &NodeStatus) -> bool {
 
 /// Creates the Node, or (after a restart) brings the existing one's labels up to date
 /// without touching what others own (taints set later, podCIDR, unschedulable).
-pub async fn register(client: &Client, f: &NodeFacts) -> Result<Node> {
+pub async fn register(client: &Client, f: &NodeFacts, pod_cidr: Option<&str>) -> Result<Node> {
     let api: Api<Node> = Api::all(client.clone());
-    match api.create(&initial_node(f)).await {
+    match api.create(&initial_node(f, pod_cidr)).await {
         Ok(n) => {
             tracing::info!(node = %f.name, "registered node");
             Ok(n)
@@ -458,7 +460,8 @@ mod tests {
     #[test]
     fn node_has_labels_taints_capacity_and_ready() {
         let f = facts();
-        let n = initial_node(&f);
+        let n = initial_node(&f, Some("10.244.3.0/24"));
+        assert_eq!(n.spec.as_ref().unwrap().pod_cidr, "10.244.3.0/24");
         let l = &n.metadata.as_ref().unwrap().labels;
         assert_eq!(l["kubernetes.io/hostname"], "n1");
         assert_eq!(l["kubernetes.io/os"], "linux");
