@@ -285,7 +285,9 @@ async fn pods_land_where_their_constraints_allow_and_the_impossible_one_is_expla
     // Impossible: 100 cpu. Stays Pending with the reasons per node.
     apply(&c, &pod_yaml("huge", "app: huge", "", "100"));
     let want = "0/5 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, \
-                1 node(s) were unschedulable, 3 Insufficient cpu.";
+                1 node(s) were unschedulable, 3 Insufficient cpu. preemption: 0/5 nodes are \
+                available: 2 Preemption is not helpful for scheduling, 3 No preemption victims \
+                found for incoming pod.";
     let events: Api<Event> = Api::namespaced(client.clone(), "default");
     let deadline = Instant::now() + Duration::from_secs(30);
     let event = loop {

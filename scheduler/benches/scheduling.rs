@@ -421,6 +421,14 @@ async fn decisions_per_sec(nodes: usize, pods: usize) -> f64 {
         fn bind(&self, _: &Pod, _: &str) -> BoxFuture<'static, Result<(), ApiError>> {
             Box::pin(async { Ok(()) })
         }
+        fn preempt(
+            &self,
+            _: &Pod,
+            _: &str,
+            _: Vec<Arc<Pod>>,
+        ) -> BoxFuture<'static, Result<(), ApiError>> {
+            Box::pin(async { Ok(()) })
+        }
     }
     let fw = Arc::new(build_framework(&FileConfig::default()).expect("framework"));
     let mut core = Core::new(

@@ -79,6 +79,9 @@ pub struct Plugins {
     pub pre_filter: Option<PluginSet>,
     #[serde(default)]
     pub filter: Option<PluginSet>,
+    /// `DefaultPreemption` is the only post-filter plugin.
+    #[serde(default)]
+    pub post_filter: Option<PluginSet>,
     /// Pre-score runs with score (accepted for compatibility).
     #[serde(default)]
     pub pre_score: Option<PluginSet>,
@@ -202,7 +205,7 @@ pub fn resolve_plugins(profile: &Profile) -> Result<Resolved, Error> {
     let empty = Plugins::default();
     let p = profile.plugins.as_ref().unwrap_or(&empty);
     let check = |name: &str| {
-        if name == "*" || known.contains_key(name) {
+        if name == "*" || name == DEFAULT_PREEMPTION || known.contains_key(name) {
             Ok(())
         } else {
             let mut names: Vec<&str> = known.keys().copied().collect();
@@ -238,6 +241,9 @@ pub fn resolve_plugins(profile: &Profile) -> Result<Resolved, Error> {
     let mut probe = HashMap::new();
     let mut kinds = |name: &str| -> Result<(bool, bool), Error> {
         check(name)?;
+        if name == DEFAULT_PREEMPTION {
+            return Ok((false, false));
+        }
         if let Some(k) = probe.get(name) {
             return Ok(*k);
         }
@@ -255,6 +261,9 @@ pub fn resolve_plugins(profile: &Profile) -> Result<Resolved, Error> {
     ] {
         let Some(set) = set else { continue };
         for e in &set.enabled {
+            if e.name == DEFAULT_PREEMPTION {
+                continue;
+            }
             let (has_filter, has_score) = kinds(&e.name)?;
             if !multi && at_filter && !has_filter {
                 return Err(Error::Config(format!(
@@ -294,6 +303,32 @@ pub fn resolve_plugins(profile: &Profile) -> Result<Resolved, Error> {
         }
     }
     Ok((filters, scores))
+}
+
+pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
+
+/// Whether DefaultPreemption runs: on by default; off when `postFilter` or `multiPoint`
+/// disables it (or "*") and does not enable it again.
+pub fn preemption_enabled(profile: &Profile) -> bool {
+    let Some(p) = &profile.plugins else {
+        return true;
+    };
+    let mut on = true;
+    for set in [&p.multi_point, &p.post_filter].into_iter().flatten() {
+        if set
+            .disabled
+            .iter()
+            .any(|d| d.name == "*" || d.name == DEFAULT_PREEMPTION)
+        {
+            on = false;
+        }
+    }
+    for set in [&p.multi_point, &p.post_filter].into_iter().flatten() {
+        if set.enabled.iter().any(|e| e.name == DEFAULT_PREEMPTION) {
+            on = true;
+        }
+    }
+    on
 }
 
 /// Builds the framework of the config's (only) profile.
@@ -345,6 +380,7 @@ pub fn build_framework(cfg: &FileConfig) -> Result<Framework, Error> {
             .percentage_of_nodes_to_score
             .or(cfg.percentage_of_nodes_to_score)
             .unwrap_or(0),
+        preemption: preemption_enabled(&profile),
     })
 }
 
@@ -468,6 +504,21 @@ profiles:
                 ("NodeResourcesBalancedAllocation".to_string(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn preemption_switch() {
+        let fw = |y: &str| build_framework(&parse(y).unwrap()).unwrap().preemption;
+        assert!(fw(""));
+        assert!(!fw(
+            "profiles:\n- plugins:\n    postFilter:\n      disabled: [{name: DefaultPreemption}]\n"
+        ));
+        assert!(!fw(
+            "profiles:\n- plugins:\n    multiPoint:\n      disabled: [{name: \"*\"}]\n"
+        ));
+        assert!(fw(
+            "profiles:\n- plugins:\n    multiPoint:\n      disabled: [{name: \"*\"}]\n      enabled: [{name: DefaultPreemption}]\n"
+        ));
     }
 
     #[test]

@@ -164,6 +164,8 @@ pub struct Framework {
     pub scores: Vec<(Arc<dyn ScorePlugin>, i64)>,
     /// 0: adaptive (Kubernetes' formula).
     pub percentage_of_nodes_to_score: u32,
+    /// The DefaultPreemption post-filter runs when no node fits.
+    pub preemption: bool,
 }
 
 impl Framework {

@@ -13,6 +13,7 @@ pub mod framework;
 pub mod nodeinfo;
 pub mod plugins;
 pub mod podinfo;
+pub mod preemption;
 pub mod queue;
 pub mod report;
 pub mod resources;

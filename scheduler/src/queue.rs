@@ -186,6 +186,14 @@ impl SchedulingQueue {
         }
     }
 
+    /// A newer version of a queued pod that changes nothing scheduling reads (its
+    /// status): kept in place, not moved.
+    pub fn refresh(&mut self, info: Arc<PodInfo>) {
+        if let Some(e) = self.entries.get_mut(&info.key) {
+            e.pod.info = info;
+        }
+    }
+
     /// The pod is gone or no longer pending.
     pub fn delete(&mut self, key: &str) {
         self.entries.remove(key);

@@ -21,11 +21,14 @@ pub trait Reporter: Send + Sync + 'static {
     fn failed(&self, pod: Arc<Pod>, message: String);
     /// Bound: a Normal event.
     fn scheduled(&self, pod: Arc<Pod>, node: String);
+    /// Evicted to make room for `by` on `node`: a Normal event on the victim.
+    fn preempted(&self, victim: Arc<Pod>, by: String, node: String);
 }
 
 enum Report {
     Failed(Arc<Pod>, String),
     Scheduled(Arc<Pod>, String),
+    Preempted(Arc<Pod>, String),
 }
 
 /// Writes reports through the API from a background task.
@@ -75,6 +78,10 @@ impl ApiReporter {
 impl Reporter for ApiReporter {
     fn failed(&self, pod: Arc<Pod>, message: String) {
         let _ = self.failures.send(Report::Failed(pod, message));
+    }
+    fn preempted(&self, victim: Arc<Pod>, by: String, node: String) {
+        let msg = format!("Preempted by pod {by} on node {node}");
+        let _ = self.failures.send(Report::Preempted(victim, msg));
     }
     fn scheduled(&self, pod: Arc<Pod>, node: String) {
         if self
@@ -135,6 +142,9 @@ impl Writer {
                     .await;
                 self.condition(&pod, &message).await;
             }
+            Report::Preempted(pod, message) => {
+                self.event(&pod, "Normal", "Preempted", &message).await;
+            }
             Report::Scheduled(pod, node) => {
                 let m = pod.meta();
                 let msg = format!("Successfully assigned {}/{} to {node}", m.namespace, m.name);
@@ -191,11 +201,12 @@ impl Writer {
                 component: self.component.clone(),
                 ..Default::default()
             }),
-            action: if reason == "Scheduled" {
-                "Binding".into()
-            } else {
-                "Scheduling".into()
-            },
+            action: match reason {
+                "Scheduled" => "Binding",
+                "Preempted" => "Preempting",
+                _ => "Scheduling",
+            }
+            .into(),
             reporting_component: self.component.clone(),
             reporting_instance: self.instance.clone(),
             ..Default::default()
@@ -282,9 +293,18 @@ pub fn with_unschedulable_condition(
 pub struct FakeReporter {
     pub failures: Mutex<Vec<(String, String)>>,
     pub scheduled: Mutex<Vec<(String, String)>>,
+    /// (victim, message)
+    pub preempted: Mutex<Vec<(String, String)>>,
 }
 
 impl Reporter for FakeReporter {
+    fn preempted(&self, victim: Arc<Pod>, by: String, node: String) {
+        let key = format!("{}/{}", victim.meta().namespace, victim.meta().name);
+        self.preempted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((key, format!("Preempted by pod {by} on node {node}")));
+    }
     fn failed(&self, pod: Arc<Pod>, message: String) {
         let key = format!("{}/{}", pod.meta().namespace, pod.meta().name);
         self.failures

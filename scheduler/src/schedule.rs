@@ -42,6 +42,11 @@ pub struct FitError {
     pub pre_filter_message: Option<String>,
     /// Plugins that rejected it: the events that may help are theirs.
     pub rejected_by: BTreeSet<&'static str>,
+    /// Nodes (snapshot indices) rejected as `Unschedulable`, where removing pods could
+    /// help: the preemption candidates.
+    pub resolvable: Vec<usize>,
+    /// What preemption found, appended to the message (`preemption: ...`).
+    pub post_filter_message: Option<String>,
 }
 
 impl fmt::Display for FitError {
@@ -55,23 +60,32 @@ impl fmt::Display for FitError {
         if let Some(m) = &self.pre_filter_message {
             return write!(f, " {m}.");
         }
-        let mut parts: Vec<String> = self
-            .reasons
-            .iter()
-            .map(|(reason, n)| format!("{n} {reason}"))
-            .collect();
-        parts.sort();
-        if !parts.is_empty() {
-            write!(f, " {}.", parts.join(", "))?;
+        write!(f, "{}", histogram(&self.reasons))?;
+        if let Some(m) = &self.post_filter_message {
+            write!(f, " {m}")?;
         }
         Ok(())
+    }
+}
+
+/// ` 2 reason a, 3 reason b.`: counts with their reasons, sorted as strings.
+pub fn histogram(reasons: &BTreeMap<String, usize>) -> String {
+    let mut parts: Vec<String> = reasons
+        .iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .collect();
+    parts.sort();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" {}.", parts.join(", "))
     }
 }
 
 #[derive(Debug)]
 pub enum ScheduleError {
     /// No node fits: the pod waits in the unschedulable set.
-    Unschedulable(FitError),
+    Unschedulable(Box<FitError>),
     /// A plugin failed: the pod retries after back-off.
     Internal(String),
 }
@@ -95,7 +109,7 @@ pub fn schedule_pod(
 ) -> Result<ScheduleResult, ScheduleError> {
     let n = snap.nodes.len();
     if n == 0 {
-        return Err(ScheduleError::Unschedulable(FitError::default()));
+        return Err(ScheduleError::Unschedulable(Box::default()));
     }
     let mut state = CycleState::default();
     let mut active = Vec::with_capacity(fw.filters.len());
@@ -112,12 +126,13 @@ pub fn schedule_pod(
                 )));
             }
             Code::Unschedulable | Code::UnschedulableAndUnresolvable => {
-                return Err(ScheduleError::Unschedulable(FitError {
+                return Err(ScheduleError::Unschedulable(Box::new(FitError {
                     num_all_nodes: n,
                     reasons: BTreeMap::new(),
                     pre_filter_message: Some(st.reasons.join(", ")),
                     rejected_by: [f.name()].into(),
-                }));
+                    ..Default::default()
+                })));
             }
         }
     }
@@ -131,7 +146,8 @@ pub fn schedule_pod(
     };
     let mut processed = 0;
     for i in 0..n {
-        let node = &snap.nodes[(start + i) % n];
+        let index = (start + i) % n;
+        let node = &snap.nodes[index];
         processed += 1;
         match run_filters(&active, &state, pod, node) {
             None => {
@@ -149,6 +165,9 @@ pub fn schedule_pod(
                     )));
                 }
                 fit_error.rejected_by.insert(plugin);
+                if st.code == Code::Unschedulable {
+                    fit_error.resolvable.push(index);
+                }
                 for r in st.reasons {
                     *fit_error.reasons.entry(r).or_default() += 1;
                 }
@@ -157,7 +176,7 @@ pub fn schedule_pod(
     }
     *next_start = (start + processed) % n;
     if feasible.is_empty() {
-        return Err(ScheduleError::Unschedulable(fit_error));
+        return Err(ScheduleError::Unschedulable(Box::new(fit_error)));
     }
     let evaluated = processed;
     if feasible.len() == 1 {
@@ -176,7 +195,7 @@ pub fn schedule_pod(
     })
 }
 
-fn run_filters(
+pub(crate) fn run_filters(
     active: &[&std::sync::Arc<dyn crate::framework::FilterPlugin>],
     state: &CycleState,
     pod: &PodInfo,

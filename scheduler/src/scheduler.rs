@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::error::Error;
 use crate::framework::{ClusterEvent, Framework};
 use crate::podinfo::PodInfo;
+use crate::preemption::{Outcome, preempt};
 use crate::queue::{QueuedPod, SchedulingQueue, event_name};
 use crate::report::Reporter;
 use crate::schedule::{ScheduleError, schedule_pod};
@@ -25,9 +26,17 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-/// Writes a binding; the real one calls the binding subresource, tests use fakes.
+/// The writes a decision makes: a binding (through the binding subresource), or a
+/// preemption (the preemptor's nominatedNodeName, then the victims' deletion). The real
+/// one calls the API; tests use fakes.
 pub trait Binder: Send + Sync + 'static {
     fn bind(&self, pod: &Pod, node: &str) -> BoxFuture<'static, Result<(), ApiError>>;
+    fn preempt(
+        &self,
+        preemptor: &Pod,
+        node: &str,
+        victims: Vec<Arc<Pod>>,
+    ) -> BoxFuture<'static, Result<(), ApiError>>;
 }
 
 pub struct ApiBinder(pub Client);
@@ -52,6 +61,40 @@ impl Binder for ApiBinder {
         };
         let client = self.0.clone();
         Box::pin(async move { client.bind(binding).await })
+    }
+
+    fn preempt(
+        &self,
+        preemptor: &Pod,
+        node: &str,
+        victims: Vec<Arc<Pod>>,
+    ) -> BoxFuture<'static, Result<(), ApiError>> {
+        let client = self.0.clone();
+        let m = preemptor.meta();
+        let (ns, name) = (m.namespace.clone(), m.name.clone());
+        let node = node.to_string();
+        Box::pin(async move {
+            let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+            let patch = serde_json::json!({"status": {"nominatedNodeName": node}});
+            pods.patch_merge_status(&name, &patch).await?;
+            for v in victims {
+                let vm = v.meta();
+                let api: Api<Pod> = Api::namespaced(client.clone(), &vm.namespace);
+                let params = client::DeleteParams {
+                    preconditions: Some(client::DeletePreconditions {
+                        uid: vm.uid.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                match api.delete(&vm.name, &params).await {
+                    Ok(_) => {}
+                    Err(e) if e.is(proto::Reason::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })
     }
 }
 
@@ -245,13 +288,16 @@ impl Core {
         if self.cache.is_assumed(&key) {
             return; // binding in flight
         }
+        let info = Arc::new(PodInfo::new(new));
         if let Some(o) = &old
-            && !changed_for_scheduling(o, &new)
+            && !changed_for_scheduling(o, &info.pod)
             && self.queue.contains(&key)
         {
+            // Status only (our own condition, nominatedNodeName): keep its place.
+            self.queue.refresh(info);
             return;
         }
-        self.queue.add(Arc::new(PodInfo::new(new)), Instant::now());
+        self.queue.add(info, Instant::now());
     }
 
     fn pod_delete(&mut self, pod: &Pod) {
@@ -336,7 +382,10 @@ impl Core {
                 self.cache.assume(qp.info.clone(), &r.node);
                 self.spawn_bind(qp, r.node);
             }
-            Err(ScheduleError::Unschedulable(fit)) => {
+            Err(ScheduleError::Unschedulable(mut fit)) => {
+                if self.framework.preemption {
+                    self.try_preempt(&qp, &mut fit);
+                }
                 let message = fit.to_string();
                 tracing::info!(pod = %key, %message, "unschedulable");
                 self.reporter.failed(qp.info.pod.clone(), message);
@@ -350,6 +399,34 @@ impl Core {
             }
         }
         true
+    }
+
+    /// Runs DefaultPreemption for a pod no node fits: evicts the chosen victims in the
+    /// background, or adds why preemption cannot help to the failure message.
+    fn try_preempt(&mut self, qp: &QueuedPod, fit: &mut crate::schedule::FitError) {
+        match preempt(&self.framework, self.cache.snapshot(), &qp.info, fit) {
+            Outcome::Preempt(p) => {
+                let victims: Vec<String> = p.victims.iter().map(|v| v.key.clone()).collect();
+                tracing::info!(pod = %qp.info.key, node = %p.node, ?victims, "preempting");
+                for v in &p.victims {
+                    self.reporter
+                        .preempted(v.pod.clone(), qp.info.key.clone(), p.node.clone());
+                }
+                let fut = self.binder.preempt(
+                    &qp.info.pod,
+                    &p.node,
+                    p.victims.iter().map(|v| v.pod.clone()).collect(),
+                );
+                let key = qp.info.key.clone();
+                self.binds.spawn(async move {
+                    if let Err(e) = fut.await {
+                        tracing::warn!(pod = %key, error = %e, "preemption failed");
+                    }
+                });
+            }
+            Outcome::NotHelpful(message) => fit.post_filter_message = Some(message),
+            Outcome::NotEligible => {}
+        }
     }
 
     fn spawn_bind(&mut self, qp: QueuedPod, node: String) {
@@ -586,6 +663,15 @@ mod tests {
                 Ok(())
             };
             Box::pin(async move { result })
+        }
+
+        fn preempt(
+            &self,
+            _: &Pod,
+            _: &str,
+            _: Vec<Arc<Pod>>,
+        ) -> BoxFuture<'static, Result<(), ApiError>> {
+            Box::pin(async { Ok(()) })
         }
     }
 

@@ -115,7 +115,8 @@ async fn unschedulable_pod_is_explained_then_placed_when_a_node_fits() {
     let sched = start(&server.url, Options::default(), None);
 
     pods.create(&pod("big", "2")).await.unwrap();
-    let want = "0/1 nodes are available: 1 Insufficient cpu.";
+    let want = "0/1 nodes are available: 1 Insufficient cpu. \
+                preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
     let ev = wait_for(
         "FailedScheduling event",
         Duration::from_secs(20),
@@ -271,4 +272,59 @@ async fn starts_before_the_apiserver_and_retries() {
     assert_eq!(placed, "n1");
     sched.stop().await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_higher_priority_pod_preempts_a_lower_one() {
+    let server = TestServer::start().await;
+    let client = Client::connect(&server.url).await.unwrap();
+    let nodes: Api<Node> = Api::all(client.clone());
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let events: Api<Event> = Api::namespaced(client.clone(), "default");
+    nodes.create(&node("n1", "2")).await.unwrap();
+    let sched = start(&server.url, Options::default(), None);
+
+    pods.create(&pod("low", "1500m")).await.unwrap();
+    wait_for("low bound", Duration::from_secs(20), async || {
+        node_of(&pods, "low").await
+    })
+    .await;
+    let mut high = pod("high", "1");
+    high.spec.as_mut().unwrap().priority = Some(1000);
+    pods.create(&high).await.unwrap();
+
+    // Act as the kubelet: a victim marked for deletion goes away.
+    wait_for(
+        "the victim marked for deletion",
+        Duration::from_secs(20),
+        async || match pods.get_opt("low").await.ok()? {
+            None => Some(()),
+            Some(p) if !p.meta().deletion_timestamp.is_empty() => {
+                let params = client::DeleteParams {
+                    grace_period_seconds: Some(0),
+                    ..Default::default()
+                };
+                pods.delete("low", &params).await.ok().map(|_| ())
+            }
+            Some(_) => None,
+        },
+    )
+    .await;
+    let placed = wait_for("high bound", Duration::from_secs(20), async || {
+        node_of(&pods, "high").await
+    })
+    .await;
+    assert_eq!(placed, "n1");
+    let high = pods.get("high").await.unwrap();
+    assert_eq!(high.status.unwrap().nominated_node_name, "n1");
+    let ev = wait_for("Preempted event", Duration::from_secs(20), async || {
+        let list = events
+            .list(&ListParams::fields("involvedObject.name=low"))
+            .await
+            .ok()?;
+        list.items.into_iter().find(|e| e.reason == "Preempted")
+    })
+    .await;
+    assert_eq!(ev.message, "Preempted by pod default/high on node n1");
+    sched.stop().await;
 }
