@@ -202,3 +202,73 @@ async fn orphan_deletion_keeps_dependents_without_the_reference() {
     assert!(pods.get("or-1").await.is_ok());
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicaset_cascade_with_the_real_controllers() {
+    let c = Cluster::start(&["replicaset", "garbagecollector"]).await;
+    let rss: Api<ReplicaSet> = c.api("default");
+    let yaml = |name: &str| {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {{name: {name}, namespace: default}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: c, image: busybox}}]}}
+"#
+        )
+    };
+    let running = |app: &'static str| {
+        let client = c.client.clone();
+        async move {
+            let p = common::list_pods(&client, "default", &format!("app={app}")).await;
+            (p.len() == 3 && p.iter().all(common::is_ready)).then_some(p)
+        }
+    };
+    let _: ReplicaSet = c.apply_yaml(&yaml("fgrs")).await;
+    let _: ReplicaSet = c.apply_yaml(&yaml("bgrs")).await;
+    wait_for("fgrs pods", T, || running("fgrs")).await;
+    wait_for("bgrs pods", T, || running("bgrs")).await;
+
+    // Foreground: the ReplicaSet is still there (deleting) while its pods are.
+    rss.delete("fgrs", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let saw = std::sync::atomic::AtomicBool::new(false);
+    let (saw_ref, rss_ref, client) = (&saw, &rss, &c.client);
+    wait_for("pods then ReplicaSet gone", T, || async move {
+        let pods = common::list_pods(client, "default", "app=fgrs").await;
+        let owner = rss_ref.get_opt("fgrs").await.ok()?;
+        if !pods.is_empty() && owner.is_some() {
+            saw_ref.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        assert!(
+            !(owner.is_none() && !pods.is_empty()),
+            "the owner went before its blocking pods"
+        );
+        (pods.is_empty() && owner.is_none()).then_some(())
+    })
+    .await;
+    assert!(
+        saw.load(std::sync::atomic::Ordering::Relaxed),
+        "the owner waited for its pods"
+    );
+
+    // Background: the ReplicaSet goes at once, its pods after.
+    rss.delete("bgrs", &DeleteParams::background())
+        .await
+        .unwrap();
+    assert!(gone(&rss, "bgrs").await);
+    wait_for("bgrs pods collected", T, || async {
+        common::list_pods(&c.client, "default", "app=bgrs")
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    c.stop().await;
+}

@@ -273,3 +273,46 @@ spec:
     assert_eq!(keys, ["maintenance"]);
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubelet_reported_not_ready_taints_not_ready() {
+    let c = Cluster::builder()
+        .controllers(&["nodelifecycle"])
+        .heartbeat(Duration::from_millis(200))
+        .configure(|cfg| cfg.node_monitor_period = Duration::from_millis(200))
+        .start()
+        .await;
+    let nodes: Api<Node> = Api::all(c.client.clone());
+    let set_ready = |status: &'static str| {
+        let nodes = nodes.clone();
+        async move {
+            let mut n = nodes.get("node-2").await.unwrap();
+            for cond in &mut n.status.as_mut().unwrap().conditions {
+                cond.status = status.into();
+                cond.last_heartbeat_time = proto::time::now_rfc3339();
+            }
+            nodes.update_status(&n).await.unwrap();
+        }
+    };
+    set_ready("False").await;
+    let n = wait_for("not-ready taints", T, || async {
+        let n = nodes.get("node-2").await.ok()?;
+        (taint(&n, proto::defaults::TAINT_NODE_NOT_READY, "NoExecute").is_some()
+            && taint(&n, proto::defaults::TAINT_NODE_NOT_READY, "NoSchedule").is_some())
+        .then_some(n)
+    })
+    .await;
+    assert!(taint(&n, TAINT_NODE_UNREACHABLE, "NoExecute").is_none());
+    // The lease is renewed: the controller leaves the kubelet's False alone.
+    assert_eq!(node_ready(&n), "False");
+    set_ready("True").await;
+    wait_for("taints removed", T, || async {
+        let n = nodes.get("node-2").await.ok()?;
+        n.spec
+            .as_ref()
+            .is_none_or(|s| s.taints.is_empty())
+            .then_some(())
+    })
+    .await;
+    c.stop().await;
+}

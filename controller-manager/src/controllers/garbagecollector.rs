@@ -335,6 +335,15 @@ async fn reconcile(
             queue.add(item_key(d.info, &d.namespace, &d.name, &d.uid));
         }
         if foreground_done(uid, &dependents) {
+            // Confirm live: a blocking dependent the cache has not shown yet must still be
+            // deleted before the owner.
+            let live = live_dependents(ctx, graph, &item).await?;
+            if !foreground_done(uid, &live) {
+                for d in &live {
+                    queue.add(item_key(d.info, &d.namespace, &d.name, &d.uid));
+                }
+                return Ok(Action::RequeueAfter(std::time::Duration::from_millis(500)));
+            }
             remove_finalizer(ctx, &item, FOREGROUND_FINALIZER).await?;
         } else {
             tracing::debug!(
@@ -345,7 +354,15 @@ async fn reconcile(
         return Ok(Action::Done);
     }
     if item.orphaning() {
-        for d in &dependents {
+        // Orphaning must not miss a dependent the cache has not shown yet (it would be
+        // collected once the owner is gone): the dependents are also listed live.
+        let mut all = dependents;
+        for d in live_dependents(ctx, graph, &item).await? {
+            if !all.iter().any(|x| x.uid == d.uid) {
+                all.push(d);
+            }
+        }
+        for d in &all {
             remove_owner_refs(ctx, d, &BTreeSet::from([uid.to_string()])).await?;
         }
         remove_finalizer(ctx, &item, ORPHAN_FINALIZER).await?;
@@ -386,6 +403,50 @@ async fn reconcile(
         }
     }
     Ok(Action::Done)
+}
+
+/// The dependents of `owner` as the apiserver has them now (every watched kind, in the
+/// owner's namespace, or everywhere for a cluster-scoped owner).
+async fn live_dependents(ctx: &Context, graph: &Graph, owner: &View) -> Result<Vec<View>, Error> {
+    let namespace = if owner.info.namespaced {
+        owner.namespace.as_str()
+    } else {
+        ""
+    };
+    let mut out = Vec::new();
+    for info in graph.stores.iter().map(|s| s.info()) {
+        if !info.namespaced && owner.info.namespaced {
+            continue; // a cluster-scoped object cannot have a namespaced owner
+        }
+        let mut continue_token = String::new();
+        loop {
+            let resp = ctx
+                .client
+                .list(k8s::ListRequest {
+                    resource: info.plural.to_string(),
+                    namespace: if info.namespaced {
+                        namespace.to_string()
+                    } else {
+                        String::new()
+                    },
+                    limit: 500,
+                    r#continue: continue_token.clone(),
+                    ..Default::default()
+                })
+                .await?;
+            out.extend(
+                resp.items
+                    .iter()
+                    .map(|o| View::of(info, o.meta()))
+                    .filter(|v| v.owners.iter().any(|r| r.uid == owner.uid)),
+            );
+            if resp.r#continue.is_empty() {
+                break;
+            }
+            continue_token = resp.r#continue;
+        }
+    }
+    Ok(out)
 }
 
 /// The owner's state from the cache; absence (or another uid) is confirmed live.
