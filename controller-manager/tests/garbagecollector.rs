@@ -247,7 +247,7 @@ spec:
             saw_ref.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         assert!(
-            !(owner.is_none() && !pods.is_empty()),
+            owner.is_some() || pods.is_empty(),
             "the owner went before its blocking pods"
         );
         (pods.is_empty() && owner.is_none()).then_some(())
