@@ -466,3 +466,56 @@ async fn progress_deadline_marks_a_stuck_rollout_and_scaling_propagates() {
     assert!(s.unavailable_replicas > 0);
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_mid_rollout_grows_both_replicasets_in_proportion() {
+    let c = Cluster::start(&["replicaset", "deployment"]).await;
+    let strategy =
+        "strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}";
+    c.apply_yaml::<Deployment>(&deploy_yaml("prop", 4, "img:1", strategy))
+        .await;
+    wait_complete(&c, "prop", 4).await;
+    // The new pods never become ready: the rollout stalls at 4 old + 1 new.
+    c.kubelet().set_ready_delay(Duration::from_secs(3600));
+    set_image(&c, "prop", "img:2").await;
+    let specs = |rss: &[ReplicaSet]| {
+        let mut v: Vec<(String, i32)> = rss
+            .iter()
+            .map(|r| {
+                let img = r
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .template
+                    .as_ref()
+                    .unwrap()
+                    .spec
+                    .as_ref()
+                    .unwrap()
+                    .containers[0]
+                    .image
+                    .clone();
+                (img, r.spec.as_ref().unwrap().replicas.unwrap_or(0))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    wait_for("rollout stalled at 4 + 1", T, || async {
+        (specs(&owned_rs(&c, "prop").await) == [("img:1".to_string(), 4), ("img:2".to_string(), 1)])
+            .then_some(())
+    })
+    .await;
+    let api = c.api::<Deployment>("default");
+    api.patch_merge("prop", &serde_json::json!({"spec": {"replicas": 8}}))
+        .await
+        .unwrap();
+    // 8 + maxSurge 1 = 9 pods allowed, shared by size: the old ReplicaSet takes most.
+    let got = wait_for("proportional scale-up", T, || async {
+        let s = specs(&owned_rs(&c, "prop").await);
+        (s.iter().map(|(_, r)| r).sum::<i32>() == 9).then_some(s)
+    })
+    .await;
+    assert_eq!(got, [("img:1".to_string(), 8), ("img:2".to_string(), 1)]);
+    c.stop().await;
+}

@@ -230,3 +230,29 @@ async fn not_ready_pods_count_as_unavailable_and_go_first() {
     );
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn available_replicas_wait_for_min_ready_seconds() {
+    let c = Cluster::start(&["replicaset"]).await;
+    let rs_api: Api<ReplicaSet> = c.api("default");
+    let yaml =
+        rs_yaml("slow", 2).replace("  replicas: 2\n", "  replicas: 2\n  minReadySeconds: 2\n");
+    c.apply_yaml::<ReplicaSet>(&yaml).await;
+    let ready_at = wait_for("2 ready, 0 available", T, || async {
+        let s = rs_api.get("slow").await.ok()?.status?;
+        (s.ready_replicas == 2).then_some((std::time::Instant::now(), s.available_replicas))
+    })
+    .await;
+    assert_eq!(ready_at.1, 0, "not available before minReadySeconds");
+    wait_for("2 available", T, || async {
+        let s = rs_api.get("slow").await.ok()?.status?;
+        (s.available_replicas == 2).then_some(())
+    })
+    .await;
+    // Ready condition times have whole seconds, so availability comes 1-3 s after readiness,
+    // found by the controller's own requeue (nothing else changes meanwhile).
+    let waited = ready_at.0.elapsed();
+    assert!(waited >= Duration::from_millis(900), "{waited:?}");
+    assert!(waited < Duration::from_secs(4), "{waited:?}");
+    c.stop().await;
+}
