@@ -115,6 +115,12 @@ pub async fn wait_for_apiserver(client: &Client, shutdown: &CancellationToken) -
     }
 }
 
+/// Waits until "am I leader" is `want`; false if the elector is gone. (The guard
+/// `wait_for` returns is not Send, so it must not live in `run`'s state.)
+async fn wait_leading(rx: &mut tokio::sync::watch::Receiver<bool>, want: bool) -> bool {
+    rx.wait_for(|l| *l == want).await.is_ok()
+}
+
 /// This replica's lease identity: host name plus a random suffix, as client-go does.
 pub fn default_identity() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -174,22 +180,25 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
         tokio::spawn(async move { el.run(ec).await })
     };
     tracing::info!(%identity, "waiting to acquire the lease");
-    tokio::select! {
-        _ = shutdown.cancelled() => {
+    let leading_now = tokio::select! {
+        _ = shutdown.cancelled() => None,
+        ok = wait_leading(&mut leading, true) => Some(ok),
+    };
+    match leading_now {
+        None => {
             election_cancel.cancel();
             let _ = election.await;
             return Ok(());
         }
-        r = leading.wait_for(|l| *l) => if r.is_err() {
-            return Err(Error::Other("leader elector stopped".into()));
-        }
+        Some(false) => return Err(Error::Other("leader elector stopped".into())),
+        Some(true) => {}
     }
     tracing::info!(%identity, "leading: starting controllers");
     let ctx = Arc::new(Context::new(client, config.clone()));
     let running = start_controllers(ctx.clone())?;
     let lost = tokio::select! {
         _ = shutdown.cancelled() => false,
-        _ = leading.wait_for(|l| !*l) => true,
+        _ = wait_leading(&mut leading, false) => true,
     };
     if lost {
         tracing::error!(%identity, "leadership lost: stopping controllers");
