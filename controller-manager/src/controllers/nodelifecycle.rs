@@ -106,6 +106,10 @@ pub fn unknown_conditions(node: &Node, now: &str) -> Vec<NodeCondition> {
             0,
             NodeCondition {
                 r#type: "Ready".into(),
+                status: "Unknown".into(),
+                reason: "NodeStatusNeverUpdated".into(),
+                message: "Kubelet never posted node status.".into(),
+                last_transition_time: now.to_string(),
                 ..Default::default()
             },
         );
@@ -360,7 +364,10 @@ async fn reconcile(
         .as_ref()
         .map(|s| s.taints.clone())
         .unwrap_or_default();
-    if let Some(next) = desired_taints(&taints, ready_status(&node), &now_str) {
+    // A node that never posted a Ready condition is left untainted until its grace period
+    // makes it Unknown (as Kubernetes, which waits for NodeStatusNeverUpdated).
+    let wanted = ready_condition(&node).and_then(|c| desired_taints(&taints, &c.status, &now_str));
+    if let Some(next) = wanted {
         node.spec.get_or_insert_with(Default::default).taints = next;
         node = node_api.update(&node).await?;
         tracing::info!(ready = ready_status(&node), "node taints updated");
@@ -577,8 +584,12 @@ mod tests {
         bare.status = None;
         let c = unknown_conditions(&bare, "t");
         assert_eq!(
-            (c[0].r#type.as_str(), c[0].status.as_str()),
-            ("Ready", "Unknown")
+            (
+                c[0].r#type.as_str(),
+                c[0].status.as_str(),
+                c[0].reason.as_str()
+            ),
+            ("Ready", "Unknown", "NodeStatusNeverUpdated")
         );
     }
 
