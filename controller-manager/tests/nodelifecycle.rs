@@ -283,6 +283,10 @@ async fn kubelet_reported_not_ready_taints_not_ready() {
         .start()
         .await;
     let nodes: Api<Node> = Api::all(c.client.clone());
+    // A node that has not posted any status yet is left alone within its grace period.
+    let mut fresh = Node::default();
+    fresh.meta_mut().name = "fresh".into();
+    nodes.create(&fresh).await.unwrap();
     let set_ready = |status: &'static str| {
         let nodes = nodes.clone();
         async move {
@@ -303,6 +307,11 @@ async fn kubelet_reported_not_ready_taints_not_ready() {
     })
     .await;
     assert!(taint(&n, TAINT_NODE_UNREACHABLE, "NoExecute").is_none());
+    let fresh = nodes.get("fresh").await.unwrap();
+    assert!(
+        fresh.spec.as_ref().is_none_or(|s| s.taints.is_empty()) && node_ready(&fresh).is_empty(),
+        "a node without status is not tainted nor marked before its grace period"
+    );
     // The lease is renewed: the controller leaves the kubelet's False alone.
     assert_eq!(node_ready(&n), "False");
     set_ready("True").await;
