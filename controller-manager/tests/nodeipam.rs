@@ -129,3 +129,39 @@ async fn cidrs_are_unique_kept_and_reused_after_delete() {
     ctx2.stop_informers();
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_cache_never_gives_a_block_twice() {
+    let c = Cluster::builder().nodes(0).no_kubelet().start().await;
+    let api: Api<Node> = Api::all(c.client.clone());
+    // The controller sees every change 300 ms late; its own writes land at once.
+    let proxy = common::DelayProxy::start(c.server.addr(), Duration::from_millis(300)).await;
+    let mut config = Config::default().with_controllers(&["nodeipam"]);
+    config.server = c.server.url.clone();
+    config.leader_elect = false;
+    config.cluster_cidr = "10.244.0.0/20".into(); // 16 blocks for 16 nodes: no slack
+    let ctx = Arc::new(
+        Context::new(c.client.clone(), Arc::new(config))
+            .with_informer_client(Client::lazy(&proxy.url).unwrap()),
+    );
+    let running = controller_manager::start_controllers(ctx.clone()).unwrap();
+    for i in 0..16 {
+        create_node(&api, &format!("n{i}"), None).await;
+        // Churn: relabelling makes more (late) events for the same nodes.
+        if i % 4 == 3 {
+            let mut n = api.get(&format!("n{}", i - 1)).await.unwrap();
+            n.meta_mut().labels.insert("touched".into(), "yes".into());
+            let _ = api.update(&n).await;
+        }
+    }
+    let all = wait_for("16 nodes with a podCIDR", T, || async {
+        let v = cidrs(&api).await;
+        (v.len() == 16 && v.iter().all(|(_, c)| !c.is_empty())).then_some(v)
+    })
+    .await;
+    let set: HashSet<&str> = all.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(set.len(), 16, "every block once: {all:?}");
+    running.stop(Duration::from_secs(5)).await;
+    ctx.stop_informers();
+    c.stop().await;
+}

@@ -133,3 +133,41 @@ async fn default_account_and_verifiable_token_per_namespace() {
     );
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_cache_makes_no_duplicate_tokens() {
+    let c = Cluster::builder()
+        .no_kubelet()
+        .informer_delay(Duration::from_millis(300))
+        .controllers(&["serviceaccount", "serviceaccount-token"])
+        .start()
+        .await;
+    let names = ["a", "b", "c", "d", "e"];
+    for n in names {
+        c.namespace(n).await;
+    }
+    for n in names {
+        let sas: Api<ServiceAccount> = c.api(n);
+        wait_for("default serviceaccount with a token", T, || async {
+            let sa = sas.get("default").await.ok()?;
+            (!sa.secrets.is_empty()).then_some(())
+        })
+        .await;
+    }
+    // Let every late event arrive and be handled.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for n in names {
+        let secrets: Api<Secret> = c.api(n);
+        let all = secrets.list(&Default::default()).await.unwrap().items;
+        assert_eq!(
+            all.len(),
+            1,
+            "namespace {n}: {:?}",
+            all.iter().map(|s| &s.meta().name).collect::<Vec<_>>()
+        );
+        let sa = c.api::<ServiceAccount>(n).get("default").await.unwrap();
+        assert_eq!(sa.secrets.len(), 1);
+        assert_eq!(sa.secrets[0].name, all[0].meta().name);
+    }
+    c.stop().await;
+}
