@@ -325,3 +325,44 @@ async fn kubelet_reported_not_ready_taints_not_ready() {
     .await;
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_of_a_deleted_node_are_removed() {
+    let c = Cluster::builder().controllers(&["podgc"]).start().await;
+    for i in 0..3 {
+        let _: Pod = c
+            .apply_yaml(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: default}}\nspec: {{nodeName: node-0, containers: [{{name: c, image: busybox}}]}}\n"
+            ))
+            .await;
+    }
+    let _: Pod = c
+        .apply_yaml("apiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, image: busybox}]}\n")
+        .await;
+    wait_for("pods running", T, || async {
+        let l = list_pods(&c.client, "default", "").await;
+        (l.len() == 4 && l.iter().all(is_ready)).then_some(())
+    })
+    .await;
+    // The node's kubelet is gone for good; one pod was being deleted gracefully.
+    c.kubelet().set_node_stopped("node-0", true);
+    let pods: Api<Pod> = c.api("default");
+    pods.delete("p0", &client::DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        is_terminating(&pods.get("p0").await.unwrap()),
+        "waits for the kubelet"
+    );
+    let nodes: Api<Node> = Api::all(c.client.clone());
+    nodes
+        .delete("node-0", &client::DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the deleted node's pods removed", T, || async {
+        let l = list_pods(&c.client, "default", "").await;
+        (l.len() == 1 && l[0].meta().name == "elsewhere").then_some(())
+    })
+    .await;
+    c.stop().await;
+}

@@ -11,6 +11,7 @@ pub mod garbagecollector;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
+pub mod podgc;
 pub mod pvbinder;
 pub mod replicaset;
 pub mod serviceaccount;
@@ -28,6 +29,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (deployment::NAME, deployment::start),
     (nodelifecycle::NAME, nodelifecycle::start),
     (nodeipam::NAME, nodeipam::start),
+    (podgc::NAME, podgc::start),
     (endpoint::NAME, endpoint::start),
     (namespace::NAME, namespace::start),
     (garbagecollector::NAME, garbagecollector::start),
