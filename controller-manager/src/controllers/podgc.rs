@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub const NAME: &str = "podgc";
 
 /// The node a pod is bound to, if it is bound and its node is not known.
-pub fn orphan_of<'a>(pod: &'a Pod, node_known: impl Fn(&str) -> bool) -> Option<&'a str> {
+pub fn orphan_of(pod: &Pod, node_known: impl Fn(&str) -> bool) -> Option<&str> {
     let node = pod.spec.as_ref().map(|s| s.node_name.as_str())?;
     (!node.is_empty() && !node_known(node)).then_some(node)
 }
