@@ -41,6 +41,8 @@ pub struct Context {
     /// For writes (and reads that must not come from a cache).
     pub client: Client,
     pub config: Arc<Config>,
+    /// Events about objects (`ctx.events.event(&obj, warning, reason, message)`).
+    pub events: crate::events::Recorder,
     /// What informers list and watch through; the same as `client` except in tests that
     /// make the cache lag behind the writes.
     informer_client: Client,
@@ -53,6 +55,7 @@ impl Context {
             informer_client: client.clone(),
             client,
             config,
+            events: crate::events::Recorder::new(),
             informers: Mutex::new(HashMap::new()),
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod controllers;
 pub mod error;
+pub mod events;
 pub mod expectations;
 pub mod pods;
 pub mod runner;
@@ -68,6 +69,9 @@ pub fn start_controllers(ctx: Arc<Context>) -> Result<RunningControllers, Error>
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let mut names = Vec::new();
+    if let Some(writer) = ctx.events.writer(ctx.client.clone(), cancel.child_token()) {
+        tasks.spawn(writer.instrument(tracing::info_span!("events")));
+    }
     for (name, start) in controllers::CONTROLLERS {
         if !config::is_enabled(&ctx.config.controllers, name) {
             tracing::info!(controller = name, "controller disabled");

@@ -237,6 +237,27 @@ async fn rolling_update_stays_within_max_surge_and_max_unavailable_at_every_step
         .find(|r| r.meta().uid == first[0].meta().uid)
         .unwrap();
     assert_eq!(old.spec.as_ref().unwrap().replicas, Some(0));
+    let events: Api<proto::k8s::Event> = c.api("default");
+    let scaling: Vec<String> = events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.reason == "ScalingReplicaSet")
+        .map(|e| e.message)
+        .collect();
+    let first_name = first[0].meta().name.clone();
+    assert!(
+        scaling.contains(&format!("Scaled up replica set {first_name} from 0 to 8")),
+        "{scaling:?}"
+    );
+    assert!(
+        scaling
+            .iter()
+            .any(|m| m.starts_with(&format!("Scaled down replica set {first_name} from 8 to "))),
+        "{scaling:?}"
+    );
     let s = d.status.unwrap();
     assert_eq!(
         (s.updated_replicas, s.ready_replicas, s.unavailable_replicas),

@@ -95,6 +95,30 @@ async fn replica_count_is_held_when_pods_are_deleted() {
         pods[2].meta().uid,
         "the oldest pod stays"
     );
+    // What happened is told in Events on the ReplicaSet.
+    let events: Api<proto::k8s::Event> = c.api("default");
+    let reasons = wait_for("events", T, || async {
+        let evs = events.list(&Default::default()).await.ok()?.items;
+        let mine: Vec<(String, String)> = evs
+            .into_iter()
+            .filter(|e| {
+                e.involved_object
+                    .as_ref()
+                    .is_some_and(|o| o.uid == rs.meta().uid)
+            })
+            .map(|e| (e.reason, e.message))
+            .collect();
+        let created = mine.iter().filter(|(r, _)| r == "SuccessfulCreate").count();
+        let deleted = mine.iter().filter(|(r, _)| r == "SuccessfulDelete").count();
+        (created == 5 && deleted == 2).then_some(mine)
+    })
+    .await;
+    assert!(
+        reasons
+            .iter()
+            .any(|(_, m)| m.starts_with("Created pod: web-")),
+        "{reasons:?}"
+    );
     c.stop().await;
 }
 

@@ -342,7 +342,20 @@ impl Controller {
             let (created, err) = slow_start_batch(n, SLOW_START_INITIAL_BATCH, || {
                 let api = api.clone();
                 let pod = pod.clone();
-                async move { api.create(&pod).await.map(|_| ()) }
+                async move {
+                    match api.create(&pod).await {
+                        Ok(p) => {
+                            let msg = format!("Created pod: {}", p.meta().name);
+                            self.ctx.events.event(rs, false, "SuccessfulCreate", msg);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            let msg = format!("Error creating: {e}");
+                            self.ctx.events.event(rs, true, "FailedCreate", msg);
+                            Err(e)
+                        }
+                    }
+                }
             })
             .await;
             // Creates that failed or never ran will not be observed: stop expecting them.
@@ -374,6 +387,17 @@ impl Controller {
             .await;
             let mut first_err = None;
             for (p, r) in results {
+                match &r {
+                    Ok(_) => {
+                        let msg = format!("Deleted pod: {}", p.meta().name);
+                        self.ctx.events.event(rs, false, "SuccessfulDelete", msg);
+                    }
+                    Err(e) if !e.is(Reason::NotFound) => {
+                        let msg = format!("Error deleting: {e}");
+                        self.ctx.events.event(rs, true, "FailedDelete", msg);
+                    }
+                    Err(_) => {}
+                }
                 if let Err(e) = r {
                     self.expectations
                         .deletion_observed(key, &key_of(p.as_ref()));

@@ -299,14 +299,22 @@ impl Controller {
             return Ok(copy);
         }
         copy.spec.get_or_insert_with(Default::default).replicas = Some(size);
-        if size_changed {
-            tracing::info!(replicaset = %rs.meta().name, from = rs_replicas(rs), to = size, "scaling ReplicaSet");
-        }
-        Ok(self
+        let written = self
             .ctx
             .api_in::<ReplicaSet>(&rs.meta().namespace)
             .update(&copy)
-            .await?)
+            .await?;
+        if size_changed {
+            let (from, to) = (rs_replicas(rs), size);
+            tracing::info!(replicaset = %rs.meta().name, from, to, "scaling ReplicaSet");
+            let op = if to > from { "up" } else { "down" };
+            let msg = format!(
+                "Scaled {op} replica set {} from {from} to {to}",
+                rs.meta().name
+            );
+            self.ctx.events.event(d, false, "ScalingReplicaSet", msg);
+        }
+        Ok(written)
     }
 
     /// Kubernetes' getNewReplicaSet: finds (and updates the annotations of) the ReplicaSet
@@ -359,6 +367,13 @@ impl Controller {
             match api.create(&rs).await {
                 Ok(created) => {
                     tracing::info!(replicaset = %created.meta().name, replicas = size, revision = new_revision, "created new ReplicaSet");
+                    if size > 0 {
+                        let msg = format!(
+                            "Scaled up replica set {} from 0 to {size}",
+                            created.meta().name
+                        );
+                        self.ctx.events.event(d, false, "ScalingReplicaSet", msg);
+                    }
                     created
                 }
                 Err(e) if e.is(Reason::AlreadyExists) => {
