@@ -366,3 +366,83 @@ async fn pods_of_a_deleted_node_are_removed() {
     .await;
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_eviction_when_every_node_is_down() {
+    let c = Cluster::builder()
+        .nodes(2)
+        .controllers(&["nodelifecycle"])
+        .heartbeat(Duration::from_millis(200))
+        .configure(|cfg| {
+            cfg.node_monitor_grace_period = Duration::from_secs(1);
+            cfg.node_monitor_period = Duration::from_millis(200);
+        })
+        .start()
+        .await;
+    for n in ["node-0", "node-1"] {
+        let _: Pod = c
+            .apply_yaml(&format!(
+                r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: on-{n}, namespace: default}}
+spec:
+  nodeName: {n}
+  containers: [{{name: c, image: busybox}}]
+  tolerations:
+  - {{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 1}}
+"#
+            ))
+            .await;
+    }
+    wait_for("pods running", T, || async {
+        let l = list_pods(&c.client, "default", "").await;
+        (l.len() == 2 && l.iter().all(is_ready)).then_some(())
+    })
+    .await;
+    // Every kubelet goes silent at once: a control-plane problem as far as anyone can tell.
+    c.kubelet().set_node_stopped("node-0", true);
+    c.kubelet().set_node_stopped("node-1", true);
+    let nodes: Api<Node> = Api::all(c.client.clone());
+    wait_for("both nodes Unknown and NoSchedule-tainted", T, || async {
+        for n in ["node-0", "node-1"] {
+            let n = nodes.get(n).await.ok()?;
+            if node_ready(&n) != "Unknown"
+                || taint(&n, TAINT_NODE_UNREACHABLE, "NoSchedule").is_none()
+            {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pods: Api<Pod> = c.api("default");
+    for n in ["node-0", "node-1"] {
+        let node = nodes.get(n).await.unwrap();
+        assert!(
+            taint(&node, TAINT_NODE_UNREACHABLE, "NoExecute").is_none(),
+            "{n}: no NoExecute in a full disruption"
+        );
+        assert!(
+            !is_terminating(&pods.get(&format!("on-{n}")).await.unwrap()),
+            "no eviction"
+        );
+    }
+    // One node comes back: the other is evicted from again, its toleration counted anew.
+    c.kubelet().set_node_stopped("node-1", false);
+    let mut n1 = nodes.get("node-1").await.unwrap();
+    for cond in &mut n1.status.as_mut().unwrap().conditions {
+        cond.status = "True".into();
+        cond.last_heartbeat_time = proto::time::now_rfc3339();
+    }
+    nodes.update_status(&n1).await.unwrap();
+    wait_for("the dead node's pod evicted", T, || async {
+        let p = pods.get_opt("on-node-0").await.ok()?;
+        p.is_none_or(|p| is_terminating(&p)).then_some(())
+    })
+    .await;
+    let kept = pods.get("on-node-1").await.unwrap();
+    assert!(!is_terminating(&kept));
+    c.stop().await;
+}

@@ -132,19 +132,37 @@ fn is_condition_taint(t: &Taint) -> bool {
 
 /// The node's taints as the Ready status wants them; None when they already are. Other
 /// taints are kept as they are; taints kept keep their timeAdded.
-pub fn desired_taints(current: &[Taint], ready: &str, now: &str) -> Option<Vec<Taint>> {
+///
+/// In a full disruption (no node Ready at all) the NoExecute condition taints are left off,
+/// so nothing is evicted: Kubernetes then assumes the control plane lost the nodes, not that
+/// every node died. When a node is Ready again they come back with a new timeAdded, so
+/// tolerations count from then.
+pub fn desired_taints(
+    current: &[Taint],
+    ready: &str,
+    now: &str,
+    full_disruption: bool,
+) -> Option<Vec<Taint>> {
     let key = match ready {
         "True" => None,
         "False" => Some(TAINT_NODE_NOT_READY),
         _ => Some(TAINT_NODE_UNREACHABLE),
     };
+    let effects: &[&str] = if full_disruption {
+        &["NoSchedule"]
+    } else {
+        &["NoSchedule", "NoExecute"]
+    };
     let mut out: Vec<Taint> = current
         .iter()
-        .filter(|t| !is_condition_taint(t) || Some(t.key.as_str()) == key)
+        .filter(|t| {
+            !is_condition_taint(t)
+                || (Some(t.key.as_str()) == key && effects.contains(&t.effect.as_str()))
+        })
         .cloned()
         .collect();
     if let Some(key) = key {
-        for effect in ["NoSchedule", "NoExecute"] {
+        for effect in effects.iter().copied() {
             if !out.iter().any(|t| t.key == key && t.effect == effect) {
                 out.push(Taint {
                     key: key.into(),
@@ -161,6 +179,20 @@ pub fn desired_taints(current: &[Taint], ready: &str, now: &str) -> Option<Vec<T
         }
     }
     if out == current { None } else { Some(out) }
+}
+
+/// Kubernetes' zone state `FullDisruption` for one zone (this cluster): no node Ready and
+/// at least one not (a node without a Ready condition counts as not Ready).
+pub fn full_disruption<'a>(ready_statuses: impl IntoIterator<Item = Option<&'a str>>) -> bool {
+    let (mut ready, mut not_ready) = (0, 0);
+    for s in ready_statuses {
+        if s == Some("True") {
+            ready += 1;
+        } else {
+            not_ready += 1;
+        }
+    }
+    ready == 0 && not_ready > 0
 }
 
 /// Kubernetes' `Toleration.ToleratesTaint`.
@@ -366,7 +398,14 @@ async fn reconcile(
         .unwrap_or_default();
     // A node that never posted a Ready condition is left untainted until its grace period
     // makes it Unknown (as Kubernetes, which waits for NodeStatusNeverUpdated).
-    let wanted = ready_condition(&node).and_then(|c| desired_taints(&taints, &c.status, &now_str));
+    let disrupted = full_disruption(
+        nodes
+            .list()
+            .iter()
+            .map(|n| ready_condition(n).map(|c| c.status.as_str())),
+    );
+    let wanted = ready_condition(&node)
+        .and_then(|c| desired_taints(&taints, &c.status, &now_str, disrupted));
     if let Some(next) = wanted {
         node.spec.get_or_insert_with(Default::default).taints = next;
         node = node_api.update(&node).await?;
@@ -605,7 +644,7 @@ mod tests {
             })
         };
         // Unknown: unreachable, both effects; user taints kept.
-        let got = desired_taints(std::slice::from_ref(&user), "Unknown", now);
+        let got = desired_taints(std::slice::from_ref(&user), "Unknown", now, false);
         assert_eq!(
             keys(&got),
             Some(vec![
@@ -618,9 +657,9 @@ mod tests {
         assert_eq!(tainted[2].time_added, now);
         assert_eq!(tainted[1].time_added, "");
         // Already right: no write (and timeAdded kept).
-        assert_eq!(desired_taints(&tainted, "Unknown", "later"), None);
+        assert_eq!(desired_taints(&tainted, "Unknown", "later", false), None);
         // False: swapped for not-ready.
-        let got = desired_taints(&tainted, "False", now);
+        let got = desired_taints(&tainted, "False", now, false);
         assert_eq!(
             keys(&got),
             Some(vec![
@@ -631,10 +670,30 @@ mod tests {
         );
         // True: only the user's remain.
         assert_eq!(
-            keys(&desired_taints(&tainted, "True", now)),
+            keys(&desired_taints(&tainted, "True", now, false)),
             Some(vec!["dedicated:NoSchedule".to_string()])
         );
-        assert_eq!(desired_taints(&[user], "True", now), None);
+        assert_eq!(desired_taints(&[user], "True", now, false), None);
+    }
+
+    #[test]
+    fn full_disruption_stops_evicting_taints() {
+        assert!(full_disruption([Some("Unknown"), Some("False"), None]));
+        assert!(!full_disruption([Some("Unknown"), Some("True")]));
+        assert!(!full_disruption(std::iter::empty::<Option<&str>>()));
+        let now = "2026-01-01T00:05:00Z";
+        let tainted = desired_taints(&[], "Unknown", now, false).unwrap();
+        assert_eq!(tainted.len(), 2);
+        // Everything down: the NoExecute taint goes, NoSchedule stays.
+        let calm = desired_taints(&tainted, "Unknown", now, true).unwrap();
+        assert_eq!(calm.len(), 1);
+        assert_eq!(calm[0].effect, "NoSchedule");
+        assert_eq!(desired_taints(&calm, "Unknown", now, true), None);
+        // Back out of it: NoExecute again, stamped anew.
+        let later = "2026-01-01T00:09:00Z";
+        let again = desired_taints(&calm, "Unknown", later, false).unwrap();
+        let ne = again.iter().find(|t| t.effect == "NoExecute").unwrap();
+        assert_eq!(ne.time_added, later);
     }
 
     #[test]
