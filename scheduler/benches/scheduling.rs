@@ -13,7 +13,8 @@
 //! - decisions/s of the scheduling loop alone (fake binder, no API), the headroom.
 //!
 //! `cargo bench -p scheduler --bench scheduling`
-//! Env: SCHED_BENCH_PODS (default 10000), SCHED_BENCH_NODES (default "500,1000,5000").
+//! Env: SCHED_BENCH_PODS (default 10000), SCHED_BENCH_NODES (default "500,1000,5000"),
+//! SCHED_BENCH_EVENTS=0 to run the scheduler without writing Events (to see their cost).
 
 use client::{Api, Client, WatchEvent, WatchParams};
 use futures::StreamExt;
@@ -204,6 +205,13 @@ fn real_scheduler(url: String) -> Component {
         Box::pin(async move {
             let client = Client::lazy(&url).expect("client");
             let framework = build_framework(&FileConfig::default()).expect("framework");
+            if std::env::var("SCHED_BENCH_EVENTS").as_deref() == Ok("0") {
+                let reporter = Arc::new(FakeReporter::default());
+                scheduler::run(client, framework, Options::default(), reporter, cancel)
+                    .await
+                    .expect("scheduler runs");
+                return;
+            }
             let (reporter, task) = ApiReporter::start(
                 client.clone(),
                 &framework.scheduler_name,
@@ -476,6 +484,10 @@ fn main() {
         "# SchedulingBasic-style: nodes 4cpu/32Gi/110 pods, {pods} pods of 100m/500Mi, created by {CREATORS} clients"
     );
     println!("# throughput = pods bound / (first creation observed .. last binding observed)");
+    println!(
+        "# scheduler writes events: {}",
+        std::env::var("SCHED_BENCH_EVENTS").as_deref() != Ok("0")
+    );
     println!(
         "{:>6} {:>12} {:>10} {:>10} {:>12} {:>10} {:>10} {:>7} {:>13}",
         "nodes",
