@@ -87,10 +87,18 @@ struct Env {
     _apiserver: Process,
     kubelet: Option<Process>,
     starts: u32,
+    cidr_flag: bool,
+    extra: Vec<String>,
 }
 
 impl Env {
     async fn start(test: &str) -> Env {
+        Self::start_with(test, true, &[]).await
+    }
+
+    /// `cidr_flag`: pass `--pod-cidr` (else the test sets the Node's spec.podCIDR);
+    /// `extra`: more kubelet flags.
+    async fn start_with(test: &str, cidr_flag: bool, extra: &[String]) -> Env {
         let dir = tempfile::Builder::new()
             .prefix(&format!("it-kubelet-{test}-"))
             .tempdir()
@@ -128,7 +136,11 @@ impl Env {
             _apiserver: api,
             kubelet: None,
             starts: 0,
+            cidr_flag: true,
+            extra: vec![],
         };
+        env.cidr_flag = cidr_flag;
+        env.extra = extra.to_vec();
         env.start_kubelet();
         env
     }
@@ -136,10 +148,14 @@ impl Env {
     fn start_kubelet(&mut self) {
         self.starts += 1;
         let log = self.dir.path().join(format!("kubelet-{}.log", self.starts));
+        let mut cmd = Command::new(binary("kubelet"));
+        if self.cidr_flag {
+            cmd.arg("--pod-cidr").arg(&self.cidr);
+        }
+        cmd.args(&self.extra);
         let p = Process::spawn(
             "kubelet",
-            Command::new(binary("kubelet"))
-                .arg("--server")
+            cmd.arg("--server")
                 .arg(&self.url)
                 .arg("--node-name")
                 .arg(&self.node)
@@ -149,8 +165,6 @@ impl Env {
                 .arg(self.dir.path().join("root"))
                 .arg("--container-prefix")
                 .arg(format!("it{}", std::process::id()))
-                .arg("--pod-cidr")
-                .arg(&self.cidr)
                 .arg("--bridge-name")
                 .arg(&self.bridge)
                 .env("RUST_LOG", "info"),
@@ -808,4 +822,92 @@ async fn kubelet_sigkill_and_restart_restarts_no_container_and_removes_orphans()
         client::Api::namespaced(env.client.clone(), "kube-node-lease");
     let lease = leases.get(&env.node).await.unwrap();
     assert_eq!(lease.spec.unwrap().holder_identity, env.node);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_cidr_assigned_after_start_and_images_loaded_from_image_dir() {
+    if !prerequisites("late_cidr") {
+        return;
+    }
+    // An image only the --image-dir tarball has.
+    let image = format!("it-imgdir-{}:1", std::process::id());
+    let images = tempfile::tempdir().unwrap();
+    docker(&["tag", "local/busybox:1", &image]);
+    let tar = images.path().join("img.tar");
+    docker(&["save", "-o", tar.to_str().unwrap(), &image]);
+    docker(&["rmi", &image]);
+    assert!(tar.exists(), "docker save wrote the tarball");
+    struct Untag(String);
+    impl Drop for Untag {
+        fn drop(&mut self) {
+            docker(&["rmi", &self.0]);
+        }
+    }
+    let _untag = Untag(image.clone());
+    let extra = vec![
+        "--image-dir".to_string(),
+        images.path().display().to_string(),
+    ];
+    let env = Env::start_with("latecidr", false, &extra).await;
+    let nodes: client::Api<proto::k8s::Node> = client::Api::all(env.client.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut node = loop {
+        if let Some(n) = nodes.get_opt(&env.node).await.unwrap() {
+            break n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node not registered; log:\n{}",
+            env.kubelet_log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &image]).starts_with("sha256:"),
+        "the tarball was loaded at start"
+    );
+    // The controller-manager's job, done by hand: assign the podCIDR.
+    node.spec.get_or_insert_with(Default::default).pod_cidr = env.cidr.clone();
+    nodes.update(&node).await.unwrap();
+    // The bridge appears once the kubelet sees it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new("ip")
+        .args(["link", "show", &env.bridge])
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no bridge after spec.podCIDR was set; log:\n{}",
+            env.kubelet_log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    env.apply(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: late}}
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: {image}
+    imagePullPolicy: Never
+    command: ["sleep", "3600"]
+"#
+    ))
+    .await;
+    let p = env
+        .wait_pod("late", Duration::from_secs(60), "Running", running)
+        .await;
+    let ip = p.status.as_ref().unwrap().pod_ip.clone();
+    assert!(
+        in_cidr(&ip, &env.cidr),
+        "pod IP {ip} from the assigned podCIDR {}",
+        env.cidr
+    );
 }

@@ -105,7 +105,7 @@ pub async fn run<R: Runtime>(
     {
         tracing::warn!(node = %node_name, flag = %flag, assigned = %spec.pod_cidr, "--pod-cidr differs from the node's spec.podCIDR; using spec.podCIDR");
     }
-    let bridge: Option<Arc<BridgeNetwork>> = match node_cidr.filter(|_| pod_network) {
+    let mut bridge: Option<Arc<BridgeNetwork>> = match node_cidr.filter(|_| pod_network) {
         Some(c) => {
             let cidr: Cidr = c.parse()?;
             Some(Arc::new(
@@ -113,7 +113,7 @@ pub async fn run<R: Runtime>(
             ))
         }
         None => {
-            tracing::info!(node = %node_name, "no podCIDR: pods use the runtime's default bridge");
+            tracing::info!(node = %node_name, "no podCIDR yet: pods use the runtime's default bridge until spec.podCIDR is set");
             None
         }
     };
@@ -146,7 +146,7 @@ pub async fn run<R: Runtime>(
         prefix: cfg.container_prefix.clone(),
         pause_image: images::PAUSE_IMAGE.to_string(),
         events,
-        network,
+        network: std::sync::RwLock::new(network),
         resync: cfg.sync_frequency,
     });
 
@@ -168,7 +168,7 @@ pub async fn run<R: Runtime>(
     // Routes to other nodes' pods follow the Node objects.
     let node_informer = Informer::new(Api::<Node>::all(client.clone()), InformerConfig::default());
     let mut node_rx = node_informer.subscribe();
-    if bridge.is_some() {
+    if pod_network {
         node_informer.start();
     }
 
@@ -201,12 +201,31 @@ pub async fn run<R: Runtime>(
                     b.release_unknown(&known.iter().cloned().collect());
                 }
             }
-            ev = node_rx.recv(), if bridge.is_some() => {
+            ev = node_rx.recv(), if pod_network => {
                 if ev.is_none() { continue; }
                 // Coalesce a burst of node events into one sync.
                 while node_rx.try_recv().is_ok() {}
+                let nodes: Vec<Node> = node_informer.store().list().iter().map(|n| n.as_ref().clone()).collect();
+                if bridge.is_none() {
+                    // The controller-manager assigned the podCIDR after the kubelet started.
+                    let assigned = nodes
+                        .iter()
+                        .find(|n| n.meta().name == node_name)
+                        .and_then(|n| n.spec.as_ref())
+                        .map(|s| s.pod_cidr.clone())
+                        .filter(|c| !c.is_empty());
+                    if let Some(c) = assigned {
+                        match setup_bridge(&cfg, &c).await {
+                            Ok(b) => {
+                                *shared.network.write().unwrap_or_else(|p| p.into_inner()) =
+                                    Some(b.clone() as Arc<dyn PodNetwork>);
+                                bridge = Some(b);
+                            }
+                            Err(e) => tracing::warn!(node = %node_name, cidr = %c, error = %e, "setting up the pod network failed"),
+                        }
+                    }
+                }
                 if let Some(b) = &bridge {
-                    let nodes: Vec<Node> = node_informer.store().list().iter().map(|n| n.as_ref().clone()).collect();
                     let want = network::desired_routes(&nodes, &node_name, b.cidr());
                     if let Err(e) = b.sync_routes(want).await {
                         tracing::warn!(node = %node_name, error = %e, "syncing node routes failed");
@@ -231,6 +250,13 @@ pub async fn run<R: Runtime>(
         tracing::warn!(node = %node_name, "workers did not stop within 10s");
     }
     Ok(())
+}
+
+async fn setup_bridge(cfg: &Config, cidr: &str) -> Result<Arc<BridgeNetwork>> {
+    let cidr: Cidr = cidr.parse()?;
+    Ok(Arc::new(
+        BridgeNetwork::new(&cfg.bridge_name, cidr, &cfg.root_dir).await?,
+    ))
 }
 
 fn dispatch<R: Runtime>(
@@ -295,7 +321,7 @@ pub async fn remove_orphans<R: Runtime>(shared: &Shared<R>, known: &HashSet<Stri
         shared.runtime.remove_container(&c.id).await?;
         orphan_uids.insert(uid);
     }
-    if let Some(net) = &shared.network {
+    if let Some(net) = &shared.network() {
         for uid in &orphan_uids {
             net.teardown(uid).await?;
         }

@@ -43,9 +43,20 @@ pub struct Shared<R: Runtime> {
     pub prefix: String,
     pub pause_image: String,
     pub events: Recorder,
-    pub network: Option<Arc<dyn PodNetwork>>,
+    /// Set once the node has a podCIDR (possibly after start, when the controller-manager
+    /// assigns it).
+    pub network: std::sync::RwLock<Option<Arc<dyn PodNetwork>>>,
     /// Sync period while nothing happens (container exits are noticed within it).
     pub resync: Duration,
+}
+
+impl<R: Runtime> Shared<R> {
+    pub fn network(&self) -> Option<Arc<dyn PodNetwork>> {
+        self.network
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// How often configMap/secret volumes are refreshed.
@@ -286,7 +297,7 @@ impl<R: Runtime> PodWorker<R> {
     }
 
     fn ip_of(&self, sandbox: Option<&ContainerInfo>) -> String {
-        if let Some(net) = &self.shared.network {
+        if let Some(net) = &self.shared.network() {
             return net.address_of(&self.uid).unwrap_or_default();
         }
         sandbox.and_then(|s| s.ip.clone()).unwrap_or_default()
@@ -309,7 +320,7 @@ impl<R: Runtime> PodWorker<R> {
             }
             if a.terminal {
                 // Finished: the address goes back, the exited containers stay for status/logs.
-                if let Some(net) = &self.shared.network {
+                if let Some(net) = &self.shared.network() {
                     net.teardown(&self.uid).await?;
                 }
             }
@@ -472,7 +483,7 @@ impl<R: Runtime> PodWorker<R> {
         hostname.truncate(63);
         let network = if host_network {
             NetworkMode::Host
-        } else if self.shared.network.is_some() {
+        } else if self.shared.network().is_some() {
             NetworkMode::None
         } else {
             NetworkMode::Bridge
@@ -508,7 +519,7 @@ impl<R: Runtime> PodWorker<R> {
         let info = self.shared.runtime.inspect_container(&id).await?;
         self.pod_ip = if host_network {
             self.shared.node_ip.clone()
-        } else if let Some(net) = &self.shared.network {
+        } else if let Some(net) = &self.shared.network() {
             let pid = info
                 .pid
                 .ok_or_else(|| Error::Network("the sandbox has no process".into()))?;
@@ -838,7 +849,7 @@ impl<R: Runtime> PodWorker<R> {
             }
         }
         if remove_sandboxes && !state.sandboxes.is_empty() {
-            if let Some(net) = &self.shared.network {
+            if let Some(net) = &self.shared.network() {
                 net.teardown(&self.uid).await?;
             }
             self.pod_ip.clear();
@@ -852,7 +863,7 @@ impl<R: Runtime> PodWorker<R> {
         for c in state.containers.iter().chain(state.sandboxes.iter()) {
             self.shared.runtime.remove_container(&c.id).await?;
         }
-        if let Some(net) = &self.shared.network {
+        if let Some(net) = &self.shared.network() {
             net.teardown(&self.uid).await?;
         }
         volumes::cleanup(&self.shared.root_dir, &self.uid);
@@ -894,7 +905,7 @@ impl<R: Runtime> PodWorker<R> {
                 tracing::warn!(pod = %self.key, error = %e, "removing a container failed");
             }
         }
-        if let Some(net) = &self.shared.network
+        if let Some(net) = &self.shared.network()
             && let Err(e) = net.teardown(&self.uid).await
         {
             tracing::warn!(pod = %self.key, error = %e, "releasing the pod network failed");
