@@ -46,6 +46,12 @@ pub struct Config {
     pub busybox: PathBuf,
     #[arg(long, default_value_t = 110)]
     pub max_pods: u32,
+    /// Image GC starts above this use of the image filesystem, in percent (100 disables).
+    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub image_gc_high_threshold: u8,
+    /// Image GC frees space down to this use, in percent.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub image_gc_low_threshold: u8,
     /// How often a pod worker looks at its containers when nothing happens (e.g. `1s`).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub sync_frequency: Duration,

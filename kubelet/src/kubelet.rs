@@ -21,6 +21,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub const ORPHAN_SWEEP: Duration = Duration::from_secs(10);
+/// As Kubernetes' image GC period.
+pub const IMAGE_GC_PERIOD: Duration = Duration::from_secs(300);
 
 struct WorkerHandle {
     tx: watch::Sender<Option<Arc<Pod>>>,
@@ -135,6 +137,27 @@ pub async fn run<R: Runtime>(
             runtime_ok,
             cancel.clone(),
         ));
+    }
+
+    {
+        let rt = runtime.clone();
+        let cancel = cancel.clone();
+        let t = crate::image_gc::Thresholds {
+            high_percent: cfg.image_gc_high_threshold,
+            low_percent: cfg.image_gc_low_threshold,
+        };
+        tasks.spawn(async move {
+            let protected = [images::PAUSE_IMAGE, images::BUSYBOX_IMAGE];
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(IMAGE_GC_PERIOD) => {}
+                }
+                if let Err(e) = crate::image_gc::collect(rt.as_ref(), &protected, t).await {
+                    tracing::warn!(error = %e, "image garbage collection failed");
+                }
+            }
+        });
     }
 
     let shared = Arc::new(Shared {

@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod image_gc;
 pub mod images;
 pub mod kubelet;
 pub mod network;

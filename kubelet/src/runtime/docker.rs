@@ -87,10 +87,12 @@ impl Runtime for DockerRuntime {
 
     async fn list_containers(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerInfo>> {
         let mut filters: HashMap<String, Vec<String>> = HashMap::new();
-        filters.insert(
-            "label".into(),
-            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        );
+        if !labels.is_empty() {
+            filters.insert(
+                "label".into(),
+                labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            );
+        }
         let opts = ListContainersOptionsBuilder::default()
             .all(true)
             .filters(&filters)
@@ -276,6 +278,7 @@ impl Runtime for DockerRuntime {
                 id: i.id.unwrap_or_default(),
                 tags: i.repo_tags.unwrap_or_default(),
                 size: i.size.unwrap_or(0),
+                created: 0,
             })),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(rt(e)),
@@ -342,6 +345,7 @@ impl Runtime for DockerRuntime {
                 id: i.id,
                 tags: i.repo_tags,
                 size: i.size,
+                created: i.created,
             })
             .collect())
     }
@@ -414,6 +418,19 @@ impl Runtime for DockerRuntime {
             .map_ok(|o| o.into_bytes())
             .map_err(rt);
         Ok(s.boxed())
+    }
+
+    async fn image_fs_usage(&self) -> Result<(u64, u64)> {
+        let info = self.docker.info().await.map_err(rt)?;
+        let root = info
+            .docker_root_dir
+            .unwrap_or_else(|| "/var/lib/docker".to_string());
+        let st = nix::sys::statvfs::statvfs(root.as_str())
+            .map_err(|e| Error::Runtime(format!("statvfs {root}: {e}")))?;
+        let frag = st.fragment_size();
+        let total = st.blocks() * frag;
+        let free = st.blocks_available() * frag;
+        Ok((total.saturating_sub(free), total))
     }
 
     async fn stats(&self, id: &str) -> Result<ContainerStats> {

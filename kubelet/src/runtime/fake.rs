@@ -19,6 +19,7 @@ pub enum Call {
     Pull(String),
     Exec(String, Vec<String>),
     Import(String),
+    RemoveImage(String),
 }
 
 #[derive(Debug, Default)]
@@ -31,6 +32,10 @@ struct Inner {
     exec_exit: BTreeMap<String, i64>,
     /// Containers whose start exits at once with this code.
     exit_on_start: BTreeMap<String, i64>,
+    /// (used, total) of the image filesystem.
+    fs_usage: (u64, u64),
+    image_sizes: BTreeMap<String, i64>,
+    image_created: BTreeMap<String, i64>,
 }
 
 /// Clones share the state.
@@ -88,6 +93,19 @@ impl FakeRuntime {
         self.lock()
             .exit_on_start
             .insert(container_name.to_string(), code);
+    }
+
+    pub fn set_fs_usage(&self, used: u64, total: u64) {
+        self.lock().fs_usage = (used, total);
+    }
+
+    /// Adds an image of `size` bytes created at `created` (seconds); removing it frees
+    /// `size` bytes of the image filesystem.
+    pub fn add_sized_image(&self, image: &str, size: i64, created: i64) {
+        let mut g = self.lock();
+        g.images.insert(image.to_string());
+        g.image_sizes.insert(image.to_string(), size);
+        g.image_created.insert(image.to_string(), created);
     }
 
     pub fn set_exec_exit(&self, id: &str, code: i64) {
@@ -201,10 +219,12 @@ impl Runtime for FakeRuntime {
     }
 
     async fn inspect_image(&self, image: &str) -> Result<Option<ImageInfo>> {
-        Ok(self.lock().images.contains(image).then(|| ImageInfo {
+        let g = self.lock();
+        Ok(g.images.contains(image).then(|| ImageInfo {
             id: format!("sha256:{image}"),
             tags: vec![image.to_string()],
-            size: 1,
+            size: g.image_sizes.get(image).copied().unwrap_or(1),
+            created: g.image_created.get(image).copied().unwrap_or(0),
         }))
     }
 
@@ -233,22 +253,34 @@ impl Runtime for FakeRuntime {
     }
 
     async fn list_images(&self) -> Result<Vec<ImageInfo>> {
-        Ok(self
-            .lock()
-            .images
+        let g = self.lock();
+        Ok(g.images
             .iter()
             .map(|i| ImageInfo {
                 id: format!("sha256:{i}"),
                 tags: vec![i.clone()],
-                size: 1,
+                size: g.image_sizes.get(i).copied().unwrap_or(1),
+                created: g.image_created.get(i).copied().unwrap_or(0),
             })
             .collect())
     }
 
     async fn remove_image(&self, id: &str) -> Result<()> {
         let name = id.trim_start_matches("sha256:").to_string();
-        self.lock().images.remove(&name);
+        let mut g = self.lock();
+        if g.containers.values().any(|(c, _)| c.image == name) {
+            return Err(Error::Runtime(format!("conflict: image {name} is in use")));
+        }
+        g.calls.push(Call::RemoveImage(name.clone()));
+        if g.images.remove(&name) {
+            let size = u64::try_from(g.image_sizes.get(&name).copied().unwrap_or(0)).unwrap_or(0);
+            g.fs_usage.0 = g.fs_usage.0.saturating_sub(size);
+        }
         Ok(())
+    }
+
+    async fn image_fs_usage(&self) -> Result<(u64, u64)> {
+        Ok(self.lock().fs_usage)
     }
 
     async fn exec(&self, id: &str, cmd: &[String]) -> Result<ExecOutput> {

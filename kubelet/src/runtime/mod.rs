@@ -163,6 +163,8 @@ pub struct ImageInfo {
     pub id: String,
     pub tags: Vec<String>,
     pub size: i64,
+    /// Creation time, seconds since the epoch (0 when unknown).
+    pub created: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -232,4 +234,6 @@ pub trait Runtime: Send + Sync + 'static {
         options: &LogOptions,
     ) -> impl Future<Output = Result<LogStream>> + Send;
     fn stats(&self, id: &str) -> impl Future<Output = Result<ContainerStats>> + Send;
+    /// Bytes used and total of the filesystem holding the images.
+    fn image_fs_usage(&self) -> impl Future<Output = Result<(u64, u64)>> + Send;
 }
