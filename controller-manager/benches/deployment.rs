@@ -1,7 +1,7 @@
 //! `cargo bench -p controller-manager --bench deployment`: a Deployment of 1000 replicas
 //! reaching 1000 ready pods on 100 fake nodes, then a rolling update of it, against an
 //! in-process apiserver with the fake kubelet. Prints the time each took and the API
-//! writes per pod (counted by watching pods, ReplicaSets and Deployments: every event is one
+//! writes per pod (counted by watching pods, ReplicaSets, Deployments and Events: every event is one
 //! write that changed something), beside a baseline from the same run: 1000 bare pods
 //! created directly through the API (64 in flight) and made ready by the same fake kubelet.
 //!

@@ -743,8 +743,8 @@ async fn pipe(
     reader.abort();
 }
 
-/// Counts API writes by watching pods, ReplicaSets and Deployments from now on (each
-/// watch event is one write that changed something).
+/// Counts API writes by watching pods, ReplicaSets, Deployments and Events from now on
+/// (each watch event is one write that changed something).
 pub struct WriteCounter {
     counts: Arc<Mutex<HashMap<&'static str, u64>>>,
     tasks: Vec<JoinHandle<()>>,
@@ -757,6 +757,7 @@ impl WriteCounter {
             count_kind::<Pod>(client, counts.clone()).await,
             count_kind::<proto::k8s::ReplicaSet>(client, counts.clone()).await,
             count_kind::<proto::k8s::Deployment>(client, counts.clone()).await,
+            count_kind::<proto::k8s::Event>(client, counts.clone()).await,
         ];
         WriteCounter { counts, tasks }
     }
