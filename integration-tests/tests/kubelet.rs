@@ -851,7 +851,7 @@ async fn pod_cidr_assigned_after_start_and_images_loaded_from_image_dir() {
     let env = Env::start_with("latecidr", false, &extra).await;
     let nodes: client::Api<proto::k8s::Node> = client::Api::all(env.client.clone());
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut node = loop {
+    let node = loop {
         if let Some(n) = nodes.get_opt(&env.node).await.unwrap() {
             break n;
         }
@@ -867,8 +867,13 @@ async fn pod_cidr_assigned_after_start_and_images_loaded_from_image_dir() {
         "the tarball was loaded at start"
     );
     // The controller-manager's job, done by hand: assign the podCIDR.
-    node.spec.get_or_insert_with(Default::default).pod_cidr = env.cidr.clone();
-    nodes.update(&node).await.unwrap();
+    nodes
+        .patch_merge(
+            &node.meta().name,
+            &serde_json::json!({"spec": {"podCIDR": env.cidr}}),
+        )
+        .await
+        .unwrap();
     // The bridge appears once the kubelet sees it.
     let deadline = Instant::now() + Duration::from_secs(20);
     while !Command::new("ip")
@@ -910,4 +915,269 @@ spec:
         "pod IP {ip} from the assigned podCIDR {}",
         env.cidr
     );
+}
+
+/// Two nodes as network namespaces on a test bridge, each with its own kubelet, pod bridge
+/// and podCIDR; the apiserver listens on the test bridge's address. Everything here is
+/// removed on drop.
+struct TwoNodes {
+    netns: Vec<String>,
+    host_veths: Vec<String>,
+    test_bridge: String,
+    rules: Vec<Vec<String>>,
+    nodes: Vec<String>,
+    kubelets: Vec<Process>,
+}
+
+impl Drop for TwoNodes {
+    fn drop(&mut self) {
+        for k in &mut self.kubelets {
+            k.kill();
+        }
+        for n in &self.nodes {
+            let ids = node_containers(n);
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f", "-v"];
+                args.extend(ids.iter().map(String::as_str));
+                docker(&args);
+            }
+        }
+        for ns in &self.netns {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        for v in &self.host_veths {
+            let _ = Command::new("ip").args(["link", "del", v]).output();
+        }
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.test_bridge])
+            .output();
+        for r in &self.rules {
+            let mut args = vec!["-w".to_string(), "-D".to_string()];
+            args.extend(r.iter().cloned());
+            let _ = Command::new("iptables").args(&args).output();
+        }
+    }
+}
+
+fn sh(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .expect("run command");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_on_two_nodes_reach_each_other_through_node_routes() {
+    if !prerequisites("two_nodes") {
+        return;
+    }
+    let pid = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let h = (pid ^ nanos).wrapping_mul(0x9e37_79b1);
+    let tag = format!("{:06x}", h & 0xff_ffff);
+    let net = format!("10.{}.{}", 240 + (h >> 24) % 10, (h >> 16) % 256);
+    let mut topo = TwoNodes {
+        netns: vec![],
+        host_veths: vec![],
+        test_bridge: format!("tb{tag}"),
+        rules: vec![],
+        nodes: vec![],
+        kubelets: vec![],
+    };
+    sh(&["ip", "link", "add", &topo.test_bridge, "type", "bridge"]);
+    sh(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("{net}.1/24"),
+        "dev",
+        &topo.test_bridge,
+    ]);
+    sh(&["ip", "link", "set", &topo.test_bridge, "up"]);
+    for dir in ["-i", "-o"] {
+        let rule: Vec<String> = ["FORWARD", dir, &topo.test_bridge, "-j", "ACCEPT"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut args = vec!["iptables".to_string(), "-w".to_string(), "-I".to_string()];
+        args.extend(rule.iter().cloned());
+        sh(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        topo.rules.push(rule);
+    }
+    // The apiserver on the test bridge, reachable from the node namespaces.
+    let dir = tempfile::Builder::new()
+        .prefix("it-kubelet-two-")
+        .tempdir()
+        .unwrap();
+    let port = std::net::TcpListener::bind(format!("{net}.1:0"))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("{net}.1:{port}").parse().unwrap();
+    let url = format!("http://{addr}");
+    let mut api = spawn_apiserver(
+        &dir.path().join("data"),
+        addr,
+        dir.path().join("apiserver.log"),
+    );
+    let client = wait_ready(&url, &mut api, Duration::from_secs(30)).await;
+    let mut cidrs = vec![];
+    for (i, side) in ["a", "b"].iter().enumerate() {
+        let ns = format!("itn{tag}{side}");
+        let host_veth = format!("tv{tag}{side}");
+        let node_ip = format!("{net}.{}", i + 2);
+        let cidr = format!(
+            "10.{}.{}.0/24",
+            200 + (h >> 8) % 40,
+            (h % 128) as usize * 2 + i
+        );
+        sh(&["ip", "netns", "add", &ns]);
+        topo.netns.push(ns.clone());
+        sh(&[
+            "ip", "link", "add", &host_veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ]);
+        topo.host_veths.push(host_veth.clone());
+        sh(&[
+            "ip",
+            "link",
+            "set",
+            &host_veth,
+            "master",
+            &topo.test_bridge,
+            "up",
+        ]);
+        sh(&[
+            "ip",
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{node_ip}/24"),
+            "dev",
+            "eth0",
+        ]);
+        sh(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
+        sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+        let node = format!("it-two-{tag}-{side}");
+        topo.nodes.push(node.clone());
+        let log = dir.path().join(format!("kubelet-{side}.log"));
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &ns])
+            .arg(binary("kubelet"))
+            .args([
+                "--server",
+                &url,
+                "--node-name",
+                &node,
+                "--node-ip",
+                &node_ip,
+            ])
+            .arg("--root-dir")
+            .arg(dir.path().join(format!("root-{side}")))
+            .args(["--pod-cidr", &cidr, "--bridge-name", &format!("kp{tag}")])
+            .args(["--container-prefix", &format!("it{pid}")])
+            .env("RUST_LOG", "info");
+        topo.kubelets.push(Process::spawn("kubelet", &mut cmd, log));
+        cidrs.push(cidr);
+    }
+    let logs = |topo: &TwoNodes| {
+        topo.kubelets
+            .iter()
+            .map(|k| k.log_text())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    };
+    let pods: client::Api<Pod> = client::Api::namespaced(client.clone(), "default");
+    let apply = |yaml: String| {
+        let client = client.clone();
+        async move {
+            for obj in proto::manifest::load_documents(&yaml).expect("manifest") {
+                client.create(obj).await.expect("create");
+            }
+        }
+    };
+    apply(WEB_POD.replace("NODE", &topo.nodes[0])).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let web = loop {
+        if let Some(p) = pods.get_opt("web").await.unwrap()
+            && running(&p)
+            && condition(&p, "Ready") == "True"
+        {
+            break p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "web not ready on node a; logs:\n{}",
+            logs(&topo)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let ip = web.status.as_ref().unwrap().pod_ip.clone();
+    assert!(in_cidr(&ip, &cidrs[0]), "{ip} in {}", cidrs[0]);
+    // Node b routes node a's podCIDR via node a's IP (from the Node objects).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = Command::new("ip")
+            .args(["-n", &topo.netns[1], "route"])
+            .output()
+            .unwrap();
+        let routes = String::from_utf8_lossy(&out.stdout).into_owned();
+        if routes.contains(&format!("{} via {net}.2", cidrs[0])) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node b has no route to node a's pods:\n{routes}\nlogs:\n{}",
+            logs(&topo)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    apply(format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: far}}
+spec:
+  nodeName: {}
+  restartPolicy: OnFailure
+  containers:
+  - name: get
+    image: local/busybox:1
+    command: ["sh", "-c", "printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc {ip} 8080 | grep -q hello-from-web"]
+"#,
+        topo.nodes[1]
+    ))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let p = pods.get("far").await.unwrap();
+        let phase = p
+            .status
+            .as_ref()
+            .map(|s| s.phase.clone())
+            .unwrap_or_default();
+        if phase == "Succeeded" {
+            let far_ip = p.status.as_ref().unwrap().pod_ip.clone();
+            assert!(in_cidr(&far_ip, &cidrs[1]), "{far_ip} in {}", cidrs[1]);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pod on node b never reached {ip} on node a; pod: {:?}\nlogs:\n{}",
+            p.status,
+            logs(&topo)
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    drop(topo);
+    drop(api);
 }

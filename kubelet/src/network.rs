@@ -337,6 +337,11 @@ impl BridgeNetwork {
             .await
             .map_err(|e| nl(&format!("bringing {bridge} up"), e))?;
         allow_forwarding(bridge).await;
+        // Pods reach other nodes through this one: forwarding on (per network namespace, as
+        // the CNI bridge plugin does).
+        if let Err(e) = std::fs::write("/proc/sys/net/ipv4/ip_forward", "1") {
+            tracing::warn!(error = %e, "enabling IPv4 forwarding failed; pods cannot reach other nodes");
+        }
         tracing::info!(bridge, %cidr, "pod network ready");
         Ok(BridgeNetwork {
             handle,
