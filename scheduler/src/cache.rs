@@ -25,9 +25,26 @@ pub struct Snapshot {
     /// when zero, InterPodAffinity has nothing to check for pods without terms.
     pub pods_with_affinity: usize,
     pub pods_with_required_anti_affinity: usize,
+    /// Pending pods nominated to a node by preemption, by node: the room freed for them is
+    /// held against pods of lower or equal priority.
+    pub nominated: HashMap<String, Vec<Arc<PodInfo>>>,
 }
 
 impl Snapshot {
+    /// Pods nominated to `node` that `pod` must leave room for (priority at least its
+    /// own, not itself).
+    pub fn nominated_for<'a>(
+        &'a self,
+        node: &str,
+        pod: &'a PodInfo,
+    ) -> impl Iterator<Item = &'a Arc<PodInfo>> + 'a {
+        self.nominated
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter(move |n| n.key != pod.key && n.priority >= pod.priority)
+    }
+
     pub fn node(&self, name: &str) -> Option<&NodeInfo> {
         self.index.get(name).map(|&i| &self.nodes[i])
     }
@@ -120,6 +137,28 @@ impl Cache {
 
     pub fn remove_namespace(&mut self, name: &str) {
         self.snapshot.namespaces.remove(name);
+    }
+
+    /// Records that `info` waits for room on `node` (empty: no nomination).
+    pub fn nominate(&mut self, info: Arc<PodInfo>, node: &str) {
+        self.clear_nomination(&info.key);
+        if !node.is_empty() {
+            self.snapshot
+                .nominated
+                .entry(node.to_string())
+                .or_default()
+                .push(info);
+        }
+    }
+
+    pub fn clear_nomination(&mut self, key: &str) {
+        if self.snapshot.nominated.is_empty() {
+            return;
+        }
+        self.snapshot.nominated.retain(|_, pods| {
+            pods.retain(|p| p.key != key);
+            !pods.is_empty()
+        });
     }
 
     fn place(&mut self, info: Arc<PodInfo>, node: &str) {

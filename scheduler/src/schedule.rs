@@ -149,7 +149,7 @@ pub fn schedule_pod(
         let index = (start + i) % n;
         let node = &snap.nodes[index];
         processed += 1;
-        match run_filters(&active, &state, pod, node) {
+        match filter_node(&active, &state, snap, pod, node) {
             None => {
                 feasible.push(node);
                 if feasible.len() >= want {
@@ -193,6 +193,25 @@ pub fn schedule_pod(
         evaluated,
         feasible: feasible.len(),
     })
+}
+
+/// Filters `node` with the pods nominated to it counted as if they ran there (Kubernetes'
+/// addNominatedPods), so room freed by preemption is not taken by a less important pod.
+fn filter_node(
+    active: &[&std::sync::Arc<dyn crate::framework::FilterPlugin>],
+    state: &CycleState,
+    snap: &Snapshot,
+    pod: &PodInfo,
+    node: &NodeInfo,
+) -> Option<(&'static str, Status)> {
+    if snap.nominated.is_empty() || snap.nominated_for(node.name(), pod).next().is_none() {
+        return run_filters(active, state, pod, node);
+    }
+    let mut with_nominated = node.clone();
+    for n in snap.nominated_for(node.name(), pod) {
+        with_nominated.add_pod(n.clone());
+    }
+    run_filters(active, state, pod, &with_nominated)
 }
 
 pub(crate) fn run_filters(
@@ -387,6 +406,32 @@ mod tests {
         assert_eq!(start, 288);
         schedule_pod(&fw(), &snap, &p, &mut start, &mut rng).unwrap();
         assert_eq!(start, 132, "wrapped around");
+    }
+
+    #[test]
+    fn room_held_for_a_nominated_pod_is_not_given_to_a_lesser_one() {
+        let mut snap = snapshot(vec![node("n1")], vec![]);
+        let prio = |name: &str, cpu: &str, p: i32| {
+            let mut pod = (*requesting(cpu, "0").pod).clone();
+            pod.meta_mut().name = name.into();
+            pod.spec_mut().priority = Some(p);
+            std::sync::Arc::new(PodInfo::new(std::sync::Arc::new(pod)))
+        };
+        snap.nominated
+            .insert("n1".into(), vec![prio("vip", "3", 100)]);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let low = prio("low", "2", 10);
+        assert!(matches!(
+            schedule_pod(&fw(), &snap, &low, &mut 0, &mut rng),
+            Err(ScheduleError::Unschedulable(_))
+        ));
+        let higher = prio("higher", "2", 200);
+        assert!(schedule_pod(&fw(), &snap, &higher, &mut 0, &mut rng).is_ok());
+        let vip = prio("vip", "3", 100);
+        assert!(
+            schedule_pod(&fw(), &snap, &vip, &mut 0, &mut rng).is_ok(),
+            "its own nomination does not block it"
+        );
     }
 
     #[test]

@@ -264,6 +264,7 @@ impl Core {
         }
         if is_assigned(&new) {
             self.queue.delete(&key);
+            self.cache.clear_nomination(&key);
             let was_assumed = self.cache.is_assumed(&key);
             let was_known = self.cache.node_of(&key).is_some() && !was_assumed;
             if let Some(o) = &old
@@ -283,12 +284,22 @@ impl Core {
         }
         if !is_pending_for(&new, &self.framework.scheduler_name) {
             self.queue.delete(&key);
+            self.cache.clear_nomination(&key);
             return;
         }
         if self.cache.is_assumed(&key) {
             return; // binding in flight
         }
         let info = Arc::new(PodInfo::new(new));
+        let nominated = info
+            .pod
+            .status
+            .as_ref()
+            .map_or("", |s| s.nominated_node_name.as_str())
+            .to_string();
+        if !nominated.is_empty() || !self.cache.snapshot().nominated.is_empty() {
+            self.cache.nominate(info.clone(), &nominated);
+        }
         if let Some(o) = &old
             && !changed_for_scheduling(o, &info.pod)
             && self.queue.contains(&key)
@@ -303,6 +314,7 @@ impl Core {
     fn pod_delete(&mut self, pod: &Pod) {
         let key = format!("{}/{}", pod.meta().namespace, pod.meta().name);
         self.queue.delete(&key);
+        self.cache.clear_nomination(&key);
         if self.cache.node_of(&key).is_some() {
             self.cache.remove_pod(&key);
             self.wake(ClusterEvent::AssignedPodDelete);
@@ -379,6 +391,7 @@ impl Core {
         match result {
             Ok(r) => {
                 tracing::debug!(pod = %key, node = %r.node, evaluated = r.evaluated, feasible = r.feasible, "assumed");
+                self.cache.clear_nomination(&key);
                 self.cache.assume(qp.info.clone(), &r.node);
                 self.spawn_bind(qp, r.node);
             }
@@ -406,6 +419,8 @@ impl Core {
     fn try_preempt(&mut self, qp: &QueuedPod, fit: &mut crate::schedule::FitError) {
         match preempt(&self.framework, self.cache.snapshot(), &qp.info, fit) {
             Outcome::Preempt(p) => {
+                // Hold the room at once, before the nomination is written.
+                self.cache.nominate(qp.info.clone(), &p.node);
                 let victims: Vec<String> = p.victims.iter().map(|v| v.key.clone()).collect();
                 tracing::info!(pod = %qp.info.key, node = %p.node, ?victims, "preempting");
                 for v in &p.victims {
