@@ -6,7 +6,7 @@ use proto::ApiError;
 pub enum Error {
     #[error("invalid scheduler config: {0}")]
     Config(String),
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     ConfigFile {
         path: String,
         #[source]
