@@ -149,6 +149,17 @@ pub fn compute_pod_actions(pod: &Pod, state: &PodRuntimeState, ctx: Context<'_>)
         a.kill_pod = true;
         return a;
     }
+    // A pod the API already records as finished never runs again (its containers may have
+    // been removed since, e.g. by a previous kubelet).
+    if pod
+        .status
+        .as_ref()
+        .is_some_and(|s| s.phase == "Succeeded" || s.phase == "Failed")
+    {
+        a.kill_pod = true;
+        a.terminal = true;
+        return a;
+    }
 
     // A failed init container under Never fails the pod.
     let init_failed = spec.init_containers.iter().any(|c| {
@@ -691,6 +702,17 @@ mod tests {
             w.message
         );
         assert_eq!(a.requeue_after, Some(Duration::from_secs(6)));
+    }
+
+    #[test]
+    fn a_pod_recorded_as_finished_never_runs_again() {
+        let mut p = pod("Never", &[], &["a"]);
+        p.status = Some(proto::k8s::PodStatus {
+            phase: "Succeeded".into(),
+            ..Default::default()
+        });
+        let a = run(&p, vec![], &Backoff::default(), &[], t(0));
+        assert!(a.terminal && !a.create_sandbox && a.start.is_empty());
     }
 
     #[test]

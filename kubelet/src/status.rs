@@ -253,7 +253,17 @@ pub fn pod_status(pod: &Pod, state: &PodRuntimeState, input: &StatusInput) -> Po
         .iter()
         .map(|c| container_status(c, ContainerKind::App, state, input, apps_waiting))
         .collect();
-    let phase = phase(pod, &init, &apps);
+    // A terminal phase is never left (as Kubernetes' status manager enforces).
+    let phase = match old.map(|s| s.phase.as_str()) {
+        Some(p @ ("Succeeded" | "Failed")) => {
+            if p == "Succeeded" {
+                "Succeeded"
+            } else {
+                "Failed"
+            }
+        }
+        _ => phase(pod, &init, &apps),
+    };
     let all_ready = !apps.is_empty() && apps.iter().all(|s| s.ready);
     let finished = phase == "Succeeded" || phase == "Failed";
     let conditions = vec![
@@ -518,6 +528,18 @@ mod tests {
                 .reason,
             "PodCompleted"
         );
+    }
+
+    #[test]
+    fn a_terminal_phase_is_never_left() {
+        let mut p = pod("Never", vec![c("a")]);
+        p.status = Some(PodStatus {
+            phase: "Succeeded".into(),
+            ..Default::default()
+        });
+        // Its containers are gone: computed afresh this would be Pending.
+        let s = pod_status(&p, &PodRuntimeState::default(), &StatusInput::default());
+        assert_eq!(s.phase, "Succeeded");
     }
 
     #[test]
