@@ -7,7 +7,8 @@
 //! Rendering and applying run on the blocking pool, never on the runtime's two workers.
 
 use crate::error::Error;
-use crate::iptables::{Iptables, NodeConfig, Proxier, Ruleset, render_rules};
+use crate::iptables::render::Renderer;
+use crate::iptables::{Iptables, NodeConfig, Proxier, Ruleset};
 use crate::metrics::Metrics;
 use crate::{duration, ipvs, model};
 use client::{Api, Backoff, Client, Informer, InformerConfig};
@@ -241,7 +242,10 @@ async fn run_loop(
     let node_config = NodeConfig {
         cluster_cidr: config.cluster_cidr.clone(),
     };
-    let mut proxier = Some(Proxier::new(ipt, config.max_restore_lines));
+    let mut engine = Some((
+        Proxier::new(ipt, config.max_restore_lines),
+        Renderer::default(),
+    ));
     let mut last_sync: Option<Instant> = None;
     let mut last_full: Option<Instant> = None;
     let mut periodic = tokio::time::interval(config.sync_period);
@@ -277,22 +281,22 @@ async fn run_loop(
         let svc_list = services.store().list();
         let ep_map = endpoints.store().snapshot();
         let node_config = node_config.clone();
-        let Some(mut p) = proxier.take() else {
+        let Some((mut p, mut renderer)) = engine.take() else {
             return Err(Error::Task("proxier lost after a failed sync task".into()));
         };
         let start = Instant::now();
         last_sync = Some(start);
         let joined = tokio::task::spawn_blocking(move || {
             let ports = model::collect(&svc_list, &ep_map);
-            let desired = Arc::new(render_rules(&ports, &node_config));
+            let desired = Arc::new(renderer.render(&ports, &node_config));
             let computed = start.elapsed();
             let res = p.sync(desired.clone(), full);
-            (p, ports, desired, computed, res)
+            (p, renderer, ports, desired, computed, res)
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))?;
-        let (p, ports, desired, computed, res) = joined;
-        proxier = Some(p);
+        let (p, renderer, ports, desired, computed, res) = joined;
+        engine = Some((p, renderer));
         let took = start.elapsed();
         metrics.observe_sync(took);
         match res {
@@ -309,7 +313,7 @@ async fn run_loop(
                 let endpoint_count: usize = ports.iter().map(|p| p.endpoints.len()).sum();
                 metrics
                     .nat_rules
-                    .store(desired.nat.rule_count() as u64, Ordering::Relaxed);
+                    .store(desired.nat_rule_count() as u64, Ordering::Relaxed);
                 metrics
                     .filter_rules
                     .store(desired.filter.rule_count() as u64, Ordering::Relaxed);
@@ -336,7 +340,7 @@ async fn run_loop(
                         compute_ms = computed.as_millis() as u64,
                         restore_ms = out.restore_time.as_millis() as u64,
                         service_ports = ports.len(), endpoints = endpoint_count,
-                        nat_rules = desired.nat.rule_count(), filter_rules = desired.filter.rule_count(),
+                        nat_rules = desired.nat_rule_count(), filter_rules = desired.filter.rule_count(),
                         chains_written = out.chains_written, chains_deleted = out.chains_deleted,
                         transactions = out.transactions, "{msg}"
                     )

@@ -272,8 +272,10 @@ pub(crate) mod tests {
         s
     }
 
-    /// Subsets of (ready ips, not-ready ips, ports (name, port)).
-    pub fn eps(ns: &str, name: &str, subsets: &[(&[&str], &[&str], &[(&str, i32)])]) -> Endpoints {
+    /// (ready ips, not-ready ips, ports (name, port)).
+    pub type Subset<'a> = (&'a [&'a str], &'a [&'a str], &'a [(&'a str, i32)]);
+
+    pub fn eps(ns: &str, name: &str, subsets: &[Subset]) -> Endpoints {
         let addr = |ip: &&str| EndpointAddress {
             ip: ip.to_string(),
             ..Default::default()

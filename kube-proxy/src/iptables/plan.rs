@@ -21,9 +21,10 @@
 //!
 //! A small plan (one changed service: a few dozen lines) is a single transaction.
 
-use super::render::{Ruleset, Table, is_owned};
-use std::collections::{BTreeMap, BTreeSet};
+use super::render::{Ruleset, is_owned};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// Default block size, in restore lines (about 50 services of 10 endpoints).
 pub const DEFAULT_MAX_LINES: usize = 1500;
@@ -117,54 +118,122 @@ pub fn plan_sync(
 ) -> SyncPlan {
     let mut blocks = Blocks::new(max_lines);
     let mut plan = SyncPlan::default();
-    let tables: [(&'static str, &Table, Option<&Table>); 2] = [
-        ("nat", &desired.nat, applied.map(|a| &a.nat)),
-        ("filter", &desired.filter, applied.map(|a| &a.filter)),
-    ];
-    for (name, want, had) in tables {
-        let mut changed: Vec<(&String, &Vec<String>)> = want
-            .chains
-            .iter()
-            .filter(|(c, rules)| had.and_then(|h| h.chains.get(*c)) != Some(*rules))
-            .collect();
-        changed.sort_by_key(|(c, _)| rank(c));
-        for (chain, rules) in changed {
-            blocks.reserve(name, 1 + rules.len());
-            let _ = writeln!(blocks.out, ":{chain} - [0:0]");
-            for r in rules {
-                let _ = writeln!(blocks.out, "-A {chain} {r}");
+    let mut write = |blocks: &mut Blocks, table: &'static str, chain: &str, rules: &[String]| {
+        blocks.reserve(table, 1 + rules.len());
+        let _ = writeln!(blocks.out, ":{chain} - [0:0]");
+        for r in rules {
+            let _ = writeln!(blocks.out, "-A {chain} {r}");
+        }
+        plan.chains_written += 1;
+        plan.rules_written += rules.len();
+    };
+    let mut stale_nat: BTreeSet<String> = BTreeSet::new();
+    // 1. Per-service chains (endpoint, service, external: targets first), for services
+    //    whose rules changed; an unchanged service is one pointer (or value) compare.
+    let mut shared_changed: Vec<(&String, &Vec<String>)> = desired
+        .nat
+        .chains
+        .iter()
+        .filter(|(c, rules)| applied.and_then(|h| h.nat.chains.get(*c)) != Some(*rules))
+        .collect();
+    shared_changed.sort_by_key(|(c, _)| rank(c));
+    // KUBE-MARK-MASQ before any endpoint chain that jumps to it.
+    for (c, rules) in shared_changed.iter().filter(|(c, _)| rank(c) == 0) {
+        write(&mut blocks, "nat", c, rules);
+    }
+    for (key, want) in &desired.services {
+        let had = applied.and_then(|a| a.services.get(key));
+        if let Some(h) = had
+            && (Arc::ptr_eq(h, want) || h == want)
+        {
+            continue;
+        }
+        for (c, rules) in &want.chains {
+            let same = had.is_some_and(|h| h.chains.iter().any(|(hc, hr)| hc == c && hr == rules));
+            if !same {
+                write(&mut blocks, "nat", c, rules);
             }
-            plan.chains_written += 1;
-            plan.rules_written += rules.len();
         }
-    }
-    // Stale chains: flush all (so none refers to another), then delete.
-    let mut stale: Vec<(&'static str, String)> = Vec::new();
-    for (name, want, had) in tables {
-        let mut gone: BTreeSet<String> = BTreeSet::new();
         if let Some(h) = had {
-            gone.extend(
+            stale_nat.extend(
                 h.chains
-                    .keys()
-                    .filter(|c| !want.chains.contains_key(*c))
-                    .cloned(),
+                    .iter()
+                    .filter(|(hc, _)| !want.chains.iter().any(|(c, _)| c == hc))
+                    .map(|(hc, _)| hc.clone()),
             );
         }
-        if let Some(ex) = existing.and_then(|e| e.get(name)) {
-            gone.extend(
-                ex.iter()
-                    .filter(|c| is_owned(name, c) && !want.chains.contains_key(*c))
-                    .cloned(),
-            );
-        }
-        stale.extend(gone.into_iter().map(|c| (name, c)));
     }
-    for table in ["nat", "filter"] {
-        let chains: Vec<&String> = stale
-            .iter()
-            .filter(|(t, _)| *t == table)
-            .map(|(_, c)| c)
+    if let Some(a) = applied {
+        for (key, h) in &a.services {
+            if !desired.services.contains_key(key) {
+                stale_nat.extend(h.chains.iter().map(|(c, _)| c.clone()));
+            }
+        }
+    }
+    // 2. Shared nat chains (dispatch buckets, KUBE-NODEPORTS, KUBE-SERVICES, ...), then
+    //    the filter table.
+    for (c, rules) in shared_changed.iter().filter(|(c, _)| rank(c) != 0) {
+        write(&mut blocks, "nat", c, rules);
+    }
+    let mut filter_changed: Vec<(&String, &Vec<String>)> = desired
+        .filter
+        .chains
+        .iter()
+        .filter(|(c, rules)| applied.and_then(|h| h.filter.chains.get(*c)) != Some(*rules))
+        .collect();
+    filter_changed.sort_by_key(|(c, _)| rank(c));
+    for (c, rules) in filter_changed {
+        write(&mut blocks, "filter", c, rules);
+    }
+    // 3. Stale chains: flush all (so none refers to another), then delete.
+    let mut stale_filter: BTreeSet<String> = BTreeSet::new();
+    if let Some(a) = applied {
+        stale_nat.extend(
+            a.nat
+                .chains
+                .keys()
+                .filter(|c| !desired.nat.chains.contains_key(*c))
+                .cloned(),
+        );
+        stale_filter.extend(
+            a.filter
+                .chains
+                .keys()
+                .filter(|c| !desired.filter.chains.contains_key(*c))
+                .cloned(),
+        );
+    }
+    if let Some(ex) = existing {
+        let wanted_nat: HashSet<&str> = desired
+            .nat
+            .chains
+            .keys()
+            .map(String::as_str)
+            .chain(
+                desired
+                    .services
+                    .values()
+                    .flat_map(|s| s.chains.iter().map(|(c, _)| c.as_str())),
+            )
             .collect();
+        if let Some(chains) = ex.get("nat") {
+            stale_nat.extend(
+                chains
+                    .iter()
+                    .filter(|c| is_owned("nat", c) && !wanted_nat.contains(c.as_str()))
+                    .cloned(),
+            );
+        }
+        if let Some(chains) = ex.get("filter") {
+            stale_filter.extend(
+                chains
+                    .iter()
+                    .filter(|c| is_owned("filter", c) && !desired.filter.chains.contains_key(*c))
+                    .cloned(),
+            );
+        }
+    }
+    for (table, chains) in [("nat", &stale_nat), ("filter", &stale_filter)] {
         if chains.is_empty() {
             continue;
         }
@@ -172,27 +241,27 @@ pub fn plan_sync(
             // Small: flushes and deletes in one transaction (joined to the last block of
             // writes when it has room).
             blocks.reserve(table, 2 * chains.len());
-            for c in &chains {
+            for c in chains {
                 let _ = writeln!(blocks.out, ":{c} - [0:0]");
             }
-            for c in &chains {
+            for c in chains {
                 let _ = writeln!(blocks.out, "-X {c}");
             }
             continue;
         }
-        for c in &chains {
+        for c in chains {
             blocks.reserve(table, 1);
             let _ = writeln!(blocks.out, ":{c} - [0:0]");
         }
         blocks.commit();
-        for c in &chains {
+        for c in chains {
             blocks.reserve(table, 1);
             let _ = writeln!(blocks.out, "-X {c}");
         }
         blocks.commit();
     }
     blocks.commit();
-    plan.chains_deleted = stale.len();
+    plan.chains_deleted = stale_nat.len() + stale_filter.len();
     plan.transactions = blocks.transactions;
     plan.text = blocks.out;
     plan

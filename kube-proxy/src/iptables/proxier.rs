@@ -140,7 +140,7 @@ mod tests {
             protocol: Protocol::Tcp,
             cluster_ip: [10, 96, (i / 256) as u8, (i % 256) as u8].into(),
             port: 80,
-            node_port: (i % 3 == 0).then_some(30000 + i as u16),
+            node_port: i.is_multiple_of(3).then_some(30000 + i as u16),
             external_ips: vec![],
             affinity_timeout: None,
             endpoints: (0..endpoints)
@@ -163,13 +163,16 @@ mod tests {
 
     /// The fake's owned chains must equal the ruleset exactly.
     fn assert_live(fake: &FakeIptables, want: &Ruleset) {
-        for (t, table) in [("nat", &want.nat), ("filter", &want.filter)] {
+        for (t, table) in [
+            ("nat", want.nat_chains()),
+            ("filter", want.filter.chains.clone()),
+        ] {
             let live: std::collections::BTreeMap<String, Vec<String>> = fake
                 .table(t)
                 .into_iter()
                 .filter(|(c, _)| crate::iptables::render::is_owned(t, c))
                 .collect();
-            assert_eq!(live, table.chains, "table {t}");
+            assert_eq!(live, table, "table {t}");
         }
     }
 

@@ -28,9 +28,10 @@
 
 use crate::chain_names;
 use crate::model::{Protocol, ServicePort};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// The masquerade mark (Kubernetes' default `--iptables-masquerade-bit` 14).
 pub const MASQ_MARK: &str = "0x4000/0x4000";
@@ -90,39 +91,93 @@ impl Table {
     }
 }
 
+/// The nat chains of one service port (`KUBE-SEP-*`, `KUBE-SVC-*`, `KUBE-EXT-*`, in write
+/// order), and its entries in the shared chains. Kept per service port so that a sync
+/// compares and rewrites services, not a hundred thousand chains, and so that an unchanged
+/// service's rules are reused from the last render (`Renderer`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceRules {
+    /// (chain, rules), endpoint chains first.
+    pub chains: Vec<(String, Vec<String>)>,
+    /// nat `KUBE-SERVICES` entries, by destination (the dispatch bucket is its last octet).
+    pub dispatch: Vec<(Ipv4Addr, String)>,
+    /// nat `KUBE-NODEPORTS` entries.
+    pub node_ports: Vec<String>,
+    /// filter `KUBE-SERVICES` REJECT entries (no ready endpoints).
+    pub reject: Vec<String>,
+    /// filter `KUBE-EXTERNAL-SERVICES` REJECT entries.
+    pub reject_external: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ruleset {
+    /// The shared nat chains: fixed ones and dispatch buckets.
     pub nat: Table,
     pub filter: Table,
+    /// Per service port (`namespace/name[:port]/protocol`): its own nat chains.
+    pub services: BTreeMap<String, Arc<ServiceRules>>,
 }
 
 impl Ruleset {
-    pub fn table(&self, name: &str) -> &Table {
-        if name == "nat" {
-            &self.nat
-        } else {
-            &self.filter
-        }
+    pub fn rule_count(&self) -> usize {
+        self.nat.rule_count() + self.filter.rule_count() + self.service_rule_count()
     }
 
-    pub fn rule_count(&self) -> usize {
-        self.nat.rule_count() + self.filter.rule_count()
+    fn service_rule_count(&self) -> usize {
+        self.services
+            .values()
+            .flat_map(|s| s.chains.iter())
+            .map(|(_, r)| r.len())
+            .sum()
+    }
+
+    pub fn nat_rule_count(&self) -> usize {
+        self.nat.rule_count() + self.service_rule_count()
     }
 
     pub fn chain_count(&self) -> usize {
-        self.nat.chains.len() + self.filter.chains.len()
+        self.nat.chains.len()
+            + self.filter.chains.len()
+            + self
+                .services
+                .values()
+                .map(|s| s.chains.len())
+                .sum::<usize>()
+    }
+
+    /// Every nat chain, shared and per service, by name (tests and tools; it copies).
+    pub fn nat_chains(&self) -> BTreeMap<String, Vec<String>> {
+        let mut all = self.nat.chains.clone();
+        for s in self.services.values() {
+            for (c, r) in &s.chains {
+                all.insert(c.clone(), r.clone());
+            }
+        }
+        all
+    }
+
+    /// The rules of one nat chain (a linear search over services: tests and tools).
+    pub fn nat_chain(&self, name: &str) -> Option<&Vec<String>> {
+        self.nat.chains.get(name).or_else(|| {
+            self.services
+                .values()
+                .flat_map(|s| s.chains.iter())
+                .find(|(c, _)| c == name)
+                .map(|(_, r)| r)
+        })
     }
 
     /// The whole ruleset as one `iptables-restore` input (filter then nat, chains in name
     /// order): the golden-test form, and the baseline the benchmark loads in one go.
     pub fn to_restore_text(&self) -> String {
         let mut out = String::new();
-        for (name, table) in [("filter", &self.filter), ("nat", &self.nat)] {
+        let nat = self.nat_chains();
+        for (name, chains) in [("filter", &self.filter.chains), ("nat", &nat)] {
             let _ = writeln!(out, "*{name}");
-            for chain in table.chains.keys() {
+            for chain in chains.keys() {
                 let _ = writeln!(out, ":{chain} - [0:0]");
             }
-            for (chain, rules) in &table.chains {
+            for (chain, rules) in chains {
                 for r in rules {
                     let _ = writeln!(out, "-A {chain} {r}");
                 }
@@ -154,9 +209,167 @@ pub fn probability(i: usize, n: usize) -> String {
     format!("{:.10}", 1.0 / (n - i) as f64)
 }
 
+/// The key a service port's rules are kept under.
+pub fn service_key(sp: &ServicePort) -> String {
+    format!("{}/{}", sp.port_name_string(), sp.protocol.lower())
+}
+
+/// The rules of one service port: a pure function of it and the node.
+pub fn render_service(sp: &ServicePort, node: &NodeConfig) -> ServiceRules {
+    let mut out = ServiceRules::default();
+    let spn = sp.port_name_string();
+    let proto = sp.protocol.lower();
+    let pm = proto_match(sp.protocol);
+    let svc_chain = chain_names::service_chain(&spn, proto);
+    let ext_chain = chain_names::external_chain(&spn, proto);
+    let has_external = sp.node_port.is_some() || !sp.external_ips.is_empty();
+
+    if sp.endpoints.is_empty() {
+        let c = comment(&format!("{spn} has no endpoints"));
+        out.reject.push(format!(
+            "{c} -d {}/32 {pm} --dport {} -j REJECT",
+            sp.cluster_ip, sp.port
+        ));
+        for ip in &sp.external_ips {
+            out.reject_external
+                .push(format!("{c} -d {ip}/32 {pm} --dport {} -j REJECT", sp.port));
+        }
+        if let Some(np) = sp.node_port {
+            out.reject_external.push(format!(
+                "{c} -m addrtype --dst-type LOCAL {pm} --dport {np} -j REJECT"
+            ));
+        }
+        return out;
+    }
+
+    out.dispatch.push((
+        sp.cluster_ip,
+        format!(
+            "{} -d {}/32 {pm} --dport {} -j {svc_chain}",
+            comment(&format!("{spn} cluster IP")),
+            sp.cluster_ip,
+            sp.port
+        ),
+    ));
+    for ip in &sp.external_ips {
+        out.dispatch.push((
+            *ip,
+            format!(
+                "{} -d {ip}/32 {pm} --dport {} -j {ext_chain}",
+                comment(&format!("{spn} external IP")),
+                sp.port
+            ),
+        ));
+    }
+    if let Some(np) = sp.node_port {
+        out.node_ports.push(format!(
+            "{} {pm} --dport {np} -j {ext_chain}",
+            comment(&spn)
+        ));
+    }
+
+    let seps: Vec<String> = sp
+        .endpoints
+        .iter()
+        .map(|e| chain_names::endpoint_chain(&spn, proto, &e.to_string()))
+        .collect();
+    for (sep, ep) in seps.iter().zip(&sp.endpoints) {
+        let affinity = if sp.affinity_timeout.is_some() {
+            format!("-m recent --name {sep} --set ")
+        } else {
+            String::new()
+        };
+        out.chains.push((
+            sep.clone(),
+            vec![
+                format!("-s {}/32 -j {KUBE_MARK_MASQ}", ep.ip),
+                format!("{affinity}{pm} -j DNAT --to-destination {ep}"),
+            ],
+        ));
+    }
+    let mut svc = Vec::with_capacity(seps.len() * 2 + 1);
+    if let Some(cidr) = &node.cluster_cidr {
+        svc.push(format!(
+            "-d {}/32 {pm} --dport {} ! -s {cidr} -j {KUBE_MARK_MASQ}",
+            sp.cluster_ip, sp.port
+        ));
+    }
+    if let Some(timeout) = sp.affinity_timeout {
+        for sep in &seps {
+            svc.push(format!(
+                "-m recent --name {sep} --rcheck --seconds {timeout} --reap -j {sep}"
+            ));
+        }
+    }
+    let n = seps.len();
+    for (i, sep) in seps.iter().enumerate() {
+        if i + 1 < n {
+            svc.push(format!(
+                "-m statistic --mode random --probability {} -j {sep}",
+                probability(i, n)
+            ));
+        } else {
+            svc.push(format!("-j {sep}"));
+        }
+    }
+    out.chains.push((svc_chain.clone(), svc));
+    if has_external {
+        out.chains.push((
+            ext_chain,
+            vec![
+                format!(
+                    "{} -j {KUBE_MARK_MASQ}",
+                    comment(&format!(
+                        "masquerade traffic for {spn} external destinations"
+                    ))
+                ),
+                format!("-j {svc_chain}"),
+            ],
+        ));
+    }
+    out
+}
+
 /// The desired ruleset. `ports` should be in a stable order (`model::collect` sorts them);
 /// the output is deterministic for a given input.
 pub fn render_rules(ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
+    Renderer::default().render(ports, node)
+}
+
+/// `render_rules` with memory: a service port equal to the one rendered last time gets the
+/// same (shared) rules back instead of being rendered again. The output is always equal to
+/// `render_rules`' (tested); only the time differs.
+#[derive(Debug, Default)]
+pub struct Renderer {
+    node: Option<NodeConfig>,
+    cache: HashMap<String, (ServicePort, Arc<ServiceRules>)>,
+}
+
+impl Renderer {
+    pub fn render(&mut self, ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
+        if self.node.as_ref() != Some(node) {
+            self.cache.clear();
+            self.node = Some(node.clone());
+        }
+        let mut next: HashMap<String, (ServicePort, Arc<ServiceRules>)> =
+            HashMap::with_capacity(ports.len());
+        let mut services = BTreeMap::new();
+        for sp in ports {
+            let key = service_key(sp);
+            let rules = match self.cache.remove(&key) {
+                Some((old, rules)) if old == *sp => rules,
+                _ => Arc::new(render_service(sp, node)),
+            };
+            services.insert(key.clone(), rules.clone());
+            next.insert(key, (sp.clone(), rules));
+        }
+        self.cache = next;
+        assemble(services)
+    }
+}
+
+/// The shared chains around the per-service ones.
+fn assemble(services: BTreeMap<String, Arc<ServiceRules>>) -> Ruleset {
     let mut nat = Table::default();
     let mut filter = Table::default();
     for c in NAT_CHAINS {
@@ -186,136 +399,41 @@ pub fn render_rules(ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
             comment("kubernetes forwarding conntrack rule")
         ),
     ]);
-
-    // (destination, rule) pairs for nat KUBE-SERVICES, bucketed at the end if many.
-    let mut dispatch: Vec<(Ipv4Addr, String)> = Vec::new();
-    for sp in ports {
-        let spn = sp.port_name_string();
-        let proto = sp.protocol.lower();
-        let pm = proto_match(sp.protocol);
-        let svc_chain = chain_names::service_chain(&spn, proto);
-        let ext_chain = chain_names::external_chain(&spn, proto);
-        let has_external = sp.node_port.is_some() || !sp.external_ips.is_empty();
-
-        if sp.endpoints.is_empty() {
-            let c = comment(&format!("{spn} has no endpoints"));
-            filter.chain(KUBE_SERVICES).push(format!(
-                "{c} -d {}/32 {pm} --dport {} -j REJECT",
-                sp.cluster_ip, sp.port
-            ));
-            for ip in &sp.external_ips {
-                filter
-                    .chain(KUBE_EXTERNAL_SERVICES)
-                    .push(format!("{c} -d {ip}/32 {pm} --dport {} -j REJECT", sp.port));
-            }
-            if let Some(np) = sp.node_port {
-                filter.chain(KUBE_EXTERNAL_SERVICES).push(format!(
-                    "{c} -m addrtype --dst-type LOCAL {pm} --dport {np} -j REJECT"
-                ));
-            }
-            continue;
-        }
-
-        dispatch.push((
-            sp.cluster_ip,
-            format!(
-                "{} -d {}/32 {pm} --dport {} -j {svc_chain}",
-                comment(&format!("{spn} cluster IP")),
-                sp.cluster_ip,
-                sp.port
-            ),
-        ));
-        for ip in &sp.external_ips {
-            dispatch.push((
-                *ip,
-                format!(
-                    "{} -d {ip}/32 {pm} --dport {} -j {ext_chain}",
-                    comment(&format!("{spn} external IP")),
-                    sp.port
-                ),
-            ));
-        }
-        if let Some(np) = sp.node_port {
-            nat.chain(KUBE_NODEPORTS).push(format!(
-                "{} {pm} --dport {np} -j {ext_chain}",
-                comment(&spn)
-            ));
-        }
-        if has_external {
-            nat.chain(&ext_chain).extend([
-                format!(
-                    "{} -j {KUBE_MARK_MASQ}",
-                    comment(&format!(
-                        "masquerade traffic for {spn} external destinations"
-                    ))
-                ),
-                format!("-j {svc_chain}"),
-            ]);
-        }
-
-        let svc = nat.chain(&svc_chain);
-        if let Some(cidr) = &node.cluster_cidr {
-            svc.push(format!(
-                "-d {}/32 {pm} --dport {} ! -s {cidr} -j {KUBE_MARK_MASQ}",
-                sp.cluster_ip, sp.port
-            ));
-        }
-        let seps: Vec<String> = sp
-            .endpoints
-            .iter()
-            .map(|e| chain_names::endpoint_chain(&spn, proto, &e.to_string()))
-            .collect();
-        if let Some(timeout) = sp.affinity_timeout {
-            for sep in &seps {
-                svc.push(format!(
-                    "-m recent --name {sep} --rcheck --seconds {timeout} --reap -j {sep}"
-                ));
-            }
-        }
-        let n = seps.len();
-        for (i, sep) in seps.iter().enumerate() {
-            if i + 1 < n {
-                svc.push(format!(
-                    "-m statistic --mode random --probability {} -j {sep}",
-                    probability(i, n)
-                ));
+    let dispatch_count: usize = services.values().map(|s| s.dispatch.len()).sum();
+    let mut buckets: BTreeMap<u8, Vec<String>> = BTreeMap::new();
+    for s in services.values() {
+        for (ip, rule) in &s.dispatch {
+            if dispatch_count > BUCKET_THRESHOLD {
+                buckets
+                    .entry(ip.octets()[3])
+                    .or_default()
+                    .push(rule.clone());
             } else {
-                svc.push(format!("-j {sep}"));
+                nat.chain(KUBE_SERVICES).push(rule.clone());
             }
         }
-        for (sep, ep) in seps.iter().zip(&sp.endpoints) {
-            let affinity = if sp.affinity_timeout.is_some() {
-                format!("-m recent --name {sep} --set ")
-            } else {
-                String::new()
-            };
-            nat.chain(sep).extend([
-                format!("-s {}/32 -j {KUBE_MARK_MASQ}", ep.ip),
-                format!("{affinity}{pm} -j DNAT --to-destination {ep}"),
-            ]);
-        }
+        nat.chain(KUBE_NODEPORTS)
+            .extend(s.node_ports.iter().cloned());
+        filter.chain(KUBE_SERVICES).extend(s.reject.iter().cloned());
+        filter
+            .chain(KUBE_EXTERNAL_SERVICES)
+            .extend(s.reject_external.iter().cloned());
     }
-
-    if dispatch.len() > BUCKET_THRESHOLD {
-        let mut buckets: BTreeMap<u8, Vec<String>> = BTreeMap::new();
-        for (ip, rule) in dispatch {
-            buckets.entry(ip.octets()[3]).or_default().push(rule);
-        }
-        for (octet, rules) in buckets {
-            let chain = format!("KUBE-SVCS-{octet:03}");
-            nat.chain(KUBE_SERVICES)
-                .push(format!("-d 0.0.0.{octet}/0.0.0.255 -j {chain}"));
-            *nat.chain(&chain) = rules;
-        }
-    } else {
+    for (octet, rules) in buckets {
+        let chain = format!("KUBE-SVCS-{octet:03}");
         nat.chain(KUBE_SERVICES)
-            .extend(dispatch.into_iter().map(|(_, r)| r));
+            .push(format!("-d 0.0.0.{octet}/0.0.0.255 -j {chain}"));
+        *nat.chain(&chain) = rules;
     }
     nat.chain(KUBE_SERVICES).push(format!(
         "{} -m addrtype --dst-type LOCAL -j {KUBE_NODEPORTS}",
         comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")
     ));
-    Ruleset { nat, filter }
+    Ruleset {
+        nat,
+        filter,
+        services,
+    }
 }
 
 /// The jump rules from the built-in chains into this proxy's chains: (table, built-in

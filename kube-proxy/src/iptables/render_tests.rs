@@ -158,7 +158,7 @@ fn probabilities_split_evenly_for_n_endpoints() {
         };
         let rs = render_rules(&[sp], &NodeConfig::default());
         let svc_chain = chain_names::service_chain("ns/s", "tcp");
-        let rules = &rs.nat.chains[&svc_chain];
+        let rules = rs.nat_chain(&svc_chain).unwrap();
         assert_eq!(rules.len(), n);
         // P(endpoint i) = prod_{j<i}(1 - p_j) * p_i must be 1/n for every i.
         let mut remaining = 1.0f64;
@@ -229,4 +229,47 @@ fn large_clusters_dispatch_through_buckets_by_last_octet() {
     let small = render_rules(&sps[..10], &NodeConfig::default());
     assert_eq!(small.nat.chains[KUBE_SERVICES].len(), 11);
     assert!(!small.nat.chains.keys().any(|c| c.starts_with("KUBE-SVCS-")));
+}
+
+#[test]
+fn the_memoizing_renderer_equals_a_fresh_render_and_shares_unchanged_services() {
+    let mk = |n: usize, shift: u8| -> Vec<ServicePort> {
+        (0..n)
+            .map(|i| ServicePort {
+                namespace: "ns".into(),
+                name: format!("s{i}"),
+                port_name: String::new(),
+                protocol: crate::model::Protocol::Tcp,
+                cluster_ip: [10, 96, 0, i as u8].into(),
+                port: 80,
+                node_port: (i == 2).then_some(30002),
+                external_ips: vec![],
+                affinity_timeout: (i == 3).then_some(60),
+                endpoints: (0..3)
+                    .map(|e| Endpoint {
+                        ip: [10, 244, i as u8, e + if i == 1 { shift } else { 0 }].into(),
+                        port: 80,
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    let mut r = Renderer::default();
+    let first = r.render(&mk(5, 0), &cidr());
+    assert_eq!(first, render_rules(&mk(5, 0), &cidr()));
+    let second = r.render(&mk(6, 9), &cidr());
+    assert_eq!(second, render_rules(&mk(6, 9), &cidr()));
+    let k0 = "ns/s0/tcp";
+    assert!(
+        Arc::ptr_eq(&first.services[k0], &second.services[k0]),
+        "unchanged service reused"
+    );
+    assert!(!Arc::ptr_eq(
+        &first.services["ns/s1/tcp"],
+        &second.services["ns/s1/tcp"]
+    ));
+    // A node change re-renders everything.
+    let third = r.render(&mk(6, 9), &NodeConfig::default());
+    assert_eq!(third, render_rules(&mk(6, 9), &NodeConfig::default()));
+    assert_ne!(third, second);
 }

@@ -76,7 +76,7 @@ impl RealIptables {
         Ok((
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
-            format!("{}", String::from_utf8_lossy(&out.stderr).trim()),
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ))
     }
 

@@ -92,9 +92,9 @@ pub async fn wait_applied(
 /// True when the nat table DNATs to `ip:port` somewhere.
 pub fn dnats_to(r: &Ruleset, target: &str) -> bool {
     let needle = format!("--to-destination {target}");
-    r.nat
-        .chains
+    r.services
         .values()
-        .flatten()
+        .flat_map(|s| s.chains.iter())
+        .flat_map(|(_, rules)| rules.iter())
         .any(|rule| rule.ends_with(&needle))
 }
