@@ -255,13 +255,8 @@ pub fn pod_status(pod: &Pod, state: &PodRuntimeState, input: &StatusInput) -> Po
         .collect();
     // A terminal phase is never left (as Kubernetes' status manager enforces).
     let phase = match old.map(|s| s.phase.as_str()) {
-        Some(p @ ("Succeeded" | "Failed")) => {
-            if p == "Succeeded" {
-                "Succeeded"
-            } else {
-                "Failed"
-            }
-        }
+        Some("Succeeded") => "Succeeded",
+        Some("Failed") => "Failed",
         _ => phase(pod, &init, &apps),
     };
     let all_ready = !apps.is_empty() && apps.iter().all(|s| s.ready);
