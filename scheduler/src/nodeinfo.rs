@@ -24,6 +24,18 @@ pub struct NodeInfo {
     pub used_ports: Vec<HostPort>,
     /// Bumped on every change.
     pub generation: u64,
+    /// The Ready condition's status ("True", "False", "Unknown"), None without one: read
+    /// once per node update, not per filter call.
+    pub ready: Option<String>,
+}
+
+fn ready_of(node: &Node) -> Option<String> {
+    node.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "Ready")
+        .map(|c| c.status.clone())
 }
 
 static EMPTY_TAINTS: Vec<Taint> = Vec::new();
@@ -32,6 +44,7 @@ impl NodeInfo {
     pub fn new(node: Arc<Node>) -> NodeInfo {
         NodeInfo {
             allocatable: node_allocatable(&node),
+            ready: ready_of(&node),
             node,
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
@@ -58,6 +71,7 @@ impl NodeInfo {
     /// Replaces the Node object (a watch update); the pods stay.
     pub fn set_node(&mut self, node: Arc<Node>) {
         self.allocatable = node_allocatable(&node);
+        self.ready = ready_of(&node);
         self.node = node;
         self.generation += 1;
     }

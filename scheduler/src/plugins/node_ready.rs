@@ -27,13 +27,7 @@ impl Plugin for NodeReady {
 
 /// "True", "False", "Unknown", or None when the node reports no Ready condition.
 pub fn ready_status(node: &NodeInfo) -> Option<&str> {
-    node.node
-        .status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.r#type == "Ready")
-        .map(|c| c.status.as_str())
+    node.ready.as_deref()
 }
 
 impl FilterPlugin for NodeReady {
