@@ -100,14 +100,23 @@ fn restarts(pod: &Pod) -> i32 {
 
 /// Kubernetes' ActivePods ordering: the pod to delete first sorts first. Unscheduled <
 /// scheduled; Pending < Unknown < Running; not ready < ready; lower deletion cost <
-/// higher; ready for less time < longer; more restarts < fewer; newer < older.
+/// higher; ready for less time < longer; more restarts < fewer; newer < older. (Ready
+/// times and ages compare exactly, as without Kubernetes' LogarithmicScaleDown.)
 pub fn deletion_order(a: &Pod, b: &Pod) -> Ordering {
+    deletion_order_ranked((a, 0), (b, 0))
+}
+
+/// Kubernetes' ActivePodsWithRanks: as `deletion_order`, and after the deletion cost a pod
+/// with a higher rank (more related pods on its node) goes first, so scaling down spreads
+/// what is left across nodes.
+pub fn deletion_order_ranked((a, rank_a): (&Pod, usize), (b, rank_b): (&Pod, usize)) -> Ordering {
     let node = |p: &Pod| !p.spec.as_ref().is_none_or(|s| s.node_name.is_empty());
     node(a)
         .cmp(&node(b))
         .then_with(|| phase_rank(a).cmp(&phase_rank(b)))
         .then_with(|| is_ready(a).cmp(&is_ready(b)))
         .then_with(|| deletion_cost(a).cmp(&deletion_cost(b)))
+        .then_with(|| rank_b.cmp(&rank_a))
         .then_with(|| {
             // Both ready: the one ready more recently goes first.
             match (ready_since(a).flatten(), ready_since(b).flatten()) {

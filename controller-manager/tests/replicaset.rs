@@ -37,7 +37,13 @@ async fn active_pods(c: &Cluster, app: &str) -> Vec<Pod> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replica_count_is_held_when_pods_are_deleted() {
-    let c = Cluster::start(&["replicaset"]).await;
+    // One node, so that the scale-down below is decided by age alone (pods sharing a node
+    // with more siblings would go first).
+    let c = Cluster::builder()
+        .nodes(1)
+        .controllers(&["replicaset"])
+        .start()
+        .await;
     let rs: ReplicaSet = c.apply_yaml(&rs_yaml("web", 3)).await;
     let pods = wait_for("3 ready pods", T, || async {
         let p = active_pods(&c, "web").await;

@@ -17,7 +17,7 @@
 use crate::context::Context;
 use crate::error::Error;
 use crate::expectations::Expectations;
-use crate::pods::{self, controller_ref, deletion_order, is_active, new_controller_ref};
+use crate::pods::{self, controller_ref, deletion_order_ranked, is_active, new_controller_ref};
 use crate::runner::{Action, on_events, run_workers};
 use client::store::{key_of, split_key};
 use client::{DeleteParams, DeletePreconditions, InformerEvent, Store, WorkQueue};
@@ -367,7 +367,8 @@ impl Controller {
             }
         } else if have > want {
             let n = (have - want).min(BURST_REPLICAS);
-            let victims = pods_to_delete(owned, n);
+            let related = self.related_pods(rs);
+            let victims = pods_to_delete(owned, &related, n);
             self.expectations
                 .expect_deletions(key, victims.iter().map(|p| key_of(p.as_ref())));
             tracing::info!(deleting = n, have, want, "too many replicas");
@@ -411,6 +412,25 @@ impl Controller {
             }
         }
         Ok(())
+    }
+
+    /// Active pods of this ReplicaSet and of the ReplicaSets sharing its controller (the
+    /// other revisions of one Deployment): what `pods_to_delete` spreads across nodes.
+    fn related_pods(&self, rs: &ReplicaSet) -> Vec<Arc<Pod>> {
+        let siblings: Vec<String> = match controller_ref(rs.meta()) {
+            Some(owner) => self
+                .rs_store
+                .by_owner(&owner.uid)
+                .iter()
+                .map(|r| r.meta().uid.clone())
+                .collect(),
+            None => vec![rs.meta().uid.clone()],
+        };
+        siblings
+            .iter()
+            .flat_map(|uid| self.pod_store.by_owner(uid))
+            .filter(|p| is_active(p))
+            .collect()
     }
 
     async fn update_status(&self, rs: &ReplicaSet, status: ReplicaSetStatus) -> Result<(), Error> {
@@ -547,12 +567,30 @@ where
     (successes, None)
 }
 
-/// Pure: the `n` pods to delete first (ActivePods order).
-pub fn pods_to_delete(pods: &[Arc<Pod>], n: usize) -> Vec<Arc<Pod>> {
-    let mut sorted = pods.to_vec();
-    sorted.sort_by(|a, b| deletion_order(a, b));
-    sorted.truncate(n);
-    sorted
+/// Pure: the `n` pods to delete first (Kubernetes' getPodsToDelete): ActivePodsWithRanks
+/// order, each pod ranked by how many `related` pods (of this ReplicaSet and its siblings
+/// under the same Deployment) run on its node.
+pub fn pods_to_delete(pods: &[Arc<Pod>], related: &[Arc<Pod>], n: usize) -> Vec<Arc<Pod>> {
+    let mut per_node: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for p in related {
+        if let Some(node) = p.spec.as_ref().map(|s| s.node_name.as_str())
+            && !node.is_empty()
+        {
+            *per_node.entry(node).or_default() += 1;
+        }
+    }
+    let rank = |p: &Pod| {
+        p.spec
+            .as_ref()
+            .map(|s| s.node_name.as_str())
+            .filter(|n| !n.is_empty())
+            .and_then(|n| per_node.get(n).copied())
+            .unwrap_or(0)
+    };
+    let mut ranked: Vec<(Arc<Pod>, usize)> = pods.iter().map(|p| (p.clone(), rank(p))).collect();
+    ranked.sort_by(|(a, ra), (b, rb)| deletion_order_ranked((a, *ra), (b, *rb)));
+    ranked.truncate(n);
+    ranked.into_iter().map(|(p, _)| p).collect()
 }
 
 /// Pure: the status the ReplicaSet should show for these owned active pods.
@@ -762,10 +800,24 @@ mod tests {
             Arc::new(pod("unscheduled", "", "Pending", None, 2)),
             Arc::new(pod("ready-new", "n", "Running", Some(1), 9)),
         ];
-        let names: Vec<_> = pods_to_delete(&pods, 3)
+        let names: Vec<_> = pods_to_delete(&pods, &pods, 3)
             .iter()
             .map(|p| p.meta().name.clone())
             .collect();
         assert_eq!(names, ["unscheduled", "pending", "ready-new"]);
+    }
+
+    #[test]
+    fn surplus_pods_on_crowded_nodes_go_first() {
+        let alone = Arc::new(pod("alone", "n1", "Running", Some(1), 5));
+        let crowded = Arc::new(pod("crowded", "n2", "Running", Some(1), 0));
+        // A sibling ReplicaSet's pod shares n2.
+        let sibling = Arc::new(pod("sibling", "n2", "Running", Some(1), 0));
+        let owned = vec![alone.clone(), crowded.clone()];
+        let related = vec![alone, crowded, sibling];
+        let first = &pods_to_delete(&owned, &related, 1)[0];
+        assert_eq!(first.meta().name, "crowded", "rank beats age");
+        let first = &pods_to_delete(&owned, &owned, 1)[0];
+        assert_eq!(first.meta().name, "alone", "equal ranks: the newer goes");
     }
 }
