@@ -16,9 +16,13 @@ use std::sync::Arc;
 /// What plugins read during a cycle.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// In a stable order, for the round-robin start of the search.
+    /// Storage; plugins iterate it in any order.
     pub nodes: Vec<NodeInfo>,
     index: HashMap<String, usize>,
+    /// The order the search visits nodes in: zones interleaved (a1, b1, c1, a2, ...), as
+    /// Kubernetes' node tree lists them, so a sample of the nodes covers every zone.
+    order: Vec<usize>,
+    order_dirty: bool,
     /// Labels of every namespace, for affinity terms with a namespaceSelector.
     pub namespaces: HashMap<String, Labels>,
     /// Pods in the cluster with any (anti-)affinity term, and with required anti-affinity:
@@ -30,7 +34,65 @@ pub struct Snapshot {
     pub nominated: HashMap<String, Vec<Arc<PodInfo>>>,
 }
 
+/// The zone a node is in, for interleaving (region and zone, as Kubernetes' node tree).
+fn zone_key(node: &NodeInfo) -> String {
+    let l = node.labels();
+    let get = |a: &str, b: &str| l.get(a).or_else(|| l.get(b)).cloned().unwrap_or_default();
+    format!(
+        "{}:\x00:{}",
+        get(
+            "topology.kubernetes.io/region",
+            "failure-domain.beta.kubernetes.io/region"
+        ),
+        get(
+            "topology.kubernetes.io/zone",
+            "failure-domain.beta.kubernetes.io/zone"
+        )
+    )
+}
+
 impl Snapshot {
+    /// The index (into `nodes`) of the `i`-th node in search order.
+    pub fn ordered(&self, i: usize) -> usize {
+        if self.order.len() == self.nodes.len() {
+            self.order[i]
+        } else {
+            i
+        }
+    }
+
+    /// Rebuilds the zone-interleaved search order if nodes came, went or moved zone.
+    pub fn prepare(&mut self) {
+        if !self.order_dirty && self.order.len() == self.nodes.len() {
+            return;
+        }
+        let mut zones: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut by_zone: HashMap<String, usize> = HashMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let z = zone_key(n);
+            let slot = *by_zone.entry(z.clone()).or_insert_with(|| {
+                zones.push((z, Vec::new()));
+                zones.len() - 1
+            });
+            zones[slot].1.push(i);
+        }
+        // Stable across rebuilds: zones by name, nodes by name within a zone.
+        zones.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, nodes) in &mut zones {
+            nodes.sort_by(|a, b| self.nodes[*a].name().cmp(self.nodes[*b].name()));
+        }
+        self.order.clear();
+        let longest = zones.iter().map(|(_, n)| n.len()).max().unwrap_or(0);
+        for round in 0..longest {
+            for (_, nodes) in &zones {
+                if let Some(&i) = nodes.get(round) {
+                    self.order.push(i);
+                }
+            }
+        }
+        self.order_dirty = false;
+    }
+
     /// Pods nominated to `node` that `pod` must leave room for (priority at least its
     /// own, not itself).
     pub fn nominated_for<'a>(
@@ -67,6 +129,7 @@ impl Snapshot {
         for p in pods {
             cache.add_pod(p);
         }
+        cache.snapshot.prepare();
         cache.snapshot
     }
 }
@@ -91,6 +154,12 @@ impl Cache {
         &self.snapshot
     }
 
+    /// The snapshot, with its search order brought up to date: what a cycle reads.
+    pub fn prepared_snapshot(&mut self) -> &Snapshot {
+        self.snapshot.prepare();
+        &self.snapshot
+    }
+
     pub fn node_count(&self) -> usize {
         self.snapshot.nodes.len()
     }
@@ -103,9 +172,14 @@ impl Cache {
     pub fn add_node(&mut self, node: Arc<Node>) {
         let name = node.meta().name.clone();
         if let Some(&i) = self.snapshot.index.get(&name) {
+            let before = zone_key(&self.snapshot.nodes[i]);
             self.snapshot.nodes[i].set_node(node);
+            if zone_key(&self.snapshot.nodes[i]) != before {
+                self.snapshot.order_dirty = true;
+            }
             return;
         }
+        self.snapshot.order_dirty = true;
         let mut info = NodeInfo::new(node);
         for p in self.orphans.remove(&name).unwrap_or_default() {
             info.add_pod(p);
@@ -119,6 +193,7 @@ impl Cache {
         let Some(i) = self.snapshot.index.remove(name) else {
             return;
         };
+        self.snapshot.order_dirty = true;
         let info = self.snapshot.nodes.swap_remove(i);
         if i < self.snapshot.nodes.len() {
             let moved = self.snapshot.nodes[i].name().to_string();
@@ -336,6 +411,44 @@ mod tests {
         c.remove_pod("d/c");
         c.remove_pod("d/a");
         assert_eq!((pods_on(&c, "n1"), pods_on(&c, "n2")), (0, 0));
+    }
+
+    #[test]
+    fn search_order_interleaves_zones() {
+        let mut c = Cache::default();
+        for (name, zone) in [
+            ("a1", "a"),
+            ("a2", "a"),
+            ("a3", "a"),
+            ("b1", "b"),
+            ("b2", "b"),
+            ("c1", "c"),
+        ] {
+            let mut n = (*node(name)).clone();
+            n.meta_mut()
+                .labels
+                .insert("topology.kubernetes.io/zone".into(), zone.into());
+            c.add_node(Arc::new(n));
+        }
+        let order = |s: &Snapshot| -> Vec<String> {
+            (0..s.len())
+                .map(|i| s.nodes[s.ordered(i)].name().to_string())
+                .collect()
+        };
+        assert_eq!(
+            order(c.prepared_snapshot()),
+            ["a1", "b1", "c1", "a2", "b2", "a3"]
+        );
+        c.remove_node("b1");
+        assert_eq!(order(c.prepared_snapshot()), ["a1", "b2", "c1", "a2", "a3"]);
+        // A node moving zone is re-placed.
+        let mut moved = (*node("a3")).clone();
+        moved
+            .meta_mut()
+            .labels
+            .insert("topology.kubernetes.io/zone".into(), "c".into());
+        c.add_node(Arc::new(moved));
+        assert_eq!(order(c.prepared_snapshot()), ["a1", "b2", "a3", "a2", "c1"]);
     }
 
     #[test]

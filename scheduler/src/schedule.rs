@@ -146,7 +146,7 @@ pub fn schedule_pod(
     };
     let mut processed = 0;
     for i in 0..n {
-        let index = (start + i) % n;
+        let index = snap.ordered((start + i) % n);
         let node = &snap.nodes[index];
         processed += 1;
         match filter_node(&active, &state, snap, pod, node) {

@@ -383,7 +383,7 @@ impl Core {
         let _g = span.enter();
         let result = schedule_pod(
             &self.framework,
-            self.cache.snapshot(),
+            self.cache.prepared_snapshot(),
             &qp.info,
             &mut self.next_start,
             &mut self.rng,
