@@ -540,3 +540,38 @@ async fn scaling_mid_rollout_grows_both_replicasets_in_proportion() {
     assert_eq!(got, [("img:1".to_string(), 8), ("img:2".to_string(), 1)]);
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_cache_makes_no_extra_replicaset_nor_breaks_the_limits() {
+    let c = Cluster::builder()
+        .controllers(&["replicaset", "deployment"])
+        .informer_delay(Duration::from_millis(300))
+        .ready_delay(Duration::from_millis(100))
+        .start()
+        .await;
+    c.apply_yaml::<Deployment>(&deploy_yaml("lag", 6, "img:1", ""))
+        .await;
+    wait_complete(&c, "lag", 6).await;
+    // 6 replicas, 25%/25%: at most 8 pods, at least 5 ready.
+    let watch = PodWatch::start(&c, "lag", |pods| {
+        let active: Vec<&Pod> = pods.values().filter(|p| !is_terminating(p)).collect();
+        let ready = active.iter().filter(|p| is_ready(p)).count();
+        if active.len() > 8 {
+            return Some(format!("{} active pods > 6 + 2", active.len()));
+        }
+        (ready < 5).then(|| format!("{ready} ready pods < 6 - 1"))
+    })
+    .await;
+    set_image(&c, "lag", "img:2").await;
+    wait_complete(&c, "lag", 6).await;
+    assert!(watch.check() > 12);
+    assert_eq!(
+        owned_rs(&c, "lag").await.len(),
+        2,
+        "one ReplicaSet per template"
+    );
+    let pods = active_pods(&c, "lag").await;
+    assert_eq!(pods.len(), 6);
+    assert!(pods.iter().all(|p| image_of(p) == "img:2"));
+    c.stop().await;
+}
