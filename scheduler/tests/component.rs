@@ -181,9 +181,10 @@ async fn only_the_leader_schedules_and_the_other_takes_over() {
     nodes.create(&node("n1", "64")).await.unwrap();
     let le = |id: &str| {
         let mut c = LeaderElectionConfig::new("kube-system", "kube-scheduler", id);
-        c.lease_duration = Duration::from_secs(2);
-        c.renew_deadline = Duration::from_millis(1500);
-        c.retry_period = Duration::from_millis(200);
+        // Generous against a loaded machine; hand-over is by release, not expiry.
+        c.lease_duration = Duration::from_secs(6);
+        c.renew_deadline = Duration::from_secs(4);
+        c.retry_period = Duration::from_millis(300);
         Some(c)
     };
     let rep_a = Arc::new(FakeReporter::default());
