@@ -53,9 +53,11 @@ pub struct Config {
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub leader_elect_retry_period: Duration,
 
+    /// Namespace of the leader election Lease.
     #[arg(long, default_value = "kube-system")]
     pub leader_elect_resource_namespace: String,
 
+    /// Name of the leader election Lease.
     #[arg(long, default_value = "kube-controller-manager")]
     pub leader_elect_resource_name: String,
 
