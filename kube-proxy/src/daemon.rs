@@ -13,9 +13,10 @@ use crate::metrics::Metrics;
 use crate::{duration, ipvs, model};
 use client::{Api, Backoff, Client, Informer, InformerConfig};
 use proto::k8s::{Endpoints, Service};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -212,21 +213,20 @@ async fn run_loop(
     let endpoints: Informer<Endpoints> = Informer::new(Api::all(client), InformerConfig::default());
     let dirty = Arc::new(AtomicBool::new(true));
     let wake = Arc::new(Notify::new());
-    for h in [(dirty.clone(), wake.clone()), (dirty.clone(), wake.clone())]
-        .into_iter()
-        .enumerate()
-    {
-        let (i, (d, w)) = h;
-        let on_change = move || {
+    // `namespace/name` of Services whose Service or Endpoints changed since the last sync:
+    // only those are re-rendered (a full sync re-renders everything).
+    let changed_keys: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let on_change = {
+        let (d, w, k) = (dirty.clone(), wake.clone(), changed_keys.clone());
+        move |key: String| {
+            k.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
             d.store(true, Ordering::Release);
             w.notify_one();
-        };
-        if i == 0 {
-            services.add_handler(move |_| on_change());
-        } else {
-            endpoints.add_handler(move |_| on_change());
         }
-    }
+    };
+    let h = on_change.clone();
+    services.add_handler(move |ev| h(ev.key()));
+    endpoints.add_handler(move |ev| on_change(ev.key()));
     services.start();
     endpoints.start();
     tracing::info!(node = %node, server = %config.server, "waiting for the Service and Endpoints caches");
@@ -256,6 +256,7 @@ async fn run_loop(
     );
     let mut retry_at: Option<tokio::time::Instant> = None;
     let mut syncs_ok = 0u64;
+    let mut rendered_once = false;
     loop {
         let mut due = false;
         tokio::select! {
@@ -278,8 +279,14 @@ async fn run_loop(
             continue;
         }
         let full = last_full.is_none_or(|t| t.elapsed() >= config.full_sync_period);
-        let svc_list = services.store().list();
-        let ep_map = endpoints.store().snapshot();
+        let keys: Vec<String> = changed_keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        let rerender_all = full || !rendered_once;
+        rendered_once = true;
+        let (svc_store, ep_store) = (services.store(), endpoints.store());
         let node_config = node_config.clone();
         let Some((mut p, mut renderer)) = engine.take() else {
             return Err(Error::Task("proxier lost after a failed sync task".into()));
@@ -287,15 +294,29 @@ async fn run_loop(
         let start = Instant::now();
         last_sync = Some(start);
         let joined = tokio::task::spawn_blocking(move || {
-            let ports = model::collect(&svc_list, &ep_map);
-            let desired = Arc::new(renderer.render(&ports, &node_config));
+            let desired = if rerender_all {
+                let ports = model::collect(&svc_store.list(), &ep_store.snapshot());
+                renderer.render(&ports, &node_config)
+            } else {
+                for key in &keys {
+                    let eps = ep_store.get(key);
+                    let ports = svc_store
+                        .get(key)
+                        .map(|svc| model::service_ports(&svc, eps.as_deref()).0)
+                        .unwrap_or_default();
+                    renderer.update_service(key, &ports);
+                }
+                renderer.ruleset()
+            };
+            let desired = Arc::new(desired);
+            let counts = renderer.counts();
             let computed = start.elapsed();
             let res = p.sync(desired.clone(), full);
-            (p, renderer, ports, desired, computed, res)
+            (p, renderer, counts, desired, computed, res)
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))?;
-        let (p, renderer, ports, desired, computed, res) = joined;
+        let (p, renderer, (port_count, endpoint_count), desired, computed, res) = joined;
         engine = Some((p, renderer));
         let took = start.elapsed();
         metrics.observe_sync(took);
@@ -310,7 +331,6 @@ async fn run_loop(
                 if !out.restored {
                     metrics.restores_skipped.fetch_add(1, Ordering::Relaxed);
                 }
-                let endpoint_count: usize = ports.iter().map(|p| p.endpoints.len()).sum();
                 metrics
                     .nat_rules
                     .store(desired.nat_rule_count() as u64, Ordering::Relaxed);
@@ -322,7 +342,7 @@ async fn run_loop(
                     .store(desired.chain_count() as u64, Ordering::Relaxed);
                 metrics
                     .service_ports
-                    .store(ports.len() as u64, Ordering::Relaxed);
+                    .store(port_count as u64, Ordering::Relaxed);
                 metrics
                     .endpoints
                     .store(endpoint_count as u64, Ordering::Relaxed);
@@ -339,7 +359,7 @@ async fn run_loop(
                         node = %node, full = out.full, took_ms = took.as_millis() as u64,
                         compute_ms = computed.as_millis() as u64,
                         restore_ms = out.restore_time.as_millis() as u64,
-                        service_ports = ports.len(), endpoints = endpoint_count,
+                        service_ports = port_count, endpoints = endpoint_count,
                         nat_rules = desired.nat_rule_count(), filter_rules = desired.filter.rule_count(),
                         chains_written = out.chains_written, chains_deleted = out.chains_deleted,
                         transactions = out.transactions, "{msg}"

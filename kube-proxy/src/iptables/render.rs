@@ -337,34 +337,83 @@ pub fn render_rules(ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
 }
 
 /// `render_rules` with memory: a service port equal to the one rendered last time gets the
-/// same (shared) rules back instead of being rendered again. The output is always equal to
-/// `render_rules`' (tested); only the time differs.
+/// same (shared) rules back instead of being rendered again, and a sync that knows which
+/// Services changed re-renders only those (`update_service`, then `ruleset`). The output
+/// is always equal to `render_rules`' over the same ports (tested); only the time differs.
 #[derive(Debug, Default)]
 pub struct Renderer {
     node: Option<NodeConfig>,
-    cache: HashMap<String, (ServicePort, Arc<ServiceRules>)>,
+    /// By service-port key: the port last rendered and its rules.
+    ports: HashMap<String, (ServicePort, Arc<ServiceRules>)>,
+    /// By Service (`namespace/name`): its service-port keys.
+    by_service: HashMap<String, Vec<String>>,
+    services: BTreeMap<String, Arc<ServiceRules>>,
 }
 
 impl Renderer {
+    /// Renders everything (reusing what did not change) and returns the ruleset.
     pub fn render(&mut self, ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
         if self.node.as_ref() != Some(node) {
-            self.cache.clear();
+            self.ports.clear();
             self.node = Some(node.clone());
         }
-        let mut next: HashMap<String, (ServicePort, Arc<ServiceRules>)> =
-            HashMap::with_capacity(ports.len());
-        let mut services = BTreeMap::new();
+        let mut old = std::mem::take(&mut self.ports);
+        self.by_service.clear();
+        self.services.clear();
         for sp in ports {
             let key = service_key(sp);
-            let rules = match self.cache.remove(&key) {
-                Some((old, rules)) if old == *sp => rules,
+            let rules = match old.remove(&key) {
+                Some((prev, rules)) if prev == *sp => rules,
                 _ => Arc::new(render_service(sp, node)),
             };
-            services.insert(key.clone(), rules.clone());
-            next.insert(key, (sp.clone(), rules));
+            self.by_service
+                .entry(format!("{}/{}", sp.namespace, sp.name))
+                .or_default()
+                .push(key.clone());
+            self.services.insert(key.clone(), rules.clone());
+            self.ports.insert(key, (sp.clone(), rules));
         }
-        self.cache = next;
-        assemble(services)
+        self.ruleset()
+    }
+
+    /// Replaces the ports of one Service (`namespace/name`; empty `ports` removes it).
+    /// Call `render` once first: it sets the node.
+    pub fn update_service(&mut self, service: &str, ports: &[ServicePort]) {
+        let node = self.node.clone().unwrap_or_default();
+        let mut old: HashMap<String, (ServicePort, Arc<ServiceRules>)> = HashMap::new();
+        for key in self.by_service.remove(service).unwrap_or_default() {
+            self.services.remove(&key);
+            if let Some(v) = self.ports.remove(&key) {
+                old.insert(key, v);
+            }
+        }
+        let mut keys = Vec::with_capacity(ports.len());
+        for sp in ports {
+            let key = service_key(sp);
+            let rules = match old.remove(&key) {
+                Some((prev, rules)) if prev == *sp => rules,
+                _ => Arc::new(render_service(sp, &node)),
+            };
+            self.services.insert(key.clone(), rules.clone());
+            self.ports.insert(key.clone(), (sp.clone(), rules));
+            keys.push(key);
+        }
+        if !keys.is_empty() {
+            self.by_service.insert(service.to_string(), keys);
+        }
+    }
+
+    /// The ruleset of everything rendered so far.
+    pub fn ruleset(&self) -> Ruleset {
+        assemble(self.services.clone())
+    }
+
+    /// (service ports, ready endpoints) rendered.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.ports.len(),
+            self.ports.values().map(|(p, _)| p.endpoints.len()).sum(),
+        )
     }
 }
 

@@ -273,3 +273,33 @@ fn the_memoizing_renderer_equals_a_fresh_render_and_shares_unchanged_services() 
     assert_eq!(third, render_rules(&mk(6, 9), &NodeConfig::default()));
     assert_ne!(third, second);
 }
+
+#[test]
+fn updating_one_service_at_a_time_equals_a_full_render() {
+    let mk = |name: &str, ip: u8, eps: &[u8]| ServicePort {
+        namespace: "ns".into(),
+        name: name.into(),
+        port_name: String::new(),
+        protocol: crate::model::Protocol::Tcp,
+        cluster_ip: [10, 96, 0, ip].into(),
+        port: 80,
+        node_port: None,
+        external_ips: vec![],
+        affinity_timeout: None,
+        endpoints: eps
+            .iter()
+            .map(|e| Endpoint {
+                ip: [10, 244, ip, *e].into(),
+                port: 80,
+            })
+            .collect(),
+    };
+    let mut r = Renderer::default();
+    r.render(&[mk("a", 1, &[1, 2]), mk("b", 2, &[1])], &cidr());
+    r.update_service("ns/b", &[mk("b", 2, &[])]);
+    r.update_service("ns/c", &[mk("c", 3, &[4])]);
+    r.update_service("ns/a", &[]);
+    let want = render_rules(&[mk("b", 2, &[]), mk("c", 3, &[4])], &cidr());
+    assert_eq!(r.ruleset(), want);
+    assert_eq!(r.counts(), (2, 1));
+}
