@@ -152,7 +152,7 @@ impl Env {
         if self.cidr_flag {
             cmd.arg("--pod-cidr").arg(&self.cidr);
         }
-        cmd.args(&self.extra);
+        cmd.args(&self.extra).args(["--port", "0"]);
         let p = Process::spawn(
             "kubelet",
             cmd.arg("--server")
@@ -1084,7 +1084,7 @@ async fn pods_on_two_nodes_reach_each_other_through_node_routes() {
             .arg("--root-dir")
             .arg(dir.path().join(format!("root-{side}")))
             .args(["--pod-cidr", &cidr, "--bridge-name", &format!("kp{tag}")])
-            .args(["--container-prefix", &format!("it{pid}")])
+            .args(["--container-prefix", &format!("it{pid}"), "--port", "0"])
             .env("RUST_LOG", "info");
         topo.kubelets.push(Process::spawn("kubelet", &mut cmd, log));
         cidrs.push(cidr);

@@ -46,6 +46,13 @@ pub struct Config {
     pub busybox: PathBuf,
     #[arg(long, default_value_t = 110)]
     pub max_pods: u32,
+    /// Address of the kubelet API (logs, exec, stats).
+    #[arg(long, default_value = "0.0.0.0")]
+    pub address: std::net::IpAddr,
+    /// Port of the kubelet API; 0 picks a free one (reported in the Node's
+    /// status.daemonEndpoints).
+    #[arg(long, default_value_t = 10250)]
+    pub port: u16,
     /// Image GC starts above this use of the image filesystem, in percent (100 disables).
     #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub image_gc_high_threshold: u8,

@@ -70,8 +70,16 @@ pub async fn run<R: Runtime>(
         tracing::info!(dir = %dir.display(), images = n, "loaded images");
     }
 
+    let (api_addr, api_task) = crate::server::serve(
+        runtime.clone(),
+        &node_name,
+        std::net::SocketAddr::new(cfg.address, cfg.port),
+        cancel.clone(),
+    )
+    .await?;
+
     let client = Client::lazy(&cfg.server)?;
-    let facts = node::host_facts(
+    let mut facts = node::host_facts(
         &node_name,
         &node_ip,
         node::parse_labels(&cfg.node_labels)?,
@@ -79,6 +87,7 @@ pub async fn run<R: Runtime>(
         cfg.max_pods,
         runtime.version().await.unwrap_or_default(),
     );
+    facts.kubelet_port = api_addr.port();
     // Registration retries until the apiserver answers.
     let mut backoff = client::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     let registered: Node = loop {
@@ -122,6 +131,9 @@ pub async fn run<R: Runtime>(
     let network: Option<Arc<dyn PodNetwork>> = bridge.clone().map(|b| b as Arc<dyn PodNetwork>);
 
     let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        let _ = api_task.await;
+    });
     let (events, events_task) = Recorder::new(client.clone(), &node_name, cancel.clone());
     tasks.spawn(events_task);
     {

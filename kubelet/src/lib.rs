@@ -13,6 +13,7 @@ pub mod network;
 pub mod node;
 pub mod probes;
 pub mod runtime;
+pub mod server;
 pub mod spec;
 pub mod status;
 pub mod volumes;

@@ -34,6 +34,8 @@ pub struct NodeFacts {
     pub machine_id: String,
     pub boot_id: String,
     pub runtime_version: String,
+    /// Port of the kubelet API, 0 when not serving.
+    pub kubelet_port: u16,
 }
 
 pub fn go_arch() -> &'static str {
@@ -120,6 +122,7 @@ pub fn host_facts(
         machine_id: read("/etc/machine-id"),
         boot_id: read("/proc/sys/kernel/random/boot_id"),
         runtime_version,
+        kubelet_port: 0,
     }
 }
 
@@ -234,7 +237,11 @@ pub fn node_status(
                 address: f.hostname.clone(),
             },
         ],
-        daemon_endpoints: old.and_then(|o| o.daemon_endpoints),
+        daemon_endpoints: Some(proto::k8s::NodeDaemonEndpoints {
+            kubelet_endpoint: Some(proto::k8s::DaemonEndpoint {
+                port: i32::from(f.kubelet_port),
+            }),
+        }),
         node_info: Some(NodeSystemInfo {
             machine_id: f.machine_id.clone(),
             system_uuid: f.machine_id.clone(),

@@ -74,6 +74,10 @@ async fn hollow(node: &str) -> Hollow {
         "dedicated=hollow:NoSchedule",
         "--sync-frequency",
         "100ms",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        "0",
     ]);
     let rt = FakeRuntime::new();
     let cancel = CancellationToken::new();
@@ -164,6 +168,65 @@ async fn a_hollow_node_registers_runs_restarts_and_deletes_pods() {
         Some(kubelet::runtime::NetworkMode::Container(sandbox.clone())),
         "app containers join the sandbox's network"
     );
+
+    // The kubelet API, found through the Node's daemonEndpoints.
+    let node = nodes.get("hollow-1").await.unwrap();
+    let port = node
+        .status
+        .unwrap()
+        .daemon_endpoints
+        .unwrap()
+        .kubelet_endpoint
+        .unwrap()
+        .port;
+    assert!(port > 0);
+    let mut kc = kubelet::server::api::kubelet_client::KubeletClient::connect(format!(
+        "http://127.0.0.1:{port}"
+    ))
+    .await
+    .unwrap();
+    let e = kc
+        .exec(kubelet::server::api::ExecRequest {
+            namespace: "default".into(),
+            pod: "p1".into(),
+            container: String::new(),
+            command: vec!["true".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        e.message().contains("choose one of: [app side]"),
+        "{}",
+        e.message()
+    );
+    let ok = kc
+        .exec(kubelet::server::api::ExecRequest {
+            namespace: "default".into(),
+            pod: "p1".into(),
+            container: "app".into(),
+            command: vec!["true".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ok.exit_code, 0);
+    let stats = kc
+        .stats(kubelet::server::api::StatsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.pods.len(), 1);
+    assert_eq!(stats.pods[0].containers.len(), 2);
+    let missing = kc
+        .exec(kubelet::server::api::ExecRequest {
+            namespace: "default".into(),
+            pod: "nope".into(),
+            container: "app".into(),
+            command: vec!["true".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
 
     // A crash: the container comes back with restartCount 1.
     let app = cs

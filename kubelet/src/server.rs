@@ -1,0 +1,233 @@
+//! The kubelet's gRPC endpoint (`proto/kubelet.proto`): container logs (follow, tail,
+//! previous), exec and CPU/memory stats, answered from the runtime by the pod's labels.
+
+use crate::runtime::{ContainerInfo, ContainerKind, LogOptions, Runtime, labels};
+use futures::StreamExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod api {
+    tonic::include_proto!("kubelet.v1");
+}
+
+use api::kubelet_server::{Kubelet, KubeletServer};
+use api::{
+    ContainerStats, ExecRequest, ExecResponse, LogChunk, LogsRequest, PodStats, StatsRequest,
+    StatsResponse,
+};
+
+pub struct KubeletService<R: Runtime> {
+    runtime: Arc<R>,
+    node: String,
+}
+
+impl<R: Runtime> KubeletService<R> {
+    pub fn new(runtime: Arc<R>, node: &str) -> Self {
+        KubeletService {
+            runtime,
+            node: node.to_string(),
+        }
+    }
+
+    /// The pod's app containers, newest instance first per name.
+    async fn pod_containers(&self, ns: &str, pod: &str) -> Result<Vec<ContainerInfo>, Status> {
+        let mut v = self
+            .runtime
+            .list_containers(&[
+                (labels::NODE, self.node.as_str()),
+                (labels::POD_NAMESPACE, ns),
+                (labels::POD_NAME, pod),
+            ])
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        v.retain(|c| c.kind() == Some(ContainerKind::App) || c.kind() == Some(ContainerKind::Init));
+        if v.is_empty() {
+            return Err(Status::not_found(format!(
+                "pod {ns}/{pod} has no containers on node {}",
+                self.node
+            )));
+        }
+        v.sort_by_key(|c| std::cmp::Reverse((c.restart_count(), c.created_at)));
+        Ok(v)
+    }
+
+    /// The instance of `container` (or the pod's only container) to read.
+    async fn pick(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Result<ContainerInfo, Status> {
+        let all = self.pod_containers(ns, pod).await?;
+        let mut names: Vec<String> = all
+            .iter()
+            .filter(|c| c.kind() == Some(ContainerKind::App))
+            .map(|c| c.container_name().to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        let name = if container.is_empty() {
+            match names.as_slice() {
+                [one] => one.clone(),
+                _ => {
+                    return Err(Status::invalid_argument(format!(
+                        "a container name must be specified for pod {pod}, choose one of: [{}]",
+                        names.join(" ")
+                    )));
+                }
+            }
+        } else {
+            container.to_string()
+        };
+        let instances: Vec<&ContainerInfo> =
+            all.iter().filter(|c| c.container_name() == name).collect();
+        if instances.is_empty() {
+            return Err(Status::not_found(format!(
+                "container {name} is not valid for pod {pod}"
+            )));
+        }
+        let picked = if previous {
+            instances.get(1)
+        } else {
+            instances.first()
+        };
+        picked.map(|c| (*c).clone()).ok_or_else(|| {
+            Status::not_found(format!(
+                "previous terminated container \"{name}\" in pod \"{pod}\" not found"
+            ))
+        })
+    }
+}
+
+type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl<R: Runtime> Kubelet for KubeletService<R> {
+    type LogsStream = LogStream;
+
+    async fn logs(&self, req: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
+        let r = req.into_inner();
+        let c = self
+            .pick(&r.namespace, &r.pod, &r.container, r.previous)
+            .await?;
+        let opts = LogOptions {
+            follow: r.follow && !r.previous,
+            tail: r.tail_lines.and_then(|t| u64::try_from(t).ok()),
+            timestamps: r.timestamps,
+        };
+        let s = self
+            .runtime
+            .logs(&c.id, &opts)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(
+            s.map(|item| {
+                item.map(|b| LogChunk { data: b.to_vec() })
+                    .map_err(|e| Status::unavailable(e.to_string()))
+            })
+            .boxed(),
+        ))
+    }
+
+    async fn exec(&self, req: Request<ExecRequest>) -> Result<Response<ExecResponse>, Status> {
+        let r = req.into_inner();
+        if r.command.is_empty() {
+            return Err(Status::invalid_argument("a command is required"));
+        }
+        let c = self.pick(&r.namespace, &r.pod, &r.container, false).await?;
+        if !c.is_running() {
+            return Err(Status::failed_precondition(format!(
+                "container {} is not running",
+                c.container_name()
+            )));
+        }
+        let out = self
+            .runtime
+            .exec(&c.id, &r.command)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(ExecResponse {
+            exit_code: i32::try_from(out.exit_code).unwrap_or(-1),
+            output: out.output,
+        }))
+    }
+
+    async fn stats(&self, req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
+        let r = req.into_inner();
+        let mut filter = vec![(labels::NODE, self.node.as_str())];
+        if !r.namespace.is_empty() {
+            filter.push((labels::POD_NAMESPACE, r.namespace.as_str()));
+        }
+        if !r.pod.is_empty() {
+            filter.push((labels::POD_NAME, r.pod.as_str()));
+        }
+        let cs = self
+            .runtime
+            .list_containers(&filter)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        let mut pods: std::collections::BTreeMap<String, PodStats> = Default::default();
+        let readings = futures::future::join_all(
+            cs.iter()
+                .filter(|c| c.is_running() && c.kind() != Some(ContainerKind::Sandbox))
+                .map(|c| async move { (c, self.runtime.stats(&c.id).await) }),
+        )
+        .await;
+        let mut out = StatsResponse::default();
+        for (c, st) in readings {
+            let Ok(st) = st else { continue };
+            let p = pods
+                .entry(c.pod_uid().to_string())
+                .or_insert_with(|| PodStats {
+                    namespace: c.label(labels::POD_NAMESPACE).to_string(),
+                    name: c.label(labels::POD_NAME).to_string(),
+                    uid: c.pod_uid().to_string(),
+                    ..Default::default()
+                });
+            p.cpu_millicores += st.cpu_millicores;
+            p.memory_bytes += st.memory_bytes;
+            out.node_cpu_millicores += st.cpu_millicores;
+            out.node_memory_bytes += st.memory_bytes;
+            p.containers.push(ContainerStats {
+                name: c.container_name().to_string(),
+                cpu_millicores: st.cpu_millicores,
+                memory_bytes: st.memory_bytes,
+                cpu_usage_ns: st.cpu_usage_ns,
+            });
+        }
+        out.pods = pods.into_values().collect();
+        Ok(Response::new(out))
+    }
+}
+
+/// Binds `addr` and serves until `cancel`; returns the bound address (port 0 picks one).
+pub async fn serve<R: Runtime>(
+    runtime: Arc<R>,
+    node: &str,
+    addr: SocketAddr,
+    cancel: CancellationToken,
+) -> crate::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| crate::Error::io(format!("binding the kubelet API on {addr}"), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| crate::Error::io("kubelet API address", e))?;
+    let svc = KubeletServer::new(KubeletService::new(runtime, node));
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let task = tokio::spawn(async move {
+        let r = tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming_shutdown(incoming, cancel.cancelled_owned())
+            .await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "kubelet API server failed");
+        }
+    });
+    tracing::info!(%bound, "kubelet API serving");
+    Ok((bound, task))
+}
