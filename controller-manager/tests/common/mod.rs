@@ -682,14 +682,16 @@ async fn heartbeats(
 pub struct DelayProxy {
     pub url: String,
     task: JoinHandle<()>,
+    conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl DelayProxy {
     pub async fn start(upstream: std::net::SocketAddr, delay: Duration) -> DelayProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let c = conns.clone();
         let task = tokio::spawn(async move {
-            let mut conns = Vec::new();
             while let Ok((down, _)) = listener.accept().await {
                 let Ok(up) = TcpStream::connect(upstream).await else {
                     continue;
@@ -698,17 +700,21 @@ impl DelayProxy {
                 let _ = up.set_nodelay(true);
                 let (dr, dw) = down.into_split();
                 let (ur, uw) = up.into_split();
-                conns.push(tokio::spawn(pipe(dr, uw, Duration::ZERO)));
-                conns.push(tokio::spawn(pipe(ur, dw, delay)));
+                let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
+                c.push(tokio::spawn(pipe(dr, uw, Duration::ZERO)));
+                c.push(tokio::spawn(pipe(ur, dw, delay)));
             }
         });
-        DelayProxy { url, task }
+        DelayProxy { url, task, conns }
     }
 }
 
 impl Drop for DelayProxy {
     fn drop(&mut self) {
         self.task.abort();
+        for c in self.conns.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            c.abort();
+        }
     }
 }
 
