@@ -3,7 +3,7 @@
 //! (SIGKILL, so it cannot release the lease) the other takes over within the lease
 //! duration; SIGTERM releases the lease and exits 0.
 //!
-//! Needs `cargo build -p apiserver -p controller-manager --bins` first.
+//! Needs `cargo build -p apiserver -p controller-manager -p ctl --bins` first.
 
 use client::Api;
 use integration_tests::{Process, binary, free_addr, spawn_apiserver, wait_ready};
@@ -145,4 +145,150 @@ async fn only_the_leader_acts_and_a_standby_takes_over_within_the_lease() {
     })
     .await;
     println!("takeover after SIGKILL of the leader: {takeover:?} (lease {LEASE:?})");
+}
+
+fn web(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: \"{image}\"}}]}}\n"
+    )
+}
+
+/// `ctl` and the controller-manager binary together, as a user drives them (no kubelet:
+/// pods stay Pending, so rollouts create ReplicaSets and pods but never finish).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_scale_rollout_history_and_undo_against_the_real_binaries() {
+    use integration_tests::{ctl, text};
+    let dir = tempfile::Builder::new()
+        .prefix("cm-ctl-")
+        .tempdir()
+        .unwrap();
+    let addr = free_addr();
+    let url = format!("http://{addr}");
+    let mut apiserver = spawn_apiserver(
+        &dir.path().join("data"),
+        addr,
+        dir.path().join("apiserver.log"),
+    );
+    let client = wait_ready(&url, &mut apiserver, Duration::from_secs(30)).await;
+    let _cm = Process::spawn(
+        "controller-manager",
+        Command::new(binary("controller-manager"))
+            .args(["--server", &url, "--controllers", "replicaset,deployment"])
+            .args(["--leader-elect=false"])
+            .env("RUST_LOG", "info"),
+        dir.path().join("cm.log"),
+    );
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let out = ctl(&url, args, stdin);
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    };
+    let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let rs_sizes = || async {
+        let mut v: Vec<(String, i32)> = rs_api
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| {
+                let rev = r
+                    .meta()
+                    .annotations
+                    .get("deployment.kubernetes.io/revision")
+                    .cloned()
+                    .unwrap_or_default();
+                (rev, r.spec.and_then(|s| s.replicas).unwrap_or(0))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+
+    let (ok, out, err) = run(&["apply", "-f", "-"], Some(&web("img:1")));
+    assert!(ok, "{out}{err}");
+    wait_until(
+        "revision 1 with 2 pods",
+        Duration::from_secs(20),
+        || async {
+            let pods = Api::<Pod>::namespaced(client.clone(), "default")
+                .list(&client::ListParams::labels("app=web"))
+                .await
+                .ok()?
+                .items;
+            (rs_sizes().await == [("1".to_string(), 2)] && pods.len() == 2).then_some(())
+        },
+    )
+    .await;
+    let (ok, out, _) = run(&["scale", "deployment", "web", "--replicas", "4"], None);
+    assert!(ok);
+    assert_eq!(out, "deployment.apps/web scaled\n");
+    wait_until(
+        "the ReplicaSet follows the scale",
+        Duration::from_secs(20),
+        || async { (rs_sizes().await == [("1".to_string(), 4)]).then_some(()) },
+    )
+    .await;
+
+    // A new template: revision 2 surges by 25% of 4 = 1; nothing is ready, so nothing
+    // old may go (maxUnavailable 25% of 4 = 1, but none of the old pods is available either).
+    let (ok, _, err) = run(
+        &["apply", "-f", "-"],
+        Some(&web("img:2").replace("replicas: 2", "replicas: 4")),
+    );
+    assert!(ok, "{err}");
+    wait_until("revision 2 created", Duration::from_secs(20), || async {
+        let s = rs_sizes().await;
+        (s.len() == 2 && s[1].0 == "2").then_some(s)
+    })
+    .await;
+    let (ok, out, _) = run(&["rollout", "history", "deployment/web"], None);
+    assert!(ok);
+    assert_eq!(
+        out,
+        "deployment.apps/web\nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n"
+    );
+    let (ok, out, err) = run(
+        &["rollout", "status", "deployment/web", "--timeout", "1s"],
+        None,
+    );
+    assert!(!ok);
+    assert!(
+        out.starts_with("Waiting for deployment \"web\" rollout to finish: "),
+        "{out}"
+    );
+    assert_eq!(err, "error: timed out waiting for the condition\n");
+
+    let (ok, out, err) = run(&["rollout", "undo", "deployment/web"], None);
+    assert!(ok, "{err}");
+    assert_eq!(out, "deployment.apps/web rolled back\n");
+    wait_until(
+        "revision 1 became revision 3",
+        Duration::from_secs(20),
+        || async {
+            let s = rs_sizes().await;
+            (s.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>() == ["2", "3"]).then_some(())
+        },
+    )
+    .await;
+    let (ok, out, _) = run(&["rollout", "history", "deployment", "web"], None);
+    assert!(ok);
+    assert!(
+        out.contains("\n2         <none>\n3         <none>\n"),
+        "{out}"
+    );
+    let (ok, _, err) = run(
+        &["rollout", "undo", "deployment/web", "--to-revision", "7"],
+        None,
+    );
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "error: unable to find specified revision 7 in history\n"
+    );
+    let (ok, out, _) = run(&["rollout", "pause", "deployment/web"], None);
+    assert!(ok);
+    assert_eq!(out, "deployment.apps/web paused\n");
+    let (ok, out, _) = run(&["rollout", "resume", "deployment/web"], None);
+    assert!(ok);
+    assert_eq!(out, "deployment.apps/web resumed\n");
 }
