@@ -10,6 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|p| p.extension().is_some_and(|x| x == "proto"))
         .collect();
     protos.sort();
+    // The directory too, so a new .proto file reruns this script.
+    println!("cargo:rerun-if-changed=protos");
     for p in &protos {
         println!("cargo:rerun-if-changed={}", p.display());
     }

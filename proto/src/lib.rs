@@ -10,6 +10,12 @@ pub mod k8s {
 
 pub use k8s::*;
 
+/// The kubelet's own gRPC API (container logs, exec, stats), served by every kubelet.
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod kubelet_api {
+    include!(concat!(env!("OUT_DIR"), "/kubelet.v1.rs"));
+}
+
 pub mod defaults;
 pub mod kind_validation;
 pub mod manifest;
