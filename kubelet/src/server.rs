@@ -8,10 +8,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-#[allow(clippy::all, clippy::pedantic, missing_docs)]
-pub mod api {
-    tonic::include_proto!("kubelet.v1");
-}
+/// The API's types, client and server (generated in `proto` from `protos/kubelet.proto`).
+pub use proto::kubelet_api as api;
 
 use api::kubelet_server::{Kubelet, KubeletServer};
 use api::{
