@@ -41,7 +41,7 @@ pub struct Context {
     /// For writes (and reads that must not come from a cache).
     pub client: Client,
     pub config: Arc<Config>,
-    /// Events about objects (`ctx.events.event(&obj, warning, reason, message)`).
+    /// Events about objects (`ctx.events.event(source, &obj, warning, reason, message)`).
     pub events: crate::events::Recorder,
     /// What informers list and watch through; the same as `client` except in tests that
     /// make the cache lag behind the writes.

@@ -73,8 +73,16 @@ impl Recorder {
         }
     }
 
-    /// Records an event about `object` (Normal, or Warning when `warning`).
-    pub fn event<K: Resource>(&self, object: &K, warning: bool, reason: &str, message: String) {
+    /// Records an event about `object` from `source` (Kubernetes names it after the
+    /// controller: `replicaset-controller`), Normal or, when `warning`, Warning.
+    pub fn event<K: Resource>(
+        &self,
+        source: &str,
+        object: &K,
+        warning: bool,
+        reason: &str,
+        message: String,
+    ) {
         let m = object.meta();
         let allowed = self
             .filter
@@ -116,10 +124,11 @@ impl Recorder {
             first_timestamp: now.clone(),
             last_timestamp: now,
             source: Some(EventSource {
-                component: COMPONENT.into(),
+                component: source.into(),
                 host: String::new(),
             }),
-            reporting_component: COMPONENT.into(),
+            reporting_component: source.into(),
+            reporting_instance: COMPONENT.into(),
             ..Default::default()
         };
         if self.tx.try_send(ev).is_err() {

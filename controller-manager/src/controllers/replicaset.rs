@@ -34,6 +34,8 @@ use tokio_util::sync::CancellationToken;
 pub const BURST_REPLICAS: usize = 500;
 /// Kubernetes' SlowStartInitialBatchSize.
 pub const SLOW_START_INITIAL_BATCH: usize = 1;
+/// The Events' source, as Kubernetes names it.
+const SOURCE: &str = "replicaset-controller";
 pub const NAME: &str = "replicaset";
 
 pub fn start(
@@ -346,12 +348,14 @@ impl Controller {
                     match api.create(&pod).await {
                         Ok(p) => {
                             let msg = format!("Created pod: {}", p.meta().name);
-                            self.ctx.events.event(rs, false, "SuccessfulCreate", msg);
+                            self.ctx
+                                .events
+                                .event(SOURCE, rs, false, "SuccessfulCreate", msg);
                             Ok(())
                         }
                         Err(e) => {
                             let msg = format!("Error creating: {e}");
-                            self.ctx.events.event(rs, true, "FailedCreate", msg);
+                            self.ctx.events.event(SOURCE, rs, true, "FailedCreate", msg);
                             Err(e)
                         }
                     }
@@ -391,11 +395,13 @@ impl Controller {
                 match &r {
                     Ok(_) => {
                         let msg = format!("Deleted pod: {}", p.meta().name);
-                        self.ctx.events.event(rs, false, "SuccessfulDelete", msg);
+                        self.ctx
+                            .events
+                            .event(SOURCE, rs, false, "SuccessfulDelete", msg);
                     }
                     Err(e) if !e.is(Reason::NotFound) => {
                         let msg = format!("Error deleting: {e}");
-                        self.ctx.events.event(rs, true, "FailedDelete", msg);
+                        self.ctx.events.event(SOURCE, rs, true, "FailedDelete", msg);
                     }
                     Err(_) => {}
                 }

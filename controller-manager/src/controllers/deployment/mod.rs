@@ -27,6 +27,8 @@ use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 use util::*;
 
+/// The Events' source, as Kubernetes names it.
+const SOURCE: &str = "deployment-controller";
 pub const NAME: &str = "deployment";
 
 pub fn start(
@@ -312,7 +314,9 @@ impl Controller {
                 "Scaled {op} replica set {} from {from} to {to}",
                 rs.meta().name
             );
-            self.ctx.events.event(d, false, "ScalingReplicaSet", msg);
+            self.ctx
+                .events
+                .event(SOURCE, d, false, "ScalingReplicaSet", msg);
         }
         Ok(written)
     }
@@ -372,7 +376,9 @@ impl Controller {
                             "Scaled up replica set {} from 0 to {size}",
                             created.meta().name
                         );
-                        self.ctx.events.event(d, false, "ScalingReplicaSet", msg);
+                        self.ctx
+                            .events
+                            .event(SOURCE, d, false, "ScalingReplicaSet", msg);
                     }
                     created
                 }
