@@ -252,10 +252,15 @@ async fn ctl_scale_rollout_history_and_undo_against_the_real_binaries() {
         None,
     );
     assert!(!ok);
+    // The first line may still be "Waiting for deployment spec update to be observed...".
     assert!(
-        out.starts_with("Waiting for deployment \"web\" rollout to finish: "),
+        out.lines().any(
+            |l| l.starts_with("Waiting for deployment \"web\" rollout to finish: ")
+                || l == "Waiting for deployment spec update to be observed..."
+        ),
         "{out}"
     );
+    assert!(!out.contains("successfully rolled out"), "{out}");
     assert_eq!(err, "error: timed out waiting for the condition\n");
 
     let (ok, out, err) = run(&["rollout", "undo", "deployment/web"], None);
