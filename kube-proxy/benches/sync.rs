@@ -11,7 +11,7 @@
 //! 4. end to end at the largest size: an Endpoints update through an in-process apiserver
 //!    until the daemon reports the rule live (its restore returned), repeated.
 //!
-//! Environment: KP_BENCH_SIZES (default "1000,10000"), KP_BENCH_BASELINE_TIMEOUT seconds
+//! Environment: KP_BENCH_SIZES (default "1000,10000"), KP_BENCH_APPLY=0 for part 1 only, KP_BENCH_BASELINE_TIMEOUT seconds
 //! for the one-transaction baseline (default 60), KP_BENCH_E2E=0 to skip part 4.
 //! Parts 2-4 need root and `ip netns`; they are skipped (with the reason) otherwise.
 
@@ -211,16 +211,22 @@ fn compute(n: usize) -> Ruleset {
     let mut renderer = Renderer::default();
     let mut eps2 = eps.clone();
     let mut prev = renderer.render(&model::collect(&svcs, &eps2), &node());
-    let (mut memo_t, mut inc_plan_t) = (Vec::new(), Vec::new());
+    let (mut memo_t, mut inc_plan_t, mut daemon_t) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=runs {
-        eps2.insert(
-            format!("default/svc-{}", n / 3),
-            Arc::new(endpoints(n / 3, round)),
-        );
+        let key = format!("default/svc-{}", n / 3);
+        eps2.insert(key.clone(), Arc::new(endpoints(n / 3, round)));
         let t = Instant::now();
         let ports = model::collect(&svcs, &eps2);
-        let next = renderer.render(&ports, &node());
+        let full_memo = renderer.render(&ports, &node());
         memo_t.push(t.elapsed());
+        drop(full_memo);
+        // What the daemon does: re-render the one changed Service, assemble the ruleset.
+        eps2.insert(key.clone(), Arc::new(endpoints(n / 3, round + 5)));
+        let t = Instant::now();
+        let ports = model::service_ports(&svcs[n / 3], eps2.get(&key).map(|e| e.as_ref())).0;
+        renderer.update_service(&key, &ports);
+        let next = renderer.ruleset();
+        daemon_t.push(t.elapsed());
         let t = Instant::now();
         let plan = plan_sync(Some(&prev), None, &next, 1500);
         inc_plan_t.push(t.elapsed());
@@ -239,7 +245,8 @@ fn compute(n: usize) -> Ruleset {
         ms(median(plan_t)),
     );
     println!(
-        "compute {n:>5}: one service changed, steady state: collect + memoized render {}, incremental plan {}",
+        "compute {n:>5}: one service changed: daemon's path (re-render it, assemble) {} | collect all + memoized render {} | incremental plan {}",
+        ms(median(daemon_t)),
         ms(median(memo_t)),
         ms(median(inc_plan_t)),
     );
@@ -471,6 +478,9 @@ fn main() {
             .unwrap_or(0)
     );
     let rulesets: Vec<(usize, Ruleset)> = sizes.iter().map(|&n| (n, compute(n))).collect();
+    if std::env::var("KP_BENCH_APPLY").is_ok_and(|v| v == "0") {
+        return;
+    }
     let netns_ok = Netns::new("probe").map(drop);
     if let Err(e) = &netns_ok {
         println!("skipped apply and end-to-end parts: cannot make a network namespace ({e})");

@@ -303,3 +303,32 @@ fn updating_one_service_at_a_time_equals_a_full_render() {
     assert_eq!(r.ruleset(), want);
     assert_eq!(r.counts(), (2, 1));
 }
+
+#[test]
+fn a_large_first_render_on_several_threads_equals_rendering_one_by_one() {
+    let ports: Vec<ServicePort> = (0..2600usize)
+        .map(|i| ServicePort {
+            namespace: "ns".into(),
+            name: format!("s{i:05}"),
+            port_name: String::new(),
+            protocol: crate::model::Protocol::Tcp,
+            cluster_ip: [10, 96, (i / 256) as u8, (i % 256) as u8].into(),
+            port: 80,
+            node_port: None,
+            external_ips: vec![],
+            affinity_timeout: None,
+            endpoints: vec![Endpoint {
+                ip: [10, 244, (i % 200) as u8, 1].into(),
+                port: 80,
+            }],
+        })
+        .collect();
+    let parallel = render_rules(&ports, &cidr());
+    let mut one_by_one = Renderer::default();
+    one_by_one.render(&[], &cidr());
+    for sp in &ports {
+        one_by_one.update_service(&format!("ns/{}", sp.name), std::slice::from_ref(sp));
+    }
+    assert_eq!(parallel, one_by_one.ruleset());
+    assert_eq!(parallel.services.len(), 2600);
+}
