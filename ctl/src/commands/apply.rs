@@ -117,13 +117,20 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
     let (info, object, source) = prepare(ctx, doc)?;
     let name = object.meta().name.clone();
     let ns = object.meta().namespace.clone();
-    let modified = modified_configuration(&proto::manifest::to_document(&object));
+    let document = proto::manifest::to_document(&object);
+    let modified = modified_configuration(&document);
+    // A create sends the manifest whole, as kubectl does: the server decides what of its
+    // status to keep (a Node registers with its capacity; most kinds start without status).
+    let mut to_create = modified.clone();
+    if let (Some(status), Some(obj)) = (document.get("status"), to_create.as_object_mut()) {
+        obj.insert("status".to_string(), status.clone());
+    }
     let api = ctx.api().await?;
     for attempt in 1..=MAX_TRIES {
         let live = match api.get(info.plural, &ns, &name).await {
             Ok(live) => live,
             Err(e) if reason_of(&e) == Some(Reason::NotFound) => {
-                let new = Object::from_json_as(info, proto::manifest::normalize(modified.clone()))
+                let new = Object::from_json_as(info, proto::manifest::normalize(to_create.clone()))
                     .map_err(|e| anyhow!("error validating \"{source}\": {e}"))?;
                 match api.create(new).await {
                     Ok(_) => return Ok((info, name, Outcome::Created)),

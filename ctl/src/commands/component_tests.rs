@@ -226,3 +226,36 @@ async fn labels_respect_overwrite() {
         "Error from server (NotFound): deployments.apps \"nope\" not found"
     );
 }
+
+#[tokio::test]
+async fn apply_creates_a_node_with_its_status_and_reapplies_unchanged() {
+    let server = TestServer::start().await;
+    let ctx = Ctx::for_test(&server.url, None);
+    let node = || {
+        doc(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nstatus:\n  capacity: {cpu: \"4\", memory: 8Gi, pods: \"110\"}\n  allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}\n",
+        )
+    };
+    let (_, _, o) = apply_one(&ctx, node()).await.unwrap();
+    assert_eq!(o, Outcome::Created);
+    let live = ctx
+        .api()
+        .await
+        .unwrap()
+        .get("nodes", "", "n1")
+        .await
+        .unwrap()
+        .to_json();
+    assert_eq!(live["status"]["capacity"]["cpu"], "4", "{live}");
+    assert_eq!(live["status"]["allocatable"]["memory"], "8Gi", "{live}");
+    let annotation = live["metadata"]["annotations"][crate::merge::LAST_APPLIED]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !annotation.contains("status"),
+        "last-applied holds no status: {annotation}"
+    );
+    let (_, _, o) = apply_one(&ctx, node()).await.unwrap();
+    assert_eq!(o, Outcome::Unchanged);
+}
