@@ -454,7 +454,28 @@ async fn end_to_end(n: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Namespaces of earlier runs that were killed before their guards ran (their pid is gone).
+fn remove_leftovers() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split_whitespace().next().unwrap_or_default();
+        let Some(pid) = name
+            .strip_prefix("kp-bench-")
+            .and_then(|r| r.split('-').next())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            println!("removing network namespace {name} left by a killed run");
+            let _ = Command::new("ip").args(["netns", "del", name]).output();
+        }
+    }
+}
+
 fn main() {
+    remove_leftovers();
     let sizes: Vec<usize> = std::env::var("KP_BENCH_SIZES")
         .unwrap_or_else(|_| "1000,10000".into())
         .split(',')
