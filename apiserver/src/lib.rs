@@ -8,6 +8,7 @@ pub mod error;
 pub mod fields;
 pub mod filter;
 pub mod keys;
+pub mod kubelet_proxy;
 pub mod patch;
 pub mod registry;
 pub mod server;

@@ -203,6 +203,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // The kubelet API, proxied to the pod's node (logs, exec, stats).
+    let kubelet_proxy = proto::kubelet_api::kubelet_server::KubeletServer::new(
+        crate::kubelet_proxy::KubeletProxy::new(registry.clone()),
+    );
     let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -220,6 +224,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             .max_concurrent_streams(Some(10_000))
             .add_service(health_service)
             .add_service(api)
+            .add_service(kubelet_proxy)
             .serve_with_incoming_shutdown(
                 // Accepted sockets need TCP_NODELAY set here: the builder's own setting
                 // applies only to listeners tonic binds itself, and without it Nagle plus
