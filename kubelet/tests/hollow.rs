@@ -52,6 +52,10 @@ struct Hollow {
 }
 
 async fn hollow(node: &str) -> Hollow {
+    hollow_at(node, "192.0.2.7").await
+}
+
+async fn hollow_at(node: &str, node_ip: &str) -> Hollow {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let busybox = dir.path().join("busybox");
@@ -63,7 +67,7 @@ async fn hollow(node: &str) -> Hollow {
         "--node-name",
         node,
         "--node-ip",
-        "192.0.2.7",
+        node_ip,
         "--root-dir",
         dir.path().join("root").to_str().unwrap(),
         "--busybox",
@@ -311,6 +315,69 @@ async fn never_policy_pod_succeeds_and_is_not_restarted() {
             .filter(|c| c.is_running())
             .count();
     assert_eq!(running, 0, "the sandbox of a finished pod is stopped");
+    h.cancel.cancel();
+    h.task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
+    use kubelet::server::api::{ExecRequest, StatsRequest, kubelet_client::KubeletClient};
+    let h = hollow_at("hollow-3", "127.0.0.1").await;
+    let c = client::Client::connect(&h.server.url).await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
+    pods.create(&pod("p3", "hollow-3", "Always")).await.unwrap();
+    wait_for("pod Running", Duration::from_secs(10), async || {
+        pods.get("p3")
+            .await
+            .ok()
+            .filter(|p| p.status.as_ref().is_some_and(|s| s.phase == "Running"))
+    })
+    .await;
+    // Only the apiserver's address: it finds the node and its kubelet port.
+    let mut via_api = KubeletClient::connect(h.server.url.clone()).await.unwrap();
+    let app =
+        h.rt.containers()
+            .into_iter()
+            .find(|c| c.container_name() == "app")
+            .unwrap()
+            .id;
+    h.rt.set_exec_exit(&app, 4);
+    let out = via_api
+        .exec(ExecRequest {
+            namespace: "default".into(),
+            pod: "p3".into(),
+            container: "app".into(),
+            command: vec!["false".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        out.exit_code, 4,
+        "the exit code of the exec in the fake runtime"
+    );
+    assert!(h.rt.calls().iter().any(|c| matches!(c, kubelet::runtime::fake::Call::Exec(id, cmd) if *id == app && cmd == &vec!["false".to_string()])));
+    let stats = via_api
+        .stats(StatsRequest {
+            node: "hollow-3".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.pods.len(), 1);
+    let missing = via_api
+        .exec(ExecRequest {
+            namespace: "default".into(),
+            pod: "nope".into(),
+            container: String::new(),
+            command: vec!["x".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    let no_target = via_api.stats(StatsRequest::default()).await.unwrap_err();
+    assert_eq!(no_target.code(), tonic::Code::InvalidArgument);
     h.cancel.cancel();
     h.task.await.unwrap().unwrap();
 }

@@ -239,6 +239,7 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
         .stats(StatsRequest {
             namespace: "default".into(),
             pod: "talker".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
