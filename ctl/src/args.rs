@@ -84,10 +84,12 @@ pub enum Command {
     Version,
     /// Edit a resource in $EDITOR (not supported yet)
     Edit(RestArgs),
-    /// Print a container's logs (not supported yet)
-    Logs(RestArgs),
-    /// Run a command in a container (not supported yet)
-    Exec(RestArgs),
+    /// Print a container's logs
+    Logs(crate::commands::container::LogsArgs),
+    /// Run a command in a container
+    Exec(crate::commands::container::ExecArgs),
+    /// Show CPU and memory use of pods or nodes
+    Top(crate::commands::container::TopArgs),
 }
 
 #[derive(Args, Debug, Clone)]

@@ -3,6 +3,7 @@
 //! exits non-zero without printing twice.
 
 pub mod apply;
+pub mod container;
 pub mod delete;
 pub mod describe;
 pub mod get;
@@ -154,7 +155,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Edit(_) => bail!(
             "`ctl edit` is not supported yet: use `ctl get -o yaml`, change the file, and `ctl apply -f` it"
         ),
-        Command::Logs(_) => bail!("`ctl logs` is not supported yet"),
-        Command::Exec(_) => bail!("`ctl exec` is not supported yet"),
+        Command::Logs(a) => container::logs(&ctx, &a).await,
+        Command::Exec(a) => container::exec(&ctx, &a).await,
+        Command::Top(a) => container::top(&ctx, &a).await,
     }
 }
