@@ -1181,3 +1181,57 @@ spec:
     drop(topo);
     drop(api);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_logs_exec_and_top_through_the_apiserver() {
+    if !prerequisites("ctl_logs") {
+        return;
+    }
+    let env = Env::start("ctl").await;
+    env.apply(WEB_POD).await;
+    env.wait_pod("web", Duration::from_secs(60), "Running and Ready", |p| {
+        running(p) && condition(p, "Ready") == "True"
+    })
+    .await;
+    let run = |args: &[&str]| {
+        let out = integration_tests::ctl(&env.url, args, None);
+        (
+            out.status.success(),
+            integration_tests::text(&out.stdout),
+            integration_tests::text(&out.stderr),
+        )
+    };
+    // The sidecar prints the page it fetches over localhost once a second.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (ok, out, err) = run(&["logs", "web", "-c", "sidecar", "--tail", "3"]);
+        assert!(ok, "ctl logs failed: {err}");
+        if out.contains("hello-from-web") {
+            assert!(out.lines().count() <= 3, "--tail 3: {out:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no page in the sidecar's log: {out:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (ok, _, err) = run(&["logs", "web"]);
+    assert!(!ok && err.contains("choose one of: [sidecar web]"), "{err}");
+    let (ok, out, err) = run(&["exec", "web", "-c", "web", "--", "cat", "/www/index.html"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "hello-from-web");
+    let (ok, _, err) = run(&["exec", "web", "-c", "web", "--", "sh", "-c", "exit 3"]);
+    assert!(
+        !ok && err.contains("command terminated with exit code 3"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&["exec", "nosuchpod", "--", "true"]);
+    assert!(!ok && err.contains("nosuchpod"), "{err}");
+    let (ok, out, err) = run(&["top", "pods"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("web") && out.contains("Mi"), "{out}");
+    let (ok, out, err) = run(&["top", "nodes"]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&env.node) && out.contains('%'), "{out}");
+}
