@@ -319,6 +319,17 @@ fn apply(n: usize, rs: &Ruleset, baseline_timeout: Duration) -> Result<(), Strin
         ms(r),
         i.as_secs_f64() / r.as_secs_f64()
     );
+    // The periodic (hourly) full rewrite while everything is live and reachable from the
+    // built-in chains: every transaction then pays the kernel's table validation.
+    let t = Instant::now();
+    let o = p
+        .sync(p.applied().ok_or("nothing applied")?, true)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "full resync {n:>5} while live: proxier {} ({} transactions)",
+        secs(t.elapsed()),
+        o.transactions
+    );
     // One service added: its chains plus one dispatch bucket (or KUBE-SERVICES) rewritten.
     let mut svcs2 = svcs.clone();
     svcs2.push(Arc::new(service(n, Some(cluster_ip(n)))));
