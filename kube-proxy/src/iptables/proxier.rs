@@ -22,6 +22,9 @@ pub struct SyncOutcome {
     pub restore_time: Duration,
 }
 
+/// Block size multiplier for full syncs over live chains (see `sync`).
+pub const LIVE_BLOCK_FACTOR: usize = 4;
+
 pub struct Proxier {
     ipt: Arc<dyn Iptables>,
     /// What the kernel holds since the last successful sync; None: unknown (start, failure).
@@ -65,12 +68,20 @@ impl Proxier {
         } else {
             None
         };
-        let plan = plan_sync(
-            applied.as_deref(),
-            existing.as_ref(),
-            &desired,
-            self.max_lines,
-        );
+        // While our chains are live (reachable from the built-in chains: a periodic full
+        // sync, or a restart over a previous run's rules), every nf_tables commit pays a
+        // validation of the whole table, so fewer, larger transactions are cheaper (measured
+        // at 10000 services: 1500-line blocks 120 s, 6000-line blocks about half that).
+        let live = existing
+            .as_ref()
+            .and_then(|e| e.get("nat"))
+            .is_some_and(|c| c.contains(super::render::KUBE_SERVICES));
+        let max_lines = if live {
+            self.max_lines.saturating_mul(LIVE_BLOCK_FACTOR)
+        } else {
+            self.max_lines
+        };
+        let plan = plan_sync(applied.as_deref(), existing.as_ref(), &desired, max_lines);
         let mut out = SyncOutcome {
             full,
             restored: !plan.is_empty(),
