@@ -146,6 +146,7 @@ pub async fn run<R: Runtime>(
             client.clone(),
             facts.clone(),
             registered.meta().uid.clone(),
+            cfg.root_dir.clone(),
             runtime_ok,
             cancel.clone(),
         ));

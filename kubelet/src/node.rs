@@ -55,6 +55,64 @@ pub fn parse_meminfo(text: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// `MemAvailable` of /proc/meminfo in KiB.
+pub fn parse_mem_available(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Kubernetes' default hard eviction thresholds, which the pressure conditions report
+/// against: `memory.available<100Mi`, `nodefs.available<10%`.
+pub const MEMORY_AVAILABLE_MIN_KIB: u64 = 100 * 1024;
+pub const NODEFS_AVAILABLE_MIN_PERCENT: f64 = 10.0;
+
+/// What the node reads off the host at each heartbeat; `None` where a reading failed
+/// (then that condition reports no pressure, as Kubernetes does without a signal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Signals {
+    pub runtime_ok: bool,
+    pub memory_available_kib: Option<u64>,
+    pub nodefs_available_percent: Option<f64>,
+}
+
+impl Signals {
+    pub fn healthy() -> Self {
+        Signals {
+            runtime_ok: true,
+            memory_available_kib: None,
+            nodefs_available_percent: None,
+        }
+    }
+
+    pub fn memory_pressure(&self) -> bool {
+        self.memory_available_kib
+            .is_some_and(|k| k < MEMORY_AVAILABLE_MIN_KIB)
+    }
+
+    pub fn disk_pressure(&self) -> bool {
+        self.nodefs_available_percent
+            .is_some_and(|p| p < NODEFS_AVAILABLE_MIN_PERCENT)
+    }
+
+    /// Reads memory from /proc/meminfo and the filesystem holding `root_dir`.
+    pub fn read(root_dir: &std::path::Path, runtime_ok: bool) -> Self {
+        let memory_available_kib = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|t| parse_mem_available(&t));
+        let nodefs_available_percent = nix::sys::statvfs::statvfs(root_dir).ok().and_then(|st| {
+            let total = st.blocks() as f64;
+            (total > 0.0).then(|| st.blocks_available() as f64 * 100.0 / total)
+        });
+        Signals {
+            runtime_ok,
+            memory_available_kib,
+            nodefs_available_percent,
+        }
+    }
+}
+
 /// `k=v,k2=v2`.
 pub fn parse_labels(s: &str) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
@@ -184,14 +242,14 @@ pub fn node_status(
     f: &NodeFacts,
     old: Option<&NodeStatus>,
     now: &str,
-    runtime_ok: bool,
+    signals: &Signals,
 ) -> NodeStatus {
     let capacity: BTreeMap<String, String> = BTreeMap::from([
         ("cpu".to_string(), f.cpus.to_string()),
         ("memory".to_string(), format!("{}Ki", f.memory_kib)),
         ("pods".to_string(), f.max_pods.to_string()),
     ]);
-    let (ready, reason, message) = if runtime_ok {
+    let (ready, reason, message) = if signals.runtime_ok {
         ("True", "KubeletReady", "kubelet is posting ready status")
     } else {
         ("False", "KubeletNotReady", "container runtime is down")
@@ -201,22 +259,44 @@ pub fn node_status(
         allocatable: capacity.into_iter().collect(),
         phase: String::new(),
         conditions: vec![
-            cond(
-                "MemoryPressure",
-                "False",
-                "KubeletHasSufficientMemory",
-                "kubelet has sufficient memory available",
-                now,
-                old,
-            ),
-            cond(
-                "DiskPressure",
-                "False",
-                "KubeletHasNoDiskPressure",
-                "kubelet has no disk pressure",
-                now,
-                old,
-            ),
+            if signals.memory_pressure() {
+                cond(
+                    "MemoryPressure",
+                    "True",
+                    "KubeletHasInsufficientMemory",
+                    "kubelet has insufficient memory available",
+                    now,
+                    old,
+                )
+            } else {
+                cond(
+                    "MemoryPressure",
+                    "False",
+                    "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available",
+                    now,
+                    old,
+                )
+            },
+            if signals.disk_pressure() {
+                cond(
+                    "DiskPressure",
+                    "True",
+                    "KubeletHasDiskPressure",
+                    "kubelet has disk pressure",
+                    now,
+                    old,
+                )
+            } else {
+                cond(
+                    "DiskPressure",
+                    "False",
+                    "KubeletHasNoDiskPressure",
+                    "kubelet has no disk pressure",
+                    now,
+                    old,
+                )
+            },
             cond(
                 "PIDPressure",
                 "False",
@@ -360,13 +440,13 @@ pub async fn post_status(
     client: &Client,
     f: &NodeFacts,
     last_post: &mut Option<Instant>,
-    runtime_ok: bool,
+    signals: &Signals,
 ) -> Result<bool> {
     let api: Api<Node> = Api::all(client.clone());
     for _ in 0..5 {
         let mut n = api.get(&f.name).await?;
         let now = proto::time::now_rfc3339();
-        let new = node_status(f, n.status.as_ref(), &now, runtime_ok);
+        let new = node_status(f, n.status.as_ref(), &now, signals);
         let due = last_post.is_none_or(|t| t.elapsed() >= STATUS_REPORT);
         if let Some(old) = &n.status
             && same_but_heartbeat(old, &new)
@@ -392,6 +472,7 @@ pub async fn heartbeat<F, Fut>(
     client: Client,
     facts: NodeFacts,
     node_uid: String,
+    root_dir: std::path::PathBuf,
     runtime_ok: F,
     cancel: CancellationToken,
 ) where
@@ -402,9 +483,9 @@ pub async fn heartbeat<F, Fut>(
     let mut backoff =
         client::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
-        let ok = runtime_ok().await;
+        let signals = Signals::read(&root_dir, runtime_ok().await);
         let r1 = renew_lease(&client, &facts.name, &node_uid).await;
-        let r2 = post_status(&client, &facts, &mut last_post, ok).await;
+        let r2 = post_status(&client, &facts, &mut last_post, &signals).await;
         let wait = match (&r1, &r2) {
             (Ok(()), Ok(_)) => {
                 backoff.reset();
@@ -456,6 +537,55 @@ mod tests {
     }
 
     #[test]
+    fn pressure_conditions_follow_kubernetes_default_eviction_thresholds() {
+        let f = facts();
+        let cond = |s: &NodeStatus, t: &str| {
+            let c = s.conditions.iter().find(|c| c.r#type == t).cloned();
+            c.map(|c| (c.status, c.reason)).unwrap_or_default()
+        };
+        let now = "2026-01-01T00:00:00Z";
+        let plenty = Signals {
+            runtime_ok: true,
+            memory_available_kib: Some(MEMORY_AVAILABLE_MIN_KIB),
+            nodefs_available_percent: Some(NODEFS_AVAILABLE_MIN_PERCENT),
+        };
+        let s = node_status(&f, None, now, &plenty);
+        assert_eq!(cond(&s, "MemoryPressure").0, "False");
+        assert_eq!(cond(&s, "DiskPressure").0, "False");
+        let short = Signals {
+            runtime_ok: true,
+            memory_available_kib: Some(MEMORY_AVAILABLE_MIN_KIB - 1),
+            nodefs_available_percent: Some(9.9),
+        };
+        let s2 = node_status(&f, Some(&s), "2026-01-01T00:00:10Z", &short);
+        assert_eq!(
+            cond(&s2, "MemoryPressure"),
+            (
+                "True".to_string(),
+                "KubeletHasInsufficientMemory".to_string()
+            )
+        );
+        assert_eq!(
+            cond(&s2, "DiskPressure"),
+            ("True".to_string(), "KubeletHasDiskPressure".to_string())
+        );
+        assert!(!same_but_heartbeat(&s, &s2), "pressure is a change to post");
+        // No reading: no pressure claimed.
+        let s3 = node_status(&f, None, now, &Signals::healthy());
+        assert_eq!(cond(&s3, "MemoryPressure").0, "False");
+        assert_eq!(
+            parse_mem_available("MemTotal: 100 kB\nMemAvailable:   2048 kB\n"),
+            Some(2048)
+        );
+        let here = Signals::read(std::path::Path::new("/"), true);
+        assert!(here.memory_available_kib.is_some_and(|k| k > 0));
+        assert!(
+            here.nodefs_available_percent
+                .is_some_and(|p| (0.0..=100.0).contains(&p))
+        );
+    }
+
+    #[test]
     fn meminfo() {
         assert_eq!(
             parse_meminfo("MemTotal:       16318412 kB\nMemFree: 1 kB\n"),
@@ -474,7 +604,7 @@ mod tests {
         assert_eq!(l["kubernetes.io/os"], "linux");
         assert_eq!(l["zone"], "a");
         assert_eq!(n.spec.as_ref().unwrap().taints[0].key, "dedicated");
-        let s = node_status(&f, None, "2026-01-01T00:00:00Z", true);
+        let s = node_status(&f, None, "2026-01-01T00:00:00Z", &Signals::healthy());
         assert_eq!(s.capacity["pods"], "110");
         assert_eq!(s.capacity["cpu"], f.cpus.to_string());
         assert!(s.capacity["memory"].ends_with("Ki"));
@@ -488,10 +618,18 @@ mod tests {
     #[test]
     fn heartbeat_only_changes_are_not_changes() {
         let f = facts();
-        let a = node_status(&f, None, "2026-01-01T00:00:00Z", true);
-        let b = node_status(&f, Some(&a), "2026-01-01T00:00:10Z", true);
+        let a = node_status(&f, None, "2026-01-01T00:00:00Z", &Signals::healthy());
+        let b = node_status(&f, Some(&a), "2026-01-01T00:00:10Z", &Signals::healthy());
         assert!(same_but_heartbeat(&a, &b));
-        let c = node_status(&f, Some(&a), "2026-01-01T00:00:20Z", false);
+        let c = node_status(
+            &f,
+            Some(&a),
+            "2026-01-01T00:00:20Z",
+            &Signals {
+                runtime_ok: false,
+                ..Signals::healthy()
+            },
+        );
         assert!(!same_but_heartbeat(&a, &c));
         let ready = c.conditions.iter().find(|c| c.r#type == "Ready").unwrap();
         assert_eq!(ready.last_transition_time, "2026-01-01T00:00:20Z");
