@@ -6,8 +6,15 @@ set -euo pipefail
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
-# The kubelet builds its pause image and the local/busybox:1 test image from a static busybox.
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
+# The kubelet builds its pause image and the local/busybox:1 test image from a static busybox
+# (a dynamically linked one, from Debian's `busybox` package, cannot run in an empty image).
+if ! [ -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+  need_apt+=(busybox-static)
+fi
+# The kubelet's and kube-proxy's tests make network namespaces (ip netns) and program
+# iptables inside them; kube-proxy runs iptables-restore.
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+command -v iptables-restore >/dev/null 2>&1 || need_apt+=(iptables)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq
