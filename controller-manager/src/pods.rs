@@ -2,6 +2,7 @@
 //! `pkg/api/v1/pod` and `controller_utils.go`): readiness, availability, the order in which
 //! surplus pods are deleted, and controller references.
 
+use client::{Api, ApiError};
 use proto::k8s::{ObjectMeta, OwnerReference, Pod};
 use proto::time::parse_rfc3339;
 use std::cmp::Ordering;
@@ -27,6 +28,18 @@ pub fn new_controller_ref(api_version: &str, kind: &str, owner: &ObjectMeta) -> 
         controller: Some(true),
         block_owner_deletion: Some(true),
     }
+}
+
+/// Kubernetes' `RecheckDeletionTimestamp` before adopting: a live read (the cache may be
+/// stale) confirms the owner `name` still exists as the same object (`uid`) and is not
+/// being deleted.
+pub async fn owner_can_adopt<K: Resource>(
+    api: &Api<K>,
+    name: &str,
+    uid: &str,
+) -> Result<bool, ApiError> {
+    let fresh = api.get_opt(name).await?;
+    Ok(fresh.is_some_and(|f| f.meta().uid == uid && f.meta().deletion_timestamp.is_empty()))
 }
 
 fn phase(pod: &Pod) -> &str {

@@ -294,15 +294,9 @@ impl Controller {
                 }
                 Claim::Adopt => {
                     if can_adopt.is_none() {
-                        // Kubernetes' RecheckDeletionTimestamp: the cache may be stale.
-                        let fresh = self
-                            .ctx
-                            .api_in::<ReplicaSet>(&rs.meta().namespace)
-                            .get_opt(&rs.meta().name)
-                            .await?;
-                        can_adopt = Some(fresh.is_some_and(|f| {
-                            &f.meta().uid == uid && f.meta().deletion_timestamp.is_empty()
-                        }));
+                        let owners = self.ctx.api_in::<ReplicaSet>(&rs.meta().namespace);
+                        can_adopt =
+                            Some(pods::owner_can_adopt(&owners, &rs.meta().name, uid).await?);
                     }
                     if can_adopt != Some(true) {
                         continue;

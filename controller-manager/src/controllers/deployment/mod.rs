@@ -223,14 +223,9 @@ impl Controller {
                 }
                 Claim::Adopt => {
                     if can_adopt.is_none() {
-                        let fresh = self
-                            .ctx
-                            .api_in::<Deployment>(&d.meta().namespace)
-                            .get_opt(&d.meta().name)
-                            .await?;
-                        can_adopt = Some(fresh.is_some_and(|f| {
-                            &f.meta().uid == uid && f.meta().deletion_timestamp.is_empty()
-                        }));
+                        let owners = self.ctx.api_in::<Deployment>(&d.meta().namespace);
+                        can_adopt =
+                            Some(crate::pods::owner_can_adopt(&owners, &d.meta().name, uid).await?);
                     }
                     if can_adopt != Some(true) {
                         continue;
