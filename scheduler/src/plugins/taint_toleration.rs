@@ -85,13 +85,10 @@ impl ScorePlugin for TaintToleration {
     }
 
     /// The number of PreferNoSchedule taints the pod does not tolerate (lower is better).
+    /// (`tolerates` already rejects a toleration whose effect is neither empty nor
+    /// PreferNoSchedule, so no per-node pre-filtered copy of the tolerations is needed.)
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        let tolerations: Vec<&Toleration> = pod
-            .spec()
-            .tolerations
-            .iter()
-            .filter(|t| t.effect.is_empty() || t.effect == "PreferNoSchedule")
-            .collect();
+        let tolerations = &pod.spec().tolerations;
         node.taints()
             .iter()
             .filter(|taint| {
