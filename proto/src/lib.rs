@@ -21,6 +21,7 @@ pub mod kind_validation;
 pub mod manifest;
 pub mod resource;
 pub mod satoken;
+pub mod taints;
 pub mod time;
 
 pub use resource::{KindInfo, Resource};

@@ -195,20 +195,7 @@ pub fn full_disruption<'a>(ready_statuses: impl IntoIterator<Item = Option<&'a s
     ready == 0 && not_ready > 0
 }
 
-/// Kubernetes' `Toleration.ToleratesTaint`.
-pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    if !t.effect.is_empty() && t.effect != taint.effect {
-        return false;
-    }
-    if !t.key.is_empty() && t.key != taint.key {
-        return false;
-    }
-    match t.operator.as_str() {
-        "" | "Equal" => t.value == taint.value,
-        "Exists" => true,
-        _ => false,
-    }
-}
+pub use proto::taints::tolerates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Eviction {

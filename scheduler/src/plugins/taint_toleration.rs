@@ -14,21 +14,7 @@ pub const NAME: &str = "TaintToleration";
 
 pub struct TaintToleration;
 
-/// Kubernetes' `Toleration.ToleratesTaint`: an empty effect matches every effect, an empty
-/// key with `Exists` matches every taint; `Equal` (or no operator) compares the value.
-pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    if !t.effect.is_empty() && t.effect != taint.effect {
-        return false;
-    }
-    if !t.key.is_empty() && t.key != taint.key {
-        return false;
-    }
-    match t.operator.as_str() {
-        "" | "Equal" => t.value == taint.value,
-        "Exists" => true,
-        _ => false,
-    }
-}
+pub use proto::taints::tolerates;
 
 /// The first taint with one of `effects` that no toleration tolerates.
 pub fn find_untolerated<'a>(
