@@ -14,6 +14,63 @@ pub fn is_protected_namespace(name: &str) -> bool {
     matches!(name, "default" | "kube-system" | "kube-public")
 }
 
+/// Admission settings a flag can change.
+#[derive(Debug, Clone, Copy)]
+pub struct AdmissionConfig {
+    pub default_not_ready_toleration_seconds: i32,
+    pub default_unreachable_toleration_seconds: i32,
+}
+
+impl Default for AdmissionConfig {
+    fn default() -> Self {
+        AdmissionConfig {
+            default_not_ready_toleration_seconds: 300,
+            default_unreachable_toleration_seconds: 300,
+        }
+    }
+}
+
+/// Kubernetes' DefaultTolerationSeconds admission: a pod that does not already tolerate the
+/// node lifecycle controller's `not-ready` / `unreachable` NoExecute taints gets a
+/// toleration for each, so its pods survive a short node outage (5 minutes by default)
+/// instead of being evicted the moment the node stops reporting.
+pub fn add_default_tolerations(object: &mut Object, cfg: &AdmissionConfig) {
+    let Some(K::Pod(pod)) = &mut object.kind else {
+        return;
+    };
+    let spec = pod.spec.get_or_insert_with(Default::default);
+    for (key, secs) in [
+        (
+            "node.kubernetes.io/not-ready",
+            cfg.default_not_ready_toleration_seconds,
+        ),
+        (
+            "node.kubernetes.io/unreachable",
+            cfg.default_unreachable_toleration_seconds,
+        ),
+    ] {
+        let taint = proto::k8s::Taint {
+            key: key.to_string(),
+            effect: "NoExecute".to_string(),
+            ..Default::default()
+        };
+        if spec
+            .tolerations
+            .iter()
+            .any(|t| proto::taints::tolerates(t, &taint))
+        {
+            continue;
+        }
+        spec.tolerations.push(proto::k8s::Toleration {
+            key: key.to_string(),
+            operator: "Exists".to_string(),
+            effect: "NoExecute".to_string(),
+            toleration_seconds: Some(secs),
+            ..Default::default()
+        });
+    }
+}
+
 /// Server-set metadata, defaults, and the status a new object starts with.
 pub fn prepare_for_create(object: &mut Object) {
     {
@@ -352,4 +409,94 @@ pub fn new_uid() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::{Pod, PodSpec, Toleration};
+
+    fn pod(tolerations: Vec<Toleration>) -> Object {
+        Object {
+            kind: Some(K::Pod(Pod {
+                spec: Some(PodSpec {
+                    tolerations,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })),
+        }
+    }
+
+    fn tolerations(o: &Object) -> Vec<(String, Option<i32>)> {
+        let Some(K::Pod(p)) = &o.kind else {
+            return vec![];
+        };
+        p.spec
+            .as_ref()
+            .map(|s| {
+                s.tolerations
+                    .iter()
+                    .map(|t| (t.key.clone(), t.toleration_seconds))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn default_tolerations_are_added_unless_the_pod_already_tolerates() {
+        let cfg = AdmissionConfig {
+            default_not_ready_toleration_seconds: 300,
+            default_unreachable_toleration_seconds: 7,
+        };
+        let mut bare = pod(vec![]);
+        add_default_tolerations(&mut bare, &cfg);
+        assert_eq!(
+            tolerations(&bare),
+            vec![
+                ("node.kubernetes.io/not-ready".to_string(), Some(300)),
+                ("node.kubernetes.io/unreachable".to_string(), Some(7)),
+            ]
+        );
+        // Running it again changes nothing.
+        let again = {
+            let mut o = bare.clone();
+            add_default_tolerations(&mut o, &cfg);
+            o
+        };
+        assert_eq!(again, bare);
+
+        let own = Toleration {
+            key: "node.kubernetes.io/unreachable".into(),
+            operator: "Exists".into(),
+            effect: "NoExecute".into(),
+            toleration_seconds: Some(2),
+            ..Default::default()
+        };
+        let mut p = pod(vec![own]);
+        add_default_tolerations(&mut p, &cfg);
+        assert_eq!(
+            tolerations(&p),
+            vec![
+                ("node.kubernetes.io/unreachable".to_string(), Some(2)),
+                ("node.kubernetes.io/not-ready".to_string(), Some(300)),
+            ]
+        );
+
+        // A toleration of everything (empty key, Exists) covers both.
+        let mut all = pod(vec![Toleration {
+            operator: "Exists".into(),
+            ..Default::default()
+        }]);
+        add_default_tolerations(&mut all, &cfg);
+        assert_eq!(tolerations(&all).len(), 1);
+
+        // Not a pod: untouched.
+        let mut cm = Object {
+            kind: Some(K::ConfigMap(Default::default())),
+        };
+        let before = cm.clone();
+        add_default_tolerations(&mut cm, &cfg);
+        assert_eq!(cm, before);
+    }
 }

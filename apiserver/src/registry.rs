@@ -64,6 +64,7 @@ pub struct Registry<S> {
     pub(crate) store: Arc<S>,
     services: ServiceAllocator,
     pub(crate) decoded: Arc<crate::watch::DecodeCache>,
+    admission: admission::AdmissionConfig,
 }
 
 impl<S> Clone for Registry<S> {
@@ -72,6 +73,7 @@ impl<S> Clone for Registry<S> {
             store: self.store.clone(),
             services: self.services.clone(),
             decoded: self.decoded.clone(),
+            admission: self.admission,
         }
     }
 }
@@ -166,7 +168,14 @@ impl<S: Store> Registry<S> {
             store,
             services,
             decoded: Arc::default(),
+            admission: admission::AdmissionConfig::default(),
         }
+    }
+
+    /// Admission settings other than Kubernetes' defaults.
+    pub fn with_admission(mut self, admission: admission::AdmissionConfig) -> Self {
+        self.admission = admission;
+        self
     }
 
     async fn read(&self, info: &'static KindInfo, namespace: &str, name: &str) -> Result<Current> {
@@ -196,6 +205,7 @@ impl<S: Store> Registry<S> {
             .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
         let mut object = object;
         admission::prepare_for_create(&mut object);
+        admission::add_default_tolerations(&mut object, &self.admission);
         if info.namespaced && object.meta().namespace.is_empty() {
             object.meta_mut().namespace = "default".to_string();
         }

@@ -51,6 +51,14 @@ pub struct Config {
     /// Seconds in-flight requests get to finish on shutdown.
     #[arg(long, default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
+    /// tolerationSeconds of the `node.kubernetes.io/not-ready:NoExecute` toleration added to
+    /// every pod that has none (Kubernetes' DefaultTolerationSeconds admission).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(0..))]
+    pub default_not_ready_toleration_seconds: i32,
+    /// tolerationSeconds of the `node.kubernetes.io/unreachable:NoExecute` toleration added to
+    /// every pod that has none.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(0..))]
+    pub default_unreachable_toleration_seconds: i32,
 }
 
 impl Config {
@@ -64,6 +72,8 @@ impl Config {
             history_limit: 100_000,
             cache_mb: 64,
             shutdown_grace_seconds: 10,
+            default_not_ready_toleration_seconds: 300,
+            default_unreachable_toleration_seconds: 300,
         }
     }
 }
@@ -188,7 +198,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         .await
         .map_err(ServerError::Repair)?;
     info!(service_cidr = %services.cidr(), node_ports = %services.ports(), ?repaired, "service allocation ready");
-    let registry = Registry::with_services(store.clone(), services);
+    let registry = Registry::with_services(store.clone(), services).with_admission(
+        crate::admission::AdmissionConfig {
+            default_not_ready_toleration_seconds: config.default_not_ready_toleration_seconds,
+            default_unreachable_toleration_seconds: config.default_unreachable_toleration_seconds,
+        },
+    );
     bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
 
     let listener = TcpListener::bind(config.listen)

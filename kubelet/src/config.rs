@@ -62,6 +62,14 @@ pub struct Config {
     /// How often a pod worker looks at its containers when nothing happens (e.g. `1s`).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub sync_frequency: Duration,
+    /// Duration of the node's Lease; the kubelet renews it every quarter of this. The node
+    /// lifecycle controller's `--node-monitor-grace-period` must stay above it.
+    #[arg(long, default_value_t = crate::node::LEASE_DURATION_SECS,
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub node_lease_duration_seconds: i32,
+    /// How often the node status is compared and posted when it changed.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub node_status_update_frequency: Duration,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -145,6 +145,10 @@ pub async fn run<R: Runtime>(
         tasks.spawn(node::heartbeat(
             client.clone(),
             facts.clone(),
+            node::HeartbeatTiming {
+                lease_duration_secs: cfg.node_lease_duration_seconds,
+                status_update: cfg.node_status_update_frequency,
+            },
             registered.meta().uid.clone(),
             cfg.root_dir.clone(),
             runtime_ok,

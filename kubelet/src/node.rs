@@ -14,9 +14,34 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub const LEASE_NAMESPACE: &str = "kube-node-lease";
+/// Kubernetes' defaults: `nodeLeaseDurationSeconds: 40`, renewed every quarter of it, and
+/// `nodeStatusUpdateFrequency: 10s`.
 pub const LEASE_DURATION_SECS: i32 = 40;
-pub const LEASE_RENEW: Duration = Duration::from_secs(10);
 pub const STATUS_UPDATE: Duration = Duration::from_secs(10);
+
+/// How often the node proves it is alive.
+#[derive(Debug, Clone, Copy)]
+pub struct HeartbeatTiming {
+    pub lease_duration_secs: i32,
+    pub status_update: Duration,
+}
+
+impl Default for HeartbeatTiming {
+    fn default() -> Self {
+        HeartbeatTiming {
+            lease_duration_secs: LEASE_DURATION_SECS,
+            status_update: STATUS_UPDATE,
+        }
+    }
+}
+
+impl HeartbeatTiming {
+    /// As Kubernetes' kubelet: the lease is renewed at a quarter of its duration, so three
+    /// renewals may be lost before the node lifecycle controller's grace period runs out.
+    pub fn lease_renew(&self) -> Duration {
+        Duration::from_millis((self.lease_duration_secs.max(1) as u64) * 250)
+    }
+}
 pub const STATUS_REPORT: Duration = Duration::from_secs(300);
 
 /// What the node reports about itself.
@@ -392,14 +417,19 @@ pub async fn register(client: &Client, f: &NodeFacts, pod_cidr: Option<&str>) ->
 use proto::Resource as _;
 
 /// Renews (or takes) the node's Lease.
-pub async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<()> {
+pub async fn renew_lease(
+    client: &Client,
+    node: &str,
+    node_uid: &str,
+    duration_secs: i32,
+) -> Result<()> {
     let api: Api<Lease> = Api::namespaced(client.clone(), LEASE_NAMESPACE);
     let now = proto::time::now_rfc3339_micros();
     match api.get_opt(node).await? {
         Some(mut l) => {
             let spec = l.spec.get_or_insert_with(Default::default);
             spec.holder_identity = node.to_string();
-            spec.lease_duration_seconds = Some(LEASE_DURATION_SECS);
+            spec.lease_duration_seconds = Some(duration_secs);
             spec.renew_time = now;
             api.update(&l).await?;
         }
@@ -422,7 +452,7 @@ pub async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<
                 metadata: Some(meta),
                 spec: Some(LeaseSpec {
                     holder_identity: node.to_string(),
-                    lease_duration_seconds: Some(LEASE_DURATION_SECS),
+                    lease_duration_seconds: Some(duration_secs),
                     renew_time: now.clone(),
                     acquire_time: now,
                     ..Default::default()
@@ -467,10 +497,13 @@ pub async fn post_status(
     Ok(false)
 }
 
-/// Heartbeats until cancelled: lease every 10 s, status checked every 10 s.
+/// Heartbeats until cancelled: the lease at a quarter of its duration, the status checked
+/// every `status_update` (by default 10 s each).
+#[allow(clippy::too_many_arguments)]
 pub async fn heartbeat<F, Fut>(
     client: Client,
     facts: NodeFacts,
+    timing: HeartbeatTiming,
     node_uid: String,
     root_dir: std::path::PathBuf,
     runtime_ok: F,
@@ -480,16 +513,37 @@ pub async fn heartbeat<F, Fut>(
     Fut: std::future::Future<Output = bool> + Send,
 {
     let mut last_post = None;
+    let mut next_lease = Instant::now();
+    let mut next_status = Instant::now();
     let mut backoff =
         client::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
         let signals = Signals::read(&root_dir, runtime_ok().await);
-        let r1 = renew_lease(&client, &facts.name, &node_uid).await;
-        let r2 = post_status(&client, &facts, &mut last_post, &signals).await;
+        let now = Instant::now();
+        let r1 = if now >= next_lease {
+            let r = renew_lease(&client, &facts.name, &node_uid, timing.lease_duration_secs).await;
+            if r.is_ok() {
+                next_lease = now + timing.lease_renew();
+            }
+            r
+        } else {
+            Ok(())
+        };
+        let r2 = if now >= next_status {
+            let r = post_status(&client, &facts, &mut last_post, &signals).await;
+            if r.is_ok() {
+                next_status = now + timing.status_update;
+            }
+            r.map(|_| ())
+        } else {
+            Ok(())
+        };
         let wait = match (&r1, &r2) {
-            (Ok(()), Ok(_)) => {
+            (Ok(()), Ok(())) => {
                 backoff.reset();
-                LEASE_RENEW.min(STATUS_UPDATE)
+                next_lease
+                    .min(next_status)
+                    .saturating_duration_since(Instant::now())
             }
             _ => {
                 let e = r1
