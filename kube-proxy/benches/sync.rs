@@ -11,8 +11,14 @@
 //! 4. end to end at the largest size: an Endpoints update through an in-process apiserver
 //!    until the daemon reports the rule live (its restore returned), repeated.
 //!
-//! Environment: KP_BENCH_SIZES (default "1000,10000"), KP_BENCH_APPLY=0 for part 1 only, KP_BENCH_BASELINE_TIMEOUT seconds
-//! for the one-transaction baseline (default 60), KP_BENCH_E2E=0 to skip part 4.
+//! The same four parts run for `--mode nftables` (`nft_*` functions): compute (render +
+//! full plan text), full load by the proxier against the raw `nft -f` of the same text,
+//! one endpoint change against the raw `nft -f` of the same text, and end to end.
+//!
+//! Environment: KP_BENCH_SIZES (default "1000,10000"), KP_BENCH_MODES (default
+//! "iptables,nftables"), KP_BENCH_APPLY=0 for part 1 only, KP_BENCH_BASELINE_TIMEOUT seconds
+//! for the one-transaction baseline (default 60), KP_BENCH_E2E=0 to skip part 4,
+//! KP_BENCH_RESYNC=0 to skip the iptables full re-sync while live (about a minute at 10000).
 //! Parts 2-4 need root and `ip netns`; they are skipped (with the reason) otherwise.
 
 use apiserver::testing::TestServer;
@@ -24,6 +30,7 @@ use kube_proxy::iptables::{
     Iptables, NodeConfig, Proxier, RealIptables, Ruleset, plan_sync, render_rules,
 };
 use kube_proxy::model;
+use kube_proxy::nftables::{self, NftProxier, RealNft};
 use proto::k8s::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectMeta, Service, ServicePort,
     ServiceSpec,
@@ -149,9 +156,19 @@ impl Drop for Netns {
 
 /// Raw `iptables-restore --noflush` of `text` in `ns`; None when killed after `timeout`.
 fn raw_restore(ns: &str, text: &str, timeout: Duration) -> Option<Duration> {
+    raw_tool(ns, &["iptables-restore", "--noflush"], text, timeout)
+}
+
+/// Raw `nft -f -` of `text` in `ns`.
+fn raw_nft(ns: &str, text: &str, timeout: Duration) -> Option<Duration> {
+    raw_tool(ns, &["nft", "-f", "-"], text, timeout)
+}
+
+fn raw_tool(ns: &str, tool: &[&str], text: &str, timeout: Duration) -> Option<Duration> {
     let start = Instant::now();
     let mut child = Command::new("ip")
-        .args(["netns", "exec", ns, "iptables-restore", "--noflush"])
+        .args(["netns", "exec", ns])
+        .args(tool)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -165,7 +182,7 @@ fn raw_restore(ns: &str, text: &str, timeout: Duration) -> Option<Duration> {
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let _ = writer.join();
-            assert!(status.success(), "raw iptables-restore failed");
+            assert!(status.success(), "raw {tool:?} failed");
             return Some(start.elapsed());
         }
         if start.elapsed() > timeout {
@@ -321,6 +338,9 @@ fn apply(n: usize, rs: &Ruleset, baseline_timeout: Duration) -> Result<(), Strin
     );
     // The periodic (hourly) full rewrite while everything is live and reachable from the
     // built-in chains: every transaction then pays the kernel's table validation.
+    if std::env::var("KP_BENCH_RESYNC").is_ok_and(|v| v == "0") {
+        return Ok(());
+    }
     let t = Instant::now();
     let o = p
         .sync(p.applied().ok_or("nothing applied")?, true)
@@ -346,7 +366,141 @@ fn apply(n: usize, rs: &Ruleset, baseline_timeout: Duration) -> Result<(), Strin
     Ok(())
 }
 
-async fn end_to_end(n: usize) -> Result<(), String> {
+fn nft_compute(n: usize) -> nftables::NftRuleset {
+    let (svcs, eps) = objects(n);
+    let (mut collect_t, mut render_t, mut plan_t) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rs = nftables::NftRuleset::default();
+    let mut keep = Vec::new();
+    let runs = if n > 5000 { 5 } else { 9 };
+    let mut lines = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let ports = model::collect(&svcs, &eps);
+        collect_t.push(t.elapsed());
+        let t = Instant::now();
+        let fresh = nftables::render(&ports, &node());
+        render_t.push(t.elapsed());
+        keep.push(std::mem::replace(&mut rs, fresh));
+        let t = Instant::now();
+        let plan = nftables::plan_sync(None, &rs);
+        plan_t.push(t.elapsed());
+        lines = plan.lines();
+        keep.push(nftables::NftRuleset::default());
+    }
+    // The daemon's path for one changed Service: re-render it, assemble, plan.
+    let mut renderer = nftables::Renderer::default();
+    let mut prev = renderer.render(&model::collect(&svcs, &eps), &node());
+    let mut eps2 = eps.clone();
+    let (mut daemon_t, mut inc_plan_t) = (Vec::new(), Vec::new());
+    for round in 1..=runs {
+        let key = format!("default/svc-{}", n / 3);
+        eps2.insert(key.clone(), Arc::new(endpoints(n / 3, round)));
+        let t = Instant::now();
+        let ports = model::service_ports(&svcs[n / 3], eps2.get(&key).map(|e| e.as_ref())).0;
+        renderer.update_service(&key, &ports);
+        let next = renderer.ruleset();
+        daemon_t.push(t.elapsed());
+        let t = Instant::now();
+        let plan = nftables::plan_sync(Some(&prev), &next);
+        inc_plan_t.push(t.elapsed());
+        assert!(plan.chains_written == 1 && !plan.full);
+        keep.push(nftables::NftRuleset::default());
+        prev = next;
+    }
+    drop(keep);
+    let (c, r) = (median(collect_t), median(render_t));
+    println!(
+        "nftables compute {n:>5} services x {ENDPOINTS}: collect {} + render {} = {} ({} rules, {} chains, {} map elements); full plan text {} ({lines} lines)",
+        ms(c),
+        ms(r),
+        ms(c + r),
+        rs.rule_count(),
+        rs.chain_count(),
+        rs.element_count(),
+        ms(median(plan_t)),
+    );
+    println!(
+        "nftables compute {n:>5}: one service changed: daemon's path (re-render it, assemble) {} | incremental plan {}",
+        ms(median(daemon_t)),
+        ms(median(inc_plan_t)),
+    );
+    rs
+}
+
+fn nft_apply(n: usize, rs: &nftables::NftRuleset) -> Result<(), String> {
+    let rs = Arc::new(rs.clone());
+    let ns = Netns::new("nft-full")?;
+    let mut p = NftProxier::new(Arc::new(RealNft::in_netns(&ns.0)));
+    let t = Instant::now();
+    let out = p.sync(rs.clone(), false).map_err(|e| e.to_string())?;
+    let ours = t.elapsed();
+    let text = nftables::plan_sync(None, &rs).text;
+    let raw_ns = Netns::new("nft-raw")?;
+    let raw = raw_nft(&raw_ns.0, &text, Duration::from_secs(3600)).ok_or("raw nft")?;
+    drop(raw_ns);
+    println!(
+        "nftables full apply {n:>5}: proxier {} (1 transaction, {} lines) | raw nft -f of the same text {} (ratio {:.2})",
+        secs(ours),
+        out.restore_lines,
+        secs(raw),
+        ours.as_secs_f64() / raw.as_secs_f64(),
+    );
+    // One endpoint of one service replaced: the proxier's sync, then the raw tool on the same
+    // text (flush chain + add rule: applying it again is idempotent).
+    let (svcs, mut eps) = objects(n);
+    let mut renderer = nftables::Renderer::default();
+    renderer.render(&model::collect(&svcs, &eps), &node());
+    let (mut times, mut raw_times) = (Vec::new(), Vec::new());
+    let mut lines = 0;
+    for round in 1..=7 {
+        let i = (round * 7919) % n;
+        let key = format!("default/svc-{i}");
+        eps.insert(key.clone(), Arc::new(endpoints(i, round)));
+        let ports = model::service_ports(&svcs[i], eps.get(&key).map(|e| e.as_ref())).0;
+        renderer.update_service(&key, &ports);
+        let desired = Arc::new(renderer.ruleset());
+        let applied = p.applied().ok_or("nothing applied")?;
+        let text = nftables::plan_sync(Some(&applied), &desired).text;
+        let t = Instant::now();
+        let o = p.sync(desired, false).map_err(|e| e.to_string())?;
+        times.push(t.elapsed());
+        lines = o.restore_lines;
+        raw_times.push(raw_nft(&ns.0, &text, Duration::from_secs(60)).ok_or("raw nft")?);
+    }
+    let (i, r) = (median(times.clone()), median(raw_times));
+    println!(
+        "nftables incremental {n:>5}: one service's endpoints changed: proxier sync {} (max {}, {lines} lines) | raw nft -f of the same text {} (ratio {:.2})",
+        ms(i),
+        ms(times.iter().copied().max().unwrap_or_default()),
+        ms(r),
+        i.as_secs_f64() / r.as_secs_f64()
+    );
+    // One service added: its chain and one map element.
+    let mut svcs2 = svcs.clone();
+    svcs2.push(Arc::new(service(n, Some(cluster_ip(n)))));
+    eps.insert(format!("default/svc-{n}"), Arc::new(endpoints(n, 0)));
+    let desired = Arc::new(renderer.render(&model::collect(&svcs2, &eps), &node()));
+    let t = Instant::now();
+    let o = p.sync(desired, false).map_err(|e| e.to_string())?;
+    println!(
+        "nftables incremental {n:>5}: one service added: proxier sync {} ({} lines)",
+        ms(t.elapsed()),
+        o.restore_lines
+    );
+    // The periodic full re-sync over the live table (one transaction swaps the table).
+    let t = Instant::now();
+    let o = p
+        .sync(p.applied().ok_or("nothing applied")?, true)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "nftables full resync {n:>5} while live: proxier {} ({} lines)",
+        secs(t.elapsed()),
+        o.restore_lines
+    );
+    Ok(())
+}
+
+async fn end_to_end(n: usize, nft: bool) -> Result<(), String> {
     let server = TestServer::start().await;
     let client = Client::connect(&server.url)
         .await
@@ -376,14 +530,18 @@ async fn end_to_end(n: usize) -> Result<(), String> {
         secs(t.elapsed())
     );
 
-    let ns = Netns::new("e2e")?;
-    let ipt: Arc<dyn Iptables> = Arc::new(RealIptables::in_netns(&ns.0));
+    let mode = if nft { "nftables" } else { "iptables" };
+    let ns = Netns::new(if nft { "e2e-nft" } else { "e2e" })?;
     let mut config = Config::new(&server.url);
     config.cluster_cidr = Some("10.128.0.0/10".into());
     let t = Instant::now();
-    let running = daemon::start(config, ipt)
-        .await
-        .map_err(|e| e.to_string())?;
+    let running = if nft {
+        daemon::start_nftables(config, Arc::new(RealNft::in_netns(&ns.0))).await
+    } else {
+        let ipt: Arc<dyn Iptables> = Arc::new(RealIptables::in_netns(&ns.0));
+        daemon::start(config, ipt).await
+    }
+    .map_err(|e| e.to_string())?;
     let mut status = running.status.clone();
     let wait_for = |status: &mut tokio::sync::watch::Receiver<daemon::SyncStatus>,
                     svc: usize,
@@ -392,18 +550,25 @@ async fn end_to_end(n: usize) -> Result<(), String> {
         let mut status = status.clone();
         async move {
             loop {
-                if status
-                    .borrow_and_update()
-                    .applied
-                    .as_ref()
-                    .and_then(|r| r.services.get(&key))
-                    .is_some_and(|s| {
-                        s.chains
-                            .iter()
-                            .flat_map(|(_, r)| r.iter())
-                            .any(|x| x.ends_with(&needle))
-                    })
-                {
+                let live = {
+                    let st = status.borrow_and_update();
+                    let ipt = st
+                        .applied
+                        .as_ref()
+                        .and_then(|r| r.services.get(&key))
+                        .is_some_and(|s| {
+                            s.chains
+                                .iter()
+                                .flat_map(|(_, r)| r.iter())
+                                .any(|x| x.ends_with(&format!("--to-destination {needle}")))
+                        });
+                    let nft = st
+                        .nft_applied
+                        .as_ref()
+                        .is_some_and(|r| r.services.get(&key).is_some_and(|s| s.dnats_to(&needle)));
+                    ipt || nft
+                };
+                if live {
                     return;
                 }
                 if status.changed().await.is_err() {
@@ -412,12 +577,12 @@ async fn end_to_end(n: usize) -> Result<(), String> {
             }
         }
     };
-    let first = format!("--to-destination {}:8080", "10.128.0.1");
+    let first = "10.128.0.1:8080".to_string();
     tokio::time::timeout(Duration::from_secs(1800), wait_for(&mut status, 0, first))
         .await
         .map_err(|_| "first sync did not finish")?;
     println!(
-        "e2e {n}: daemon start to the first full sync live: {}",
+        "e2e {mode} {n}: daemon start to the first full sync live: {}",
         secs(t.elapsed())
     );
 
@@ -436,26 +601,35 @@ async fn end_to_end(n: usize) -> Result<(), String> {
         ep_api.update(&e).await.map_err(|e| e.to_string())?;
         tokio::time::timeout(
             Duration::from_secs(60),
-            wait_for(&mut status, i, format!("--to-destination {new_ip}:8080")),
+            wait_for(&mut status, i, format!("{new_ip}:8080")),
         )
         .await
         .map_err(|_| "change not applied")?;
         lat.push(t.elapsed());
     }
     // Verify in the kernel (not timed): the last change is in the namespace's nat table.
+    let (list, want): (&[&str], &str) = if nft {
+        (
+            &["nft", "list", "table", "ip", "kube-proxy"],
+            "10.200.7.1 . 8080",
+        )
+    } else {
+        (
+            &["iptables-save", "-t", "nat"],
+            "--to-destination 10.200.7.1:8080",
+        )
+    };
     let out = Command::new("ip")
-        .args(["netns", "exec", &ns.0, "iptables-save", "-t", "nat"])
+        .args(["netns", "exec", &ns.0])
+        .args(list)
         .output()
         .map_err(|e| e.to_string())?;
     let saved = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        saved.contains("--to-destination 10.200.7.1:8080"),
-        "the change is not in the kernel"
-    );
+    assert!(saved.contains(want), "the change is not in the kernel");
     let mut sorted = lat.clone();
     sorted.sort();
     println!(
-        "e2e {n}: one Endpoints update -> rules live: median {} max {} over {} changes (target < 100 ms)",
+        "e2e {mode} {n}: one Endpoints update -> rules live: median {} max {} over {} changes (target < 100 ms)",
         ms(median(lat)),
         ms(*sorted.last().unwrap_or(&Duration::ZERO)),
         sorted.len()
@@ -509,7 +683,18 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(0)
     );
-    let rulesets: Vec<(usize, Ruleset)> = sizes.iter().map(|&n| (n, compute(n))).collect();
+    let modes = std::env::var("KP_BENCH_MODES").unwrap_or_else(|_| "iptables,nftables".into());
+    let (ipt_on, nft_on) = (modes.contains("iptables"), modes.contains("nftables"));
+    let rulesets: Vec<(usize, Ruleset)> = if ipt_on {
+        sizes.iter().map(|&n| (n, compute(n))).collect()
+    } else {
+        Vec::new()
+    };
+    let nft_rulesets: Vec<(usize, nftables::NftRuleset)> = if nft_on {
+        sizes.iter().map(|&n| (n, nft_compute(n))).collect()
+    } else {
+        Vec::new()
+    };
     if std::env::var("KP_BENCH_APPLY").is_ok_and(|v| v == "0") {
         return;
     }
@@ -523,6 +708,12 @@ fn main() {
             println!("apply {n}: failed: {e}");
         }
     }
+    for (n, rs) in &nft_rulesets {
+        if let Err(e) = nft_apply(*n, rs) {
+            println!("nftables apply {n}: failed: {e}");
+        }
+    }
+    drop((rulesets, nft_rulesets));
     if std::env::var("KP_BENCH_E2E").is_ok_and(|v| v == "0") {
         return;
     }
@@ -532,7 +723,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    if let Err(e) = rt.block_on(end_to_end(largest)) {
-        println!("e2e {largest}: failed: {e}");
+    for (on, nft) in [(ipt_on, false), (nft_on, true)] {
+        if on && let Err(e) = rt.block_on(end_to_end(largest, nft)) {
+            println!("e2e {largest}: failed: {e}");
+        }
     }
 }

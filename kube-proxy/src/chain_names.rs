@@ -35,6 +35,34 @@ pub fn endpoint_chain(svc_port_name: &str, protocol: &str, endpoint: &str) -> St
     format!("KUBE-SEP-{}", base32_16(&h.finalize()))
 }
 
+/// The nftables backend's name base for a service port, as Kubernetes' nftables proxier
+/// spells it: `<hash8>-<namespace>/<name>/<protocol>/<port-name>`, where hash8 is the first
+/// 8 base32 characters of the SHA-256 of the text after the dash. The readable part makes
+/// `nft list table` legible; the hash keeps names distinct after truncation.
+pub fn nft_service_base(namespace: &str, name: &str, protocol: &str, port_name: &str) -> String {
+    nft_hashed(&format!("{namespace}/{name}/{protocol}/{port_name}"))
+}
+
+/// The name base of one endpoint of a service port (affinity chains and sets):
+/// `<hash8>-<namespace>/<name>/<protocol>/<port-name>__<ip>/<port>`.
+pub fn nft_endpoint_base(
+    namespace: &str,
+    name: &str,
+    protocol: &str,
+    port_name: &str,
+    endpoint: &str,
+) -> String {
+    let ep = endpoint.replace(':', "/");
+    nft_hashed(&format!("{namespace}/{name}/{protocol}/{port_name}__{ep}"))
+}
+
+fn nft_hashed(readable: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(readable.as_bytes());
+    let hash = base32_16(&h.finalize());
+    format!("{}-{readable}", &hash[..8])
+}
+
 fn port_proto_hash(svc_port_name: &str, protocol: &str) -> String {
     let mut h = Sha256::new();
     h.update(svc_port_name.as_bytes());
@@ -92,5 +120,15 @@ mod tests {
         // uses "KUBE-SVC-XPGD46QRK7WJZT7O" for ns1/svc1:p80 tcp).
         assert_eq!(a, "KUBE-SVC-XPGD46QRK7WJZT7O");
         assert_eq!(service_port_name("ns", "s", ""), "ns/s");
+    }
+
+    #[test]
+    fn nft_names_are_hash_prefixed_and_readable() {
+        let b = nft_service_base("ns1", "svc1", "tcp", "p80");
+        assert!(b.ends_with("-ns1/svc1/tcp/p80"), "{b}");
+        assert_eq!(b.len(), 8 + 1 + "ns1/svc1/tcp/p80".len());
+        assert_ne!(b, nft_service_base("ns1", "svc1", "udp", "p80"));
+        let e = nft_endpoint_base("ns1", "svc1", "tcp", "p80", "10.180.0.1:80");
+        assert!(e.ends_with("-ns1/svc1/tcp/p80__10.180.0.1/80"), "{e}");
     }
 }

@@ -5,17 +5,22 @@
 //! - [`iptables`]: `render_rules` (the desired ruleset, pure), `plan_sync` (the
 //!   `iptables-restore` input that moves the kernel from the last applied ruleset to the
 //!   desired one, pure), the `Iptables` trait (real and fake) and the proxier that applies it.
+//! - [`nftables`]: the nftables backend (`--mode nftables`): its own table, verdict maps,
+//!   one `nft -f` transaction per sync with only what changed.
 //! - [`ipvs`]: the IPVS backend's computation (virtual and real servers) and the kernel check.
 //! - [`daemon`]: flags, informers, the rate-limited sync loop, metrics and shutdown.
 
 pub mod chain_names;
 pub mod daemon;
 pub mod duration;
+pub mod engine;
 pub mod error;
 pub mod iptables;
 pub mod ipvs;
 pub mod metrics;
 pub mod model;
+pub mod nftables;
+pub mod parallel;
 
 pub use daemon::{Config, Mode};
 pub use error::Error;

@@ -1,7 +1,8 @@
 use anyhow::Context;
 use clap::Parser;
 use kube_proxy::iptables::{RealIptables, cleanup};
-use kube_proxy::{Config, daemon};
+use kube_proxy::nftables::RealNft;
+use kube_proxy::{Config, Mode, daemon};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,11 +37,27 @@ async fn run() -> anyhow::Result<()> {
             .context("cleanup task")??;
         tracing::info!(
             chains = n,
-            "cleaned up every rule and chain kube-proxy made"
+            "cleaned up every iptables rule and chain kube-proxy made"
         );
+        // Whatever the mode, as Kubernetes' --cleanup: the nftables table goes too. A host
+        // without nft has no such table; that is not an error.
+        let nft = RealNft::new();
+        match tokio::task::spawn_blocking(move || kube_proxy::nftables::cleanup(&nft))
+            .await
+            .context("cleanup task")?
+        {
+            Ok(true) => tracing::info!("deleted nftables table ip kube-proxy"),
+            Ok(false) => {}
+            Err(e) if config.mode == Mode::Nftables => return Err(e.into()),
+            Err(e) => tracing::warn!(error = %e, "nftables cleanup skipped"),
+        }
         return Ok(());
     }
-    let mut running = daemon::start(config, ipt).await?;
+    let mut running = if config.mode == Mode::Nftables {
+        daemon::start_nftables(config, Arc::new(RealNft::new())).await?
+    } else {
+        daemon::start(config, ipt).await?
+    };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("SIGTERM handler")?;
     tokio::select! {

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub chains: AtomicU64,
     pub service_ports: AtomicU64,
     pub endpoints: AtomicU64,
+    /// nftables mode: rules and map elements in the table.
+    pub nft_rules: AtomicU64,
+    pub nft_elements: AtomicU64,
 }
 
 impl Metrics {
@@ -97,13 +100,13 @@ impl Metrics {
         metric(
             "kubeproxy_last_restore_duration_seconds",
             "gauge",
-            "Duration of the last iptables-restore.",
+            "Duration of the last iptables-restore or nft -f.",
             secs(g(&self.last_restore_us)),
         );
         metric(
             "kubeproxy_last_restore_lines",
             "gauge",
-            "Lines fed to the last iptables-restore.",
+            "Lines fed to the last iptables-restore or nft -f.",
             g(&self.last_restore_lines).to_string(),
         );
         metric(
@@ -123,6 +126,18 @@ impl Metrics {
             "gauge",
             "Ready endpoints over all service ports.",
             g(&self.endpoints).to_string(),
+        );
+        metric(
+            "kubeproxy_nftables_rules",
+            "gauge",
+            "Rules in the nftables table (nftables mode).",
+            g(&self.nft_rules).to_string(),
+        );
+        metric(
+            "kubeproxy_nftables_elements",
+            "gauge",
+            "Map elements in the nftables table (nftables mode).",
+            g(&self.nft_elements).to_string(),
         );
         let name = "kubeproxy_iptables_total";
         let _ = writeln!(

@@ -371,7 +371,7 @@ impl Renderer {
                 (key, reused)
             })
             .collect();
-        let fresh = render_missing(ports, &keyed, node);
+        let fresh = crate::parallel::map_missing(ports, &keyed, |sp| render_service(sp, node));
         for ((sp, (key, reused)), fresh) in ports.iter().zip(keyed).zip(fresh) {
             let Some(rules) = reused.or(fresh) else {
                 continue;
@@ -425,49 +425,6 @@ impl Renderer {
             self.ports.values().map(|(p, _)| p.endpoints.len()).sum(),
         )
     }
-}
-
-/// Renders the ports that have no reusable rules, on up to one thread per core when there
-/// are many (a first sync at 10000 services), in order.
-fn render_missing(
-    ports: &[ServicePort],
-    keyed: &[(String, Option<Arc<ServiceRules>>)],
-    node: &NodeConfig,
-) -> Vec<Option<Arc<ServiceRules>>> {
-    let render = |range: std::ops::Range<usize>| -> Vec<Option<Arc<ServiceRules>>> {
-        range
-            .map(|i| {
-                keyed[i]
-                    .1
-                    .is_none()
-                    .then(|| Arc::new(render_service(&ports[i], node)))
-            })
-            .collect()
-    };
-    let missing = keyed.iter().filter(|(_, r)| r.is_none()).count();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if missing < 2000 || threads < 2 {
-        return render(0..ports.len());
-    }
-    let chunk = ports.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let range = (t * chunk).min(ports.len())..((t + 1) * chunk).min(ports.len());
-                scope.spawn(move || render(range))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // A panic in render_service is a bug; re-raise it on this thread.
-                Err(p) => std::panic::resume_unwind(p),
-            })
-            .collect()
-    })
 }
 
 /// The shared chains around the per-service ones.

@@ -1,6 +1,8 @@
 //! Objects the tests write through the API, as the endpoints controller would.
 #![allow(dead_code)]
 
+pub mod topology;
+
 use kube_proxy::daemon::SyncStatus;
 use kube_proxy::iptables::Ruleset;
 use proto::k8s::{
@@ -97,4 +99,34 @@ pub fn dnats_to(r: &Ruleset, target: &str) -> bool {
         .flat_map(|s| s.chains.iter())
         .flat_map(|(_, rules)| rules.iter())
         .any(|rule| rule.ends_with(&needle))
+}
+
+/// `wait_applied` for nftables mode: until the live table contents satisfy `pred`.
+pub async fn wait_nft_applied(
+    status: &mut watch::Receiver<SyncStatus>,
+    timeout: Duration,
+    what: &str,
+    pred: impl Fn(&kube_proxy::nftables::NftRuleset) -> bool,
+) -> Arc<kube_proxy::nftables::NftRuleset> {
+    let res = tokio::time::timeout(timeout, async {
+        loop {
+            {
+                let s = status.borrow_and_update();
+                if let Some(r) = s.nft_applied.as_ref().filter(|r| pred(r)) {
+                    return r.clone();
+                }
+            }
+            if status.changed().await.is_err() {
+                panic!("daemon stopped while waiting for {what}");
+            }
+        }
+    })
+    .await;
+    match res {
+        Ok(r) => r,
+        Err(_) => panic!(
+            "timed out waiting for {what}; last error: {:?}",
+            status.borrow().last_error
+        ),
+    }
 }
