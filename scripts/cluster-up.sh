@@ -4,7 +4,19 @@
 # process with its own log file. Ctrl-C stops every daemon cleanly; a second start reuses
 # the data (and the kubelet adopts the pods still running). Needs root and a Docker engine.
 set -euo pipefail
+# Paths given relative to where the command was run, before moving to the repository.
+DATA=$(realpath -m "${DATA:-$(dirname "$0")/../data}")
+if [ -n "${IMAGE_DIR:-}" ]; then IMAGE_DIR=$(realpath -m "$IMAGE_DIR"); fi
 cd "$(dirname "$0")/.."
+# Checked first, so a missing precondition costs no build.
+if [ "$(id -u)" != 0 ]; then
+  echo "cluster-up: the kubelet and kube-proxy program the kernel (bridge, routes, iptables); run as root" >&2
+  exit 1
+fi
+if ! docker info >/dev/null 2>&1; then
+  echo "cluster-up: the Docker engine does not answer (docker info failed); start it first" >&2
+  exit 1
+fi
 scripts/setup.sh
 # BUILD=debug uses (and builds) target/debug instead: quicker to build, slower to run.
 if [ "${BUILD:-release}" = debug ]; then
@@ -14,7 +26,6 @@ else
   cargo build --release --bins
   bin=target/release
 fi
-DATA=${DATA:-$PWD/data}
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 LISTEN=${LISTEN:-127.0.0.1:6443}
@@ -25,79 +36,96 @@ NODE_NAME=${NODE_NAME:-$(hostname)}
 pids=()
 names=()
 stop() {
-  trap - INT TERM
+  trap - INT TERM HUP
   echo
   echo "stopping..."
-  # Nodes first, the apiserver last, so every daemon can say goodbye to it.
+  # Nodes first, the apiserver last, so every daemon can say goodbye to it (release its
+  # leader lease, finish its last status write).
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[$i]}" 2>/dev/null || true
-    wait "${pids[$i]}" 2>/dev/null || true
+    if kill -TERM "${pids[$i]}" 2>/dev/null; then
+      wait "${pids[$i]}" 2>/dev/null || true
+      echo "  ${names[$i]} stopped"
+    fi
   done
-  echo "stopped. data kept in $DATA (delete it to start afresh; pods' containers are"
-  echo "removed by the kubelet when their pods are deleted)"
-  exit 0
+  echo "stopped. data kept in $DATA (delete it to start afresh); pods' containers keep"
+  echo "running and the next start adopts them; they are removed when their pods are deleted"
+  exit "${1:-0}"
 }
-trap stop INT TERM
+trap stop INT TERM HUP
 
 start() {
   local name=$1
   shift
-  "$bin/$name" "$@" >"$LOGS/$name.log" 2>&1 &
+  # Each daemon in its own session: Ctrl-C in the terminal reaches only this script, which
+  # then stops the daemons in order (a SIGINT to the whole process group would stop the
+  # apiserver at the same time as the daemons still talking to it).
+  # Appended, so a restart keeps the previous run's log to compare with.
+  echo "==== $(date -u +%FT%TZ) cluster-up: $bin/$name $*" >>"$LOGS/$name.log"
+  setsid "$bin/$name" "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   pids+=($!)
   names+=("$name")
 }
 
-if [ "$(id -u)" != 0 ]; then
-  echo "cluster-up: the kubelet and kube-proxy program the kernel (bridge, routes, iptables); run as root" >&2
-  exit 1
-fi
-if ! docker info >/dev/null 2>&1; then
-  echo "cluster-up: the Docker engine does not answer (docker info failed); start it first" >&2
-  exit 1
-fi
-
 start apiserver --listen "$LISTEN" --data-dir "$DATA/apiserver"
-for _ in $(seq 1 100); do
-  if "$bin/ctl" --server "$SERVER" get namespaces >/dev/null 2>&1; then break; fi
-  if ! kill -0 "${pids[0]}" 2>/dev/null; then
-    echo "apiserver failed to start; its log:" >&2
-    cat "$LOGS/apiserver.log" >&2
-    exit 1
-  fi
+up=
+for _ in $(seq 1 150); do
+  if "$bin/ctl" --server "$SERVER" get namespaces >/dev/null 2>&1; then up=1 && break; fi
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then break; fi
   sleep 0.2
 done
+if [ -z "$up" ]; then
+  echo "apiserver did not come up at $SERVER; the end of its log ($LOGS/apiserver.log):" >&2
+  tail -n 20 "$LOGS/apiserver.log" >&2
+  stop 1
+fi
 
 start controller-manager --server "$SERVER" --cluster-cidr "$CLUSTER_CIDR" \
   --service-account-private-key-file "$DATA/sa.key"
 start scheduler --server "$SERVER"
 start kubelet --server "$SERVER" --node-name "$NODE_NAME" --root-dir "$DATA/kubelet" \
-  ${NODE_IP:+--node-ip "$NODE_IP"}
+  ${NODE_IP:+--node-ip "$NODE_IP"} ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
 start kube-proxy --server "$SERVER" --node-name "$NODE_NAME" --cluster-cidr "$CLUSTER_CIDR"
 
 # The node is usable once it has registered and the kubelet reports Ready.
+ready=
 for _ in $(seq 1 150); do
-  if "$bin/ctl" --server "$SERVER" get node "$NODE_NAME" 2>/dev/null | grep -qw Ready; then break; fi
+  if "$bin/ctl" --server "$SERVER" get node "$NODE_NAME" 2>/dev/null | grep -qw Ready; then
+    ready=1 && break
+  fi
   sleep 0.2
 done
+[ -n "$ready" ] || echo "warning: node $NODE_NAME is not Ready after 30 s; see $LOGS/kubelet.log" >&2
 sleep 0.5
 for i in "${!pids[@]}"; do
   if ! kill -0 "${pids[$i]}" 2>/dev/null; then
     echo "${names[$i]} exited at start; its log ($LOGS/${names[$i]}.log):" >&2
     tail -n 20 "$LOGS/${names[$i]}.log" >&2
-    stop
+    stop 1
   fi
 done
 
 cat <<MSG
 cluster is up: apiserver at $SERVER, node $NODE_NAME, data in $DATA
 logs: $LOGS/{apiserver,controller-manager,scheduler,kubelet,kube-proxy}.log
-images: local/busybox:1 (made locally by the kubelet; no registry is reachable)
+images: local/busybox:1 (made locally by the kubelet; no registry is reachable;
+        load others with docker load, or IMAGE_DIR=dir-of-docker-save-tarballs)
 try:
-  export PATH=\$PWD/$bin:\$PATH
+  export PATH=$PWD/$bin:\$PATH CTL_SERVER=$SERVER
   ctl get nodes
   ctl apply -f examples/
   ctl get pods -o wide
   ctl logs POD
 press Ctrl-C to stop.
 MSG
-wait
+# Runs until Ctrl-C (the trap stops everything) or until a daemon exits on its own, which
+# is reported with the end of its log before the others are stopped.
+while true; do
+  wait -n || true
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "${names[$i]} exited; the end of its log ($LOGS/${names[$i]}.log):" >&2
+      tail -n 20 "$LOGS/${names[$i]}.log" >&2
+      stop 1
+    fi
+  done
+done
