@@ -445,8 +445,8 @@ fn nft_apply(n: usize, rs: &nftables::NftRuleset) -> Result<(), String> {
         secs(raw),
         ours.as_secs_f64() / raw.as_secs_f64(),
     );
-    // One endpoint of one service replaced: the proxier's sync, then the raw tool on the same
-    // text (flush chain + add rule: applying it again is idempotent).
+    // One endpoint of one service replaced: the proxier's sync against the raw tool on the
+    // same text from the same state.
     let (svcs, mut eps) = objects(n);
     let mut renderer = nftables::Renderer::default();
     renderer.render(&model::collect(&svcs, &eps), &node());
@@ -461,11 +461,15 @@ fn nft_apply(n: usize, rs: &nftables::NftRuleset) -> Result<(), String> {
         let desired = Arc::new(renderer.ruleset());
         let applied = p.applied().ok_or("nothing applied")?;
         let text = nftables::plan_sync(Some(&applied), &desired).text;
+        // The raw tool first, on the same text from the same state; then back (not timed),
+        // then the proxier.
+        raw_times.push(raw_nft(&ns.0, &text, Duration::from_secs(60)).ok_or("raw nft")?);
+        let back = nftables::plan_sync(Some(&desired), &applied).text;
+        raw_nft(&ns.0, &back, Duration::from_secs(60)).ok_or("raw nft back")?;
         let t = Instant::now();
         let o = p.sync(desired, false).map_err(|e| e.to_string())?;
         times.push(t.elapsed());
         lines = o.restore_lines;
-        raw_times.push(raw_nft(&ns.0, &text, Duration::from_secs(60)).ok_or("raw nft")?);
     }
     let (i, r) = (median(times.clone()), median(raw_times));
     println!(

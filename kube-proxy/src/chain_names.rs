@@ -70,6 +70,66 @@ fn port_proto_hash(svc_port_name: &str, protocol: &str) -> String {
     base32_16(&h.finalize())
 }
 
+/// The hash state after a service port's name and protocol: the service, external and
+/// endpoint chain names of one service port all start from it, so rendering a service port
+/// hashes its name once, not once per endpoint, and writes each name with one allocation.
+pub struct PortHasher {
+    state: Sha256,
+    hash: [u8; 16],
+}
+
+impl PortHasher {
+    pub fn new(svc_port_name: &str, protocol: &str) -> Self {
+        let mut state = Sha256::new();
+        state.update(svc_port_name.as_bytes());
+        state.update(protocol.as_bytes());
+        let mut hash = [0u8; 16];
+        push_base32_16(&state.clone().finalize(), &mut hash);
+        PortHasher { state, hash }
+    }
+
+    /// `<prefix><hash>`, e.g. `KUBE-SVC-` + 16 characters (same as `service_chain`).
+    pub fn chain(&self, prefix: &str) -> String {
+        let mut out = String::with_capacity(prefix.len() + 16);
+        out.push_str(prefix);
+        // The alphabet is ASCII.
+        out.extend(self.hash.iter().map(|b| char::from(*b)));
+        out
+    }
+
+    /// `KUBE-SEP-<hash>` of one endpoint (`ip:port`), as `endpoint_chain`.
+    pub fn endpoint_chain(&self, endpoint: &str) -> String {
+        let mut h = self.state.clone();
+        h.update(endpoint.as_bytes());
+        let mut hash = [0u8; 16];
+        push_base32_16(&h.finalize(), &mut hash);
+        let mut out = String::with_capacity(9 + 16);
+        out.push_str("KUBE-SEP-");
+        out.extend(hash.iter().map(|b| char::from(*b)));
+        out
+    }
+}
+
+/// The first 16 RFC 4648 base32 characters of `bytes` (10 bytes suffice), into `out`.
+fn push_base32_16(bytes: &[u8], out: &mut [u8; 16]) {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut buffer: u64 = 0;
+    let mut bits = 0u32;
+    let mut n = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | u64::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out[n] = ALPHABET[((buffer >> bits) & 31) as usize];
+            n += 1;
+            if n == 16 {
+                return;
+            }
+        }
+    }
+}
+
 /// The first 16 characters of the RFC 4648 base32 encoding of `bytes` (10 bytes suffice).
 fn base32_16(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -120,6 +180,10 @@ mod tests {
         // uses "KUBE-SVC-XPGD46QRK7WJZT7O" for ns1/svc1:p80 tcp).
         assert_eq!(a, "KUBE-SVC-XPGD46QRK7WJZT7O");
         assert_eq!(service_port_name("ns", "s", ""), "ns/s");
+        let h = PortHasher::new("ns1/svc1:p80", "tcp");
+        assert_eq!(h.chain("KUBE-SVC-"), a);
+        assert_eq!(h.chain("KUBE-EXT-"), external_chain("ns1/svc1:p80", "tcp"));
+        assert_eq!(h.endpoint_chain("10.0.0.1:80"), e1);
     }
 
     #[test]
