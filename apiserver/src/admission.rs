@@ -24,8 +24,8 @@ pub struct AdmissionConfig {
 impl Default for AdmissionConfig {
     fn default() -> Self {
         AdmissionConfig {
-            default_not_ready_toleration_seconds: 300,
-            default_unreachable_toleration_seconds: 300,
+            default_not_ready_toleration_seconds: proto::defaults::DEFAULT_TOLERATION_SECONDS,
+            default_unreachable_toleration_seconds: proto::defaults::DEFAULT_TOLERATION_SECONDS,
         }
     }
 }
@@ -41,11 +41,11 @@ pub fn add_default_tolerations(object: &mut Object, cfg: &AdmissionConfig) {
     let spec = pod.spec.get_or_insert_with(Default::default);
     for (key, secs) in [
         (
-            "node.kubernetes.io/not-ready",
+            proto::defaults::TAINT_NODE_NOT_READY,
             cfg.default_not_ready_toleration_seconds,
         ),
         (
-            "node.kubernetes.io/unreachable",
+            proto::defaults::TAINT_NODE_UNREACHABLE,
             cfg.default_unreachable_toleration_seconds,
         ),
     ] {

@@ -5,11 +5,12 @@
 
 use crate::k8s::{
     self, Container, HttpGetAction, JobSpec, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec,
-    Probe, Toleration, object::Kind,
+    Probe, object::Kind,
 };
 use std::collections::BTreeMap;
 
-/// Seconds a pod stays bound to a node that became not-ready or unreachable.
+/// Seconds a pod stays bound to a node that became not-ready or unreachable (the
+/// apiserver's DefaultTolerationSeconds admission adds the tolerations, to pods only).
 pub const DEFAULT_TOLERATION_SECONDS: i32 = 300;
 pub const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS: i32 = 30;
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
@@ -182,7 +183,6 @@ pub fn admit_pod_spec(spec: &mut PodSpec) {
         spec.preemption_policy
             .get_or_insert_with(|| "PreemptLowerPriority".into());
     }
-    add_default_tolerations(&mut spec.tolerations);
 }
 
 fn default_container(c: &mut Container, host_network: bool) {
@@ -269,27 +269,6 @@ fn default_volume(volume: &mut k8s::Volume) {
             p.default_mode.get_or_insert(DEFAULT_FILE_MODE);
         }
         Some(S::EmptyDir(_) | S::PersistentVolumeClaim(_) | S::Nfs(_)) | None => {}
-    }
-}
-
-/// DefaultTolerationSeconds: tolerate a not-ready or unreachable node for five minutes
-/// unless the pod already says how long (or that it tolerates it for ever).
-fn add_default_tolerations(tolerations: &mut Vec<Toleration>) {
-    for key in [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE] {
-        let covered = tolerations.iter().any(|t| {
-            let key_matches = t.key == key || (t.key.is_empty() && t.operator == "Exists");
-            let effect_matches = t.effect.is_empty() || t.effect == "NoExecute";
-            key_matches && effect_matches
-        });
-        if !covered {
-            tolerations.push(Toleration {
-                key: key.into(),
-                operator: "Exists".into(),
-                value: String::new(),
-                effect: "NoExecute".into(),
-                toleration_seconds: Some(DEFAULT_TOLERATION_SECONDS),
-            });
-        }
     }
 }
 
