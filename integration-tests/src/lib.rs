@@ -1,6 +1,8 @@
 //! Harness for the integration tests: the real binaries as separate processes, each owned by
 //! a guard that kills it when the test ends, also on failure or panic.
 
+pub mod cluster;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

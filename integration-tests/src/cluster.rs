@@ -1,0 +1,728 @@
+//! A whole cluster for end-to-end tests: the control plane (apiserver, controller-manager,
+//! scheduler) as processes on the host, and N nodes, each a network namespace made here with
+//! its own address on a test bridge and its own kubelet and kube-proxy process. Pods run in
+//! the host's Docker engine, wired by each node's kubelet into its namespace.
+//!
+//! Everything carries the run's tag (bridge, namespaces, veths, containers, image tags, temp
+//! dir) and is removed by `Drop`, also when the test panics; then the tail of every log is
+//! printed so a CI failure explains itself. No packet leaves the machine: nodes have no
+//! default route, the service range is on-link on the test bridge (unanswered ARP), and the
+//! host only forwards bridge-to-bridge traffic of the test bridge.
+
+use crate::{Process, binary, text};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Label the kubelet puts on every container it makes: the node's name.
+pub const NODE_LABEL: &str = "io.kubelet.node";
+
+/// What differs between scenarios; the defaults are short versions of Kubernetes' timings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub nodes: usize,
+    /// Controller-manager `--node-monitor-grace-period`.
+    pub node_monitor_grace: String,
+    /// Kubelet `--node-lease-duration-seconds` (renewed every quarter of it).
+    pub node_lease_secs: u32,
+    /// Apiserver `--default-{not-ready,unreachable}-toleration-seconds`.
+    pub default_toleration_secs: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            nodes: 3,
+            node_monitor_grace: "8s".into(),
+            node_lease_secs: 4,
+            default_toleration_secs: 300,
+        }
+    }
+}
+
+/// The control-plane daemons and per-node daemons a test can kill and restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Daemon {
+    Apiserver,
+    ControllerManager,
+    Scheduler,
+    Kubelet(usize),
+    KubeProxy(usize),
+}
+
+pub struct Node {
+    pub name: String,
+    pub netns: String,
+    pub ip: String,
+    host_veth: String,
+    kubelet: Option<Process>,
+    proxy: Option<Process>,
+}
+
+pub struct Cluster {
+    pub tag: String,
+    pub url: String,
+    pub client: client::Client,
+    pub cluster_cidr: String,
+    pub service_cidr: String,
+    pub nodes: Vec<Node>,
+    pub opts: Options,
+    addr: SocketAddr,
+    bridge: String,
+    fwd_rule: Option<Vec<String>>,
+    dir: tempfile::TempDir,
+    apiserver: Option<Process>,
+    controller_manager: Option<Process>,
+    scheduler: Option<Process>,
+    /// Every process ever started, for the logs printed on failure.
+    logs: Vec<(String, PathBuf)>,
+    starts: u32,
+    images: Vec<String>,
+}
+
+/// Whether this machine can run a cluster; panics in CI (`CI=true`) when it cannot, so a
+/// broken CI machine fails instead of skipping, and prints why outside CI.
+pub fn prerequisites(test: &str) -> bool {
+    let mut missing = vec![];
+    if !Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        missing.push("a Docker engine (docker info failed)");
+    }
+    if !std::path::Path::new("/bin/busybox").exists() {
+        missing.push("/bin/busybox (busybox-static)");
+    }
+    if !Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| text(&o.stdout).trim() == "0")
+    {
+        missing.push("root");
+    }
+    if Command::new("ip").arg("-V").output().is_err() {
+        missing.push("iproute2");
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("{test}: needs {}", missing.join(", "));
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}; CI must have them (scripts/setup.sh installs them)");
+    }
+    eprintln!("SKIPPED {msg}");
+    false
+}
+
+/// Runs a command that must succeed (setup steps); panics with its stderr.
+pub fn sh(args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        text(&out.stderr).trim()
+    );
+    text(&out.stdout)
+}
+
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker")
+}
+
+fn run_tag() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    (std::process::id() ^ nanos.rotate_left(7)).wrapping_mul(0x9e37_79b1)
+}
+
+impl Cluster {
+    /// Starts the control plane and `opts.nodes` nodes, and waits until every node is Ready
+    /// and has its podCIDR.
+    pub async fn start(test: &str, opts: Options) -> Cluster {
+        let h = run_tag();
+        let tag = format!("{:06x}", h & 0xff_ffff);
+        // Three disjoint private ranges per run: node addresses, pods, services.
+        let net = format!("10.{}.{}", 230 + (h >> 24) % 10, (h >> 16) % 256);
+        let cluster_cidr = format!("10.{}.0.0/16", 100 + (h >> 8) % 50);
+        let service_cidr = format!("10.{}.{}.0/24", 160 + (h >> 4) % 40, h % 256);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("e2e-{test}-{tag}-"))
+            .tempdir()
+            .expect("temp dir");
+        let bridge = format!("e2eb{tag}");
+        // The struct exists before anything is made, so Drop removes whatever got made.
+        let mut c = Cluster {
+            tag: tag.clone(),
+            url: String::new(),
+            client: client::Client::lazy("http://127.0.0.1:1").expect("lazy client"),
+            cluster_cidr,
+            service_cidr,
+            nodes: vec![],
+            opts: opts.clone(),
+            addr: "127.0.0.1:1".parse().expect("addr"),
+            bridge: bridge.clone(),
+            fwd_rule: None,
+            dir,
+            apiserver: None,
+            controller_manager: None,
+            scheduler: None,
+            logs: vec![],
+            starts: 0,
+            images: vec![],
+        };
+        sh(&["ip", "link", "add", &bridge, "type", "bridge"]);
+        sh(&["ip", "addr", "add", &format!("{net}.1/24"), "dev", &bridge]);
+        sh(&["ip", "link", "set", &bridge, "up"]);
+        // Docker sets the host's FORWARD policy to DROP and br_netfilter sends bridged frames
+        // through it: accept node-to-node traffic on the test bridge, and nothing else.
+        let rule: Vec<String> = ["FORWARD", "-i", &bridge, "-o", &bridge, "-j", "ACCEPT"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut args = vec!["iptables", "-w", "-I"];
+        args.extend(rule.iter().map(String::as_str));
+        sh(&args);
+        c.fwd_rule = Some(rule);
+
+        let port = std::net::TcpListener::bind(format!("{net}.1:0"))
+            .and_then(|l| l.local_addr())
+            .expect("a free port on the test bridge")
+            .port();
+        c.addr = format!("{net}.1:{port}")
+            .parse()
+            .expect("apiserver address");
+        c.url = format!("http://{}", c.addr);
+        c.start_daemon(Daemon::Apiserver);
+        c.client = c.wait_apiserver().await;
+        c.start_daemon(Daemon::ControllerManager);
+        c.start_daemon(Daemon::Scheduler);
+
+        for i in 0..opts.nodes {
+            let ns = format!("e2e{tag}n{i}");
+            let host_veth = format!("e2ev{tag}{i}");
+            let ip = format!("{net}.{}", i + 2);
+            sh(&["ip", "netns", "add", &ns]);
+            c.nodes.push(Node {
+                name: format!("e2e-{tag}-node{i}"),
+                netns: ns.clone(),
+                ip: ip.clone(),
+                host_veth: host_veth.clone(),
+                kubelet: None,
+                proxy: None,
+            });
+            sh(&[
+                "ip", "link", "add", &host_veth, "type", "veth", "peer", "name", "eth0", "netns",
+                &ns,
+            ]);
+            sh(&["ip", "link", "set", &host_veth, "master", &bridge, "up"]);
+            sh(&[
+                "ip",
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("{ip}/24"),
+                "dev",
+                "eth0",
+            ]);
+            sh(&["ip", "-n", &ns, "link", "set", "eth0", "up"]);
+            sh(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+            // Clients on the node itself reach service IPs through OUTPUT DNAT, which runs
+            // after routing: give the service range an on-link route (no gateway), so what
+            // no rule catches dies unanswered on the test bridge.
+            sh(&[
+                "ip",
+                "-n",
+                &ns,
+                "route",
+                "add",
+                &c.service_cidr,
+                "dev",
+                "eth0",
+            ]);
+            c.start_daemon(Daemon::Kubelet(i));
+            c.start_daemon(Daemon::KubeProxy(i));
+        }
+        c.wait_nodes_ready(Duration::from_secs(90)).await;
+        c
+    }
+
+    /// The log file of a daemon's next start.
+    fn next_log(&mut self, name: &str) -> PathBuf {
+        self.starts += 1;
+        let path = self
+            .dir
+            .path()
+            .join(format!("{:02}-{name}.log", self.starts));
+        self.logs.push((name.to_string(), path.clone()));
+        path
+    }
+
+    /// Starts (or starts again, on the same data) one daemon.
+    pub fn start_daemon(&mut self, d: Daemon) {
+        let data = self.dir.path().to_path_buf();
+        let url = self.url.clone();
+        match d {
+            Daemon::Apiserver => {
+                let log = self.next_log("apiserver");
+                let secs = self.opts.default_toleration_secs.to_string();
+                let p = Process::spawn(
+                    "apiserver",
+                    Command::new(binary("apiserver"))
+                        .arg("--listen")
+                        .arg(self.addr.to_string())
+                        .arg("--data-dir")
+                        .arg(data.join("apiserver"))
+                        .args(["--service-cidr", &self.service_cidr])
+                        .args(["--default-not-ready-toleration-seconds", &secs])
+                        .args(["--default-unreachable-toleration-seconds", &secs])
+                        .env("RUST_LOG", "info"),
+                    log,
+                );
+                self.apiserver = Some(p);
+            }
+            Daemon::ControllerManager => {
+                let log = self.next_log("controller-manager");
+                let p = Process::spawn(
+                    "controller-manager",
+                    Command::new(binary("controller-manager"))
+                        .args(["--server", &url])
+                        .args(["--cluster-cidr", &self.cluster_cidr])
+                        .args(["--node-monitor-grace-period", &self.opts.node_monitor_grace])
+                        .args(["--node-monitor-period", "1s"])
+                        // A restarted controller-manager is a new identity: it waits out the
+                        // old lease, so keep leases short.
+                        .args(["--leader-elect-lease-duration", "4s"])
+                        .args(["--leader-elect-renew-deadline", "3s"])
+                        .args(["--leader-elect-retry-period", "1s"])
+                        .arg("--service-account-private-key-file")
+                        .arg(data.join("sa.key"))
+                        .env("RUST_LOG", "info"),
+                    log,
+                );
+                self.controller_manager = Some(p);
+            }
+            Daemon::Scheduler => {
+                let log = self.next_log("scheduler");
+                let p = Process::spawn(
+                    "scheduler",
+                    Command::new(binary("scheduler"))
+                        .args(["--server", &url])
+                        .args(["--leader-elect-lease-duration", "4s"])
+                        .args(["--leader-elect-renew-deadline", "3s"])
+                        .args(["--leader-elect-retry-period", "1s"])
+                        .env("RUST_LOG", "info"),
+                    log,
+                );
+                self.scheduler = Some(p);
+            }
+            Daemon::Kubelet(i) => {
+                let log = self.next_log(&format!("kubelet-node{i}"));
+                let n = &self.nodes[i];
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", &n.netns])
+                    .arg(binary("kubelet"))
+                    .args(["--server", &url, "--node-name", &n.name, "--node-ip", &n.ip])
+                    .arg("--root-dir")
+                    .arg(data.join(format!("kubelet-node{i}")))
+                    .args(["--bridge-name", "cni0"])
+                    .args(["--container-prefix", &format!("e2e{}", self.tag)])
+                    .args([
+                        "--node-lease-duration-seconds",
+                        &self.opts.node_lease_secs.to_string(),
+                    ])
+                    .args(["--node-status-update-frequency", "2s"])
+                    .env("RUST_LOG", "info");
+                let p = Process::spawn("kubelet", &mut cmd, log);
+                self.nodes[i].kubelet = Some(p);
+            }
+            Daemon::KubeProxy(i) => {
+                let log = self.next_log(&format!("kube-proxy-node{i}"));
+                let n = &self.nodes[i];
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", &n.netns])
+                    .arg(binary("kube-proxy"))
+                    .args(["--server", &url, "--node-name", &n.name])
+                    .args(["--cluster-cidr", &self.cluster_cidr])
+                    .env("RUST_LOG", "info");
+                let p = Process::spawn("kube-proxy", &mut cmd, log);
+                self.nodes[i].proxy = Some(p);
+            }
+        }
+    }
+
+    fn slot(&mut self, d: Daemon) -> &mut Option<Process> {
+        match d {
+            Daemon::Apiserver => &mut self.apiserver,
+            Daemon::ControllerManager => &mut self.controller_manager,
+            Daemon::Scheduler => &mut self.scheduler,
+            Daemon::Kubelet(i) => &mut self.nodes[i].kubelet,
+            Daemon::KubeProxy(i) => &mut self.nodes[i].proxy,
+        }
+    }
+
+    /// SIGKILL: the daemon gets no chance to clean up.
+    pub fn kill(&mut self, d: Daemon) {
+        if let Some(mut p) = self.slot(d).take() {
+            p.kill();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self, d: Daemon) -> bool {
+        match self.slot(d).take() {
+            Some(mut p) => p.terminate(Duration::from_secs(20)),
+            None => false,
+        }
+    }
+
+    pub fn is_running(&mut self, d: Daemon) -> bool {
+        self.slot(d).as_mut().is_some_and(Process::is_running)
+    }
+
+    /// Cuts a node off the test bridge (its link goes down); its daemons keep running.
+    pub fn partition(&self, i: usize) {
+        sh(&["ip", "link", "set", &self.nodes[i].host_veth, "down"]);
+    }
+
+    pub fn heal(&self, i: usize) {
+        sh(&["ip", "link", "set", &self.nodes[i].host_veth, "up"]);
+    }
+
+    /// Runs a command inside node `i`'s network namespace (a client on that node).
+    pub fn node_exec(&self, i: usize, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.nodes[i].netns])
+            .args(args)
+            .output()
+            .expect("ip netns exec")
+    }
+
+    /// `ctl --server URL args...`, with `stdin` fed when given.
+    pub fn ctl(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        crate::ctl(&self.url, args, stdin)
+    }
+
+    /// `ctl` that must succeed; returns its stdout.
+    pub fn ctl_ok(&self, args: &[&str]) -> String {
+        let out = self.ctl(args, None);
+        assert!(
+            out.status.success(),
+            "ctl {args:?} failed: {}",
+            text(&out.stderr).trim()
+        );
+        text(&out.stdout)
+    }
+
+    /// `ctl apply -f -` of a manifest.
+    pub fn apply(&self, yaml: &str) -> String {
+        let out = self.ctl(&["apply", "-f", "-"], Some(yaml));
+        assert!(
+            out.status.success(),
+            "ctl apply failed: {}\n{yaml}",
+            text(&out.stderr).trim()
+        );
+        text(&out.stdout)
+    }
+
+    /// A Docker tag of `local/busybox:1` owned by this run (removed on drop): a second
+    /// "version" of the image for rolling updates.
+    pub fn tag_image(&mut self, name: &str) -> String {
+        let image = format!("local/{name}:e2e{}", self.tag);
+        sh(&["docker", "tag", "local/busybox:1", &image]);
+        self.images.push(image.clone());
+        image
+    }
+
+    async fn wait_apiserver(&mut self) -> client::Client {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(c) = client::Client::connect(&self.url).await
+                && c.get("namespaces", "", "default").await.is_ok()
+            {
+                return c;
+            }
+            let running = self.is_running(Daemon::Apiserver);
+            assert!(running, "the apiserver exited at start");
+            assert!(
+                Instant::now() < deadline,
+                "the apiserver is not ready in 30s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Restarts the apiserver on its data and waits until it answers.
+    pub async fn restart_apiserver(&mut self) {
+        self.start_daemon(Daemon::Apiserver);
+        self.client = self.wait_apiserver().await;
+    }
+
+    /// Waits until every node is Ready with a podCIDR.
+    pub async fn wait_nodes_ready(&self, timeout: Duration) {
+        let nodes: client::Api<proto::k8s::Node> = client::Api::all(self.client.clone());
+        let names: Vec<String> = self.nodes.iter().map(|n| n.name.clone()).collect();
+        wait_for(timeout, "every node Ready with a podCIDR", async || {
+            for name in &names {
+                let n = nodes.get_opt(name).await.ok().flatten()?;
+                let cidr = n
+                    .spec
+                    .as_ref()
+                    .map(|s| s.pod_cidr.clone())
+                    .unwrap_or_default();
+                let ready = n.status.as_ref().is_some_and(|s| {
+                    s.conditions
+                        .iter()
+                        .any(|c| c.r#type == "Ready" && c.status == "True")
+                });
+                if cidr.is_empty() || !ready {
+                    return None;
+                }
+            }
+            Some(())
+        })
+        .await;
+    }
+
+    pub fn pods_api(&self, namespace: &str) -> client::Api<proto::k8s::Pod> {
+        client::Api::namespaced(self.client.clone(), namespace)
+    }
+
+    /// Pods of `namespace` matching a label selector.
+    pub async fn pods(&self, namespace: &str, selector: &str) -> Vec<proto::k8s::Pod> {
+        self.pods_api(namespace)
+            .list(&client::ListParams::labels(selector))
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+    }
+
+    /// Waits until exactly `n` pods match, none terminating, all Running and Ready; returns
+    /// them.
+    pub async fn wait_ready_pods(
+        &self,
+        namespace: &str,
+        selector: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<proto::k8s::Pod> {
+        let what = format!("{n} ready pods {selector} in {namespace}");
+        wait_for(timeout, &what, async || {
+            let pods = self.pods(namespace, selector).await;
+            (pods.len() == n && pods.iter().all(|p| is_ready(p) && !is_terminating(p)))
+                .then_some(pods)
+        })
+        .await
+    }
+
+    /// Waits until the pods matching `selector` that are not terminating are exactly `n`,
+    /// all Running and Ready, and pass `also`; returns them.
+    pub async fn wait_serving_pods(
+        &self,
+        namespace: &str,
+        selector: &str,
+        n: usize,
+        timeout: Duration,
+        also: impl Fn(&proto::k8s::Pod) -> bool,
+    ) -> Vec<proto::k8s::Pod> {
+        let what = format!("{n} ready, not terminating pods {selector} in {namespace}");
+        wait_for(timeout, &what, async || {
+            let pods: Vec<_> = self
+                .pods(namespace, selector)
+                .await
+                .into_iter()
+                .filter(|p| !is_terminating(p))
+                .collect();
+            (pods.len() == n && pods.iter().all(|p| is_ready(p) && also(p))).then_some(pods)
+        })
+        .await
+    }
+
+    /// The node index a pod is bound to.
+    pub fn node_index(&self, pod: &proto::k8s::Pod) -> Option<usize> {
+        let node = pod.spec.as_ref()?.node_name.clone();
+        self.nodes.iter().position(|n| n.name == node)
+    }
+
+    /// Docker container IDs of this run's containers for `pod` / `container`.
+    pub fn container_ids(&self, pod: &str, container: &str) -> Vec<String> {
+        let out = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("name=e2e{}", self.tag),
+            "--filter",
+            &format!("label=io.kubernetes.pod.name={pod}"),
+            "--filter",
+            &format!("label=io.kubernetes.container.name={container}"),
+        ]);
+        text(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// The ClusterIP of a Service.
+    pub async fn cluster_ip(&self, namespace: &str, name: &str) -> String {
+        let svcs: client::Api<proto::k8s::Service> =
+            client::Api::namespaced(self.client.clone(), namespace);
+        let svc = svcs.get(name).await.expect("service");
+        svc.spec.map(|s| s.cluster_ip).unwrap_or_default()
+    }
+
+    /// The ready endpoint IPs of a Service, sorted.
+    pub async fn endpoint_ips(&self, namespace: &str, name: &str) -> Vec<String> {
+        let eps: client::Api<proto::k8s::Endpoints> =
+            client::Api::namespaced(self.client.clone(), namespace);
+        let mut ips: Vec<String> = eps
+            .get_opt(name)
+            .await
+            .ok()
+            .flatten()
+            .map(|e| {
+                e.subsets
+                    .iter()
+                    .flat_map(|s| s.addresses.iter().map(|a| a.ip.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ips.sort();
+        ips
+    }
+
+    /// Prints the tail of every daemon's log (called on failure).
+    pub fn dump_logs(&self, lines: usize) {
+        for (name, path) in &self.logs {
+            let body = std::fs::read_to_string(path).unwrap_or_default();
+            let all: Vec<&str> = body.lines().collect();
+            let tail = &all[all.len().saturating_sub(lines)..];
+            eprintln!("---- {name} ({}) ----", path.display());
+            for l in tail {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.dump_logs(40);
+        }
+        for n in &mut self.nodes {
+            for p in [&mut n.proxy, &mut n.kubelet].into_iter().flatten() {
+                p.kill();
+            }
+        }
+        for p in [
+            &mut self.scheduler,
+            &mut self.controller_manager,
+            &mut self.apiserver,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            p.kill();
+        }
+        let names: Vec<String> = self.nodes.iter().map(|n| n.name.clone()).collect();
+        for name in names {
+            let ids = docker(&[
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("label={NODE_LABEL}={name}"),
+            ]);
+            let ids: Vec<String> = text(&ids.stdout)
+                .lines()
+                .map(str::to_string)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f", "-v"];
+                args.extend(ids.iter().map(String::as_str));
+                let _ = docker(&args);
+            }
+        }
+        for image in &self.images {
+            let _ = docker(&["rmi", image]);
+        }
+        for n in &self.nodes {
+            let _ = Command::new("ip").args(["netns", "del", &n.netns]).output();
+            let _ = Command::new("ip")
+                .args(["link", "del", &n.host_veth])
+                .output();
+        }
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .output();
+        if let Some(rule) = &self.fwd_rule {
+            let _ = Command::new("iptables")
+                .args(["-w", "-D"])
+                .args(rule)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+pub fn is_ready(p: &proto::k8s::Pod) -> bool {
+    p.status.as_ref().is_some_and(|s| {
+        s.phase == "Running"
+            && s.conditions
+                .iter()
+                .any(|c| c.r#type == "Ready" && c.status == "True")
+    })
+}
+
+pub fn is_terminating(p: &proto::k8s::Pod) -> bool {
+    p.metadata
+        .as_ref()
+        .is_some_and(|m| !m.deletion_timestamp.is_empty())
+}
+
+pub fn pod_ip(p: &proto::k8s::Pod) -> String {
+    p.status
+        .as_ref()
+        .map(|s| s.pod_ip.clone())
+        .unwrap_or_default()
+}
+
+/// Restart count of a pod's container.
+pub fn restart_count(p: &proto::k8s::Pod, container: &str) -> i32 {
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.iter().find(|c| c.name == container))
+        .map(|c| c.restart_count)
+        .unwrap_or(-1)
+}
+
+/// Polls `check` every 200 ms until it yields a value; panics naming `what` after `timeout`.
+pub async fn wait_for<T>(
+    timeout: Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
