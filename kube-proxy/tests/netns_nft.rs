@@ -142,7 +142,7 @@ async fn services_work_through_real_nftables_in_namespaces() {
     wait_nft_applied(&mut status, WAIT, "backend-3 gone from web", |r| {
         r.services
             .get("default/web:http/tcp")
-            .is_some_and(|s| !format!("{:?}", s.chains).contains("10.244.1.3"))
+            .is_some_and(|s| !s.dnats_to("10.244.1.3:8080"))
     })
     .await;
     assert_eq!(
@@ -152,6 +152,26 @@ async fn services_work_through_real_nftables_in_namespaces() {
     assert_eq!(
         keys(&topo.probe(&topo.client, &np, 30)),
         ["backend-1", "backend-2"]
+    );
+
+    // An endpoint replaced by another (same count: only the endpoint map's element changes,
+    // no rule): traffic follows.
+    eps.update(&{
+        let mut e = eps.get("web").await.unwrap();
+        e.subsets = endpoints("web", &["10.244.1.1", "10.244.1.3"], &["10.244.1.2"], 8080).subsets;
+        e
+    })
+    .await
+    .unwrap();
+    wait_nft_applied(&mut status, WAIT, "backend-2 replaced by backend-3", |r| {
+        r.services
+            .get("default/web:http/tcp")
+            .is_some_and(|s| !s.dnats_to("10.244.1.2:8080") && s.dnats_to("10.244.1.3:8080"))
+    })
+    .await;
+    assert_eq!(
+        keys(&topo.probe(&topo.client, &vip, 60)),
+        ["backend-1", "backend-3"]
     );
 
     // The empty service gets an endpoint: it answers, the reject is gone.

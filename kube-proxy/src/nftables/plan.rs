@@ -16,7 +16,9 @@
 //! includes validating what is reachable from the base chains, but verdict maps keep that
 //! graph shallow (see docs/kube-proxy.md for the figures).
 
-use super::render::{Element, HAIRPIN_SET, NftRuleset, ServiceObjects, TABLE, write_skeleton};
+use super::render::{
+    Element, EndpointMap, HAIRPIN_SET, NftRuleset, ServiceObjects, TABLE, write_skeleton,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -96,6 +98,35 @@ fn write_elements(out: &mut String, add: bool, elements: &[&Element]) {
     }
 }
 
+fn write_endpoint_map(out: &mut String, m: &EndpointMap) {
+    let _ = writeln!(
+        out,
+        "add map ip {TABLE} {} {{ typeof {}; }}",
+        m.name, m.type_of
+    );
+    write_endpoint_elements(out, &m.name, m.values.iter().enumerate());
+}
+
+fn write_endpoint_elements<'a>(
+    out: &mut String,
+    map: &str,
+    entries: impl Iterator<Item = (usize, &'a String)>,
+) {
+    let mut first = true;
+    for (i, v) in entries {
+        if first {
+            let _ = write!(out, "add element ip {TABLE} {map} {{ ");
+            first = false;
+        } else {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{i} : {v}");
+    }
+    if !first {
+        out.push_str(" }\n");
+    }
+}
+
 /// `add element` / `delete element` for the hairpin set (`ip . ip`).
 fn write_hairpin(out: &mut String, add: bool, ips: &[Ipv4Addr]) {
     let verb = if add { "add" } else { "delete" };
@@ -122,6 +153,9 @@ fn full(desired: &NftRuleset) -> NftPlan {
     for s in desired.services.values() {
         for (set, timeout) in &s.sets {
             write_set(&mut out, set, *timeout);
+        }
+        if let Some(m) = &s.endpoint_map {
+            write_endpoint_map(&mut out, m);
         }
         for (c, rules) in &s.chains {
             write_chain(&mut out, &mut plan, "add", c, rules);
@@ -151,6 +185,7 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
     let mut add_elements: Vec<&Element> = Vec::new();
     let mut stale_chains: Vec<&str> = Vec::new();
     let mut stale_sets: Vec<&str> = Vec::new();
+    let mut stale_maps: Vec<&str> = Vec::new();
     let mut changed: Vec<(&ServiceObjects, &ServiceObjects)> = Vec::new();
     let mut touched_ips: BTreeSet<Ipv4Addr> = BTreeSet::new();
     for (key, want) in &desired.services {
@@ -176,6 +211,44 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
                 Some(t) if t != timeout => return None,
                 Some(_) => {}
             }
+        }
+        // The endpoint map before the rule that uses it: new, or only the indexes whose
+        // endpoint changed (deleted, then added back with the new value).
+        match (&had.endpoint_map, &want.endpoint_map) {
+            (Some(h), Some(w)) if h.name == w.name && h.type_of == w.type_of => {
+                let changed = |i: &usize| h.values.get(*i) != w.values.get(*i);
+                let gone: Vec<String> = (0..h.values.len())
+                    .filter(changed)
+                    .map(|i| i.to_string())
+                    .collect();
+                if !gone.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "delete element ip {TABLE} {} {{ {} }}",
+                        w.name,
+                        gone.join(", ")
+                    );
+                    plan.elements_deleted += gone.len();
+                }
+                let new: Vec<(usize, &String)> = w
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| changed(i))
+                    .collect();
+                plan.elements_added += new.len();
+                write_endpoint_elements(&mut out, &w.name, new.into_iter());
+            }
+            (h, Some(w)) => {
+                if let Some(h) = h {
+                    // Renamed or retyped (defensive: names derive from the identity).
+                    stale_maps.push(h.name.as_str());
+                }
+                write_endpoint_map(&mut out, w);
+                plan.elements_added += w.values.len();
+            }
+            (Some(h), None) => stale_maps.push(h.name.as_str()),
+            (None, None) => {}
         }
         for (c, rules) in &want.chains {
             match had.chains.iter().find(|(hc, _)| hc == c) {
@@ -228,9 +301,12 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
     for s in &stale_sets {
         let _ = writeln!(out, "delete set ip {TABLE} {s}");
     }
+    for m in &stale_maps {
+        let _ = writeln!(out, "delete map ip {TABLE} {m}");
+    }
     plan.chains_deleted = stale_chains.len();
-    plan.elements_added = add_elements.len() + hair_add.len();
-    plan.elements_deleted = del_elements.len() + hair_del.len();
+    plan.elements_added += add_elements.len() + hair_add.len();
+    plan.elements_deleted += del_elements.len() + hair_del.len();
     plan.text = out;
     Some(plan)
 }
@@ -268,29 +344,51 @@ mod tests {
     }
 
     #[test]
-    fn one_endpoint_change_is_a_flush_and_one_rule() {
+    fn one_endpoint_replaced_is_two_map_element_changes_and_no_rule() {
         let mut ports: Vec<ServicePort> = (0..50).map(|i| sp(i, 3)).collect();
         let before = render(&ports, &node());
         ports[7].endpoints[2].ip = [10, 250, 0, 9].into();
         let after = render(&ports, &node());
         let plan = plan_sync(Some(&before), &after);
         assert!(!plan.full);
-        let chain = format!(
-            "service-{}",
+        let map = format!(
+            "endpoints-{}",
             crate::chain_names::nft_service_base("ns", "s7", "tcp", "")
         );
         assert_eq!(
             plan.text,
             format!(
-                "flush chain ip kube-proxy {chain}\n\
-                 add rule ip kube-proxy {chain} ip daddr 10.96.0.7 tcp dport 80 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x4000\n\
-                 add rule ip kube-proxy {chain} meta l4proto tcp dnat ip to numgen random mod 3 map {{ 0 : 10.244.7.1 . 8080, 1 : 10.244.7.2 . 8080, 2 : 10.250.0.9 . 8080 }}\n\
+                "delete element ip kube-proxy {map} {{ 2 }}\n\
+                 add element ip kube-proxy {map} {{ 2 : 10.250.0.9 . 8080 }}\n\
                  delete element ip kube-proxy hairpin {{ 10.244.7.3 . 10.244.7.3 }}\n\
                  add element ip kube-proxy hairpin {{ 10.250.0.9 . 10.250.0.9 }}\n"
             )
         );
-        assert_eq!((plan.chains_written, plan.elements_added), (1, 1));
+        assert_eq!((plan.chains_written, plan.elements_added), (0, 2));
         assert!(plan_sync(Some(&after), &after).is_empty());
+    }
+
+    #[test]
+    fn one_endpoint_more_rewrites_the_dnat_rule_and_adds_one_element() {
+        let mut ports: Vec<ServicePort> = (0..5).map(|i| sp(i, 2)).collect();
+        let before = render(&ports, &node());
+        ports[1].endpoints.push(crate::model::Endpoint {
+            ip: [10, 244, 1, 9].into(),
+            port: 8080,
+        });
+        let after = render(&ports, &node());
+        let plan = plan_sync(Some(&before), &after);
+        let base = crate::chain_names::nft_service_base("ns", "s1", "tcp", "");
+        assert_eq!(
+            plan.text,
+            format!(
+                "add element ip kube-proxy endpoints-{base} {{ 2 : 10.244.1.9 . 8080 }}\n\
+                 flush chain ip kube-proxy service-{base}\n\
+                 add rule ip kube-proxy service-{base} ip daddr 10.96.0.1 tcp dport 80 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x4000\n\
+                 add rule ip kube-proxy service-{base} meta l4proto tcp dnat ip to numgen random mod 3 map @endpoints-{base}\n\
+                 add element ip kube-proxy hairpin {{ 10.244.1.9 . 10.244.1.9 }}\n"
+            )
+        );
     }
 
     #[test]
@@ -312,7 +410,8 @@ mod tests {
                  flush chain ip kube-proxy external-{base}\n\
                  flush chain ip kube-proxy service-{base}\n\
                  delete chain ip kube-proxy external-{base}\n\
-                 delete chain ip kube-proxy service-{base}\n"
+                 delete chain ip kube-proxy service-{base}\n\
+                 delete map ip kube-proxy endpoints-{base}\n"
             )
         );
         assert_eq!(plan.chains_deleted, 2);

@@ -9,10 +9,11 @@
 //! - `service-nodeports` (`inet_proto . inet_service`): node ports -> `goto external-…`,
 //!   looked up only for local destinations (`fib daddr type local`).
 //! - `service-<hash>-<ns>/<name>/<proto>/<port>`: masquerade mark for sources outside
-//!   `--cluster-cidr` (set inline, not by a jump: a rule without jump or goto keeps the
-//!   commit cheap), then one `dnat ip to numgen random mod N map { i : ip . port }` rule:
-//!   even balancing with no per-endpoint chain, which keeps a 10000-service load in one
-//!   transaction affordable (per-endpoint chains cost 10x, see docs/kube-proxy.md).
+//!   `--cluster-cidr` (set inline, not by a jump), then one
+//!   `dnat ip to numgen random mod N map @endpoints-<hash>-…` rule over a named map
+//!   `{ i : ip . port }`: even balancing with no per-endpoint chain, which keeps a
+//!   10000-service load in one transaction affordable (per-endpoint chains cost 10x, see
+//!   docs/kube-proxy.md), and an endpoint replaced is a map element change, not a rule.
 //! - `hairpin` (set of `ipv4_addr . ipv4_addr`): `ip . ip` for every ready endpoint address;
 //!   nat postrouting masquerades DNATed connections whose source and destination are that
 //!   pair (a pod that reached itself through its service), as Kubernetes' per-endpoint
@@ -70,6 +71,16 @@ pub struct ServiceObjects {
     pub elements: Vec<Element>,
     /// Its ready endpoints' addresses, sorted, without duplicates (hairpin set).
     pub endpoint_ips: Vec<Ipv4Addr>,
+    /// The named map its DNAT rule picks from (`numgen random mod N map @name`): name, the
+    /// `typeof` line, and the value of index i (`ip . port`). Without session affinity.
+    pub endpoint_map: Option<EndpointMap>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointMap {
+    pub name: String,
+    pub type_of: String,
+    pub values: Vec<String>,
 }
 
 /// The desired (or applied) contents of the table beyond the fixed skeleton.
@@ -141,12 +152,15 @@ impl ServiceObjects {
             return false;
         };
         let single = format!("dnat ip to {endpoint}");
-        let in_map = format!(": {ip} . {port}");
-        self.chains.iter().flat_map(|(_, r)| r.iter()).any(|r| {
-            r.ends_with(&single)
-                || (r.contains("dnat ip to numgen")
-                    && (r.contains(&format!("{in_map},")) || r.contains(&format!("{in_map} }}"))))
-        })
+        let in_map = format!("{ip} . {port}");
+        self.endpoint_map
+            .as_ref()
+            .is_some_and(|m| m.values.contains(&in_map))
+            || self
+                .chains
+                .iter()
+                .flat_map(|(_, r)| r.iter())
+                .any(|r| r.ends_with(&single))
     }
 }
 
@@ -365,19 +379,24 @@ pub fn render_service(sp: &ServicePort, node: &NodeConfig) -> ServiceObjects {
             let _ = write!(vmap, "{sep}{i} : goto {chain}");
         }
         svc.push(format!("numgen random mod {n} vmap {{ {vmap} }}"));
-    } else if n == 1 {
-        svc.push(format!(
-            "meta l4proto {proto} dnat ip to {}",
-            sp.endpoints[0]
-        ));
     } else {
-        let mut rule = format!("meta l4proto {proto} dnat ip to numgen random mod {n} map {{ ");
-        for (i, ep) in sp.endpoints.iter().enumerate() {
-            let sep = if i == 0 { "" } else { ", " };
-            let _ = write!(rule, "{sep}{i} : {} . {}", ep.ip, ep.port);
-        }
-        rule.push_str(" }");
-        svc.push(rule);
+        // The endpoints live in a named map, so an endpoint replaced (same count) is two
+        // element changes: no rule is added, which spares the kernel's revalidation of
+        // every chain reachable from the base chains (a large part of a commit's cost at
+        // 10000 services).
+        let map = format!("endpoints-{base}");
+        svc.push(format!(
+            "meta l4proto {proto} dnat ip to numgen random mod {n} map @{map}"
+        ));
+        out.endpoint_map = Some(EndpointMap {
+            name: map,
+            type_of: format!("numgen random mod 1 : ip daddr . {proto} dport"),
+            values: sp
+                .endpoints
+                .iter()
+                .map(|e| format!("{} . {}", e.ip, e.port))
+                .collect(),
+        });
     }
     out.chains.push((svc_chain.clone(), svc));
     if has_external {

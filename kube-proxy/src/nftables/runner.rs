@@ -267,7 +267,7 @@ fn apply_line(t: &mut Option<FakeTable>, line: &str) -> Result<(), Error> {
         (Some("add"), Some("set" | "map")) => {
             table.sets.entry(name.to_string()).or_default();
         }
-        (Some("delete"), Some("set")) => {
+        (Some("delete"), Some("set" | "map")) => {
             if !table.sets.contains_key(name) || referenced(table, None, Some(name)) {
                 return Err(fake_err(line, "set missing or busy"));
             }
