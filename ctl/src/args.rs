@@ -72,6 +72,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Manage the rollout of a deployment: status, history, undo, restart, pause, resume
     Rollout(RolloutArgs),
+    /// Set a feature of a resource: `set image deployment/web web=local/web:2`
+    Set(SetArgs),
     /// Mark nodes unschedulable
     Cordon(NodeArgs),
     /// Mark nodes schedulable again
@@ -183,6 +185,22 @@ pub struct ScaleArgs {
     /// Only scale if the current count is this
     #[arg(long)]
     pub current_replicas: Option<i32>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SetArgs {
+    #[command(subcommand)]
+    pub command: SetCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SetCommand {
+    /// Update the image of containers of a pod template (deployment, replicaset,
+    /// statefulset, daemonset, job) or pod: TYPE NAME CONTAINER=IMAGE ... (`*` for all)
+    Image {
+        #[arg(required = true, num_args = 2.., value_name = "ARGS")]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -436,7 +436,8 @@ async fn s4_rolling_update_and_undo_lose_no_request() {
     wait_more_ok(&c, "caller", 20).await;
 
     let t = Instant::now();
-    c.apply(&WEB.replace("image: local/busybox:1", &format!("image: {v2}")));
+    let out = c.ctl_ok(&["set", "image", "deployment/web", &format!("web={v2}")]);
+    assert!(out.contains("deployment.apps/web image updated"), "{out}");
     let out = c.ctl(
         &["rollout", "status", "deployment/web", "--timeout", "120s"],
         None,

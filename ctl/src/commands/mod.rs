@@ -12,6 +12,7 @@ pub mod node;
 pub mod resources;
 pub mod rollout;
 pub mod scale;
+pub mod set;
 
 #[cfg(test)]
 mod component_tests;
@@ -147,6 +148,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Annotate(a) => meta::label(&ctx, &a, meta::Field::Annotations).await,
         Command::Scale(a) => scale::scale(&ctx, &a).await,
         Command::Rollout(a) => rollout::rollout(&ctx, &a).await,
+        Command::Set(a) => set::set(&ctx, &a).await,
         Command::Cordon(a) => node::cordon(&ctx, &a, true).await,
         Command::Uncordon(a) => node::cordon(&ctx, &a, false).await,
         Command::Drain(a) => node::drain(&ctx, &a).await,
