@@ -174,6 +174,15 @@ pub fn convert(server: &str, e: ApiError) -> anyhow::Error {
             .into();
         }
     }
+    // Something answered HTTP, but not gRPC: a web server or proxy, not an apiserver.
+    if let Some(i) = e.message.find("mapped from HTTP status code") {
+        let code = e.message[i + "mapped from HTTP status code".len()..].trim();
+        return Unreachable {
+            server: server.to_string(),
+            cause: format!("it is not an apiserver (it answered plain HTTP {code})"),
+        }
+        .into();
+    }
     e.into()
 }
 
@@ -185,6 +194,18 @@ pub fn reason_of(e: &anyhow::Error) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_http_server_is_named_as_not_an_apiserver() {
+        let e = ApiError::new(
+            Reason::Internal,
+            "grpc-status header missing, mapped from HTTP status code 404",
+        );
+        assert_eq!(
+            convert("http://h:80", e).to_string(),
+            "unable to connect to the server at http://h:80: it is not an apiserver (it answered plain HTTP 404)"
+        );
+    }
 
     #[test]
     fn causes_are_tidied() {
