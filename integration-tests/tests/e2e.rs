@@ -217,8 +217,9 @@ async fn s2_self_healing_container_kill_pod_delete_and_liveness() {
 
     // A deleted pod is replaced by the ReplicaSet.
     let gone = pod_name(&pods[1]);
-    c.ctl_ok(&["delete", "pod", &gone]);
+    // `ctl delete` waits until the pod is gone (as kubectl): time it with the replacement.
     let t = Instant::now();
+    c.ctl_ok(&["delete", "pod", &gone]);
     let now = c
         .wait_ready_pods("default", "app=web", 3, Duration::from_secs(90))
         .await;
