@@ -19,6 +19,7 @@
 use super::render::{
     Element, EndpointMap, HAIRPIN_SET, NftRuleset, ServiceObjects, TABLE, write_skeleton,
 };
+use crate::model::Endpoint;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -110,7 +111,7 @@ fn write_endpoint_map(out: &mut String, m: &EndpointMap) {
 fn write_endpoint_elements<'a>(
     out: &mut String,
     map: &str,
-    entries: impl Iterator<Item = (usize, &'a String)>,
+    entries: impl Iterator<Item = (usize, &'a Endpoint)>,
 ) {
     let mut first = true;
     for (i, v) in entries {
@@ -120,7 +121,7 @@ fn write_endpoint_elements<'a>(
         } else {
             out.push_str(", ");
         }
-        let _ = write!(out, "{i} : {v}");
+        let _ = write!(out, "{i} : {} . {}", v.ip, v.port);
     }
     if !first {
         out.push_str(" }\n");
@@ -230,7 +231,7 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
                     );
                     plan.elements_deleted += gone.len();
                 }
-                let new: Vec<(usize, &String)> = w
+                let new: Vec<(usize, &Endpoint)> = w
                     .values
                     .iter()
                     .enumerate()

@@ -31,7 +31,7 @@
 //! - `masquerading` (from nat postrouting): masquerade what carries mark 0x4000.
 
 use crate::chain_names;
-use crate::model::ServicePort;
+use crate::model::{Endpoint, ServicePort};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -72,7 +72,8 @@ pub struct ServiceObjects {
     /// Its ready endpoints' addresses, sorted, without duplicates (hairpin set).
     pub endpoint_ips: Vec<Ipv4Addr>,
     /// The named map its DNAT rule picks from (`numgen random mod N map @name`): name, the
-    /// `typeof` line, and the value of index i (`ip . port`). Without session affinity.
+    /// `typeof` line, and endpoint i at index i (written `ip . port`). Without session
+    /// affinity.
     pub endpoint_map: Option<EndpointMap>,
 }
 
@@ -80,7 +81,7 @@ pub struct ServiceObjects {
 pub struct EndpointMap {
     pub name: String,
     pub type_of: String,
-    pub values: Vec<String>,
+    pub values: Vec<Endpoint>,
 }
 
 /// The desired (or applied) contents of the table beyond the fixed skeleton.
@@ -152,10 +153,10 @@ impl ServiceObjects {
             return false;
         };
         let single = format!("dnat ip to {endpoint}");
-        let in_map = format!("{ip} . {port}");
+        let in_map = |e: &Endpoint| e.ip.to_string() == ip && e.port.to_string() == port;
         self.endpoint_map
             .as_ref()
-            .is_some_and(|m| m.values.contains(&in_map))
+            .is_some_and(|m| m.values.iter().any(in_map))
             || self
                 .chains
                 .iter()
@@ -391,11 +392,7 @@ pub fn render_service(sp: &ServicePort, node: &NodeConfig) -> ServiceObjects {
         out.endpoint_map = Some(EndpointMap {
             name: map,
             type_of: format!("numgen random mod 1 : ip daddr . {proto} dport"),
-            values: sp
-                .endpoints
-                .iter()
-                .map(|e| format!("{} . {}", e.ip, e.port))
-                .collect(),
+            values: sp.endpoints.clone(),
         });
     }
     out.chains.push((svc_chain.clone(), svc));

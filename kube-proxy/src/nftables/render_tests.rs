@@ -128,7 +128,7 @@ fn numgen_picks_each_endpoint_with_one_index_of_n() {
         // numgen yields 0..n-1 uniformly: index i is endpoint i, each exactly once.
         assert_eq!(map.values.len(), n);
         for (i, v) in map.values.iter().enumerate() {
-            assert_eq!(v, &format!("10.244.0.{} . 5353", i + 1));
+            assert_eq!(v.to_string(), format!("10.244.0.{}:5353", i + 1));
             assert!(rs.dnats_to(&format!("10.244.0.{}:5353", i + 1)));
         }
         assert!(!rs.dnats_to("10.244.0.99:5353"));
