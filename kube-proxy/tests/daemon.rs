@@ -211,3 +211,78 @@ async fn ipvs_mode_names_the_missing_kernel_feature() {
         "{err}"
     );
 }
+
+/// `--mode nftables` with the fake nft: API changes become table changes (one `nft -f` per
+/// sync), a burst coalesces, a delete removes the service's chain and map elements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nftables_mode_follows_the_api_and_coalesces_bursts() {
+    use kube_proxy::nftables::FakeNft;
+    let server = TestServer::start().await;
+    let client = Client::connect(&server.url).await.unwrap();
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    let eps: Api<Endpoints> = Api::namespaced(client.clone(), "default");
+    let web = services
+        .create(&service("web", "NodePort", 80, 0))
+        .await
+        .unwrap();
+    let node_port = web.spec.unwrap().ports[0].node_port;
+    eps.create(&endpoints("web", &["10.244.1.2"], &["10.244.1.4"], 8080))
+        .await
+        .unwrap();
+    let fake = Arc::new(FakeNft::new());
+    let running = daemon::start_nftables(
+        config(&server.url, Duration::from_millis(500)),
+        fake.clone(),
+    )
+    .await
+    .unwrap();
+    let mut status = running.status.clone();
+    common::wait_nft_applied(&mut status, WAIT, "ready endpoint", |r| {
+        r.dnats_to("10.244.1.2:8080")
+    })
+    .await;
+    let table = fake.table().expect("table made");
+    assert!(
+        table.sets["service-nodeports"].contains_key(&format!("tcp . {node_port}")),
+        "{:?}",
+        table.sets["service-nodeports"]
+    );
+    assert!(
+        !format!("{table:?}").contains("10.244.1.4"),
+        "not-ready endpoint programmed"
+    );
+    let first_applies = fake.inputs().len();
+
+    // 20 changes within the min sync period: a few transactions, not 20.
+    for i in 0..20u8 {
+        let mut e = eps.get("web").await.unwrap();
+        e.subsets = endpoints("web", &[&format!("10.244.2.{}", i + 1)], &[], 8080).subsets;
+        eps.update(&e).await.unwrap();
+    }
+    common::wait_nft_applied(&mut status, WAIT, "last of the burst", |r| {
+        r.dnats_to("10.244.2.20:8080")
+    })
+    .await;
+    let applies = fake.inputs().len() - first_applies;
+    assert!(applies <= 4, "{applies} nft transactions for a burst of 20");
+    let table = fake.table().unwrap();
+    let map: Vec<&String> = table
+        .sets
+        .iter()
+        .filter(|(n, _)| n.starts_with("endpoints-"))
+        .flat_map(|(_, m)| m.values())
+        .collect();
+    assert_eq!(map, [&"10.244.2.20 . 8080".to_string()]);
+
+    // Deleted: its chain, map and elements go.
+    services
+        .delete("web", &DeleteParams::default())
+        .await
+        .unwrap();
+    common::wait_nft_applied(&mut status, WAIT, "web gone", |r| r.services.is_empty()).await;
+    let table = fake.table().unwrap();
+    assert!(!format!("{table:?}").contains("default/web"), "{table:?}");
+    assert!(table.sets["service-nodeports"].is_empty());
+    running.stop().await.unwrap();
+    server.stop().await;
+}
