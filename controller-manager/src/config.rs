@@ -85,6 +85,19 @@ pub struct Config {
     /// with `<file>.pub` for the apiserver, if missing. Unset: a key for this process only.
     #[arg(long)]
     pub service_account_private_key_file: Option<std::path::PathBuf>,
+
+    /// How often each HorizontalPodAutoscaler is synced (metrics read, scale decided).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub horizontal_pod_autoscaler_sync_period: Duration,
+
+    /// Scale-downs take the highest recommendation of this window (HPAs without
+    /// `behavior.scaleDown.stabilizationWindowSeconds`).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub horizontal_pod_autoscaler_downscale_stabilization: Duration,
+
+    /// A usage-to-target ratio within 1 +- this leaves the replicas alone.
+    #[arg(long, default_value_t = 0.1)]
+    pub horizontal_pod_autoscaler_tolerance: f64,
 }
 
 impl Default for Config {

@@ -8,6 +8,8 @@
 pub mod deployment;
 pub mod endpoint;
 pub mod garbagecollector;
+pub mod horizontal;
+pub mod job;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
@@ -36,6 +38,8 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (pvbinder::NAME, pvbinder::start),
     (serviceaccount::NAME, serviceaccount::start),
     (serviceaccount::TOKEN_NAME, serviceaccount::start_tokens),
+    (horizontal::NAME, horizontal::start),
+    (job::NAME, job::start),
 ];
 
 /// Names of all registered controllers.

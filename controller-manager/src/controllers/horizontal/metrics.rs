@@ -1,0 +1,205 @@
+//! Where pod usage comes from (Kubernetes' resource metrics API, served there by
+//! metrics-server). Here the real source asks each node's kubelet for its pods' stats
+//! through the apiserver's kubelet proxy (the `Kubelet` gRPC service the apiserver serves on
+//! the API address, as `ctl top pods` does); tests use `FakeMetrics`.
+
+use futures::future::BoxFuture;
+use proto::k8s::Pod;
+use proto::kubelet_api::kubelet_client::KubeletClient;
+use proto::kubelet_api::{StatsRequest, StatsResponse};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Resources a source can measure (names as in a pod's requests).
+pub const CPU: &str = "cpu";
+pub const MEMORY: &str = "memory";
+
+/// Pod usage of one resource, in milli-units (millicores for cpu, milli-bytes for
+/// memory, as Kubernetes' MilliValue), by pod name.
+pub type PodUsage = HashMap<String, i64>;
+
+pub trait MetricsSource: Send + Sync {
+    /// Usage of `resource` for those of `pods` (all in `namespace`) that have a sample.
+    /// A pod without one is left out (the calculator treats it as missing); an error means
+    /// no sample could be had at all.
+    fn pod_usage<'a>(
+        &'a self,
+        namespace: &'a str,
+        pods: &'a [Pod],
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<PodUsage, String>>;
+}
+
+type StatsCall =
+    Arc<dyn Fn(StatsRequest) -> BoxFuture<'static, Result<StatsResponse, String>> + Send + Sync>;
+
+/// The kubelet stats through the apiserver's proxy. The gRPC connection is made on first
+/// use and kept; a transport error drops it so the next sync reconnects.
+pub struct KubeletMetrics {
+    server: String,
+    call: tokio::sync::Mutex<Option<StatsCall>>,
+}
+
+impl KubeletMetrics {
+    pub fn new(server: impl Into<String>) -> Self {
+        KubeletMetrics {
+            server: server.into(),
+            call: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn stats_call(&self) -> Result<StatsCall, String> {
+        let mut slot = self.call.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let client = KubeletClient::connect(self.server.clone())
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot reach the apiserver's kubelet proxy at {}: {e}",
+                    self.server
+                )
+            })?;
+        // The client is kept behind a closure: its channel type lives in tonic, which this
+        // crate does not name.
+        let call: StatsCall = Arc::new(move |req| {
+            let mut c = client.clone();
+            Box::pin(async move {
+                c.stats(req)
+                    .await
+                    .map(|r| r.into_inner())
+                    .map_err(|s| s.message().to_string())
+            })
+        });
+        *slot = Some(call.clone());
+        Ok(call)
+    }
+
+    async fn usage(
+        &self,
+        namespace: &str,
+        pods: &[Pod],
+        resource: &str,
+    ) -> Result<PodUsage, String> {
+        let mut by_node: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in pods {
+            let node = p.spec.as_ref().map_or("", |s| s.node_name.as_str());
+            let name = p.metadata.as_ref().map_or("", |m| m.name.as_str());
+            if !node.is_empty() {
+                by_node.entry(node).or_default().push(name);
+            }
+        }
+        let call = self.stats_call().await?;
+        let mut out = PodUsage::new();
+        let mut errors = Vec::new();
+        for (node, names) in &by_node {
+            let req = StatsRequest {
+                namespace: namespace.to_string(),
+                pod: String::new(),
+                node: node.to_string(),
+            };
+            match call(req).await {
+                Ok(st) => {
+                    for p in st.pods {
+                        if p.namespace == namespace && names.contains(&p.name.as_str()) {
+                            let v = match resource {
+                                CPU => i64::try_from(p.cpu_millicores).unwrap_or(i64::MAX),
+                                _ => i64::try_from(p.memory_bytes)
+                                    .unwrap_or(i64::MAX)
+                                    .saturating_mul(1000),
+                            };
+                            out.insert(p.name, v);
+                        }
+                    }
+                }
+                // One node's kubelet unreachable: its pods are missing, as metrics-server
+                // leaves out what it could not scrape.
+                Err(e) => {
+                    tracing::debug!(node, error = %e, "no stats from the node's kubelet");
+                    errors.push(format!("node {node}: {e}"));
+                }
+            }
+        }
+        if out.is_empty() && !errors.is_empty() {
+            *self.call.lock().await = None;
+            return Err(format!(
+                "unable to fetch metrics from the kubelets: {}",
+                errors.join("; ")
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl MetricsSource for KubeletMetrics {
+    fn pod_usage<'a>(
+        &'a self,
+        namespace: &'a str,
+        pods: &'a [Pod],
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<PodUsage, String>> {
+        Box::pin(self.usage(namespace, pods, resource))
+    }
+}
+
+/// Test source: a fixed usage per pod, or a total spread evenly over the pods asked about
+/// (a load that does not grow with the replicas), or an error.
+#[derive(Default)]
+pub struct FakeMetrics {
+    state: Mutex<FakeState>,
+}
+
+#[derive(Default, Clone)]
+struct FakeState {
+    per_pod: HashMap<String, i64>,
+    total: Option<i64>,
+    error: Option<String>,
+}
+
+impl FakeMetrics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// This pod uses `milli` (millicores for cpu).
+    pub fn set_pod(&self, pod: &str, milli: i64) {
+        self.lock().per_pod.insert(pod.to_string(), milli);
+    }
+    /// Every pod asked about without a per-pod value uses `total / pods`.
+    pub fn set_total(&self, total_milli: Option<i64>) {
+        self.lock().total = total_milli;
+    }
+    pub fn set_error(&self, error: Option<&str>) {
+        self.lock().error = error.map(String::from);
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl MetricsSource for FakeMetrics {
+    fn pod_usage<'a>(
+        &'a self,
+        _namespace: &'a str,
+        pods: &'a [Pod],
+        _resource: &'a str,
+    ) -> BoxFuture<'a, Result<PodUsage, String>> {
+        let st = self.lock().clone();
+        Box::pin(async move {
+            if let Some(e) = st.error {
+                return Err(e);
+            }
+            let n = i64::try_from(pods.len()).unwrap_or(1).max(1);
+            let mut out = PodUsage::new();
+            for p in pods {
+                let name = p.metadata.as_ref().map_or("", |m| m.name.as_str());
+                if let Some(v) = st.per_pod.get(name) {
+                    out.insert(name.to_string(), *v);
+                } else if let Some(t) = st.total {
+                    out.insert(name.to_string(), t / n);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
