@@ -1,0 +1,295 @@
+//! HorizontalPodAutoscaler controller against an in-process apiserver, the replicaset and
+//! deployment controllers, fake nodes and the fake kubelet; pod usage comes from
+//! `FakeMetrics` (a total load spread over the target's pods).
+
+mod common;
+
+use client::{Api, ListParams};
+use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
+use controller_manager::controllers::horizontal::{self, metrics::FakeMetrics};
+use proto::k8s::{Deployment, Event, HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+const T: Duration = Duration::from_secs(30);
+const NS: &str = "hpa";
+const WINDOW: Duration = Duration::from_secs(3);
+
+fn deployment_yaml(name: &str, cpu_request: Option<&str>) -> String {
+    let resources = cpu_request
+        .map(|c| format!(", resources: {{requests: {{cpu: {c}}}}}"))
+        .unwrap_or_default();
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {NS}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers: [{{name: app, image: busybox{resources}}}]
+"#
+    )
+}
+
+fn hpa_yaml(name: &str, target: &str) -> String {
+    format!(
+        r#"
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {{name: {name}, namespace: {NS}}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}
+  minReplicas: 1
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 50}}}}
+"#
+    )
+}
+
+/// The cluster, with the HPA controller on a fake metrics source, syncing every 200 ms and
+/// stabilizing scale-downs over `WINDOW`.
+async fn start() -> (Cluster, Arc<FakeMetrics>, CancellationToken) {
+    let c = Cluster::builder()
+        .controllers(&["replicaset", "deployment"])
+        .configure(|cfg| {
+            cfg.horizontal_pod_autoscaler_sync_period = Duration::from_millis(200);
+            cfg.horizontal_pod_autoscaler_downscale_stabilization = WINDOW;
+        })
+        .start()
+        .await;
+    c.namespace(NS).await;
+    let fake = Arc::new(FakeMetrics::new());
+    let cancel = CancellationToken::new();
+    tokio::spawn(horizontal::run_with(
+        c.ctx.clone(),
+        cancel.clone(),
+        fake.clone(),
+    ));
+    (c, fake, cancel)
+}
+
+async fn spec_replicas(c: &Cluster, name: &str) -> i32 {
+    c.api::<Deployment>(NS)
+        .get(name)
+        .await
+        .expect("get deployment")
+        .spec
+        .and_then(|s| s.replicas)
+        .unwrap_or(0)
+}
+
+async fn ready_pods(c: &Cluster, app: &str) -> usize {
+    list_pods(&c.client, NS, &format!("app={app}"))
+        .await
+        .iter()
+        .filter(|p| !is_terminating(p) && is_ready(p))
+        .count()
+}
+
+async fn status(c: &Cluster, name: &str) -> HorizontalPodAutoscalerStatus {
+    c.api::<HorizontalPodAutoscaler>(NS)
+        .get(name)
+        .await
+        .expect("get hpa")
+        .status
+        .unwrap_or_default()
+}
+
+fn condition<'a>(s: &'a HorizontalPodAutoscalerStatus, kind: &str) -> (&'a str, &'a str) {
+    s.conditions
+        .iter()
+        .find(|c| c.r#type == kind)
+        .map(|c| (c.status.as_str(), c.reason.as_str()))
+        .unwrap_or(("", ""))
+}
+
+async fn events(c: &Cluster) -> Vec<Event> {
+    Api::<Event>::namespaced(c.client.clone(), NS)
+        .list(&ListParams::default())
+        .await
+        .expect("list events")
+        .items
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_load_scales_up_then_down_after_the_stabilization_window() {
+    let (c, fake, cancel) = start().await;
+    // One pod requesting 100m uses 200m: 200% of its request against a 50% target.
+    fake.set_total(Some(200));
+    let _: Deployment = c.apply_yaml(&deployment_yaml("web", Some("100m"))).await;
+    wait_for("1 ready pod", T, || async {
+        (ready_pods(&c, "web").await == 1).then_some(())
+    })
+    .await;
+    let _: HorizontalPodAutoscaler = c.apply_yaml(&hpa_yaml("web", "web")).await;
+
+    // ceil(1 * 200 / 50) = 4.
+    wait_for("scaled to 4 ready pods", T, || async {
+        (spec_replicas(&c, "web").await == 4 && ready_pods(&c, "web").await == 4).then_some(())
+    })
+    .await;
+    // The same 200m over 4 pods is 50%: the target, so it stays.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(spec_replicas(&c, "web").await, 4, "stable at the target");
+    let s = wait_for("status at 4 pods, 50%", T, || async {
+        let s = status(&c, "web").await;
+        let util = s
+            .current_metrics
+            .first()
+            .and_then(|m| m.resource.as_ref())
+            .and_then(|r| r.current.as_ref())
+            .and_then(|c| c.average_utilization);
+        (s.current_replicas == 4 && util == Some(50)).then_some(s)
+    })
+    .await;
+    assert_eq!(s.desired_replicas, 4);
+    assert!(!s.last_scale_time.is_empty(), "lastScaleTime set");
+    assert_eq!(s.observed_generation, Some(1));
+    assert_eq!(condition(&s, "AbleToScale").0, "True");
+    assert_eq!(condition(&s, "ScalingActive"), ("True", "ValidMetricFound"));
+    assert_eq!(
+        condition(&s, "ScalingLimited"),
+        ("False", "DesiredWithinRange")
+    );
+    let m = &s.current_metrics[0];
+    assert_eq!(m.r#type, "Resource");
+    let r = m.resource.as_ref().expect("resource status");
+    assert_eq!(r.name, "cpu");
+    assert_eq!(
+        r.current.as_ref().map(|c| c.average_value.as_str()),
+        Some("50m")
+    );
+    wait_for("SuccessfulRescale event to 4", T, || async {
+        events(&c).await.into_iter().find(|e| {
+            e.reason == "SuccessfulRescale"
+                && e.message
+                    == "New size: 4; reason: cpu resource utilization (percentage of request) above target"
+        })
+    })
+    .await;
+
+    // Load gone: 0% asks for 0 -> min 1, but only once 4 is out of the window.
+    fake.set_total(Some(0));
+    let dropped = Instant::now();
+    wait_for("status sees 0%", T, || async {
+        let s = status(&c, "web").await;
+        let util = s
+            .current_metrics
+            .first()
+            .and_then(|m| m.resource.as_ref())
+            .and_then(|r| r.current.as_ref())
+            .and_then(|c| c.average_utilization);
+        (util == Some(0)).then_some(())
+    })
+    .await;
+    let s = status(&c, "web").await;
+    if dropped.elapsed() < WINDOW {
+        assert_eq!(spec_replicas(&c, "web").await, 4, "held by the window");
+        assert_eq!(
+            condition(&s, "AbleToScale"),
+            ("True", "ScaleDownStabilized")
+        );
+    }
+    tokio::time::sleep(WINDOW / 2).await;
+    if dropped.elapsed() < WINDOW {
+        assert_eq!(
+            spec_replicas(&c, "web").await,
+            4,
+            "still held by the window"
+        );
+    }
+    wait_for("scaled down to 1", T, || async {
+        (spec_replicas(&c, "web").await == 1).then_some(())
+    })
+    .await;
+    let took = dropped.elapsed();
+    assert!(
+        took >= WINDOW,
+        "scale-down only after the {WINDOW:?} window, took {took:?}"
+    );
+    eprintln!("scale-down after the load went: {took:?} (window {WINDOW:?})");
+    wait_for("SuccessfulRescale event to 1", T, || async {
+        events(&c).await.into_iter().find(|e| {
+            e.reason == "SuccessfulRescale"
+                && e.message == "New size: 1; reason: All metrics below target"
+        })
+    })
+    .await;
+    let s = wait_for("status at 1", T, || async {
+        let s = status(&c, "web").await;
+        (s.desired_replicas == 1).then_some(s)
+    })
+    .await;
+    assert_eq!(condition(&s, "ScalingLimited"), ("True", "TooFewReplicas"));
+    cancel.cancel();
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_without_cpu_requests_are_not_scaled_and_say_why() {
+    let (c, fake, cancel) = start().await;
+    fake.set_total(Some(500));
+    let _: Deployment = c.apply_yaml(&deployment_yaml("noreq", None)).await;
+    wait_for("1 ready pod", T, || async {
+        (ready_pods(&c, "noreq").await == 1).then_some(())
+    })
+    .await;
+    let _: HorizontalPodAutoscaler = c.apply_yaml(&hpa_yaml("noreq", "noreq")).await;
+    let s = wait_for("ScalingActive=False", T, || async {
+        let s = status(&c, "noreq").await;
+        (condition(&s, "ScalingActive").0 == "False").then_some(s)
+    })
+    .await;
+    assert_eq!(
+        condition(&s, "ScalingActive"),
+        ("False", "FailedGetResourceMetric")
+    );
+    let msg = &s
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "ScalingActive")
+        .expect("condition")
+        .message;
+    assert!(
+        msg.contains("missing request for cpu in container app of Pod noreq-"),
+        "{msg}"
+    );
+    let ev = wait_for("FailedGetResourceMetric event", T, || async {
+        events(&c)
+            .await
+            .into_iter()
+            .find(|e| e.reason == "FailedGetResourceMetric")
+    })
+    .await;
+    assert_eq!(ev.r#type, "Warning");
+    assert!(
+        ev.message.contains("missing request for cpu"),
+        "{}",
+        ev.message
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(spec_replicas(&c, "noreq").await, 1, "never scaled");
+    cancel.cancel();
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_target_is_reported_unable_to_scale() {
+    let (c, _fake, cancel) = start().await;
+    let _: HorizontalPodAutoscaler = c.apply_yaml(&hpa_yaml("ghost", "nothere")).await;
+    let s = wait_for("AbleToScale=False", T, || async {
+        let s = status(&c, "ghost").await;
+        (condition(&s, "AbleToScale").0 == "False").then_some(s)
+    })
+    .await;
+    assert_eq!(condition(&s, "AbleToScale"), ("False", "FailedGetScale"));
+    cancel.cancel();
+    c.stop().await;
+}
