@@ -293,3 +293,53 @@ async fn a_missing_target_is_reported_unable_to_scale() {
     cancel.cancel();
     c.stop().await;
 }
+
+/// The real source goes through the apiserver's kubelet proxy; the fake nodes run no
+/// kubelet API, so the proxy's failure must surface as FailedGetResourceMetric, naming the
+/// node, and nothing is scaled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubelet_metrics_go_through_the_apiserver_proxy() {
+    let c = Cluster::builder()
+        .nodes(1)
+        .controllers(&["replicaset", "deployment"])
+        .configure(|cfg| {
+            cfg.horizontal_pod_autoscaler_sync_period = Duration::from_millis(200);
+        })
+        .start()
+        .await;
+    c.namespace(NS).await;
+    let cancel = CancellationToken::new();
+    let source = Arc::new(horizontal::metrics::KubeletMetrics::new(
+        c.server.url.clone(),
+    ));
+    tokio::spawn(horizontal::run_with(c.ctx.clone(), cancel.clone(), source));
+    let _: Deployment = c.apply_yaml(&deployment_yaml("real", Some("100m"))).await;
+    wait_for("1 ready pod", T, || async {
+        (ready_pods(&c, "real").await == 1).then_some(())
+    })
+    .await;
+    let _: HorizontalPodAutoscaler = c.apply_yaml(&hpa_yaml("real", "real")).await;
+    let s = wait_for("ScalingActive=False", T, || async {
+        let s = status(&c, "real").await;
+        (condition(&s, "ScalingActive").0 == "False").then_some(s)
+    })
+    .await;
+    let msg = &s
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "ScalingActive")
+        .expect("condition")
+        .message;
+    eprintln!("{msg}");
+    assert_eq!(
+        condition(&s, "ScalingActive"),
+        ("False", "FailedGetResourceMetric")
+    );
+    assert!(
+        msg.contains("unable to get metrics for resource cpu") && msg.contains("node node-0"),
+        "{msg}"
+    );
+    assert_eq!(spec_replicas(&c, "real").await, 1);
+    cancel.cancel();
+    c.stop().await;
+}

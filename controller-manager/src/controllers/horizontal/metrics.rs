@@ -82,12 +82,17 @@ impl KubeletMetrics {
         pods: &[Pod],
         resource: &str,
     ) -> Result<PodUsage, String> {
-        let mut by_node: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // (name, uid) per node: a sample of an earlier pod of the same name (another uid)
+        // is not this pod's.
+        let mut by_node: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for p in pods {
             let node = p.spec.as_ref().map_or("", |s| s.node_name.as_str());
-            let name = p.metadata.as_ref().map_or("", |m| m.name.as_str());
+            let (name, uid) = p
+                .metadata
+                .as_ref()
+                .map_or(("", ""), |m| (m.name.as_str(), m.uid.as_str()));
             if !node.is_empty() {
-                by_node.entry(node).or_default().push(name);
+                by_node.entry(node).or_default().push((name, uid));
             }
         }
         let call = self.stats_call().await?;
@@ -102,7 +107,10 @@ impl KubeletMetrics {
             match call(req).await {
                 Ok(st) => {
                     for p in st.pods {
-                        if p.namespace == namespace && names.contains(&p.name.as_str()) {
+                        let ours = names.iter().any(|(n, u)| {
+                            *n == p.name && (u.is_empty() || p.uid.is_empty() || *u == p.uid)
+                        });
+                        if p.namespace == namespace && ours {
                             let v = match resource {
                                 CPU => i64::try_from(p.cpu_millicores).unwrap_or(i64::MAX),
                                 _ => i64::try_from(p.memory_bytes)
