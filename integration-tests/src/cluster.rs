@@ -28,6 +28,8 @@ pub struct Options {
     pub node_lease_secs: u32,
     /// Apiserver `--default-{not-ready,unreachable}-toleration-seconds`.
     pub default_toleration_secs: u32,
+    /// Nodes whose kube-proxy runs `--mode nftables` (the others: iptables, the default).
+    pub nftables_nodes: Vec<usize>,
 }
 
 impl Default for Options {
@@ -37,6 +39,8 @@ impl Default for Options {
             node_monitor_grace: "8s".into(),
             node_lease_secs: 4,
             default_toleration_secs: 300,
+            // Both proxy backends serve every scenario: node 1 programs nftables.
+            nftables_nodes: vec![1],
         }
     }
 }
@@ -353,8 +357,11 @@ impl Cluster {
                 cmd.args(["netns", "exec", &n.netns])
                     .arg(binary("kube-proxy"))
                     .args(["--server", &url, "--node-name", &n.name])
-                    .args(["--cluster-cidr", &self.cluster_cidr])
-                    .env("RUST_LOG", "info");
+                    .args(["--cluster-cidr", &self.cluster_cidr]);
+                if self.opts.nftables_nodes.contains(&i) {
+                    cmd.args(["--mode", "nftables"]);
+                }
+                cmd.env("RUST_LOG", "info");
                 let p = Process::spawn("kube-proxy", &mut cmd, log);
                 self.nodes[i].proxy = Some(p);
             }

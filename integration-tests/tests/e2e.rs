@@ -132,6 +132,25 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
     )
     .await;
     assert_eq!(seen.len(), 30);
+    // The same from a pod on node 1, whose kube-proxy programs nftables instead.
+    assert!(c.opts.nftables_nodes.contains(&1));
+    let table = |i: usize| c.node_exec(i, &["nft", "list", "table", "ip", "kube-proxy"]);
+    assert!(table(1).status.success(), "node 1 has the nftables table");
+    assert!(
+        !table(0).status.success(),
+        "node 0 (iptables mode) has none"
+    );
+    ready_client(&c, "client1", 1).await;
+    wait_for(
+        Duration::from_secs(30),
+        "the ClusterIP answering from all 3 backends on the nftables node",
+        async || {
+            let got = answers(&c, "client1", &ip, 80, 30);
+            let set: BTreeSet<String> = got.iter().cloned().collect();
+            (set == expected).then_some(())
+        },
+    )
+    .await;
     // And from a process on a node itself (OUTPUT DNAT), node 2.
     let url = format!("http://{ip}/");
     let out = c.node_exec(
@@ -433,7 +452,8 @@ async fn s4_rolling_update_and_undo_lose_no_request() {
     let v2 = c.tag_image("busybox");
     let old = web(&c).await;
     let ip = c.cluster_ip("default", "web").await;
-    c.apply(&loop_client("caller", &c.nodes[0].name, &ip));
+    // The caller's node runs kube-proxy in nftables mode: endpoint churn as map updates.
+    c.apply(&loop_client("caller", &c.nodes[1].name, &ip));
     wait_more_ok(&c, "caller", 20).await;
 
     let t = Instant::now();
