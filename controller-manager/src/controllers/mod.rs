@@ -5,6 +5,7 @@
 //! registers informer handlers that only enqueue keys, waits for the caches
 //! (`ctx.wait_for_sync()`), then runs `runner::run_workers` until the token is cancelled.
 
+pub mod cronjob;
 pub mod deployment;
 pub mod endpoint;
 pub mod garbagecollector;
@@ -40,6 +41,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (serviceaccount::TOKEN_NAME, serviceaccount::start_tokens),
     (horizontal::NAME, horizontal::start),
     (job::NAME, job::start),
+    (cronjob::NAME, cronjob::start),
 ];
 
 /// Names of all registered controllers.
