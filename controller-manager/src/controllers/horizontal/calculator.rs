@@ -2,7 +2,7 @@
 //! their usage samples and the metric's target, the replica count the metric asks for.
 //!
 //! - Pods are grouped as Kubernetes' `groupPods`: being deleted or Failed -> ignored;
-//!   Pending or not Ready -> unready; no sample -> missing; the rest are ready and count.
+//!   Pending (or, for cpu, not Ready) -> unready; no sample -> missing; the rest are ready and count.
 //!   Simplified: Kubernetes also treats a Ready pod as unready during the CPU
 //!   initialization period (5 min after start) when its sample predates its readiness; here
 //!   readiness alone decides.
@@ -63,8 +63,9 @@ struct Groups<'a> {
     ignored: Vec<&'a str>,
 }
 
-/// Kubernetes' groupPods (readiness simplified, see the module comment).
-fn group_pods<'a>(pods: &'a [Pod], usage: &HashMap<String, i64>) -> Groups<'a> {
+/// Kubernetes' groupPods (readiness simplified, see the module comment). As there, only
+/// cpu samples of not-Ready pods are discarded (memory does not spike at start-up).
+fn group_pods<'a>(pods: &'a [Pod], usage: &HashMap<String, i64>, resource: &str) -> Groups<'a> {
     let mut g = Groups::default();
     for pod in pods {
         let n = name(pod);
@@ -78,7 +79,7 @@ fn group_pods<'a>(pods: &'a [Pod], usage: &HashMap<String, i64>) -> Groups<'a> {
             g.unready.push(n);
         } else if !usage.contains_key(n) {
             g.missing.push(n);
-        } else if !ready(pod) || phase(pod) != "Running" {
+        } else if resource == "cpu" && (!ready(pod) || phase(pod) != "Running") {
             g.unready.push(n);
         } else {
             g.ready += 1;
@@ -177,7 +178,7 @@ pub fn resource_replicas(
     if pods.is_empty() {
         return Err("no pods returned by selector while calculating replica count".into());
     }
-    let groups = group_pods(pods, usage);
+    let groups = group_pods(pods, usage, resource);
     // Only ready pods' samples count at first.
     let mut samples: HashMap<String, i64> = usage
         .iter()

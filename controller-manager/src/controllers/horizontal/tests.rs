@@ -219,6 +219,19 @@ fn replica_calculation_follows_kubernetes() {
 }
 
 #[test]
+fn memory_samples_of_unready_pods_count() {
+    // As Kubernetes: readiness only filters cpu samples.
+    let pods = [running("a"), pod("b", "Running", false, Some("100m"))];
+    let u = usage(&[("a", 300), ("b", 300)]);
+    let cpu = resource_replicas(2, &pods, &u, "cpu", Target::AverageValue(100), 0.1);
+    let mem = resource_replicas(2, &pods, &u, "memory", Target::AverageValue(100), 0.1);
+    // cpu: a alone says 3 for one pod, b at 0% on the way up: ceil(1.5 * 2) = 3.
+    assert_eq!(cpu.map(|p| p.replicas), Ok(3));
+    // memory: both at 300 -> 6.
+    assert_eq!(mem.map(|p| p.replicas), Ok(6));
+}
+
+#[test]
 fn utilization_and_average_are_reported() {
     let p = resource_replicas(
         1,
