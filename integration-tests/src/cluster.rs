@@ -309,6 +309,7 @@ impl Cluster {
                         .args(["--leader-elect-lease-duration", "4s"])
                         .args(["--leader-elect-renew-deadline", "3s"])
                         .args(["--leader-elect-retry-period", "1s"])
+                        .args(["--horizontal-pod-autoscaler-sync-period", "2s"])
                         .arg("--service-account-private-key-file")
                         .arg(data.join("sa.key"))
                         .env("RUST_LOG", "info"),

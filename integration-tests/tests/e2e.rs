@@ -816,3 +816,113 @@ async fn s8_bad_input_through_ctl_fails_in_one_line_and_changes_nothing() {
 fn crate_ctl_unreachable() -> std::process::Output {
     integration_tests::ctl("http://127.0.0.1:1", &["get", "pods"], None)
 }
+
+/// A Deployment whose pods burn (or not) their CPU limit, with 100m requested.
+fn burner(busy: bool) -> String {
+    let cmd = if busy {
+        "trap 'exit 0' TERM; while :; do :; done"
+    } else {
+        "trap 'exit 0' TERM; while :; do sleep 1; done"
+    };
+    format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: burn
+spec:
+  # No replicas: the HPA owns the count (applying a count would reset it, as in Kubernetes).
+  selector:
+    matchLabels: {{app: burn}}
+  template:
+    metadata:
+      labels: {{app: burn}}
+    spec:
+      containers:
+      - name: burn
+        image: local/busybox:1
+        command: ["sh", "-c", "{cmd}"]
+        resources:
+          requests: {{cpu: 100m}}
+          limits: {{cpu: 200m}}
+"#
+    )
+}
+
+const HPA: &str = r#"apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: burn
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: burn
+  minReplicas: 1
+  maxReplicas: 3
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target:
+        type: Utilization
+        averageUtilization: 50
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 5
+"#;
+
+async fn deployment_replicas(c: &Cluster, name: &str) -> i32 {
+    let deps: client::Api<proto::k8s::Deployment> =
+        client::Api::namespaced(c.client.clone(), "default");
+    deps.get(name)
+        .await
+        .ok()
+        .and_then(|d| d.spec.and_then(|s| s.replicas))
+        .unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s9_cpu_load_scales_a_deployment_out_and_back_in() {
+    if !prerequisites("s9_autoscale") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let c = Cluster::start("hpa", Options::default()).await;
+    c.apply(&burner(true));
+    c.apply(HPA);
+    // 1 pod at its 200m limit = 200% of its 100m request, target 50%: ceil(1 * 200/50) = 4,
+    // held to maxReplicas 3. The HPA reads CPU from the kubelets through the apiserver.
+    let t = Instant::now();
+    wait_for(
+        Duration::from_secs(120),
+        "the HPA scaling burn to 3",
+        async || (deployment_replicas(&c, "burn").await == 3).then_some(()),
+    )
+    .await;
+    let up = t.elapsed();
+    c.wait_serving_pods("default", "app=burn", 3, Duration::from_secs(60), |_| true)
+        .await;
+    let described = c.ctl_ok(&["describe", "hpa", "burn"]);
+    assert!(described.contains("SuccessfulRescale"), "{described}");
+    let listed = c.ctl_ok(&["get", "hpa", "burn"]);
+    assert!(listed.contains("burn"), "{listed}");
+
+    // The load goes away: after the 5 s scale-down window, back to minReplicas.
+    let t = Instant::now();
+    c.apply(&burner(false));
+    assert_eq!(deployment_replicas(&c, "burn").await, 3, "apply keeps the HPA's count");
+    wait_for(
+        Duration::from_secs(120),
+        "the HPA scaling burn back to 1",
+        async || (deployment_replicas(&c, "burn").await == 1).then_some(()),
+    )
+    .await;
+    let down = t.elapsed();
+    eprintln!(
+        "scenario 9: scaled 1 -> 3 on CPU in {:.1}s; back to 1 in {:.1}s after the load stopped; total {:.1}s",
+        up.as_secs_f64(),
+        down.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
