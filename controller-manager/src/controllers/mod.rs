@@ -6,6 +6,7 @@
 //! (`ctx.wait_for_sync()`), then runs `runner::run_workers` until the token is cancelled.
 
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoint;
 pub mod garbagecollector;
@@ -42,6 +43,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (horizontal::NAME, horizontal::start),
     (job::NAME, job::start),
     (cronjob::NAME, cronjob::start),
+    (daemonset::NAME, daemonset::start),
 ];
 
 /// Names of all registered controllers.
