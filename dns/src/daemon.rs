@@ -1,0 +1,231 @@
+//! The daemon: flags, the UDP and TCP listeners, informers on Services and Endpoints that
+//! rebuild the table, and the kube-dns registration.
+//!
+//! Informer handlers only wake the rebuild loop; the loop rebuilds the whole table from
+//! the caches (a burst of changes costs one rebuild) and publishes it through a watch
+//! channel the serving loops read without locking.
+
+use crate::error::Error;
+use crate::register::{self, Registration};
+use crate::server::{self, TableRx};
+use crate::table::Table;
+use client::{Api, Client, Informer, InformerConfig};
+use proto::k8s::{Endpoints, Service};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+/// Flags (Kubernetes' and CoreDNS' names where they have one).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "cluster-dns",
+    about = "Answers DNS queries for Services (<svc>.<ns>.svc.<domain>) from the apiserver's objects"
+)]
+pub struct Config {
+    /// The apiserver.
+    #[arg(long, default_value = client::DEFAULT_SERVER)]
+    pub server: String,
+    /// UDP and TCP address to serve on.
+    #[arg(long, default_value = "0.0.0.0:53")]
+    pub listen: SocketAddr,
+    /// The domain this server is authoritative for.
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// Where names outside the cluster domain go (`ip` or `ip:port`); without it they are
+    /// refused.
+    #[arg(long, value_parser = parse_upstream)]
+    pub upstream: Option<SocketAddr>,
+    /// This server's address as the nodes reach it: with it, the server registers as the
+    /// Service kube-system/kube-dns and lists itself in its Endpoints.
+    #[arg(long)]
+    pub advertise_address: Option<Ipv4Addr>,
+    /// The cluster IP the kube-dns Service asks for (kubelets' --cluster-dns).
+    #[arg(long, default_value = "10.96.0.10")]
+    pub service_ip: Ipv4Addr,
+}
+
+fn parse_upstream(s: &str) -> Result<SocketAddr, String> {
+    s.parse::<SocketAddr>()
+        .or_else(|_| {
+            s.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| format!("{s:?} is not ip or ip:port"))
+}
+
+impl Config {
+    /// Defaults, for tests that start the daemon in-process.
+    pub fn new(server: &str) -> Self {
+        Config {
+            server: server.to_string(),
+            listen: ([0, 0, 0, 0], 53).into(),
+            cluster_domain: "cluster.local".into(),
+            upstream: None,
+            advertise_address: None,
+            service_ip: Ipv4Addr::new(10, 96, 0, 10),
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let d = self.cluster_domain.trim_end_matches('.');
+        let ok = !d.is_empty()
+            && d.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !ok {
+            return Err(Error::InvalidFlag {
+                flag: "--cluster-domain",
+                reason: format!("{:?} is not a domain name", self.cluster_domain),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A started daemon; `stop` ends it.
+pub struct Running {
+    pub udp_addr: SocketAddr,
+    pub tcp_addr: SocketAddr,
+    /// The table being served (`None` until the caches synced).
+    pub table: TableRx,
+    cancel: CancellationToken,
+    task: JoinHandle<Result<(), Error>>,
+}
+
+impl Running {
+    /// Waits for the daemon to end on its own (it only does on error).
+    pub async fn wait(&mut self) -> Result<(), Error> {
+        (&mut self.task)
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?
+    }
+
+    /// Stops serving; a registered server takes itself out of the kube-dns Endpoints.
+    pub async fn stop(self) -> Result<(), Error> {
+        self.cancel.cancel();
+        self.task.await.map_err(|e| Error::Task(e.to_string()))?
+    }
+}
+
+/// Binds the listeners (a taken port is a start-up error) and starts serving. The
+/// apiserver being down is not an error: the informers and the registration retry.
+pub async fn start(config: Config) -> Result<Running, Error> {
+    config.validate()?;
+    let listen_err = |addr: SocketAddr| {
+        move |source| Error::Listen {
+            addr: addr.to_string(),
+            source,
+        }
+    };
+    let udp = UdpSocket::bind(config.listen)
+        .await
+        .map_err(listen_err(config.listen))?;
+    let udp_addr = udp.local_addr().map_err(listen_err(config.listen))?;
+    // Port 0 (tests): TCP takes the port UDP got.
+    let tcp_want = SocketAddr::new(config.listen.ip(), udp_addr.port());
+    let tcp = TcpListener::bind(tcp_want)
+        .await
+        .map_err(listen_err(tcp_want))?;
+    let tcp_addr = tcp.local_addr().map_err(listen_err(tcp_want))?;
+    let client = Client::lazy(&config.server).map_err(|e| Error::InvalidFlag {
+        flag: "--server",
+        reason: e.to_string(),
+    })?;
+    let cancel = CancellationToken::new();
+    let (tx, table) = watch::channel(None);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(server::serve_udp(
+        Arc::new(udp),
+        table.clone(),
+        config.upstream,
+        cancel.clone(),
+    ));
+    tasks.spawn(server::serve_tcp(
+        tcp,
+        table.clone(),
+        config.upstream,
+        cancel.clone(),
+    ));
+    tracing::info!(udp = %udp_addr, tcp = %tcp_addr, domain = %config.cluster_domain,
+        upstream = ?config.upstream, "serving DNS");
+    let registration = config.advertise_address.map(|ip| Registration {
+        advertise: ip,
+        service_ip: config.service_ip,
+        port: udp_addr.port(),
+    });
+    let task = tokio::spawn(run(config, client, registration, tx, tasks, cancel.clone()));
+    Ok(Running {
+        udp_addr,
+        tcp_addr,
+        table,
+        cancel,
+        task,
+    })
+}
+
+async fn run(
+    config: Config,
+    client: Client,
+    registration: Option<Registration>,
+    table: watch::Sender<Option<Arc<Table>>>,
+    mut tasks: JoinSet<()>,
+    cancel: CancellationToken,
+) -> Result<(), Error> {
+    let services: Informer<Service> =
+        Informer::new(Api::all(client.clone()), InformerConfig::default());
+    let endpoints: Informer<Endpoints> =
+        Informer::new(Api::all(client.clone()), InformerConfig::default());
+    let wake = Arc::new(Notify::new());
+    let w = wake.clone();
+    services.add_handler(move |_| w.notify_one());
+    let w = wake.clone();
+    endpoints.add_handler(move |_| w.notify_one());
+    services.start();
+    endpoints.start();
+    tracing::info!(server = %config.server, "waiting for the Service and Endpoints caches");
+    let synced = tokio::select! {
+        _ = cancel.cancelled() => false,
+        s = async { services.wait_until_synced().await && endpoints.wait_until_synced().await } => s,
+    };
+    if synced {
+        if let Some(r) = registration.clone() {
+            tasks.spawn(register::run(client.clone(), r, cancel.clone()));
+        }
+        loop {
+            let started = Instant::now();
+            let t = Table::build(
+                &config.cluster_domain,
+                &services.store().list(),
+                &endpoints.store().snapshot(),
+            );
+            tracing::debug!(
+                records = t.len(),
+                took_us = started.elapsed().as_micros() as u64,
+                "table rebuilt"
+            );
+            table.send_replace(Some(Arc::new(t)));
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = wake.notified() => {}
+            }
+        }
+    }
+    services.stop();
+    endpoints.stop();
+    tasks.shutdown().await;
+    if let Some(r) = &registration {
+        // Bounded: a dead apiserver must not hold up shutdown.
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            register::deregister(&client, r),
+        )
+        .await;
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! The daemon in-process against an in-process apiserver: real UDP and TCP queries built
+//! here answer Services created through the API, follow their deletion, and the server
+//! registers as kube-system/kube-dns (also when the apiserver comes up after it).
+
+use apiserver::testing::TestServer;
+use client::{Api, Client, DeleteParams};
+use cluster_dns::codec::{
+    self, Message, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, RData, TYPE_A, TYPE_SRV,
+};
+use cluster_dns::{Config, start};
+use proto::k8s::{
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectMeta, Service, ServicePort,
+    ServiceSpec,
+};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn meta(ns: &str, name: &str) -> Option<ObjectMeta> {
+    Some(ObjectMeta {
+        name: name.into(),
+        namespace: ns.into(),
+        ..Default::default()
+    })
+}
+
+fn service(name: &str, cluster_ip: &str) -> Service {
+    Service {
+        metadata: meta("default", name),
+        spec: Some(ServiceSpec {
+            cluster_ip: cluster_ip.into(),
+            selector: [("app".to_string(), name.to_string())].into(),
+            ports: vec![ServicePort {
+                name: "http".into(),
+                protocol: "TCP".into(),
+                port: 80,
+                target_port: "8080".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+async fn udp_query(server: SocketAddr, name: &str, qtype: u16) -> Message {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let id = rand_id(name);
+    sock.send_to(&codec::query(id, name, qtype), server)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(3), sock.recv_from(&mut buf))
+        .await
+        .expect("an answer within 3s")
+        .unwrap();
+    let m = codec::decode_response(&buf[..n]).unwrap();
+    assert_eq!(m.header.id, id);
+    assert!(m.header.qr);
+    m
+}
+
+async fn tcp_query(server: SocketAddr, name: &str, qtype: u16) -> Message {
+    let mut s = tokio::net::TcpStream::connect(server).await.unwrap();
+    let q = codec::query(77, name, qtype);
+    s.write_all(&(q.len() as u16).to_be_bytes()).await.unwrap();
+    s.write_all(&q).await.unwrap();
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len).await.unwrap();
+    let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut buf).await.unwrap();
+    codec::decode_response(&buf).unwrap()
+}
+
+fn rand_id(name: &str) -> u16 {
+    name.bytes()
+        .fold(0x5a5au16, |h, b| h.rotate_left(5) ^ u16::from(b))
+}
+
+fn a_records(m: &Message) -> Vec<Ipv4Addr> {
+    let mut v: Vec<Ipv4Addr> = m
+        .answers
+        .iter()
+        .filter_map(|r| match r.data {
+            RData::A(ip) => Some(ip),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Polls until `ok` holds for the UDP answer, or panics with the last one.
+async fn wait_answer(
+    server: SocketAddr,
+    name: &str,
+    qtype: u16,
+    what: &str,
+    ok: impl Fn(&Message) -> bool,
+) -> Message {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let m = udp_query(server, name, qtype).await;
+        if ok(&m) {
+            return m;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("{what}: last answer {m:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn local_config(url: &str) -> Config {
+    let mut c = Config::new(url);
+    c.listen = "127.0.0.1:0".parse().unwrap();
+    c.advertise_address = Some(Ipv4Addr::LOCALHOST);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_services_from_the_api_and_follows_deletion() {
+    let server = TestServer::start().await;
+    let client = Client::connect(&server.url).await.unwrap();
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    let web = services.create(&service("web", "")).await.unwrap();
+    let ip: Ipv4Addr = web.spec.unwrap().cluster_ip.parse().unwrap();
+
+    let running = start(local_config(&server.url)).await.unwrap();
+    let dns = running.udp_addr;
+    let name = "web.default.svc.cluster.local";
+    let m = wait_answer(dns, name, TYPE_A, "the Service's cluster IP", |m| {
+        a_records(m) == vec![ip]
+    })
+    .await;
+    assert!(m.header.aa);
+    assert_eq!(m.answers[0].ttl, 5);
+    // The same over TCP, and the port's SRV record.
+    assert_eq!(
+        a_records(&tcp_query(running.tcp_addr, name, TYPE_A).await),
+        vec![ip]
+    );
+    let srv = udp_query(dns, "_http._tcp.web.default.svc.cluster.local", TYPE_SRV).await;
+    assert_eq!(
+        srv.answers[0].data,
+        RData::Srv {
+            priority: 0,
+            weight: 100,
+            port: 80,
+            target: name.into()
+        }
+    );
+    // Outside the domain without --upstream: refused.
+    assert_eq!(
+        udp_query(dns, "example.com", TYPE_A).await.header.rcode,
+        RCODE_REFUSED
+    );
+
+    // A headless Service lists its ready endpoints.
+    services.create(&service("db", "None")).await.unwrap();
+    Api::<Endpoints>::namespaced(client.clone(), "default")
+        .create(&Endpoints {
+            metadata: meta("default", "db"),
+            subsets: vec![EndpointSubset {
+                addresses: vec![
+                    EndpointAddress {
+                        ip: "10.244.1.5".into(),
+                        hostname: "db-0".into(),
+                        ..Default::default()
+                    },
+                    EndpointAddress {
+                        ip: "10.244.2.6".into(),
+                        ..Default::default()
+                    },
+                ],
+                not_ready_addresses: vec![EndpointAddress {
+                    ip: "10.244.3.7".into(),
+                    ..Default::default()
+                }],
+                ports: vec![EndpointPort {
+                    name: "http".into(),
+                    port: 8080,
+                    protocol: "TCP".into(),
+                    ..Default::default()
+                }],
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    wait_answer(
+        dns,
+        "db.default.svc.cluster.local",
+        TYPE_A,
+        "the headless endpoints",
+        |m| a_records(m) == vec![Ipv4Addr::new(10, 244, 1, 5), Ipv4Addr::new(10, 244, 2, 6)],
+    )
+    .await;
+    assert_eq!(
+        a_records(&udp_query(dns, "db-0.db.default.svc.cluster.local", TYPE_A).await),
+        vec![Ipv4Addr::new(10, 244, 1, 5)]
+    );
+
+    // Registered as kube-system/kube-dns.
+    let kube_dns = Api::<Service>::namespaced(client.clone(), "kube-system")
+        .get("kube-dns")
+        .await
+        .unwrap();
+    let spec = kube_dns.spec.unwrap();
+    assert_eq!(spec.cluster_ip, "10.96.0.10");
+    assert!(spec.selector.is_empty());
+    let kube_dns_eps = Api::<Endpoints>::namespaced(client.clone(), "kube-system");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let ep = loop {
+        if let Some(ep) = kube_dns_eps.get_opt("kube-dns").await.unwrap() {
+            break ep;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no kube-dns Endpoints"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ep.subsets[0].addresses[0].ip, "127.0.0.1");
+    assert_eq!(ep.subsets[0].ports[0].port, i32::from(dns.port()));
+    // Its own name resolves too.
+    wait_answer(
+        dns,
+        "kube-dns.kube-system.svc.cluster.local",
+        TYPE_A,
+        "kube-dns",
+        |m| a_records(m) == vec![Ipv4Addr::new(10, 96, 0, 10)],
+    )
+    .await;
+
+    // Deleted: NXDOMAIN with the zone's SOA.
+    services
+        .delete("web", &DeleteParams::background())
+        .await
+        .unwrap();
+    let m = wait_answer(dns, name, TYPE_A, "NXDOMAIN after deletion", |m| {
+        m.header.rcode == RCODE_NXDOMAIN
+    })
+    .await;
+    assert!(m.answers.is_empty());
+    assert_eq!(m.authority.len(), 1);
+    // The namespace still has a Service: its name is an empty non-terminal.
+    assert_eq!(
+        udp_query(dns, "default.svc.cluster.local", TYPE_A)
+            .await
+            .header
+            .rcode,
+        RCODE_NOERROR
+    );
+
+    // Stopping takes the server out of the Endpoints.
+    running.stop().await.unwrap();
+    let ep = kube_dns_eps.get("kube-dns").await.unwrap();
+    assert!(ep.subsets.iter().all(|s| s.addresses.is_empty()), "{ep:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waits_for_a_late_apiserver_then_registers() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let running = start(local_config(&format!("http://{addr}")))
+        .await
+        .unwrap();
+    // Not synced yet: SERVFAIL, not a cached NXDOMAIN.
+    let m = udp_query(running.udp_addr, "web.default.svc.cluster.local", TYPE_A).await;
+    assert_eq!(m.header.rcode, codec::RCODE_SERVFAIL);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let server = TestServer::start_in(&dir.path().join("data"), addr).await;
+    let client = Client::connect(&server.url).await.unwrap();
+    wait_answer(
+        running.udp_addr,
+        "kube-dns.kube-system.svc.cluster.local",
+        TYPE_A,
+        "kube-dns after the apiserver came up",
+        |m| a_records(m) == vec![Ipv4Addr::new(10, 96, 0, 10)],
+    )
+    .await;
+    let ep = Api::<Endpoints>::namespaced(client, "kube-system")
+        .get_opt("kube-dns")
+        .await
+        .unwrap();
+    assert!(ep.is_some());
+    running.stop().await.unwrap();
+    server.stop().await;
+}
