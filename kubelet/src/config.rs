@@ -70,6 +70,17 @@ pub struct Config {
     /// How often the node status is compared and posted when it changed.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub node_status_update_frequency: Duration,
+    /// Cluster DNS server addresses (comma list, e.g. the kube-dns Service IP 10.96.0.10):
+    /// pods with dnsPolicy ClusterFirst get them in /etc/resolv.conf. Without it, pods keep
+    /// Docker's resolv.conf.
+    #[arg(long, value_delimiter = ',')]
+    pub cluster_dns: Vec<Ipv4Addr>,
+    /// The cluster's DNS domain: pods search `<ns>.svc.<domain> svc.<domain> <domain>`.
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// The host resolv.conf that pods with dnsPolicy Default and a dnsConfig start from.
+    #[arg(long, default_value = "/etc/resolv.conf")]
+    pub resolv_conf: PathBuf,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

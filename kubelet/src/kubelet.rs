@@ -188,6 +188,7 @@ pub async fn run<R: Runtime>(
         events,
         network: std::sync::RwLock::new(network),
         resync: cfg.sync_frequency,
+        dns: crate::dns::DnsSettings::from_config(&cfg),
     });
 
     let informer = Informer::new(

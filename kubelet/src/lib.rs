@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod backoff;
 pub mod config;
+pub mod dns;
 pub mod error;
 pub mod events;
 pub mod image_gc;

@@ -48,6 +48,8 @@ pub struct Shared<R: Runtime> {
     pub network: std::sync::RwLock<Option<Arc<dyn PodNetwork>>>,
     /// Sync period while nothing happens (container exits are noticed within it).
     pub resync: Duration,
+    /// `--cluster-dns` and friends: the pods' resolv.conf.
+    pub dns: crate::dns::DnsSettings,
 }
 
 impl<R: Runtime> Shared<R> {
@@ -650,7 +652,13 @@ impl<R: Runtime> PodWorker<R> {
             s.restart_count,
             sandbox,
             sources,
-        ) {
+        )
+        .and_then(|mut cfg| {
+            let dns =
+                crate::dns::pod_mount(&self.shared.dns, &self.shared.root_dir, &self.uid, pod)?;
+            cfg.mounts.extend(dns);
+            Ok(cfg)
+        }) {
             Ok(cfg) => cfg,
             Err(e) => {
                 let msg = e.to_string();
