@@ -911,7 +911,11 @@ async fn s9_cpu_load_scales_a_deployment_out_and_back_in() {
     // The load goes away: after the 5 s scale-down window, back to minReplicas.
     let t = Instant::now();
     c.apply(&burner(false));
-    assert_eq!(deployment_replicas(&c, "burn").await, 3, "apply keeps the HPA's count");
+    assert_eq!(
+        deployment_replicas(&c, "burn").await,
+        3,
+        "apply keeps the HPA's count"
+    );
     wait_for(
         Duration::from_secs(120),
         "the HPA scaling burn back to 1",
@@ -923,6 +927,138 @@ async fn s9_cpu_load_scales_a_deployment_out_and_back_in() {
         "scenario 9: scaled 1 -> 3 on CPU in {:.1}s; back to 1 in {:.1}s after the load stopped; total {:.1}s",
         up.as_secs_f64(),
         down.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+const BATCH: &str = r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: count
+spec:
+  completions: 3
+  parallelism: 2
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: count
+        image: local/busybox:1
+        command: ["sh", "-c", "echo done on $(hostname)"]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: agent
+        image: local/busybox:1
+        command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: tick
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: tick
+            image: local/busybox:1
+            command: ["date"]
+"#;
+
+fn job_status(j: &proto::k8s::Job) -> (i32, bool) {
+    let st = j.status.clone().unwrap_or_default();
+    let complete = st
+        .conditions
+        .iter()
+        .any(|c| c.r#type == "Complete" && c.status == "True");
+    (st.succeeded, complete)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s10_job_cronjob_and_daemonset_run_on_real_nodes() {
+    if !prerequisites("s10_batch") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let c = Cluster::start("batch", Options::default()).await;
+    c.apply(BATCH);
+    let jobs: client::Api<proto::k8s::Job> = client::Api::namespaced(c.client.clone(), "default");
+
+    // The Job: 3 completions, 2 at a time, then Complete.
+    let t = Instant::now();
+    wait_for(
+        Duration::from_secs(90),
+        "Job count Complete with 3 succeeded",
+        async || {
+            let j = jobs.get_opt("count").await.ok()??;
+            (job_status(&j) == (3, true)).then_some(())
+        },
+    )
+    .await;
+    let job_took = t.elapsed();
+    let pods = c.pods("default", "job-name=count").await;
+    let succeeded = pods
+        .iter()
+        .filter(|p| p.status.as_ref().is_some_and(|s| s.phase == "Succeeded"))
+        .count();
+    assert_eq!(succeeded, 3, "exactly 3 pods ran to success");
+    let listed = c.ctl_ok(&["get", "jobs"]);
+    assert!(listed.contains("3/3"), "{listed}");
+    let log = c.ctl_ok(&["logs", &pod_name(&pods[0])]);
+    assert!(log.contains("done on"), "{log}");
+
+    // The DaemonSet: one pod on each node.
+    let agents = c
+        .wait_serving_pods("default", "app=agent", 3, Duration::from_secs(60), |_| true)
+        .await;
+    let nodes: BTreeSet<usize> = agents.iter().filter_map(|p| c.node_index(p)).collect();
+    assert_eq!(nodes.len(), 3, "one agent per node: {nodes:?}");
+
+    // The CronJob: a Job at the next minute, run to completion.
+    let t = Instant::now();
+    let name = wait_for(
+        Duration::from_secs(150),
+        "a Job made by the CronJob, Complete",
+        async || {
+            let list = jobs.list(&client::ListParams::default()).await.ok()?;
+            list.items
+                .iter()
+                .find(|j| {
+                    let n = j
+                        .metadata
+                        .as_ref()
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default();
+                    n.starts_with("tick-") && job_status(j).1
+                })
+                .and_then(|j| j.metadata.as_ref().map(|m| m.name.clone()))
+        },
+    )
+    .await;
+    let cron_took = t.elapsed();
+    let described = c.ctl_ok(&["get", "cronjob", "tick"]);
+    assert!(described.contains("tick"), "{described}");
+    eprintln!(
+        "scenario 10: Job of 3 completions done in {:.1}s; DaemonSet on 3 nodes; CronJob's first Job {name} complete {:.1}s later (schedule every minute); total {:.1}s",
+        job_took.as_secs_f64(),
+        cron_took.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
 }
