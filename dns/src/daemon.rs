@@ -29,9 +29,13 @@ pub struct Config {
     /// The apiserver.
     #[arg(long, default_value = client::DEFAULT_SERVER)]
     pub server: String,
-    /// UDP and TCP address to serve on.
-    #[arg(long, default_value = "0.0.0.0:53")]
-    pub listen: SocketAddr,
+    /// UDP and TCP address to serve on. Default: `<advertise-address>:53` when that is
+    /// given, else `0.0.0.0:53`. A UDP socket on 0.0.0.0 answers from whatever address the
+    /// route to the client picks (the pod bridge's, for a pod on this node), which does not
+    /// match the DNAT kube-proxy made for the Service IP; so a registered server binds the
+    /// advertised address.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// The domain this server is authoritative for.
     #[arg(long, default_value = "cluster.local")]
     pub cluster_domain: String,
@@ -62,12 +66,20 @@ impl Config {
     pub fn new(server: &str) -> Self {
         Config {
             server: server.to_string(),
-            listen: ([0, 0, 0, 0], 53).into(),
+            listen: None,
             cluster_domain: "cluster.local".into(),
             upstream: None,
             advertise_address: None,
             service_ip: Ipv4Addr::new(10, 96, 0, 10),
         }
+    }
+
+    /// Where to serve (see `--listen`).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| match self.advertise_address {
+            Some(ip) => (ip, 53).into(),
+            None => ([0, 0, 0, 0], 53).into(),
+        })
     }
 
     fn validate(&self) -> Result<(), Error> {
@@ -123,12 +135,11 @@ pub async fn start(config: Config) -> Result<Running, Error> {
             source,
         }
     };
-    let udp = UdpSocket::bind(config.listen)
-        .await
-        .map_err(listen_err(config.listen))?;
-    let udp_addr = udp.local_addr().map_err(listen_err(config.listen))?;
+    let listen = config.listen_addr();
+    let udp = UdpSocket::bind(listen).await.map_err(listen_err(listen))?;
+    let udp_addr = udp.local_addr().map_err(listen_err(listen))?;
     // Port 0 (tests): TCP takes the port UDP got.
-    let tcp_want = SocketAddr::new(config.listen.ip(), udp_addr.port());
+    let tcp_want = SocketAddr::new(listen.ip(), udp_addr.port());
     let tcp = TcpListener::bind(tcp_want)
         .await
         .map_err(listen_err(tcp_want))?;
@@ -228,4 +239,41 @@ async fn run(
         .await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn flags_and_defaults() {
+        let c = Config::parse_from(["cluster-dns"]);
+        assert_eq!(c.listen_addr(), "0.0.0.0:53".parse().unwrap());
+        assert_eq!(c.cluster_domain, "cluster.local");
+        assert_eq!(c.upstream, None);
+        let c = Config::parse_from([
+            "cluster-dns",
+            "--advertise-address",
+            "192.168.1.5",
+            "--upstream",
+            "8.8.8.8",
+        ]);
+        assert_eq!(c.listen_addr(), "192.168.1.5:53".parse().unwrap());
+        assert_eq!(c.upstream, Some("8.8.8.8:53".parse().unwrap()));
+        assert_eq!(c.service_ip, Ipv4Addr::new(10, 96, 0, 10));
+        let c = Config::parse_from([
+            "cluster-dns",
+            "--listen",
+            "127.0.0.1:5353",
+            "--upstream",
+            "1.1.1.1:5353",
+        ]);
+        assert_eq!(c.listen_addr(), "127.0.0.1:5353".parse().unwrap());
+        assert_eq!(c.upstream, Some("1.1.1.1:5353".parse().unwrap()));
+        assert!(Config::try_parse_from(["cluster-dns", "--upstream", "dns.google"]).is_err());
+        let mut bad = Config::new("http://x");
+        bad.cluster_domain = "a..b".into();
+        assert!(bad.validate().is_err());
+    }
 }

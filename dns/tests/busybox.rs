@@ -92,7 +92,7 @@ async fn busybox_nslookup_gets_the_cluster_ip() {
     let client = Client::connect(&server.url).await.unwrap();
     let ip = web_service(&client).await;
     let mut cfg = Config::new(&server.url);
-    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.listen = Some("127.0.0.1:0".parse().unwrap());
     let running = start(cfg).await.unwrap();
     let name = "web.default.svc.cluster.local";
     wait_synced(&running, name).await;
@@ -162,7 +162,7 @@ async fn a_container_resolves_through_the_pod_resolv_conf() {
     let client = Client::connect(&server.url).await.unwrap();
     let ip = web_service(&client).await;
     let mut cfg = Config::new(&server.url);
-    cfg.listen = (gw, 53).into();
+    cfg.listen = Some((gw, 53).into());
     let running = match start(cfg).await {
         Ok(r) => r,
         Err(e) => return skip(&format!("cannot serve on {gw}:53: {e}")),

@@ -115,7 +115,7 @@ async fn wait_answer(
 
 fn local_config(url: &str) -> Config {
     let mut c = Config::new(url);
-    c.listen = "127.0.0.1:0".parse().unwrap();
+    c.listen = Some("127.0.0.1:0".parse().unwrap());
     c.advertise_address = Some(Ipv4Addr::LOCALHOST);
     c
 }
