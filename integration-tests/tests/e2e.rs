@@ -132,6 +132,9 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
     )
     .await;
     assert_eq!(seen.len(), 30);
+    // Service links: the client, made after the Service, has its address in env.
+    let (_, env) = exec_sh(&c, "client", "echo $WEB_SERVICE_HOST:$WEB_SERVICE_PORT");
+    assert_eq!(env.trim(), format!("{ip}:80"));
     // The same from a pod on node 1, whose kube-proxy programs nftables instead.
     assert!(c.opts.nftables_nodes.contains(&1));
     let table = |i: usize| c.node_exec(i, &["nft", "list", "table", "ip", "kube-proxy"]);

@@ -177,6 +177,17 @@ pub async fn run<R: Runtime>(
         });
     }
 
+    // Service links need the Services known before a container is made, as Kubernetes'
+    // kubelet waits for its Service informer.
+    let service_informer = Informer::new(
+        Api::<proto::k8s::Service>::all(client.clone()),
+        InformerConfig::default(),
+    );
+    service_informer.start();
+    tokio::select! {
+        _ = cancel.cancelled() => return Ok(()),
+        _ = service_informer.wait_until_synced() => {}
+    }
     let shared = Arc::new(Shared {
         runtime: runtime.clone(),
         client: client.clone(),
@@ -189,6 +200,7 @@ pub async fn run<R: Runtime>(
         network: std::sync::RwLock::new(network),
         resync: cfg.sync_frequency,
         dns: crate::dns::DnsSettings::from_config(&cfg),
+        services: service_informer.store(),
     });
 
     let informer = Informer::new(
@@ -280,6 +292,7 @@ pub async fn run<R: Runtime>(
     }
     informer.stop();
     node_informer.stop();
+    service_informer.stop();
     let drain = async {
         while worker_tasks.join_next().await.is_some() {}
         while tasks.join_next().await.is_some() {}

@@ -16,6 +16,58 @@ pub struct Sources {
     pub host_ip: String,
     /// Host directory of each pod volume, by volume name.
     pub volumes: HashMap<String, String>,
+    /// The Services whose `_SERVICE_HOST`/`_PORT` variables the containers get: those of
+    /// the pod's namespace, and `default/kubernetes` (as Kubernetes' service links).
+    pub services: Vec<proto::k8s::Service>,
+}
+
+/// Kubernetes' service links (`enableServiceLinks`, on by default): for every Service with
+/// a cluster IP, `{NAME}_SERVICE_HOST`, `{NAME}_SERVICE_PORT[_{PORTNAME}]` and the Docker
+/// link style `{NAME}_PORT[_{port}_{PROTO}[_PROTO|_PORT|_ADDR]]`. Names upper-cased with
+/// `-` as `_`. Sorted by variable name; pure.
+pub fn service_env(services: &[proto::k8s::Service]) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for svc in services {
+        let Some(spec) = &svc.spec else { continue };
+        let ip = spec.cluster_ip.as_str();
+        if ip.is_empty() || ip == "None" || spec.ports.is_empty() {
+            continue;
+        }
+        let name = svc
+            .metadata
+            .as_ref()
+            .map(|m| m.name.to_uppercase().replace('-', "_"))
+            .unwrap_or_default();
+        if name.is_empty() {
+            continue;
+        }
+        env.insert(format!("{name}_SERVICE_HOST"), ip.to_string());
+        env.insert(
+            format!("{name}_SERVICE_PORT"),
+            spec.ports[0].port.to_string(),
+        );
+        for (i, p) in spec.ports.iter().enumerate() {
+            if !p.name.is_empty() {
+                let pn = p.name.to_uppercase().replace('-', "_");
+                env.insert(format!("{name}_SERVICE_PORT_{pn}"), p.port.to_string());
+            }
+            let proto = if p.protocol.is_empty() {
+                "tcp".to_string()
+            } else {
+                p.protocol.to_lowercase()
+            };
+            let url = format!("{proto}://{ip}:{}", p.port);
+            if i == 0 {
+                env.insert(format!("{name}_PORT"), url.clone());
+            }
+            let base = format!("{name}_PORT_{}_{}", p.port, proto.to_uppercase());
+            env.insert(format!("{base}_PROTO"), proto.clone());
+            env.insert(format!("{base}_PORT"), p.port.to_string());
+            env.insert(format!("{base}_ADDR"), ip.to_string());
+            env.insert(base, url);
+        }
+    }
+    env
 }
 
 /// ConfigMaps and Secrets a container's env and envFrom name.
@@ -142,8 +194,23 @@ pub fn resolve_env(pod: &Pod, c: &Container, src: &Sources) -> Result<Vec<(Strin
             }
         }
     }
+    let links = pod
+        .spec
+        .as_ref()
+        .is_none_or(|s| s.enable_service_links != Some(false));
+    let service_vars = if links {
+        service_env(&src.services)
+    } else {
+        BTreeMap::new()
+    };
     for e in &c.env {
         let value = match &e.value_from {
+            // `$(VAR)` sees the container's variables so far and the service links.
+            None if e.value.contains("$(") && !service_vars.is_empty() => {
+                let mut seen = service_vars.clone();
+                seen.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                expand(&e.value, &seen)
+            }
             None => expand(&e.value, &vars),
             Some(vf) => {
                 if let Some(f) = &vf.field_ref {
@@ -192,6 +259,12 @@ pub fn resolve_env(pod: &Pod, c: &Container, src: &Sources) -> Result<Vec<(Strin
             }
         };
         set(e.name.clone(), value, &mut vars);
+    }
+    // Service links come last and never override what the container declares.
+    for (k, v) in service_vars {
+        if !vars.contains_key(&k) {
+            set(k, v, &mut vars);
+        }
     }
     Ok(order
         .into_iter()
@@ -363,6 +436,89 @@ pub fn container_config(
 
 #[cfg(test)]
 mod tests {
+    fn svc(name: &str, ip: &str, ports: &[(&str, i32, &str)]) -> proto::k8s::Service {
+        proto::k8s::Service {
+            metadata: Some(proto::k8s::ObjectMeta {
+                name: name.into(),
+                namespace: "default".into(),
+                ..Default::default()
+            }),
+            spec: Some(proto::k8s::ServiceSpec {
+                cluster_ip: ip.into(),
+                ports: ports
+                    .iter()
+                    .map(|(n, p, proto)| proto::k8s::ServicePort {
+                        name: n.to_string(),
+                        port: *p,
+                        protocol: proto.to_string(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn service_links_as_kubernetes_names_them() {
+        let env = service_env(&[
+            svc(
+                "my-web",
+                "10.96.0.5",
+                &[("http", 80, "TCP"), ("", 9090, "UDP")],
+            ),
+            svc("headless", "None", &[("", 80, "TCP")]),
+        ]);
+        let want: BTreeMap<String, String> = [
+            ("MY_WEB_SERVICE_HOST", "10.96.0.5"),
+            ("MY_WEB_SERVICE_PORT", "80"),
+            ("MY_WEB_SERVICE_PORT_HTTP", "80"),
+            ("MY_WEB_PORT", "tcp://10.96.0.5:80"),
+            ("MY_WEB_PORT_80_TCP", "tcp://10.96.0.5:80"),
+            ("MY_WEB_PORT_80_TCP_PROTO", "tcp"),
+            ("MY_WEB_PORT_80_TCP_PORT", "80"),
+            ("MY_WEB_PORT_80_TCP_ADDR", "10.96.0.5"),
+            ("MY_WEB_PORT_9090_UDP", "udp://10.96.0.5:9090"),
+            ("MY_WEB_PORT_9090_UDP_PROTO", "udp"),
+            ("MY_WEB_PORT_9090_UDP_PORT", "9090"),
+            ("MY_WEB_PORT_9090_UDP_ADDR", "10.96.0.5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(env, want);
+    }
+
+    #[test]
+    fn service_links_never_override_and_can_be_turned_off() {
+        let mut src = sources();
+        src.services = vec![svc("web", "10.96.0.5", &[("", 80, "TCP")])];
+        let mut c = Container::default();
+        c.env.push(EnvVar {
+            name: "WEB_SERVICE_HOST".into(),
+            value: "mine".into(),
+            ..Default::default()
+        });
+        c.env.push(EnvVar {
+            name: "URL".into(),
+            value: "http://$(WEB_SERVICE_HOST):$(WEB_SERVICE_PORT)/".into(),
+            ..Default::default()
+        });
+        let got: BTreeMap<String, String> =
+            resolve_env(&pod(), &c, &src).unwrap().into_iter().collect();
+        assert_eq!(got["WEB_SERVICE_HOST"], "mine");
+        assert_eq!(got["WEB_SERVICE_PORT"], "80");
+        assert_eq!(got["URL"], "http://mine:80/");
+        let mut p = pod();
+        p.spec
+            .get_or_insert_with(Default::default)
+            .enable_service_links = Some(false);
+        let got: BTreeMap<String, String> =
+            resolve_env(&p, &c, &src).unwrap().into_iter().collect();
+        assert!(!got.contains_key("WEB_SERVICE_PORT"));
+    }
+
     use super::*;
     use proto::k8s::{
         ConfigMapEnvSource, ConfigMapKeySelector, EnvFromSource, EnvVar, EnvVarSource,

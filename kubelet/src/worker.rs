@@ -50,6 +50,8 @@ pub struct Shared<R: Runtime> {
     pub resync: Duration,
     /// `--cluster-dns` and friends: the pods' resolv.conf.
     pub dns: crate::dns::DnsSettings,
+    /// Every Service, for the containers' service-link variables.
+    pub services: client::Store<proto::k8s::Service>,
 }
 
 impl<R: Runtime> Shared<R> {
@@ -406,9 +408,21 @@ impl<R: Runtime> PodWorker<R> {
     /// ConfigMaps, Secrets and volumes the pod's containers read.
     async fn sources(&mut self, pod: &Pod) -> Sources {
         let ns = pod.meta().namespace.clone();
+        let services = self
+            .shared
+            .services
+            .list()
+            .iter()
+            .filter(|s| {
+                let m = s.meta();
+                m.namespace == ns || (m.namespace == "default" && m.name == "kubernetes")
+            })
+            .map(|s| s.as_ref().clone())
+            .collect();
         let mut src = Sources {
             pod_ip: self.pod_ip.clone(),
             host_ip: self.shared.node_ip.clone(),
+            services,
             ..Default::default()
         };
         let spec = pod.spec.clone().unwrap_or_default();
