@@ -152,6 +152,24 @@ async fn answers_services_from_the_api_and_follows_deletion() {
             target: name.into()
         }
     );
+    // A figure: sequential queries over one socket (debug build, loopback).
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let q = codec::query(1, name, TYPE_A);
+    let mut buf = [0u8; 512];
+    let t = std::time::Instant::now();
+    for _ in 0..1000 {
+        sock.send_to(&q, dns).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(3), sock.recv_from(&mut buf))
+            .await
+            .expect("answer")
+            .unwrap();
+    }
+    let took = t.elapsed();
+    eprintln!(
+        "1000 sequential UDP A queries: {took:?} ({:?} each)",
+        took / 1000
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
     // Outside the domain without --upstream: refused.
     assert_eq!(
         udp_query(dns, "example.com", TYPE_A).await.header.rcode,
