@@ -19,6 +19,7 @@ pub mod podgc;
 pub mod pvbinder;
 pub mod replicaset;
 pub mod serviceaccount;
+pub mod statefulset;
 
 use crate::context::Context;
 use crate::error::Error;
@@ -44,6 +45,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (job::NAME, job::start),
     (cronjob::NAME, cronjob::start),
     (daemonset::NAME, daemonset::start),
+    (statefulset::NAME, statefulset::start),
 ];
 
 /// Names of all registered controllers.

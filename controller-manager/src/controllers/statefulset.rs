@@ -1,0 +1,1141 @@
+//! StatefulSet controller (Kubernetes' `pkg/controller/statefulset`, apps/v1): pods with a
+//! stable identity `<set>-<ordinal>` and stable storage `<claim>-<set>-<ordinal>`.
+//!
+//! - `plan_statefulset` is the pure decision (Kubernetes' `updateStatefulSet` of
+//!   `stateful_set_control.go`): which ordinals to create, which pods to delete, and the
+//!   status. With `podManagementPolicy: OrderedReady` (monotonic) a sync does at most one
+//!   thing and stops at the first pod that is not Running and Ready; `Parallel` does
+//!   everything at once.
+//! - Revisions: there is no ControllerRevision kind, so a revision is named
+//!   `<set>-<hash of the template>` (the deployment's pod-template-hash helper, with
+//!   `collisionCount`). Pods carry it in `controller-revision-hash`. A pod is always
+//!   (re)created from the current template: Kubernetes would recreate an ordinal below the
+//!   partition from the stored old revision, which we do not have.
+//! - Creating by a fixed name cannot duplicate a pod; AlreadyExists counts as done.
+//!   Expectations (as the ReplicaSet's) still keep a lagging cache from deleting twice or
+//!   from acting on a pod it has not seen come back.
+
+use crate::context::Context;
+use crate::controllers::deployment::util::pod_template_hash;
+use crate::error::Error;
+use crate::expectations::Expectations;
+use crate::pods::{self, controller_ref, new_controller_ref};
+use crate::runner::{Action, on_events, run_workers};
+use client::store::{key_of, split_key};
+use client::{DeleteParams, DeletePreconditions, InformerEvent, Store, WorkQueue};
+use futures::future::{BoxFuture, join_all};
+use proto::k8s::{
+    OwnerReference, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, StatefulSet,
+    StatefulSetStatus, Volume, volume::VolumeSource,
+};
+use proto::selector::LabelSelector;
+use proto::{Reason, Resource};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+pub const NAME: &str = "statefulset";
+const SOURCE: &str = "statefulset-controller";
+/// The pod label naming its revision (`<set>-<hash>`).
+pub const REVISION_HASH: &str = "controller-revision-hash";
+/// The pod label with the pod's own name (so a Service can select one member).
+pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
+/// The pod label with the pod's ordinal.
+pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+
+pub fn start(
+    ctx: Arc<Context>,
+    cancel: CancellationToken,
+) -> BoxFuture<'static, Result<(), Error>> {
+    Box::pin(run(ctx, cancel))
+}
+
+struct Controller {
+    ctx: Arc<Context>,
+    sets: Store<StatefulSet>,
+    pods: Store<Pod>,
+    claims: Store<PersistentVolumeClaim>,
+    expectations: Expectations,
+    queue: WorkQueue<String>,
+}
+
+async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
+    let set_informer = ctx.informer::<StatefulSet>();
+    let pod_informer = ctx.informer::<Pod>();
+    let claim_informer = ctx.informer::<PersistentVolumeClaim>();
+    let c = Arc::new(Controller {
+        ctx: ctx.clone(),
+        sets: set_informer.store(),
+        pods: pod_informer.store(),
+        claims: claim_informer.store(),
+        expectations: Expectations::new(),
+        queue: WorkQueue::new(),
+    });
+    let sc = c.clone();
+    let set_events = on_events(&set_informer, cancel.clone(), move |ev| {
+        if let InformerEvent::Deleted(s) = &ev {
+            sc.expectations.delete(&key_of(s.as_ref()));
+        }
+        sc.queue.add(ev.key());
+    });
+    let pc = c.clone();
+    let pod_events = on_events(&pod_informer, cancel.clone(), move |ev| pc.on_pod(ev));
+    let synced = tokio::select! {
+        s = ctx.wait_for_sync() => s,
+        _ = cancel.cancelled() => false,
+    };
+    if synced {
+        let wc = c.clone();
+        let workers = ctx.config.concurrent_workers;
+        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
+            let c = wc.clone();
+            async move { c.sync(&key).await }
+        })
+        .await;
+    }
+    set_events.abort();
+    pod_events.abort();
+    Ok(())
+}
+
+impl Controller {
+    fn owner(&self, pod: &Pod) -> Option<String> {
+        let r = controller_ref(pod.meta())?;
+        if r.kind != "StatefulSet" {
+            return None;
+        }
+        let set = self.sets.get_in(&pod.meta().namespace, &r.name)?;
+        (set.meta().uid == r.uid).then(|| key_of(set.as_ref()))
+    }
+
+    fn on_pod(&self, ev: InformerEvent<Pod>) {
+        let pod = ev.object().clone();
+        let Some(key) = self.owner(&pod) else {
+            if controller_ref(pod.meta()).is_none() && !matches!(ev, InformerEvent::Deleted(_)) {
+                // An orphan: the sets that could adopt it.
+                for set in self.sets.by_namespace(&pod.meta().namespace) {
+                    if is_member(&set, &pod)
+                        && selector(&set)
+                            .is_some_and(|s| !s.is_empty() && s.matches(&pod.meta().labels))
+                    {
+                        self.queue.add(key_of(set.as_ref()));
+                    }
+                }
+            }
+            return;
+        };
+        let pod_key = key_of(pod.as_ref());
+        match &ev {
+            InformerEvent::Added(p) if p.meta().deletion_timestamp.is_empty() => {
+                self.expectations.creation_observed(&key)
+            }
+            InformerEvent::Added(_) | InformerEvent::Deleted(_) => {
+                self.expectations.deletion_observed(&key, &pod_key)
+            }
+            InformerEvent::Modified { old, new } => {
+                if old.meta().resource_version == new.meta().resource_version {
+                    return;
+                }
+                if old.meta().uid != new.meta().uid {
+                    // The name was reused (a relist merged the delete and the create).
+                    self.expectations.deletion_observed(&key, &pod_key);
+                    self.expectations.creation_observed(&key);
+                } else if !new.meta().deletion_timestamp.is_empty() {
+                    self.expectations.deletion_observed(&key, &pod_key);
+                }
+            }
+            InformerEvent::Sync(_) => {}
+        }
+        self.queue.add(key);
+    }
+
+    #[tracing::instrument(skip(self), fields(statefulset = %key))]
+    async fn sync(&self, key: &str) -> Result<Action, Error> {
+        let Some(set) = self.sets.get(key) else {
+            self.expectations.delete(key);
+            return Ok(Action::Done);
+        };
+        let Some(sel) = selector(&set) else {
+            tracing::warn!("statefulset without a valid selector; not syncing");
+            return Ok(Action::Done);
+        };
+        let (namespace, _) = split_key(key);
+        let owned = self
+            .claim(&set, &sel, self.pods.by_namespace(namespace))
+            .await?;
+        let plan = plan_statefulset(&set, &owned, SystemTime::now());
+        let mut err = None;
+        if self.expectations.satisfied(key) && set.meta().deletion_timestamp.is_empty() {
+            // One kind of write per sync: expectations hold either creations or deletions,
+            // and the events of the first batch bring the set back for the rest.
+            if !plan.delete.is_empty() {
+                err = self.delete_pods(key, &set, &plan.delete).await.err();
+            } else if !plan.create.is_empty() {
+                err = self.create_pods(key, &set, &plan.create).await.err();
+            }
+        }
+        self.update_status(&set, plan.status).await?;
+        if let Some(e) = err {
+            return Err(e);
+        }
+        Ok(match plan.requeue {
+            Some(d) => Action::RequeueAfter(d + Duration::from_millis(100)),
+            None => Action::Done,
+        })
+    }
+
+    /// Kubernetes' ClaimPods with its isMemberOf filter: only pods named `<set>-<n>` are
+    /// adopted.
+    async fn claim(
+        &self,
+        set: &StatefulSet,
+        sel: &LabelSelector,
+        candidates: Vec<Arc<Pod>>,
+    ) -> Result<Vec<Arc<Pod>>, Error> {
+        use super::replicaset::{Claim, claim_decision};
+        let uid = &set.meta().uid;
+        let deleting = !set.meta().deletion_timestamp.is_empty();
+        let api = self.ctx.api_in::<Pod>(&set.meta().namespace);
+        let mut owned = Vec::new();
+        let mut can_adopt = None;
+        for pod in candidates {
+            let matches = sel.matches(&pod.meta().labels);
+            let refs = match claim_decision(pod.meta(), uid, matches, deleting) {
+                Claim::Owned => {
+                    owned.push(pod);
+                    continue;
+                }
+                Claim::Ignore => continue,
+                Claim::Release => pod
+                    .meta()
+                    .owner_references
+                    .iter()
+                    .filter(|r| &r.uid != uid)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                Claim::Adopt => {
+                    if !is_member(set, &pod) {
+                        continue;
+                    }
+                    if can_adopt.is_none() {
+                        let sets = self.ctx.api_in::<StatefulSet>(&set.meta().namespace);
+                        can_adopt =
+                            Some(pods::owner_can_adopt(&sets, &set.meta().name, uid).await?);
+                    }
+                    if can_adopt != Some(true) {
+                        continue;
+                    }
+                    let mut refs = pod.meta().owner_references.clone();
+                    refs.push(new_controller_ref("apps/v1", "StatefulSet", set.meta()));
+                    refs
+                }
+            };
+            let refs_json = serde_json::to_value(&refs)
+                .map_err(|e| Error::Other(format!("encoding owner references: {e}")))?;
+            let patch = serde_json::json!({"metadata": {
+                "resourceVersion": pod.meta().resource_version,
+                "uid": pod.meta().uid,
+                "ownerReferences": refs_json,
+            }});
+            match api.patch_merge(&pod.meta().name, &patch).await {
+                Ok(p) if controller_ref(p.meta()).is_some_and(|r| &r.uid == uid) => {
+                    owned.push(Arc::new(p))
+                }
+                Ok(_) => {}
+                Err(e) if e.is(Reason::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(owned)
+    }
+
+    /// Kubernetes' createPersistentVolumeClaims: every claim of the pod exists (created if
+    /// missing; one being deleted blocks the pod, which would otherwise get a fresh claim
+    /// or none).
+    async fn ensure_claims(
+        &self,
+        set: &StatefulSet,
+        pod: &str,
+        claims: &[PersistentVolumeClaim],
+    ) -> Result<(), Error> {
+        let api = self
+            .ctx
+            .api_in::<PersistentVolumeClaim>(&set.meta().namespace);
+        for claim in claims {
+            let name = &claim.meta().name;
+            if let Some(existing) = self.claims.get_in(&set.meta().namespace, name) {
+                if !existing.meta().deletion_timestamp.is_empty() {
+                    return Err(Error::Other(format!(
+                        "pvc {name} is being deleted; pod {pod} waits for it to go"
+                    )));
+                }
+                continue;
+            }
+            match api.create(claim).await {
+                Ok(_) => self.ctx.events.event(
+                    SOURCE,
+                    set,
+                    false,
+                    "SuccessfulCreate",
+                    format!(
+                        "create Claim {name} Pod {pod} in StatefulSet {} success",
+                        set.meta().name
+                    ),
+                ),
+                // Made before and not yet in the cache.
+                Err(e) if e.is(Reason::AlreadyExists) => {}
+                Err(e) => {
+                    self.ctx.events.event(
+                        SOURCE,
+                        set,
+                        true,
+                        "FailedCreate",
+                        format!(
+                            "create Claim {name} for Pod {pod} in StatefulSet {} failed error: {e}",
+                            set.meta().name
+                        ),
+                    );
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn create_pods(
+        &self,
+        key: &str,
+        set: &StatefulSet,
+        ordinals: &[i32],
+    ) -> Result<(), Error> {
+        let api = self.ctx.api_in::<Pod>(&set.meta().namespace);
+        self.expectations.expect_creations(key, ordinals.len());
+        let results = join_all(ordinals.iter().map(|&ord| {
+            let api = api.clone();
+            let pod = new_pod(set, ord);
+            let claims = claims_for(set, ord);
+            async move {
+                let name = pod.meta().name.clone();
+                self.ensure_claims(set, &name, &claims).await?;
+                match api.create(&pod).await {
+                    Ok(_) => Ok(Some(name)),
+                    // A fixed name: it is there already (a lagging cache), nothing to do.
+                    Err(e) if e.is(Reason::AlreadyExists) => Ok(None),
+                    Err(e) => Err(Error::from(e)),
+                }
+            }
+        }))
+        .await;
+        let mut first_err = None;
+        for r in results {
+            match r {
+                Ok(Some(name)) => self.ctx.events.event(
+                    SOURCE,
+                    set,
+                    false,
+                    "SuccessfulCreate",
+                    format!(
+                        "create Pod {name} in StatefulSet {} successful",
+                        set.meta().name
+                    ),
+                ),
+                Ok(None) => self.expectations.creation_observed(key),
+                Err(e) => {
+                    self.expectations.creation_observed(key);
+                    self.ctx.events.event(
+                        SOURCE,
+                        set,
+                        true,
+                        "FailedCreate",
+                        format!(
+                            "create Pod in StatefulSet {} failed error: {e}",
+                            set.meta().name
+                        ),
+                    );
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    async fn delete_pods(
+        &self,
+        key: &str,
+        set: &StatefulSet,
+        victims: &[Arc<Pod>],
+    ) -> Result<(), Error> {
+        let api = self.ctx.api_in::<Pod>(&set.meta().namespace);
+        self.expectations
+            .expect_deletions(key, victims.iter().map(|p| key_of(p.as_ref())));
+        let results = join_all(victims.iter().map(|p| {
+            let api = api.clone();
+            async move {
+                let params = DeleteParams {
+                    preconditions: Some(DeletePreconditions {
+                        uid: p.meta().uid.clone(),
+                        resource_version: String::new(),
+                    }),
+                    ..Default::default()
+                };
+                (p, api.delete(&p.meta().name, &params).await)
+            }
+        }))
+        .await;
+        let mut first_err = None;
+        for (p, r) in results {
+            let name = &p.meta().name;
+            match r {
+                Ok(_) => self.ctx.events.event(
+                    SOURCE,
+                    set,
+                    false,
+                    "SuccessfulDelete",
+                    format!(
+                        "delete Pod {name} in StatefulSet {} successful",
+                        set.meta().name
+                    ),
+                ),
+                Err(e) => {
+                    self.expectations
+                        .deletion_observed(key, &key_of(p.as_ref()));
+                    if e.is(Reason::NotFound) || e.is(Reason::Conflict) {
+                        // Gone already, or replaced by another pod of that name.
+                        continue;
+                    }
+                    self.ctx.events.event(
+                        SOURCE,
+                        set,
+                        true,
+                        "FailedDelete",
+                        format!(
+                            "delete Pod {name} in StatefulSet {} failed error: {e}",
+                            set.meta().name
+                        ),
+                    );
+                    first_err.get_or_insert(Error::from(e));
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    async fn update_status(
+        &self,
+        set: &StatefulSet,
+        status: StatefulSetStatus,
+    ) -> Result<(), Error> {
+        if set.status.as_ref() == Some(&status) {
+            return Ok(());
+        }
+        let api = self.ctx.api_in::<StatefulSet>(&set.meta().namespace);
+        let mut obj = set.clone();
+        obj.status = Some(status);
+        match api.update_status(&obj).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is(Reason::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn selector(set: &StatefulSet) -> Option<LabelSelector> {
+    set.spec
+        .as_ref()?
+        .selector
+        .as_ref()
+        .and_then(|s| LabelSelector::from_proto(s).ok())
+}
+
+/// The ordinal of a pod named `<set>-<n>` (Kubernetes' getParentNameAndOrdinal).
+pub fn ordinal_of(set_name: &str, pod_name: &str) -> Option<i32> {
+    let rest = pod_name.strip_prefix(set_name)?.strip_prefix('-')?;
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    rest.parse().ok()
+}
+
+fn is_member(set: &StatefulSet, pod: &Pod) -> bool {
+    ordinal_of(&set.meta().name, &pod.meta().name).is_some()
+}
+
+/// The update revision's name: `<set>-<template hash>`.
+pub fn revision_name(set: &StatefulSet) -> String {
+    let template = set
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default();
+    let hash = pod_template_hash(
+        &template,
+        set.status.as_ref().and_then(|s| s.collision_count),
+    );
+    format!("{}-{hash}", set.meta().name)
+}
+
+/// The claims of one ordinal (Kubernetes' getPersistentVolumeClaims): each template named
+/// `<template>-<set>-<ordinal>`, labelled with the selector's matchLabels. With
+/// `whenDeleted: Delete` the set owns them (the garbage collector removes them with it).
+pub fn claims_for(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim> {
+    let Some(spec) = set.spec.as_ref() else {
+        return Vec::new();
+    };
+    let match_labels = spec
+        .selector
+        .as_ref()
+        .map(|s| s.match_labels.clone())
+        .unwrap_or_default();
+    let delete_with_set = spec
+        .persistent_volume_claim_retention_policy
+        .as_ref()
+        .is_some_and(|p| p.when_deleted == "Delete");
+    spec.volume_claim_templates
+        .iter()
+        .map(|t| {
+            let mut c = PersistentVolumeClaim {
+                spec: t.spec.clone(),
+                ..Default::default()
+            };
+            let tm = t.metadata.clone().unwrap_or_default();
+            let m = c.meta_mut();
+            m.name = claim_name(&tm.name, &set.meta().name, ordinal);
+            m.namespace = set.meta().namespace.clone();
+            m.labels = tm.labels;
+            m.labels.extend(match_labels.clone());
+            m.annotations = tm.annotations;
+            if delete_with_set {
+                m.owner_references = vec![OwnerReference {
+                    api_version: "apps/v1".into(),
+                    kind: "StatefulSet".into(),
+                    name: set.meta().name.clone(),
+                    uid: set.meta().uid.clone(),
+                    controller: None,
+                    block_owner_deletion: None,
+                }];
+            }
+            c
+        })
+        .collect()
+}
+
+pub fn claim_name(template: &str, set: &str, ordinal: i32) -> String {
+    format!("{template}-{set}-{ordinal}")
+}
+
+/// The pod of one ordinal (Kubernetes' newVersionedStatefulSetPod): the template, named
+/// `<set>-<ordinal>`, identity labels, hostname and subdomain, a volume per claim template
+/// (replacing a template volume of that name), controlled by the set.
+pub fn new_pod(set: &StatefulSet, ordinal: i32) -> Pod {
+    let spec = set.spec.clone().unwrap_or_default();
+    let template = spec.template.clone().unwrap_or_default();
+    let tm = template.metadata.unwrap_or_default();
+    let mut pod_spec = template.spec.unwrap_or_default();
+    let name = format!("{}-{ordinal}", set.meta().name);
+    pod_spec.hostname = name.clone();
+    pod_spec.subdomain = spec.service_name.clone();
+    for t in &spec.volume_claim_templates {
+        let tname = t
+            .metadata
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        pod_spec.volumes.retain(|v| v.name != tname);
+        pod_spec.volumes.push(Volume {
+            name: tname.clone(),
+            volume_source: Some(VolumeSource::PersistentVolumeClaim(
+                PersistentVolumeClaimVolumeSource {
+                    claim_name: claim_name(&tname, &set.meta().name, ordinal),
+                    read_only: false,
+                },
+            )),
+        });
+    }
+    let mut pod = Pod {
+        spec: Some(pod_spec),
+        ..Default::default()
+    };
+    let m = pod.meta_mut();
+    m.name = name.clone();
+    m.namespace = set.meta().namespace.clone();
+    m.labels = tm.labels;
+    m.labels.insert(POD_NAME_LABEL.into(), name);
+    m.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
+    m.labels.insert(REVISION_HASH.into(), revision_name(set));
+    m.annotations = tm.annotations;
+    m.finalizers = tm.finalizers;
+    m.owner_references = vec![new_controller_ref("apps/v1", "StatefulSet", set.meta())];
+    pod
+}
+
+/// The decision for one sync.
+#[derive(Debug, Clone, Default)]
+pub struct StatefulSetPlan {
+    /// Ordinals to create (claims first, then the pod).
+    pub create: Vec<i32>,
+    pub delete: Vec<Arc<Pod>>,
+    pub status: StatefulSetStatus,
+    /// Look again (a ready pod becomes available after minReadySeconds).
+    pub requeue: Option<Duration>,
+}
+
+fn phase(p: &Pod) -> &str {
+    p.status.as_ref().map_or("", |s| s.phase.as_str())
+}
+
+fn terminating(p: &Pod) -> bool {
+    !p.meta().deletion_timestamp.is_empty()
+}
+
+fn running_and_ready(p: &Pod) -> bool {
+    phase(p) == "Running" && pods::is_ready(p)
+}
+
+fn revision_of(p: &Pod) -> &str {
+    p.meta()
+        .labels
+        .get(REVISION_HASH)
+        .map_or("", String::as_str)
+}
+
+/// Pure: Kubernetes' updateStatefulSet for one set and the pods it controls.
+pub fn plan_statefulset(set: &StatefulSet, owned: &[Arc<Pod>], now: SystemTime) -> StatefulSetPlan {
+    let spec = set.spec.clone().unwrap_or_default();
+    let replicas = spec.replicas.unwrap_or(1).max(0);
+    let start = spec.ordinals.as_ref().map_or(0, |o| o.start.max(0));
+    let end = start.saturating_add(replicas);
+    let monotonic = spec.pod_management_policy != "Parallel";
+    let rolling = spec
+        .update_strategy
+        .as_ref()
+        .is_none_or(|s| s.r#type != "OnDelete");
+    let partition = spec
+        .update_strategy
+        .as_ref()
+        .and_then(|s| s.rolling_update.as_ref())
+        .and_then(|r| r.partition)
+        .unwrap_or(0)
+        .max(0);
+    let min_ready = Duration::from_secs(u64::try_from(spec.min_ready_seconds.max(0)).unwrap_or(0));
+    let update_rev = revision_name(set);
+    let old = set.status.clone().unwrap_or_default();
+    let current_rev = if old.current_revision.is_empty() {
+        update_rev.clone()
+    } else {
+        old.current_revision.clone()
+    };
+
+    // Slots for the wanted ordinals; the rest is condemned, highest ordinal first.
+    let size = usize::try_from(replicas).unwrap_or(0);
+    let mut slots: Vec<Option<&Arc<Pod>>> = vec![None; size];
+    let mut condemned: Vec<(i32, &Arc<Pod>)> = Vec::new();
+    let mut members: Vec<&Arc<Pod>> = Vec::new();
+    for p in owned {
+        let Some(ord) = ordinal_of(&set.meta().name, &p.meta().name) else {
+            continue;
+        };
+        members.push(p);
+        if (start..end).contains(&ord) {
+            let i = usize::try_from(ord - start).unwrap_or(0);
+            slots[i] = Some(p);
+        } else {
+            condemned.push((ord, p));
+        }
+    }
+    condemned.sort_by_key(|c| std::cmp::Reverse(c.0));
+
+    let mut plan = StatefulSetPlan {
+        status: status_of(
+            set,
+            &members,
+            &current_rev,
+            &update_rev,
+            rolling,
+            min_ready,
+            now,
+        ),
+        ..Default::default()
+    };
+    for p in &members {
+        if running_and_ready(p)
+            && let Some(d) = pods::available_in(p, min_ready, now)
+        {
+            plan.requeue = Some(plan.requeue.map_or(d, |r| r.min(d)));
+        }
+    }
+    if !set.meta().deletion_timestamp.is_empty() {
+        return plan;
+    }
+    let healthy =
+        |p: &Pod| running_and_ready(p) && !terminating(p) && pods::is_available(p, min_ready, now);
+    // Kubernetes' firstUnhealthyPod: the first in slot order, then condemned order.
+    let first_unhealthy: Option<&str> = slots
+        .iter()
+        .flatten()
+        .copied()
+        .chain(condemned.iter().map(|(_, p)| *p))
+        .find(|p| !healthy(p))
+        .map(|p| p.meta().name.as_str());
+    let mut deleting: HashSet<&str> = HashSet::new();
+
+    // Wanted ordinals, lowest first.
+    for (i, slot) in slots.iter().enumerate() {
+        let ord = start + i32::try_from(i).unwrap_or(0);
+        let Some(p) = slot else {
+            plan.create.push(ord);
+            if monotonic {
+                return plan;
+            }
+            continue;
+        };
+        if matches!(phase(p), "Failed" | "Succeeded") {
+            // Kubernetes replaces a finished pod: delete now, create on a later sync.
+            if !terminating(p) {
+                plan.delete.push((*p).clone());
+                deleting.insert(&p.meta().name);
+            }
+            if monotonic {
+                return plan;
+            }
+            continue;
+        }
+        if monotonic && !healthy(p) {
+            // Terminating, not yet running or ready, or not yet available: wait for it.
+            return plan;
+        }
+    }
+
+    // Scale down: highest ordinal first; in order only while everything else is healthy.
+    for (_, p) in &condemned {
+        if terminating(p) {
+            if monotonic {
+                return plan;
+            }
+            continue;
+        }
+        if monotonic && !healthy(p) && first_unhealthy != Some(p.meta().name.as_str()) {
+            return plan;
+        }
+        plan.delete.push((*p).clone());
+        deleting.insert(&p.meta().name);
+        if monotonic {
+            return plan;
+        }
+    }
+
+    // Rolling update: highest ordinal down to the partition, one pod at a time.
+    if !rolling {
+        return plan;
+    }
+    let update_min = usize::try_from(partition).unwrap_or(0);
+    for i in (update_min..size).rev() {
+        let Some(p) = slots[i] else {
+            return plan;
+        };
+        if deleting.contains(p.meta().name.as_str()) {
+            return plan;
+        }
+        if revision_of(p) != update_rev && !terminating(p) {
+            plan.delete.push(p.clone());
+            return plan;
+        }
+        if !healthy(p) {
+            return plan;
+        }
+    }
+    plan
+}
+
+/// Pure: Kubernetes' computeReplicaStatus plus completeRollingUpdate.
+fn status_of(
+    set: &StatefulSet,
+    members: &[&Arc<Pod>],
+    current_rev: &str,
+    update_rev: &str,
+    rolling: bool,
+    min_ready: Duration,
+    now: SystemTime,
+) -> StatefulSetStatus {
+    let old = set.status.clone().unwrap_or_default();
+    let mut s = StatefulSetStatus {
+        observed_generation: set.meta().generation,
+        current_revision: current_rev.to_string(),
+        update_revision: update_rev.to_string(),
+        collision_count: Some(old.collision_count.unwrap_or(0)),
+        conditions: old.conditions,
+        ..Default::default()
+    };
+    for p in members {
+        let created = !phase(p).is_empty();
+        if created {
+            s.replicas += 1;
+        }
+        if running_and_ready(p) {
+            s.ready_replicas += 1;
+            if pods::is_available(p, min_ready, now) {
+                s.available_replicas += 1;
+            }
+        }
+        if created && !terminating(p) {
+            if revision_of(p) == current_rev {
+                s.current_replicas += 1;
+            }
+            if revision_of(p) == update_rev {
+                s.updated_replicas += 1;
+            }
+        }
+    }
+    if rolling && s.updated_replicas == s.replicas && s.ready_replicas == s.replicas {
+        s.current_revision = s.update_revision.clone();
+        s.current_replicas = s.updated_replicas;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::{
+        LabelSelector as ProtoSelector, ObjectMeta, PodCondition, PodSpec, PodStatus,
+        PodTemplateSpec, RollingUpdateStatefulSetStrategy,
+        StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+        StatefulSetUpdateStrategy,
+    };
+
+    fn set(replicas: i32) -> StatefulSet {
+        let mut s = StatefulSet {
+            spec: Some(StatefulSetSpec {
+                replicas: Some(replicas),
+                selector: Some(ProtoSelector {
+                    match_labels: [("app".to_string(), "web".to_string())].into(),
+                    ..Default::default()
+                }),
+                service_name: "nginx".into(),
+                template: Some(PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: [("app".to_string(), "web".to_string())].into(),
+                        ..Default::default()
+                    }),
+                    spec: Some(PodSpec::default()),
+                }),
+                volume_claim_templates: vec![{
+                    let mut c = PersistentVolumeClaim::default();
+                    c.meta_mut().name = "www".into();
+                    c
+                }],
+                pod_management_policy: "OrderedReady".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        s.meta_mut().name = "web".into();
+        s.meta_mut().namespace = "default".into();
+        s.meta_mut().uid = "u1".into();
+        s.meta_mut().generation = 3;
+        s
+    }
+
+    fn with_image(mut s: StatefulSet, image: &str) -> StatefulSet {
+        let t = s.spec.as_mut().unwrap().template.as_mut().unwrap();
+        t.metadata
+            .as_mut()
+            .unwrap()
+            .annotations
+            .insert("image".into(), image.into());
+        s
+    }
+
+    #[derive(Clone, Copy)]
+    enum St {
+        Ready,
+        NotReady,
+        Pending,
+        Failed,
+        Terminating,
+    }
+
+    /// A pod of `s` at `ord` in state `st`, of the revision of `rev_of`.
+    fn pod(rev_of: &StatefulSet, ord: i32, st: St) -> Arc<Pod> {
+        let mut p = new_pod(rev_of, ord);
+        let (ph, ready) = match st {
+            St::Ready | St::Terminating => ("Running", true),
+            St::NotReady => ("Running", false),
+            St::Pending => ("Pending", false),
+            St::Failed => ("Failed", false),
+        };
+        if matches!(st, St::Terminating) {
+            p.meta_mut().deletion_timestamp = "2026-01-01T00:00:00Z".into();
+        }
+        p.status = Some(PodStatus {
+            phase: ph.into(),
+            conditions: vec![PodCondition {
+                r#type: "Ready".into(),
+                status: if ready { "True" } else { "False" }.into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        Arc::new(p)
+    }
+
+    fn names(v: &[Arc<Pod>]) -> Vec<String> {
+        v.iter().map(|p| p.meta().name.clone()).collect()
+    }
+
+    fn plan(s: &StatefulSet, pods: &[Arc<Pod>]) -> (Vec<i32>, Vec<String>) {
+        let p = plan_statefulset(s, pods, SystemTime::now());
+        (p.create, names(&p.delete))
+    }
+
+    #[test]
+    fn ordered_ready_creates_one_ordinal_at_a_time() {
+        let s = set(3);
+        type Case = (&'static str, Vec<Arc<Pod>>, Vec<i32>);
+        let cases: Vec<Case> = vec![
+            ("nothing yet: web-0", vec![], vec![0]),
+            ("web-0 pending: wait", vec![pod(&s, 0, St::Pending)], vec![]),
+            (
+                "web-0 not ready: wait",
+                vec![pod(&s, 0, St::NotReady)],
+                vec![],
+            ),
+            ("web-0 ready: web-1", vec![pod(&s, 0, St::Ready)], vec![1]),
+            (
+                "web-0, web-1 ready: web-2",
+                vec![pod(&s, 0, St::Ready), pod(&s, 1, St::Ready)],
+                vec![2],
+            ),
+            (
+                "a hole at web-0 is filled first",
+                vec![pod(&s, 1, St::Ready), pod(&s, 2, St::Ready)],
+                vec![0],
+            ),
+            (
+                "web-0 terminating: wait",
+                vec![pod(&s, 0, St::Terminating)],
+                vec![],
+            ),
+        ];
+        for (what, pods, want) in cases {
+            let (create, delete) = plan(&s, &pods);
+            assert_eq!(create, want, "{what}");
+            assert!(delete.is_empty(), "{what}");
+        }
+        // Parallel: every missing ordinal at once, whatever the others' state.
+        let mut p = set(3);
+        p.spec.as_mut().unwrap().pod_management_policy = "Parallel".into();
+        assert_eq!(plan(&p, &[]).0, [0, 1, 2]);
+        assert_eq!(plan(&p, &[pod(&p, 1, St::Pending)]).0, [0, 2]);
+        // ordinals.start shifts the names.
+        let mut o = set(2);
+        o.spec.as_mut().unwrap().ordinals = Some(proto::k8s::StatefulSetOrdinals { start: 5 });
+        assert_eq!(plan(&o, &[]).0, [5]);
+        assert_eq!(plan(&o, &[pod(&o, 5, St::Ready)]).0, [6]);
+    }
+
+    #[test]
+    fn failed_pods_are_deleted_to_be_recreated() {
+        let s = set(2);
+        let (create, delete) = plan(&s, &[pod(&s, 0, St::Failed), pod(&s, 1, St::Ready)]);
+        assert_eq!((create, delete), (vec![], vec!["web-0".to_string()]));
+        // Once gone, the same ordinal is created again.
+        assert_eq!(plan(&s, &[pod(&s, 1, St::Ready)]).0, [0]);
+    }
+
+    #[test]
+    fn scale_down_from_the_highest_ordinal_when_healthy() {
+        let s = set(1);
+        let all = |st2: St, st1: St| vec![pod(&s, 0, St::Ready), pod(&s, 1, st1), pod(&s, 2, st2)];
+        let cases = [
+            ("highest first", all(St::Ready, St::Ready), vec!["web-2"]),
+            (
+                "wait for web-2 to go",
+                all(St::Terminating, St::Ready),
+                vec![],
+            ),
+            // The unhealthy pod being the first unhealthy one may go.
+            (
+                "web-2 unhealthy goes",
+                all(St::NotReady, St::Ready),
+                vec!["web-2"],
+            ),
+            // Kubernetes checks each target: a healthy web-2 goes even when the condemned
+            // web-1 is unhealthy (web-1 is next, being then the first unhealthy pod).
+            (
+                "web-1 unhealthy, web-2 first",
+                all(St::Ready, St::NotReady),
+                vec!["web-2"],
+            ),
+        ];
+        for (what, pods, want) in cases {
+            let (create, delete) = plan(&s, &pods);
+            assert!(create.is_empty(), "{what}");
+            assert_eq!(delete, want, "{what}");
+        }
+        let (_, delete) = plan(&s, &[pod(&s, 0, St::Ready), pod(&s, 1, St::NotReady)]);
+        assert_eq!(delete, ["web-1"]);
+        // A wanted pod unhealthy blocks scale-down.
+        let (_, delete) = plan(&s, &[pod(&s, 0, St::NotReady), pod(&s, 1, St::Ready)]);
+        assert!(delete.is_empty());
+        // Parallel: all condemned at once.
+        let mut p = set(1);
+        p.spec.as_mut().unwrap().pod_management_policy = "Parallel".into();
+        let pods = [
+            pod(&p, 0, St::NotReady),
+            pod(&p, 1, St::Ready),
+            pod(&p, 2, St::Ready),
+        ];
+        assert_eq!(plan(&p, &pods).1, ["web-2", "web-1"]);
+    }
+
+    #[test]
+    fn rolling_update_goes_down_from_the_highest_ordinal_one_at_a_time() {
+        let old = set(3);
+        let new = with_image(old.clone(), "v2");
+        assert_ne!(revision_name(&old), revision_name(&new));
+        let o = |i| pod(&old, i, St::Ready);
+        let n = |i, st| pod(&new, i, st);
+        let cases = [
+            ("all old: web-2", vec![o(0), o(1), o(2)], vec!["web-2"]),
+            (
+                "web-2 terminating: wait",
+                vec![o(0), o(1), pod(&old, 2, St::Terminating)],
+                vec![],
+            ),
+            (
+                "web-2 new, not ready: wait",
+                vec![o(0), o(1), n(2, St::NotReady)],
+                vec![],
+            ),
+            (
+                "web-2 new, ready: web-1",
+                vec![o(0), o(1), n(2, St::Ready)],
+                vec!["web-1"],
+            ),
+            (
+                "then web-0",
+                vec![o(0), n(1, St::Ready), n(2, St::Ready)],
+                vec!["web-0"],
+            ),
+            (
+                "done",
+                vec![n(0, St::Ready), n(1, St::Ready), n(2, St::Ready)],
+                vec![],
+            ),
+        ];
+        for (what, pods, want) in cases {
+            let (create, delete) = plan(&new, &pods);
+            assert!(create.is_empty(), "{what}");
+            assert_eq!(delete, want, "{what}");
+        }
+        // A missing ordinal is recreated (from the new template) before anything rolls.
+        let (create, delete) = plan(&new, &[o(0), o(2)]);
+        assert_eq!((create, delete.len()), (vec![1], 0));
+        let recreated = new_pod(&new, 1);
+        assert_eq!(recreated.meta().labels[REVISION_HASH], revision_name(&new));
+    }
+
+    #[test]
+    fn partition_and_on_delete() {
+        let old = set(3);
+        let mut new = with_image(old.clone(), "v2");
+        new.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+            r#type: "RollingUpdate".into(),
+            rolling_update: Some(RollingUpdateStatefulSetStrategy {
+                partition: Some(2),
+                max_unavailable: String::new(),
+            }),
+        });
+        let o = |i| pod(&old, i, St::Ready);
+        assert_eq!(plan(&new, &[o(0), o(1), o(2)]).1, ["web-2"]);
+        let below = [o(0), o(1), pod(&new, 2, St::Ready)];
+        assert!(plan(&new, &below).1.is_empty(), "ordinals below 2 stay");
+        // OnDelete: never deleted by the controller.
+        let mut od = with_image(old.clone(), "v2");
+        od.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+            r#type: "OnDelete".into(),
+            rolling_update: None,
+        });
+        assert!(plan(&od, &[o(0), o(1), o(2)]).1.is_empty());
+    }
+
+    #[test]
+    fn status_counts_and_revisions() {
+        let old = set(3);
+        let mut new = with_image(old.clone(), "v2");
+        new.status = Some(StatefulSetStatus {
+            current_revision: revision_name(&old),
+            ..Default::default()
+        });
+        let pods = [
+            pod(&old, 0, St::Ready),
+            pod(&old, 1, St::NotReady),
+            pod(&new, 2, St::Ready),
+        ];
+        let s = plan_statefulset(&new, &pods, SystemTime::now()).status;
+        assert_eq!(
+            (s.replicas, s.ready_replicas, s.available_replicas),
+            (3, 2, 2)
+        );
+        assert_eq!((s.current_replicas, s.updated_replicas), (2, 1));
+        assert_eq!(s.current_revision, revision_name(&old));
+        assert_eq!(s.update_revision, revision_name(&new));
+        assert_eq!((s.observed_generation, s.collision_count), (3, Some(0)));
+        // All updated and ready: the update revision becomes current.
+        let pods: Vec<_> = (0..3).map(|i| pod(&new, i, St::Ready)).collect();
+        let s = plan_statefulset(&new, &pods, SystemTime::now()).status;
+        assert_eq!(s.current_revision, s.update_revision);
+        assert_eq!(s.current_replicas, 3);
+    }
+
+    #[test]
+    fn pod_identity_and_claims() {
+        let mut s = set(3);
+        let p = new_pod(&s, 1);
+        assert_eq!(p.meta().name, "web-1");
+        let l = &p.meta().labels;
+        assert_eq!(
+            (
+                l[POD_NAME_LABEL].as_str(),
+                l[POD_INDEX_LABEL].as_str(),
+                l["app"].as_str()
+            ),
+            ("web-1", "1", "web")
+        );
+        let spec = p.spec.as_ref().unwrap();
+        assert_eq!(
+            (spec.hostname.as_str(), spec.subdomain.as_str()),
+            ("web-1", "nginx")
+        );
+        assert!(matches!(
+            &spec.volumes[0].volume_source,
+            Some(VolumeSource::PersistentVolumeClaim(c)) if c.claim_name == "www-web-1"
+        ));
+        let r = controller_ref(p.meta()).unwrap();
+        assert_eq!((r.kind.as_str(), r.uid.as_str()), ("StatefulSet", "u1"));
+        let c = &claims_for(&s, 1)[0];
+        assert_eq!(c.meta().name, "www-web-1");
+        assert_eq!(c.meta().labels["app"], "web");
+        assert!(c.meta().owner_references.is_empty(), "Retain by default");
+        s.spec
+            .as_mut()
+            .unwrap()
+            .persistent_volume_claim_retention_policy =
+            Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
+                when_deleted: "Delete".into(),
+                when_scaled: "Retain".into(),
+            });
+        assert_eq!(claims_for(&s, 1)[0].meta().owner_references[0].uid, "u1");
+        assert_eq!(ordinal_of("web", "web-12"), Some(12));
+        assert_eq!(ordinal_of("web", "web-x"), None);
+        assert_eq!(ordinal_of("web", "webby-1"), None);
+        assert_eq!(ordinal_of("web", "web-"), None);
+    }
+}
