@@ -94,6 +94,7 @@ pub enum RData {
         target: String,
     },
     Ptr(String),
+    Cname(String),
     Soa {
         mname: String,
         rname: String,
@@ -111,6 +112,7 @@ impl RData {
             RData::A(_) => TYPE_A,
             RData::Srv { .. } => TYPE_SRV,
             RData::Ptr(_) => TYPE_PTR,
+            RData::Cname(_) => TYPE_CNAME,
             RData::Soa { .. } => TYPE_SOA,
         }
     }
@@ -259,7 +261,7 @@ fn put_record(out: &mut Vec<u8>, r: &Record) {
             out.extend_from_slice(&port.to_be_bytes());
             put_name(out, target);
         }
-        RData::Ptr(target) => put_name(out, target),
+        RData::Ptr(target) | RData::Cname(target) => put_name(out, target),
         RData::Soa {
             mname,
             rname,
@@ -395,6 +397,7 @@ pub fn decode_response(buf: &[u8]) -> Result<Message, DecodeError> {
                     target: r.name()?,
                 }),
                 TYPE_PTR => Some(RData::Ptr(r.name()?)),
+                TYPE_CNAME => Some(RData::Cname(r.name()?)),
                 TYPE_SOA => {
                     let mname = r.name()?;
                     let rname = r.name()?;
@@ -536,9 +539,20 @@ mod tests {
             b"\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00\x05",
         );
         assert_eq!(out, want);
+        let cname = Record {
+            name: "x.c".into(),
+            ttl: 5,
+            data: RData::Cname("a.b".into()),
+        };
+        let mut out = Vec::new();
+        put_record(&mut out, &cname);
+        assert_eq!(
+            out,
+            b"\x01x\x01c\x00\x00\x05\x00\x01\x00\x00\x00\x05\x00\x05\x01a\x01b\x00"
+        );
         // Each round-trips through the response decoder.
         let m = Message {
-            answers: vec![srv, ptr],
+            answers: vec![srv, ptr, cname],
             authority: vec![soa],
             ..Default::default()
         };

@@ -103,10 +103,25 @@ impl Table {
         let Some(spec) = svc.spec.as_ref() else {
             return;
         };
-        if !is_label(&meta.name) || !is_label(&meta.namespace) || spec.r#type == "ExternalName" {
+        if !is_label(&meta.name) || !is_label(&meta.namespace) {
             return;
         }
         let base = format!("{}.{}.svc.{}", meta.name, meta.namespace, self.domain);
+        if spec.r#type == "ExternalName" {
+            // The spec: a CNAME to spec.externalName; the client's resolver follows it.
+            let target = spec.external_name.trim_end_matches('.');
+            let valid = !target.is_empty()
+                && target.len() <= 253
+                && target.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
+            if valid {
+                self.add(base, RData::Cname(target.to_ascii_lowercase()));
+            }
+            return;
+        }
         self.add_name(&base);
         if spec.cluster_ip == "None" {
             let key = format!("{}/{}", meta.namespace, meta.name);
@@ -234,9 +249,10 @@ impl Table {
     pub fn lookup(&self, qname: &str, qtype: u16) -> Lookup {
         let name = qname.trim_end_matches('.').to_ascii_lowercase();
         if let Some(list) = self.records.get(&name) {
+            // A CNAME answers every type (a name with a CNAME has no other records).
             let answers: Vec<Record> = list
                 .iter()
-                .filter(|d| qtype == TYPE_ANY || d.rtype() == qtype)
+                .filter(|d| qtype == TYPE_ANY || d.rtype() == qtype || matches!(d, RData::Cname(_)))
                 .map(|d| Record {
                     name: qname.trim_end_matches('.').to_string(),
                     ttl: TTL,
@@ -486,6 +502,35 @@ mod tests {
             t.lookup("cluster.local", TYPE_SOA),
             Lookup::Answer(r) if r[0].data.rtype() == TYPE_SOA
         ));
+    }
+
+    #[test]
+    fn external_name_is_a_cname() {
+        let mut s = (*svc("default", "ext", "", &[])).clone();
+        if let Some(spec) = s.spec.as_mut() {
+            spec.r#type = "ExternalName".into();
+            spec.external_name = "db.Example.com.".into();
+        }
+        let mut bad = s.clone();
+        bad.metadata = meta("default", "bad");
+        if let Some(spec) = bad.spec.as_mut() {
+            spec.external_name = "two words".into();
+        }
+        let t = Table::build(
+            "cluster.local",
+            &[Arc::new(s), Arc::new(bad)],
+            &HashMap::new(),
+        );
+        for qtype in [TYPE_A, TYPE_AAAA, TYPE_SRV] {
+            assert_eq!(
+                answers(&t, "ext.default.svc.cluster.local", qtype),
+                vec![RData::Cname("db.example.com".into())]
+            );
+        }
+        assert_eq!(
+            t.lookup("bad.default.svc.cluster.local", TYPE_A),
+            Lookup::NxDomain
+        );
     }
 
     #[test]
