@@ -474,10 +474,10 @@ pub fn revision_name(set: &StatefulSet) -> String {
         .as_ref()
         .and_then(|s| s.template.clone())
         .unwrap_or_default();
-    let hash = pod_template_hash(
-        &template,
-        set.status.as_ref().and_then(|s| s.collision_count),
-    );
+    // An unset collisionCount hashes as 0: the status always carries 0, and the revision
+    // must not change when that is first written.
+    let collisions = set.status.as_ref().and_then(|s| s.collision_count);
+    let hash = pod_template_hash(&template, Some(collisions.unwrap_or(0)));
     format!("{}-{hash}", set.meta().name)
 }
 
@@ -1093,6 +1093,13 @@ mod tests {
         let s = plan_statefulset(&new, &pods, SystemTime::now()).status;
         assert_eq!(s.current_revision, s.update_revision);
         assert_eq!(s.current_replicas, 3);
+        // Writing collisionCount 0 into the status does not change the revision (it did
+        // once, and every pod was rolled right after the first status write).
+        let mut written = new.clone();
+        written.status.as_mut().unwrap().collision_count = Some(0);
+        assert_eq!(revision_name(&written), revision_name(&new));
+        written.status.as_mut().unwrap().collision_count = Some(1);
+        assert_ne!(revision_name(&written), revision_name(&new));
     }
 
     #[test]
