@@ -1,5 +1,5 @@
 //! Serving: a pure decision per query ([`answer`]) and the UDP and TCP loops around it.
-//! Names outside the cluster domain go to the upstream server (over UDP, whatever the
+//! Names outside the cluster domain go to the upstream server (over the transport the
 //! client used) or are refused when there is none.
 
 use crate::codec::{
@@ -133,6 +133,26 @@ pub async fn forward(upstream: SocketAddr, packet: &[u8]) -> std::io::Result<Vec
     }
 }
 
+/// Sends `packet` to `upstream` over TCP (for a query that came over TCP, whose answer may
+/// not fit a UDP datagram) and returns its answer.
+pub async fn forward_tcp(upstream: SocketAddr, packet: &[u8]) -> std::io::Result<Vec<u8>> {
+    let exchange = async {
+        let mut s = TcpStream::connect(upstream).await?;
+        let len = u16::try_from(packet.len())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "query too long"))?;
+        s.write_all(&len.to_be_bytes()).await?;
+        s.write_all(packet).await?;
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).await?;
+        let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut buf).await?;
+        Ok(buf)
+    };
+    tokio::time::timeout(FORWARD_TIMEOUT, exchange)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream timed out"))?
+}
+
 /// SERVFAIL for a query the upstream did not answer.
 fn servfail(packet: &[u8]) -> Option<Vec<u8>> {
     let q = codec::decode_query(packet).ok()?;
@@ -152,7 +172,12 @@ async fn respond(
         Outcome::Drop => None,
         Outcome::Forward => {
             let up = upstream?;
-            match forward(up, packet).await {
+            let res = if udp {
+                forward(up, packet).await
+            } else {
+                forward_tcp(up, packet).await
+            };
+            match res {
                 Ok(r) => Some(r),
                 Err(e) => {
                     tracing::debug!(upstream = %up, error = %e, "forwarding failed");
@@ -375,6 +400,37 @@ mod tests {
         let m = decode_response(&r).unwrap();
         assert_eq!(m.header.id, 11);
         assert_eq!(m.answers[0].data, RData::A([192, 0, 2, 1].into()));
+
+        // A query over TCP goes upstream over TCP.
+        let tcp_up = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp_addr = tcp_up.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = tcp_up.accept().await.unwrap();
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).await.unwrap();
+            let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            s.read_exact(&mut q).await.unwrap();
+            let q = codec::decode_query(&q).unwrap();
+            let mut m = reply(&q, RCODE_NOERROR, false, true);
+            m.answers.push(codec::Record {
+                name: q.questions[0].name.clone(),
+                ttl: 60,
+                data: RData::A([192, 0, 2, 2].into()),
+            });
+            let r = m.encode();
+            s.write_all(&(r.len() as u16).to_be_bytes()).await.unwrap();
+            s.write_all(&r).await.unwrap();
+        });
+        let r = respond(
+            &rx,
+            Some(tcp_addr),
+            &query(13, "example.net", TYPE_A),
+            false,
+        )
+        .await
+        .unwrap();
+        let m = decode_response(&r).unwrap();
+        assert_eq!(m.answers[0].data, RData::A([192, 0, 2, 2].into()));
 
         // A silent upstream: SERVFAIL after the timeout.
         let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
