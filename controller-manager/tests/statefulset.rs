@@ -387,3 +387,36 @@ async fn parallel_with_a_lagging_cache_creates_each_pod_once() {
     drop(rec);
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claim_retention_delete_removes_claims_on_scale_down_and_with_the_set() {
+    let c = Cluster::builder()
+        .controllers(&["statefulset", "garbagecollector"])
+        .start()
+        .await;
+    let yaml = sts_yaml("web", 3, "nginx:1").replace(
+        "  serviceName:",
+        "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}\n  serviceName:",
+    );
+    let _: StatefulSet = c.apply_yaml(&yaml).await;
+    wait_for("3 ready", T, || {
+        exactly_ready(&c, "web", &["web-0", "web-1", "web-2"])
+    })
+    .await;
+    assert_eq!(claim_names(&c).await.len(), 3);
+    let api: Api<StatefulSet> = c.api("default");
+    api.patch_merge("web", &serde_json::json!({"spec": {"replicas": 1}}))
+        .await
+        .unwrap();
+    wait_for("claims of web-1, web-2 gone", T, || async {
+        (claim_names(&c).await == ["data-web-0"]).then_some(())
+    })
+    .await;
+    api.delete("web", &Default::default()).await.unwrap();
+    wait_for("the last claim and pod gone with the set", T, || async {
+        let pods = list_pods(&c.client, "default", "app=web").await;
+        (claim_names(&c).await.is_empty() && pods.is_empty()).then_some(())
+    })
+    .await;
+    c.stop().await;
+}

@@ -170,6 +170,10 @@ impl Controller {
             // One kind of write per sync: expectations hold either creations or deletions,
             // and the events of the first batch bring the set back for the rest.
             if !plan.delete.is_empty() {
+                for p in &plan.delete {
+                    let claims = claims_released_on_scale_down(&set, p);
+                    self.give_claims_to_pod(&set, p, &claims).await?;
+                }
                 err = self.delete_pods(key, &set, &plan.delete).await.err();
             } else if !plan.create.is_empty() {
                 err = self.create_pods(key, &set, &plan.create).await.err();
@@ -427,6 +431,56 @@ impl Controller {
         }
     }
 
+    /// `whenScaled: Delete`: the claims get an ownerReference to the pod being scaled away,
+    /// so the garbage collector deletes them once the pod is gone (Kubernetes' way). A
+    /// reference to the set (`whenDeleted: Delete`) is removed: the collector keeps an
+    /// object while any owner lives.
+    async fn give_claims_to_pod(
+        &self,
+        set: &StatefulSet,
+        pod: &Pod,
+        claims: &[String],
+    ) -> Result<(), Error> {
+        let api = self
+            .ctx
+            .api_in::<PersistentVolumeClaim>(&pod.meta().namespace);
+        for name in claims {
+            let Some(claim) = api.get_opt(name).await? else {
+                continue;
+            };
+            if claim
+                .meta()
+                .owner_references
+                .iter()
+                .any(|r| r.uid == pod.meta().uid)
+            {
+                continue;
+            }
+            let mut refs = claim.meta().owner_references.clone();
+            refs.retain(|r| r.uid != set.meta().uid);
+            refs.push(OwnerReference {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                name: pod.meta().name.clone(),
+                uid: pod.meta().uid.clone(),
+                controller: None,
+                block_owner_deletion: None,
+            });
+            let refs_json = serde_json::to_value(&refs)
+                .map_err(|e| Error::Other(format!("encoding owner references: {e}")))?;
+            let patch = serde_json::json!({"metadata": {
+                "resourceVersion": claim.meta().resource_version,
+                "ownerReferences": refs_json,
+            }});
+            match api.patch_merge(name, &patch).await {
+                Ok(_) => {}
+                Err(e) if e.is(Reason::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     async fn update_status(
         &self,
         set: &StatefulSet,
@@ -522,6 +576,33 @@ pub fn claims_for(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim>
                 }];
             }
             c
+        })
+        .collect()
+}
+
+/// Pure: with `whenScaled: Delete`, the claims of a pod whose ordinal is being scaled
+/// away (outside `[start, start + replicas)`); none otherwise.
+pub fn claims_released_on_scale_down(set: &StatefulSet, pod: &Pod) -> Vec<String> {
+    let Some(spec) = set.spec.as_ref() else {
+        return Vec::new();
+    };
+    let delete = spec
+        .persistent_volume_claim_retention_policy
+        .as_ref()
+        .is_some_and(|p| p.when_scaled == "Delete");
+    let Some(ord) = ordinal_of(&set.meta().name, &pod.meta().name) else {
+        return Vec::new();
+    };
+    let start = spec.ordinals.as_ref().map_or(0, |o| o.start.max(0));
+    let end = start.saturating_add(spec.replicas.unwrap_or(1).max(0));
+    if !delete || (start..end).contains(&ord) {
+        return Vec::new();
+    }
+    spec.volume_claim_templates
+        .iter()
+        .map(|t| {
+            let tname = t.metadata.as_ref().map_or("", |m| m.name.as_str());
+            claim_name(tname, &set.meta().name, ord)
         })
         .collect()
 }
@@ -1140,6 +1221,26 @@ mod tests {
                 when_scaled: "Retain".into(),
             });
         assert_eq!(claims_for(&s, 1)[0].meta().owner_references[0].uid, "u1");
+        // whenScaled: only scaled-away ordinals, only with Delete.
+        let web2 = new_pod(&s, 2);
+        assert!(
+            claims_released_on_scale_down(&s, &web2).is_empty(),
+            "Retain"
+        );
+        s.spec
+            .as_mut()
+            .unwrap()
+            .persistent_volume_claim_retention_policy =
+            Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
+                when_deleted: "Retain".into(),
+                when_scaled: "Delete".into(),
+            });
+        assert!(
+            claims_released_on_scale_down(&s, &web2).is_empty(),
+            "still wanted"
+        );
+        s.spec.as_mut().unwrap().replicas = Some(2);
+        assert_eq!(claims_released_on_scale_down(&s, &web2), ["www-web-2"]);
         assert_eq!(ordinal_of("web", "web-12"), Some(12));
         assert_eq!(ordinal_of("web", "web-x"), None);
         assert_eq!(ordinal_of("web", "webby-1"), None);
