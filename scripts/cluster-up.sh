@@ -32,6 +32,23 @@ LISTEN=${LISTEN:-127.0.0.1:6443}
 SERVER="http://$LISTEN"
 CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
 NODE_NAME=${NODE_NAME:-$(hostname)}
+# The node's address: the source address of the default route (no packet is sent), else the
+# first global IPv4 address. The kubelet registers it and cluster DNS listens on it.
+if [ -z "${NODE_IP:-}" ]; then
+  NODE_IP=$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}' | head -n 1)
+fi
+if [ -z "${NODE_IP:-}" ]; then
+  NODE_IP=$(ip -4 -o addr show scope global | awk '{split($4, a, "/"); print a[1]; exit}')
+fi
+if [ -z "${NODE_IP:-}" ]; then
+  echo "cluster-up: this machine has no global IPv4 address; set NODE_IP" >&2
+  exit 1
+fi
+# Cluster DNS (DNS=0 turns it off): the kube-dns Service's IP, inside the apiserver's
+# default service range as in Kubernetes, and the host's resolver for other names.
+DNS=${DNS:-1}
+DNS_IP=${DNS_IP:-10.96.0.10}
+UPSTREAM=${UPSTREAM:-$(awk '$1 == "nameserver" {print $2; exit}' /etc/resolv.conf 2>/dev/null || true)}
 
 pids=()
 names=()
@@ -79,11 +96,18 @@ if [ -z "$up" ]; then
   stop 1
 fi
 
+# Before anything else makes a Service, so the DNS Service's IP is still free.
+dns_flags=()
+if [ "$DNS" = 1 ]; then
+  start cluster-dns --server "$SERVER" --advertise-address "$NODE_IP" --service-ip "$DNS_IP" \
+    ${UPSTREAM:+--upstream "$UPSTREAM:53"}
+  dns_flags=(--cluster-dns "$DNS_IP")
+fi
 start controller-manager --server "$SERVER" --cluster-cidr "$CLUSTER_CIDR" \
   --service-account-private-key-file "$DATA/sa.key"
 start scheduler --server "$SERVER"
 start kubelet --server "$SERVER" --node-name "$NODE_NAME" --root-dir "$DATA/kubelet" \
-  ${NODE_IP:+--node-ip "$NODE_IP"} ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
+  --node-ip "$NODE_IP" "${dns_flags[@]}" ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
 start kube-proxy --server "$SERVER" --node-name "$NODE_NAME" --cluster-cidr "$CLUSTER_CIDR"
 
 # The node is usable once it has registered and the kubelet reports Ready.
@@ -106,7 +130,7 @@ done
 
 cat <<MSG
 cluster is up: apiserver at $SERVER, node $NODE_NAME, data in $DATA
-logs: $LOGS/{apiserver,controller-manager,scheduler,kubelet,kube-proxy}.log
+logs: $LOGS/{apiserver,cluster-dns,controller-manager,scheduler,kubelet,kube-proxy}.log
 images: local/busybox:1 (made locally by the kubelet; no registry is reachable;
         load others with docker load, or IMAGE_DIR=dir-of-docker-save-tarballs)
 try:

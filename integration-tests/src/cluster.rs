@@ -53,6 +53,9 @@ pub enum Daemon {
     Scheduler,
     Kubelet(usize),
     KubeProxy(usize),
+    /// `cluster-dns`, run on node 0 (inside its namespace) and registered as
+    /// `kube-system/kube-dns` at the service range's `.10`.
+    Dns,
 }
 
 pub struct Node {
@@ -79,6 +82,7 @@ pub struct Cluster {
     apiserver: Option<Process>,
     controller_manager: Option<Process>,
     scheduler: Option<Process>,
+    dns: Option<Process>,
     /// Every process ever started, for the logs printed on failure.
     logs: Vec<(String, PathBuf)>,
     starts: u32,
@@ -180,6 +184,7 @@ impl Cluster {
             apiserver: None,
             controller_manager: None,
             scheduler: None,
+            dns: None,
             logs: vec![],
             starts: 0,
             images: vec![],
@@ -254,6 +259,10 @@ impl Cluster {
                 "dev",
                 "eth0",
             ]);
+            if i == 0 {
+                // Before any workload makes a Service, so the DNS Service's IP is free.
+                c.start_daemon(Daemon::Dns);
+            }
             c.start_daemon(Daemon::Kubelet(i));
             c.start_daemon(Daemon::KubeProxy(i));
         }
@@ -347,9 +356,22 @@ impl Cluster {
                         &self.opts.node_lease_secs.to_string(),
                     ])
                     .args(["--node-status-update-frequency", "2s"])
+                    .args(["--cluster-dns", &self.dns_ip()])
                     .env("RUST_LOG", "info");
                 let p = Process::spawn("kubelet", &mut cmd, log);
                 self.nodes[i].kubelet = Some(p);
+            }
+            Daemon::Dns => {
+                let log = self.next_log("cluster-dns");
+                let n = &self.nodes[0];
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", &n.netns])
+                    .arg(binary("cluster-dns"))
+                    .args(["--server", &url, "--advertise-address", &n.ip])
+                    .args(["--service-ip", &self.dns_ip()])
+                    .env("RUST_LOG", "info");
+                let p = Process::spawn("cluster-dns", &mut cmd, log);
+                self.dns = Some(p);
             }
             Daemon::KubeProxy(i) => {
                 let log = self.next_log(&format!("kube-proxy-node{i}"));
@@ -369,6 +391,13 @@ impl Cluster {
         }
     }
 
+    /// The cluster DNS Service's IP: `.10` of this run's service range, as Kubernetes'
+    /// 10.96.0.10.
+    pub fn dns_ip(&self) -> String {
+        let net = self.service_cidr.trim_end_matches("0/24");
+        format!("{net}10")
+    }
+
     fn slot(&mut self, d: Daemon) -> &mut Option<Process> {
         match d {
             Daemon::Apiserver => &mut self.apiserver,
@@ -376,6 +405,7 @@ impl Cluster {
             Daemon::Scheduler => &mut self.scheduler,
             Daemon::Kubelet(i) => &mut self.nodes[i].kubelet,
             Daemon::KubeProxy(i) => &mut self.nodes[i].proxy,
+            Daemon::Dns => &mut self.dns,
         }
     }
 
@@ -634,6 +664,7 @@ impl Drop for Cluster {
             }
         }
         for p in [
+            &mut self.dns,
             &mut self.scheduler,
             &mut self.controller_manager,
             &mut self.apiserver,

@@ -132,6 +132,19 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
     )
     .await;
     assert_eq!(seen.len(), 30);
+    // Cluster DNS: the full name and the short one (search list) resolve to the ClusterIP,
+    // and a request by name is answered.
+    for name in ["web.default.svc.cluster.local", "web"] {
+        // (busybox nslookup also tries the other search domains and exits 1 on their
+        // NXDOMAIN: the answer is what counts.)
+        let (_, out) = exec_sh(&c, "client", &format!("nslookup {name}"));
+        assert!(out.contains(&format!("Address: {ip}")), "nslookup {name}: {out}");
+    }
+    let (ok, out) = exec_sh(&c, "client", "timeout 3 wget -q -O- http://web/");
+    assert!(
+        ok && expected.contains(out.trim()),
+        "wget http://web/: {out}"
+    );
     // Service links: the client, made after the Service, has its address in env.
     let (_, env) = exec_sh(&c, "client", "echo $WEB_SERVICE_HOST:$WEB_SERVICE_PORT");
     assert_eq!(env.trim(), format!("{ip}:80"));
