@@ -420,3 +420,102 @@ async fn claim_retention_delete_removes_claims_on_scale_down_and_with_the_set() 
     .await;
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_pod_is_replaced_under_the_same_name_and_claim() {
+    // No kubelet (it would report the pod Running again); Parallel, so the pods need not be
+    // ready for the controller to act.
+    let c = Cluster::builder()
+        .no_kubelet()
+        .controllers(&["statefulset"])
+        .start()
+        .await;
+    let yaml = sts_yaml("web", 2, "nginx:1").replace(
+        "  serviceName:",
+        "  podManagementPolicy: Parallel\n  serviceName:",
+    );
+    let _: StatefulSet = c.apply_yaml(&yaml).await;
+    let pod_api: Api<Pod> = c.api("default");
+    let mut web1 = wait_for("web-1 created", T, || async {
+        pod_api.get_opt("web-1").await.ok()?
+    })
+    .await;
+    let old_uid = web1.meta().uid.clone();
+    web1.status.get_or_insert_with(Default::default).phase = "Failed".into();
+    pod_api.update_status(&web1).await.unwrap();
+    let back = wait_for("web-1 replaced", T, || async {
+        let p = pod_api.get_opt("web-1").await.ok()??;
+        (p.meta().uid != old_uid).then_some(p)
+    })
+    .await;
+    assert_eq!(claim_of(&back), Some("data-web-1".to_string()));
+    assert_eq!(claim_names(&c).await, ["data-web-0", "data-web-1"]);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_update_with_a_lagging_cache_keeps_order_and_deletes_each_pod_once() {
+    let c = Cluster::builder()
+        .informer_delay(Duration::from_millis(300))
+        .ready_delay(Duration::from_millis(200))
+        .controllers(&["statefulset"])
+        .start()
+        .await;
+    let _: StatefulSet = c.apply_yaml(&sts_yaml("web", 3, "nginx:1")).await;
+    let before = wait_for("3 ready", T, || {
+        exactly_ready(&c, "web", &["web-0", "web-1", "web-2"])
+    })
+    .await;
+    let old_rev = before[0].meta().labels[REVISION_HASH].clone();
+    let rec = Recorder::start(&c, "web");
+    wait_for("recorder synced", T, || async {
+        (rec.log.lock().unwrap().len() >= 3).then_some(())
+    })
+    .await;
+    rec.take();
+    let api: Api<StatefulSet> = c.api("default");
+    api.patch_merge(
+        "web",
+        &serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"v": "2"}}}}}),
+    )
+    .await
+    .unwrap();
+    wait_for("all updated and ready", T, || async {
+        let pods = exactly_ready(&c, "web", &["web-0", "web-1", "web-2"]).await?;
+        pods.iter()
+            .all(|p| p.meta().labels[REVISION_HASH] != old_rev)
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The controller's own deletions, by its events: one per pod.
+    let deletes: i32 = c
+        .api::<proto::k8s::Event>("default")
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e.reason == "SuccessfulDelete")
+        .map(|e| e.count.max(1))
+        .sum();
+    eprintln!("SuccessfulDelete events: {deletes}");
+    assert_eq!(deletes, 3, "each old pod deleted once");
+    let log = rec.take();
+    assert_eq!(
+        Recorder::only(&log, &["del", "add", "ready"]),
+        [
+            "del:web-2",
+            "add:web-2",
+            "ready:web-2",
+            "del:web-1",
+            "add:web-1",
+            "ready:web-1",
+            "del:web-0",
+            "add:web-0",
+            "ready:web-0"
+        ],
+    );
+    drop(rec);
+    c.stop().await;
+}
