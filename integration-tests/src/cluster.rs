@@ -153,6 +153,99 @@ fn run_tag() -> u32 {
     (std::process::id() ^ nanos.rotate_left(7)).wrapping_mul(0x9e37_79b1)
 }
 
+/// Where each live run records its pid, so a later run can remove what a run killed by a
+/// signal (a CI timeout, a Ctrl-C) left behind: `Drop` never ran for it.
+fn runs_dir() -> PathBuf {
+    std::env::temp_dir().join("e2e-runs")
+}
+
+/// Every daemon of a run carries `E2E_RUN=<tag>` in its environment, so a sweep finds the
+/// daemons of a killed run (they outlive it: `ip netns exec` children are not killed with
+/// their parent).
+const RUN_ENV: &str = "E2E_RUN";
+
+/// Removes everything of a run by its tag (best effort, all names derive from the tag).
+fn sweep(tag: &str) {
+    let marker = format!("{RUN_ENV}={tag}");
+    if let Ok(procs) = std::fs::read_dir("/proc") {
+        for p in procs.flatten() {
+            let pid = p.file_name().to_string_lossy().into_owned();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let environ = std::fs::read(p.path().join("environ")).unwrap_or_default();
+            if environ.split(|b| *b == 0).any(|v| v == marker.as_bytes()) {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
+        }
+    }
+    let ids = docker(&["ps", "-aq", "--filter", &format!("name=e2e{tag}")]);
+    let ids: Vec<String> = text(&ids.stdout).lines().map(str::to_string).collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(ids.iter().map(String::as_str));
+        let _ = docker(&args);
+    }
+    let _ = docker(&["rmi", &format!("local/busybox:e2e{tag}")]);
+    let netns = Command::new("ip").args(["netns", "list"]).output();
+    for line in netns.map(|o| text(&o.stdout)).unwrap_or_default().lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        if name.starts_with(&format!("e2e{tag}n")) {
+            let _ = Command::new("ip").args(["netns", "del", name]).output();
+        }
+    }
+    // A namespace a dead process still held keeps its veth alive: delete them by name.
+    let links = Command::new("ip").args(["-o", "link", "show"]).output();
+    for line in links.map(|o| text(&o.stdout)).unwrap_or_default().lines() {
+        let name = line.split(':').nth(1).unwrap_or("").trim();
+        let name = name.split('@').next().unwrap_or("");
+        if name.starts_with(&format!("e2ev{tag}")) {
+            let _ = Command::new("ip").args(["link", "del", name]).output();
+        }
+    }
+    let bridge = format!("e2eb{tag}");
+    let _ = Command::new("ip").args(["link", "del", &bridge]).output();
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("e2e-") && name.contains(&format!("-{tag}-")) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    while Command::new("iptables")
+        .args([
+            "-w", "-D", "FORWARD", "-i", &bridge, "-o", &bridge, "-j", "ACCEPT",
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {}
+}
+
+/// Sweeps the runs whose process is gone, then records this one.
+fn claim_run(tag: &str) {
+    let dir = runs_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let other = e.file_name().to_string_lossy().into_owned();
+            let pid = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let alive = !pid.trim().is_empty()
+                && std::path::Path::new(&format!("/proc/{}", pid.trim())).exists();
+            if !alive {
+                eprintln!(
+                    "e2e: removing what run {other} (pid {}) left behind",
+                    pid.trim()
+                );
+                sweep(&other);
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let _ = std::fs::write(dir.join(tag), std::process::id().to_string());
+}
+
 impl Cluster {
     /// Starts the control plane and `opts.nodes` nodes, and waits until every node is Ready
     /// and has its podCIDR.
@@ -168,6 +261,7 @@ impl Cluster {
             .tempdir()
             .expect("temp dir");
         let bridge = format!("e2eb{tag}");
+        claim_run(&tag);
         // The struct exists before anything is made, so Drop removes whatever got made.
         let mut c = Cluster {
             tag: tag.clone(),
@@ -283,6 +377,7 @@ impl Cluster {
 
     /// Starts (or starts again, on the same data) one daemon.
     pub fn start_daemon(&mut self, d: Daemon) {
+        let tag = self.tag.clone();
         let data = self.dir.path().to_path_buf();
         let url = self.url.clone();
         match d {
@@ -299,7 +394,8 @@ impl Cluster {
                         .args(["--service-cidr", &self.service_cidr])
                         .args(["--default-not-ready-toleration-seconds", &secs])
                         .args(["--default-unreachable-toleration-seconds", &secs])
-                        .env("RUST_LOG", "info"),
+                        .env("RUST_LOG", "info")
+                        .env(RUN_ENV, &tag),
                     log,
                 );
                 self.apiserver = Some(p);
@@ -321,7 +417,8 @@ impl Cluster {
                         .args(["--horizontal-pod-autoscaler-sync-period", "2s"])
                         .arg("--service-account-private-key-file")
                         .arg(data.join("sa.key"))
-                        .env("RUST_LOG", "info"),
+                        .env("RUST_LOG", "info")
+                        .env(RUN_ENV, &tag),
                     log,
                 );
                 self.controller_manager = Some(p);
@@ -335,7 +432,8 @@ impl Cluster {
                         .args(["--leader-elect-lease-duration", "4s"])
                         .args(["--leader-elect-renew-deadline", "3s"])
                         .args(["--leader-elect-retry-period", "1s"])
-                        .env("RUST_LOG", "info"),
+                        .env("RUST_LOG", "info")
+                        .env(RUN_ENV, &tag),
                     log,
                 );
                 self.scheduler = Some(p);
@@ -357,7 +455,8 @@ impl Cluster {
                     ])
                     .args(["--node-status-update-frequency", "2s"])
                     .args(["--cluster-dns", &self.dns_ip()])
-                    .env("RUST_LOG", "info");
+                    .env("RUST_LOG", "info")
+                    .env(RUN_ENV, &tag);
                 let p = Process::spawn("kubelet", &mut cmd, log);
                 self.nodes[i].kubelet = Some(p);
             }
@@ -369,7 +468,8 @@ impl Cluster {
                     .arg(binary("cluster-dns"))
                     .args(["--server", &url, "--advertise-address", &n.ip])
                     .args(["--service-ip", &self.dns_ip()])
-                    .env("RUST_LOG", "info");
+                    .env("RUST_LOG", "info")
+                    .env(RUN_ENV, &tag);
                 let p = Process::spawn("cluster-dns", &mut cmd, log);
                 self.dns = Some(p);
             }
@@ -384,7 +484,7 @@ impl Cluster {
                 if self.opts.nftables_nodes.contains(&i) {
                     cmd.args(["--mode", "nftables"]);
                 }
-                cmd.env("RUST_LOG", "info");
+                cmd.env("RUST_LOG", "info").env(RUN_ENV, &tag);
                 let p = Process::spawn("kube-proxy", &mut cmd, log);
                 self.nodes[i].proxy = Some(p);
             }
@@ -705,6 +805,7 @@ impl Drop for Cluster {
         let _ = Command::new("ip")
             .args(["link", "del", &self.bridge])
             .output();
+        let _ = std::fs::remove_file(runs_dir().join(&self.tag));
         if let Some(rule) = &self.fwd_rule {
             let _ = Command::new("iptables")
                 .args(["-w", "-D"])

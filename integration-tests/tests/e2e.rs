@@ -138,7 +138,10 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
         // (busybox nslookup also tries the other search domains and exits 1 on their
         // NXDOMAIN: the answer is what counts.)
         let (_, out) = exec_sh(&c, "client", &format!("nslookup {name}"));
-        assert!(out.contains(&format!("Address: {ip}")), "nslookup {name}: {out}");
+        assert!(
+            out.contains(&format!("Address: {ip}")),
+            "nslookup {name}: {out}"
+        );
     }
     let (ok, out) = exec_sh(&c, "client", "timeout 3 wget -q -O- http://web/");
     assert!(
