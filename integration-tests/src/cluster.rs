@@ -491,6 +491,11 @@ impl Cluster {
         }
     }
 
+    /// This run's temp dir (removed at the end): a place for hostPath volumes.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// The cluster DNS Service's IP: `.10` of this run's service range, as Kubernetes'
     /// 10.96.0.10.
     pub fn dns_ip(&self) -> String {

@@ -1081,3 +1081,148 @@ async fn s10_job_cronjob_and_daemonset_run_on_real_nodes() {
         started.elapsed().as_secs_f64()
     );
 }
+
+fn stateful(dir: &std::path::Path) -> String {
+    let mut yaml = String::new();
+    for i in 0..3 {
+        yaml.push_str(&format!(
+            r#"apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pv-{i}
+spec:
+  capacity: {{storage: 1Gi}}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: manual
+  hostPath:
+    path: {}/pv-{i}
+    type: DirectoryOrCreate
+---
+"#,
+            dir.display()
+        ));
+    }
+    yaml.push_str(
+        r#"apiVersion: v1
+kind: Service
+metadata:
+  name: db
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports:
+  - {name: http, port: 8080}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: db
+  replicas: 3
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: db
+        image: local/busybox:1
+        command: ["sh", "-c", "hostname >> /data/boots; httpd -f -p 8080 -h /data & trap 'exit 0' TERM; wait"]
+        ports:
+        - {name: http, containerPort: 8080}
+        readinessProbe:
+          tcpSocket: {port: 8080}
+          periodSeconds: 1
+        volumeMounts:
+        - {name: data, mountPath: /data}
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: manual
+      resources:
+        requests: {storage: 1Gi}
+"#,
+    );
+    yaml
+}
+
+fn creation(p: &proto::k8s::Pod) -> String {
+    p.metadata
+        .as_ref()
+        .map(|m| m.creation_timestamp.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_statefulset_ordered_pods_with_their_own_volumes_and_names() {
+    if !prerequisites("s11_statefulset") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let started = Instant::now();
+    let c = Cluster::start("sts", Options::default()).await;
+    c.apply(&stateful(c.dir()));
+    let t = Instant::now();
+    let pods = c
+        .wait_ready_pods("default", "app=db", 3, Duration::from_secs(120))
+        .await;
+    let up = t.elapsed();
+    let mut by_name: Vec<_> = pods.iter().map(|p| (pod_name(p), creation(p))).collect();
+    by_name.sort();
+    assert_eq!(
+        by_name.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["db-0", "db-1", "db-2"]
+    );
+    // OrderedReady: each made no earlier than the one before it.
+    assert!(
+        by_name[0].1 <= by_name[1].1 && by_name[1].1 <= by_name[2].1,
+        "{by_name:?}"
+    );
+    let claims = c.ctl_ok(&["get", "pvc"]);
+    for i in 0..3 {
+        assert!(claims.contains(&format!("data-db-{i}")), "{claims}");
+    }
+    assert_eq!(claims.matches("Bound").count(), 3, "{claims}");
+
+    // Stable network identity: db-1.db resolves to db-1's pod IP (headless Service).
+    ready_client(&c, "client", 0).await;
+    let db1 = pods.iter().find(|p| pod_name(p) == "db-1").expect("db-1");
+    let ip1 = pod_ip(db1);
+    wait_for(
+        Duration::from_secs(30),
+        "db-1.db resolving to its pod",
+        async || {
+            let (_, out) = exec_sh(&c, "client", "nslookup db-1.db.default.svc.cluster.local");
+            out.contains(&format!("Address: {ip1}")).then_some(())
+        },
+    )
+    .await;
+
+    // A deleted member comes back under its name, with its own volume and what it wrote.
+    c.ctl_ok(&["delete", "pod", "db-1"]);
+    let back = c
+        .wait_ready_pods("default", "app=db", 3, Duration::from_secs(90))
+        .await;
+    let new1 = back
+        .iter()
+        .find(|p| pod_name(p) == "db-1")
+        .expect("db-1 back");
+    assert_ne!(
+        new1.metadata.as_ref().map(|m| m.uid.clone()),
+        db1.metadata.as_ref().map(|m| m.uid.clone()),
+        "a new pod"
+    );
+    let (_, boots) = exec_sh(&c, "db-1", "cat /data/boots");
+    assert_eq!(boots.lines().filter(|l| *l == "db-1").count(), 2, "{boots}");
+    eprintln!(
+        "scenario 11: 3 ordered members ready in {:.1}s; total {:.1}s",
+        up.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
