@@ -12,6 +12,20 @@ use integration_tests::text;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+/// Prints a scenario's figures and appends them to `target/e2e-report.txt`, which
+/// `scripts/test.sh` prints at the end (cargo hides a passing test's output).
+fn report(line: String) {
+    eprintln!("{line}");
+    let path = integration_tests::target_dir().join("e2e-report.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes());
+    }
+}
+
 /// One cluster at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -189,13 +203,13 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
         text(&out.stdout)
     );
 
-    eprintln!(
+    report(format!(
         "scenario 1: cluster up in {:.1}s; apply to 3 ready pods {:.1}s; per-pod creation to Ready {:?} s (API timestamps, whole seconds); total {:.1}s",
         up.as_secs_f64(),
         all_ready.as_secs_f64(),
         startup,
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 fn pod_name(p: &proto::k8s::Pod) -> String {
@@ -311,13 +325,13 @@ spec:
         described.contains("Liveness probe failed"),
         "the Unhealthy event names the probe:\n{described}"
     );
-    eprintln!(
+    report(format!(
         "scenario 2: killed container back in {:.1}s; deleted pod replaced in {:.1}s; liveness restart in {:.1}s; total {:.1}s",
         restart_took.as_secs_f64(),
         replace_took.as_secs_f64(),
         liveness_took.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,11 +418,11 @@ async fn s3_node_failure_moves_its_pods_and_the_service_keeps_answering() {
     )
     .await;
     assert!(c.container_ids(&on_lost[0], "web").is_empty());
-    eprintln!(
+    report(format!(
         "scenario 3: pods of the partitioned node running elsewhere {:.1}s after the partition (grace 6s + toleration 2s); total {:.1}s",
         recovered.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 type Client = client::Client;
@@ -516,12 +530,12 @@ async fn s4_rolling_update_and_undo_lose_no_request() {
     let (ok2, _) = tally(&c, "caller");
     wait_more_ok(&c, "caller", ok2 + 10).await;
     let (ok, failed) = tally(&c, "caller");
-    eprintln!(
+    report(format!(
         "scenario 4: update {:.1}s, undo {:.1}s; requests {ok} ok, {failed} failed (update: {failed1} failed); total {:.1}s",
         update_took.as_secs_f64(),
         undo_took.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
     assert_eq!(failed, 0, "no request fails during the update and the undo");
 }
 
@@ -552,12 +566,15 @@ async fn s5_scale_up_and_down_with_endpoints_following() {
         .await;
         let listed = c.ctl_ok(&["get", "deployment", "web"]);
         assert!(listed.contains(&format!("{n}/{n}")), "{listed}");
-        eprintln!(
+        report(format!(
             "scenario 5: scaled to {n} in {:.1}s",
             t.elapsed().as_secs_f64()
-        );
+        ));
     }
-    eprintln!("scenario 5: total {:.1}s", started.elapsed().as_secs_f64());
+    report(format!(
+        "scenario 5: total {:.1}s",
+        started.elapsed().as_secs_f64()
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -640,11 +657,11 @@ spec:
         },
     )
     .await;
-    eprintln!(
+    report(format!(
         "scenario 6: ConfigMap update reached the mounted file in {:.1}s; total {:.1}s",
         t.elapsed().as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 /// Kind, namespace, name and uid of every object of the kinds a user made here.
@@ -724,11 +741,11 @@ async fn s7_control_plane_sigkill_and_restart_loses_nothing_and_restarts_no_pod(
     let lost: Vec<_> = before.difference(&after).collect();
     assert!(lost.is_empty(), "objects lost or replaced: {lost:?}");
     c.wait_nodes_ready(Duration::from_secs(30)).await;
-    eprintln!(
+    report(format!(
         "scenario 7: control plane back and 5 replicas ready {:.1}s after restart; total {:.1}s",
         converged.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 /// A failing `ctl`: non-zero exit and one line on stderr containing `cause`.
@@ -829,7 +846,10 @@ async fn s8_bad_input_through_ctl_fails_in_one_line_and_changes_nothing() {
     assert_eq!(before, after, "nothing changed in the cluster");
     let cm = c.ctl_ok(&["get", "configmap", "cfg", "-o", "yaml"]);
     assert!(cm.contains("v2") && !cm.contains("v3"), "{cm}");
-    eprintln!("scenario 8: total {:.1}s", started.elapsed().as_secs_f64());
+    report(format!(
+        "scenario 8: total {:.1}s",
+        started.elapsed().as_secs_f64()
+    ));
 }
 
 fn crate_ctl_unreachable() -> std::process::Output {
@@ -942,12 +962,12 @@ async fn s9_cpu_load_scales_a_deployment_out_and_back_in() {
     )
     .await;
     let down = t.elapsed();
-    eprintln!(
+    report(format!(
         "scenario 9: scaled 1 -> 3 on CPU in {:.1}s; back to 1 in {:.1}s after the load stopped; total {:.1}s",
         up.as_secs_f64(),
         down.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 const BATCH: &str = r#"apiVersion: batch/v1
@@ -1074,12 +1094,12 @@ async fn s10_job_cronjob_and_daemonset_run_on_real_nodes() {
     let cron_took = t.elapsed();
     let described = c.ctl_ok(&["get", "cronjob", "tick"]);
     assert!(described.contains("tick"), "{described}");
-    eprintln!(
+    report(format!(
         "scenario 10: Job of 3 completions done in {:.1}s; DaemonSet on 3 nodes; CronJob's first Job {name} complete {:.1}s later (schedule every minute); total {:.1}s",
         job_took.as_secs_f64(),
         cron_took.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 fn stateful(dir: &std::path::Path) -> String {
@@ -1220,9 +1240,9 @@ async fn s11_statefulset_ordered_pods_with_their_own_volumes_and_names() {
     );
     let (_, boots) = exec_sh(&c, "db-1", "cat /data/boots");
     assert_eq!(boots.lines().filter(|l| *l == "db-1").count(), 2, "{boots}");
-    eprintln!(
+    report(format!(
         "scenario 11: 3 ordered members ready in {:.1}s; total {:.1}s",
         up.as_secs_f64(),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
