@@ -3,9 +3,12 @@
 //! surplus pods are deleted, and controller references.
 
 use client::{Api, ApiError};
+use proto::Reason;
 use proto::k8s::{ObjectMeta, OwnerReference, Pod};
+use proto::selector::LabelSelector;
 use proto::time::parse_rfc3339;
 use std::cmp::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The annotation that ranks pods for deletion (lower cost goes first).
@@ -40,6 +43,129 @@ pub async fn owner_can_adopt<K: Resource>(
 ) -> Result<bool, ApiError> {
     let fresh = api.get_opt(name).await?;
     Ok(fresh.is_some_and(|f| f.meta().uid == uid && f.meta().deletion_timestamp.is_empty()))
+}
+
+/// What claiming does with one pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Owned,
+    Adopt,
+    Release,
+    Ignore,
+}
+
+/// Pure: Kubernetes' ClaimObject for one pod.
+pub fn claim_decision(
+    pod: &ObjectMeta,
+    owner_uid: &str,
+    selector_matches: bool,
+    owner_deleting: bool,
+) -> Claim {
+    match controller_ref(pod) {
+        Some(r) if r.uid == owner_uid => {
+            if selector_matches {
+                Claim::Owned
+            } else if owner_deleting {
+                Claim::Ignore
+            } else {
+                Claim::Release
+            }
+        }
+        Some(_) => Claim::Ignore,
+        None if selector_matches && !owner_deleting && pod.deletion_timestamp.is_empty() => {
+            Claim::Adopt
+        }
+        None => Claim::Ignore,
+    }
+}
+
+/// The workload that claims pods: its object (for a live re-read before adopting), its
+/// controller reference's `apiVersion`/`kind`, and which orphans it may adopt at all
+/// (a StatefulSet only adopts pods named after it).
+pub struct Claimer<'a, K: Resource> {
+    pub owner: &'a K,
+    pub owners: &'a Api<K>,
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub may_adopt: &'a (dyn Fn(&Pod) -> bool + Sync),
+}
+
+/// Kubernetes' ControllerRefManager.ClaimPods: the pods `owner` controls after adopting
+/// matching orphans (once a live read confirms the owner is not being deleted) and
+/// releasing owned pods that stopped matching. One copy for every workload controller.
+pub async fn claim_pods<K: Resource>(
+    c: &Claimer<'_, K>,
+    pods: &Api<Pod>,
+    selector: &LabelSelector,
+    candidates: Vec<Arc<Pod>>,
+) -> Result<Vec<Arc<Pod>>, ApiError> {
+    let meta = c.owner.meta();
+    let uid = meta.uid.as_str();
+    let deleting = !meta.deletion_timestamp.is_empty();
+    let mut owned = Vec::new();
+    let mut can_adopt: Option<bool> = None;
+    for pod in candidates {
+        let matches = selector.matches(&pod.meta().labels);
+        let refs = match claim_decision(pod.meta(), uid, matches, deleting) {
+            Claim::Owned => {
+                owned.push(pod);
+                continue;
+            }
+            Claim::Ignore => continue,
+            Claim::Release => {
+                tracing::info!(pod = %pod.meta().name, "releasing pod that no longer matches the selector");
+                pod.meta()
+                    .owner_references
+                    .iter()
+                    .filter(|r| r.uid != uid)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            }
+            Claim::Adopt => {
+                if !(c.may_adopt)(&pod) {
+                    continue;
+                }
+                if can_adopt.is_none() {
+                    can_adopt = Some(owner_can_adopt(c.owners, &meta.name, uid).await?);
+                }
+                if can_adopt != Some(true) {
+                    continue;
+                }
+                tracing::info!(pod = %pod.meta().name, "adopting orphan pod");
+                let mut refs = pod.meta().owner_references.clone();
+                refs.push(new_controller_ref(c.api_version, c.kind, meta));
+                refs
+            }
+        };
+        match patch_owner_refs(pods, &pod, &refs).await {
+            Ok(p) if controller_ref(p.meta()).is_some_and(|r| r.uid == uid) => {
+                owned.push(Arc::new(p));
+            }
+            Ok(_) => {}
+            Err(e) if e.is(Reason::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(owned)
+}
+
+/// Sets a pod's owner references, guarded by its resourceVersion and uid (a pod changed
+/// or replaced meanwhile fails with a conflict instead of being claimed blindly).
+async fn patch_owner_refs(
+    api: &Api<Pod>,
+    pod: &Pod,
+    refs: &[OwnerReference],
+) -> Result<Pod, ApiError> {
+    let refs = serde_json::to_value(refs)
+        .map_err(|e| ApiError::internal(format!("encoding owner references: {e}")))?;
+    let patch = serde_json::json!({
+        "metadata": {
+            "resourceVersion": pod.meta().resource_version,
+            "uid": pod.meta().uid,
+            "ownerReferences": refs,
+        }
+    });
+    api.patch_merge(&pod.meta().name, &patch).await
 }
 
 fn phase(pod: &Pod) -> &str {

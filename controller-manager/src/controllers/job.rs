@@ -331,50 +331,16 @@ impl Controller {
         selector: &LabelSelector,
         pods: Vec<Arc<Pod>>,
     ) -> Result<Vec<Arc<Pod>>, Error> {
-        use super::replicaset::{Claim, claim_decision};
-        let uid = &job.meta().uid;
-        let api = self.ctx.api_in::<Pod>(&job.meta().namespace);
-        let mut owned = Vec::new();
-        let mut can_adopt: Option<bool> = None;
-        for pod in pods {
-            let matches = selector.matches(&pod.meta().labels);
-            match claim_decision(pod.meta(), uid, matches, false) {
-                Claim::Owned => owned.push(pod),
-                Claim::Ignore => {}
-                Claim::Release => {
-                    let refs: Vec<_> = pod
-                        .meta()
-                        .owner_references
-                        .iter()
-                        .filter(|r| &r.uid != uid)
-                        .cloned()
-                        .collect();
-                    match patch_owner_refs(&api, &pod, &refs).await {
-                        Ok(_) => {}
-                        Err(e) if e.is(Reason::NotFound) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                Claim::Adopt => {
-                    if can_adopt.is_none() {
-                        let jobs = self.ctx.api_in::<Job>(&job.meta().namespace);
-                        can_adopt =
-                            Some(crate::pods::owner_can_adopt(&jobs, &job.meta().name, uid).await?);
-                    }
-                    if can_adopt != Some(true) {
-                        continue;
-                    }
-                    let mut refs = pod.meta().owner_references.clone();
-                    refs.push(new_controller_ref("batch/v1", "Job", job.meta()));
-                    match patch_owner_refs(&api, &pod, &refs).await {
-                        Ok(p) => owned.push(Arc::new(p)),
-                        Err(e) if e.is(Reason::NotFound) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            }
-        }
-        Ok(owned)
+        let ns = &job.meta().namespace;
+        let claimer = crate::pods::Claimer {
+            owner: job,
+            owners: &self.ctx.api_in::<Job>(ns),
+            api_version: "batch/v1",
+            kind: "Job",
+            may_adopt: &|_| true,
+        };
+        let api = self.ctx.api_in::<Pod>(ns);
+        Ok(crate::pods::claim_pods(&claimer, &api, selector, pods).await?)
     }
 
     async fn create_pods(&self, key: &str, job: &Job, n: usize) -> Result<(), Error> {
@@ -475,23 +441,6 @@ impl Controller {
             Err(e) => Err(e.into()),
         }
     }
-}
-
-async fn patch_owner_refs(
-    api: &client::Api<Pod>,
-    pod: &Pod,
-    refs: &[proto::k8s::OwnerReference],
-) -> Result<Pod, proto::ApiError> {
-    let refs = serde_json::to_value(refs)
-        .map_err(|e| proto::ApiError::internal(format!("encoding owner references: {e}")))?;
-    let patch = serde_json::json!({
-        "metadata": {
-            "resourceVersion": pod.meta().resource_version,
-            "uid": pod.meta().uid,
-            "ownerReferences": refs,
-        }
-    });
-    api.patch_merge(&pod.meta().name, &patch).await
 }
 
 fn job_selector(job: &Job) -> Option<LabelSelector> {

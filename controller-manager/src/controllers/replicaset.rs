@@ -267,52 +267,15 @@ impl Controller {
         selector: &LabelSelector,
         pods: Vec<Arc<Pod>>,
     ) -> Result<Vec<Arc<Pod>>, Error> {
-        let uid = &rs.meta().uid;
-        let rs_deleting = !rs.meta().deletion_timestamp.is_empty();
-        let mut owned = Vec::new();
-        let mut can_adopt: Option<bool> = None;
-        let api = self.ctx.api_in::<Pod>(&rs.meta().namespace);
-        for pod in pods {
-            let matches = selector.matches(&pod.meta().labels);
-            match claim_decision(pod.meta(), uid, matches, rs_deleting) {
-                Claim::Owned => owned.push(pod),
-                Claim::Ignore => {}
-                Claim::Release => {
-                    let refs: Vec<_> = pod
-                        .meta()
-                        .owner_references
-                        .iter()
-                        .filter(|r| &r.uid != uid)
-                        .cloned()
-                        .collect();
-                    tracing::info!(pod = %pod.meta().name, "releasing pod that no longer matches the selector");
-                    match patch_owner_refs(&api, &pod, &refs).await {
-                        Ok(_) => {}
-                        Err(e) if e.is(Reason::NotFound) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                Claim::Adopt => {
-                    if can_adopt.is_none() {
-                        let owners = self.ctx.api_in::<ReplicaSet>(&rs.meta().namespace);
-                        can_adopt =
-                            Some(pods::owner_can_adopt(&owners, &rs.meta().name, uid).await?);
-                    }
-                    if can_adopt != Some(true) {
-                        continue;
-                    }
-                    let mut refs = pod.meta().owner_references.clone();
-                    refs.push(new_controller_ref("apps/v1", "ReplicaSet", rs.meta()));
-                    tracing::info!(pod = %pod.meta().name, "adopting orphan pod");
-                    match patch_owner_refs(&api, &pod, &refs).await {
-                        Ok(p) => owned.push(Arc::new(p)),
-                        Err(e) if e.is(Reason::NotFound) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            }
-        }
-        Ok(owned)
+        let ns = &rs.meta().namespace;
+        let claimer = pods::Claimer {
+            owner: rs,
+            owners: &self.ctx.api_in::<ReplicaSet>(ns),
+            api_version: "apps/v1",
+            kind: "ReplicaSet",
+            may_adopt: &|_| true,
+        };
+        Ok(pods::claim_pods(&claimer, &self.ctx.api_in::<Pod>(ns), selector, pods).await?)
     }
 
     async fn manage_replicas(
@@ -460,56 +423,7 @@ impl Controller {
     }
 }
 
-async fn patch_owner_refs(
-    api: &client::Api<Pod>,
-    pod: &Pod,
-    refs: &[proto::k8s::OwnerReference],
-) -> Result<Pod, proto::ApiError> {
-    let refs = serde_json::to_value(refs)
-        .map_err(|e| proto::ApiError::internal(format!("encoding owner references: {e}")))?;
-    let patch = serde_json::json!({
-        "metadata": {
-            "resourceVersion": pod.meta().resource_version,
-            "uid": pod.meta().uid,
-            "ownerReferences": refs,
-        }
-    });
-    api.patch_merge(&pod.meta().name, &patch).await
-}
-
-/// What claiming does with one active pod.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    Owned,
-    Adopt,
-    Release,
-    Ignore,
-}
-
-/// Pure: Kubernetes' ClaimObject for one pod.
-pub fn claim_decision(
-    pod: &proto::k8s::ObjectMeta,
-    owner_uid: &str,
-    selector_matches: bool,
-    owner_deleting: bool,
-) -> Claim {
-    match controller_ref(pod) {
-        Some(r) if r.uid == owner_uid => {
-            if selector_matches {
-                Claim::Owned
-            } else if owner_deleting {
-                Claim::Ignore
-            } else {
-                Claim::Release
-            }
-        }
-        Some(_) => Claim::Ignore,
-        None if selector_matches && !owner_deleting && pod.deletion_timestamp.is_empty() => {
-            Claim::Adopt
-        }
-        None => Claim::Ignore,
-    }
-}
+pub use crate::pods::{Claim, claim_decision};
 
 /// The pod a ReplicaSet creates: its template, named `<rs>-<5 random characters>` by the
 /// apiserver (generateName), controlled by the ReplicaSet.

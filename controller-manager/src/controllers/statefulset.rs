@@ -197,61 +197,16 @@ impl Controller {
         sel: &LabelSelector,
         candidates: Vec<Arc<Pod>>,
     ) -> Result<Vec<Arc<Pod>>, Error> {
-        use super::replicaset::{Claim, claim_decision};
-        let uid = &set.meta().uid;
-        let deleting = !set.meta().deletion_timestamp.is_empty();
-        let api = self.ctx.api_in::<Pod>(&set.meta().namespace);
-        let mut owned = Vec::new();
-        let mut can_adopt = None;
-        for pod in candidates {
-            let matches = sel.matches(&pod.meta().labels);
-            let refs = match claim_decision(pod.meta(), uid, matches, deleting) {
-                Claim::Owned => {
-                    owned.push(pod);
-                    continue;
-                }
-                Claim::Ignore => continue,
-                Claim::Release => pod
-                    .meta()
-                    .owner_references
-                    .iter()
-                    .filter(|r| &r.uid != uid)
-                    .cloned()
-                    .collect::<Vec<_>>(),
-                Claim::Adopt => {
-                    if !is_member(set, &pod) {
-                        continue;
-                    }
-                    if can_adopt.is_none() {
-                        let sets = self.ctx.api_in::<StatefulSet>(&set.meta().namespace);
-                        can_adopt =
-                            Some(pods::owner_can_adopt(&sets, &set.meta().name, uid).await?);
-                    }
-                    if can_adopt != Some(true) {
-                        continue;
-                    }
-                    let mut refs = pod.meta().owner_references.clone();
-                    refs.push(new_controller_ref("apps/v1", "StatefulSet", set.meta()));
-                    refs
-                }
-            };
-            let refs_json = serde_json::to_value(&refs)
-                .map_err(|e| Error::Other(format!("encoding owner references: {e}")))?;
-            let patch = serde_json::json!({"metadata": {
-                "resourceVersion": pod.meta().resource_version,
-                "uid": pod.meta().uid,
-                "ownerReferences": refs_json,
-            }});
-            match api.patch_merge(&pod.meta().name, &patch).await {
-                Ok(p) if controller_ref(p.meta()).is_some_and(|r| &r.uid == uid) => {
-                    owned.push(Arc::new(p))
-                }
-                Ok(_) => {}
-                Err(e) if e.is(Reason::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(owned)
+        let ns = &set.meta().namespace;
+        let claimer = crate::pods::Claimer {
+            owner: set,
+            owners: &self.ctx.api_in::<StatefulSet>(ns),
+            api_version: "apps/v1",
+            kind: "StatefulSet",
+            may_adopt: &|p| is_member(set, p),
+        };
+        let pods = self.ctx.api_in::<Pod>(ns);
+        Ok(crate::pods::claim_pods(&claimer, &pods, sel, candidates).await?)
     }
 
     /// Kubernetes' createPersistentVolumeClaims: every claim of the pod exists (created if
