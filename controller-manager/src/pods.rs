@@ -2,6 +2,7 @@
 //! `pkg/api/v1/pod` and `controller_utils.go`): readiness, availability, the order in which
 //! surplus pods are deleted, and controller references.
 
+use client::store::key_of;
 use client::{Api, ApiError};
 use proto::Reason;
 use proto::k8s::{ObjectMeta, OwnerReference, Pod};
@@ -166,6 +167,36 @@ async fn patch_owner_refs(
         }
     });
     api.patch_merge(&pod.meta().name, &patch).await
+}
+
+/// Kubernetes' PodControl.DeletePod for a batch: records the expected deletions, deletes
+/// each victim guarded by its uid (a pod recreated under the same name is not touched), and
+/// marks a failed deletion as observed so the owner is not stuck waiting for it. Returns
+/// each victim with its result; events and which error counts stay with the caller.
+pub async fn delete_expected(
+    api: &Api<Pod>,
+    expectations: &crate::expectations::Expectations,
+    key: &str,
+    victims: &[Arc<Pod>],
+) -> Vec<(Arc<Pod>, Result<Pod, ApiError>)> {
+    expectations.expect_deletions(key, victims.iter().map(|p| key_of(p.as_ref())));
+    let results = futures::future::join_all(victims.iter().map(|p| async move {
+        let params = client::DeleteParams {
+            preconditions: Some(client::DeletePreconditions {
+                uid: p.meta().uid.clone(),
+                resource_version: String::new(),
+            }),
+            ..Default::default()
+        };
+        (p.clone(), api.delete(&p.meta().name, &params).await)
+    }))
+    .await;
+    for (p, r) in &results {
+        if r.is_err() {
+            expectations.deletion_observed(key, &key_of(p.as_ref()));
+        }
+    }
+    results
 }
 
 fn phase(pod: &Pod) -> &str {

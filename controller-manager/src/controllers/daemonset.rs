@@ -23,7 +23,7 @@ use crate::expectations::Expectations;
 use crate::pods::{self, controller_ref, new_controller_ref};
 use crate::runner::{Action, on_events, run_workers};
 use client::store::{key_of, split_key};
-use client::{DeleteParams, DeletePreconditions, InformerEvent, Store, WorkQueue};
+use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
 use proto::k8s::{
     DaemonSet, DaemonSetStatus, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodSpec,
@@ -277,22 +277,7 @@ impl Controller {
         victims: &[Arc<Pod>],
     ) -> Result<(), Error> {
         let api = self.ctx.api_in::<Pod>(&ds.meta().namespace);
-        self.expectations
-            .expect_deletions(key, victims.iter().map(|p| key_of(p.as_ref())));
-        let results = join_all(victims.iter().map(|p| {
-            let api = api.clone();
-            async move {
-                let params = DeleteParams {
-                    preconditions: Some(DeletePreconditions {
-                        uid: p.meta().uid.clone(),
-                        resource_version: String::new(),
-                    }),
-                    ..Default::default()
-                };
-                (p, api.delete(&p.meta().name, &params).await)
-            }
-        }))
-        .await;
+        let results = crate::pods::delete_expected(&api, &self.expectations, key, victims).await;
         let mut first_err = None;
         for (p, r) in results {
             match r {
@@ -304,8 +289,6 @@ impl Controller {
                     format!("Deleted pod: {}", p.meta().name),
                 ),
                 Err(e) => {
-                    self.expectations
-                        .deletion_observed(key, &key_of(p.as_ref()));
                     if !e.is(Reason::NotFound) {
                         first_err.get_or_insert(e);
                     }

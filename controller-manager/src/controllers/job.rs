@@ -24,7 +24,7 @@ use crate::runner::{Action, on_events, run_workers};
 use client::leader::{Clock, SystemClock};
 use client::store::{key_of, split_key};
 use client::{DeleteParams, DeletePreconditions, InformerEvent, Store, WorkQueue};
-use futures::future::{BoxFuture, join_all};
+use futures::future::BoxFuture;
 use proto::k8s::{Job, JobCondition, JobStatus, Pod};
 use proto::selector::LabelSelector;
 use proto::time::{format_rfc3339, parse_rfc3339};
@@ -383,22 +383,7 @@ impl Controller {
 
     async fn delete_pods(&self, key: &str, job: &Job, victims: &[Arc<Pod>]) -> Result<(), Error> {
         let api = self.ctx.api_in::<Pod>(&job.meta().namespace);
-        self.expectations
-            .expect_deletions(key, victims.iter().map(|p| key_of(p.as_ref())));
-        let results = join_all(victims.iter().map(|p| {
-            let api = api.clone();
-            async move {
-                let params = DeleteParams {
-                    preconditions: Some(DeletePreconditions {
-                        uid: p.meta().uid.clone(),
-                        resource_version: String::new(),
-                    }),
-                    ..Default::default()
-                };
-                (p, api.delete(&p.meta().name, &params).await)
-            }
-        }))
-        .await;
+        let results = crate::pods::delete_expected(&api, &self.expectations, key, victims).await;
         let mut first_err = None;
         for (p, r) in results {
             match r {
@@ -409,8 +394,6 @@ impl Controller {
                         .event(SOURCE, job, false, "SuccessfulDelete", msg);
                 }
                 Err(e) => {
-                    self.expectations
-                        .deletion_observed(key, &key_of(p.as_ref()));
                     if !e.is(Reason::NotFound) {
                         let msg = format!("Error deleting: {e}");
                         self.ctx

@@ -20,7 +20,7 @@ use crate::expectations::Expectations;
 use crate::pods::{self, controller_ref, deletion_order_ranked, is_active, new_controller_ref};
 use crate::runner::{Action, on_events, run_workers};
 use client::store::{key_of, split_key};
-use client::{DeleteParams, DeletePreconditions, InformerEvent, Store, WorkQueue};
+use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
 use proto::k8s::{Pod, ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use proto::selector::LabelSelector;
@@ -330,23 +330,9 @@ impl Controller {
             let n = (have - want).min(BURST_REPLICAS);
             let related = self.related_pods(rs);
             let victims = pods_to_delete(owned, &related, n);
-            self.expectations
-                .expect_deletions(key, victims.iter().map(|p| key_of(p.as_ref())));
             tracing::info!(deleting = n, have, want, "too many replicas");
-            let results = join_all(victims.iter().map(|p| {
-                let api = api.clone();
-                async move {
-                    let params = DeleteParams {
-                        preconditions: Some(DeletePreconditions {
-                            uid: p.meta().uid.clone(),
-                            resource_version: String::new(),
-                        }),
-                        ..Default::default()
-                    };
-                    (p, api.delete(&p.meta().name, &params).await)
-                }
-            }))
-            .await;
+            let results =
+                crate::pods::delete_expected(&api, &self.expectations, key, &victims).await;
             let mut first_err = None;
             for (p, r) in results {
                 match &r {
@@ -362,12 +348,11 @@ impl Controller {
                     }
                     Err(_) => {}
                 }
-                if let Err(e) = r {
-                    self.expectations
-                        .deletion_observed(key, &key_of(p.as_ref()));
-                    if !e.is(Reason::NotFound) && first_err.is_none() {
-                        first_err = Some(e);
-                    }
+                if let Err(e) = r
+                    && !e.is(Reason::NotFound)
+                    && first_err.is_none()
+                {
+                    first_err = Some(e);
                 }
             }
             if let Some(e) = first_err {
