@@ -5,7 +5,7 @@
 use client::store::key_of;
 use client::{Api, ApiError};
 use proto::Reason;
-use proto::k8s::{ObjectMeta, OwnerReference, Pod};
+use proto::k8s::{ObjectMeta, OwnerReference, Pod, PodTemplateSpec};
 use proto::selector::LabelSelector;
 use proto::time::parse_rfc3339;
 use std::cmp::Ordering;
@@ -32,6 +32,31 @@ pub fn new_controller_ref(api_version: &str, kind: &str, owner: &ObjectMeta) -> 
         controller: Some(true),
         block_owner_deletion: Some(true),
     }
+}
+
+/// Kubernetes' GetPodFromTemplate: the template's spec, labels, annotations and finalizers,
+/// `generateName: <owner>-` in the owner's namespace, controlled by the owner. Workloads
+/// that need more (a node, a fixed name, a revision label) change the result.
+pub fn pod_from_template(
+    template: Option<&PodTemplateSpec>,
+    owner: &ObjectMeta,
+    api_version: &str,
+    kind: &str,
+) -> Pod {
+    let template = template.cloned().unwrap_or_default();
+    let tm = template.metadata.unwrap_or_default();
+    let mut pod = Pod {
+        spec: Some(template.spec.unwrap_or_default()),
+        ..Default::default()
+    };
+    let m = pod.meta_mut();
+    m.generate_name = format!("{}-", owner.name);
+    m.namespace = owner.namespace.clone();
+    m.labels = tm.labels;
+    m.annotations = tm.annotations;
+    m.finalizers = tm.finalizers;
+    m.owner_references = vec![new_controller_ref(api_version, kind, owner)];
+    pod
 }
 
 /// Kubernetes' `RecheckDeletionTimestamp` before adopting: a live read (the cache may be

@@ -20,7 +20,7 @@ use crate::context::Context;
 use crate::controllers::deployment::util::{pod_template_hash, scaled_value};
 use crate::error::Error;
 use crate::expectations::Expectations;
-use crate::pods::{self, controller_ref, new_controller_ref};
+use crate::pods::{self, controller_ref};
 use crate::runner::{Action, on_events, run_workers};
 use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
@@ -472,14 +472,10 @@ pub fn template_hash(ds: &DaemonSet) -> String {
 /// The pod for one node: the template, default tolerations, the revision hash label, bound
 /// to the node (nodeName and the matchFields affinity), controlled by the DaemonSet.
 pub fn pod_for_node(ds: &DaemonSet, node: &str) -> Pod {
-    let template = ds
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.clone())
-        .unwrap_or_default();
-    let tm = template.metadata.unwrap_or_default();
-    let mut spec = template.spec.unwrap_or_default();
-    add_default_tolerations(&mut spec);
+    let template = ds.spec.as_ref().and_then(|s| s.template.as_ref());
+    let mut pod = pods::pod_from_template(template, ds.meta(), "apps/v1", "DaemonSet");
+    let spec = pod.spec.get_or_insert_with(Default::default);
+    add_default_tolerations(spec);
     let affinity = spec.affinity.get_or_insert_with(Default::default);
     let na = affinity.node_affinity.get_or_insert_with(Default::default);
     // Kubernetes' ReplaceDaemonSetPodNodeNameNodeAffinity: the controller has checked the
@@ -495,18 +491,9 @@ pub fn pod_for_node(ds: &DaemonSet, node: &str) -> Pod {
         }],
     });
     spec.node_name = node.to_string();
-    let mut pod = Pod {
-        spec: Some(spec),
-        ..Default::default()
-    };
-    let m = pod.meta_mut();
-    m.generate_name = format!("{}-", ds.meta().name);
-    m.namespace = ds.meta().namespace.clone();
-    m.labels = tm.labels;
-    m.labels.insert(REVISION_HASH.into(), template_hash(ds));
-    m.annotations = tm.annotations;
-    m.finalizers = tm.finalizers;
-    m.owner_references = vec![new_controller_ref("apps/v1", "DaemonSet", ds.meta())];
+    pod.meta_mut()
+        .labels
+        .insert(REVISION_HASH.into(), template_hash(ds));
     pod
 }
 

@@ -19,7 +19,7 @@
 use crate::context::Context;
 use crate::error::Error;
 use crate::expectations::Expectations;
-use crate::pods::{controller_ref, deletion_order, new_controller_ref};
+use crate::pods::{controller_ref, deletion_order};
 use crate::runner::{Action, on_events, run_workers};
 use client::leader::{Clock, SystemClock};
 use client::store::{key_of, split_key};
@@ -467,24 +467,8 @@ pub fn ttl_expiry(job: &Job, now: SystemTime) -> Option<Duration> {
 
 /// The pod a Job creates: its template, `generateName: <job>-`, controlled by the Job.
 pub fn pod_from_template(job: &Job) -> Pod {
-    let template = job
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.clone())
-        .unwrap_or_default();
-    let tm = template.metadata.unwrap_or_default();
-    let mut pod = Pod {
-        spec: template.spec,
-        ..Default::default()
-    };
-    let m = pod.meta_mut();
-    m.generate_name = format!("{}-", job.meta().name);
-    m.namespace = job.meta().namespace.clone();
-    m.labels = tm.labels;
-    m.annotations = tm.annotations;
-    m.finalizers = tm.finalizers;
-    m.owner_references = vec![new_controller_ref("batch/v1", "Job", job.meta())];
-    pod
+    let template = job.spec.as_ref().and_then(|s| s.template.as_ref());
+    crate::pods::pod_from_template(template, job.meta(), "batch/v1", "Job")
 }
 
 /// What `plan_job` needs besides the Job and its pods.

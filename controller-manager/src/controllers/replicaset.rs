@@ -17,7 +17,7 @@
 use crate::context::Context;
 use crate::error::Error;
 use crate::expectations::Expectations;
-use crate::pods::{self, controller_ref, deletion_order_ranked, is_active, new_controller_ref};
+use crate::pods::{self, controller_ref, deletion_order_ranked, is_active};
 use crate::runner::{Action, on_events, run_workers};
 use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
@@ -413,24 +413,8 @@ pub use crate::pods::{Claim, claim_decision};
 /// The pod a ReplicaSet creates: its template, named `<rs>-<5 random characters>` by the
 /// apiserver (generateName), controlled by the ReplicaSet.
 pub fn pod_from_template(rs: &ReplicaSet) -> Pod {
-    let template = rs
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.clone())
-        .unwrap_or_default();
-    let tm = template.metadata.unwrap_or_default();
-    let mut pod = Pod {
-        spec: template.spec,
-        ..Default::default()
-    };
-    let m = pod.meta_mut();
-    m.generate_name = format!("{}-", rs.meta().name);
-    m.namespace = rs.meta().namespace.clone();
-    m.labels = tm.labels;
-    m.annotations = tm.annotations;
-    m.finalizers = tm.finalizers;
-    m.owner_references = vec![new_controller_ref("apps/v1", "ReplicaSet", rs.meta())];
-    pod
+    let template = rs.spec.as_ref().and_then(|s| s.template.as_ref());
+    pods::pod_from_template(template, rs.meta(), "apps/v1", "ReplicaSet")
 }
 
 /// Kubernetes' slowStartBatch: calls `f` `count` times in batches of 1, 2, 4, ... (from

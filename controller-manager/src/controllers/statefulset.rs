@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::controllers::deployment::util::pod_template_hash;
 use crate::error::Error;
 use crate::expectations::Expectations;
-use crate::pods::{self, controller_ref, new_controller_ref};
+use crate::pods::{self, controller_ref};
 use crate::runner::{Action, on_events, run_workers};
 use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
@@ -554,10 +554,10 @@ pub fn claim_name(template: &str, set: &str, ordinal: i32) -> String {
 /// (replacing a template volume of that name), controlled by the set.
 pub fn new_pod(set: &StatefulSet, ordinal: i32) -> Pod {
     let spec = set.spec.clone().unwrap_or_default();
-    let template = spec.template.clone().unwrap_or_default();
-    let tm = template.metadata.unwrap_or_default();
-    let mut pod_spec = template.spec.unwrap_or_default();
+    let mut pod =
+        pods::pod_from_template(spec.template.as_ref(), set.meta(), "apps/v1", "StatefulSet");
     let name = format!("{}-{ordinal}", set.meta().name);
+    let pod_spec = pod.spec.get_or_insert_with(Default::default);
     pod_spec.hostname = name.clone();
     pod_spec.subdomain = spec.service_name.clone();
     for t in &spec.volume_claim_templates {
@@ -577,20 +577,13 @@ pub fn new_pod(set: &StatefulSet, ordinal: i32) -> Pod {
             )),
         });
     }
-    let mut pod = Pod {
-        spec: Some(pod_spec),
-        ..Default::default()
-    };
     let m = pod.meta_mut();
+    // A fixed name, not generateName: the ordinal is the pod's identity.
+    m.generate_name.clear();
     m.name = name.clone();
-    m.namespace = set.meta().namespace.clone();
-    m.labels = tm.labels;
     m.labels.insert(POD_NAME_LABEL.into(), name);
     m.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
     m.labels.insert(REVISION_HASH.into(), revision_name(set));
-    m.annotations = tm.annotations;
-    m.finalizers = tm.finalizers;
-    m.owner_references = vec![new_controller_ref("apps/v1", "StatefulSet", set.meta())];
     pod
 }
 
