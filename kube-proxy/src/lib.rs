@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod iptables;
 pub mod ipvs;
+pub mod memo;
 pub mod metrics;
 pub mod model;
 pub mod nftables;

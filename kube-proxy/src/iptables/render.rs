@@ -28,7 +28,7 @@
 
 use crate::chain_names;
 use crate::model::{Protocol, ServicePort};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -401,88 +401,30 @@ pub fn render_rules(ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
 /// is always equal to `render_rules`' over the same ports (tested); only the time differs.
 #[derive(Debug, Default)]
 pub struct Renderer {
-    node: Option<NodeConfig>,
-    /// By service-port key: the port last rendered and its rules.
-    ports: HashMap<String, (ServicePort, Arc<ServiceRules>)>,
-    /// By Service (`namespace/name`): its service-port keys.
-    by_service: HashMap<String, Vec<String>>,
-    services: BTreeMap<String, Arc<ServiceRules>>,
+    memo: crate::memo::Memo<ServiceRules>,
 }
 
 impl Renderer {
     /// Renders everything (reusing what did not change) and returns the ruleset.
     pub fn render(&mut self, ports: &[ServicePort], node: &NodeConfig) -> Ruleset {
-        if self.node.as_ref() != Some(node) {
-            self.ports.clear();
-            self.node = Some(node.clone());
-        }
-        let mut old = std::mem::take(&mut self.ports);
-        self.by_service.clear();
-        self.services.clear();
-        let keyed: Vec<(String, Option<Arc<ServiceRules>>)> = ports
-            .iter()
-            .map(|sp| {
-                let key = service_key(sp);
-                let reused = match old.remove(&key) {
-                    Some((prev, rules)) if prev == *sp => Some(rules),
-                    _ => None,
-                };
-                (key, reused)
-            })
-            .collect();
-        let fresh = crate::parallel::map_missing(ports, &keyed, |sp| render_service(sp, node));
-        for ((sp, (key, reused)), fresh) in ports.iter().zip(keyed).zip(fresh) {
-            let Some(rules) = reused.or(fresh) else {
-                continue;
-            };
-            self.by_service
-                .entry(format!("{}/{}", sp.namespace, sp.name))
-                .or_default()
-                .push(key.clone());
-            self.services.insert(key.clone(), rules.clone());
-            self.ports.insert(key, (sp.clone(), rules));
-        }
+        self.memo.render(ports, node, render_service);
         self.ruleset()
     }
 
     /// Replaces the ports of one Service (`namespace/name`; empty `ports` removes it).
     /// Call `render` once first: it sets the node.
     pub fn update_service(&mut self, service: &str, ports: &[ServicePort]) {
-        let node = self.node.clone().unwrap_or_default();
-        let mut old: HashMap<String, (ServicePort, Arc<ServiceRules>)> = HashMap::new();
-        for key in self.by_service.remove(service).unwrap_or_default() {
-            self.services.remove(&key);
-            if let Some(v) = self.ports.remove(&key) {
-                old.insert(key, v);
-            }
-        }
-        let mut keys = Vec::with_capacity(ports.len());
-        for sp in ports {
-            let key = service_key(sp);
-            let rules = match old.remove(&key) {
-                Some((prev, rules)) if prev == *sp => rules,
-                _ => Arc::new(render_service(sp, &node)),
-            };
-            self.services.insert(key.clone(), rules.clone());
-            self.ports.insert(key.clone(), (sp.clone(), rules));
-            keys.push(key);
-        }
-        if !keys.is_empty() {
-            self.by_service.insert(service.to_string(), keys);
-        }
+        self.memo.update_service(service, ports, render_service);
     }
 
     /// The ruleset of everything rendered so far.
     pub fn ruleset(&self) -> Ruleset {
-        assemble(self.services.clone())
+        assemble(self.memo.services().clone())
     }
 
     /// (service ports, ready endpoints) rendered.
     pub fn counts(&self) -> (usize, usize) {
-        (
-            self.ports.len(),
-            self.ports.values().map(|(p, _)| p.endpoints.len()).sum(),
-        )
+        self.memo.counts()
     }
 }
 

@@ -418,10 +418,7 @@ pub fn render(ports: &[ServicePort], node: &NodeConfig) -> NftRuleset {
 /// changed re-renders only those.
 #[derive(Debug, Default)]
 pub struct Renderer {
-    node: Option<NodeConfig>,
-    ports: HashMap<String, (ServicePort, Arc<ServiceObjects>)>,
-    by_service: HashMap<String, Vec<String>>,
-    services: BTreeMap<String, Arc<ServiceObjects>>,
+    memo: crate::memo::Memo<ServiceObjects>,
     /// As `NftRuleset::endpoint_ips`, kept up to date by `update_service` (copied on write
     /// while the last applied ruleset shares it).
     endpoint_ips: Arc<HashMap<Ipv4Addr, u32>>,
@@ -429,93 +426,39 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn render(&mut self, ports: &[ServicePort], node: &NodeConfig) -> NftRuleset {
-        if self.node.as_ref() != Some(node) {
-            self.ports.clear();
-            self.node = Some(node.clone());
-        }
-        let mut old = std::mem::take(&mut self.ports);
-        self.by_service.clear();
-        self.services.clear();
-        let keyed: Vec<(String, Option<Arc<ServiceObjects>>)> = ports
-            .iter()
-            .map(|sp| {
-                let key = service_key(sp);
-                let reused = match old.remove(&key) {
-                    Some((prev, objs)) if prev == *sp => Some(objs),
-                    _ => None,
-                };
-                (key, reused)
-            })
-            .collect();
-        let fresh = crate::parallel::map_missing(ports, &keyed, |sp| render_service(sp, node));
-        for ((sp, (key, reused)), fresh) in ports.iter().zip(keyed).zip(fresh) {
-            let Some(objs) = reused.or(fresh) else {
-                continue;
-            };
-            self.by_service
-                .entry(format!("{}/{}", sp.namespace, sp.name))
-                .or_default()
-                .push(key.clone());
-            self.services.insert(key.clone(), objs.clone());
-            self.ports.insert(key, (sp.clone(), objs));
-        }
-        let rs = NftRuleset::from_services(self.services.clone());
+        self.memo.render(ports, node, render_service);
+        let rs = NftRuleset::from_services(self.memo.services().clone());
         self.endpoint_ips = rs.endpoint_ips.clone();
         rs
     }
 
     /// Replaces the ports of one Service (`namespace/name`; empty removes it).
     pub fn update_service(&mut self, service: &str, ports: &[ServicePort]) {
-        let node = self.node.clone().unwrap_or_default();
-        let mut old: HashMap<String, (ServicePort, Arc<ServiceObjects>)> = HashMap::new();
+        let (removed, added) = self.memo.update_service(service, ports, render_service);
         let counts = Arc::make_mut(&mut self.endpoint_ips);
-        for key in self.by_service.remove(service).unwrap_or_default() {
-            if let Some(objs) = self.services.remove(&key) {
-                for ip in &objs.endpoint_ips {
-                    if let Some(c) = counts.get_mut(ip) {
-                        *c -= 1;
-                        if *c == 0 {
-                            counts.remove(ip);
-                        }
-                    }
+        for ip in removed.iter().flat_map(|o| o.endpoint_ips.iter()) {
+            if let Some(c) = counts.get_mut(ip) {
+                *c -= 1;
+                if *c == 0 {
+                    counts.remove(ip);
                 }
             }
-            if let Some(v) = self.ports.remove(&key) {
-                old.insert(key, v);
-            }
         }
-        let mut keys = Vec::with_capacity(ports.len());
-        for sp in ports {
-            let key = service_key(sp);
-            let objs = match old.remove(&key) {
-                Some((prev, objs)) if prev == *sp => objs,
-                _ => Arc::new(render_service(sp, &node)),
-            };
-            for ip in &objs.endpoint_ips {
-                *counts.entry(*ip).or_default() += 1;
-            }
-            self.services.insert(key.clone(), objs.clone());
-            self.ports.insert(key.clone(), (sp.clone(), objs));
-            keys.push(key);
-        }
-        if !keys.is_empty() {
-            self.by_service.insert(service.to_string(), keys);
+        for ip in added.iter().flat_map(|o| o.endpoint_ips.iter()) {
+            *counts.entry(*ip).or_default() += 1;
         }
     }
 
     pub fn ruleset(&self) -> NftRuleset {
         NftRuleset {
-            services: self.services.clone(),
+            services: self.memo.services().clone(),
             endpoint_ips: self.endpoint_ips.clone(),
         }
     }
 
     /// (service ports, ready endpoints) rendered.
     pub fn counts(&self) -> (usize, usize) {
-        (
-            self.ports.len(),
-            self.ports.values().map(|(p, _)| p.endpoints.len()).sum(),
-        )
+        self.memo.counts()
     }
 }
 
