@@ -121,16 +121,7 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
     // A client on node 0: one backend is local (through its own node's bridge), two are
     // across the test bridge on other nodes.
     c.apply(&client_pod("client", &c.nodes[0].name));
-    let client = wait_for(Duration::from_secs(60), "client pod ready", async || {
-        let p = c
-            .pods_api("default")
-            .get_opt("client")
-            .await
-            .ok()
-            .flatten()?;
-        is_ready(&p).then_some(p)
-    })
-    .await;
+    let client = wait_pod_ready(&c, "client").await;
     assert_eq!(c.node_index(&client), Some(0));
     let ip = c.cluster_ip("default", "web").await;
     assert!(!ip.is_empty(), "the Service has a ClusterIP");
@@ -226,13 +217,19 @@ async fn web(c: &Cluster) -> Vec<proto::k8s::Pod> {
         .await
 }
 
+/// Waits until pod `name` (default namespace) is Running and Ready; returns it.
+async fn wait_pod_ready(c: &Cluster, name: &str) -> proto::k8s::Pod {
+    let what = format!("pod {name} ready");
+    wait_for(Duration::from_secs(60), &what, async || {
+        let p = c.pods_api("default").get_opt(name).await.ok().flatten()?;
+        is_ready(&p).then_some(p)
+    })
+    .await
+}
+
 async fn ready_client(c: &Cluster, name: &str, node: usize) {
     c.apply(&client_pod(name, &c.nodes[node].name));
-    wait_for(Duration::from_secs(60), "client pod ready", async || {
-        let p = c.pods_api("default").get_opt(name).await.ok().flatten()?;
-        is_ready(&p).then_some(())
-    })
-    .await;
+    wait_pod_ready(c, name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,11 +300,7 @@ spec:
 "#,
         c.nodes[2].name
     ));
-    wait_for(Duration::from_secs(60), "live ready", async || {
-        let p = c.pods_api("default").get_opt("live").await.ok().flatten()?;
-        is_ready(&p).then_some(())
-    })
-    .await;
+    wait_pod_ready(&c, "live").await;
     c.ctl_ok(&["exec", "live", "--", "rm", "/tmp/healthy"]);
     let t = Instant::now();
     wait_for(
@@ -630,16 +623,7 @@ spec:
     secret: {secretName: app-secret}
 "#,
     );
-    wait_for(Duration::from_secs(60), "reader ready", async || {
-        let p = c
-            .pods_api("default")
-            .get_opt("reader")
-            .await
-            .ok()
-            .flatten()?;
-        is_ready(&p).then_some(())
-    })
-    .await;
+    wait_pod_ready(&c, "reader").await;
     let read = |path: &str| exec_sh(&c, "reader", &format!("cat {path}")).1;
     assert_eq!(read("/etc/secret/password"), "s3cr3t");
     assert!(read("/etc/app/app.properties").contains("color=blue"));
@@ -664,17 +648,14 @@ spec:
     ));
 }
 
-/// Kind, namespace, name and uid of every object of the kinds a user made here.
-async fn inventory(c: &Cluster) -> BTreeSet<(String, String, String)> {
+/// (kind, namespace/name, `field` of its metadata) for every object of `kinds`.
+async fn snapshot(
+    c: &Cluster,
+    kinds: &[&str],
+    field: fn(&proto::k8s::ObjectMeta) -> String,
+) -> BTreeSet<(String, String, String)> {
     let mut all = BTreeSet::new();
-    for kind in [
-        "deployments",
-        "replicasets",
-        "pods",
-        "services",
-        "configmaps",
-        "namespaces",
-    ] {
+    for kind in kinds {
         let list = c
             .client
             .list(proto::k8s::ListRequest {
@@ -687,11 +668,24 @@ async fn inventory(c: &Cluster) -> BTreeSet<(String, String, String)> {
             all.insert((
                 kind.to_string(),
                 format!("{}/{}", m.namespace, m.name),
-                m.uid.clone(),
+                field(m),
             ));
         }
     }
     all
+}
+
+/// Kind, namespace, name and uid of every object of the kinds a user made here.
+async fn inventory(c: &Cluster) -> BTreeSet<(String, String, String)> {
+    let kinds = [
+        "deployments",
+        "replicasets",
+        "pods",
+        "services",
+        "configmaps",
+        "namespaces",
+    ];
+    snapshot(c, &kinds, |m| m.uid.clone()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -767,25 +761,8 @@ fn fails_with(c: &Cluster, args: &[&str], stdin: Option<&str>, cause: &str) -> S
 
 /// Every object with its resourceVersion, to show nothing changed.
 async fn versions(c: &Cluster) -> BTreeSet<(String, String, String)> {
-    let mut all = BTreeSet::new();
-    for kind in ["deployments", "pods", "services", "configmaps", "secrets"] {
-        let list = c
-            .client
-            .list(proto::k8s::ListRequest {
-                resource: kind.to_string(),
-                ..Default::default()
-            })
-            .await;
-        for o in list.expect("list").items {
-            let m = o.meta();
-            all.insert((
-                kind.to_string(),
-                format!("{}/{}", m.namespace, m.name),
-                m.resource_version.clone(),
-            ));
-        }
-    }
-    all
+    let kinds = ["deployments", "pods", "services", "configmaps", "secrets"];
+    snapshot(c, &kinds, |m| m.resource_version.clone()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
