@@ -10,12 +10,14 @@ pub mod filter;
 pub mod keys;
 pub mod kubelet_proxy;
 pub mod patch;
+pub mod pod_security;
 pub mod registry;
 pub mod server;
 pub mod service;
 pub mod store;
 pub mod subresources;
 pub mod testing;
+pub mod warnings;
 pub mod watch;
 
 pub use server::{Config, RunningServer, start};

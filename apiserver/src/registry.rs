@@ -65,6 +65,7 @@ pub struct Registry<S> {
     services: ServiceAllocator,
     pub(crate) decoded: Arc<crate::watch::DecodeCache>,
     admission: admission::AdmissionConfig,
+    pub(crate) pod_security: Arc<crate::pod_security::Config>,
 }
 
 impl<S> Clone for Registry<S> {
@@ -74,6 +75,7 @@ impl<S> Clone for Registry<S> {
             services: self.services.clone(),
             decoded: self.decoded.clone(),
             admission: self.admission,
+            pod_security: self.pod_security.clone(),
         }
     }
 }
@@ -169,7 +171,14 @@ impl<S: Store> Registry<S> {
             services,
             decoded: Arc::default(),
             admission: admission::AdmissionConfig::default(),
+            pod_security: Arc::default(),
         }
+    }
+
+    /// Pod Security admission settings other than Kubernetes' defaults.
+    pub fn with_pod_security(mut self, config: crate::pod_security::Config) -> Self {
+        self.pod_security = Arc::new(config);
+        self
     }
 
     /// Admission settings other than Kubernetes' defaults.
@@ -218,6 +227,13 @@ impl<S: Store> Registry<S> {
         if info.namespaced {
             self.check_namespace_accepts_content(&namespace).await?;
         }
+        let display_name = if generate {
+            object.meta().generate_name.clone()
+        } else {
+            object.meta().name.clone()
+        };
+        self.admit_pod_security(&object, None, &display_name)
+            .await?;
         let mut attempts = 0;
         loop {
             let name = object.meta().name.clone();
@@ -441,6 +457,10 @@ impl<S: Store> Registry<S> {
             new.meta_mut().generation = cur.object.meta().generation + 1;
         }
         admission::validate_update(info, &new, &cur.object)?;
+        if part == Part::Main {
+            self.admit_pod_security(&new, Some(&cur.object), &name)
+                .await?;
+        }
         // An update that changes nothing writes nothing. Compared with the stored
         // resourceVersion in place rather than on copies: this is every update's path.
         new.meta_mut().resource_version = cur.object.meta().resource_version.clone();

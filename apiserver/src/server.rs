@@ -59,6 +59,26 @@ pub struct Config {
     /// every pod that has none.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(0..))]
     pub default_unreachable_toleration_seconds: i32,
+    /// Pod Security level enforced in namespaces without a
+    /// `pod-security.kubernetes.io/enforce` label: privileged, baseline or restricted.
+    #[arg(long, default_value = "privileged", value_name = "LEVEL")]
+    pub pod_security_enforce: crate::pod_security::Level,
+    /// Pod Security level warned about (to the client) in namespaces without a
+    /// `pod-security.kubernetes.io/warn` label.
+    #[arg(long, default_value = "privileged", value_name = "LEVEL")]
+    pub pod_security_warn: crate::pod_security::Level,
+    /// Pod Security level audited (logged) in namespaces without a
+    /// `pod-security.kubernetes.io/audit` label.
+    #[arg(long, default_value = "privileged", value_name = "LEVEL")]
+    pub pod_security_audit: crate::pod_security::Level,
+    /// Namespaces Pod Security admission never checks (comma-separated; "" for none).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "kube-system",
+        value_name = "NAMESPACES"
+    )]
+    pub pod_security_exempt_namespaces: Vec<String>,
 }
 
 impl Config {
@@ -74,6 +94,10 @@ impl Config {
             shutdown_grace_seconds: 10,
             default_not_ready_toleration_seconds: 300,
             default_unreachable_toleration_seconds: 300,
+            pod_security_enforce: crate::pod_security::Level::Privileged,
+            pod_security_warn: crate::pod_security::Level::Privileged,
+            pod_security_audit: crate::pod_security::Level::Privileged,
+            pod_security_exempt_namespaces: vec!["kube-system".to_string()],
         }
     }
 }
@@ -198,12 +222,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         .await
         .map_err(ServerError::Repair)?;
     info!(service_cidr = %services.cidr(), node_ports = %services.ports(), ?repaired, "service allocation ready");
-    let registry = Registry::with_services(store.clone(), services).with_admission(
-        crate::admission::AdmissionConfig {
+    let registry = Registry::with_services(store.clone(), services)
+        .with_admission(crate::admission::AdmissionConfig {
             default_not_ready_toleration_seconds: config.default_not_ready_toleration_seconds,
             default_unreachable_toleration_seconds: config.default_unreachable_toleration_seconds,
-        },
-    );
+        })
+        .with_pod_security(pod_security_config(&config));
     bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
 
     let listener = TcpListener::bind(config.listen)
@@ -258,6 +282,26 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         store,
         grace: Duration::from_secs(config.shutdown_grace_seconds),
     })
+}
+
+/// The Pod Security admission settings the `--pod-security-*` flags describe (Kubernetes
+/// takes them from an AdmissionConfiguration file; versions are always `latest` here).
+pub fn pod_security_config(config: &Config) -> crate::pod_security::Config {
+    use crate::pod_security::{LevelVersion, Policy};
+    crate::pod_security::Config {
+        defaults: Policy {
+            enforce: LevelVersion::latest(config.pod_security_enforce),
+            audit: LevelVersion::latest(config.pod_security_audit),
+            warn: LevelVersion::latest(config.pod_security_warn),
+        },
+        exempt_namespaces: config
+            .pod_security_exempt_namespaces
+            .iter()
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
 }
 
 /// The namespaces Kubernetes has from the start. Idempotent: existing ones are left alone.

@@ -63,6 +63,16 @@ fn done<T>(r: Result<T, proto::ApiError>) -> Result<Response<T>, Status> {
     }
 }
 
+/// Like `done`, with the warnings admission added while serving the request sent back as
+/// `warning` metadata (only on success: a refused request carries its error instead).
+fn done_warned<T>(
+    (r, warnings): (Result<T, proto::ApiError>, Vec<String>),
+) -> Result<Response<T>, Status> {
+    let mut response = done(r)?;
+    crate::warnings::attach(response.metadata_mut(), &warnings);
+    Ok(response)
+}
+
 #[tonic::async_trait]
 impl<S: Store> Api for ApiService<S> {
     async fn create(&self, request: Request<CreateRequest>) -> Result<Response<Object>, Status> {
@@ -71,10 +81,8 @@ impl<S: Store> Api for ApiService<S> {
         let object = req
             .object
             .ok_or_else(|| Status::invalid_argument("create needs an object"))?;
-        done(
-            self.registry
-                .create(object, req.dry_run)
-                .instrument(span)
+        done_warned(
+            crate::warnings::collect(self.registry.create(object, req.dry_run).instrument(span))
                 .await,
         )
     }
@@ -103,18 +111,20 @@ impl<S: Store> Api for ApiService<S> {
         let object = r
             .object
             .ok_or_else(|| Status::invalid_argument("update needs an object"))?;
-        done(
-            self.registry
-                .update(object, &r.subresource, r.dry_run)
-                .instrument(span)
-                .await,
+        done_warned(
+            crate::warnings::collect(
+                self.registry
+                    .update(object, &r.subresource, r.dry_run)
+                    .instrument(span),
+            )
+            .await,
         )
     }
 
     async fn patch(&self, request: Request<PatchRequest>) -> Result<Response<Object>, Status> {
         let r = request.into_inner();
         let span = info_span!("patch", key = %key(&r.resource, &r.namespace, &r.name));
-        done(self.registry.patch(&r).instrument(span).await)
+        done_warned(crate::warnings::collect(self.registry.patch(&r).instrument(span)).await)
     }
 
     async fn delete(&self, request: Request<DeleteRequest>) -> Result<Response<Object>, Status> {
