@@ -199,6 +199,7 @@ pub fn pod_mount(s: &DnsSettings, root: &Path, uid: &str, pod: &Pod) -> Result<O
         host_path: path.to_string_lossy().into_owned(),
         container_path: "/etc/resolv.conf".into(),
         read_only: true,
+        sub_path: None,
     }))
 }
 

@@ -388,15 +388,37 @@ pub fn container_config(
                 ),
             });
         };
-        let host_path = if vm.sub_path.is_empty() {
-            host.clone()
+        // subPathExpr expands the container's variables (Kubernetes); either way the
+        // subPath is checked here and bound later, never joined onto the volume's path.
+        let sub_path = if vm.sub_path_expr.is_empty() {
+            vm.sub_path.clone()
         } else {
-            format!("{host}/{}", vm.sub_path)
+            expand(&vm.sub_path_expr, &vars)
         };
+        let sub_path = if sub_path.is_empty() {
+            None
+        } else {
+            crate::volumes::subpath::validate(&sub_path).map_err(|message| Error::Volume {
+                volume: vm.name.clone(),
+                message,
+            })?;
+            Some(crate::volumes::subpath::Request {
+                volume: vm.name.clone(),
+                sub_path,
+                index: mounts.len(),
+            })
+        };
+        // configMap, secret, downwardAPI and projected: read-only whatever the mount says.
+        let written = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.volumes.iter().find(|v| v.name == vm.name))
+            .is_some_and(|v| crate::volumes::is_kubelet_written(v.volume_source.as_ref()));
         mounts.push(Mount {
-            host_path,
+            host_path: host.clone(),
             container_path: vm.mount_path.clone(),
-            read_only: vm.read_only,
+            read_only: vm.read_only || written,
+            sub_path,
         });
     }
     Ok(ContainerConfig {

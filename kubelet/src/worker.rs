@@ -467,6 +467,8 @@ impl<R: Runtime> PodWorker<R> {
                     Some(
                         proto::k8s::volume::VolumeSource::ConfigMap(_)
                             | proto::k8s::volume::VolumeSource::Secret(_)
+                            | proto::k8s::volume::VolumeSource::DownwardApi(_)
+                            | proto::k8s::volume::VolumeSource::Projected(_)
                     )
                 )
             })
@@ -671,6 +673,12 @@ impl<R: Runtime> PodWorker<R> {
             let dns =
                 crate::dns::pod_mount(&self.shared.dns, &self.shared.root_dir, &self.uid, pod)?;
             cfg.mounts.extend(dns);
+            volumes::subpath::prepare_mounts(
+                &self.shared.root_dir,
+                &self.uid,
+                &c.name,
+                &mut cfg.mounts,
+            )?;
             Ok(cfg)
         }) {
             Ok(cfg) => cfg,

@@ -170,16 +170,23 @@ impl Runtime for DockerRuntime {
             NetworkMode::Host => "host".to_string(),
             NetworkMode::Container(id) => format!("container:{id}"),
         });
-        let binds: Vec<String> = config
+        // Mounts, not `Binds` strings: a missing source is an error here, never a directory
+        // the engine makes.
+        if let Some(m) = config.mounts.iter().find(|m| m.sub_path.is_some()) {
+            return Err(Error::Runtime(format!(
+                "mount {}: its subPath was not prepared by the kubelet",
+                m.container_path
+            )));
+        }
+        let mounts: Vec<bollard::models::Mount> = config
             .mounts
             .iter()
-            .map(|m| {
-                format!(
-                    "{}:{}:{}",
-                    m.host_path,
-                    m.container_path,
-                    if m.read_only { "ro" } else { "rw" }
-                )
+            .map(|m| bollard::models::Mount {
+                target: Some(m.container_path.clone()),
+                source: Some(m.host_path.clone()),
+                typ: Some(bollard::models::MountType::BIND),
+                read_only: Some(m.read_only),
+                ..Default::default()
             })
             .collect();
         let host_config = HostConfig {
@@ -189,7 +196,7 @@ impl Runtime for DockerRuntime {
                 .as_ref()
                 .map(|id| format!("container:{id}"))
                 .or_else(|| config.ipc_shareable.then(|| "shareable".to_string())),
-            binds: (!binds.is_empty()).then_some(binds),
+            mounts: (!mounts.is_empty()).then_some(mounts),
             nano_cpus: config.nano_cpus,
             memory: config.memory,
             privileged: Some(config.privileged),

@@ -73,6 +73,10 @@ pub struct Mount {
     pub host_path: String,
     pub container_path: String,
     pub read_only: bool,
+    /// A subPath still to resolve under `host_path` (the volume): the kubelet binds it to a
+    /// target of its own before the runtime sees the mount (`volumes::subpath`); a runtime
+    /// refuses a mount that still has one.
+    pub sub_path: Option<crate::volumes::subpath::Request>,
 }
 
 /// What to create.
