@@ -441,8 +441,11 @@ impl Cluster {
             Daemon::Kubelet(i) => {
                 let log = self.next_log(&format!("kubelet-node{i}"));
                 let n = &self.nodes[i];
-                let mut cmd = Command::new("ip");
-                cmd.args(["netns", "exec", &n.netns])
+                // Only the network namespace: `ip netns exec` also makes a private mount
+                // namespace, where the tmpfs and subPath mounts the kubelet makes for pods
+                // would be invisible to Docker (the kubelet refuses to run them there).
+                let mut cmd = Command::new("nsenter");
+                cmd.arg(format!("--net=/run/netns/{}", n.netns))
                     .arg(binary("kubelet"))
                     .args(["--server", &url, "--node-name", &n.name, "--node-ip", &n.ip])
                     .arg("--root-dir")
