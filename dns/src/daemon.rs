@@ -5,13 +5,15 @@
 //! the caches (a burst of changes costs one rebuild) and publishes it through a watch
 //! channel the serving loops read without locking.
 
+use crate::acl::{self, Acl, Net};
 use crate::error::Error;
 use crate::register::{self, Registration};
 use crate::server::{self, TableRx};
 use crate::table::Table;
 use client::{Api, Client, Informer, InformerConfig};
-use proto::k8s::{Endpoints, Service};
+use proto::k8s::{Endpoints, Node, Service};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::{TcpListener, UdpSocket};
@@ -50,6 +52,13 @@ pub struct Config {
     /// The cluster IP the kube-dns Service asks for (kubelets' --cluster-dns).
     #[arg(long, default_value = "10.96.0.10")]
     pub service_ip: Ipv4Addr,
+    /// The pod range (the controller-manager's `--cluster-cidr`): pods may ask. So may the
+    /// nodes (their InternalIPs, from the apiserver) and loopback; anyone else is REFUSED.
+    #[arg(long, default_value = "10.244.0.0/16")]
+    pub cluster_cidr: Net,
+    /// More client ranges to answer (comma list), e.g. a node subnet or a Docker bridge.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_client_cidrs: Vec<Net>,
 }
 
 fn parse_upstream(s: &str) -> Result<SocketAddr, String> {
@@ -71,6 +80,18 @@ impl Config {
             upstream: None,
             advertise_address: None,
             service_ip: Ipv4Addr::new(10, 96, 0, 10),
+            cluster_cidr: Net::from_str("10.244.0.0/16").expect("a valid CIDR"),
+            allowed_client_cidrs: vec![],
+        }
+    }
+
+    /// The client ranges from the flags (the nodes' addresses come from the apiserver).
+    fn static_acl(&self) -> Acl {
+        let mut nets = vec![self.cluster_cidr];
+        nets.extend(self.allowed_client_cidrs.iter().copied());
+        Acl {
+            nets,
+            ..Default::default()
         }
     }
 
@@ -150,16 +171,19 @@ pub async fn start(config: Config) -> Result<Running, Error> {
     })?;
     let cancel = CancellationToken::new();
     let (tx, table) = watch::channel(None);
+    let (acl_tx, acl) = watch::channel(Arc::new(config.static_acl()));
     let mut tasks = JoinSet::new();
     tasks.spawn(server::serve_udp(
         Arc::new(udp),
         table.clone(),
+        acl.clone(),
         config.upstream,
         cancel.clone(),
     ));
     tasks.spawn(server::serve_tcp(
         tcp,
         table.clone(),
+        acl,
         config.upstream,
         cancel.clone(),
     ));
@@ -170,7 +194,14 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         service_ip: config.service_ip,
         port: udp_addr.port(),
     });
-    let task = tokio::spawn(run(config, client, registration, tx, tasks, cancel.clone()));
+    let task = tokio::spawn(run(
+        config,
+        client,
+        registration,
+        (tx, acl_tx),
+        tasks,
+        cancel.clone(),
+    ));
     Ok(Running {
         udp_addr,
         tcp_addr,
@@ -184,7 +215,7 @@ async fn run(
     config: Config,
     client: Client,
     registration: Option<Registration>,
-    table: watch::Sender<Option<Arc<Table>>>,
+    (table, acl): (watch::Sender<Option<Arc<Table>>>, watch::Sender<Arc<Acl>>),
     mut tasks: JoinSet<()>,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
@@ -192,17 +223,25 @@ async fn run(
         Informer::new(Api::all(client.clone()), InformerConfig::default());
     let endpoints: Informer<Endpoints> =
         Informer::new(Api::all(client.clone()), InformerConfig::default());
+    let nodes: Informer<Node> = Informer::new(Api::all(client.clone()), InformerConfig::default());
     let wake = Arc::new(Notify::new());
+    let w = wake.clone();
+    nodes.add_handler(move |_| w.notify_one());
     let w = wake.clone();
     services.add_handler(move |_| w.notify_one());
     let w = wake.clone();
     endpoints.add_handler(move |_| w.notify_one());
     services.start();
     endpoints.start();
+    nodes.start();
     tracing::info!(server = %config.server, "waiting for the Service and Endpoints caches");
     let synced = tokio::select! {
         _ = cancel.cancelled() => false,
-        s = async { services.wait_until_synced().await && endpoints.wait_until_synced().await } => s,
+        s = async {
+            services.wait_until_synced().await
+                && endpoints.wait_until_synced().await
+                && nodes.wait_until_synced().await
+        } => s,
     };
     if synced {
         if let Some(r) = registration.clone() {
@@ -221,6 +260,16 @@ async fn run(
                 "table rebuilt"
             );
             table.send_replace(Some(Arc::new(t)));
+            let mut a = config.static_acl();
+            a.nodes = acl::node_addresses(nodes.store().list().iter().map(|n| n.as_ref()));
+            acl.send_if_modified(|old| {
+                let changed = **old != a;
+                if changed {
+                    tracing::info!(nodes = a.nodes.len(), "client ACL: node addresses changed");
+                    *old = Arc::new(a);
+                }
+                changed
+            });
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = wake.notified() => {}
@@ -229,6 +278,7 @@ async fn run(
     }
     services.stop();
     endpoints.stop();
+    nodes.stop();
     tasks.shutdown().await;
     if let Some(r) = &registration {
         // Bounded: a dead apiserver must not hold up shutdown.
@@ -262,6 +312,20 @@ mod tests {
         assert_eq!(c.listen_addr(), "192.168.1.5:53".parse().unwrap());
         assert_eq!(c.upstream, Some("8.8.8.8:53".parse().unwrap()));
         assert_eq!(c.service_ip, Ipv4Addr::new(10, 96, 0, 10));
+        assert_eq!(c.cluster_cidr.to_string(), "10.244.0.0/16");
+        assert!(c.allowed_client_cidrs.is_empty());
+        let c = Config::parse_from([
+            "cluster-dns",
+            "--cluster-cidr",
+            "10.100.0.0/16",
+            "--allowed-client-cidrs",
+            "192.168.0.0/24,172.17.0.0/16",
+        ]);
+        let acl = c.static_acl();
+        assert!(acl.allows("10.100.7.1".parse().unwrap()));
+        assert!(acl.allows("172.17.0.3".parse().unwrap()));
+        assert!(!acl.allows("10.244.0.3".parse().unwrap()));
+        assert!(Config::try_parse_from(["cluster-dns", "--cluster-cidr", "10.1.0.0"]).is_err());
         let c = Config::parse_from([
             "cluster-dns",
             "--listen",

@@ -2,6 +2,7 @@
 //! Services and Endpoints, answers `<svc>.<ns>.svc.<domain>` and friends over UDP and TCP,
 //! forwards other names upstream, and registers itself as the kube-system/kube-dns Service.
 
+pub mod acl;
 pub mod codec;
 pub mod daemon;
 pub mod error;

@@ -2,6 +2,7 @@
 //! Names outside the cluster domain go to the upstream server (over the transport the
 //! client used) or are refused when there is none.
 
+use crate::acl::{self, Acl};
 use crate::codec::{
     self, CLASS_IN, Header, Message, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN,
     RCODE_REFUSED, RCODE_SERVFAIL, TYPE_ANY,
@@ -24,6 +25,8 @@ const TCP_IDLE: Duration = Duration::from_secs(10);
 /// The table the loops read; `None` until the informers have synced (queries get
 /// SERVFAIL then, so a resolver tries again rather than caching a wrong NXDOMAIN).
 pub type TableRx = watch::Receiver<Option<Arc<Table>>>;
+/// Who may ask (see [`crate::acl`]).
+pub type AclRx = watch::Receiver<Arc<Acl>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -193,6 +196,7 @@ async fn respond(
 pub async fn serve_udp(
     sock: Arc<UdpSocket>,
     table: TableRx,
+    acl: AclRx,
     upstream: Option<SocketAddr>,
     cancel: CancellationToken,
 ) {
@@ -212,8 +216,14 @@ pub async fn serve_udp(
             },
         };
         let packet = buf[..n].to_vec();
-        let table_now = table.borrow().clone();
-        match answer(table_now.as_deref(), &packet, upstream.is_some()) {
+        let outcome = if acl.borrow().allows(peer.ip()) {
+            let table_now = table.borrow().clone();
+            answer(table_now.as_deref(), &packet, upstream.is_some())
+        } else {
+            tracing::debug!(peer = %peer, "query from outside the allowed clients refused");
+            acl::refuse(&packet)
+        };
+        match outcome {
             Outcome::Reply(m) => {
                 if let Err(e) = sock.send_to(&m.encode_udp(codec::UDP_LIMIT), peer).await {
                     tracing::debug!(peer = %peer, error = %e, "udp send");
@@ -236,6 +246,7 @@ pub async fn serve_udp(
 pub async fn serve_tcp(
     listener: TcpListener,
     table: TableRx,
+    acl: AclRx,
     upstream: Option<SocketAddr>,
     cancel: CancellationToken,
 ) {
@@ -247,8 +258,9 @@ pub async fn serve_tcp(
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
                     let table = table.clone();
+                    let allowed = acl.borrow().allows(peer.ip());
                     conns.spawn(async move {
-                        if let Err(e) = serve_conn(stream, table, upstream).await {
+                        if let Err(e) = serve_conn(stream, table, upstream, allowed).await {
                             tracing::debug!(peer = %peer, error = %e, "tcp connection");
                         }
                     });
@@ -266,6 +278,7 @@ async fn serve_conn(
     mut stream: TcpStream,
     table: TableRx,
     upstream: Option<SocketAddr>,
+    allowed: bool,
 ) -> std::io::Result<()> {
     loop {
         let mut len = [0u8; 2];
@@ -278,7 +291,15 @@ async fn serve_conn(
         tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut packet))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "query body"))??;
-        let Some(mut r) = respond(&table, upstream, &packet, false).await else {
+        let r = if allowed {
+            respond(&table, upstream, &packet, false).await
+        } else {
+            match acl::refuse(&packet) {
+                Outcome::Reply(m) => Some(m.encode()),
+                _ => None,
+            }
+        };
+        let Some(mut r) = r else {
             return Ok(());
         };
         r.truncate(usize::from(u16::MAX));

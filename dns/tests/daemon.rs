@@ -312,3 +312,132 @@ async fn waits_for_a_late_apiserver_then_registers() {
     running.stop().await.unwrap();
     server.stop().await;
 }
+
+/// A non-loopback address of this machine (the source of the default route; nothing is
+/// sent), so queries come from outside loopback's always-allowed range.
+fn local_non_loopback() -> Option<Ipv4Addr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    match s.local_addr().ok()?.ip() {
+        std::net::IpAddr::V4(ip) if !ip.is_loopback() => Some(ip),
+        _ => None,
+    }
+}
+
+async fn query_from(src: Ipv4Addr, server: SocketAddr, name: &str) -> Message {
+    let sock = tokio::net::UdpSocket::bind((src, 0)).await.unwrap();
+    sock.send_to(&codec::query(9, name, TYPE_A), server)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(3), sock.recv_from(&mut buf))
+        .await
+        .expect("an answer within 3s")
+        .unwrap();
+    codec::decode_response(&buf[..n]).unwrap()
+}
+
+/// A stand-in upstream on loopback answering every query with 192.0.2.99, counting them.
+async fn fake_upstream() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let s = seen.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+            s.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let q = codec::decode_query(&buf[..n]).unwrap();
+            let mut m = q.clone();
+            m.header.qr = true;
+            m.header.ra = true;
+            m.answers.push(codec::Record {
+                name: q.questions[0].name.clone(),
+                ttl: 30,
+                data: RData::A(Ipv4Addr::new(192, 0, 2, 99)),
+            });
+            let _ = sock.send_to(&m.encode(), peer).await;
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_pods_nodes_and_allowed_ranges_are_answered_or_forwarded() {
+    let Some(me) = local_non_loopback() else {
+        eprintln!("skipped: this machine has no non-loopback IPv4 address");
+        return;
+    };
+    let server = TestServer::start().await;
+    let client = Client::connect(&server.url).await.unwrap();
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    services.create(&service("web", "")).await.unwrap();
+    let (upstream, forwarded) = fake_upstream().await;
+    let mut cfg = Config::new(&server.url);
+    cfg.listen = Some("0.0.0.0:0".parse().unwrap());
+    cfg.upstream = Some(upstream);
+    // The pod range does not hold this machine's address.
+    cfg.cluster_cidr = "10.251.0.0/16".parse().unwrap();
+    let running = start(cfg).await.unwrap();
+    let port = running.udp_addr.port();
+    let dns = SocketAddr::from((me, port));
+    let svc = "web.default.svc.cluster.local";
+    // Loopback is always allowed: the table is there, and forwarding works.
+    let lo = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    wait_answer(lo, svc, TYPE_A, "loopback gets the Service", |m| {
+        m.header.rcode == RCODE_NOERROR && !m.answers.is_empty()
+    })
+    .await;
+    let m = udp_query(lo, "example.org", TYPE_A).await;
+    assert_eq!(a_records(&m), vec![Ipv4Addr::new(192, 0, 2, 99)]);
+    let before = forwarded.load(std::sync::atomic::Ordering::SeqCst);
+
+    // From this machine's address, which is neither a pod nor a node: REFUSED, for both
+    // kinds of name, and nothing reaches the upstream.
+    for name in ["example.org", svc] {
+        let m = query_from(me, dns, name).await;
+        assert_eq!(m.header.rcode, RCODE_REFUSED, "{name} from {me}: {m:?}");
+        assert!(m.answers.is_empty());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(forwarded.load(std::sync::atomic::Ordering::SeqCst), before);
+
+    // Once a Node has that address as its InternalIP, it is a node: answered.
+    let nodes: Api<proto::k8s::Node> = Api::all(client.clone());
+    let mut node = nodes
+        .create(&proto::k8s::Node {
+            metadata: Some(ObjectMeta {
+                name: "acl-test-node".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    node.status = Some(proto::k8s::NodeStatus {
+        addresses: vec![proto::k8s::NodeAddress {
+            r#type: "InternalIP".into(),
+            address: me.to_string(),
+        }],
+        ..Default::default()
+    });
+    nodes.update_status(&node).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let m = query_from(me, dns, "example.org").await;
+        if m.header.rcode == RCODE_NOERROR {
+            assert_eq!(a_records(&m), vec![Ipv4Addr::new(192, 0, 2, 99)]);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node was never allowed: {m:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let m = query_from(me, dns, svc).await;
+    assert_eq!(m.header.rcode, RCODE_NOERROR);
+    assert!(!m.answers.is_empty());
+    running.stop().await.unwrap();
+    server.stop().await;
+}
