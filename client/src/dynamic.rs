@@ -16,6 +16,7 @@ use tonic::transport::{Channel, Endpoint};
 pub struct Client {
     inner: ApiClient<Channel>,
     server: String,
+    warnings: crate::WarningHandler,
 }
 
 /// Big enough for the largest object the API accepts (1.5 MiB) and long lists.
@@ -56,7 +57,15 @@ impl Client {
         Client {
             inner,
             server: server.to_string(),
+            warnings: crate::WarningHandler::default(),
         }
+    }
+
+    /// What to do with the warnings the apiserver sends with successful responses (by
+    /// default they are logged).
+    pub fn with_warning_handler(mut self, handler: crate::WarningHandler) -> Client {
+        self.warnings = handler;
+        self
     }
 
     pub fn server(&self) -> &str {
@@ -151,7 +160,12 @@ impl Client {
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         match f(self.inner.clone()).await {
-            Ok(resp) => Ok(resp.into_inner()),
+            Ok(resp) => {
+                for w in crate::warnings::from_metadata(resp.metadata()) {
+                    self.warnings.handle(&w);
+                }
+                Ok(resp.into_inner())
+            }
             Err(status) => {
                 let mut e = ApiError::from_status(&status);
                 if e.reason == Reason::Unavailable && status.code() == tonic::Code::Unavailable {

@@ -8,6 +8,7 @@ pub mod dynamic;
 pub mod informer;
 pub mod leader;
 pub mod store;
+pub mod warnings;
 pub mod workqueue;
 
 pub use api::{
@@ -20,6 +21,7 @@ pub use informer::{Informer, InformerConfig, InformerEvent};
 pub use leader::{LeaderElectionConfig, LeaderElector};
 pub use proto::{ApiError, Reason};
 pub use store::Store;
+pub use warnings::WarningHandler;
 pub use workqueue::WorkQueue;
 
 /// The apiserver address when nothing else names one.

@@ -61,7 +61,10 @@ impl Api {
             .unwrap_or(Duration::from_secs(30))
             .min(Duration::from_secs(30));
         let client = match tokio::time::timeout(limit, connect).await {
-            Ok(Ok(c)) => c,
+            // kubectl prints the apiserver's warnings on stderr as they come.
+            Ok(Ok(c)) => {
+                c.with_warning_handler(client::WarningHandler::new(|w| eprintln!("Warning: {w}")))
+            }
             Ok(Err(e)) => return Err(convert(server, e)),
             Err(_) => {
                 return Err(Unreachable {
