@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod allocator;
 pub mod codec;
+pub mod encryption;
 pub mod error;
 pub mod fields;
 pub mod filter;
@@ -11,6 +12,7 @@ pub mod keys;
 pub mod kubelet_proxy;
 pub mod patch;
 pub mod pod_security;
+pub mod private_dir;
 pub mod registry;
 pub mod server;
 pub mod service;

@@ -464,11 +464,20 @@ impl<S: Store> Registry<S> {
         // An update that changes nothing writes nothing. Compared with the stored
         // resourceVersion in place rather than on copies: this is every update's path.
         new.meta_mut().resource_version = cur.object.meta().resource_version.clone();
-        if new == cur.object {
+        let key = object_key(info, &namespace, &name);
+        // ...unless it is stored with an old encryption key, or in plain where it should be
+        // encrypted: then the unchanged object is rewritten (Kubernetes' rotation step
+        // `kubectl get secrets -o json | kubectl replace -f -`).
+        if new == cur.object
+            && !self
+                .store
+                .needs_rewrite(&key, cur.revision)
+                .await
+                .map_err(|e| from_store(info, &name, e))?
+        {
             return Ok(cur.object);
         }
         new.meta_mut().resource_version.clear();
-        let key = object_key(info, &namespace, &name);
         // Status and finalize writes keep the spec as stored, allocated values included.
         let allocation = if part == Part::Main {
             (self.services)

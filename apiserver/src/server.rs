@@ -21,6 +21,7 @@ use crate::allocator::{self, ServiceAllocator};
 use crate::registry::Registry;
 use crate::service::ApiService;
 use crate::store::Store;
+use crate::store::encrypted::{EncryptedStore, rewrite_stale};
 use crate::store::sled_store::{SledOptions, SledStore};
 use crate::watch::WatchConfig;
 
@@ -79,6 +80,14 @@ pub struct Config {
         value_name = "NAMESPACES"
     )]
     pub pod_security_exempt_namespaces: Vec<String>,
+    /// Kubernetes' EncryptionConfiguration file (apiserver.config.k8s.io/v1): which resources
+    /// are encrypted at rest, and with which providers and keys (the first one encrypts).
+    #[arg(long, value_name = "FILE")]
+    pub encryption_provider_config: Option<PathBuf>,
+    /// At startup, before serving, rewrite every object of the encrypted resources that is
+    /// not stored with the current write key (plain, or an older key). Idempotent.
+    #[arg(long, requires = "encryption_provider_config")]
+    pub rewrite_encrypted_resources: bool,
 }
 
 impl Config {
@@ -98,9 +107,14 @@ impl Config {
             pod_security_warn: crate::pod_security::Level::Privileged,
             pod_security_audit: crate::pod_security::Level::Privileged,
             pod_security_exempt_namespaces: vec!["kube-system".to_string()],
+            encryption_provider_config: None,
+            rewrite_encrypted_resources: false,
         }
     }
 }
+
+/// What the apiserver serves from: sled beneath encryption at rest.
+pub type ServerStore = EncryptedStore<SledStore>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -122,6 +136,10 @@ pub enum ServerError {
         #[source]
         source: allocator::Error,
     },
+    #[error("--encryption-provider-config: {0}")]
+    Encryption(crate::encryption::Error),
+    #[error("cannot rewrite the encrypted resources: {0}")]
+    Rewrite(crate::store::Error),
     #[error("cannot create the system namespaces: {0}")]
     Bootstrap(proto::ApiError),
     #[error("cannot repair service IP and port reservations: {0}")]
@@ -135,7 +153,7 @@ pub struct RunningServer {
     addr: SocketAddr,
     shutdown_tx: watch::Sender<bool>,
     serve: JoinHandle<Result<(), tonic::transport::Error>>,
-    store: Arc<SledStore>,
+    store: Arc<ServerStore>,
     grace: Duration,
 }
 
@@ -202,7 +220,19 @@ pub fn service_allocator(config: &Config) -> Result<ServiceAllocator, ServerErro
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     // Bad flags fail before anything touches the data directory.
     let services = service_allocator(&config)?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::Store {
+    let encryption = match &config.encryption_provider_config {
+        None => crate::encryption::Encryption::none(),
+        Some(path) => {
+            let (encryption, unmatched) =
+                crate::encryption::load(path).map_err(ServerError::Encryption)?;
+            for name in unmatched {
+                warn!(resource = %name, "--encryption-provider-config names a resource this apiserver does not serve");
+            }
+            info!(path = %path.display(), resources = ?encryption.resources(), "encryption at rest configured");
+            encryption
+        }
+    };
+    crate::private_dir::ensure(&config.data_dir).map_err(|e| ServerError::Store {
         dir: config.data_dir.clone(),
         source: crate::store::Error::Backend(e.to_string()),
     })?;
@@ -216,7 +246,15 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             dir: config.data_dir.clone(),
             source,
         })?;
-    let store = Arc::new(store);
+    let store = Arc::new(EncryptedStore::new(store, encryption));
+    if config.rewrite_encrypted_resources {
+        let report = rewrite_stale(&*store).await.map_err(ServerError::Rewrite)?;
+        info!(
+            checked = report.checked,
+            rewritten = report.rewritten,
+            "--rewrite-encrypted-resources: every encrypted object is stored with the current write key"
+        );
+    }
     let repaired = services
         .repair(&*store)
         .await
@@ -249,7 +287,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
-        .set_serving::<ApiServer<ApiService<SledStore>>>()
+        .set_serving::<ApiServer<ApiService<ServerStore>>>()
         .await;
 
     let api = ApiServer::new(service)

@@ -68,12 +68,28 @@ impl TestServer {
 
     /// Stops the server (cleanly) and starts it again on the same data and port.
     pub async fn restart(&mut self) {
-        let addr = self.addr();
+        self.restart_with(|_| {}).await
+    }
+
+    /// Like `restart`, with flags changed by `configure` (kept for later restarts).
+    pub async fn restart_with(&mut self, configure: impl FnOnce(&mut Config)) {
+        self.stop_in_place().await;
+        configure(&mut self.config);
+        self.start_again().await
+    }
+
+    /// Stops the server cleanly, keeping its data and port, so a test can look at (or
+    /// change) the files before `start_again`.
+    pub async fn stop_in_place(&mut self) {
         if let Some(s) = self.server.take() {
+            self.config.listen = s.local_addr();
             s.shutdown().await.expect("clean shutdown");
         }
-        let mut config = self.config.clone();
-        config.listen = addr;
+    }
+
+    /// Starts a server stopped by `stop_in_place` on the same data and port.
+    pub async fn start_again(&mut self) {
+        let config = self.config.clone();
         let server = start(config).await.expect("restart");
         self.url = server.url();
         self.server = Some(server);

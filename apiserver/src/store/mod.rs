@@ -17,6 +17,7 @@ use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod encrypted;
 pub mod sled_store;
 
 #[cfg(test)]
@@ -135,4 +136,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Makes every acknowledged write durable and stops accepting new ones.
     fn close(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// True when the value of `key` at `revision` is stored in a form that an update should
+    /// rewrite even if the object is unchanged: encrypted with a key that is no longer the
+    /// write key, or not encrypted where it should be (Kubernetes' transformer "stale").
+    fn needs_rewrite(
+        &self,
+        _key: &str,
+        _revision: Revision,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        async { Ok(false) }
+    }
 }
