@@ -83,7 +83,11 @@ start() {
   names+=("$name")
 }
 
-start apiserver --listen "$LISTEN" --data-dir "$DATA/apiserver"
+# Pod Security: non-system namespaces get Kubernetes' baseline level (no privileged,
+# hostPath, host namespaces, ...), refused and warned about; kube-system is exempt. A
+# namespace labelled pod-security.kubernetes.io/enforce=privileged opts out.
+start apiserver --listen "$LISTEN" --data-dir "$DATA/apiserver" \
+  --pod-security-enforce baseline --pod-security-warn baseline
 up=
 for _ in $(seq 1 150); do
   if "$bin/ctl" --server "$SERVER" get namespaces >/dev/null 2>&1; then up=1 && break; fi
@@ -100,6 +104,7 @@ fi
 dns_flags=()
 if [ "$DNS" = 1 ]; then
   start cluster-dns --server "$SERVER" --advertise-address "$NODE_IP" --service-ip "$DNS_IP" \
+    --cluster-cidr "$CLUSTER_CIDR" \
     ${UPSTREAM:+--upstream "$UPSTREAM:53"}
   dns_flags=(--cluster-dns "$DNS_IP")
 fi
@@ -107,7 +112,7 @@ start controller-manager --server "$SERVER" --cluster-cidr "$CLUSTER_CIDR" \
   --service-account-private-key-file "$DATA/sa.key"
 start scheduler --server "$SERVER"
 start kubelet --server "$SERVER" --node-name "$NODE_NAME" --root-dir "$DATA/kubelet" \
-  --node-ip "$NODE_IP" "${dns_flags[@]}" ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
+  --node-ip "$NODE_IP" --cluster-cidr "$CLUSTER_CIDR" "${dns_flags[@]}" ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
 start kube-proxy --server "$SERVER" --node-name "$NODE_NAME" --cluster-cidr "$CLUSTER_CIDR"
 
 # The node is usable once it has registered and the kubelet reports Ready.

@@ -458,6 +458,7 @@ impl Cluster {
                     ])
                     .args(["--node-status-update-frequency", "2s"])
                     .args(["--cluster-dns", &self.dns_ip()])
+                    .args(["--cluster-cidr", &self.cluster_cidr])
                     .env("RUST_LOG", "info")
                     .env(RUN_ENV, &tag);
                 let p = Process::spawn("kubelet", &mut cmd, log);
@@ -471,6 +472,7 @@ impl Cluster {
                     .arg(binary("cluster-dns"))
                     .args(["--server", &url, "--advertise-address", &n.ip])
                     .args(["--service-ip", &self.dns_ip()])
+                    .args(["--cluster-cidr", &self.cluster_cidr])
                     .env("RUST_LOG", "info")
                     .env(RUN_ENV, &tag);
                 let p = Process::spawn("cluster-dns", &mut cmd, log);

@@ -35,6 +35,10 @@ pub struct Config {
     /// without spec.podCIDR, pods use Docker's default bridge.
     #[arg(long)]
     pub pod_cidr: Option<String>,
+    /// The cluster's pod range (the controller-manager's `--cluster-cidr`): routes to other
+    /// nodes' podCIDRs are installed only for proper subnets of it.
+    #[arg(long, default_value = "10.244.0.0/16")]
+    pub cluster_cidr: String,
     /// The bridge the kubelet makes for its pods (pod network mode).
     #[arg(long, default_value = "cni0")]
     pub bridge_name: String,

@@ -61,6 +61,10 @@ pub async fn run<R: Runtime>(
         .or_else(default_node_ip)
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
+    let cluster_cidr: Cidr = cfg
+        .cluster_cidr
+        .parse()
+        .map_err(|e| Error::Config(format!("--cluster-cidr: {e}")))?;
     std::fs::create_dir_all(cfg.root_dir.join("pods"))
         .map_err(|e| Error::io(format!("creating {}", cfg.root_dir.display()), e))?;
 
@@ -279,8 +283,9 @@ pub async fn run<R: Runtime>(
                     }
                 }
                 if let Some(b) = &bridge {
-                    let want = network::desired_routes(&nodes, &node_name, b.cidr());
-                    if let Err(e) = b.sync_routes(want).await {
+                    let plan = network::desired_routes(&nodes, &node_name, b.cidr(), cluster_cidr);
+                    b.warn_ignored(&plan);
+                    if let Err(e) = b.sync_routes(plan.routes).await {
                         tracing::warn!(node = %node_name, error = %e, "syncing node routes failed");
                     }
                 }

@@ -176,40 +176,122 @@ impl Ipam {
     }
 }
 
-/// Routes this node needs to other nodes' pods: their podCIDR via their InternalIP
-/// (skipping itself, nodes without either, and overlaps with its own podCIDR).
+/// Routes this node installs to other nodes' pods, and the Node objects it ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoutePlan {
+    pub routes: BTreeMap<Cidr, Ipv4Addr>,
+    /// (node, why its podCIDR gets no route).
+    pub ignored: Vec<(String, String)>,
+}
+
+/// A podCIDR exactly as the node IPAM controller writes it: `a.b.c.d/n` with no host bits.
+fn strict_cidr(s: &str) -> std::result::Result<Cidr, String> {
+    let c: Cidr = s.parse().map_err(|e: Error| e.to_string())?;
+    let ip: Ipv4Addr = s
+        .split_once('/')
+        .and_then(|(ip, _)| ip.parse().ok())
+        .ok_or_else(|| format!("invalid CIDR {s:?}"))?;
+    if ip != c.net {
+        return Err(format!("podCIDR {s} has host bits set"));
+    }
+    Ok(c)
+}
+
+fn overlaps(a: Cidr, b: Cidr) -> bool {
+    a.contains(b.net) || b.contains(a.net)
+}
+
+/// Which other nodes' podCIDRs get a route, and via what. A Node object is writable by
+/// whoever can update nodes, so a route is installed only for what the node IPAM controller
+/// could have assigned: a podCIDR that is a proper subnet of `--cluster-cidr`, overlaps
+/// neither this node's podCIDR nor another node's (both of an overlapping pair are
+/// ignored), via the node's InternalIP, which must be a unicast address outside the pod
+/// range. Anything else could steer this node's traffic (to the apiserver, to the host's
+/// own networks) to an address a pod or a node owner chose.
 pub fn desired_routes(
     nodes: &[proto::k8s::Node],
     me: &str,
     mine: Cidr,
-) -> BTreeMap<Cidr, Ipv4Addr> {
-    let mut out = BTreeMap::new();
+    cluster: Cidr,
+) -> RoutePlan {
+    let mut plan = RoutePlan::default();
+    let mut candidates: Vec<(String, Cidr, Ipv4Addr)> = vec![];
     for n in nodes {
         let name = n.metadata.as_ref().map(|m| m.name.as_str()).unwrap_or("");
         if name == me {
             continue;
         }
-        let Some(cidr) = n
-            .spec
-            .as_ref()
-            .and_then(|s| s.pod_cidr.parse::<Cidr>().ok())
-        else {
+        let pod_cidr = n.spec.as_ref().map(|s| s.pod_cidr.as_str()).unwrap_or("");
+        if pod_cidr.is_empty() {
+            // Not assigned yet: nothing to route, nothing wrong.
             continue;
+        }
+        let mut ignore = |why: String| plan.ignored.push((name.to_string(), why));
+        let cidr = match strict_cidr(pod_cidr) {
+            Ok(c) => c,
+            Err(e) => {
+                ignore(e);
+                continue;
+            }
         };
-        let Some(ip) = n.status.as_ref().and_then(|s| {
+        if !(cluster.contains(cidr.net) && cidr.prefix > cluster.prefix) {
+            ignore(format!(
+                "podCIDR {cidr} is not a proper subnet of the cluster CIDR {cluster}"
+            ));
+            continue;
+        }
+        if overlaps(cidr, mine) {
+            ignore(format!(
+                "podCIDR {cidr} overlaps this node's podCIDR {mine}"
+            ));
+            continue;
+        }
+        let internal = n.status.as_ref().and_then(|s| {
             s.addresses
                 .iter()
                 .find(|a| a.r#type == "InternalIP")
-                .and_then(|a| a.address.parse::<Ipv4Addr>().ok())
-        }) else {
+                .map(|a| a.address.as_str())
+        });
+        let Some(internal) = internal.filter(|a| !a.is_empty()) else {
+            // A node that has not reported its address yet.
             continue;
         };
-        if cidr.contains(mine.net) || mine.contains(cidr.net) {
+        let ip = match internal.parse::<Ipv4Addr>() {
+            Ok(ip) => ip,
+            Err(_) => {
+                ignore(format!("InternalIP {internal:?} is not an IPv4 address"));
+                continue;
+            }
+        };
+        if ip.is_loopback()
+            || ip.is_unspecified()
+            || ip.is_multicast()
+            || ip.is_broadcast()
+            || ip.is_link_local()
+            || cluster.contains(ip)
+        {
+            ignore(format!(
+                "InternalIP {ip} cannot be a route's gateway (loopback, unspecified, multicast, broadcast, link-local or inside the cluster CIDR)"
+            ));
             continue;
         }
-        out.insert(cidr, ip);
+        candidates.push((name.to_string(), cidr, ip));
     }
-    out
+    for (i, (name, cidr, ip)) in candidates.iter().enumerate() {
+        let clash = candidates
+            .iter()
+            .enumerate()
+            .find(|(j, (_, other, _))| *j != i && overlaps(*cidr, *other));
+        if let Some((_, (other_name, other, _))) = clash {
+            plan.ignored.push((
+                name.clone(),
+                format!("podCIDR {cidr} overlaps node {other_name}'s podCIDR {other}"),
+            ));
+            continue;
+        }
+        plan.routes.insert(*cidr, *ip);
+    }
+    plan
 }
 
 /// Host-side and temporary peer names of a pod's veth pair (15 characters at most).
@@ -280,6 +362,7 @@ pub struct BridgeNetwork {
     cidr: Cidr,
     ipam: Ipam,
     routes: tokio::sync::Mutex<BTreeMap<Cidr, Ipv4Addr>>,
+    ignored: Mutex<BTreeSet<(String, String)>>,
 }
 
 impl std::fmt::Debug for BridgeNetwork {
@@ -351,6 +434,7 @@ impl BridgeNetwork {
             cidr,
             ipam: Ipam::new(root, cidr)?,
             routes: tokio::sync::Mutex::new(BTreeMap::new()),
+            ignored: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -404,6 +488,17 @@ impl BridgeNetwork {
         r?;
         tracing::debug!(uid, %ip, veth = %host, "pod interface ready");
         Ok(ip.to_string())
+    }
+
+    /// Logs the nodes `plan` ignored, each once until its reason changes (node objects are
+    /// rewritten every few seconds; the warning is not).
+    pub fn warn_ignored(&self, plan: &RoutePlan) {
+        let now: BTreeSet<(String, String)> = plan.ignored.iter().cloned().collect();
+        let mut seen = self.ignored.lock().unwrap_or_else(|p| p.into_inner());
+        for (node, why) in now.difference(&seen) {
+            tracing::warn!(node = %node, reason = %why, "no route to this node's pods");
+        }
+        *seen = now;
     }
 
     /// Makes the routes to other nodes' podCIDRs match `want` (adds, replaces, removes the
@@ -669,16 +764,15 @@ mod tests {
         assert_eq!(all.len(), n, "no address given twice");
     }
 
-    #[test]
-    fn routes_to_other_nodes() {
+    fn node(name: &str, pod_cidr: &str, ip: &str) -> proto::k8s::Node {
         use proto::k8s::{Node, NodeAddress, NodeSpec, NodeStatus, ObjectMeta};
-        let node = |name: &str, cidr: &str, ip: &str| Node {
+        Node {
             metadata: Some(ObjectMeta {
                 name: name.into(),
                 ..Default::default()
             }),
             spec: Some(NodeSpec {
-                pod_cidr: cidr.into(),
+                pod_cidr: pod_cidr.into(),
                 ..Default::default()
             }),
             status: Some(NodeStatus {
@@ -689,17 +783,104 @@ mod tests {
                 ..Default::default()
             }),
             ..Default::default()
-        };
-        let nodes = vec![
-            node("me", "10.244.0.0/24", "192.0.2.1"),
-            node("b", "10.244.1.0/24", "192.0.2.2"),
-            node("c", "", "192.0.2.3"),
-            node("d", "10.244.3.0/24", ""),
-            node("e", "10.244.0.0/16", "192.0.2.5"),
+        }
+    }
+
+    #[test]
+    fn routes_only_to_podcidrs_the_ipam_controller_could_have_assigned() {
+        // (other node's podCIDR, its InternalIP, Some(route) or None with the reason's words)
+        let cases: &[(&str, &str, &str, Result<(), &str>)] = &[
+            ("plain", "10.244.1.0/24", "192.0.2.2", Ok(())),
+            ("no cidr yet", "", "192.0.2.3", Err("")),
+            ("no address yet", "10.244.3.0/24", "", Err("")),
+            (
+                "covers mine",
+                "10.244.0.0/17",
+                "192.0.2.5",
+                Err("overlaps this node"),
+            ),
+            (
+                "inside mine",
+                "10.244.0.128/25",
+                "192.0.2.5",
+                Err("overlaps this node"),
+            ),
+            (
+                "whole cluster",
+                "10.244.0.0/16",
+                "192.0.2.5",
+                Err("proper subnet"),
+            ),
+            (
+                "outside cluster",
+                "10.9.0.0/24",
+                "192.0.2.6",
+                Err("proper subnet"),
+            ),
+            (
+                "the apiserver's net",
+                "192.0.2.0/24",
+                "192.0.2.6",
+                Err("proper subnet"),
+            ),
+            ("host bits", "10.244.4.7/24", "192.0.2.7", Err("host bits")),
+            ("garbage", "ten/24", "192.0.2.7", Err("invalid CIDR")),
+            ("loopback gw", "10.244.5.0/24", "127.0.0.1", Err("gateway")),
+            ("unspecified gw", "10.244.5.0/24", "0.0.0.0", Err("gateway")),
+            ("multicast gw", "10.244.5.0/24", "224.0.0.1", Err("gateway")),
+            ("pod as gw", "10.244.5.0/24", "10.244.1.9", Err("gateway")),
+            ("v6 gw", "10.244.5.0/24", "fd00::1", Err("not an IPv4")),
         ];
-        let r = desired_routes(&nodes, "me", cidr("10.244.0.0/24"));
-        assert_eq!(r.len(), 1);
-        assert_eq!(r[&cidr("10.244.1.0/24")], Ipv4Addr::new(192, 0, 2, 2));
+        let mine = cidr("10.244.0.0/24");
+        let cluster = cidr("10.244.0.0/16");
+        for (name, pod_cidr, ip, want) in cases {
+            let nodes = vec![
+                node("me", "10.244.0.0/24", "192.0.2.1"),
+                node("x", pod_cidr, ip),
+            ];
+            let plan = desired_routes(&nodes, "me", mine, cluster);
+            match want {
+                Ok(()) => {
+                    assert_eq!(
+                        plan.routes.get(&cidr(pod_cidr)),
+                        Some(&ip.parse().unwrap()),
+                        "{name}"
+                    );
+                    assert!(plan.ignored.is_empty(), "{name}: {:?}", plan.ignored);
+                }
+                Err(words) => {
+                    assert!(plan.routes.is_empty(), "{name}: {:?}", plan.routes);
+                    if words.is_empty() {
+                        assert!(plan.ignored.is_empty(), "{name}: silently skipped");
+                    } else {
+                        assert!(
+                            plan.ignored.len() == 1 && plan.ignored[0].1.contains(words),
+                            "{name}: {:?}",
+                            plan.ignored
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_nodes_both_lose_their_route() {
+        let nodes = vec![
+            node("b", "10.244.1.0/24", "192.0.2.2"),
+            node("thief", "10.244.1.0/25", "192.0.2.66"),
+            node("same", "10.244.2.0/24", "192.0.2.3"),
+            node("twin", "10.244.2.0/24", "192.0.2.4"),
+            node("c", "10.244.3.0/24", "192.0.2.5"),
+        ];
+        let plan = desired_routes(&nodes, "me", cidr("10.244.0.0/24"), cidr("10.244.0.0/16"));
+        assert_eq!(
+            plan.routes.into_iter().collect::<Vec<_>>(),
+            vec![(cidr("10.244.3.0/24"), Ipv4Addr::new(192, 0, 2, 5))]
+        );
+        let mut ignored: Vec<&str> = plan.ignored.iter().map(|(n, _)| n.as_str()).collect();
+        ignored.sort();
+        assert_eq!(ignored, ["b", "same", "thief", "twin"]);
     }
 
     #[test]

@@ -67,6 +67,13 @@ impl<R: Runtime> Shared<R> {
 const VOLUME_REFRESH: Duration = Duration::from_secs(5);
 /// Dead instances kept per container (the latest and the one before, for lastState).
 const KEEP_DEAD: usize = 2;
+/// Back-off of a pod that cannot start (volume setup or container config failing): as
+/// Kubernetes' volume operations (500 ms doubling to 2 min 2 s), so an unbound claim or a
+/// missing configMap is retried a few times a minute, not on every sync.
+const START_BACKOFF_INITIAL: Duration = Duration::from_millis(500);
+const START_BACKOFF_MAX: Duration = Duration::from_secs(122);
+/// Back-off key of the pod's volume setup (per container: `config/<name>`).
+const VOLUMES_KEY: &str = "volumes";
 
 pub struct PodWorker<R: Runtime> {
     shared: Arc<Shared<R>>,
@@ -84,6 +91,9 @@ pub struct PodWorker<R: Runtime> {
     pod_ip: String,
     volumes: Option<HashMap<String, String>>,
     volumes_at: Option<Instant>,
+    /// Volume setup and container config failures: back-off and when each last failed.
+    start_backoff: Backoff,
+    start_failed_at: HashMap<String, SystemTime>,
     /// Everything stopped and the pod object deleted: wait for its DELETED event.
     finished: bool,
 }
@@ -99,6 +109,19 @@ fn grace_of(pod: &Pod) -> i64 {
         .map(i64::from)
         .unwrap_or(30)
         .max(0)
+}
+
+/// The name of the container a start action is for.
+fn spec_container_name(pod: &Pod, s: &StartContainer) -> String {
+    let Some(spec) = pod.spec.as_ref() else {
+        return String::new();
+    };
+    let list = if s.kind == ContainerKind::Init {
+        &spec.init_containers
+    } else {
+        &spec.containers
+    };
+    list.get(s.index).map(|c| c.name.clone()).unwrap_or_default()
 }
 
 fn spec_container<'a>(pod: &'a Pod, kind: ContainerKind, name: &str) -> Option<&'a Container> {
@@ -153,6 +176,12 @@ impl<R: Runtime> PodWorker<R> {
             pod_ip: String::new(),
             volumes: None,
             volumes_at: None,
+            start_backoff: Backoff::new(
+                START_BACKOFF_INITIAL,
+                START_BACKOFF_MAX,
+                crate::backoff::RESET_AFTER,
+            ),
+            start_failed_at: HashMap::new(),
             finished: false,
         }
     }
@@ -396,7 +425,14 @@ impl<R: Runtime> PodWorker<R> {
             && let Some(sb) = sandbox.as_ref()
         {
             let sources = self.sources(pod).await;
-            for s in &a.start {
+            // Without its volumes no container can start: wait for the volume back-off
+            // (FailedMount says why) rather than failing every container on every sync.
+            let ready = self.volumes.is_some();
+            for s in a.start.iter().filter(|_| ready) {
+                let name = spec_container_name(pod, s);
+                if self.start_held(&format!("config/{name}")) {
+                    continue;
+                }
                 acted = true;
                 self.start_one(pod, sb, s, &sources).await;
             }
@@ -479,14 +515,38 @@ impl<R: Runtime> PodWorker<R> {
         self.refresh_volumes_now(pod).await;
     }
 
+    /// True while the back-off of `key` (after its last failure) has not passed.
+    fn start_held(&self, key: &str) -> bool {
+        self.start_failed_at.get(key).is_some_and(|at| {
+            self.start_backoff
+                .in_backoff_since(key, *at, SystemTime::now())
+        })
+    }
+
+    fn start_failed(&mut self, key: &str) {
+        let now = SystemTime::now();
+        self.start_backoff.next(key, now);
+        self.start_failed_at.insert(key.to_string(), now);
+    }
+
+    fn start_succeeded(&mut self, key: &str) {
+        self.start_backoff.forget(key);
+        self.start_failed_at.remove(key);
+    }
+
     async fn refresh_volumes_now(&mut self, pod: &Pod) {
+        if self.start_held(VOLUMES_KEY) {
+            return;
+        }
         match volumes::setup(&self.shared.client, &self.shared.root_dir, pod).await {
             Ok(v) => {
                 self.volumes = Some(v);
                 self.volumes_at = Some(Instant::now());
+                self.start_succeeded(VOLUMES_KEY);
             }
             Err(e) => {
-                tracing::warn!(pod = %self.key, error = %e, "volume setup failed");
+                self.start_failed(VOLUMES_KEY);
+                tracing::warn!(pod = %self.key, error = %e, retry_in = ?self.start_backoff.delay(VOLUMES_KEY, SystemTime::now()), "volume setup failed");
                 self.shared
                     .events
                     .pod_event(pod, true, "FailedMount", "", e.to_string());
@@ -684,6 +744,7 @@ impl<R: Runtime> PodWorker<R> {
             Ok(cfg) => cfg,
             Err(e) => {
                 let msg = e.to_string();
+                self.start_failed(&format!("config/{}", c.name));
                 self.shared
                     .events
                     .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
@@ -692,6 +753,7 @@ impl<R: Runtime> PodWorker<R> {
                 return;
             }
         };
+        self.start_succeeded(&format!("config/{}", c.name));
         if s.is_restart {
             self.backoff
                 .next(&backoff_key(&self.uid, &c.name), SystemTime::now());
