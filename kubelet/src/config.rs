@@ -81,6 +81,22 @@ pub struct Config {
     pub cluster_dns: Vec<Ipv4Addr>,
     /// The cluster's DNS domain: pods search `<ns>.svc.<domain> svc.<domain> <domain>`.
     #[arg(long, default_value = "cluster.local")]
+    /// Where the JSON profiles of `seccompProfile: {type: Localhost}` live (default:
+    /// `<root-dir>/seccomp`); `localhostProfile` is relative to it.
+    #[arg(long)]
+    pub seccomp_profile_root: Option<PathBuf>,
+    /// Unsafe sysctls pods may set besides Kubernetes' safe set (comma list of names or
+    /// `prefix*` patterns, e.g. `kernel.msg*,net.core.somaxconn`); namespaced ones only.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_unsafe_sysctls: Vec<String>,
+}
+
+impl Config {
+    pub fn seccomp_root(&self) -> PathBuf {
+        self.seccomp_profile_root
+            .clone()
+            .unwrap_or_else(|| self.root_dir.join("seccomp"))
+    }
     pub cluster_domain: String,
     /// The host resolv.conf that pods with dnsPolicy Default and a dnsConfig start from.
     #[arg(long, default_value = "/etc/resolv.conf")]

@@ -61,6 +61,11 @@ pub async fn run<R: Runtime>(
         .or_else(default_node_ip)
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
+    let security = crate::security::NodeSecurity::new(
+        cfg.seccomp_root(),
+        cfg.allowed_unsafe_sysctls.clone(),
+    )
+    .map_err(|e| Error::Config(e.to_string()))?;
     let cluster_cidr: Cidr = cfg
         .cluster_cidr
         .parse()
@@ -201,6 +206,7 @@ pub async fn run<R: Runtime>(
         prefix: cfg.container_prefix.clone(),
         pause_image: images::PAUSE_IMAGE.to_string(),
         events,
+        security,
         network: std::sync::RwLock::new(network),
         resync: cfg.sync_frequency,
         dns: crate::dns::DnsSettings::from_config(&cfg),

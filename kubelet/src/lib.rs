@@ -14,6 +14,7 @@ pub mod network;
 pub mod node;
 pub mod probes;
 pub mod runtime;
+pub mod security;
 pub mod server;
 pub mod spec;
 pub mod status;

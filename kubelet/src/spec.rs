@@ -453,6 +453,8 @@ pub fn container_config(
         exposed_ports: vec![],
         tty: c.tty,
         stdin: c.stdin,
+        // The securityContext's fields: `security::Settings::apply`.
+        ..Default::default()
     })
 }
 

@@ -52,6 +52,8 @@ pub struct Shared<R: Runtime> {
     pub dns: crate::dns::DnsSettings,
     /// Every Service, for the containers' service-link variables.
     pub services: client::Store<proto::k8s::Service>,
+    /// What the node enforces of the pods' securityContext.
+    pub security: crate::security::NodeSecurity,
 }
 
 impl<R: Runtime> Shared<R> {
@@ -522,6 +524,7 @@ impl<R: Runtime> PodWorker<R> {
                 .in_backoff_since(key, *at, SystemTime::now())
         })
     }
+        crate::security::sandbox_settings(pod, &self.shared.security).apply(&mut cfg);
 
     fn start_failed(&mut self, key: &str) {
         let now = SystemTime::now();
@@ -566,7 +569,7 @@ impl<R: Runtime> PodWorker<R> {
         } else {
             NetworkMode::Bridge
         };
-        let cfg = ContainerConfig {
+        let mut cfg = ContainerConfig {
             name: spec::container_name(&self.shared.prefix, pod, labels::SANDBOX_NAME, attempt),
             image: self.shared.pause_image.clone(),
             labels: spec::container_labels(
@@ -712,6 +715,7 @@ impl<R: Runtime> PodWorker<R> {
             &spec.init_containers
         } else {
             &spec.containers
+        security.apply(&mut cfg, security_opt);
         };
         let Some(c) = list.get(s.index) else { return };
         let path = container_field_path(s.kind, &c.name);
@@ -719,7 +723,27 @@ impl<R: Runtime> PodWorker<R> {
             self.waiting.insert(c.name.clone(), w);
             return;
         }
-        let cfg = match spec::container_config(
+        let security = crate::security::for_container(
+            self.shared.runtime.as_ref(),
+            &self.shared.security,
+            pod,
+            c,
+            &sandbox.id,
+        )
+        .await;
+        let (security, security_opt) = match security {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = e.to_string();
+                self.shared
+                    .events
+                    .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
+                self.waiting
+                    .insert(c.name.clone(), ("CreateContainerConfigError".into(), msg));
+                return;
+            }
+        };
+        let mut cfg = match spec::container_config(
             &self.shared.prefix,
             &self.shared.node_name,
             pod,

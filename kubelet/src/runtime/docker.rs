@@ -191,15 +191,27 @@ impl Runtime for DockerRuntime {
             .collect();
         let host_config = HostConfig {
             network_mode,
-            ipc_mode: config
-                .ipc_container
-                .as_ref()
-                .map(|id| format!("container:{id}"))
-                .or_else(|| config.ipc_shareable.then(|| "shareable".to_string())),
+            ipc_mode: if config.ipc_host {
+                Some("host".to_string())
+            } else {
+                config
+                    .ipc_container
+                    .as_ref()
+                    .map(|id| format!("container:{id}"))
+                    .or_else(|| config.ipc_shareable.then(|| "shareable".to_string()))
+            },
             mounts: (!mounts.is_empty()).then_some(mounts),
             nano_cpus: config.nano_cpus,
             memory: config.memory,
             privileged: Some(config.privileged),
+            group_add: (!config.group_add.is_empty()).then(|| config.group_add.clone()),
+            readonly_rootfs: Some(config.readonly_rootfs),
+            cap_add: (!config.cap_add.is_empty()).then(|| config.cap_add.clone()),
+            cap_drop: (!config.cap_drop.is_empty()).then(|| config.cap_drop.clone()),
+            security_opt: (!config.security_opt.is_empty()).then(|| config.security_opt.clone()),
+            pid_mode: config.pid_mode.clone(),
+            sysctls: (!config.sysctls.is_empty())
+                .then(|| config.sysctls.clone().into_iter().collect()),
             ..Default::default()
         };
         let body = ContainerCreateBody {
@@ -207,6 +219,7 @@ impl Runtime for DockerRuntime {
             entrypoint: config.entrypoint.clone(),
             cmd: config.cmd.clone(),
             working_dir: config.working_dir.clone(),
+            user: config.user.clone(),
             env: Some(config.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(config.labels.clone().into_iter().collect()),
             hostname: config.hostname.clone(),
@@ -288,6 +301,14 @@ impl Runtime for DockerRuntime {
                 created: 0,
             })),
             Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(rt(e)),
+        }
+    }
+
+    async fn image_user(&self, image: &str) -> Result<String> {
+        match self.docker.inspect_image(image).await {
+            Ok(i) => Ok(i.config.and_then(|c| c.user).unwrap_or_default()),
+            Err(e) if is_not_found(&e) => Err(Error::NotFound(image.to_string())),
             Err(e) => Err(rt(e)),
         }
     }

@@ -36,6 +36,8 @@ struct Inner {
     fs_usage: (u64, u64),
     image_sizes: BTreeMap<String, i64>,
     image_created: BTreeMap<String, i64>,
+    /// The `USER` of each image's config (unset: root).
+    image_users: BTreeMap<String, String>,
 }
 
 /// Clones share the state.
@@ -55,6 +57,13 @@ impl FakeRuntime {
 
     pub fn add_image(&self, image: &str) {
         self.lock().images.insert(image.to_string());
+    }
+
+    /// Gives an image a configured user (Dockerfile `USER`).
+    pub fn set_image_user(&self, image: &str, user: &str) {
+        let mut g = self.lock();
+        g.images.insert(image.to_string());
+        g.image_users.insert(image.to_string(), user.to_string());
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -226,6 +235,14 @@ impl Runtime for FakeRuntime {
             size: g.image_sizes.get(image).copied().unwrap_or(1),
             created: g.image_created.get(image).copied().unwrap_or(0),
         }))
+    }
+
+    async fn image_user(&self, image: &str) -> Result<String> {
+        let g = self.lock();
+        if !g.images.contains(image) {
+            return Err(Error::NotFound(image.to_string()));
+        }
+        Ok(g.image_users.get(image).cloned().unwrap_or_default())
     }
 
     async fn pull_image(&self, image: &str) -> Result<()> {

@@ -103,6 +103,23 @@ pub struct ContainerConfig {
     /// Memory limit in bytes.
     pub memory: Option<i64>,
     pub privileged: bool,
+    /// `uid` or `uid:gid` (runAsUser, runAsGroup); `None`: the image's user.
+    pub user: Option<String>,
+    /// Supplementary groups (fsGroup, supplementalGroups).
+    pub group_add: Vec<String>,
+    pub readonly_rootfs: bool,
+    /// Capability names as `CAP_X`, or `ALL`.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// Docker's `--security-opt` values: `no-new-privileges`, `seccomp=...`,
+    /// `apparmor=...`, `label=...`.
+    pub security_opt: Vec<String>,
+    /// `host` or `container:<id>` (hostPID, shareProcessNamespace); `None`: its own.
+    pub pid_mode: Option<String>,
+    /// The host's IPC namespace (hostIPC); overrides `ipc_container` and `ipc_shareable`.
+    pub ipc_host: bool,
+    /// Namespaced sysctls (the sandbox, whose namespaces the containers join).
+    pub sysctls: BTreeMap<String, String>,
     /// Container ports `port/proto` (documentation only in a shared network namespace).
     pub exposed_ports: Vec<String>,
     pub tty: bool,
@@ -219,6 +236,9 @@ pub trait Runtime: Send + Sync + 'static {
     /// `None` when the image is not present.
     fn inspect_image(&self, image: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
     fn pull_image(&self, image: &str) -> impl Future<Output = Result<()>> + Send;
+    /// The user the image's config says to run as (`USER`: `uid`, `uid:gid`, `name`, ...;
+    /// empty when unset, which means root). `NotFound` when the image is not present.
+    fn image_user(&self, image: &str) -> impl Future<Output = Result<String>> + Send;
     /// Imports a root filesystem tarball as an image named `image` with Dockerfile-style
     /// `changes` (`CMD [...]`).
     fn import_rootfs(
