@@ -7,6 +7,8 @@ set -euo pipefail
 # Paths given relative to where the command was run, before moving to the repository.
 DATA=$(realpath -m "${DATA:-$(dirname "$0")/../data}")
 if [ -n "${IMAGE_DIR:-}" ]; then IMAGE_DIR=$(realpath -m "$IMAGE_DIR"); fi
+# ENCRYPTION_CONFIG: an EncryptionConfiguration file for the apiserver (docs/security.md).
+if [ -n "${ENCRYPTION_CONFIG:-}" ]; then ENCRYPTION_CONFIG=$(realpath -m "$ENCRYPTION_CONFIG"); fi
 cd "$(dirname "$0")/.."
 # Checked first, so a missing precondition costs no build.
 if [ "$(id -u)" != 0 ]; then
@@ -87,7 +89,8 @@ start() {
 # hostPath, host namespaces, ...), refused and warned about; kube-system is exempt. A
 # namespace labelled pod-security.kubernetes.io/enforce=privileged opts out.
 start apiserver --listen "$LISTEN" --data-dir "$DATA/apiserver" \
-  --pod-security-enforce baseline --pod-security-warn baseline
+  --pod-security-enforce baseline --pod-security-warn baseline \
+  ${ENCRYPTION_CONFIG:+--encryption-provider-config "$ENCRYPTION_CONFIG"}
 up=
 for _ in $(seq 1 150); do
   if "$bin/ctl" --server "$SERVER" get namespaces >/dev/null 2>&1; then up=1 && break; fi
@@ -108,8 +111,14 @@ if [ "$DNS" = 1 ]; then
     ${UPSTREAM:+--upstream "$UPSTREAM:53"}
   dns_flags=(--cluster-dns "$DNS_IP")
 fi
+# The token signing key lives in the apiserver's data dir (0700), beside the Secrets it
+# signs tokens for, out of the kubelet's root dir; an older cluster's $DATA/sa.key moves in.
+if [ -f "$DATA/sa.key" ] && [ ! -e "$DATA/apiserver/sa.key" ]; then
+  mv "$DATA/sa.key" "$DATA/apiserver/sa.key"
+  if [ -f "$DATA/sa.key.pub" ]; then mv "$DATA/sa.key.pub" "$DATA/apiserver/sa.key.pub"; fi
+fi
 start controller-manager --server "$SERVER" --cluster-cidr "$CLUSTER_CIDR" \
-  --service-account-private-key-file "$DATA/sa.key"
+  --service-account-private-key-file "$DATA/apiserver/sa.key"
 start scheduler --server "$SERVER"
 start kubelet --server "$SERVER" --node-name "$NODE_NAME" --root-dir "$DATA/kubelet" \
   --node-ip "$NODE_IP" --cluster-cidr "$CLUSTER_CIDR" "${dns_flags[@]}" ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}

@@ -72,6 +72,13 @@ pub async fn run<R: Runtime>(
         .map_err(|e| Error::Config(format!("--cluster-cidr: {e}")))?;
     std::fs::create_dir_all(cfg.root_dir.join("pods"))
         .map_err(|e| Error::io(format!("creating {}", cfg.root_dir.display()), e))?;
+    // Every pod's volumes, tokens and Secrets live under the root dir: only root may enter
+    // (containers reach their own volumes through bind mounts, not through this path).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cfg.root_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(format!("making {} private", cfg.root_dir.display()), e))?;
+    }
 
     images::ensure_local_images(runtime.as_ref(), &cfg.busybox).await?;
     if let Some(dir) = &cfg.image_dir {

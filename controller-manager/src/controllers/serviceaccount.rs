@@ -121,12 +121,15 @@ pub fn load_or_create_key(path: Option<&Path>) -> Result<satoken::PrivateKey, Er
         return Ok(fresh());
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => satoken::decode_private_key(&text).map_err(|e| {
-            Error::Config(format!(
-                "--service-account-private-key-file {}: {e}",
-                path.display()
-            ))
-        }),
+        Ok(text) => {
+            tighten_key_file(path)?;
+            satoken::decode_private_key(&text).map_err(|e| {
+                Error::Config(format!(
+                    "--service-account-private-key-file {}: {e}",
+                    path.display()
+                ))
+            })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = fresh();
             write_key_files(path, &key).map_err(|e| {
@@ -145,13 +148,36 @@ pub fn load_or_create_key(path: Option<&Path>) -> Result<satoken::PrivateKey, Er
     }
 }
 
+/// A signing key others can read is made owner-only (0600), with a log line saying so.
+fn tighten_key_file(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |e: std::io::Error| {
+        Error::Config(format!(
+            "--service-account-private-key-file {}: {e}",
+            path.display()
+        ))
+    };
+    let mode = std::fs::metadata(path).map_err(fail)?.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        tracing::warn!(path = %path.display(), from = format!("{mode:o}"), "service account signing key was readable by others; now 0600");
+    }
+    Ok(())
+}
+
 fn write_key_files(path: &Path, key: &satoken::PrivateKey) -> std::io::Result<()> {
     use std::io::Write;
+    use std::os::unix::fs::DirBuilderExt;
     use std::os::unix::fs::OpenOptionsExt;
+    // A directory made for the key is private too (the scripts keep the key in the
+    // apiserver's data dir, which the apiserver makes 0700 itself).
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -531,6 +557,21 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "private key readable by owner only");
+        let dir_mode = std::fs::metadata(dir.path().join("keys"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            dir_mode & 0o777,
+            0o700,
+            "a directory made for the key is private"
+        );
+        // A key file others can read is tightened when loaded.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let k3 = load_or_create_key(Some(&path)).unwrap();
+        assert_eq!(k3.to_bytes(), k1.to_bytes());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         std::fs::write(&path, "garbage").unwrap();
         assert!(load_or_create_key(Some(&path)).is_err());
     }
