@@ -282,7 +282,7 @@ impl AtomicWriter {
                 fsat::remove_all_at(&self.dir, OsStr::new(top))
                     .map_err(io(format!("removing {top}")))?;
                 symlinkat(want.as_str(), &self.dir, top.as_str())
-                    .map_err(|e| fsat::to_io(e))
+                    .map_err(fsat::to_io)
                     .map_err(io(format!("linking {top}")))?;
             }
         }

@@ -137,10 +137,18 @@ pub fn remove_all_at(dir: impl AsFd, name: &OsStr) -> io::Result<()> {
             name.to_string_lossy()
         )));
     }
+    // Everything that can go goes; the first failure (a mount point inside) is reported
+    // after the rest was tried, and the directories around it stay.
+    let mut first_err = None;
     for e in entries(&child)? {
-        remove_all_at(&child, &e)?;
+        if let Err(err) = remove_all_at(&child, &e) {
+            first_err.get_or_insert(err);
+        }
     }
-    unlink_os(dir, name, UnlinkatFlags::RemoveDir)
+    match first_err {
+        Some(e) => Err(e),
+        None => unlink_os(dir, name, UnlinkatFlags::RemoveDir),
+    }
 }
 
 fn lstat_os(dir: impl AsFd, name: &OsStr) -> io::Result<Option<FileStat>> {

@@ -524,4 +524,85 @@ mod tests {
         merge(&mut p, one("b")).unwrap();
         assert!(merge(&mut p, one("a")).unwrap_err().contains("conflicting"));
     }
+
+    /// Unmounts (lazily) whatever is still mounted under a test's directory, also when the
+    /// test failed.
+    struct MountGuard(PathBuf);
+    impl Drop for MountGuard {
+        fn drop(&mut self) {
+            let Ok(base) = std::fs::canonicalize(&self.0) else {
+                return;
+            };
+            let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+            let mut pts: Vec<PathBuf> = mounts::parse_mount_points(&text)
+                .into_iter()
+                .filter(|p| p.starts_with(&base))
+                .collect();
+            pts.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+            for p in pts {
+                let _ = nix::mount::umount2(&p, nix::mount::MntFlags::MNT_DETACH);
+            }
+        }
+    }
+
+    #[test]
+    fn cleanup_unmounts_its_own_tmpfs_and_never_crosses_a_foreign_mount() {
+        // /proc/self belongs to the effective user.
+        let root_user =
+            std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
+        if !root_user {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "needs root to mount"
+            );
+            eprintln!("SKIPPED cleanup mount test: not root");
+            return;
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("kubelet-cleanup-mounts-")
+            .tempdir()
+            .unwrap();
+        let _guard = MountGuard(tmp.path().to_path_buf());
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(root.join("pods")).unwrap();
+        let uid = "uid-cleanup";
+        let payload = Payload::from([(
+            "k".to_string(),
+            FileData {
+                data: b"v".to_vec(),
+                mode: 0o400,
+            },
+        )]);
+        let vol = write_volume(&root, uid, "secret", "s", &payload, true, None).unwrap();
+        let pod = std::fs::canonicalize(pod_dir(&root, uid)).unwrap();
+        let ours = mounts::Disposition::Unmount(pod.join("volumes/secret/s"));
+        assert_eq!(mounts::mounts_under(&pod).unwrap(), vec![ours]);
+        assert_eq!(std::fs::read(vol.join("k")).unwrap(), b"v");
+        // Written again: still one tmpfs, not a second one on top.
+        write_volume(&root, uid, "secret", "s", &payload, true, None).unwrap();
+        assert_eq!(mounts::mounts_under(&pod).unwrap().len(), 1);
+        // A mount someone else made inside the pod directory, holding a file.
+        let foreign = pod.join("volumes/empty-dir/e");
+        std::fs::create_dir_all(&foreign).unwrap();
+        nix::mount::mount(
+            Some("tmpfs"),
+            &foreign,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        std::fs::write(foreign.join("keep"), b"theirs").unwrap();
+        cleanup(&root, uid);
+        assert_eq!(
+            mounts::mounts_under(&pod).unwrap(),
+            vec![mounts::Disposition::Foreign(foreign.clone())],
+            "ours unmounted, theirs left"
+        );
+        assert_eq!(std::fs::read(foreign.join("keep")).unwrap(), b"theirs");
+        assert!(!vol.exists(), "the secret volume's directory is gone");
+        mounts::unmount(&foreign).unwrap();
+        cleanup(&root, uid);
+        assert!(!pod.exists());
+    }
 }

@@ -68,11 +68,10 @@ pub fn plan_unmounts(mount_points: &[PathBuf], pod_dir: &Path) -> Vec<Dispositio
                     .collect()
             })
             .unwrap_or_default();
-        match rel.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["volumes", "secret" | "projected", _] => true,
-            ["volume-subpaths", _, _, _] => true,
-            _ => false,
-        }
+        matches!(
+            rel.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ["volumes", "secret" | "projected", _] | ["volume-subpaths", _, _, _]
+        )
     };
     let foreign: Vec<&PathBuf> = under.iter().copied().filter(|p| !ours(p)).collect();
     under
