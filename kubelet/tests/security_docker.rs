@@ -420,3 +420,115 @@ async fn safe_sysctl_applies_and_unsafe_one_is_refused() {
     .await;
     node.stop().await;
 }
+
+/// Kubernetes' default is Unconfined (its SeccompDefault is off); RuntimeDefault is Docker's
+/// profile; Localhost reads the JSON from `--seccomp-profile-root`, and a missing file is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seccomp_unconfined_by_default_runtime_default_and_localhost() {
+    let profiles = tempfile::tempdir().unwrap();
+    std::fs::write(
+        profiles.path().join("no-mkdir.json"),
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let root = profiles.path().to_str().unwrap().to_string();
+    let Some(node) = Node::start("secseccomp", &["--seccomp-profile-root", &root]).await else {
+        return;
+    };
+    let show = "grep Seccomp: /proc/self/status; mkdir /tmp/d && echo made";
+    node.create(&pod(
+        "seccomp",
+        "{seccompProfile: {type: RuntimeDefault}}",
+        &[
+            ("unconfined", "{seccompProfile: {type: Unconfined}}", show),
+            ("runtime", "{}", show),
+            (
+                "local",
+                "{seccompProfile: {type: Localhost, localhostProfile: no-mkdir.json}}",
+                show,
+            ),
+        ],
+    ))
+    .await;
+    node.create(&pod("default", "{}", &[("app", "{}", show)]))
+        .await;
+    node.create(&pod(
+        "missing",
+        "{}",
+        &[(
+            "app",
+            "{seccompProfile: {type: Localhost, localhostProfile: nope.json}}",
+            "echo ran",
+        )],
+    ))
+    .await;
+    let squash = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(node.exit_code("default", "app").await, 0);
+    assert_eq!(squash(node.logs("default", "app").await), "Seccomp: 0 made");
+    assert_eq!(node.exit_code("seccomp", "unconfined").await, 0);
+    assert_eq!(
+        squash(node.logs("seccomp", "unconfined").await),
+        "Seccomp: 0 made"
+    );
+    assert_eq!(node.exit_code("seccomp", "runtime").await, 0);
+    assert_eq!(
+        squash(node.logs("seccomp", "runtime").await),
+        "Seccomp: 2 made"
+    );
+    assert_ne!(node.exit_code("seccomp", "local").await, 0);
+    let local = node.logs("seccomp", "local").await;
+    assert!(
+        local.contains("Seccomp:\t2") && !local.contains("made"),
+        "{local}"
+    );
+    node.expect_refused("missing", "app", "Localhost profile")
+        .await;
+    node.stop().await;
+}
+
+/// hostPID and hostIPC put the containers in the host's namespaces (compared by the
+/// namespace links); shareProcessNamespace makes the sandbox's pause process PID 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_pid_host_ipc_and_shared_process_namespace() {
+    let Some(node) = Node::start("sechostns", &[]).await else {
+        return;
+    };
+    let show = "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; cat /proc/1/comm; true";
+    for (name, spec) in [
+        ("own", ""),
+        ("host", "hostPID: true\n  hostIPC: true\n  "),
+        ("shared", "shareProcessNamespace: true\n  "),
+    ] {
+        let y = pod(name, "{}", &[("app", "{}", show)]).replace(
+            "restartPolicy: Never\n  ",
+            &format!("restartPolicy: Never\n  {spec}"),
+        );
+        node.create(&y).await;
+    }
+    let host = |ns: &str| {
+        std::fs::read_link(format!("/proc/self/ns/{ns}"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (host_pid, host_ipc) = (host("pid"), host("ipc"));
+    let mut seen = std::collections::BTreeMap::new();
+    for name in ["own", "host", "shared"] {
+        assert_eq!(node.exit_code(name, "app").await, 0, "{name}");
+        let out = node.logs(name, "app").await;
+        let lines: Vec<String> = out.lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), 3, "{name}: {out}");
+        seen.insert(name, lines);
+    }
+    assert_eq!(seen["host"][0], host_pid);
+    assert_eq!(seen["host"][1], host_ipc);
+    assert_ne!(seen["own"][0], host_pid);
+    assert_ne!(seen["own"][1], host_ipc);
+    assert_ne!(seen["shared"][0], host_pid);
+    // The container's own shell is its PID 1.
+    assert_eq!(seen["own"][2], "sh");
+    // The pause image runs `/bin/busybox sleep`.
+    assert_eq!(seen["shared"][2], "busybox");
+    node.stop().await;
+}
