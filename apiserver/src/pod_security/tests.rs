@@ -609,3 +609,118 @@ fn a_stricter_namespace_names_its_violating_pods() {
         "unchanged"
     );
 }
+
+/// Cases in the shape of Kubernetes' generated fixtures
+/// (`pod-security-admission/test/testdata/<level>/v1.N/{pass,fail}/<check><n>.yaml`): a base
+/// pod with `container1` and `initcontainer1` that passes the level, and one change that
+/// must pass or fail at exactly that level and version. Restated here, not copied.
+#[test]
+fn fixture_shaped_cases_pass_and_fail_where_kubernetes_says() {
+    let base = |restricted: bool| {
+        let sc = if restricted {
+            json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
+        } else {
+            json!(null)
+        };
+        let mut v = json!({"metadata": {"name": "fixture"}, "spec": {
+            "containers": [{"name": "container1", "image": "registry.k8s.io/pause", "securityContext": sc}],
+            "initContainers": [{"name": "initcontainer1", "image": "registry.k8s.io/pause", "securityContext": sc}]}});
+        if restricted {
+            merge(
+                &mut v,
+                &json!({"spec": {"securityContext": {
+                "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}}}),
+            );
+        }
+        v
+    };
+    let at = |level, minor| LevelVersion {
+        level,
+        version: Version::Minor(minor),
+    };
+    let (b, r) = (Level::Baseline, Level::Restricted);
+    let cases: Vec<(&str, LevelVersion, Value, bool)> = vec![
+        ("base", at(b, 35), json!({}), true),
+        ("base_linux", at(r, 29), json!({}), true),
+        (
+            "selinuxoptions: empty options on containers pass",
+            at(r, 29),
+            json!({"spec": {"containers": [{"name": "container1", "image": "registry.k8s.io/pause", "securityContext": {
+                "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seLinuxOptions": {}}}]}}),
+            true,
+        ),
+        (
+            "selinuxoptions4: a role on the pod",
+            at(r, 29),
+            json!({"spec": {"securityContext": {"seLinuxOptions": {"role": "somevalue"}}}}),
+            false,
+        ),
+        (
+            "capabilities_baseline1: NET_RAW added by the init container despite drop ALL",
+            at(r, 29),
+            json!({"spec": {"initContainers": [{"name": "initcontainer1", "image": "registry.k8s.io/pause", "securityContext": {
+                "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"], "add": ["NET_RAW"]}}}]}}),
+            false,
+        ),
+        (
+            "sysctls1: the v1.29 safe set",
+            at(r, 29),
+            json!({"spec": {"securityContext": {"sysctls": [
+                {"name": "kernel.shm_rmid_forced", "value": "0"}, {"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"},
+                {"name": "net.ipv4.tcp_syncookies", "value": "0"}, {"name": "net.ipv4.ping_group_range", "value": "1 0"},
+                {"name": "net.ipv4.ip_unprivileged_port_start", "value": "1024"},
+                {"name": "net.ipv4.ip_local_reserved_ports", "value": "1024-4999"},
+                {"name": "net.ipv4.tcp_keepalive_time", "value": "7200"}]}}}),
+            true,
+        ),
+        (
+            "sysctls: tcp_keepalive_time before v1.29",
+            at(b, 28),
+            json!({"spec": {"securityContext": {"sysctls": [{"name": "net.ipv4.tcp_keepalive_time", "value": "7200"}]}}}),
+            false,
+        ),
+        (
+            "hostprobesandhostlifecycle4: an IPv6 tcpSocket host",
+            at(b, 35),
+            json!({"spec": {"containers": [{"name": "container1", "image": "registry.k8s.io/pause",
+                "readinessProbe": {"tcpSocket": {"host": "::1", "port": "8080"}}}]}}),
+            false,
+        ),
+        (
+            "hostprobesandhostlifecycle: an empty host passes",
+            at(b, 35),
+            json!({"spec": {"containers": [{"name": "container1", "image": "registry.k8s.io/pause",
+                "livenessProbe": {"httpGet": {"host": "", "port": "8080"}}}]}}),
+            true,
+        ),
+        (
+            "procmount_baseline1: Unmasked on the init container",
+            at(b, 35),
+            json!({"spec": {"initContainers": [{"name": "initcontainer1", "image": "registry.k8s.io/pause",
+                "securityContext": {"procMount": "Unmasked"}}]}}),
+            false,
+        ),
+        (
+            "restrictedvolumes: nfs",
+            at(r, 29),
+            json!({"spec": {"volumes": [{"name": "volume1", "nfs": {"server": "example.com", "path": "/"}}]}}),
+            false,
+        ),
+        (
+            "runasnonroot: per container instead of per pod",
+            at(r, 29),
+            json!({"spec": {"securityContext": {"runAsNonRoot": null},
+                "containers": [{"name": "container1", "image": "registry.k8s.io/pause", "securityContext": {
+                    "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true}}],
+                "initContainers": [{"name": "initcontainer1", "image": "registry.k8s.io/pause", "securityContext": {
+                    "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true}}]}}),
+            true,
+        ),
+    ];
+    for (name, lv, patch, pass) in cases {
+        let mut v = base(lv.level == Level::Restricted);
+        merge(&mut v, &patch);
+        let got = eval(lv, &pod(v));
+        assert_eq!(got.is_empty(), pass, "{name} at {lv}: {got:?}");
+    }
+}
