@@ -2,6 +2,12 @@
 //! pod goes to the kubelet of the pod's node, found through the Node's InternalIP and
 //! `status.daemonEndpoints.kubeletEndpoint.Port`, so clients (ctl logs/exec/top) need only
 //! the apiserver's address.
+//!
+//! The target comes from a Node object, which node owners write: the proxy dials only the
+//! registered InternalIP on the published kubelet port, refuses loopback, unspecified,
+//! multicast and broadcast addresses (which would turn the apiserver into a way to reach
+//! its own host's services) unless `--kubelet-allow-loopback` says the nodes really are on
+//! this host (tests), and bounds the connection (`--kubelet-timeout`) and every call.
 
 use crate::registry::Registry;
 use crate::store::Store;
@@ -13,16 +19,69 @@ use proto::kubelet_api::kubelet_server::Kubelet;
 use proto::kubelet_api::{
     ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
 };
-use tonic::transport::Channel;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
+
+/// Deadline of an exec call through the proxy (the kubelet bounds the command's output and
+/// idle time itself; this bounds what the apiserver holds for it).
+pub const EXEC_DEADLINE: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, Copy)]
+pub struct ProxyOptions {
+    /// Connecting to the kubelet, and the whole of a stats call.
+    pub timeout: Duration,
+    /// Dial loopback (and unspecified) node addresses: nodes on the apiserver's own host.
+    pub allow_loopback: bool,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            timeout: Duration::from_secs(5),
+            allow_loopback: false,
+        }
+    }
+}
+
+/// Where to dial for a node with these addresses and published port, or why not.
+pub fn dial_target(
+    node: &str,
+    addresses: &[proto::k8s::NodeAddress],
+    port: i32,
+    allow_loopback: bool,
+) -> Result<SocketAddr, String> {
+    let ip = addresses
+        .iter()
+        .find(|a| a.r#type == "InternalIP")
+        .map(|a| a.address.as_str())
+        .ok_or_else(|| format!("node {node} has no InternalIP"))?;
+    let ip: IpAddr = ip
+        .parse()
+        .map_err(|_| format!("node {node}: InternalIP {ip:?} is not an IP address"))?;
+    let port = u16::try_from(port)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| format!("node {node} publishes no kubelet port"))?;
+    let local = ip.is_loopback() || ip.is_unspecified();
+    let never = ip.is_multicast() || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+    if never || (local && !allow_loopback) {
+        return Err(format!(
+            "node {node}: refusing to dial its InternalIP {ip}: not a node address (loopback, unspecified, multicast or broadcast; --kubelet-allow-loopback allows loopback)"
+        ));
+    }
+    Ok(SocketAddr::new(ip, port))
+}
 
 pub struct KubeletProxy<S> {
     registry: Registry<S>,
+    options: ProxyOptions,
 }
 
 impl<S: Store> KubeletProxy<S> {
-    pub fn new(registry: Registry<S>) -> Self {
-        KubeletProxy { registry }
+    pub fn new(registry: Registry<S>, options: ProxyOptions) -> Self {
+        KubeletProxy { registry, options }
     }
 
     async fn node_client(&self, node: &str) -> Result<KubeletClient<Channel>, Status> {
@@ -30,28 +89,27 @@ impl<S: Store> KubeletProxy<S> {
         let n = Node::try_from_object(obj)
             .map_err(|_| Status::internal("the store returned a non-Node"))?;
         let status = n.status.unwrap_or_default();
-        let ip = status
-            .addresses
-            .iter()
-            .find(|a| a.r#type == "InternalIP")
-            .map(|a| a.address.clone())
-            .ok_or_else(|| Status::failed_precondition(format!("node {node} has no InternalIP")))?;
         let port = status
             .daemon_endpoints
             .and_then(|d| d.kubelet_endpoint)
             .map(|e| e.port)
-            .filter(|p| *p > 0)
-            .ok_or_else(|| {
-                Status::failed_precondition(format!("node {node} publishes no kubelet port"))
-            })?;
-        let host = if ip.contains(':') {
-            format!("[{ip}]")
-        } else {
-            ip
-        };
-        KubeletClient::connect(format!("http://{host}:{port}"))
-            .await
-            .map_err(|e| Status::unavailable(format!("kubelet of node {node}: {e}")))
+            .unwrap_or(0);
+        let target = dial_target(node, &status.addresses, port, self.options.allow_loopback)
+            .map_err(Status::failed_precondition)?;
+        let endpoint = Endpoint::from_shared(format!("http://{target}"))
+            .map_err(|e| Status::internal(format!("kubelet address {target}: {e}")))?
+            .connect_timeout(self.options.timeout);
+        tracing::debug!(node, %target, "dialing the kubelet");
+        match tokio::time::timeout(self.options.timeout, endpoint.connect()).await {
+            Ok(Ok(ch)) => Ok(KubeletClient::new(ch)),
+            Ok(Err(e)) => Err(Status::unavailable(format!(
+                "kubelet of node {node} at {target}: {e}"
+            ))),
+            Err(_) => Err(Status::deadline_exceeded(format!(
+                "kubelet of node {node} at {target}: no connection within {:?}",
+                self.options.timeout
+            ))),
+        }
     }
 
     async fn pod_client(
@@ -72,6 +130,19 @@ impl<S: Store> KubeletProxy<S> {
     }
 }
 
+/// A unary call to the kubelet that must answer within `d`.
+async fn deadline<T>(
+    d: Duration,
+    what: &str,
+    call: impl std::future::Future<Output = Result<Response<T>, Status>>,
+) -> Result<Response<T>, Status> {
+    tokio::time::timeout(d, call).await.unwrap_or_else(|_| {
+        Err(Status::deadline_exceeded(format!(
+            "the kubelet did not answer {what} within {d:?}"
+        )))
+    })
+}
+
 type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -81,14 +152,17 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
     async fn logs(&self, request: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
-        let s = c.logs(r).await?.into_inner();
+        // The stream may follow for long; its start is bounded.
+        let s = deadline(self.options.timeout, "logs", c.logs(r))
+            .await?
+            .into_inner();
         Ok(Response::new(s.boxed()))
     }
 
     async fn exec(&self, request: Request<ExecRequest>) -> Result<Response<ExecResponse>, Status> {
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
-        c.exec(r).await
+        deadline(EXEC_DEADLINE, "exec", c.exec(r)).await
     }
 
     async fn stats(
@@ -105,6 +179,82 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
                 "stats through the apiserver need a node or a pod",
             ));
         };
-        c.stats(r).await
+        deadline(self.options.timeout, "stats", c.stats(r)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::NodeAddress;
+
+    fn addrs(list: &[(&str, &str)]) -> Vec<NodeAddress> {
+        list.iter()
+            .map(|(t, a)| NodeAddress {
+                r#type: t.to_string(),
+                address: a.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_a_unicast_internal_ip_on_the_published_port() {
+        let ok = |a: &[(&str, &str)], port, lo| dial_target("n", &addrs(a), port, lo);
+        assert_eq!(
+            ok(
+                &[("Hostname", "h"), ("InternalIP", "10.0.0.5")],
+                10250,
+                false
+            ),
+            Ok("10.0.0.5:10250".parse().unwrap())
+        );
+        assert_eq!(
+            ok(&[("InternalIP", "fd00::5")], 10250, false),
+            Ok("[fd00::5]:10250".parse().unwrap())
+        );
+        let refused = [
+            (
+                vec![("ExternalIP", "10.0.0.5")],
+                10250,
+                false,
+                "no InternalIP",
+            ),
+            (
+                vec![("InternalIP", "kubelet.example")],
+                10250,
+                false,
+                "not an IP",
+            ),
+            (
+                vec![("InternalIP", "10.0.0.5")],
+                0,
+                false,
+                "no kubelet port",
+            ),
+            (
+                vec![("InternalIP", "10.0.0.5")],
+                70000,
+                false,
+                "no kubelet port",
+            ),
+            (vec![("InternalIP", "127.0.0.1")], 10250, false, "refusing"),
+            (vec![("InternalIP", "::1")], 10250, false, "refusing"),
+            (vec![("InternalIP", "0.0.0.0")], 10250, false, "refusing"),
+            (vec![("InternalIP", "224.0.0.1")], 10250, true, "refusing"),
+            (
+                vec![("InternalIP", "255.255.255.255")],
+                10250,
+                true,
+                "refusing",
+            ),
+        ];
+        for (a, port, lo, words) in refused {
+            let e = ok(&a, port, lo).unwrap_err();
+            assert!(e.contains(words), "{a:?}: {e}");
+        }
+        assert_eq!(
+            ok(&[("InternalIP", "127.0.0.1")], 10250, true),
+            Ok("127.0.0.1:10250".parse().unwrap())
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod allocator;
 pub mod codec;
 pub mod encryption;
 pub mod error;
+pub mod event_ttl;
 pub mod fields;
 pub mod filter;
 pub mod keys;

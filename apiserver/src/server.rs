@@ -60,6 +60,17 @@ pub struct Config {
     /// every pod that has none.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(0..))]
     pub default_unreachable_toleration_seconds: i32,
+    /// How long Events are kept after their last write (Kubernetes' `--event-ttl`).
+    #[arg(long, default_value = "1h", value_parser = crate::event_ttl::parse_duration)]
+    pub event_ttl: Duration,
+    /// Seconds to connect to a kubelet (logs, exec, stats through the apiserver), and the
+    /// deadline of a stats call (Kubernetes' `--kubelet-timeout`).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub kubelet_timeout: u64,
+    /// Dial nodes whose InternalIP is loopback or unspecified (nodes on this very host, as
+    /// in tests); without it such nodes are refused.
+    #[arg(long)]
+    pub kubelet_allow_loopback: bool,
     /// Pod Security level enforced in namespaces without a
     /// `pod-security.kubernetes.io/enforce` label: privileged, baseline or restricted.
     #[arg(long, default_value = "privileged", value_name = "LEVEL")]
@@ -103,6 +114,10 @@ impl Config {
             shutdown_grace_seconds: 10,
             default_not_ready_toleration_seconds: 300,
             default_unreachable_toleration_seconds: 300,
+            event_ttl: Duration::from_secs(3600),
+            kubelet_timeout: 5,
+            // In-process servers run their nodes on loopback.
+            kubelet_allow_loopback: true,
             pod_security_enforce: crate::pod_security::Level::Privileged,
             pod_security_warn: crate::pod_security::Level::Privileged,
             pod_security_audit: crate::pod_security::Level::Privileged,
@@ -282,8 +297,19 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     // The kubelet API, proxied to the pod's node (logs, exec, stats).
     let kubelet_proxy = proto::kubelet_api::kubelet_server::KubeletServer::new(
-        crate::kubelet_proxy::KubeletProxy::new(registry.clone()),
+        crate::kubelet_proxy::KubeletProxy::new(
+            registry.clone(),
+            crate::kubelet_proxy::ProxyOptions {
+                timeout: Duration::from_secs(config.kubelet_timeout),
+                allow_loopback: config.kubelet_allow_loopback,
+            },
+        ),
     );
+    tokio::spawn(crate::event_ttl::run(
+        registry.clone(),
+        config.event_ttl,
+        shutdown_rx.clone(),
+    ));
     let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
