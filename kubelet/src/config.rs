@@ -81,6 +81,10 @@ pub struct Config {
     pub cluster_dns: Vec<Ipv4Addr>,
     /// The cluster's DNS domain: pods search `<ns>.svc.<domain> svc.<domain> <domain>`.
     #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// The host resolv.conf that pods with dnsPolicy Default and a dnsConfig start from.
+    #[arg(long, default_value = "/etc/resolv.conf")]
+    pub resolv_conf: PathBuf,
     /// Where the JSON profiles of `seccompProfile: {type: Localhost}` live (default:
     /// `<root-dir>/seccomp`); `localhostProfile` is relative to it.
     #[arg(long)]
@@ -97,10 +101,6 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.root_dir.join("seccomp"))
     }
-    pub cluster_domain: String,
-    /// The host resolv.conf that pods with dnsPolicy Default and a dnsConfig start from.
-    #[arg(long, default_value = "/etc/resolv.conf")]
-    pub resolv_conf: PathBuf,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -61,15 +61,15 @@ pub async fn run<R: Runtime>(
         .or_else(default_node_ip)
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
+    let cluster_cidr: Cidr = cfg
+        .cluster_cidr
+        .parse()
+        .map_err(|e| Error::Config(format!("--cluster-cidr: {e}")))?;
     let security = crate::security::NodeSecurity::new(
         cfg.seccomp_root(),
         cfg.allowed_unsafe_sysctls.clone(),
     )
     .map_err(|e| Error::Config(e.to_string()))?;
-    let cluster_cidr: Cidr = cfg
-        .cluster_cidr
-        .parse()
-        .map_err(|e| Error::Config(format!("--cluster-cidr: {e}")))?;
     std::fs::create_dir_all(cfg.root_dir.join("pods"))
         .map_err(|e| Error::io(format!("creating {}", cfg.root_dir.display()), e))?;
     // Every pod's volumes, tokens and Secrets live under the root dir: only root may enter
@@ -213,11 +213,11 @@ pub async fn run<R: Runtime>(
         prefix: cfg.container_prefix.clone(),
         pause_image: images::PAUSE_IMAGE.to_string(),
         events,
-        security,
         network: std::sync::RwLock::new(network),
         resync: cfg.sync_frequency,
         dns: crate::dns::DnsSettings::from_config(&cfg),
         services: service_informer.store(),
+        security,
     });
 
     let informer = Informer::new(

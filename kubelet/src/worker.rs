@@ -524,7 +524,6 @@ impl<R: Runtime> PodWorker<R> {
                 .in_backoff_since(key, *at, SystemTime::now())
         })
     }
-        crate::security::sandbox_settings(pod, &self.shared.security).apply(&mut cfg);
 
     fn start_failed(&mut self, key: &str) {
         let now = SystemTime::now();
@@ -585,6 +584,7 @@ impl<R: Runtime> PodWorker<R> {
             ipc_shareable: true,
             ..Default::default()
         };
+        crate::security::sandbox_settings(pod, &self.shared.security).apply(&mut cfg);
         let id = self.shared.runtime.create_container(&cfg).await?;
         if let Err(e) = self.shared.runtime.start_container(&id).await {
             let _ = self.shared.runtime.remove_container(&id).await;
@@ -715,7 +715,6 @@ impl<R: Runtime> PodWorker<R> {
             &spec.init_containers
         } else {
             &spec.containers
-        security.apply(&mut cfg, security_opt);
         };
         let Some(c) = list.get(s.index) else { return };
         let path = container_field_path(s.kind, &c.name);
@@ -735,6 +734,7 @@ impl<R: Runtime> PodWorker<R> {
             Ok(s) => s,
             Err(e) => {
                 let msg = e.to_string();
+                self.start_failed(&format!("config/{}", c.name));
                 self.shared
                     .events
                     .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
@@ -777,6 +777,7 @@ impl<R: Runtime> PodWorker<R> {
                 return;
             }
         };
+        security.apply(&mut cfg, security_opt);
         self.start_succeeded(&format!("config/{}", c.name));
         if s.is_restart {
             self.backoff
