@@ -803,6 +803,9 @@ impl Drop for Cluster {
                 let _ = docker(&args);
             }
         }
+        // Pods are not deleted at teardown: the kubelets' secret tmpfs and subPath mounts
+        // under the run's dir go here, so the dir can be removed.
+        unmount_under(self.dir.path());
         for image in &self.images {
             let _ = docker(&["rmi", image]);
         }
@@ -824,6 +827,26 @@ impl Drop for Cluster {
                 .stderr(Stdio::null())
                 .status();
         }
+    }
+}
+
+/// Lazily unmounts every mount under `dir`, deepest first.
+fn unmount_under(dir: &std::path::Path) {
+    let (Ok(text), Ok(base)) = (
+        std::fs::read_to_string("/proc/self/mountinfo"),
+        std::fs::canonicalize(dir),
+    ) else {
+        return;
+    };
+    let mut points: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(PathBuf::from)
+        .filter(|p| p.starts_with(&base))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for p in points {
+        let _ = Command::new("umount").arg("-l").arg(&p).output();
     }
 }
 
