@@ -149,6 +149,26 @@ async fn kube_system_is_exempt_and_a_namespace_label_can_allow_privileged() {
     create(&mut c, privileged_pod("kube-system", "proxy"))
         .await
         .expect("kube-system is exempt");
+    // Labels asking kube-system for a policy are accepted and said to be ignored.
+    let r = c
+        .patch(PatchRequest {
+            resource: "namespaces".into(),
+            name: "kube-system".into(),
+            patch: json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+                .to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("labels on an exempt namespace are accepted");
+    assert_eq!(
+        warnings(&r),
+        vec![
+            r#"namespace "kube-system" is exempt from Pod Security, and the policy (enforce=restricted:latest) will be ignored"#
+        ]
+    );
+    create(&mut c, privileged_pod("kube-system", "proxy-2"))
+        .await
+        .expect("still exempt");
     create(
         &mut c,
         namespace(
@@ -253,7 +273,8 @@ async fn a_workload_with_a_violating_template_is_admitted_with_a_warning() {
         warnings(&r),
         vec![r#"would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#]
     );
-    // Updating only the replica count leaves the template alone: no warning again.
+    // As in Kubernetes, every update of the workload is evaluated again, template changed
+    // or not.
     let mut stored = r.into_inner();
     if let Some(proto::k8s::object::Kind::Deployment(dep)) = &mut stored.kind {
         dep.spec.as_mut().unwrap().replicas = Some(2);
@@ -265,7 +286,10 @@ async fn a_workload_with_a_violating_template_is_admitted_with_a_warning() {
         })
         .await
         .expect("scaled");
-    assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+    assert_eq!(
+        warnings(&r),
+        vec![r#"would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#]
+    );
 
     // A CronJob in a namespace whose enforce label makes warn follow it.
     create(

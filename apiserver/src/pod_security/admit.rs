@@ -53,12 +53,8 @@ impl<S: Store> Registry<S> {
                 if self.pod_security.is_exempt(namespace) {
                     return Ok(());
                 }
-                // Kubernetes checks a workload again only when its pod template changed.
-                if let Some(old) = old
-                    && decision::template_of(old) == Some((meta, spec))
-                {
-                    return Ok(());
-                }
+                // Every create and update of a workload is evaluated, template changed or
+                // not, as Kubernetes' ValidatePodController does.
                 let policy = self.namespace_policy(namespace).await?;
                 let empty = ObjectMeta::default();
                 let d = decision::evaluate(&policy, meta.unwrap_or(&empty), spec, false);
@@ -118,20 +114,34 @@ impl<S: Store> Registry<S> {
                 proto::validation::join(&new_errors)
             ))
         };
+        let exempt_warning = || {
+            if self.pod_security.is_exempt(name)
+                && let Some(w) = decision::exempt_namespace_warning(
+                    name,
+                    &new_policy,
+                    &defaults,
+                    &object.meta().labels,
+                )
+            {
+                crate::warnings::add(w);
+            }
+        };
         let Some(old) = old else {
-            return if new_errors.is_empty() {
-                Ok(())
-            } else {
-                Err(invalid())
-            };
+            if !new_errors.is_empty() {
+                return Err(invalid());
+            }
+            exempt_warning();
+            return Ok(());
         };
         let (old_policy, old_errors) = policy_from_labels(&old.meta().labels, defaults);
         if !new_errors.is_empty() && (old_errors.is_empty() || new_errors != old_errors) {
             return Err(invalid());
         }
-        if !decision::namespace_update_needs_pod_check(&old_policy, &new_policy)
-            || self.pod_security.is_exempt(name)
-        {
+        if self.pod_security.is_exempt(name) {
+            exempt_warning();
+            return Ok(());
+        }
+        if !decision::namespace_update_needs_pod_check(&old_policy, &new_policy) {
             return Ok(());
         }
         let pods = self

@@ -169,6 +169,56 @@ pub fn namespace_update_needs_pod_check(old: &Policy, new: &Policy) -> bool {
     !(new.enforce.version == old.enforce.version && new.enforce.level <= old.enforce.level)
 }
 
+/// Kubernetes' exemptNamespaceWarning: labels asking an exempt namespace for a policy other
+/// than the cluster default are accepted but will not be applied; say so, naming the modes
+/// the labels set.
+pub fn exempt_namespace_warning(
+    namespace: &str,
+    policy: &Policy,
+    defaults: &Policy,
+    labels: &BTreeMap<String, String>,
+) -> Option<String> {
+    let privileged = |lv: &LevelVersion| lv.level == Level::Privileged;
+    let same = |a: &LevelVersion, b: &LevelVersion| {
+        a.level == b.level && (a.level == Level::Privileged || a.version == b.version)
+    };
+    let fully_privileged =
+        privileged(&policy.enforce) && privileged(&policy.audit) && privileged(&policy.warn);
+    let equivalent = same(&policy.enforce, &defaults.enforce)
+        && same(&policy.audit, &defaults.audit)
+        && same(&policy.warn, &defaults.warn);
+    if fully_privileged || equivalent {
+        return None;
+    }
+    use super::policy::*;
+    let modes = [
+        (
+            "enforce",
+            &policy.enforce,
+            ENFORCE_LEVEL_LABEL,
+            ENFORCE_VERSION_LABEL,
+        ),
+        (
+            "audit",
+            &policy.audit,
+            AUDIT_LEVEL_LABEL,
+            AUDIT_VERSION_LABEL,
+        ),
+        ("warn", &policy.warn, WARN_LEVEL_LABEL, WARN_VERSION_LABEL),
+    ];
+    let set: Vec<String> = modes
+        .iter()
+        .filter(|(_, lv, level, version)| {
+            !privileged(lv) && (labels.contains_key(*level) || labels.contains_key(*version))
+        })
+        .map(|(mode, lv, _, _)| format!("{mode}={lv}"))
+        .collect();
+    Some(format!(
+        "namespace {namespace:?} is exempt from Pod Security, and the policy ({}) will be ignored",
+        set.join(", ")
+    ))
+}
+
 /// Kubernetes checks at most this many existing pods when a namespace is relabelled.
 pub const NAMESPACE_MAX_PODS: usize = 3000;
 
