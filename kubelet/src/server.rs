@@ -17,6 +17,10 @@ use api::{
     StatsResponse,
 };
 
+/// Deadline of an exec call (output is also bounded: [`crate::runtime::bounded`]); the
+/// apiserver's proxy waits a little longer, so this error is the one the caller sees.
+pub const EXEC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 pub struct KubeletService<R: Runtime> {
     runtime: Arc<R>,
     node: String,
@@ -143,14 +147,22 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
                 c.container_name()
             )));
         }
-        let out = self
-            .runtime
-            .exec(&c.id, &r.command)
+        let out = tokio::time::timeout(EXEC_TIMEOUT, self.runtime.exec(&c.id, &r.command))
             .await
+            .map_err(|_| {
+                Status::deadline_exceeded(format!(
+                    "exec in {}: no result within {EXEC_TIMEOUT:?} (the command may still run in the container)",
+                    c.container_name()
+                ))
+            })?
             .map_err(|e| Status::unavailable(e.to_string()))?;
+        if out.truncated {
+            tracing::info!(pod = %format!("{}/{}", r.namespace, r.pod), container = %c.container_name(), "exec output truncated");
+        }
         Ok(Response::new(ExecResponse {
             exit_code: i32::try_from(out.exit_code).unwrap_or(-1),
             output: out.output,
+            truncated: out.truncated,
         }))
     }
 

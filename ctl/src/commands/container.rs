@@ -98,6 +98,9 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
         .map_err(status_error)?
         .into_inner();
     std::io::stdout().write_all(&r.output)?;
+    if r.truncated {
+        eprintln!("output truncated by the kubelet (16 MiB at most)");
+    }
     if r.exit_code != 0 {
         eprintln!("command terminated with exit code {}", r.exit_code);
         return Err(super::Reported.into());

@@ -407,24 +407,34 @@ impl Runtime for DockerRuntime {
                     rt(e)
                 }
             })?;
-        let mut output = Vec::new();
-        match self
+        // Bounded: a command cannot fill the kubelet's memory or hold the call forever.
+        let got = match self
             .docker
             .start_exec(&created.id, None::<StartExecOptions>)
             .await
             .map_err(rt)?
         {
-            StartExecResults::Attached { output: mut s, .. } => {
-                while let Some(chunk) = s.next().await {
-                    output.extend_from_slice(&chunk.map_err(rt)?.into_bytes());
-                }
-            }
-            StartExecResults::Detached => {}
+            StartExecResults::Attached { output: s, .. } => super::bounded::collect(
+                s.map_ok(|o| o.into_bytes()),
+                super::bounded::OUTPUT_LIMIT,
+                super::bounded::IDLE_TIMEOUT,
+            )
+            .await
+            .map_err(rt)?,
+            StartExecResults::Detached => Default::default(),
+        };
+        if got.idle {
+            return Err(Error::Runtime(format!(
+                "exec in {id}: no output for {:?}; given up (the command may still run in the container)",
+                super::bounded::IDLE_TIMEOUT
+            )));
         }
         let inspect = self.docker.inspect_exec(&created.id).await.map_err(rt)?;
         Ok(ExecOutput {
+            // Still running after a cut: no exit code yet.
             exit_code: inspect.exit_code.unwrap_or(-1),
-            output,
+            output: got.output,
+            truncated: got.truncated,
         })
     }
 

@@ -306,7 +306,7 @@ impl Runtime for FakeRuntime {
         match g.containers.get(id) {
             Some((c, _)) if c.is_running() => Ok(ExecOutput {
                 exit_code: g.exec_exit.get(id).copied().unwrap_or(0),
-                output: Vec::new(),
+                ..Default::default()
             }),
             Some(_) => Err(Error::Runtime(format!("container {id} is not running"))),
             None => Err(Error::NotFound(id.to_string())),

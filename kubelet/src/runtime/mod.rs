@@ -2,6 +2,7 @@
 //! Docker. `docker::DockerRuntime` is the real implementation, `fake::FakeRuntime` the one
 //! for unit tests and simulated nodes.
 
+pub mod bounded;
 pub mod docker;
 pub mod fake;
 
@@ -192,6 +193,8 @@ pub struct ImageInfo {
 pub struct ExecOutput {
     pub exit_code: i64,
     pub output: Vec<u8>,
+    /// The output was cut at [`bounded::OUTPUT_LIMIT`].
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
