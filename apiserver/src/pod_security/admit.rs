@@ -137,11 +137,11 @@ impl<S: Store> Registry<S> {
         if !new_errors.is_empty() && (old_errors.is_empty() || new_errors != old_errors) {
             return Err(invalid());
         }
-        if self.pod_security.is_exempt(name) {
-            exempt_warning();
+        if !decision::namespace_update_needs_pod_check(&old_policy, &new_policy) {
             return Ok(());
         }
-        if !decision::namespace_update_needs_pod_check(&old_policy, &new_policy) {
+        if self.pod_security.is_exempt(name) {
+            exempt_warning();
             return Ok(());
         }
         let pods = self

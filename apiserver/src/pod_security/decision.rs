@@ -115,12 +115,11 @@ pub fn template_of(object: &Object) -> Option<(Option<&ObjectMeta>, &PodSpec)> {
     Some((template.metadata.as_ref(), template.spec.as_ref()?))
 }
 
-const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const SECCOMP_CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
 
 /// Kubernetes' isSignificantPodUpdate: an update is checked again only when it changes what
-/// the checks could see through the fields a pod update may change: an image, the seccomp
-/// annotations, or the containers themselves. Everything else a pod update may change
+/// the checks could see through the fields a pod update may change: an image, a container's
+/// seccomp annotation, or the number of containers. Everything else a pod update may change
 /// (labels, annotations, tolerations, activeDeadlineSeconds) passes unchecked, so a pod
 /// admitted before a namespace turned stricter can still be labelled or finalized.
 pub fn pod_update_is_significant(new: &Pod, old: &Pod) -> bool {
@@ -134,9 +133,6 @@ pub fn pod_update_is_significant(new: &Pod, old: &Pod) -> bool {
         new.spec.as_ref().unwrap_or(&empty_spec),
         old.spec.as_ref().unwrap_or(&empty_spec),
     );
-    if nm.annotations.get(SECCOMP_POD_ANNOTATION) != om.annotations.get(SECCOMP_POD_ANNOTATION) {
-        return true;
-    }
     if ns.containers.len() != os.containers.len()
         || ns.init_containers.len() != os.init_containers.len()
     {
