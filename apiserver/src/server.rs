@@ -99,6 +99,11 @@ pub struct Config {
     /// not stored with the current write key (plain, or an older key). Idempotent.
     #[arg(long, requires = "encryption_provider_config")]
     pub rewrite_encrypted_resources: bool,
+    /// At startup, rebuild the store's files from the live objects (after the rewrite, when
+    /// asked for), dropping the watch history and every stale copy sled still keeps of
+    /// earlier values. Watches from before it get Expired and relist.
+    #[arg(long)]
+    pub compact_store: bool,
 }
 
 impl Config {
@@ -124,6 +129,7 @@ impl Config {
             pod_security_exempt_namespaces: vec!["kube-system".to_string()],
             encryption_provider_config: None,
             rewrite_encrypted_resources: false,
+            compact_store: false,
         }
     }
 }
@@ -256,13 +262,42 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         history_limit: config.history_limit,
         ..SledOptions::default()
     };
-    let store =
-        SledStore::open(&config.data_dir, options).map_err(|source| ServerError::Store {
-            dir: config.data_dir.clone(),
-            source,
-        })?;
+    let store_error = |source| ServerError::Store {
+        dir: config.data_dir.clone(),
+        source,
+    };
+    let mut rewritten = false;
+    if config.compact_store {
+        if config.rewrite_encrypted_resources {
+            // First, so that compaction leaves the values the rewrite replaced behind.
+            let store = EncryptedStore::new(
+                SledStore::open(&config.data_dir, options.clone()).map_err(store_error)?,
+                encryption.clone(),
+            );
+            let report = rewrite_stale(&store).await.map_err(ServerError::Rewrite)?;
+            store.close().await.map_err(store_error)?;
+            info!(
+                checked = report.checked,
+                rewritten = report.rewritten,
+                "--rewrite-encrypted-resources: every encrypted object is stored with the current write key"
+            );
+            rewritten = true;
+        }
+        let dir = config.data_dir.clone();
+        let report = tokio::task::spawn_blocking(move || crate::store::compact::compact(&dir))
+            .await
+            .map_err(|e| store_error(crate::store::Error::Backend(e.to_string())))?
+            .map_err(store_error)?;
+        info!(
+            entries = report.entries,
+            bytes_before = report.bytes_before,
+            bytes_after = report.bytes_after,
+            "--compact-store: store rebuilt from its live objects; watch history dropped"
+        );
+    }
+    let store = SledStore::open(&config.data_dir, options).map_err(store_error)?;
     let store = Arc::new(EncryptedStore::new(store, encryption));
-    if config.rewrite_encrypted_resources {
+    if config.rewrite_encrypted_resources && !rewritten {
         let report = rewrite_stale(&*store).await.map_err(ServerError::Rewrite)?;
         info!(
             checked = report.checked,

@@ -309,7 +309,36 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     assert_eq!(secret_data(&ev.object.unwrap()), b"changed");
     drop(watch);
     drop(c);
+
+    // Values under the old key are still in sled's files (history, stale pages) until a
+    // compaction; with the rewrite in the same start, nothing of key1 is left.
+    s.stop_in_place().await;
+    let old_prefix = b"k8s:enc:aescbc:v1:key1:";
+    assert!(!files_containing(&dir, old_prefix).is_empty());
+    s.restart_with(|c| {
+        c.rewrite_encrypted_resources = true;
+        c.compact_store = true;
+    })
+    .await;
+    let mut c = connect(&s).await;
+    let s1 = get(&mut c, "secrets", "default", "s1").await.unwrap();
+    assert_eq!(secret_data(&s1), b"changed");
+    read_some(&mut c, marker, 2..SECRETS).await;
+    drop(c);
+    s.stop_in_place().await;
+    assert_eq!(files_containing(&dir, old_prefix), Vec::<PathBuf>::new());
+    assert!(!files_containing(&dir, b"k8s:enc:aesgcm:v1:key2:").is_empty());
     s.stop().await;
+}
+
+async fn read_some(c: &mut Client, marker: &str, range: std::ops::Range<usize>) {
+    for i in range {
+        let name = format!("s{i}");
+        let o = get(c, "secrets", "default", &name)
+            .await
+            .expect("get secret");
+        assert_eq!(secret_data(&o), format!("{marker}-{name}").into_bytes());
+    }
 }
 
 async fn delete_secret(c: &mut Client, name: &str) {
@@ -324,10 +353,10 @@ async fn delete_secret(c: &mut Client, name: &str) {
 }
 
 /// Encryption turned on over existing plain Secrets (`aesgcm` then `identity`, as
-/// Kubernetes documents): they read, the rewrite encrypts their records, and the test
-/// reports what sled's files still hold of the old plain text (see docs/security.md).
+/// Kubernetes documents): they read, the rewrite encrypts their records, sled's files still
+/// hold the old plain text (see docs/security.md) until `--compact-store`.
 #[tokio::test]
-async fn encryption_turned_on_later_encrypts_existing_secrets_on_rewrite() {
+async fn encryption_turned_on_later_needs_rewrite_then_compaction_to_leave_no_plain_text() {
     let marker = "encryption-later-marker-b82e41";
     let conf = tempfile::Builder::new()
         .prefix("encryption-later-conf-")
@@ -357,27 +386,67 @@ async fn encryption_turned_on_later_encrypts_existing_secrets_on_rewrite() {
     s.stop_in_place().await;
     let dir = s.data_dir().to_path_buf();
     assert_all_prefixed(&raw_values(&dir).await, "k8s:enc:aesgcm:v1:key2:");
+    // The history keeps the creates and the rewrites' previous values: still plain.
     let stale = files_containing(&dir, marker.as_bytes());
-    println!(
-        "plain text written before encryption was turned on, still in sled's files after the rewrite: {stale:?}"
+    assert!(
+        !stale.is_empty(),
+        "plain text written before encryption is expected in the history after a rewrite"
     );
-    // The event history still holds the plain values (the creates, and the rewrites'
-    // previous values); a restart with a short history trims it, as etcd's compaction.
+    // The event history holds the plain values (the creates, and the rewrites' previous
+    // values), and sled's log keeps older page images until it reuses their segments:
+    // --compact-store rebuilds the files from the live, now encrypted, objects.
     s.restart_with(|c| {
-        c.history_limit = 1;
         c.rewrite_encrypted_resources = false;
+        c.compact_store = true;
     })
     .await;
+    let mut c = connect(&s).await;
+    read_all(&mut c, marker).await;
+    // The history went with it: a watch from before relists...
+    let e = c
+        .watch(WatchRequest {
+            resource: "secrets".into(),
+            namespace: "default".into(),
+            resource_version: "1".into(),
+            ..Default::default()
+        })
+        .await;
+    let expired = match e {
+        Err(status) => err(status),
+        Ok(stream) => err(stream
+            .into_inner()
+            .next()
+            .await
+            .expect("an item")
+            .expect_err("expired")),
+    };
+    assert_eq!(expired.reason, proto::Reason::Expired, "{expired:?}");
+    // ...and writes go on from the revision the store had.
+    let last = get(&mut c, "secrets", "default", "s0").await.unwrap();
+    let next = create(&mut c, secret("after-compaction", marker))
+        .await
+        .unwrap();
+    assert!(
+        next.meta().resource_version.parse::<u64>().unwrap()
+            > last.meta().resource_version.parse::<u64>().unwrap()
+    );
+    delete_secret(&mut c, "after-compaction").await;
+    drop(c);
     s.stop_in_place().await;
-    let stale = files_containing(&dir, marker.as_bytes());
-    println!("...and after a restart with --history-limit 1 (history trimmed): {stale:?}");
+    assert_eq!(
+        files_containing(&dir, marker.as_bytes()),
+        Vec::<PathBuf>::new(),
+        "plain text left in the store's files after --compact-store"
+    );
+    assert!(!dir.with_file_name("data.compacting").exists());
+    assert!(!dir.with_file_name("data.before-compaction").exists());
 
     // Without identity the old plain records would not have been readable at all: a
     // config with only the new key reads the rewritten ones.
     let only_key2 = config(conf.path(), "only", &aesgcm_key2());
     s.restart_with(|c| {
         c.encryption_provider_config = Some(only_key2.clone());
-        c.rewrite_encrypted_resources = false;
+        c.compact_store = false;
     })
     .await;
     let mut c = connect(&s).await;

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod compact;
 pub mod encrypted;
 pub mod sled_store;
 
