@@ -380,12 +380,23 @@ pub fn container_config(
     let mut mounts = Vec::new();
     for vm in &c.volume_mounts {
         let Some(host) = src.volumes.get(&vm.name) else {
+            let defined = pod
+                .spec
+                .as_ref()
+                .is_some_and(|s| s.volumes.iter().any(|v| v.name == vm.name));
             return Err(Error::Volume {
                 volume: vm.name.clone(),
-                message: format!(
-                    "container {} mounts a volume the pod does not define",
-                    c.name
-                ),
+                message: if defined {
+                    format!(
+                        "container {} mounts a volume that could not be set up (see the pod's FailedMount events)",
+                        c.name
+                    )
+                } else {
+                    format!(
+                        "container {} mounts a volume the pod does not define",
+                        c.name
+                    )
+                },
             });
         };
         // subPathExpr expands the container's variables (Kubernetes); either way the

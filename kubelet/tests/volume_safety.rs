@@ -435,6 +435,8 @@ spec:
       - secret: {name: creds, items: [{key: password, path: pw, mode: 384}]}
       - configMap: {name: settings}
       - downwardAPI: {items: [{path: ns, fieldRef: {fieldPath: metadata.namespace}}]}
+  - {name: settings, configMap: {name: settings}}
+  - {name: scratch, emptyDir: {}}
   containers:
   - name: c
     image: local/busybox:1
@@ -444,6 +446,8 @@ spec:
     - {name: s, mountPath: /sec}
     - {name: info, mountPath: /info}
     - {name: all, mountPath: /all}
+    - {name: settings, mountPath: /etc/color, subPath: color}
+    - {name: scratch, mountPath: /scratch, subPath: a/b}
 "#,
     )
     .await;
@@ -473,6 +477,11 @@ spec:
         env.exec(&id, "stat -L -c %a /all/pw /all/color").1,
         "600\n644\n"
     );
+    // subPath: one file of a configMap (through its `..data` link, inside the volume), and
+    // directories made in an emptyDir, writable.
+    assert_eq!(env.exec(&id, "cat /etc/color").1, "blue");
+    assert!(env.exec(&id, "echo hi > /scratch/f").0);
+    assert!(env.exec(&id, "echo x > /etc/color").1.contains("Read-only"));
     // On the host: a tmpfs at the volume directory.
     let uid = env.pod("sec").await.meta().uid.clone();
     let vol = env.root().join(format!("pods/{uid}/volumes/secret/s"));

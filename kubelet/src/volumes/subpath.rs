@@ -98,7 +98,7 @@ pub fn prepare(
         Err(Errno::ENOENT) => {
             // Missing: made as a directory now, while it cannot be a link (a name made
             // later by the container could be).
-            fsat::mkdir_all(&vol, rel, 0o750).map_err(|e| {
+            make_dirs(&vol, rel).map_err(|e| {
                 err(
                     volume,
                     format!("creating subPath {:?}: {e}", req.sub_path),
@@ -170,6 +170,29 @@ fn is_bind_of_same_fs(parent: &OwnedFd, name: &str) -> bool {
     std::fs::read_to_string("/proc/self/mountinfo")
         .map(|t| mounts::parse_mount_points(&t).contains(&target))
         .unwrap_or(false)
+}
+
+/// Makes the missing directories of `rel` beneath `vol` with the volume root's permission
+/// bits (Kubernetes' `SafeMakeDir`: an emptyDir's 0777 stays writable for the container's
+/// user), following no link.
+fn make_dirs(vol: &OwnedFd, rel: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let perm = nix::sys::stat::fstat(vol).map_err(fsat::to_io)?.st_mode & 0o7777;
+    let mut cur = fsat::open_dir(vol, ".")?;
+    for comp in rel.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        let made = match mkdirat(&cur, comp, Mode::from_bits_truncate(0o700)) {
+            Ok(()) => true,
+            Err(Errno::EEXIST) => false,
+            Err(e) => return Err(fsat::to_io(e)),
+        };
+        cur = fsat::open_dir(&cur, comp)?;
+        if made {
+            // Not through mkdir's mode, which the umask trims.
+            std::fs::File::from(cur.try_clone()?)
+                .set_permissions(std::fs::Permissions::from_mode(perm))?;
+        }
+    }
+    Ok(())
 }
 
 fn open_sub_path(vol: impl AsFd, rel: &str) -> std::result::Result<OwnedFd, Errno> {
