@@ -829,14 +829,6 @@ fn sysctls_1_32(_: &ObjectMeta, spec: &PodSpec) -> Option<Violation> {
     )
 }
 
-/// Whether `name` is one of the sysctls the newest policy version calls safe: the kubelet
-/// uses the same list, so what admission lets through the node can set.
-pub fn is_safe_sysctl(name: &str) -> bool {
-    [SYSCTLS_1_0, SYSCTLS_1_27, SYSCTLS_1_29, SYSCTLS_1_32]
-        .iter()
-        .any(|set| set.contains(&name))
-}
-
 fn sysctls(spec: &PodSpec, allowed: &[&[&str]]) -> Option<Violation> {
     let forbidden: Vec<&str> = spec
         .security_context
