@@ -224,3 +224,76 @@ pub async fn rewrite_stale<S: Store>(store: &EncryptedStore<S>) -> Result<Rewrit
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::conformance::{Limits, store_conformance};
+    use crate::store::sled_store::{SledOptions, SledStore};
+    use tempfile::TempDir;
+
+    /// Every kind encrypted (the conformance suite writes pods), with aesgcm.
+    fn everything() -> Encryption {
+        let config = crate::encryption::parse(
+            "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: ['*.*']\n    providers:\n      - aesgcm:\n          keys:\n            - name: k\n              secret: MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=\n",
+        )
+        .unwrap();
+        Encryption::resolve(&config, proto::resource::ALL_KINDS)
+    }
+
+    fn make(limits: Limits) -> (EncryptedStore<SledStore>, TempDir) {
+        let dir = tempfile::Builder::new()
+            .prefix("encrypted-store-test-")
+            .tempdir()
+            .unwrap();
+        let options = SledOptions {
+            cache_capacity_bytes: 8 << 20,
+            history_limit: limits.history_limit,
+            watch_buffer: limits.watch_buffer,
+        };
+        let inner = SledStore::open(dir.path(), options).unwrap();
+        (EncryptedStore::new(inner, everything()), dir)
+    }
+
+    // The wrapper keeps every promise of the store it wraps.
+    store_conformance!(make);
+
+    #[tokio::test]
+    async fn the_inner_store_and_its_history_hold_ciphertext_only() {
+        let (s, _dir) = make(Limits {
+            history_limit: 100,
+            watch_buffer: 100,
+        });
+        let key = "/registry/pods/default/a";
+        s.create(key, Bytes::from_static(b"first-plain"))
+            .await
+            .unwrap();
+        let rev = s.current_revision();
+        s.update(key, Bytes::from_static(b"second-plain"), rev)
+            .await
+            .unwrap();
+        let raw = s.inner().get(key).await.unwrap().unwrap();
+        assert!(raw.value.starts_with(b"k8s:enc:aesgcm:v1:k:"));
+        let mut raw_events = s.inner().watch("/registry/", 0).unwrap();
+        let mut events = s.watch("/registry/", 0).unwrap();
+        for want in [&b"first-plain"[..], b"second-plain"] {
+            let raw = raw_events.next().await.unwrap().unwrap();
+            assert!(raw.value.starts_with(b"k8s:enc:"));
+            assert!(raw.prev_value.iter().all(|p| p.starts_with(b"k8s:enc:")));
+            let ev = events.next().await.unwrap().unwrap();
+            assert_eq!(&ev.value[..], want);
+        }
+        assert_eq!(
+            s.get(key).await.unwrap().unwrap().value,
+            &b"second-plain"[..]
+        );
+        // Keys of no configured resource pass as they are.
+        s.create("/other/x", Bytes::from_static(b"plain"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.inner().get("/other/x").await.unwrap().unwrap().value,
+            &b"plain"[..]
+        );
+    }
+}
