@@ -257,9 +257,11 @@ pub fn fs_group(pod: &Pod) -> Option<u32> {
 /// Writes a kubelet-written volume at `pods/<uid>/volumes/<kind>/<name>` under `root`:
 /// the directory made without following links, a tmpfs mounted on it first when asked,
 /// then the atomic writer. Returns the volume's path.
+#[allow(clippy::too_many_arguments)]
 fn write_volume(
     root: &Path,
     uid: &str,
+    pod_key: &str,
     kind: &str,
     volume: &str,
     payload: &Payload,
@@ -289,7 +291,7 @@ fn write_volume(
             })
             .map_err(|e| verr(volume, format!("fsGroup on {rel}: {e}")))?;
     }
-    let label = format!("{uid}/{volume}");
+    let label = format!("{pod_key} volume {volume}");
     AtomicWriter::new(dir, label)
         .write(payload, fs_group)
         .map_err(|e| verr(volume, e.to_string()))?;
@@ -359,7 +361,16 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
                     _ => "projected",
                 };
                 let (payload, tmpfs) = payload_of(client, pod, name, src).await?;
-                write_volume(root, &meta.uid, kind, name, &payload, tmpfs, group)?
+                write_volume(
+                    root,
+                    &meta.uid,
+                    &format!("{}/{}", meta.namespace, meta.name),
+                    kind,
+                    name,
+                    &payload,
+                    tmpfs,
+                    group,
+                )?
             }
             Some(VolumeSource::PersistentVolumeClaim(c)) => {
                 let pvcs: Api<PersistentVolumeClaim> =
@@ -573,13 +584,13 @@ mod tests {
                 mode: 0o400,
             },
         )]);
-        let vol = write_volume(&root, uid, "secret", "s", &payload, true, None).unwrap();
+        let vol = write_volume(&root, uid, "t/p", "secret", "s", &payload, true, None).unwrap();
         let pod = std::fs::canonicalize(pod_dir(&root, uid)).unwrap();
         let ours = mounts::Disposition::Unmount(pod.join("volumes/secret/s"));
         assert_eq!(mounts::mounts_under(&pod).unwrap(), vec![ours]);
         assert_eq!(std::fs::read(vol.join("k")).unwrap(), b"v");
         // Written again: still one tmpfs, not a second one on top.
-        write_volume(&root, uid, "secret", "s", &payload, true, None).unwrap();
+        write_volume(&root, uid, "t/p", "secret", "s", &payload, true, None).unwrap();
         assert_eq!(mounts::mounts_under(&pod).unwrap().len(), 1);
         // A mount someone else made inside the pod directory, holding a file.
         let foreign = pod.join("volumes/empty-dir/e");

@@ -227,7 +227,7 @@ fn link_races_never_reach_outside() {
                 .unwrap_or_default();
             let pick = &names.get((n as usize) % names.len().max(1)).cloned();
             let tmp = vol.join(format!(".swap{n}"));
-            let target: &Path = if n % 2 == 0 {
+            let target: &Path = if n.is_multiple_of(2) {
                 &canary
             } else {
                 Path::new("../canary")
