@@ -253,6 +253,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             encryption
         }
     };
+    crate::store::compact::check_finished(&config.data_dir).map_err(|source| {
+        ServerError::Store {
+            dir: config.data_dir.clone(),
+            source,
+        }
+    })?;
     crate::private_dir::ensure(&config.data_dir).map_err(|e| ServerError::Store {
         dir: config.data_dir.clone(),
         source: crate::store::Error::Backend(e.to_string()),

@@ -26,6 +26,13 @@ pub enum Error {
 pub fn load(path: &std::path::Path) -> Result<(Encryption, Vec<String>), Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the encryption configuration holds the keys but others can read it; make it 0600");
+        }
+    }
     let config = parse(&text)?;
     let kinds = proto::resource::ALL_KINDS;
     Ok((

@@ -54,27 +54,44 @@ fn size(dir: &Path) -> u64 {
     total
 }
 
+/// Refuses to go on when a compaction of `dir` was interrupted: serving then could mean
+/// serving an empty store (the data dir renamed away) or one without the files it moved.
+pub fn check_finished(dir: &Path) -> Result<()> {
+    let fresh = sibling(dir, ".compacting");
+    let old = sibling(dir, ".before-compaction");
+    match (old.exists(), fresh.exists()) {
+        (false, false) => Ok(()),
+        (true, _) => Err(Error::Backend(format!(
+            "a compaction of {} did not finish: {} holds the store as it was before; move it back to {} (and remove {} if present) before starting",
+            dir.display(),
+            old.display(),
+            dir.display(),
+            fresh.display()
+        ))),
+        (false, true) => Err(Error::Backend(format!(
+            "a compaction of {} did not finish: {} is a partial copy; move any file in it that is not sled's (conf, db, blobs, snap.*) back to {}, then remove it",
+            dir.display(),
+            fresh.display(),
+            dir.display()
+        ))),
+    }
+}
+
 /// Compacts the store in `dir`, which no process may have open. Other files in `dir`
 /// (the service-account key the scripts keep there) move along with the store.
 pub fn compact(dir: &Path) -> Result<CompactReport> {
+    check_finished(dir)?;
     let fresh = sibling(dir, ".compacting");
     let old = sibling(dir, ".before-compaction");
-    for leftover in [&fresh, &old] {
-        if leftover.exists() {
-            return Err(backend(
-                "a previous compaction did not finish",
-                leftover,
-                "move it away (the store is whichever of it and the data dir holds the db file you trust)",
-            ));
-        }
-    }
     let mut report = CompactReport {
         bytes_before: size(dir),
         ..Default::default()
     };
     {
+        // No background flusher: it would hold the files open after the handle is dropped.
         let src = sled::Config::new()
             .path(dir)
+            .flush_every_ms(None)
             .open()
             .map_err(|e| backend("opening", dir, e))?;
         std::fs::DirBuilder::new()
@@ -90,8 +107,12 @@ pub fn compact(dir: &Path) -> Result<CompactReport> {
             if &*name == HISTORY_TREE {
                 continue;
             }
-            let from = src.open_tree(&name).map_err(|e| backend("reading", dir, e))?;
-            let to = dst.open_tree(&name).map_err(|e| backend("writing", &fresh, e))?;
+            let from = src
+                .open_tree(&name)
+                .map_err(|e| backend("reading", dir, e))?;
+            let to = dst
+                .open_tree(&name)
+                .map_err(|e| backend("writing", &fresh, e))?;
             let mut batch = sled::Batch::default();
             let mut n = 0;
             for kv in from.iter() {
@@ -138,4 +159,63 @@ pub fn compact(dir: &Path) -> Result<CompactReport> {
     }
     report.bytes_after = size(dir);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_compaction_stops_the_next_start() {
+        let tmp = tempfile::Builder::new()
+            .prefix("compact-test-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(check_finished(&dir).is_ok());
+        std::fs::create_dir(tmp.path().join("data.compacting")).unwrap();
+        let e = check_finished(&dir).unwrap_err().to_string();
+        assert!(e.contains("data.compacting is a partial copy"), "{e}");
+        std::fs::rename(&dir, tmp.path().join("data.before-compaction")).unwrap();
+        let e = check_finished(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("data.before-compaction holds the store as it was before"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn keeps_live_entries_and_other_files_and_drops_the_history() {
+        let tmp = tempfile::Builder::new()
+            .prefix("compact-test-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("data");
+        {
+            let db = sled::Config::new()
+                .path(&dir)
+                .flush_every_ms(None)
+                .open()
+                .unwrap();
+            db.open_tree("objects").unwrap().insert("k", "v").unwrap();
+            db.open_tree("events").unwrap().insert("1", "old").unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("revision", "1")
+                .unwrap();
+            db.flush().unwrap();
+        }
+        std::fs::write(dir.join("sa.key"), "key").unwrap();
+        let report = compact(&dir).unwrap();
+        assert_eq!(report.entries, 2);
+        assert_eq!(std::fs::read_to_string(dir.join("sa.key")).unwrap(), "key");
+        let db = sled::Config::new().path(&dir).open().unwrap();
+        assert_eq!(
+            &*db.open_tree("objects").unwrap().get("k").unwrap().unwrap(),
+            b"v"
+        );
+        assert!(db.open_tree("events").unwrap().is_empty());
+        assert!(check_finished(&dir).is_ok());
+    }
 }
