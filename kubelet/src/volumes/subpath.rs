@@ -91,6 +91,22 @@ pub fn prepare(
         }
     }
     mounts::check_host_namespace().map_err(|m| err(volume, m))?;
+    let root_fd = fsat::open_root(root).map_err(|e| err(volume, e.to_string()))?;
+    let parent_rel = format!("pods/{uid}/volume-subpaths/{volume}/{container}");
+    let parent = fsat::mkdir_all(&root_fd, &parent_rel, 0o750)
+        .map_err(|e| err(volume, format!("making {parent_rel}: {e}")))?;
+    let name = req.index.to_string();
+    let target = root.join(&parent_rel).join(&name);
+    // A target from an earlier start of this container: undone first and made afresh, so a
+    // restart sees the subPath as it is now (or fails, with nothing bound, when it now
+    // leads out).
+    if mounts::is_mount_point(&parent, &name).map_err(|e| err(volume, e.to_string()))?
+        || is_bind_of_same_fs(&parent, &name)
+    {
+        mounts::unmount(&target).map_err(|e| err(volume, format!("unmounting {target:?}: {e}")))?;
+    }
+    fsat::remove_all_at(&parent, OsStr::new(&name))
+        .map_err(|e| err(volume, format!("clearing {target:?}: {e}")))?;
     let vol = fsat::open_root(volume_path)
         .map_err(|e| err(volume, format!("opening volume path {volume_path:?}: {e}")))?;
     let rel = req.sub_path.trim_matches('/');
@@ -121,21 +137,6 @@ pub fn prepare(
     let st = nix::sys::stat::fstat(&source).map_err(|e| err(volume, e.to_string()))?;
     let is_dir = fsat::kind(&st) == SFlag::S_IFDIR;
 
-    let root_fd = fsat::open_root(root).map_err(|e| err(volume, e.to_string()))?;
-    let parent_rel = format!("pods/{uid}/volume-subpaths/{volume}/{container}");
-    let parent = fsat::mkdir_all(&root_fd, &parent_rel, 0o750)
-        .map_err(|e| err(volume, format!("making {parent_rel}: {e}")))?;
-    let name = req.index.to_string();
-    let target = root.join(&parent_rel).join(&name);
-    // A target from an earlier start of this container: unmounted and made afresh, so a
-    // restart sees the subPath as it is now (or fails, when it now leads out).
-    if mounts::is_mount_point(&parent, &name).map_err(|e| err(volume, e.to_string()))?
-        || is_bind_of_same_fs(&parent, &name)
-    {
-        mounts::unmount(&target).map_err(|e| err(volume, format!("unmounting {target:?}: {e}")))?;
-    }
-    fsat::remove_all_at(&parent, OsStr::new(&name))
-        .map_err(|e| err(volume, format!("clearing {target:?}: {e}")))?;
     if is_dir {
         mkdirat(&parent, name.as_str(), Mode::from_bits_truncate(0o750))
             .map_err(|e| err(volume, format!("making {target:?}: {e}")))?;
@@ -218,5 +219,85 @@ mod tests {
             validate("a/../../etc").unwrap_err(),
             "unable to provision SubPath `a/../../etc`: must not contain '..'"
         );
+    }
+
+    fn is_root() -> bool {
+        // /proc/self belongs to the effective user.
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0
+    }
+
+    #[test]
+    fn links_inside_resolve_links_out_are_refused() {
+        if !is_root() {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "needs root");
+            eprintln!("SKIPPED subPath bind test: not root");
+            return;
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("kubelet-subpath-binds-")
+            .tempdir()
+            .unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        struct Guard(PathBuf);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+                let mut pts: Vec<PathBuf> = mounts::parse_mount_points(&text)
+                    .into_iter()
+                    .filter(|p| p.starts_with(&self.0))
+                    .collect();
+                pts.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+                for p in pts {
+                    let _ = nix::mount::umount2(&p, nix::mount::MntFlags::MNT_DETACH);
+                }
+            }
+        }
+        let _guard = Guard(base.clone());
+        let root = base.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let vol = base.join("vol");
+        let host = base.join("host");
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::write(host.join("host-file"), b"host").unwrap();
+        std::fs::create_dir_all(vol.join("real")).unwrap();
+        std::fs::write(vol.join("real/f"), b"in volume").unwrap();
+        std::os::unix::fs::symlink("real", vol.join("inside")).unwrap();
+        std::os::unix::fs::symlink(&host, vol.join("abs-out")).unwrap();
+        std::os::unix::fs::symlink("../host", vol.join("rel-out")).unwrap();
+        std::os::unix::fs::symlink("real/../../host", vol.join("sneaky")).unwrap();
+        let req = |sub: &str, index| Request {
+            volume: "v".into(),
+            sub_path: sub.into(),
+            index,
+        };
+        let t = prepare(&root, "u1", "c", &vol, &req("inside", 0)).unwrap();
+        assert_eq!(std::fs::read(t.join("f")).unwrap(), b"in volume");
+        let t = prepare(&root, "u1", "c", &vol, &req("real/f", 1)).unwrap();
+        assert_eq!(
+            std::fs::read(&t).unwrap(),
+            b"in volume",
+            "a file binds as a file"
+        );
+        let t = prepare(&root, "u1", "c", &vol, &req("new/dir", 2)).unwrap();
+        assert!(vol.join("new/dir").is_dir(), "a missing subPath is made");
+        assert!(t.is_dir());
+        for out in ["abs-out", "rel-out", "sneaky", "abs-out/host-file"] {
+            let e = prepare(&root, "u1", "c", &vol, &req(out, 3)).unwrap_err();
+            assert!(
+                e.to_string().contains("not within volume path"),
+                "{out}: {e}"
+            );
+        }
+        // The name swapped for a link out after a first bind: the next prepare refuses, and
+        // the old bind is gone.
+        let t = prepare(&root, "u1", "c", &vol, &req("real", 4)).unwrap();
+        assert!(t.join("f").exists());
+        std::fs::rename(vol.join("real"), vol.join("moved")).unwrap();
+        std::os::unix::fs::symlink(&host, vol.join("real")).unwrap();
+        let e = prepare(&root, "u1", "c", &vol, &req("real", 4)).unwrap_err();
+        assert!(e.to_string().contains("not within volume path"), "{e}");
+        assert!(!t.join("host-file").exists());
+        assert!(!t.join("f").exists(), "the earlier bind was undone");
+        assert_eq!(std::fs::read(host.join("host-file")).unwrap(), b"host");
     }
 }
