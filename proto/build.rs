@@ -21,6 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Deterministic maps: stable hashes, golden tests, stable YAML output.
     config.btree_map(["."]);
     config.file_descriptor_set_path(&descriptor_path);
+    // Every `Object` is as large as its largest kind, and debug builds keep many of them in
+    // each async frame: boxing the big, rarely set parts of a pod template keeps a worker's
+    // stack well under tokio's 2 MiB (a CronJob carried three nested pod specs inline).
+    config.boxed(".k8s.PodSpec.security_context");
+    config.boxed(".k8s.PodSpec.affinity");
+    config.boxed(".k8s.CronJobSpec.job_template");
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

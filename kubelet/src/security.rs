@@ -182,7 +182,9 @@ fn pod_desc(pod: &Pod) -> String {
 }
 
 fn pod_sc(pod: &Pod) -> Option<&PodSecurityContext> {
-    pod.spec.as_ref().and_then(|s| s.security_context.as_ref())
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.security_context.as_deref())
 }
 
 /// `net.ipv4/conf` style names (first separator `/`) become dotted, as Kubernetes'
@@ -694,7 +696,7 @@ mod tests {
                 ..Default::default()
             }),
             spec: Some(PodSpec {
-                security_context: psc,
+                security_context: psc.map(Box::new),
                 containers: vec![c.clone()],
                 ..Default::default()
             }),

@@ -276,13 +276,13 @@ mod tests {
             ..Default::default()
         };
         pod.spec = Some(PodSpec {
-            affinity: Some(Affinity {
+            affinity: Some(Box::new(Affinity {
                 pod_anti_affinity: Some(PodAntiAffinity {
                     required_during_scheduling_ignored_during_execution: vec![term],
                     ..Default::default()
                 }),
                 ..Default::default()
-            }),
+            })),
             containers: vec![Container {
                 ports: vec![ContainerPort {
                     host_port: 8080,

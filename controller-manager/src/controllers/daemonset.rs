@@ -816,7 +816,7 @@ mod tests {
             operator: op.into(),
             values: v.iter().map(|s| s.to_string()).collect(),
         };
-        spec.affinity = Some(Affinity {
+        spec.affinity = Some(Box::new(Affinity {
             node_affinity: Some(NodeAffinity {
                 required_during_scheduling_ignored_during_execution: Some(NodeSelector {
                     node_selector_terms: vec![
@@ -836,7 +836,7 @@ mod tests {
                 ..Default::default()
             }),
             ..Default::default()
-        });
+        }));
         assert!(node_matches(
             &spec,
             &node("n", &[("zone", "a"), ("cores", "8")], &[])

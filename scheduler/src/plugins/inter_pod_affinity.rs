@@ -305,7 +305,7 @@ mod tests {
             p.meta_mut().name = name.into();
             p.meta_mut().labels.insert("app".into(), app.into());
             p.spec_mut().node_name = node.into();
-            p.spec_mut().affinity = Some(k8s::Affinity {
+            p.spec_mut().affinity = Some(Box::new(k8s::Affinity {
                 pod_affinity: Some(k8s::PodAffinity {
                     required_during_scheduling_ignored_during_execution: affinity.clone(),
                     ..Default::default()
@@ -315,7 +315,7 @@ mod tests {
                     ..Default::default()
                 }),
                 node_affinity: None,
-            });
+            }));
         })
     }
 
@@ -495,7 +495,7 @@ mod tests {
         let p = pod_with(|p| {
             use proto::Resource;
             p.meta_mut().labels.insert("app".into(), "web".into());
-            p.spec_mut().affinity = Some(k8s::Affinity {
+            p.spec_mut().affinity = Some(Box::new(k8s::Affinity {
                 pod_affinity: Some(k8s::PodAffinity {
                     preferred_during_scheduling_ignored_during_execution: vec![weighted(
                         10,
@@ -511,7 +511,7 @@ mod tests {
                     ..Default::default()
                 }),
                 node_affinity: None,
-            });
+            }));
         });
         let snap = cluster(vec![
             pod("cache", "cache", "a1", vec![], vec![]),
@@ -540,7 +540,7 @@ mod tests {
             use proto::Resource;
             x.meta_mut().name = "attractor".into();
             x.spec_mut().node_name = "b1".into();
-            x.spec_mut().affinity = Some(k8s::Affinity {
+            x.spec_mut().affinity = Some(Box::new(k8s::Affinity {
                 pod_affinity: Some(k8s::PodAffinity {
                     preferred_during_scheduling_ignored_during_execution: vec![weighted(
                         7,
@@ -549,7 +549,7 @@ mod tests {
                     ..Default::default()
                 }),
                 ..Default::default()
-            });
+            }));
         });
         let snap = cluster(vec![attractor]);
         let mut st = CycleState::default();

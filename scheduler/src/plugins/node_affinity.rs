@@ -230,7 +230,7 @@ mod tests {
     }
     fn with_required(terms: Vec<NodeSelectorTerm>) -> PodInfo {
         pod_with(|p| {
-            p.spec_mut().affinity = Some(Affinity {
+            p.spec_mut().affinity = Some(Box::new(Affinity {
                 node_affinity: Some(proto::k8s::NodeAffinity {
                     required_during_scheduling_ignored_during_execution: Some(NodeSelector {
                         node_selector_terms: terms.clone(),
@@ -238,7 +238,7 @@ mod tests {
                     ..Default::default()
                 }),
                 ..Default::default()
-            })
+            }))
         })
     }
     fn run(p: &PodInfo, n: &NodeInfo) -> Status {
@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn preferred_terms_score_by_weight() {
         let p = pod_with(|p| {
-            p.spec_mut().affinity = Some(Affinity {
+            p.spec_mut().affinity = Some(Box::new(Affinity {
                 node_affinity: Some(proto::k8s::NodeAffinity {
                     preferred_during_scheduling_ignored_during_execution: vec![
                         PreferredSchedulingTerm {
@@ -394,7 +394,7 @@ mod tests {
                     ..Default::default()
                 }),
                 ..Default::default()
-            })
+            }))
         });
         let nodes = [
             node_info(labeled_node("a", &[("zone", "a"), ("disk", "ssd")]), vec![]),

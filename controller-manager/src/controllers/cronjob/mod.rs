@@ -650,7 +650,7 @@ mod tests {
     #[test]
     fn jobs_from_the_template() {
         let mut cj = cronjob("* * * * *", "Allow");
-        cj.spec.as_mut().unwrap().job_template = Some(proto::k8s::JobTemplateSpec {
+        cj.spec.as_mut().unwrap().job_template = Some(Box::new(proto::k8s::JobTemplateSpec {
             metadata: Some(proto::k8s::ObjectMeta {
                 labels: [("app".to_string(), "tick".to_string())].into(),
                 ..Default::default()
@@ -659,7 +659,7 @@ mod tests {
                 backoff_limit: Some(2),
                 ..Default::default()
             }),
-        });
+        }));
         let t = at("2026-03-01T10:15:00Z");
         let j = job_from_template(&cj, t);
         assert_eq!(j.meta().name, job_name(&cj, t));
