@@ -5,6 +5,8 @@
 //! lease exactly one wins and the other sees a Conflict: nothing is overwritten blindly.
 
 use crate::api::Api;
+// Re-exported so `client::leader::Clock` keeps naming the one clock (lease stamps use it).
+pub use crate::clock::{Clock, SystemClock};
 use crate::dynamic::Client;
 use proto::k8s::{Lease, LeaseSpec};
 use proto::time::{format_rfc3339_micros, parse_rfc3339};
@@ -20,20 +22,6 @@ use tracing::Instrument;
 pub enum LeaderError {
     #[error("invalid leader election config: {0}")]
     InvalidConfig(String),
-}
-
-/// Wall-clock time for lease stamps; injected so tests can move it.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> SystemTime;
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod backoff;
+pub mod clock;
 pub mod dynamic;
 pub mod informer;
 pub mod leader;
@@ -16,6 +17,7 @@ pub use api::{
     WatchStream,
 };
 pub use backoff::Backoff;
+pub use clock::{Clock, FakeClock, SystemClock};
 pub use dynamic::Client;
 pub use informer::{Informer, InformerConfig, InformerEvent};
 pub use leader::{LeaderElectionConfig, LeaderElector};

@@ -3,7 +3,7 @@
 //! watch and one cache.
 
 use crate::config::Config;
-use client::{Api, Client, Informer, InformerConfig};
+use client::{Api, Client, Clock, Informer, InformerConfig, SystemClock};
 use futures::future::BoxFuture;
 use proto::Resource;
 use std::any::Any;
@@ -43,6 +43,9 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Events about objects (`ctx.events.event(source, &obj, warning, reason, message)`).
     pub events: crate::events::Recorder,
+    /// Wall-clock time for every controller (timestamps written into objects, deadlines
+    /// compared with them); `SystemClock` unless a test injects another (`with_clock`).
+    pub clock: Arc<dyn Clock>,
     /// What informers list and watch through; the same as `client` except in tests that
     /// make the cache lag behind the writes.
     informer_client: Client,
@@ -56,6 +59,7 @@ impl Context {
             client,
             config,
             events: crate::events::Recorder::new(),
+            clock: Arc::new(SystemClock),
             informers: Mutex::new(HashMap::new()),
         }
     }
@@ -64,6 +68,12 @@ impl Context {
     /// events, so the cache lags behind the controller's own writes).
     pub fn with_informer_client(mut self, informer_client: Client) -> Self {
         self.informer_client = informer_client;
+        self
+    }
+
+    /// Controllers read wall-clock time from `clock` (tests: a `client::FakeClock`).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
