@@ -85,16 +85,23 @@ impl Default for InformerConfig {
 /// Returns false to be removed (its receiver is gone).
 type Handler<K> = Box<dyn Fn(&InformerEvent<K>) -> bool + Send + Sync>;
 
+/// Names a handler added with `add_handler`, to take it off again (`remove_handler`): a
+/// controller that stops must not leave its handlers running on a shared informer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HandlerId(u64);
+
 struct Shared<K> {
     store: Store<K>,
     /// Held while the store changes and handlers run, so a handler added meanwhile gets
     /// the cache's content exactly once (replayed as Added) and every later change.
-    handlers: Mutex<Vec<Handler<K>>>,
+    /// Each with the id `remove_handler` takes.
+    handlers: Mutex<Vec<(HandlerId, Handler<K>)>>,
+    next_id: std::sync::atomic::AtomicU64,
     synced: watch::Sender<bool>,
 }
 
 impl<K: Resource> Shared<K> {
-    fn handlers(&self) -> MutexGuard<'_, Vec<Handler<K>>> {
+    fn handlers(&self) -> MutexGuard<'_, Vec<(HandlerId, Handler<K>)>> {
         self.handlers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -111,7 +118,7 @@ impl<K: Resource> Shared<K> {
                 }
                 InformerEvent::Sync(_) => {}
             }
-            handlers.retain(|h| h(&ev));
+            handlers.retain(|(_, h)| h(&ev));
         }
     }
 }
@@ -135,6 +142,7 @@ impl<K: Resource> Informer<K> {
             shared: Arc::new(Shared {
                 store: Store::new(),
                 handlers: Mutex::new(Vec::new()),
+                next_id: Default::default(),
                 synced,
             }),
             cancel: CancellationToken::new(),
@@ -147,23 +155,33 @@ impl<K: Resource> Informer<K> {
         self.shared.store.clone()
     }
 
-    /// Calls `f` for every later change; objects already cached are delivered as Added
-    /// first.
-    pub fn add_handler(&self, f: impl Fn(&InformerEvent<K>) + Send + Sync + 'static) {
+    /// Calls `f` for every later change until `remove_handler`; objects already cached
+    /// are delivered as Added first.
+    pub fn add_handler(&self, f: impl Fn(&InformerEvent<K>) + Send + Sync + 'static) -> HandlerId {
         self.add_raw_handler(Box::new(move |ev| {
             f(ev);
             true
-        }));
+        }))
+    }
+
+    /// Takes a handler off: once this returns it is not running and never runs again.
+    pub fn remove_handler(&self, id: HandlerId) {
+        self.shared.handlers().retain(|(h, _)| *h != id);
     }
 
     /// Events as a channel, for a controller loop that prefers to receive them.
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<InformerEvent<K>> {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.add_raw_handler(Box::new(move |ev| tx.send(ev.clone()).is_ok()));
+        let _ = self.add_raw_handler(Box::new(move |ev| tx.send(ev.clone()).is_ok()));
         rx
     }
 
-    fn add_raw_handler(&self, h: Handler<K>) {
+    fn add_raw_handler(&self, h: Handler<K>) -> HandlerId {
+        let id = HandlerId(
+            self.shared
+                .next_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        );
         let mut handlers = self.shared.handlers();
         let alive = self
             .shared
@@ -172,8 +190,9 @@ impl<K: Resource> Informer<K> {
             .into_iter()
             .all(|o| h(&InformerEvent::Added(o)));
         if alive {
-            handlers.push(h);
+            handlers.push((id, h));
         }
+        id
     }
 
     /// Spawns the list-and-watch task on the current runtime; calling again does nothing.
@@ -561,6 +580,7 @@ mod tests {
         let shared: Shared<ConfigMap> = Shared {
             store: Store::new(),
             handlers: Mutex::new(Vec::new()),
+            next_id: Default::default(),
             synced: watch::channel(false).0,
         };
         shared.apply(vec![InformerEvent::Added(Arc::new(cm("a", "1", "5")))]);
@@ -573,7 +593,7 @@ mod tests {
         };
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        informer.add_handler(move |e| s.lock().unwrap().push(e.clone()));
+        let id = informer.add_handler(move |e| s.lock().unwrap().push(e.clone()));
         let mut rx = informer.subscribe();
         informer
             .shared
@@ -596,5 +616,15 @@ mod tests {
             1,
             "a handler whose receiver is gone is dropped"
         );
+        informer.remove_handler(id);
+        informer
+            .shared
+            .apply(vec![InformerEvent::Added(Arc::new(cm("c", "3", "8")))]);
+        assert_eq!(
+            describe(&seen.lock().unwrap()),
+            ["added a@5", "deleted a@6", "added b@7"],
+            "a removed handler sees nothing more"
+        );
+        assert!(informer.shared.handlers().is_empty());
     }
 }

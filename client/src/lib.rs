@@ -8,6 +8,7 @@ pub mod clock;
 pub mod dynamic;
 pub mod informer;
 pub mod leader;
+pub mod runtime;
 pub mod store;
 pub mod warnings;
 pub mod workqueue;
@@ -19,7 +20,7 @@ pub use api::{
 pub use backoff::Backoff;
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use dynamic::Client;
-pub use informer::{Informer, InformerConfig, InformerEvent};
+pub use informer::{HandlerId, Informer, InformerConfig, InformerEvent};
 pub use leader::{LeaderElectionConfig, LeaderElector};
 pub use proto::{ApiError, Reason};
 pub use store::Store;

@@ -8,18 +8,17 @@ use client::{Informer, InformerEvent, WorkQueue};
 use proto::Resource;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-/// What a reconcile asks for after succeeding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Nothing more until the next event.
-    Done,
-    /// Look again after this long (a deadline or minReadySeconds to check).
-    RequeueAfter(Duration),
+pub use client::runtime::Action;
+
+impl client::runtime::ReconcileError for Error {
+    /// Conflicts are routine (a stale cache): logged quietly.
+    fn is_routine(&self) -> bool {
+        self.is_conflict()
+    }
 }
 
 /// Delivers the informer's events to `handle` on a task of its own until `cancel` (the
@@ -87,8 +86,10 @@ where
     match result {
         Ok(action) => {
             queue.forget(&key);
-            if let Action::RequeueAfter(d) = action {
-                queue.add_after(key.clone(), d);
+            match action {
+                Action::Done => {}
+                Action::RequeueAfter(d) => queue.add_after(key.clone(), d),
+                Action::Backoff => queue.add_rate_limited(key.clone()),
             }
             tracing::debug!(elapsed = ?started.elapsed(), ?action, "synced");
         }
@@ -112,6 +113,7 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn errors_back_off_and_a_key_runs_on_one_worker_at_a_time() {
