@@ -18,7 +18,6 @@
 use crate::context::Context;
 use crate::error::Error;
 use crate::runner::{Action, run_workers};
-use client::leader::{Clock, SystemClock};
 use client::{InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -242,22 +241,17 @@ pub fn eviction_deadline(
 
 struct State {
     probes: Mutex<HashMap<String, Probe>>,
-    clock: Arc<dyn Clock>,
 }
 
 pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
 ) -> BoxFuture<'static, Result<(), Error>> {
-    run(ctx, cancel, Arc::new(SystemClock)).boxed()
+    run(ctx, cancel).boxed()
 }
 
-/// With another clock (tests).
-pub async fn run(
-    ctx: Arc<Context>,
-    cancel: CancellationToken,
-    clock: Arc<dyn Clock>,
-) -> Result<(), Error> {
+/// Time comes from `ctx.clock` (tests inject another with `Context::with_clock`).
+async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let nodes = ctx.informer::<Node>();
     let leases = ctx.informer::<Lease>();
     let pods = ctx.informer::<Pod>();
@@ -291,7 +285,6 @@ pub async fn run(
     }
     let state = Arc::new(State {
         probes: Mutex::new(HashMap::new()),
-        clock,
     });
     // Every monitor period, every node is looked at (health is a matter of time passing,
     // not only of events).
@@ -345,7 +338,7 @@ async fn reconcile(
             .remove(name);
         return Ok(Action::Done);
     };
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     let now_str = format_rfc3339(now);
     let lease = leases.get_in(LEASE_NAMESPACE, name);
     let probe = {

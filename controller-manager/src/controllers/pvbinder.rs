@@ -423,7 +423,7 @@ async fn sync_volume(
             next.status = Some(PersistentVolumeStatus {
                 phase: phase.to_string(),
                 message,
-                last_phase_transition_time: proto::time::now_rfc3339(),
+                last_phase_transition_time: proto::time::format_rfc3339(ctx.clock.now()),
                 ..next.status.unwrap_or_default()
             });
             api.update_status(&next).await?;
@@ -533,7 +533,7 @@ async fn bind(
     if pv.status.as_ref().is_none_or(|s| s.phase != "Bound") {
         pv.status = Some(PersistentVolumeStatus {
             phase: "Bound".into(),
-            last_phase_transition_time: proto::time::now_rfc3339(),
+            last_phase_transition_time: proto::time::format_rfc3339(ctx.clock.now()),
             ..Default::default()
         });
         pv = pv_api.update_status(&pv).await?;

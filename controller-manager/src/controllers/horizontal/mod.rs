@@ -31,7 +31,7 @@ use proto::k8s::{
 use proto::selector::LabelSelector;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Kubernetes' name in `--controllers`.
@@ -243,7 +243,8 @@ impl Controller {
     async fn reconcile(&self, key: &str, hpa: &HorizontalPodAutoscaler) -> Result<(), Error> {
         let (namespace, _) = split_key(key);
         let spec = hpa.spec.clone().unwrap_or_default();
-        let now_str = proto::time::now_rfc3339();
+        let now = self.ctx.clock.now();
+        let now_str = proto::time::format_rfc3339(now);
         let mut status = hpa.status.clone().unwrap_or_default();
         status.observed_generation = Some(hpa.meta().generation);
         let target_ref = spec.scale_target_ref.clone().unwrap_or_default();
@@ -306,7 +307,7 @@ impl Controller {
             let h = hist.entry(key.to_string()).or_default();
             if h.recommendations.is_empty() {
                 h.recommendations.push(normalize::Sample {
-                    at: Instant::now(),
+                    at: now,
                     value: current,
                 });
             }
@@ -363,7 +364,8 @@ impl Controller {
                 .ctx
                 .config
                 .horizontal_pod_autoscaler_downscale_stabilization;
-            let now = Instant::now();
+            // Read again: the metrics took a while.
+            let now = self.ctx.clock.now();
             let n = {
                 let mut hist = self.lock_history();
                 let h = hist.entry(key.to_string()).or_default();
@@ -440,7 +442,7 @@ impl Controller {
                         .unwrap_or(Duration::from_secs(15));
                     let mut hist = self.lock_history();
                     let h = hist.entry(key.to_string()).or_default();
-                    normalize::record_scale(h, current, desired, keep, Instant::now());
+                    normalize::record_scale(h, current, desired, keep, self.ctx.clock.now());
                 }
                 Err(e) => {
                     self.event(

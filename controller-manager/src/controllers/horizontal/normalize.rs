@@ -4,12 +4,13 @@
 //! rate limits, and the min/max clamp, each with the condition Kubernetes reports.
 
 use proto::k8s::{HorizontalPodAutoscalerBehavior, HpaScalingPolicy, HpaScalingRules};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
-/// A recommendation or a scale event, as remembered per HPA.
+/// A recommendation or a scale event, as remembered per HPA, stamped by the controller's
+/// clock (wall time, as Kubernetes' `time.Now()`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
-    pub at: Instant,
+    pub at: SystemTime,
     pub value: i32,
 }
 
@@ -64,14 +65,17 @@ fn ready_for_new_scale() -> Cond {
     )
 }
 
+/// How long before `now` a sample was taken; zero for one stamped later (the wall clock
+/// was set back), so such a sample counts as recent rather than failing.
+fn age(now: SystemTime, at: SystemTime) -> Duration {
+    now.duration_since(at).unwrap_or_default()
+}
+
 /// Remembers `value` at `now`, reusing the slot of a sample older than `keep` (as
 /// Kubernetes does, so the list stays as long as the window holds samples).
-fn remember(list: &mut Vec<Sample>, value: i32, now: Instant, keep: Duration) {
+fn remember(list: &mut Vec<Sample>, value: i32, now: SystemTime, keep: Duration) {
     let sample = Sample { at: now, value };
-    match list
-        .iter()
-        .position(|s| now.saturating_duration_since(s.at) > keep)
-    {
+    match list.iter().position(|s| age(now, s.at) > keep) {
         Some(i) => list[i] = sample,
         None => list.push(sample),
     }
@@ -87,11 +91,11 @@ pub fn without_behavior(
     min: i32,
     max: i32,
     downscale_window: Duration,
-    now: Instant,
+    now: SystemTime,
 ) -> Normalized {
     let mut stabilized = proposed;
     for r in &history.recommendations {
-        if now.saturating_duration_since(r.at) <= downscale_window {
+        if age(now, r.at) <= downscale_window {
             stabilized = stabilized.max(r.value);
         }
     }
@@ -184,10 +188,10 @@ fn secs(s: Option<i32>) -> Duration {
 }
 
 /// Replicas changed by the events of the last `period`.
-fn changed_within(events: &[Sample], period: Duration, now: Instant) -> i32 {
+fn changed_within(events: &[Sample], period: Duration, now: SystemTime) -> i32 {
     events
         .iter()
-        .filter(|e| now.saturating_duration_since(e.at) < period)
+        .filter(|e| age(now, e.at) < period)
         .fold(0i32, |a, e| a.saturating_add(e.value))
 }
 
@@ -197,7 +201,7 @@ fn rate_limit(
     history: &History,
     rules: &HpaScalingRules,
     up: bool,
-    now: Instant,
+    now: SystemTime,
 ) -> i32 {
     let select = rules.select_policy.as_deref().unwrap_or("Max");
     if select == "Disabled" {
@@ -239,7 +243,7 @@ pub fn with_behavior(
     max: i32,
     behavior: &HorizontalPodAutoscalerBehavior,
     downscale_window: Duration,
-    now: Instant,
+    now: SystemTime,
 ) -> Normalized {
     let (up, down) = defaulted_rules(behavior, downscale_window);
     let up_window = secs(up.stabilization_window_seconds);
@@ -248,7 +252,7 @@ pub fn with_behavior(
     let window = if going_up { up_window } else { down_window };
     let mut stabilized = proposed;
     for r in &history.recommendations {
-        if now.saturating_duration_since(r.at) < window {
+        if age(now, r.at) < window {
             stabilized = if going_up {
                 stabilized.min(r.value)
             } else {
@@ -328,7 +332,7 @@ pub fn with_behavior(
 
 /// Notes a rescale from `from` to `to` for the behavior rate limits (Kubernetes'
 /// storeScaleEvent), forgetting events older than the longest policy period.
-pub fn record_scale(history: &mut History, from: i32, to: i32, keep: Duration, now: Instant) {
+pub fn record_scale(history: &mut History, from: i32, to: i32, keep: Duration, now: SystemTime) {
     if to > from {
         remember(&mut history.scale_ups, to - from, now, keep);
     } else if to < from {

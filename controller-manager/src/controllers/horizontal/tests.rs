@@ -9,7 +9,7 @@ use proto::k8s::{
     ResourceRequirements,
 };
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A pod in `phase`, Ready or not, with one container requesting `cpu` (None: no request).
 fn pod(name: &str, phase: &str, ready: bool, cpu: Option<&str>) -> Pod {
@@ -246,12 +246,11 @@ fn utilization_and_average_are_reported() {
     assert_eq!(p.average_milli, 200);
 }
 
-fn now() -> Instant {
-    // Far enough from the clock's origin to subtract windows from.
-    Instant::now() + Duration::from_secs(10_000)
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
-fn history(recs: &[(u64, i32)], at: Instant) -> History {
+fn history(recs: &[(u64, i32)], at: SystemTime) -> History {
     History {
         recommendations: recs
             .iter()
