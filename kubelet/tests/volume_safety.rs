@@ -95,7 +95,7 @@ impl Env {
         let task = tokio::spawn(kubelet::kubelet::run(
             cfg,
             Arc::new(rt),
-            false,
+            None,
             cancel.clone(),
         ));
         let client = client::Client::connect(&server.url).await.unwrap();
@@ -500,4 +500,69 @@ spec:
     .await;
     let left = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!left.contains(&uid), "a mount of the pod is left: {left}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_dir_is_writable_by_the_pod_user_owned_by_fs_group_and_memory_is_tmpfs() {
+    let test = "vol_empty_dir";
+    let Some(rt) = docker(test).await else { return };
+    let env = Env::start(test, rt).await;
+    env.create::<Pod>(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: ed, namespace: default}
+spec:
+  nodeName: NODE
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}
+  volumes:
+  - {name: scratch, emptyDir: {}}
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
+  containers:
+  - name: c
+    image: local/busybox:1
+    command: ["sleep", "3600"]
+    volumeMounts:
+    - {name: scratch, mountPath: /scratch}
+    - {name: mem, mountPath: /mem}
+"#,
+    )
+    .await;
+    let id = env.wait_running("ed", "c").await;
+    // A non-root user writes both; what it makes belongs to the fsGroup (setgid dir).
+    let (ok, out) = env.exec(&id, "echo hi > /scratch/f && echo hi > /mem/f && id -u");
+    assert!(
+        ok,
+        "a runAsUser 1000 container cannot write its emptyDirs: {out}"
+    );
+    assert_eq!(out.trim(), "1000");
+    assert_eq!(
+        env.exec(&id, "stat -c %g /scratch/f /mem/f").1,
+        "2000\n2000\n"
+    );
+    let mounts = env.exec(&id, "cat /proc/mounts").1;
+    let mem = mounts
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/mem"))
+        .unwrap_or("");
+    assert!(mem.starts_with("tmpfs /mem tmpfs rw,"), "{mounts}");
+    assert!(
+        mem.contains("size=8192k"),
+        "sizeLimit is the tmpfs size: {mem}"
+    );
+    // The limit holds: 9 MiB do not fit.
+    let (ok, out) = env.exec(&id, "dd if=/dev/zero of=/mem/big bs=1M count=9");
+    assert!(!ok, "9 MiB fit in an 8Mi emptyDir: {out}");
+
+    let uid = env.pod("ed").await.meta().uid.clone();
+    let vol = env.root().join(format!("pods/{uid}/volumes/empty-dir/mem"));
+    let pods: Api<Pod> = Api::namespaced(env.client.clone(), "default");
+    pods.delete("ed", &client::api::DeleteParams::default())
+        .await
+        .unwrap();
+    env.wait("the memory emptyDir unmounted with the pod", || {
+        (!sh(&["findmnt", vol.to_str().unwrap()]).0).then_some(())
+    })
+    .await;
 }

@@ -298,6 +298,63 @@ fn write_volume(
     Ok(path)
 }
 
+/// A memory-backed emptyDir without a sizeLimit gets this much (Kubernetes sizes it to the
+/// node's allocatable memory; a fixed cap keeps one pod from filling the node's RAM).
+pub const MEMORY_EMPTY_DIR_DEFAULT: u64 = 256 << 20;
+
+/// An emptyDir at `pods/<uid>/volumes/empty-dir/<name>`, made as Kubernetes' emptyDir plugin
+/// does: mode 0777 so any user the pod runs as can write it; with an fsGroup, owned by that
+/// group with the setgid bit, so files made in it stay the group's; `medium: Memory` on a
+/// tmpfs of its sizeLimit. Ownership and mode are set only when the directory is made, so a
+/// container's own chmod is not undone on every sync.
+fn empty_dir(
+    root: &Path,
+    uid: &str,
+    volume: &str,
+    src: &proto::k8s::EmptyDirVolumeSource,
+    fs_group: Option<u32>,
+) -> Result<PathBuf> {
+    let rel = format!("pods/{uid}/volumes/empty-dir/{volume}");
+    let path = root.join(&rel);
+    let root_fd = fsat::open_root(root).map_err(|e| verr(volume, format!("{root:?}: {e}")))?;
+    let existed = fsat::open_dir(&root_fd, &rel).is_ok();
+    let mut dir = fsat::mkdir_all(&root_fd, &rel, 0o777)
+        .map_err(|e| verr(volume, format!("making {rel}: {e}")))?;
+    let memory = src.medium == "Memory";
+    let mut fresh = !existed;
+    if memory && !mounts::is_mount_point(&root_fd, &rel).map_err(|e| verr(volume, e.to_string()))? {
+        let size = match src.size_limit.as_deref().filter(|q| !q.is_empty()) {
+            Some(q) => proto::quantity::parse_bytes(q)
+                .ok()
+                .and_then(|b| u64::try_from(b).ok())
+                .filter(|b| *b > 0)
+                .ok_or_else(|| verr(volume, format!("emptyDir sizeLimit {q:?} is not a size")))?,
+            None => MEMORY_EMPTY_DIR_DEFAULT,
+        };
+        mounts::check_host_namespace().map_err(|m| verr(volume, m))?;
+        mounts::mount_memory_empty_dir(&path, size)
+            .map_err(|e| verr(volume, format!("mounting a tmpfs at {path:?}: {e}")))?;
+        dir = fsat::open_dir(&root_fd, &rel).map_err(|e| verr(volume, e.to_string()))?;
+        fresh = true;
+    }
+    if fresh {
+        use std::os::unix::fs::PermissionsExt;
+        let f = std::fs::File::from(dir);
+        let mode = match fs_group {
+            Some(g) => {
+                std::os::unix::fs::fchown(&f, None, Some(g))
+                    .map_err(|e| verr(volume, format!("fsGroup on {rel}: {e}")))?;
+                0o2777
+            }
+            None => 0o777,
+        };
+        // mkdir's mode passes through the umask: set it explicitly.
+        f.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| verr(volume, format!("mode of {rel}: {e}")))?;
+    }
+    Ok(path)
+}
+
 /// Makes every volume of the pod and returns its host directory by volume name.
 /// Called again on each sync: configMap, secret, downwardAPI and projected contents follow
 /// their sources.
@@ -316,11 +373,7 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
             return Err(verr(name, "invalid volume name"));
         }
         let path: PathBuf = match &v.volume_source {
-            Some(VolumeSource::EmptyDir(_)) => {
-                let p = base.join("empty-dir").join(name);
-                std::fs::create_dir_all(&p).map_err(|e| verr(name, e.to_string()))?;
-                p
-            }
+            Some(VolumeSource::EmptyDir(e)) => empty_dir(root, &meta.uid, name, e, group)?,
             Some(VolumeSource::HostPath(h)) => {
                 let p = PathBuf::from(&h.path);
                 match h.r#type.as_deref().unwrap_or("") {
@@ -593,7 +646,7 @@ mod tests {
         write_volume(&root, uid, "t/p", "secret", "s", &payload, true, None).unwrap();
         assert_eq!(mounts::mounts_under(&pod).unwrap().len(), 1);
         // A mount someone else made inside the pod directory, holding a file.
-        let foreign = pod.join("volumes/empty-dir/e");
+        let foreign = pod.join("volumes/nfs/e");
         std::fs::create_dir_all(&foreign).unwrap();
         nix::mount::mount(
             Some("tmpfs"),

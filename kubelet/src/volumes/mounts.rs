@@ -50,7 +50,7 @@ pub enum Disposition {
 }
 
 /// The mounts under `pod_dir` (canonical), deepest first, each marked as the kubelet's own
-/// (a tmpfs at `volumes/secret/<v>` or `volumes/projected/<v>`, anything under
+/// (a tmpfs at `volumes/secret/<v>`, `volumes/projected/<v>` or `volumes/empty-dir/<v>`, anything under
 /// `volume-subpaths/`) or not.
 pub fn plan_unmounts(mount_points: &[PathBuf], pod_dir: &Path) -> Vec<Disposition> {
     let mut under: Vec<&PathBuf> = mount_points
@@ -70,7 +70,7 @@ pub fn plan_unmounts(mount_points: &[PathBuf], pod_dir: &Path) -> Vec<Dispositio
             .unwrap_or_default();
         matches!(
             rel.iter().map(String::as_str).collect::<Vec<_>>()[..],
-            ["volumes", "secret" | "projected", _] | ["volume-subpaths", _, _, _]
+            ["volumes", "secret" | "projected" | "empty-dir", _] | ["volume-subpaths", _, _, _]
         )
     };
     let foreign: Vec<&PathBuf> = under.iter().copied().filter(|p| !ours(p)).collect();
@@ -136,6 +136,20 @@ pub fn mount_tmpfs(target: &Path) -> std::io::Result<()> {
     .map_err(fsat::to_io)
 }
 
+/// The tmpfs of an `emptyDir` with `medium: Memory`: `size` bytes (its sizeLimit), world
+/// writable as every emptyDir, executables allowed (Kubernetes mounts it without noexec).
+pub fn mount_memory_empty_dir(target: &Path, size: u64) -> std::io::Result<()> {
+    let data = format!("size={size},mode=0777");
+    nix::mount::mount(
+        Some("tmpfs"),
+        target,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(data.as_str()),
+    )
+    .map_err(fsat::to_io)
+}
+
 /// Bind-mounts what `source` (an open handle) refers to onto `target`, through its
 /// `/proc/self/fd` path: the mount gets exactly the object that was opened, whatever its
 /// path has become since (Kubernetes' safe subpath).
@@ -180,10 +194,11 @@ mod tests {
 36 35 98:0 / /var/lib/k/pods/u1/volumes/secret/s rw,nosuid - tmpfs tmpfs rw,size=65536k
 37 35 98:0 / /var/lib/k/pods/u1/volumes/projected/p rw - tmpfs tmpfs rw
 38 35 98:0 /x /var/lib/k/pods/u1/volume-subpaths/v/c/0 rw - ext4 /dev/sda rw
-39 35 98:0 / /var/lib/k/pods/u1/volumes/empty-dir/e rw - nfs host:/x rw
+39 35 98:0 / /var/lib/k/pods/u1/volumes/nfs/e rw - nfs host:/x rw
 40 35 98:0 / /var/lib/k/pods/u1/volumes/secret/s/deeper rw - tmpfs tmpfs rw
 41 35 98:0 / /var/lib/k/pods/u2/volumes/secret/s rw - tmpfs tmpfs rw
 42 35 98:0 / /var/lib/k/pods/u1/volumes/secret/with\\040space rw - tmpfs tmpfs rw
+43 35 98:0 / /var/lib/k/pods/u1/volumes/empty-dir/mem rw - tmpfs tmpfs rw
 ";
         let pts = parse_mount_points(text);
         assert_eq!(
@@ -192,7 +207,7 @@ mod tests {
         );
         let plan = plan_unmounts(&pts, Path::new("/var/lib/k/pods/u1"));
         let p = |s: &str| PathBuf::from(format!("/var/lib/k/pods/u1/{s}"));
-        assert_eq!(plan.len(), 6, "{plan:?}");
+        assert_eq!(plan.len(), 7, "{plan:?}");
         let at = |d: &Disposition| plan.iter().position(|x| x == d).unwrap();
         assert!(
             at(&Disposition::Foreign(p("volumes/secret/s/deeper")))
@@ -201,7 +216,9 @@ mod tests {
         );
         assert!(plan.contains(&Disposition::Unmount(p("volumes/projected/p"))));
         assert!(plan.contains(&Disposition::Unmount(p("volume-subpaths/v/c/0"))));
-        assert!(plan.contains(&Disposition::Foreign(p("volumes/empty-dir/e"))));
+        assert!(plan.contains(&Disposition::Foreign(p("volumes/nfs/e"))));
+        // A memory-backed emptyDir's tmpfs.
+        assert!(plan.contains(&Disposition::Unmount(p("volumes/empty-dir/mem"))));
         assert!(plan.contains(&Disposition::Unmount(p("volumes/secret/with space"))));
     }
 }
