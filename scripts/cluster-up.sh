@@ -121,7 +121,7 @@ start controller-manager --server "$SERVER" --cluster-cidr "$CLUSTER_CIDR" \
   --service-account-private-key-file "$DATA/apiserver/sa.key"
 start scheduler --server "$SERVER"
 start kubelet --server "$SERVER" --node-name "$NODE_NAME" --root-dir "$DATA/kubelet" \
-  --node-ip "$NODE_IP" --cluster-cidr "$CLUSTER_CIDR" "${dns_flags[@]}" ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
+  --node-ip "$NODE_IP" --cluster-cidr "$CLUSTER_CIDR" --seccomp-default "${dns_flags[@]}" ${IMAGE_DIR:+--image-dir "$IMAGE_DIR"}
 start kube-proxy --server "$SERVER" --node-name "$NODE_NAME" --cluster-cidr "$CLUSTER_CIDR"
 
 # The node is usable once it has registered and the kubelet reports Ready.

@@ -394,6 +394,10 @@ impl Cluster {
                         .args(["--service-cidr", &self.service_cidr])
                         .args(["--default-not-ready-toleration-seconds", &secs])
                         .args(["--default-unreachable-toleration-seconds", &secs])
+                        // As scripts/cluster-up.sh: the scenarios' pods meet Pod Security
+                        // baseline, so the e2e suite proves cluster-up's policy admits them.
+                        .args(["--pod-security-enforce", "baseline"])
+                        .args(["--pod-security-warn", "baseline"])
                         .env("RUST_LOG", "info")
                         .env(RUN_ENV, &tag),
                     log,
@@ -459,6 +463,7 @@ impl Cluster {
                     .args(["--node-status-update-frequency", "2s"])
                     .args(["--cluster-dns", &self.dns_ip()])
                     .args(["--cluster-cidr", &self.cluster_cidr])
+                    .arg("--seccomp-default")
                     .env("RUST_LOG", "info")
                     .env(RUN_ENV, &tag);
                 let p = Process::spawn("kubelet", &mut cmd, log);

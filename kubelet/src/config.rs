@@ -93,6 +93,11 @@ pub struct Config {
     /// `prefix*` patterns, e.g. `kernel.msg*,net.core.somaxconn`); namespaced ones only.
     #[arg(long, value_delimiter = ',')]
     pub allowed_unsafe_sysctls: Vec<String>,
+    /// Containers without a seccompProfile run with the runtime's default profile
+    /// (RuntimeDefault) instead of Unconfined, as Kubernetes' `--seccomp-default`.
+    /// `scripts/cluster-up.sh` turns it on.
+    #[arg(long)]
+    pub seccomp_default: bool,
 }
 
 impl Config {

@@ -5,11 +5,11 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
 use crate::images;
-use crate::network::{self, BridgeNetwork, Cidr};
+use crate::network::{self, Cidr, PodNetwork};
 use crate::node;
 use crate::runtime::{Runtime, labels};
 use crate::volumes;
-use crate::worker::{PodNetwork, PodWorker, Shared};
+use crate::worker::{PodWorker, Shared};
 use client::{Api, Client, Informer, InformerConfig, InformerEvent};
 use proto::Resource;
 use proto::k8s::{Node, Pod};
@@ -41,13 +41,13 @@ pub fn default_node_ip() -> Option<std::net::Ipv4Addr> {
 }
 
 /// Runs the kubelet until `cancel`. Pods' containers keep running after it returns.
-/// With `pod_network`, pods get addresses from the node's podCIDR (spec.podCIDR, else
-/// `--pod-cidr`) on the kubelet's bridge; without a podCIDR (or without `pod_network`, as
-/// simulated nodes run) they stay on the runtime's default bridge.
+/// With a `pod_network` (the real one is `network::HostNetwork`), pods get addresses from
+/// the node's podCIDR (spec.podCIDR, else `--pod-cidr`) through it; without a podCIDR (or
+/// without a network, as simulated nodes run) they stay on the runtime's default bridge.
 pub async fn run<R: Runtime>(
     cfg: Config,
     runtime: Arc<R>,
-    pod_network: bool,
+    pod_network: Option<Arc<dyn PodNetwork>>,
     cancel: CancellationToken,
 ) -> Result<()> {
     let node_name = match &cfg.node_name {
@@ -65,11 +65,10 @@ pub async fn run<R: Runtime>(
         .cluster_cidr
         .parse()
         .map_err(|e| Error::Config(format!("--cluster-cidr: {e}")))?;
-    let security = crate::security::NodeSecurity::new(
-        cfg.seccomp_root(),
-        cfg.allowed_unsafe_sysctls.clone(),
-    )
-    .map_err(|e| Error::Config(e.to_string()))?;
+    let mut security =
+        crate::security::NodeSecurity::new(cfg.seccomp_root(), cfg.allowed_unsafe_sysctls.clone())
+            .map_err(|e| Error::Config(e.to_string()))?;
+    security.seccomp_default = cfg.seccomp_default;
     std::fs::create_dir_all(cfg.root_dir.join("pods"))
         .map_err(|e| Error::io(format!("creating {}", cfg.root_dir.display()), e))?;
     // Every pod's volumes, tokens and Secrets live under the root dir: only root may enter
@@ -120,7 +119,7 @@ pub async fn run<R: Runtime>(
         }
     };
 
-    let node_cidr = registered
+    let assigned_cidr = registered
         .spec
         .as_ref()
         .map(|s| s.pod_cidr.clone())
@@ -132,19 +131,19 @@ pub async fn run<R: Runtime>(
     {
         tracing::warn!(node = %node_name, flag = %flag, assigned = %spec.pod_cidr, "--pod-cidr differs from the node's spec.podCIDR; using spec.podCIDR");
     }
-    let mut bridge: Option<Arc<BridgeNetwork>> = match node_cidr.filter(|_| pod_network) {
-        Some(c) => {
+    // The podCIDR the pod network is set up for; pods are attached only once it is.
+    let mut node_cidr: Option<Cidr> = match (assigned_cidr, &pod_network) {
+        (Some(c), Some(net)) => {
             let cidr: Cidr = c.parse()?;
-            Some(Arc::new(
-                BridgeNetwork::new(&cfg.bridge_name, cidr, &cfg.root_dir).await?,
-            ))
+            net.setup_node(cidr).await?;
+            Some(cidr)
         }
-        None => {
+        _ => {
             tracing::info!(node = %node_name, "no podCIDR yet: pods use the runtime's default bridge until spec.podCIDR is set");
             None
         }
     };
-    let network: Option<Arc<dyn PodNetwork>> = bridge.clone().map(|b| b as Arc<dyn PodNetwork>);
+    let network: Option<Arc<dyn PodNetwork>> = node_cidr.and(pod_network.clone());
 
     let mut tasks = JoinSet::new();
     tasks.spawn(async move {
@@ -238,7 +237,7 @@ pub async fn run<R: Runtime>(
     // Routes to other nodes' pods follow the Node objects.
     let node_informer = Informer::new(Api::<Node>::all(client.clone()), InformerConfig::default());
     let mut node_rx = node_informer.subscribe();
-    if pod_network {
+    if pod_network.is_some() {
         node_informer.start();
     }
 
@@ -267,16 +266,17 @@ pub async fn run<R: Runtime>(
                 if let Err(e) = remove_orphans(&shared, &known).await {
                     tracing::warn!(node = %node_name, error = %e, "orphan clean-up failed");
                 }
-                if let Some(b) = &bridge {
-                    b.release_unknown(&known.iter().cloned().collect());
+                if let (Some(net), Some(_)) = (&pod_network, node_cidr) {
+                    net.release_unknown(&known.iter().cloned().collect());
                 }
             }
-            ev = node_rx.recv(), if pod_network => {
+            ev = node_rx.recv(), if pod_network.is_some() => {
+                let Some(net) = &pod_network else { continue };
                 if ev.is_none() { continue; }
                 // Coalesce a burst of node events into one sync.
                 while node_rx.try_recv().is_ok() {}
                 let nodes: Vec<Node> = node_informer.store().list().iter().map(|n| n.as_ref().clone()).collect();
-                if bridge.is_none() {
+                if node_cidr.is_none() {
                     // The controller-manager assigned the podCIDR after the kubelet started.
                     let assigned = nodes
                         .iter()
@@ -285,20 +285,19 @@ pub async fn run<R: Runtime>(
                         .map(|s| s.pod_cidr.clone())
                         .filter(|c| !c.is_empty());
                     if let Some(c) = assigned {
-                        match setup_bridge(&cfg, &c).await {
-                            Ok(b) => {
+                        match setup_node(net.as_ref(), &c).await {
+                            Ok(cidr) => {
                                 *shared.network.write().unwrap_or_else(|p| p.into_inner()) =
-                                    Some(b.clone() as Arc<dyn PodNetwork>);
-                                bridge = Some(b);
+                                    Some(net.clone());
+                                node_cidr = Some(cidr);
                             }
                             Err(e) => tracing::warn!(node = %node_name, cidr = %c, error = %e, "setting up the pod network failed"),
                         }
                     }
                 }
-                if let Some(b) = &bridge {
-                    let plan = network::desired_routes(&nodes, &node_name, b.cidr(), cluster_cidr);
-                    b.warn_ignored(&plan);
-                    if let Err(e) = b.sync_routes(plan.routes).await {
+                if let Some(mine) = node_cidr {
+                    let plan = network::desired_routes(&nodes, &node_name, mine, cluster_cidr);
+                    if let Err(e) = net.sync_routes(&plan).await {
                         tracing::warn!(node = %node_name, error = %e, "syncing node routes failed");
                     }
                 }
@@ -324,11 +323,10 @@ pub async fn run<R: Runtime>(
     Ok(())
 }
 
-async fn setup_bridge(cfg: &Config, cidr: &str) -> Result<Arc<BridgeNetwork>> {
+async fn setup_node(net: &dyn PodNetwork, cidr: &str) -> Result<Cidr> {
     let cidr: Cidr = cidr.parse()?;
-    Ok(Arc::new(
-        BridgeNetwork::new(&cfg.bridge_name, cidr, &cfg.root_dir).await?,
-    ))
+    net.setup_node(cidr).await?;
+    Ok(cidr)
 }
 
 fn dispatch<R: Runtime>(
@@ -395,7 +393,7 @@ pub async fn remove_orphans<R: Runtime>(shared: &Shared<R>, known: &HashSet<Stri
     }
     if let Some(net) = &shared.network() {
         for uid in &orphan_uids {
-            net.teardown(uid).await?;
+            net.detach(uid).await?;
         }
     }
     // Pod directories of pods that are gone.

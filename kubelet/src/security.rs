@@ -89,6 +89,9 @@ pub struct NodeSecurity {
     pub allowed_unsafe_sysctls: Vec<String>,
     pub apparmor_enabled: bool,
     pub selinux_enabled: bool,
+    /// `--seccomp-default`: a container with no seccompProfile gets RuntimeDefault instead
+    /// of Unconfined (Kubernetes' kubelet flag of the same name, off by default there).
+    pub seccomp_default: bool,
 }
 
 impl NodeSecurity {
@@ -116,6 +119,7 @@ impl NodeSecurity {
             allowed_unsafe_sysctls,
             apparmor_enabled,
             selinux_enabled,
+            seccomp_default: false,
         })
     }
 }
@@ -463,6 +467,7 @@ pub fn container_settings(
         (None, None) => ("", None),
     };
     out.seccomp = match seccomp {
+        None if node.seccomp_default => Seccomp::RuntimeDefault,
         None => Seccomp::Unconfined,
         Some(p) => match p.r#type.as_str() {
             "Unconfined" => Seccomp::Unconfined,
@@ -971,6 +976,26 @@ mod tests {
             refused(None, Some(sc))
                 .starts_with("securityContext.procMount: Unmasked needs a user namespace")
         );
+    }
+
+    #[test]
+    fn seccomp_default_flag_turns_an_unset_profile_into_runtime_default() {
+        let (p, c) = pod(None, None);
+        let off = container_settings(&p, &c, &node(), "sb1").unwrap();
+        assert_eq!(off.seccomp, Seccomp::Unconfined, "Kubernetes' default");
+        let on = NodeSecurity {
+            seccomp_default: true,
+            ..node()
+        };
+        let s = container_settings(&p, &c, &on, "sb1").unwrap();
+        assert_eq!(s.seccomp, Seccomp::RuntimeDefault);
+        let sc = SecurityContext {
+            seccomp_profile: seccomp("Unconfined", None),
+            ..Default::default()
+        };
+        let (p, c) = pod(None, Some(sc));
+        let s = container_settings(&p, &c, &on, "sb1").unwrap();
+        assert_eq!(s.seccomp, Seccomp::Unconfined, "an explicit profile wins");
     }
 
     #[test]
