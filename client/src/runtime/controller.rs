@@ -58,7 +58,7 @@ pub struct Request<K> {
 
 /// Adds a handler to an informer when the controller starts; returns its removal.
 type Subscribe = Box<dyn FnOnce() -> Box<dyn FnOnce() + Send> + Send>;
-type WaitSynced = Box<dyn Fn() -> BoxFuture<'static, bool> + Send>;
+type WaitSynced = Box<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
 
 pub struct Controller<K: Resource> {
     name: &'static str,

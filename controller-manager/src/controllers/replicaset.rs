@@ -16,9 +16,11 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::expectations::Expectations;
 use crate::pods::{self, controller_ref, deletion_order_ranked, is_active};
-use crate::runner::{Action, on_events, run_workers};
+use client::runtime::{
+    Action, Controller, Expectations, OnConflict, backoff, resolve_controller_ref,
+    update_status_if_changed,
+};
 use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
@@ -45,7 +47,7 @@ pub fn start(
     Box::pin(run(ctx, cancel))
 }
 
-struct Controller {
+struct ReplicaSetController {
     ctx: Arc<Context>,
     rs_store: Store<ReplicaSet>,
     pod_store: Store<Pod>,
@@ -56,52 +58,38 @@ struct Controller {
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let rs_informer = ctx.informer::<ReplicaSet>();
     let pod_informer = ctx.informer::<Pod>();
-    let c = Arc::new(Controller {
+    let runtime =
+        Controller::new(NAME, rs_informer.clone()).workers(ctx.config.concurrent_replicaset_syncs);
+    let c = Arc::new(ReplicaSetController {
         ctx: ctx.clone(),
         rs_store: rs_informer.store(),
         pod_store: pod_informer.store(),
         expectations: Expectations::new(),
-        queue: WorkQueue::new(),
+        queue: runtime.queue(),
     });
-    let rc = c.clone();
-    let rs_events = on_events(&rs_informer, cancel.clone(), move |ev| rc.on_rs(ev));
-    let pc = c.clone();
-    let pod_events = on_events(&pod_informer, cancel.clone(), move |ev| pc.on_pod(ev));
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let workers = ctx.config.concurrent_replicaset_syncs;
-        let wc = c.clone();
-        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
-            let c = wc.clone();
-            async move { c.sync(&key).await }
+    let (rc, pc) = (c.clone(), c.clone());
+    runtime
+        .watches_with(rs_informer, move |ev, _| {
+            if let InformerEvent::Deleted(rs) = ev {
+                rc.expectations.delete(&key_of(rs.as_ref()));
+            }
         })
+        .watches_with(pod_informer, move |ev, _| pc.on_pod(ev.clone()))
+        .run(
+            |req, c| async move { c.sync(&req.key).await },
+            backoff,
+            c,
+            cancel,
+        )
         .await;
-    }
-    rs_events.abort();
-    pod_events.abort();
     Ok(())
 }
 
-impl Controller {
-    fn on_rs(&self, ev: InformerEvent<ReplicaSet>) {
-        if let InformerEvent::Deleted(rs) = &ev {
-            self.expectations.delete(&key_of(rs.as_ref()));
-        }
-        self.queue.add(ev.key());
-    }
-
+impl ReplicaSetController {
     /// The ReplicaSet key a pod's controller reference names, if that ReplicaSet is cached
     /// with the same uid.
     fn resolve_owner(&self, pod: &Pod) -> Option<String> {
-        let r = controller_ref(pod.meta())?;
-        if r.kind != "ReplicaSet" {
-            return None;
-        }
-        let rs = self.rs_store.get_in(&pod.meta().namespace, &r.name)?;
-        (rs.meta().uid == r.uid).then(|| key_of(rs.as_ref()))
+        resolve_controller_ref(&self.rs_store, pod.meta()).map(|rs| key_of(rs.as_ref()))
     }
 
     /// ReplicaSets in the pod's namespace whose selector matches it (orphan adoption).
@@ -239,7 +227,7 @@ impl Controller {
                 "waiting for the cache to catch up with earlier writes"
             );
         }
-        let now = SystemTime::now();
+        let now = self.ctx.clock.now();
         let status = calculate_status(&rs, &owned, manage_err.as_ref(), now);
         self.update_status(&rs, status).await?;
         if let Some(e) = manage_err {
@@ -382,29 +370,9 @@ impl Controller {
     }
 
     async fn update_status(&self, rs: &ReplicaSet, status: ReplicaSetStatus) -> Result<(), Error> {
-        if rs.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
         let api = self.ctx.api_in::<ReplicaSet>(&rs.meta().namespace);
-        let mut obj = rs.clone();
-        obj.status = Some(status.clone());
-        match api.update_status(&obj).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(Reason::Conflict) => {
-                // Kubernetes retries once on a fresh copy.
-                let Some(mut fresh) = api.get_opt(&rs.meta().name).await? else {
-                    return Ok(());
-                };
-                if fresh.meta().uid != rs.meta().uid {
-                    return Ok(());
-                }
-                fresh.status = Some(status);
-                api.update_status(&fresh).await?;
-                Ok(())
-            }
-            Err(e) if e.is(Reason::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        update_status_if_changed(&api, rs, status, OnConflict::RetryOnFresh).await?;
+        Ok(())
     }
 }
 
