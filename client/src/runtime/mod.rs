@@ -19,4 +19,4 @@ pub mod status;
 pub use controller::{Action, Controller, ReconcileError, Request, backoff};
 pub use expectations::{EXPECTATIONS_TIMEOUT, Expectations};
 pub use owner::{controller_ref, resolve_controller_ref};
-pub use status::{HasStatus, OnConflict, update_status_if_changed};
+pub use status::{HasStatus, OnConflict, update_status_if_changed, write_status};

@@ -49,6 +49,9 @@ pub enum OnConflict {
     /// Kubernetes' ReplicaSet way: read the object once more and write the status onto it
     /// (unless it is gone or was recreated under another uid).
     RetryOnFresh,
+    /// As `RetryOnFresh`, but only onto an object whose spec is the one decided on (same
+    /// uid and generation); otherwise the Conflict is returned (Kubernetes' Deployment).
+    RetryOnFreshSameGeneration,
 }
 
 /// Writes `status` onto `obj` through `api`'s status subresource when it differs from
@@ -63,17 +66,35 @@ pub async fn update_status_if_changed<K: HasStatus>(
     if obj.status() == Some(&status) {
         return Ok(None);
     }
+    write_status(api, obj, status, on_conflict).await
+}
+
+/// Writes `status` onto `obj` whether or not it differs; None when the object is gone.
+pub async fn write_status<K: HasStatus>(
+    api: &Api<K>,
+    obj: &K,
+    status: K::Status,
+    on_conflict: OnConflict,
+) -> Result<Option<K>, ApiError> {
     let mut next = obj.clone();
     next.set_status(status.clone());
     match api.update_status(&next).await {
         Ok(written) => Ok(Some(written)),
         Err(e) if e.is(Reason::NotFound) => Ok(None),
-        Err(e) if e.is(Reason::Conflict) && on_conflict == OnConflict::RetryOnFresh => {
+        Err(e) if e.is(Reason::Conflict) && on_conflict != OnConflict::Fail => {
             let Some(mut fresh) = api.get_opt(&obj.meta().name).await? else {
                 return Ok(None);
             };
             if fresh.meta().uid != obj.meta().uid {
-                return Ok(None);
+                return match on_conflict {
+                    OnConflict::RetryOnFreshSameGeneration => Err(e),
+                    _ => Ok(None),
+                };
+            }
+            if on_conflict == OnConflict::RetryOnFreshSameGeneration
+                && fresh.meta().generation != obj.meta().generation
+            {
+                return Err(e);
             }
             fresh.set_status(status);
             api.update_status(&fresh).await.map(Some)

@@ -15,7 +15,10 @@ use crate::context::Context;
 use crate::controllers::replicaset::{Claim, claim_decision};
 use crate::error::Error;
 use crate::pods::controller_ref;
-use crate::runner::{Action, on_events, run_workers};
+use client::runtime::{
+    Action, Controller, OnConflict, backoff, resolve_controller_ref, update_status_if_changed,
+    write_status,
+};
 use client::store::key_of;
 use client::{DeleteParams, InformerEvent, Store, WorkQueue};
 use futures::future::BoxFuture;
@@ -23,7 +26,6 @@ use proto::k8s::{Deployment, DeploymentStatus, Pod, ReplicaSet};
 use proto::selector::LabelSelector;
 use proto::{Reason, Resource};
 use std::sync::Arc;
-use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 use util::*;
 
@@ -38,7 +40,7 @@ pub fn start(
     Box::pin(run(ctx, cancel))
 }
 
-struct Controller {
+struct DeploymentController {
     ctx: Arc<Context>,
     d_store: Store<Deployment>,
     rs_store: Store<ReplicaSet>,
@@ -50,41 +52,30 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let d_informer = ctx.informer::<Deployment>();
     let rs_informer = ctx.informer::<ReplicaSet>();
     let pod_informer = ctx.informer::<Pod>();
-    let c = Arc::new(Controller {
+    let runtime =
+        Controller::new(NAME, d_informer.clone()).workers(ctx.config.concurrent_deployment_syncs);
+    let c = Arc::new(DeploymentController {
         ctx: ctx.clone(),
         d_store: d_informer.store(),
         rs_store: rs_informer.store(),
         pod_store: pod_informer.store(),
-        queue: WorkQueue::new(),
+        queue: runtime.queue(),
     });
-    let dc = c.clone();
-    let d_events = on_events(&d_informer, cancel.clone(), move |ev| {
-        dc.queue.add(ev.key())
-    });
-    let rc = c.clone();
-    let rs_events = on_events(&rs_informer, cancel.clone(), move |ev| rc.on_rs(ev));
-    let pc = c.clone();
-    let pod_events = on_events(&pod_informer, cancel.clone(), move |ev| {
-        if let InformerEvent::Deleted(p) = ev {
-            pc.on_pod_deleted(&p);
-        }
-    });
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let workers = ctx.config.concurrent_deployment_syncs;
-        let wc = c.clone();
-        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
-            let c = wc.clone();
-            async move { c.sync(&key).await }
+    let (rc, pc) = (c.clone(), c.clone());
+    runtime
+        .watches_with(rs_informer, move |ev, _| rc.on_rs(ev))
+        .watches_with(pod_informer, move |ev, _| {
+            if let InformerEvent::Deleted(p) = ev {
+                pc.on_pod_deleted(p);
+            }
         })
+        .run(
+            |req, c| async move { c.sync(&req.key).await },
+            backoff,
+            c,
+            cancel,
+        )
         .await;
-    }
-    d_events.abort();
-    rs_events.abort();
-    pod_events.abort();
     Ok(())
 }
 
@@ -95,14 +86,9 @@ fn selector_of(d: &Deployment) -> Option<LabelSelector> {
         .and_then(|s| LabelSelector::from_proto(s).ok())
 }
 
-impl Controller {
+impl DeploymentController {
     fn owner_of(&self, meta: &proto::k8s::ObjectMeta) -> Option<String> {
-        let r = controller_ref(meta)?;
-        if r.kind != "Deployment" {
-            return None;
-        }
-        let d = self.d_store.get_in(&meta.namespace, &r.name)?;
-        (d.meta().uid == r.uid).then(|| key_of(d.as_ref()))
+        resolve_controller_ref(&self.d_store, meta).map(|d| key_of(d.as_ref()))
     }
 
     fn matching_deployments(&self, rs: &ReplicaSet) -> Vec<String> {
@@ -116,9 +102,9 @@ impl Controller {
             .collect()
     }
 
-    fn on_rs(&self, ev: InformerEvent<ReplicaSet>) {
+    fn on_rs(&self, ev: &InformerEvent<ReplicaSet>) {
         let mut keys = Vec::new();
-        if let InformerEvent::Modified { old, .. } = &ev {
+        if let InformerEvent::Modified { old, .. } = ev {
             keys.extend(self.owner_of(old.meta()));
         }
         let rs = ev.object();
@@ -656,7 +642,7 @@ impl Controller {
         old: &[&ReplicaSet],
         new_rs: Option<&ReplicaSet>,
     ) -> Result<Action, Error> {
-        let now_t = SystemTime::now();
+        let now_t = self.ctx.clock.now();
         let now = proto::time::format_rfc3339(now_t);
         let mut all: Vec<&ReplicaSet> = old.to_vec();
         if let Some(n) = new_rs {
@@ -802,39 +788,29 @@ impl Controller {
         d: &Deployment,
         status: DeploymentStatus,
     ) -> Result<(), Error> {
-        if d.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
-        self.write_status(d, status).await.map(|_| ())
+        let api = self.ctx.api_in::<Deployment>(&d.meta().namespace);
+        let on_conflict = OnConflict::RetryOnFreshSameGeneration;
+        update_status_if_changed(&api, d, status, on_conflict).await?;
+        Ok(())
     }
 
-    /// Writes the status onto the cached copy (a Conflict means a newer deployment: retry).
+    /// Writes the status onto the cached copy (a Conflict means a newer deployment: retry
+    /// on a fresh copy if the spec is the one we decided on, since the annotation patch in
+    /// new_rs moved the resourceVersion).
     async fn write_status(
         &self,
         d: &Deployment,
         status: DeploymentStatus,
     ) -> Result<Deployment, Error> {
-        let mut copy = d.clone();
-        copy.status = Some(status);
         let api = self.ctx.api_in::<Deployment>(&d.meta().namespace);
-        match api.update_status(&copy).await {
-            Ok(updated) => Ok(updated),
-            Err(e) if e.is(Reason::Conflict) => {
-                // The annotation patch in new_rs moved the resourceVersion; retry on a fresh
-                // copy if the spec is the one we decided on.
-                let Some(mut fresh) = api.get_opt(&d.meta().name).await? else {
-                    return Ok(copy);
-                };
-                if fresh.meta().uid != d.meta().uid
-                    || fresh.meta().generation != d.meta().generation
-                {
-                    return Err(e.into());
-                }
-                fresh.status = copy.status.clone();
-                Ok(api.update_status(&fresh).await?)
+        let on_conflict = OnConflict::RetryOnFreshSameGeneration;
+        match write_status(&api, d, status.clone(), on_conflict).await? {
+            Some(written) => Ok(written),
+            None => {
+                let mut copy = d.clone();
+                copy.status = Some(status);
+                Ok(copy)
             }
-            Err(e) if e.is(Reason::NotFound) => Ok(copy),
-            Err(e) => Err(e.into()),
         }
     }
 }
