@@ -6,11 +6,12 @@
 //! rewrites everything once per `--full-sync-period`, at start and after a failed sync.
 //! Rendering and applying run on the blocking pool, never on the runtime's two workers.
 
-use crate::engine::{Backend, Desired, Engine};
+use crate::backend::{Backend, Desired};
 use crate::error::Error;
-use crate::iptables::{Iptables, NodeConfig, Ruleset};
+use crate::iptables::{Iptables, IptablesBackend, Ruleset};
 use crate::metrics::Metrics;
-use crate::nftables::{Nft, NftRuleset};
+use crate::model::NodeConfig;
+use crate::nftables::{Nft, NftBackend, NftRuleset};
 use crate::{duration, ipvs, model};
 use client::{Api, Backoff, Client, Informer, InformerConfig};
 use proto::k8s::{Endpoints, Service};
@@ -171,16 +172,17 @@ pub async fn start(config: Config, ipt: Arc<dyn Iptables>) -> Result<Running, Er
             reason: "nftables mode is started with start_nftables".into(),
         });
     }
-    start_backend(config, Backend::Iptables(ipt)).await
+    let backend = IptablesBackend::new(ipt, config.max_restore_lines);
+    start_backend(config, Box::new(backend)).await
 }
 
 /// `start` for `--mode nftables` (the mode in `config` is set to it).
 pub async fn start_nftables(mut config: Config, nft: Arc<dyn Nft>) -> Result<Running, Error> {
     config.mode = Mode::Nftables;
-    start_backend(config, Backend::Nftables(nft)).await
+    start_backend(config, Box::new(NftBackend::new(nft))).await
 }
 
-async fn start_backend(config: Config, backend: Backend) -> Result<Running, Error> {
+async fn start_backend(config: Config, backend: Box<dyn Backend>) -> Result<Running, Error> {
     config.validate()?;
     if config.mode == Mode::Ipvs {
         ipvs::check_kernel_support(Path::new("/proc"))?;
@@ -224,7 +226,7 @@ async fn start_backend(config: Config, backend: Backend) -> Result<Running, Erro
 async fn run_loop(
     config: Config,
     client: Client,
-    backend: Backend,
+    backend: Box<dyn Backend>,
     metrics: Arc<Metrics>,
     status: watch::Sender<SyncStatus>,
     cancel: CancellationToken,
@@ -264,7 +266,7 @@ async fn run_loop(
     let node_config = NodeConfig {
         cluster_cidr: config.cluster_cidr.clone(),
     };
-    let mut engine = Some(Engine::new(backend, config.max_restore_lines));
+    let mut backend = Some(backend);
     let mut last_sync: Option<Instant> = None;
     let mut last_full: Option<Instant> = None;
     let mut periodic = tokio::time::interval(config.sync_period);
@@ -307,7 +309,7 @@ async fn run_loop(
         rendered_once = true;
         let (svc_store, ep_store) = (services.store(), endpoints.store());
         let node_config = node_config.clone();
-        let Some(mut eng) = engine.take() else {
+        let Some(mut eng) = backend.take() else {
             return Err(Error::Task("proxier lost after a failed sync task".into()));
         };
         let start = Instant::now();
@@ -335,7 +337,7 @@ async fn run_loop(
         .await
         .map_err(|e| Error::Task(e.to_string()))?;
         let (eng, (port_count, endpoint_count), desired, computed, res) = joined;
-        engine = Some(eng);
+        backend = Some(eng);
         let took = start.elapsed();
         metrics.observe_sync(took);
         match res {
@@ -383,6 +385,7 @@ async fn run_loop(
                 let (applied, nft_applied) = match desired {
                     Desired::Iptables(r) => (Some(r), None),
                     Desired::Nftables(r) => (None, Some(r)),
+                    Desired::Ipvs(_) => (None, None),
                 };
                 status.send_replace(SyncStatus {
                     syncs: syncs_ok,

@@ -5,12 +5,14 @@
 //! stops at start with an error naming the missing feature, as Kubernetes' kube-proxy does
 //! when the ip_vs modules cannot be loaded.
 
+use crate::backend::{Backend, Desired, mismatch};
 use crate::error::Error;
-use crate::model::{Protocol, ServicePort};
+use crate::model::{NodeConfig, Protocol, ServicePort, SyncOutcome};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
 /// Kubernetes' default IPVS scheduler (round robin).
 pub const DEFAULT_SCHEDULER: &str = "rr";
@@ -72,6 +74,75 @@ pub fn render_ipvs(ports: &[ServicePort], node_ips: &[Ipv4Addr]) -> IpvsState {
     }
     st.bound_addresses = bound.into_iter().collect();
     st
+}
+
+/// The IPVS [`Backend`] as far as it goes: it renders the desired state (per Service, as
+/// the other backends do) but cannot program it, so every sync fails with
+/// `IpvsUnavailable`. The daemon never reaches it (`--mode ipvs` stops at start-up); it
+/// keeps the computation on the same trait as the backends that run.
+#[derive(Debug, Default)]
+pub struct IpvsBackend {
+    node_ips: Vec<Ipv4Addr>,
+    /// By Service (`namespace/name`): its ports.
+    services: BTreeMap<String, Vec<ServicePort>>,
+}
+
+impl IpvsBackend {
+    /// `node_ips`: the addresses node ports are served on.
+    pub fn new(node_ips: Vec<Ipv4Addr>) -> Self {
+        IpvsBackend {
+            node_ips,
+            services: BTreeMap::new(),
+        }
+    }
+}
+
+impl Backend for IpvsBackend {
+    fn name(&self) -> &'static str {
+        "ipvs"
+    }
+
+    fn render_all(&mut self, ports: &[ServicePort], _node: &NodeConfig) -> Desired {
+        self.services.clear();
+        for sp in ports {
+            self.services
+                .entry(format!("{}/{}", sp.namespace, sp.name))
+                .or_default()
+                .push(sp.clone());
+        }
+        self.desired()
+    }
+
+    fn update_service(&mut self, service: &str, ports: &[ServicePort]) {
+        if ports.is_empty() {
+            self.services.remove(service);
+        } else {
+            self.services.insert(service.to_string(), ports.to_vec());
+        }
+    }
+
+    fn desired(&self) -> Desired {
+        let ports: Vec<ServicePort> = self.services.values().flatten().cloned().collect();
+        Desired::Ipvs(Arc::new(render_ipvs(&ports, &self.node_ips)))
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        let ports = self.services.values().flatten();
+        ports.fold((0, 0), |(p, e), sp| (p + 1, e + sp.endpoints.len()))
+    }
+
+    fn sync(&mut self, desired: &Desired, _full: bool) -> Result<SyncOutcome, Error> {
+        match desired {
+            Desired::Ipvs(_) => Err(Error::IpvsUnavailable {
+                detail: "programming IPVS is not built; use --mode iptables".into(),
+            }),
+            _ => Err(mismatch(self.name())),
+        }
+    }
+
+    fn cleanup(&mut self) -> Result<usize, Error> {
+        Ok(0)
+    }
 }
 
 /// Ok when the kernel can do IPVS: `/proc/net/ip_vs` exists, or appears after

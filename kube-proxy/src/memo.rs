@@ -3,8 +3,7 @@
 //! that knows which Services changed re-renders only those. Each backend keeps its own
 //! assembly of the per-service output into a ruleset.
 
-use crate::iptables::render::{NodeConfig, service_key};
-use crate::model::ServicePort;
+use crate::model::{NodeConfig, ServicePort, service_key};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 

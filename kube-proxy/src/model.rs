@@ -1,6 +1,8 @@
 //! What the proxy programs, reduced from the API objects: one [`ServicePort`] per port of
 //! every Service that has a virtual address, with its ready endpoints. A pure function of
-//! the Services and Endpoints, shared by the iptables and IPVS backends.
+//! the Services and Endpoints. With the node's configuration and the outcome of a sync it
+//! is everything the backends (iptables, nftables, IPVS) share; they depend on it, never
+//! on each other.
 
 use crate::chain_names;
 use proto::k8s::{Endpoints, Service};
@@ -223,6 +225,33 @@ pub fn collect(
         ))
     });
     out
+}
+
+/// What the node contributes to every backend's rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// `--cluster-cidr`: traffic to a cluster IP from outside it is masqueraded. Without it,
+    /// only hairpin and external traffic is (Kubernetes without a local-traffic detector).
+    pub cluster_cidr: Option<String>,
+}
+
+/// The key a service port's rendered output is kept under (by every backend).
+pub fn service_key(sp: &ServicePort) -> String {
+    format!("{}/{}", sp.port_name_string(), sp.protocol.lower())
+}
+
+/// What one sync of a backend did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncOutcome {
+    pub full: bool,
+    /// False when nothing changed and no restore ran.
+    pub restored: bool,
+    pub transactions: usize,
+    pub chains_written: usize,
+    pub rules_written: usize,
+    pub chains_deleted: usize,
+    pub restore_lines: usize,
+    pub restore_time: std::time::Duration,
 }
 
 #[cfg(test)]

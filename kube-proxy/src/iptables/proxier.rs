@@ -5,22 +5,9 @@ use super::plan::{ExistingChains, plan_sync};
 use super::render::{Ruleset, is_owned, jump_rules};
 use super::runner::Iptables;
 use crate::error::Error;
+pub use crate::model::SyncOutcome;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What one sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SyncOutcome {
-    pub full: bool,
-    /// False when nothing changed and no restore ran.
-    pub restored: bool,
-    pub transactions: usize,
-    pub chains_written: usize,
-    pub rules_written: usize,
-    pub chains_deleted: usize,
-    pub restore_lines: usize,
-    pub restore_time: Duration,
-}
 
 /// Block size multiplier for full syncs over live chains (see `sync`).
 pub const LIVE_BLOCK_FACTOR: usize = 4;

@@ -27,6 +27,7 @@
 //! Headless and ExternalName services have no rules at all (`model` leaves them out).
 
 use crate::chain_names;
+pub use crate::model::{NodeConfig, service_key};
 use crate::model::{Protocol, ServicePort};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -65,14 +66,6 @@ pub fn is_owned(table: &str, chain: &str) -> bool {
     };
     fixed.contains(&chain)
         || (table == "nat" && OWNED_PREFIXES.iter().any(|p| chain.starts_with(p)))
-}
-
-/// What the node contributes to the rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NodeConfig {
-    /// `--cluster-cidr`: traffic to a cluster IP from outside it is masqueraded. Without it,
-    /// only hairpin and external traffic is (Kubernetes without a local-traffic detector).
-    pub cluster_cidr: Option<String>,
 }
 
 /// One table: chain name -> its rules, each rule the text after `-A <chain> `.
@@ -246,11 +239,6 @@ fn push_u16(out: &mut String, v: u16) {
     for d in buf[..n].iter().rev() {
         out.push(char::from(*d));
     }
-}
-
-/// The key a service port's rules are kept under.
-pub fn service_key(sp: &ServicePort) -> String {
-    format!("{}/{}", sp.port_name_string(), sp.protocol.lower())
 }
 
 /// The rules of one service port: a pure function of it and the node.

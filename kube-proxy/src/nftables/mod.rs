@@ -5,12 +5,15 @@
 //!   one (a full rebuild or only what changed), pure.
 //! - [`runner`]: the `Nft` trait, `RealNft` (`nft -f -`, optionally in a netns) and a fake.
 //! - [`proxier`]: applies plans, remembers what is live, rebuilds after a failure.
+//! - [`backend`]: all of it as the daemon's [`crate::backend::Backend`].
 
+pub mod backend;
 pub mod plan;
 pub mod proxier;
 pub mod render;
 pub mod runner;
 
+pub use backend::NftBackend;
 pub use plan::{NftPlan, plan_sync};
 pub use proxier::{NftProxier, cleanup};
 pub use render::{NftRuleset, Renderer, render};

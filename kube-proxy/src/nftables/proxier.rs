@@ -5,7 +5,7 @@ use super::plan::plan_sync;
 use super::render::{NftRuleset, TABLE};
 use super::runner::Nft;
 use crate::error::Error;
-use crate::iptables::SyncOutcome;
+use crate::model::SyncOutcome;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-pub use crate::iptables::render::{NodeConfig, service_key};
+pub use crate::model::{NodeConfig, service_key};
 
 /// The table (family `ip`).
 pub const TABLE: &str = "kube-proxy";
