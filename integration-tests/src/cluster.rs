@@ -89,39 +89,19 @@ pub struct Cluster {
     images: Vec<String>,
 }
 
-/// Whether this machine can run a cluster; panics in CI (`CI=true`) when it cannot, so a
-/// broken CI machine fails instead of skipping, and prints why outside CI.
+/// Whether this machine can run a cluster (Docker, busybox-static, root, iproute2): see
+/// [`testkit::require`], which fails under `CI=true` instead of skipping.
 pub fn prerequisites(test: &str) -> bool {
-    let mut missing = vec![];
-    if !Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        missing.push("a Docker engine (docker info failed)");
-    }
-    if !std::path::Path::new("/bin/busybox").exists() {
-        missing.push("/bin/busybox (busybox-static)");
-    }
-    if !Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| text(&o.stdout).trim() == "0")
-    {
-        missing.push("root");
-    }
-    if Command::new("ip").arg("-V").output().is_err() {
-        missing.push("iproute2");
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("{test}: needs {}", missing.join(", "));
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}; CI must have them (scripts/setup.sh installs them)");
-    }
-    eprintln!("SKIPPED {msg}");
-    false
+    use testkit::Prereq;
+    testkit::require(
+        test,
+        &[
+            Prereq::Docker,
+            Prereq::Busybox,
+            Prereq::Root,
+            Prereq::Tool("ip"),
+        ],
+    )
 }
 
 /// Runs a command that must succeed (setup steps); panics with its stderr.

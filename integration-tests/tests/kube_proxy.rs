@@ -37,8 +37,12 @@ impl Drop for Netns {
 
 #[test]
 fn ipvs_mode_without_kernel_support_exits_with_one_clear_line() {
-    if std::path::Path::new("/proc/net/ip_vs").exists() {
-        eprintln!("skipped: this kernel has IPVS");
+    // What it checks needs the module absent; under CI=true a kernel with IP_VS fails here
+    // instead of passing without checking anything.
+    if !testkit::require(
+        "ipvs_mode_without_kernel_support_exits_with_one_clear_line",
+        &[testkit::Prereq::NoIpvs],
+    ) {
         return;
     }
     let out = Command::new(binary("kube-proxy"))
@@ -60,11 +64,10 @@ fn cleanup_removes_its_chains_and_jumps_and_keeps_others() {
     let ns = match Netns::new() {
         Ok(ns) => ns,
         Err(why) => {
-            assert!(
-                std::env::var("CI").ok().as_deref() != Some("true"),
-                "CI without netns: {why}"
+            testkit::unmet(
+                "cleanup_removes_its_chains_and_jumps_and_keeps_others",
+                &format!("cannot make a network namespace: {why}"),
             );
-            eprintln!("skipped: cannot make a network namespace: {why}");
             return;
         }
     };

@@ -10,18 +10,22 @@ mod common;
 
 use apiserver::testing::TestServer;
 use client::{Api, Client, DeleteParams};
-use common::topology::{Topology, WAIT, counts, prerequisites, skip_or_fail};
+use common::topology::{Topology, WAIT, counts};
 use common::{dnats_to, endpoints, service, wait_applied};
 use kube_proxy::iptables::{RealIptables, cleanup};
 use kube_proxy::{Config, daemon};
 use proto::k8s::{Endpoints, Service};
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::Prereq;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_work_through_real_iptables_in_namespaces() {
-    if let Some(why) = prerequisites() {
-        return skip_or_fail(&why);
+    if !testkit::require(
+        "services_work_through_real_iptables_in_namespaces",
+        &[Prereq::Root, Prereq::NetnsTool("iptables-restore")],
+    ) {
+        return;
     }
     let mut topo = Topology::build().expect("test topology");
     for (i, ip) in ["10.244.1.1", "10.244.1.2", "10.244.1.3"]

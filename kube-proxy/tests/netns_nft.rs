@@ -7,13 +7,14 @@ mod common;
 
 use apiserver::testing::TestServer;
 use client::{Api, Client, DeleteParams};
-use common::topology::{Topology, WAIT, counts, prerequisites_for, skip_or_fail};
+use common::topology::{Topology, WAIT, counts};
 use common::{endpoints, service, wait_nft_applied};
 use kube_proxy::nftables::{Nft, RealNft, cleanup};
 use kube_proxy::{Config, daemon};
 use proto::k8s::{ClientIpConfig, Endpoints, Service, SessionAffinityConfig};
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::Prereq;
 
 fn keys(m: &std::collections::BTreeMap<String, usize>) -> Vec<String> {
     m.keys().cloned().collect()
@@ -21,8 +22,11 @@ fn keys(m: &std::collections::BTreeMap<String, usize>) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_work_through_real_nftables_in_namespaces() {
-    if let Some(why) = prerequisites_for("nft") {
-        return skip_or_fail(&why);
+    if !testkit::require(
+        "services_work_through_real_nftables_in_namespaces",
+        &[Prereq::Root, Prereq::NetnsTool("nft")],
+    ) {
+        return;
     }
     let mut topo = Topology::build().expect("test topology");
     let own_pod = topo.add_own_pod().expect("own pod namespace");

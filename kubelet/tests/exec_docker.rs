@@ -6,19 +6,14 @@ use kubelet::runtime::bounded::OUTPUT_LIMIT;
 use kubelet::runtime::docker::DockerRuntime;
 use std::process::Command;
 
-async fn docker() -> Option<DockerRuntime> {
-    let ok = std::path::Path::new("/bin/busybox").exists();
+async fn docker(test: &str) -> Option<DockerRuntime> {
+    if !testkit::require(test, &[testkit::Prereq::Busybox]) {
+        return None;
+    }
     match DockerRuntime::connect().await {
-        Ok(rt) if ok => Some(rt),
-        other => {
-            let why = other
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "no /bin/busybox".into());
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("exec test needs Docker and busybox-static: {why}");
-            }
-            eprintln!("SKIPPED exec test: {why}");
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
             None
         }
     }
@@ -35,7 +30,9 @@ impl Drop for ContainerGuard {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_output_is_cut_at_the_limit_and_marked_truncated() {
-    let Some(rt) = docker().await else { return };
+    let Some(rt) = docker("exec_output_is_cut_at_the_limit_and_marked_truncated").await else {
+        return;
+    };
     kubelet::images::ensure_local_images(&rt, std::path::Path::new("/bin/busybox"))
         .await
         .unwrap();

@@ -13,18 +13,13 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 async fn docker(test: &str) -> Option<DockerRuntime> {
-    let ok = std::path::Path::new("/bin/busybox").exists();
+    if !testkit::require(test, &[testkit::Prereq::Busybox]) {
+        return None;
+    }
     match DockerRuntime::connect().await {
-        Ok(rt) if ok => Some(rt),
-        other => {
-            let why = other
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "no /bin/busybox".into());
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{test} needs Docker and busybox-static: {why}");
-            }
-            eprintln!("SKIPPED {test}: {why}");
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
             None
         }
     }

@@ -13,19 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-async fn docker() -> Option<DockerRuntime> {
-    let ok = std::path::Path::new("/bin/busybox").exists();
+async fn docker(test: &str) -> Option<DockerRuntime> {
+    if !testkit::require(test, &[testkit::Prereq::Busybox]) {
+        return None;
+    }
     match DockerRuntime::connect().await {
-        Ok(rt) if ok => Some(rt),
-        other => {
-            let why = other
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "no /bin/busybox".into());
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("kubelet API test needs Docker and busybox-static: {why}");
-            }
-            eprintln!("SKIPPED kubelet API test: {why}");
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
             None
         }
     }
@@ -59,7 +54,9 @@ async fn read_all(mut s: tonic::Streaming<kubelet::server::api::LogChunk>) -> St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_exec_and_stats_through_the_kubelet_api() {
-    let Some(rt) = docker().await else { return };
+    let Some(rt) = docker("logs_exec_and_stats_through_the_kubelet_api").await else {
+        return;
+    };
     let rt = Arc::new(rt);
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();

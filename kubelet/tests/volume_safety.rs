@@ -17,32 +17,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use testkit::Prereq;
 use tokio_util::sync::CancellationToken;
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
+/// Root: the kubelet mounts tmpfs and subPath binds.
 async fn docker(test: &str) -> Option<DockerRuntime> {
-    let why = if !Path::new("/bin/busybox").exists() {
-        Some("no /bin/busybox".to_string())
-    } else if !is_root() {
-        Some("not root (the kubelet mounts tmpfs and subPath binds)".to_string())
-    } else {
-        match DockerRuntime::connect().await {
-            Ok(rt) => return Some(rt),
-            Err(e) => Some(e.to_string()),
-        }
-    };
-    let why = why.unwrap_or_default();
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test} needs root, Docker and busybox-static: {why}");
+    if !testkit::require(test, &[Prereq::Busybox, Prereq::Root]) {
+        return None;
     }
-    eprintln!("SKIPPED {test}: {why}");
-    None
+    match DockerRuntime::connect().await {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
+            None
+        }
+    }
 }
 
 fn sh(args: &[&str]) -> (bool, String) {

@@ -224,29 +224,6 @@ fn rand_suffix() -> String {
     format!("{:x}", nanos & 0xfffff)
 }
 
-/// None (and why) when this machine cannot run the test; in CI that is a failure.
-pub fn prerequisites() -> Option<String> {
-    prerequisites_for("iptables-restore")
-}
-
-/// As `prerequisites`, for another tool run inside a namespace (`nft`).
-pub fn prerequisites_for(tool: &str) -> Option<String> {
-    let probe = format!("kp-test-probe-{}", std::process::id());
-    let r = sh(&["ip", "netns", "add", &probe]).and_then(|_| {
-        let r = sh(&["ip", "netns", "exec", &probe, tool, "--version"]);
-        let _ = sh(&["ip", "netns", "del", &probe]);
-        r
-    });
-    r.err()
-}
-
-pub fn skip_or_fail(why: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("netns test prerequisites missing in CI: {why}");
-    }
-    eprintln!("skipped: needs root, ip netns and iptables: {why}");
-}
-
 pub fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }

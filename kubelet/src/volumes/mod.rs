@@ -611,15 +611,10 @@ mod tests {
 
     #[test]
     fn cleanup_unmounts_its_own_tmpfs_and_never_crosses_a_foreign_mount() {
-        // /proc/self belongs to the effective user.
-        let root_user =
-            std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
-        if !root_user {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "needs root to mount"
-            );
-            eprintln!("SKIPPED cleanup mount test: not root");
+        if !testkit::require(
+            "cleanup_unmounts_its_own_tmpfs_and_never_crosses_a_foreign_mount",
+            &[testkit::Prereq::Root],
+        ) {
             return;
         }
         let tmp = tempfile::Builder::new()
