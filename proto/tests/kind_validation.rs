@@ -206,6 +206,17 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["spec.schedule: Invalid value: \"* * *\": unparseable schedule: expected exactly 5 fields, found 3: * * *"],
         ),
         (
+            // Admitted by the old light check, refused by the controller: now refused here.
+            "cron schedule with a backwards range",
+            "apiVersion: batch/v1\nkind: CronJob\nspec:\n  schedule: '5-2 * * * *'\n  jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}}\n".into(),
+            vec!["spec.schedule: Invalid value: \"5-2 * * * *\": unparseable schedule: beginning of range (5) beyond end of range (2)"],
+        ),
+        (
+            "cron schedule with an unknown month name",
+            "apiVersion: batch/v1\nkind: CronJob\nspec:\n  schedule: '0 0 1 XYZ *'\n  jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}}\n".into(),
+            vec!["spec.schedule: Invalid value: \"0 0 1 XYZ *\": unparseable schedule: failed to parse int from XYZ"],
+        ),
+        (
             "cron job template is validated",
             "apiVersion: batch/v1\nkind: CronJob\nspec:\n  schedule: '@daily'\n  concurrencyPolicy: Sometimes\n  jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: a}]}}}}\n".into(),
             vec![
@@ -272,6 +283,8 @@ fn cron_schedules() {
         "15,45 9-17 * * 1-5",
         "@hourly",
         "0 0 * * 7",
+        "0 0 ? * MON-FRI",
+        "23 0-20/2 * * *",
     ] {
         assert_eq!(check_cron_schedule(ok), Ok(()), "{ok}");
     }
@@ -283,6 +296,8 @@ fn cron_schedules() {
         "@sometimes",
         "TZ=UTC 0 * * * *",
         "0 0 0 * *",
+        "5-2 * * * *",
+        "0 0 1 XYZ *",
     ] {
         assert!(check_cron_schedule(bad).is_err(), "{bad}");
     }

@@ -97,65 +97,10 @@ pub(super) fn cron_job(spec: &k8s::CronJobSpec, e: &mut Errors) {
     }
 }
 
-/// A light check of the standard five-field cron syntax (and the `@hourly` macros):
-/// field count, allowed characters and numeric ranges; the CronJob controller parses it
-/// fully when it schedules.
+/// The schedule parsed by the same parser the CronJob controller runs
+/// ([`crate::cron::Schedule`]), so nothing is admitted that could never run.
 pub fn check_cron_schedule(schedule: &str) -> Result<(), String> {
-    let s = schedule.trim();
-    if s.starts_with("TZ=") || s.starts_with("CRON_TZ=") {
-        return Err("use spec.timeZone instead of TZ in the schedule".into());
-    }
-    if let Some(m) = s.strip_prefix('@') {
-        return match m {
-            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
-                Ok(())
-            }
-            _ => Err(format!("unrecognized descriptor: {s}")),
-        };
-    }
-    let fields: Vec<&str> = s.split_whitespace().collect();
-    if fields.len() != 5 {
-        return Err(format!(
-            "expected exactly 5 fields, found {}: {s}",
-            fields.len()
-        ));
-    }
-    const RANGES: [(&str, u32, u32); 5] = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day of month", 1, 31),
-        ("month", 1, 12),
-        ("day of week", 0, 7),
-    ];
-    for (field, (name, lo, hi)) in fields.iter().zip(RANGES) {
-        for part in field.split(',') {
-            let (range, step) = match part.split_once('/') {
-                Some((r, st)) => (r, Some(st)),
-                None => (part, None),
-            };
-            if let Some(st) = step
-                && st.parse::<u32>().map_or(true, |n| n == 0)
-            {
-                return Err(format!("invalid step in {name} field: {part}"));
-            }
-            if range == "*" || range == "?" {
-                continue;
-            }
-            for bound in range.split('-') {
-                let ok = match bound.parse::<u32>() {
-                    Ok(n) => (lo..=hi).contains(&n),
-                    // Month and weekday names (JAN, mon).
-                    Err(_) => {
-                        (name == "month" || name == "day of week")
-                            && bound.len() == 3
-                            && bound.chars().all(|c| c.is_ascii_alphabetic())
-                    }
-                };
-                if !ok {
-                    return Err(format!("{name} field out of range or malformed: {part}"));
-                }
-            }
-        }
-    }
-    Ok(())
+    crate::cron::Schedule::parse(schedule)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

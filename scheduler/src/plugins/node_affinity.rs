@@ -9,124 +9,13 @@ use crate::framework::{
 };
 use crate::nodeinfo::NodeInfo;
 use crate::podinfo::PodInfo;
-use proto::Resource;
-use proto::k8s::{Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec};
-use proto::selector::{LabelSelector, Operator, Requirement};
-use std::collections::BTreeSet;
 
 pub const NAME: &str = "NodeAffinity";
 pub const REASON: &str = "node(s) didn't match Pod's node affinity/selector";
 const PREFERRED_KEY: &str = "NodeAffinity/preferred";
 
-/// One node selector term, parsed: all its requirements must hold.
-#[derive(Debug, Clone)]
-pub struct Term {
-    labels: Vec<Requirement>,
-    /// `metadata.name` In (true) / NotIn (false) these names.
-    fields: Vec<(bool, BTreeSet<String>)>,
-}
-
-impl Term {
-    pub fn parse(term: &NodeSelectorTerm) -> Result<Term, String> {
-        let labels = term
-            .match_expressions
-            .iter()
-            .map(parse_requirement)
-            .collect::<Result<Vec<_>, _>>()?;
-        let fields = term
-            .match_fields
-            .iter()
-            .map(|f| {
-                if f.key != "metadata.name" {
-                    return Err(format!("unsupported node field selector key {:?}", f.key));
-                }
-                let values = f.values.iter().cloned().collect();
-                match f.operator.as_str() {
-                    "In" => Ok((true, values)),
-                    "NotIn" => Ok((false, values)),
-                    other => Err(format!("{other:?} is not a valid operator for matchFields")),
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Term { labels, fields })
-    }
-
-    /// An empty term matches nothing, as in Kubernetes.
-    pub fn matches(&self, node: &Node) -> bool {
-        if self.labels.is_empty() && self.fields.is_empty() {
-            return false;
-        }
-        let meta = node.meta();
-        self.labels.iter().all(|r| r.matches(&meta.labels))
-            && self
-                .fields
-                .iter()
-                .all(|(is_in, names)| names.contains(&meta.name) == *is_in)
-    }
-}
-
-fn parse_requirement(r: &NodeSelectorRequirement) -> Result<Requirement, String> {
-    let op = match r.operator.as_str() {
-        "In" => Operator::In,
-        "NotIn" => Operator::NotIn,
-        "Exists" => Operator::Exists,
-        "DoesNotExist" => Operator::DoesNotExist,
-        "Gt" => Operator::GreaterThan,
-        "Lt" => Operator::LessThan,
-        other => return Err(format!("{other:?} is not a valid node selector operator")),
-    };
-    Requirement::new(r.key.clone(), op, r.values.iter().cloned()).map_err(|e| e.to_string())
-}
-
-/// `nodeSelector` plus required node affinity: both must hold; terms are ORed.
-#[derive(Debug, Clone, Default)]
-pub struct RequiredNodeAffinity {
-    selector: Option<LabelSelector>,
-    terms: Option<Vec<Term>>,
-}
-
-impl RequiredNodeAffinity {
-    pub fn from_spec(spec: &PodSpec) -> Result<RequiredNodeAffinity, String> {
-        let selector = if spec.node_selector.is_empty() {
-            None
-        } else {
-            Some(LabelSelector::from_labels(&spec.node_selector).map_err(|e| e.to_string())?)
-        };
-        let terms = match spec
-            .affinity
-            .as_ref()
-            .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|na| {
-                na.required_during_scheduling_ignored_during_execution
-                    .as_ref()
-            }) {
-            None => None,
-            Some(ns) => Some(
-                ns.node_selector_terms
-                    .iter()
-                    .map(Term::parse)
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
-        Ok(RequiredNodeAffinity { selector, terms })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.selector.is_none() && self.terms.is_none()
-    }
-
-    pub fn matches(&self, node: &Node) -> bool {
-        if let Some(s) = &self.selector
-            && !s.matches(&node.meta().labels)
-        {
-            return false;
-        }
-        match &self.terms {
-            None => true,
-            Some(terms) => terms.iter().any(|t| t.matches(node)),
-        }
-    }
-}
+// The matching rule lives in proto, shared with the DaemonSet controller.
+pub use proto::node_affinity::{RequiredNodeAffinity, Term};
 
 pub struct NodeAffinity;
 
@@ -213,7 +102,9 @@ impl ScorePlugin for NodeAffinity {
 mod tests {
     use super::*;
     use crate::plugins::testutil::*;
-    use proto::k8s::{Affinity, NodeSelector, PreferredSchedulingTerm};
+    use proto::k8s::{
+        Affinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm,
+    };
 
     fn req(key: &str, op: &str, values: &[&str]) -> NodeSelectorRequirement {
         NodeSelectorRequirement {

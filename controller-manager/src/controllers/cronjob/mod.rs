@@ -13,8 +13,6 @@
 //! - `spec.timeZone` other than UTC is not supported: a Warning event `UnknownTimeZone` and no
 //!   Job.
 
-pub mod schedule;
-
 use crate::context::Context;
 use crate::error::Error;
 use crate::pods::{controller_ref, new_controller_ref};
@@ -26,7 +24,8 @@ use futures::future::BoxFuture;
 use proto::k8s::{CronJob, CronJobStatus, Job, ObjectReference};
 use proto::time::{format_rfc3339, parse_rfc3339};
 use proto::{Reason, Resource};
-pub use schedule::Schedule;
+// The parser the apiserver validates with, so an admitted schedule is one that runs.
+pub use proto::cron::Schedule;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,15 +1,27 @@
 //! The standard 5-field cron schedule (`minute hour day-of-month month day-of-week`), as
-//! Kubernetes parses it (robfig/cron's standard parser): `*`, `?` (as `*`), numbers,
-//! ranges `a-b`, steps `*/n`, `a-b/n` and `a/n` (a to the field's end), comma lists, month
-//! names `JAN`-`DEC` and weekday names `SUN`-`SAT` (0 and 7 are Sunday), and the
-//! descriptors `@yearly`/`@annually`, `@monthly`, `@weekly`, `@daily`/`@midnight`,
-//! `@hourly`. `@every <duration>` and the `TZ=`/`CRON_TZ=` prefixes are not supported.
-//! Times are UTC.
+//! Kubernetes parses it (robfig/cron/v3's standard parser), in one place: the apiserver's
+//! CronJob validation and the CronJob controller both call [`Schedule::parse`], so a schedule
+//! is admitted exactly when the controller can run it.
 //!
-//! As in cron, when both day-of-month and day-of-week are restricted (neither starts with
-//! `*` or `?`), a day matches if either does; otherwise both must.
+//! Accepted: `*`, `?` (as `*`), numbers, ranges `a-b`, steps `*/n`, `a-b/n` and `a/n` (a to
+//! the field's end), comma lists, month names `JAN`-`DEC` and weekday names `SUN`-`SAT`
+//! (any case), and the descriptors `@yearly`/`@annually`, `@monthly`, `@weekly`,
+//! `@daily`/`@midnight`, `@hourly`. Not accepted: `@every <duration>` and the
+//! `TZ=`/`CRON_TZ=` prefixes (Kubernetes refuses them in spec.schedule since 1.27;
+//! spec.timeZone says the zone). Times are UTC.
+//!
+//! One extension over robfig kept from before: day-of-week 7 is Sunday, as in Vixie cron.
+//!
+//! As in robfig, when both day-of-month and day-of-week are restricted, a day matches if
+//! either does; otherwise both must. A field counts as unrestricted when it holds `*` or
+//! `?` without a step above 1 (robfig's star bit: `*/2` in day-of-month restricts it).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why a schedule does not parse; the message is robfig's wording where it has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScheduleError(String);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
@@ -28,16 +40,24 @@ const MONTHS: [&str; 12] = [
 ];
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-fn value(s: &str, min: u32, max: u32, names: &[&str], names_from: u32) -> Result<u32, String> {
+fn value(
+    s: &str,
+    min: u32,
+    max: u32,
+    names: &[&str],
+    names_from: u32,
+) -> Result<u32, ScheduleError> {
     let up = s.to_ascii_uppercase();
     if let Some(i) = names.iter().position(|n| *n == up) {
         return Ok(names_from + u32::try_from(i).unwrap_or(0));
     }
     let v: u32 = s
         .parse()
-        .map_err(|_| format!("failed to parse int from {s}"))?;
+        .map_err(|_| ScheduleError(format!("failed to parse int from {s}")))?;
     if v < min || v > max {
-        return Err(format!("{v} is outside the range {min}-{max}"));
+        return Err(ScheduleError(format!(
+            "{v} is outside the range {min}-{max}"
+        )));
     }
     Ok(v)
 }
@@ -49,7 +69,7 @@ fn field(
     max: u32,
     names: &[&str],
     names_from: u32,
-) -> Result<(u64, bool), String> {
+) -> Result<(u64, bool), ScheduleError> {
     let mut bits = 0u64;
     let mut star = false;
     for part in s.split(',') {
@@ -57,16 +77,17 @@ fn field(
             Some((r, st)) => {
                 let st: u32 = st
                     .parse()
-                    .map_err(|_| format!("failed to parse step {st:?}"))?;
+                    .map_err(|_| ScheduleError(format!("failed to parse step {st:?}")))?;
                 if st == 0 {
-                    return Err("step of 0 is not allowed".into());
+                    return Err(ScheduleError("step of 0 is not allowed".into()));
                 }
                 (r, Some(st))
             }
             None => (part, None),
         };
         let (lo, hi) = if range == "*" || range == "?" {
-            star = star || part == s;
+            // robfig's star bit: `*` or `*/1` leaves the field unrestricted, `*/2` does not.
+            star = star || step.is_none_or(|st| st <= 1);
             (min, max)
         } else if let Some((a, b)) = range.split_once('-') {
             (
@@ -79,9 +100,9 @@ fn field(
             (a, if step.is_some() { max } else { a })
         };
         if lo > hi {
-            return Err(format!(
+            return Err(ScheduleError(format!(
                 "beginning of range ({lo}) beyond end of range ({hi})"
-            ));
+            )));
         }
         let step = step.unwrap_or(1);
         let mut v = lo;
@@ -94,7 +115,7 @@ fn field(
 }
 
 impl Schedule {
-    pub fn parse(spec: &str) -> Result<Schedule, String> {
+    pub fn parse(spec: &str) -> Result<Schedule, ScheduleError> {
         let spec = spec.trim();
         let expanded = match spec {
             "@yearly" | "@annually" => "0 0 1 1 *",
@@ -102,15 +123,22 @@ impl Schedule {
             "@weekly" => "0 0 * * 0",
             "@daily" | "@midnight" => "0 0 * * *",
             "@hourly" => "0 * * * *",
-            s if s.starts_with('@') => return Err(format!("unrecognized descriptor: {s}")),
+            s if s.starts_with('@') => {
+                return Err(ScheduleError(format!("unrecognized descriptor: {s}")));
+            }
+            s if s.starts_with("TZ=") || s.starts_with("CRON_TZ=") => {
+                return Err(ScheduleError(
+                    "use spec.timeZone instead of TZ in the schedule".into(),
+                ));
+            }
             s => s,
         };
         let fields: Vec<&str> = expanded.split_whitespace().collect();
         if fields.len() != 5 {
-            return Err(format!(
+            return Err(ScheduleError(format!(
                 "expected exactly 5 fields, found {}: {spec}",
                 fields.len()
-            ));
+            )));
         }
         let (minutes, _) = field(fields[0], 0, 59, &[], 0)?;
         let (hours, _) = field(fields[1], 0, 23, &[], 0)?;
@@ -203,7 +231,7 @@ fn weekday(days: i64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proto::time::{format_rfc3339, parse_rfc3339};
+    use crate::time::{format_rfc3339, parse_rfc3339};
 
     fn at(s: &str) -> SystemTime {
         parse_rfc3339(s).unwrap()
@@ -307,8 +335,94 @@ mod tests {
             "x * * * *",
             "@every 5m",
             "@reboot",
+            // The two the apiserver's old light check admitted and the controller refused.
+            "5-2 * * * *",
+            "0 0 1 XYZ *",
+            "TZ=UTC 0 * * * *",
+            "CRON_TZ=Europe/Paris 0 * * * *",
+            "-1 * * * *",
+            "1-2-3 * * * *",
+            "*/x * * * *",
         ] {
             assert!(Schedule::parse(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        for (bad, want) in [
+            (
+                "5-2 * * * *",
+                "beginning of range (5) beyond end of range (2)",
+            ),
+            ("0 0 1 XYZ *", "failed to parse int from XYZ"),
+            (
+                "TZ=UTC 0 * * * *",
+                "use spec.timeZone instead of TZ in the schedule",
+            ),
+            ("* * * *", "expected exactly 5 fields, found 4: * * * *"),
+            ("60 * * * *", "60 is outside the range 0-59"),
+            ("@reboot", "unrecognized descriptor: @reboot"),
+        ] {
+            assert_eq!(
+                Schedule::parse(bad).map(|_| ()).map_err(|e| e.to_string()),
+                Err(want.to_string()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn kubernetes_examples_parse() {
+        // From the Kubernetes CronJob documentation and robfig's tests.
+        for ok in [
+            "*/1 * * * *",
+            "0 0 13 * 5",
+            "0 3 * * 1",
+            "0 0 1 * *",
+            "0 0 1 1 *",
+            "0 0 * * 0",
+            "0 * * * *",
+            "5 4 * * *",
+            "0 22 * * 1-5",
+            "23 0-20/2 * * *",
+            "0 0,12 1 */2 *",
+            "0 4 8-14 * *",
+            "0 0 ? * MON-FRI",
+            "30 08 ? Jul Sun",
+            "0 0 1 JAN MON",
+            "15,45 9-17 * * 1-5",
+            "@yearly",
+            "@annually",
+            "@monthly",
+            "@weekly",
+            "@daily",
+            "@midnight",
+            "@hourly",
+            "  @hourly  ",
+        ] {
+            assert!(Schedule::parse(ok).is_ok(), "{ok:?} should parse");
+        }
+    }
+
+    #[test]
+    fn a_stepped_star_restricts_the_day() {
+        // robfig: `*/2` clears the star bit, so day-of-month and day-of-week are ORed:
+        // odd days of the month, or Mondays (2026-11-30 is a Monday).
+        let s = Schedule::parse("0 0 */2 * 1").unwrap();
+        assert_eq!(
+            s.next(at("2026-11-29T10:00:00Z"))
+                .map(format_rfc3339)
+                .as_deref(),
+            Some("2026-11-30T00:00:00Z")
+        );
+        // `*/1` keeps it: only Mondays.
+        let s = Schedule::parse("0 0 */1 * 1").unwrap();
+        assert_eq!(
+            s.next(at("2026-11-24T10:00:00Z"))
+                .map(format_rfc3339)
+                .as_deref(),
+            Some("2026-11-30T00:00:00Z")
+        );
     }
 }
