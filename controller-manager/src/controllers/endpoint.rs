@@ -6,9 +6,9 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
+use client::InformerEvent;
+use client::runtime::{Action, Controller, Request, backoff};
 use client::store::{make_key, split_key};
-use client::{InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{
@@ -222,16 +222,9 @@ pub fn start(
 
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let services = ctx.informer::<Service>();
-    let pods = ctx.informer::<Pod>();
-    let endpoints = ctx.informer::<Endpoints>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        services.add_handler(move |ev: &InformerEvent<Service>| q.add(ev.key()));
-    }
-    {
-        let q = queue.clone();
-        endpoints.add_handler(move |ev: &InformerEvent<Endpoints>| {
+    let svc_store = services.store();
+    let controller = Controller::new(NAME, services)
+        .watches_with(ctx.informer::<Endpoints>(), |ev, q| {
             // Only a user's change to an Endpoints we manage needs a look.
             if matches!(
                 ev,
@@ -239,12 +232,8 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
             ) {
                 q.add(ev.key());
             }
-        });
-    }
-    {
-        let q = queue.clone();
-        let svc_store = services.store();
-        pods.add_handler(move |ev: &InformerEvent<Pod>| {
+        })
+        .watches_with(ctx.informer::<Pod>(), move |ev: &InformerEvent<Pod>, q| {
             let mut label_sets = vec![ev.object().meta().labels.clone()];
             if let InformerEvent::Modified { old, .. } = ev {
                 label_sets.push(old.meta().labels.clone());
@@ -257,32 +246,28 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
                     q.add(make_key(ns, &svc.meta().name));
                 }
             }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let (svc_store, pod_store, ep_store) = (services.store(), pods.store(), endpoints.store());
-    let workers = ctx.config.concurrent_workers;
-    run_workers(NAME, queue, workers, cancel, move |key| {
-        let ctx = ctx.clone();
-        let (s, p, e) = (svc_store.clone(), pod_store.clone(), ep_store.clone());
-        async move { reconcile(&ctx, &s, &p, &e, &key).await }
-    })
-    .await;
+        })
+        .workers(ctx.config.concurrent_workers);
+    let ep = Arc::new(EndpointController {
+        pods: ctx.informer::<Pod>().store(),
+        endpoints: ctx.informer::<Endpoints>().store(),
+        ctx,
+    });
+    controller.run(reconcile, backoff, ep, cancel).await;
     Ok(())
 }
 
-async fn reconcile(
-    ctx: &Context,
-    services: &client::Store<Service>,
-    pods: &client::Store<Pod>,
-    endpoints: &client::Store<Endpoints>,
-    key: &str,
-) -> Result<Action, Error> {
+struct EndpointController {
+    ctx: Arc<Context>,
+    pods: client::Store<Pod>,
+    endpoints: client::Store<Endpoints>,
+}
+
+async fn reconcile(req: Request<Service>, c: Arc<EndpointController>) -> Result<Action, Error> {
+    let (ctx, pods, endpoints, key) = (&c.ctx, &c.pods, &c.endpoints, req.key.as_str());
     let (ns, name) = split_key(key);
     let api = ctx.api_in::<Endpoints>(ns);
-    let Some(service) = services.get(key) else {
+    let Some(service) = req.object else {
         // The Service is gone: so is its Endpoints.
         if endpoints.get(key).is_some() {
             match api.delete(name, &Default::default()).await {

@@ -5,8 +5,7 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
-use client::{InformerEvent, WorkQueue};
+use client::runtime::{Action, Controller, Request, backoff};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{DeleteRequest, ListRequest, Namespace, Object, Preconditions};
@@ -78,36 +77,25 @@ pub fn start(
 }
 
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
-    let namespaces = ctx.informer::<Namespace>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        namespaces.add_handler(move |ev: &InformerEvent<Namespace>| {
-            if !ev.object().meta().deletion_timestamp.is_empty() {
-                q.add(ev.key());
-            }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let store = namespaces.store();
-    run_workers(
-        NAME,
-        queue,
-        ctx.config.concurrent_workers,
-        cancel,
-        move |key| {
-            let (ctx, store) = (ctx.clone(), store.clone());
-            async move {
-                let Some(ns) = store.get(&key) else {
-                    return Ok(Action::Done);
-                };
-                reconcile(&ctx, &ns).await
-            }
-        },
-    )
-    .await;
+    let controller = Controller::new_with(NAME, ctx.informer::<Namespace>(), |ev, q| {
+        if !ev.object().meta().deletion_timestamp.is_empty() {
+            q.add(ev.key());
+        }
+    })
+    .workers(ctx.config.concurrent_workers);
+    controller
+        .run(
+            |req: Request<Namespace>, ctx: Arc<Context>| async move {
+                match req.object {
+                    Some(ns) => reconcile(&ctx, &ns).await,
+                    None => Ok(Action::Done),
+                }
+            },
+            backoff,
+            ctx,
+            cancel,
+        )
+        .await;
     Ok(())
 }
 

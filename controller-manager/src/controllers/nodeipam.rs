@@ -5,8 +5,7 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
-use client::{InformerEvent, WorkQueue};
+use client::runtime::{Action, Controller, Request, backoff};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::Node;
@@ -175,7 +174,13 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let alloc = CidrAllocator::new(&ctx.config.cluster_cidr, ctx.config.node_cidr_mask_size)
         .map_err(Error::Config)?;
     let nodes = ctx.informer::<Node>();
-    if !ctx.wait_for_sync().await {
+    // The used set is rebuilt from the synced cache before any handler or worker runs,
+    // so the runtime's own wait comes too late for it: wait here, raced with the token.
+    let synced = tokio::select! {
+        s = nodes.wait_until_synced() => s,
+        _ = cancel.cancelled() => false,
+    };
+    if !synced {
         return Ok(());
     }
     // Rebuild the used set from the nodes as they are before handing anything out.
@@ -210,19 +215,25 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
         "node podCIDRs rebuilt"
     );
     let state = Arc::new(Mutex::new(state));
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        nodes.add_handler(move |ev: &InformerEvent<Node>| q.add(ev.key()));
-    }
-    let store = nodes.store();
-    let workers = 1; // one allocator; one writer keeps decisions simple and ordered
-    run_workers(NAME, queue, workers, cancel, move |key| {
-        let (ctx, store, state) = (ctx.clone(), store.clone(), state.clone());
-        async move { reconcile(&ctx, &store, &state, &key).await }
-    })
-    .await;
+    // One worker: one allocator; one writer keeps decisions simple and ordered.
+    let controller = Controller::new(NAME, nodes).workers(1);
+    let ipam = Arc::new(Ipam { ctx, state });
+    controller
+        .run(
+            |req: Request<Node>, c: Arc<Ipam>| async move {
+                reconcile(&c.ctx, req.object.as_deref(), &c.state, &req.key).await
+            },
+            backoff,
+            ipam,
+            cancel,
+        )
+        .await;
     Ok(())
+}
+
+struct Ipam {
+    ctx: Arc<Context>,
+    state: Arc<Mutex<State>>,
 }
 
 fn node_cidrs(node: &Node) -> Vec<String> {
@@ -242,11 +253,11 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 async fn reconcile(
     ctx: &Context,
-    store: &client::Store<Node>,
+    node: Option<&Node>,
     state: &Mutex<State>,
     name: &str,
 ) -> Result<Action, Error> {
-    let Some(node) = store.get(name) else {
+    let Some(node) = node else {
         // Deleted: free its block.
         let mut st = lock(state);
         if let Some(cidr) = st.by_node.remove(name) {
@@ -289,7 +300,7 @@ async fn reconcile(
             },
         }
     };
-    let mut updated = (*node).clone();
+    let mut updated = node.clone();
     let spec = updated.spec.get_or_insert_with(Default::default);
     spec.pod_cidr = cidr.clone();
     spec.pod_cidrs = vec![cidr.clone()];

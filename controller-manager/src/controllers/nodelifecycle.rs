@@ -17,7 +17,7 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
+use client::runtime::{Action, Controller, Request, backoff};
 use client::{InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -239,10 +239,6 @@ pub fn eviction_deadline(
 // ---------------------------------------------------------------------------------------
 // controller
 
-struct State {
-    probes: Mutex<HashMap<String, Probe>>,
-}
-
 pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
@@ -255,84 +251,84 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let nodes = ctx.informer::<Node>();
     let leases = ctx.informer::<Lease>();
     let pods = ctx.informer::<Pod>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        nodes.add_handler(move |ev: &InformerEvent<Node>| q.add(ev.key()));
-    }
-    {
-        let q = queue.clone();
-        leases.add_handler(move |ev: &InformerEvent<Lease>| {
+    let controller = Controller::new(NAME, nodes.clone())
+        .watches_with(leases.clone(), |ev: &InformerEvent<Lease>, q| {
             let m = ev.object().meta();
             if m.namespace == LEASE_NAMESPACE {
                 q.add(m.name.clone());
             }
-        });
-    }
-    {
-        let q = queue.clone();
-        pods.add_handler(move |ev: &InformerEvent<Pod>| {
+        })
+        .watches_with(pods.clone(), |ev: &InformerEvent<Pod>, q| {
             if let Some(n) = ev.object().spec.as_ref().map(|s| &s.node_name)
                 && !n.is_empty()
                 && !matches!(ev, InformerEvent::Deleted(_))
             {
                 q.add(n.clone());
             }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let state = Arc::new(State {
-        probes: Mutex::new(HashMap::new()),
-    });
+        })
+        .workers(ctx.config.concurrent_workers);
     // Every monitor period, every node is looked at (health is a matter of time passing,
-    // not only of events).
-    {
-        let (q, store, cancel) = (queue.clone(), nodes.store(), cancel.clone());
-        let period = ctx
-            .config
-            .node_monitor_period
-            .max(Duration::from_millis(10));
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(period) => {}
-                }
-                for k in store.keys() {
-                    q.add(k);
-                }
-            }
-        });
-    }
-    let (node_store, lease_store, pod_store) = (nodes.store(), leases.store(), pods.store());
-    run_workers(
-        NAME,
-        queue,
-        ctx.config.concurrent_workers,
-        cancel,
-        move |key| {
-            let (ctx, state) = (ctx.clone(), state.clone());
-            let (n, l, p) = (node_store.clone(), lease_store.clone(), pod_store.clone());
-            async move { reconcile(&ctx, &state, &n, &l, &p, &key).await }
-        },
-    )
-    .await;
+    // not only of events): a ticker beside the runtime's workers, stopped by the same token.
+    let period = ctx
+        .config
+        .node_monitor_period
+        .max(Duration::from_millis(10));
+    let monitor = monitor(controller.queue(), nodes.clone(), period, cancel.clone());
+    let lifecycle = Arc::new(Lifecycle {
+        ctx,
+        probes: Mutex::new(HashMap::new()),
+        nodes: nodes.store(),
+        leases: leases.store(),
+        pods: pods.store(),
+    });
+    tokio::join!(
+        controller.run(reconcile, backoff, lifecycle, cancel),
+        monitor
+    );
     Ok(())
 }
 
-async fn reconcile(
-    ctx: &Context,
-    state: &State,
-    nodes: &client::Store<Node>,
-    leases: &client::Store<Lease>,
-    pods: &client::Store<Pod>,
-    name: &str,
-) -> Result<Action, Error> {
-    let Some(node) = nodes.get(name) else {
-        state
-            .probes
+/// Enqueues every cached node each `period` until `cancel`, from the cache's first list on
+/// (as the workers, which start then).
+async fn monitor(
+    queue: WorkQueue<String>,
+    nodes: Arc<client::Informer<Node>>,
+    period: Duration,
+    cancel: CancellationToken,
+) {
+    let store = nodes.store();
+    let synced = tokio::select! {
+        s = nodes.wait_until_synced() => s,
+        _ = cancel.cancelled() => false,
+    };
+    if !synced {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+        for k in store.keys() {
+            queue.add(k);
+        }
+    }
+}
+
+struct Lifecycle {
+    ctx: Arc<Context>,
+    /// When each node's heartbeat was last seen to change.
+    probes: Mutex<HashMap<String, Probe>>,
+    nodes: client::Store<Node>,
+    leases: client::Store<Lease>,
+    pods: client::Store<Pod>,
+}
+
+async fn reconcile(req: Request<Node>, c: Arc<Lifecycle>) -> Result<Action, Error> {
+    let (ctx, nodes, leases, pods) = (&c.ctx, &c.nodes, &c.leases, &c.pods);
+    let name = req.key.as_str();
+    let Some(node) = req.object else {
+        c.probes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
@@ -342,7 +338,7 @@ async fn reconcile(
     let now_str = format_rfc3339(now);
     let lease = leases.get_in(LEASE_NAMESPACE, name);
     let probe = {
-        let mut probes = state.probes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut probes = c.probes.lock().unwrap_or_else(|p| p.into_inner());
         let p = observe(
             probes.get(name),
             heartbeat_marker(&node, lease.as_deref()),

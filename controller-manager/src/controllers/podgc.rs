@@ -5,9 +5,9 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
+use client::runtime::{Action, Controller, Request, backoff};
 use client::store::split_key;
-use client::{InformerEvent, WorkQueue};
+use client::{InformerEvent, Store};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{Node, Pod};
@@ -33,68 +33,60 @@ pub fn start(
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let nodes = ctx.informer::<Node>();
     let pods = ctx.informer::<Pod>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        pods.add_handler(move |ev: &InformerEvent<Pod>| {
-            if !matches!(ev, InformerEvent::Deleted(_)) {
-                q.add(ev.key());
+    let pod_store = pods.store();
+    let controller = Controller::new_with(NAME, pods, |ev, q| {
+        if !matches!(ev, InformerEvent::Deleted(_)) {
+            q.add(ev.key());
+        }
+    })
+    // A deleted node: its pods.
+    .watches_with(nodes.clone(), move |ev: &InformerEvent<Node>, q| {
+        if let InformerEvent::Deleted(n) = ev {
+            for p in pod_store.by_node(&n.meta().name) {
+                q.add(client::store::key_of(p.as_ref()));
             }
-        });
-    }
-    {
-        // A deleted node: its pods.
-        let (q, pod_store) = (queue.clone(), pods.store());
-        nodes.add_handler(move |ev: &InformerEvent<Node>| {
-            if let InformerEvent::Deleted(n) = ev {
-                for p in pod_store.by_node(&n.meta().name) {
-                    q.add(client::store::key_of(p.as_ref()));
-                }
-            }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let (node_store, pod_store) = (nodes.store(), pods.store());
-    run_workers(
-        NAME,
-        queue,
-        ctx.config.concurrent_workers,
-        cancel,
-        move |key| {
-            let ctx = ctx.clone();
-            let (n, p) = (node_store.clone(), pod_store.clone());
-            async move {
-                let Some(pod) = p.get(&key) else {
-                    return Ok(Action::Done);
-                };
-                let Some(node) = orphan_of(&pod, |name| n.get(name).is_some()) else {
-                    return Ok(Action::Done);
-                };
-                if ctx.api::<Node>().get_opt(node).await?.is_some() {
-                    return Ok(Action::Done);
-                }
-                let (ns, name) = split_key(&key);
-                let params = client::DeleteParams {
-                    grace_period_seconds: Some(0),
-                    preconditions: Some(client::DeletePreconditions {
-                        uid: pod.meta().uid.clone(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                };
-                match ctx.api_in::<Pod>(ns).delete(name, &params).await {
-                    Ok(_) => tracing::info!(%node, "node gone: orphaned pod deleted"),
-                    Err(e) if e.is(Reason::NotFound) || e.is(Reason::Conflict) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                Ok(Action::Done)
-            }
-        },
-    )
-    .await;
+        }
+    })
+    .workers(ctx.config.concurrent_workers);
+    let gc = Arc::new(PodGc {
+        ctx: ctx.clone(),
+        nodes: nodes.store(),
+    });
+    controller.run(reconcile, backoff, gc, cancel).await;
     Ok(())
+}
+
+struct PodGc {
+    ctx: Arc<Context>,
+    nodes: Store<Node>,
+}
+
+async fn reconcile(req: Request<Pod>, gc: Arc<PodGc>) -> Result<Action, Error> {
+    let Some(pod) = req.object else {
+        return Ok(Action::Done);
+    };
+    let Some(node) = orphan_of(&pod, |name| gc.nodes.get(name).is_some()) else {
+        return Ok(Action::Done);
+    };
+    let ctx = &gc.ctx;
+    if ctx.api::<Node>().get_opt(node).await?.is_some() {
+        return Ok(Action::Done);
+    }
+    let (ns, name) = split_key(&req.key);
+    let params = client::DeleteParams {
+        grace_period_seconds: Some(0),
+        preconditions: Some(client::DeletePreconditions {
+            uid: pod.meta().uid.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    match ctx.api_in::<Pod>(ns).delete(name, &params).await {
+        Ok(_) => tracing::info!(%node, "node gone: orphaned pod deleted"),
+        Err(e) if e.is(Reason::NotFound) || e.is(Reason::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Action::Done)
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
+use client::runtime::{Action, Controller, OnConflict, Request, backoff, update_status_if_changed};
 use client::store::{make_key, split_key};
-use client::{InformerEvent, WorkQueue};
+use client::{Informer, InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{
@@ -305,15 +305,30 @@ pub fn start(
     run(ctx, cancel).boxed()
 }
 
-/// Keys are `pvc:<namespace>/<name>` and `pv:<name>`.
+/// Keys are `pvc:<namespace>/<name>` and `pv:<name>`: volumes and claims share one queue
+/// and one worker, so two claims of this process never race for one volume (a race with
+/// another writer still ends in a Conflict, never a double binding). The runtime's own
+/// kind is the claim, but its `Request::object` (looked up by the plain key) is not used:
+/// each sync reads the caches by the key's kind.
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let pvs = ctx.informer::<PersistentVolume>();
     let pvcs = ctx.informer::<PersistentVolumeClaim>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        let claims = pvcs.store();
-        pvs.add_handler(move |ev: &InformerEvent<PersistentVolume>| {
+    let claims = pvcs.store();
+    let controller = Controller::new_with(NAME, pvcs.clone(), |ev, q| {
+        let c = ev.object();
+        q.add(format!(
+            "pvc:{}",
+            make_key(&c.meta().namespace, &c.meta().name)
+        ));
+        if let Some(v) = c.spec.as_ref().map(|s| &s.volume_name)
+            && !v.is_empty()
+        {
+            q.add(format!("pv:{v}"));
+        }
+    })
+    .watches_with(
+        pvs.clone(),
+        move |ev: &InformerEvent<PersistentVolume>, q| {
             let pv = ev.object();
             q.add(format!("pv:{}", pv.meta().name));
             if let Some(r) = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) {
@@ -332,63 +347,69 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
                     }
                 }
             }
-        });
-    }
-    {
-        let q = queue.clone();
-        pvcs.add_handler(move |ev: &InformerEvent<PersistentVolumeClaim>| {
-            let c = ev.object();
-            q.add(format!(
-                "pvc:{}",
-                make_key(&c.meta().namespace, &c.meta().name)
-            ));
-            if let Some(v) = c.spec.as_ref().map(|s| &s.volume_name)
-                && !v.is_empty()
-            {
-                q.add(format!("pv:{v}"));
-            }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    // Periodic resync, as Kubernetes' binder does.
-    {
-        let (q, pv_store, pvc_store, cancel) =
-            (queue.clone(), pvs.store(), pvcs.store(), cancel.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(RESYNC) => {}
-                }
-                for v in pv_store.keys() {
-                    q.add(format!("pv:{v}"));
-                }
-                for c in pvc_store.keys() {
-                    q.add(format!("pvc:{c}"));
-                }
-            }
-        });
+        },
+    )
+    .workers(1);
+    let resync = resync(
+        controller.queue(),
+        pvs.clone(),
+        pvcs.clone(),
+        cancel.clone(),
+    );
+    let binder = Arc::new(Binder {
+        ctx,
+        pvs: pvs.store(),
+        pvcs: pvcs.store(),
+    });
+    tokio::join!(controller.run(reconcile, backoff, binder, cancel), resync);
+    Ok(())
+}
+
+/// Kubernetes' binder resyncs every volume and claim periodically (from the caches' first
+/// list on), so a claim waiting for a volume finds one made meanwhile even if an event
+/// was missed.
+async fn resync(
+    queue: WorkQueue<String>,
+    pvs: Arc<Informer<PersistentVolume>>,
+    pvcs: Arc<Informer<PersistentVolumeClaim>>,
+    cancel: CancellationToken,
+) {
+    let synced = tokio::select! {
+        s = async { pvs.wait_until_synced().await && pvcs.wait_until_synced().await } => s,
+        _ = cancel.cancelled() => false,
+    };
+    if !synced {
+        return;
     }
     let (pv_store, pvc_store) = (pvs.store(), pvcs.store());
-    // One worker: two claims must not race for one volume in this process (a race with
-    // another writer still ends in a Conflict, never a double binding).
-    run_workers(NAME, queue, 1, cancel, move |key| {
-        let ctx = ctx.clone();
-        let (v, c) = (pv_store.clone(), pvc_store.clone());
-        async move {
-            if let Some(name) = key.strip_prefix("pv:") {
-                sync_volume(&ctx, &v, &c, name).await
-            } else if let Some(k) = key.strip_prefix("pvc:") {
-                sync_claim(&ctx, &v, &c, k).await
-            } else {
-                Ok(Action::Done)
-            }
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(RESYNC) => {}
         }
-    })
-    .await;
-    Ok(())
+        for v in pv_store.keys() {
+            queue.add(format!("pv:{v}"));
+        }
+        for c in pvc_store.keys() {
+            queue.add(format!("pvc:{c}"));
+        }
+    }
+}
+
+struct Binder {
+    ctx: Arc<Context>,
+    pvs: client::Store<PersistentVolume>,
+    pvcs: client::Store<PersistentVolumeClaim>,
+}
+
+async fn reconcile(req: Request<PersistentVolumeClaim>, b: Arc<Binder>) -> Result<Action, Error> {
+    if let Some(name) = req.key.strip_prefix("pv:") {
+        sync_volume(&b.ctx, &b.pvs, &b.pvcs, name).await
+    } else if let Some(k) = req.key.strip_prefix("pvc:") {
+        sync_claim(&b.ctx, &b.pvs, &b.pvcs, k).await
+    } else {
+        Ok(Action::Done)
+    }
 }
 
 async fn sync_volume(
@@ -568,10 +589,7 @@ async fn bind(
             .map(|s| s.conditions.clone())
             .unwrap_or_default(),
     };
-    if claim.status.as_ref() != Some(&want) {
-        claim.status = Some(want);
-        claim_api.update_status(&claim).await?;
-    }
+    update_status_if_changed(&claim_api, &claim, want, OnConflict::Fail).await?;
     tracing::info!(volume = %pv.meta().name, "claim bound");
     Ok(())
 }

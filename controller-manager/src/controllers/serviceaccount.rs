@@ -10,9 +10,9 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
+use client::InformerEvent;
+use client::runtime::{Action, Controller, Request, backoff};
 use client::store::{make_key, split_key};
-use client::{InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{Namespace, ObjectMeta, ObjectReference, Secret, ServiceAccount};
@@ -43,67 +43,60 @@ pub fn start(
 }
 
 async fn run_default(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
-    let namespaces = ctx.informer::<Namespace>();
     let sas = ctx.informer::<ServiceAccount>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        namespaces.add_handler(move |ev: &InformerEvent<Namespace>| {
-            if !matches!(ev, InformerEvent::Deleted(_)) {
-                q.add(ev.key());
-            }
-        });
-    }
-    {
-        let q = queue.clone();
-        sas.add_handler(move |ev: &InformerEvent<ServiceAccount>| {
-            if let InformerEvent::Deleted(sa) = ev
-                && sa.meta().name == DEFAULT_SA
-            {
-                q.add(sa.meta().namespace.clone());
-            }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let (ns_store, sa_store) = (namespaces.store(), sas.store());
-    run_workers(
-        NAME,
-        queue,
-        ctx.config.concurrent_workers,
-        cancel,
-        move |key| {
-            let ctx = ctx.clone();
-            let (n, s) = (ns_store.clone(), sa_store.clone());
-            async move {
-                let Some(ns) = n.get(&key) else {
-                    return Ok(Action::Done);
-                };
-                if !namespace_active(&ns) || s.get_in(&key, DEFAULT_SA).is_some() {
-                    return Ok(Action::Done);
-                }
-                let sa = ServiceAccount {
-                    metadata: Some(ObjectMeta {
-                        name: DEFAULT_SA.into(),
-                        namespace: key.clone(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                };
-                match ctx.api_in::<ServiceAccount>(&key).create(&sa).await {
-                    Ok(_) => tracing::info!("default serviceaccount created"),
-                    // Exists (the cache lags), or the namespace started terminating meanwhile.
-                    Err(e) if e.is(Reason::AlreadyExists) || e.is(Reason::Forbidden) => {}
-                    Err(e) if e.is(Reason::NotFound) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                Ok(Action::Done)
-            }
-        },
-    )
-    .await;
+    let controller = Controller::new_with(NAME, ctx.informer::<Namespace>(), |ev, q| {
+        if !matches!(ev, InformerEvent::Deleted(_)) {
+            q.add(ev.key());
+        }
+    })
+    .watches_with(sas.clone(), |ev: &InformerEvent<ServiceAccount>, q| {
+        if let InformerEvent::Deleted(sa) = ev
+            && sa.meta().name == DEFAULT_SA
+        {
+            q.add(sa.meta().namespace.clone());
+        }
+    })
+    .workers(ctx.config.concurrent_workers);
+    let c = Arc::new(DefaultAccounts {
+        ctx,
+        sas: sas.store(),
+    });
+    controller.run(reconcile_default, backoff, c, cancel).await;
     Ok(())
+}
+
+struct DefaultAccounts {
+    ctx: Arc<Context>,
+    sas: client::Store<ServiceAccount>,
+}
+
+async fn reconcile_default(
+    req: Request<Namespace>,
+    c: Arc<DefaultAccounts>,
+) -> Result<Action, Error> {
+    let key = req.key;
+    let Some(ns) = req.object else {
+        return Ok(Action::Done);
+    };
+    if !namespace_active(&ns) || c.sas.get_in(&key, DEFAULT_SA).is_some() {
+        return Ok(Action::Done);
+    }
+    let sa = ServiceAccount {
+        metadata: Some(ObjectMeta {
+            name: DEFAULT_SA.into(),
+            namespace: key.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    match c.ctx.api_in::<ServiceAccount>(&key).create(&sa).await {
+        Ok(_) => tracing::info!("default serviceaccount created"),
+        // Exists (the cache lags), or the namespace started terminating meanwhile.
+        Err(e) if e.is(Reason::AlreadyExists) || e.is(Reason::Forbidden) => {}
+        Err(e) if e.is(Reason::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Action::Done)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -309,56 +302,38 @@ pub fn start_tokens(
 }
 
 async fn run_tokens(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
-    let key = Arc::new(load_or_create_key(
-        ctx.config.service_account_private_key_file.as_deref(),
-    )?);
-    let sas = ctx.informer::<ServiceAccount>();
+    let key = load_or_create_key(ctx.config.service_account_private_key_file.as_deref())?;
     let secrets = ctx.informer::<Secret>();
-    let queue: WorkQueue<String> = WorkQueue::new();
-    {
-        let q = queue.clone();
-        sas.add_handler(move |ev: &InformerEvent<ServiceAccount>| q.add(ev.key()));
-    }
-    {
-        let q = queue.clone();
-        secrets.add_handler(move |ev: &InformerEvent<Secret>| {
+    let controller = Controller::new(TOKEN_NAME, ctx.informer::<ServiceAccount>())
+        .watches_with(secrets.clone(), |ev: &InformerEvent<Secret>, q| {
             let s = ev.object();
             if s.r#type == SECRET_TYPE
                 && let Some(sa) = s.meta().annotations.get(ANNOTATION_SA_NAME)
             {
                 q.add(make_key(&s.meta().namespace, sa));
             }
-        });
-    }
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let (sa_store, secret_store) = (sas.store(), secrets.store());
-    run_workers(
-        TOKEN_NAME,
-        queue,
-        ctx.config.concurrent_workers,
-        cancel,
-        move |k| {
-            let (ctx, key) = (ctx.clone(), key.clone());
-            let (a, s) = (sa_store.clone(), secret_store.clone());
-            async move { reconcile_token(&ctx, &key, &a, &s, &k).await }
-        },
-    )
-    .await;
+        })
+        .workers(ctx.config.concurrent_workers);
+    let c = Arc::new(Tokens {
+        ctx,
+        key,
+        secrets: secrets.store(),
+    });
+    controller.run(reconcile_token, backoff, c, cancel).await;
     Ok(())
 }
 
-async fn reconcile_token(
-    ctx: &Context,
-    key: &satoken::PrivateKey,
-    sas: &client::Store<ServiceAccount>,
-    secrets: &client::Store<Secret>,
-    sa_key: &str,
-) -> Result<Action, Error> {
-    let (ns, name) = split_key(sa_key);
+struct Tokens {
+    ctx: Arc<Context>,
+    key: satoken::PrivateKey,
+    secrets: client::Store<Secret>,
+}
+
+async fn reconcile_token(req: Request<ServiceAccount>, c: Arc<Tokens>) -> Result<Action, Error> {
+    let (ctx, key, secrets) = (&c.ctx, &c.key, &c.secrets);
+    let (ns, name) = split_key(&req.key);
     let secret_api = ctx.api_in::<Secret>(ns);
-    let Some(sa) = sas.get(sa_key) else {
+    let Some(sa) = req.object else {
         // The account is gone: so are its tokens.
         for s in secrets.by_namespace(ns) {
             let m = s.meta();
