@@ -147,7 +147,15 @@ async fn main() {
         &bridge,
     ]);
     let cancel = CancellationToken::new();
-    let kubelet_task = tokio::spawn(kubelet::kubelet::run(cfg, rt.clone(), true, cancel.clone()));
+    let network: Arc<dyn kubelet::network::PodNetwork> = Arc::new(
+        kubelet::network::HostNetwork::new(&bridge, &dir.path().join("root")),
+    );
+    let kubelet_task = tokio::spawn(kubelet::kubelet::run(
+        cfg,
+        rt.clone(),
+        Some(network),
+        cancel.clone(),
+    ));
     let c = client::Client::connect(&server.url).await.expect("connect");
     let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
     // Wait for the node (the kubelet is up).

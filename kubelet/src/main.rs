@@ -35,6 +35,9 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     let runtime = Arc::new(kubelet::runtime::docker::DockerRuntime::connect().await?);
-    kubelet::kubelet::run(cfg, runtime, true, cancel).await?;
+    let network: Arc<dyn kubelet::network::PodNetwork> = Arc::new(
+        kubelet::network::HostNetwork::new(&cfg.bridge_name, &cfg.root_dir),
+    );
+    kubelet::kubelet::run(cfg, runtime, Some(network), cancel).await?;
     Ok(())
 }

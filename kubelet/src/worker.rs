@@ -6,13 +6,13 @@ use crate::actions::{self, Actions, Context, PodRuntimeState, StartContainer, ba
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::events::{Recorder, container_field_path};
+use crate::network::PodNetwork;
 use crate::probes::{self, ProbeResults};
 use crate::runtime::{ContainerConfig, ContainerInfo, ContainerKind, NetworkMode, Runtime, labels};
 use crate::spec::{self, Sources};
 use crate::status::{self, StatusInput};
 use crate::volumes;
 use client::{Api, Client, DeleteParams, DeletePreconditions};
-use futures::future::BoxFuture;
 use proto::k8s::{ConfigMap, Container, LifecycleHandler, Pod, Secret};
 use proto::{Reason, Resource};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,17 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-/// Wires a sandbox into the pod network (the kubelet's own bridge); `None` in `Shared`
-/// leaves it on the runtime's default bridge.
-pub trait PodNetwork: Send + Sync {
-    /// Gives the sandbox (main process `pid`) its interface and address; returns the IP.
-    fn setup(&self, uid: &str, pid: u32) -> BoxFuture<'_, Result<String>>;
-    /// Releases the pod's address (its interface goes with the namespace).
-    fn teardown(&self, uid: &str) -> BoxFuture<'_, Result<()>>;
-    /// The address the pod holds, if any (after a kubelet restart).
-    fn address_of(&self, uid: &str) -> Option<String>;
-}
 
 /// What every worker shares.
 pub struct Shared<R: Runtime> {
@@ -43,8 +32,9 @@ pub struct Shared<R: Runtime> {
     pub prefix: String,
     pub pause_image: String,
     pub events: Recorder,
-    /// Set once the node has a podCIDR (possibly after start, when the controller-manager
-    /// assigns it).
+    /// Set once the node's pod network is set up for its podCIDR (possibly after start,
+    /// when the controller-manager assigns it); `None` leaves sandboxes on the runtime's
+    /// default bridge.
     pub network: std::sync::RwLock<Option<Arc<dyn PodNetwork>>>,
     /// Sync period while nothing happens (container exits are noticed within it).
     pub resync: Duration,
@@ -356,7 +346,7 @@ impl<R: Runtime> PodWorker<R> {
             if a.terminal {
                 // Finished: the address goes back, the exited containers stay for status/logs.
                 if let Some(net) = &self.shared.network() {
-                    net.teardown(&self.uid).await?;
+                    net.detach(&self.uid).await?;
                 }
             }
         }
@@ -604,7 +594,7 @@ impl<R: Runtime> PodWorker<R> {
             let pid = info
                 .pid
                 .ok_or_else(|| Error::Network("the sandbox has no process".into()))?;
-            match net.setup(&self.uid, pid).await {
+            match net.attach(&self.uid, pid).await {
                 Ok(ip) => ip,
                 Err(e) => {
                     let _ = self.shared.runtime.remove_container(&id).await;
@@ -967,7 +957,7 @@ impl<R: Runtime> PodWorker<R> {
         }
         if remove_sandboxes && !state.sandboxes.is_empty() {
             if let Some(net) = &self.shared.network() {
-                net.teardown(&self.uid).await?;
+                net.detach(&self.uid).await?;
             }
             self.pod_ip.clear();
         }
@@ -981,7 +971,7 @@ impl<R: Runtime> PodWorker<R> {
             self.shared.runtime.remove_container(&c.id).await?;
         }
         if let Some(net) = &self.shared.network() {
-            net.teardown(&self.uid).await?;
+            net.detach(&self.uid).await?;
         }
         volumes::cleanup(&self.shared.root_dir, &self.uid);
         let meta = pod.meta();
@@ -1023,7 +1013,7 @@ impl<R: Runtime> PodWorker<R> {
             }
         }
         if let Some(net) = &self.shared.network()
-            && let Err(e) = net.teardown(&self.uid).await
+            && let Err(e) = net.detach(&self.uid).await
         {
             tracing::warn!(pod = %self.key, error = %e, "releasing the pod network failed");
         }

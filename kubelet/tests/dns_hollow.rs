@@ -5,6 +5,7 @@
 
 use apiserver::testing::TestServer;
 use client::Api;
+use kubelet::network::fake::RecordingNetwork;
 use kubelet::runtime::fake::FakeRuntime;
 use kubelet::runtime::{ContainerConfig, labels};
 use proto::Resource;
@@ -74,11 +75,12 @@ async fn run(extra: &[&str], pods: &[Pod]) -> (Vec<(String, ContainerConfig)>, t
     args.extend_from_slice(extra);
     let cfg = <kubelet::config::Config as clap::Parser>::parse_from(args);
     let rt = FakeRuntime::new();
+    let net = RecordingNetwork::new();
     let cancel = CancellationToken::new();
     let task = tokio::spawn(kubelet::kubelet::run(
         cfg,
         Arc::new(rt.clone()),
-        false,
+        Some(Arc::new(net.clone())),
         cancel.clone(),
     ));
     let api: Api<Pod> = Api::namespaced(client, "team");

@@ -46,7 +46,7 @@ async fn a_pod_with_a_missing_config_map_backs_off_and_its_events_are_counted() 
     let task = tokio::spawn(kubelet::kubelet::run(
         cfg,
         Arc::new(rt.clone()),
-        false,
+        None,
         cancel.clone(),
     ));
     let c = client::Client::connect(&server.url).await.unwrap();

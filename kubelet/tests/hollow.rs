@@ -4,6 +4,7 @@
 
 use apiserver::testing::TestServer;
 use client::{Api, DeleteParams};
+use kubelet::network::fake::RecordingNetwork;
 use kubelet::runtime::Runtime;
 use kubelet::runtime::fake::FakeRuntime;
 use kubelet::runtime::labels;
@@ -46,6 +47,7 @@ spec:
 struct Hollow {
     server: TestServer,
     rt: FakeRuntime,
+    net: RecordingNetwork,
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<kubelet::Result<()>>,
     _dir: tempfile::TempDir,
@@ -56,44 +58,55 @@ async fn hollow(node: &str) -> Hollow {
 }
 
 async fn hollow_at(node: &str, node_ip: &str) -> Hollow {
+    hollow_with(node, node_ip, &[]).await
+}
+
+/// A hollow node with `extra` flags (a `--pod-cidr` makes it set up the recording network).
+async fn hollow_with(node: &str, node_ip: &str, extra: &[&str]) -> Hollow {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let busybox = dir.path().join("busybox");
     std::fs::write(&busybox, b"not really busybox").unwrap();
-    let cfg = <kubelet::config::Config as clap::Parser>::parse_from([
-        "kubelet",
-        "--server",
-        &server.url,
-        "--node-name",
-        node,
-        "--node-ip",
-        node_ip,
-        "--root-dir",
-        dir.path().join("root").to_str().unwrap(),
-        "--busybox",
-        busybox.to_str().unwrap(),
-        "--node-labels",
-        "zone=z1",
-        "--register-with-taints",
-        "dedicated=hollow:NoSchedule",
-        "--sync-frequency",
-        "100ms",
-        "--address",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]);
+    let cfg = <kubelet::config::Config as clap::Parser>::parse_from(
+        [
+            "kubelet",
+            "--server",
+            &server.url,
+            "--node-name",
+            node,
+            "--node-ip",
+            node_ip,
+            "--root-dir",
+            dir.path().join("root").to_str().unwrap(),
+            "--busybox",
+            busybox.to_str().unwrap(),
+            "--node-labels",
+            "zone=z1",
+            "--register-with-taints",
+            "dedicated=hollow:NoSchedule",
+            "--sync-frequency",
+            "100ms",
+            "--address",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ]
+        .into_iter()
+        .chain(extra.iter().copied()),
+    );
     let rt = FakeRuntime::new();
+    let net = RecordingNetwork::new();
     let cancel = CancellationToken::new();
     let task = tokio::spawn(kubelet::kubelet::run(
         cfg,
         Arc::new(rt.clone()),
-        false,
+        Some(Arc::new(net.clone())),
         cancel.clone(),
     ));
     Hollow {
         server,
         rt,
+        net,
         cancel,
         task,
         _dir: dir,
@@ -378,6 +391,98 @@ async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
     assert_eq!(missing.code(), tonic::Code::NotFound);
     let no_target = via_api.stats(StatsRequest::default()).await.unwrap_err();
     assert_eq!(no_target.code(), tonic::Code::InvalidArgument);
+    h.cancel.cancel();
+    h.task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hollow_node_with_a_pod_cidr_attaches_routes_and_detaches_through_its_network() {
+    use kubelet::network::fake::NetCall;
+    let h = hollow_with("hollow-net", "192.0.2.7", &["--pod-cidr", "10.244.3.0/24"]).await;
+    let c = client::Client::connect(&h.server.url).await.unwrap();
+    wait_for("node set up", Duration::from_secs(10), async || {
+        h.net
+            .calls()
+            .contains(&NetCall::SetupNode("10.244.3.0/24".parse().unwrap()))
+            .then_some(())
+    })
+    .await;
+
+    // Another node's podCIDR gets a route via its InternalIP.
+    let other = r#"
+apiVersion: v1
+kind: Node
+metadata: {name: other}
+spec: {podCIDR: 10.244.4.0/24}
+"#;
+    let mut other =
+        Node::try_from_object(proto::manifest::load_documents(other).unwrap().remove(0)).unwrap();
+    other.status = Some(proto::k8s::NodeStatus {
+        addresses: vec![proto::k8s::NodeAddress {
+            r#type: "InternalIP".into(),
+            address: "192.0.2.8".into(),
+        }],
+        ..Default::default()
+    });
+    let nodes: Api<Node> = Api::all(c.clone());
+    let mut created = nodes.create(&other).await.unwrap();
+    if created
+        .status
+        .as_ref()
+        .is_none_or(|s| s.addresses.is_empty())
+    {
+        created.status = other.status.clone();
+        nodes.update_status(&created).await.unwrap();
+    }
+    let routes = wait_for(
+        "route to the other node",
+        Duration::from_secs(10),
+        async || h.net.last_routes().filter(|r| !r.is_empty()),
+    )
+    .await;
+    assert_eq!(
+        routes.into_iter().collect::<Vec<_>>(),
+        [(
+            "10.244.4.0/24".parse().unwrap(),
+            "192.0.2.8".parse::<std::net::Ipv4Addr>().unwrap()
+        )]
+    );
+
+    // The sandbox is attached (no runtime network) and the pod gets the network's address.
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
+    pods.create(&pod("p1", "hollow-net", "Always"))
+        .await
+        .unwrap();
+    let p = wait_for("pod Running", Duration::from_secs(10), async || {
+        pods.get("p1")
+            .await
+            .ok()
+            .filter(|p| p.status.as_ref().is_some_and(|s| s.phase == "Running"))
+    })
+    .await;
+    let uid = p.meta().uid.clone();
+    assert_eq!(p.status.unwrap().pod_ip, "10.244.3.2");
+    assert!(
+        h.net
+            .calls()
+            .iter()
+            .any(|c| matches!(c, NetCall::Attach { uid: u, .. } if *u == uid))
+    );
+    let cs = h.rt.containers();
+    let sandbox = cs.iter().find(|c| c.container_name() == "POD").unwrap();
+    assert_eq!(
+        h.rt.config_of(&sandbox.id).unwrap().network,
+        Some(kubelet::runtime::NetworkMode::None),
+        "the network, not the runtime, wires the sandbox"
+    );
+
+    // Deleted: the address goes back.
+    pods.delete("p1", &DeleteParams::default()).await.unwrap();
+    wait_for("pod detached", Duration::from_secs(10), async || {
+        (h.net.calls().contains(&NetCall::Detach(uid.clone())) && h.net.addresses().is_empty())
+            .then_some(())
+    })
+    .await;
     h.cancel.cancel();
     h.task.await.unwrap().unwrap();
 }

@@ -95,12 +95,7 @@ impl Node {
         let cfg = <kubelet::config::Config as clap::Parser>::parse_from(args);
         let cleanup = Cleanup(name.clone());
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(kubelet::kubelet::run(
-            cfg,
-            rt.clone(),
-            false,
-            cancel.clone(),
-        ));
+        let task = tokio::spawn(kubelet::kubelet::run(cfg, rt.clone(), None, cancel.clone()));
         let c = client::Client::connect(&server.url).await.unwrap();
         Some(Node {
             rt,

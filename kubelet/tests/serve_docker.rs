@@ -107,12 +107,7 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
     }
     let _cleanup = Cleanup(node.clone());
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(kubelet::kubelet::run(
-        cfg,
-        rt.clone(),
-        false,
-        cancel.clone(),
-    ));
+    let task = tokio::spawn(kubelet::kubelet::run(cfg, rt.clone(), None, cancel.clone()));
     let c = client::Client::connect(&server.url).await.unwrap();
     let obj = proto::manifest::load_documents(&POD.replace("NODE", &node))
         .unwrap()
