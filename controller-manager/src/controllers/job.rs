@@ -18,10 +18,12 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::expectations::Expectations;
 use crate::pods::{controller_ref, deletion_order};
-use crate::runner::{Action, on_events, run_workers};
 use client::leader::{Clock, SystemClock};
+use client::runtime::{
+    Action, Controller, Expectations, OnConflict, backoff, resolve_controller_ref,
+    update_status_if_changed,
+};
 use client::store::{key_of, split_key};
 use client::{DeleteParams, DeletePreconditions, InformerEvent, Store, WorkQueue};
 use futures::future::BoxFuture;
@@ -63,10 +65,14 @@ pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
 ) -> BoxFuture<'static, Result<(), Error>> {
-    Box::pin(run(ctx, cancel, Options::default()))
+    let opts = Options {
+        clock: ctx.clock.clone(),
+        ..Options::default()
+    };
+    Box::pin(run(ctx, cancel, opts))
 }
 
-struct Controller {
+struct JobController {
     ctx: Arc<Context>,
     jobs: Store<Job>,
     pods: Store<Pod>,
@@ -81,45 +87,39 @@ struct Controller {
 pub async fn run(ctx: Arc<Context>, cancel: CancellationToken, opts: Options) -> Result<(), Error> {
     let job_informer = ctx.informer::<Job>();
     let pod_informer = ctx.informer::<Pod>();
-    let c = Arc::new(Controller {
+    let runtime =
+        Controller::new(NAME, job_informer.clone()).workers(ctx.config.concurrent_workers);
+    let c = Arc::new(JobController {
         ctx: ctx.clone(),
         jobs: job_informer.store(),
         pods: pod_informer.store(),
         expectations: Expectations::new(),
-        queue: WorkQueue::new(),
+        queue: runtime.queue(),
         opts,
         failures: Mutex::new(HashMap::new()),
     });
-    let jc = c.clone();
-    let job_events = on_events(&job_informer, cancel.clone(), move |ev| jc.on_job(ev));
-    let pc = c.clone();
-    let pod_events = on_events(&pod_informer, cancel.clone(), move |ev| pc.on_pod(ev));
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let wc = c.clone();
-        let workers = ctx.config.concurrent_workers;
-        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
-            let c = wc.clone();
-            async move { c.sync(&key).await }
-        })
+    let (jc, pc) = (c.clone(), c.clone());
+    runtime
+        .watches_with(job_informer, move |ev, _| jc.on_job(ev))
+        .watches_with(pod_informer, move |ev, _| pc.on_pod(ev.clone()))
+        .run(
+            |req, c| async move { c.sync(&req.key).await },
+            backoff,
+            c,
+            cancel,
+        )
         .await;
-    }
-    job_events.abort();
-    pod_events.abort();
     Ok(())
 }
 
-impl Controller {
-    fn on_job(&self, ev: InformerEvent<Job>) {
-        if let InformerEvent::Deleted(job) = &ev {
+impl JobController {
+    /// A Job's own events enqueue it (the runtime does); a deleted one's records go.
+    fn on_job(&self, ev: &InformerEvent<Job>) {
+        if let InformerEvent::Deleted(job) = ev {
             let key = key_of(job.as_ref());
             self.expectations.delete(&key);
             self.failures_lock().remove(&key);
         }
-        self.queue.add(ev.key());
     }
 
     fn failures_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i32, SystemTime)>> {
@@ -128,12 +128,7 @@ impl Controller {
 
     /// The Job key a pod's controller reference names, when that Job is cached (same uid).
     fn owner(&self, pod: &Pod) -> Option<String> {
-        let r = controller_ref(pod.meta())?;
-        if r.kind != "Job" {
-            return None;
-        }
-        let job = self.jobs.get_in(&pod.meta().namespace, &r.name)?;
-        (job.meta().uid == r.uid).then(|| key_of(job.as_ref()))
+        resolve_controller_ref(&self.jobs, pod.meta()).map(|job| key_of(job.as_ref()))
     }
 
     /// Jobs in the pod's namespace whose selector matches it (orphans to adopt).
@@ -411,18 +406,9 @@ impl Controller {
     }
 
     async fn update_status(&self, job: &Job, status: JobStatus) -> Result<(), Error> {
-        if job.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
         let api = self.ctx.api_in::<Job>(&job.meta().namespace);
-        let mut obj = job.clone();
-        obj.status = Some(status);
-        match api.update_status(&obj).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(Reason::NotFound) => Ok(()),
-            // A stale cache: the next event brings the fresh Job and the sync runs again.
-            Err(e) => Err(e.into()),
-        }
+        update_status_if_changed(&api, job, status, OnConflict::Fail).await?;
+        Ok(())
     }
 }
 

@@ -18,9 +18,11 @@
 use crate::context::Context;
 use crate::controllers::deployment::util::pod_template_hash;
 use crate::error::Error;
-use crate::expectations::Expectations;
 use crate::pods::{self, controller_ref};
-use crate::runner::{Action, on_events, run_workers};
+use client::runtime::{
+    Action, Controller, Expectations, OnConflict, backoff, resolve_controller_ref,
+    update_status_if_changed,
+};
 use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
@@ -51,7 +53,7 @@ pub fn start(
     Box::pin(run(ctx, cancel))
 }
 
-struct Controller {
+struct StatefulSetController {
     ctx: Arc<Context>,
     sets: Store<StatefulSet>,
     pods: Store<Pod>,
@@ -64,49 +66,38 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let set_informer = ctx.informer::<StatefulSet>();
     let pod_informer = ctx.informer::<Pod>();
     let claim_informer = ctx.informer::<PersistentVolumeClaim>();
-    let c = Arc::new(Controller {
+    let runtime =
+        Controller::new(NAME, set_informer.clone()).workers(ctx.config.concurrent_workers);
+    let c = Arc::new(StatefulSetController {
         ctx: ctx.clone(),
         sets: set_informer.store(),
         pods: pod_informer.store(),
         claims: claim_informer.store(),
         expectations: Expectations::new(),
-        queue: WorkQueue::new(),
+        queue: runtime.queue(),
     });
-    let sc = c.clone();
-    let set_events = on_events(&set_informer, cancel.clone(), move |ev| {
-        if let InformerEvent::Deleted(s) = &ev {
-            sc.expectations.delete(&key_of(s.as_ref()));
-        }
-        sc.queue.add(ev.key());
-    });
-    let pc = c.clone();
-    let pod_events = on_events(&pod_informer, cancel.clone(), move |ev| pc.on_pod(ev));
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let wc = c.clone();
-        let workers = ctx.config.concurrent_workers;
-        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
-            let c = wc.clone();
-            async move { c.sync(&key).await }
+    let (sc, pc) = (c.clone(), c.clone());
+    runtime
+        .watches_with(set_informer, move |ev, _| {
+            if let InformerEvent::Deleted(s) = ev {
+                sc.expectations.delete(&key_of(s.as_ref()));
+            }
         })
+        .watches_with(pod_informer, move |ev, _| pc.on_pod(ev.clone()))
+        .reads(claim_informer)
+        .run(
+            |req, c| async move { c.sync(&req.key).await },
+            backoff,
+            c,
+            cancel,
+        )
         .await;
-    }
-    set_events.abort();
-    pod_events.abort();
     Ok(())
 }
 
-impl Controller {
+impl StatefulSetController {
     fn owner(&self, pod: &Pod) -> Option<String> {
-        let r = controller_ref(pod.meta())?;
-        if r.kind != "StatefulSet" {
-            return None;
-        }
-        let set = self.sets.get_in(&pod.meta().namespace, &r.name)?;
-        (set.meta().uid == r.uid).then(|| key_of(set.as_ref()))
+        resolve_controller_ref(&self.sets, pod.meta()).map(|set| key_of(set.as_ref()))
     }
 
     fn on_pod(&self, ev: InformerEvent<Pod>) {
@@ -164,7 +155,7 @@ impl Controller {
         let owned = self
             .claim(&set, &sel, self.pods.by_namespace(namespace))
             .await?;
-        let plan = plan_statefulset(&set, &owned, SystemTime::now());
+        let plan = plan_statefulset(&set, &owned, self.ctx.clock.now());
         let mut err = None;
         if self.expectations.satisfied(key) && set.meta().deletion_timestamp.is_empty() {
             // One kind of write per sync: expectations hold either creations or deletions,
@@ -424,17 +415,9 @@ impl Controller {
         set: &StatefulSet,
         status: StatefulSetStatus,
     ) -> Result<(), Error> {
-        if set.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
         let api = self.ctx.api_in::<StatefulSet>(&set.meta().namespace);
-        let mut obj = set.clone();
-        obj.status = Some(status);
-        match api.update_status(&obj).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(Reason::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        update_status_if_changed(&api, set, status, OnConflict::Fail).await?;
+        Ok(())
     }
 }
 
