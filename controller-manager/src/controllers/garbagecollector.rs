@@ -16,7 +16,7 @@
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, run_workers};
+use client::runtime::{Action, Controller, Request, backoff};
 use client::{InformerEvent, Store, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -222,63 +222,83 @@ fn owner_item(r: &OwnerReference, dependent_namespace: &str) -> Option<String> {
 }
 
 /// Enqueues what an event may concern: the object itself and its owners (old and new).
-fn watch_kind<K: Resource>(ctx: &Context, queue: &WorkQueue<String>) -> Box<dyn KindStore> {
-    let informer = ctx.informer::<K>();
-    let q = queue.clone();
-    informer.add_handler(move |ev: &InformerEvent<K>| {
-        let m = ev.object().meta();
-        if let InformerEvent::Modified { old, .. } = ev {
-            let o = old.meta();
-            let relevant = o.owner_references != m.owner_references
-                || o.finalizers != m.finalizers
-                || o.deletion_timestamp != m.deletion_timestamp
-                || o.uid != m.uid;
-            if !relevant {
-                return;
-            }
-            for r in &o.owner_references {
-                if let Some(k) = owner_item(r, &o.namespace) {
-                    q.add(k);
-                }
-            }
+fn enqueue_items<K: Resource>(ev: &InformerEvent<K>, q: &WorkQueue<String>) {
+    let m = ev.object().meta();
+    if let InformerEvent::Modified { old, .. } = ev {
+        let o = old.meta();
+        let relevant = o.owner_references != m.owner_references
+            || o.finalizers != m.finalizers
+            || o.deletion_timestamp != m.deletion_timestamp
+            || o.uid != m.uid;
+        if !relevant {
+            return;
         }
-        q.add(item_key(K::INFO, &m.namespace, &m.name, &m.uid));
-        for r in &m.owner_references {
-            if let Some(k) = owner_item(r, &m.namespace) {
+        for r in &o.owner_references {
+            if let Some(k) = owner_item(r, &o.namespace) {
                 q.add(k);
             }
         }
-    });
-    Box::new(Typed(informer.store()))
+    }
+    q.add(item_key(K::INFO, &m.namespace, &m.name, &m.uid));
+    for r in &m.owner_references {
+        if let Some(k) = owner_item(r, &m.namespace) {
+            q.add(k);
+        }
+    }
 }
 
-fn build_graph(ctx: &Context, queue: &WorkQueue<String>) -> Graph {
+/// The graph's items are objects of every kind, keyed by kind, place and uid, so no one
+/// kind is the controller's own: the runtime is given Namespace first (its `Request::object`,
+/// looked up by a plain key, is never used), then every other kind the same way. It brings
+/// the queue, the workers, the sync wait and the handlers' removal on stop.
+struct GraphBuilder {
+    controller: Controller<k8s::Namespace>,
+    stores: Vec<Box<dyn KindStore>>,
+}
+
+impl GraphBuilder {
+    fn new(ctx: &Context) -> Self {
+        let informer = ctx.informer::<k8s::Namespace>();
+        let stores: Vec<Box<dyn KindStore>> = vec![Box::new(Typed(informer.store()))];
+        GraphBuilder {
+            controller: Controller::new_with(NAME, informer, enqueue_items::<k8s::Namespace>),
+            stores,
+        }
+    }
+
+    fn kind<K: Resource>(mut self, ctx: &Context) -> Self {
+        let informer = ctx.informer::<K>();
+        self.stores.push(Box::new(Typed(informer.store())));
+        self.controller = self.controller.watches_with(informer, enqueue_items::<K>);
+        self
+    }
+}
+
+fn build_graph(ctx: &Context) -> (Controller<k8s::Namespace>, Graph) {
     use k8s::*;
     // Every kind but Event (high churn, and Kubernetes' events are not owned in practice).
-    let stores = vec![
-        watch_kind::<Namespace>(ctx, queue),
-        watch_kind::<Node>(ctx, queue),
-        watch_kind::<Pod>(ctx, queue),
-        watch_kind::<Service>(ctx, queue),
-        watch_kind::<Endpoints>(ctx, queue),
-        watch_kind::<ConfigMap>(ctx, queue),
-        watch_kind::<Secret>(ctx, queue),
-        watch_kind::<ServiceAccount>(ctx, queue),
-        watch_kind::<Lease>(ctx, queue),
-        watch_kind::<ReplicaSet>(ctx, queue),
-        watch_kind::<Deployment>(ctx, queue),
-        watch_kind::<DaemonSet>(ctx, queue),
-        watch_kind::<StatefulSet>(ctx, queue),
-        watch_kind::<Job>(ctx, queue),
-        watch_kind::<CronJob>(ctx, queue),
-        watch_kind::<HorizontalPodAutoscaler>(ctx, queue),
-        watch_kind::<ResourceQuota>(ctx, queue),
-        watch_kind::<LimitRange>(ctx, queue),
-        watch_kind::<PersistentVolume>(ctx, queue),
-        watch_kind::<PersistentVolumeClaim>(ctx, queue),
-        watch_kind::<Ingress>(ctx, queue),
-    ];
-    Graph { stores }
+    let b = GraphBuilder::new(ctx)
+        .kind::<Node>(ctx)
+        .kind::<Pod>(ctx)
+        .kind::<Service>(ctx)
+        .kind::<Endpoints>(ctx)
+        .kind::<ConfigMap>(ctx)
+        .kind::<Secret>(ctx)
+        .kind::<ServiceAccount>(ctx)
+        .kind::<Lease>(ctx)
+        .kind::<ReplicaSet>(ctx)
+        .kind::<Deployment>(ctx)
+        .kind::<DaemonSet>(ctx)
+        .kind::<StatefulSet>(ctx)
+        .kind::<Job>(ctx)
+        .kind::<CronJob>(ctx)
+        .kind::<HorizontalPodAutoscaler>(ctx)
+        .kind::<ResourceQuota>(ctx)
+        .kind::<LimitRange>(ctx)
+        .kind::<PersistentVolume>(ctx)
+        .kind::<PersistentVolumeClaim>(ctx)
+        .kind::<Ingress>(ctx);
+    (b.controller, Graph { stores: b.stores })
 }
 
 pub fn start(
@@ -288,24 +308,30 @@ pub fn start(
     run(ctx, cancel).boxed()
 }
 
+struct Collector {
+    ctx: Arc<Context>,
+    graph: Graph,
+    queue: WorkQueue<String>,
+}
+
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
-    let queue: WorkQueue<String> = WorkQueue::new();
-    let graph = Arc::new(build_graph(&ctx, &queue));
-    if !ctx.wait_for_sync().await {
-        return Ok(());
-    }
-    let q = queue.clone();
-    run_workers(
-        NAME,
-        queue,
-        ctx.config.concurrent_workers,
-        cancel,
-        move |key| {
-            let (ctx, graph, q) = (ctx.clone(), graph.clone(), q.clone());
-            async move { reconcile(&ctx, &graph, &q, &key).await }
-        },
-    )
-    .await;
+    let (controller, graph) = build_graph(&ctx);
+    let controller = controller.workers(ctx.config.concurrent_workers);
+    let gc = Arc::new(Collector {
+        queue: controller.queue(),
+        ctx,
+        graph,
+    });
+    controller
+        .run(
+            |req: Request<k8s::Namespace>, gc: Arc<Collector>| async move {
+                reconcile(&gc.ctx, &gc.graph, &gc.queue, &req.key).await
+            },
+            backoff,
+            gc,
+            cancel,
+        )
+        .await;
     Ok(())
 }
 

@@ -16,8 +16,8 @@ pub mod normalize;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runner::{Action, on_events, run_workers};
 use calculator::{Proposal, Target};
+use client::runtime::{Action, Controller, OnConflict, Request, backoff, update_status_if_changed};
 use client::store::split_key;
 use client::{InformerEvent, Store, WorkQueue};
 use futures::future::BoxFuture;
@@ -48,14 +48,12 @@ pub fn start(
     Box::pin(run_with(ctx, cancel, source))
 }
 
-struct Controller {
+struct Autoscaler {
     ctx: Arc<Context>,
-    hpa_store: Store<HorizontalPodAutoscaler>,
     pod_store: Store<Pod>,
-    queue: WorkQueue<String>,
     metrics: Arc<dyn MetricsSource>,
     /// Recommendations and scale events per HPA key (lost on restart, as in Kubernetes).
-    history: Mutex<HashMap<String, History>>,
+    history: Arc<Mutex<HashMap<String, History>>>,
 }
 
 /// Runs the controller with this metrics source (tests pass a fake).
@@ -64,38 +62,57 @@ pub async fn run_with(
     cancel: CancellationToken,
     metrics: Arc<dyn MetricsSource>,
 ) -> Result<(), Error> {
-    let hpa_informer = ctx.informer::<HorizontalPodAutoscaler>();
     let pod_informer = ctx.informer::<Pod>();
-    let c = Arc::new(Controller {
-        ctx: ctx.clone(),
-        hpa_store: hpa_informer.store(),
+    let history: Arc<Mutex<HashMap<String, History>>> = Arc::default();
+    let h = history.clone();
+    let controller = Controller::new_with(
+        NAME,
+        ctx.informer::<HorizontalPodAutoscaler>(),
+        move |ev, q| on_hpa(&h, ev, q),
+    )
+    .reads(pod_informer.clone())
+    .workers(ctx.config.concurrent_workers);
+    let a = Arc::new(Autoscaler {
+        ctx,
         pod_store: pod_informer.store(),
-        queue: WorkQueue::new(),
         metrics,
-        history: Mutex::new(HashMap::new()),
+        history,
     });
-    let hc = c.clone();
-    let events = on_events(&hpa_informer, cancel.clone(), move |ev| hc.on_hpa(ev));
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let wc = c.clone();
-        run_workers(
-            NAME,
-            c.queue.clone(),
-            ctx.config.concurrent_workers,
-            cancel.clone(),
-            move |key| {
-                let c = wc.clone();
-                async move { c.sync(&key).await }
+    controller
+        .run(
+            |req: Request<HorizontalPodAutoscaler>, a: Arc<Autoscaler>| async move {
+                a.sync(&req.key, req.object).await
             },
+            backoff,
+            a,
+            cancel,
         )
         .await;
-    }
-    events.abort();
     Ok(())
+}
+
+fn lock_history(
+    history: &Mutex<HashMap<String, History>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, History>> {
+    history.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn on_hpa(
+    history: &Mutex<HashMap<String, History>>,
+    ev: &InformerEvent<HorizontalPodAutoscaler>,
+    queue: &WorkQueue<String>,
+) {
+    match ev {
+        InformerEvent::Added(_) => queue.add(ev.key()),
+        // Our own status writes change nothing to act on; the periodic requeue covers
+        // the rest.
+        InformerEvent::Modified { old, new } if old.spec != new.spec => queue.add(ev.key()),
+        InformerEvent::Deleted(_) => {
+            lock_history(history).remove(&ev.key());
+            queue.add(ev.key());
+        }
+        _ => {}
+    }
 }
 
 /// The metric's name in events and conditions, as Kubernetes words it.
@@ -200,29 +217,17 @@ struct Computed {
     statuses: Vec<MetricStatus>,
 }
 
-impl Controller {
-    fn on_hpa(&self, ev: InformerEvent<HorizontalPodAutoscaler>) {
-        match &ev {
-            InformerEvent::Added(_) => self.queue.add(ev.key()),
-            // Our own status writes change nothing to act on; the periodic requeue covers
-            // the rest.
-            InformerEvent::Modified { old, new } if old.spec != new.spec => {
-                self.queue.add(ev.key())
-            }
-            InformerEvent::Deleted(_) => {
-                self.lock_history().remove(&ev.key());
-                self.queue.add(ev.key());
-            }
-            _ => {}
-        }
-    }
-
+impl Autoscaler {
     fn lock_history(&self) -> std::sync::MutexGuard<'_, HashMap<String, History>> {
-        self.history.lock().unwrap_or_else(|p| p.into_inner())
+        lock_history(&self.history)
     }
 
-    async fn sync(&self, key: &str) -> Result<Action, Error> {
-        let Some(hpa) = self.hpa_store.get(key) else {
+    async fn sync(
+        &self,
+        key: &str,
+        hpa: Option<Arc<HorizontalPodAutoscaler>>,
+    ) -> Result<Action, Error> {
+        let Some(hpa) = hpa else {
             self.lock_history().remove(key);
             return Ok(Action::Done);
         };
@@ -627,21 +632,11 @@ impl Controller {
         hpa: &HorizontalPodAutoscaler,
         status: HorizontalPodAutoscalerStatus,
     ) -> Result<(), Error> {
-        if hpa.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
-        let mut updated = hpa.clone();
-        updated.status = Some(status);
-        match self
+        let api = self
             .ctx
-            .api_in::<HorizontalPodAutoscaler>(&hpa.meta().namespace)
-            .update_status(&updated)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(proto::Reason::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+            .api_in::<HorizontalPodAutoscaler>(&hpa.meta().namespace);
+        update_status_if_changed(&api, hpa, status, OnConflict::Fail).await?;
+        Ok(())
     }
 }
 
