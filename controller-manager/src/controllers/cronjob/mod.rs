@@ -9,17 +9,15 @@
 //!   again (the next schedule time: no polling).
 //! - A Job in `status.active` that the cache does not hold is looked up live before it is
 //!   dropped from the list (a Job created a moment ago may not be cached yet).
-//! - Time comes from a `client::leader::Clock` (`run` takes another one in tests).
+//! - Time comes from the context's `client::Clock` (`run` takes another one in tests).
 //! - `spec.timeZone` other than UTC is not supported: a Warning event `UnknownTimeZone` and no
 //!   Job.
 
 use crate::context::Context;
 use crate::error::Error;
 use crate::pods::{controller_ref, new_controller_ref};
-use crate::runner::{Action, on_events, run_workers};
-use client::leader::{Clock, SystemClock};
-use client::store::key_of;
-use client::{DeleteParams, Store, WorkQueue};
+use client::runtime::{Action, Controller, OnConflict, backoff, update_status_if_changed};
+use client::{Clock, DeleteParams, Store};
 use futures::future::BoxFuture;
 use proto::k8s::{CronJob, CronJobStatus, Job, ObjectReference};
 use proto::time::{format_rfc3339, parse_rfc3339};
@@ -42,14 +40,14 @@ pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
 ) -> BoxFuture<'static, Result<(), Error>> {
-    Box::pin(run(ctx, cancel, Arc::new(SystemClock)))
+    let clock = ctx.clock.clone();
+    Box::pin(run(ctx, cancel, clock))
 }
 
-struct Controller {
+struct CronJobController {
     ctx: Arc<Context>,
     cronjobs: Store<CronJob>,
     jobs: Store<Job>,
-    queue: WorkQueue<String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -61,50 +59,26 @@ pub async fn run(
 ) -> Result<(), Error> {
     let cj_informer = ctx.informer::<CronJob>();
     let job_informer = ctx.informer::<Job>();
-    let c = Arc::new(Controller {
+    let c = Arc::new(CronJobController {
         ctx: ctx.clone(),
         cronjobs: cj_informer.store(),
         jobs: job_informer.store(),
-        queue: WorkQueue::new(),
         clock,
     });
-    let q = c.queue.clone();
-    let cj_events = on_events(&cj_informer, cancel.clone(), move |ev| q.add(ev.key()));
-    let jc = c.clone();
-    let job_events = on_events(&job_informer, cancel.clone(), move |ev| {
-        let job = ev.object();
-        if let Some(key) = jc.owner(job) {
-            jc.queue.add(key);
-        }
-    });
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let wc = c.clone();
-        let workers = ctx.config.concurrent_workers;
-        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
-            let c = wc.clone();
-            async move { c.sync(&key).await }
-        })
+    Controller::new(NAME, cj_informer)
+        .owns(job_informer)
+        .workers(ctx.config.concurrent_workers)
+        .run(
+            |req, c| async move { c.sync(&req.key).await },
+            backoff,
+            c,
+            cancel,
+        )
         .await;
-    }
-    cj_events.abort();
-    job_events.abort();
     Ok(())
 }
 
-impl Controller {
-    fn owner(&self, job: &Job) -> Option<String> {
-        let r = controller_ref(job.meta())?;
-        if r.kind != "CronJob" {
-            return None;
-        }
-        let cj = self.cronjobs.get_in(&job.meta().namespace, &r.name)?;
-        (cj.meta().uid == r.uid).then(|| key_of(cj.as_ref()))
-    }
-
+impl CronJobController {
     async fn sync(&self, key: &str) -> Result<Action, Error> {
         let Some(cj) = self.cronjobs.get(key) else {
             return Ok(Action::Done);
@@ -192,17 +166,9 @@ impl Controller {
     }
 
     async fn update_status(&self, cj: &CronJob, status: CronJobStatus) -> Result<(), Error> {
-        if cj.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
         let api = self.ctx.api_in::<CronJob>(&cj.meta().namespace);
-        let mut obj = cj.clone();
-        obj.status = Some(status);
-        match api.update_status(&obj).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(Reason::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        update_status_if_changed(&api, cj, status, OnConflict::Fail).await?;
+        Ok(())
     }
 }
 
