@@ -6,6 +6,7 @@ pub mod api;
 pub mod backoff;
 pub mod clock;
 pub mod dynamic;
+pub mod events;
 pub mod informer;
 pub mod leader;
 pub mod runtime;

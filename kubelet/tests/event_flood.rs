@@ -147,6 +147,30 @@ spec:
         creates <= 1,
         "containers created without their volume: {creates}"
     );
+    // The proof runs two minutes (`KUBELET_EVENT_FLOOD_SECS=120`); by default the
+    // test stops after the first rewrite to keep the suite short (the recorder's own tests
+    // run two minutes of repeats on paused time: client::events::tests).
+    let total = std::env::var("KUBELET_EVENT_FLOOD_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    if total > 12 {
+        tokio::time::sleep(Duration::from_secs(total).saturating_sub(start.elapsed())).await;
+        let all = of_pod().await;
+        let later = failed_mount(&all);
+        eprintln!(
+            "after {:?}: {} event objects about the pod, FailedMount counts {later:?}",
+            start.elapsed(),
+            all.len()
+        );
+        assert!(all.len() <= 3, "a handful of objects: {}", all.len());
+        assert_eq!(
+            later.len(),
+            1,
+            "still one object for the repeated FailedMount"
+        );
+        assert!(later[0] > counts[0], "the count grows: {later:?}");
+    }
     cancel.cancel();
     task.await.unwrap().unwrap();
 }
