@@ -164,6 +164,11 @@ impl<K: Resource> Informer<K> {
         }))
     }
 
+    /// How many handlers are registered (diagnostics; tests of who cleans up after itself).
+    pub fn handler_count(&self) -> usize {
+        self.shared.handlers().len()
+    }
+
     /// Takes a handler off: once this returns it is not running and never runs again.
     pub fn remove_handler(&self, id: HandlerId) {
         self.shared.handlers().retain(|(h, _)| *h != id);
