@@ -19,9 +19,11 @@
 use crate::context::Context;
 use crate::controllers::deployment::util::{pod_template_hash, scaled_value};
 use crate::error::Error;
-use crate::expectations::Expectations;
 use crate::pods::{self, controller_ref};
-use crate::runner::{Action, on_events, run_workers};
+use client::runtime::{
+    Action, Controller, Expectations, OnConflict, backoff, resolve_controller_ref,
+    update_status_if_changed,
+};
 use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
@@ -49,7 +51,7 @@ pub fn start(
     Box::pin(run(ctx, cancel))
 }
 
-struct Controller {
+struct DaemonSetController {
     ctx: Arc<Context>,
     sets: Store<DaemonSet>,
     pods: Store<Pod>,
@@ -62,52 +64,42 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let ds_informer = ctx.informer::<DaemonSet>();
     let pod_informer = ctx.informer::<Pod>();
     let node_informer = ctx.informer::<Node>();
-    let c = Arc::new(Controller {
+    let runtime = Controller::new(NAME, ds_informer.clone()).workers(ctx.config.concurrent_workers);
+    let c = Arc::new(DaemonSetController {
         ctx: ctx.clone(),
         sets: ds_informer.store(),
         pods: pod_informer.store(),
         nodes: node_informer.store(),
         expectations: Expectations::new(),
-        queue: WorkQueue::new(),
+        queue: runtime.queue(),
     });
-    let dc = c.clone();
-    let ds_events = on_events(&ds_informer, cancel.clone(), move |ev| {
-        if let InformerEvent::Deleted(ds) = &ev {
-            dc.expectations.delete(&key_of(ds.as_ref()));
-        }
-        dc.queue.add(ev.key());
-    });
-    let pc = c.clone();
-    let pod_events = on_events(&pod_informer, cancel.clone(), move |ev| pc.on_pod(ev));
-    let nc = c.clone();
-    let node_events = on_events(&node_informer, cancel.clone(), move |ev| {
-        let relevant = match &ev {
-            InformerEvent::Modified { old, new } => node_changed(old, new),
-            InformerEvent::Sync(_) => false,
-            _ => true,
-        };
-        if relevant {
-            for ds in nc.sets.list() {
-                nc.queue.add(key_of(ds.as_ref()));
+    let (dc, pc, sets) = (c.clone(), c.clone(), c.sets.clone());
+    runtime
+        .watches_with(ds_informer, move |ev, _| {
+            if let InformerEvent::Deleted(ds) = ev {
+                dc.expectations.delete(&key_of(ds.as_ref()));
             }
-        }
-    });
-    let synced = tokio::select! {
-        s = ctx.wait_for_sync() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if synced {
-        let wc = c.clone();
-        let workers = ctx.config.concurrent_workers;
-        run_workers(NAME, c.queue.clone(), workers, cancel.clone(), move |key| {
-            let c = wc.clone();
-            async move { c.sync(&key).await }
         })
+        .watches_with(pod_informer, move |ev, _| pc.on_pod(ev.clone()))
+        .watches_with(node_informer, move |ev, queue| {
+            let relevant = match ev {
+                InformerEvent::Modified { old, new } => node_changed(old, new),
+                InformerEvent::Sync(_) => false,
+                _ => true,
+            };
+            if relevant {
+                for ds in sets.list() {
+                    queue.add(key_of(ds.as_ref()));
+                }
+            }
+        })
+        .run(
+            |req, c| async move { c.sync(&req.key).await },
+            backoff,
+            c,
+            cancel,
+        )
         .await;
-    }
-    ds_events.abort();
-    pod_events.abort();
-    node_events.abort();
     Ok(())
 }
 
@@ -118,14 +110,9 @@ fn node_changed(old: &Node, new: &Node) -> bool {
             != new.spec.as_ref().map(|s| (&s.taints, s.unschedulable))
 }
 
-impl Controller {
+impl DaemonSetController {
     fn owner(&self, pod: &Pod) -> Option<String> {
-        let r = controller_ref(pod.meta())?;
-        if r.kind != "DaemonSet" {
-            return None;
-        }
-        let ds = self.sets.get_in(&pod.meta().namespace, &r.name)?;
-        (ds.meta().uid == r.uid).then(|| key_of(ds.as_ref()))
+        resolve_controller_ref(&self.sets, pod.meta()).map(|ds| key_of(ds.as_ref()))
     }
 
     fn on_pod(&self, ev: InformerEvent<Pod>) {
@@ -189,7 +176,7 @@ impl Controller {
             .claim(&ds, &sel, self.pods.by_namespace(namespace))
             .await?;
         let nodes = self.nodes.list();
-        let now = SystemTime::now();
+        let now = self.ctx.clock.now();
         let plan = plan_daemonset(&ds, &nodes, &owned, now);
         let mut err = None;
         if self.expectations.satisfied(key) && ds.meta().deletion_timestamp.is_empty() {
@@ -302,17 +289,9 @@ impl Controller {
     }
 
     async fn update_status(&self, ds: &DaemonSet, status: DaemonSetStatus) -> Result<(), Error> {
-        if ds.status.as_ref() == Some(&status) {
-            return Ok(());
-        }
         let api = self.ctx.api_in::<DaemonSet>(&ds.meta().namespace);
-        let mut obj = ds.clone();
-        obj.status = Some(status);
-        match api.update_status(&obj).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(Reason::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        update_status_if_changed(&api, ds, status, OnConflict::Fail).await?;
+        Ok(())
     }
 }
 
@@ -359,72 +338,13 @@ pub fn add_default_tolerations(spec: &mut PodSpec) {
     }
 }
 
-fn requirement_matches(r: &NodeSelectorRequirement, value: Option<&str>) -> bool {
-    let num = |s: &str| s.parse::<i64>().ok();
-    match r.operator.as_str() {
-        "In" => value.is_some_and(|v| r.values.iter().any(|x| x == v)),
-        "NotIn" => value.is_none_or(|v| !r.values.iter().any(|x| x == v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        "Gt" | "Lt" => {
-            let (Some(v), Some(bound)) =
-                (value.and_then(num), r.values.first().and_then(|b| num(b)))
-            else {
-                return false;
-            };
-            if r.operator == "Gt" {
-                v > bound
-            } else {
-                v < bound
-            }
-        }
-        _ => false,
-    }
-}
-
-/// A node selector term (all requirements hold; an empty term matches nothing).
-fn term_matches(term: &NodeSelectorTerm, node: &Node) -> bool {
-    if term.match_expressions.is_empty() && term.match_fields.is_empty() {
-        return false;
-    }
-    let labels = &node.meta().labels;
-    term.match_expressions
-        .iter()
-        .all(|r| requirement_matches(r, labels.get(&r.key).map(String::as_str)))
-        && term
-            .match_fields
-            .iter()
-            .all(|r| r.key == "metadata.name" && requirement_matches(r, Some(&node.meta().name)))
-}
-
-/// Pure: the template's nodeName, nodeSelector and required node affinity match the node.
+/// Pure: the template's nodeName, nodeSelector and required node affinity match the node
+/// (the last two by the scheduler's own rule, so the controller and the scheduler agree).
 pub fn node_matches(spec: &PodSpec, node: &Node) -> bool {
     if !spec.node_name.is_empty() && spec.node_name != node.meta().name {
         return false;
     }
-    let labels = &node.meta().labels;
-    if !spec
-        .node_selector
-        .iter()
-        .all(|(k, v)| labels.get(k) == Some(v))
-    {
-        return false;
-    }
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| {
-            n.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
-    match required {
-        None => true,
-        Some(sel) => sel
-            .node_selector_terms
-            .iter()
-            .any(|t| term_matches(t, node)),
-    }
+    proto::node_affinity::required_affinity_matches(spec, node)
 }
 
 fn tolerated(tolerations: &[Toleration], taint: &Taint) -> bool {
