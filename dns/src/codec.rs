@@ -1,8 +1,16 @@
-//! The DNS wire format (RFC 1035), only as much as a cluster DNS server needs: the header,
-//! questions, and A/SRV/PTR/SOA records. Pure: bytes in, values out, and back. Names in
-//! answers are written uncompressed (allowed by the RFC; it only costs bytes), names in
-//! queries may be compressed and are read either way. EDNS (the OPT record) is ignored.
+//! The DNS wire format through `hickory-proto`, the field's standard parser and emitter;
+//! this module only converts between its messages and the few values the server decides
+//! on (the header, questions, and A/SRV/PTR/CNAME/SOA records), so that
+//! [`crate::server::answer`] and the records table stay pure and small. Names are written
+//! uncompressed (allowed by RFC 1035; the bytes stay what they were before hickory), names
+//! in queries may be compressed and are read either way. EDNS (the OPT record) is ignored.
 
+use hickory_proto::op::{self, MessageType, Metadata, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::{A, CNAME, PTR, SOA, SRV};
+use hickory_proto::rr::{self, DNSClass, Name, RecordType};
+use hickory_proto::serialize::binary::{
+    self as bin, BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding,
+};
 use std::net::Ipv4Addr;
 
 pub const TYPE_A: u16 = 1;
@@ -26,6 +34,7 @@ pub const RCODE_REFUSED: u8 = 5;
 /// retries over TCP.
 pub const UDP_LIMIT: usize = 512;
 
+/// Why a packet does not parse: hickory's reason, sorted into what a server acts on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("message ends inside {0}")]
@@ -36,6 +45,22 @@ pub enum DecodeError {
     BadPointer,
     #[error("reserved label type")]
     BadLabel,
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+impl From<bin::DecodeError> for DecodeError {
+    fn from(e: bin::DecodeError) -> Self {
+        match e {
+            bin::DecodeError::InsufficientBytes => DecodeError::Truncated("the message"),
+            bin::DecodeError::LabelBytesTooLong(_) | bin::DecodeError::DomainNameTooLong(_) => {
+                DecodeError::NameTooLong
+            }
+            bin::DecodeError::PointerNotPriorToLabel { .. } => DecodeError::BadPointer,
+            bin::DecodeError::UnrecognizedLabelCode(_) => DecodeError::BadLabel,
+            other => DecodeError::Malformed(other.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,27 +77,32 @@ pub struct Header {
 }
 
 impl Header {
-    fn flags(&self) -> u16 {
-        (u16::from(self.qr) << 15)
-            | (u16::from(self.opcode & 0xf) << 11)
-            | (u16::from(self.aa) << 10)
-            | (u16::from(self.tc) << 9)
-            | (u16::from(self.rd) << 8)
-            | (u16::from(self.ra) << 7)
-            | u16::from(self.rcode & 0xf)
+    fn from_metadata(m: &Metadata) -> Header {
+        Header {
+            id: m.id,
+            qr: m.message_type == MessageType::Response,
+            opcode: u8::from(m.op_code),
+            aa: m.authoritative,
+            tc: m.truncation,
+            rd: m.recursion_desired,
+            ra: m.recursion_available,
+            rcode: m.response_code.low(),
+        }
     }
 
-    fn from_flags(id: u16, f: u16) -> Header {
-        Header {
-            id,
-            qr: f & 0x8000 != 0,
-            opcode: ((f >> 11) & 0xf) as u8,
-            aa: f & 0x0400 != 0,
-            tc: f & 0x0200 != 0,
-            rd: f & 0x0100 != 0,
-            ra: f & 0x0080 != 0,
-            rcode: (f & 0xf) as u8,
-        }
+    fn to_metadata(self) -> Metadata {
+        let kind = if self.qr {
+            MessageType::Response
+        } else {
+            MessageType::Query
+        };
+        let mut m = Metadata::new(self.id, kind, OpCode::from_u8(self.opcode & 0xf));
+        m.authoritative = self.aa;
+        m.truncation = self.tc;
+        m.recursion_desired = self.rd;
+        m.recursion_available = self.ra;
+        m.response_code = ResponseCode::from_low(self.rcode & 0xf);
+        m
     }
 }
 
@@ -116,6 +146,64 @@ impl RData {
             RData::Soa { .. } => TYPE_SOA,
         }
     }
+
+    fn to_wire(&self) -> Result<rr::RData, hickory_proto::ProtoError> {
+        Ok(match self {
+            RData::A(ip) => rr::RData::A(A(*ip)),
+            RData::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => rr::RData::SRV(SRV::new(*priority, *weight, *port, to_name(target)?)),
+            RData::Ptr(target) => rr::RData::PTR(PTR(to_name(target)?)),
+            RData::Cname(target) => rr::RData::CNAME(CNAME(to_name(target)?)),
+            RData::Soa {
+                mname,
+                rname,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
+            } => rr::RData::SOA(SOA::new(
+                to_name(mname)?,
+                to_name(rname)?,
+                *serial,
+                // hickory types the three intervals as i32 (RFC 1035 says 32-bit, and RFC
+                // 2308 keeps them positive); the bits on the wire are the same.
+                i32::from_be_bytes(refresh.to_be_bytes()),
+                i32::from_be_bytes(retry.to_be_bytes()),
+                i32::from_be_bytes(expire.to_be_bytes()),
+                *minimum,
+            )),
+        })
+    }
+
+    /// The record types this server speaks; others (and EDNS) are skipped.
+    fn from_wire(data: &rr::RData) -> Option<RData> {
+        Some(match data {
+            rr::RData::A(a) => RData::A(a.0),
+            rr::RData::SRV(srv) => RData::Srv {
+                priority: srv.priority,
+                weight: srv.weight,
+                port: srv.port,
+                target: dotted(&srv.target),
+            },
+            rr::RData::PTR(ptr) => RData::Ptr(dotted(&ptr.0)),
+            rr::RData::CNAME(cname) => RData::Cname(dotted(&cname.0)),
+            rr::RData::SOA(soa) => RData::Soa {
+                mname: dotted(&soa.mname),
+                rname: dotted(&soa.rname),
+                serial: soa.serial,
+                refresh: u32::from_be_bytes(soa.refresh.to_be_bytes()),
+                retry: u32::from_be_bytes(soa.retry.to_be_bytes()),
+                expire: u32::from_be_bytes(soa.expire.to_be_bytes()),
+                minimum: soa.minimum,
+            },
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +211,16 @@ pub struct Record {
     pub name: String,
     pub ttl: u32,
     pub data: RData,
+}
+
+impl Record {
+    fn to_wire(&self) -> Result<rr::Record, hickory_proto::ProtoError> {
+        Ok(rr::Record::from_rdata(
+            to_name(&self.name)?,
+            self.ttl,
+            self.data.to_wire()?,
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -134,91 +232,44 @@ pub struct Message {
     pub additional: Vec<Record>,
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// A name as the table spells it: labels joined by dots, no trailing dot, bytes that are
+/// not UTF-8 replaced (such a name matches nothing in the cluster).
+fn dotted(name: &Name) -> String {
+    name.iter()
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
-impl Reader<'_> {
-    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
-        let b = *self.buf.get(self.pos).ok_or(DecodeError::Truncated(what))?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
-        Ok(u16::from_be_bytes([self.u8(what)?, self.u8(what)?]))
-    }
-
-    /// A name at the current position; follows compression pointers (only backwards, so
-    /// a hostile packet cannot loop).
-    fn name(&mut self) -> Result<String, DecodeError> {
-        let mut labels: Vec<String> = Vec::new();
-        let mut pos = self.pos;
-        let mut end: Option<usize> = None;
-        let mut total = 0usize;
-        loop {
-            let len = *self.buf.get(pos).ok_or(DecodeError::Truncated("a name"))? as usize;
-            match len & 0xc0 {
-                0x00 => {
-                    if len == 0 {
-                        pos += 1;
-                        break;
-                    }
-                    let label = self
-                        .buf
-                        .get(pos + 1..pos + 1 + len)
-                        .ok_or(DecodeError::Truncated("a label"))?;
-                    total += len + 1;
-                    if total > 255 {
-                        return Err(DecodeError::NameTooLong);
-                    }
-                    labels.push(String::from_utf8_lossy(label).into_owned());
-                    pos += 1 + len;
-                }
-                0xc0 => {
-                    let lo = *self
-                        .buf
-                        .get(pos + 1)
-                        .ok_or(DecodeError::Truncated("a pointer"))?;
-                    let target = ((len & 0x3f) << 8) | lo as usize;
-                    if target >= pos {
-                        return Err(DecodeError::BadPointer);
-                    }
-                    end.get_or_insert(pos + 2);
-                    pos = target;
-                }
-                _ => return Err(DecodeError::BadLabel),
-            }
-        }
-        self.pos = end.unwrap_or(pos);
-        Ok(labels.join("."))
-    }
+/// A dotted name as labels. Labels over 63 bytes are cut (our own names never have them; a
+/// client's question name came from the wire, so it already fits).
+fn to_name(dotted: &str) -> Result<Name, hickory_proto::ProtoError> {
+    let mut name = Name::from_labels(
+        dotted
+            .split('.')
+            .filter(|l| !l.is_empty())
+            .map(|l| &l.as_bytes()[..l.len().min(63)]),
+    )?;
+    name.set_fqdn(true);
+    Ok(name)
 }
 
 /// The header and questions of a message (what a server needs from a query); answer,
 /// authority and additional sections (EDNS OPT) are not read.
 pub fn decode_query(buf: &[u8]) -> Result<Message, DecodeError> {
-    let mut r = Reader { buf, pos: 0 };
-    let id = r.u16("the header")?;
-    let flags = r.u16("the header")?;
-    let qd = r.u16("the header")?;
-    for _ in 0..3 {
-        r.u16("the header")?;
-    }
-    let mut questions = Vec::with_capacity(usize::from(qd.min(4)));
-    for _ in 0..qd {
-        let name = r.name()?;
-        let qtype = r.u16("a question")?;
-        let qclass = r.u16("a question")?;
+    let mut d = BinDecoder::new(buf);
+    let header = op::Header::read(&mut d)?;
+    let mut questions = Vec::with_capacity(usize::from(header.counts.queries.min(4)));
+    for _ in 0..header.counts.queries {
+        let q = op::Query::read(&mut d)?;
         questions.push(Question {
-            name,
-            qtype,
-            qclass,
+            name: dotted(&q.name),
+            qtype: u16::from(q.query_type),
+            qclass: u16::from(q.query_class),
         });
     }
     Ok(Message {
-        header: Header::from_flags(id, flags),
+        header: Header::from_metadata(&header.metadata),
         questions,
         ..Default::default()
     })
@@ -229,86 +280,48 @@ pub fn peek_id(buf: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*buf.first()?, *buf.get(1)?]))
 }
 
-/// Writes `name` as labels. Labels over 63 bytes are cut (our own names never have them;
-/// a client's question name came from the wire, so it already fits).
-fn put_name(out: &mut Vec<u8>, name: &str) {
-    for label in name.split('.').filter(|l| !l.is_empty()) {
-        let b = label.as_bytes();
-        let b = &b[..b.len().min(63)];
-        out.push(b.len() as u8);
-        out.extend_from_slice(b);
-    }
-    out.push(0);
-}
-
-fn put_record(out: &mut Vec<u8>, r: &Record) {
-    put_name(out, &r.name);
-    out.extend_from_slice(&r.data.rtype().to_be_bytes());
-    out.extend_from_slice(&CLASS_IN.to_be_bytes());
-    out.extend_from_slice(&r.ttl.to_be_bytes());
-    let len_at = out.len();
-    out.extend_from_slice(&[0, 0]);
-    match &r.data {
-        RData::A(ip) => out.extend_from_slice(&ip.octets()),
-        RData::Srv {
-            priority,
-            weight,
-            port,
-            target,
-        } => {
-            out.extend_from_slice(&priority.to_be_bytes());
-            out.extend_from_slice(&weight.to_be_bytes());
-            out.extend_from_slice(&port.to_be_bytes());
-            put_name(out, target);
+impl Message {
+    fn to_wire(&self) -> Result<Vec<u8>, hickory_proto::ProtoError> {
+        let mut m = op::Message::new(self.header.id, MessageType::Query, OpCode::Query);
+        m.metadata = self.header.to_metadata();
+        for q in &self.questions {
+            let mut query = op::Query::query(to_name(&q.name)?, RecordType::from(q.qtype));
+            query.set_query_class(DNSClass::from(q.qclass));
+            m.add_query(query);
         }
-        RData::Ptr(target) | RData::Cname(target) => put_name(out, target),
-        RData::Soa {
-            mname,
-            rname,
-            serial,
-            refresh,
-            retry,
-            expire,
-            minimum,
-        } => {
-            put_name(out, mname);
-            put_name(out, rname);
-            for v in [serial, refresh, retry, expire, minimum] {
-                out.extend_from_slice(&v.to_be_bytes());
+        for (section, records) in [
+            (&mut m.answers, &self.answers),
+            (&mut m.authorities, &self.authority),
+            (&mut m.additionals, &self.additional),
+        ] {
+            for r in records {
+                section.push(r.to_wire()?);
             }
         }
-    }
-    let rdlen = (out.len() - len_at - 2) as u16;
-    out[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
-}
-
-impl Message {
-    pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128);
-        out.extend_from_slice(&self.header.id.to_be_bytes());
-        out.extend_from_slice(&self.header.flags().to_be_bytes());
-        for n in [
-            self.questions.len(),
-            self.answers.len(),
-            self.authority.len(),
-            self.additional.len(),
-        ] {
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        for q in &self.questions {
-            put_name(&mut out, &q.name);
-            out.extend_from_slice(&q.qtype.to_be_bytes());
-            out.extend_from_slice(&q.qclass.to_be_bytes());
-        }
-        for r in self
-            .answers
-            .iter()
-            .chain(&self.authority)
-            .chain(&self.additional)
-        {
-            put_record(&mut out, r);
-        }
-        out
+        let mut encoder = BinEncoder::new(&mut out);
+        encoder.set_name_encoding(NameEncoding::Uncompressed);
+        m.emit(&mut encoder)?;
+        Ok(out)
+    }
+
+    /// The wire bytes. A message whose names do not fit the wire (only a question name
+    /// that came in as bytes that are not UTF-8 can grow so) is answered SERVFAIL with its
+    /// id and nothing else, rather than not at all.
+    pub fn encode(&self) -> Vec<u8> {
+        self.to_wire().unwrap_or_else(|e| {
+            tracing::debug!(id = self.header.id, error = %e, "reply does not encode");
+            let bare = Message {
+                header: Header {
+                    qr: true,
+                    rcode: RCODE_SERVFAIL,
+                    ..self.header
+                },
+                ..Default::default()
+            };
+            // No names left, so nothing that can fail to encode.
+            bare.to_wire().unwrap_or_default()
+        })
     }
 
     /// The encoding for UDP: when it exceeds `limit`, the records are dropped and TC set,
@@ -349,91 +362,46 @@ pub fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
 /// Reads a whole response (tests and probes): header, questions and every record of the
 /// types this module knows; other types are skipped.
 pub fn decode_response(buf: &[u8]) -> Result<Message, DecodeError> {
-    let mut r = Reader { buf, pos: 0 };
-    let id = r.u16("the header")?;
-    let flags = r.u16("the header")?;
-    let counts = [
-        r.u16("the header")?,
-        r.u16("the header")?,
-        r.u16("the header")?,
-        r.u16("the header")?,
-    ];
-    let mut m = Message {
-        header: Header::from_flags(id, flags),
-        ..Default::default()
+    let m = op::Message::from_vec(buf)?;
+    let records = |rs: &[rr::Record]| {
+        rs.iter()
+            .filter_map(|r| {
+                Some(Record {
+                    name: dotted(&r.name),
+                    ttl: r.ttl,
+                    data: RData::from_wire(&r.data)?,
+                })
+            })
+            .collect()
     };
-    for _ in 0..counts[0] {
-        let name = r.name()?;
-        let qtype = r.u16("a question")?;
-        let qclass = r.u16("a question")?;
-        m.questions.push(Question {
-            name,
-            qtype,
-            qclass,
-        });
-    }
-    for (section, n) in counts[1..].iter().enumerate() {
-        for _ in 0..*n {
-            let name = r.name()?;
-            let rtype = r.u16("a record")?;
-            let _class = r.u16("a record")?;
-            let ttl = (u32::from(r.u16("a record")?) << 16) | u32::from(r.u16("a record")?);
-            let len = usize::from(r.u16("a record")?);
-            let end = r.pos + len;
-            if end > buf.len() {
-                return Err(DecodeError::Truncated("record data"));
-            }
-            let data = match rtype {
-                TYPE_A if len == 4 => Some(RData::A(Ipv4Addr::new(
-                    buf[r.pos],
-                    buf[r.pos + 1],
-                    buf[r.pos + 2],
-                    buf[r.pos + 3],
-                ))),
-                TYPE_SRV => Some(RData::Srv {
-                    priority: r.u16("srv")?,
-                    weight: r.u16("srv")?,
-                    port: r.u16("srv")?,
-                    target: r.name()?,
-                }),
-                TYPE_PTR => Some(RData::Ptr(r.name()?)),
-                TYPE_CNAME => Some(RData::Cname(r.name()?)),
-                TYPE_SOA => {
-                    let mname = r.name()?;
-                    let rname = r.name()?;
-                    let mut v = [0u32; 5];
-                    for x in &mut v {
-                        *x = (u32::from(r.u16("soa")?) << 16) | u32::from(r.u16("soa")?);
-                    }
-                    Some(RData::Soa {
-                        mname,
-                        rname,
-                        serial: v[0],
-                        refresh: v[1],
-                        retry: v[2],
-                        expire: v[3],
-                        minimum: v[4],
-                    })
-                }
-                _ => None,
-            };
-            r.pos = end;
-            if let Some(data) = data {
-                let rec = Record { name, ttl, data };
-                match section {
-                    0 => m.answers.push(rec),
-                    1 => m.authority.push(rec),
-                    _ => m.additional.push(rec),
-                }
-            }
-        }
-    }
-    Ok(m)
+    Ok(Message {
+        header: Header::from_metadata(&m.metadata),
+        questions: m
+            .queries
+            .iter()
+            .map(|q| Question {
+                name: dotted(&q.name),
+                qtype: u16::from(q.query_type),
+                qclass: u16::from(q.query_class),
+            })
+            .collect(),
+        answers: records(&m.answers),
+        authority: records(&m.authorities),
+        additional: records(&m.additionals),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One record as hickory writes it into a message (the byte-exact tests below predate
+    /// hickory and hold unchanged).
+    fn put_record(out: &mut Vec<u8>, r: &Record) {
+        let mut encoder = BinEncoder::new(out);
+        encoder.set_name_encoding(NameEncoding::Uncompressed);
+        r.to_wire().unwrap().emit(&mut encoder).unwrap();
+    }
 
     /// `dig web.default.svc.cluster.local A` as sent by dig 9 without EDNS: id 0x1234, RD.
     const QUERY_A: &[u8] = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\
@@ -596,6 +564,46 @@ mod tests {
             let _ = decode_query(&buf);
             let _ = decode_response(&buf);
         }
+    }
+
+    #[test]
+    fn mutated_queries_decode_and_encode_without_panic() {
+        // Flip bytes of a real query: whatever decodes must encode again.
+        let mut x: u32 = 777;
+        for _ in 0..2000 {
+            let mut buf = QUERY_A.to_vec();
+            for _ in 0..3 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let at = (x >> 16) as usize % buf.len();
+                buf[at] = (x >> 8) as u8;
+            }
+            if let Ok(m) = decode_query(&buf) {
+                let _ = m.encode_udp(UDP_LIMIT);
+            }
+        }
+    }
+
+    #[test]
+    fn a_question_that_no_longer_fits_is_answered_servfail() {
+        // 100 one-byte labels that are not UTF-8 decode to 3-byte replacement characters:
+        // the echoed name would pass 255 bytes, so the reply is SERVFAIL with the id only.
+        let mut p = b"\x00\x09\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00".to_vec();
+        for _ in 0..100 {
+            p.extend_from_slice(b"\x01\xff");
+        }
+        p.extend_from_slice(b"\x00\x00\x01\x00\x01");
+        let q = decode_query(&p).unwrap();
+        let reply = Message {
+            header: Header {
+                qr: true,
+                ..q.header
+            },
+            questions: q.questions,
+            ..Default::default()
+        };
+        let m = decode_response(&reply.encode()).unwrap();
+        assert_eq!((m.header.id, m.header.rcode), (9, RCODE_SERVFAIL));
+        assert!(m.header.qr && m.questions.is_empty());
     }
 
     #[test]
