@@ -211,10 +211,18 @@ mod tests {
         }
     }
 
+    /// (what, nodeSelector, required terms, fits)
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        Option<Vec<NodeSelectorTerm>>,
+        bool,
+    );
+
     #[test]
     fn required_table() {
         let n = node("n1", &[("zone", "a"), ("cores", "8"), ("disk", "ssd")]);
-        let cases: Vec<(&str, &[(&str, &str)], Option<Vec<NodeSelectorTerm>>, bool)> = vec![
+        let cases: Vec<Case> = vec![
             ("nothing required fits", &[], None, true),
             ("nodeSelector equal", &[("zone", "a")], None, true),
             ("nodeSelector differs", &[("zone", "b")], None, false),
