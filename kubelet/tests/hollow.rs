@@ -197,11 +197,10 @@ async fn a_hollow_node_registers_runs_restarts_and_deletes_pods() {
         .unwrap()
         .port;
     assert!(port > 0);
-    let mut kc = kubelet::server::api::kubelet_client::KubeletClient::connect(format!(
-        "http://127.0.0.1:{port}"
-    ))
-    .await
-    .unwrap();
+    // Straight to the kubelet, with the typed client.
+    let kc = client::KubeletApi::direct(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
     let e = kc
         .exec(kubelet::server::api::ExecRequest {
             namespace: "default".into(),
@@ -212,9 +211,9 @@ async fn a_hollow_node_registers_runs_restarts_and_deletes_pods() {
         .await
         .unwrap_err();
     assert!(
-        e.message().contains("choose one of: [app side]"),
+        e.message.contains("choose one of: [app side]"),
         "{}",
-        e.message()
+        e.message
     );
     let ok = kc
         .exec(kubelet::server::api::ExecRequest {
@@ -224,14 +223,12 @@ async fn a_hollow_node_registers_runs_restarts_and_deletes_pods() {
             command: vec!["true".into()],
         })
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(ok.exit_code, 0);
     let stats = kc
         .stats(kubelet::server::api::StatsRequest::default())
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(stats.pods.len(), 1);
     assert_eq!(stats.pods[0].containers.len(), 2);
     let missing = kc
@@ -243,7 +240,7 @@ async fn a_hollow_node_registers_runs_restarts_and_deletes_pods() {
         })
         .await
         .unwrap_err();
-    assert_eq!(missing.code(), tonic::Code::NotFound);
+    assert_eq!(tonic::Status::from(missing).code(), tonic::Code::NotFound);
 
     // A crash: the container comes back with restartCount 1.
     let app = cs
@@ -334,7 +331,7 @@ async fn never_policy_pod_succeeds_and_is_not_restarted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
-    use kubelet::server::api::{ExecRequest, StatsRequest, kubelet_client::KubeletClient};
+    use client::kubelet_api::{ExecRequest, StatsRequest};
     let h = hollow_at("hollow-3", "127.0.0.1").await;
     let c = client::Client::connect(&h.server.url).await.unwrap();
     let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
@@ -347,7 +344,9 @@ async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
     })
     .await;
     // Only the apiserver's address: it finds the node and its kubelet port.
-    let mut via_api = KubeletClient::connect(h.server.url.clone()).await.unwrap();
+    let via_api = client::KubeletApi::via_apiserver(&h.server.url)
+        .await
+        .unwrap();
     let app =
         h.rt.containers()
             .into_iter()
@@ -363,8 +362,7 @@ async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
             command: vec!["false".into()],
         })
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(
         out.exit_code, 4,
         "the exit code of the exec in the fake runtime"
@@ -376,8 +374,7 @@ async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
             ..Default::default()
         })
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(stats.pods.len(), 1);
     let missing = via_api
         .exec(ExecRequest {
@@ -388,9 +385,12 @@ async fn the_apiserver_proxies_the_kubelet_api_to_the_pods_node() {
         })
         .await
         .unwrap_err();
-    assert_eq!(missing.code(), tonic::Code::NotFound);
+    assert_eq!(tonic::Status::from(missing).code(), tonic::Code::NotFound);
     let no_target = via_api.stats(StatsRequest::default()).await.unwrap_err();
-    assert_eq!(no_target.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        tonic::Status::from(no_target).code(),
+        tonic::Code::InvalidArgument
+    );
     h.cancel.cancel();
     h.task.await.unwrap().unwrap();
 }

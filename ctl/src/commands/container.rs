@@ -2,14 +2,13 @@
 //! the apiserver, which forwards each call to the kubelet of the pod's node.
 
 use super::Ctx;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::Args;
+use client::KubeletApi;
+use client::kubelet_api::{ExecRequest, LogsRequest, StatsRequest};
 use proto::Resource;
 use proto::k8s::{ListRequest, Node, Pod};
-use proto::kubelet_api::kubelet_client::KubeletClient;
-use proto::kubelet_api::{ExecRequest, LogsRequest, StatsRequest};
 use std::io::Write;
-use tonic::transport::Channel;
 
 #[derive(Args, Debug, Clone)]
 pub struct LogsArgs {
@@ -52,18 +51,16 @@ pub struct TopArgs {
     pub name: Option<String>,
 }
 
-async fn kubelet_api(ctx: &Ctx) -> Result<KubeletClient<Channel>> {
-    KubeletClient::connect(ctx.server.clone())
-        .await
-        .with_context(|| format!("cannot reach the apiserver at {}", ctx.server))
+async fn kubelet_api(ctx: &Ctx) -> Result<KubeletApi> {
+    Ok(KubeletApi::via_apiserver(&ctx.server).await?)
 }
 
-fn status_error(e: tonic::Status) -> anyhow::Error {
-    anyhow!("{}", e.message())
+fn status_error(e: client::ApiError) -> anyhow::Error {
+    anyhow!("{}", e.message)
 }
 
 pub async fn logs(ctx: &Ctx, a: &LogsArgs) -> Result<()> {
-    let mut c = kubelet_api(ctx).await?;
+    let c = kubelet_api(ctx).await?;
     let mut s = c
         .logs(LogsRequest {
             namespace: ctx.ns.effective().to_string(),
@@ -75,18 +72,17 @@ pub async fn logs(ctx: &Ctx, a: &LogsArgs) -> Result<()> {
             timestamps: a.timestamps,
         })
         .await
-        .map_err(status_error)?
-        .into_inner();
+        .map_err(status_error)?;
     let mut out = std::io::stdout();
-    while let Some(chunk) = s.message().await.map_err(status_error)? {
-        out.write_all(&chunk.data)?;
+    while let Some(data) = s.next_chunk().await.map_err(status_error)? {
+        out.write_all(&data)?;
         out.flush()?;
     }
     Ok(())
 }
 
 pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
-    let mut c = kubelet_api(ctx).await?;
+    let c = kubelet_api(ctx).await?;
     let r = c
         .exec(ExecRequest {
             namespace: ctx.ns.effective().to_string(),
@@ -95,8 +91,7 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
             command: a.command.clone(),
         })
         .await
-        .map_err(status_error)?
-        .into_inner();
+        .map_err(status_error)?;
     std::io::stdout().write_all(&r.output)?;
     if r.truncated {
         eprintln!("output truncated by the kubelet (16 MiB at most)");
@@ -120,7 +115,7 @@ pub fn mebibytes(b: u64) -> String {
 
 pub async fn top(ctx: &Ctx, a: &TopArgs) -> Result<()> {
     let api = ctx.api().await?;
-    let mut c = kubelet_api(ctx).await?;
+    let c = kubelet_api(ctx).await?;
     match a.kind.as_str() {
         "pods" | "pod" | "po" => {
             let ns = ctx.ns.effective().to_string();
@@ -153,8 +148,7 @@ pub async fn top(ctx: &Ctx, a: &TopArgs) -> Result<()> {
                         node,
                     })
                     .await
-                    .map_err(status_error)?
-                    .into_inner();
+                    .map_err(status_error)?;
                 for p in st.pods {
                     rows.push((p.name, p.cpu_millicores, p.memory_bytes));
                 }
@@ -197,9 +191,9 @@ pub async fn top(ctx: &Ctx, a: &TopArgs) -> Result<()> {
                     })
                     .await
                 {
-                    Ok(r) => r.into_inner(),
+                    Ok(r) => r,
                     Err(e) => {
-                        eprintln!("{name}: {}", e.message());
+                        eprintln!("{name}: {}", e.message);
                         continue;
                     }
                 };

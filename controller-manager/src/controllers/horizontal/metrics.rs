@@ -3,12 +3,12 @@
 //! through the apiserver's kubelet proxy (the `Kubelet` gRPC service the apiserver serves on
 //! the API address, as `ctl top pods` does); tests use `FakeMetrics`.
 
+use client::KubeletApi;
+use client::kubelet_api::StatsRequest;
 use futures::future::BoxFuture;
 use proto::k8s::Pod;
-use proto::kubelet_api::kubelet_client::KubeletClient;
-use proto::kubelet_api::{StatsRequest, StatsResponse};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// Resources a source can measure (names as in a pod's requests).
 pub const CPU: &str = "cpu";
@@ -30,14 +30,11 @@ pub trait MetricsSource: Send + Sync {
     ) -> BoxFuture<'a, Result<PodUsage, String>>;
 }
 
-type StatsCall =
-    Arc<dyn Fn(StatsRequest) -> BoxFuture<'static, Result<StatsResponse, String>> + Send + Sync>;
-
 /// The kubelet stats through the apiserver's proxy. The gRPC connection is made on first
 /// use and kept; a transport error drops it so the next sync reconnects.
 pub struct KubeletMetrics {
     server: String,
-    call: tokio::sync::Mutex<Option<StatsCall>>,
+    call: tokio::sync::Mutex<Option<KubeletApi>>,
 }
 
 impl KubeletMetrics {
@@ -48,32 +45,16 @@ impl KubeletMetrics {
         }
     }
 
-    async fn stats_call(&self) -> Result<StatsCall, String> {
+    async fn stats_client(&self) -> Result<KubeletApi, String> {
         let mut slot = self.call.lock().await;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        let client = KubeletClient::connect(self.server.clone())
+        let client = KubeletApi::via_apiserver(&self.server)
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot reach the apiserver's kubelet proxy at {}: {e}",
-                    self.server
-                )
-            })?;
-        // The client is kept behind a closure: its channel type lives in tonic, which this
-        // crate does not name.
-        let call: StatsCall = Arc::new(move |req| {
-            let mut c = client.clone();
-            Box::pin(async move {
-                c.stats(req)
-                    .await
-                    .map(|r| r.into_inner())
-                    .map_err(|s| s.message().to_string())
-            })
-        });
-        *slot = Some(call.clone());
-        Ok(call)
+            .map_err(|e| format!("the apiserver's kubelet proxy: {e}"))?;
+        *slot = Some(client.clone());
+        Ok(client)
     }
 
     async fn usage(
@@ -95,7 +76,7 @@ impl KubeletMetrics {
                 by_node.entry(node).or_default().push((name, uid));
             }
         }
-        let call = self.stats_call().await?;
+        let kubelets = self.stats_client().await?;
         let mut out = PodUsage::new();
         let mut errors = Vec::new();
         for (node, names) in &by_node {
@@ -104,7 +85,7 @@ impl KubeletMetrics {
                 pod: String::new(),
                 node: node.to_string(),
             };
-            match call(req).await {
+            match kubelets.stats(req).await.map_err(|e| e.message) {
                 Ok(st) => {
                     for p in st.pods {
                         let ours = names.iter().any(|(n, u)| {
