@@ -266,7 +266,7 @@ async fn reconcile(
         }
         return Ok(Action::Done);
     };
-    let existing = node_cidrs(&node);
+    let existing = node_cidrs(node);
     if let Some(first) = existing.first() {
         let mut st = lock(state);
         if st.by_node.get(name) != Some(first) {
