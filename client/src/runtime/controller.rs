@@ -67,7 +67,11 @@ pub struct Controller<K: Resource> {
     workers: usize,
     subscriptions: Vec<Subscribe>,
     waits: Vec<WaitSynced>,
+    /// Every period, the keys to enqueue again (client-go's resyncPeriod).
+    resync: Option<(Duration, ResyncKeys)>,
 }
+
+type ResyncKeys = Box<dyn Fn() -> Vec<String> + Send + Sync>;
 
 impl<K: Resource> Controller<K> {
     /// A controller of `K`, named `name` in logs, taking `K` from a shared informer: every
@@ -90,6 +94,7 @@ impl<K: Resource> Controller<K> {
             workers: 1,
             subscriptions: Vec::new(),
             waits: Vec::new(),
+            resync: None,
         };
         c.watches_with(informer, handler)
     }
@@ -107,6 +112,24 @@ impl<K: Resource> Controller<K> {
     /// How many keys are reconciled at once (at least one).
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
+        self
+    }
+
+    /// Every `period` after the caches synced, every key of `K`'s cache is queued again
+    /// (client-go's resyncPeriod: a level-triggered controller revisits what no event
+    /// touched, e.g. to notice time passing).
+    pub fn resync_every(self, period: Duration) -> Self {
+        let store = self.store.clone();
+        self.resync_keys_every(period, move || store.keys())
+    }
+
+    /// As `resync_every`, with the keys to queue given by `keys` (another store's, mapped).
+    pub fn resync_keys_every(
+        mut self,
+        period: Duration,
+        keys: impl Fn() -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.resync = (!period.is_zero()).then(|| (period, Box::new(keys) as ResyncKeys));
         self
     }
 
@@ -203,36 +226,77 @@ impl<K: Resource> Controller<K> {
         if !synced {
             return;
         }
-        let worker = Arc::new(Worker {
+        let worker = Worker {
             name,
             store: self.store,
             queue: self.queue.clone(),
             reconcile,
             error_policy,
             ctx,
-        });
-        let mut set = JoinSet::new();
-        for n in 0..self.workers {
-            let worker = worker.clone();
-            set.spawn(
-                async move {
-                    while let Some(key) = worker.queue.get().await {
-                        worker.process(key).await;
+        };
+        let resync = self.resync.map(|(period, keys)| {
+            let queue = self.queue.clone();
+            async move {
+                let mut tick =
+                    tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                loop {
+                    tick.tick().await;
+                    for key in keys() {
+                        queue.add(key);
                     }
                 }
-                .instrument(tracing::debug_span!(
-                    "worker",
-                    controller = name,
-                    worker = n
-                )),
-            );
+            }
+        });
+        tokio::select! {
+            _ = run_workers(worker, self.workers, cancel.clone()) => {}
+            // Never ends by itself: the workers' return (on cancel) stops it.
+            _ = async {
+                match resync {
+                    Some(r) => r.await,
+                    None => std::future::pending().await,
+                }
+            } => {}
         }
-        // The JoinSet aborts its workers if this future is dropped; on cancel they finish
-        // the key in hand (a reconcile is never cut between two writes).
-        cancel.cancelled().await;
-        self.queue.shutdown();
-        while set.join_next().await.is_some() {}
     }
+}
+
+/// `workers` workers over the worker's queue until `cancel`; then the queue is shut down
+/// and the keys in hand are finished (a reconcile is never cut between two writes). If
+/// this future is dropped, the JoinSet aborts the workers.
+async fn run_workers<K, C, E, F, Fut, P>(
+    worker: Worker<K, C, F, P>,
+    workers: usize,
+    cancel: CancellationToken,
+) where
+    K: Resource,
+    C: Send + Sync + 'static,
+    E: ReconcileError,
+    F: Fn(Request<K>, Arc<C>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Action, E>> + Send + 'static,
+    P: Fn(&str, &E, &C) -> Action + Send + Sync + 'static,
+{
+    let name = worker.name;
+    let queue = worker.queue.clone();
+    let worker = Arc::new(worker);
+    let mut set = JoinSet::new();
+    for n in 0..workers.max(1) {
+        let worker = worker.clone();
+        set.spawn(
+            async move {
+                while let Some(key) = worker.queue.get().await {
+                    worker.process(key).await;
+                }
+            }
+            .instrument(tracing::debug_span!(
+                "worker",
+                controller = name,
+                worker = n
+            )),
+        );
+    }
+    cancel.cancelled().await;
+    queue.shutdown();
+    while set.join_next().await.is_some() {}
 }
 
 async fn wait_all(waits: &[WaitSynced]) -> bool {
@@ -329,4 +393,84 @@ where
 /// The usual error policy: retry after the key's back-off.
 pub fn backoff<C>(_key: &str, _error: &impl ReconcileError, _ctx: &C) -> Action {
     Action::Backoff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::k8s::ConfigMap;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Debug)]
+    struct Boom;
+    impl Display for Boom {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("boom")
+        }
+    }
+    impl ReconcileError for Boom {}
+
+    #[derive(Default)]
+    struct Counts {
+        calls: Mutex<HashMap<String, usize>>,
+        running: AtomicUsize,
+        max_running: AtomicUsize,
+    }
+
+    async fn reconcile(req: Request<ConfigMap>, c: Arc<Counts>) -> Result<Action, Boom> {
+        let n = {
+            let mut calls = c.calls.lock().unwrap();
+            let n = calls.entry(req.key.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        let now = c.running.fetch_add(1, Ordering::SeqCst) + 1;
+        c.max_running.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        c.running.fetch_sub(1, Ordering::SeqCst);
+        if req.key == "fail" && n < 3 {
+            return Err(Boom);
+        }
+        if req.key == "again" && n == 1 {
+            return Ok(Action::RequeueAfter(Duration::from_secs(5)));
+        }
+        Ok(Action::Done)
+    }
+
+    // Moved from controller-manager/src/runner.rs with the worker loop.
+    #[tokio::test(start_paused = true)]
+    async fn errors_back_off_and_a_key_runs_on_one_worker_at_a_time() {
+        let queue = WorkQueue::new();
+        let cancel = CancellationToken::new();
+        let counts = Arc::new(Counts::default());
+        let worker = Worker {
+            name: "test",
+            store: Store::<ConfigMap>::new(),
+            queue: queue.clone(),
+            reconcile,
+            error_policy: backoff,
+            ctx: counts.clone(),
+        };
+        let task = tokio::spawn(run_workers(worker, 4, cancel.clone()));
+        for _ in 0..3 {
+            queue.add("same".to_string());
+        }
+        queue.add("fail".to_string());
+        queue.add("again".to_string());
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let calls = counts.calls.lock().unwrap().clone();
+        assert_eq!(calls["same"], 1, "a key queued three times runs once");
+        assert_eq!(calls["fail"], 3, "failures retry until success");
+        assert_eq!(calls["again"], 2, "RequeueAfter runs it again");
+        assert_eq!(
+            queue.num_requeues(&"fail".to_string()),
+            0,
+            "success forgets"
+        );
+        assert!(counts.max_running.load(Ordering::SeqCst) <= 3);
+        cancel.cancel();
+        task.await.unwrap();
+    }
 }

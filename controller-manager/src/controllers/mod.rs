@@ -2,8 +2,9 @@
 //! controller is one new file here and one line in `CONTROLLERS`.
 //!
 //! A controller's start function gets the shared context and a cancellation token; it
-//! registers informer handlers that only enqueue keys, waits for the caches
-//! (`ctx.wait_for_sync()`), then runs `runner::run_workers` until the token is cancelled.
+//! builds a `client::runtime::Controller` from the context's shared informers (`new`,
+//! `owns`, `watches`, `reads`) and `run`s its reconcile function until the token is
+//! cancelled (docs/controller-manager.md, "How to write a controller").
 
 pub mod cronjob;
 pub mod daemonset;
