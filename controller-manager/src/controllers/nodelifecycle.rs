@@ -17,8 +17,8 @@
 
 use crate::context::Context;
 use crate::error::Error;
+use client::InformerEvent;
 use client::runtime::{Action, Controller, Request, backoff};
-use client::{InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::defaults::{TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE};
@@ -266,14 +266,14 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
                 q.add(n.clone());
             }
         })
+        // Every monitor period, every node is looked at (health is a matter of time
+        // passing, not only of events).
+        .resync_every(
+            ctx.config
+                .node_monitor_period
+                .max(Duration::from_millis(10)),
+        )
         .workers(ctx.config.concurrent_workers);
-    // Every monitor period, every node is looked at (health is a matter of time passing,
-    // not only of events): a ticker beside the runtime's workers, stopped by the same token.
-    let period = ctx
-        .config
-        .node_monitor_period
-        .max(Duration::from_millis(10));
-    let monitor = monitor(controller.queue(), nodes.clone(), period, cancel.clone());
     let lifecycle = Arc::new(Lifecycle {
         ctx,
         probes: Mutex::new(HashMap::new()),
@@ -281,38 +281,8 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
         leases: leases.store(),
         pods: pods.store(),
     });
-    tokio::join!(
-        controller.run(reconcile, backoff, lifecycle, cancel),
-        monitor
-    );
+    controller.run(reconcile, backoff, lifecycle, cancel).await;
     Ok(())
-}
-
-/// Enqueues every cached node each `period` until `cancel`, from the cache's first list on
-/// (as the workers, which start then).
-async fn monitor(
-    queue: WorkQueue<String>,
-    nodes: Arc<client::Informer<Node>>,
-    period: Duration,
-    cancel: CancellationToken,
-) {
-    let store = nodes.store();
-    let synced = tokio::select! {
-        s = nodes.wait_until_synced() => s,
-        _ = cancel.cancelled() => false,
-    };
-    if !synced {
-        return;
-    }
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(period) => {}
-        }
-        for k in store.keys() {
-            queue.add(k);
-        }
-    }
 }
 
 struct Lifecycle {

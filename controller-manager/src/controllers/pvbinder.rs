@@ -8,9 +8,9 @@
 
 use crate::context::Context;
 use crate::error::Error;
+use client::InformerEvent;
 use client::runtime::{Action, Controller, OnConflict, Request, backoff, update_status_if_changed};
 use client::store::{make_key, split_key};
-use client::{Informer, InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{
@@ -314,6 +314,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let pvs = ctx.informer::<PersistentVolume>();
     let pvcs = ctx.informer::<PersistentVolumeClaim>();
     let claims = pvcs.store();
+    let (pv_keys, pvc_keys) = (pvs.store(), pvcs.store());
     let controller = Controller::new_with(NAME, pvcs.clone(), |ev, q| {
         let c = ev.object();
         q.add(format!(
@@ -349,51 +350,19 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
             }
         },
     )
+    .resync_keys_every(RESYNC, move || {
+        let volumes = pv_keys.keys().into_iter().map(|v| format!("pv:{v}"));
+        let claims = pvc_keys.keys().into_iter().map(|c| format!("pvc:{c}"));
+        volumes.chain(claims).collect()
+    })
     .workers(1);
-    let resync = resync(
-        controller.queue(),
-        pvs.clone(),
-        pvcs.clone(),
-        cancel.clone(),
-    );
     let binder = Arc::new(Binder {
         ctx,
         pvs: pvs.store(),
         pvcs: pvcs.store(),
     });
-    tokio::join!(controller.run(reconcile, backoff, binder, cancel), resync);
+    controller.run(reconcile, backoff, binder, cancel).await;
     Ok(())
-}
-
-/// Kubernetes' binder resyncs every volume and claim periodically (from the caches' first
-/// list on), so a claim waiting for a volume finds one made meanwhile even if an event
-/// was missed.
-async fn resync(
-    queue: WorkQueue<String>,
-    pvs: Arc<Informer<PersistentVolume>>,
-    pvcs: Arc<Informer<PersistentVolumeClaim>>,
-    cancel: CancellationToken,
-) {
-    let synced = tokio::select! {
-        s = async { pvs.wait_until_synced().await && pvcs.wait_until_synced().await } => s,
-        _ = cancel.cancelled() => false,
-    };
-    if !synced {
-        return;
-    }
-    let (pv_store, pvc_store) = (pvs.store(), pvcs.store());
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(RESYNC) => {}
-        }
-        for v in pv_store.keys() {
-            queue.add(format!("pv:{v}"));
-        }
-        for c in pvc_store.keys() {
-            queue.add(format!("pvc:{c}"));
-        }
-    }
 }
 
 struct Binder {
