@@ -197,8 +197,13 @@ async fn only_the_leader_schedules_and_the_other_takes_over() {
         },
         Some(rep_a.clone()),
     );
-    // Let "a" take the lease first.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // "a" takes the lease first: wait for the lease to name it rather than for a fixed time.
+    let leases: Api<proto::k8s::Lease> = Api::namespaced(client.clone(), "kube-system");
+    wait_for("a holds the lease", Duration::from_secs(20), async || {
+        let lease = leases.get_opt("kube-scheduler").await.ok()??;
+        (lease.spec?.holder_identity == "a").then_some(())
+    })
+    .await;
     let b = start(
         &server.url,
         Options {
@@ -219,6 +224,13 @@ async fn only_the_leader_schedules_and_the_other_takes_over() {
         .await;
     }
     let bound = |r: &FakeReporter| r.scheduled.lock().unwrap().len();
+    // A binding is visible in the API a moment before its scheduler reports it.
+    wait_for(
+        "a reports 10 bindings",
+        Duration::from_secs(20),
+        async || (bound(&rep_a) >= 10).then_some(()),
+    )
+    .await;
     assert_eq!(
         (bound(&rep_a), bound(&rep_b)),
         (10, 0),
@@ -239,6 +251,12 @@ async fn only_the_leader_schedules_and_the_other_takes_over() {
         )
         .await;
     }
+    wait_for(
+        "b reports 5 bindings",
+        Duration::from_secs(20),
+        async || (bound(&rep_b) >= 5).then_some(()),
+    )
+    .await;
     assert_eq!((bound(&rep_a), bound(&rep_b)), (10, 5));
     b.stop().await;
 }
