@@ -128,34 +128,6 @@ pub async fn run<S: Store>(registry: Registry<S>, ttl: Duration, mut stop: watch
     }
 }
 
-/// Parses `90s`, `5m`, `1h`, `1h30m`, `500ms` (Go durations without fractions).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {s:?} (e.g. 1h, 30m, 90s)");
-    let mut total = Duration::ZERO;
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let d = match &rest[..unit] {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.saturating_mul(60)),
-            "h" => Duration::from_secs(n.saturating_mul(3600)),
-            _ => return Err(bad()),
-        };
-        total += d;
-        rest = &rest[unit..];
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +175,8 @@ mod tests {
             Duration::from_secs(60)
         );
         assert_eq!(sweep_period(Duration::from_secs(2)), Duration::from_secs(1));
+        // --event-ttl's parser.
+        use proto::duration::parse_flag as parse_duration;
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));

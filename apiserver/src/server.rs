@@ -61,7 +61,7 @@ pub struct Config {
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(0..))]
     pub default_unreachable_toleration_seconds: i32,
     /// How long Events are kept after their last write (Kubernetes' `--event-ttl`).
-    #[arg(long, default_value = "1h", value_parser = crate::event_ttl::parse_duration)]
+    #[arg(long, default_value = "1h", value_parser = proto::duration::parse_flag)]
     pub event_ttl: Duration,
     /// Seconds to connect to a kubelet (logs, exec, stats through the apiserver), and the
     /// deadline of a stats call (Kubernetes' `--kubelet-timeout`).

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod backoff;
 pub mod clock;
+pub mod daemon;
 pub mod dynamic;
 pub mod events;
 pub mod informer;

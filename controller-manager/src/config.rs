@@ -1,6 +1,8 @@
 //! Flags (as kube-controller-manager names them).
 
 use clap::Parser;
+use client::daemon::LeaderElectionFlags;
+use proto::duration::parse_flag as parse_duration;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Parser)]
@@ -36,34 +38,10 @@ pub struct Config {
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub node_monitor_period: Duration,
 
-    /// Take the kube-system/kube-controller-manager Lease before acting, so only one of
-    /// several replicas acts at a time (`--leader-elect=false` to act at once).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
-    pub leader_elect: bool,
-
-    /// How long a lease stays valid after its holder's last renewal.
-    #[arg(long, default_value = "15s", value_parser = parse_duration)]
-    pub leader_elect_lease_duration: Duration,
-
-    /// A leader that could not renew for this long stops acting.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub leader_elect_renew_deadline: Duration,
-
-    /// Between attempts to acquire or renew the lease.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub leader_elect_retry_period: Duration,
-
-    /// Namespace of the leader election Lease.
-    #[arg(long, default_value = "kube-system")]
-    pub leader_elect_resource_namespace: String,
-
-    /// Name of the leader election Lease.
-    #[arg(long, default_value = "kube-controller-manager")]
-    pub leader_elect_resource_name: String,
-
-    /// This replica's name in the lease; default: host name plus a random suffix.
-    #[arg(long, default_value = "")]
-    pub leader_elect_identity: String,
+    /// Leader election on the kube-system/kube-controller-manager Lease (Kubernetes'
+    /// `--leader-elect*` flags and defaults).
+    #[command(flatten)]
+    pub leader_election: LeaderElectionFlags,
 
     /// ReplicaSets synced at once.
     #[arg(long, default_value_t = 5)]
@@ -107,6 +85,9 @@ impl Default for Config {
     }
 }
 
+/// The Lease's name unless `--leader-elect-resource-name` says otherwise.
+pub const LEADER_ELECT_RESOURCE_NAME: &str = "kube-controller-manager";
+
 impl Config {
     /// With `controllers` set to exactly these (tests).
     pub fn with_controllers(mut self, names: &[&str]) -> Self {
@@ -140,47 +121,6 @@ pub fn unknown_controllers<'a>(list: &'a [String], known: &[&str]) -> Vec<&'a st
         .filter(|s| !s.is_empty() && *s != "*")
         .filter(|s| !known.contains(&s.trim_start_matches('-')))
         .collect()
-}
-
-/// Go-style durations as Kubernetes flags take them: `40s`, `5m`, `1m30s`, `500ms`,
-/// `1.5h`, or `0`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .ok_or_else(|| format!("invalid duration {s:?}: missing unit (ns, us, ms, s, m, h)"))?;
-        if num_len == 0 {
-            return Err(format!("invalid duration {s:?}"));
-        }
-        let n: f64 = rest[..num_len]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            u => return Err(format!("invalid duration {s:?}: unknown unit {u:?}")),
-        };
-        total += n * scale;
-        rest = &rest[unit_len..];
-    }
-    Duration::try_from_secs_f64(total).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
 
 #[cfg(test)]
@@ -229,9 +169,9 @@ mod tests {
         assert_eq!(c.cluster_cidr, "10.244.0.0/16");
         assert_eq!(c.node_cidr_mask_size, 24);
         assert_eq!(c.node_monitor_grace_period, Duration::from_secs(40));
-        assert!(c.leader_elect);
+        assert!(c.leader_election.enabled());
         let c = Config::parse_from(["cm", "--leader-elect=false", "--controllers", "a,-b"]);
-        assert!(!c.leader_elect);
+        assert!(!c.leader_election.enabled());
         assert_eq!(c.controllers, ["a", "-b"]);
     }
 }

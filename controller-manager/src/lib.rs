@@ -20,7 +20,7 @@ pub use context::Context;
 pub use error::Error;
 pub use runner::Action;
 
-use client::leader::{LeaderElectionConfig, LeaderElector};
+use client::leader::LeaderElector;
 use client::{Backoff, Client};
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,17 +125,6 @@ async fn wait_leading(rx: &mut tokio::sync::watch::Receiver<bool>, want: bool) -
     rx.wait_for(|l| *l == want).await.is_ok()
 }
 
-/// This replica's lease identity: host name plus a random suffix, as client-go does.
-pub fn default_identity() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "controller-manager".into());
-    format!("{host}_{:08x}", rand::random::<u32>())
-}
-
 /// The daemon: returns Ok after `shutdown` (controllers drained, lease released), or
 /// `Error::LeadershipLost` when another replica took the lease (the process should exit,
 /// as kube-controller-manager does, and be restarted to campaign afresh).
@@ -154,28 +143,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     }
     let config = Arc::new(config);
     let grace = config.shutdown_grace_period;
-    if !config.leader_elect {
+    let Some(lec) = config
+        .leader_election
+        .to_config(config::LEADER_ELECT_RESOURCE_NAME, "controller-manager")
+    else {
         let ctx = Arc::new(Context::new(client, config));
         let running = start_controllers(ctx.clone())?;
         shutdown.cancelled().await;
         tracing::info!("shutting down");
         running.stop(grace).await;
         return Ok(());
-    }
-
-    let identity = if config.leader_elect_identity.is_empty() {
-        default_identity()
-    } else {
-        config.leader_elect_identity.clone()
     };
-    let mut lec = LeaderElectionConfig::new(
-        &config.leader_elect_resource_namespace,
-        &config.leader_elect_resource_name,
-        &identity,
-    );
-    lec.lease_duration = config.leader_elect_lease_duration;
-    lec.renew_deadline = config.leader_elect_renew_deadline;
-    lec.retry_period = config.leader_elect_retry_period;
+    let identity = lec.identity.clone();
     let elector = Arc::new(LeaderElector::new(client.clone(), lec)?);
     let mut leading = elector.subscribe();
     let election_cancel = CancellationToken::new();

@@ -1,39 +1,23 @@
 use clap::Parser;
+use client::daemon;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let config = controller_manager::Config::parse();
-    let shutdown = CancellationToken::new();
-    let signals = {
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            match wait_for_signal().await {
-                Ok(()) => shutdown.cancel(),
-                Err(e) => tracing::error!(error = %e, "cannot listen for signals"),
-            }
-        })
-    };
-    let result = controller_manager::run(config, shutdown).await;
-    signals.abort();
-    Ok(result?)
+fn main() -> anyhow::Result<()> {
+    daemon::build_runtime()?.block_on(run())
 }
 
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+async fn run() -> anyhow::Result<()> {
+    daemon::init_tracing();
+    let config = controller_manager::Config::parse();
+    let shutdown = CancellationToken::new();
+    // Without signal handlers the daemon still runs (as before), it just cannot be
+    // stopped gracefully.
+    let signals = daemon::cancel_on_signal(shutdown.clone(), "shutting down")
+        .inspect_err(|e| tracing::error!(error = %e, "cannot listen for signals"))
+        .ok();
+    let result = controller_manager::run(config, shutdown).await;
+    if let Some(signals) = signals {
+        signals.abort();
     }
-    Ok(())
+    Ok(result?)
 }

@@ -15,10 +15,13 @@ fn config(server: &str) -> Config {
     Config {
         server: server.to_string(),
         controllers: vec!["replicaset".into()],
-        leader_elect_identity: "me".into(),
-        leader_elect_lease_duration: Duration::from_secs(2),
-        leader_elect_renew_deadline: Duration::from_secs(1),
-        leader_elect_retry_period: Duration::from_millis(200),
+        leader_election: client::daemon::LeaderElectionFlags {
+            leader_elect_identity: Some("me".into()),
+            leader_elect_lease_duration: Some(Duration::from_secs(2)),
+            leader_elect_renew_deadline: Some(Duration::from_secs(1)),
+            leader_elect_retry_period: Some(Duration::from_millis(200)),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -18,7 +18,7 @@ const T: Duration = Duration::from_secs(20);
 fn start_ipam(client: &Client, url: &str) -> (Arc<Context>, RunningControllers) {
     let mut config = Config::default().with_controllers(&["nodeipam"]);
     config.server = url.to_string();
-    config.leader_elect = false;
+    config.leader_election = client::daemon::LeaderElectionFlags::disabled();
     // Four /24 blocks.
     config.cluster_cidr = "10.244.0.0/22".into();
     config.node_cidr_mask_size = 24;
@@ -138,7 +138,7 @@ async fn a_lagging_cache_never_gives_a_block_twice() {
     let proxy = common::DelayProxy::start(c.server.addr(), Duration::from_millis(300)).await;
     let mut config = Config::default().with_controllers(&["nodeipam"]);
     config.server = c.server.url.clone();
-    config.leader_elect = false;
+    config.leader_election = client::daemon::LeaderElectionFlags::disabled();
     config.cluster_cidr = "10.244.0.0/20".into(); // 16 blocks for 16 nodes: no slack
     let ctx = Arc::new(
         Context::new(c.client.clone(), Arc::new(config))

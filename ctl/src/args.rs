@@ -322,27 +322,9 @@ pub fn usage_line(e: &clap::Error) -> String {
     format!("{} (see 'ctl --help')", first.join(" "))
 }
 
-/// `30s`, `2m`, `1h`, `500ms`, or plain seconds. `0` means no limit.
+/// Go's durations (`30s`, `1m30s`, `500ms`), or plain seconds. `0` means no limit.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    use std::time::Duration;
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "invalid duration {s:?}: unit must be ms, s, m or h"
-            ));
-        }
-    };
-    Ok(Duration::from_secs_f64(secs))
+    proto::duration::parse_flag_seconds(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

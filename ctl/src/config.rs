@@ -60,44 +60,75 @@ pub fn resolve_server(sources: &ServerSources) -> Result<String> {
     Ok(client::DEFAULT_SERVER.to_string())
 }
 
-/// Reads `server: URL` (YAML style) or `server=URL`; other keys are ignored so the file can
-/// grow, comments (`#`) and blank lines are skipped.
+/// The config file: YAML with a top-level `server: URL`. Other top-level keys are ignored
+/// so the file can grow; a `server:` nested under another key is not the server.
+#[derive(Debug, Default, serde::Deserialize)]
+struct FileConfig {
+    /// Outer `None`: no `server` key; inner `None`: `server:` with no value.
+    #[serde(default, deserialize_with = "present")]
+    server: Option<Option<String>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The `server` of a config file: YAML (`server: URL`), or the older `server=URL` lines.
 pub fn parse_config_server(text: &str) -> Result<Option<String>> {
+    let server = match serde_saphyr::from_str::<Option<FileConfig>>(text) {
+        Ok(file) => file.unwrap_or_default().server,
+        Err(yaml) => match parse_key_equals_value(text)? {
+            Some(server) => server,
+            None => bail!("{}", one_line_yaml_message(&yaml)),
+        },
+    };
+    match server {
+        None => Ok(None),
+        Some(value) => {
+            let value = value.unwrap_or_default();
+            let value = value.trim();
+            if value.is_empty() {
+                bail!("`server` has no value");
+            }
+            Ok(Some(value.to_string()))
+        }
+    }
+}
+
+/// The `key=value` form ctl read before the file was YAML: `Ok(None)` when the text is not
+/// in that form (so the YAML error is the one to report), an error naming the line when
+/// it mixes forms.
+fn parse_key_equals_value(text: &str) -> Result<Option<Option<Option<String>>>> {
+    let mut server = None;
+    let mut any = false;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line == "---" {
             continue;
         }
-        let Some((key, value)) = split_key_value(line) else {
+        let Some((key, value)) = line.split_once('=') else {
+            if any {
+                bail!("line {}: expected `key=value`, got {line:?}", i + 1);
+            }
+            // Neither YAML nor `key=value`: say which line, as the YAML error may not.
             bail!(
                 "line {}: expected `key: value` or `key=value`, got {line:?}",
                 i + 1
             );
         };
-        if key == "server" {
+        any = true;
+        if key.trim() == "server" && server.is_none() {
             let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-            if value.is_empty() {
-                bail!("line {}: `server` has no value", i + 1);
-            }
-            return Ok(Some(value.to_string()));
+            server = Some(Some(value.to_string()));
         }
     }
-    Ok(None)
+    Ok(any.then_some(server))
 }
 
-/// Splits at the first `=` or at the first `: ` / trailing `:` (not the `:` of `http://`).
-fn split_key_value(line: &str) -> Option<(&str, &str)> {
-    let colon = line
-        .find(':')
-        .filter(|&i| line[i + 1..].starts_with(' ') || i + 1 == line.len());
-    let equals = line.find('=');
-    let at = match (colon, equals) {
-        (Some(c), Some(e)) => c.min(e),
-        (Some(c), None) => c,
-        (None, Some(e)) => e,
-        (None, None) => return None,
-    };
-    Some((line[..at].trim(), &line[at + 1..]))
+/// serde-saphyr renders a source snippet over several lines; keep the one-line cause.
+fn one_line_yaml_message(e: &serde_saphyr::Error) -> String {
+    let rendered = e.without_snippet().to_string();
+    rendered.lines().next().unwrap_or("").trim().to_string()
 }
 
 #[cfg(test)]
@@ -163,5 +194,38 @@ mod tests {
         let err = parse_config_server("garbage line").unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
         assert!(parse_config_server("server:").is_err());
+    }
+
+    #[test]
+    fn config_is_yaml_read_with_serde() {
+        let server = |t: &str| parse_config_server(t).unwrap();
+        // Other top-level keys, comments and a document marker are fine.
+        assert_eq!(
+            server("---\n# ctl\nnamespace: dev\nserver: 'http://a:1'\nextra: {x: [1]}\n")
+                .as_deref(),
+            Some("http://a:1")
+        );
+        // A `server:` under another key is not the server (it used to be matched).
+        assert_eq!(
+            server("clusters:\n  prod:\n    server: http://nested:1\n"),
+            None
+        );
+        assert_eq!(
+            server("clusters:\n  prod:\n    server: http://nested:1\nserver: http://top:1\n")
+                .as_deref(),
+            Some("http://top:1")
+        );
+        assert_eq!(server("# only a comment\n"), None);
+    }
+
+    #[test]
+    fn a_malformed_config_is_one_line_naming_the_file() {
+        for text in ["server: [unclosed\n", "server: {a: 1}\n", "- a\n- b\n"] {
+            assert!(parse_config_server(text).is_err(), "{text:?}");
+            let e = resolve_server(&sources(None, None, Some(text))).unwrap_err();
+            let line = format!("{e:#}");
+            assert!(line.starts_with("config file /cfg: "), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Notify, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Flags (Kubernetes' and CoreDNS' names where they have one).
@@ -121,28 +121,21 @@ impl Config {
     }
 }
 
-/// A started daemon; `stop` ends it.
-pub struct Running {
+/// What a started server offers besides stopping.
+pub struct Handles {
     pub udp_addr: SocketAddr,
     pub tcp_addr: SocketAddr,
     /// The table being served (`None` until the caches synced).
     pub table: TableRx,
-    cancel: CancellationToken,
-    task: JoinHandle<Result<(), Error>>,
 }
 
-impl Running {
-    /// Waits for the daemon to end on its own (it only does on error).
-    pub async fn wait(&mut self) -> Result<(), Error> {
-        (&mut self.task)
-            .await
-            .map_err(|e| Error::Task(e.to_string()))?
-    }
+/// A started daemon; `stop` ends it (a registered server takes itself out of the kube-dns
+/// Endpoints first). `wait` returns only on error.
+pub type Running = client::daemon::Running<Handles, Error>;
 
-    /// Stops serving; a registered server takes itself out of the kube-dns Endpoints.
-    pub async fn stop(self) -> Result<(), Error> {
-        self.cancel.cancel();
-        self.task.await.map_err(|e| Error::Task(e.to_string()))?
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::Task(e.to_string())
     }
 }
 
@@ -202,13 +195,15 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         tasks,
         cancel.clone(),
     ));
-    Ok(Running {
-        udp_addr,
-        tcp_addr,
-        table,
+    Ok(Running::new(
+        Handles {
+            udp_addr,
+            tcp_addr,
+            table,
+        },
         cancel,
         task,
-    })
+    ))
 }
 
 async fn run(

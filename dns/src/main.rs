@@ -13,27 +13,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-#[tokio::main]
-async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+fn run() -> anyhow::Result<()> {
+    client::daemon::build_runtime()?.block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    client::daemon::init_tracing();
     let config = Config::parse();
     let mut running = start(config).await?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("SIGTERM handler")?;
+    let signal = client::daemon::termination_signal().context("signal handlers")?;
     tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt: stopping"),
+        name = signal => tracing::info!(signal = name, "stopping"),
         r = running.wait() => return r.map_err(Into::into),
     }
-    tokio::time::timeout(Duration::from_secs(10), running.stop())
-        .await
-        .context("did not stop within 10s")??;
+    client::daemon::drain("DNS server", Duration::from_secs(10), running.stop()).await??;
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::iptables::{Iptables, IptablesBackend, Ruleset};
 use crate::metrics::Metrics;
 use crate::model::NodeConfig;
 use crate::nftables::{Nft, NftBackend, NftRuleset};
-use crate::{duration, ipvs, model};
+use crate::{ipvs, model};
 use client::{Api, Backoff, Client, Informer, InformerConfig};
 use proto::k8s::{Endpoints, Service};
 use std::collections::HashSet;
@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,10 +29,6 @@ pub enum Mode {
     /// Kubernetes' name since 1.29: its own `ip kube-proxy` table, verdict maps.
     Nftables,
     Ipvs,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    duration::parse(s)
 }
 
 /// Flags (Kubernetes' names and defaults where Kubernetes has the flag).
@@ -60,13 +55,13 @@ pub struct Config {
     #[arg(long)]
     pub cluster_cidr: Option<String>,
     /// Minimum time between syncs: a burst of changes within it costs one sync.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = proto::duration::parse_flag)]
     pub min_sync_period: Duration,
     /// Maximum time between syncs (a sync with nothing changed runs no restore).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = proto::duration::parse_flag)]
     pub sync_period: Duration,
     /// How often every chain is rewritten regardless of what changed.
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    #[arg(long, default_value = "1h", value_parser = proto::duration::parse_flag)]
     pub full_sync_period: Duration,
     /// Prometheus metrics (`/metrics`) and `/healthz`; empty disables.
     #[arg(long, default_value = "127.0.0.1:10249")]
@@ -94,11 +89,9 @@ impl Config {
     }
 
     pub fn node_name(&self) -> String {
-        self.node_name.clone().unwrap_or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        })
+        self.node_name
+            .clone()
+            .unwrap_or_else(|| client::daemon::host_name().unwrap_or_default())
     }
 
     fn validate(&self) -> Result<(), Error> {
@@ -135,30 +128,19 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
 }
 
-/// A started daemon; dropping it does not stop it, `stop` does.
-pub struct Running {
+/// What a started daemon offers besides stopping.
+pub struct Handles {
     pub metrics: Arc<Metrics>,
     pub status: watch::Receiver<SyncStatus>,
-    cancel: CancellationToken,
-    task: JoinHandle<Result<(), Error>>,
 }
 
-impl Running {
-    pub fn cancel_token(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
+/// A started daemon; dropping it does not stop it, `stop` does (a sync in progress
+/// finishes first). `wait` returns only on error.
+pub type Running = client::daemon::Running<Handles, Error>;
 
-    /// Waits for the loop to end on its own (it only does on error).
-    pub async fn wait(&mut self) -> Result<(), Error> {
-        (&mut self.task)
-            .await
-            .map_err(|e| Error::Task(e.to_string()))?
-    }
-
-    /// Stops the loop (a sync in progress finishes first) and returns how it ended.
-    pub async fn stop(self) -> Result<(), Error> {
-        self.cancel.cancel();
-        self.task.await.map_err(|e| Error::Task(e.to_string()))?
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::Task(e.to_string())
     }
 }
 
@@ -215,12 +197,7 @@ async fn start_backend(config: Config, backend: Box<dyn Backend>) -> Result<Runn
         tx,
         cancel.clone(),
     ));
-    Ok(Running {
-        metrics,
-        status,
-        cancel,
-        task,
-    })
+    Ok(Running::new(Handles { metrics, status }, cancel, task))
 }
 
 async fn run_loop(

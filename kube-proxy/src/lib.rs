@@ -16,7 +16,6 @@
 pub mod backend;
 pub mod chain_names;
 pub mod daemon;
-pub mod duration;
 pub mod error;
 pub mod iptables;
 pub mod ipvs;

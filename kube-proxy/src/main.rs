@@ -18,16 +18,12 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-#[tokio::main]
-async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+fn run() -> anyhow::Result<()> {
+    client::daemon::build_runtime()?.block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    client::daemon::init_tracing();
     let config = Config::parse();
     let ipt = Arc::new(RealIptables::new());
     if config.cleanup {
@@ -58,17 +54,18 @@ async fn run() -> anyhow::Result<()> {
     } else {
         daemon::start(config, ipt).await?
     };
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("SIGTERM handler")?;
+    let signal = client::daemon::termination_signal().context("signal handlers")?;
     tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt: stopping"),
+        name = signal => tracing::info!(signal = name, "stopping"),
         r = running.wait() => return r.map_err(Into::into),
     }
     // A sync in progress finishes (one restore); the rules stay in place, as Kubernetes
     // leaves them, so traffic keeps flowing while the proxy restarts.
-    tokio::time::timeout(Duration::from_secs(30), running.stop())
-        .await
-        .context("sync did not finish within 30s of SIGTERM")??;
+    client::daemon::drain(
+        "the sync in progress",
+        Duration::from_secs(30),
+        running.stop(),
+    )
+    .await??;
     Ok(())
 }

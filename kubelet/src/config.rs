@@ -108,21 +108,8 @@ impl Config {
     }
 }
 
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("invalid duration unit in {s:?} (ms, s, m, h)")),
-    };
-    Ok(Duration::from_secs_f64(secs))
-}
+/// Go's durations (`1m30s`, `250ms`); a bare number is seconds, as this flag always took it.
+pub use proto::duration::parse_flag_seconds as parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -52,8 +52,8 @@ pub async fn run<R: Runtime>(
 ) -> Result<()> {
     let node_name = match &cfg.node_name {
         Some(n) => n.clone(),
-        None => std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|s| s.trim().to_ascii_lowercase())
+        None => client::daemon::host_name()
+            .map(|s| s.to_ascii_lowercase())
             .map_err(|e| Error::io("reading the host name", e))?,
     };
     let node_ip = cfg

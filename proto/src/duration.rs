@@ -431,6 +431,19 @@ mod tests {
         assert!(parse_flag_seconds("99999999999999999999").is_err());
     }
 
+    /// kube-proxy's own parser's cases (kube-proxy/src/duration.rs), kept as it went.
+    #[test]
+    fn kube_proxy_flag_examples() {
+        use std::time::Duration as Std;
+        assert_eq!(parse_flag("1s"), Ok(Std::from_secs(1)));
+        assert_eq!(parse_flag("500ms"), Ok(Std::from_millis(500)));
+        assert_eq!(parse_flag("1h30m"), Ok(Std::from_secs(5400)));
+        assert_eq!(parse_flag("0"), Ok(Std::ZERO));
+        assert!(parse_flag("10").is_err());
+        assert!(parse_flag("5d").is_err());
+        assert!(parse_flag("").is_err());
+    }
+
     #[test]
     fn serde_round_trip() {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]

@@ -18,6 +18,7 @@ pub mod kubelet_api {
 
 pub mod cron;
 pub mod defaults;
+pub mod duration;
 pub mod kind_validation;
 pub mod manifest;
 pub mod node_affinity;

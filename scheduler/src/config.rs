@@ -9,7 +9,6 @@ use crate::framework::Framework;
 use crate::plugins::{self, DEFAULT_FILTERS, DEFAULT_SCORES};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::time::Duration;
 
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
 
@@ -154,40 +153,6 @@ pub fn load(path: &str) -> Result<FileConfig, Error> {
         source,
     })?;
     parse(&text)
-}
-
-/// Go-style durations as Kubernetes writes them: `15s`, `500ms`, `1m30s`, `2h`.
-pub fn parse_duration(s: &str) -> Result<Duration, Error> {
-    let bad = || {
-        Error::Config(format!(
-            "invalid duration {s:?} (examples: 15s, 500ms, 1m30s)"
-        ))
-    };
-    let mut total = Duration::ZERO;
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let n: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let secs = match &rest[..unit_len] {
-            "ms" => n / 1000.0,
-            "s" => n,
-            "m" => n * 60.0,
-            "h" => n * 3600.0,
-            _ => return Err(bad()),
-        };
-        total += Duration::from_secs_f64(secs);
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
 }
 
 /// Filter names in order, and score names with weights.
@@ -523,6 +488,9 @@ profiles:
 
     #[test]
     fn durations() {
+        // The leaderElection durations (and the --leader-elect-* flags) parse with this.
+        use proto::duration::parse_flag as parse_duration;
+        use std::time::Duration;
         assert_eq!(parse_duration("15s").unwrap(), Duration::from_secs(15));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use client::LeaderElectionConfig;
+use client::daemon::{self, LeaderElectionFlags};
 use scheduler::config::{self, FileConfig};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -16,87 +17,63 @@ struct Flags {
     /// KubeSchedulerConfiguration file (YAML): plugins, weights, args.
     #[arg(long)]
     config: Option<String>,
-    /// Run leader election on a Lease so only one replica schedules (overrides the
-    /// config file's leaderElection.leaderElect).
-    #[arg(long)]
-    leader_elect: Option<bool>,
-    #[arg(long, default_value = "kube-scheduler")]
-    leader_elect_resource_name: Option<String>,
-    #[arg(long, default_value = "kube-system")]
-    leader_elect_resource_namespace: Option<String>,
-    /// Go-style duration, e.g. 15s.
-    #[arg(long)]
-    leader_elect_lease_duration: Option<String>,
-    #[arg(long)]
-    leader_elect_renew_deadline: Option<String>,
-    #[arg(long)]
-    leader_elect_retry_period: Option<String>,
-    /// This replica's identity in the lease (default: hostname plus a random suffix).
-    #[arg(long)]
-    leader_elect_identity: Option<String>,
+    /// Leader election on a Lease so only one replica schedules. `--leader-elect` and the
+    /// durations override the config file's leaderElection; the Lease's name and namespace
+    /// there override the flags.
+    #[command(flatten)]
+    leader: LeaderElectionFlags,
 }
 
-fn identity() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "scheduler".into());
-    format!("{host}_{:08x}", rand::random::<u32>())
-}
+/// The Lease's name when neither the file nor the flag names one.
+const LEASE_NAME: &str = "kube-scheduler";
 
 fn leader_config(flags: &Flags, file: &FileConfig) -> anyhow::Result<Option<LeaderElectionConfig>> {
     let le = file.leader_election.clone().unwrap_or_default();
-    let enabled = flags.leader_elect.or(le.leader_elect).unwrap_or(true);
+    let enabled = flags
+        .leader
+        .leader_elect
+        .or(le.leader_elect)
+        .unwrap_or(true);
     if !enabled {
         return Ok(None);
     }
-    let pick = |flag: &Option<String>, file: &Option<String>, default: &str| -> String {
-        flag.clone()
-            .or_else(|| file.clone())
-            .unwrap_or_else(|| default.to_string())
+    let from_file = |field: &str, value: &Option<String>| -> anyhow::Result<Option<Duration>> {
+        value
+            .as_deref()
+            .map(proto::duration::parse_flag)
+            .transpose()
+            .with_context(|| format!("leaderElection.{field}"))
     };
-    // Flags with defaults win only when the file says nothing.
-    let name = le
-        .resource_name
-        .clone()
-        .or_else(|| flags.leader_elect_resource_name.clone())
-        .unwrap_or_else(|| "kube-scheduler".into());
-    let namespace = le
-        .resource_namespace
-        .clone()
-        .or_else(|| flags.leader_elect_resource_namespace.clone())
-        .unwrap_or_else(|| "kube-system".into());
-    let id = flags.leader_elect_identity.clone().unwrap_or_else(identity);
-    let mut cfg = LeaderElectionConfig::new(&namespace, &name, &id);
-    cfg.lease_duration = config::parse_duration(&pick(
-        &flags.leader_elect_lease_duration,
-        &le.lease_duration,
-        "15s",
-    ))?;
-    cfg.renew_deadline = config::parse_duration(&pick(
-        &flags.leader_elect_renew_deadline,
-        &le.renew_deadline,
-        "10s",
-    ))?;
-    cfg.retry_period = config::parse_duration(&pick(
-        &flags.leader_elect_retry_period,
-        &le.retry_period,
-        "2s",
-    ))?;
-    cfg.validate()?;
-    Ok(Some(cfg))
+    let lease_duration = from_file("leaseDuration", &le.lease_duration)?;
+    let renew_deadline = from_file("renewDeadline", &le.renew_deadline)?;
+    let retry_period = from_file("retryPeriod", &le.retry_period)?;
+    let merged = LeaderElectionFlags {
+        leader_elect: Some(true),
+        leader_elect_lease_duration: flags.leader.leader_elect_lease_duration.or(lease_duration),
+        leader_elect_renew_deadline: flags.leader.leader_elect_renew_deadline.or(renew_deadline),
+        leader_elect_retry_period: flags.leader.leader_elect_retry_period.or(retry_period),
+        // The flags had defaults, so the file's name and namespace always won.
+        leader_elect_resource_namespace: le
+            .resource_namespace
+            .or_else(|| flags.leader.leader_elect_resource_namespace.clone()),
+        leader_elect_resource_name: le
+            .resource_name
+            .or_else(|| flags.leader.leader_elect_resource_name.clone()),
+        leader_elect_identity: flags.leader.leader_elect_identity.clone(),
+    };
+    let cfg = merged.to_config(LEASE_NAME, "scheduler");
+    if let Some(cfg) = &cfg {
+        cfg.validate()?;
+    }
+    Ok(cfg)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a terminal: log files stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+fn main() -> anyhow::Result<()> {
+    daemon::build_runtime()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    daemon::init_tracing();
     let flags = Flags::parse();
     let file = match &flags.config {
         Some(path) => config::load(path)?,
@@ -104,9 +81,10 @@ async fn main() -> anyhow::Result<()> {
     };
     let framework = config::build_framework(&file)?;
     let leader_election = leader_config(&flags, &file)?;
-    let identity = leader_election
-        .as_ref()
-        .map_or_else(identity, |l| l.identity.clone());
+    let identity = leader_election.as_ref().map_or_else(
+        || daemon::lease_identity("scheduler"),
+        |l| l.identity.clone(),
+    );
     let options = scheduler::Options {
         initial_backoff: Duration::from_secs(file.pod_initial_backoff_seconds.unwrap_or(1)),
         max_backoff: Duration::from_secs(file.pod_max_backoff_seconds.unwrap_or(10)),
@@ -122,26 +100,72 @@ async fn main() -> anyhow::Result<()> {
         &identity,
         cancel.clone(),
     );
-    let signals = cancel.clone();
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            tracing::error!("cannot install signal handlers");
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
-        }
-        signals.cancel();
-    });
+    if let Err(e) = daemon::cancel_on_signal(cancel.clone(), "shutting down") {
+        tracing::error!(error = %e, "cannot install signal handlers");
+    }
     tracing::info!(server = %flags.server, identity = %identity, "scheduler starting");
     scheduler::run(client, framework, options, reporter, cancel.clone()).await?;
     cancel.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), reporter_task).await;
+    // Events still queued get a last chance to reach the apiserver.
+    let _ = daemon::drain("event reporter", Duration::from_secs(5), reporter_task).await;
     tracing::info!("scheduler stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(args: &[&str]) -> Flags {
+        Flags::parse_from(std::iter::once("scheduler").chain(args.iter().copied()))
+    }
+
+    fn file(yaml: &str) -> FileConfig {
+        config::parse(yaml).unwrap()
+    }
+
+    #[test]
+    fn leader_election_merges_flags_and_file_as_before() {
+        let c = leader_config(&flags(&[]), &FileConfig::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.lease_namespace.as_str(), c.lease_name.as_str()),
+            ("kube-system", "kube-scheduler")
+        );
+        assert_eq!(
+            (c.lease_duration, c.renew_deadline, c.retry_period),
+            (
+                Duration::from_secs(15),
+                Duration::from_secs(10),
+                Duration::from_secs(2)
+            )
+        );
+        let f = file(
+            "leaderElection:\n  leaseDuration: 30s\n  retryPeriod: 1.5s\n  resourceName: from-file\n",
+        );
+        let c = leader_config(
+            &flags(&[
+                "--leader-elect-lease-duration=20s",
+                "--leader-elect-resource-name=from-flag",
+                "--leader-elect-identity=me",
+            ]),
+            &f,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.lease_duration, Duration::from_secs(20), "the flag wins");
+        assert_eq!(c.retry_period, Duration::from_millis(1500), "then the file");
+        assert_eq!(c.lease_name, "from-file", "the file's name wins");
+        assert_eq!(c.identity, "me");
+        let off = file("leaderElection:\n  leaderElect: false\n");
+        assert!(leader_config(&flags(&[]), &off).unwrap().is_none());
+        assert!(
+            leader_config(&flags(&["--leader-elect=true"]), &off)
+                .unwrap()
+                .is_some()
+        );
+        let bad = file("leaderElection:\n  leaseDuration: \"15\"\n");
+        assert!(leader_config(&flags(&[]), &bad).is_err());
+    }
 }

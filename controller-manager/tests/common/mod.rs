@@ -114,7 +114,7 @@ impl ClusterBuilder {
         });
         let mut config = Config {
             server: server.url.clone(),
-            leader_elect: false,
+            leader_election: client::daemon::LeaderElectionFlags::disabled(),
             controllers: self.controllers.clone(),
             ..Default::default()
         };
