@@ -15,12 +15,7 @@ use std::time::{Duration, SystemTime};
 /// The annotation that ranks pods for deletion (lower cost goes first).
 pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 
-/// The owner reference with `controller: true`, if any.
-pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
-    meta.owner_references
-        .iter()
-        .find(|r| r.controller == Some(true))
-}
+pub use client::runtime::controller_ref;
 
 /// A controller reference to `owner` (blockOwnerDeletion set, as Kubernetes does).
 pub fn new_controller_ref(api_version: &str, kind: &str, owner: &ObjectMeta) -> OwnerReference {
@@ -200,7 +195,7 @@ async fn patch_owner_refs(
 /// each victim with its result; events and which error counts stay with the caller.
 pub async fn delete_expected(
     api: &Api<Pod>,
-    expectations: &crate::expectations::Expectations,
+    expectations: &client::runtime::Expectations,
     key: &str,
     victims: &[Arc<Pod>],
 ) -> Vec<(Arc<Pod>, Result<Pod, ApiError>)> {
