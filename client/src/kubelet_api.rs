@@ -72,6 +72,7 @@ impl KubeletApi {
 }
 
 /// The chunks of one log, in order.
+#[derive(Debug)]
 pub struct LogStream {
     inner: tonic::Streaming<LogChunk>,
 }

@@ -4,9 +4,10 @@
 
 use apiserver::testing::TestServer;
 use client::Api;
+use client::KubeletApi;
+use client::kubelet_api::{ExecRequest, LogStream, LogsRequest, StatsRequest};
 use kubelet::runtime::Runtime;
 use kubelet::runtime::docker::DockerRuntime;
-use kubelet::server::api::{ExecRequest, LogsRequest, StatsRequest, kubelet_client::KubeletClient};
 use proto::Resource;
 use proto::k8s::{Node, Pod};
 use std::sync::Arc;
@@ -44,10 +45,10 @@ spec:
     command: ["sleep", "3600"]
 "#;
 
-async fn read_all(mut s: tonic::Streaming<kubelet::server::api::LogChunk>) -> String {
+async fn read_all(mut s: LogStream) -> String {
     let mut out = Vec::new();
-    while let Some(Ok(c)) = s.message().await.transpose() {
-        out.extend(c.data);
+    while let Some(Ok(data)) = s.next_chunk().await.transpose() {
+        out.extend(data);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -146,7 +147,7 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
         .kubelet_endpoint
         .unwrap()
         .port;
-    let mut kc = KubeletClient::connect(format!("http://127.0.0.1:{port}"))
+    let kc = KubeletApi::direct(&format!("http://127.0.0.1:{port}"))
         .await
         .unwrap();
     let req = |container: &str, previous: bool, tail: Option<i64>, follow: bool| LogsRequest {
@@ -159,54 +160,32 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
         timestamps: false,
     };
     // The previous instance's whole log, then the current one's first lines.
-    let prev = read_all(
-        kc.logs(req("talk", true, None, false))
-            .await
-            .unwrap()
-            .into_inner(),
-    )
-    .await;
+    let prev = read_all(kc.logs(req("talk", true, None, false)).await.unwrap()).await;
     assert_eq!(prev, "run-1\none\ntwo\n");
-    let cur = read_all(
-        kc.logs(req("talk", false, None, false))
-            .await
-            .unwrap()
-            .into_inner(),
-    )
-    .await;
+    let cur = read_all(kc.logs(req("talk", false, None, false)).await.unwrap()).await;
     assert!(cur.starts_with("run-2\none\ntwo\n"), "{cur:?}");
-    let tail = read_all(
-        kc.logs(req("talk", true, Some(1), false))
-            .await
-            .unwrap()
-            .into_inner(),
-    )
-    .await;
+    let tail = read_all(kc.logs(req("talk", true, Some(1), false)).await.unwrap()).await;
     assert_eq!(tail, "two\n");
     let none = kc.logs(req("idle", true, None, false)).await.unwrap_err();
     assert!(
-        none.message().contains("previous terminated container"),
+        none.message.contains("previous terminated container"),
         "{}",
-        none.message()
+        none.message
     );
     let ambiguous = kc.logs(req("", false, None, false)).await.unwrap_err();
     assert!(
-        ambiguous.message().contains("choose one of: [idle talk]"),
+        ambiguous.message.contains("choose one of: [idle talk]"),
         "{}",
-        ambiguous.message()
+        ambiguous.message
     );
     // Follow: new ticks arrive while the stream is open.
-    let mut s = kc
-        .logs(req("talk", false, Some(0), true))
-        .await
-        .unwrap()
-        .into_inner();
-    let chunk = tokio::time::timeout(Duration::from_secs(5), s.message())
+    let mut s = kc.logs(req("talk", false, Some(0), true)).await.unwrap();
+    let chunk = tokio::time::timeout(Duration::from_secs(5), s.next_chunk())
         .await
         .expect("a tick within 5 s")
         .unwrap()
         .unwrap();
-    assert!(String::from_utf8_lossy(&chunk.data).contains("tick"));
+    assert!(String::from_utf8_lossy(&chunk).contains("tick"));
     drop(s);
     // Exec: output and exit codes.
     let exec = |cmd: &[&str]| ExecRequest {
@@ -215,16 +194,12 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
         container: "talk".into(),
         command: cmd.iter().map(|s| s.to_string()).collect(),
     };
-    let out = kc.exec(exec(&["cat", "/d/n"])).await.unwrap().into_inner();
+    let out = kc.exec(exec(&["cat", "/d/n"])).await.unwrap();
     assert_eq!(
         (out.exit_code, String::from_utf8_lossy(&out.output).trim()),
         (0, "2")
     );
-    let out = kc
-        .exec(exec(&["sh", "-c", "exit 7"]))
-        .await
-        .unwrap()
-        .into_inner();
+    let out = kc.exec(exec(&["sh", "-c", "exit 7"])).await.unwrap();
     assert_eq!(out.exit_code, 7);
     // Stats: both containers, memory in use.
     let st = kc
@@ -234,8 +209,7 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
             ..Default::default()
         })
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(st.pods.len(), 1);
     assert_eq!(st.pods[0].containers.len(), 2);
     assert!(st.pods[0].memory_bytes > 0, "{st:?}");
