@@ -11,7 +11,6 @@ pub mod context;
 pub mod controllers;
 pub mod error;
 pub mod events;
-pub mod expectations;
 pub mod pods;
 pub mod runner;
 
