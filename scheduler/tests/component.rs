@@ -145,8 +145,23 @@ async fn unschedulable_pod_is_explained_then_placed_when_a_node_fits() {
     assert_eq!(cond.reason, "Unschedulable");
     assert_eq!(cond.message, want);
 
-    // No polling: it stays unschedulable (backoff is 1s..10s; give it a few seconds)...
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // It stays unschedulable: a node that does not fit either makes the scheduler try
+    // again (its condition then counts two nodes), and the pod is still unbound...
+    nodes.create(&node("tiny", "1")).await.unwrap();
+    let again = "0/2 nodes are available: 2 Insufficient cpu. \
+                 preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.";
+    wait_for(
+        "PodScheduled=False over two nodes",
+        Duration::from_secs(20),
+        async || {
+            let p = pods.get("big").await.ok()?;
+            p.status?
+                .conditions
+                .into_iter()
+                .find(|c| c.r#type == "PodScheduled" && c.status == "False" && c.message == again)
+        },
+    )
+    .await;
     assert_eq!(node_of(&pods, "big").await, None);
     // ...until a node that fits appears.
     nodes.create(&node("large", "4")).await.unwrap();
