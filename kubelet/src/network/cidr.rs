@@ -168,8 +168,6 @@ impl Ipam {
     }
 }
 
-/// Routes this node installs to other nodes' pods, and the Node objects it ignored.
-
 #[cfg(test)]
 mod tests {
     use super::*;

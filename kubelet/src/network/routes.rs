@@ -6,6 +6,7 @@ use crate::error::Error;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+/// Routes this node installs to other nodes' pods, and the Node objects it ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoutePlan {
     pub routes: BTreeMap<Cidr, Ipv4Addr>,
