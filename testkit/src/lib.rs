@@ -96,7 +96,11 @@ pub fn require(test: &str, prereqs: &[Prereq]) -> bool {
 /// its own namespace): always false outside CI, after printing `SKIPPED <test>: <why>`;
 /// panics under `CI=true`.
 pub fn unmet(test: &str, why: &str) -> bool {
-    if in_ci() {
+    skip_or_fail(in_ci(), test, why)
+}
+
+fn skip_or_fail(ci: bool, test: &str, why: &str) -> bool {
+    if ci {
         panic!("{test}: {why}; CI must have it (scripts/setup.sh installs the tools)");
     }
     eprintln!("SKIPPED {test}: {why}");
@@ -158,6 +162,17 @@ mod tests {
     fn a_missing_tool_is_named() {
         let err = Prereq::Tool("no-such-tool-testkit").check().unwrap_err();
         assert!(err.contains("no-such-tool-testkit"), "{err}");
+    }
+
+    #[test]
+    fn outside_ci_an_unmet_prerequisite_skips() {
+        assert!(!skip_or_fail(false, "t", "needs nothing in particular"));
+    }
+
+    #[test]
+    #[should_panic(expected = "t: needs root; CI must have it")]
+    fn under_ci_an_unmet_prerequisite_fails() {
+        skip_or_fail(true, "t", "needs root");
     }
 
     #[test]
