@@ -244,7 +244,7 @@ impl DeploymentController {
         let paused = d.spec.as_ref().is_some_and(|s| s.paused);
         let mut status = d.status.clone().unwrap_or_default();
         let reason = progressing(&status).map(|c| c.reason.clone());
-        let now = proto::time::now_rfc3339();
+        let now = proto::time::format_rfc3339(self.ctx.clock.now());
         let cond = if paused && reason.as_deref() != Some(PAUSED) {
             new_condition(
                 "Progressing",
@@ -424,7 +424,12 @@ impl DeploymentController {
         let new_ref = new_rs
             .as_ref()
             .and_then(|n| refs.iter().copied().find(|r| r.meta().uid == n.meta().uid));
-        let status = calculate_status(d, &refs, new_ref, &proto::time::now_rfc3339());
+        let status = calculate_status(
+            d,
+            &refs,
+            new_ref,
+            &proto::time::format_rfc3339(self.ctx.clock.now()),
+        );
         self.update_status_if_changed(d, status).await?;
         Ok(Action::Done)
     }
@@ -586,7 +591,12 @@ impl DeploymentController {
             }
         }
 
-        let status = calculate_status(d, &all_now, Some(&new_rs), &proto::time::now_rfc3339());
+        let status = calculate_status(
+            d,
+            &all_now,
+            Some(&new_rs),
+            &proto::time::format_rfc3339(self.ctx.clock.now()),
+        );
         if deployment_complete(d, &status) {
             self.cleanup(d, &old).await?;
         }
@@ -628,7 +638,12 @@ impl DeploymentController {
         let new_rs = self.scale_rs(d, &new_rs, replicas(d)).await?;
         let mut all_now = old.clone();
         all_now.push(&new_rs);
-        let status = calculate_status(d, &all_now, Some(&new_rs), &proto::time::now_rfc3339());
+        let status = calculate_status(
+            d,
+            &all_now,
+            Some(&new_rs),
+            &proto::time::format_rfc3339(self.ctx.clock.now()),
+        );
         if deployment_complete(d, &status) {
             self.cleanup(d, &old).await?;
         }
@@ -731,7 +746,12 @@ impl DeploymentController {
 
     async fn sync_status_only(&self, d: &Deployment, all: &[&ReplicaSet]) -> Result<Action, Error> {
         let new_rs = find_new_rs(d, all).cloned();
-        let status = calculate_status(d, all, new_rs.as_ref(), &proto::time::now_rfc3339());
+        let status = calculate_status(
+            d,
+            all,
+            new_rs.as_ref(),
+            &proto::time::format_rfc3339(self.ctx.clock.now()),
+        );
         self.update_status_if_changed(d, status).await?;
         Ok(Action::Done)
     }
