@@ -60,9 +60,19 @@ pub struct Request<K> {
 type Subscribe = Box<dyn FnOnce() -> Box<dyn FnOnce() + Send> + Send>;
 type WaitSynced = Box<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
 
-pub struct Controller<K: Resource> {
+/// The kind of a controller whose keys are not one kind's objects (`Controller::keys`):
+/// its `Request::object` is always `None`.
+#[derive(Debug)]
+pub enum NoObject {}
+
+/// Finds a key's object for the reconcile (in the controller's cache).
+type Lookup<K> = Arc<dyn Fn(&str) -> Option<Arc<K>> + Send + Sync>;
+
+pub struct Controller<K> {
     name: &'static str,
-    store: Store<K>,
+    /// The cache of `K`; None for `Controller::keys`.
+    store: Option<Store<K>>,
+    lookup: Lookup<K>,
     queue: WorkQueue<String>,
     workers: usize,
     subscriptions: Vec<Subscribe>,
@@ -87,9 +97,12 @@ impl<K: Resource> Controller<K> {
         informer: Arc<Informer<K>>,
         handler: impl Fn(&InformerEvent<K>, &WorkQueue<String>) + Send + Sync + 'static,
     ) -> Self {
+        let store = informer.store();
+        let cache = store.clone();
         let c = Controller {
             name,
-            store: informer.store(),
+            store: Some(store),
+            lookup: Arc::new(move |key| cache.get(key)),
             queue: WorkQueue::new(),
             workers: 1,
             subscriptions: Vec::new(),
@@ -99,28 +112,59 @@ impl<K: Resource> Controller<K> {
         c.watches_with(informer, handler)
     }
 
-    /// The queue handlers and reconciles share, for a reconcile's own `add_after`.
-    pub fn queue(&self) -> WorkQueue<String> {
-        self.queue.clone()
-    }
-
     /// The cache of `K` the controller reconciles from.
     pub fn store(&self) -> Store<K> {
-        self.store.clone()
-    }
-
-    /// How many keys are reconciled at once (at least one).
-    pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n.max(1);
-        self
+        self.store.clone().unwrap_or_default()
     }
 
     /// Every `period` after the caches synced, every key of `K`'s cache is queued again
     /// (client-go's resyncPeriod: a level-triggered controller revisits what no event
     /// touched, e.g. to notice time passing).
     pub fn resync_every(self, period: Duration) -> Self {
-        let store = self.store.clone();
+        let store = self.store();
         self.resync_keys_every(period, move || store.keys())
+    }
+
+    /// Objects of kind `O` whose controller reference names a cached `K` (uid-checked)
+    /// enqueue that `K`; on a change of owner, the old owner too.
+    pub fn owns<O: Resource>(self, informer: Arc<Informer<O>>) -> Self {
+        let owners = self.store();
+        self.watches_with(informer, move |ev, queue| {
+            for key in owner_keys(&owners, ev) {
+                queue.add(key);
+            }
+        })
+    }
+}
+
+impl Controller<NoObject> {
+    /// A controller whose keys are its own (items of a graph, or two kinds' keys in one
+    /// queue): nothing is enqueued but what its `watches_with` handlers and resync add, and
+    /// `reconcile` gets the key with no object.
+    pub fn keys(name: &'static str) -> Self {
+        Controller {
+            name,
+            store: None,
+            lookup: Arc::new(|_| None),
+            queue: WorkQueue::new(),
+            workers: 1,
+            subscriptions: Vec::new(),
+            waits: Vec::new(),
+            resync: None,
+        }
+    }
+}
+
+impl<K: Send + Sync + 'static> Controller<K> {
+    /// The queue handlers and reconciles share, for a reconcile's own `add_after`.
+    pub fn queue(&self) -> WorkQueue<String> {
+        self.queue.clone()
+    }
+
+    /// How many keys are reconciled at once (at least one).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
     }
 
     /// As `resync_every`, with the keys to queue given by `keys` (another store's, mapped).
@@ -131,17 +175,6 @@ impl<K: Resource> Controller<K> {
     ) -> Self {
         self.resync = (!period.is_zero()).then(|| (period, Box::new(keys) as ResyncKeys));
         self
-    }
-
-    /// Objects of kind `O` whose controller reference names a cached `K` (uid-checked)
-    /// enqueue that `K`; on a change of owner, the old owner too.
-    pub fn owns<O: Resource>(self, informer: Arc<Informer<O>>) -> Self {
-        let owners = self.store.clone();
-        self.watches_with(informer, move |ev, queue| {
-            for key in owner_keys(&owners, ev) {
-                queue.add(key);
-            }
-        })
     }
 
     /// Objects of kind `O` enqueue the keys `mapper` gives (for a change, those of the old
@@ -228,7 +261,7 @@ impl<K: Resource> Controller<K> {
         }
         let worker = Worker {
             name,
-            store: self.store,
+            lookup: self.lookup,
             queue: self.queue.clone(),
             reconcile,
             error_policy,
@@ -268,7 +301,7 @@ async fn run_workers<K, C, E, F, Fut, P>(
     workers: usize,
     cancel: CancellationToken,
 ) where
-    K: Resource,
+    K: Send + Sync + 'static,
     C: Send + Sync + 'static,
     E: ReconcileError,
     F: Fn(Request<K>, Arc<C>) -> Fut + Send + Sync + 'static,
@@ -336,9 +369,9 @@ fn owner_keys<K: Resource, O: Resource>(owners: &Store<K>, ev: &InformerEvent<O>
     keys
 }
 
-struct Worker<K: Resource, C, F, P> {
+struct Worker<K, C, F, P> {
     name: &'static str,
-    store: Store<K>,
+    lookup: Lookup<K>,
     queue: WorkQueue<String>,
     reconcile: F,
     error_policy: P,
@@ -347,7 +380,7 @@ struct Worker<K: Resource, C, F, P> {
 
 impl<K, C, E, F, Fut, P> Worker<K, C, F, P>
 where
-    K: Resource,
+    K: Send + Sync + 'static,
     C: Send + Sync + 'static,
     E: ReconcileError,
     F: Fn(Request<K>, Arc<C>) -> Fut + Send + Sync + 'static,
@@ -359,7 +392,7 @@ where
         let started = tokio::time::Instant::now();
         let request = Request {
             key: key.clone(),
-            object: self.store.get(&key),
+            object: (self.lookup)(&key),
         };
         let result = (self.reconcile)(request, self.ctx.clone())
             .instrument(span.clone())
@@ -447,7 +480,7 @@ mod tests {
         let counts = Arc::new(Counts::default());
         let worker = Worker {
             name: "test",
-            store: Store::<ConfigMap>::new(),
+            lookup: Arc::new(|_| None::<Arc<ConfigMap>>),
             queue: queue.clone(),
             reconcile,
             error_policy: backoff,
@@ -472,5 +505,30 @@ mod tests {
         assert!(counts.max_running.load(Ordering::SeqCst) <= 3);
         cancel.cancel();
         task.await.unwrap();
+    }
+
+    async fn count_keys(req: Request<NoObject>, c: Arc<Counts>) -> Result<Action, Boom> {
+        assert!(req.object.is_none());
+        *c.calls.lock().unwrap().entry(req.key).or_default() += 1;
+        Ok(Action::Done)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_controller_runs_its_resync_until_cancelled() {
+        let counts = Arc::new(Counts::default());
+        let cancel = CancellationToken::new();
+        let c = Controller::keys("test")
+            .resync_keys_every(Duration::from_secs(10), || vec!["a|b".to_string()]);
+        let task = tokio::spawn(c.run(count_keys, backoff, counts.clone(), cancel.clone()));
+        tokio::time::sleep(Duration::from_secs(35)).await;
+        assert_eq!(counts.calls.lock().unwrap()["a|b"], 3, "one per period");
+        cancel.cancel();
+        task.await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(
+            counts.calls.lock().unwrap()["a|b"],
+            3,
+            "the resync stopped with the run"
+        );
     }
 }

@@ -16,7 +16,7 @@ pub mod expectations;
 pub mod owner;
 pub mod status;
 
-pub use controller::{Action, Controller, ReconcileError, Request, backoff};
+pub use controller::{Action, Controller, NoObject, ReconcileError, Request, backoff};
 pub use expectations::{EXPECTATIONS_TIMEOUT, Expectations};
 pub use owner::{controller_ref, resolve_controller_ref};
 pub use status::{HasStatus, OnConflict, update_status_if_changed, write_status};
