@@ -7,6 +7,7 @@
 //! hold, and every handler is taken off the shared informers.
 
 use crate::informer::{HandlerId, Informer, InformerEvent};
+use crate::runtime::observe::ReconcileObserver;
 use crate::runtime::owner::{controller_ref, resolve_controller_ref};
 use crate::store::{Store, key_of};
 use crate::workqueue::WorkQueue;
@@ -266,6 +267,7 @@ impl<K: Send + Sync + 'static> Controller<K> {
             reconcile,
             error_policy,
             ctx,
+            observer: ReconcileObserver::current(),
         };
         let resync = self.resync.map(|(period, keys)| {
             let queue = self.queue.clone();
@@ -376,6 +378,8 @@ struct Worker<K, C, F, P> {
     reconcile: F,
     error_policy: P,
     ctx: Arc<C>,
+    /// Told of every finished reconcile (tests only; None costs nothing).
+    observer: Option<ReconcileObserver>,
 }
 
 impl<K, C, E, F, Fut, P> Worker<K, C, F, P>
@@ -420,6 +424,9 @@ where
             Action::Backoff => self.queue.add_rate_limited(key.clone()),
         }
         self.queue.done(&key);
+        if let Some(o) = &self.observer {
+            o.finished(self.name, &key);
+        }
     }
 }
 
@@ -485,6 +492,7 @@ mod tests {
             reconcile,
             error_policy: backoff,
             ctx: counts.clone(),
+            observer: None,
         };
         let task = tokio::spawn(run_workers(worker, 4, cancel.clone()));
         for _ in 0..3 {
