@@ -3,6 +3,7 @@
 //! watch and one cache.
 
 use crate::config::Config;
+use client::runtime::ReconcileObserver;
 use client::{Api, Client, Clock, Informer, InformerConfig, SystemClock};
 use futures::future::BoxFuture;
 use proto::Resource;
@@ -50,6 +51,8 @@ pub struct Context {
     /// make the cache lag behind the writes.
     informer_client: Client,
     informers: Mutex<HashMap<&'static str, Entry>>,
+    /// Tests: counts every controller's finished reconciles (`with_reconcile_observer`).
+    reconciles: Option<ReconcileObserver>,
 }
 
 impl Context {
@@ -61,6 +64,7 @@ impl Context {
             events: crate::events::Recorder::new(),
             clock: Arc::new(SystemClock),
             informers: Mutex::new(HashMap::new()),
+            reconciles: None,
         }
     }
 
@@ -75,6 +79,21 @@ impl Context {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Every controller's finished reconciles are counted in `observer` (tests wait on it
+    /// before asserting that nothing happened).
+    pub fn with_reconcile_observer(mut self, observer: ReconcileObserver) -> Self {
+        self.reconciles = Some(observer);
+        self
+    }
+
+    /// A controller's future, run inside the reconcile observer's scope when there is one.
+    pub fn observed<'a, T: 'a>(&self, fut: BoxFuture<'a, T>) -> BoxFuture<'a, T> {
+        match &self.reconciles {
+            Some(o) => Box::pin(o.scope(fut)),
+            None => fut,
+        }
     }
 
     /// The shared informer of kind `K` across all namespaces, created and started on the

@@ -77,7 +77,7 @@ pub fn start_controllers(ctx: Arc<Context>) -> Result<RunningControllers, Error>
             continue;
         }
         names.push(*name);
-        let fut = start(ctx.clone(), cancel.child_token());
+        let fut = ctx.observed(start(ctx.clone(), cancel.child_token()));
         let span = tracing::info_span!("controller", controller = name);
         tasks.spawn(
             async move {

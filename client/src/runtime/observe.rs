@@ -35,7 +35,7 @@ impl ReconcileObserver {
 
     /// Runs `fut` with this observer: every `Controller::run` started inside it (on the
     /// same task) reports its finished reconciles here.
-    pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> {
+    pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
         OBSERVER.scope(self.clone(), fut)
     }
 

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 use apiserver::testing::TestServer;
+use client::runtime::ReconcileObserver;
 use client::store::key_of;
 use client::{Api, Client, DeleteParams, Informer, InformerConfig, InformerEvent, WorkQueue};
 use controller_manager::{Config, Context, RunningControllers};
@@ -125,7 +126,9 @@ impl ClusterBuilder {
             Some(d) => Some(DelayProxy::start(server.addr(), d).await),
             None => None,
         };
-        let mut ctx = Context::new(client.clone(), Arc::new(config));
+        let reconciles = ReconcileObserver::new();
+        let mut ctx = Context::new(client.clone(), Arc::new(config))
+            .with_reconcile_observer(reconciles.clone());
         if let Some(p) = &proxy {
             ctx = ctx.with_informer_client(Client::lazy(&p.url).expect("proxy client"));
         }
@@ -140,6 +143,7 @@ impl ClusterBuilder {
             nodes,
             kubelet,
             ctx,
+            reconciles,
             controllers,
             _proxy: proxy,
             server,
@@ -153,6 +157,8 @@ pub struct Cluster {
     pub nodes: Vec<String>,
     pub kubelet: Option<FakeKubelet>,
     pub ctx: Arc<Context>,
+    /// Finished reconciles per controller and key (`reconciles`, `reconciled`).
+    pub reconciles: ReconcileObserver,
     controllers: Option<RunningControllers>,
     _proxy: Option<DelayProxy>,
     pub server: TestServer,
@@ -216,6 +222,28 @@ impl Cluster {
             .create(&obj)
             .await
             .expect("create from manifest")
+    }
+
+    /// How many reconciles of `key` `controller` has finished: take it before a change,
+    /// then `reconciled(controller, key, before)` once the change is made.
+    pub fn reconciles(&self, controller: &'static str, key: &str) -> u64 {
+        self.reconciles.count(controller, key)
+    }
+
+    /// Waits until `controller` has finished reconciling `key` after the first `before`
+    /// reconciles, so that a following "nothing happened" assertion is about a controller
+    /// that looked; panics after 10 s.
+    pub async fn reconciled(&self, controller: &'static str, key: &str, before: u64) {
+        let limit = Duration::from_secs(10);
+        if tokio::time::timeout(
+            limit,
+            self.reconciles.wait_reconciled(controller, key, before),
+        )
+        .await
+        .is_err()
+        {
+            panic!("{controller} did not reconcile {key} within {limit:?}");
+        }
     }
 
     /// Stops the controllers (draining reconciles) and the kubelet.
