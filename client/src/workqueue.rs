@@ -208,6 +208,14 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
         self.len() == 0
     }
 
+    /// Nothing ready and nothing handed out and not yet `done` (delayed items aside): what
+    /// was added before has been processed.
+    pub fn is_idle(&self) -> bool {
+        let mut st = self.lock();
+        promote_due(&mut st, Instant::now());
+        st.queue.is_empty() && st.processing.is_empty()
+    }
+
     /// Items waiting out a delay (`add_after`, `add_rate_limited`).
     pub fn delayed_len(&self) -> usize {
         self.lock().delayed.len()

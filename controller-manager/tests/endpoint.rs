@@ -6,7 +6,8 @@
 mod common;
 
 use client::{Api, DeleteParams};
-use common::{Cluster, wait_for};
+use common::{Cluster, at_rv, wait_for};
+use controller_manager::controllers::endpoint::NAME;
 use proto::Resource;
 use proto::k8s::{EndpointSubset, Endpoints, Pod, Service};
 use std::time::Duration;
@@ -131,8 +132,15 @@ spec:
     let pods: Api<Pod> = c.api("default");
     let mut a = pods.get("a").await.unwrap();
     a.meta_mut().annotations.insert("note".into(), "x".into());
-    pods.update(&a).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let before = c.reconciles(NAME, "default/web");
+    let a = pods.update(&a).await.unwrap();
+    c.settled(
+        NAME,
+        "default/web",
+        before,
+        at_rv::<Pod>("default/a", &a.meta().resource_version),
+    )
+    .await;
     assert_eq!(
         eps.get("web").await.unwrap().meta().resource_version,
         ep.meta().resource_version,
@@ -204,7 +212,14 @@ spec:
         eps.get_opt("nobody").await.ok()?.map(|_| ())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The controller has looked at "external" since its own Endpoints were cached.
+    c.settled(
+        NAME,
+        "default/external",
+        0,
+        at_rv::<Endpoints>("default/external", &manual.meta().resource_version),
+    )
+    .await;
     let now = eps.get("external").await.unwrap();
     assert_eq!(now.meta().resource_version, manual.meta().resource_version);
     assert_eq!(now.subsets[0].addresses[0].ip, "192.0.2.10");

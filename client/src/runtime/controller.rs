@@ -267,7 +267,10 @@ impl<K: Send + Sync + 'static> Controller<K> {
             reconcile,
             error_policy,
             ctx,
-            observer: ReconcileObserver::current(),
+            observer: ReconcileObserver::current().inspect(|o| {
+                let queue = self.queue.clone();
+                o.running(name, Arc::new(move || queue.is_idle()));
+            }),
         };
         let resync = self.resync.map(|(period, keys)| {
             let queue = self.queue.clone();

@@ -13,11 +13,30 @@ tokio::task_local! {
     static OBSERVER: ReconcileObserver;
 }
 
-type Counts = HashMap<(&'static str, String), u64>;
+/// Tells whether a controller's queue is idle: nothing ready, nothing being reconciled.
+pub(crate) type IdleProbe = Arc<dyn Fn() -> bool + Send + Sync>;
+
+#[derive(Default)]
+struct State {
+    finished: HashMap<(&'static str, String), u64>,
+    idle: HashMap<&'static str, IdleProbe>,
+}
+
+impl State {
+    fn finished(&self, controller: &'static str, key: &str) -> u64 {
+        self.finished
+            .get(&(controller, key.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+    fn idle(&self, controller: &'static str) -> bool {
+        self.idle.get(controller).is_some_and(|p| p())
+    }
+}
 
 #[derive(Clone)]
 pub struct ReconcileObserver {
-    counts: Arc<watch::Sender<Counts>>,
+    state: Arc<watch::Sender<State>>,
 }
 
 impl Default for ReconcileObserver {
@@ -29,7 +48,7 @@ impl Default for ReconcileObserver {
 impl ReconcileObserver {
     pub fn new() -> Self {
         ReconcileObserver {
-            counts: Arc::new(watch::Sender::new(Counts::new())),
+            state: Arc::new(watch::Sender::new(State::default())),
         }
     }
 
@@ -44,33 +63,55 @@ impl ReconcileObserver {
         OBSERVER.try_with(Clone::clone).ok()
     }
 
+    /// A run starts: `idle` says when its queue has nothing ready and nothing in hand.
+    pub(crate) fn running(&self, controller: &'static str, idle: IdleProbe) {
+        self.state.send_modify(|s| {
+            s.idle.insert(controller, idle);
+        });
+    }
+
+    /// Called once the reconcile is done and the queue told (so `idle` is current).
     pub(crate) fn finished(&self, controller: &'static str, key: &str) {
-        self.counts.send_modify(|c| {
-            *c.entry((controller, key.to_string())).or_default() += 1;
+        self.state.send_modify(|s| {
+            *s.finished.entry((controller, key.to_string())).or_default() += 1;
         });
     }
 
     /// Reconciles of `key` by `controller` finished so far (errors and requeues included).
     pub fn count(&self, controller: &'static str, key: &str) -> u64 {
-        self.counts
-            .borrow()
-            .get(&(controller, key.to_string()))
-            .copied()
-            .unwrap_or(0)
+        self.state.borrow().finished(controller, key)
     }
 
     /// Waits until `controller` has finished a reconcile of `key` beyond the first `after`
     /// (take `after` with `count` before the change the reconcile must see); returns the
     /// new count. Never returns if the controller never looks: bound it with a timeout.
     pub async fn wait_reconciled(&self, controller: &'static str, key: &str, after: u64) -> u64 {
-        let mut rx = self.counts.subscribe();
-        let k = (controller, key.to_string());
-        let seen = rx
-            .wait_for(|c| c.get(&k).copied().unwrap_or(0) > after)
+        self.wait(|s| (s.finished(controller, key) > after).then(|| s.finished(controller, key)))
             .await
-            .map(|c| c.get(&k).copied().unwrap_or(0));
-        // The sender lives in `self`: the wait cannot see it dropped.
-        seen.unwrap_or(after)
+    }
+
+    /// As `wait_reconciled`, and until `controller`'s queue is idle: every key enqueued
+    /// before this call (by an event its handlers have seen) has been reconciled, the
+    /// re-adds that a reconcile in hand missed included. Delayed requeues (`RequeueAfter`,
+    /// back-off) are not waited for.
+    pub async fn wait_settled(&self, controller: &'static str, key: &str, after: u64) -> u64 {
+        self.wait(|s| {
+            (s.finished(controller, key) > after && s.idle(controller))
+                .then(|| s.finished(controller, key))
+        })
+        .await
+    }
+
+    async fn wait<T>(&self, mut done: impl FnMut(&State) -> Option<T>) -> T {
+        let mut rx = self.state.subscribe();
+        loop {
+            // Idleness changes only when a reconcile finishes, which notifies.
+            if let Some(v) = done(&rx.borrow_and_update()) {
+                return v;
+            }
+            // The sender lives in `self`: `changed` cannot fail while we wait.
+            let _ = rx.changed().await;
+        }
     }
 }
 
@@ -95,5 +136,21 @@ mod tests {
         obs.finished("c", "ns/a");
         assert_eq!(waiter.await.unwrap(), 1);
         assert_eq!(obs.count("c", "ns/b"), 1);
+
+        let busy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let b = busy.clone();
+        obs.running(
+            "c",
+            Arc::new(move || !b.load(std::sync::atomic::Ordering::SeqCst)),
+        );
+        let settled = {
+            let obs = obs.clone();
+            tokio::spawn(async move { obs.wait_settled("c", "ns/a", 0).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!settled.is_finished(), "reconciled but the queue is busy");
+        busy.store(false, std::sync::atomic::Ordering::SeqCst);
+        obs.finished("c", "ns/b");
+        assert_eq!(settled.await.unwrap(), 1);
     }
 }

@@ -246,6 +246,41 @@ impl Cluster {
         }
     }
 
+    /// The bound for "nothing happened": after a change to a `K`, waits until the
+    /// controllers' shared cache of `K` shows it (`seen`) and every handler has had the
+    /// event, then until `controller` has finished a reconcile of `key` beyond the first
+    /// `before` (take it with `reconciles` before the change) and its queue is idle, so
+    /// whatever the change made it do is done. Panics after 10 s.
+    pub async fn settled<K: Resource>(
+        &self,
+        controller: &'static str,
+        key: &str,
+        before: u64,
+        seen: impl Fn(&client::Store<K>) -> bool,
+    ) {
+        let informer = self.ctx.informer::<K>();
+        let store = informer.store();
+        wait_for(
+            "the change in the controllers' cache",
+            Duration::from_secs(10),
+            || {
+                let ok = seen(&store);
+                async move { ok.then_some(()) }
+            },
+        )
+        .await;
+        // The store changes and the handlers run under one lock: once we hold it, the
+        // event that made `seen` true has been handed to every handler (keys enqueued).
+        let _ = informer.handler_count();
+        let limit = Duration::from_secs(10);
+        if tokio::time::timeout(limit, self.reconciles.wait_settled(controller, key, before))
+            .await
+            .is_err()
+        {
+            panic!("{controller} did not reconcile {key} and go idle within {limit:?}");
+        }
+    }
+
     /// Stops the controllers (draining reconciles) and the kubelet.
     pub async fn stop(mut self) {
         if let Some(c) = self.controllers.take() {
@@ -275,6 +310,18 @@ where
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// For `Cluster::settled`: the cache holds `key` at resourceVersion `rv`.
+pub fn at_rv<K: Resource>(key: &str, rv: &str) -> impl Fn(&client::Store<K>) -> bool {
+    let (key, rv) = (key.to_string(), rv.to_string());
+    move |s| s.get(&key).is_some_and(|o| o.meta().resource_version == rv)
+}
+
+/// For `Cluster::settled`: the cache holds `key` (any version).
+pub fn cached<K: Resource>(key: &str) -> impl Fn(&client::Store<K>) -> bool {
+    let key = key.to_string();
+    move |s| s.get(&key).is_some()
 }
 
 /// All pods in a namespace matching a label selector (e.g. `app=web`).
