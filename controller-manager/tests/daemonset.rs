@@ -4,8 +4,8 @@
 mod common;
 
 use client::Api;
-use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
-use controller_manager::controllers::daemonset::REVISION_HASH;
+use common::{Cluster, at_rv, cached, is_ready, is_terminating, list_pods, wait_for};
+use controller_manager::controllers::daemonset::{NAME, REVISION_HASH};
 use proto::Resource;
 use proto::k8s::{DaemonSet, Node, Pod};
 use std::collections::BTreeMap;
@@ -153,7 +153,8 @@ async fn node_labels_and_taints_decide_where_pods_run() {
     let nodes: Api<Node> = Api::all(c.client.clone());
     c.apply_yaml::<DaemonSet>(&ds_yaml("edge", "edge: \"true\""))
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.settled(NAME, "default/edge", 0, cached::<DaemonSet>("default/edge"))
+        .await;
     assert!(pods_by_node(&c, "edge").await.is_empty(), "no node matches");
     // Label node-1: it gets a pod.
     let label = |v: serde_json::Value| serde_json::json!({"metadata": {"labels": {"edge": v}}});
@@ -185,11 +186,18 @@ async fn node_labels_and_taints_decide_where_pods_run() {
     // A NoExecute taint the pod does not tolerate evicts it; NoSchedule ones only keep new
     // pods away; the default tolerations let it stay on an unschedulable node.
     let taint = |effect: &str| serde_json::json!({"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": effect}]}});
-    nodes
+    let before = c.reconciles(NAME, "default/edge");
+    let tainted = nodes
         .patch_merge("node-2", &taint("NoSchedule"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.settled(
+        NAME,
+        "default/edge",
+        before,
+        at_rv::<Node>("node-2", &tainted.meta().resource_version),
+    )
+    .await;
     assert!(
         one_ready_pod_on(&c, "edge", &["node-2"]).await.is_some(),
         "NoSchedule keeps a running pod"

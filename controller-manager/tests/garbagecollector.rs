@@ -6,7 +6,8 @@
 mod common;
 
 use client::{Api, DeleteParams};
-use common::{Cluster, wait_for};
+use common::{Cluster, at_rv, cached, wait_for};
+use controller_manager::controllers::garbagecollector::{NAME, item_key};
 use proto::Resource;
 use proto::k8s::{ConfigMap, OwnerReference, Pod, ReplicaSet};
 use std::time::Duration;
@@ -59,6 +60,12 @@ async fn dependent(
     c.api::<Pod>("default").create(&p).await.unwrap()
 }
 
+/// The collector's queue key of an object.
+fn item<K: Resource>(o: &K) -> String {
+    let m = o.meta();
+    item_key(K::INFO, &m.namespace, &m.name, &m.uid)
+}
+
 async fn gone<K: Resource>(api: &Api<K>, name: &str) -> bool {
     matches!(api.get_opt(name).await, Ok(None))
 }
@@ -98,7 +105,13 @@ async fn background_deletion_removes_dependents_after_the_owner() {
             .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The collector has looked at live-1 since the cache held it, and has nothing left.
+    let live_1 = pods
+        .get("live-1")
+        .await
+        .expect("the dependent of a live owner stays");
+    c.settled(NAME, &item(&live_1), 0, cached::<Pod>("default/live-1"))
+        .await;
     assert!(
         pods.get("live-1").await.is_ok(),
         "the dependent of a live owner stays"
@@ -141,8 +154,18 @@ async fn foreground_deletion_waits_for_blocking_dependents() {
         (!b.meta().deletion_timestamp.is_empty() && gone(&pods, "fg-loose").await).then_some(())
     })
     .await;
-    // The blocking dependent is still there: so is the owner.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The blocking dependent is still there: so is the owner, once the collector has
+    // seen the loose one go and looked at the owner.
+    let fg = rss
+        .get("fg")
+        .await
+        .expect("owner waits for its blocking dependent");
+    c.settled(NAME, &item(&fg), 0, |s: &client::Store<Pod>| {
+        s.get("default/fg-loose").is_none()
+            && s.get("default/fg-block")
+                .is_some_and(|b| !b.meta().deletion_timestamp.is_empty())
+    })
+    .await;
     let waiting = rss
         .get("fg")
         .await
@@ -197,8 +220,15 @@ async fn orphan_deletion_keeps_dependents_without_the_reference() {
         .map(|r| r.uid.as_str())
         .collect();
     assert_eq!(uids, [other.meta().uid.as_str()]);
-    // Still there a while later: nothing collects orphans.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Still there once the collector has looked at it as an orphan: nothing collects
+    // orphans.
+    c.settled(
+        NAME,
+        &item(&p1),
+        0,
+        at_rv::<Pod>("default/or-1", &p1.meta().resource_version),
+    )
+    .await;
     assert!(pods.get("or-1").await.is_ok());
     c.stop().await;
 }
