@@ -8,7 +8,7 @@ mod common;
 use client::{Api, Informer, InformerConfig, InformerEvent};
 use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
 use controller_manager::controllers::statefulset::{
-    POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_HASH,
+    NAME, POD_INDEX_LABEL, POD_NAME_LABEL, REVISION_HASH,
 };
 use proto::Resource;
 use proto::k8s::{PersistentVolumeClaim, Pod, StatefulSet, volume::VolumeSource};
@@ -84,6 +84,31 @@ impl Recorder {
         });
         informer.start();
         Recorder { log, informer }
+    }
+
+    /// Returns once the recorder has every pod event written before this call: a marker
+    /// pod (not of any app under test) is created, and watch events come in order.
+    async fn caught_up(&self, c: &Cluster, marker: &str) {
+        let mut p = Pod::default();
+        p.meta_mut().name = marker.into();
+        p.meta_mut().namespace = "default".into();
+        p.meta_mut().labels.insert("app".into(), "marker".into());
+        p.spec = Some(proto::k8s::PodSpec {
+            containers: vec![proto::k8s::Container {
+                name: "c".into(),
+                image: "busybox".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        c.api::<Pod>("default").create(&p).await.unwrap();
+        let key = format!("default/{marker}");
+        let store = self.informer.store();
+        wait_for("the recorder caught up", T, || {
+            let seen = store.get(&key).is_some();
+            async move { seen.then_some(()) }
+        })
+        .await;
     }
 
     fn take(&self) -> Vec<String> {
@@ -339,8 +364,19 @@ async fn image_change_rolls_from_the_highest_ordinal_one_at_a_time() {
             .then_some(s)
     })
     .await;
-    // Give the controller time to (wrongly) go on; nothing below the partition moves.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Once the controller has looked at the set since that status and has nothing left
+    // to do, nothing below the partition has moved.
+    let written = s.clone();
+    c.settled(
+        NAME,
+        "default/web",
+        0,
+        move |st: &client::Store<StatefulSet>| {
+            st.get("default/web")
+                .is_some_and(|w| w.status.as_ref() == Some(&written))
+        },
+    )
+    .await;
     let pods = exactly_ready(&c, "web", &["web-0", "web-1", "web-2"])
         .await
         .unwrap();
@@ -378,7 +414,17 @@ async fn parallel_with_a_lagging_cache_creates_each_pod_once() {
     let names: Vec<String> = (0..5).map(|i| format!("db-{i}")).collect();
     let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
     wait_for("5 ready", T, || exactly_ready(&c, "db", &names_ref)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The controller's (lagging) cache shows them all ready, it has looked at the set
+    // since, and the recorder has every event up to now.
+    let ready = names.clone();
+    c.settled(NAME, "default/db", 0, move |st: &client::Store<Pod>| {
+        ready.iter().all(|n| {
+            st.get(&format!("default/{n}"))
+                .is_some_and(|p| is_ready(&p))
+        })
+    })
+    .await;
+    rec.caught_up(&c, "marker").await;
     let log = rec.take();
     let adds = Recorder::only(&log, &["add"]);
     let dels = Recorder::only(&log, &["del"]);
