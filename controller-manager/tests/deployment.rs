@@ -5,6 +5,7 @@ mod common;
 
 use client::Api;
 use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
+use controller_manager::controllers::deployment::NAME as DEPLOYMENT;
 use controller_manager::controllers::deployment::util::{
     POD_TEMPLATE_HASH, REVISION, REVISION_HISTORY, template_for_rollback,
 };
@@ -373,7 +374,25 @@ async fn a_paused_deployment_makes_no_new_replicaset_until_resumed() {
             .then_some(d)
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The controller has looked at the paused deployment since that status reached its
+    // cache, and has nothing left to do.
+    c.settled(
+        DEPLOYMENT,
+        "default/p",
+        0,
+        |st: &client::Store<Deployment>| {
+            st.get("default/p").is_some_and(|d| {
+                d.status.as_ref().is_some_and(|s| {
+                    s.observed_generation == d.meta().generation
+                        && s.available_replicas == 3
+                        && s.conditions
+                            .iter()
+                            .any(|c| c.r#type == "Progressing" && c.reason == "DeploymentPaused")
+                })
+            })
+        },
+    )
+    .await;
     assert_eq!(
         owned_rs(&c, "p").await.len(),
         1,

@@ -4,6 +4,7 @@ mod common;
 
 use client::{Api, DeleteParams};
 use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
+use controller_manager::controllers::replicaset::NAME;
 use proto::Resource;
 use proto::k8s::{Pod, ReplicaSet};
 use std::time::Duration;
@@ -186,6 +187,7 @@ async fn a_lagging_cache_never_causes_duplicate_pods() {
         .await;
     let rs_api: Api<ReplicaSet> = c.api("default");
     let created = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let marked = std::sync::Arc::new(tokio::sync::Notify::new());
     // Count every pod ever created (a direct watch, no lag).
     let counter = {
         use futures::StreamExt;
@@ -197,11 +199,17 @@ async fn a_lagging_cache_never_causes_duplicate_pods() {
             })
             .await
             .unwrap();
-        let created = created.clone();
+        let (created, marked) = (created.clone(), marked.clone());
         tokio::spawn(async move {
             while let Some(Ok(ev)) = stream.next().await {
-                if let client::WatchEvent::Added(_) = ev {
-                    created.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if let client::WatchEvent::Added(p) = ev {
+                    // The marker pod says every earlier event has come (watches are
+                    // ordered); it is not one of the set's.
+                    if p.meta().name == "marker" {
+                        marked.notify_one();
+                    } else {
+                        created.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
                 }
             }
         })
@@ -218,7 +226,25 @@ async fn a_lagging_cache_never_causes_duplicate_pods() {
         (p.len() == 20 && p.iter().all(is_ready)).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The controller's lagging cache shows the 20 ready pods, it has looked at the set
+    // since and has nothing left to do, and the counter has every creation up to now.
+    c.settled(NAME, "default/lag", 0, |st: &client::Store<Pod>| {
+        st.list()
+            .iter()
+            .filter(|p| p.meta().labels.get("app").map(String::as_str) == Some("lag"))
+            .filter(|p| is_ready(p) && !is_terminating(p))
+            .count()
+            == 20
+    })
+    .await;
+    c.namespace("other").await;
+    c.api::<Pod>("other")
+        .create(&common::marker_pod("other", "marker"))
+        .await
+        .unwrap();
+    tokio::time::timeout(T, marked.notified())
+        .await
+        .expect("the counter sees the marker pod");
     assert_eq!(
         created.load(std::sync::atomic::Ordering::SeqCst),
         20,

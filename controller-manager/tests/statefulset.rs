@@ -89,18 +89,7 @@ impl Recorder {
     /// Returns once the recorder has every pod event written before this call: a marker
     /// pod (not of any app under test) is created, and watch events come in order.
     async fn caught_up(&self, c: &Cluster, marker: &str) {
-        let mut p = Pod::default();
-        p.meta_mut().name = marker.into();
-        p.meta_mut().namespace = "default".into();
-        p.meta_mut().labels.insert("app".into(), "marker".into());
-        p.spec = Some(proto::k8s::PodSpec {
-            containers: vec![proto::k8s::Container {
-                name: "c".into(),
-                image: "busybox".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        });
+        let p = common::marker_pod("default", marker);
         c.api::<Pod>("default").create(&p).await.unwrap();
         let key = format!("default/{marker}");
         let store = self.informer.store();

@@ -312,6 +312,24 @@ where
     }
 }
 
+/// A pod of no app under test, for a watcher to see after every earlier event (watch
+/// events come in order): proof that it has caught up.
+pub fn marker_pod(namespace: &str, name: &str) -> Pod {
+    let mut p = Pod::default();
+    p.meta_mut().name = name.into();
+    p.meta_mut().namespace = namespace.into();
+    p.meta_mut().labels.insert("app".into(), "marker".into());
+    p.spec = Some(proto::k8s::PodSpec {
+        containers: vec![proto::k8s::Container {
+            name: "c".into(),
+            image: "busybox".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    p
+}
+
 /// For `Cluster::settled`: the cache holds `key` at resourceVersion `rv`.
 pub fn at_rv<K: Resource>(key: &str, rv: &str) -> impl Fn(&client::Store<K>) -> bool {
     let (key, rv) = (key.to_string(), rv.to_string());
