@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn the_runtime_has_big_worker_stacks() {
         let rt = build_runtime().unwrap();
-        // A 3 MiB frame would overflow tokio's 2 MiB default; it fits in 8 MiB.
+        // A 3 MiB local on a worker: more than tokio's 2 MiB default stack holds.
         let depth = rt.block_on(async {
             tokio::spawn(async {
                 let big = [1u8; 3 << 20];
