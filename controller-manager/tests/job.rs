@@ -45,8 +45,24 @@ async fn start(builder: ClusterBuilder) -> (Cluster, CancellationToken) {
         backoff: Duration::from_millis(200),
         ..Default::default()
     };
-    tokio::spawn(job::run(c.ctx.clone(), cancel.child_token(), opts));
+    // In the cluster's reconcile observer, as the controllers it starts itself.
+    let run = job::run(c.ctx.clone(), cancel.child_token(), opts);
+    tokio::spawn(c.ctx.observed(Box::pin(run)));
     (c, cancel)
+}
+
+/// For `Cluster::drained`: the controller's cache has the Job with this condition.
+fn finished_in_cache(
+    key: &str,
+    condition: &str,
+    reason: &str,
+) -> impl Fn(&client::Store<Job>) -> bool {
+    let (key, condition, reason) = (key.to_string(), condition.to_string(), reason.to_string());
+    move |st| {
+        st.get(&key)
+            .and_then(|j| j.status.clone())
+            .is_some_and(|s| has_condition(&s, &condition, &reason))
+    }
 }
 
 fn phase(p: &Pod) -> &str {
@@ -121,8 +137,15 @@ async fn completions_3_parallelism_2_completes_with_exactly_3_succeeded_pods() {
     assert_eq!(status.failed, 0);
     assert_eq!(status.active, 0);
     assert!(!status.start_time.is_empty() && !status.completion_time.is_empty());
-    // No pod beyond the 3 completions, now or a moment later.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No pod beyond the 3 completions, once the controller has looked at the complete
+    // Job and has nothing left, not even a delayed retry.
+    c.drained(
+        job::NAME,
+        "default/pi",
+        0,
+        finished_in_cache("default/pi", "Complete", ""),
+    )
+    .await;
     let pods = job_pods(&c, "pi").await;
     assert_eq!(pods.len(), 3, "exactly 3 pods");
     assert!(pods.iter().all(|p| phase(p) == "Succeeded"));
@@ -164,7 +187,13 @@ async fn failed_pods_are_replaced_until_the_backoff_limit() {
     assert_eq!(status.failed, 3);
     assert_eq!(status.succeeded, 0);
     assert!(status.completion_time.is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.drained(
+        job::NAME,
+        "default/flaky",
+        0,
+        finished_in_cache("default/flaky", "Failed", "BackoffLimitExceeded"),
+    )
+    .await;
     assert_eq!(job_pods(&c, "flaky").await.len(), 3, "no pod after failing");
     wait_for("BackoffLimitExceeded event", T, || async {
         event_reasons(&c, &j.meta().uid)

@@ -7,6 +7,7 @@ mod common;
 
 use client::{Api, DeleteParams};
 use common::{Cluster, wait_for};
+use controller_manager::controllers::pvbinder::NAME;
 use proto::Resource;
 use proto::k8s::{PersistentVolume, PersistentVolumeClaim};
 use std::time::Duration;
@@ -103,7 +104,17 @@ async fn binds_smallest_fit_and_reclaims() {
         (pvc_phase(&pvcs.get("huge").await.ok()?) == "Pending").then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The binder has looked at the Pending claim since its cache held it, and is idle.
+    c.settled(
+        NAME,
+        "pvc:default/huge",
+        0,
+        |st: &client::Store<PersistentVolumeClaim>| {
+            st.get("default/huge")
+                .is_some_and(|p| pvc_phase(&p) == "Pending")
+        },
+    )
+    .await;
     assert_eq!(
         pvcs.get("huge").await.unwrap().spec.unwrap().volume_name,
         ""

@@ -179,6 +179,8 @@ async fn ordered_start_claims_identity_recreation_and_scale_down() {
         exactly_ready(&c, "web", &["web-0", "web-1", "web-2"])
     })
     .await;
+    // The recorder's own watch may trail the read above.
+    rec.caught_up(&c, "marker-start").await;
     let log = rec.take();
     assert_eq!(
         Recorder::only(&log, &["add", "ready"]),

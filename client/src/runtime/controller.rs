@@ -269,7 +269,10 @@ impl<K: Send + Sync + 'static> Controller<K> {
             ctx,
             observer: ReconcileObserver::current().inspect(|o| {
                 let queue = self.queue.clone();
-                o.running(name, Arc::new(move || queue.is_idle()));
+                o.running(
+                    name,
+                    Arc::new(move || (queue.is_idle(), queue.delayed_len() == 0)),
+                );
             }),
         };
         let resync = self.resync.map(|(period, keys)| {

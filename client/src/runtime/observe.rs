@@ -13,8 +13,9 @@ tokio::task_local! {
     static OBSERVER: ReconcileObserver;
 }
 
-/// Tells whether a controller's queue is idle: nothing ready, nothing being reconciled.
-pub(crate) type IdleProbe = Arc<dyn Fn() -> bool + Send + Sync>;
+/// Tells whether a controller's queue is idle (nothing ready, nothing being reconciled)
+/// and whether it is drained as well (nothing waiting out a delay either).
+pub(crate) type IdleProbe = Arc<dyn Fn() -> (bool, bool) + Send + Sync>;
 
 #[derive(Default)]
 struct State {
@@ -29,8 +30,11 @@ impl State {
             .copied()
             .unwrap_or(0)
     }
-    fn idle(&self, controller: &'static str) -> bool {
-        self.idle.get(controller).is_some_and(|p| p())
+    fn quiet(&self, controller: &'static str, drained: bool) -> bool {
+        self.idle.get(controller).is_some_and(|p| {
+            let (idle, empty) = p();
+            idle && (empty || !drained)
+        })
     }
 }
 
@@ -95,8 +99,24 @@ impl ReconcileObserver {
     /// re-adds that a reconcile in hand missed included. Delayed requeues (`RequeueAfter`,
     /// back-off) are not waited for.
     pub async fn wait_settled(&self, controller: &'static str, key: &str, after: u64) -> u64 {
+        self.wait_quiet(controller, key, after, false).await
+    }
+
+    /// As `wait_settled`, and until no key waits out a delay either (for a controller
+    /// with no periodic requeue: a back-off's later attempt is waited for too).
+    pub async fn wait_drained(&self, controller: &'static str, key: &str, after: u64) -> u64 {
+        self.wait_quiet(controller, key, after, true).await
+    }
+
+    async fn wait_quiet(
+        &self,
+        controller: &'static str,
+        key: &str,
+        after: u64,
+        drained: bool,
+    ) -> u64 {
         self.wait(|s| {
-            (s.finished(controller, key) > after && s.idle(controller))
+            (s.finished(controller, key) > after && s.quiet(controller, drained))
                 .then(|| s.finished(controller, key))
         })
         .await

@@ -258,6 +258,29 @@ impl Cluster {
         before: u64,
         seen: impl Fn(&client::Store<K>) -> bool,
     ) {
+        self.quiet(controller, key, before, seen, false).await
+    }
+
+    /// As `settled`, and until no key of `controller` waits out a delay either (a
+    /// back-off's next attempt included). Only for a controller with no periodic requeue.
+    pub async fn drained<K: Resource>(
+        &self,
+        controller: &'static str,
+        key: &str,
+        before: u64,
+        seen: impl Fn(&client::Store<K>) -> bool,
+    ) {
+        self.quiet(controller, key, before, seen, true).await
+    }
+
+    async fn quiet<K: Resource>(
+        &self,
+        controller: &'static str,
+        key: &str,
+        before: u64,
+        seen: impl Fn(&client::Store<K>) -> bool,
+        drained: bool,
+    ) {
         let informer = self.ctx.informer::<K>();
         let store = informer.store();
         wait_for(
@@ -273,11 +296,16 @@ impl Cluster {
         // event that made `seen` true has been handed to every handler (keys enqueued).
         let _ = informer.handler_count();
         let limit = Duration::from_secs(10);
-        if tokio::time::timeout(limit, self.reconciles.wait_settled(controller, key, before))
-            .await
-            .is_err()
-        {
-            panic!("{controller} did not reconcile {key} and go idle within {limit:?}");
+        let obs = &self.reconciles;
+        let wait = async {
+            if drained {
+                obs.wait_drained(controller, key, before).await
+            } else {
+                obs.wait_settled(controller, key, before).await
+            }
+        };
+        if tokio::time::timeout(limit, wait).await.is_err() {
+            panic!("{controller} did not reconcile {key} and go quiet within {limit:?}");
         }
     }
 
