@@ -161,7 +161,7 @@ mod tests {
         let b = busy.clone();
         obs.running(
             "c",
-            Arc::new(move || !b.load(std::sync::atomic::Ordering::SeqCst)),
+            Arc::new(move || (!b.load(std::sync::atomic::Ordering::SeqCst), true)),
         );
         let settled = {
             let obs = obs.clone();
