@@ -213,15 +213,36 @@ async fn failed_pods_are_replaced_until_the_backoff_limit() {
 async fn a_lagging_cache_never_creates_too_many_pods() {
     let (c, cancel) = start(Cluster::builder().informer_delay(Duration::from_millis(400))).await;
     let created = Arc::new(AtomicUsize::new(0));
+    let marked = Arc::new(tokio::sync::Notify::new());
+    c.namespace("other").await;
+    // Returns once the counter has every pod creation made before the call.
+    let caught_up = |name: &'static str| {
+        let (c, marked) = (&c, marked.clone());
+        async move {
+            c.api::<Pod>("other")
+                .create(&common::marker_pod("other", name))
+                .await
+                .unwrap();
+            tokio::time::timeout(T, marked.notified())
+                .await
+                .expect("the counter sees the marker pod");
+        }
+    };
     let counter = {
         use futures::StreamExt;
         let api: Api<Pod> = Api::all(c.client.clone());
         let mut stream = api.watch(&client::WatchParams::default()).await.unwrap();
-        let created = created.clone();
+        let (created, marked) = (created.clone(), marked.clone());
         tokio::spawn(async move {
             while let Some(Ok(ev)) = stream.next().await {
-                if let client::WatchEvent::Added(_) = ev {
-                    created.fetch_add(1, Ordering::SeqCst);
+                if let client::WatchEvent::Added(p) = ev {
+                    // A marker pod says every earlier event has come (watches are
+                    // ordered); it is not the Job's.
+                    if p.meta().labels.get("app").map(String::as_str) == Some("marker") {
+                        marked.notify_one();
+                    } else {
+                        created.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
             }
         })
@@ -239,7 +260,18 @@ async fn a_lagging_cache_never_creates_too_many_pods() {
         api.patch_merge("wide", &patch).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The controller's lagging cache has the last poke and the 10 pods, it has looked at
+    // the Job since and has nothing left; the counter has every creation up to now.
+    c.settled(job::NAME, "default/wide", 0, |st: &client::Store<Job>| {
+        st.get("default/wide")
+            .is_some_and(|j| j.meta().annotations.get("poke").map(String::as_str) == Some("9"))
+    })
+    .await;
+    c.settled(job::NAME, "default/wide", 0, |st: &client::Store<Pod>| {
+        st.by_namespace("default").len() == 10
+    })
+    .await;
+    caught_up("marker-1").await;
     assert_eq!(
         created.load(Ordering::SeqCst),
         10,
@@ -259,7 +291,14 @@ async fn a_lagging_cache_never_creates_too_many_pods() {
     })
     .await;
     assert_eq!(s.succeeded, 20);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    c.drained(
+        job::NAME,
+        "default/wide",
+        0,
+        finished_in_cache("default/wide", "Complete", ""),
+    )
+    .await;
+    caught_up("marker-2").await;
     assert_eq!(created.load(Ordering::SeqCst), 20);
     counter.abort();
     cancel.cancel();
