@@ -1077,7 +1077,10 @@ async fn pods_on_two_nodes_reach_each_other_through_node_routes() {
             .arg(dir.path().join(format!("root-{side}")))
             .args(["--pod-cidr", &cidr, "--bridge-name", &format!("kp{tag}")])
             // Routes go only to podCIDRs inside the cluster CIDR.
-            .args(["--cluster-cidr", &format!("10.{}.0.0/16", 200 + (h >> 8) % 40)])
+            .args([
+                "--cluster-cidr",
+                &format!("10.{}.0.0/16", 200 + (h >> 8) % 40),
+            ])
             .args(["--container-prefix", &format!("it{pid}"), "--port", "0"])
             .env("RUST_LOG", "info");
         topo.kubelets.push(Process::spawn("kubelet", &mut cmd, log));

@@ -113,7 +113,9 @@ fn spec_container_name(pod: &Pod, s: &StartContainer) -> String {
     } else {
         &spec.containers
     };
-    list.get(s.index).map(|c| c.name.clone()).unwrap_or_default()
+    list.get(s.index)
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
 }
 
 fn spec_container<'a>(pod: &'a Pod, kind: ContainerKind, name: &str) -> Option<&'a Container> {
