@@ -7,7 +7,7 @@ mod common;
 
 use client::Api;
 use client::leader::Clock;
-use common::{Cluster, wait_for};
+use common::{Cluster, since_rv, wait_for};
 use controller_manager::controllers::cronjob;
 use proto::Resource;
 use proto::k8s::{CronJob, Job, JobCondition, JobStatus};
@@ -52,9 +52,20 @@ spec:
           containers: [{name: c, image: busybox}]
 "#;
 
-async fn poke(api: &Api<CronJob>, n: u64) {
+async fn poke(api: &Api<CronJob>, n: u64) -> CronJob {
     let patch = serde_json::json!({"metadata": {"annotations": {"test/poke": n.to_string()}}});
-    api.patch_merge("tick", &patch).await.unwrap();
+    api.patch_merge("tick", &patch).await.unwrap()
+}
+
+/// Waits until the controller has looked at `cj` (this version or later) and gone idle.
+async fn looked(c: &Cluster, before: u64, cj: &CronJob) {
+    c.settled(
+        cronjob::NAME,
+        "default/tick",
+        before,
+        since_rv::<CronJob>("default/tick", &cj.meta().resource_version),
+    )
+    .await;
 }
 
 async fn job_names(c: &Cluster) -> Vec<String> {
@@ -99,15 +110,16 @@ async fn a_job_per_tick_forbid_and_history_limit() {
         tokio::spawn(w);
     }
     let clock = Arc::new(FakeClock(Mutex::new(SystemTime::now())));
-    tokio::spawn(cronjob::run(
+    // Inside the observer's scope, so that `settled` sees its reconciles.
+    tokio::spawn(c.ctx.observed(Box::pin(cronjob::run(
         c.ctx.clone(),
         cancel.child_token(),
         clock.clone(),
-    ));
+    ))));
     let cj: CronJob = c.apply_yaml(CRONJOB).await;
     let api: Api<CronJob> = c.api("default");
     // Nothing before the first schedule time.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    looked(&c, 0, &cj).await;
     assert!(job_names(&c).await.is_empty());
 
     // Tick 1: a Job named after the minute.
@@ -140,8 +152,9 @@ async fn a_job_per_tick_forbid_and_history_limit() {
 
     // Tick 2 while Job 1 runs: Forbid, nothing new.
     let m2 = clock.next_minute();
-    poke(&api, m2).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let before = c.reconciles(cronjob::NAME, "default/tick");
+    let poked = poke(&api, m2).await;
+    looked(&c, before, &poked).await;
     assert_eq!(
         job_names(&c).await,
         std::slice::from_ref(&j1),
@@ -196,11 +209,12 @@ async fn suspend_and_unsupported_time_zone_create_nothing() {
         tokio::spawn(w);
     }
     let clock = Arc::new(FakeClock(Mutex::new(SystemTime::now())));
-    tokio::spawn(cronjob::run(
+    // Inside the observer's scope, so that `settled` sees its reconciles.
+    tokio::spawn(c.ctx.observed(Box::pin(cronjob::run(
         c.ctx.clone(),
         cancel.child_token(),
         clock.clone(),
-    ));
+    ))));
     let cj: CronJob = c
         .apply_yaml(&CRONJOB.replace(
             "  concurrencyPolicy: Forbid\n",
@@ -229,13 +243,15 @@ async fn suspend_and_unsupported_time_zone_create_nothing() {
     .await;
     assert!(job_names(&c).await.is_empty());
     // Back to UTC but suspended: still nothing; resumed: the Job of the missed minute.
-    api.patch_merge(
-        "tick",
-        &serde_json::json!({"spec": {"timeZone": null, "suspend": true}}),
-    )
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = c.reconciles(cronjob::NAME, "default/tick");
+    let suspended = api
+        .patch_merge(
+            "tick",
+            &serde_json::json!({"spec": {"timeZone": null, "suspend": true}}),
+        )
+        .await
+        .unwrap();
+    looked(&c, before, &suspended).await;
     assert!(job_names(&c).await.is_empty());
     api.patch_merge("tick", &serde_json::json!({"spec": {"suspend": false}}))
         .await

@@ -364,6 +364,21 @@ pub fn at_rv<K: Resource>(key: &str, rv: &str) -> impl Fn(&client::Store<K>) -> 
     move |s| s.get(&key).is_some_and(|o| o.meta().resource_version == rv)
 }
 
+/// For `Cluster::settled`: the cache holds `key` at `rv` or later (revisions are one
+/// counter; use when the controller itself may write the object again before a poll).
+pub fn since_rv<K: Resource>(key: &str, rv: &str) -> impl Fn(&client::Store<K>) -> bool {
+    let key = key.to_string();
+    let rv: u64 = rv.parse().expect("numeric resourceVersion");
+    move |s| {
+        s.get(&key).is_some_and(|o| {
+            o.meta()
+                .resource_version
+                .parse::<u64>()
+                .is_ok_and(|v| v >= rv)
+        })
+    }
+}
+
 /// For `Cluster::settled`: the cache holds `key` (any version).
 pub fn cached<K: Resource>(key: &str) -> impl Fn(&client::Store<K>) -> bool {
     let key = key.to_string();
