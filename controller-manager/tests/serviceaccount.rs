@@ -5,7 +5,8 @@
 mod common;
 
 use client::{Api, DeleteParams};
-use common::{Cluster, wait_for};
+use common::{Cluster, since_rv, wait_for};
+use controller_manager::controllers::serviceaccount::TOKEN_NAME;
 use proto::Resource;
 use proto::k8s::{Secret, ServiceAccount};
 use proto::satoken;
@@ -112,8 +113,9 @@ async fn default_account_and_verifiable_token_per_namespace() {
             .then_some(())
     })
     .await;
-    // Exactly one token per account: no duplicates from retries.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Exactly one token per account: no duplicates from retries, once the token
+    // controller's cache holds the account with its token and it has gone idle.
+    token_settled(&c, &again).await;
     let all = secrets.list(&Default::default()).await.unwrap().items;
     let for_default = all
         .iter()
@@ -146,16 +148,20 @@ async fn a_lagging_cache_makes_no_duplicate_tokens() {
     for n in names {
         c.namespace(n).await;
     }
+    let mut with_token = Vec::new();
     for n in names {
         let sas: Api<ServiceAccount> = c.api(n);
-        wait_for("default serviceaccount with a token", T, || async {
+        let sa = wait_for("default serviceaccount with a token", T, || async {
             let sa = sas.get("default").await.ok()?;
-            (!sa.secrets.is_empty()).then_some(())
+            (!sa.secrets.is_empty()).then_some(sa)
         })
         .await;
+        with_token.push(sa);
     }
-    // Let every late event arrive and be handled.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every late event has arrived and been handled.
+    for sa in &with_token {
+        token_settled(&c, sa).await;
+    }
     for n in names {
         let secrets: Api<Secret> = c.api(n);
         let all = secrets.list(&Default::default()).await.unwrap().items;
@@ -170,4 +176,23 @@ async fn a_lagging_cache_makes_no_duplicate_tokens() {
         assert_eq!(sa.secrets[0].name, all[0].meta().name);
     }
     c.stop().await;
+}
+
+/// Waits until the token controller's caches hold `sa` (this version or later) and its
+/// token Secret, and the controller has gone idle: a duplicate token would be made by now.
+async fn token_settled(c: &Cluster, sa: &ServiceAccount) {
+    let ns = sa.meta().namespace.clone();
+    let key = format!("{ns}/{}", sa.meta().name);
+    for r in &sa.secrets {
+        let secret_key = format!("{ns}/{}", r.name);
+        c.settled::<Secret>(TOKEN_NAME, &key, 0, move |s| s.get(&secret_key).is_some())
+            .await;
+    }
+    c.settled(
+        TOKEN_NAME,
+        &key,
+        0,
+        since_rv::<ServiceAccount>(&key, &sa.meta().resource_version),
+    )
+    .await;
 }
