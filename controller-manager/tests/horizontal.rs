@@ -68,11 +68,12 @@ async fn start() -> (Cluster, Arc<FakeMetrics>, CancellationToken) {
     c.namespace(NS).await;
     let fake = Arc::new(FakeMetrics::new());
     let cancel = CancellationToken::new();
-    tokio::spawn(horizontal::run_with(
+    // Inside the observer's scope, so that `reconciled` sees its syncs.
+    tokio::spawn(c.ctx.observed(Box::pin(horizontal::run_with(
         c.ctx.clone(),
         cancel.clone(),
         fake.clone(),
-    ));
+    ))));
     (c, fake, cancel)
 }
 
@@ -136,9 +137,8 @@ async fn cpu_load_scales_up_then_down_after_the_stabilization_window() {
         (spec_replicas(&c, "web").await == 4 && ready_pods(&c, "web").await == 4).then_some(())
     })
     .await;
-    // The same 200m over 4 pods is 50%: the target, so it stays.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(spec_replicas(&c, "web").await, 4, "stable at the target");
+    // The same 200m over 4 pods is 50%: the target, so it stays (checked below, once a
+    // sync has measured 50% over 4 pods and one more has finished).
     let s = wait_for("status at 4 pods, 50%", T, || async {
         let s = status(&c, "web").await;
         let util = s
@@ -150,6 +150,9 @@ async fn cpu_load_scales_up_then_down_after_the_stabilization_window() {
         (s.current_replicas == 4 && util == Some(50)).then_some(s)
     })
     .await;
+    let before = c.reconciles(horizontal::NAME, "hpa/web");
+    c.reconciled(horizontal::NAME, "hpa/web", before).await;
+    assert_eq!(spec_replicas(&c, "web").await, 4, "stable at the target");
     assert_eq!(s.desired_replicas, 4);
     assert!(!s.last_scale_time.is_empty(), "lastScaleTime set");
     assert_eq!(s.observed_generation, Some(1));
@@ -277,7 +280,9 @@ async fn pods_without_cpu_requests_are_not_scaled_and_say_why() {
         "{}",
         ev.message
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // A full sync after the one that reported the failure: still nothing scaled.
+    let before = c.reconciles(horizontal::NAME, "hpa/noreq");
+    c.reconciled(horizontal::NAME, "hpa/noreq", before).await;
     assert_eq!(spec_replicas(&c, "noreq").await, 1, "never scaled");
     cancel.cancel();
     c.stop().await;
