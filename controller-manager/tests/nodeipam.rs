@@ -6,6 +6,7 @@ mod common;
 
 use client::{Api, Client, DeleteParams};
 use common::{Cluster, wait_for};
+use controller_manager::controllers::nodeipam::NAME;
 use controller_manager::{Config, Context, RunningControllers};
 use proto::Resource;
 use proto::k8s::Node;
@@ -15,14 +16,19 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
 
-fn start_ipam(client: &Client, url: &str) -> (Arc<Context>, RunningControllers) {
+fn start_ipam(c: &Cluster) -> (Arc<Context>, RunningControllers) {
+    let (client, url) = (&c.client, &c.server.url);
     let mut config = Config::default().with_controllers(&["nodeipam"]);
     config.server = url.to_string();
     config.leader_election = client::daemon::LeaderElectionFlags::disabled();
     // Four /24 blocks.
     config.cluster_cidr = "10.244.0.0/22".into();
     config.node_cidr_mask_size = 24;
-    let ctx = Arc::new(Context::new(client.clone(), Arc::new(config)));
+    // Its reconciles are counted with the cluster's, for the "nothing yet" check.
+    let ctx = Arc::new(
+        Context::new(client.clone(), Arc::new(config))
+            .with_reconcile_observer(c.reconciles.clone()),
+    );
     let running = controller_manager::start_controllers(ctx.clone()).expect("start nodeipam");
     (ctx, running)
 }
@@ -64,7 +70,7 @@ async fn cidrs_are_unique_kept_and_reused_after_delete() {
     let api: Api<Node> = Api::all(c.client.clone());
     // A node that already has a block (set before the controller ran) keeps it.
     create_node(&api, "pre", Some("10.244.1.0/24")).await;
-    let (ctx, running) = start_ipam(&c.client, &c.server.url);
+    let (ctx, running) = start_ipam(&c);
     for n in ["a", "b", "c"] {
         create_node(&api, n, None).await;
     }
@@ -92,7 +98,11 @@ async fn cidrs_are_unique_kept_and_reused_after_delete() {
 
     // The range is full: a fifth node waits.
     create_node(&api, "e", None).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Its first reconcile has finished (failing: no free block) and the queue is idle.
+    let looked = c.reconciles.wait_settled(NAME, "e", 0);
+    tokio::time::timeout(T, looked)
+        .await
+        .expect("nodeipam reconciled e");
     assert_eq!(cidr(&api.get("e").await.unwrap()), "", "no block left");
     // Deleting a node frees its block for the waiting one.
     let freed = cidr(&b);
@@ -110,7 +120,7 @@ async fn cidrs_are_unique_kept_and_reused_after_delete() {
     ctx.stop_informers();
     drop(ctx);
     api.delete("a", &DeleteParams::default()).await.unwrap();
-    let (ctx2, running2) = start_ipam(&c.client, &c.server.url);
+    let (ctx2, running2) = start_ipam(&c);
     create_node(&api, "f", None).await;
     let f = wait_for("the new node gets the one free block", T, || async {
         let c = cidr(&api.get("f").await.ok()?);
