@@ -524,7 +524,28 @@ async fn rolling_update_with_a_lagging_cache_keeps_order_and_deletes_each_pod_on
             .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The recorder writes in order: once a marker event recorded now is in the API, so is
+    // every event the controller recorded before it (the deletions came before the new
+    // pods were ready).
+    let sts = api.get("web").await.unwrap();
+    c.ctx.events.event(
+        "test-marker",
+        &sts,
+        false,
+        "TestFlushMarker",
+        "flush".into(),
+    );
+    wait_for("the marker event written", T, || async {
+        c.api::<proto::k8s::Event>("default")
+            .list(&Default::default())
+            .await
+            .ok()?
+            .items
+            .iter()
+            .any(|e| e.reason == "TestFlushMarker")
+            .then_some(())
+    })
+    .await;
     // The controller's own deletions, by its events: one per pod.
     let deletes: i32 = c
         .api::<proto::k8s::Event>("default")
