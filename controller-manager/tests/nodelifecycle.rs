@@ -8,6 +8,7 @@ mod common;
 
 use client::Api;
 use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
+use controller_manager::controllers::nodelifecycle::NAME;
 use proto::Resource;
 use proto::defaults::TAINT_NODE_UNREACHABLE;
 use proto::k8s::{Node, Pod, ReplicaSet, Taint};
@@ -254,7 +255,9 @@ spec:
         tainted_at.elapsed() >= Duration::from_secs(1),
         "not before its toleration"
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A full sync of the node after that eviction: it would have evicted this one too.
+    let before = c.reconciles(NAME, "node-1");
+    c.reconciled(NAME, "node-1", before).await;
     let kept = api.get("forever").await.unwrap();
     assert!(
         !is_terminating(&kept),
@@ -416,7 +419,22 @@ spec:
         Some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Once both nodes are seen unreachable, a full sync of each past the pods' 1 s
+    // toleration: a NoExecute taint would be set by then and the pods evicted.
+    let unreachable_at = std::time::Instant::now();
+    for n in ["node-0", "node-1"] {
+        let before = c.reconciles(NAME, n);
+        c.reconciled(NAME, n, before).await;
+    }
+    let toleration = Duration::from_secs(1);
+    if let Some(rest) = toleration.checked_sub(unreachable_at.elapsed()) {
+        // The toleration is the controller's clock: wait it out, then one more sync each.
+        tokio::time::sleep(rest).await;
+        for n in ["node-0", "node-1"] {
+            let before = c.reconciles(NAME, n);
+            c.reconciled(NAME, n, before).await;
+        }
+    }
     let pods: Api<Pod> = c.api("default");
     for n in ["node-0", "node-1"] {
         let node = nodes.get(n).await.unwrap();
