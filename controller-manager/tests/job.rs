@@ -258,6 +258,8 @@ async fn a_lagging_cache_never_creates_too_many_pods() {
     for i in 0..10 {
         let patch = serde_json::json!({"metadata": {"annotations": {"poke": i.to_string()}}});
         api.patch_merge("wide", &patch).await.unwrap();
+        // Spread over time, so the pokes are separate syncs on the lagging cache (the
+        // queue would fold back-to-back ones into one): the scenario, not a wait.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The controller's lagging cache has the last poke and the 10 pods, it has looked at

@@ -219,6 +219,8 @@ async fn a_lagging_cache_never_causes_duplicate_pods() {
     for i in 0..30 {
         let patch = serde_json::json!({"metadata": {"annotations": {"poke": i.to_string()}}});
         rs_api.patch_merge("lag", &patch).await.unwrap();
+        // Spread over time, so the pokes are separate syncs on the lagging cache (the
+        // queue would fold back-to-back ones into one): the scenario, not a wait.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     wait_for("20 ready pods", T, || async {
