@@ -95,27 +95,37 @@ pub fn referenced_objects(c: &Container) -> (BTreeSet<String>, BTreeSet<String>)
     (cms, secrets)
 }
 
+/// The pod metadata a fieldRef may name in env and in downwardAPI volumes alike:
+/// `metadata.name|namespace|uid` and one `metadata.labels['k']` / `annotations['k']`.
+/// `None` for any other path; each caller adds what is its own.
+pub(crate) fn metadata_field(pod: &Pod, path: &str) -> Option<String> {
+    let empty = proto::k8s::ObjectMeta::default();
+    let meta = pod.metadata.as_ref().unwrap_or(&empty);
+    let keyed = |prefix: &str| path.strip_prefix(prefix)?.strip_suffix("']");
+    if let Some(k) = keyed("metadata.labels['") {
+        return Some(meta.labels.get(k).cloned().unwrap_or_default());
+    }
+    if let Some(k) = keyed("metadata.annotations['") {
+        return Some(meta.annotations.get(k).cloned().unwrap_or_default());
+    }
+    match path {
+        "metadata.name" => Some(meta.name.clone()),
+        "metadata.namespace" => Some(meta.namespace.clone()),
+        "metadata.uid" => Some(meta.uid.clone()),
+        _ => None,
+    }
+}
+
 fn field_value(pod: &Pod, path: &str, src: &Sources) -> Result<String> {
-    let meta = pod.metadata.clone().unwrap_or_default();
-    let spec = pod.spec.clone().unwrap_or_default();
-    if let Some(k) = path
-        .strip_prefix("metadata.labels['")
-        .and_then(|s| s.strip_suffix("']"))
-    {
-        return Ok(meta.labels.get(k).cloned().unwrap_or_default());
+    if let Some(v) = metadata_field(pod, path) {
+        return Ok(v);
     }
-    if let Some(k) = path
-        .strip_prefix("metadata.annotations['")
-        .and_then(|s| s.strip_suffix("']"))
-    {
-        return Ok(meta.annotations.get(k).cloned().unwrap_or_default());
-    }
+    let spec = pod.spec.as_ref();
     Ok(match path {
-        "metadata.name" => meta.name,
-        "metadata.namespace" => meta.namespace,
-        "metadata.uid" => meta.uid,
-        "spec.nodeName" => spec.node_name,
-        "spec.serviceAccountName" => spec.service_account_name,
+        "spec.nodeName" => spec.map(|s| s.node_name.clone()).unwrap_or_default(),
+        "spec.serviceAccountName" => spec
+            .map(|s| s.service_account_name.clone())
+            .unwrap_or_default(),
         "status.podIP" | "status.podIPs" => src.pod_ip.clone(),
         "status.hostIP" | "status.hostIPs" => src.host_ip.clone(),
         other => {

@@ -65,23 +65,11 @@ fn go_quote(s: &str) -> String {
 }
 
 fn field(pod: &Pod, path: &str) -> Result<String, String> {
+    if let Some(v) = crate::spec::metadata_field(pod, path) {
+        return Ok(v);
+    }
     let meta = pod.metadata.clone().unwrap_or_default();
-    if let Some(k) = path
-        .strip_prefix("metadata.labels['")
-        .and_then(|s| s.strip_suffix("']"))
-    {
-        return Ok(meta.labels.get(k).cloned().unwrap_or_default());
-    }
-    if let Some(k) = path
-        .strip_prefix("metadata.annotations['")
-        .and_then(|s| s.strip_suffix("']"))
-    {
-        return Ok(meta.annotations.get(k).cloned().unwrap_or_default());
-    }
     Ok(match path {
-        "metadata.name" => meta.name,
-        "metadata.namespace" => meta.namespace,
-        "metadata.uid" => meta.uid,
         "metadata.labels" => format_map(&meta.labels.into_iter().collect()),
         "metadata.annotations" => format_map(&meta.annotations.into_iter().collect()),
         other => {
