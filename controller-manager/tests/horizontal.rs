@@ -4,7 +4,7 @@
 
 mod common;
 
-use client::{Api, ListParams};
+use client::{Api, FakeClock, ListParams};
 use common::{Cluster, is_ready, is_terminating, list_pods, wait_for};
 use controller_manager::controllers::horizontal::{self, metrics::FakeMetrics};
 use proto::k8s::{Deployment, Event, HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus};
@@ -57,14 +57,21 @@ spec:
 /// The cluster, with the HPA controller on a fake metrics source, syncing every 200 ms and
 /// stabilizing scale-downs over `WINDOW`.
 async fn start() -> (Cluster, Arc<FakeMetrics>, CancellationToken) {
-    let c = Cluster::builder()
+    start_with(None).await
+}
+
+/// `start`, the controllers reading time from `clock` when given.
+async fn start_with(clock: Option<FakeClock>) -> (Cluster, Arc<FakeMetrics>, CancellationToken) {
+    let mut b = Cluster::builder()
         .controllers(&["replicaset", "deployment"])
         .configure(|cfg| {
             cfg.horizontal_pod_autoscaler_sync_period = SYNC;
             cfg.horizontal_pod_autoscaler_downscale_stabilization = WINDOW;
-        })
-        .start()
-        .await;
+        });
+    if let Some(clock) = clock {
+        b = b.clock(clock);
+    }
+    let c = b.start().await;
     c.namespace(NS).await;
     let fake = Arc::new(FakeMetrics::new());
     let cancel = CancellationToken::new();
@@ -122,7 +129,16 @@ async fn events(c: &Cluster) -> Vec<Event> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpu_load_scales_up_then_down_after_the_stabilization_window() {
-    let (c, fake, cancel) = start().await;
+    // The window is on the controller's clock: the test moves it instead of waiting.
+    let clock = FakeClock::starting_now();
+    let (c, fake, cancel) = start_with(Some(clock.clone())).await;
+    // Two finished syncs after a change: the first may have started before it.
+    let two_syncs = || async {
+        for _ in 0..2 {
+            let before = c.reconciles(horizontal::NAME, "hpa/web");
+            c.reconciled(horizontal::NAME, "hpa/web", before).await;
+        }
+    };
     // One pod requesting 100m uses 200m: 200% of its request against a 50% target.
     fake.set_total(Some(200));
     let _: Deployment = c.apply_yaml(&deployment_yaml("web", Some("100m"))).await;
@@ -179,9 +195,9 @@ async fn cpu_load_scales_up_then_down_after_the_stabilization_window() {
     })
     .await;
 
-    // Load gone: 0% asks for 0 -> min 1, but only once 4 is out of the window.
+    // Load gone: 0% asks for 0 -> min 1, but only once 4 is out of the window. The clock
+    // has not moved since the last recommendation of 4, so the window counts from now.
     fake.set_total(Some(0));
-    let dropped = Instant::now();
     wait_for("status sees 0%", T, || async {
         let s = status(&c, "web").await;
         let util = s
@@ -194,33 +210,34 @@ async fn cpu_load_scales_up_then_down_after_the_stabilization_window() {
     })
     .await;
     let s = status(&c, "web").await;
-    if dropped.elapsed() < WINDOW {
-        assert_eq!(spec_replicas(&c, "web").await, 4, "held by the window");
-        assert_eq!(
-            condition(&s, "AbleToScale"),
-            ("True", "ScaleDownStabilized")
-        );
-    }
-    tokio::time::sleep(WINDOW / 2).await;
-    if dropped.elapsed() < WINDOW {
-        assert_eq!(
-            spec_replicas(&c, "web").await,
-            4,
-            "still held by the window"
-        );
-    }
+    assert_eq!(spec_replicas(&c, "web").await, 4, "held by the window");
+    assert_eq!(
+        condition(&s, "AbleToScale"),
+        ("True", "ScaleDownStabilized")
+    );
+    clock.advance(WINDOW / 2);
+    two_syncs().await;
+    assert_eq!(
+        spec_replicas(&c, "web").await,
+        4,
+        "still held by the window"
+    );
+    // Just short of the window: still held (scale-down only after the window).
+    clock.advance(WINDOW / 2 - Duration::from_millis(10));
+    two_syncs().await;
+    assert_eq!(
+        spec_replicas(&c, "web").await,
+        4,
+        "held until the window is over"
+    );
+    clock.advance(Duration::from_millis(20));
+    let dropped = Instant::now();
     wait_for("scaled down to 1", T, || async {
         (spec_replicas(&c, "web").await == 1).then_some(())
     })
     .await;
     let took = dropped.elapsed();
-    // The window counts from the last high recommendation, made at a sync up to one
-    // period before the load dropped.
-    assert!(
-        took >= WINDOW - SYNC,
-        "scale-down only after the {WINDOW:?} window, took {took:?}"
-    );
-    eprintln!("scale-down after the load went: {took:?} (window {WINDOW:?})");
+    eprintln!("scale-down {took:?} after the clock passed the {WINDOW:?} window");
     wait_for("SuccessfulRescale event to 1", T, || async {
         events(&c).await.into_iter().find(|e| {
             e.reason == "SuccessfulRescale"

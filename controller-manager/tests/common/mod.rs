@@ -48,6 +48,7 @@ pub struct ClusterBuilder {
     informer_delay: Option<Duration>,
     ready_delay: Duration,
     heartbeat: Option<Duration>,
+    clock: Option<client::FakeClock>,
     configure: Vec<Configure>,
 }
 
@@ -86,6 +87,13 @@ impl ClusterBuilder {
     /// The fake kubelet renews each node's Lease (kube-node-lease) this often.
     pub fn heartbeat(mut self, every: Duration) -> Self {
         self.heartbeat = Some(every);
+        self
+    }
+    /// The controllers read wall time from this clock (`ctx.clock`) instead of the
+    /// machine's, so a test moves it rather than sleeping. Only the controllers: the fake
+    /// kubelet and the apiserver still stamp real time.
+    pub fn clock(mut self, clock: client::FakeClock) -> Self {
+        self.clock = Some(clock);
         self
     }
     /// Changes controller-manager flags.
@@ -129,6 +137,9 @@ impl ClusterBuilder {
         let reconciles = ReconcileObserver::new();
         let mut ctx = Context::new(client.clone(), Arc::new(config))
             .with_reconcile_observer(reconciles.clone());
+        if let Some(clock) = self.clock {
+            ctx = ctx.with_clock(Arc::new(clock));
+        }
         if let Some(p) = &proxy {
             ctx = ctx.with_informer_client(Client::lazy(&p.url).expect("proxy client"));
         }
@@ -174,6 +185,7 @@ impl Cluster {
             informer_delay: None,
             ready_delay: Duration::ZERO,
             heartbeat: None,
+            clock: None,
             configure: Vec::new(),
         }
     }
