@@ -179,6 +179,10 @@ spec:
     })
     .await;
     // And it stays healthy while its lease is renewed.
+    // Real time, not a FakeClock (`ClusterBuilder::clock`): the fake kubelet renews on
+    // real time, so on a moved clock the gap between renewals the controller sees would
+    // follow how far the test jumps, not the kubelet; and this test compares the
+    // apiserver's deletionTimestamp (real) with the taint's timeAdded (controller clock).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let n = nodes.get(victim).await.unwrap();
     assert_eq!(node_ready(&n), "True");
@@ -429,6 +433,10 @@ spec:
     let toleration = Duration::from_secs(1);
     if let Some(rest) = toleration.checked_sub(unreachable_at.elapsed()) {
         // The toleration is the controller's clock: wait it out, then one more sync each.
+        // Not a FakeClock: below, node-1 must stay healthy while the clock moves past
+        // node-0's toleration, and its renewals come on real time (fake kubelet), so a
+        // moved clock could see node-1 silent for a grace period and turn this into a
+        // full disruption again; at most 1 s here.
         tokio::time::sleep(rest).await;
         for n in ["node-0", "node-1"] {
             let before = c.reconciles(NAME, n);
