@@ -523,6 +523,20 @@ impl<R: Runtime> PodWorker<R> {
         self.start_failed_at.insert(key.to_string(), now);
     }
 
+    /// A container whose configuration cannot be made (a refused securityContext, a missing
+    /// key, a subPath leading out): Kubernetes' `CreateContainerConfigError`, a Failed
+    /// event, and the start back-off so it is not retried on every sync.
+    fn config_failed(&mut self, pod: &Pod, container: &str, path: &str, msg: String) {
+        self.start_failed(&format!("config/{container}"));
+        self.shared
+            .events
+            .pod_event(pod, true, "Failed", path, format!("Error: {msg}"));
+        self.waiting.insert(
+            container.to_string(),
+            ("CreateContainerConfigError".into(), msg),
+        );
+    }
+
     fn start_succeeded(&mut self, key: &str) {
         self.start_backoff.forget(key);
         self.start_failed_at.remove(key);
@@ -725,13 +739,7 @@ impl<R: Runtime> PodWorker<R> {
         let (security, security_opt) = match security {
             Ok(s) => s,
             Err(e) => {
-                let msg = e.to_string();
-                self.start_failed(&format!("config/{}", c.name));
-                self.shared
-                    .events
-                    .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
-                self.waiting
-                    .insert(c.name.clone(), ("CreateContainerConfigError".into(), msg));
+                self.config_failed(pod, &c.name, &path, e.to_string());
                 return;
             }
         };
@@ -759,13 +767,7 @@ impl<R: Runtime> PodWorker<R> {
         }) {
             Ok(cfg) => cfg,
             Err(e) => {
-                let msg = e.to_string();
-                self.start_failed(&format!("config/{}", c.name));
-                self.shared
-                    .events
-                    .pod_event(pod, true, "Failed", &path, format!("Error: {msg}"));
-                self.waiting
-                    .insert(c.name.clone(), ("CreateContainerConfigError".into(), msg));
+                self.config_failed(pod, &c.name, &path, e.to_string());
                 return;
             }
         };
