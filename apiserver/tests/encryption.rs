@@ -108,6 +108,34 @@ fn assert_all_prefixed(raw: &[(String, Vec<u8>)], prefix: &str) {
     }
 }
 
+/// The default namespace's Secrets listed, for the revision a watch starts from.
+async fn secrets_revision(c: &mut Client) -> String {
+    list(
+        c,
+        ListRequest {
+            resource: "secrets".into(),
+            namespace: "default".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .resource_version
+}
+
+/// A watch of the default namespace's Secrets from `rv`.
+async fn watch_secrets(c: &mut Client, rv: String) -> tonic::Streaming<WatchEvent> {
+    c.watch(WatchRequest {
+        resource: "secrets".into(),
+        namespace: "default".into(),
+        resource_version: rv,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
 async fn read_all(c: &mut Client, marker: &str) {
     for i in 0..SECRETS {
         let name = format!("s{i}");
@@ -141,26 +169,8 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     let mut s = TestServer::start_with(|c| c.encryption_provider_config = Some(v1.clone())).await;
     let mut c = connect(&s).await;
 
-    let start = list(
-        &mut c,
-        ListRequest {
-            resource: "secrets".into(),
-            namespace: "default".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let mut watch = c
-        .watch(WatchRequest {
-            resource: "secrets".into(),
-            namespace: "default".into(),
-            resource_version: start.resource_version.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let start = secrets_revision(&mut c).await;
+    let mut watch = watch_secrets(&mut c, start).await;
     for i in 0..SECRETS {
         create(&mut c, secret(&format!("s{i}"), marker))
             .await
@@ -257,16 +267,7 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     let now = get(&mut c, "secrets", "default", "s1").await.unwrap();
     // A watch resuming from before the rewrite would replay events whose previous values
     // only the dropped key could read: it is told to relist, as for a compacted revision.
-    let mut old_watch = c
-        .watch(WatchRequest {
-            resource: "secrets".into(),
-            namespace: "default".into(),
-            resource_version: now.meta().resource_version.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut old_watch = watch_secrets(&mut c, now.meta().resource_version.clone()).await;
     let first = tokio::time::timeout(Duration::from_secs(5), old_watch.next())
         .await
         .unwrap()
@@ -275,26 +276,8 @@ async fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     assert_eq!(e.reason, proto::Reason::Expired, "{e:?}");
     drop(old_watch);
     // A client that relists watches from the list's revision, and its events decrypt.
-    let relisted = list(
-        &mut c,
-        ListRequest {
-            resource: "secrets".into(),
-            namespace: "default".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let mut watch = c
-        .watch(WatchRequest {
-            resource: "secrets".into(),
-            namespace: "default".into(),
-            resource_version: relisted.resource_version.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let relisted = secrets_revision(&mut c).await;
+    let mut watch = watch_secrets(&mut c, relisted).await;
     let mut changed = now.clone();
     if let Some(object::Kind::Secret(x)) = &mut changed.kind {
         x.data.insert("password".into(), b"changed".to_vec());
