@@ -3,21 +3,9 @@
 
 use kubelet::runtime::Runtime;
 use kubelet::runtime::bounded::OUTPUT_LIMIT;
-use kubelet::runtime::docker::DockerRuntime;
 use std::process::Command;
 
-async fn docker(test: &str) -> Option<DockerRuntime> {
-    if !testkit::require(test, &[testkit::Prereq::Busybox]) {
-        return None;
-    }
-    match DockerRuntime::connect().await {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
-            None
-        }
-    }
-}
+mod common;
 
 /// Removes the test's container whatever happens.
 struct ContainerGuard(String);
@@ -30,7 +18,9 @@ impl Drop for ContainerGuard {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_output_is_cut_at_the_limit_and_marked_truncated() {
-    let Some(rt) = docker("exec_output_is_cut_at_the_limit_and_marked_truncated").await else {
+    let Some(rt) =
+        common::docker("exec_output_is_cut_at_the_limit_and_marked_truncated", &[]).await
+    else {
         return;
     };
     kubelet::images::ensure_local_images(&rt, std::path::Path::new("/bin/busybox"))

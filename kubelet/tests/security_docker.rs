@@ -12,48 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-async fn docker(test: &str) -> Option<DockerRuntime> {
-    if !testkit::require(test, &[testkit::Prereq::Busybox]) {
-        return None;
-    }
-    match DockerRuntime::connect().await {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
-            None
-        }
-    }
-}
-
-/// Removes every container the test's kubelet made, also when the test fails.
-struct Cleanup(String);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let ids = std::process::Command::new("docker")
-            .args([
-                "ps",
-                "-aq",
-                "--filter",
-                &format!("label={}={}", labels::NODE, self.0),
-            ])
-            .output()
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .split_whitespace()
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        if !ids.is_empty() {
-            let _ = std::process::Command::new("docker")
-                .arg("rm")
-                .arg("-f")
-                .args(&ids)
-                .output();
-        }
-    }
-}
+mod common;
 
 /// An apiserver and a kubelet named after the test.
 struct Node {
@@ -65,12 +24,12 @@ struct Node {
     task: Option<tokio::task::JoinHandle<kubelet::Result<()>>>,
     _server: TestServer,
     _dir: tempfile::TempDir,
-    _cleanup: Cleanup,
+    _cleanup: common::NodeContainers,
 }
 
 impl Node {
     async fn start(test: &str, extra: &[&str]) -> Option<Node> {
-        let rt = Arc::new(docker(test).await?);
+        let rt = Arc::new(common::docker(test, &[]).await?);
         let server = TestServer::start().await;
         let dir = tempfile::tempdir().unwrap();
         let name = format!("{test}-{}", std::process::id());
@@ -93,7 +52,7 @@ impl Node {
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let cfg = <kubelet::config::Config as clap::Parser>::parse_from(args);
-        let cleanup = Cleanup(name.clone());
+        let cleanup = common::NodeContainers(name.clone());
         let cancel = CancellationToken::new();
         let task = tokio::spawn(kubelet::kubelet::run(cfg, rt.clone(), None, cancel.clone()));
         let c = client::Client::connect(&server.url).await.unwrap();

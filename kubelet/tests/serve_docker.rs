@@ -7,25 +7,13 @@ use client::Api;
 use client::KubeletApi;
 use client::kubelet_api::{ExecRequest, LogStream, LogsRequest, StatsRequest};
 use kubelet::runtime::Runtime;
-use kubelet::runtime::docker::DockerRuntime;
 use proto::Resource;
 use proto::k8s::{Node, Pod};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-async fn docker(test: &str) -> Option<DockerRuntime> {
-    if !testkit::require(test, &[testkit::Prereq::Busybox]) {
-        return None;
-    }
-    match DockerRuntime::connect().await {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
-            None
-        }
-    }
-}
+mod common;
 
 const POD: &str = r#"
 apiVersion: v1
@@ -55,7 +43,7 @@ async fn read_all(mut s: LogStream) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_exec_and_stats_through_the_kubelet_api() {
-    let Some(rt) = docker("logs_exec_and_stats_through_the_kubelet_api").await else {
+    let Some(rt) = common::docker("logs_exec_and_stats_through_the_kubelet_api", &[]).await else {
         return;
     };
     let rt = Arc::new(rt);
@@ -79,34 +67,7 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
         "--port",
         "0",
     ]);
-    struct Cleanup(String);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let ids = std::process::Command::new("docker")
-                .args([
-                    "ps",
-                    "-aq",
-                    "--filter",
-                    &format!("label={}={}", kubelet::runtime::labels::NODE, self.0),
-                ])
-                .output()
-                .map(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .split_whitespace()
-                        .map(str::to_string)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            if !ids.is_empty() {
-                let _ = std::process::Command::new("docker")
-                    .arg("rm")
-                    .arg("-f")
-                    .args(&ids)
-                    .output();
-            }
-        }
-    }
-    let _cleanup = Cleanup(node.clone());
+    let _cleanup = common::NodeContainers(node.clone());
     let cancel = CancellationToken::new();
     let task = tokio::spawn(kubelet::kubelet::run(cfg, rt.clone(), None, cancel.clone()));
     let c = client::Client::connect(&server.url).await.unwrap();

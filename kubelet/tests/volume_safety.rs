@@ -20,19 +20,8 @@ use std::time::{Duration, Instant};
 use testkit::Prereq;
 use tokio_util::sync::CancellationToken;
 
-/// Root: the kubelet mounts tmpfs and subPath binds.
-async fn docker(test: &str) -> Option<DockerRuntime> {
-    if !testkit::require(test, &[Prereq::Busybox, Prereq::Root]) {
-        return None;
-    }
-    match DockerRuntime::connect().await {
-        Ok(rt) => Some(rt),
-        Err(e) => {
-            testkit::unmet(test, &format!("needs a Docker engine: {e}"));
-            None
-        }
-    }
-}
+// Every test here needs root besides Docker: the kubelet mounts tmpfs and subPath binds.
+mod common;
 
 fn sh(args: &[&str]) -> (bool, String) {
     let out = Command::new(args[0])
@@ -201,20 +190,7 @@ impl Drop for Env {
         if let Some(t) = self.task.take() {
             t.abort();
         }
-        let ids = sh(&[
-            "docker",
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label={}={}", kubelet::runtime::labels::NODE, self.node),
-        ])
-        .1;
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        if !ids.is_empty() {
-            let mut args = vec!["docker", "rm", "-f"];
-            args.extend(ids);
-            let _ = sh(&args);
-        }
+        common::remove_node_containers(&self.node);
         // Mounts the kubelet made under this test's dir, deepest first.
         if let (Ok(text), Ok(base)) = (
             std::fs::read_to_string("/proc/self/mountinfo"),
@@ -260,7 +236,9 @@ fn canary_intact(c: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_map_volume_is_read_only_and_its_writer_survives_tampering() {
     let test = "vol_cm_tamper";
-    let Some(rt) = docker(test).await else { return };
+    let Some(rt) = common::docker(test, &[Prereq::Root]).await else {
+        return;
+    };
     let env = Env::start(test, rt).await;
     let host = canary(&env);
     env.create::<ConfigMap>(
@@ -329,7 +307,9 @@ spec:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sub_path_swapped_for_a_link_out_is_refused_after_restart() {
     let test = "vol_subpath_escape";
-    let Some(rt) = docker(test).await else { return };
+    let Some(rt) = common::docker(test, &[Prereq::Root]).await else {
+        return;
+    };
     let env = Env::start(test, rt).await;
     let host = canary(&env);
     // First run: `x` (made by the kubelet) is an empty directory; the container swaps it for
@@ -391,7 +371,9 @@ fn waiting(p: &Pod, name: &str) -> Option<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_volume_is_tmpfs_with_its_mode_and_goes_with_the_pod() {
     let test = "vol_secret_tmpfs";
-    let Some(rt) = docker(test).await else { return };
+    let Some(rt) = common::docker(test, &[Prereq::Root]).await else {
+        return;
+    };
     let env = Env::start(test, rt).await;
     env.create::<Secret>(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: default}\nstringData: {password: s3cr3t}\n",
@@ -494,7 +476,9 @@ spec:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_dir_is_writable_by_the_pod_user_owned_by_fs_group_and_memory_is_tmpfs() {
     let test = "vol_empty_dir";
-    let Some(rt) = docker(test).await else { return };
+    let Some(rt) = common::docker(test, &[Prereq::Root]).await else {
+        return;
+    };
     let env = Env::start(test, rt).await;
     env.create::<Pod>(
         r#"
