@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod allocator;
+pub mod auth;
 pub mod codec;
 pub mod encryption;
 pub mod error;
