@@ -60,16 +60,18 @@ pub enum Decision {
     NoOpinion(String),
 }
 
+#[tonic::async_trait]
 pub trait Authorizer: Send + Sync + 'static {
-    fn authorize(&self, user: &User, attributes: &Attributes) -> Decision;
+    async fn authorize(&self, user: &User, attributes: &Attributes) -> Decision;
 }
 
 /// `--authorization-mode AlwaysAllow`: every authenticated request passes (development and
 /// the in-process servers unit tests use).
 pub struct AlwaysAllow;
 
+#[tonic::async_trait]
 impl Authorizer for AlwaysAllow {
-    fn authorize(&self, _: &User, _: &Attributes) -> Decision {
+    async fn authorize(&self, _: &User, _: &Attributes) -> Decision {
         Decision::Allow
     }
 }
@@ -77,11 +79,12 @@ impl Authorizer for AlwaysAllow {
 /// Asks each authorizer in turn; the first Allow or Deny decides.
 pub struct Chain(pub Vec<Arc<dyn Authorizer>>);
 
+#[tonic::async_trait]
 impl Authorizer for Chain {
-    fn authorize(&self, user: &User, attributes: &Attributes) -> Decision {
+    async fn authorize(&self, user: &User, attributes: &Attributes) -> Decision {
         let mut reasons = Vec::new();
         for a in &self.0 {
-            match a.authorize(user, attributes) {
+            match a.authorize(user, attributes).await {
                 Decision::NoOpinion(r) => {
                     if !r.is_empty() {
                         reasons.push(r)
