@@ -10,6 +10,7 @@ use proto::KindInfo;
 use serde_json::Value;
 use std::time::SystemTime;
 
+mod auth;
 mod cells;
 
 pub use cells::event_time;
@@ -201,6 +202,22 @@ fn columns(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
         "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
         "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         "ServiceAccount" => (&["NAME", "SECRETS", "AGE"], &[]),
+        "Role" | "ClusterRole" => (&["NAME", "CREATED AT"], &[]),
+        "RoleBinding" | "ClusterRoleBinding" => (
+            &["NAME", "ROLE", "AGE"],
+            &["USERS", "GROUPS", "SERVICEACCOUNTS"],
+        ),
+        "CertificateSigningRequest" => (
+            &[
+                "NAME",
+                "AGE",
+                "SIGNERNAME",
+                "REQUESTOR",
+                "REQUESTEDDURATION",
+                "CONDITION",
+            ],
+            &[],
+        ),
         _ => (&["NAME", "AGE"], &[]),
     }
 }
@@ -375,6 +392,9 @@ fn row_cells(kind: &str, o: &Value, now: SystemTime) -> (Vec<String>, Vec<String
         "Ingress" => ingress_cells(o, created),
         "Endpoints" => (endpoints_text(o), created).into_cells(),
         "ServiceAccount" => (arr_at(o, "/secrets").len().to_string(), created).into_cells(),
+        "Role" | "ClusterRole" => auth::role_cells(o),
+        "RoleBinding" | "ClusterRoleBinding" => auth::binding_cells(o, created),
+        "CertificateSigningRequest" => auth::csr_cells(o, created),
         _ => (vec![created], vec![]),
     }
 }
