@@ -1,0 +1,55 @@
+//! rustls for tonic, with the ring provider passed explicitly (no process-global provider).
+//!
+//! Servers: [`server_config`] with a rotatable [`ServingCert`], connections from
+//! [`incoming`] for `Server::serve_with_incoming`; client certificates are requested but
+//! verified after the handshake by [`crate::verify::ClientVerifier`], from the
+//! [`TlsConnectInfo`] in the request extensions.
+//! Clients: [`client_config`] with a rotatable [`ClientIdentity`], dialled by [`Connector`]
+//! through `Endpoint::connect_with_connector_lazy`.
+//! Join by token: [`fetch_server_chain`] + [`ca_from_chain`].
+
+mod client;
+mod connector;
+mod discovery;
+mod incoming;
+mod server;
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+
+pub use client::{ClientIdentity, ServerTrust, client_config};
+pub use connector::Connector;
+pub use discovery::{ca_from_chain, fetch_server_chain};
+pub use incoming::{TlsConn, TlsConnectInfo, incoming};
+pub use server::{ServingCert, server_config};
+
+/// The one provider every config here is built with. rustls 0.23.48 deprecates ring's
+/// provider for lacking post-quantum key exchange; ring is still the choice here (no
+/// aws-lc build), and TLS 1.3 with X25519 is what every peer of ours speaks.
+#[allow(deprecated)]
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The rustls error behind a failed connection, if there is one: walks `error`'s source chain,
+/// looking into `std::io::Error`s too (tokio-rustls reports handshake failures as an
+/// `io::Error` wrapping the `rustls::Error`). Lets a client say "the server's certificate is
+/// not signed by the CA in F" instead of "transport error".
+pub fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current: Option<&'a (dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        if let Some(found) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
