@@ -36,6 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pbjson_build::Builder::new()
         .register_descriptors(&descriptors)?
         .btree_map(["."])
+        // Kubernetes writes ExtraValue as a bare array of strings: hand-written serde.
+        .exclude([".k8s.ExtraValue"])
         .build(&[".k8s"])?;
     Ok(())
 }

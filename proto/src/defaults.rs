@@ -122,12 +122,26 @@ pub fn apply_defaults(object: &mut k8s::Object) {
             let status = pvc.status.get_or_insert_with(Default::default);
             set_if_empty(&mut status.phase, "Pending");
         }
+        Kind::RoleBinding(rb) => default_subjects(&mut rb.subjects),
+        Kind::ClusterRoleBinding(crb) => default_subjects(&mut crb.subjects),
         Kind::ConfigMap(_)
         | Kind::ServiceAccount(_)
         | Kind::Event(_)
         | Kind::Lease(_)
         | Kind::ResourceQuota(_)
-        | Kind::Ingress(_) => {}
+        | Kind::Ingress(_)
+        | Kind::Role(_)
+        | Kind::ClusterRole(_)
+        | Kind::CertificateSigningRequest(_) => {}
+    }
+}
+
+/// rbac/v1 `SetDefaults_Subject`: User and Group subjects are in the RBAC API group.
+fn default_subjects(subjects: &mut [k8s::Subject]) {
+    for s in subjects {
+        if s.api_group.is_empty() && (s.kind == "User" || s.kind == "Group") {
+            s.api_group = crate::kind_validation::RBAC_GROUP.to_string();
+        }
     }
 }
 

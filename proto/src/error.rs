@@ -16,7 +16,10 @@ pub enum Reason {
     BadRequest,
     /// The watch's resourceVersion is older than the retained history: relist.
     Expired,
+    /// The caller is known but may not do this (gRPC PermissionDenied).
     Forbidden,
+    /// No valid credentials: the caller is not known (gRPC Unauthenticated).
+    Unauthorized,
     /// The object is larger than the API accepts.
     TooLarge,
     /// The server is shutting down, overloaded, or cannot be reached.
@@ -36,6 +39,7 @@ impl Reason {
             Reason::BadRequest => "BadRequest",
             Reason::Expired => "Expired",
             Reason::Forbidden => "Forbidden",
+            Reason::Unauthorized => "Unauthorized",
             Reason::TooLarge => "RequestEntityTooLarge",
             Reason::Unavailable => "ServiceUnavailable",
             Reason::Internal => "InternalError",
@@ -50,6 +54,7 @@ impl Reason {
             Reason::Invalid | Reason::BadRequest => Code::InvalidArgument,
             Reason::Expired => Code::OutOfRange,
             Reason::Forbidden => Code::PermissionDenied,
+            Reason::Unauthorized => Code::Unauthenticated,
             Reason::TooLarge => Code::ResourceExhausted,
             Reason::Unavailable => Code::Unavailable,
             Reason::Internal => Code::Internal,
@@ -65,6 +70,7 @@ impl Reason {
             Reason::BadRequest,
             Reason::Expired,
             Reason::Forbidden,
+            Reason::Unauthorized,
             Reason::TooLarge,
             Reason::Unavailable,
             Reason::Internal,
@@ -82,7 +88,8 @@ impl Reason {
             // Our server tags its own Expired; an untagged OUT_OF_RANGE is tonic refusing a
             // message over its size limit.
             Code::OutOfRange => Reason::TooLarge,
-            Code::PermissionDenied | Code::Unauthenticated => Reason::Forbidden,
+            Code::PermissionDenied => Reason::Forbidden,
+            Code::Unauthenticated => Reason::Unauthorized,
             Code::ResourceExhausted => Reason::TooLarge,
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => Reason::Unavailable,
             _ => Reason::Internal,
@@ -121,6 +128,12 @@ impl ApiError {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(Reason::Internal, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(Reason::Forbidden, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(Reason::Unauthorized, message)
     }
 
     pub fn is(&self, reason: Reason) -> bool {
@@ -194,6 +207,8 @@ mod tests {
             Reason::Conflict,
             Reason::Expired,
             Reason::TooLarge,
+            Reason::Forbidden,
+            Reason::Unauthorized,
         ] {
             let s: Status = ApiError::new(r, "x").into();
             assert_eq!(ApiError::from_status(&s).reason, r);
@@ -208,6 +223,16 @@ mod tests {
         assert_eq!(ApiError::from_status(&huge).reason, Reason::NotFound);
         let too_big = Status::new(Code::OutOfRange, "decoded message length too large");
         assert_eq!(ApiError::from_status(&too_big).reason, Reason::TooLarge);
+        let s: Status = ApiError::unauthorized("Unauthorized: x").into();
+        assert_eq!(s.code(), Code::Unauthenticated);
+        // Untagged codes (a layer in front of the handlers) still keep the two apart.
+        let untagged = Status::new(Code::Unauthenticated, "Unauthorized");
+        assert_eq!(
+            ApiError::from_status(&untagged).reason,
+            Reason::Unauthorized
+        );
+        let untagged = Status::new(Code::PermissionDenied, "forbidden");
+        assert_eq!(ApiError::from_status(&untagged).reason, Reason::Forbidden);
         let bare = Status::new(Code::Unavailable, "");
         let e = ApiError::from_status(&bare);
         assert_eq!(e.reason, Reason::Unavailable);

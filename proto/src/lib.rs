@@ -16,9 +16,11 @@ pub mod kubelet_api {
     include!(concat!(env!("OUT_DIR"), "/kubelet.v1.rs"));
 }
 
+pub mod bootstrap_token;
 pub mod cron;
 pub mod defaults;
 pub mod duration;
+mod extra_value;
 pub mod kind_validation;
 pub mod manifest;
 pub mod node_affinity;

@@ -243,6 +243,11 @@ kinds! {
     PersistentVolume { group: "", version: "v1", api_version: "v1", plural: "persistentvolumes", singular: "persistentvolume", short: ["pv"], namespaced: false, status: yes, scale: false }
     PersistentVolumeClaim { group: "", version: "v1", api_version: "v1", plural: "persistentvolumeclaims", singular: "persistentvolumeclaim", short: ["pvc"], namespaced: true, status: yes, scale: false }
     Ingress { group: "networking.k8s.io", version: "v1", api_version: "networking.k8s.io/v1", plural: "ingresses", singular: "ingress", short: ["ing"], namespaced: true, status: yes, scale: false }
+    Role { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "roles", singular: "role", short: [], namespaced: true, status: no, scale: false }
+    ClusterRole { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterroles", singular: "clusterrole", short: [], namespaced: false, status: no, scale: false }
+    RoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "rolebindings", singular: "rolebinding", short: [], namespaced: true, status: no, scale: false }
+    ClusterRoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", singular: "clusterrolebinding", short: [], namespaced: false, status: no, scale: false }
+    CertificateSigningRequest { group: "certificates.k8s.io", version: "v1", api_version: "certificates.k8s.io/v1", plural: "certificatesigningrequests", singular: "certificatesigningrequest", short: ["csr"], namespaced: false, status: yes, scale: false }
 }
 
 /// The kind a user named (`po`, `deployments.apps`, `Service`), if any.
@@ -281,7 +286,7 @@ mod tests {
             Some("replicasets")
         );
         assert!(kind_by_type("v1", "Deployment").is_none());
-        assert_eq!(ALL_KINDS.len(), 22);
+        assert_eq!(ALL_KINDS.len(), 27);
         assert_eq!(info::Deployment.qualified_singular(), "deployment.apps");
         assert!(info::Pod.has_status && !info::ConfigMap.has_status);
     }

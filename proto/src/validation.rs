@@ -302,6 +302,9 @@ pub enum NameRule {
     Dns1123Label,
     /// RFC 1035 label (Service: its name becomes a DNS label that must not start with a digit).
     Dns1035Label,
+    /// Any string usable as a URL path segment (RBAC kinds, whose names carry colons:
+    /// `system:node-proxier`; and CertificateSigningRequests).
+    PathSegment,
 }
 
 impl NameRule {
@@ -310,6 +313,7 @@ impl NameRule {
             NameRule::Dns1123Subdomain => is_dns1123_subdomain(name),
             NameRule::Dns1123Label => is_dns1123_label(name),
             NameRule::Dns1035Label => is_dns1035_label(name),
+            NameRule::PathSegment => is_valid_path_segment_name(name),
         }
     }
 }
@@ -319,8 +323,27 @@ pub fn name_rule_for(kind: &str) -> NameRule {
     match kind {
         "Namespace" => NameRule::Dns1123Label,
         "Service" => NameRule::Dns1035Label,
+        "Role"
+        | "ClusterRole"
+        | "RoleBinding"
+        | "ClusterRoleBinding"
+        | "CertificateSigningRequest" => NameRule::PathSegment,
         _ => NameRule::Dns1123Subdomain,
     }
+}
+
+/// Kubernetes' `path.IsValidPathSegmentName`: the name becomes one segment of a URL path.
+pub fn is_valid_path_segment_name(name: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if name == "." || name == ".." {
+        errs.push(format!("may not be '{name}'"));
+    }
+    for bad in ["/", "%"] {
+        if name.contains(bad) {
+            errs.push(format!("may not contain '{bad}'"));
+        }
+    }
+    errs
 }
 
 /// Labels: every key a qualified name, every value a valid label value.
@@ -717,6 +740,12 @@ mod tests {
             !validate_object_meta(&meta("1svc", "ns"), true, name_rule_for("Service")).is_empty()
         );
         assert!(validate_object_meta(&meta("1pod", "ns"), true, name_rule_for("Pod")).is_empty());
+        let rbac = name_rule_for("ClusterRole");
+        assert!(validate_object_meta(&meta("system:node-proxier", ""), false, rbac).is_empty());
+        assert_eq!(
+            join(&validate_object_meta(&meta("a/b", ""), false, rbac)),
+            "metadata.name: Invalid value: \"a/b\": may not contain '/'"
+        );
     }
 
     #[test]

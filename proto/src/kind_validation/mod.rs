@@ -10,15 +10,18 @@
 mod apps;
 mod autoscaling;
 mod batch;
+pub mod certificates;
 mod coordination;
 mod core;
 mod networking;
 mod pod;
+mod rbac;
 mod rules;
 
 use crate::k8s::{self, object::Kind};
 pub use crate::validation::FieldError;
 pub use batch::check_cron_schedule;
+pub use rbac::RBAC_GROUP;
 pub use rules::{is_config_map_key, is_env_var_name, is_iana_svc_name};
 
 type Errors = Vec<FieldError>;
@@ -62,7 +65,33 @@ pub fn validate(object: &k8s::Object) -> Vec<FieldError> {
             networking::ingress_spec(&ing.spec.clone().unwrap_or_default(), &mut e)
         }
         Kind::Lease(lease) => coordination::lease(lease, &mut e),
+        Kind::Role(role) => rbac::role(role, &mut e),
+        Kind::ClusterRole(role) => rbac::cluster_role(role, &mut e),
+        Kind::RoleBinding(rb) => rbac::role_binding(rb, &mut e),
+        Kind::ClusterRoleBinding(crb) => rbac::cluster_role_binding(crb, &mut e),
+        Kind::CertificateSigningRequest(csr) => certificates::csr(csr, &mut e),
         Kind::Namespace(_) | Kind::ServiceAccount(_) | Kind::Event(_) => {}
+    }
+    e
+}
+
+/// The rules an update adds to [`validate`] of the new object (Kubernetes'
+/// `Validate*Update`): a binding's roleRef is immutable; a CSR's spec is immutable, its
+/// Approved/Denied/Failed conditions are never removed and its certificate is set once.
+/// Other kinds' update rules live with the apiserver's admission.
+pub fn validate_update(new: &k8s::Object, cur: &k8s::Object) -> Vec<FieldError> {
+    let mut e = Errors::new();
+    match (&new.kind, &cur.kind) {
+        (Some(Kind::RoleBinding(n)), Some(Kind::RoleBinding(c))) => {
+            rbac::role_ref_update(n.role_ref.as_ref(), c.role_ref.as_ref(), &mut e)
+        }
+        (Some(Kind::ClusterRoleBinding(n)), Some(Kind::ClusterRoleBinding(c))) => {
+            rbac::role_ref_update(n.role_ref.as_ref(), c.role_ref.as_ref(), &mut e)
+        }
+        (Some(Kind::CertificateSigningRequest(n)), Some(Kind::CertificateSigningRequest(c))) => {
+            certificates::csr_update(n, c, &mut e)
+        }
+        _ => {}
     }
     e
 }
