@@ -2,7 +2,9 @@
 //! (Docker), wires their network, probes them and reports their status.
 
 pub mod actions;
+pub mod apiauth;
 pub mod backoff;
+pub mod certificate;
 pub mod config;
 pub mod dns;
 pub mod error;

@@ -70,6 +70,43 @@ pub fn service_env(services: &[proto::k8s::Service]) -> BTreeMap<String, String>
     env
 }
 
+/// Kubernetes' "master services": their variables reach every pod, in every namespace,
+/// even with `enableServiceLinks: false`.
+pub const MASTER_SERVICES: &[&str] = &["kubernetes"];
+
+/// The Services whose variables a pod in `namespace` gets (Kubernetes'
+/// `getServiceEnvVarMap`): with service links, every Service of its namespace; always
+/// `default/kubernetes` (so `KUBERNETES_SERVICE_HOST`/`_PORT` are there for in-cluster
+/// clients) unless a Service of the same name in the pod's namespace takes its place.
+pub fn visible_services<'a>(
+    namespace: &str,
+    service_links: bool,
+    services: &'a [proto::k8s::Service],
+) -> Vec<&'a proto::k8s::Service> {
+    let mut by_name: BTreeMap<&str, &proto::k8s::Service> = BTreeMap::new();
+    let meta = |s: &'a proto::k8s::Service| -> (&'a str, &'a str) {
+        s.metadata
+            .as_ref()
+            .map(|m| (m.namespace.as_str(), m.name.as_str()))
+            .unwrap_or(("", ""))
+    };
+    if service_links {
+        for s in services {
+            let (ns, name) = meta(s);
+            if ns == namespace {
+                by_name.insert(name, s);
+            }
+        }
+    }
+    for s in services {
+        let (ns, name) = meta(s);
+        if ns == "default" && MASTER_SERVICES.contains(&name) {
+            by_name.entry(name).or_insert(s);
+        }
+    }
+    by_name.into_values().collect()
+}
+
 /// ConfigMaps and Secrets a container's env and envFrom name.
 pub fn referenced_objects(c: &Container) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut cms = BTreeSet::new();
@@ -208,11 +245,16 @@ pub fn resolve_env(pod: &Pod, c: &Container, src: &Sources) -> Result<Vec<(Strin
         .spec
         .as_ref()
         .is_none_or(|s| s.enable_service_links != Some(false));
-    let service_vars = if links {
-        service_env(&src.services)
-    } else {
-        BTreeMap::new()
-    };
+    let namespace = pod
+        .metadata
+        .as_ref()
+        .map(|m| m.namespace.as_str())
+        .unwrap_or("");
+    let visible: Vec<proto::k8s::Service> = visible_services(namespace, links, &src.services)
+        .into_iter()
+        .cloned()
+        .collect();
+    let service_vars = service_env(&visible);
     for e in &c.env {
         let value = match &e.value_from {
             // `$(VAR)` sees the container's variables so far and the service links.
@@ -482,10 +524,14 @@ pub fn container_config(
 #[cfg(test)]
 mod tests {
     fn svc(name: &str, ip: &str, ports: &[(&str, i32, &str)]) -> proto::k8s::Service {
+        svc_in("default", name, ip, ports)
+    }
+
+    fn svc_in(ns: &str, name: &str, ip: &str, ports: &[(&str, i32, &str)]) -> proto::k8s::Service {
         proto::k8s::Service {
             metadata: Some(proto::k8s::ObjectMeta {
                 name: name.into(),
-                namespace: "default".into(),
+                namespace: ns.into(),
                 ..Default::default()
             }),
             spec: Some(proto::k8s::ServiceSpec {
@@ -538,7 +584,7 @@ mod tests {
     #[test]
     fn service_links_never_override_and_can_be_turned_off() {
         let mut src = sources();
-        src.services = vec![svc("web", "10.96.0.5", &[("", 80, "TCP")])];
+        src.services = vec![svc_in("shop", "web", "10.96.0.5", &[("", 80, "TCP")])];
         let mut c = Container::default();
         c.env.push(EnvVar {
             name: "WEB_SERVICE_HOST".into(),
@@ -562,6 +608,60 @@ mod tests {
         let got: BTreeMap<String, String> =
             resolve_env(&p, &c, &src).unwrap().into_iter().collect();
         assert!(!got.contains_key("WEB_SERVICE_PORT"));
+    }
+
+    #[test]
+    fn kubernetes_service_reaches_every_namespace_even_without_links() {
+        let https = [("https", 443, "TCP")];
+        let services = vec![
+            svc("kubernetes", "10.96.0.1", &https),
+            svc("other", "10.96.0.9", &https),
+            svc_in("shop", "web", "10.96.0.5", &[("", 80, "TCP")]),
+            svc_in("elsewhere", "db", "10.96.0.6", &[("", 5432, "TCP")]),
+        ];
+        let mut src = sources();
+        src.services = services.clone();
+        let c = Container::default();
+        let got: BTreeMap<String, String> =
+            resolve_env(&pod(), &c, &src).unwrap().into_iter().collect();
+        assert_eq!(got["KUBERNETES_SERVICE_HOST"], "10.96.0.1");
+        assert_eq!(got["KUBERNETES_SERVICE_PORT"], "443");
+        assert_eq!(got["KUBERNETES_SERVICE_PORT_HTTPS"], "443");
+        assert_eq!(got["KUBERNETES_PORT_443_TCP_ADDR"], "10.96.0.1");
+        assert_eq!(got["WEB_SERVICE_HOST"], "10.96.0.5");
+        assert!(
+            !got.contains_key("OTHER_SERVICE_HOST"),
+            "default/other is not the pod's"
+        );
+        assert!(!got.contains_key("DB_SERVICE_HOST"));
+
+        let mut p = pod();
+        p.spec
+            .get_or_insert_with(Default::default)
+            .enable_service_links = Some(false);
+        let got: BTreeMap<String, String> =
+            resolve_env(&p, &c, &src).unwrap().into_iter().collect();
+        assert_eq!(got["KUBERNETES_SERVICE_HOST"], "10.96.0.1");
+        assert!(!got.contains_key("WEB_SERVICE_HOST"));
+
+        // A Service named kubernetes in the pod's own namespace wins (with links on).
+        let mut with_own = services;
+        with_own.push(svc_in("shop", "kubernetes", "10.96.0.77", &https));
+        let names: Vec<String> = visible_services("shop", true, &with_own)
+            .iter()
+            .map(|s| {
+                let m = s.metadata.as_ref().unwrap();
+                format!("{}/{}", m.namespace, m.name)
+            })
+            .collect();
+        assert_eq!(names, vec!["shop/kubernetes", "shop/web"]);
+        assert_eq!(
+            visible_services("shop", false, &with_own)
+                .iter()
+                .map(|s| s.metadata.as_ref().unwrap().namespace.clone())
+                .collect::<Vec<_>>(),
+            vec!["default"]
+        );
     }
 
     use super::*;

@@ -10,6 +10,7 @@ pub mod downward;
 pub mod fsat;
 pub mod mounts;
 pub mod subpath;
+pub mod token;
 
 use crate::error::{Error, Result};
 use atomic_writer::{AtomicWriter, DEFAULT_MODE, FileData, Payload};
