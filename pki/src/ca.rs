@@ -216,3 +216,162 @@ fn random_serial() -> SerialNumber {
     bytes[0] |= 0x01;
     SerialNumber::from_slice(&bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::parse_pem;
+    use x509_parser::prelude::FromDer;
+
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+    fn spec(cn: &str, usages: &[Usage]) -> CertSpec {
+        CertSpec {
+            common_name: cn.into(),
+            organizations: vec!["system:masters".into(), "devs".into()],
+            dns_names: vec!["localhost".into(), "kubernetes.default.svc".into()],
+            ip_addresses: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
+            usages: usages.to_vec(),
+            validity: YEAR,
+        }
+    }
+
+    /// (server auth, client auth) flags of the certificate's extended key usage.
+    fn eku(cert_pem: &str) -> (bool, bool) {
+        let der = crate::pem::certificates(cert_pem).unwrap().remove(0);
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        let eku = cert.extended_key_usage().unwrap().unwrap().value;
+        (eku.server_auth, eku.client_auth)
+    }
+
+    fn near(a: SystemTime, b: SystemTime) -> bool {
+        let d = a.duration_since(b).unwrap_or_else(|e| e.duration());
+        d < Duration::from_secs(5)
+    }
+
+    #[test]
+    fn generated_ca_is_a_ca_with_its_name() {
+        let ca = Ca::generate("kubernetes", 10 * YEAR).unwrap();
+        let info = parse_pem(ca.cert_pem()).unwrap().remove(0);
+        assert!(info.is_ca);
+        assert_eq!(info.common_name, "kubernetes");
+        assert_eq!(info.dns_names, vec!["kubernetes".to_string()]);
+        let now = SystemTime::now();
+        assert!(near(info.not_before, now - BACKDATE));
+        assert!(near(info.not_after, now + 10 * YEAR));
+        assert!(ca.key_pem().contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn issued_certificate_carries_the_spec() {
+        let ca = Ca::generate("kubernetes", YEAR).unwrap();
+        let issued = ca
+            .issue(&spec("kube-apiserver", &[Usage::ServerAuth]))
+            .unwrap();
+        let info = parse_pem(&issued.cert_pem).unwrap().remove(0);
+        assert_eq!(info.common_name, "kube-apiserver");
+        assert_eq!(info.organizations, vec!["system:masters", "devs"]);
+        assert_eq!(info.dns_names, vec!["localhost", "kubernetes.default.svc"]);
+        assert_eq!(info.ip_addresses, spec("", &[]).ip_addresses);
+        assert!(!info.is_ca);
+        let now = SystemTime::now();
+        assert!(near(info.not_before, now - BACKDATE));
+        assert!(near(info.not_after, now + YEAR));
+        assert_eq!(eku(&issued.cert_pem), (true, false));
+        let both = ca
+            .issue(&spec("x", &[Usage::ServerAuth, Usage::ClientAuth]))
+            .unwrap();
+        assert_eq!(eku(&both.cert_pem), (true, true));
+        // Each certificate gets its own key.
+        let again = ca
+            .issue(&spec("kube-apiserver", &[Usage::ServerAuth]))
+            .unwrap();
+        assert_ne!(again.key_pem, issued.key_pem);
+    }
+
+    #[test]
+    fn explicit_validity_is_kept() {
+        let ca = Ca::generate("kubernetes", YEAR).unwrap();
+        let from = UNIX_EPOCH_PLUS(1_600_000_000);
+        let to = UNIX_EPOCH_PLUS(1_600_086_400);
+        let issued = ca
+            .issue_with_validity(&spec("old", &[Usage::ClientAuth]), from, to)
+            .unwrap();
+        let info = parse_pem(&issued.cert_pem).unwrap().remove(0);
+        assert_eq!(info.not_before, from);
+        assert_eq!(info.not_after, to);
+    }
+
+    #[allow(non_snake_case)]
+    fn UNIX_EPOCH_PLUS(secs: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn ca_reloaded_from_pem_issues_certificates_the_original_verifies() {
+        let ca = Ca::generate("kubernetes", YEAR).unwrap();
+        let reloaded = Ca::from_pem(ca.cert_pem(), ca.key_pem()).unwrap();
+        assert_eq!(reloaded.cert_pem(), ca.cert_pem());
+        let issued = reloaded
+            .issue(&spec("alice", &[Usage::ClientAuth]))
+            .unwrap();
+        let verifier = crate::verify::ClientVerifier::new(ca.cert_pem()).unwrap();
+        let chain = crate::inspect::certs_from_pem(&issued.cert_pem).unwrap();
+        let subject = verifier.verify(&chain, SystemTime::now()).unwrap();
+        assert_eq!(subject.common_name, "alice");
+    }
+
+    #[test]
+    fn from_pem_refuses_a_foreign_key_and_a_leaf() {
+        let ca = Ca::generate("kubernetes", YEAR).unwrap();
+        let other = Ca::generate("other", YEAR).unwrap();
+        let err = Ca::from_pem(ca.cert_pem(), other.key_pem()).unwrap_err();
+        assert!(err.to_string().contains("does not match"), "{err}");
+        let leaf = ca.issue(&spec("leaf", &[Usage::ServerAuth])).unwrap();
+        let err = Ca::from_pem(&leaf.cert_pem, &leaf.key_pem).unwrap_err();
+        assert!(err.to_string().contains("not a CA"), "{err}");
+        assert!(Ca::from_pem("garbage", ca.key_pem()).is_err());
+        assert!(Ca::from_pem(ca.cert_pem(), "garbage").is_err());
+    }
+
+    #[test]
+    fn sign_csr_takes_names_from_the_request_and_usages_from_the_signer() {
+        let ca = Ca::generate("kubernetes", YEAR).unwrap();
+        let (csr, key) = crate::csr::generate(
+            "system:node:n1",
+            &["system:nodes".into()],
+            &["n1".into()],
+            &["10.1.2.3".parse().unwrap()],
+        )
+        .unwrap();
+        let cert = ca.sign_csr(&csr, &[Usage::ClientAuth], YEAR).unwrap();
+        let info = parse_pem(&cert).unwrap().remove(0);
+        assert_eq!(info.common_name, "system:node:n1");
+        assert_eq!(info.organizations, vec!["system:nodes"]);
+        assert_eq!(info.dns_names, vec!["n1"]);
+        assert_eq!(
+            info.ip_addresses,
+            vec!["10.1.2.3".parse::<IpAddr>().unwrap()]
+        );
+        assert!(near(info.not_after, SystemTime::now() + YEAR));
+        assert_eq!(eku(&cert), (false, true));
+        // The certificate is for the requester's key: rustls accepts the pair.
+        crate::tls::ClientIdentity::from_pem(&cert, &key).unwrap();
+    }
+
+    #[test]
+    fn sign_csr_refuses_a_tampered_request() {
+        let ca = Ca::generate("kubernetes", YEAR).unwrap();
+        let (csr, _) = crate::csr::generate("alice", &[], &[], &[]).unwrap();
+        let mut der = crate::pem::csr_der(csr.as_bytes()).unwrap();
+        // Change one byte of the subject ("alice" -> "blice"): the signature no longer fits.
+        let at = der.windows(5).position(|w| w == b"alice").unwrap();
+        der[at] = b'b';
+        let tampered = crate::pem::encode("CERTIFICATE REQUEST", &der);
+        let err = ca
+            .sign_csr(&tampered, &[Usage::ClientAuth], YEAR)
+            .unwrap_err();
+        assert!(err.to_string().contains("signature"), "{err}");
+        assert!(ca.sign_csr("garbage", &[Usage::ClientAuth], YEAR).is_err());
+    }
+}

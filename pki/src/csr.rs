@@ -84,3 +84,65 @@ pub(crate) fn parse_verified(der: &[u8]) -> Result<Verified, Error> {
         spki_der: request_info.subject_pki.raw.to_vec(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_request_parses_back() {
+        let (csr, key) = generate(
+            "system:node:n1",
+            &["system:nodes".into(), "extra".into()],
+            &["n1".into(), "n1.cluster".into()],
+            &["10.0.0.5".parse().unwrap(), "fd00::5".parse().unwrap()],
+        )
+        .unwrap();
+        assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+        assert!(key.contains("PRIVATE KEY"));
+        let info = parse(csr.as_bytes()).unwrap();
+        assert_eq!(
+            info,
+            CsrInfo {
+                common_name: "system:node:n1".into(),
+                organizations: vec!["system:nodes".into(), "extra".into()],
+                dns_names: vec!["n1".into(), "n1.cluster".into()],
+                ip_addresses: vec!["10.0.0.5".parse().unwrap(), "fd00::5".parse().unwrap()],
+                email_addresses: vec![],
+                uris: vec![],
+            }
+        );
+        // DER works as well as PEM.
+        let der = crate::pem::csr_der(csr.as_bytes()).unwrap();
+        assert_eq!(parse(&der).unwrap(), info);
+    }
+
+    #[test]
+    fn request_without_names_has_empty_lists() {
+        let (csr, _) = generate("bob", &[], &[], &[]).unwrap();
+        let info = parse(csr.as_bytes()).unwrap();
+        assert_eq!(info.common_name, "bob");
+        assert!(info.organizations.is_empty() && info.dns_names.is_empty());
+        assert!(info.ip_addresses.is_empty());
+    }
+
+    #[test]
+    fn bad_signature_and_garbage_are_refused() {
+        let (csr, _) = generate("mallory", &[], &[], &[]).unwrap();
+        let mut der = crate::pem::csr_der(csr.as_bytes()).unwrap();
+        let last = der.len() - 1;
+        der[last] ^= 0x01;
+        let err = parse(&der).unwrap_err();
+        assert!(
+            err.to_string().contains("signature does not verify"),
+            "{err}"
+        );
+        assert!(parse(b"not a request").is_err());
+        assert!(
+            parse(
+                b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"
+            )
+            .is_err()
+        );
+    }
+}

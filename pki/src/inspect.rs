@@ -81,3 +81,48 @@ pub(crate) fn system_time(t: ASN1Time) -> SystemTime {
         UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ca::{Ca, CertSpec, Usage};
+
+    #[test]
+    fn every_block_of_a_chain_in_order() {
+        let ca = Ca::generate("kubernetes", Duration::from_secs(3600)).unwrap();
+        let leaf = ca
+            .issue(&CertSpec {
+                common_name: "kube-apiserver".into(),
+                organizations: vec![],
+                dns_names: vec!["kubernetes".into()],
+                ip_addresses: vec!["10.96.0.1".parse().unwrap()],
+                usages: vec![Usage::ServerAuth],
+                validity: Duration::from_secs(3600),
+            })
+            .unwrap();
+        let chain = format!("{}{}", leaf.cert_pem, ca.cert_pem());
+        let infos = parse_pem(&chain).unwrap();
+        assert_eq!(infos.len(), 2);
+        assert_eq!(infos[0].common_name, "kube-apiserver");
+        assert!(!infos[0].is_ca);
+        assert_eq!(
+            infos[0].ip_addresses,
+            vec!["10.96.0.1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(infos[1].common_name, "kubernetes");
+        assert!(infos[1].is_ca);
+        assert!(infos[0].not_before < infos[0].not_after);
+        assert_eq!(certs_from_pem(&chain).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(parse_pem("").is_err());
+        assert!(parse_der(&[0x30, 0x03, 1, 2, 3]).is_err());
+        let ca = Ca::generate("kubernetes", Duration::from_secs(3600)).unwrap();
+        let mut der = certs_from_pem(ca.cert_pem()).unwrap().remove(0).to_vec();
+        der.push(0);
+        let err = parse_der(&der).unwrap_err();
+        assert!(err.to_string().contains("trailing data"), "{err}");
+    }
+}

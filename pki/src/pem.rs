@@ -81,7 +81,7 @@ mod tests {
         );
         let pem = encode("CERTIFICATE REQUEST", &[0x30, 0x00]);
         assert_eq!(
-            csr_der(format!("\n  {pem}").as_bytes()).unwrap(),
+            csr_der(format!("\n\n{pem}").as_bytes()).unwrap(),
             vec![0x30, 0x00]
         );
     }

@@ -119,3 +119,148 @@ fn classify(error: webpki::Error) -> VerifyError {
         other => VerifyError::Malformed(format!("{other:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ca::{Ca, CertSpec, Issued, Usage};
+    use std::time::Duration;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn spec(usages: &[Usage]) -> CertSpec {
+        CertSpec {
+            common_name: "alice".into(),
+            organizations: vec!["devs".into(), "system:authenticated-ish".into()],
+            dns_names: vec![],
+            ip_addresses: vec![],
+            usages: usages.to_vec(),
+            validity: HOUR,
+        }
+    }
+
+    fn chain(issued: &Issued) -> Vec<CertificateDer<'static>> {
+        crate::inspect::certs_from_pem(&issued.cert_pem).unwrap()
+    }
+
+    #[test]
+    fn client_certificate_of_the_ca_gives_its_subject() {
+        let ca = Ca::generate("kubernetes", HOUR).unwrap();
+        let verifier = ClientVerifier::new(ca.cert_pem()).unwrap();
+        let issued = ca.issue(&spec(&[Usage::ClientAuth])).unwrap();
+        let subject = verifier.verify(&chain(&issued), SystemTime::now()).unwrap();
+        assert_eq!(
+            subject,
+            Subject {
+                common_name: "alice".into(),
+                organizations: vec!["devs".into(), "system:authenticated-ish".into()],
+            }
+        );
+        // A chain that also carries the CA (as servers send it) verifies too.
+        let mut with_ca = chain(&issued);
+        with_ca.extend(crate::inspect::certs_from_pem(ca.cert_pem()).unwrap());
+        assert!(verifier.verify(&with_ca, SystemTime::now()).is_ok());
+        // Both usages are fine for a client.
+        let both = ca
+            .issue(&spec(&[Usage::ServerAuth, Usage::ClientAuth]))
+            .unwrap();
+        assert!(verifier.verify(&chain(&both), SystemTime::now()).is_ok());
+    }
+
+    #[test]
+    fn another_ca_is_an_unknown_authority() {
+        let ca = Ca::generate("kubernetes", HOUR).unwrap();
+        let other = Ca::generate("kubernetes", HOUR).unwrap();
+        let verifier = ClientVerifier::new(ca.cert_pem()).unwrap();
+        let issued = other.issue(&spec(&[Usage::ClientAuth])).unwrap();
+        let err = verifier
+            .verify(&chain(&issued), SystemTime::now())
+            .unwrap_err();
+        assert_eq!(err, VerifyError::UnknownAuthority);
+        assert_eq!(
+            err.to_string(),
+            "x509: certificate signed by unknown authority"
+        );
+    }
+
+    #[test]
+    fn a_bundle_trusts_each_of_its_cas() {
+        let a = Ca::generate("a", HOUR).unwrap();
+        let b = Ca::generate("b", HOUR).unwrap();
+        let verifier = ClientVerifier::new(&format!("{}{}", a.cert_pem(), b.cert_pem())).unwrap();
+        for ca in [&a, &b] {
+            let issued = ca.issue(&spec(&[Usage::ClientAuth])).unwrap();
+            assert!(verifier.verify(&chain(&issued), SystemTime::now()).is_ok());
+        }
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid_certificates_are_expired() {
+        let ca = Ca::generate("kubernetes", HOUR).unwrap();
+        let verifier = ClientVerifier::new(ca.cert_pem()).unwrap();
+        let now = SystemTime::now();
+        let expired = ca
+            .issue_with_validity(&spec(&[Usage::ClientAuth]), now - 2 * HOUR, now - HOUR)
+            .unwrap();
+        let err = verifier.verify(&chain(&expired), now).unwrap_err();
+        assert_eq!(err, VerifyError::Expired);
+        assert_eq!(
+            err.to_string(),
+            "x509: certificate has expired or is not yet valid"
+        );
+        let future = ca
+            .issue_with_validity(&spec(&[Usage::ClientAuth]), now + HOUR, now + 2 * HOUR)
+            .unwrap();
+        assert_eq!(
+            verifier.verify(&chain(&future), now).unwrap_err(),
+            VerifyError::Expired
+        );
+        // The same certificate is fine at a time inside its validity.
+        assert!(
+            verifier
+                .verify(&chain(&future), now + 90 * 60 * Duration::from_secs(1))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_serving_certificate_is_not_a_client_certificate() {
+        let ca = Ca::generate("kubernetes", HOUR).unwrap();
+        let verifier = ClientVerifier::new(ca.cert_pem()).unwrap();
+        let server_only = ca.issue(&spec(&[Usage::ServerAuth])).unwrap();
+        let err = verifier
+            .verify(&chain(&server_only), SystemTime::now())
+            .unwrap_err();
+        assert_eq!(err, VerifyError::Usage);
+        assert_eq!(
+            err.to_string(),
+            "x509: certificate specifies an incompatible key usage"
+        );
+    }
+
+    #[test]
+    fn the_ca_itself_is_not_a_client() {
+        let ca = Ca::generate("kubernetes", HOUR).unwrap();
+        let verifier = ClientVerifier::new(ca.cert_pem()).unwrap();
+        let ca_chain = crate::inspect::certs_from_pem(ca.cert_pem()).unwrap();
+        assert_eq!(
+            verifier.verify(&ca_chain, SystemTime::now()).unwrap_err(),
+            VerifyError::Usage
+        );
+    }
+
+    #[test]
+    fn no_or_garbage_certificate_is_malformed() {
+        let ca = Ca::generate("kubernetes", HOUR).unwrap();
+        let verifier = ClientVerifier::new(ca.cert_pem()).unwrap();
+        assert!(matches!(
+            verifier.verify(&[], SystemTime::now()),
+            Err(VerifyError::Malformed(_))
+        ));
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 1, 2, 3]);
+        let err = verifier.verify(&[garbage], SystemTime::now()).unwrap_err();
+        assert!(matches!(err, VerifyError::Malformed(_)), "{err:?}");
+        assert!(err.to_string().starts_with("x509: malformed certificate: "));
+        assert!(ClientVerifier::new("no pem").is_err());
+    }
+}
