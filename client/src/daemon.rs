@@ -3,9 +3,11 @@
 //! daemon. A `main.rs` is then config -> build -> spawn -> wait for a signal -> drain.
 
 use crate::leader::LeaderElectionConfig;
+use crate::{ApiError, Client, ConnectionConfig, Kubeconfig};
 use std::future::Future;
 use std::io;
 use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::task::{JoinError, JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -269,6 +271,58 @@ impl LeaderElectionFlags {
     }
 }
 
+/// How a daemon reaches the apiserver (`#[command(flatten)]`): `--kubeconfig FILE` gives the
+/// server, the CA and the daemon's credentials; `--server` overrides the server. Without a
+/// kubeconfig: plaintext to `--server` or [`crate::DEFAULT_SERVER`] (development).
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ConnectionFlags {
+    /// kubeconfig with the apiserver's address, its CA and this daemon's credentials
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The apiserver; overrides the kubeconfig's server. Without a kubeconfig: plaintext,
+    /// for development [default: http://127.0.0.1:6443]
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+}
+
+impl ConnectionFlags {
+    /// Plaintext to `server` (tests).
+    pub fn plaintext(server: &str) -> Self {
+        ConnectionFlags {
+            kubeconfig: None,
+            server: Some(server.to_string()),
+        }
+    }
+
+    fn server_override(&self) -> Option<&str> {
+        self.server
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The kubeconfig's current context (server overridden by `--server`), else plaintext.
+    pub fn connection_config(&self) -> Result<ConnectionConfig, ApiError> {
+        match &self.kubeconfig {
+            Some(path) => {
+                let mut config = Kubeconfig::load(path)?.connection(None)?;
+                if let Some(server) = self.server_override() {
+                    config.server = server.to_string();
+                }
+                Ok(config)
+            }
+            None => Ok(ConnectionConfig::plaintext(
+                self.server_override().unwrap_or(crate::DEFAULT_SERVER),
+            )),
+        }
+    }
+
+    /// A client that connects on first use (daemons retry until the apiserver answers).
+    pub fn client(&self) -> Result<Client, ApiError> {
+        Client::lazy_with(&self.connection_config()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +334,59 @@ mod tests {
         leader: LeaderElectionFlags,
         #[arg(long, default_value = "x")]
         other: String,
+    }
+
+    #[derive(Debug, Parser)]
+    struct ConnFlags {
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    }
+
+    #[test]
+    fn connection_flags_kubeconfig_then_server_override() {
+        let parse = |args: &[&str]| {
+            let mut v = vec!["d"];
+            v.extend_from_slice(args);
+            ConnFlags::parse_from(v).connection
+        };
+        let none = parse(&[]).connection_config().unwrap();
+        assert_eq!(none.server, crate::DEFAULT_SERVER);
+        assert!(none.trust.is_none());
+        let plain = parse(&["--server", "http://h:1"])
+            .connection_config()
+            .unwrap();
+        assert_eq!(plain.server, "http://h:1");
+        assert!(plain.trust.is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kc");
+        crate::Kubeconfig::for_user(
+            "kubernetes",
+            "https://10.0.0.1:6443",
+            "CA",
+            "system:kube-scheduler",
+            &crate::Credentials::Token("t".into()),
+        )
+        .write(&path)
+        .unwrap();
+        let kc = path.to_str().unwrap();
+        let c = parse(&["--kubeconfig", kc]).connection_config().unwrap();
+        assert_eq!(c.server, "https://10.0.0.1:6443");
+        assert!(matches!(c.trust, Some(pki::tls::ServerTrust::Ca(ref p)) if p == "CA"));
+        let c = parse(&["--kubeconfig", kc, "--server", "https://10.0.0.2:6443"])
+            .connection_config()
+            .unwrap();
+        assert_eq!(c.server, "https://10.0.0.2:6443");
+        assert!(c.trust.is_some(), "the kubeconfig's CA stays");
+        let e = parse(&["--kubeconfig", "/nonexistent/kc"])
+            .connection_config()
+            .unwrap_err();
+        assert!(
+            e.message
+                .starts_with("cannot read kubeconfig /nonexistent/kc: "),
+            "{e}"
+        );
+        assert!(parse(&["--kubeconfig", kc]).client().is_ok());
     }
 
     #[test]

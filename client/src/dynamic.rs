@@ -1,64 +1,82 @@
 //! `Client`: the untyped connection. Resources are named by their plural; objects travel as
 //! the `Object` oneof. `ctl` uses this directly; typed code goes through `Api<K>`.
 
+use crate::connection::{BearerAuth, ConnectionConfig, explain, root_cause};
 use proto::k8s::api_client::ApiClient;
+use proto::k8s::authentication_client::AuthenticationClient;
+use proto::k8s::authorization_client::AuthorizationClient;
 use proto::k8s::{
     BindRequest, Binding, CreateRequest, DeleteRequest, GetRequest, GetScaleRequest, ListRequest,
-    ListResponse, Object, PatchRequest, Scale, UpdateRequest, UpdateScaleRequest, WatchEvent,
+    ListResponse, Object, PatchRequest, Scale, SelfSubjectAccessReview, SelfSubjectReview,
+    SubjectAccessReview, TokenRequest, TokenReview, UpdateRequest, UpdateScaleRequest, WatchEvent,
     WatchRequest,
 };
 use proto::{ApiError, Reason};
-use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use std::sync::Arc;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// A channel whose requests carry the bearer token, if the connection has one.
+pub(crate) type AuthChannel = InterceptedService<Channel, BearerAuth>;
 
 /// Cheap to clone: clones share one HTTP/2 connection.
 #[derive(Clone, Debug)]
 pub struct Client {
-    inner: ApiClient<Channel>,
-    server: String,
+    inner: ApiClient<AuthChannel>,
+    channel: Channel,
+    auth: BearerAuth,
+    connection: Arc<ConnectionConfig>,
     warnings: crate::WarningHandler,
 }
 
 /// Big enough for the largest object the API accepts (1.5 MiB) and long lists.
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
-fn endpoint(server: &str) -> Result<Endpoint, ApiError> {
-    Endpoint::from_shared(server.to_string())
-        .map_err(|e| ApiError::bad_request(format!("invalid server address {server:?}: {e}")))
-        .map(|e| {
-            e.connect_timeout(Duration::from_secs(3))
-                .tcp_nodelay(true)
-                .http2_keep_alive_interval(Duration::from_secs(30))
-                .keep_alive_while_idle(true)
-        })
-}
-
 impl Client {
-    /// Connects now; an unreachable server is a one-line `Unavailable` error.
+    /// Plaintext, no credentials (development, in-process tests). Connects now; an
+    /// unreachable server is a one-line `Unavailable` error.
     pub async fn connect(server: &str) -> Result<Client, ApiError> {
-        let channel = endpoint(server)?.connect().await.map_err(|e| {
-            ApiError::new(
-                Reason::Unavailable,
-                format!("cannot reach the apiserver at {server}: {}", root_cause(&e)),
-            )
-        })?;
-        Ok(Self::from_channel(channel, server))
+        Self::connect_with(&ConnectionConfig::plaintext(server)).await
+    }
+
+    /// Plaintext, no credentials; connects on first use and reconnects after failures.
+    pub fn lazy(server: &str) -> Result<Client, ApiError> {
+        Self::lazy_with(&ConnectionConfig::plaintext(server))
+    }
+
+    /// Connects now with this server, trust and credentials.
+    pub async fn connect_with(config: &ConnectionConfig) -> Result<Client, ApiError> {
+        let auth = config.bearer()?;
+        let channel = config
+            .dial(&config.server)?
+            .connect("the apiserver")
+            .await?;
+        Ok(Self::from_channel(channel, auth, config))
     }
 
     /// Connects on first use and reconnects after failures: for daemons, which retry.
-    pub fn lazy(server: &str) -> Result<Client, ApiError> {
-        Ok(Self::from_channel(endpoint(server)?.connect_lazy(), server))
+    pub fn lazy_with(config: &ConnectionConfig) -> Result<Client, ApiError> {
+        let auth = config.bearer()?;
+        let channel = config.dial(&config.server)?.lazy();
+        Ok(Self::from_channel(channel, auth, config))
     }
 
-    fn from_channel(channel: Channel, server: &str) -> Client {
-        let inner = ApiClient::new(channel)
+    fn from_channel(channel: Channel, auth: BearerAuth, config: &ConnectionConfig) -> Client {
+        let inner = ApiClient::with_interceptor(channel.clone(), auth.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
         Client {
             inner,
-            server: server.to_string(),
+            channel,
+            auth,
+            connection: Arc::new(config.clone()),
             warnings: crate::WarningHandler::default(),
         }
+    }
+
+    /// The server, trust and credentials this client was made with.
+    pub fn connection(&self) -> &ConnectionConfig {
+        &self.connection
     }
 
     /// What to do with the warnings the apiserver sends with successful responses (by
@@ -69,7 +87,7 @@ impl Client {
     }
 
     pub fn server(&self) -> &str {
-        &self.server
+        &self.connection.server
     }
 
     pub async fn create(&self, object: Object) -> Result<Object, ApiError> {
@@ -154,38 +172,80 @@ impl Client {
         self.call(|mut c| async move { c.watch(req).await }).await
     }
 
+    /// Whether `attributes` are allowed for the user and groups the review names (the
+    /// caller needs `create subjectaccessreviews`).
+    pub async fn create_subject_access_review(
+        &self,
+        r: SubjectAccessReview,
+    ) -> Result<SubjectAccessReview, ApiError> {
+        let mut c = AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+        self.finish(c.create_subject_access_review(r).await)
+    }
+
+    /// Whether the caller itself may do something (`ctl auth can-i`).
+    pub async fn create_self_subject_access_review(
+        &self,
+        r: SelfSubjectAccessReview,
+    ) -> Result<SelfSubjectAccessReview, ApiError> {
+        let mut c = AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+        self.finish(c.create_self_subject_access_review(r).await)
+    }
+
+    /// Who the server takes the caller for (`ctl auth whoami`).
+    pub async fn create_self_subject_review(
+        &self,
+        r: SelfSubjectReview,
+    ) -> Result<SelfSubjectReview, ApiError> {
+        let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+        self.finish(c.create_self_subject_review(r).await)
+    }
+
+    /// A token for the ServiceAccount `r.metadata` names (`serviceaccounts/token`).
+    pub async fn create_token(&self, r: TokenRequest) -> Result<TokenRequest, ApiError> {
+        let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+        self.finish(c.create_token(r).await)
+    }
+
+    /// Who a token belongs to, if anyone.
+    pub async fn create_token_review(&self, r: TokenReview) -> Result<TokenReview, ApiError> {
+        let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+        self.finish(c.create_token_review(r).await)
+    }
+
     async fn call<T, F, Fut>(&self, f: F) -> Result<T, ApiError>
     where
-        F: FnOnce(ApiClient<Channel>) -> Fut,
+        F: FnOnce(ApiClient<AuthChannel>) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        match f(self.inner.clone()).await {
+        self.finish(f(self.inner.clone()).await)
+    }
+
+    fn finish<T>(&self, res: Result<tonic::Response<T>, tonic::Status>) -> Result<T, ApiError> {
+        match res {
             Ok(resp) => {
                 for w in crate::warnings::from_metadata(resp.metadata()) {
                     self.warnings.handle(&w);
                 }
                 Ok(resp.into_inner())
             }
-            Err(status) => {
-                let mut e = ApiError::from_status(&status);
-                if e.reason == Reason::Unavailable && status.code() == tonic::Code::Unavailable {
-                    e.message = format!(
-                        "cannot reach the apiserver at {}: {}",
-                        self.server, e.message
-                    );
-                }
-                Err(e)
-            }
+            Err(status) => Err(status_error(&status, &self.connection)),
         }
     }
 }
 
-/// The innermost cause of a transport error: "Connection refused (os error 111)", not
-/// "transport error".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
+/// An error status as an `ApiError`; one that never reached the server says where it
+/// was going and why (a TLS verification failure in plain words).
+pub(crate) fn status_error(status: &tonic::Status, connection: &ConnectionConfig) -> ApiError {
+    let mut e = ApiError::from_status(status);
+    if e.reason == Reason::Unavailable && status.code() == tonic::Code::Unavailable {
+        let cause = match std::error::Error::source(status) {
+            Some(src) => explain(&root_cause(src), connection.trust.is_some()),
+            None => e.message.clone(),
+        };
+        e.message = format!(
+            "cannot reach the apiserver at {}: {cause}",
+            connection.server
+        );
     }
-    cur.to_string()
+    e
 }

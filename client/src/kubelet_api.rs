@@ -4,46 +4,56 @@
 //! and [`KubeletApi::direct`] differ only in where they dial. Errors are [`ApiError`]s, as
 //! everywhere in `client`, so callers see the reason the kubelet or the proxy gave.
 
+use crate::connection::{BearerAuth, ConnectionConfig};
+use crate::dynamic::AuthChannel;
+use proto::ApiError;
 use proto::kubelet_api::kubelet_client::KubeletClient;
 pub use proto::kubelet_api::{
     ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
 };
-use proto::{ApiError, Reason};
-use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
 
 /// Cheap to clone: clones share one HTTP/2 connection.
 #[derive(Clone, Debug)]
 pub struct KubeletApi {
-    inner: KubeletClient<Channel>,
+    inner: KubeletClient<AuthChannel>,
     target: String,
 }
 
 impl KubeletApi {
-    /// Through the apiserver at `server` (its URL, as `Client::connect` takes): the proxy
+    /// Through the apiserver at `server` (plaintext, as `Client::connect` takes): the proxy
     /// finds the node of the pod named in each request.
     pub async fn via_apiserver(server: &str) -> Result<Self, ApiError> {
-        Self::connect(server, "the apiserver").await
+        Self::via_apiserver_with(&ConnectionConfig::plaintext(server)).await
     }
 
-    /// Straight to one kubelet (`http://<node address>:<kubelet port>`).
+    /// Through the apiserver, with the trust and credentials of `config`.
+    pub async fn via_apiserver_with(config: &ConnectionConfig) -> Result<Self, ApiError> {
+        let auth = config.bearer()?;
+        Self::connect(config, &config.server, auth, "the apiserver").await
+    }
+
+    /// Straight to one kubelet (`http://<node address>:<kubelet port>`), plaintext.
     pub async fn direct(kubelet: &str) -> Result<Self, ApiError> {
-        Self::connect(kubelet, "the kubelet").await
+        Self::direct_with(kubelet, &ConnectionConfig::plaintext(kubelet)).await
     }
 
-    async fn connect(url: &str, what: &str) -> Result<Self, ApiError> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .map_err(|e| ApiError::bad_request(format!("invalid address {url:?}: {e}")))?
-            .connect_timeout(Duration::from_secs(3))
-            .tcp_nodelay(true);
-        let channel = endpoint.connect().await.map_err(|e| {
-            ApiError::new(
-                Reason::Unavailable,
-                format!("cannot reach {what} at {url}: {}", root_cause(&e)),
-            )
-        })?;
+    /// Straight to one kubelet at `url` (`https://...`), trusting `config.trust` and
+    /// presenting its client certificate. Bearer tokens are not sent: a kubelet
+    /// authenticates its callers by certificate, and a token is not handed to whoever
+    /// answers at a node's address.
+    pub async fn direct_with(url: &str, config: &ConnectionConfig) -> Result<Self, ApiError> {
+        Self::connect(config, url, BearerAuth::default(), "the kubelet").await
+    }
+
+    async fn connect(
+        config: &ConnectionConfig,
+        url: &str,
+        auth: BearerAuth,
+        what: &str,
+    ) -> Result<Self, ApiError> {
+        let channel = config.dial(url)?.connect(what).await?;
         Ok(KubeletApi {
-            inner: KubeletClient::new(channel),
+            inner: KubeletClient::with_interceptor(channel, auth),
             target: url.to_string(),
         })
     }
@@ -84,17 +94,10 @@ impl LogStream {
     }
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proto::Reason;
 
     #[tokio::test]
     async fn an_unreachable_kubelet_is_unavailable_and_named() {

@@ -5,10 +5,12 @@
 pub mod api;
 pub mod backoff;
 pub mod clock;
+pub mod connection;
 pub mod daemon;
 pub mod dynamic;
 pub mod events;
 pub mod informer;
+pub mod kubeconfig;
 pub mod kubelet_api;
 pub mod leader;
 pub mod runtime;
@@ -22,8 +24,10 @@ pub use api::{
 };
 pub use backoff::Backoff;
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use connection::{ConnectionConfig, Credentials};
 pub use dynamic::Client;
 pub use informer::{HandlerId, Informer, InformerConfig, InformerEvent};
+pub use kubeconfig::Kubeconfig;
 pub use kubelet_api::KubeletApi;
 pub use leader::{LeaderElectionConfig, LeaderElector};
 pub use proto::{ApiError, Reason};
