@@ -8,10 +8,17 @@
 //! printed so a CI failure explains itself. No packet leaves the machine: nodes have no
 //! default route, the service range is on-link on the test bridge (unanswered ARP), and the
 //! host only forwards bridge-to-bridge traffic of the test bridge.
+//!
+//! The cluster runs secure, as `scripts/cluster-up.sh` and kubeadm do: the apiserver serves
+//! TLS on the test bridge (`--advertise-address`) and writes the cluster PKI and one
+//! kubeconfig per client into its data dir; the controller-manager, scheduler, kube-proxy and
+//! cluster DNS connect with their own kubeconfig; kubelets join with a bootstrap token made
+//! through the API and the CA's hash (kubeadm's `--discovery-token-ca-cert-hash`), so their
+//! client certificates come from the CSR flow; the test's client and `ctl` are the admin.
 
 use crate::{Process, binary, text};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -69,8 +76,14 @@ pub struct Node {
 
 pub struct Cluster {
     pub tag: String,
+    /// `https://<bridge address>:<port>`: the apiserver's advertised URL.
     pub url: String,
+    /// The admin (`kubernetes-admin`, group `system:masters`), from `admin.kubeconfig`.
     pub client: client::Client,
+    /// The bootstrap token (`id.secret`) the kubelets joined with.
+    pub join_token: String,
+    /// `sha256:<hex>` of the cluster CA's public key: what a joining kubelet pins.
+    pub ca_hash: String,
     pub cluster_cidr: String,
     pub service_cidr: String,
     pub nodes: Vec<Node>,
@@ -166,7 +179,9 @@ fn sweep(tag: &str) {
         args.extend(ids.iter().map(String::as_str));
         let _ = docker(&args);
     }
-    let _ = docker(&["rmi", &format!("local/busybox:e2e{tag}")]);
+    for image in ["busybox", "ctl"] {
+        let _ = docker(&["rmi", &format!("local/{image}:e2e{tag}")]);
+    }
     let netns = Command::new("ip").args(["netns", "list"]).output();
     for line in netns.map(|o| text(&o.stdout)).unwrap_or_default().lines() {
         let name = line.split_whitespace().next().unwrap_or("");
@@ -247,6 +262,8 @@ impl Cluster {
             tag: tag.clone(),
             url: String::new(),
             client: client::Client::lazy("http://127.0.0.1:1").expect("lazy client"),
+            join_token: String::new(),
+            ca_hash: String::new(),
             cluster_cidr,
             service_cidr,
             nodes: vec![],
@@ -284,9 +301,13 @@ impl Cluster {
         c.addr = format!("{net}.1:{port}")
             .parse()
             .expect("apiserver address");
-        c.url = format!("http://{}", c.addr);
+        c.url = format!("https://{}", c.addr);
         c.start_daemon(Daemon::Apiserver);
         c.client = c.wait_apiserver().await;
+        c.ca_hash = pki::hash::ca_cert_hash(&c.ca_pem()).expect("the hash of the cluster CA");
+        c.join_token = c
+            .create_bootstrap_token(Duration::from_secs(2 * 3600))
+            .await;
         c.start_daemon(Daemon::ControllerManager);
         c.start_daemon(Daemon::Scheduler);
 
@@ -333,6 +354,28 @@ impl Cluster {
                 "dev",
                 "eth0",
             ]);
+            // Pods reach the apiserver (on the host, at the bridge address) through the
+            // `default/kubernetes` Service: the host has no route to pod addresses, so the
+            // node masquerades what its pods send there, as CNI's ipMasq does in Kubernetes.
+            // (Only that one address; the rule goes with the namespace.)
+            sh(&[
+                "ip",
+                "netns",
+                "exec",
+                &ns,
+                "iptables",
+                "-w",
+                "-t",
+                "nat",
+                "-A",
+                "POSTROUTING",
+                "-s",
+                &c.cluster_cidr,
+                "-d",
+                &format!("{net}.1/32"),
+                "-j",
+                "MASQUERADE",
+            ]);
             if i == 0 {
                 // Before any workload makes a Service, so the DNS Service's IP is free.
                 c.start_daemon(Daemon::Dns);
@@ -341,7 +384,27 @@ impl Cluster {
             c.start_daemon(Daemon::KubeProxy(i));
         }
         c.wait_nodes_ready(Duration::from_secs(90)).await;
+        // Pods need their namespace's `default` ServiceAccount (admission) and the
+        // `kube-root-ca.crt` ConfigMap (their token volume): the controller-manager makes
+        // both; a scenario's first pod must not race them.
+        c.wait_namespace_ready("default").await;
         c
+    }
+
+    /// Waits until the controller-manager made `ns`'s `default` ServiceAccount and its
+    /// `kube-root-ca.crt` ConfigMap, which every pod of `ns` needs.
+    pub async fn wait_namespace_ready(&self, ns: &str) {
+        let sas: client::Api<proto::k8s::ServiceAccount> =
+            client::Api::namespaced(self.client.clone(), ns);
+        let cms: client::Api<proto::k8s::ConfigMap> =
+            client::Api::namespaced(self.client.clone(), ns);
+        let what = format!("serviceaccount {ns}/default and configmap {ns}/kube-root-ca.crt");
+        wait_for(Duration::from_secs(30), &what, async || {
+            sas.get_opt("default").await.ok().flatten()?;
+            cms.get_opt("kube-root-ca.crt").await.ok().flatten()?;
+            Some(())
+        })
+        .await;
     }
 
     /// The log file of a daemon's next start.
@@ -369,8 +432,9 @@ impl Cluster {
                     Command::new(binary("apiserver"))
                         .arg("--listen")
                         .arg(self.addr.to_string())
+                        .args(["--advertise-address", &self.addr.ip().to_string()])
                         .arg("--data-dir")
-                        .arg(data.join("apiserver"))
+                        .arg(self.apiserver_dir())
                         .args(["--service-cidr", &self.service_cidr])
                         .args(["--default-not-ready-toleration-seconds", &secs])
                         .args(["--default-unreachable-toleration-seconds", &secs])
@@ -389,7 +453,16 @@ impl Cluster {
                 let p = Process::spawn(
                     "controller-manager",
                     Command::new(binary("controller-manager"))
-                        .args(["--server", &url])
+                        .arg("--kubeconfig")
+                        .arg(self.kubeconfig("controller-manager"))
+                        // The CSR signer and the root CA publisher use the cluster CA;
+                        // tokens are signed with the key the apiserver verifies with.
+                        .arg("--cluster-signing-cert-file")
+                        .arg(self.pki_file("ca.crt"))
+                        .arg("--cluster-signing-key-file")
+                        .arg(self.pki_file("ca.key"))
+                        .arg("--root-ca-file")
+                        .arg(self.pki_file("ca.crt"))
                         .args(["--cluster-cidr", &self.cluster_cidr])
                         .args(["--node-monitor-grace-period", &self.opts.node_monitor_grace])
                         .args(["--node-monitor-period", "1s"])
@@ -400,7 +473,7 @@ impl Cluster {
                         .args(["--leader-elect-retry-period", "1s"])
                         .args(["--horizontal-pod-autoscaler-sync-period", "2s"])
                         .arg("--service-account-private-key-file")
-                        .arg(data.join("sa.key"))
+                        .arg(self.pki_file("sa.key"))
                         .env("RUST_LOG", "info")
                         .env(RUN_ENV, &tag),
                     log,
@@ -412,7 +485,8 @@ impl Cluster {
                 let p = Process::spawn(
                     "scheduler",
                     Command::new(binary("scheduler"))
-                        .args(["--server", &url])
+                        .arg("--kubeconfig")
+                        .arg(self.kubeconfig("scheduler"))
                         .args(["--leader-elect-lease-duration", "4s"])
                         .args(["--leader-elect-renew-deadline", "3s"])
                         .args(["--leader-elect-retry-period", "1s"])
@@ -431,7 +505,12 @@ impl Cluster {
                 let mut cmd = Command::new("nsenter");
                 cmd.arg(format!("--net=/run/netns/{}", n.netns))
                     .arg(binary("kubelet"))
-                    .args(["--server", &url, "--node-name", &n.name, "--node-ip", &n.ip])
+                    // kubeadm's join: the CA pinned by its hash, a bootstrap token for the
+                    // CSR; a restart finds its own kubeconfig under the root dir and reuses it.
+                    .args(["--server", &url])
+                    .args(["--bootstrap-token", &self.join_token])
+                    .args(["--ca-cert-hash", &self.ca_hash])
+                    .args(["--node-name", &n.name, "--node-ip", &n.ip])
                     .arg("--root-dir")
                     .arg(data.join(format!("kubelet-node{i}")))
                     .args(["--bridge-name", "cni0"])
@@ -455,7 +534,9 @@ impl Cluster {
                 let mut cmd = Command::new("ip");
                 cmd.args(["netns", "exec", &n.netns])
                     .arg(binary("cluster-dns"))
-                    .args(["--server", &url, "--advertise-address", &n.ip])
+                    .arg("--kubeconfig")
+                    .arg(self.kubeconfig("cluster-dns"))
+                    .args(["--advertise-address", &n.ip])
                     .args(["--service-ip", &self.dns_ip()])
                     .args(["--cluster-cidr", &self.cluster_cidr])
                     .env("RUST_LOG", "info")
@@ -469,7 +550,9 @@ impl Cluster {
                 let mut cmd = Command::new("ip");
                 cmd.args(["netns", "exec", &n.netns])
                     .arg(binary("kube-proxy"))
-                    .args(["--server", &url, "--node-name", &n.name])
+                    .arg("--kubeconfig")
+                    .arg(self.kubeconfig("kube-proxy"))
+                    .args(["--node-name", &n.name])
                     .args(["--cluster-cidr", &self.cluster_cidr]);
                 if self.opts.nftables_nodes.contains(&i) {
                     cmd.args(["--mode", "nftables"]);
@@ -479,6 +562,57 @@ impl Cluster {
                 self.nodes[i].proxy = Some(p);
             }
         }
+    }
+
+    /// The apiserver's `--data-dir`: the cluster PKI under `pki/` and the kubeconfigs.
+    pub fn apiserver_dir(&self) -> PathBuf {
+        self.dir.path().join("apiserver")
+    }
+
+    /// A file of the cluster PKI (`ca.crt`, `ca.key`, `sa.key`...), kubeadm's names.
+    pub fn pki_file(&self, name: &str) -> PathBuf {
+        self.apiserver_dir().join("pki").join(name)
+    }
+
+    /// The kubeconfig the apiserver wrote for `who` (`admin`, `controller-manager`,
+    /// `scheduler`, `kube-proxy`, `cluster-dns`).
+    pub fn kubeconfig(&self, who: &str) -> PathBuf {
+        self.apiserver_dir().join(format!("{who}.kubeconfig"))
+    }
+
+    /// The cluster CA certificate (PEM).
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.pki_file("ca.crt")).expect("the cluster CA certificate")
+    }
+
+    /// Node `i`'s kubelet `--root-dir`; its client certificate is
+    /// `pki/kubelet-client-current.pem` there once it joined.
+    pub fn kubelet_root(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("kubelet-node{i}"))
+    }
+
+    /// The apiserver's address on the test bridge.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A bootstrap token Secret (kube-system, kubeadm's groups) made through the API as the
+    /// admin; returns `id.secret`.
+    pub async fn create_bootstrap_token(&self, ttl: Duration) -> String {
+        let token = proto::bootstrap_token::generate();
+        let secret = proto::bootstrap_token::secret_for(
+            &token,
+            Some(ttl),
+            std::time::SystemTime::now(),
+            "e2e join",
+        );
+        let secrets: client::Api<proto::k8s::Secret> =
+            client::Api::namespaced(self.client.clone(), "kube-system");
+        secrets
+            .create(&secret)
+            .await
+            .unwrap_or_else(|e| panic!("create the bootstrap token Secret: {e}"));
+        format!("{}.{}", token.id, token.secret)
     }
 
     /// This run's temp dir (removed at the end): a place for hostPath volumes.
@@ -541,9 +675,9 @@ impl Cluster {
             .expect("ip netns exec")
     }
 
-    /// `ctl --server URL args...`, with `stdin` fed when given.
+    /// `ctl --kubeconfig admin.kubeconfig args...`, with `stdin` fed when given.
     pub fn ctl(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        crate::ctl(&self.url, args, stdin)
+        crate::ctl_kubeconfig(&self.kubeconfig("admin"), args, stdin)
     }
 
     /// `ctl` that must succeed; returns its stdout.
@@ -577,10 +711,68 @@ impl Cluster {
         image
     }
 
+    /// An image owned by this run (removed on drop) with busybox and `ctl` at `/bin/ctl`:
+    /// the rootfs holds the static busybox, the ctl binary and the shared libraries `ldd`
+    /// lists for it at their host paths, imported with `docker import` (no registry here).
+    /// In a pod, `ctl` finds the apiserver with the in-cluster config (the `default/kubernetes`
+    /// Service's env and the mounted ServiceAccount token and CA).
+    pub fn ctl_image(&mut self) -> String {
+        let image = format!("local/ctl:e2e{}", self.tag);
+        let root = self.dir.path().join("ctl-image");
+        for dir in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "var"] {
+            std::fs::create_dir_all(root.join(dir)).expect("image rootfs dir");
+        }
+        let copy = |from: &Path, to: &Path| {
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).expect("image rootfs dir");
+            }
+            // fs::copy follows symlinks: the libraries land as regular files.
+            std::fs::copy(from, to)
+                .unwrap_or_else(|e| panic!("copy {} into the image: {e}", from.display()));
+        };
+        copy(Path::new("/bin/busybox"), &root.join("bin/busybox"));
+        for applet in ["sh", "cat", "ls", "sleep", "env", "echo", "id"] {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet))
+                .expect("applet link");
+        }
+        let ctl = binary("ctl");
+        copy(&ctl, &root.join("bin/ctl"));
+        for lib in shared_libraries(&ctl) {
+            let inside = root.join(lib.strip_prefix("/").unwrap_or(&lib));
+            copy(&lib, &inside);
+        }
+        std::fs::write(
+            root.join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+        )
+        .expect("etc/passwd");
+        let tar = Command::new("tar")
+            .arg("-C")
+            .arg(&root)
+            .args(["-c", "."])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tar the image rootfs");
+        let out = Command::new("docker")
+            .args(["import", "-", &image])
+            .stdin(tar.stdout.expect("tar stdout"))
+            .output()
+            .expect("docker import");
+        assert!(
+            out.status.success(),
+            "docker import {image}: {}",
+            text(&out.stderr).trim()
+        );
+        self.images.push(image.clone());
+        image
+    }
+
+    /// Waits until the apiserver wrote `admin.kubeconfig` and answers the admin through TLS.
     async fn wait_apiserver(&mut self) -> client::Client {
         let deadline = Instant::now() + Duration::from_secs(30);
+        let admin = self.kubeconfig("admin");
         loop {
-            if let Ok(c) = client::Client::connect(&self.url).await
+            if let Some(c) = admin_client(&admin).await
                 && c.get("namespaces", "", "default").await.is_ok()
             {
                 return c;
@@ -813,6 +1005,32 @@ impl Drop for Cluster {
                 .status();
         }
     }
+}
+
+/// A client from a kubeconfig (`None` while the file is missing or the server does not
+/// answer yet).
+pub async fn admin_client(kubeconfig: &Path) -> Option<client::Client> {
+    let config = client::Kubeconfig::load(kubeconfig).ok()?;
+    let connection = config.connection(None).ok()?;
+    client::Client::connect_with(&connection).await.ok()
+}
+
+/// The absolute paths of the shared libraries (and the dynamic loader) `ldd` lists for
+/// `binary`.
+fn shared_libraries(binary: &Path) -> Vec<PathBuf> {
+    let out = Command::new("ldd").arg(binary).output().expect("run ldd");
+    // Lines: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)",
+    // "/lib64/ld-linux-x86-64.so.2 (0x...)", "linux-vdso.so.1 (0x...)" (no file).
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let path = match l.split_once("=>") {
+                Some((_, right)) => right.split_whitespace().next()?,
+                None => l.split_whitespace().next()?,
+            };
+            path.starts_with('/').then(|| PathBuf::from(path))
+        })
+        .collect()
 }
 
 /// Lazily unmounts every mount under `dir`, deepest first.

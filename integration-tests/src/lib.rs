@@ -151,11 +151,23 @@ pub async fn wait_ready(url: &str, process: &mut Process, timeout: Duration) -> 
     }
 }
 
-/// Runs `ctl` against `server` with `args`, feeding `stdin` when given.
+/// Runs `ctl` against `server` with `args`, feeding `stdin` when given (plaintext: the
+/// development apiserver of these tests).
 pub fn ctl(server: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
     let mut cmd = Command::new(binary("ctl"));
     cmd.arg("--server").arg(server).args(args);
+    run_ctl(cmd, stdin)
+}
+
+/// Runs `ctl --kubeconfig FILE args...` (server, CA and credentials from the file).
+pub fn ctl_kubeconfig(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(binary("ctl"));
+    cmd.arg("--kubeconfig").arg(kubeconfig).args(args);
+    run_ctl(cmd, stdin)
+}
+
+fn run_ctl(mut cmd: Command, stdin: Option<&str>) -> Output {
+    use std::io::Write;
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
