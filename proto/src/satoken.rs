@@ -4,6 +4,11 @@
 //! public key only, as Kubernetes' `--service-account-private-key-file` /
 //! `--service-account-key-file` pair. No I/O here: callers read the key files.
 //!
+//! Two kinds, as Kubernetes: legacy tokens ([`Claims`], stored in a Secret, no expiry) and
+//! bound tokens ([`BoundClaims`], from the TokenRequest API: issuer, audiences, expiry, and
+//! the pod or Secret they are bound to under the `kubernetes.io` claim). [`verify_any`]
+//! tells them apart by that claim.
+//!
 //! Key files hold the 32-byte Ed25519 seed (private) or public key, base64 (standard
 //! alphabet) on one line; see [`encode_key`] / [`decode_key`].
 
@@ -52,6 +57,147 @@ impl Claims {
     }
 }
 
+/// The claim that holds what a bound token is bound to (and marks it as bound).
+pub const BOUND_CLAIM: &str = "kubernetes.io";
+
+/// How far a bound token's `exp` and `nbf` may be off (go-jose's default leeway, which
+/// Kubernetes' validator uses): clocks of the signer and verifier differ a little.
+pub const LEEWAY_SECONDS: i64 = 60;
+
+/// A name and uid: the ServiceAccount, pod or Secret a bound token names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub name: String,
+    pub uid: String,
+}
+
+/// The private `kubernetes.io` claim of a bound token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundObjects {
+    pub namespace: String,
+    pub serviceaccount: ObjectRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<ObjectRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<ObjectRef>,
+}
+
+/// Claims of a bound token (Kubernetes' TokenRequest): times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundClaims {
+    pub iss: String,
+    /// `system:serviceaccount:NAMESPACE:NAME`
+    pub sub: String,
+    /// JWT allows one string or an array; written as an array, read as either.
+    #[serde(deserialize_with = "one_or_many")]
+    pub aud: Vec<String>,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    #[serde(rename = "kubernetes.io")]
+    pub kubernetes: BoundObjects,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+impl BoundClaims {
+    /// The claims of a token for the account `namespace/name` (`uid`), valid from `now`
+    /// (Unix seconds) for `lifetime_seconds`.
+    pub fn new(
+        issuer: &str,
+        audiences: &[String],
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        now: i64,
+        lifetime_seconds: i64,
+    ) -> BoundClaims {
+        BoundClaims {
+            iss: issuer.to_string(),
+            sub: format!("system:serviceaccount:{namespace}:{name}"),
+            aud: audiences.to_vec(),
+            exp: now.saturating_add(lifetime_seconds),
+            iat: now,
+            nbf: now,
+            kubernetes: BoundObjects {
+                namespace: namespace.to_string(),
+                serviceaccount: ObjectRef {
+                    name: name.to_string(),
+                    uid: uid.to_string(),
+                },
+                pod: None,
+                secret: None,
+            },
+        }
+    }
+
+    pub fn bound_to_pod(mut self, name: &str, uid: &str) -> BoundClaims {
+        self.kubernetes.pod = Some(ObjectRef {
+            name: name.to_string(),
+            uid: uid.to_string(),
+        });
+        self
+    }
+
+    pub fn bound_to_secret(mut self, name: &str, uid: &str) -> BoundClaims {
+        self.kubernetes.secret = Some(ObjectRef {
+            name: name.to_string(),
+            uid: uid.to_string(),
+        });
+        self
+    }
+
+    fn check_subject(&self) -> Result<(), TokenError> {
+        let k = &self.kubernetes;
+        let expected = format!(
+            "system:serviceaccount:{}:{}",
+            k.namespace, k.serviceaccount.name
+        );
+        if k.namespace.is_empty() || k.serviceaccount.name.is_empty() || self.sub != expected {
+            return Err(TokenError::Claims(format!(
+                "sub {:?} does not name the account {expected:?}",
+                self.sub
+            )));
+        }
+        Ok(())
+    }
+
+    /// Kubernetes' checks of a verified bound token at `now` (Unix seconds): the issuer is
+    /// one of `issuers`, one audience is among `audiences`, and `now` lies within
+    /// `nbf..exp` (with [`LEEWAY_SECONDS`]). Expiry is checked first, as Kubernetes.
+    pub fn validate(
+        &self,
+        now: i64,
+        issuers: &[String],
+        audiences: &[String],
+    ) -> Result<(), TokenError> {
+        if now > self.exp.saturating_add(LEEWAY_SECONDS) {
+            return Err(TokenError::Expired);
+        }
+        if now < self.nbf.saturating_sub(LEEWAY_SECONDS) {
+            return Err(TokenError::NotYetValid);
+        }
+        if !issuers.iter().any(|i| *i == self.iss) {
+            return Err(TokenError::Issuer);
+        }
+        if !self.aud.iter().any(|a| audiences.contains(a)) {
+            return Err(TokenError::Audience);
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("token is not of the form header.payload.signature")]
@@ -66,6 +212,14 @@ pub enum TokenError {
     Claims(String),
     #[error("key is not a base64 32-byte Ed25519 key")]
     Key,
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("token issuer is not accepted")]
+    Issuer,
+    #[error("token audience is not accepted")]
+    Audience,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -84,14 +238,23 @@ pub fn key_id(key: &VerifyingKey) -> String {
 
 /// Signs `claims` into a compact JWS.
 pub fn sign(claims: &Claims, key: &SigningKey) -> String {
+    // Serializing plain strings cannot fail.
+    sign_payload(&serde_json::to_vec(claims).unwrap_or_default(), key)
+}
+
+/// Signs bound-token `claims` into a compact JWS.
+pub fn sign_bound(claims: &BoundClaims, key: &SigningKey) -> String {
+    // Serializing strings and integers cannot fail.
+    sign_payload(&serde_json::to_vec(claims).unwrap_or_default(), key)
+}
+
+fn sign_payload(c: &[u8], key: &SigningKey) -> String {
     let header = Header {
         alg: "EdDSA".into(),
         kid: key_id(&key.verifying_key()),
         typ: "JWT".into(),
     };
-    // Serializing plain strings cannot fail.
     let h = serde_json::to_vec(&header).unwrap_or_default();
-    let c = serde_json::to_vec(claims).unwrap_or_default();
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(h),
@@ -102,8 +265,38 @@ pub fn sign(claims: &Claims, key: &SigningKey) -> String {
 }
 
 /// Checks the signature against any of `keys` (several allow key rotation) and returns
-/// the claims. Refuses any algorithm but EdDSA (no `none`).
+/// the claims of a legacy token. Refuses any algorithm but EdDSA (no `none`).
 pub fn verify(token: &str, keys: &[VerifyingKey]) -> Result<Claims, TokenError> {
+    let claim_bytes = verify_signature(token, keys)?;
+    legacy_claims(&claim_bytes)
+}
+
+/// A verified token of either kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    Legacy(Claims),
+    Bound(BoundClaims),
+}
+
+/// Checks the signature against any of `keys` and returns the claims of whichever kind the
+/// token is (bound tokens carry the `kubernetes.io` claim). Time, issuer and audience of a
+/// bound token are checked by [`BoundClaims::validate`], with the caller's clock.
+pub fn verify_any(token: &str, keys: &[VerifyingKey]) -> Result<Token, TokenError> {
+    let claim_bytes = verify_signature(token, keys)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&claim_bytes).map_err(|e| TokenError::Claims(e.to_string()))?;
+    if value.get(BOUND_CLAIM).is_some() {
+        let claims: BoundClaims =
+            serde_json::from_value(value).map_err(|e| TokenError::Claims(e.to_string()))?;
+        claims.check_subject()?;
+        Ok(Token::Bound(claims))
+    } else {
+        legacy_claims(&claim_bytes).map(Token::Legacy)
+    }
+}
+
+/// The payload of `token` once its signature verifies with one of `keys`.
+fn verify_signature(token: &str, keys: &[VerifyingKey]) -> Result<Vec<u8>, TokenError> {
     let mut parts = token.trim().split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -129,11 +322,14 @@ pub fn verify(token: &str, keys: &[VerifyingKey]) -> Result<Claims, TokenError> 
     {
         return Err(TokenError::Signature);
     }
-    let claim_bytes = URL_SAFE_NO_PAD
+    URL_SAFE_NO_PAD
         .decode(c)
-        .map_err(|_| TokenError::Encoding("payload"))?;
+        .map_err(|_| TokenError::Encoding("payload"))
+}
+
+fn legacy_claims(claim_bytes: &[u8]) -> Result<Claims, TokenError> {
     let claims: Claims =
-        serde_json::from_slice(&claim_bytes).map_err(|e| TokenError::Claims(e.to_string()))?;
+        serde_json::from_slice(claim_bytes).map_err(|e| TokenError::Claims(e.to_string()))?;
     let expected_sub = format!(
         "system:serviceaccount:{}:{}",
         claims.namespace, claims.service_account_name
@@ -237,6 +433,100 @@ mod tests {
             Err(TokenError::Malformed)
         );
         assert_eq!(verify(&token, &[]), Err(TokenError::Signature));
+    }
+
+    fn bound(now: i64) -> BoundClaims {
+        BoundClaims::new(
+            "https://kubernetes.default.svc.cluster.local",
+            &["api".to_string()],
+            "team-a",
+            "builder",
+            "sa-uid",
+            now,
+            3600,
+        )
+        .bound_to_pod("web-0", "pod-uid")
+    }
+
+    #[test]
+    fn bound_tokens_round_trip_with_kubernetes_claim_names() {
+        let k = key(11);
+        let claims = bound(1_000_000);
+        let token = sign_bound(&claims, &k);
+        assert_eq!(
+            verify_any(&token, &[k.verifying_key()]),
+            Ok(Token::Bound(claims.clone()))
+        );
+        let payload = URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(v["aud"], serde_json::json!(["api"]));
+        assert_eq!(v["exp"], 1_003_600);
+        assert_eq!(v["kubernetes.io"]["namespace"], "team-a");
+        assert_eq!(v["kubernetes.io"]["serviceaccount"]["uid"], "sa-uid");
+        assert_eq!(v["kubernetes.io"]["pod"]["name"], "web-0");
+        assert!(v["kubernetes.io"].get("secret").is_none());
+        // A legacy token still comes back as legacy; a bound one is not a legacy one.
+        let legacy = sign(&Claims::legacy("a", "b", "u", "s"), &k);
+        assert!(matches!(
+            verify_any(&legacy, &[k.verifying_key()]),
+            Ok(Token::Legacy(_))
+        ));
+        assert!(verify(&token, &[k.verifying_key()]).is_err());
+        assert_eq!(
+            verify_any(&token, &[key(12).verifying_key()]),
+            Err(TokenError::Signature)
+        );
+    }
+
+    #[test]
+    fn bound_token_single_string_audience_is_read() {
+        let mut v = serde_json::to_value(bound(5)).unwrap();
+        v["aud"] = serde_json::json!("api");
+        let c: BoundClaims = serde_json::from_value(v).unwrap();
+        assert_eq!(c.aud, vec!["api".to_string()]);
+    }
+
+    #[test]
+    fn bound_token_subject_must_name_the_account() {
+        let k = key(13);
+        let mut c = bound(5);
+        c.sub = "system:serviceaccount:kube-system:admin".into();
+        assert!(matches!(
+            verify_any(&sign_bound(&c, &k), &[k.verifying_key()]),
+            Err(TokenError::Claims(_))
+        ));
+    }
+
+    #[test]
+    fn bound_token_time_issuer_and_audience() {
+        let c = bound(1000);
+        let iss = vec!["https://kubernetes.default.svc.cluster.local".to_string()];
+        let aud = vec!["other".to_string(), "api".to_string()];
+        assert_eq!(c.validate(1000, &iss, &aud), Ok(()));
+        assert_eq!(c.validate(4600 + LEEWAY_SECONDS, &iss, &aud), Ok(()));
+        assert_eq!(
+            c.validate(4601 + LEEWAY_SECONDS, &iss, &aud),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            c.validate(999 - LEEWAY_SECONDS, &iss, &aud),
+            Err(TokenError::NotYetValid)
+        );
+        assert_eq!(
+            c.validate(1000, &["https://elsewhere".to_string()], &aud),
+            Err(TokenError::Issuer)
+        );
+        assert_eq!(
+            c.validate(1000, &iss, &["other".to_string()]),
+            Err(TokenError::Audience)
+        );
+        assert_eq!(TokenError::Expired.to_string(), "token has expired");
+        assert_eq!(
+            TokenError::Audience.to_string(),
+            "token audience is not accepted"
+        );
     }
 
     #[test]
