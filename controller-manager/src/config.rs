@@ -76,6 +76,26 @@ pub struct Config {
     /// A usage-to-target ratio within 1 +- this leaves the replicas alone.
     #[arg(long, default_value_t = 0.1)]
     pub horizontal_pod_autoscaler_tolerance: f64,
+
+    /// PEM certificate of the CA that signs approved CertificateSigningRequests of the
+    /// kubernetes.io signers (kubelet client and serving, apiserver clients). Unset (or
+    /// without the key): the signer is off.
+    #[arg(long)]
+    pub cluster_signing_cert_file: Option<std::path::PathBuf>,
+
+    /// PEM private key of `--cluster-signing-cert-file`.
+    #[arg(long)]
+    pub cluster_signing_key_file: Option<std::path::PathBuf>,
+
+    /// The longest validity of a signed certificate (a CSR's expirationSeconds may ask
+    /// for less).
+    #[arg(long, default_value = "8760h", value_parser = parse_duration)]
+    pub cluster_signing_duration: Duration,
+
+    /// The CA bundle published as ConfigMap `kube-root-ca.crt` in every namespace. Unset:
+    /// the CA the controller-manager trusts the apiserver with (its kubeconfig's), if any.
+    #[arg(long)]
+    pub root_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -170,6 +190,11 @@ mod tests {
         assert_eq!(c.node_cidr_mask_size, 24);
         assert_eq!(c.node_monitor_grace_period, Duration::from_secs(40));
         assert!(c.leader_election.enabled());
+        assert_eq!(
+            c.cluster_signing_duration,
+            Duration::from_secs(365 * 24 * 3600)
+        );
+        assert!(c.cluster_signing_cert_file.is_none() && c.root_ca_file.is_none());
         let c = Config::parse_from(["cm", "--leader-elect=false", "--controllers", "a,-b"]);
         assert!(!c.leader_election.enabled());
         assert_eq!(c.controllers, ["a", "-b"]);

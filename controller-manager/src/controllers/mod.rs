@@ -6,7 +6,10 @@
 //! `owns`, `watches`, `reads`) and `run`s its reconcile function until the token is
 //! cancelled (docs/controller-manager.md, "How to write a controller").
 
+pub mod certificates;
 pub mod cronjob;
+pub mod csrapproving;
+pub mod csrsigning;
 pub mod daemonset;
 pub mod deployment;
 pub mod endpoint;
@@ -19,8 +22,10 @@ pub mod nodelifecycle;
 pub mod podgc;
 pub mod pvbinder;
 pub mod replicaset;
+pub mod rootcacertpublisher;
 pub mod serviceaccount;
 pub mod statefulset;
+pub mod tokencleaner;
 
 use crate::context::Context;
 use crate::error::Error;
@@ -47,6 +52,10 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (cronjob::NAME, cronjob::start),
     (daemonset::NAME, daemonset::start),
     (statefulset::NAME, statefulset::start),
+    (csrapproving::NAME, csrapproving::start),
+    (csrsigning::NAME, csrsigning::start),
+    (rootcacertpublisher::NAME, rootcacertpublisher::start),
+    (tokencleaner::NAME, tokencleaner::start),
 ];
 
 /// Names of all registered controllers.
