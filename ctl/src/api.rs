@@ -2,7 +2,7 @@
 //! turned into kubectl's wording, and lists read page by page.
 
 use anyhow::{Result, anyhow};
-use client::Client;
+use client::{Client, ConnectionConfig};
 use proto::k8s::{
     DeleteRequest, ListRequest, ListResponse, Object, PatchRequest, Scale, WatchEvent, WatchRequest,
 };
@@ -54,8 +54,9 @@ pub fn tidy_cause(cause: &str) -> String {
 
 impl Api {
     /// `timeout` of None means no limit.
-    pub async fn connect(server: &str, timeout: Option<Duration>) -> Result<Api> {
-        let connect = Client::connect(server);
+    pub async fn connect(connection: &ConnectionConfig, timeout: Option<Duration>) -> Result<Api> {
+        let server = connection.server.as_str();
+        let connect = Client::connect_with(connection);
         // The client has its own connect timeout; this bounds name resolution and the rest.
         let limit = timeout
             .unwrap_or(Duration::from_secs(30))
@@ -244,10 +245,13 @@ mod tests {
             .port();
         let server = format!("http://127.0.0.1:{port}");
         let start = std::time::Instant::now();
-        let err = Api::connect(&server, Some(Duration::from_secs(5)))
-            .await
-            .err()
-            .unwrap();
+        let err = Api::connect(
+            &ConnectionConfig::plaintext(&server),
+            Some(Duration::from_secs(5)),
+        )
+        .await
+        .err()
+        .unwrap();
         assert!(start.elapsed() < Duration::from_secs(5));
         let line = crate::errors::render_error(&err);
         assert_eq!(

@@ -19,7 +19,14 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct GlobalArgs {
-    /// The apiserver address (else $CTL_SERVER, else the config file, else http://127.0.0.1:6443)
+    /// The kubeconfig to use (else $KUBECONFIG, else ~/.kube/config if it exists; without
+    /// one: plaintext to --server, $CTL_SERVER, ~/.config/ctl/config or http://127.0.0.1:6443)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The kubeconfig context to use (default: its current-context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The apiserver address; overrides the kubeconfig's server
     #[arg(long, global = true, value_name = "URL")]
     pub server: Option<String>,
     /// The namespace to act in (default: "default")
@@ -54,8 +61,8 @@ pub enum OutputFormat {
 pub enum Command {
     /// Create or update resources from manifests (three-way merge, like kubectl apply)
     Apply(FileArgs),
-    /// Create resources from manifests; fails if they exist
-    Create(FileArgs),
+    /// Create resources from manifests (fails if they exist), or a ServiceAccount token
+    Create(CreateArgs),
     /// Replace resources with the manifests' content
     Replace(FileArgs),
     /// Delete resources by kind and names, by selector, or from manifests
@@ -92,6 +99,153 @@ pub enum Command {
     Exec(crate::commands::container::ExecArgs),
     /// Show CPU and memory use of pods or nodes
     Top(crate::commands::container::TopArgs),
+    /// Show the kubeconfig: `config view [--raw]`, `config current-context`
+    Config(ConfigArgs),
+    /// Inspect authorization: `auth can-i VERB RESOURCE[/NAME]`, `auth whoami`
+    Auth(AuthArgs),
+    /// Manage bootstrap tokens for joining nodes: `token create|list|delete`
+    Token(TokenArgs),
+    /// Approve or deny certificate signing requests
+    Certificate(CertificateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct CreateArgs {
+    #[command(subcommand)]
+    pub command: Option<CreateCommand>,
+    #[command(flatten)]
+    pub files: FileArgs,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum CreateCommand {
+    /// Request a token for a ServiceAccount (TokenRequest) and print it
+    Token(CreateTokenArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateTokenArgs {
+    /// The ServiceAccount's name
+    pub service_account: String,
+    /// The token's lifetime (`10m`, `1h`); the server may shorten it [default: the server's]
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// An intended audience of the token (repeatable) [default: the apiserver's]
+    #[arg(long = "audience")]
+    pub audiences: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ConfigCommand {
+    /// Print the kubeconfig (keys and tokens hidden unless --raw)
+    View {
+        /// Show keys, certificates and tokens
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Print the current context's name
+    CurrentContext,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub command: AuthCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum AuthCommand {
+    /// Whether an action is allowed: prints yes (exit 0) or no (exit 1)
+    CanI(CanIArgs),
+    /// Who the server takes you for
+    Whoami,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CanIArgs {
+    /// The verb (`get`, `list`, `create`, `*`, ...)
+    pub verb: String,
+    /// TYPE, TYPE/NAME, or a non-resource URL (`/healthz`)
+    pub resource: String,
+    /// A subresource (`log`, `status`, `scale`, `proxy`)
+    #[arg(long)]
+    pub subresource: Option<String>,
+    /// Ask for this user instead (a SubjectAccessReview)
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Ask for this group too (repeatable; with or without --as)
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_groups: Vec<String>,
+    /// Print nothing; the exit code answers
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum TokenCommand {
+    /// Create a bootstrap token and print it (or the kubelet's join command)
+    Create(TokenCreateArgs),
+    /// List the bootstrap tokens
+    List,
+    /// Delete bootstrap tokens (ID or ID.SECRET)
+    Delete {
+        #[arg(required = true, value_name = "TOKEN")]
+        tokens: Vec<String>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TokenCreateArgs {
+    /// The token to create (`[a-z0-9]{6}.[a-z0-9]{16}`) [default: a random one]
+    pub token: Option<String>,
+    /// How long the token is valid (`0`: for ever)
+    #[arg(long, default_value = "24h")]
+    pub ttl: String,
+    /// A note on what the token is for
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Print the kubelet flags that join a node with this token
+    #[arg(long)]
+    pub print_join_command: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CertificateArgs {
+    #[command(subcommand)]
+    pub command: CertificateCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum CertificateCommand {
+    /// Approve certificate signing requests
+    Approve {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// Also when the request was denied
+        #[arg(long)]
+        force: bool,
+    },
+    /// Deny certificate signing requests
+    Deny {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// Also when the request was approved
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -387,5 +541,91 @@ mod tests {
             Cli::try_parse_from(["ctl", "apply"]).is_err(),
             "apply needs -f"
         );
+        assert!(
+            Cli::try_parse_from(["ctl", "create"]).is_err(),
+            "create needs -f"
+        );
+        let cli = Cli::try_parse_from(["ctl", "create", "-f", "x.yaml"]).unwrap();
+        let Command::Create(c) = cli.command else {
+            panic!("not create")
+        };
+        assert!(c.command.is_none());
+        assert_eq!(c.files.files, ["x.yaml"]);
+        let cli = Cli::try_parse_from([
+            "ctl",
+            "create",
+            "token",
+            "bot",
+            "-n",
+            "ci",
+            "--duration",
+            "10m",
+            "--audience",
+            "a",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.namespace.as_deref(), Some("ci"));
+        let Command::Create(CreateArgs {
+            command: Some(CreateCommand::Token(t)),
+            ..
+        }) = cli.command
+        else {
+            panic!("not create token")
+        };
+        assert_eq!(
+            (t.service_account.as_str(), t.duration.as_deref()),
+            ("bot", Some("10m"))
+        );
+        assert_eq!(t.audiences, ["a"]);
+
+        let cli = Cli::try_parse_from([
+            "ctl",
+            "auth",
+            "can-i",
+            "get",
+            "pods/x",
+            "--as",
+            "alice",
+            "--as-group",
+            "devs",
+            "-A",
+        ])
+        .unwrap();
+        assert!(cli.global.all_namespaces);
+        let Command::Auth(AuthArgs {
+            command: AuthCommand::CanI(c),
+        }) = cli.command
+        else {
+            panic!("not can-i")
+        };
+        assert_eq!((c.verb.as_str(), c.resource.as_str()), ("get", "pods/x"));
+        assert_eq!(c.as_user.as_deref(), Some("alice"));
+        assert_eq!(c.as_groups, ["devs"]);
+
+        let cli = Cli::try_parse_from([
+            "ctl",
+            "--kubeconfig",
+            "/k",
+            "token",
+            "create",
+            "--ttl",
+            "1h",
+            "--print-join-command",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.global.kubeconfig.as_deref(),
+            Some(std::path::Path::new("/k"))
+        );
+        let Command::Token(TokenArgs {
+            command: TokenCommand::Create(t),
+        }) = cli.command
+        else {
+            panic!("not token create")
+        };
+        assert!(t.print_join_command && t.token.is_none());
+        assert_eq!(t.ttl, "1h");
+        assert!(Cli::try_parse_from(["ctl", "certificate", "approve"]).is_err());
+        assert!(Cli::try_parse_from(["ctl", "config", "view", "--raw"]).is_ok());
     }
 }

@@ -119,11 +119,16 @@ pub struct Namespaces {
     /// `-n` when given.
     pub explicit: Option<String>,
     pub all: bool,
+    /// The kubeconfig context's namespace: the default when `-n` is not given.
+    pub context_default: Option<String>,
 }
 
 impl Namespaces {
     pub fn effective(&self) -> &str {
-        self.explicit.as_deref().unwrap_or("default")
+        self.explicit
+            .as_deref()
+            .or(self.context_default.as_deref())
+            .unwrap_or("default")
     }
 
     /// The namespace of one object of `kind` (empty for cluster-scoped kinds).
@@ -233,12 +238,24 @@ mod tests {
         let explicit = Namespaces {
             explicit: Some("prod".into()),
             all: false,
+            ..Default::default()
         };
         let all = Namespaces {
             explicit: None,
             all: true,
+            ..Default::default()
         };
         assert_eq!(none.for_object(pod), "default");
+        let from_context = Namespaces {
+            context_default: Some("dev".into()),
+            ..Default::default()
+        };
+        assert_eq!(from_context.for_object(pod), "dev");
+        assert_eq!(
+            from_context.for_manifest(pod, "other").unwrap(),
+            "other",
+            "a context namespace is a default, not an explicit -n"
+        );
         assert_eq!(explicit.for_object(pod), "prod");
         assert_eq!(explicit.for_object(node), "");
         assert_eq!(all.for_list(pod), "");

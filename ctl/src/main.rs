@@ -5,6 +5,7 @@ mod api;
 mod args;
 mod commands;
 mod config;
+mod connection;
 mod describe;
 mod errors;
 mod jv;

@@ -52,7 +52,7 @@ pub struct TopArgs {
 }
 
 async fn kubelet_api(ctx: &Ctx) -> Result<KubeletApi> {
-    Ok(KubeletApi::via_apiserver(&ctx.server).await?)
+    Ok(KubeletApi::via_apiserver_with(&ctx.connection).await?)
 }
 
 fn status_error(e: client::ApiError) -> anyhow::Error {

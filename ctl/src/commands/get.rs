@@ -295,6 +295,7 @@ mod tests {
         let prod = Namespaces {
             explicit: Some("prod".into()),
             all: false,
+            ..Default::default()
         };
         assert_eq!(
             no_resources_message(&prod, &[pods]),
@@ -304,6 +305,7 @@ mod tests {
         let all = Namespaces {
             explicit: None,
             all: true,
+            ..Default::default()
         };
         assert_eq!(no_resources_message(&all, &[pods]), "No resources found");
     }

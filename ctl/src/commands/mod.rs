@@ -3,16 +3,21 @@
 //! exits non-zero without printing twice.
 
 pub mod apply;
+pub mod auth;
+pub mod certificate;
 pub mod container;
 pub mod delete;
 pub mod describe;
 pub mod get;
+pub mod kubeconfig;
 pub mod meta;
 pub mod node;
 pub mod resources;
 pub mod rollout;
+pub mod sa_token;
 pub mod scale;
 pub mod set;
+pub mod token;
 
 #[cfg(test)]
 mod component_tests;
@@ -20,8 +25,10 @@ mod component_tests;
 mod workload_tests;
 
 use crate::api::Api;
-use crate::args::{Cli, Command, GlobalArgs, OutputFormat, parse_duration};
-use crate::config::{ServerSources, resolve_server};
+use crate::args::{
+    AuthCommand, Cli, Command, CreateCommand, GlobalArgs, OutputFormat, parse_duration,
+};
+use crate::connection::Resolved;
 use crate::errors::render_error;
 use crate::kinds::Namespaces;
 use anyhow::{Result, anyhow, bail};
@@ -48,24 +55,28 @@ pub struct Ctx {
     pub global: GlobalArgs,
     pub ns: Namespaces,
     pub server: String,
+    /// Server, trust and credentials (from the kubeconfig, or plaintext).
+    pub connection: client::ConnectionConfig,
     timeout: Option<Duration>,
     api: OnceCell<Api>,
 }
 
 impl Ctx {
     pub fn new(global: GlobalArgs) -> Result<Ctx> {
-        let server = resolve_server(&ServerSources::gather(global.server.clone())?)?;
+        let resolved = Resolved::gather(&global)?;
         let timeout = parse_duration(&global.request_timeout)
             .map_err(|e| anyhow!("--request-timeout: {e}"))?;
         let timeout = (!timeout.is_zero()).then_some(timeout);
         let ns = Namespaces {
             explicit: global.namespace.clone().filter(|n| !n.is_empty()),
             all: global.all_namespaces,
+            context_default: resolved.namespace,
         };
         Ok(Ctx {
             global,
             ns,
-            server,
+            server: resolved.connection.server.clone(),
+            connection: resolved.connection,
             timeout,
             api: OnceCell::new(),
         })
@@ -83,9 +94,11 @@ impl Ctx {
             ns: Namespaces {
                 explicit: global.namespace.clone(),
                 all: false,
+                context_default: None,
             },
             global,
             server: server.to_string(),
+            connection: client::ConnectionConfig::plaintext(server),
             timeout: Some(Duration::from_secs(10)),
             api: OnceCell::new(),
         }
@@ -93,7 +106,7 @@ impl Ctx {
 
     pub async fn api(&self) -> Result<&Api> {
         self.api
-            .get_or_try_init(|| Api::connect(&self.server, self.timeout))
+            .get_or_try_init(|| Api::connect(&self.connection, self.timeout))
             .await
     }
 
@@ -136,10 +149,17 @@ pub fn finish(failures: usize) -> Result<()> {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
+    // The kubeconfig is shown even when it names no usable connection.
+    if let Command::Config(a) = &cli.command {
+        return kubeconfig::config(&cli.global, a);
+    }
     let ctx = Ctx::new(cli.global)?;
     match cli.command {
         Command::Apply(a) => apply::apply(&ctx, &a).await,
-        Command::Create(a) => apply::create(&ctx, &a).await,
+        Command::Create(a) => match &a.command {
+            Some(CreateCommand::Token(t)) => sa_token::create_token(&ctx, t).await,
+            None => apply::create(&ctx, &a.files).await,
+        },
         Command::Replace(a) => apply::replace(&ctx, &a).await,
         Command::Delete(a) => delete::delete(&ctx, &a).await,
         Command::Get(a) => get::get(&ctx, &a).await,
@@ -160,5 +180,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Logs(a) => container::logs(&ctx, &a).await,
         Command::Exec(a) => container::exec(&ctx, &a).await,
         Command::Top(a) => container::top(&ctx, &a).await,
+        Command::Config(_) => unreachable!("handled before connecting"),
+        Command::Auth(a) => match &a.command {
+            AuthCommand::CanI(c) => auth::can_i(&ctx, c).await,
+            AuthCommand::Whoami => auth::whoami(&ctx).await,
+        },
+        Command::Token(a) => token::token(&ctx, &a).await,
+        Command::Certificate(a) => certificate::certificate(&ctx, &a).await,
     }
 }
