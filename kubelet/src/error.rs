@@ -16,6 +16,8 @@ pub enum Error {
     Api(#[from] ApiError),
     #[error("config: {0}")]
     Config(String),
+    #[error("{0}")]
+    Certificate(String),
     #[error("network: {0}")]
     Network(String),
     #[error("volume {volume:?}: {message}")]

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod apiauth;
 pub mod backoff;
+pub mod bootstrap;
 pub mod certificate;
 pub mod config;
 pub mod dns;

@@ -3,5 +3,6 @@
 //! and renewed before they expire (client-go's certificate manager).
 
 pub mod pem;
+pub mod request;
 pub mod rotation;
 pub mod shape;

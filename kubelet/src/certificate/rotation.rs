@@ -40,13 +40,22 @@ mod tests {
 
     const DAY: Duration = Duration::from_secs(86_400);
 
+    /// Fractions of a lifetime are floating point: equal to the millisecond.
+    fn close(a: SystemTime, b: SystemTime) -> bool {
+        let d = a
+            .duration_since(b)
+            .or_else(|_| b.duration_since(a))
+            .unwrap();
+        d < Duration::from_millis(1)
+    }
+
     #[test]
     fn deadline_is_between_70_and_90_percent_of_the_lifetime() {
         let nb = SystemTime::UNIX_EPOCH + DAY * 1000;
         let na = nb + DAY * 100;
-        assert_eq!(rotation_deadline(nb, na, 0.0), nb + DAY * 70);
-        assert_eq!(rotation_deadline(nb, na, 1.0), nb + DAY * 90);
-        assert_eq!(rotation_deadline(nb, na, 0.5), nb + DAY * 80);
+        assert!(close(rotation_deadline(nb, na, 0.0), nb + DAY * 70));
+        assert!(close(rotation_deadline(nb, na, 1.0), nb + DAY * 90));
+        assert!(close(rotation_deadline(nb, na, 0.5), nb + DAY * 80));
         for _ in 0..100 {
             let d = rotation_deadline(nb, na, random_jitter());
             assert!(d >= nb + DAY * 70 && d <= nb + DAY * 90, "{d:?}");
@@ -57,10 +66,10 @@ mod tests {
     fn out_of_range_jitter_is_clamped_and_inverted_validity_is_due_at_once() {
         let nb = SystemTime::UNIX_EPOCH + DAY;
         let na = nb + DAY * 10;
-        assert_eq!(rotation_deadline(nb, na, 7.0), nb + DAY * 9);
-        assert_eq!(rotation_deadline(nb, na, -1.0), nb + DAY * 7);
-        assert_eq!(rotation_deadline(nb, na, f64::NAN), nb + DAY * 7);
-        assert_eq!(rotation_deadline(na, nb, 0.5), na);
+        assert!(close(rotation_deadline(nb, na, 7.0), nb + DAY * 9));
+        assert!(close(rotation_deadline(nb, na, -1.0), nb + DAY * 7));
+        assert!(close(rotation_deadline(nb, na, f64::NAN), nb + DAY * 7));
+        assert!(close(rotation_deadline(na, nb, 0.5), na));
     }
 
     #[test]
