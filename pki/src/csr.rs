@@ -52,7 +52,7 @@ pub(crate) struct Verified {
 
 pub(crate) fn parse_verified(der: &[u8]) -> Result<Verified, Error> {
     let csr = match X509CertificationRequest::from_der(der) {
-        Ok((rest, csr)) if rest.is_empty() => csr,
+        Ok(([], csr)) => csr,
         Ok(_) => return Err(Error::Csr("trailing data after the request".into())),
         Err(e) => return Err(Error::Csr(e.to_string())),
     };

@@ -65,7 +65,7 @@ pub fn certs_from_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, Error> 
 /// A whole DER certificate, nothing after it.
 pub(crate) fn parse_x509(der: &[u8]) -> Result<X509Certificate<'_>, Error> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err(Error::Certificate(
             "trailing data after the certificate".into(),
         )),

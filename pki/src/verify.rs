@@ -181,6 +181,13 @@ mod tests {
             err.to_string(),
             "x509: certificate signed by unknown authority"
         );
+        // Whether or not the foreign CA happens to share the trusted CA's name.
+        let stranger = Ca::generate("stranger", HOUR).unwrap();
+        let issued = stranger.issue(&spec(&[Usage::ClientAuth])).unwrap();
+        let err = verifier
+            .verify(&chain(&issued), SystemTime::now())
+            .unwrap_err();
+        assert_eq!(err, VerifyError::UnknownAuthority);
     }
 
     #[test]

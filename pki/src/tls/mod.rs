@@ -35,7 +35,9 @@ fn provider() -> Arc<CryptoProvider> {
 /// The rustls error behind a failed connection, if there is one: walks `error`'s source chain,
 /// looking into `std::io::Error`s too (tokio-rustls reports handshake failures as an
 /// `io::Error` wrapping the `rustls::Error`). Lets a client say "the server's certificate is
-/// not signed by the CA in F" instead of "transport error".
+/// not signed by the CA in F" instead of "transport error". For a server of another CA that is
+/// `InvalidCertificate(UnknownIssuer)`, or `InvalidCertificate(BadSignature)` when the trusted
+/// CA has the same subject (every cluster's CA is "CN=kubernetes").
 pub fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut current: Option<&'a (dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
