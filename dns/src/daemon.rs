@@ -28,9 +28,10 @@ use tokio_util::sync::CancellationToken;
     about = "Answers DNS queries for Services (<svc>.<ns>.svc.<domain>) from the apiserver's objects"
 )]
 pub struct Config {
-    /// The apiserver.
-    #[arg(long, default_value = client::DEFAULT_SERVER)]
-    pub server: String,
+    /// How to reach the apiserver: `--kubeconfig FILE` (server, CA, credentials) and/or
+    /// `--server URL` (without a kubeconfig: plaintext, http://127.0.0.1:6443 by default).
+    #[command(flatten)]
+    pub connection: client::daemon::ConnectionFlags,
     /// UDP and TCP address to serve on. Default: `<advertise-address>:53` when that is
     /// given, else `0.0.0.0:53`. A UDP socket on 0.0.0.0 answers from whatever address the
     /// route to the client picks (the pod bridge's, for a pod on this node), which does not
@@ -74,7 +75,7 @@ impl Config {
     /// Defaults, for tests that start the daemon in-process.
     pub fn new(server: &str) -> Self {
         Config {
-            server: server.to_string(),
+            connection: client::daemon::ConnectionFlags::plaintext(server),
             listen: None,
             cluster_domain: "cluster.local".into(),
             upstream: None,
@@ -158,8 +159,8 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         .await
         .map_err(listen_err(tcp_want))?;
     let tcp_addr = tcp.local_addr().map_err(listen_err(tcp_want))?;
-    let client = Client::lazy(&config.server).map_err(|e| Error::InvalidFlag {
-        flag: "--server",
+    let client = config.connection.client().map_err(|e| Error::InvalidFlag {
+        flag: "--kubeconfig/--server",
         reason: e.to_string(),
     })?;
     let cancel = CancellationToken::new();
@@ -229,7 +230,10 @@ async fn run(
     services.start();
     endpoints.start();
     nodes.start();
-    tracing::info!(server = %config.server, "waiting for the Service and Endpoints caches");
+    tracing::info!(
+        server = client.server(),
+        "waiting for the Service and Endpoints caches"
+    );
     let synced = tokio::select! {
         _ = cancel.cancelled() => false,
         s = async {

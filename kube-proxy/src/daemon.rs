@@ -38,9 +38,10 @@ pub enum Mode {
     about = "Programs the node's kernel so Service addresses balance over ready endpoints"
 )]
 pub struct Config {
-    /// The apiserver.
-    #[arg(long, default_value = client::DEFAULT_SERVER)]
-    pub server: String,
+    /// How to reach the apiserver: `--kubeconfig FILE` (server, CA, credentials) and/or
+    /// `--server URL` (without a kubeconfig: plaintext, http://127.0.0.1:6443 by default).
+    #[command(flatten)]
+    pub connection: client::daemon::ConnectionFlags,
     /// This node's name (default: the host name); used in logs.
     #[arg(long, env = "NODE_NAME")]
     pub node_name: Option<String>,
@@ -75,7 +76,7 @@ impl Config {
     /// Defaults, for tests and tools that start the daemon in-process.
     pub fn new(server: &str) -> Self {
         Config {
-            server: server.to_string(),
+            connection: client::daemon::ConnectionFlags::plaintext(server),
             node_name: None,
             mode: Mode::Iptables,
             cleanup: false,
@@ -174,8 +175,8 @@ async fn start_backend(config: Config, backend: Box<dyn Backend>) -> Result<Runn
                 .into(),
         });
     }
-    let client = Client::lazy(&config.server).map_err(|e| Error::InvalidFlag {
-        flag: "--server",
+    let client = config.connection.client().map_err(|e| Error::InvalidFlag {
+        flag: "--kubeconfig/--server",
         reason: e.to_string(),
     })?;
     let cancel = CancellationToken::new();
@@ -209,6 +210,7 @@ async fn run_loop(
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     let node = config.node_name();
+    let server = client.server().to_string();
     let services: Informer<Service> =
         Informer::new(Api::all(client.clone()), InformerConfig::default());
     let endpoints: Informer<Endpoints> = Informer::new(Api::all(client), InformerConfig::default());
@@ -230,7 +232,7 @@ async fn run_loop(
     endpoints.add_handler(move |ev| on_change(ev.key()));
     services.start();
     endpoints.start();
-    tracing::info!(node = %node, server = %config.server, "waiting for the Service and Endpoints caches");
+    tracing::info!(node = %node, server = %server, "waiting for the Service and Endpoints caches");
     let synced = tokio::select! {
         _ = cancel.cancelled() => false,
         s = async { services.wait_until_synced().await && endpoints.wait_until_synced().await } => s,
