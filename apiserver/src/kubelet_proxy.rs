@@ -8,7 +8,14 @@
 //! multicast and broadcast addresses (which would turn the apiserver into a way to reach
 //! its own host's services) unless `--kubelet-allow-loopback` says the nodes really are on
 //! this host (tests), and bounds the connection (`--kubelet-timeout`) and every call.
+//!
+//! Every call is authorized first, as Kubernetes maps these subresources: exec is
+//! `create pods/exec`, logs `get pods/log`, stats of a node `get nodes/stats` (of a pod:
+//! `get pods`). With a cluster PKI the kubelet is dialed over TLS: its serving certificate
+//! checked against the kubelet CA, the apiserver presenting its kubelet-client certificate.
 
+use crate::auth::context::user_of;
+use crate::auth::{Attributes, Authorizer, Decision};
 use crate::registry::Registry;
 use crate::store::Store;
 use futures::StreamExt;
@@ -20,6 +27,7 @@ use proto::kubelet_api::{
     ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
 };
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
@@ -28,12 +36,14 @@ use tonic::{Request, Response, Status};
 /// idle time itself; this bounds what the apiserver holds for it).
 pub const EXEC_DEADLINE: Duration = Duration::from_secs(600);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ProxyOptions {
     /// Connecting to the kubelet, and the whole of a stats call.
     pub timeout: Duration,
     /// Dial loopback (and unspecified) node addresses: nodes on the apiserver's own host.
     pub allow_loopback: bool,
+    /// TLS towards kubelets (trust and client certificate); `None`: plaintext (tests).
+    pub tls: Option<pki::tls::Connector>,
 }
 
 impl Default for ProxyOptions {
@@ -41,7 +51,25 @@ impl Default for ProxyOptions {
         ProxyOptions {
             timeout: Duration::from_secs(5),
             allow_loopback: false,
+            tls: None,
         }
+    }
+}
+
+/// What a kubelet API call asks to do, in Kubernetes' terms.
+pub fn exec_attributes(r: &ExecRequest) -> Attributes {
+    Attributes::resource("create", "", "pods", &r.namespace, &r.pod).with_subresource("exec")
+}
+
+pub fn logs_attributes(r: &LogsRequest) -> Attributes {
+    Attributes::resource("get", "", "pods", &r.namespace, &r.pod).with_subresource("log")
+}
+
+pub fn stats_attributes(r: &StatsRequest) -> Attributes {
+    if r.node.is_empty() {
+        Attributes::resource("get", "", "pods", &r.namespace, &r.pod)
+    } else {
+        Attributes::resource("get", "", "nodes", "", &r.node).with_subresource("stats")
     }
 }
 
@@ -77,11 +105,41 @@ pub fn dial_target(
 pub struct KubeletProxy<S> {
     registry: Registry<S>,
     options: ProxyOptions,
+    authorizer: Arc<dyn Authorizer>,
 }
 
 impl<S: Store> KubeletProxy<S> {
+    /// Every caller allowed until [`with_authorizer`](Self::with_authorizer).
     pub fn new(registry: Registry<S>, options: ProxyOptions) -> Self {
-        KubeletProxy { registry, options }
+        KubeletProxy {
+            registry,
+            options,
+            authorizer: Arc::new(crate::auth::authz::AlwaysAllow),
+        }
+    }
+
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.authorizer = authorizer;
+        self
+    }
+
+    async fn authorize<T>(
+        &self,
+        request: &Request<T>,
+        attributes: &Attributes,
+    ) -> Result<(), Status> {
+        let user = user_of(request);
+        match self.authorizer.authorize(&user, attributes).await {
+            Decision::Allow => Ok(()),
+            Decision::Deny(reason) | Decision::NoOpinion(reason) => {
+                tracing::debug!(user = %user.name, ?attributes, "kubelet API call refused");
+                Err(proto::ApiError::new(
+                    proto::Reason::Forbidden,
+                    crate::server::authn::service::forbidden_message(&user, attributes, &reason),
+                )
+                .into())
+            }
+        }
     }
 
     async fn node_client(&self, node: &str) -> Result<KubeletClient<Channel>, Status> {
@@ -99,8 +157,15 @@ impl<S: Store> KubeletProxy<S> {
         let endpoint = Endpoint::from_shared(format!("http://{target}"))
             .map_err(|e| Status::internal(format!("kubelet address {target}: {e}")))?
             .connect_timeout(self.options.timeout);
-        tracing::debug!(node, %target, "dialing the kubelet");
-        match tokio::time::timeout(self.options.timeout, endpoint.connect()).await {
+        tracing::debug!(node, %target, tls = self.options.tls.is_some(), "dialing the kubelet");
+        let connect = async {
+            match &self.options.tls {
+                // The URI stays http: the connector does TLS beneath it.
+                Some(tls) => endpoint.connect_with_connector(tls.clone()).await,
+                None => endpoint.connect().await,
+            }
+        };
+        match tokio::time::timeout(self.options.timeout, connect).await {
             Ok(Ok(ch)) => Ok(KubeletClient::new(ch)),
             Ok(Err(e)) => Err(Status::unavailable(format!(
                 "kubelet of node {node} at {target}: {e}"
@@ -150,6 +215,8 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
     type LogsStream = LogStream;
 
     async fn logs(&self, request: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
+        self.authorize(&request, &logs_attributes(request.get_ref()))
+            .await?;
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
         // The stream may follow for long; its start is bounded.
@@ -160,6 +227,8 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
     }
 
     async fn exec(&self, request: Request<ExecRequest>) -> Result<Response<ExecResponse>, Status> {
+        self.authorize(&request, &exec_attributes(request.get_ref()))
+            .await?;
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
         deadline(EXEC_DEADLINE, "exec", c.exec(r)).await
@@ -169,6 +238,8 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
         &self,
         request: Request<StatsRequest>,
     ) -> Result<Response<StatsResponse>, Status> {
+        self.authorize(&request, &stats_attributes(request.get_ref()))
+            .await?;
         let r = request.into_inner();
         let mut c = if !r.node.is_empty() {
             self.node_client(&r.node).await?
@@ -187,6 +258,59 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
 mod tests {
     use super::*;
     use proto::k8s::NodeAddress;
+
+    #[test]
+    fn kubelet_calls_map_to_kubernetes_attributes() {
+        let exec = exec_attributes(&ExecRequest {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            (
+                exec.verb.as_str(),
+                exec.resource.as_str(),
+                exec.subresource.as_str()
+            ),
+            ("create", "pods", "exec")
+        );
+        assert_eq!((exec.namespace.as_str(), exec.name.as_str()), ("ns", "p"));
+        let logs = logs_attributes(&LogsRequest {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            (logs.verb.as_str(), logs.subresource.as_str()),
+            ("get", "log")
+        );
+        let node = stats_attributes(&StatsRequest {
+            node: "n1".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            (
+                node.resource.as_str(),
+                node.subresource.as_str(),
+                node.name.as_str(),
+                node.namespace.as_str()
+            ),
+            ("nodes", "stats", "n1", "")
+        );
+        let pod = stats_attributes(&StatsRequest {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            (
+                pod.verb.as_str(),
+                pod.resource.as_str(),
+                pod.subresource.as_str()
+            ),
+            ("get", "pods", "")
+        );
+    }
 
     fn addrs(list: &[(&str, &str)]) -> Vec<NodeAddress> {
         list.iter()

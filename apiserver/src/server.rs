@@ -2,7 +2,7 @@
 //! exist, serves the API and gRPC health on one listener, and shuts down in order (stop
 //! accepting, end watches, finish in-flight requests, make every write durable).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +21,13 @@ use tracing::{info, warn};
 #[path = "auth/authn/mod.rs"]
 pub mod authn;
 
+#[path = "cluster_pki.rs"]
+pub mod cluster_pki;
+#[path = "default_service.rs"]
+pub mod default_service;
+#[path = "tls.rs"]
+pub mod tls;
+
 use crate::admission::SYSTEM_NAMESPACES;
 use crate::allocator::{self, ServiceAllocator};
 use crate::registry::Registry;
@@ -29,6 +36,7 @@ use crate::store::Store;
 use crate::store::encrypted::{EncryptedStore, rewrite_stale};
 use crate::store::sled_store::{SledOptions, SledStore};
 use crate::watch::WatchConfig;
+use cluster_pki::{ClusterPki, PkiOptions};
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -109,6 +117,125 @@ pub struct Config {
     /// earlier values. Watches from before it get Expired and relist.
     #[arg(long)]
     pub compact_store: bool,
+
+    // --- Transport and identity (Kubernetes' flag names) ---
+    /// The address members of the cluster reach this apiserver on (Service
+    /// default/kubernetes, kubeconfigs, the serving certificate). Default: the --listen IP
+    /// when it is specific and not loopback, else the host's first global IPv4 address.
+    #[arg(long, value_name = "IP")]
+    pub advertise_address: Option<IpAddr>,
+    /// Serving certificate (PEM, leaf first). Default: DATA_DIR/pki/apiserver.crt, made
+    /// with the cluster CA if missing.
+    #[arg(long, value_name = "FILE", requires = "tls_private_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    pub tls_private_key_file: Option<PathBuf>,
+    /// CA bundle that signs client certificates (user = CN, groups = O). Default:
+    /// DATA_DIR/pki/ca.crt.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca_file: Option<PathBuf>,
+    /// Extra subject alternative names (IP or DNS) for the serving certificate made on
+    /// first start. Repeatable.
+    #[arg(long = "tls-san", value_name = "SAN")]
+    pub tls_sans: Vec<String>,
+    /// Client certificate presented to kubelets. Default:
+    /// DATA_DIR/pki/apiserver-kubelet-client.crt.
+    #[arg(long, value_name = "FILE", requires = "kubelet_client_key")]
+    pub kubelet_client_certificate: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires = "kubelet_client_certificate")]
+    pub kubelet_client_key: Option<PathBuf>,
+    /// CA that signs kubelets' serving certificates. Default: DATA_DIR/pki/ca.crt.
+    #[arg(long, value_name = "FILE")]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// Public keys (proto::satoken key files) that verify ServiceAccount tokens, besides
+    /// the signing key's own. Repeatable.
+    #[arg(long = "service-account-key-file", value_name = "FILE")]
+    pub service_account_key_files: Vec<PathBuf>,
+    /// Private key that signs the tokens of TokenRequests. Default: DATA_DIR/pki/sa.key,
+    /// made if missing.
+    #[arg(long, value_name = "FILE")]
+    pub service_account_signing_key_file: Option<PathBuf>,
+    /// Issuer (`iss`) of the tokens this apiserver signs; repeated values are also accepted
+    /// from tokens (the first one issues).
+    #[arg(long, value_name = "URL", default_value = DEFAULT_ISSUER)]
+    pub service_account_issuer: Vec<String>,
+    /// Audiences a token must name one of (comma-separated). Default: the issuers.
+    #[arg(long, value_delimiter = ',', value_name = "AUDIENCES")]
+    pub api_audiences: Vec<String>,
+    /// The longest lifetime a TokenRequest gets (longer requests are cut to it).
+    #[arg(long, value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub service_account_max_token_expiration: Option<Duration>,
+    /// Static tokens, Kubernetes' CSV: `token,user,uid,"group1,group2"`.
+    #[arg(long, value_name = "FILE")]
+    pub token_auth_file: Option<PathBuf>,
+    /// Requests without credentials are `system:anonymous` (else refused as Unauthorized).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub anonymous_auth: bool,
+    /// Authorizers, in order: AlwaysAllow, AlwaysDeny, Node, RBAC.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Node,RBAC",
+        value_name = "MODES"
+    )]
+    pub authorization_mode: Vec<String>,
+    /// DEVELOPMENT ONLY: serve without TLS (no client certificates; tokens still work).
+    /// Refused unless --listen is a loopback address.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
+    /// Admission plugins to turn on (all known ones are on by default): NodeRestriction,
+    /// ServiceAccount, PodSecurity.
+    #[arg(long, value_delimiter = ',', value_name = "PLUGINS")]
+    pub enable_admission_plugins: Vec<String>,
+    /// Admission plugins to turn off.
+    #[arg(long, value_delimiter = ',', value_name = "PLUGINS")]
+    pub disable_admission_plugins: Vec<String>,
+    /// Audit log file (one JSON line per request); "-" for standard output.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log_path: Option<PathBuf>,
+    /// Kubernetes' audit Policy file (audit.k8s.io/v1).
+    #[arg(long, value_name = "FILE")]
+    pub audit_policy_file: Option<PathBuf>,
+    /// Make and keep Service and Endpoints `default/kubernetes`. Not a flag: always on for
+    /// the binary; in-process test servers leave it off so they hold only their own
+    /// Services.
+    #[arg(skip = true)]
+    pub default_kubernetes_service: bool,
+}
+
+/// Kubernetes' default ServiceAccount token issuer.
+pub const DEFAULT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+
+/// The admission plugins `--enable/--disable-admission-plugins` name.
+pub const ADMISSION_PLUGINS: &[&str] = &["NodeRestriction", "ServiceAccount", "PodSecurity"];
+
+/// The plugins that are off: `--disable-admission-plugins`, checked against the known
+/// names and against `--enable-admission-plugins` (Kubernetes refuses a plugin in both).
+pub fn disabled_admission_plugins(config: &Config) -> Result<Vec<String>, String> {
+    let clean = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let (enable, disable) = (
+        clean(&config.enable_admission_plugins),
+        clean(&config.disable_admission_plugins),
+    );
+    for p in enable.iter().chain(&disable) {
+        if !ADMISSION_PLUGINS.contains(&p.as_str()) {
+            return Err(format!(
+                "unknown admission plugin {p:?} (known: {})",
+                ADMISSION_PLUGINS.join(", ")
+            ));
+        }
+    }
+    if let Some(p) = enable.iter().find(|p| disable.contains(p)) {
+        return Err(format!(
+            "{p} is in both --enable-admission-plugins and --disable-admission-plugins"
+        ));
+    }
+    Ok(disable)
 }
 
 impl Config {
@@ -135,6 +262,30 @@ impl Config {
             encryption_provider_config: None,
             rewrite_encrypted_resources: false,
             compact_store: false,
+            advertise_address: None,
+            tls_cert_file: None,
+            tls_private_key_file: None,
+            client_ca_file: None,
+            tls_sans: Vec::new(),
+            kubelet_client_certificate: None,
+            kubelet_client_key: None,
+            kubelet_certificate_authority: None,
+            service_account_key_files: Vec::new(),
+            service_account_signing_key_file: None,
+            service_account_issuer: vec![DEFAULT_ISSUER.to_string()],
+            api_audiences: Vec::new(),
+            service_account_max_token_expiration: None,
+            token_auth_file: None,
+            anonymous_auth: true,
+            authorization_mode: vec!["AlwaysAllow".to_string()],
+            // In-process servers speak plaintext to plaintext test clients and kubelets.
+            insecure_plaintext: true,
+            enable_admission_plugins: Vec::new(),
+            // Test pods name no ServiceAccount and expect no token volume.
+            disable_admission_plugins: vec!["ServiceAccount".to_string()],
+            audit_log_path: None,
+            audit_policy_file: None,
+            default_kubernetes_service: false,
         }
     }
 }
@@ -172,11 +323,25 @@ pub enum ServerError {
     Repair(proto::ApiError),
     #[error("serving failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("cluster PKI: {0}")]
+    Pki(#[from] cluster_pki::PkiError),
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("authentication: {0}")]
+    Authn(String),
+    #[error("authorization: {0}")]
+    Authz(String),
+    #[error("--enable/--disable-admission-plugins: {0}")]
+    Admission(String),
+    #[error("cannot make Service default/kubernetes: {0}")]
+    DefaultService(proto::ApiError),
 }
 
 /// A started apiserver. Dropping it does not stop it: call `shutdown`.
 pub struct RunningServer {
     addr: SocketAddr,
+    tls: bool,
+    pki: Option<cluster_pki::ClusterPki>,
     shutdown_tx: watch::Sender<bool>,
     serve: JoinHandle<Result<(), tonic::transport::Error>>,
     store: Arc<ServerStore>,
@@ -188,8 +353,20 @@ impl RunningServer {
         self.addr
     }
 
+    /// `https://` when serving TLS, `http://` with `--insecure-plaintext`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// `DATA_DIR/admin.kubeconfig` when the apiserver made its PKI (not in plaintext mode).
+    pub fn admin_kubeconfig(&self) -> Option<PathBuf> {
+        self.pki.as_ref().map(|p| p.admin_kubeconfig())
+    }
+
+    /// The cluster PKI, when serving TLS with it.
+    pub fn pki(&self) -> Option<&cluster_pki::ClusterPki> {
+        self.pki.as_ref()
     }
 
     /// Stops accepting, ends watches, gives in-flight requests the grace period, then makes
@@ -243,9 +420,159 @@ pub fn service_allocator(config: &Config) -> Result<ServiceAllocator, ServerErro
     Ok(ServiceAllocator::new(cidr, ports))
 }
 
+/// What the certificates and kubeconfigs of `config` name, served on `port`.
+pub fn pki_options(config: &Config, port: u16, service_ip: IpAddr) -> PkiOptions {
+    PkiOptions {
+        advertise_address: advertise_address(config),
+        port,
+        listen_address: config.listen.ip(),
+        service_ip,
+        hostname: tls::hostname(),
+        extra_sans: config.tls_sans.clone(),
+    }
+}
+
+/// `--advertise-address`, or its default.
+pub fn advertise_address(config: &Config) -> IpAddr {
+    config.advertise_address.unwrap_or_else(|| {
+        tls::default_advertise_address(config.listen.ip(), &tls::host_addresses())
+    })
+}
+
+/// `apiserver init`: writes the PKI and the kubeconfigs, as the first start would.
+pub fn init(config: &Config) -> Result<ClusterPki, ServerError> {
+    let services = service_allocator(config)?;
+    crate::private_dir::ensure(&config.data_dir).map_err(|e| ServerError::Store {
+        dir: config.data_dir.clone(),
+        source: crate::store::Error::Backend(e.to_string()),
+    })?;
+    let options = pki_options(
+        config,
+        config.listen.port(),
+        IpAddr::V4(services.cidr().first()),
+    );
+    Ok(cluster_pki::ensure(&config.data_dir, &options)?)
+}
+
+fn read_key_file<T>(
+    path: &std::path::Path,
+    decode: impl Fn(&str) -> Result<T, proto::satoken::TokenError>,
+) -> Result<T, ServerError> {
+    let text = tls::read(path)?;
+    decode(&text).map_err(|e| ServerError::Authn(format!("{}: {e}", path.display())))
+}
+
+/// The authenticators and the token issuer the flags describe.
+fn authentication(
+    config: &Config,
+    pki: Option<&ClusterPki>,
+    objects: Arc<dyn authn::Objects>,
+) -> Result<(Arc<authn::Authenticator>, Arc<authn::TokenIssuer>), ServerError> {
+    let client_ca = match (&config.client_ca_file, pki) {
+        (Some(path), _) => Some(tls::read(path)?),
+        (None, Some(pki)) => Some(pki.ca_cert_pem.clone()),
+        (None, None) => None,
+    };
+    let x509 = client_ca
+        .map(|pem| pki::verify::ClientVerifier::new(&pem))
+        .transpose()
+        .map_err(|e| ServerError::Authn(format!("client CA: {e}")))?;
+    let static_tokens = match &config.token_auth_file {
+        Some(path) => authn::TokenFile::load(path).map_err(ServerError::Authn)?,
+        None => authn::TokenFile::default(),
+    };
+    let signing_key = match &config.service_account_signing_key_file {
+        Some(path) => read_key_file(path, proto::satoken::decode_private_key)?,
+        None => {
+            let dir = config.data_dir.join("pki");
+            crate::private_dir::ensure(&dir).map_err(|source| cluster_pki::PkiError::Write {
+                path: dir.clone(),
+                source,
+            })?;
+            cluster_pki::ensure_sa_key(&dir)?
+        }
+    };
+    let mut keys = vec![signing_key.verifying_key()];
+    for path in &config.service_account_key_files {
+        keys.push(read_key_file(path, proto::satoken::decode_public_key)?);
+    }
+    let issuers: Vec<String> = config
+        .service_account_issuer
+        .iter()
+        .filter(|i| !i.is_empty())
+        .cloned()
+        .collect();
+    let first_issuer = issuers
+        .first()
+        .cloned()
+        .ok_or_else(|| ServerError::Authn("--service-account-issuer is empty".into()))?;
+    let audiences = if config.api_audiences.is_empty() {
+        issuers.clone()
+    } else {
+        config.api_audiences.clone()
+    };
+    let issuer = authn::TokenIssuer::new(
+        signing_key,
+        &first_issuer,
+        &audiences,
+        config.service_account_max_token_expiration,
+    );
+    let authenticator = authn::Authenticator {
+        x509,
+        static_tokens,
+        bootstrap_tokens: true,
+        service_accounts: Some(authn::ServiceAccountTokens {
+            keys,
+            issuers,
+            audiences,
+        }),
+        anonymous: config.anonymous_auth,
+        objects,
+    };
+    Ok((Arc::new(authenticator), Arc::new(issuer)))
+}
+
+/// TLS towards kubelets: their CA, and the apiserver's kubelet-client certificate.
+fn kubelet_tls(
+    config: &Config,
+    pki: Option<&ClusterPki>,
+) -> Result<Option<pki::tls::Connector>, ServerError> {
+    use cluster_pki::{CA_CERT, KUBELET_CLIENT_CERT, KUBELET_CLIENT_KEY};
+    let ca = match (&config.kubelet_certificate_authority, pki) {
+        (Some(path), _) => path.clone(),
+        (None, Some(pki)) => pki.path(CA_CERT),
+        (None, None) => return Ok(None),
+    };
+    let (cert, key) = match (
+        &config.kubelet_client_certificate,
+        &config.kubelet_client_key,
+        pki,
+    ) {
+        (Some(c), Some(k), _) => (c.clone(), k.clone()),
+        (_, _, Some(pki)) => (pki.path(KUBELET_CLIENT_CERT), pki.path(KUBELET_CLIENT_KEY)),
+        _ => return Ok(None),
+    };
+    let pki_error = |what: &'static str, path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| tls::TlsError::Pki { what, path, source }
+    };
+    let identity = pki::tls::ClientIdentity::from_pem(&tls::read(&cert)?, &tls::read(&key)?)
+        .map_err(pki_error("kubelet client certificate", &cert))?;
+    let trust = pki::tls::ServerTrust::Ca(tls::read(&ca)?);
+    let client = pki::tls::client_config(&trust, Some(identity))
+        .map_err(pki_error("kubelet certificate authority", &ca))?;
+    // Kubelets are dialed by IP: their serving certificates name it.
+    Ok(Some(pki::tls::Connector::new(client, None)))
+}
+
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     // Bad flags fail before anything touches the data directory.
     let services = service_allocator(&config)?;
+    let service_ip = IpAddr::V4(services.cidr().first());
+    let disabled_admission = disabled_admission_plugins(&config).map_err(ServerError::Admission)?;
+    if config.insecure_plaintext {
+        tls::check_plaintext(config.listen)?;
+    }
     let encryption = match &config.encryption_provider_config {
         None => crate::encryption::Encryption::none(),
         Some(path) => {
@@ -327,6 +654,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             default_unreachable_toleration_seconds: config.default_unreachable_toleration_seconds,
         })
         .with_pod_security(pod_security_config(&config));
+    // TODO(integrator): `.with_disabled_admission(&disabled_admission)` (section D).
+    let _ = &disabled_admission;
     bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
 
     let listener = TcpListener::bind(config.listen)
@@ -340,7 +669,63 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         source,
     })?;
 
+    let advertise = advertise_address(&config);
+    let cluster_pki = if config.insecure_plaintext {
+        warn!(listen = %addr, "--insecure-plaintext: serving WITHOUT TLS; no client certificates, credentials travel in clear text; development on this machine only");
+        None
+    } else {
+        Some(cluster_pki::ensure(
+            &config.data_dir,
+            &pki_options(&config, addr.port(), service_ip),
+        )?)
+    };
+    let tls_config = match &cluster_pki {
+        None => None,
+        Some(pki) => {
+            use cluster_pki::{APISERVER_CERT, APISERVER_KEY};
+            let serving = match (&config.tls_cert_file, &config.tls_private_key_file) {
+                (Some(cert), Some(key)) => tls::serving_cert(cert, key, None)?,
+                (None, None) => tls::serving_cert(
+                    &pki.path(APISERVER_CERT),
+                    &pki.path(APISERVER_KEY),
+                    Some(&pki.ca_cert_pem),
+                )?,
+                _ => return Err(tls::TlsError::HalfPair.into()),
+            };
+            Some(
+                pki::tls::server_config(serving, &[tls::ALPN_H2]).map_err(|source| {
+                    tls::TlsError::Pki {
+                        what: "TLS configuration",
+                        path: pki.dir.clone(),
+                        source,
+                    }
+                })?,
+            )
+        }
+    };
+    let (authenticator, token_issuer) =
+        authentication(&config, cluster_pki.as_ref(), Arc::new(registry.clone()))?;
+    if config.default_kubernetes_service {
+        default_service::reconcile(
+            &registry,
+            &default_service::Target {
+                service_ip,
+                advertise_address: advertise,
+                port: addr.port(),
+            },
+        )
+        .await
+        .map_err(ServerError::DefaultService)?;
+    }
+
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // TODO(integrator): `crate::auth::authz::build(&config.authorization_mode, &registry,
+    // shutdown_rx.clone()).await.map_err(ServerError::Authz)?` (section D); until then
+    // every authenticated request is allowed.
+    let authorizer: Arc<dyn crate::auth::Authorizer> = Arc::new(crate::auth::authz::AlwaysAllow);
+    if config.authorization_mode != ["AlwaysAllow"] {
+        warn!(modes = ?config.authorization_mode, "authorization modes are not wired yet: AlwaysAllow");
+    }
     // The kubelet API, proxied to the pod's node (logs, exec, stats).
     let kubelet_proxy = proto::kubelet_api::kubelet_server::KubeletServer::new(
         crate::kubelet_proxy::KubeletProxy::new(
@@ -348,7 +733,16 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             crate::kubelet_proxy::ProxyOptions {
                 timeout: Duration::from_secs(config.kubelet_timeout),
                 allow_loopback: config.kubelet_allow_loopback,
+                tls: kubelet_tls(&config, cluster_pki.as_ref())?,
             },
+        )
+        .with_authorizer(authorizer.clone()),
+    );
+    let authentication_service = proto::k8s::authentication_server::AuthenticationServer::new(
+        authn::service::AuthenticationService::new(
+            authenticator.clone(),
+            Some(token_issuer),
+            authorizer.clone(),
         ),
     );
     tokio::spawn(crate::event_ttl::run(
@@ -356,6 +750,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         config.event_ttl,
         shutdown_rx.clone(),
     ));
+    // TODO(integrator): `.with_authorizer(authorizer.clone()).with_audit(..)` (section D).
     let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -366,27 +761,40 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(usize::MAX);
     let mut stop = shutdown_rx;
-    let serve = tokio::spawn(
-        tonic::transport::Server::builder()
-            .tcp_nodelay(true)
-            // Every informer is a stream; many share one connection.
-            .max_concurrent_streams(Some(10_000))
-            .add_service(health_service)
-            .add_service(api)
-            .add_service(kubelet_proxy)
-            .serve_with_incoming_shutdown(
-                // Accepted sockets need TCP_NODELAY set here: the builder's own setting
-                // applies only to listeners tonic binds itself, and without it Nagle plus
-                // delayed ACKs add ~40 ms to every small response.
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                },
-            ),
-    );
-    info!(%addr, data_dir = %config.data_dir.display(), "apiserver serving");
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let router = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        // Every informer is a stream; many share one connection.
+        .max_concurrent_streams(Some(10_000))
+        // Every service, health included, sees only authenticated requests.
+        .layer(authn::AuthnLayer::new(authenticator))
+        .add_service(health_service)
+        .add_service(api)
+        .add_service(kubelet_proxy)
+        .add_service(authentication_service);
+    // TODO(integrator): `.add_service(AuthorizationServer::new(
+    // crate::auth::authz_service::AuthorizationService::new(authorizer.clone())))` (section D).
+    let tls = tls_config.is_some();
+    let serve = match tls_config {
+        // Handshakes run off the accept loop; TCP_NODELAY is set on each connection.
+        Some(tls_config) => tokio::spawn(
+            router.serve_with_incoming_shutdown(pki::tls::incoming(listener, tls_config), stopped),
+        ),
+        None => tokio::spawn(router.serve_with_incoming_shutdown(
+            // Accepted sockets need TCP_NODELAY set here: the builder's own setting
+            // applies only to listeners tonic binds itself, and without it Nagle plus
+            // delayed ACKs add ~40 ms to every small response.
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stopped,
+        )),
+    };
+    info!(%addr, %advertise, tls, data_dir = %config.data_dir.display(), "apiserver serving");
     Ok(RunningServer {
         addr,
+        tls,
+        pki: cluster_pki,
         shutdown_tx,
         serve,
         store,

@@ -64,7 +64,7 @@ pub async fn authorize(
 
 // TODO(integrator): use `crate::auth::authz::forbidden_message` (section D) once it is on
 // main; this copy of Kubernetes' form keeps the crate compiling until then.
-fn forbidden_message(user: &User, a: &Attributes, reason: &str) -> String {
+pub fn forbidden_message(user: &User, a: &Attributes, reason: &str) -> String {
     let resource = if a.subresource.is_empty() {
         a.resource.clone()
     } else {
