@@ -11,9 +11,11 @@ use tokio_util::sync::CancellationToken;
 #[derive(Parser, Debug)]
 #[command(name = "scheduler", about = "Binds pending pods to nodes")]
 struct Flags {
-    /// The apiserver.
-    #[arg(long, env = "SCHEDULER_SERVER", default_value = client::DEFAULT_SERVER)]
-    server: String,
+    /// How to reach the apiserver: `--kubeconfig FILE` (server, CA, credentials) and/or
+    /// `--server URL` (else $SCHEDULER_SERVER; without a kubeconfig: plaintext,
+    /// http://127.0.0.1:6443 by default).
+    #[command(flatten)]
+    connection: daemon::ConnectionFlags,
     /// KubeSchedulerConfiguration file (YAML): plugins, weights, args.
     #[arg(long)]
     config: Option<String>,
@@ -74,7 +76,10 @@ fn main() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     daemon::init_tracing();
-    let flags = Flags::parse();
+    let mut flags = Flags::parse();
+    if flags.connection.server.is_none() {
+        flags.connection.server = std::env::var("SCHEDULER_SERVER").ok();
+    }
     let file = match &flags.config {
         Some(path) => config::load(path)?,
         None => FileConfig::default(),
@@ -91,8 +96,10 @@ async fn run() -> anyhow::Result<()> {
         leader_election,
         ..Default::default()
     };
-    let client = client::Client::lazy(&flags.server)
-        .with_context(|| format!("invalid --server {}", flags.server))?;
+    let client = flags
+        .connection
+        .client()
+        .context("cannot set up the connection to the apiserver")?;
     let cancel = CancellationToken::new();
     let (reporter, reporter_task) = scheduler::report::ApiReporter::start(
         client.clone(),
@@ -103,7 +110,7 @@ async fn run() -> anyhow::Result<()> {
     if let Err(e) = daemon::cancel_on_signal(cancel.clone(), "shutting down") {
         tracing::error!(error = %e, "cannot install signal handlers");
     }
-    tracing::info!(server = %flags.server, identity = %identity, "scheduler starting");
+    tracing::info!(server = client.server(), identity = %identity, "scheduler starting");
     scheduler::run(client, framework, options, reporter, cancel.clone()).await?;
     cancel.cancel();
     // Events still queued get a last chance to reach the apiserver.
