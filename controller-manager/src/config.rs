@@ -11,9 +11,14 @@ use std::time::Duration;
     about = "Runs the controllers that drive the cluster toward its desired state"
 )]
 pub struct Config {
-    /// The apiserver's address.
-    #[arg(long, env = "CONTROLLER_MANAGER_SERVER", default_value = client::DEFAULT_SERVER)]
+    /// The apiserver's address; overrides the kubeconfig's server. Without a kubeconfig:
+    /// plaintext, http://127.0.0.1:6443 when empty.
+    #[arg(long, env = "CONTROLLER_MANAGER_SERVER", default_value = "")]
     pub server: String,
+
+    /// kubeconfig with the apiserver's address, its CA and this daemon's credentials.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
 
     /// Controllers to run, comma separated: `*` enables all, `foo` enables foo, `-foo`
     /// disables foo (`*,-garbagecollector`). Names as in Kubernetes: replicaset,
@@ -105,6 +110,17 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// `--kubeconfig` and `--server` as the daemon kit reads them (an empty `--server` is
+    /// unset: a field of type String keeps the tests' `server: url` working).
+    pub fn connection_flags(&self) -> client::daemon::ConnectionFlags {
+        client::daemon::ConnectionFlags {
+            kubeconfig: self.kubeconfig.clone(),
+            server: Some(self.server.clone()).filter(|s| !s.trim().is_empty()),
+        }
+    }
+}
+
 /// The Lease's name unless `--leader-elect-resource-name` says otherwise.
 pub const LEADER_ELECT_RESOURCE_NAME: &str = "kube-controller-manager";
 
@@ -184,7 +200,17 @@ mod tests {
     #[test]
     fn defaults_are_kubernetes_defaults() {
         let c = Config::default();
-        assert_eq!(c.server, "http://127.0.0.1:6443");
+        assert_eq!(
+            c.connection_flags().connection_config().unwrap().server,
+            "http://127.0.0.1:6443"
+        );
+        let c = Config::parse_from(["cm", "--kubeconfig", "/k", "--server", "https://h:1"]);
+        let flags = c.connection_flags();
+        assert_eq!(
+            flags.kubeconfig.as_deref(),
+            Some(std::path::Path::new("/k"))
+        );
+        assert_eq!(flags.server.as_deref(), Some("https://h:1"));
         assert_eq!(c.controllers, ["*"]);
         assert_eq!(c.cluster_cidr, "10.244.0.0/16");
         assert_eq!(c.node_cidr_mask_size, 24);

@@ -136,7 +136,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
             known.join(", ")
         )));
     }
-    let client = Client::lazy(&config.server)?;
+    let client = config.connection_flags().client()?;
     if !wait_for_apiserver(&client, &shutdown).await {
         return Ok(());
     }

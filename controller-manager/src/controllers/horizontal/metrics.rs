@@ -33,14 +33,20 @@ pub trait MetricsSource: Send + Sync {
 /// The kubelet stats through the apiserver's proxy. The gRPC connection is made on first
 /// use and kept; a transport error drops it so the next sync reconnects.
 pub struct KubeletMetrics {
-    server: String,
+    connection: client::ConnectionConfig,
     call: tokio::sync::Mutex<Option<KubeletApi>>,
 }
 
 impl KubeletMetrics {
+    /// Plaintext to the apiserver at `server` (tests).
     pub fn new(server: impl Into<String>) -> Self {
+        Self::with_connection(client::ConnectionConfig::plaintext(&server.into()))
+    }
+
+    /// With the trust and credentials the controller-manager connects with.
+    pub fn with_connection(connection: client::ConnectionConfig) -> Self {
         KubeletMetrics {
-            server: server.into(),
+            connection,
             call: tokio::sync::Mutex::new(None),
         }
     }
@@ -50,7 +56,7 @@ impl KubeletMetrics {
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        let client = KubeletApi::via_apiserver(&self.server)
+        let client = KubeletApi::via_apiserver_with(&self.connection)
             .await
             .map_err(|e| format!("the apiserver's kubelet proxy: {e}"))?;
         *slot = Some(client.clone());

@@ -43,8 +43,9 @@ pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
 ) -> BoxFuture<'static, Result<(), Error>> {
-    let source: Arc<dyn MetricsSource> =
-        Arc::new(metrics::KubeletMetrics::new(ctx.config.server.clone()));
+    let source: Arc<dyn MetricsSource> = Arc::new(metrics::KubeletMetrics::with_connection(
+        ctx.client.connection().clone(),
+    ));
     Box::pin(run_with(ctx, cancel, source))
 }
 
