@@ -3,8 +3,10 @@
 
 pub mod admission;
 pub mod allocator;
+pub mod audit;
 pub mod auth;
 pub mod codec;
+pub mod csr_admission;
 pub mod encryption;
 pub mod error;
 pub mod event_ttl;
@@ -12,10 +14,13 @@ pub mod fields;
 pub mod filter;
 pub mod keys;
 pub mod kubelet_proxy;
+pub mod node_restriction;
 pub mod patch;
 pub mod pod_security;
 pub mod private_dir;
+pub mod rbac_escalation;
 pub mod registry;
+pub mod serviceaccount_admission;
 pub mod server;
 pub mod service;
 pub mod store;

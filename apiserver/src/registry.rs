@@ -66,6 +66,10 @@ pub struct Registry<S> {
     pub(crate) decoded: Arc<crate::watch::DecodeCache>,
     admission: admission::AdmissionConfig,
     pub(crate) pod_security: Arc<crate::pod_security::Config>,
+    /// Set once the authorizer is built (`auth::authz::build`); shared by every clone.
+    authorization: Arc<std::sync::RwLock<Option<Arc<crate::rbac_escalation::Authorization>>>>,
+    /// Admission plugins turned off by `--disable-admission-plugins`.
+    disabled_admission: Arc<std::collections::BTreeSet<String>>,
 }
 
 impl<S> Clone for Registry<S> {
@@ -76,6 +80,8 @@ impl<S> Clone for Registry<S> {
             decoded: self.decoded.clone(),
             admission: self.admission,
             pod_security: self.pod_security.clone(),
+            authorization: self.authorization.clone(),
+            disabled_admission: self.disabled_admission.clone(),
         }
     }
 }
@@ -117,6 +123,8 @@ pub enum Part {
     Status,
     /// Only a namespace's `spec.finalizers` (Kubernetes' `finalize` subresource).
     Finalize,
+    /// Only a CertificateSigningRequest's Approved/Denied conditions.
+    Approval,
 }
 
 impl Part {
@@ -125,10 +133,20 @@ impl Part {
             "" => Ok(Part::Main),
             "status" if info.has_status => Ok(Part::Status),
             "finalize" if info.plural == "namespaces" => Ok(Part::Finalize),
+            "approval" if info.plural == "certificatesigningrequests" => Ok(Part::Approval),
             other => Err(ApiError::bad_request(format!(
                 "{} has no subresource {other:?}",
                 info.plural
             ))),
+        }
+    }
+
+    fn subresource(self) -> &'static str {
+        match self {
+            Part::Main => "",
+            Part::Status => "status",
+            Part::Finalize => "finalize",
+            Part::Approval => "approval",
         }
     }
 }
@@ -172,6 +190,126 @@ impl<S: Store> Registry<S> {
             decoded: Arc::default(),
             admission: admission::AdmissionConfig::default(),
             pod_security: Arc::default(),
+            authorization: Arc::default(),
+            disabled_admission: Arc::default(),
+        }
+    }
+
+    /// Turns admission plugins off by name (`NodeRestriction`, `ServiceAccount`,
+    /// `PodSecurity`), as `--disable-admission-plugins` does.
+    pub fn with_disabled_admission(mut self, plugins: &[String]) -> Self {
+        self.disabled_admission = Arc::new(
+            plugins
+                .iter()
+                .flat_map(|p| p.split(','))
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        );
+        self
+    }
+
+    fn admission_enabled(&self, plugin: &str) -> bool {
+        !self.disabled_admission.contains(plugin)
+    }
+
+    /// The authorizer admission asks (escalation, CSR approval and signing) and the RBAC
+    /// objects in force; every clone of this registry sees it.
+    pub fn set_authorization(
+        &self,
+        authorizer: Arc<dyn crate::auth::Authorizer>,
+        rbac: Option<Arc<crate::auth::rbac::cache::RbacCache>>,
+    ) {
+        let auth = Arc::new(crate::rbac_escalation::Authorization { authorizer, rbac });
+        *self
+            .authorization
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(auth);
+    }
+
+    fn authorization(&self) -> Option<Arc<crate::rbac_escalation::Authorization>> {
+        self.authorization
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether `user` may `verb` (approve, sign) requests of this CSR's signer; always when
+    /// no authorizer was built.
+    async fn check_signer(
+        &self,
+        user: Option<&crate::auth::User>,
+        verb: &str,
+        csr: &Object,
+    ) -> Result<()> {
+        let (Some(auth), Some(user)) = (self.authorization(), user) else {
+            return Ok(());
+        };
+        let signer = crate::csr_admission::signer_name(csr);
+        for attrs in crate::csr_admission::signer_attributes(verb, &signer) {
+            if auth.allows(user, &attrs).await {
+                return Ok(());
+            }
+        }
+        Err(crate::csr_admission::not_permitted(
+            &csr.meta().name,
+            verb,
+            &signer,
+        ))
+    }
+
+    /// ServiceAccount admission for a new pod: the account must exist; its token is mounted.
+    async fn admit_service_account(&self, object: &mut Object) -> Result<()> {
+        use crate::serviceaccount_admission as sa;
+        if !self.admission_enabled(sa::NAME) {
+            return Ok(());
+        }
+        let Some(K::Pod(pod)) = &mut object.kind else {
+            return Ok(());
+        };
+        let meta = pod.metadata.clone().unwrap_or_default();
+        let name = sa::default_service_account(pod);
+        let account = match self
+            .read(
+                &proto::resource::info::ServiceAccount,
+                &meta.namespace,
+                &name,
+            )
+            .await
+        {
+            Ok(cur) => match cur.object.kind {
+                Some(K::ServiceAccount(a)) => a,
+                _ => return Err(ApiError::internal("stored ServiceAccount has another kind")),
+            },
+            Err(e) if e.reason == Reason::NotFound => {
+                let shown = if meta.name.is_empty() {
+                    &meta.generate_name
+                } else {
+                    &meta.name
+                };
+                return Err(sa::missing(shown, &meta.namespace, &name));
+            }
+            Err(e) => return Err(e),
+        };
+        sa::mount_token(pod, &account, &generated_name(""));
+        Ok(())
+    }
+
+    /// NodeRestriction admission, for requests made by a kubelet.
+    fn admit_node(
+        &self,
+        op: crate::node_restriction::Operation,
+        subresource: &str,
+        object: &Object,
+        old: Option<&Object>,
+    ) -> Result<()> {
+        use crate::node_restriction as nr;
+        if !self.admission_enabled(nr::NAME) {
+            return Ok(());
+        }
+        match crate::auth::context::current_user() {
+            Some(user) => nr::admit(&user, op, subresource, object, old),
+            None => Ok(()),
         }
     }
 
@@ -222,18 +360,38 @@ impl<S: Store> Registry<S> {
         if generate {
             object.meta_mut().name = generated_name(&object.meta().generate_name);
         }
+        let user = crate::auth::context::current_user();
+        if let Some(user) = &user {
+            crate::csr_admission::set_requestor(&mut object, user);
+        }
+        self.admit_service_account(&mut object).await?;
         admission::validate_create(info, &object)?;
         let namespace = object.meta().namespace.clone();
         if info.namespaced {
             self.check_namespace_accepts_content(&namespace).await?;
         }
+        self.admit_node(
+            crate::node_restriction::Operation::Create,
+            "",
+            &object,
+            None,
+        )?;
+        crate::rbac_escalation::check(
+            self.authorization().as_deref(),
+            user.as_deref(),
+            &object,
+            None,
+        )
+        .await?;
         let display_name = if generate {
             object.meta().generate_name.clone()
         } else {
             object.meta().name.clone()
         };
-        self.admit_pod_security(&object, None, &display_name)
-            .await?;
+        if self.admission_enabled("PodSecurity") {
+            self.admit_pod_security(&object, None, &display_name)
+                .await?;
+        }
         let mut attempts = 0;
         loop {
             let name = object.meta().name.clone();
@@ -439,6 +597,7 @@ impl<S: Store> Registry<S> {
                 admission::copy_namespace_finalizers(&mut new, &incoming);
                 new
             }
+            Part::Approval => crate::csr_admission::approval_update(&cur.object, &incoming)?,
             Part::Main => {
                 let mut new = incoming;
                 new.copy_status_from(&cur.object);
@@ -456,10 +615,40 @@ impl<S: Store> Registry<S> {
         {
             new.meta_mut().generation = cur.object.meta().generation + 1;
         }
+        let user = crate::auth::context::current_user();
+        if info.plural == "certificatesigningrequests" {
+            match part {
+                Part::Approval if crate::csr_admission::decides(&new, &cur.object) => {
+                    self.check_signer(user.as_deref(), "approve", &new).await?;
+                }
+                Part::Status => {
+                    crate::csr_admission::status_update(&mut new, &cur.object)?;
+                    if crate::csr_admission::issues_certificate(&new, &cur.object) {
+                        self.check_signer(user.as_deref(), "sign", &new).await?;
+                    }
+                }
+                _ => {}
+            }
+        }
         admission::validate_update(info, &new, &cur.object)?;
+        self.admit_node(
+            crate::node_restriction::Operation::Update,
+            part.subresource(),
+            &new,
+            Some(&cur.object),
+        )?;
         if part == Part::Main {
-            self.admit_pod_security(&new, Some(&cur.object), &name)
-                .await?;
+            crate::rbac_escalation::check(
+                self.authorization().as_deref(),
+                user.as_deref(),
+                &new,
+                Some(&cur.object),
+            )
+            .await?;
+            if self.admission_enabled("PodSecurity") {
+                self.admit_pod_security(&new, Some(&cur.object), &name)
+                    .await?;
+            }
         }
         // An update that changes nothing writes nothing. Compared with the stored
         // resourceVersion in place rather than on copies: this is every update's path.
@@ -627,6 +816,12 @@ impl<S: Store> Registry<S> {
                     )));
                 }
             }
+            self.admit_node(
+                crate::node_restriction::Operation::Delete,
+                "",
+                &cur.object,
+                None,
+            )?;
             let plan = plan_deletion(&cur.object, propagation, req.grace_period_seconds);
             let result = match plan {
                 DeletionPlan::Now => self.delete_now(info, &cur, req.dry_run).await,

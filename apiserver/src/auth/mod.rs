@@ -5,7 +5,10 @@
 //! same user through [`context`]. Every protocol enters through the same chain.
 
 pub mod authz;
+pub mod authz_service;
 pub mod context;
+pub mod node;
+pub mod rbac;
 pub mod user;
 
 pub use authz::{Attributes, Authorizer, Decision};
