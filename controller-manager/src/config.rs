@@ -23,7 +23,8 @@ pub struct Config {
     /// Controllers to run, comma separated: `*` enables all, `foo` enables foo, `-foo`
     /// disables foo (`*,-garbagecollector`). Names as in Kubernetes: replicaset,
     /// deployment, nodelifecycle, nodeipam, endpoint, namespace, garbagecollector,
-    /// persistentvolume-binder, serviceaccount, serviceaccount-token.
+    /// persistentvolume-binder, serviceaccount, serviceaccount-token, csrapproving,
+    /// csrsigning, root-ca-cert-publisher, tokencleaner.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
 
