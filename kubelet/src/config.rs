@@ -10,9 +10,42 @@ use std::time::Duration;
     about = "Runs the pods bound to this node through Docker"
 )]
 pub struct Config {
-    /// The apiserver.
-    #[arg(long, env = "KUBELET_SERVER", default_value = "http://127.0.0.1:6443")]
-    pub server: String,
+    /// `--kubeconfig FILE` (server, CA, credentials) and `--server URL` (overrides the
+    /// kubeconfig's; alone and `http://`: plaintext development mode; with
+    /// `--bootstrap-token`: the `https://` apiserver to join). `$KUBELET_SERVER` stands in
+    /// for `--server`.
+    #[command(flatten)]
+    pub connection: client::daemon::ConnectionFlags,
+    /// Join with this bootstrap token (`<id>.<secret>`, `ctl token create`): the kubelet
+    /// asks for its client certificate through a CertificateSigningRequest (kubeadm join).
+    #[arg(long, value_name = "ID.SECRET")]
+    pub bootstrap_token: Option<String>,
+    /// `sha256:<hex>` of the cluster CA's public key: the CA the apiserver presents must
+    /// match it (kubeadm's `--discovery-token-ca-cert-hash`).
+    #[arg(long, value_name = "sha256:HEX")]
+    pub ca_cert_hash: Option<String>,
+    /// Renew the client (and requested serving) certificates before they expire.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true")]
+    pub rotate_certificates: bool,
+    /// Serving certificate of the kubelet API (chain PEM); without it the kubelet asks for
+    /// one (signer kubernetes.io/kubelet-serving) once its Node is registered.
+    #[arg(long, requires = "tls_private_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert_file")]
+    pub tls_private_key_file: Option<PathBuf>,
+    /// CA bundle that kubelet API client certificates must chain to (default: the CA the
+    /// apiserver is trusted by).
+    #[arg(long)]
+    pub client_ca_file: Option<PathBuf>,
+    /// How kubelet API calls are authorized (secure mode): Webhook (a SubjectAccessReview
+    /// per user and call, cached) or AlwaysAllow.
+    #[arg(long, value_enum, default_value_t = AuthorizationMode::Webhook)]
+    pub authorization_mode: AuthorizationMode,
+    /// Let kubelet API callers without a client certificate in as `system:anonymous`.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true")]
+    pub anonymous_auth: bool,
     /// This node's name (default: the host name).
     #[arg(long)]
     pub node_name: Option<String>,
@@ -100,7 +133,26 @@ pub struct Config {
     pub seccomp_default: bool,
 }
 
+/// `--authorization-mode` of the kubelet API (Kubernetes' names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthorizationMode {
+    #[value(name = "Webhook")]
+    Webhook,
+    #[value(name = "AlwaysAllow")]
+    AlwaysAllow,
+}
+
 impl Config {
+    /// `--server`, else `$KUBELET_SERVER`.
+    pub fn server(&self) -> Option<String> {
+        self.connection
+            .server
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::env::var("KUBELET_SERVER").ok())
+            .filter(|s| !s.trim().is_empty())
+    }
+
     pub fn seccomp_root(&self) -> PathBuf {
         self.seccomp_profile_root
             .clone()
@@ -113,6 +165,40 @@ pub use proto::duration::parse_flag_seconds as parse_duration;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secure_flags_parse_with_kubernetes_defaults() {
+        use clap::Parser;
+        let c = super::Config::parse_from(["kubelet", "--server", "http://h:1"]);
+        assert!(c.rotate_certificates);
+        assert!(!c.anonymous_auth);
+        assert_eq!(c.authorization_mode, super::AuthorizationMode::Webhook);
+        assert_eq!(c.connection.server.as_deref(), Some("http://h:1"));
+        let c = super::Config::parse_from([
+            "kubelet",
+            "--kubeconfig",
+            "/k",
+            "--rotate-certificates=false",
+            "--anonymous-auth",
+            "--authorization-mode",
+            "AlwaysAllow",
+            "--bootstrap-token",
+            "abcdef.0123456789abcdef",
+            "--ca-cert-hash",
+            "sha256:00",
+        ]);
+        assert!(!c.rotate_certificates);
+        assert!(c.anonymous_auth);
+        assert_eq!(c.authorization_mode, super::AuthorizationMode::AlwaysAllow);
+        assert_eq!(
+            c.bootstrap_token.as_deref(),
+            Some("abcdef.0123456789abcdef")
+        );
+        assert!(
+            super::Config::try_parse_from(["kubelet", "--tls-cert-file", "/c"]).is_err(),
+            "a serving certificate needs its key"
+        );
+    }
+
     #[test]
     fn durations() {
         use std::time::Duration;

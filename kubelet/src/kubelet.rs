@@ -10,7 +10,7 @@ use crate::node;
 use crate::runtime::{Runtime, labels};
 use crate::volumes;
 use crate::worker::{PodWorker, Shared};
-use client::{Api, Client, Informer, InformerConfig, InformerEvent};
+use client::{Api, Informer, InformerConfig, InformerEvent};
 use proto::Resource;
 use proto::k8s::{Node, Pod};
 use std::collections::{HashMap, HashSet};
@@ -79,21 +79,48 @@ pub async fn run<R: Runtime>(
             .map_err(|e| Error::io(format!("making {} private", cfg.root_dir.display()), e))?;
     }
 
+    // The apiserver connection first: a join writes the node's credentials under the root
+    // dir, and everything after talks through this client.
+    let paths = crate::bootstrap::files::Paths::new(&cfg.root_dir);
+    let server = cfg.server();
+    let flags = crate::bootstrap::source::Flags {
+        kubeconfig: cfg.connection.kubeconfig.as_deref(),
+        server: server.as_deref(),
+        bootstrap_token: cfg.bootstrap_token.as_deref(),
+        ca_cert_hash: cfg.ca_cert_hash.as_deref(),
+    };
+    let Some(conn) = crate::bootstrap::connect(&flags, &paths, &node_name, &cancel).await? else {
+        return Ok(());
+    };
+    let client = conn.client.clone();
+    let api_security = if conn.secure() {
+        Some(crate::api_tls::security(&cfg, &conn)?)
+    } else {
+        None
+    };
+
     images::ensure_local_images(runtime.as_ref(), &cfg.busybox).await?;
     if let Some(dir) = &cfg.image_dir {
         let n = images::load_image_dir(runtime.as_ref(), dir).await?;
         tracing::info!(dir = %dir.display(), images = n, "loaded images");
     }
 
-    let (api_addr, api_task) = crate::server::serve(
-        runtime.clone(),
-        &node_name,
-        std::net::SocketAddr::new(cfg.address, cfg.port),
-        cancel.clone(),
-    )
-    .await?;
-
-    let client = Client::lazy(&cfg.server)?;
+    // Bound now so the Node reports the port; in secure mode served once a serving
+    // certificate is there (which needs the registered Node).
+    let (listener, api_addr) =
+        crate::server::bind(std::net::SocketAddr::new(cfg.address, cfg.port)).await?;
+    let (api_task, secure_listener) = match &api_security {
+        None => (
+            Some(crate::server::serve_plaintext(
+                runtime.clone(),
+                &node_name,
+                listener,
+                cancel.clone(),
+            )),
+            None,
+        ),
+        Some(_) => (None, Some(listener)),
+    };
     let mut facts = node::host_facts(
         &node_name,
         &node_ip,
@@ -146,9 +173,45 @@ pub async fn run<R: Runtime>(
     let network: Option<Arc<dyn PodNetwork>> = node_cidr.and(pod_network.clone());
 
     let mut tasks = JoinSet::new();
-    tasks.spawn(async move {
-        let _ = api_task.await;
-    });
+    if let Some(api_task) = api_task {
+        tasks.spawn(async move {
+            let _ = api_task.await;
+        });
+    }
+    if let (Some(listener), Some(security)) = (secure_listener, api_security) {
+        let mut node_ips: Vec<std::net::IpAddr> = node_ip.parse().into_iter().collect();
+        if !cfg.address.is_unspecified() && !node_ips.contains(&cfg.address) {
+            node_ips.push(cfg.address);
+        }
+        let source = crate::api_tls::ServingSource {
+            tls_files: cfg
+                .tls_cert_file
+                .clone()
+                .zip(cfg.tls_private_key_file.clone()),
+            node_name: node_name.clone(),
+            node_ips,
+            rotate: cfg.rotate_certificates,
+        };
+        tasks.spawn(crate::api_tls::run(
+            runtime.clone(),
+            listener,
+            security,
+            conn.clone(),
+            paths.clone(),
+            source,
+            cancel.clone(),
+        ));
+    }
+    if let (Some(current), true) = (conn.current_cert_pem(), cfg.rotate_certificates) {
+        tasks.spawn(crate::certificate::manager::rotate(
+            "client",
+            client.clone(),
+            crate::certificate::shape::client(&node_name),
+            current,
+            crate::bootstrap::install_client(&conn, &paths),
+            cancel.clone(),
+        ));
+    }
     let (events, events_task) = Recorder::new(client.clone(), &node_name, cancel.clone());
     tasks.spawn(events_task);
     {
@@ -217,6 +280,11 @@ pub async fn run<R: Runtime>(
         dns: crate::dns::DnsSettings::from_config(&cfg),
         services: service_informer.store(),
         security,
+        tokens: Arc::new(volumes::token::TokenManager::new(Arc::new(
+            volumes::token::ApiTokenRequester {
+                client: client.clone(),
+            },
+        ))),
     });
 
     let informer = Informer::new(
@@ -263,6 +331,7 @@ pub async fn run<R: Runtime>(
             _ = sweep.tick() => {
                 let live: HashSet<String> = store.list().iter().map(|p| p.meta().uid.clone()).collect();
                 let known: HashSet<String> = workers.keys().cloned().chain(live).collect();
+                shared.tokens.retain_pods(&known);
                 if let Err(e) = remove_orphans(&shared, &known).await {
                     tracing::warn!(node = %node_name, error = %e, "orphan clean-up failed");
                 }

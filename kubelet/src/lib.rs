@@ -2,6 +2,7 @@
 //! (Docker), wires their network, probes them and reports their status.
 
 pub mod actions;
+pub mod api_tls;
 pub mod apiauth;
 pub mod backoff;
 pub mod bootstrap;

@@ -1,6 +1,8 @@
 //! The kubelet's gRPC endpoint (`proto/kubelet.proto`): container logs (follow, tail,
 //! previous), exec and CPU/memory stats, answered from the runtime by the pod's labels.
 
+use crate::apiauth::authn::Authenticator;
+use crate::apiauth::authz::{self, ApiCall, Authorizer};
 use crate::runtime::{ContainerInfo, ContainerKind, LogOptions, Runtime, labels};
 use futures::StreamExt;
 use std::net::SocketAddr;
@@ -21,9 +23,19 @@ use api::{
 /// apiserver's proxy waits a little longer, so this error is the one the caller sees.
 pub const EXEC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// Who may call (secure mode): the caller's client certificate, then an authorization of
+/// the node subresource the call touches.
+#[derive(Clone)]
+pub struct ApiSecurity {
+    pub authn: Authenticator,
+    pub authz: Authorizer,
+}
+
 pub struct KubeletService<R: Runtime> {
     runtime: Arc<R>,
     node: String,
+    /// None: plaintext development mode, every caller allowed.
+    security: Option<Arc<ApiSecurity>>,
 }
 
 impl<R: Runtime> KubeletService<R> {
@@ -31,7 +43,24 @@ impl<R: Runtime> KubeletService<R> {
         KubeletService {
             runtime,
             node: node.to_string(),
+            security: None,
         }
+    }
+
+    pub fn with_security(mut self, security: ApiSecurity) -> Self {
+        self.security = Some(Arc::new(security));
+        self
+    }
+
+    /// Authenticates and authorizes `call`; Ok without security.
+    async fn admit<T>(&self, req: &Request<T>, call: ApiCall) -> Result<(), Status> {
+        let Some(sec) = &self.security else {
+            return Ok(());
+        };
+        let user = sec.authn.authenticate(req)?;
+        sec.authz
+            .authorize(&user, &authz::check_for(call, &self.node))
+            .await
     }
 
     /// The pod's app containers, newest instance first per name.
@@ -112,6 +141,7 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
     type LogsStream = LogStream;
 
     async fn logs(&self, req: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
+        self.admit(&req, ApiCall::Logs).await?;
         let r = req.into_inner();
         let c = self
             .pick(&r.namespace, &r.pod, &r.container, r.previous)
@@ -136,6 +166,7 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
     }
 
     async fn exec(&self, req: Request<ExecRequest>) -> Result<Response<ExecResponse>, Status> {
+        self.admit(&req, ApiCall::Exec).await?;
         let r = req.into_inner();
         if r.command.is_empty() {
             return Err(Status::invalid_argument("a command is required"));
@@ -167,6 +198,7 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
     }
 
     async fn stats(&self, req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
+        self.admit(&req, ApiCall::Stats).await?;
         let r = req.into_inner();
         let mut filter = vec![(labels::NODE, self.node.as_str())];
         if !r.namespace.is_empty() {
@@ -214,19 +246,38 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
     }
 }
 
-/// Binds `addr` and serves until `cancel`; returns the bound address (port 0 picks one).
-pub async fn serve<R: Runtime>(
-    runtime: Arc<R>,
-    node: &str,
-    addr: SocketAddr,
-    cancel: CancellationToken,
-) -> crate::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+/// Binds the kubelet API's address (port 0 picks one); the bound address is what the Node
+/// reports in status.daemonEndpoints.
+pub async fn bind(addr: SocketAddr) -> crate::Result<(tokio::net::TcpListener, SocketAddr)> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| crate::Error::io(format!("binding the kubelet API on {addr}"), e))?;
     let bound = listener
         .local_addr()
         .map_err(|e| crate::Error::io("kubelet API address", e))?;
+    Ok((listener, bound))
+}
+
+/// Binds `addr` and serves plaintext, without authentication, until `cancel` (development
+/// mode and in-process tests); returns the bound address.
+pub async fn serve<R: Runtime>(
+    runtime: Arc<R>,
+    node: &str,
+    addr: SocketAddr,
+    cancel: CancellationToken,
+) -> crate::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let (listener, bound) = bind(addr).await?;
+    Ok((bound, serve_plaintext(runtime, node, listener, cancel)))
+}
+
+/// Serves plaintext on `listener` until `cancel`.
+pub fn serve_plaintext<R: Runtime>(
+    runtime: Arc<R>,
+    node: &str,
+    listener: tokio::net::TcpListener,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let bound = listener.local_addr().ok();
     let svc = KubeletServer::new(KubeletService::new(runtime, node));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let task = tokio::spawn(async move {
@@ -238,6 +289,34 @@ pub async fn serve<R: Runtime>(
             tracing::error!(error = %e, "kubelet API server failed");
         }
     });
-    tracing::info!(%bound, "kubelet API serving");
-    Ok((bound, task))
+    tracing::info!(bound = ?bound, "kubelet API serving (plaintext, no authentication)");
+    task
+}
+
+/// Serves TLS on `listener` with `serving` (replaceable: rotation), every call
+/// authenticated and authorized by `security`, until `cancel`.
+pub fn serve_tls<R: Runtime>(
+    runtime: Arc<R>,
+    node: &str,
+    listener: tokio::net::TcpListener,
+    serving: pki::tls::ServingCert,
+    security: ApiSecurity,
+    cancel: CancellationToken,
+) -> crate::Result<tokio::task::JoinHandle<()>> {
+    let bound = listener.local_addr().ok();
+    let config = pki::tls::server_config(serving, &[b"h2"])
+        .map_err(|e| crate::Error::Certificate(format!("kubelet API TLS: {e}")))?;
+    let svc = KubeletServer::new(KubeletService::new(runtime, node).with_security(security));
+    let incoming = pki::tls::incoming(listener, config);
+    let task = tokio::spawn(async move {
+        let r = tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming_shutdown(incoming, cancel.cancelled_owned())
+            .await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "kubelet API server failed");
+        }
+    });
+    tracing::info!(bound = ?bound, "kubelet API serving (TLS, client certificates)");
+    Ok(task)
 }

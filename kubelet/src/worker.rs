@@ -44,6 +44,8 @@ pub struct Shared<R: Runtime> {
     pub services: client::Store<proto::k8s::Service>,
     /// What the node enforces of the pods' securityContext.
     pub security: crate::security::NodeSecurity,
+    /// The pods' bound ServiceAccount tokens (serviceAccountToken projections).
+    pub tokens: Arc<volumes::token::TokenManager>,
 }
 
 impl<R: Runtime> Shared<R> {
@@ -546,7 +548,14 @@ impl<R: Runtime> PodWorker<R> {
         if self.start_held(VOLUMES_KEY) {
             return;
         }
-        match volumes::setup(&self.shared.client, &self.shared.root_dir, pod).await {
+        match volumes::setup(
+            &self.shared.client,
+            &self.shared.tokens,
+            &self.shared.root_dir,
+            pod,
+        )
+        .await
+        {
             Ok(v) => {
                 self.volumes = Some(v);
                 self.volumes_at = Some(Instant::now());

@@ -2,6 +2,7 @@
 //! the serving certificate of its API, both requested through CertificateSigningRequests
 //! and renewed before they expire (client-go's certificate manager).
 
+pub mod manager;
 pub mod pem;
 pub mod request;
 pub mod rotation;

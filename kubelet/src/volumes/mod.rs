@@ -21,6 +21,7 @@ use proto::k8s::{
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use token::{TokenKey, TokenManager};
 
 pub fn pod_dir(root: &Path, uid: &str) -> PathBuf {
     root.join("pods").join(uid)
@@ -149,6 +150,7 @@ async fn secret_data(
 /// projected, as Kubernetes' memory-backed wrappers).
 async fn payload_of(
     client: &Client,
+    tokens: &TokenManager,
     pod: &Pod,
     volume: &str,
     source: &VolumeSource,
@@ -224,13 +226,8 @@ async fn payload_of(
                     }
                 } else if let Some(d) = &src.downward_api {
                     downward::files(pod, &d.items, mode, &node)
-                } else if src.service_account_token.is_some() {
-                    Err(
-                        "projected source serviceAccountToken is not supported: this kubelet \
-                         cannot obtain bound service account tokens (no TokenRequest API); \
-                         mount the account's token Secret as a secret volume instead"
-                            .to_string(),
-                    )
+                } else if let Some(t) = &src.service_account_token {
+                    service_account_token(tokens, pod, t, mode).await
                 } else {
                     Err("projected source with no configMap, secret or downwardAPI".to_string())
                 };
@@ -240,6 +237,52 @@ async fn payload_of(
         }
         _ => Err(verr(volume, "not a kubelet-written volume")),
     }
+}
+
+/// The ServiceAccount a pod runs as (`serviceAccountName`, else the deprecated
+/// `serviceAccount`, else `default`).
+pub fn service_account_of(pod: &Pod) -> String {
+    let spec = pod.spec.as_ref();
+    spec.map(|s| s.service_account_name.as_str())
+        .filter(|n| !n.is_empty())
+        .or_else(|| {
+            spec.map(|s| s.service_account.as_str())
+                .filter(|n| !n.is_empty())
+        })
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// One serviceAccountToken projection: the pod's bound token at `path`.
+async fn service_account_token(
+    tokens: &TokenManager,
+    pod: &Pod,
+    t: &proto::k8s::ServiceAccountTokenProjection,
+    mode: u32,
+) -> std::result::Result<Payload, String> {
+    atomic_writer::validate_path(&t.path).map_err(|m| format!("invalid path {:?}: {m}", t.path))?;
+    let meta = pod.metadata.clone().unwrap_or_default();
+    let key = TokenKey {
+        namespace: meta.namespace,
+        service_account: service_account_of(pod),
+        pod_name: meta.name,
+        pod_uid: meta.uid,
+        audience: t.audience.clone(),
+        expiration_seconds: t
+            .expiration_seconds
+            .map(i64::from)
+            .unwrap_or(token::DEFAULT_EXPIRATION_SECONDS),
+    };
+    let token = tokens.token(&key).await?;
+    let mut out = Payload::new();
+    out.insert(
+        t.path.clone(),
+        FileData {
+            data: token.into_bytes(),
+            mode,
+        },
+    );
+    Ok(out)
 }
 
 fn safe_name(s: &str) -> bool {
@@ -359,7 +402,12 @@ fn empty_dir(
 /// Makes every volume of the pod and returns its host directory by volume name.
 /// Called again on each sync: configMap, secret, downwardAPI and projected contents follow
 /// their sources.
-pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<String, String>> {
+pub async fn setup(
+    client: &Client,
+    tokens: &TokenManager,
+    root: &Path,
+    pod: &Pod,
+) -> Result<HashMap<String, String>> {
     let meta = pod.metadata.clone().unwrap_or_default();
     let spec = pod.spec.clone().unwrap_or_default();
     if !safe_name(&meta.uid) {
@@ -414,7 +462,7 @@ pub async fn setup(client: &Client, root: &Path, pod: &Pod) -> Result<HashMap<St
                     VolumeSource::DownwardApi(_) => "downward-api",
                     _ => "projected",
                 };
-                let (payload, tmpfs) = payload_of(client, pod, name, src).await?;
+                let (payload, tmpfs) = payload_of(client, tokens, pod, name, src).await?;
                 write_volume(
                     root,
                     &meta.uid,

@@ -265,3 +265,102 @@ mod tests {
         assert!(m.is_empty());
     }
 }
+
+/// The TokenRequest for `key`: bound to the pod (kind Pod, name, uid) so the token dies
+/// with it; an empty audience asks for the apiserver's own.
+pub fn token_request(key: &TokenKey) -> proto::k8s::TokenRequest {
+    proto::k8s::TokenRequest {
+        api_version: "authentication.k8s.io/v1".into(),
+        kind: "TokenRequest".into(),
+        metadata: Some(proto::k8s::ObjectMeta {
+            name: key.service_account.clone(),
+            namespace: key.namespace.clone(),
+            ..Default::default()
+        }),
+        spec: Some(proto::k8s::TokenRequestSpec {
+            audiences: if key.audience.is_empty() {
+                Vec::new()
+            } else {
+                vec![key.audience.clone()]
+            },
+            expiration_seconds: Some(key.expiration_seconds),
+            bound_object_ref: Some(proto::k8s::BoundObjectReference {
+                kind: "Pod".into(),
+                api_version: "v1".into(),
+                name: key.pod_name.clone(),
+                uid: key.pod_uid.clone(),
+            }),
+        }),
+        status: None,
+    }
+}
+
+/// The real [`TokenRequester`]: `serviceaccounts/token` through the apiserver.
+pub struct ApiTokenRequester {
+    pub client: client::Client,
+}
+
+#[tonic::async_trait]
+impl TokenRequester for ApiTokenRequester {
+    async fn request(&self, key: &TokenKey) -> Result<IssuedToken, String> {
+        let answer = self
+            .client
+            .create_token(token_request(key))
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = answer.status.unwrap_or_default();
+        if status.token.is_empty() {
+            return Err("the apiserver returned no token".to_string());
+        }
+        let expires =
+            proto::time::parse_rfc3339(&status.expiration_timestamp).ok_or_else(|| {
+                format!(
+                    "the token's expirationTimestamp {:?} is not RFC 3339",
+                    status.expiration_timestamp
+                )
+            })?;
+        let expiration_seconds = answer
+            .spec
+            .and_then(|s| s.expiration_seconds)
+            .filter(|s| *s > 0)
+            .unwrap_or(key.expiration_seconds);
+        Ok(IssuedToken {
+            token: status.token,
+            expires,
+            expiration_seconds,
+        })
+    }
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::*;
+
+    #[test]
+    fn request_is_bound_to_the_pod() {
+        let key = TokenKey {
+            namespace: "ns".into(),
+            service_account: "builder".into(),
+            pod_name: "p".into(),
+            pod_uid: "uid-1".into(),
+            audience: "vault".into(),
+            expiration_seconds: 3607,
+        };
+        let r = token_request(&key);
+        let m = r.metadata.unwrap();
+        assert_eq!((m.namespace.as_str(), m.name.as_str()), ("ns", "builder"));
+        let spec = r.spec.unwrap();
+        assert_eq!(spec.audiences, vec!["vault".to_string()]);
+        assert_eq!(spec.expiration_seconds, Some(3607));
+        let b = spec.bound_object_ref.unwrap();
+        assert_eq!(
+            (b.kind.as_str(), b.name.as_str(), b.uid.as_str()),
+            ("Pod", "p", "uid-1")
+        );
+        let none = token_request(&TokenKey {
+            audience: String::new(),
+            ..key
+        });
+        assert!(none.spec.unwrap().audiences.is_empty());
+    }
+}
