@@ -93,7 +93,8 @@ impl Ca {
         if !is_ca {
             return Err(Error::Certificate("not a CA certificate".into()));
         }
-        let key = KeyPair::from_pem(key_pem).map_err(|e| Error::Key(e.to_string()))?;
+        let key = KeyPair::try_from(&crate::pem::pkcs8_private_key(key_pem)?)
+            .map_err(|e| Error::Key(e.to_string()))?;
         use rcgen::PublicKeyData;
         if key.subject_public_key_info() != cert.tbs_certificate.subject_pki.raw {
             return Err(Error::Key(
