@@ -342,8 +342,8 @@ mod tests {
         connection: ConnectionFlags,
     }
 
-    #[test]
-    fn connection_flags_kubeconfig_then_server_override() {
+    #[tokio::test]
+    async fn connection_flags_kubeconfig_then_server_override() {
         let parse = |args: &[&str]| {
             let mut v = vec!["d"];
             v.extend_from_slice(args);
@@ -360,10 +360,11 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kc");
+        let ca = pki::ca::Ca::generate("kubernetes", Duration::from_secs(3600)).unwrap();
         crate::Kubeconfig::for_user(
             "kubernetes",
             "https://10.0.0.1:6443",
-            "CA",
+            ca.cert_pem(),
             "system:kube-scheduler",
             &crate::Credentials::Token("t".into()),
         )
@@ -372,7 +373,7 @@ mod tests {
         let kc = path.to_str().unwrap();
         let c = parse(&["--kubeconfig", kc]).connection_config().unwrap();
         assert_eq!(c.server, "https://10.0.0.1:6443");
-        assert!(matches!(c.trust, Some(pki::tls::ServerTrust::Ca(ref p)) if p == "CA"));
+        assert!(matches!(c.trust, Some(pki::tls::ServerTrust::Ca(ref p)) if p == ca.cert_pem()));
         let c = parse(&["--kubeconfig", kc, "--server", "https://10.0.0.2:6443"])
             .connection_config()
             .unwrap();
