@@ -175,6 +175,9 @@ pub enum Decision {
     Approve(&'static str),
     /// Leave it (for an admin, or until the node's addresses are known); why, for the log.
     Leave(String),
+    /// A kubelet request whose review said no: asked again with back-off, as Kubernetes
+    /// does (the permission may be granted later, e.g. a binding made after the join).
+    Retry(String),
 }
 
 /// Decides one CSR: the shape, then the reviews (client) or the node's addresses
@@ -202,7 +205,7 @@ pub async fn decide(
                     }));
                 }
             }
-            Ok(Decision::Leave(format!(
+            Ok(Decision::Retry(format!(
                 "recognized as {subresources:?} but the subject access review was not approved"
             )))
         }
@@ -290,6 +293,9 @@ async fn reconcile(
             tracing::debug!(csr = %req.key, %why, "not approving");
             return Ok(Action::Done);
         }
+        // An error, so that the key's back-off grows between tries (a success would reset
+        // it).
+        Decision::Retry(why) => return Err(Error::invalid(&req.key, why)),
         Decision::Approve(message) => message,
     };
     let mut next = (*csr).clone();
@@ -428,7 +434,7 @@ mod tests {
         let other = client_csr("system:node:n2");
         assert!(matches!(
             decide(&other, &reviewer, no_nodes).await.unwrap(),
-            Decision::Leave(_)
+            Decision::Retry(_)
         ));
     }
 
@@ -439,7 +445,7 @@ mod tests {
             decide(&client_csr("system:bootstrap:abcdef"), &nobody, no_nodes)
                 .await
                 .unwrap(),
-            Decision::Leave(_)
+            Decision::Retry(_)
         ));
         // Asking for system:masters: never even reviewed.
         let (req, _) =
