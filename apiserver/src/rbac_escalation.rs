@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use proto::Resource;
 use proto::k8s::{Object, PolicyRule, RoleRef, object::Kind as K};
 use proto::{ApiError, KindInfo};
 
@@ -196,6 +195,7 @@ async fn check_binding(
 mod tests {
     use super::*;
     use crate::auth::rbac::RbacAuthorizer;
+    use proto::Resource;
     use proto::k8s::{ClusterRole, Role, RoleBinding, Subject};
 
     fn role(ns: &str, name: &str, rules: Vec<PolicyRule>) -> Object {
