@@ -129,9 +129,13 @@ pub fn selected_name(field_selector: &str) -> String {
 }
 
 fn source_ip<T>(request: &Request<T>) -> Option<IpAddr> {
-    // TODO(section C's TLS listener): also read `pki::tls::TlsConnectInfo` once the
-    // apiserver depends on pki; tonic's `remote_addr` knows only plain TCP connections.
-    request.remote_addr().map(|a| a.ip())
+    // Over TLS the connection info is pki's; tonic's `remote_addr` knows only plain TCP.
+    request
+        .extensions()
+        .get::<pki::tls::TlsConnectInfo>()
+        .and_then(|i| i.remote_addr)
+        .or_else(|| request.remote_addr())
+        .map(|a| a.ip())
 }
 
 /// One request on its way through authorization, the registry and the audit log.

@@ -80,6 +80,14 @@ impl Audit {
         Ok(Audit::with_writer(policy, out))
     }
 
+    /// What `--audit-log-path` and `--audit-policy-file` ask for.
+    pub fn from_config(config: &crate::server::Config) -> Result<Audit, String> {
+        Audit::from_paths(
+            config.audit_log_path.as_deref(),
+            config.audit_policy_file.as_deref(),
+        )
+    }
+
     /// Audit into any writer (tests read a buffer).
     pub fn with_writer(policy: Policy, out: Box<dyn Write + Send>) -> Audit {
         let (tx, rx) = mpsc::channel(QUEUE);
