@@ -110,7 +110,9 @@ impl Drop for Process {
     }
 }
 
-/// The apiserver binary on a data directory and a loopback address.
+/// The apiserver binary on a data directory and a loopback address, in development mode:
+/// plaintext, everyone allowed, no ServiceAccount admission (these tests run no
+/// ServiceAccount controller). The secure cluster is `cluster::Cluster`.
 pub fn spawn_apiserver(data_dir: &Path, addr: SocketAddr, log: PathBuf) -> Process {
     Process::spawn(
         "apiserver",
@@ -119,6 +121,9 @@ pub fn spawn_apiserver(data_dir: &Path, addr: SocketAddr, log: PathBuf) -> Proce
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(data_dir)
+            .arg("--insecure-plaintext")
+            .args(["--authorization-mode", "AlwaysAllow"])
+            .args(["--disable-admission-plugins", "ServiceAccount"])
             // The kubelets of these tests register 127.0.0.1 (ctl logs/exec through it).
             .arg("--kubelet-allow-loopback")
             .env("RUST_LOG", "info"),

@@ -1682,7 +1682,7 @@ rules:
             .exec(NS, "p1", &echo)
             .await,
         Code::Unauthenticated,
-        "Unauthorized: no client certificate",
+        "Unauthorized: no client certificate presented",
     );
     m.denied(
         "exec at the kubelet with a certificate from another CA",
