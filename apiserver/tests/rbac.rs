@@ -593,6 +593,26 @@ async fn kubelets_reach_only_what_their_pods_use_and_write_only_their_own() {
     );
     forbidden(get(&mut node, "secrets", "team", "elsewhere").await);
     forbidden(list(&mut node, "secrets", "team").await);
+    // A watch narrowed to one referenced object by name is a read of that object.
+    node.watch(WatchRequest {
+        resource: "secrets".into(),
+        namespace: "team".into(),
+        field_selector: "metadata.name=used".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let refused = node
+        .watch(WatchRequest {
+            resource: "secrets".into(),
+            namespace: "team".into(),
+            field_selector: "metadata.name=unused".into(),
+            ..Default::default()
+        })
+        .await
+        .map(|_| ())
+        .map_err(err);
+    forbidden(refused);
     // Non-graph reads come from the node rules.
     list(&mut node, "pods", "").await.unwrap();
     list(&mut node, "services", "").await.unwrap();
@@ -701,4 +721,65 @@ async fn csrs_carry_their_requestor_and_approval_is_its_own_subresource() {
         panic!("a CSR");
     };
     assert_eq!(c.status.as_ref().unwrap().conditions[0].r#type, "Approved");
+}
+
+#[tokio::test]
+async fn pods_run_as_an_existing_service_account_with_its_token_mounted() {
+    let log_dir = tempfile::tempdir().unwrap();
+    let server = start(&log_dir.path().join("audit.log")).await;
+    let mut admin = api(&server, "admin").await;
+    let bare = |name: &str| {
+        let mut p = pod("other", name, "", "s");
+        if let Some(object::Kind::Pod(p)) = &mut p.kind {
+            p.spec.as_mut().unwrap().containers[0].env.clear();
+        }
+        p
+    };
+    assert_eq!(
+        forbidden(create(&mut admin, bare("early")).await),
+        r#"pods "early" is forbidden: error looking up service account other/default: serviceaccount "default" not found"#
+    );
+    let mut sa = ServiceAccount::default();
+    sa.meta_mut().namespace = "other".into();
+    sa.meta_mut().name = "default".into();
+    create(&mut admin, sa.into_object()).await.unwrap();
+    let created = create(&mut admin, bare("web")).await.unwrap();
+    let Some(object::Kind::Pod(p)) = &created.kind else {
+        panic!("a pod");
+    };
+    let spec = p.spec.clone().unwrap();
+    assert_eq!(spec.service_account_name, "default");
+    assert_eq!(spec.volumes.len(), 1);
+    let volume = &spec.volumes[0].name;
+    assert!(volume.starts_with("kube-api-access-") && volume.len() == "kube-api-access-".len() + 5);
+    let mount = &spec.containers[0].volume_mounts[0];
+    assert_eq!(
+        (
+            mount.name.as_str(),
+            mount.mount_path.as_str(),
+            mount.read_only
+        ),
+        (
+            volume.as_str(),
+            "/var/run/secrets/kubernetes.io/serviceaccount",
+            true
+        )
+    );
+    let mut opted_out = bare("quiet");
+    if let Some(object::Kind::Pod(p)) = &mut opted_out.kind {
+        p.spec.as_mut().unwrap().automount_service_account_token = Some(false);
+    }
+    let quiet = create(&mut admin, opted_out).await.unwrap();
+    let Some(object::Kind::Pod(p)) = &quiet.kind else {
+        panic!("a pod");
+    };
+    assert!(p.spec.as_ref().unwrap().volumes.is_empty());
+    let mut named = bare("builder-pod");
+    if let Some(object::Kind::Pod(p)) = &mut named.kind {
+        p.spec.as_mut().unwrap().service_account_name = "builder".into();
+    }
+    assert!(
+        forbidden(create(&mut admin, named).await)
+            .ends_with(r#"serviceaccount "builder" not found"#)
+    );
 }
