@@ -242,12 +242,20 @@ pub(crate) fn explain(cause: &str, tls: bool) -> String {
     if cause.contains("UnknownIssuer") || cause.contains("BadSignature") {
         return format!("x509: the server's certificate is not signed by the trusted CA ({cause})");
     }
-    if cause.contains("NotValidForName") {
+    if cause.contains("NotValidForName") || cause.contains("not valid for name") {
         return format!(
             "x509: the server's certificate is not valid for the name dialled ({cause})"
         );
     }
-    if cause.contains("Expired") || cause.contains("NotValidYet") {
+    if [
+        "Expired",
+        "NotValidYet",
+        "certificate expired",
+        "not valid yet",
+    ]
+    .iter()
+    .any(|p| cause.contains(p))
+    {
         return format!("x509: the server's certificate has expired or is not yet valid ({cause})");
     }
     cause.to_string()
