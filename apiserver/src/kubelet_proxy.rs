@@ -135,7 +135,7 @@ impl<S: Store> KubeletProxy<S> {
                 tracing::debug!(user = %user.name, ?attributes, "kubelet API call refused");
                 Err(proto::ApiError::new(
                     proto::Reason::Forbidden,
-                    crate::server::authn::service::forbidden_message(&user, attributes, &reason),
+                    crate::auth::authz::forbidden_message(&user, attributes, &reason),
                 )
                 .into())
             }

@@ -331,6 +331,8 @@ pub enum ServerError {
     Authn(String),
     #[error("authorization: {0}")]
     Authz(String),
+    #[error("audit: {0}")]
+    Audit(String),
     #[error("--enable/--disable-admission-plugins: {0}")]
     Admission(String),
     #[error("cannot make Service default/kubernetes: {0}")]
@@ -653,9 +655,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             default_not_ready_toleration_seconds: config.default_not_ready_toleration_seconds,
             default_unreachable_toleration_seconds: config.default_unreachable_toleration_seconds,
         })
-        .with_pod_security(pod_security_config(&config));
-    // TODO(integrator): `.with_disabled_admission(&disabled_admission)` (section D).
-    let _ = &disabled_admission;
+        .with_pod_security(pod_security_config(&config))
+        .with_disabled_admission(&disabled_admission);
     bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
 
     let listener = TcpListener::bind(config.listen)
@@ -719,13 +720,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     }
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    // TODO(integrator): `crate::auth::authz::build(&config.authorization_mode, &registry,
-    // shutdown_rx.clone()).await.map_err(ServerError::Authz)?` (section D); until then
-    // every authenticated request is allowed.
-    let authorizer: Arc<dyn crate::auth::Authorizer> = Arc::new(crate::auth::authz::AlwaysAllow);
-    if config.authorization_mode != ["AlwaysAllow"] {
-        warn!(modes = ?config.authorization_mode, "authorization modes are not wired yet: AlwaysAllow");
-    }
+    let authorizer =
+        crate::auth::authz::build(&config.authorization_mode, &registry, shutdown_rx.clone())
+            .await
+            .map_err(ServerError::Authz)?;
+    let audit = crate::audit::Audit::from_config(&config).map_err(ServerError::Audit)?;
     // The kubelet API, proxied to the pod's node (logs, exec, stats).
     let kubelet_proxy = proto::kubelet_api::kubelet_server::KubeletServer::new(
         crate::kubelet_proxy::KubeletProxy::new(
@@ -750,8 +749,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         config.event_ttl,
         shutdown_rx.clone(),
     ));
-    // TODO(integrator): `.with_authorizer(authorizer.clone()).with_audit(..)` (section D).
-    let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone());
+    let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone())
+        .with_authorizer(authorizer.clone())
+        .with_audit(audit);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<ApiServer<ApiService<ServerStore>>>()
@@ -773,9 +773,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         .add_service(health_service)
         .add_service(api)
         .add_service(kubelet_proxy)
-        .add_service(authentication_service);
-    // TODO(integrator): `.add_service(AuthorizationServer::new(
-    // crate::auth::authz_service::AuthorizationService::new(authorizer.clone())))` (section D).
+        .add_service(authentication_service)
+        .add_service(proto::k8s::authorization_server::AuthorizationServer::new(
+            crate::auth::authz_service::AuthorizationService::new(authorizer),
+        ));
     let tls = tls_config.is_some();
     let serve = match tls_config {
         // Handshakes run off the accept loop; TCP_NODELAY is set on each connection.

@@ -489,3 +489,74 @@ async fn plaintext_test_servers_still_authenticate_tokens() {
     assert_eq!(whoami(&bob).await.expect("bob").username, "bob");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_binarys_defaults_authorize_with_node_and_rbac_and_publish_the_kubernetes_service() {
+    let (server, _files) = secure_server(|c| {
+        c.authorization_mode = vec!["Node".into(), "RBAC".into()];
+        c.default_kubernetes_service = true;
+    })
+    .await;
+    let admin = admin(&server).await;
+    let ca = cluster_ca(&server);
+    let nobody = client(&server, client_cert(&ca, "nobody", &[])).await;
+
+    // Known but not allowed: PermissionDenied with Kubernetes' message.
+    let e = nobody.get("secrets", "default", "s").await.unwrap_err();
+    assert_eq!(e.reason, Reason::Forbidden, "{e:?}");
+    assert_eq!(
+        e.message,
+        "secrets \"s\" is forbidden: User \"nobody\" cannot get resource \"secrets\" in API group \"\" in the namespace \"default\""
+    );
+    // Anyone authenticated may ask who they are; anonymous callers may not.
+    assert_eq!(whoami(&nobody).await.expect("whoami").username, "nobody");
+    let e = whoami(&client(&server, Credentials::None).await)
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, Reason::Forbidden, "{e:?}");
+
+    // The kubelet proxy authorizes before dialing anything.
+    let kubelet = client::KubeletApi::via_apiserver_with(&connection(
+        &server,
+        client_cert(&ca, "nobody", &[]),
+    ))
+    .await
+    .expect("kubelet API through the apiserver");
+    let e = kubelet
+        .exec(proto::kubelet_api::ExecRequest {
+            namespace: "default".into(),
+            pod: "web".into(),
+            command: vec!["id".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, Reason::Forbidden, "{e:?}");
+    assert_eq!(
+        e.message,
+        "pods \"web\" is forbidden: User \"nobody\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\""
+    );
+
+    // Service and Endpoints default/kubernetes point at this apiserver.
+    let svc = Service::try_from_object(
+        admin
+            .get("services", "default", "kubernetes")
+            .await
+            .expect("service"),
+    )
+    .unwrap();
+    let spec = svc.spec.unwrap();
+    assert_eq!(spec.cluster_ip, "10.96.0.1");
+    assert_eq!(spec.ports[0].port, 443);
+    assert_eq!(spec.ports[0].target_port, server.addr().port().to_string());
+    let ep = Endpoints::try_from_object(
+        admin
+            .get("endpoints", "default", "kubernetes")
+            .await
+            .expect("endpoints"),
+    )
+    .unwrap();
+    assert_eq!(ep.subsets[0].ports[0].port, i32::from(server.addr().port()));
+    assert_eq!(ep.subsets.len(), 1);
+    server.stop().await;
+}

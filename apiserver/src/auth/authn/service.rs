@@ -56,39 +56,10 @@ pub async fn authorize(
         Decision::Allow => Ok(()),
         Decision::Deny(reason) | Decision::NoOpinion(reason) => Err(ApiError::new(
             Reason::Forbidden,
-            forbidden_message(user, attributes, &reason),
+            crate::auth::authz::forbidden_message(user, attributes, &reason),
         )
         .into()),
     }
-}
-
-// TODO(integrator): use `crate::auth::authz::forbidden_message` (section D) once it is on
-// main; this copy of Kubernetes' form keeps the crate compiling until then.
-pub fn forbidden_message(user: &User, a: &Attributes, reason: &str) -> String {
-    let resource = if a.subresource.is_empty() {
-        a.resource.clone()
-    } else {
-        format!("{}/{}", a.resource, a.subresource)
-    };
-    let object = if a.name.is_empty() {
-        a.resource.clone()
-    } else {
-        format!("{} {:?}", a.resource, a.name)
-    };
-    let scope = if a.namespace.is_empty() {
-        "at the cluster scope".to_string()
-    } else {
-        format!("in the namespace {:?}", a.namespace)
-    };
-    let mut m = format!(
-        "{object} is forbidden: User {:?} cannot {} resource {resource:?} in API group {:?} {scope}",
-        user.name, a.verb, a.api_group
-    );
-    if !reason.is_empty() {
-        m.push_str(": ");
-        m.push_str(reason);
-    }
-    m
 }
 
 pub fn user_info(user: &User) -> UserInfo {
