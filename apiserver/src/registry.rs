@@ -364,12 +364,14 @@ impl<S: Store> Registry<S> {
         if let Some(user) = &user {
             crate::csr_admission::set_requestor(&mut object, user);
         }
-        self.admit_service_account(&mut object).await?;
         admission::validate_create(info, &object)?;
         let namespace = object.meta().namespace.clone();
         if info.namespaced {
             self.check_namespace_accepts_content(&namespace).await?;
         }
+        // After the namespace check, so a missing namespace is reported as such; what it
+        // adds (one well-formed volume and its mounts) needs no second validation.
+        self.admit_service_account(&mut object).await?;
         self.admit_node(
             crate::node_restriction::Operation::Create,
             "",

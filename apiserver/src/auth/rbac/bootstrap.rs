@@ -484,9 +484,17 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
                 rule(
                     READ,
                     &[""],
-                    &["services", "endpoints", "pods", "namespaces"],
+                    &["services", "endpoints", "pods", "namespaces", "nodes"],
                 ),
                 rule(READ, &["discovery.k8s.io"], &["endpointslices"]),
+                // It registers itself as the kube-system/kube-dns Service and Endpoints
+                // (where Kubernetes' addon manager would); a create cannot be narrowed to
+                // one name, so this holds in every namespace.
+                rule(
+                    &["create", "update", "patch"],
+                    &[""],
+                    &["services", "endpoints"],
+                ),
             ],
         ),
     ]
