@@ -560,3 +560,143 @@ async fn the_binarys_defaults_authorize_with_node_and_rbac_and_publish_the_kuber
     assert_eq!(ep.subsets.len(), 1);
     server.stop().await;
 }
+
+/// A kubelet that answers exec with the common name of the client certificate it saw.
+struct FakeKubelet;
+
+#[tonic::async_trait]
+impl proto::kubelet_api::kubelet_server::Kubelet for FakeKubelet {
+    type LogsStream = futures::stream::Empty<Result<proto::kubelet_api::LogChunk, tonic::Status>>;
+
+    async fn logs(
+        &self,
+        _: tonic::Request<proto::kubelet_api::LogsRequest>,
+    ) -> Result<tonic::Response<Self::LogsStream>, tonic::Status> {
+        Ok(tonic::Response::new(futures::stream::empty()))
+    }
+
+    async fn exec(
+        &self,
+        request: tonic::Request<proto::kubelet_api::ExecRequest>,
+    ) -> Result<tonic::Response<proto::kubelet_api::ExecResponse>, tonic::Status> {
+        let peer = request
+            .extensions()
+            .get::<pki::tls::TlsConnectInfo>()
+            .and_then(|i| i.peer_certificates.clone())
+            .and_then(|chain| chain.first().map(|c| pki::inspect::parse_der(c)))
+            .transpose()
+            .map_err(|e| tonic::Status::internal(e.to_string()))?
+            .map(|info| info.common_name)
+            .unwrap_or_else(|| "<no certificate>".into());
+        Ok(tonic::Response::new(proto::kubelet_api::ExecResponse {
+            exit_code: 0,
+            output: peer.into_bytes(),
+            truncated: false,
+        }))
+    }
+
+    async fn stats(
+        &self,
+        _: tonic::Request<proto::kubelet_api::StatsRequest>,
+    ) -> Result<tonic::Response<proto::kubelet_api::StatsResponse>, tonic::Status> {
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+#[tokio::test]
+async fn the_kubelet_proxy_dials_kubelets_over_tls_with_its_kubelet_client_certificate() {
+    let (server, _files) = secure_server(|_| {}).await;
+    let admin = admin(&server).await;
+    let ca = cluster_ca(&server);
+
+    // A kubelet on loopback serving a certificate of the cluster CA for 127.0.0.1.
+    let serving = ca
+        .issue(&CertSpec {
+            common_name: "system:node:n1".into(),
+            organizations: vec!["system:nodes".into()],
+            dns_names: vec!["n1".into()],
+            ip_addresses: vec!["127.0.0.1".parse().unwrap()],
+            usages: vec![Usage::ServerAuth],
+            validity: Duration::from_secs(3600),
+        })
+        .expect("kubelet serving certificate");
+    let chain = format!("{}{}", serving.cert_pem, ca.cert_pem());
+    let tls = pki::tls::server_config(
+        pki::tls::ServingCert::from_pem(&chain, &serving.key_pem).expect("serving cert"),
+        &[b"h2"],
+    )
+    .expect("TLS config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let kubelet = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(proto::kubelet_api::kubelet_server::KubeletServer::new(
+                FakeKubelet,
+            ))
+            .serve_with_incoming(pki::tls::incoming(listener, tls)),
+    );
+
+    let node = Node {
+        metadata: Some(ObjectMeta {
+            name: "n1".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let created =
+        Node::try_from_object(admin.create(node.into_object()).await.expect("node")).unwrap();
+    let mut node = created;
+    node.status = Some(NodeStatus {
+        addresses: vec![NodeAddress {
+            r#type: "InternalIP".into(),
+            address: "127.0.0.1".into(),
+        }],
+        daemon_endpoints: Some(NodeDaemonEndpoints {
+            kubelet_endpoint: Some(DaemonEndpoint {
+                port: i32::from(port),
+            }),
+        }),
+        ..Default::default()
+    });
+    admin
+        .update(node.into_object(), "status")
+        .await
+        .expect("node status");
+    let mut pod = Pod::default();
+    pod.meta_mut().namespace = "default".into();
+    pod.meta_mut().name = "web".into();
+    pod.spec = Some(PodSpec {
+        node_name: "n1".into(),
+        containers: vec![Container {
+            name: "c".into(),
+            image: "busybox".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    admin.create(pod.into_object()).await.expect("pod");
+
+    let api = client::KubeletApi::via_apiserver_with(&connection(
+        &server,
+        client_cert(&ca, "kubernetes-admin", &["system:masters"]),
+    ))
+    .await
+    .expect("kubelet API through the apiserver");
+    let out = api
+        .exec(proto::kubelet_api::ExecRequest {
+            namespace: "default".into(),
+            pod: "web".into(),
+            command: vec!["id".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("exec through the proxy");
+    assert_eq!(
+        String::from_utf8_lossy(&out.output),
+        "kube-apiserver-kubelet-client"
+    );
+    kubelet.abort();
+    server.stop().await;
+}
