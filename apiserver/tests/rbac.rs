@@ -783,3 +783,87 @@ async fn pods_run_as_an_existing_service_account_with_its_token_mounted() {
             .ends_with(r#"serviceaccount "builder" not found"#)
     );
 }
+
+#[tokio::test]
+async fn the_bootstrap_policy_is_reconciled_idempotently_and_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(&dir.path().join("data"), SledOptions::default()).unwrap();
+    let store = Arc::new(EncryptedStore::new(
+        store,
+        apiserver::encryption::Encryption::none(),
+    ));
+    let registry = Registry::new(store);
+    let reconcile = apiserver::auth::rbac::bootstrap::reconcile;
+    reconcile(&registry).await.unwrap();
+    let all = |r: Registry<_>| async move {
+        let mut out = BTreeMap::new();
+        for res in ["clusterroles", "clusterrolebindings"] {
+            let list = r
+                .list(&ListRequest {
+                    resource: res.into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            for o in list.items {
+                out.insert(
+                    format!("{res}/{}", o.meta().name),
+                    o.meta().resource_version.clone(),
+                );
+            }
+        }
+        out
+    };
+    let first = all(registry.clone()).await;
+    reconcile(&registry).await.unwrap();
+    assert_eq!(
+        all(registry.clone()).await,
+        first,
+        "a second start writes nothing"
+    );
+
+    // An administrator's edit that drops a default rule is repaired; one that opts out with
+    // autoupdate "false" is left alone.
+    let mut proxier = registry
+        .get("clusterroles", "", "system:node-proxier")
+        .await
+        .unwrap();
+    if let Some(object::Kind::ClusterRole(r)) = &mut proxier.kind {
+        r.rules.clear();
+    }
+    registry.update(proxier, "", false).await.unwrap();
+    let mut scheduler = registry
+        .get("clusterroles", "", "system:kube-scheduler")
+        .await
+        .unwrap();
+    if let Some(object::Kind::ClusterRole(r)) = &mut scheduler.kind {
+        r.rules.clear();
+        r.metadata.as_mut().unwrap().annotations.insert(
+            "rbac.authorization.kubernetes.io/autoupdate".into(),
+            "false".into(),
+        );
+    }
+    registry.update(scheduler, "", false).await.unwrap();
+    reconcile(&registry).await.unwrap();
+    let rules = |o: Object| match o.kind {
+        Some(object::Kind::ClusterRole(r)) => r.rules.len(),
+        _ => 0,
+    };
+    assert!(
+        rules(
+            registry
+                .get("clusterroles", "", "system:node-proxier")
+                .await
+                .unwrap()
+        ) > 0
+    );
+    assert_eq!(
+        rules(
+            registry
+                .get("clusterroles", "", "system:kube-scheduler")
+                .await
+                .unwrap()
+        ),
+        0
+    );
+}
