@@ -837,3 +837,84 @@ async fn bootstrap<S: Store>(registry: &Registry<S>) -> Result<(), proto::ApiErr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn flags_parse_as_kubernetes_spells_them() {
+        Config::command().debug_assert();
+        let c = Config::try_parse_from(["apiserver"]).unwrap();
+        assert!(c.anonymous_auth && !c.insecure_plaintext);
+        assert_eq!(c.authorization_mode, ["Node", "RBAC"]);
+        assert_eq!(c.service_account_issuer, [DEFAULT_ISSUER]);
+        assert!(
+            c.default_kubernetes_service,
+            "the binary publishes default/kubernetes"
+        );
+        let c = Config::try_parse_from([
+            "apiserver",
+            "--anonymous-auth=false",
+            "--authorization-mode",
+            "AlwaysAllow",
+            "--advertise-address",
+            "192.0.2.1",
+            "--tls-san",
+            "api.example",
+            "--tls-san",
+            "192.0.2.9",
+            "--api-audiences",
+            "a,b",
+            "--service-account-max-token-expiration",
+            "48h",
+            "--disable-admission-plugins",
+            "ServiceAccount,NodeRestriction",
+        ])
+        .unwrap();
+        assert!(!c.anonymous_auth);
+        assert_eq!(c.authorization_mode, ["AlwaysAllow"]);
+        assert_eq!(c.advertise_address, Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(c.tls_sans, ["api.example", "192.0.2.9"]);
+        assert_eq!(c.api_audiences, ["a", "b"]);
+        assert_eq!(
+            c.service_account_max_token_expiration,
+            Some(Duration::from_secs(48 * 3600))
+        );
+        assert_eq!(
+            disabled_admission_plugins(&c).unwrap(),
+            ["ServiceAccount", "NodeRestriction"]
+        );
+        assert!(Config::try_parse_from(["apiserver", "--tls-cert-file", "x"]).is_err());
+    }
+
+    #[test]
+    fn admission_plugin_flags_are_checked() {
+        let mut c = Config::for_dir("/tmp/x".into(), "127.0.0.1:0".parse().unwrap());
+        assert_eq!(disabled_admission_plugins(&c).unwrap(), ["ServiceAccount"]);
+        c.disable_admission_plugins = vec!["Bogus".into()];
+        assert!(
+            disabled_admission_plugins(&c)
+                .unwrap_err()
+                .contains("unknown admission plugin")
+        );
+        c.disable_admission_plugins = vec!["PodSecurity".into()];
+        c.enable_admission_plugins = vec!["PodSecurity".into()];
+        assert!(disabled_admission_plugins(&c).unwrap_err().contains("both"));
+    }
+
+    #[tokio::test]
+    async fn plaintext_is_refused_off_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::for_dir(dir.path().join("d"), "0.0.0.0:0".parse().unwrap());
+        let Err(e) = start(c).await else {
+            panic!("plaintext on 0.0.0.0 must be refused")
+        };
+        assert!(e.to_string().contains("loopback"), "{e}");
+        assert!(
+            !dir.path().join("d").exists(),
+            "refused before touching the data dir"
+        );
+    }
+}
