@@ -387,16 +387,17 @@ async fn bad_and_stalled_handshakes_do_not_stop_the_server() {
         .unwrap_err();
     assert_ne!(status.code(), Code::Ok);
 
-    for _ in 0..3 {
-        let ok = check(
-            server.addr,
-            &trust,
-            Some(client_cert(&ca, "alice", &[])),
-            None,
-        )
-        .await;
-        assert_eq!(ok.unwrap(), ServingStatus::Serving as i32);
-    }
+    // Well within the 10 s handshake timeout: the stalled handshake does not hold them up.
+    let good_clients = async {
+        for _ in 0..3 {
+            let alice = Some(client_cert(&ca, "alice", &[]));
+            let ok = check(server.addr, &trust, alice, None).await;
+            assert_eq!(ok.unwrap(), ServingStatus::Serving as i32);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), good_clients)
+        .await
+        .expect("good clients are served while a handshake stalls");
     assert_eq!(server.seen().len(), 3);
     server.stop().await;
 }
@@ -445,4 +446,25 @@ async fn join_discovery_pins_the_ca_by_hash() {
             .await
             .is_err()
     );
+}
+
+/// A client that never finishes its handshake is disconnected after 10 s (time is paused
+/// and jumps ahead, so the test does not wait).
+#[tokio::test(start_paused = true)]
+async fn a_stalled_handshake_is_dropped_after_ten_seconds() {
+    use tokio::io::AsyncReadExt;
+    let ca = Ca::generate("kubernetes", HOUR).unwrap();
+    let server = TestServer::start(&ca, &serving_cert(&ca, "kube-apiserver")).await;
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = [0u8; 16];
+    // EOF (or a reset) once the server gives up on the handshake.
+    let read = stalled.read(&mut buf).await;
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_secs(12),
+        "{waited:?}"
+    );
+    server.stop().await;
 }
