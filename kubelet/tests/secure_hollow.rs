@@ -2,8 +2,9 @@
 //! joins with a bootstrap token and the CA hash, registers its Node as `system:node:<name>`,
 //! gets a serving certificate through a kubelet-serving CSR, and serves its API with TLS to
 //! callers holding a client certificate of the cluster CA (the apiserver's kubelet client,
-//! directly and through the apiserver's proxy). This test approves and signs the CSRs, as
-//! the controller-manager would.
+//! directly and through the apiserver's proxy), each call authorized by a
+//! SubjectAccessReview against the apiserver's Node,RBAC authorizer. This test approves and
+//! signs the CSRs, as the controller-manager would.
 
 use apiserver::testing::TestServer;
 use client::{Api, Client, ListParams};
@@ -75,7 +76,12 @@ async fn wait_for<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secure_hollow_node_joins_and_serves_its_api_with_tls() {
-    let server = TestServer::start_with(|c| c.insecure_plaintext = false).await;
+    // As the real cluster runs: TLS, Node and RBAC authorization.
+    let server = TestServer::start_with(|c| {
+        c.insecure_plaintext = false;
+        c.authorization_mode = vec!["Node".into(), "RBAC".into()];
+    })
+    .await;
     let d = server.data_dir().to_path_buf();
     let mut admin_conn = client::Kubeconfig::load(&d.join("admin.kubeconfig"))
         .unwrap()
@@ -126,10 +132,6 @@ async fn a_secure_hollow_node_joins_and_serves_its_api_with_tls() {
         "127.0.0.1",
         "--port",
         "0",
-        // The in-process apiserver has no SubjectAccessReview service wired in every
-        // configuration; the review path is covered by tests/api_tls.rs.
-        "--authorization-mode",
-        "AlwaysAllow",
     ]);
     let rt = FakeRuntime::new();
     let kubelet_cancel = CancellationToken::new();
@@ -218,6 +220,38 @@ async fn a_secure_hollow_node_joins_and_serves_its_api_with_tls() {
         .unwrap_err();
     assert_eq!(e.reason, proto::Reason::Unauthorized, "{e}");
 
+    // A certificate of the cluster CA for a user RBAC grants nothing: authenticated, then
+    // refused by the SubjectAccessReview the kubelet asks of the apiserver.
+    let nobody = pki::ca::Ca::from_pem(&ca_pem, &ca_key)
+        .unwrap()
+        .issue(&pki::ca::CertSpec {
+            common_name: "nobody".into(),
+            organizations: vec![],
+            dns_names: vec![],
+            ip_addresses: vec![],
+            usages: vec![pki::ca::Usage::ClientAuth],
+            validity: Duration::from_secs(600),
+        })
+        .unwrap();
+    let nobody = client::ConnectionConfig {
+        credentials: client::Credentials::ClientCert {
+            cert_pem: nobody.cert_pem,
+            key_pem: nobody.key_pem,
+        },
+        ..kubelet_client.clone()
+    };
+    let e = client::KubeletApi::direct_with(&url, &nobody)
+        .await
+        .unwrap()
+        .stats(client::kubelet_api::StatsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, proto::Reason::Forbidden, "{e}");
+    assert_eq!(
+        e.message,
+        "Forbidden (user=nobody, verb=get, resource=nodes, subresource=stats)"
+    );
+
     // Through the apiserver's proxy (which dials the kubelet with TLS).
     let via = client::KubeletApi::via_apiserver_with(&admin_conn)
         .await
@@ -229,6 +263,25 @@ async fn a_secure_hollow_node_joins_and_serves_its_api_with_tls() {
         })
         .await;
     assert!(stats.is_ok(), "{stats:?}");
+
+    // Pods run and report status as the node (Node authorizer, NodeRestriction).
+    let pods: Api<proto::k8s::Pod> = Api::namespaced(admin.clone(), "default");
+    let obj = proto::manifest::load_documents(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: default}\nspec:\n  \
+         nodeName: secure-1\n  containers:\n  - {name: app, image: local/busybox:1}\n",
+    )
+    .unwrap()
+    .remove(0);
+    pods.create(&proto::k8s::Pod::try_from_object(obj).unwrap())
+        .await
+        .unwrap();
+    wait_for("pod Running", Duration::from_secs(20), async || {
+        pods.get("p1")
+            .await
+            .ok()
+            .filter(|p| p.status.as_ref().is_some_and(|s| s.phase == "Running"))
+    })
+    .await;
 
     kubelet_cancel.cancel();
     task.await.unwrap().unwrap();
