@@ -89,8 +89,16 @@ pub struct PkiOptions {
 }
 
 impl PkiOptions {
+    /// The server of the kubeconfigs: the advertise address, except when the apiserver
+    /// listens only on loopback (the default `--listen`), where the advertise address would
+    /// not answer: then the loopback address (always a SAN).
     pub fn server_url(&self) -> String {
-        match self.advertise_address {
+        let host = if self.listen_address.is_loopback() {
+            self.listen_address
+        } else {
+            self.advertise_address
+        };
+        match host {
             IpAddr::V6(ip) => format!("https://[{ip}]:{}", self.port),
             IpAddr::V4(ip) => format!("https://{ip}:{}", self.port),
         }
@@ -378,6 +386,11 @@ mod tests {
             ]
         );
         assert_eq!(options().server_url(), "https://10.1.2.3:6443");
+        let local = PkiOptions {
+            listen_address: "127.0.0.1".parse().unwrap(),
+            ..options()
+        };
+        assert_eq!(local.server_url(), "https://127.0.0.1:6443");
     }
 
     #[test]
