@@ -192,3 +192,53 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+    use client::{Client, ConnectionConfig, Credentials};
+
+    fn ctx(trust: Option<pki::tls::ServerTrust>, file: Option<std::path::PathBuf>) -> Context {
+        let connection = ConnectionConfig {
+            server: if trust.is_some() {
+                "https://127.0.0.1:1"
+            } else {
+                "http://127.0.0.1:1"
+            }
+            .into(),
+            trust,
+            credentials: Credentials::None,
+            tls_server_name: None,
+        };
+        let client = Client::lazy_with(&connection).expect("lazy client");
+        let config = crate::Config {
+            root_ca_file: file,
+            ..Default::default()
+        };
+        Context::new(client, Arc::new(config))
+    }
+
+    #[tokio::test]
+    async fn the_bundle_comes_from_the_flag_else_the_connection() {
+        let ca = pki::ca::Ca::generate("kubernetes", std::time::Duration::from_secs(3600)).unwrap();
+        let other = pki::ca::Ca::generate("other", std::time::Duration::from_secs(3600)).unwrap();
+        let trust = Some(pki::tls::ServerTrust::Ca(ca.cert_pem().to_string()));
+        assert_eq!(
+            root_ca(&ctx(trust.clone(), None)).unwrap().as_deref(),
+            Some(ca.cert_pem())
+        );
+        // The flag wins over the connection's CA.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ca.crt");
+        std::fs::write(&file, other.cert_pem()).unwrap();
+        assert_eq!(
+            root_ca(&ctx(trust, Some(file.clone()))).unwrap().as_deref(),
+            Some(other.cert_pem())
+        );
+        // Plaintext and no flag: off. A file without a certificate: refused.
+        assert_eq!(root_ca(&ctx(None, None)).unwrap(), None);
+        std::fs::write(&file, "not a certificate").unwrap();
+        let err = root_ca(&ctx(None, Some(file))).unwrap_err().to_string();
+        assert!(err.contains("no PEM certificate"), "{err}");
+    }
+}
