@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rcgen::{
     BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber, SubjectPublicKeyInfo,
+    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PublicKeyData, SerialNumber, SubjectPublicKeyInfo,
 };
 use rustls_pki_types::CertificateDer;
 
@@ -95,7 +95,6 @@ impl Ca {
         }
         let key = KeyPair::try_from(&crate::pem::pkcs8_private_key(key_pem)?)
             .map_err(|e| Error::Key(e.to_string()))?;
-        use rcgen::PublicKeyData;
         if key.subject_public_key_info() != cert.tbs_certificate.subject_pki.raw {
             return Err(Error::Key(
                 "the private key does not match the CA certificate".into(),
@@ -293,8 +292,8 @@ mod tests {
     #[test]
     fn explicit_validity_is_kept() {
         let ca = Ca::generate("kubernetes", YEAR).unwrap();
-        let from = UNIX_EPOCH_PLUS(1_600_000_000);
-        let to = UNIX_EPOCH_PLUS(1_600_086_400);
+        let from = at(1_600_000_000);
+        let to = at(1_600_086_400);
         let issued = ca
             .issue_with_validity(&spec("old", &[Usage::ClientAuth]), from, to)
             .unwrap();
@@ -303,8 +302,7 @@ mod tests {
         assert_eq!(info.not_after, to);
     }
 
-    #[allow(non_snake_case)]
-    fn UNIX_EPOCH_PLUS(secs: u64) -> SystemTime {
+    fn at(secs: u64) -> SystemTime {
         std::time::UNIX_EPOCH + Duration::from_secs(secs)
     }
 
