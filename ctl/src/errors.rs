@@ -13,6 +13,15 @@ pub fn render_error(e: &anyhow::Error) -> String {
 }
 
 pub fn api_line(e: &ApiError) -> String {
+    // kubectl: `error: You must be logged in to the server (Unauthorized)`; the server's
+    // message (`Unauthorized: <cause>`) says why.
+    if e.reason == Reason::Unauthorized {
+        let msg = e.message.trim();
+        let msg = if msg.is_empty() { "Unauthorized" } else { msg };
+        return one_line(&format!(
+            "error: You must be logged in to the server ({msg})"
+        ));
+    }
     // kubectl words validation failures as a sentence about the object.
     if e.reason == Reason::Invalid && e.message.contains(" is invalid") {
         let msg = e.message.trim();
@@ -66,6 +75,14 @@ mod tests {
         assert_eq!(
             render_error(&inv),
             "The Deployment \"web\" is invalid: spec.replicas: Invalid value: -1"
+        );
+        let unauth: anyhow::Error = ApiError::unauthorized(
+            "Unauthorized: x509: certificate has expired or is not yet valid",
+        )
+        .into();
+        assert_eq!(
+            render_error(&unauth),
+            "error: You must be logged in to the server (Unauthorized: x509: certificate has expired or is not yet valid)"
         );
         let multi = anyhow::anyhow!("a\nb\n");
         assert_eq!(render_error(&multi), "error: a; b");

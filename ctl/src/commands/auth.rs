@@ -105,6 +105,19 @@ pub fn answer_line(status: &SubjectAccessReviewStatus) -> String {
 }
 
 pub async fn can_i(ctx: &Ctx, args: &CanIArgs) -> Result<()> {
+    let status = ask(ctx, args).await?;
+    if !args.quiet {
+        println!("{}", answer_line(&status));
+    }
+    if status.allowed {
+        Ok(())
+    } else {
+        Err(Reported.into())
+    }
+}
+
+/// The server's answer to a can-i question.
+pub async fn ask(ctx: &Ctx, args: &CanIArgs) -> Result<SubjectAccessReviewStatus> {
     let namespace = (!ctx.ns.all).then(|| ctx.ns.effective().to_string());
     let q = question(
         &args.verb,
@@ -148,15 +161,7 @@ pub async fn can_i(ctx: &Ctx, args: &CanIArgs) -> Result<()> {
             .await?
             .status
     };
-    let status = status.unwrap_or_default();
-    if !args.quiet {
-        println!("{}", answer_line(&status));
-    }
-    if status.allowed {
-        Ok(())
-    } else {
-        Err(Reported.into())
-    }
+    Ok(status.unwrap_or_default())
 }
 
 /// kubectl's whoami table: ATTRIBUTE, VALUE rows for the user's name, uid, groups, extras.
@@ -184,19 +189,7 @@ pub fn whoami_table(user: &UserInfo) -> Table {
 }
 
 pub async fn whoami(ctx: &Ctx) -> Result<()> {
-    let api = ctx.api().await?;
-    let review = SelfSubjectReview {
-        api_version: "authentication.k8s.io/v1".into(),
-        kind: "SelfSubjectReview".into(),
-        ..Default::default()
-    };
-    let mut resp = api
-        .call(api.client().create_self_subject_review(review))
-        .await?;
-    if resp.api_version.is_empty() {
-        resp.api_version = "authentication.k8s.io/v1".into();
-        resp.kind = "SelfSubjectReview".into();
-    }
+    let resp = self_subject_review(ctx).await?;
     match ctx.output() {
         Some(OutputFormat::Yaml) => {
             print!("{}", crate::printers::yaml(&serde_json::to_value(&resp)?)?)
@@ -210,6 +203,24 @@ pub async fn whoami(ctx: &Ctx) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Who the server takes this connection's credentials for.
+pub async fn self_subject_review(ctx: &Ctx) -> Result<SelfSubjectReview> {
+    let api = ctx.api().await?;
+    let review = SelfSubjectReview {
+        api_version: "authentication.k8s.io/v1".into(),
+        kind: "SelfSubjectReview".into(),
+        ..Default::default()
+    };
+    let mut resp = api
+        .call(api.client().create_self_subject_review(review))
+        .await?;
+    if resp.api_version.is_empty() {
+        resp.api_version = "authentication.k8s.io/v1".into();
+        resp.kind = "SelfSubjectReview".into();
+    }
+    Ok(resp)
 }
 
 #[cfg(test)]

@@ -87,36 +87,9 @@ pub async fn certificate(ctx: &Ctx, args: &CertificateArgs) -> Result<()> {
         CertificateCommand::Approve { names, force } => (Decision::Approve, names, *force),
         CertificateCommand::Deny { names, force } => (Decision::Deny, names, *force),
     };
-    let api = ctx.api().await?;
-    let resource = CertificateSigningRequest::INFO.plural;
     let mut failures = 0;
     for name in names {
-        let res: Result<()> = async {
-            // A concurrent writer (the approver controller) may win once: read again.
-            for attempt in 0..3 {
-                let csr =
-                    CertificateSigningRequest::try_from_object(api.get(resource, "", name).await?)
-                        .map_err(|_| anyhow!("the server returned another kind for {name:?}"))?;
-                let now = proto::time::format_rfc3339(std::time::SystemTime::now());
-                let Some(updated) = decide(&csr, decision, force, &now)? else {
-                    return Ok(());
-                };
-                match api
-                    .call(api.client().update(updated.into_object(), "approval"))
-                    .await
-                {
-                    Err(e)
-                        if crate::api::reason_of(&e) == Some(Reason::Conflict) && attempt < 2 =>
-                    {
-                        continue;
-                    }
-                    other => return other.map(|_| ()),
-                }
-            }
-            Ok(())
-        }
-        .await;
-        match res {
+        match decide_one(ctx, name, decision, force).await {
             Ok(()) => println!(
                 "certificatesigningrequest.certificates.k8s.io/{name} {}",
                 decision.past()
@@ -125,6 +98,30 @@ pub async fn certificate(ctx: &Ctx, args: &CertificateArgs) -> Result<()> {
         }
     }
     super::finish(failures)
+}
+
+/// Approves or denies one CSR through its approval subresource.
+pub async fn decide_one(ctx: &Ctx, name: &str, decision: Decision, force: bool) -> Result<()> {
+    let api = ctx.api().await?;
+    let resource = CertificateSigningRequest::INFO.plural;
+    // A concurrent writer (the approver controller) may win once or twice: read again.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let csr = CertificateSigningRequest::try_from_object(api.get(resource, "", name).await?)
+            .map_err(|_| anyhow!("the server returned another kind for {name:?}"))?;
+        let now = proto::time::format_rfc3339(std::time::SystemTime::now());
+        let Some(updated) = decide(&csr, decision, force, &now)? else {
+            return Ok(());
+        };
+        match api
+            .call(api.client().update(updated.into_object(), "approval"))
+            .await
+        {
+            Err(e) if crate::api::reason_of(&e) == Some(Reason::Conflict) && attempt < 3 => {}
+            other => return other.map(|_| ()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub mod token;
 #[cfg(test)]
 mod component_tests;
 #[cfg(test)]
+mod secure_tests;
+#[cfg(test)]
 mod workload_tests;
 
 use crate::api::Api;
@@ -102,6 +104,17 @@ impl Ctx {
             timeout: Some(Duration::from_secs(10)),
             api: OnceCell::new(),
         }
+    }
+
+    /// A context for tests that connect with `connection` (TLS, credentials).
+    #[cfg(test)]
+    pub fn for_test_connection(
+        connection: client::ConnectionConfig,
+        namespace: Option<&str>,
+    ) -> Ctx {
+        let mut ctx = Self::for_test(&connection.server, namespace);
+        ctx.connection = connection;
+        ctx
     }
 
     pub async fn api(&self) -> Result<&Api> {

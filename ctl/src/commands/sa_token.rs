@@ -40,6 +40,12 @@ pub fn token_request(namespace: &str, args: &CreateTokenArgs) -> Result<TokenReq
 }
 
 pub async fn create_token(ctx: &Ctx, args: &CreateTokenArgs) -> Result<()> {
+    println!("{}", request_token(ctx, args).await?);
+    Ok(())
+}
+
+/// The token the server issued.
+pub async fn request_token(ctx: &Ctx, args: &CreateTokenArgs) -> Result<String> {
     let req = token_request(ctx.ns.effective(), args)?;
     let api = ctx.api().await?;
     let resp = api.call(api.client().create_token(req)).await?;
@@ -47,8 +53,7 @@ pub async fn create_token(ctx: &Ctx, args: &CreateTokenArgs) -> Result<()> {
     if token.is_empty() {
         bail!("the server returned no token");
     }
-    println!("{token}");
-    Ok(())
+    Ok(token)
 }
 
 #[cfg(test)]

@@ -21,6 +21,19 @@ pub async fn token(ctx: &Ctx, args: &TokenArgs) -> Result<()> {
 }
 
 async fn create(ctx: &Ctx, args: &TokenCreateArgs) -> Result<()> {
+    let (token, join) = create_token(ctx, args).await?;
+    match join {
+        Some(line) => println!("{line}"),
+        None => println!("{token}"),
+    }
+    Ok(())
+}
+
+/// Writes the token's Secret; the join command too when asked for.
+pub async fn create_token(
+    ctx: &Ctx,
+    args: &TokenCreateArgs,
+) -> Result<(BootstrapToken, Option<String>)> {
     let token = match &args.token {
         Some(t) => bt::parse(t).map_err(|e| anyhow!("{e}"))?,
         None => bt::generate(),
@@ -42,11 +55,7 @@ async fn create(ctx: &Ctx, args: &TokenCreateArgs) -> Result<()> {
     );
     let api = ctx.api().await?;
     api.create(secret.into_object()).await?;
-    match join {
-        Some(line) => println!("{line}"),
-        None => println!("{token}"),
-    }
-    Ok(())
+    Ok((token, join))
 }
 
 /// `kubelet --server https://... --bootstrap-token ID.SECRET --ca-cert-hash sha256:...`:
@@ -69,6 +78,14 @@ pub fn join_command(
 }
 
 async fn list(ctx: &Ctx) -> Result<()> {
+    let table = list_table(ctx).await?;
+    if !table.rows.is_empty() {
+        print!("{}", render(&table, true));
+    }
+    Ok(())
+}
+
+pub async fn list_table(ctx: &Ctx) -> Result<Table> {
     let api = ctx.api().await?;
     let resp = api
         .list(ListRequest {
@@ -82,11 +99,7 @@ async fn list(ctx: &Ctx) -> Result<()> {
         .into_iter()
         .filter_map(|o| Secret::try_from_object(o).ok())
         .collect();
-    let table = token_table(&secrets, SystemTime::now());
-    if !table.rows.is_empty() {
-        print!("{}", render(&table, true));
-    }
-    Ok(())
+    Ok(token_table(&secrets, SystemTime::now()))
 }
 
 fn data<'a>(s: &'a Secret, key: &str) -> &'a str {
