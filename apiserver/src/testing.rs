@@ -66,6 +66,13 @@ impl TestServer {
         &self.data_dir
     }
 
+    /// `DATA_DIR/admin.kubeconfig` of a TLS server (`insecure_plaintext = false`); `None`
+    /// for the plaintext default. Its server is the advertise address: tests on loopback
+    /// dial `self.url` instead.
+    pub fn admin_kubeconfig(&self) -> Option<PathBuf> {
+        self.server.as_ref().and_then(|s| s.admin_kubeconfig())
+    }
+
     /// Stops the server (cleanly) and starts it again on the same data and port.
     pub async fn restart(&mut self) {
         self.restart_with(|_| {}).await

@@ -12,6 +12,27 @@
 //! is refused with `Unauthenticated` and `Unauthorized: <cause>`. Every authenticated user
 //! is also in `system:authenticated`. The [`layer`] runs this in front of every gRPC
 //! service; [`service`] serves TokenRequest, TokenReview and SelfSubjectReview.
+//!
+//! Refusals (gRPC `Unauthenticated`; a store failure while checking is `Unavailable`):
+//!
+//! | cause | message |
+//! |---|---|
+//! | certificate not signed by the client CA | `Unauthorized: x509: certificate signed by unknown authority` |
+//! | certificate outside its validity | `Unauthorized: x509: certificate has expired or is not yet valid` |
+//! | certificate without client-auth usage | `Unauthorized: x509: certificate specifies an incompatible key usage` |
+//! | certificate with an empty CN | `Unauthorized: x509: common name of the client certificate is empty` |
+//! | token matching no authenticator | `Unauthorized: invalid bearer token: token is not known` |
+//! | JWT signed by another key | `Unauthorized: invalid bearer token: token signature does not verify` |
+//! | bound token past `exp` (60 s leeway) | `Unauthorized: invalid bearer token: token has expired` |
+//! | bound token before `nbf` | `Unauthorized: invalid bearer token: token is not valid yet` |
+//! | bound token of another issuer | `Unauthorized: invalid bearer token: token issuer is not accepted` |
+//! | bound token for other audiences | `Unauthorized: invalid bearer token: token audience is not accepted` |
+//! | ServiceAccount gone (or recreated: uid) | `... service account <ns>/<name> has been deleted` / `... service account UID (<a>) does not match claim (<b>)` |
+//! | bound pod or Secret gone (or recreated) | `... pod <ns>/<name> has been deleted` / `... pod UID (<a>) does not match claim (<b>)` (same for `secret`) |
+//! | legacy token whose Secret is gone or changed | `... secret <ns>/<name> has been deleted` / `... token does not match server's copy` |
+//! | bootstrap token without its Secret | `Unauthorized: invalid bearer token: bootstrap token is not known` |
+//! | bootstrap token refused by its Secret | `... bootstrap token has expired`, `... bootstrap token secret does not match`, `... bootstrap token is not usable for authentication` (`proto::bootstrap_token::check`) |
+//! | nothing presented, `--anonymous-auth=false` | `Unauthorized: no client certificate or bearer token presented, and anonymous requests are disabled` |
 
 pub mod bootstrap;
 pub mod layer;
