@@ -67,8 +67,7 @@ impl TestServer {
     }
 
     /// `DATA_DIR/admin.kubeconfig` of a TLS server (`insecure_plaintext = false`); `None`
-    /// for the plaintext default. Its server is the advertise address: tests on loopback
-    /// dial `self.url` instead.
+    /// for the plaintext default. Its server is the loopback address the server listens on.
     pub fn admin_kubeconfig(&self) -> Option<PathBuf> {
         self.server.as_ref().and_then(|s| s.admin_kubeconfig())
     }
