@@ -193,6 +193,7 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
         "{}",
         text(&out.stdout)
     );
+    secure_identities(&c);
 
     report(format!(
         "scenario 1: cluster up in {:.1}s; apply to 3 ready pods {:.1}s; per-pod creation to Ready {:?} s (API timestamps, whole seconds); total {:.1}s",
@@ -201,6 +202,34 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
         startup,
         started.elapsed().as_secs_f64()
     ));
+}
+
+/// The cluster runs secure: every node joined by the bootstrap flow and runs on its own
+/// client certificate (CN `system:node:<name>`, O `system:nodes`) from a CSR the
+/// controller-manager approved and signed; `ctl` is the admin of `admin.kubeconfig`.
+fn secure_identities(c: &Cluster) {
+    for (i, n) in c.nodes.iter().enumerate() {
+        let path = c.kubelet_root(i).join("pki/kubelet-client-current.pem");
+        let pem =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let certs = pki::inspect::parse_pem(&pem).expect("the kubelet's client certificate");
+        assert_eq!(certs[0].common_name, format!("system:node:{}", n.name));
+        assert_eq!(certs[0].organizations, ["system:nodes"]);
+    }
+    let token_id = c.join_token.split('.').next().unwrap_or_default();
+    let csrs = c.ctl_ok(&["get", "csr"]);
+    let joined = csrs
+        .lines()
+        .filter(|l| {
+            l.contains(&format!("system:bootstrap:{token_id}")) && l.contains("Approved,Issued")
+        })
+        .count();
+    assert!(
+        joined >= c.nodes.len(),
+        "a CSR per node from the bootstrap token, approved and issued:\n{csrs}"
+    );
+    let me = c.ctl_ok(&["auth", "whoami"]);
+    assert!(me.contains("kubernetes-admin"), "{me}");
 }
 
 fn pod_name(p: &proto::k8s::Pod) -> String {
