@@ -1,5 +1,13 @@
 //! The kubelet: registers its Node, runs the pods bound to it through a container runtime
 //! (Docker), wires their network, probes them and reports their status.
+//!
+//! Secure mode (a `--kubeconfig`, or a join with `--bootstrap-token` and `--ca-cert-hash`):
+//! TLS to the apiserver as `system:node:<name>` with a client certificate obtained through
+//! a CSR ([`bootstrap`]) and renewed before expiry ([`certificate`]); the kubelet API served
+//! with TLS, callers authenticated by client certificate and authorized by
+//! SubjectAccessReview ([`api_tls`], [`apiauth`]); projected ServiceAccount tokens from the
+//! TokenRequest API ([`volumes::token`]). Without either flag: plaintext, as in development
+//! and in-process tests.
 
 pub mod actions;
 pub mod api_tls;
