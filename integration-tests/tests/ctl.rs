@@ -174,7 +174,8 @@ async fn apply_get_change_and_delete_like_kubectl() {
 
     let (ok, out, _) = run(&c, &["get", "svc", "-o", "name"], None);
     assert!(ok);
-    assert_eq!(out.trim(), "service/web");
+    // The apiserver keeps `default/kubernetes` (its own Service), as Kubernetes' does.
+    assert_eq!(out.trim(), "service/kubernetes\nservice/web");
     let (ok, out, _) = run(&c, &["get", "po", "-A"], None);
     assert!(ok && out.is_empty());
 
