@@ -145,6 +145,9 @@ struct Call {
     received: SystemTime,
     source_ip: Option<IpAddr>,
     level: Level,
+    /// The object's name when the request does not carry it in its attributes (a create),
+    /// for the audit line's objectRef, as Kubernetes completes it from the body.
+    object_name: String,
 }
 
 impl Call {
@@ -166,6 +169,7 @@ impl<S: Store> ApiService<S> {
             received: SystemTime::now(),
             source_ip: source_ip(request),
             level,
+            object_name: String::new(),
         }
     }
 
@@ -181,9 +185,13 @@ impl<S: Store> ApiService<S> {
             return;
         }
         let created = call.attrs.verb == "create" && outcome.is_ok();
+        let mut attrs = call.attrs.clone();
+        if attrs.name.is_empty() {
+            attrs.name = call.object_name.clone();
+        }
         self.audit.log(Record {
             user: &call.user,
-            attrs: &call.attrs,
+            attrs: &attrs,
             source_ip: call.source_ip,
             received: call.received,
             decision,
@@ -253,7 +261,7 @@ impl<S: Store> Api for ApiService<S> {
             ),
             None => (String::new(), String::new()),
         };
-        let call = self.call(
+        let mut call = self.call(
             &request,
             attributes("create", &resource, "", &namespace, ""),
         );
@@ -262,6 +270,7 @@ impl<S: Store> Api for ApiService<S> {
         let object = req
             .object
             .ok_or_else(|| Status::invalid_argument("create needs an object"))?;
+        call.object_name = object.meta().name.clone();
         let body = if call.wants_request_body() {
             object_json(&object)
         } else {

@@ -155,6 +155,15 @@ async fn api(s: &Server, token: &'static str) -> Api {
     ApiClient::with_interceptor(channel(s).await, Bearer(token))
 }
 
+async fn api_at(url: &str, token: &'static str) -> Api {
+    let channel = Channel::from_shared(url.to_string())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    ApiClient::with_interceptor(channel, Bearer(token))
+}
+
 fn err(s: Status) -> ApiError {
     ApiError::from_status(&s)
 }
@@ -866,4 +875,97 @@ async fn the_bootstrap_policy_is_reconciled_idempotently_and_repaired() {
         ),
         0
     );
+}
+
+/// The same through the real server assembly (`apiserver::start`): `--authorization-mode
+/// Node,RBAC`, a static token file telling the callers apart, the audit log.
+#[tokio::test]
+async fn the_real_server_authorizes_with_node_and_rbac() {
+    let files = tempfile::tempdir().unwrap();
+    let tokens = files.path().join("tokens.csv");
+    std::fs::write(
+        &tokens,
+        "admin-token,kubernetes-admin,u1,\"system:masters\"\nalice-token,alice,u2,\nnode-token,system:node:n1,u3,\"system:nodes\"\n",
+    )
+    .unwrap();
+    let log = files.path().join("audit.log");
+    let (tokens_path, log_path) = (tokens.clone(), log.clone());
+    let server = apiserver::testing::TestServer::start_with(move |c| {
+        c.authorization_mode = vec!["Node".into(), "RBAC".into()];
+        c.token_auth_file = Some(tokens_path);
+        c.audit_log_path = Some(log_path);
+    })
+    .await;
+    let mut admin = api_at(&server.url, "admin-token").await;
+    let mut alice = api_at(&server.url, "alice-token").await;
+    let mut node = api_at(&server.url, "node-token").await;
+    let mut ns = Namespace::default();
+    ns.meta_mut().name = "team".into();
+    create(&mut admin, ns.into_object()).await.unwrap();
+    create(&mut admin, config_map("team", "settings"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        forbidden(get(&mut alice, "configmaps", "team", "settings").await),
+        r#"configmaps "settings" is forbidden: User "alice" cannot get resource "configmaps" in API group "" in the namespace "team""#
+    );
+    create(
+        &mut admin,
+        role_binding("team", "alice-views", "alice", "ClusterRole", "view"),
+    )
+    .await
+    .unwrap();
+    get(&mut alice, "configmaps", "team", "settings")
+        .await
+        .unwrap();
+    forbidden(get(&mut alice, "configmaps", "default", "anything").await);
+    // view does not read Secrets; edit would.
+    forbidden(list(&mut alice, "secrets", "team").await);
+
+    // The kubelet: node rules, not RBAC.
+    list(&mut node, "pods", "").await.unwrap();
+    forbidden(list(&mut node, "configmaps", "team").await);
+
+    // The Authorization service is served too.
+    let channel = Channel::from_shared(server.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut reviews = AuthorizationClient::with_interceptor(channel, Bearer("alice-token"));
+    let review = reviews
+        .create_self_subject_access_review(SelfSubjectAccessReview {
+            spec: Some(SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: "team".into(),
+                    verb: "watch".into(),
+                    resource: "pods".into(),
+                    ..Default::default()
+                }),
+                non_resource_attributes: None,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(review.status.unwrap().allowed);
+
+    let text = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("alice-views") && text.contains("\"code\":403") {
+                return text;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the audit log names the binding's create and the refusals");
+    assert!(
+        text.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+    );
+    server.stop().await;
 }
