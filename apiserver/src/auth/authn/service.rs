@@ -62,6 +62,23 @@ pub async fn authorize(
     }
 }
 
+/// Kubernetes' NodeRestriction for TokenRequests: a kubelet may ask only for tokens bound
+/// to a pod (named with its uid) scheduled on its own node. `bound_pod` is the pod's node
+/// and whether the request left the uid out.
+pub fn node_may_request(user: &User, bound_pod: Option<(&str, bool)>) -> Result<(), String> {
+    let Some(node) = user.node_name() else {
+        return Ok(());
+    };
+    match bound_pod {
+        None => Err("node requested token not bound to a pod".to_string()),
+        Some((_, true)) => Err("node requested token with a pod binding without a uid".to_string()),
+        Some((pod_node, false)) if pod_node != node => {
+            Err("node requested token bound to a pod scheduled on a different node".to_string())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 pub fn user_info(user: &User) -> UserInfo {
     UserInfo {
         username: user.name.clone(),
@@ -157,8 +174,27 @@ impl Authentication for AuthenticationService {
                 )
                 .into());
             }
-            bound_pod = Some((r.name.clone(), uid));
+            let pod_node = pod.spec.as_ref().map(|s| s.node_name.clone());
+            bound_pod = Some((
+                r.name.clone(),
+                uid,
+                pod_node.unwrap_or_default(),
+                r.uid.is_empty(),
+            ));
         }
+        node_may_request(
+            &user,
+            bound_pod
+                .as_ref()
+                .map(|(_, _, node, no_uid)| (node.as_str(), *no_uid)),
+        )
+        .map_err(|m| {
+            ApiError::new(
+                Reason::Forbidden,
+                format!("serviceaccounts {name:?} is forbidden: {m}"),
+            )
+        })?;
+        let bound_pod = bound_pod.map(|(pod, uid, _, _)| (pod, uid));
         let expiration = issuer
             .expiration(spec.expiration_seconds)
             .map_err(|e| ApiError::new(Reason::Invalid, e))?;
@@ -258,5 +294,28 @@ impl Authentication for AuthenticationService {
             user_info: Some(user_info(&user)),
         });
         Ok(Response::new(review))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_get_tokens_only_for_their_own_pods() {
+        let node = User::new("system:node:n1", &[names::SYSTEM_NODES]);
+        assert_eq!(node_may_request(&node, Some(("n1", false))), Ok(()));
+        assert_eq!(
+            node_may_request(&node, Some(("n2", false))).unwrap_err(),
+            "node requested token bound to a pod scheduled on a different node"
+        );
+        assert_eq!(
+            node_may_request(&node, None).unwrap_err(),
+            "node requested token not bound to a pod"
+        );
+        assert!(node_may_request(&node, Some(("n1", true))).is_err());
+        // Anyone else is left to the authorizer.
+        let admin = User::new("admin", &["system:masters"]);
+        assert_eq!(node_may_request(&admin, None), Ok(()));
     }
 }
