@@ -4,11 +4,16 @@
 //! (static and from a file), the server name override, the kubeconfig path and the
 //! one-line errors for a server signed by another CA or named otherwise.
 
+use client::KubeletApi;
+use client::kubelet_api::{
+    ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
+};
 use client::{Client, ConnectionConfig, Credentials, Kubeconfig};
 use pki::ca::{Ca, CertSpec, Usage};
 use pki::tls::{ServerTrust, ServingCert, TlsConnectInfo};
 use proto::k8s::authentication_server::{Authentication, AuthenticationServer};
 use proto::k8s::{SelfSubjectReview, SelfSubjectReviewStatus, TokenRequest, TokenReview, UserInfo};
+use proto::kubelet_api::kubelet_server::{Kubelet, KubeletServer};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -63,6 +68,41 @@ impl Authentication for Stub {
     }
 }
 
+/// The kubelet API: `exec` answers with who called (certificate CN, bearer header).
+struct KubeletStub {
+    verifier: pki::verify::ClientVerifier,
+}
+
+#[tonic::async_trait]
+impl Kubelet for KubeletStub {
+    type LogsStream = futures::stream::BoxStream<'static, Result<LogChunk, Status>>;
+    async fn logs(&self, _: Request<LogsRequest>) -> Result<Response<Self::LogsStream>, Status> {
+        Err(Status::unimplemented("stub"))
+    }
+    async fn exec(&self, req: Request<ExecRequest>) -> Result<Response<ExecResponse>, Status> {
+        let cn = req
+            .extensions()
+            .get::<TlsConnectInfo>()
+            .and_then(|i| i.peer_certificates.clone())
+            .and_then(|chain| self.verifier.verify(&chain, SystemTime::now()).ok())
+            .map(|s| s.common_name)
+            .unwrap_or_default();
+        let header = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        Ok(Response::new(ExecResponse {
+            output: format!("{cn}|{header}").into_bytes(),
+            ..Default::default()
+        }))
+    }
+    async fn stats(&self, _: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
+        Err(Status::unimplemented("stub"))
+    }
+}
+
 struct Server {
     ca: Ca,
     addr: SocketAddr,
@@ -101,13 +141,16 @@ async fn start(dns: &[&str], ips: &[IpAddr]) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
+    let verifier = pki::verify::ClientVerifier::new(ca.cert_pem()).unwrap();
     let stub = Stub {
-        verifier: pki::verify::ClientVerifier::new(ca.cert_pem()).unwrap(),
+        verifier: verifier.clone(),
     };
+    let kubelet = KubeletStub { verifier };
     let shutdown = stop.clone();
     tokio::spawn(async move {
         let _ = tonic::transport::Server::builder()
             .add_service(AuthenticationServer::new(stub))
+            .add_service(KubeletServer::new(kubelet))
             .serve_with_incoming_shutdown(
                 pki::tls::incoming(listener, config),
                 shutdown.cancelled(),
@@ -277,5 +320,57 @@ async fn another_ca_and_another_name_are_refused_in_one_line() {
     assert_eq!(
         e.message,
         "Unauthorized: x509: certificate signed by unknown authority"
+    );
+}
+
+#[tokio::test]
+async fn the_kubelet_api_over_tls_direct_and_through_the_apiserver() {
+    let server = start(&["localhost"], &[LOCALHOST]).await;
+    let apiserver_client = server
+        .ca
+        .issue(&spec(
+            "kube-apiserver-kubelet-client",
+            &[],
+            &[],
+            Usage::ClientAuth,
+        ))
+        .unwrap();
+    let url = format!("https://{}", server.addr);
+    let with_cert_and_token = ConnectionConfig {
+        credentials: Credentials::ClientCert {
+            cert_pem: apiserver_client.cert_pem,
+            key_pem: apiserver_client.key_pem,
+        },
+        ..tls(&server, Credentials::None)
+    };
+    let exec = |api: KubeletApi| async move {
+        let out = api.exec(ExecRequest::default()).await.unwrap().output;
+        String::from_utf8(out).unwrap()
+    };
+    let direct = KubeletApi::direct_with(&url, &with_cert_and_token)
+        .await
+        .unwrap();
+    assert_eq!(direct.target(), url);
+    assert_eq!(exec(direct).await, "kube-apiserver-kubelet-client|");
+    // Through the apiserver a token is sent; straight to a kubelet it is not.
+    let token = tls(&server, Credentials::Token("abc".into()));
+    let via = KubeletApi::via_apiserver_with(&token).await.unwrap();
+    assert_eq!(exec(via).await, "|Bearer abc");
+    let direct = KubeletApi::direct_with(&url, &token).await.unwrap();
+    assert_eq!(exec(direct).await, "|");
+    let other = Ca::generate("other", Duration::from_secs(3600)).unwrap();
+    let e = KubeletApi::direct_with(
+        &url,
+        &ConnectionConfig {
+            trust: Some(ServerTrust::Ca(other.cert_pem().to_string())),
+            ..token
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.message.starts_with(&format!("cannot reach the kubelet at {url}: x509: the server's certificate is not signed by the trusted CA")),
+        "{}",
+        e.message
     );
 }
