@@ -1,7 +1,9 @@
 //! Which kubeconfig ctl reads, and the connection it gives: `--kubeconfig`, then
 //! `$KUBECONFIG` (a `:`-separated list, merged first-wins; files that do not exist are
-//! skipped, as kubectl does), then `~/.kube/config` if it exists. Without any, the older
-//! plaintext path of `config.rs`: `--server`, `$CTL_SERVER`, `~/.config/ctl/config`.
+//! skipped, as kubectl does), then `~/.kube/config` if it exists. Without any, inside a
+//! pod (`KUBERNETES_SERVICE_HOST` set and a mounted ServiceAccount token): the in-cluster
+//! config, the pod's namespace as default. Else the older plaintext path of `config.rs`:
+//! `--server`, `$CTL_SERVER`, `~/.config/ctl/config`.
 //! `--server` overrides the kubeconfig's server; `--context` picks another context.
 
 use crate::args::GlobalArgs;
@@ -57,6 +59,22 @@ impl Resolved {
             home.as_deref(),
             Path::exists,
         );
+        if files.is_empty() && in_cluster_available() {
+            let mut connection = ConnectionConfig::in_cluster()?;
+            if let Some(s) = server_flag(global) {
+                connection.server = s.to_string();
+            }
+            let namespace = std::fs::read_to_string(
+                Path::new(client::connection::SERVICE_ACCOUNT_DIR).join("namespace"),
+            )
+            .ok()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+            return Ok(Resolved {
+                connection,
+                namespace,
+            });
+        }
         if files.is_empty() {
             let server = resolve_server(&ServerSources::gather(global.server.clone())?)?;
             return Ok(Resolved {
@@ -72,12 +90,7 @@ impl Resolved {
     pub fn from_kubeconfig(kubeconfig: Kubeconfig, global: &GlobalArgs) -> Result<Resolved> {
         let context = global.context.as_deref();
         let mut connection = kubeconfig.connection(context)?;
-        if let Some(s) = global
-            .server
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(s) = server_flag(global) {
             connection.server = s.to_string();
         }
         Ok(Resolved {
@@ -85,6 +98,22 @@ impl Resolved {
             namespace: kubeconfig.namespace(context),
         })
     }
+}
+
+fn server_flag(global: &GlobalArgs) -> Option<&str> {
+    global
+        .server
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Inside a pod: the apiserver's Service in the environment and a token mounted.
+fn in_cluster_available() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty())
+        && Path::new(client::connection::SERVICE_ACCOUNT_DIR)
+            .join("token")
+            .exists()
 }
 
 #[cfg(test)]
