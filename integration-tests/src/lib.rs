@@ -131,6 +131,85 @@ pub fn spawn_apiserver(data_dir: &Path, addr: SocketAddr, log: PathBuf) -> Proce
     )
 }
 
+/// The apiserver binary serving TLS on `addr` (the secure default, so any address: for tests
+/// whose nodes live in other network namespaces), with everyone allowed and no
+/// ServiceAccount admission. It writes its PKI and `admin.kubeconfig` into `data_dir`.
+pub fn spawn_tls_apiserver(data_dir: &Path, addr: SocketAddr, log: PathBuf) -> Process {
+    Process::spawn(
+        "apiserver",
+        Command::new(binary("apiserver"))
+            .arg("--listen")
+            .arg(addr.to_string())
+            .args(["--advertise-address", &addr.ip().to_string()])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--authorization-mode", "AlwaysAllow"])
+            .args(["--disable-admission-plugins", "ServiceAccount"])
+            .env("RUST_LOG", "info"),
+        log,
+    )
+}
+
+/// Waits until a TLS apiserver wrote `data_dir/admin.kubeconfig` and answers the admin.
+pub async fn wait_ready_tls(
+    data_dir: &Path,
+    process: &mut Process,
+    timeout: Duration,
+) -> client::Client {
+    let deadline = Instant::now() + timeout;
+    let admin = data_dir.join("admin.kubeconfig");
+    loop {
+        if let Some(c) = cluster::admin_client(&admin).await
+            && c.get("namespaces", "", "default").await.is_ok()
+        {
+            return c;
+        }
+        assert!(
+            process.is_running(),
+            "{} exited early; log:\n{}",
+            process.name,
+            process.log_text()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{} not ready within {timeout:?}; log:\n{}",
+            process.name,
+            process.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Writes at `path` a kubeconfig for node `node` (`system:node:<node>` in `system:nodes`,
+/// a client certificate from the cluster CA in `data_dir/pki`) against `server`: what
+/// kubeadm hands a node that does not join by token.
+pub fn node_kubeconfig(data_dir: &Path, server: &str, node: &str, path: &Path) {
+    let read = |name: &str| {
+        std::fs::read_to_string(data_dir.join("pki").join(name))
+            .unwrap_or_else(|e| panic!("pki/{name}: {e}"))
+    };
+    let ca_pem = read("ca.crt");
+    let ca = pki::ca::Ca::from_pem(&ca_pem, &read("ca.key")).expect("the cluster CA");
+    let user = format!("system:node:{node}");
+    let issued = ca
+        .issue(&pki::ca::CertSpec {
+            common_name: user.clone(),
+            organizations: vec!["system:nodes".to_string()],
+            dns_names: vec![],
+            ip_addresses: vec![],
+            usages: vec![pki::ca::Usage::ClientAuth],
+            validity: Duration::from_secs(24 * 3600),
+        })
+        .expect("a node client certificate");
+    let credentials = client::Credentials::ClientCert {
+        cert_pem: issued.cert_pem,
+        key_pem: issued.key_pem,
+    };
+    client::Kubeconfig::for_user("kubernetes", server, &ca_pem, &user, &credentials)
+        .write(path)
+        .expect("write the node kubeconfig");
+}
+
 /// Waits until the apiserver answers a real API call.
 pub async fn wait_ready(url: &str, process: &mut Process, timeout: Duration) -> client::Client {
     let deadline = Instant::now() + timeout;

@@ -7,7 +7,10 @@
 //! Needs Docker (and root). Outside CI a missing engine skips with a message; with
 //! `CI=true` it fails.
 
-use integration_tests::{Process, binary, free_addr, spawn_apiserver, wait_ready};
+use integration_tests::{
+    Process, binary, free_addr, node_kubeconfig, spawn_apiserver, spawn_tls_apiserver, wait_ready,
+    wait_ready_tls,
+};
 use proto::Resource;
 use proto::k8s::{ConfigMap, Pod};
 use std::process::Command;
@@ -1015,13 +1018,11 @@ async fn pods_on_two_nodes_reach_each_other_through_node_routes() {
         .unwrap()
         .port();
     let addr: std::net::SocketAddr = format!("{net}.1:{port}").parse().unwrap();
-    let url = format!("http://{addr}");
-    let mut api = spawn_apiserver(
-        &dir.path().join("data"),
-        addr,
-        dir.path().join("apiserver.log"),
-    );
-    let client = wait_ready(&url, &mut api, Duration::from_secs(30)).await;
+    // Off loopback the apiserver serves TLS only: the kubelets get node kubeconfigs.
+    let url = format!("https://{addr}");
+    let data = dir.path().join("data");
+    let mut api = spawn_tls_apiserver(&data, addr, dir.path().join("apiserver.log"));
+    let client = wait_ready_tls(&data, &mut api, Duration::from_secs(30)).await;
     let mut cidrs = vec![];
     for (i, side) in ["a", "b"].iter().enumerate() {
         let ns = format!("itn{tag}{side}");
@@ -1062,17 +1063,14 @@ async fn pods_on_two_nodes_reach_each_other_through_node_routes() {
         let node = format!("it-two-{tag}-{side}");
         topo.nodes.push(node.clone());
         let log = dir.path().join(format!("kubelet-{side}.log"));
+        let kubeconfig = dir.path().join(format!("kubelet-{side}.kubeconfig"));
+        node_kubeconfig(&data, &url, &node, &kubeconfig);
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &ns])
             .arg(binary("kubelet"))
-            .args([
-                "--server",
-                &url,
-                "--node-name",
-                &node,
-                "--node-ip",
-                &node_ip,
-            ])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["--node-name", &node, "--node-ip", &node_ip])
             .arg("--root-dir")
             .arg(dir.path().join(format!("root-{side}")))
             .args(["--pod-cidr", &cidr, "--bridge-name", &format!("kp{tag}")])
