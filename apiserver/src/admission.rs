@@ -268,6 +268,8 @@ pub fn validate_create(info: &KindInfo, object: &Object) -> Result<(), ApiError>
 pub fn validate_update(info: &KindInfo, new: &Object, cur: &Object) -> Result<(), ApiError> {
     let mut errors = validate_common(info, new);
     errors.extend(immutable_fields(new, cur));
+    // Per kind (roleRef, a CSR's spec and conditions): proto's own update rules.
+    errors.extend(proto::kind_validation::validate_update(new, cur));
     if errors.is_empty() {
         Ok(())
     } else {
