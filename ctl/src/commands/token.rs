@@ -232,8 +232,10 @@ mod tests {
         );
         forever.data.remove(bt::KEY_USAGE_SIGNING);
         let day = bt::secret_for(&t, Some(Duration::from_secs(24 * 3600)), now, "for node-1");
-        let mut other = Secret::default();
-        other.r#type = "Opaque".into();
+        let other = Secret {
+            r#type: "Opaque".into(),
+            ..Default::default()
+        };
         let table = token_table(&[day, forever, other], now);
         assert_eq!(table.headers[0], "TOKEN");
         assert_eq!(table.rows.len(), 2);
