@@ -16,26 +16,16 @@ use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
-// Section C's modules, declared here until their lines move to `lib.rs` / `auth/mod.rs`
-// (owned by another section while this lands); paths stay relative to `src/`.
-#[path = "auth/authn/mod.rs"]
-pub mod authn;
-
-#[path = "cluster_pki.rs"]
-pub mod cluster_pki;
-#[path = "default_service.rs"]
-pub mod default_service;
-#[path = "tls.rs"]
-pub mod tls;
-
 use crate::admission::SYSTEM_NAMESPACES;
 use crate::allocator::{self, ServiceAllocator};
+use crate::auth::authn;
 use crate::registry::Registry;
 use crate::service::ApiService;
 use crate::store::Store;
 use crate::store::encrypted::{EncryptedStore, rewrite_stale};
 use crate::store::sled_store::{SledOptions, SledStore};
 use crate::watch::WatchConfig;
+use crate::{cluster_pki, default_service, tls};
 use cluster_pki::{ClusterPki, PkiOptions};
 
 #[derive(Debug, Clone, clap::Parser)]

@@ -4,6 +4,7 @@
 //! (`authz`: Node authorizer, then RBAC), and admission (in `crate::admission`) sees the
 //! same user through [`context`]. Every protocol enters through the same chain.
 
+pub mod authn;
 pub mod authz;
 pub mod authz_service;
 pub mod context;
