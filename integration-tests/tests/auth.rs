@@ -1831,49 +1831,18 @@ spec:
         }),
         || format!("{out:?}"),
     );
-    let kubeconfig_flag = std::sync::Mutex::new(String::new());
     let ctl_in_pod = async |args: &[&str]| {
-        let flag = kubeconfig_flag
-            .lock()
-            .map(|f| f.clone())
-            .unwrap_or_default();
         // Exit code and both streams: `sh -c` joins stderr and reports the status.
-        let script = format!("ctl {flag} {} 2>&1; echo exit=$?", args.join(" "));
+        let script = format!("ctl {} 2>&1; echo exit=$?", args.join(" "));
         admin.exec(NS, "in-cluster", &["sh", "-c", &script]).await
     };
     let out = ctl_in_pod(&["auth", "whoami"]).await;
-    let in_cluster = out
-        .as_ref()
-        .is_ok_and(|o| o.contains(sa_reader) && o.contains("exit=0"));
     m.check(
         "in the pod, ctl (in-cluster config) is the pod's ServiceAccount",
-        in_cluster,
+        out.as_ref()
+            .is_ok_and(|o| o.contains(sa_reader) && o.contains("exit=0")),
         || format!("ctl auth whoami: {out:?}"),
     );
-    if !in_cluster {
-        // The same files through a kubeconfig of client-go's in-cluster shape, so that the
-        // RBAC checks below still run when ctl lacks the in-cluster discovery.
-        let service_ip = c.service_cidr.replace(".0/24", ".1");
-        let kubeconfig = format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: c\n\
-             clusters: [{{name: c, cluster: {{server: \"https://{service_ip}:443\", certificate-authority: {sa_dir}/ca.crt}}}}]\n\
-             users: [{{name: u, user: {{tokenFile: {sa_dir}/token}}}}]\n\
-             contexts: [{{name: c, context: {{cluster: c, user: u}}}}]"
-        );
-        let script = format!("printf '%s\\n' '{kubeconfig}' > /tmp/kubeconfig");
-        let wrote = admin.exec(NS, "in-cluster", &["sh", "-c", &script]).await;
-        eprintln!("in-cluster fallback kubeconfig: {wrote:?}");
-        if let Ok(mut f) = kubeconfig_flag.lock() {
-            *f = "--kubeconfig /tmp/kubeconfig".to_string();
-        }
-        let out = ctl_in_pod(&["auth", "whoami"]).await;
-        m.check(
-            "in the pod, ctl with a kubeconfig of the mounted token is the ServiceAccount",
-            out.as_ref()
-                .is_ok_and(|o| o.contains(sa_reader) && o.contains("exit=0")),
-            || format!("{out:?}"),
-        );
-    }
     let out = ctl_in_pod(&["get", "pods", "-n", NS]).await;
     m.check(
         "in the pod, ctl get pods in its namespace lists them (its Role)",
