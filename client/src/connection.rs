@@ -159,13 +159,17 @@ impl ConnectionConfig {
         let connector = match tls {
             None => None,
             Some(trust) => {
-                let config = pki::tls::client_config(trust, self.identity()?).map_err(|e| {
+                let identity = self.identity()?;
+                let config = pki::tls::client_config(trust, identity.clone()).map_err(|e| {
                     ApiError::bad_request(format!("cannot set up TLS for {url}: {e}"))
                 })?;
-                Some(pki::tls::Connector::new(
-                    config,
-                    self.tls_server_name.clone(),
-                ))
+                let connector = pki::tls::Connector::new(config, self.tls_server_name.clone());
+                // A rotated certificate (the kubelet's) must not stay behind on an open
+                // connection: the apiserver checks it on every request.
+                Some(match identity {
+                    Some(identity) => connector.rotating_with(identity),
+                    None => connector,
+                })
             }
         };
         Ok(Dial {

@@ -361,6 +361,50 @@ async fn rotated_certificates_are_used_by_new_connections() {
 }
 
 #[tokio::test]
+async fn a_rotating_connector_ends_the_connection_made_with_the_old_certificate() {
+    let ca = Ca::generate("kubernetes", HOUR).unwrap();
+    let server = TestServer::start(&ca, &serving_cert(&ca, "server")).await;
+    let trust = ServerTrust::Ca(ca.cert_pem().to_string());
+    let identity = client_cert(&ca, "alice", &[]);
+    let config = client_config(&trust, Some(identity.clone())).unwrap();
+    // One channel, one connection, kept across the rotation.
+    let channel = Endpoint::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect_with_connector_lazy(Connector::new(config, None).rotating_with(identity.clone()));
+    let mut health = HealthClient::new(channel);
+    let check = HealthCheckRequest {
+        service: String::new(),
+    };
+    health.check(check.clone()).await.unwrap();
+    health.check(check.clone()).await.unwrap();
+    let bob = ca.issue(&spec("bob", &[], &[Usage::ClientAuth])).unwrap();
+    identity.set_pem(&bob.cert_pem, &bob.key_pem).unwrap();
+    // The old connection fails its next write; the channel dials again with bob. Only the
+    // call that met the closed connection may fail.
+    let mut answered = 0;
+    for _ in 0..3 {
+        if health.check(check.clone()).await.is_ok() {
+            answered += 1;
+        }
+    }
+    assert!(
+        answered >= 2,
+        "the channel did not reconnect after the rotation"
+    );
+    let names: Vec<String> = server
+        .seen()
+        .into_iter()
+        .map(|s| s.subject.unwrap().common_name)
+        .collect();
+    assert_eq!(names[..2], ["alice", "alice"]);
+    assert!(
+        names[2..].iter().all(|n| n == "bob") && names.len() >= 4,
+        "after the rotation every request must present bob: {names:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn bad_and_stalled_handshakes_do_not_stop_the_server() {
     let ca = Ca::generate("kubernetes", HOUR).unwrap();
     let server = TestServer::start(&ca, &serving_cert(&ca, "kube-apiserver")).await;

@@ -28,6 +28,8 @@ pub struct ClientIdentity(Arc<RwLock<Option<Current>>>);
 struct Current {
     key: Arc<CertifiedKey>,
     cert_pem: String,
+    /// Counts replacements, so connections made with an older certificate can tell.
+    generation: u64,
 }
 
 impl std::fmt::Debug for ClientIdentity {
@@ -50,11 +52,20 @@ impl ClientIdentity {
     pub fn set_pem(&self, cert_pem: &str, key_pem: &str) -> Result<(), Error> {
         let key = super::server::certified_key(cert_pem, key_pem)?;
         // A poisoned lock only means a writer panicked between two whole values.
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(Current {
+        let mut current = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let generation = current.as_ref().map_or(0, |c| c.generation + 1);
+        *current = Some(Current {
             key,
             cert_pem: cert_pem.to_string(),
+            generation,
         });
         Ok(())
+    }
+
+    /// How many times the certificate was replaced; connections compare it with the value
+    /// at their handshake ([`super::Connector::rotating_with`]).
+    pub fn generation(&self) -> u64 {
+        self.current().map_or(0, |c| c.generation)
     }
 
     /// The current certificate (PEM as given), if any.

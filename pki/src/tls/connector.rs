@@ -1,9 +1,12 @@
 //! Dialling a TLS server for a tonic channel.
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use http::Uri;
 use hyper_util::rt::TokioIo;
@@ -22,6 +25,7 @@ use tokio_rustls::client::TlsStream;
 pub struct Connector {
     config: Arc<rustls::ClientConfig>,
     server_name: Option<String>,
+    rotating: Option<super::ClientIdentity>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -37,12 +41,22 @@ impl Connector {
         Connector {
             config,
             server_name,
+            rotating: None,
         }
+    }
+
+    /// Ends each connection once `identity`'s certificate is replaced (as client-go closes
+    /// its connections on rotation): the server checks the certificate of the handshake on
+    /// every request, so a connection kept open would go on presenting the old one until it
+    /// expired. The channel then dials again, with the new certificate.
+    pub fn rotating_with(mut self, identity: super::ClientIdentity) -> Self {
+        self.rotating = Some(identity);
+        self
     }
 }
 
 impl tower_service::Service<Uri> for Connector {
-    type Response = TokioIo<TlsStream<TcpStream>>;
+    type Response = TokioIo<ClientConn>;
     type Error = std::io::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
@@ -53,14 +67,81 @@ impl tower_service::Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let config = self.config.clone();
         let server_name = self.server_name.clone();
+        let rotating = self.rotating.clone();
         Box::pin(async move {
             let (host, port) = host_port(&uri)?;
             let name = server_name_for(server_name.as_deref().unwrap_or(&host))?;
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             tcp.set_nodelay(true)?;
+            // Read before the handshake: a rotation during it must still end this connection.
+            let generation = rotating.as_ref().map(|i| i.generation());
             let tls = TlsConnector::from(config).connect(name, tcp).await?;
-            Ok(TokioIo::new(tls))
+            Ok(TokioIo::new(ClientConn {
+                tls,
+                identity: rotating.zip(generation),
+            }))
         })
+    }
+}
+
+/// A client TLS connection that fails its next read or write once the client certificate
+/// it was made with has been replaced.
+pub struct ClientConn {
+    tls: TlsStream<TcpStream>,
+    identity: Option<(super::ClientIdentity, u64)>,
+}
+
+impl ClientConn {
+    fn check(&self) -> io::Result<()> {
+        match &self.identity {
+            Some((identity, generation)) if identity.generation() != *generation => Err(
+                io::Error::new(io::ErrorKind::ConnectionReset, "client certificate rotated"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl AsyncRead for ClientConn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.tls).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ClientConn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.tls).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.tls).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tls.is_write_vectored()
     }
 }
 
