@@ -746,23 +746,16 @@ impl Cluster {
             "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
         )
         .expect("etc/passwd");
-        let tar = Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .args(["-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tar the image rootfs");
-        let out = Command::new("docker")
-            .args(["import", "-", &image])
-            .stdin(tar.stdout.expect("tar stdout"))
-            .output()
-            .expect("docker import");
-        assert!(
-            out.status.success(),
-            "docker import {image}: {}",
-            text(&out.stderr).trim()
-        );
+        let tarball = self.dir.path().join("ctl-image.tar");
+        sh(&[
+            "tar",
+            "-C",
+            &root.to_string_lossy(),
+            "-cf",
+            &tarball.to_string_lossy(),
+            ".",
+        ]);
+        sh(&["docker", "import", &tarball.to_string_lossy(), &image]);
         self.images.push(image.clone());
         image
     }
