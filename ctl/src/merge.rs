@@ -135,18 +135,36 @@ fn diff(
     patch
 }
 
-/// Whether `have` holds everything `want` asks for: objects may carry extra keys (defaults),
-/// lists must match item for item.
+/// Whether `have` holds everything `want` asks for: objects may carry extra keys (defaults).
+/// Lists of objects with a merge key (`name`, or `mountPath` for volume mounts, as
+/// strategic merge keys them) may carry extra items the server added, such as the
+/// ServiceAccount token volume and its mounts; other lists must match item for item.
 fn contains(have: &Value, want: &Value) -> bool {
     match (have, want) {
         (Value::Object(h), Value::Object(w)) => w
             .iter()
             .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
-        (Value::Array(h), Value::Array(w)) => {
-            h.len() == w.len() && h.iter().zip(w).all(|(hv, wv)| contains(hv, wv))
-        }
+        (Value::Array(h), Value::Array(w)) => match merge_key(w) {
+            Some(key) => w.iter().all(|wv| {
+                h.iter()
+                    .find(|hv| hv.get(key) == wv.get(key))
+                    .is_some_and(|hv| contains(hv, wv))
+            }),
+            None => h.len() == w.len() && h.iter().zip(w).all(|(hv, wv)| contains(hv, wv)),
+        },
         _ => have == want,
     }
+}
+
+/// The key every item of a list of objects carries, if any: what strategic merge patch
+/// merges containers, volumes, env, ports (`name`) and volume mounts (`mountPath`) by.
+fn merge_key(items: &[Value]) -> Option<&'static str> {
+    ["name", "mountPath"].into_iter().find(|key| {
+        !items.is_empty()
+            && items
+                .iter()
+                .all(|i| i.get(key).is_some_and(Value::is_string))
+    })
 }
 
 pub fn is_empty_patch(patch: &Value) -> bool {
@@ -329,6 +347,44 @@ mod tests {
             patch["spec"]["template"]["spec"]["containers"][0]["image"],
             json!("nginx:1")
         );
+    }
+
+    #[test]
+    fn items_the_server_added_to_a_keyed_list_are_not_drift() {
+        // A pod as applied, and as live after ServiceAccount admission added its token
+        // volume and mount: applying the same manifest again changes nothing.
+        let m = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i",
+                "volumeMounts": [{"name": "cfg", "mountPath": "/cfg"}]}],
+            "volumes": [{"name": "cfg", "configMap": {"name": "x"}}]}});
+        let mut live = modified_configuration(&m);
+        let spec = &mut live["spec"];
+        spec["volumes"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "kube-api-access-abcde", "projected": {"sources": []}}));
+        spec["containers"][0]["volumeMounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({
+                "name": "kube-api-access-abcde",
+                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                "readOnly": true
+            }));
+        let (patch, _) = apply_step(&m, &live);
+        assert!(is_empty_patch(&patch), "{patch}");
+        // An item the manifest asks for and the live list lacks is still sent.
+        let mut gone = live.clone();
+        gone["spec"]["volumes"].as_array_mut().unwrap().remove(0);
+        let (patch, _) = apply_step(&m, &gone);
+        assert_eq!(patch["spec"]["volumes"], m["spec"]["volumes"]);
+        // Unkeyed lists still compare item for item.
+        let mut args = m.clone();
+        args["spec"]["containers"][0]["args"] = json!(["a"]);
+        let mut live_args = modified_configuration(&args);
+        live_args["spec"]["containers"][0]["args"] = json!(["a", "b"]);
+        let (patch, _) = apply_step(&args, &live_args);
+        assert_eq!(patch["spec"]["containers"], args["spec"]["containers"]);
     }
 
     #[test]
