@@ -4,7 +4,6 @@ use std::sync::{Arc, RwLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ResolvesClientCert, Resumption};
-use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
@@ -102,18 +101,21 @@ pub fn client_config(
     let provider = super::provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
-    let builder = match trust {
-        ServerTrust::Ca(pem) => {
-            let mut roots = RootCertStore::empty();
-            for cert in crate::pem::certificates(pem)? {
-                roots.add(cert)?;
+    let builder =
+        match trust {
+            ServerTrust::Ca(pem) => {
+                let mut roots = RootCertStore::empty();
+                for cert in crate::pem::certificates(pem)? {
+                    roots.add(cert)?;
+                }
+                builder.with_root_certificates(roots)
             }
-            builder.with_root_certificates(roots)
-        }
-        ServerTrust::InsecureSkipVerify => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyServerCert { provider })),
-    };
+            ServerTrust::InsecureSkipVerify => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyServerCert {
+                    signatures: super::HandshakeSignatures(provider),
+                })),
+        };
     let mut config = match identity {
         Some(identity) => builder.with_client_cert_resolver(Arc::new(identity)),
         None => builder.with_no_client_auth(),
@@ -126,7 +128,7 @@ pub fn client_config(
 /// Accepts any server certificate; proves only that the server holds its key.
 #[derive(Debug)]
 pub(super) struct AnyServerCert {
-    pub(super) provider: Arc<CryptoProvider>,
+    pub(super) signatures: super::HandshakeSignatures,
 }
 
 impl ServerCertVerifier for AnyServerCert {
@@ -147,12 +149,7 @@ impl ServerCertVerifier for AnyServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -161,17 +158,10 @@ impl ServerCertVerifier for AnyServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }

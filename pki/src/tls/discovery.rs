@@ -25,7 +25,9 @@ pub async fn fetch_server_chain(addr: &str) -> Result<Vec<CertificateDer<'static
     let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyServerCert { provider }))
+        .with_custom_certificate_verifier(Arc::new(AnyServerCert {
+            signatures: super::HandshakeSignatures(provider),
+        }))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connect = async {

@@ -55,3 +55,42 @@ pub fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<
     }
     None
 }
+
+/// The handshake signatures a verifier that accepts any certificate still checks: the peer
+/// must hold the key of the certificate it presents, whatever the certificate is.
+#[derive(Debug)]
+pub(crate) struct HandshakeSignatures(pub(crate) Arc<CryptoProvider>);
+
+impl HandshakeSignatures {
+    pub(crate) fn tls12(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    pub(crate) fn tls13(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    pub(crate) fn schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
