@@ -107,8 +107,12 @@ pub async fn run<R: Runtime>(
 
     // Bound now so the Node reports the port; in secure mode served once a serving
     // certificate is there (which needs the registered Node).
+    let api_ip = match &api_security {
+        Some(_) => cfg.address,
+        None => crate::server::plaintext_api_address(cfg.address)?,
+    };
     let (listener, api_addr) =
-        crate::server::bind(std::net::SocketAddr::new(cfg.address, cfg.port)).await?;
+        crate::server::bind(std::net::SocketAddr::new(api_ip, cfg.port)).await?;
     let (api_task, secure_listener) = match &api_security {
         None => (
             Some(crate::server::serve_plaintext(

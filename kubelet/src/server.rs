@@ -270,6 +270,31 @@ pub async fn serve<R: Runtime>(
     Ok((bound, serve_plaintext(runtime, node, listener, cancel)))
 }
 
+/// Where the plaintext kubelet API (no kubeconfig, no bootstrap token: development) may
+/// listen. It has neither TLS nor authentication, so whoever reaches it may exec into every
+/// container: loopback only. The default `--address` (unspecified) becomes loopback; a
+/// specific other address is refused.
+pub fn plaintext_api_address(address: std::net::IpAddr) -> crate::Result<std::net::IpAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    if address.is_loopback() {
+        return Ok(address);
+    }
+    if address.is_unspecified() {
+        let loopback = match address {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        };
+        tracing::warn!(
+            %loopback,
+            "no kubeconfig and no bootstrap token: the kubelet API is plaintext and unauthenticated (development only), so it listens on loopback only"
+        );
+        return Ok(loopback);
+    }
+    Err(crate::Error::Config(format!(
+        "--address {address}: without a kubeconfig or a bootstrap token the kubelet API has no TLS and no authentication, so it serves only on loopback (give --kubeconfig, or --bootstrap-token with --ca-cert-hash)"
+    )))
+}
+
 /// Serves plaintext on `listener` until `cancel`.
 pub fn serve_plaintext<R: Runtime>(
     runtime: Arc<R>,
@@ -319,4 +344,30 @@ pub fn serve_tls<R: Runtime>(
     });
     tracing::info!(bound = ?bound, "kubelet API serving (TLS, client certificates)");
     Ok(task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plaintext_api_address;
+
+    #[test]
+    fn the_plaintext_api_listens_on_loopback_only() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert_eq!(
+            plaintext_api_address(ip("127.0.0.1")).unwrap(),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            plaintext_api_address(ip("0.0.0.0")).unwrap(),
+            ip("127.0.0.1")
+        );
+        assert_eq!(plaintext_api_address(ip("::")).unwrap(), ip("::1"));
+        let refused = plaintext_api_address(ip("192.0.2.10"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("--address 192.0.2.10") && refused.contains("serves only on loopback"),
+            "{refused}"
+        );
+    }
 }
