@@ -113,7 +113,11 @@ async fn signer_signs_approved_requests_and_fails_misfits() {
             .map(|s| s.certificate.clone())
     })
     .await;
-    assert!(c.reconciles("csrsigning", "node-a") > before);
+    // The certificate can be read before the reconcile that wrote it is counted.
+    wait_for("csrsigning counted its reconcile", T, || async {
+        (c.reconciles("csrsigning", "node-a") > before).then_some(())
+    })
+    .await;
     let pem = String::from_utf8(signed).unwrap();
     let chain = pki::inspect::certs_from_pem(&pem).unwrap();
     let subject = pki::verify::ClientVerifier::new(ca.cert_pem())

@@ -226,6 +226,12 @@ async fn a_kubelet_joins_with_a_token_reuses_its_credentials_and_rotates_them() 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The kubelet may see the certificate (through its watch) before the signer's status
+    // write returns and it counts the issue.
+    let counted = tokio::time::Instant::now() + Duration::from_secs(10);
+    while issued.load(Ordering::SeqCst) < 2 && tokio::time::Instant::now() < counted {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(issued.load(Ordering::SeqCst), 2);
     assert_ne!(
         std::fs::read_to_string(paths.client_cert()).unwrap(),
