@@ -15,6 +15,8 @@ fi
 # iptables inside them; kube-proxy runs iptables-restore.
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v iptables-restore >/dev/null 2>&1 || need_apt+=(iptables)
+# The pki tests check our certificates, CSRs and CA pin hash against OpenSSL's.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq

@@ -55,12 +55,7 @@ mod tests {
     /// with `pkey` for EC keys. Compared when openssl is installed.
     #[test]
     fn hash_matches_openssl() {
-        if std::process::Command::new("openssl")
-            .arg("version")
-            .output()
-            .is_err()
-        {
-            eprintln!("skipped: no openssl");
+        if !testkit::require("hash_matches_openssl", &[testkit::Prereq::Tool("openssl")]) {
             return;
         }
         let ca = Ca::generate("kubernetes", Duration::from_secs(3600)).unwrap();
