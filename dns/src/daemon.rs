@@ -151,13 +151,20 @@ pub async fn start(config: Config) -> Result<Running, Error> {
         }
     };
     let listen = config.listen_addr();
-    let udp = UdpSocket::bind(listen).await.map_err(listen_err(listen))?;
-    let udp_addr = udp.local_addr().map_err(listen_err(listen))?;
-    // Port 0 (tests): TCP takes the port UDP got.
-    let tcp_want = SocketAddr::new(listen.ip(), udp_addr.port());
-    let tcp = TcpListener::bind(tcp_want)
-        .await
-        .map_err(listen_err(tcp_want))?;
+    // Port 0 (tests): TCP takes the port UDP got. Another socket may already hold that TCP
+    // port (an ephemeral client port): then try another UDP port.
+    let mut attempts = if listen.port() == 0 { 20 } else { 1 };
+    let (udp, udp_addr, tcp, tcp_want) = loop {
+        attempts -= 1;
+        let udp = UdpSocket::bind(listen).await.map_err(listen_err(listen))?;
+        let udp_addr = udp.local_addr().map_err(listen_err(listen))?;
+        let tcp_want = SocketAddr::new(listen.ip(), udp_addr.port());
+        match TcpListener::bind(tcp_want).await {
+            Ok(tcp) => break (udp, udp_addr, tcp, tcp_want),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 0 => continue,
+            Err(e) => return Err(listen_err(tcp_want)(e)),
+        }
+    };
     let tcp_addr = tcp.local_addr().map_err(listen_err(tcp_want))?;
     let client = config.connection.client().map_err(|e| Error::InvalidFlag {
         flag: "--kubeconfig/--server",
