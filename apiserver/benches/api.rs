@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p apiserver --bench api` (env BENCH_SCALE=0.2 for a quick run)
 
+mod common;
+use common::{cm, pct, scale};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,23 +16,6 @@ use proto::Resource;
 use proto::k8s::api_client::ApiClient;
 use proto::k8s::*;
 use tonic::transport::Channel;
-
-fn scale(n: usize) -> usize {
-    let f: f64 = std::env::var("BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    ((n as f64) * f).max(1.0) as usize
-}
-
-fn cm(ns: &str, name: &str) -> Object {
-    let mut c = ConfigMap::default();
-    c.meta_mut().name = name.into();
-    c.meta_mut().namespace = ns.into();
-    // About 1 KiB of data, like the raw baseline's values.
-    c.data.insert("payload".into(), "x".repeat(1000));
-    c.into_object()
-}
 
 async fn channels(url: &str, n: usize) -> Vec<ApiClient<Channel>> {
     let mut out = Vec::new();
@@ -67,13 +53,6 @@ where
         t.await.expect("bench task");
     }
     total as f64 / start.elapsed().as_secs_f64()
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 async fn watch_latency(url: &str, watchers: usize, writes: usize) -> (Duration, Duration, usize) {

@@ -6,28 +6,15 @@
 //!
 //! `cargo bench -p apiserver --bench auth` (env BENCH_SCALE=0.2 for a quick run)
 
+mod common;
+use common::{cm, pct, scale};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client::{Client, ConnectionConfig, Credentials};
 use proto::Resource;
 use proto::k8s::*;
-
-fn scale(n: usize) -> usize {
-    let f: f64 = std::env::var("BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    ((n as f64) * f).max(1.0) as usize
-}
-
-fn cm(ns: &str, name: &str) -> Object {
-    let mut c = ConfigMap::default();
-    c.meta_mut().name = name.into();
-    c.meta_mut().namespace = ns.into();
-    c.data.insert("payload".into(), "x".repeat(1000));
-    c.into_object()
-}
 
 struct Figures {
     per_second: f64,
@@ -62,11 +49,10 @@ async fn creates(clients: &[Client], concurrency: usize, total: usize, prefix: &
     }
     let per_second = total as f64 / start.elapsed().as_secs_f64();
     all.sort();
-    let pct = |p: f64| all[((all.len() - 1) as f64 * p).round() as usize];
     Figures {
         per_second,
-        p50: pct(0.5),
-        p99: pct(0.99),
+        p50: pct(&all, 0.5),
+        p99: pct(&all, 0.99),
     }
 }
 
