@@ -2,6 +2,7 @@
 //! a guard that kills it when the test ends, also on failure or panic.
 
 pub mod cluster;
+pub mod kubectl;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
