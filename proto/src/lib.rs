@@ -24,6 +24,7 @@ mod extra_value;
 pub mod kind_validation;
 pub mod manifest;
 pub mod node_affinity;
+pub mod patch_meta;
 pub mod resource;
 pub mod satoken;
 pub mod taints;
