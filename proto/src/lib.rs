@@ -25,6 +25,7 @@ pub mod kind_validation;
 pub mod manifest;
 pub mod node_affinity;
 pub mod patch_meta;
+pub mod printers;
 pub mod resource;
 pub mod satoken;
 pub mod taints;
