@@ -28,6 +28,7 @@ pub mod patch_meta;
 pub mod printers;
 pub mod resource;
 pub mod satoken;
+pub mod schema;
 pub mod taints;
 pub mod time;
 
