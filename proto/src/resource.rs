@@ -23,6 +23,8 @@ pub struct KindInfo {
     pub has_status: bool,
     /// Serves the scale subresource (`spec.replicas`).
     pub has_scale: bool,
+    /// Discovery categories (`kubectl get all` lists the kinds in `all`).
+    pub categories: &'static [&'static str],
 }
 
 impl KindInfo {
@@ -84,7 +86,8 @@ macro_rules! kinds {
         $variant:ident {
             group: $group:literal, version: $version:literal, api_version: $api_version:literal,
             plural: $plural:literal, singular: $singular:literal, short: [$($short:literal),*],
-            namespaced: $namespaced:literal, status: $status:ident, scale: $scale:literal
+            namespaced: $namespaced:literal, status: $status:ident, scale: $scale:literal,
+            categories: [$($category:literal),*]
         }
     )*) => {
         pub mod info {
@@ -102,6 +105,7 @@ macro_rules! kinds {
                     namespaced: $namespaced,
                     has_status: matches!(stringify!($status).as_bytes(), b"yes"),
                     has_scale: $scale,
+                    categories: &[$($category),*],
                 };
             )*
         }
@@ -221,33 +225,33 @@ macro_rules! kinds {
 }
 
 kinds! {
-    Namespace { group: "", version: "v1", api_version: "v1", plural: "namespaces", singular: "namespace", short: ["ns"], namespaced: false, status: yes, scale: false }
-    Node { group: "", version: "v1", api_version: "v1", plural: "nodes", singular: "node", short: ["no"], namespaced: false, status: yes, scale: false }
-    Pod { group: "", version: "v1", api_version: "v1", plural: "pods", singular: "pod", short: ["po"], namespaced: true, status: yes, scale: false }
-    Service { group: "", version: "v1", api_version: "v1", plural: "services", singular: "service", short: ["svc"], namespaced: true, status: yes, scale: false }
-    Endpoints { group: "", version: "v1", api_version: "v1", plural: "endpoints", singular: "endpoints", short: ["ep"], namespaced: true, status: no, scale: false }
-    ConfigMap { group: "", version: "v1", api_version: "v1", plural: "configmaps", singular: "configmap", short: ["cm"], namespaced: true, status: no, scale: false }
-    Secret { group: "", version: "v1", api_version: "v1", plural: "secrets", singular: "secret", short: [], namespaced: true, status: no, scale: false }
-    ServiceAccount { group: "", version: "v1", api_version: "v1", plural: "serviceaccounts", singular: "serviceaccount", short: ["sa"], namespaced: true, status: no, scale: false }
-    Event { group: "", version: "v1", api_version: "v1", plural: "events", singular: "event", short: ["ev"], namespaced: true, status: no, scale: false }
-    Lease { group: "coordination.k8s.io", version: "v1", api_version: "coordination.k8s.io/v1", plural: "leases", singular: "lease", short: [], namespaced: true, status: no, scale: false }
-    ReplicaSet { group: "apps", version: "v1", api_version: "apps/v1", plural: "replicasets", singular: "replicaset", short: ["rs"], namespaced: true, status: yes, scale: true }
-    Deployment { group: "apps", version: "v1", api_version: "apps/v1", plural: "deployments", singular: "deployment", short: ["deploy"], namespaced: true, status: yes, scale: true }
-    DaemonSet { group: "apps", version: "v1", api_version: "apps/v1", plural: "daemonsets", singular: "daemonset", short: ["ds"], namespaced: true, status: yes, scale: false }
-    StatefulSet { group: "apps", version: "v1", api_version: "apps/v1", plural: "statefulsets", singular: "statefulset", short: ["sts"], namespaced: true, status: yes, scale: true }
-    Job { group: "batch", version: "v1", api_version: "batch/v1", plural: "jobs", singular: "job", short: [], namespaced: true, status: yes, scale: false }
-    CronJob { group: "batch", version: "v1", api_version: "batch/v1", plural: "cronjobs", singular: "cronjob", short: ["cj"], namespaced: true, status: yes, scale: false }
-    HorizontalPodAutoscaler { group: "autoscaling", version: "v2", api_version: "autoscaling/v2", plural: "horizontalpodautoscalers", singular: "horizontalpodautoscaler", short: ["hpa"], namespaced: true, status: yes, scale: false }
-    ResourceQuota { group: "", version: "v1", api_version: "v1", plural: "resourcequotas", singular: "resourcequota", short: ["quota"], namespaced: true, status: yes, scale: false }
-    LimitRange { group: "", version: "v1", api_version: "v1", plural: "limitranges", singular: "limitrange", short: ["limits"], namespaced: true, status: no, scale: false }
-    PersistentVolume { group: "", version: "v1", api_version: "v1", plural: "persistentvolumes", singular: "persistentvolume", short: ["pv"], namespaced: false, status: yes, scale: false }
-    PersistentVolumeClaim { group: "", version: "v1", api_version: "v1", plural: "persistentvolumeclaims", singular: "persistentvolumeclaim", short: ["pvc"], namespaced: true, status: yes, scale: false }
-    Ingress { group: "networking.k8s.io", version: "v1", api_version: "networking.k8s.io/v1", plural: "ingresses", singular: "ingress", short: ["ing"], namespaced: true, status: yes, scale: false }
-    Role { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "roles", singular: "role", short: [], namespaced: true, status: no, scale: false }
-    ClusterRole { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterroles", singular: "clusterrole", short: [], namespaced: false, status: no, scale: false }
-    RoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "rolebindings", singular: "rolebinding", short: [], namespaced: true, status: no, scale: false }
-    ClusterRoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", singular: "clusterrolebinding", short: [], namespaced: false, status: no, scale: false }
-    CertificateSigningRequest { group: "certificates.k8s.io", version: "v1", api_version: "certificates.k8s.io/v1", plural: "certificatesigningrequests", singular: "certificatesigningrequest", short: ["csr"], namespaced: false, status: yes, scale: false }
+    Namespace { group: "", version: "v1", api_version: "v1", plural: "namespaces", singular: "namespace", short: ["ns"], namespaced: false, status: yes, scale: false, categories: [] }
+    Node { group: "", version: "v1", api_version: "v1", plural: "nodes", singular: "node", short: ["no"], namespaced: false, status: yes, scale: false, categories: [] }
+    Pod { group: "", version: "v1", api_version: "v1", plural: "pods", singular: "pod", short: ["po"], namespaced: true, status: yes, scale: false, categories: ["all"] }
+    Service { group: "", version: "v1", api_version: "v1", plural: "services", singular: "service", short: ["svc"], namespaced: true, status: yes, scale: false, categories: ["all"] }
+    Endpoints { group: "", version: "v1", api_version: "v1", plural: "endpoints", singular: "endpoints", short: ["ep"], namespaced: true, status: no, scale: false, categories: [] }
+    ConfigMap { group: "", version: "v1", api_version: "v1", plural: "configmaps", singular: "configmap", short: ["cm"], namespaced: true, status: no, scale: false, categories: [] }
+    Secret { group: "", version: "v1", api_version: "v1", plural: "secrets", singular: "secret", short: [], namespaced: true, status: no, scale: false, categories: [] }
+    ServiceAccount { group: "", version: "v1", api_version: "v1", plural: "serviceaccounts", singular: "serviceaccount", short: ["sa"], namespaced: true, status: no, scale: false, categories: [] }
+    Event { group: "", version: "v1", api_version: "v1", plural: "events", singular: "event", short: ["ev"], namespaced: true, status: no, scale: false, categories: [] }
+    Lease { group: "coordination.k8s.io", version: "v1", api_version: "coordination.k8s.io/v1", plural: "leases", singular: "lease", short: [], namespaced: true, status: no, scale: false, categories: [] }
+    ReplicaSet { group: "apps", version: "v1", api_version: "apps/v1", plural: "replicasets", singular: "replicaset", short: ["rs"], namespaced: true, status: yes, scale: true, categories: ["all"] }
+    Deployment { group: "apps", version: "v1", api_version: "apps/v1", plural: "deployments", singular: "deployment", short: ["deploy"], namespaced: true, status: yes, scale: true, categories: ["all"] }
+    DaemonSet { group: "apps", version: "v1", api_version: "apps/v1", plural: "daemonsets", singular: "daemonset", short: ["ds"], namespaced: true, status: yes, scale: false, categories: ["all"] }
+    StatefulSet { group: "apps", version: "v1", api_version: "apps/v1", plural: "statefulsets", singular: "statefulset", short: ["sts"], namespaced: true, status: yes, scale: true, categories: ["all"] }
+    Job { group: "batch", version: "v1", api_version: "batch/v1", plural: "jobs", singular: "job", short: [], namespaced: true, status: yes, scale: false, categories: ["all"] }
+    CronJob { group: "batch", version: "v1", api_version: "batch/v1", plural: "cronjobs", singular: "cronjob", short: ["cj"], namespaced: true, status: yes, scale: false, categories: ["all"] }
+    HorizontalPodAutoscaler { group: "autoscaling", version: "v2", api_version: "autoscaling/v2", plural: "horizontalpodautoscalers", singular: "horizontalpodautoscaler", short: ["hpa"], namespaced: true, status: yes, scale: false, categories: ["all"] }
+    ResourceQuota { group: "", version: "v1", api_version: "v1", plural: "resourcequotas", singular: "resourcequota", short: ["quota"], namespaced: true, status: yes, scale: false, categories: [] }
+    LimitRange { group: "", version: "v1", api_version: "v1", plural: "limitranges", singular: "limitrange", short: ["limits"], namespaced: true, status: no, scale: false, categories: [] }
+    PersistentVolume { group: "", version: "v1", api_version: "v1", plural: "persistentvolumes", singular: "persistentvolume", short: ["pv"], namespaced: false, status: yes, scale: false, categories: [] }
+    PersistentVolumeClaim { group: "", version: "v1", api_version: "v1", plural: "persistentvolumeclaims", singular: "persistentvolumeclaim", short: ["pvc"], namespaced: true, status: yes, scale: false, categories: [] }
+    Ingress { group: "networking.k8s.io", version: "v1", api_version: "networking.k8s.io/v1", plural: "ingresses", singular: "ingress", short: ["ing"], namespaced: true, status: yes, scale: false, categories: [] }
+    Role { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "roles", singular: "role", short: [], namespaced: true, status: no, scale: false, categories: [] }
+    ClusterRole { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterroles", singular: "clusterrole", short: [], namespaced: false, status: no, scale: false, categories: [] }
+    RoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "rolebindings", singular: "rolebinding", short: [], namespaced: true, status: no, scale: false, categories: [] }
+    ClusterRoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", singular: "clusterrolebinding", short: [], namespaced: false, status: no, scale: false, categories: [] }
+    CertificateSigningRequest { group: "certificates.k8s.io", version: "v1", api_version: "certificates.k8s.io/v1", plural: "certificatesigningrequests", singular: "certificatesigningrequest", short: ["csr"], namespaced: false, status: yes, scale: false, categories: [] }
 }
 
 /// The kind a user named (`po`, `deployments.apps`, `Service`), if any.
@@ -289,6 +293,8 @@ mod tests {
         assert_eq!(ALL_KINDS.len(), 27);
         assert_eq!(info::Deployment.qualified_singular(), "deployment.apps");
         assert!(info::Pod.has_status && !info::ConfigMap.has_status);
+        assert_eq!(info::Deployment.categories, ["all"]);
+        assert!(info::ConfigMap.categories.is_empty());
     }
 
     #[test]
