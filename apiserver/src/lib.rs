@@ -1,5 +1,6 @@
 //! The apiserver: one generic gRPC service over every kind, validation and defaulting,
-//! storage behind the `Store` trait (sled embedded), watch fan-out, subresources.
+//! storage behind the `Store` trait (sled embedded), watch fan-out, subresources, and
+//! Kubernetes' HTTP/JSON API on the same listener (`http`).
 
 pub mod admission;
 pub mod allocator;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod event_ttl;
 pub mod fields;
 pub mod filter;
+pub mod http;
 pub mod keys;
 pub mod kubelet_proxy;
 pub mod node_restriction;

@@ -13,7 +13,6 @@ use proto::k8s::{Namespace, Object};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::admission::SYSTEM_NAMESPACES;
@@ -335,7 +334,7 @@ pub struct RunningServer {
     tls: bool,
     pki: Option<cluster_pki::ClusterPki>,
     shutdown_tx: watch::Sender<bool>,
-    serve: JoinHandle<Result<(), tonic::transport::Error>>,
+    serve: JoinHandle<()>,
     store: Arc<ServerStore>,
     grace: Duration,
 }
@@ -367,8 +366,7 @@ impl RunningServer {
         let _ = self.shutdown_tx.send(true);
         let mut serve = self.serve;
         match tokio::time::timeout(self.grace, &mut serve).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => warn!(error = %e, "server ended with an error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => warn!(error = %e, "server task failed"),
             Err(_) => {
                 warn!(grace = ?self.grace, "in-flight requests did not finish within the grace period; cutting them off");
@@ -684,13 +682,13 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                 _ => return Err(tls::TlsError::HalfPair.into()),
             };
             Some(
-                pki::tls::server_config(serving, &[tls::ALPN_H2]).map_err(|source| {
-                    tls::TlsError::Pki {
+                pki::tls::server_config(serving, &[tls::ALPN_H2, tls::ALPN_HTTP11]).map_err(
+                    |source| tls::TlsError::Pki {
                         what: "TLS configuration",
                         path: pki.dir.clone(),
                         source,
-                    }
-                })?,
+                    },
+                )?,
             )
         }
     };
@@ -716,7 +714,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             .map_err(ServerError::Authz)?;
     let audit = crate::audit::Audit::from_config(&config).map_err(ServerError::Audit)?;
     // The kubelet API, proxied to the pod's node (logs, exec, stats).
-    let kubelet_proxy = proto::kubelet_api::kubelet_server::KubeletServer::new(
+    let kubelet_proxy = Arc::new(
         crate::kubelet_proxy::KubeletProxy::new(
             registry.clone(),
             crate::kubelet_proxy::ProxyOptions {
@@ -727,60 +725,66 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         )
         .with_authorizer(authorizer.clone()),
     );
-    let authentication_service = proto::k8s::authentication_server::AuthenticationServer::new(
-        authn::service::AuthenticationService::new(
-            authenticator.clone(),
-            Some(token_issuer),
-            authorizer.clone(),
-        ),
-    );
+    let authentication_service = Arc::new(authn::service::AuthenticationService::new(
+        authenticator.clone(),
+        Some(token_issuer),
+        authorizer.clone(),
+    ));
+    let authorization_service = Arc::new(crate::auth::authz_service::AuthorizationService::new(
+        authorizer.clone(),
+    ));
     tokio::spawn(crate::event_ttl::run(
         registry.clone(),
         config.event_ttl,
         shutdown_rx.clone(),
     ));
-    let service = ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone())
-        .with_authorizer(authorizer.clone())
-        .with_audit(audit);
+    let service = Arc::new(
+        ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone())
+            .with_authorizer(authorizer.clone())
+            .with_audit(audit),
+    );
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<ApiServer<ApiService<ServerStore>>>()
         .await;
 
-    let api = ApiServer::new(service)
+    let api = ApiServer::from_arc(service.clone())
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(usize::MAX);
-    let mut stop = shutdown_rx;
-    let stopped = async move {
-        let _ = stop.wait_for(|s| *s).await;
-    };
-    let router = tonic::transport::Server::builder()
-        .tcp_nodelay(true)
-        // Every informer is a stream; many share one connection.
-        .max_concurrent_streams(Some(10_000))
-        // Every service, health included, sees only authenticated requests.
-        .layer(authn::AuthnLayer::new(authenticator))
-        .add_service(health_service)
+    let routes = tonic::service::Routes::new(health_service)
         .add_service(api)
-        .add_service(kubelet_proxy)
-        .add_service(authentication_service)
-        .add_service(proto::k8s::authorization_server::AuthorizationServer::new(
-            crate::auth::authz_service::AuthorizationService::new(authorizer),
-        ));
+        .add_service(proto::kubelet_api::kubelet_server::KubeletServer::from_arc(
+            kubelet_proxy.clone(),
+        ))
+        .add_service(
+            proto::k8s::authentication_server::AuthenticationServer::from_arc(
+                authentication_service.clone(),
+            ),
+        )
+        .add_service(
+            proto::k8s::authorization_server::AuthorizationServer::from_arc(
+                authorization_service.clone(),
+            ),
+        );
+    // gRPC services by path (`/k8s.Api/...`), every other path the HTTP API.
+    let router = crate::http::HttpApi::new(
+        service,
+        kubelet_proxy,
+        authentication_service,
+        authorization_service,
+        authorizer,
+        shutdown_rx.clone(),
+    )
+    .router(routes);
+    // Every request, gRPC and HTTP, health included, is authenticated first.
+    let app = tower_layer::Layer::layer(&authn::AuthnLayer::new(authenticator), router);
     let tls = tls_config.is_some();
-    let serve = match tls_config {
-        // Handshakes run off the accept loop; TCP_NODELAY is set on each connection.
-        Some(tls_config) => tokio::spawn(
-            router.serve_with_incoming_shutdown(pki::tls::incoming(listener, tls_config), stopped),
-        ),
-        None => tokio::spawn(router.serve_with_incoming_shutdown(
-            // Accepted sockets need TCP_NODELAY set here: the builder's own setting
-            // applies only to listeners tonic binds itself, and without it Nagle plus
-            // delayed ACKs add ~40 ms to every small response.
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            stopped,
-        )),
-    };
+    let serve = tokio::spawn(crate::http::serve::serve(
+        listener,
+        tls_config,
+        app,
+        shutdown_rx,
+    ));
     info!(%addr, %advertise, tls, data_dir = %config.data_dir.display(), "apiserver serving");
     Ok(RunningServer {
         addr,

@@ -66,8 +66,10 @@ pub fn serving_cert(
     })
 }
 
-/// ALPN for gRPC.
+/// ALPN for gRPC and HTTP/2 clients.
 pub const ALPN_H2: &[u8] = b"h2";
+/// ALPN for HTTP/1.1 clients (kubectl's WebSocket and SPDY exec, curl --http1.1).
+pub const ALPN_HTTP11: &[u8] = b"http/1.1";
 
 /// The default `--advertise-address`: the listen IP when it is specific and not loopback,
 /// else the first global IPv4 address of the host's interfaces, else loopback.

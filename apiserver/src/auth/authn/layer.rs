@@ -1,7 +1,8 @@
 //! The tower layer that authenticates every request before any gRPC service sees it (the
 //! API, the kubelet proxy, authentication, authorization, health: Kubernetes' filter
-//! chain). A refused request is answered here and never reaches a handler; an accepted one
-//! carries [`Authenticated`] in its extensions.
+//! chain), and the HTTP API. A refused request is answered here and never reaches a
+//! handler (gRPC callers get an Unauthenticated status, HTTP callers Kubernetes' 401
+//! `metav1.Status`); an accepted one carries [`Authenticated`] in its extensions.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,14 +45,14 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 impl<S, B> tower_service::Service<http::Request<B>> for Authn<S>
 where
-    S: tower_service::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+    S: tower_service::Service<http::Request<B>, Response = http::Response<axum::body::Body>>
         + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
 {
-    type Response = http::Response<tonic::body::Body>;
+    type Response = http::Response<axum::body::Body>;
     type Error = S::Error;
     type Future = BoxFuture<Result<Self::Response, S::Error>>;
 
@@ -91,9 +92,22 @@ where
                 }
                 Err(e) => {
                     tracing::debug!(path = %request.uri().path(), error = %e, "request not authenticated");
-                    Ok(e.to_status().into_http())
+                    if is_grpc(&request) {
+                        Ok(e.to_status().into_http())
+                    } else {
+                        Ok(crate::http::status_response(&e.to_status()))
+                    }
                 }
             }
         })
     }
+}
+
+/// gRPC requests say so in their Content-Type (`application/grpc`, `application/grpc+proto`).
+fn is_grpc<B>(request: &http::Request<B>) -> bool {
+    request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
 }

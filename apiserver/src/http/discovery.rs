@@ -1,0 +1,8 @@
+//! Discovery (`/api`, `/apis`, group-version resource lists). Stub until its owner (B)
+//! replaces it.
+
+use super::HttpResponse;
+
+pub(crate) fn serve(_parts: &::http::request::Parts) -> Option<HttpResponse> {
+    None
+}

@@ -1,0 +1,799 @@
+//! The verbs on a resource path: get, list, create, update, patch, delete,
+//! deletecollection; each decodes Kubernetes' request, calls the gRPC method, and renders
+//! the answer (JSON, or a Table when the client asks for one).
+
+use std::time::SystemTime;
+
+use ::http::{Method, StatusCode, request::Parts};
+use proto::k8s::{
+    CreateRequest, DeleteRequest, GetRequest, ListRequest, ListResponse, Object, PatchRequest,
+    Preconditions, UpdateRequest,
+};
+use proto::{ApiError, KindInfo};
+use serde_json::{Value, json};
+
+use super::path::{Parsed, Target};
+use super::query::Query;
+use super::status::Details;
+use super::{GrpcApi, HttpApi, HttpResponse, grpc, json_response, object_json, table};
+use crate::auth::Attributes;
+use crate::store::Store;
+
+pub(crate) async fn serve<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    parsed: &Parsed,
+    query: &Query,
+    body: &[u8],
+) -> HttpResponse {
+    let t = &parsed.target;
+    let watch = match query.bool("watch") {
+        Ok(w) => w || parsed.watch,
+        Err(e) => return fail(t, &e),
+    };
+    let named = !t.name.is_empty();
+    match (&parts.method, named) {
+        (&Method::GET | &Method::HEAD, _) if watch => {
+            super::watch::serve(http, parts, t, query).await
+        }
+        (&Method::GET | &Method::HEAD, true) => get(http, parts, t, query).await,
+        (&Method::GET | &Method::HEAD, false) => list(http, parts, t, query).await,
+        (&Method::POST, false) => create(http, parts, t, query, body).await,
+        (&Method::PUT, true) => update(http, parts, t, query, body, "").await,
+        (&Method::PATCH, true) => patch(http, parts, t, query, body, "").await,
+        (&Method::DELETE, true) => delete(http, parts, t, query, body).await,
+        (&Method::DELETE, false) => delete_collection(http, parts, t, query, body).await,
+        _ => method_not_allowed(),
+    }
+}
+
+/// 405, as Kubernetes answers a verb the path does not serve.
+pub(crate) fn method_not_allowed() -> HttpResponse {
+    json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "the server does not allow this method on the requested resource",
+            "reason": "MethodNotAllowed", "details": {}, "code": 405,
+        }),
+    )
+}
+
+pub(crate) fn details(t: &Target) -> Details {
+    Details {
+        name: t.name.clone(),
+        group: t.info.group.to_string(),
+        kind: t.info.plural.to_string(),
+    }
+}
+
+/// The Status answer of a failure about `t`.
+pub(crate) fn fail(t: &Target, e: &ApiError) -> HttpResponse {
+    super::status::error_response(e, Some(&details(t)))
+}
+
+pub(crate) fn fail_status(t: &Target, s: &tonic::Status) -> HttpResponse {
+    fail(t, &ApiError::from_status(s))
+}
+
+/// One object as the client asked for it: JSON, or a one-row Table.
+pub(crate) fn respond_object(
+    parts: &Parts,
+    query: &Query,
+    info: &'static KindInfo,
+    object: &Object,
+    code: StatusCode,
+    warnings: &[String],
+) -> HttpResponse {
+    let value = object_json(object);
+    let value = match table::wants_table(&parts.headers) {
+        Some(version) => table::table(
+            info,
+            &[value],
+            json!({ "resourceVersion": object.meta().resource_version }),
+            table::include_object(parts.uri.query().unwrap_or("")),
+            &format!("meta.k8s.io/{version}"),
+            SystemTime::now(),
+        ),
+        None => value,
+    };
+    let _ = query;
+    let mut response = json_response(code, &value);
+    super::add_warnings(&mut response, warnings);
+    response
+}
+
+async fn get<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+) -> HttpResponse {
+    let request = GetRequest {
+        resource: t.info.plural.to_string(),
+        namespace: t.namespace.clone(),
+        name: t.name.clone(),
+    };
+    match GrpcApi::get(http.api(), grpc(parts, request)).await {
+        Ok(r) => respond_object(parts, query, t.info, r.get_ref(), StatusCode::OK, &[]),
+        Err(s) => fail_status(t, &s),
+    }
+}
+
+/// The ListRequest the query describes.
+pub(crate) fn list_request(t: &Target, query: &Query) -> Result<ListRequest, ApiError> {
+    let limit = query.i64("limit")?.unwrap_or(0);
+    if limit < 0 {
+        return Err(ApiError::bad_request(format!(
+            "limit: Invalid value: {limit}: must be >= 0"
+        )));
+    }
+    Ok(ListRequest {
+        resource: t.info.plural.to_string(),
+        namespace: t.namespace.clone(),
+        label_selector: query.str("labelSelector"),
+        field_selector: query.str("fieldSelector"),
+        limit,
+        r#continue: query.str("continue"),
+    })
+}
+
+/// `metadata` of a list: resourceVersion, continue, remainingItemCount.
+pub(crate) fn list_meta(list: &ListResponse) -> Value {
+    let mut meta = json!({ "resourceVersion": list.resource_version });
+    if !list.r#continue.is_empty() {
+        meta["continue"] = Value::from(list.r#continue.clone());
+    }
+    if let Some(n) = list.remaining_item_count {
+        meta["remainingItemCount"] = Value::from(n);
+    }
+    meta
+}
+
+/// A `<Kind>List` document.
+pub(crate) fn list_json(info: &KindInfo, list: &ListResponse) -> Value {
+    json!({
+        "kind": format!("{}List", info.kind),
+        "apiVersion": info.api_version,
+        "metadata": list_meta(list),
+        "items": list.items.iter().map(object_json).collect::<Vec<_>>(),
+    })
+}
+
+async fn list<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+) -> HttpResponse {
+    let request = match list_request(t, query) {
+        Ok(r) => r,
+        Err(e) => return fail(t, &e),
+    };
+    let list = match GrpcApi::list(http.api(), grpc(parts, request)).await {
+        Ok(r) => r.into_inner(),
+        Err(s) => return fail_status(t, &s),
+    };
+    let value = match table::wants_table(&parts.headers) {
+        Some(version) => {
+            let items: Vec<Value> = list.items.iter().map(object_json).collect();
+            table::table(
+                t.info,
+                &items,
+                list_meta(&list),
+                table::include_object(parts.uri.query().unwrap_or("")),
+                &format!("meta.k8s.io/{version}"),
+                SystemTime::now(),
+            )
+        }
+        None => list_json(t.info, &list),
+    };
+    json_response(StatusCode::OK, &value)
+}
+
+/// The request body as JSON: JSON, or YAML when the Content-Type says so.
+pub(crate) fn body_json(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
+    let content_type = media_type(parts);
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the request body is empty"));
+    }
+    match content_type.as_str() {
+        "application/yaml"
+        | "application/x-yaml"
+        | "text/yaml"
+        | "application/apply-patch+yaml" => {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
+            serde_saphyr::from_str::<Value>(text)
+                .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
+        }
+        t if t.contains("protobuf") => Err(ApiError::bad_request(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+        )),
+        _ => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        }),
+    }
+}
+
+/// The request's media type, lower-cased, without parameters.
+pub(crate) fn media_type(parts: &Parts) -> String {
+    parts
+        .headers
+        .get(::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The typed object a create or update body holds, checked against the path: apiVersion
+/// and kind default to the path's, and must match it when given; the namespace of the URL
+/// wins, and a different one in the body is refused.
+pub(crate) fn decode_object(
+    t: &Target,
+    mut value: Value,
+    query: &Query,
+) -> Result<(Object, Vec<String>), ApiError> {
+    let info = t.info;
+    let Value::Object(map) = &mut value else {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    };
+    match map.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("apiVersion".into(), Value::from(info.api_version));
+        }
+        Some(v) if v == info.api_version => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({})",
+                info.api_version
+            )));
+        }
+    }
+    match map.get("kind").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("kind".into(), Value::from(info.kind));
+        }
+        Some(k) if k == info.kind => {}
+        Some(k) => {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                info.kind
+            )));
+        }
+    }
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Value::Object(meta) = meta
+        && info.namespaced
+    {
+        match meta.get("namespace").and_then(Value::as_str) {
+            None | Some("") => {
+                meta.insert("namespace".into(), Value::from(t.namespace.clone()));
+            }
+            Some(ns) if ns == t.namespace || t.namespace.is_empty() => {}
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        }
+    }
+    let warnings = validate_fields(info, &mut value, query)?;
+    let object = proto::manifest::object_from_value(value)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((object, warnings))
+}
+
+/// `fieldValidation` (Strict, Warn (default), Ignore): unknown fields refused, warned about
+/// and dropped, or dropped.
+pub(crate) fn validate_fields(
+    info: &'static KindInfo,
+    value: &mut Value,
+    query: &Query,
+) -> Result<Vec<String>, ApiError> {
+    let mode = field_validation(query)?;
+    let unknown = unknown_fields(info, value);
+    if unknown.is_empty() {
+        return Ok(Vec::new());
+    }
+    match mode {
+        FieldValidation::Strict => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            unknown
+                .iter()
+                .map(|f| format!("unknown field {f:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        FieldValidation::Warn => {
+            prune_unknown(info, value);
+            Ok(unknown
+                .iter()
+                .map(|f| format!("unknown field {f:?}"))
+                .collect())
+        }
+        FieldValidation::Ignore => {
+            prune_unknown(info, value);
+            Ok(Vec::new())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldValidation {
+    Strict,
+    Warn,
+    Ignore,
+}
+
+pub(crate) fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
+    match query.get("fieldValidation").unwrap_or("") {
+        "Strict" => Ok(FieldValidation::Strict),
+        "" | "Warn" => Ok(FieldValidation::Warn),
+        "Ignore" => Ok(FieldValidation::Ignore),
+        other => Err(ApiError::bad_request(format!(
+            "fieldValidation parameter unsupported: {other}; must be one of Ignore, Warn, Strict"
+        ))),
+    }
+}
+
+// TODO(schema): proto::schema::unknown_fields / prune_unknown once B's schema lands.
+fn unknown_fields(_info: &'static KindInfo, _value: &Value) -> Vec<String> {
+    Vec::new()
+}
+
+fn prune_unknown(_info: &'static KindInfo, _value: &mut Value) {}
+
+async fn create<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+    body: &[u8],
+) -> HttpResponse {
+    let decoded = body_json(parts, body).and_then(|v| decode_object(t, v, query));
+    let (object, mut warnings) = match decoded {
+        Ok(d) => d,
+        Err(e) => return fail(t, &e),
+    };
+    let dry_run = match query.dry_run() {
+        Ok(d) => d,
+        Err(e) => return fail(t, &e),
+    };
+    let request = CreateRequest {
+        object: Some(object),
+        dry_run,
+        ..Default::default()
+    };
+    match GrpcApi::create(http.api(), grpc(parts, request)).await {
+        Ok(r) => {
+            warnings.extend(super::warnings_of(r.metadata()));
+            respond_object(
+                parts,
+                query,
+                t.info,
+                r.get_ref(),
+                StatusCode::CREATED,
+                &warnings,
+            )
+        }
+        Err(s) => fail_status(t, &s),
+    }
+}
+
+pub(crate) async fn update<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+    body: &[u8],
+    subresource: &str,
+) -> HttpResponse {
+    let decoded = body_json(parts, body).and_then(|v| decode_object(t, v, query));
+    let (object, mut warnings) = match decoded {
+        Ok(d) => d,
+        Err(e) => return fail(t, &e),
+    };
+    if object.meta().name != t.name {
+        let e = if object.meta().name.is_empty() {
+            ApiError::bad_request("name: Required value: name is required")
+        } else {
+            ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({})",
+                object.meta().name,
+                t.name
+            ))
+        };
+        return fail(t, &e);
+    }
+    let dry_run = match query.dry_run() {
+        Ok(d) => d,
+        Err(e) => return fail(t, &e),
+    };
+    let request = UpdateRequest {
+        object: Some(object),
+        subresource: subresource.to_string(),
+        dry_run,
+        ..Default::default()
+    };
+    match GrpcApi::update(http.api(), grpc(parts, request)).await {
+        Ok(r) => {
+            warnings.extend(super::warnings_of(r.metadata()));
+            respond_object(parts, query, t.info, r.get_ref(), StatusCode::OK, &warnings)
+        }
+        Err(s) => fail_status(t, &s),
+    }
+}
+
+/// The patch type a Content-Type names.
+pub(crate) fn patch_type(media_type: &str) -> Option<&'static str> {
+    match media_type {
+        "application/json-patch+json" => Some("json"),
+        "application/merge-patch+json" => Some("merge"),
+        "application/strategic-merge-patch+json" => Some("strategic"),
+        "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some("apply"),
+        _ => None,
+    }
+}
+
+pub(crate) fn unsupported_patch_type(media_type: &str) -> HttpResponse {
+    json_response(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {media_type})"),
+            "reason": "UnsupportedMediaType", "code": 415,
+        }),
+    )
+}
+
+/// The PatchRequest a PATCH describes (for the object or one of its subresources).
+pub(crate) fn patch_request(
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+    body: &[u8],
+    subresource: &str,
+) -> Result<PatchRequest, HttpResponse> {
+    let media = media_type(parts);
+    let Some(patch_type) = patch_type(&media) else {
+        return Err(unsupported_patch_type(&media));
+    };
+    let patch = std::str::from_utf8(body)
+        .map_err(|_| fail(t, &ApiError::bad_request("the patch is not UTF-8")))?
+        .to_string();
+    let dry_run = query.dry_run().map_err(|e| fail(t, &e))?;
+    let force = query.bool("force").map_err(|e| fail(t, &e))?;
+    field_validation(query).map_err(|e| fail(t, &e))?;
+    if patch_type == "apply" && query.str("fieldManager").is_empty() {
+        return Err(fail(
+            t,
+            &ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            ),
+        ));
+    }
+    if force && patch_type != "apply" {
+        return Err(fail(
+            t,
+            &ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch",
+            ),
+        ));
+    }
+    let request = PatchRequest {
+        resource: t.info.plural.to_string(),
+        namespace: t.namespace.clone(),
+        name: t.name.clone(),
+        patch_type: patch_type.to_string(),
+        patch,
+        subresource: subresource.to_string(),
+        dry_run,
+        ..Default::default()
+    };
+    Ok(with_patch_options(request, query, force))
+}
+
+/// The patch options D's PatchRequest carries (field manager, force, field validation).
+fn with_patch_options(request: PatchRequest, _query: &Query, _force: bool) -> PatchRequest {
+    request
+}
+
+pub(crate) async fn patch<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+    body: &[u8],
+    subresource: &str,
+) -> HttpResponse {
+    let request = match patch_request(parts, t, query, body, subresource) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match GrpcApi::patch(http.api(), grpc(parts, request)).await {
+        Ok(r) => {
+            let warnings = super::warnings_of(r.metadata());
+            respond_object(parts, query, t.info, r.get_ref(), StatusCode::OK, &warnings)
+        }
+        Err(s) => fail_status(t, &s),
+    }
+}
+
+/// Kubernetes' DeleteOptions, from the body (JSON) and the query.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    pub propagation_policy: String,
+    pub preconditions: Option<Preconditions>,
+    pub dry_run: bool,
+}
+
+pub(crate) fn delete_options(
+    parts: &Parts,
+    query: &Query,
+    body: &[u8],
+) -> Result<DeleteOptions, ApiError> {
+    let mut o = DeleteOptions::default();
+    let mut orphan: Option<bool> = None;
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let v = body_json(parts, body)?;
+        if let Some(g) = v.get("gracePeriodSeconds").and_then(Value::as_i64) {
+            o.grace_period_seconds = Some(g);
+        }
+        if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
+            o.propagation_policy = p.to_string();
+        }
+        if let Some(p) = v.get("preconditions").filter(|p| p.is_object()) {
+            o.preconditions = Some(Preconditions {
+                uid: p
+                    .get("uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                resource_version: p
+                    .get("resourceVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
+        if let Some(d) = v.get("dryRun").and_then(Value::as_array) {
+            for x in d {
+                match x.as_str() {
+                    Some("All") => o.dry_run = true,
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid dryRun value: {:?}: supported values: \"All\"",
+                            other.unwrap_or("")
+                        )));
+                    }
+                }
+            }
+        }
+        orphan = v.get("orphanDependents").and_then(Value::as_bool);
+    }
+    if let Some(g) = query.i64("gracePeriodSeconds")? {
+        o.grace_period_seconds = Some(g);
+    }
+    if let Some(p) = query.get("propagationPolicy") {
+        o.propagation_policy = p.to_string();
+    }
+    if query.get("orphanDependents").is_some() {
+        orphan = Some(query.bool("orphanDependents")?);
+    }
+    o.dry_run |= query.dry_run()?;
+    if let Some(orphan) = orphan {
+        if !o.propagation_policy.is_empty() {
+            return Err(ApiError::invalid(
+                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \""
+                    .to_string()
+                    + &o.propagation_policy
+                    + "\": orphanDependents and deletionPropagation cannot be both set",
+            ));
+        }
+        o.propagation_policy = if orphan { "Orphan" } else { "Background" }.to_string();
+    }
+    Ok(o)
+}
+
+pub(crate) fn delete_request(t: &Target, name: &str, o: &DeleteOptions) -> DeleteRequest {
+    DeleteRequest {
+        resource: t.info.plural.to_string(),
+        namespace: t.namespace.clone(),
+        name: name.to_string(),
+        preconditions: o.preconditions.clone(),
+        grace_period_seconds: o.grace_period_seconds,
+        propagation_policy: o.propagation_policy.clone(),
+        dry_run: o.dry_run,
+    }
+}
+
+/// Whether a delete left the object in place (finalizers, or a pod's graceful termination)
+/// rather than removing it.
+pub(crate) fn still_there(object: &Object) -> bool {
+    let m = object.meta();
+    !m.deletion_timestamp.is_empty()
+        && (!m.finalizers.is_empty() || m.deletion_grace_period_seconds.unwrap_or(0) > 0)
+}
+
+async fn delete<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+    body: &[u8],
+) -> HttpResponse {
+    let options = match delete_options(parts, query, body) {
+        Ok(o) => o,
+        Err(e) => return fail(t, &e),
+    };
+    let request = delete_request(t, &t.name, &options);
+    match GrpcApi::delete(http.api(), grpc(parts, request)).await {
+        Ok(r) => {
+            let warnings = super::warnings_of(r.metadata());
+            let object = r.into_inner();
+            if still_there(&object) {
+                respond_object(parts, query, t.info, &object, StatusCode::OK, &warnings)
+            } else {
+                let mut response = json_response(
+                    StatusCode::OK,
+                    &super::status::success(&details(t), &object.meta().uid),
+                );
+                super::add_warnings(&mut response, &warnings);
+                response
+            }
+        }
+        Err(s) => fail_status(t, &s),
+    }
+}
+
+/// DELETE on a collection: authorized as `deletecollection`, then every object the
+/// selectors match is deleted through the same delete as one by one; answers the list of
+/// what was deleted.
+async fn delete_collection<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+    body: &[u8],
+) -> HttpResponse {
+    let attrs = Attributes::resource(
+        "deletecollection",
+        t.info.group,
+        t.info.plural,
+        &t.namespace,
+        "",
+    );
+    if let Err(r) = http.authorize(parts, &attrs).await {
+        return r;
+    }
+    let options = match delete_options(parts, query, body) {
+        Ok(o) => o,
+        Err(e) => return fail(t, &e),
+    };
+    let request = match list_request(t, query) {
+        Ok(r) => r,
+        Err(e) => return fail(t, &e),
+    };
+    let list = match GrpcApi::list(http.api(), grpc(parts, request)).await {
+        Ok(r) => r.into_inner(),
+        Err(s) => return fail_status(t, &s),
+    };
+    let mut deleted = Vec::new();
+    for item in &list.items {
+        let mut target = t.clone();
+        target.namespace = item.meta().namespace.clone();
+        let request = delete_request(&target, &item.meta().name, &options);
+        match GrpcApi::delete(http.api(), grpc(parts, request)).await {
+            Ok(r) => deleted.push(r.into_inner()),
+            // Gone meanwhile: what the caller wanted.
+            Err(s) if s.code() == tonic::Code::NotFound => {}
+            Err(s) => return fail_status(t, &s),
+        }
+    }
+    let out = ListResponse {
+        items: deleted,
+        resource_version: list.resource_version,
+        ..Default::default()
+    };
+    json_response(StatusCode::OK, &list_json(t.info, &out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(content_type: &str) -> Parts {
+        let (p, ()) = ::http::Request::builder()
+            .header("content-type", content_type)
+            .body(())
+            .unwrap()
+            .into_parts();
+        p
+    }
+
+    fn target(plural: &str, ns: &str, name: &str) -> Target {
+        Target {
+            info: proto::resource::kind_by_plural(plural).unwrap(),
+            namespace: ns.into(),
+            name: name.into(),
+            subresource: String::new(),
+        }
+    }
+
+    #[test]
+    fn objects_take_type_and_namespace_from_the_path() {
+        let t = target("configmaps", "team", "");
+        let q = Query::default();
+        let (o, _) = decode_object(&t, json!({"metadata": {"name": "c"}}), &q).unwrap();
+        assert_eq!(o.meta().namespace, "team");
+        assert_eq!(o.info().unwrap().kind, "ConfigMap");
+        let e = decode_object(
+            &t,
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata": {"name": "c", "namespace": "other"}}),
+            &q,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "the namespace of the provided object does not match the namespace sent on the request"
+        );
+        assert!(decode_object(&t, json!({"apiVersion":"apps/v1","metadata":{}}), &q).is_err());
+        assert!(decode_object(&t, json!({"kind":"Secret","metadata":{}}), &q).is_err());
+    }
+
+    #[test]
+    fn bodies_are_json_or_yaml() {
+        let v = body_json(&parts("application/yaml"), b"a: 1\nb: x\n").unwrap();
+        assert_eq!(v, json!({"a": 1, "b": "x"}));
+        let v = body_json(&parts("application/json; charset=utf-8"), br#"{"a":1}"#).unwrap();
+        assert_eq!(v, json!({"a": 1}));
+        assert!(body_json(&parts("application/json"), b"{").is_err());
+    }
+
+    #[test]
+    fn patch_types_follow_the_content_type() {
+        assert_eq!(patch_type("application/merge-patch+json"), Some("merge"));
+        assert_eq!(patch_type("application/json-patch+json"), Some("json"));
+        assert_eq!(
+            patch_type("application/strategic-merge-patch+json"),
+            Some("strategic")
+        );
+        assert_eq!(patch_type("application/apply-patch+yaml"), Some("apply"));
+        assert_eq!(patch_type("application/json"), None);
+    }
+
+    #[test]
+    fn delete_options_come_from_body_and_query() {
+        let p = parts("application/json");
+        let o = delete_options(
+            &p,
+            &Query::parse("gracePeriodSeconds=0"),
+            br#"{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Foreground","preconditions":{"uid":"u"}}"#,
+        )
+        .unwrap();
+        assert_eq!(o.grace_period_seconds, Some(0));
+        assert_eq!(o.propagation_policy, "Foreground");
+        assert_eq!(o.preconditions.unwrap().uid, "u");
+        let o = delete_options(&p, &Query::parse("orphanDependents=true&dryRun=All"), b"").unwrap();
+        assert_eq!(o.propagation_policy, "Orphan");
+        assert!(o.dry_run);
+        assert!(
+            delete_options(
+                &p,
+                &Query::parse("orphanDependents=false&propagationPolicy=Foreground"),
+                b""
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! Watch over HTTP: the gRPC watch stream as a chunked `application/json` body, one
+//! `{"type":"ADDED","object":{...}}` per line, as Kubernetes streams it.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::{Duration, SystemTime};
+
+use ::http::{StatusCode, request::Parts};
+use bytes::Bytes;
+use futures::StreamExt;
+use proto::k8s::{Object, WatchEvent, WatchRequest};
+use proto::{ApiError, KindInfo};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::path::Target;
+use super::query::Query;
+use super::verbs::{fail, fail_status, list_request};
+use super::{Body, GrpcApi, HttpApi, HttpResponse, grpc, object_json, table};
+use crate::store::Store;
+
+/// The annotation on the BOOKMARK that ends a watch's initial events.
+const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
+/// How each object is rendered: as itself, or as a one-row Table (`kubectl get -w`).
+#[derive(Clone)]
+struct Render {
+    info: &'static KindInfo,
+    table: Option<&'static str>,
+    query: String,
+}
+
+impl Render {
+    fn object(&self, object: &Object) -> Value {
+        let value = object_json(object);
+        match self.table {
+            None => value,
+            Some(version) => table::table(
+                self.info,
+                &[value],
+                json!({ "resourceVersion": object.meta().resource_version }),
+                table::include_object(&self.query),
+                &format!("meta.k8s.io/{version}"),
+                SystemTime::now(),
+            ),
+        }
+    }
+
+    fn bookmark(&self, resource_version: &str, initial_end: bool) -> Value {
+        let mut metadata = json!({ "resourceVersion": resource_version });
+        if initial_end {
+            metadata["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
+        }
+        json!({
+            "kind": self.info.kind,
+            "apiVersion": self.info.api_version,
+            "metadata": metadata,
+        })
+    }
+
+    fn event(&self, event: &WatchEvent) -> Bytes {
+        let object = match (&event.object, event.r#type.as_str()) {
+            (_, "BOOKMARK") | (None, _) => self.bookmark(&event.resource_version, false),
+            (Some(o), _) => self.object(o),
+        };
+        line(&event.r#type, object)
+    }
+}
+
+fn line(kind: &str, object: Value) -> Bytes {
+    let mut out =
+        serde_json::to_vec(&json!({ "type": kind, "object": object })).unwrap_or_default();
+    out.push(b'\n');
+    Bytes::from(out)
+}
+
+/// The ERROR event a failed watch ends with (410 Expired: the client relists).
+fn error_line(e: &ApiError) -> Bytes {
+    line("ERROR", super::status::failure(e, None))
+}
+
+pub(crate) async fn serve<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+) -> HttpResponse {
+    match start(http, parts, t, query).await {
+        Ok(r) => r,
+        Err(r) => r,
+    }
+}
+
+async fn start<S: Store>(
+    http: &HttpApi<S>,
+    parts: &Parts,
+    t: &Target,
+    query: &Query,
+) -> Result<HttpResponse, HttpResponse> {
+    let bad = |e: ApiError| fail(t, &e);
+    let mut field_selector = query.str("fieldSelector");
+    if !t.name.is_empty() {
+        // `/watch/namespaces/a/pods/x` (and `pods/x?watch=1`) watch that one object.
+        let by_name = format!("metadata.name={}", t.name);
+        field_selector = if field_selector.is_empty() {
+            by_name
+        } else {
+            format!("{field_selector},{by_name}")
+        };
+    }
+    let allow_bookmarks = query.bool("allowWatchBookmarks").map_err(bad)?;
+    let send_initial = match query.get("sendInitialEvents") {
+        None => false,
+        Some(_) => query.bool("sendInitialEvents").map_err(bad)?,
+    };
+    if send_initial {
+        if query.get("resourceVersionMatch") != Some("NotOlderThan") {
+            return Err(bad(ApiError::invalid(
+                "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            )));
+        }
+        if !allow_bookmarks {
+            return Err(bad(ApiError::invalid(
+                "ListOptions.meta.k8s.io \"\" is invalid: allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true",
+            )));
+        }
+    }
+    let timeout = query.i64("timeoutSeconds").map_err(bad)?;
+    let deadline = timeout
+        .filter(|s| *s > 0)
+        .map(|s| Instant::now() + Duration::from_secs(s as u64));
+    let render = Render {
+        info: t.info,
+        table: table::wants_table(&parts.headers),
+        query: parts.uri.query().unwrap_or("").to_string(),
+    };
+    let mut initial = VecDeque::new();
+    let mut resource_version = query.str("resourceVersion");
+    if send_initial {
+        // The state as ADDED events, then a BOOKMARK marking its end, then every change.
+        let mut lt = t.clone();
+        lt.name.clear();
+        let mut request = list_request(&lt, query).map_err(bad)?;
+        request.field_selector = field_selector.clone();
+        request.limit = 0;
+        request.r#continue.clear();
+        let list = GrpcApi::list(http.api(), grpc(parts, request))
+            .await
+            .map_err(|s| fail_status(t, &s))?
+            .into_inner();
+        for item in &list.items {
+            initial.push_back(line("ADDED", render.object(item)));
+        }
+        initial.push_back(line(
+            "BOOKMARK",
+            render.bookmark(&list.resource_version, true),
+        ));
+        resource_version = list.resource_version;
+    }
+    let request = WatchRequest {
+        resource: t.info.plural.to_string(),
+        namespace: t.namespace.clone(),
+        label_selector: query.str("labelSelector"),
+        field_selector,
+        resource_version,
+        allow_watch_bookmarks: allow_bookmarks,
+    };
+    let stream = GrpcApi::watch(http.api(), grpc(parts, request))
+        .await
+        .map_err(|s| fail_status(t, &s))?
+        .into_inner();
+    let state = State {
+        initial,
+        stream,
+        deadline,
+        render,
+        done: false,
+    };
+    let body = futures::stream::unfold(state, next).map(Ok::<_, Infallible>);
+    let mut response = ::http::Response::new(Body::from_stream(body));
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(
+        ::http::header::CONTENT_TYPE,
+        ::http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+struct State<W> {
+    initial: VecDeque<Bytes>,
+    stream: W,
+    deadline: Option<Instant>,
+    render: Render,
+    done: bool,
+}
+
+async fn next<W>(mut s: State<W>) -> Option<(Bytes, State<W>)>
+where
+    W: futures::Stream<Item = crate::watch::EventResult> + Unpin,
+{
+    if let Some(b) = s.initial.pop_front() {
+        return Some((b, s));
+    }
+    if s.done {
+        return None;
+    }
+    let item = match s.deadline {
+        // timeoutSeconds: the server ends the watch, the client starts a new one.
+        Some(d) => tokio::time::timeout_at(d, s.stream.next()).await.ok()?,
+        None => s.stream.next().await,
+    };
+    match item? {
+        Ok(event) => {
+            let b = s.render.event(&event);
+            Some((b, s))
+        }
+        Err(status) => {
+            s.done = true;
+            Some((error_line(&ApiError::from_status(&status)), s))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::Resource;
+
+    #[test]
+    fn events_render_as_kubernetes_lines() {
+        let render = Render {
+            info: proto::resource::kind_by_plural("pods").unwrap(),
+            table: None,
+            query: String::new(),
+        };
+        let mut pod = proto::k8s::Pod::default();
+        pod.meta_mut().name = "p".into();
+        let ev = WatchEvent {
+            r#type: "ADDED".into(),
+            object: Some(pod.into_object()),
+            resource_version: "5".into(),
+        };
+        let v: Value = serde_json::from_slice(&render.event(&ev)).unwrap();
+        assert_eq!(v["type"], "ADDED");
+        assert_eq!(v["object"]["kind"], "Pod");
+        assert_eq!(v["object"]["metadata"]["name"], "p");
+        let bm = WatchEvent {
+            r#type: "BOOKMARK".into(),
+            object: None,
+            resource_version: "9".into(),
+        };
+        let v: Value = serde_json::from_slice(&render.event(&bm)).unwrap();
+        assert_eq!(
+            v,
+            json!({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"9"}}})
+        );
+        let e: Value = serde_json::from_slice(&error_line(&ApiError::new(
+            proto::Reason::Expired,
+            "too old resource version: 1 (5)",
+        )))
+        .unwrap();
+        assert_eq!(e["type"], "ERROR");
+        assert_eq!(e["object"]["code"], 410);
+        assert_eq!(e["object"]["reason"], "Expired");
+    }
+}

@@ -1,0 +1,376 @@
+//! The HTTP/JSON API against an in-process apiserver (plaintext, AlwaysAllow): status codes
+//! and bodies as Kubernetes answers them, on the same port that serves gRPC.
+
+use std::time::Duration;
+
+use apiserver::testing::TestServer;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+mod common;
+
+type Http = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+fn http1() -> Http {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+fn http2() -> Http {
+    Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http()
+}
+
+struct Answer {
+    code: u16,
+    headers: http::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+async fn call(
+    client: &Http,
+    s: &TestServer,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> Answer {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", s.url))
+        .header("content-type", content_type)
+        .header("accept", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let response = client.request(request).await.expect("request served");
+    let code = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        code,
+        headers,
+        body,
+        text,
+    }
+}
+
+async fn get(c: &Http, s: &TestServer, path: &str) -> Answer {
+    call(c, s, "GET", path, "application/json", "").await
+}
+
+async fn post(c: &Http, s: &TestServer, path: &str, body: Value) -> Answer {
+    call(c, s, "POST", path, "application/json", &body.to_string()).await
+}
+
+fn cm(name: &str, data: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+}
+
+#[tokio::test]
+async fn crud_in_json_with_kubernetes_statuses() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let a = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("one", json!({"a": "1"})),
+    )
+    .await;
+    assert_eq!(a.code, 201, "{}", a.text);
+    assert_eq!(a.body["kind"], "ConfigMap");
+    assert_eq!(a.body["apiVersion"], "v1");
+    assert_eq!(a.body["metadata"]["namespace"], "default");
+    assert!(!a.body["metadata"]["uid"].as_str().unwrap().is_empty());
+    assert_eq!(a.headers["content-type"], "application/json");
+
+    let again = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("one", json!({})),
+    )
+    .await;
+    assert_eq!(again.code, 409);
+    assert_eq!(again.body["kind"], "Status");
+    assert_eq!(again.body["status"], "Failure");
+    assert_eq!(again.body["reason"], "AlreadyExists");
+    assert_eq!(again.body["code"], 409);
+
+    let one = get(&c, &s, "/api/v1/namespaces/default/configmaps/one").await;
+    assert_eq!(one.code, 200);
+    assert_eq!(one.body["data"]["a"], "1");
+
+    let missing = get(&c, &s, "/api/v1/namespaces/default/configmaps/nope").await;
+    assert_eq!(missing.code, 404);
+    assert_eq!(missing.body["reason"], "NotFound");
+    assert_eq!(missing.body["message"], "configmaps \"nope\" not found");
+    assert_eq!(
+        missing.body["details"],
+        json!({"name": "nope", "kind": "configmaps"})
+    );
+
+    // PUT replaces; a name differing from the URL's is refused.
+    let mut changed = one.body.clone();
+    changed["data"]["a"] = json!("2");
+    let put = call(
+        &c,
+        &s,
+        "PUT",
+        "/api/v1/namespaces/default/configmaps/one",
+        "application/json",
+        &changed.to_string(),
+    )
+    .await;
+    assert_eq!(put.code, 200, "{}", put.text);
+    assert_eq!(put.body["data"]["a"], "2");
+    // The old resourceVersion is stale now.
+    let stale = call(
+        &c,
+        &s,
+        "PUT",
+        "/api/v1/namespaces/default/configmaps/one",
+        "application/json",
+        &changed.to_string(),
+    )
+    .await;
+    assert_eq!(stale.code, 409, "{}", stale.text);
+    assert_eq!(stale.body["reason"], "Conflict");
+    let wrong = call(
+        &c,
+        &s,
+        "PUT",
+        "/api/v1/namespaces/default/configmaps/other",
+        "application/json",
+        &cm("one", json!({})).to_string(),
+    )
+    .await;
+    assert_eq!(wrong.code, 400);
+    assert_eq!(wrong.body["reason"], "BadRequest");
+
+    // Namespace in the body must match the URL's.
+    let mut elsewhere = cm("two", json!({}));
+    elsewhere["metadata"]["namespace"] = json!("kube-system");
+    let refused = post(&c, &s, "/api/v1/namespaces/default/configmaps", elsewhere).await;
+    assert_eq!(refused.code, 400);
+    assert_eq!(
+        refused.body["message"],
+        "the namespace of the provided object does not match the namespace sent on the request"
+    );
+
+    // YAML bodies.
+    let yaml = call(
+        &c,
+        &s,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n",
+    )
+    .await;
+    assert_eq!(yaml.code, 201, "{}", yaml.text);
+
+    // Lists: kind, apiVersion, metadata.resourceVersion, items with their type.
+    let list = get(&c, &s, "/api/v1/namespaces/default/configmaps").await;
+    assert_eq!(list.code, 200);
+    assert_eq!(list.body["kind"], "ConfigMapList");
+    assert_eq!(list.body["apiVersion"], "v1");
+    assert!(
+        !list.body["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["kind"], "ConfigMap");
+    let all = get(&c, &s, "/api/v1/configmaps?limit=1").await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 1);
+    assert!(
+        !all.body["metadata"]["continue"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+
+    // DELETE of an object that goes at once answers Status Success.
+    let del = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/one",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(del.code, 200, "{}", del.text);
+    assert_eq!(del.body["kind"], "Status");
+    assert_eq!(del.body["status"], "Success");
+    assert_eq!(del.body["details"]["name"], "one");
+    assert_eq!(del.body["details"]["kind"], "configmaps");
+    let gone = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/one",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(gone.code, 404);
+
+    // Cluster-scoped kinds and unknown paths.
+    let nodes = get(&c, &s, "/api/v1/nodes").await;
+    assert_eq!(nodes.code, 200);
+    assert_eq!(nodes.body["kind"], "NodeList");
+    let ns = get(&c, &s, "/api/v1/namespaces/kube-system").await;
+    assert_eq!(ns.body["kind"], "Namespace");
+    for path in ["/apis/apps/v1/pods", "/api/v1/widgets", "/apis/nope/v1/x"] {
+        let a = get(&c, &s, path).await;
+        assert_eq!(a.code, 404, "{path}");
+        assert_eq!(a.body["reason"], "NotFound", "{path}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn grpc_and_http2_share_the_port() {
+    let s = TestServer::start().await;
+    let mut grpc = common::connect(&s).await;
+    common::create(&mut grpc, common::cm("default", "from-grpc", &[("x", "y")]))
+        .await
+        .unwrap();
+    let c = http2();
+    let a = get(&c, &s, "/api/v1/namespaces/default/configmaps/from-grpc").await;
+    assert_eq!(a.code, 200, "{}", a.text);
+    assert_eq!(a.body["data"]["x"], "y");
+    let a = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("from-http", json!({})),
+    )
+    .await;
+    assert_eq!(a.code, 201);
+    let back = common::get(&mut grpc, "configmaps", "default", "from-http")
+        .await
+        .unwrap();
+    assert_eq!(back.meta().name, "from-http");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn deployments_scale_and_status() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let d = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+        }
+    });
+    let a = post(&c, &s, "/apis/apps/v1/namespaces/default/deployments", d).await;
+    assert_eq!(a.code, 201, "{}", a.text);
+    let scale = get(
+        &c,
+        &s,
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+    )
+    .await;
+    assert_eq!(scale.code, 200, "{}", scale.text);
+    assert_eq!(scale.body["kind"], "Scale");
+    assert_eq!(scale.body["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale.body["spec"]["replicas"], 2);
+    let patched = call(
+        &c,
+        &s,
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+        "application/merge-patch+json",
+        r#"{"spec":{"replicas":4}}"#,
+    )
+    .await;
+    assert_eq!(patched.code, 200, "{}", patched.text);
+    assert_eq!(patched.body["spec"]["replicas"], 4);
+    let mut put = patched.body.clone();
+    put["spec"]["replicas"] = json!(1);
+    let put = call(
+        &c,
+        &s,
+        "PUT",
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+        "application/json",
+        &put.to_string(),
+    )
+    .await;
+    assert_eq!(put.code, 200, "{}", put.text);
+    let d = get(&c, &s, "/apis/apps/v1/namespaces/default/deployments/web").await;
+    assert_eq!(d.body["spec"]["replicas"], 1);
+    let status = get(
+        &c,
+        &s,
+        "/apis/apps/v1/namespaces/default/deployments/web/status",
+    )
+    .await;
+    assert_eq!(status.code, 200);
+    assert_eq!(status.body["kind"], "Deployment");
+    let none = get(&c, &s, "/api/v1/namespaces/default/configmaps/x/scale").await;
+    assert_eq!(none.code, 404);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn watch_streams_event_lines() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let list = get(&c, &s, "/api/v1/namespaces/default/configmaps").await;
+    let rv = list.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let request = http::Request::builder()
+        .uri(format!(
+            "{}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv}&timeoutSeconds=5",
+            s.url
+        ))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = c.request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("w", json!({})),
+    )
+    .await;
+    let mut buf = Vec::new();
+    let line = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let frame = body.frame().await.unwrap().unwrap();
+            if let Some(d) = frame.data_ref() {
+                buf.extend_from_slice(d);
+            }
+            if let Some(end) = buf.iter().position(|b| *b == b'\n') {
+                return serde_json::from_slice::<Value>(&buf[..end]).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("an event within 10 s");
+    assert_eq!(line["type"], "ADDED");
+    assert_eq!(line["object"]["kind"], "ConfigMap");
+    assert_eq!(line["object"]["metadata"]["name"], "w");
+    s.stop().await;
+}
