@@ -64,6 +64,7 @@ async fn watch_latency(url: &str, watchers: usize, writes: usize) -> (Duration, 
         .create(CreateRequest {
             object: Some(n.into_object()),
             dry_run: false,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -130,6 +131,7 @@ async fn watch_latency(url: &str, watchers: usize, writes: usize) -> (Duration, 
                 c.create(CreateRequest {
                     object: Some(cm(&ns, &name)),
                     dry_run: false,
+                    ..Default::default()
                 })
                 .await
                 .unwrap();
@@ -169,11 +171,11 @@ fn main() {
         let clients = channels(&url, 4).await;
 
         let c1 = run(&clients, 1, scale(1500), |mut c, i| async move {
-            c.create(CreateRequest { object: Some(cm("default", &format!("seq-{i}"))), dry_run: false }).await.unwrap();
+            c.create(CreateRequest { object: Some(cm("default", &format!("seq-{i}"))), dry_run: false, ..Default::default() }).await.unwrap();
         })
         .await;
         let c16 = run(&clients, 16, n_writes, |mut c, i| async move {
-            c.create(CreateRequest { object: Some(cm("default", &format!("par-{i}"))), dry_run: false }).await.unwrap();
+            c.create(CreateRequest { object: Some(cm("default", &format!("par-{i}"))), dry_run: false, ..Default::default() }).await.unwrap();
         })
         .await;
         println!(
@@ -186,7 +188,7 @@ fn main() {
             if let Some(object::Kind::ConfigMap(x)) = &mut o.kind {
                 x.data.insert("v".into(), "2".into());
             }
-            c.update(UpdateRequest { object: Some(o), subresource: String::new(), dry_run: false }).await.unwrap();
+            c.update(UpdateRequest { object: Some(o), subresource: String::new(), dry_run: false, ..Default::default() }).await.unwrap();
         })
         .await;
         println!("API update/s                                 16 clients: {u16:>9.0}   (ratio to raw sled: {:.2})", u16 / raw16);

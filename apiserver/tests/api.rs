@@ -87,6 +87,7 @@ async fn create_sets_server_fields_and_refuses_duplicates() {
         .create(CreateRequest {
             object: Some(cm("default", "a", &[])),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .map_err(err)
@@ -856,6 +857,7 @@ async fn unknown_or_empty_requests_are_bad_requests_not_crashes() {
         .create(CreateRequest {
             object: None,
             dry_run: false,
+            ..Default::default()
         })
         .await
         .unwrap_err());
@@ -864,6 +866,7 @@ async fn unknown_or_empty_requests_are_bad_requests_not_crashes() {
         .create(CreateRequest {
             object: Some(Object { kind: None }),
             dry_run: false,
+            ..Default::default()
         })
         .await
         .unwrap_err());

@@ -71,6 +71,7 @@ async fn create(c: &mut Client, o: Object) -> Result<tonic::Response<Object>, pr
     c.create(CreateRequest {
         object: Some(o),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .map_err(err)

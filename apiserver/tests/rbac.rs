@@ -172,6 +172,7 @@ async fn create(c: &mut Api, o: Object) -> Result<Object, ApiError> {
     c.create(CreateRequest {
         object: Some(o),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())
@@ -636,6 +637,7 @@ async fn kubelets_reach_only_what_their_pods_use_and_write_only_their_own() {
         object: Some(here),
         subresource: "status".into(),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -645,6 +647,7 @@ async fn kubelets_reach_only_what_their_pods_use_and_write_only_their_own() {
             object: Some(there),
             subresource: "status".into(),
             dry_run: false,
+            ..Default::default()
         })
         .await
         .map_err(err);
@@ -713,6 +716,7 @@ async fn csrs_carry_their_requestor_and_approval_is_its_own_subresource() {
             object: Some(approved.clone()),
             subresource: "approval".into(),
             dry_run: false,
+            ..Default::default()
         })
         .await
         .map_err(err);
@@ -722,6 +726,7 @@ async fn csrs_carry_their_requestor_and_approval_is_its_own_subresource() {
             object: Some(approved),
             subresource: "approval".into(),
             dry_run: false,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -39,6 +39,7 @@ async fn patch(
         patch: body.into(),
         subresource: sub.into(),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())
@@ -210,6 +211,7 @@ async fn objects_without_a_kind_are_bad_requests() {
         .create(CreateRequest {
             object: None,
             dry_run: false,
+            ..Default::default()
         })
         .await
         .map_err(err);
@@ -224,6 +226,7 @@ async fn objects_without_a_kind_are_bad_requests() {
             object: None,
             subresource: String::new(),
             dry_run: false,
+            ..Default::default()
         })
         .await
         .map_err(err);
@@ -2351,6 +2354,7 @@ async fn dry_runs_store_nothing() {
         .create(CreateRequest {
             object: Some(cm("default", "dry-new", &[])),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -2365,6 +2369,7 @@ async fn dry_runs_store_nothing() {
             object: Some(changed),
             subresource: String::new(),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -2385,6 +2390,7 @@ async fn dry_runs_store_nothing() {
         .create(CreateRequest {
             object: Some(cm("default", "Bad_Name", &[])),
             dry_run: true,
+            ..Default::default()
         })
         .await
         .map_err(err);

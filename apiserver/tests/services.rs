@@ -50,6 +50,7 @@ async fn create(c: &mut ApiClient<Channel>, o: Object, dry_run: bool) -> Result<
     c.create(CreateRequest {
         object: Some(o),
         dry_run,
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())
@@ -61,6 +62,7 @@ async fn update(c: &mut ApiClient<Channel>, o: Object) -> Result<Object, ApiErro
         object: Some(o),
         subresource: String::new(),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())

@@ -269,6 +269,7 @@ impl<K: Resource> Api<K> {
             patch: patch.to_string(),
             subresource: subresource.to_string(),
             dry_run: false,
+            ..Default::default()
         };
         from_object(self.client.patch(req).await?)
     }

@@ -94,6 +94,7 @@ impl Client {
         let req = CreateRequest {
             object: Some(object),
             dry_run: false,
+            ..Default::default()
         };
         self.call(|mut c| async move { c.create(req).await }).await
     }
@@ -122,6 +123,7 @@ impl Client {
             object: Some(object),
             subresource: subresource.to_string(),
             dry_run: false,
+            ..Default::default()
         };
         self.call(|mut c| async move { c.update(req).await }).await
     }

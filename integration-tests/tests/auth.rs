@@ -159,6 +159,7 @@ impl Caller {
         let req = proto::k8s::CreateRequest {
             object: Some(object(yaml)),
             dry_run: false,
+            ..Default::default()
         };
         self.api.clone().create(req).await.map(|r| r.into_inner())
     }
@@ -168,6 +169,7 @@ impl Caller {
             object: Some(object(yaml)),
             subresource: subresource.into(),
             dry_run: false,
+            ..Default::default()
         };
         self.api.clone().update(req).await.map(|r| r.into_inner())
     }
@@ -188,6 +190,7 @@ impl Caller {
             patch: patch.to_string(),
             subresource: subresource.into(),
             dry_run: false,
+            ..Default::default()
         };
         self.api.clone().patch(req).await.map(|r| r.into_inner())
     }

@@ -22,6 +22,7 @@ pub mod defaults;
 pub mod duration;
 mod extra_value;
 pub mod kind_validation;
+pub mod managed_fields;
 pub mod manifest;
 pub mod node_affinity;
 pub mod patch_meta;

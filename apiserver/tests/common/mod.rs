@@ -67,6 +67,7 @@ pub async fn create(c: &mut Client, o: Object) -> Result<Object, ApiError> {
     c.create(CreateRequest {
         object: Some(o),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())
@@ -89,6 +90,7 @@ pub async fn update(c: &mut Client, o: Object, sub: &str) -> Result<Object, ApiE
         object: Some(o),
         subresource: sub.into(),
         dry_run: false,
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner())

@@ -166,6 +166,7 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
             patch: patch.to_string(),
             subresource: String::new(),
             dry_run: false,
+            ..Default::default()
         };
         match api.patch(req).await {
             Ok(_) => return Ok((info, name, Outcome::Configured)),

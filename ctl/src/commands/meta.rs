@@ -242,6 +242,7 @@ pub(super) async fn label_one(
             patch: patch.to_string(),
             subresource: String::new(),
             dry_run: false,
+            ..Default::default()
         };
         match api.patch(req).await {
             Ok(_) => return Ok(true),
