@@ -1,20 +1,16 @@
-//! kubectl-style tables: per-kind columns computed from the JSON form of objects, and
-//! tab-aligned rendering. Pure: `now` is passed in.
+//! kubectl-style tables: Kubernetes' columns and cells for each kind (shared with the
+//! apiserver, `proto::printers`), the options kubectl adds (`-o wide`, `-A`, several kinds,
+//! `--show-labels`) and tab-aligned rendering. Pure: `now` is passed in.
 
-use super::age::{age, human_duration, seconds_since};
-use crate::jv::{
-    arr_at, bool_at, i64_at, len_at, map_text, obj_at, or_none, scalar_text, selector_text, str_at,
-};
+use super::age::seconds_since;
+use crate::jv::{map_text, obj_at, str_at};
 use crate::kinds::object_name;
 use proto::KindInfo;
+use proto::printers::{columns, row_cells};
 use serde_json::Value;
 use std::time::SystemTime;
 
-mod auth;
-mod cells;
-
-pub use cells::event_time;
-use cells::*;
+pub use proto::printers::event_time;
 
 #[derive(Debug, Clone)]
 pub struct TableOptions {
@@ -33,18 +29,20 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// The table of `objects`, all of kind `kind`.
+/// The table of `objects`, all of kind `kind`, as kubectl prints the server's table: the
+/// priority 0 columns (all with `-o wide`), headers upper-cased.
 pub fn build_table(kind: &KindInfo, objects: &[Value], opts: &TableOptions) -> Table {
-    let (cols, wide_cols) = columns(kind.kind);
-    let mut headers: Vec<String> = Vec::new();
+    let cols = columns(kind.kind);
+    let shown: Vec<usize> = (0..cols.len())
+        .filter(|&i| opts.wide || cols[i].priority == 0)
+        .collect();
+    let name_column = cols.iter().position(|c| c.format == "name");
     let ns_col = opts.namespace_column && kind.namespaced;
+    let mut headers: Vec<String> = Vec::new();
     if ns_col {
         headers.push("NAMESPACE".into());
     }
-    headers.extend(cols.iter().map(|c| c.to_string()));
-    if opts.wide {
-        headers.extend(wide_cols.iter().map(|c| c.to_string()));
-    }
+    headers.extend(shown.iter().map(|&i| cols[i].name.to_uppercase()));
     if opts.show_labels {
         headers.push("LABELS".into());
     }
@@ -58,26 +56,20 @@ pub fn build_table(kind: &KindInfo, objects: &[Value], opts: &TableOptions) -> T
     let rows = sorted
         .into_iter()
         .map(|obj| {
+            let mut cells: Vec<String> = row_cells(kind.kind, obj, opts.now)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            if opts.kind_prefix
+                && let Some(i) = name_column
+            {
+                cells[i] = object_name(kind, str_at(obj, "/metadata/name"));
+            }
             let mut row = Vec::with_capacity(headers.len());
             if ns_col {
                 row.push(str_at(obj, "/metadata/namespace").to_string());
             }
-            let name = str_at(obj, "/metadata/name");
-            let (mut cells, wide_cells) = row_cells(kind.kind, obj, opts.now);
-            if kind.kind != "Event" {
-                cells.insert(
-                    0,
-                    if opts.kind_prefix {
-                        object_name(kind, name)
-                    } else {
-                        name.to_string()
-                    },
-                );
-            }
-            row.extend(cells);
-            if opts.wide {
-                row.extend(wide_cells);
-            }
+            row.extend(shown.iter().map(|&i| std::mem::take(&mut cells[i])));
             if opts.show_labels {
                 row.push(map_text(obj_at(obj, "/metadata/labels")));
             }
@@ -85,328 +77,6 @@ pub fn build_table(kind: &KindInfo, objects: &[Value], opts: &TableOptions) -> T
         })
         .collect();
     Table { headers, rows }
-}
-
-/// Header names per kind (NAME included except for events), and the extra `-o wide` ones.
-fn columns(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
-    match kind {
-        "Pod" => (
-            &["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
-            &["IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
-        ),
-        "Deployment" => (
-            &["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
-            &["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        "ReplicaSet" => (
-            &["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
-            &["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        "StatefulSet" => (&["NAME", "READY", "AGE"], &["CONTAINERS", "IMAGES"]),
-        "DaemonSet" => (
-            &[
-                "NAME",
-                "DESIRED",
-                "CURRENT",
-                "READY",
-                "UP-TO-DATE",
-                "AVAILABLE",
-                "NODE SELECTOR",
-                "AGE",
-            ],
-            &["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        "Service" => (
-            &[
-                "NAME",
-                "TYPE",
-                "CLUSTER-IP",
-                "EXTERNAL-IP",
-                "PORT(S)",
-                "AGE",
-            ],
-            &["SELECTOR"],
-        ),
-        "Node" => (
-            &["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
-            &[
-                "INTERNAL-IP",
-                "EXTERNAL-IP",
-                "OS-IMAGE",
-                "KERNEL-VERSION",
-                "CONTAINER-RUNTIME",
-            ],
-        ),
-        "Namespace" => (&["NAME", "STATUS", "AGE"], &[]),
-        "ConfigMap" => (&["NAME", "DATA", "AGE"], &[]),
-        "Secret" => (&["NAME", "TYPE", "DATA", "AGE"], &[]),
-        "Event" => (
-            &["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
-            &["SUBOBJECT", "SOURCE", "FIRST SEEN", "COUNT", "NAME"],
-        ),
-        "Lease" => (&["NAME", "HOLDER", "AGE"], &[]),
-        "Job" => (
-            &["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
-            &["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        "CronJob" => (
-            &[
-                "NAME",
-                "SCHEDULE",
-                "TIMEZONE",
-                "SUSPEND",
-                "ACTIVE",
-                "LAST SCHEDULE",
-                "AGE",
-            ],
-            &["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        "PersistentVolume" => (
-            &[
-                "NAME",
-                "CAPACITY",
-                "ACCESS MODES",
-                "RECLAIM POLICY",
-                "STATUS",
-                "CLAIM",
-                "STORAGECLASS",
-                "REASON",
-                "AGE",
-            ],
-            &["VOLUMEMODE"],
-        ),
-        "PersistentVolumeClaim" => (
-            &[
-                "NAME",
-                "STATUS",
-                "VOLUME",
-                "CAPACITY",
-                "ACCESS MODES",
-                "STORAGECLASS",
-                "AGE",
-            ],
-            &["VOLUMEMODE"],
-        ),
-        "HorizontalPodAutoscaler" => (
-            &[
-                "NAME",
-                "REFERENCE",
-                "TARGETS",
-                "MINPODS",
-                "MAXPODS",
-                "REPLICAS",
-                "AGE",
-            ],
-            &[],
-        ),
-        "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
-        "Endpoints" => (&["NAME", "ENDPOINTS", "AGE"], &[]),
-        "ServiceAccount" => (&["NAME", "SECRETS", "AGE"], &[]),
-        "Role" | "ClusterRole" => (&["NAME", "CREATED AT"], &[]),
-        "RoleBinding" | "ClusterRoleBinding" => (
-            &["NAME", "ROLE", "AGE"],
-            &["USERS", "GROUPS", "SERVICEACCOUNTS"],
-        ),
-        "CertificateSigningRequest" => (
-            &[
-                "NAME",
-                "AGE",
-                "SIGNERNAME",
-                "REQUESTOR",
-                "REQUESTEDDURATION",
-                "CONDITION",
-            ],
-            &[],
-        ),
-        _ => (&["NAME", "AGE"], &[]),
-    }
-}
-
-fn num(v: &Value, ptr: &str) -> i64 {
-    i64_at(v, ptr).unwrap_or(0)
-}
-
-/// The cells after NAME (for events: all of them), and the wide cells.
-fn row_cells(kind: &str, o: &Value, now: SystemTime) -> (Vec<String>, Vec<String>) {
-    let created = age(str_at(o, "/metadata/creationTimestamp"), now);
-    match kind {
-        "Pod" => pod_cells(o, now, created),
-        "Deployment" => (
-            vec![
-                format!(
-                    "{}/{}",
-                    num(o, "/status/readyReplicas"),
-                    i64_at(o, "/spec/replicas").unwrap_or(1)
-                ),
-                num(o, "/status/updatedReplicas").to_string(),
-                num(o, "/status/availableReplicas").to_string(),
-                created,
-            ],
-            workload_wide(o, "/spec/template/spec", true),
-        ),
-        "ReplicaSet" => (
-            vec![
-                i64_at(o, "/spec/replicas").unwrap_or(1).to_string(),
-                num(o, "/status/replicas").to_string(),
-                num(o, "/status/readyReplicas").to_string(),
-                created,
-            ],
-            workload_wide(o, "/spec/template/spec", true),
-        ),
-        "StatefulSet" => (
-            vec![
-                format!(
-                    "{}/{}",
-                    num(o, "/status/readyReplicas"),
-                    i64_at(o, "/spec/replicas").unwrap_or(1)
-                ),
-                created,
-            ],
-            workload_wide(o, "/spec/template/spec", false),
-        ),
-        "DaemonSet" => (
-            vec![
-                num(o, "/status/desiredNumberScheduled").to_string(),
-                num(o, "/status/currentNumberScheduled").to_string(),
-                num(o, "/status/numberReady").to_string(),
-                num(o, "/status/updatedNumberScheduled").to_string(),
-                num(o, "/status/numberAvailable").to_string(),
-                map_text(obj_at(o, "/spec/template/spec/nodeSelector")),
-                created,
-            ],
-            workload_wide(o, "/spec/template/spec", true),
-        ),
-        "Service" => service_cells(o, created),
-        "Node" => node_cells(o, created),
-        "Namespace" => {
-            let phase = str_at(o, "/status/phase");
-            (
-                vec![
-                    if phase.is_empty() {
-                        "Active".into()
-                    } else {
-                        phase.into()
-                    },
-                    created,
-                ],
-                vec![],
-            )
-        }
-        "ConfigMap" => (
-            (len_at(o, "/data") + len_at(o, "/binaryData")).to_string(),
-            created,
-        )
-            .into_cells(),
-        "Secret" => {
-            let ty = str_at(o, "/type");
-            (
-                vec![
-                    if ty.is_empty() {
-                        "Opaque".into()
-                    } else {
-                        ty.into()
-                    },
-                    (len_at(o, "/data") + len_at(o, "/stringData")).to_string(),
-                    created,
-                ],
-                vec![],
-            )
-        }
-        "Event" => event_cells(o, now),
-        "Lease" => (or_none(str_at(o, "/spec/holderIdentity")), created).into_cells(),
-        "Job" => job_cells(o, now, created),
-        "CronJob" => {
-            let last = str_at(o, "/status/lastScheduleTime");
-            (
-                vec![
-                    str_at(o, "/spec/schedule").to_string(),
-                    or_none(str_at(o, "/spec/timeZone")),
-                    title_bool(bool_at(o, "/spec/suspend")),
-                    arr_at(o, "/status/active").len().to_string(),
-                    if last.is_empty() {
-                        "<none>".into()
-                    } else {
-                        age(last, now)
-                    },
-                    created,
-                ],
-                workload_wide(o, "/spec/jobTemplate/spec/template/spec", false)
-                    .into_iter()
-                    .chain([selector_text(o.pointer("/spec/jobTemplate/spec/selector"))])
-                    .collect(),
-            )
-        }
-        "PersistentVolume" => {
-            let claim = match (
-                str_at(o, "/spec/claimRef/namespace"),
-                str_at(o, "/spec/claimRef/name"),
-            ) {
-                (_, "") => String::new(),
-                (ns, n) => format!("{ns}/{n}"),
-            };
-            let reclaim = str_at(o, "/spec/persistentVolumeReclaimPolicy");
-            (
-                vec![
-                    str_at(o, "/spec/capacity/storage").to_string(),
-                    access_modes(arr_at(o, "/spec/accessModes")),
-                    if reclaim.is_empty() {
-                        "Retain".into()
-                    } else {
-                        reclaim.into()
-                    },
-                    str_at(o, "/status/phase").to_string(),
-                    claim,
-                    str_at(o, "/spec/storageClassName").to_string(),
-                    str_at(o, "/status/reason").to_string(),
-                    created,
-                ],
-                vec![volume_mode(o)],
-            )
-        }
-        "PersistentVolumeClaim" => (
-            vec![
-                str_at(o, "/status/phase").to_string(),
-                str_at(o, "/spec/volumeName").to_string(),
-                str_at(o, "/status/capacity/storage").to_string(),
-                access_modes(arr_at(o, "/status/accessModes")),
-                str_at(o, "/spec/storageClassName").to_string(),
-                created,
-            ],
-            vec![volume_mode(o)],
-        ),
-        "HorizontalPodAutoscaler" => (
-            vec![
-                format!(
-                    "{}/{}",
-                    str_at(o, "/spec/scaleTargetRef/kind"),
-                    str_at(o, "/spec/scaleTargetRef/name")
-                ),
-                hpa_targets(o),
-                i64_at(o, "/spec/minReplicas").unwrap_or(1).to_string(),
-                num(o, "/spec/maxReplicas").to_string(),
-                num(o, "/status/currentReplicas").to_string(),
-                created,
-            ],
-            vec![],
-        ),
-        "Ingress" => ingress_cells(o, created),
-        "Endpoints" => (endpoints_text(o), created).into_cells(),
-        "ServiceAccount" => (arr_at(o, "/secrets").len().to_string(), created).into_cells(),
-        "Role" | "ClusterRole" => auth::role_cells(o),
-        "RoleBinding" | "ClusterRoleBinding" => auth::binding_cells(o, created),
-        "CertificateSigningRequest" => auth::csr_cells(o, created),
-        _ => (vec![created], vec![]),
-    }
-}
-
-trait IntoCells {
-    fn into_cells(self) -> (Vec<String>, Vec<String>);
-}
-
-impl IntoCells for (String, String) {
-    fn into_cells(self) -> (Vec<String>, Vec<String>) {
-        (vec![self.0, self.1], vec![])
-    }
 }
 
 /// Columns separated by three spaces, as kubectl's tabwriter; no trailing spaces.
@@ -678,8 +348,9 @@ mod tests {
         );
         assert_eq!(t.headers, ["NAME", "STATUS", "AGE"]);
         assert_eq!(t.rows[0][1], "Active");
+        // Kinds Kubernetes has no printer for: the apiserver's default table.
         let t = build_table(kind("limits"), &[o], &opts());
-        assert_eq!(t.headers, ["NAME", "AGE"]);
+        assert_eq!(t.headers, ["NAME", "CREATED AT"]);
     }
 
     #[test]
@@ -704,6 +375,49 @@ mod tests {
             build_table(kind("hpa"), &[hpa], &opts()).rows[0][1..6],
             ["Deployment/web", "cpu: <unknown>/50%", "1", "5", "2"]
         );
+    }
+
+    #[test]
+    fn event_wide_columns_interleave_and_kind_prefix_names_only_the_name_column() {
+        let ev = json!({"metadata": {"name": "web.1", "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "name": "web"}, "reason": "Pulled", "type": "Normal",
+            "message": "pulled", "lastTimestamp": ago(5), "count": 2});
+        let t = build_table(
+            kind("ev"),
+            std::slice::from_ref(&ev),
+            &TableOptions {
+                wide: true,
+                kind_prefix: true,
+                ..opts()
+            },
+        );
+        assert_eq!(
+            t.headers,
+            [
+                "LAST SEEN",
+                "TYPE",
+                "REASON",
+                "OBJECT",
+                "SUBOBJECT",
+                "SOURCE",
+                "MESSAGE",
+                "FIRST SEEN",
+                "COUNT",
+                "NAME"
+            ]
+        );
+        assert_eq!(t.rows[0][3], "pod/web");
+        assert_eq!(t.rows[0][8], "2");
+        assert_eq!(t.rows[0][9], "event/web.1");
+        let t = build_table(
+            kind("ev"),
+            &[ev],
+            &TableOptions {
+                kind_prefix: true,
+                ..opts()
+            },
+        );
+        assert_eq!(t.rows[0], ["5s", "Normal", "Pulled", "pod/web", "pulled"]);
     }
 
     #[test]
