@@ -292,6 +292,14 @@ pub fn prune_unknown(info: &KindInfo, value: &mut Value) -> Vec<String> {
     out
 }
 
+/// `prune_unknown` for any message's JSON (request kinds that are not stored: reviews,
+/// TokenRequest).
+pub fn prune_unknown_message(schema: &MessageSchema, value: &mut Value) -> Vec<String> {
+    let mut out = Vec::new();
+    prune(schema, value, "", &mut out);
+    out
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
