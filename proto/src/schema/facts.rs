@@ -6,6 +6,25 @@
 use super::Special;
 
 pub(super) static DEFINITIONS: &[(&str, &str, &[&str])] = &[
+    // Kubernetes' kinds whose messages live in api.proto and meta.proto.
+    ("k8s.Scale", "io.k8s.api.autoscaling.v1.Scale", &[]),
+    ("k8s.ScaleSpec", "io.k8s.api.autoscaling.v1.ScaleSpec", &[]),
+    (
+        "k8s.ScaleStatus",
+        "io.k8s.api.autoscaling.v1.ScaleStatus",
+        &["replicas"],
+    ),
+    ("k8s.Binding", "io.k8s.api.core.v1.Binding", &["target"]),
+    (
+        "k8s.ManagedFieldsEntry",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry",
+        &[],
+    ),
+    (
+        "k8s.FieldsV1",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1",
+        &[],
+    ),
     (
         "k8s.ObjectMeta",
         "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
@@ -977,6 +996,7 @@ pub(super) static DEFINITIONS: &[(&str, &str, &[&str])] = &[
 // OpenAPI v1.33): (message, JSON field, Kubernetes type).
 pub(super) static SPECIAL_FIELDS: &[(&str, &str, Special)] = &[
     ("k8s.ObjectMeta", "creationTimestamp", Special::Time),
+    ("k8s.ManagedFieldsEntry", "time", Special::Time),
     ("k8s.ObjectMeta", "deletionTimestamp", Special::Time),
     ("k8s.Condition", "lastTransitionTime", Special::Time),
     (
