@@ -309,6 +309,9 @@ pub struct GetArgs {
     /// Leave out the table header
     #[arg(long)]
     pub no_headers: bool,
+    /// Keep metadata.managedFields in -o yaml|json output
+    #[arg(long)]
+    pub show_managed_fields: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -8,10 +8,12 @@ use crate::printers::table::{Table, TableOptions, build_table, render_with};
 use crate::printers::{json, list_document, yaml};
 use anyhow::{Result, bail};
 use futures::StreamExt;
+use proto::k8s::Object;
 use proto::k8s::{ListRequest, WatchRequest};
 use proto::manifest::{to_json_pretty, to_yaml};
 use proto::{KindInfo, Reason};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 /// The objects found for one kind, in the order they are shown.
@@ -39,7 +41,8 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
     match ctx.output() {
         Some(OutputFormat::Yaml | OutputFormat::Json) => {
             if single_named && total == 1 {
-                let obj = &found[0].objects[0];
+                let obj = shown(&found[0].objects[0], args.show_managed_fields);
+                let obj = obj.as_ref();
                 let text = if ctx.output() == Some(OutputFormat::Yaml) {
                     to_yaml(obj)
                 } else {
@@ -50,6 +53,12 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
                 let items: Vec<Value> = found
                     .iter()
                     .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
+                    .map(|mut doc| {
+                        if !args.show_managed_fields {
+                            hide_managed_fields(&mut doc);
+                        }
+                        doc
+                    })
                     .collect();
                 let doc = list_document(items);
                 let text = if ctx.output() == Some(OutputFormat::Yaml) {
@@ -98,6 +107,31 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
         return watch(ctx, args, &selection, found).await;
     }
     finish(failures)
+}
+
+/// Removes `metadata.managedFields` from a document; true when there were some.
+fn hide_managed_fields(doc: &mut Value) -> bool {
+    doc.get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .and_then(|m| m.remove("managedFields"))
+        .is_some()
+}
+
+/// The object as `-o yaml|json` shows it: without `metadata.managedFields` unless asked, as
+/// kubectl (`--show-managed-fields`); they are bookkeeping of server-side apply.
+fn shown(obj: &Object, show_managed_fields: bool) -> Cow<'_, Object> {
+    if show_managed_fields {
+        return Cow::Borrowed(obj);
+    }
+    let mut doc = obj.to_json();
+    if !hide_managed_fields(&mut doc) {
+        return Cow::Borrowed(obj);
+    }
+    // The serde form read back into its own type: nothing else changes.
+    match obj.info().map(|info| Object::from_json_as(info, doc)) {
+        Some(Ok(stripped)) => Cow::Owned(stripped),
+        _ => Cow::Borrowed(obj),
+    }
 }
 
 fn with_newline(mut s: String) -> String {
@@ -251,8 +285,14 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
                 continue;
             }
             match ctx.output() {
-                Some(OutputFormat::Yaml) => print!("---\n{}", with_newline(to_yaml(&obj))),
-                Some(OutputFormat::Json) => print!("{}", with_newline(to_json_pretty(&obj))),
+                Some(OutputFormat::Yaml) => print!(
+                    "---\n{}",
+                    with_newline(to_yaml(&shown(&obj, args.show_managed_fields)))
+                ),
+                Some(OutputFormat::Json) => print!(
+                    "{}",
+                    with_newline(to_json_pretty(&shown(&obj, args.show_managed_fields)))
+                ),
                 Some(OutputFormat::Name) => println!("{}", object_name(kind, &obj.meta().name)),
                 _ => {
                     let opts = table_options(ctx, args, false);
@@ -282,6 +322,31 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
 mod tests {
     use super::*;
     use proto::resource::find_kind;
+
+    #[test]
+    fn managed_fields_are_hidden_unless_asked() {
+        let mut doc = serde_json::json!({"kind": "Pod", "metadata": {"name": "p",
+            "managedFields": [{"manager": "kubectl", "operation": "Apply"}]}});
+        assert!(hide_managed_fields(&mut doc));
+        assert_eq!(
+            doc,
+            serde_json::json!({"kind": "Pod", "metadata": {"name": "p"}})
+        );
+        assert!(!hide_managed_fields(&mut doc));
+
+        use proto::Resource;
+        let pod: Object = proto::k8s::Pod {
+            metadata: Some(proto::k8s::ObjectMeta {
+                name: "p".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .into_object();
+        // Nothing to hide: the object itself.
+        assert!(matches!(shown(&pod, false), Cow::Borrowed(_)));
+        assert!(matches!(shown(&pod, true), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn empty_messages() {
