@@ -281,8 +281,10 @@ pub(crate) fn warnings_of(metadata: &tonic::metadata::MetadataMap) -> Vec<String
 
 /// Converts an object for the wire.
 pub(crate) fn object_json(object: &proto::k8s::Object) -> serde_json::Value {
-    let value = proto::manifest::to_document(object);
-    #[allow(clippy::let_and_return)]
+    let mut value = proto::manifest::to_document(object);
+    if let Some(info) = object.info() {
+        proto::schema::normalize_output(info, &mut value);
+    }
     value
 }
 

@@ -76,7 +76,79 @@ pub(crate) fn fail_status(t: &Target, s: &tonic::Status) -> HttpResponse {
     fail(t, &ApiError::from_status(s))
 }
 
-/// One object as the client asked for it: JSON, or a one-row Table.
+/// What the Accept header asks a GET, list or write to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum As {
+    Object,
+    /// metav1.Table of that version ("v1", "v1beta1").
+    Table(&'static str),
+    /// metav1.PartialObjectMetadata(List) of that version: metadata only (client-go's
+    /// metadata informers, kube-rs `metadata_api`).
+    Metadata(&'static str),
+}
+
+pub(crate) fn negotiate(headers: &::http::HeaderMap) -> As {
+    if let Some(v) = table::wants_table(headers) {
+        return As::Table(v);
+    }
+    let metadata = headers
+        .get_all(::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|range| {
+            let params: Vec<(String, String)> = range
+                .split(';')
+                .skip(1)
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
+            let get = |k: &str| params.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+            if get("as") != Some("PartialObjectMetadata") || get("g") != Some("meta.k8s.io") {
+                return None;
+            }
+            match get("v") {
+                Some("v1") => Some("v1"),
+                Some("v1beta1") => Some("v1beta1"),
+                _ => None,
+            }
+        });
+    match metadata {
+        Some(v) => As::Metadata(v),
+        None => As::Object,
+    }
+}
+
+/// The Content-Type of an answer rendered `as`.
+fn content_type(as_: As, list: bool) -> String {
+    match as_ {
+        As::Object => "application/json".to_string(),
+        As::Table(v) => format!("application/json;as=Table;v={v};g=meta.k8s.io"),
+        As::Metadata(v) if list => {
+            format!("application/json;as=PartialObjectMetadataList;v={v};g=meta.k8s.io")
+        }
+        As::Metadata(v) => format!("application/json;as=PartialObjectMetadata;v={v};g=meta.k8s.io"),
+    }
+}
+
+fn partial(value: &Value, version: &str) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": format!("meta.k8s.io/{version}"),
+        "metadata": value.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+fn with_content_type(mut response: HttpResponse, content_type: &str) -> HttpResponse {
+    if let Ok(v) = ::http::HeaderValue::from_str(content_type) {
+        response
+            .headers_mut()
+            .insert(::http::header::CONTENT_TYPE, v);
+    }
+    response
+}
+
+/// One object as the client asked for it: JSON, metadata only, or a one-row Table.
 pub(crate) fn respond_object(
     parts: &Parts,
     query: &Query,
@@ -86,8 +158,9 @@ pub(crate) fn respond_object(
     warnings: &[String],
 ) -> HttpResponse {
     let value = object_json(object);
-    let value = match table::wants_table(&parts.headers) {
-        Some(version) => table::table(
+    let as_ = negotiate(&parts.headers);
+    let value = match as_ {
+        As::Table(version) => table::table(
             info,
             &[value],
             json!({ "resourceVersion": object.meta().resource_version }),
@@ -95,10 +168,11 @@ pub(crate) fn respond_object(
             &format!("meta.k8s.io/{version}"),
             SystemTime::now(),
         ),
-        None => value,
+        As::Metadata(version) => partial(&value, version),
+        As::Object => value,
     };
     let _ = query;
-    let mut response = json_response(code, &value);
+    let mut response = with_content_type(json_response(code, &value), &content_type(as_, false));
     super::add_warnings(&mut response, warnings);
     response
 }
@@ -174,8 +248,9 @@ async fn list<S: Store>(
         Ok(r) => r.into_inner(),
         Err(s) => return fail_status(t, &s),
     };
-    let value = match table::wants_table(&parts.headers) {
-        Some(version) => {
+    let as_ = negotiate(&parts.headers);
+    let value = match as_ {
+        As::Table(version) => {
             let items: Vec<Value> = list.items.iter().map(object_json).collect();
             table::table(
                 t.info,
@@ -186,9 +261,27 @@ async fn list<S: Store>(
                 SystemTime::now(),
             )
         }
-        None => list_json(t.info, &list),
+        As::Metadata(version) => json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": format!("meta.k8s.io/{version}"),
+            "metadata": list_meta(&list),
+            "items": list
+                .items
+                .iter()
+                .map(|o| {
+                    let mut p = partial(&object_json(o), version);
+                    // Items name their own type, as Kubernetes writes them.
+                    p["apiVersion"] = Value::from(format!("meta.k8s.io/{version}"));
+                    p
+                })
+                .collect::<Vec<_>>(),
+        }),
+        As::Object => list_json(t.info, &list),
     };
-    json_response(StatusCode::OK, &value)
+    with_content_type(
+        json_response(StatusCode::OK, &value),
+        &content_type(as_, true),
+    )
 }
 
 /// The request body as JSON: JSON, or YAML when the Content-Type says so.
@@ -345,12 +438,28 @@ pub(crate) fn field_validation(query: &Query) -> Result<FieldValidation, ApiErro
     }
 }
 
-// TODO(schema): proto::schema::unknown_fields / prune_unknown once B's schema lands.
-fn unknown_fields(_info: &'static KindInfo, _value: &Value) -> Vec<String> {
-    Vec::new()
+fn unknown_fields(info: &'static KindInfo, value: &Value) -> Vec<String> {
+    proto::schema::unknown_fields(info, value)
 }
 
-fn prune_unknown(_info: &'static KindInfo, _value: &mut Value) {}
+fn prune_unknown(info: &'static KindInfo, value: &mut Value) {
+    proto::schema::prune_unknown(info, value);
+}
+
+/// `fieldManager`, else what Kubernetes derives from the User-Agent: its product name
+/// (`kubectl` of `kubectl/v1.32.0 (linux/amd64) ...`), at most 128 characters.
+pub(crate) fn field_manager(parts: &Parts, query: &Query) -> String {
+    if let Some(m) = query.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.to_string();
+    }
+    let agent = parts
+        .headers
+        .get(::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let product = agent.split('/').next().unwrap_or("").trim();
+    product.chars().take(128).collect()
+}
 
 async fn create<S: Store>(
     http: &HttpApi<S>,
@@ -371,7 +480,7 @@ async fn create<S: Store>(
     let request = CreateRequest {
         object: Some(object),
         dry_run,
-        ..Default::default()
+        field_manager: field_manager(parts, query),
     };
     match GrpcApi::create(http.api(), grpc(parts, request)).await {
         Ok(r) => {
@@ -422,7 +531,7 @@ pub(crate) async fn update<S: Store>(
         object: Some(object),
         subresource: subresource.to_string(),
         dry_run,
-        ..Default::default()
+        field_manager: field_manager(parts, query),
     };
     match GrpcApi::update(http.api(), grpc(parts, request)).await {
         Ok(r) => {
@@ -472,7 +581,7 @@ pub(crate) fn patch_request(
         .to_string();
     let dry_run = query.dry_run().map_err(|e| fail(t, &e))?;
     let force = query.bool("force").map_err(|e| fail(t, &e))?;
-    field_validation(query).map_err(|e| fail(t, &e))?;
+    let validation = field_validation(query).map_err(|e| fail(t, &e))?;
     if patch_type == "apply" && query.str("fieldManager").is_empty() {
         return Err(fail(
             t,
@@ -497,14 +606,16 @@ pub(crate) fn patch_request(
         patch,
         subresource: subresource.to_string(),
         dry_run,
-        ..Default::default()
+        field_manager: field_manager(parts, query),
+        force,
+        field_validation: match validation {
+            FieldValidation::Strict => "Strict",
+            FieldValidation::Warn => "Warn",
+            FieldValidation::Ignore => "Ignore",
+        }
+        .to_string(),
     };
-    Ok(with_patch_options(request, query, force))
-}
-
-/// The patch options D's PatchRequest carries (field manager, force, field validation).
-fn with_patch_options(request: PatchRequest, _query: &Query, _force: bool) -> PatchRequest {
-    request
+    Ok(request)
 }
 
 pub(crate) async fn patch<S: Store>(
