@@ -302,6 +302,26 @@ async fn list_pods_and_configmaps() {
         .expect("get configmap");
     assert_eq!(got.labels().get("app").map(String::as_str), Some("x"));
 
+    // Cluster-scoped: namespaces.
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(s.client.clone());
+    let all = within("list namespaces", namespaces.list(&ListParams::default()))
+        .await
+        .expect("list namespaces");
+    let names: Vec<_> = all.items.iter().map(|n| n.name_any()).collect();
+    assert!(
+        names.iter().any(|n| n == "default") && names.iter().any(|n| n == "kube-system"),
+        "{names:?}"
+    );
+    let default = all
+        .items
+        .iter()
+        .find(|n| n.name_any() == "default")
+        .expect("default");
+    assert_eq!(
+        default.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Active")
+    );
+
     let missing = api_error(
         within("get missing", cms.get("missing")).await,
         "get missing",
@@ -746,4 +766,106 @@ async fn deployment_with_status_and_scale() {
     let scaled = within("get", deploys.get("web")).await.expect("get");
     assert_eq!(scaled.spec.as_ref().and_then(|s| s.replicas), Some(5));
     assert_eq!(scaled.metadata.generation, Some(2));
+}
+
+/// int-or-string fields keep their JSON type (an int stays an int: client-go reads a string
+/// `"8080"` as a named port) and quantities their text.
+#[tokio::test]
+async fn int_or_string_and_quantities() {
+    use k8s_openapi::api::core::v1::{ResourceRequirements, Service, ServicePort, ServiceSpec};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    let s = server("intstr").await;
+    let pp = PostParams::default();
+    let services: Api<Service> = Api::default_namespaced(s.client.clone());
+    let service = Service {
+        metadata: meta("svc", &[]),
+        spec: Some(ServiceSpec {
+            selector: Some(map(&[("app", "web")])),
+            ports: Some(vec![
+                ServicePort {
+                    name: Some("http".into()),
+                    port: 80,
+                    target_port: Some(IntOrString::Int(8080)),
+                    ..Default::default()
+                },
+                ServicePort {
+                    name: Some("https".into()),
+                    port: 443,
+                    target_port: Some(IntOrString::String("https".into())),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    within("create service", services.create(&pp, &service))
+        .await
+        .expect("create service");
+    let got = within("get service", services.get("svc"))
+        .await
+        .expect("get service");
+    let spec = got.spec.expect("service spec");
+    let ports = spec.ports.expect("service ports");
+    assert_eq!(ports[0].target_port, Some(IntOrString::Int(8080)));
+    assert_eq!(
+        ports[1].target_port,
+        Some(IntOrString::String("https".into()))
+    );
+    assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+    assert_eq!(spec.type_.as_deref(), Some("ClusterIP"));
+    assert!(
+        spec.cluster_ip
+            .as_deref()
+            .is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
+        "no clusterIP allocated: {:?}",
+        spec.cluster_ip
+    );
+
+    let deploys: Api<Deployment> = Api::default_namespaced(s.client.clone());
+    let mut d = deployment("intstr", 1);
+    if let Some(spec) = d.spec.as_mut() {
+        spec.strategy = Some(k8s_openapi::api::apps::v1::DeploymentStrategy {
+            type_: Some("RollingUpdate".into()),
+            rolling_update: Some(k8s_openapi::api::apps::v1::RollingUpdateDeployment {
+                max_surge: Some(IntOrString::Int(1)),
+                max_unavailable: Some(IntOrString::Int(0)),
+                ..Default::default()
+            }),
+        });
+        if let Some(pod) = spec.template.spec.as_mut() {
+            pod.containers[0].resources = Some(ResourceRequirements {
+                limits: Some(
+                    [
+                        ("cpu".to_string(), Quantity("500m".into())),
+                        ("memory".to_string(), Quantity("128Mi".into())),
+                    ]
+                    .into(),
+                ),
+                ..Default::default()
+            });
+        }
+    }
+    within("create deployment", deploys.create(&pp, &d))
+        .await
+        .expect("create deployment");
+    let got = within("get deployment", deploys.get("intstr"))
+        .await
+        .expect("get deployment");
+    let spec = got.spec.expect("spec");
+    let rolling = spec
+        .strategy
+        .and_then(|s| s.rolling_update)
+        .expect("rollingUpdate");
+    assert_eq!(rolling.max_surge, Some(IntOrString::Int(1)));
+    assert_eq!(rolling.max_unavailable, Some(IntOrString::Int(0)));
+    let limits = spec.template.spec.expect("pod spec").containers[0]
+        .resources
+        .clone()
+        .and_then(|r| r.limits)
+        .expect("limits");
+    assert_eq!(limits.get("cpu"), Some(&Quantity("500m".into())));
+    assert_eq!(limits.get("memory"), Some(&Quantity("128Mi".into())));
 }
