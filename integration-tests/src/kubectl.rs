@@ -242,11 +242,14 @@ fn is_klog(line: &str) -> bool {
         && b[8] == b':'
 }
 
-/// (what the user sees on stderr, kubectl's -v=8 log).
+/// (what the user sees on stderr, kubectl's -v=8 log). kubectl 1.33 logs structured
+/// entries whose multi-line values (headers) continue on lines starting with a tab or ` >`.
 pub fn split_klog(stderr: &str) -> (String, String) {
     let (mut user, mut log) = (String::new(), String::new());
+    let mut in_log = false;
     for line in stderr.lines() {
-        let to = if is_klog(line) { &mut log } else { &mut user };
+        in_log = is_klog(line) || (in_log && (line.starts_with('\t') || line.starts_with(" >")));
+        let to = if in_log { &mut log } else { &mut user };
         to.push_str(line);
         to.push('\n');
     }
@@ -280,7 +283,7 @@ impl Run {
     /// The last requests and responses of the -v=8 log: method and URL, status, the
     /// Content-Type and the body (kubectl truncates bodies), and klog errors.
     pub fn exchange(&self) -> String {
-        exchange(&self.log, 14)
+        exchange(&self.log, 24)
     }
 
     /// Everything a report needs: the command, exit code, output, and the exchange.
@@ -311,24 +314,33 @@ fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-/// The interesting lines of a -v=8 log, the last `max` of them, the klog prefix removed.
+/// The interesting lines of a -v=8 log, the last `max` of them, the klog prefix removed:
+/// requests (1.27-1.32 `GET https://...`, 1.33 `"Request" verb="GET" url=...`), statuses,
+/// bodies, Accept and Content-Type headers, errors and warnings.
 pub fn exchange(log: &str, max: usize) -> String {
     let keep: Vec<String> = log
         .lines()
         .filter_map(|l| {
-            let msg = l.split_once("] ").map_or(l, |(_, m)| m);
-            let interesting = msg.contains("GET https://")
-                || msg.contains("POST https://")
-                || msg.contains("PUT https://")
-                || msg.contains("PATCH https://")
-                || msg.contains("DELETE https://")
-                || msg.starts_with("Response Status:")
-                || msg.starts_with("Response Body:")
-                || msg.starts_with("Request Body:")
-                || msg.contains("Content-Type:")
-                || l.starts_with('E')
-                || l.starts_with('W');
-            interesting.then(|| clip(msg, 700).trim_end().to_string())
+            let msg = if is_klog(l) {
+                l.split_once("] ").map_or(l, |(_, m)| m)
+            } else {
+                l
+            };
+            let t = msg.trim_start();
+            let request = ["GET", "POST", "PUT", "PATCH", "DELETE"].iter().any(|v| {
+                t.starts_with(&format!("{v} https://")) || t.starts_with(&format!("{v} http://"))
+            });
+            let interesting = request
+                || t.starts_with("\"Request\" verb=")
+                || t.starts_with("\"Response\" status=")
+                || t.starts_with("Response Status:")
+                || (t.starts_with("Response Body") || t.starts_with("\"Response Body\""))
+                || ((t.starts_with("Request Body") || t.starts_with("\"Request Body\""))
+                    && !t.ends_with("body=\"\""))
+                || t.starts_with("Content-Type:")
+                || t.starts_with("Accept:")
+                || (is_klog(l) && (l.starts_with('E') || l.starts_with('W')));
+            interesting.then(|| clip(t, 700).trim_end().to_string())
         })
         .collect();
     keep[keep.len().saturating_sub(max)..].join("\n")
@@ -398,7 +410,7 @@ impl Stream {
             self.command,
             indent(&clip(&self.seen.join("\n"), 1500)),
             indent(&clip(&stderr, 1500)),
-            indent(&exchange(&log, 14)),
+            indent(&exchange(&log, 24)),
         )
     }
 }
