@@ -10,7 +10,7 @@
 //! this host (tests), and bounds the connection (`--kubelet-timeout`) and every call.
 //!
 //! Every call is authorized first, as Kubernetes maps these subresources: exec is
-//! `create pods/exec`, logs `get pods/log`, stats of a node `get nodes/stats` (of a pod:
+//! `create pods/exec` (an interactive attach `create pods/attach`), logs `get pods/log`, stats of a node `get nodes/stats` (of a pod:
 //! `get pods`). With a cluster PKI the kubelet is dialed over TLS: its serving certificate
 //! checked against the kubelet CA, the apiserver presenting its kubelet-client certificate.
 
@@ -24,7 +24,8 @@ use proto::k8s::{Node, Pod};
 use proto::kubelet_api::kubelet_client::KubeletClient;
 use proto::kubelet_api::kubelet_server::Kubelet;
 use proto::kubelet_api::{
-    ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
+    ExecRequest, ExecResponse, ExecStreamOpen, ExecStreamRequest, ExecStreamResponse, LogChunk,
+    LogsRequest, StatsRequest, StatsResponse, exec_stream_request,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -60,6 +61,21 @@ impl Default for ProxyOptions {
 pub fn exec_attributes(r: &ExecRequest) -> Attributes {
     Attributes::resource("create", "", "pods", &r.namespace, &r.pod).with_subresource("exec")
 }
+
+/// An interactive session: `create pods/attach` for an attach, else `create pods/exec`.
+pub fn exec_stream_attributes(open: &ExecStreamOpen) -> Attributes {
+    let sub = if open.attach { "attach" } else { "exec" };
+    Attributes::resource("create", "", "pods", &open.namespace, &open.pod).with_subresource(sub)
+}
+
+/// How long the kubelet may take to start an interactive session (the session itself runs
+/// as long as both ends want).
+pub const EXEC_START_DEADLINE: Duration = Duration::from_secs(30);
+
+/// An exec/attach session's output as the kubelet sends it: stdout and stderr chunks, then
+/// `exit`.
+pub type ExecOutputStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<ExecStreamResponse, Status>> + Send>>;
 
 pub fn logs_attributes(r: &LogsRequest) -> Attributes {
     Attributes::resource("get", "", "pods", &r.namespace, &r.pod).with_subresource("log")
@@ -195,6 +211,45 @@ impl<S: Store> KubeletProxy<S> {
     }
 }
 
+impl<S: Store> KubeletProxy<S> {
+    /// Authorizes `caller` (its extensions carry the user) and opens an exec or attach
+    /// session on the pod's kubelet; `input` carries what follows `open` (stdin, its close,
+    /// resizes). Errors before the session starts (refused, no pod, no node, no such
+    /// container) are the result's; later ones arrive as the stream's `exit`.
+    pub async fn open_exec_stream<T>(
+        &self,
+        caller: &Request<T>,
+        open: ExecStreamOpen,
+        input: impl futures::Stream<Item = ExecStreamRequest> + Send + 'static,
+    ) -> Result<ExecOutputStream, Status> {
+        self.authorize(caller, &exec_stream_attributes(&open))
+            .await?;
+        let mut c = self.pod_client(&open.namespace, &open.pod).await?;
+        let first = ExecStreamRequest {
+            kind: Some(exec_stream_request::Kind::Open(open)),
+        };
+        let requests = futures::stream::once(futures::future::ready(first)).chain(input);
+        let s = deadline(
+            self.options.timeout.max(EXEC_START_DEADLINE),
+            "exec",
+            c.exec_stream(requests),
+        )
+        .await?
+        .into_inner();
+        Ok(s.boxed())
+    }
+}
+
+/// The next message of a client stream; its end or an error ends it.
+async fn next_message(
+    mut s: tonic::Streaming<ExecStreamRequest>,
+) -> Option<(ExecStreamRequest, tonic::Streaming<ExecStreamRequest>)> {
+    match s.message().await {
+        Ok(Some(m)) => Some((m, s)),
+        _ => None,
+    }
+}
+
 /// A unary call to the kubelet that must answer within `d`.
 async fn deadline<T>(
     d: Duration,
@@ -213,6 +268,7 @@ type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, S
 #[tonic::async_trait]
 impl<S: Store> Kubelet for KubeletProxy<S> {
     type LogsStream = LogStream;
+    type ExecStreamStream = ExecOutputStream;
 
     async fn logs(&self, request: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
         self.authorize(&request, &logs_attributes(request.get_ref()))
@@ -232,6 +288,25 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
         deadline(EXEC_DEADLINE, "exec", c.exec(r)).await
+    }
+
+    async fn exec_stream(
+        &self,
+        request: Request<tonic::Streaming<ExecStreamRequest>>,
+    ) -> Result<Response<ExecOutputStream>, Status> {
+        let (meta, extensions, mut incoming) = request.into_parts();
+        let open = match incoming.message().await?.and_then(|m| m.kind) {
+            Some(exec_stream_request::Kind::Open(open)) => open,
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message of an exec stream must be `open`",
+                ));
+            }
+        };
+        let caller = Request::from_parts(meta, extensions, ());
+        let input = futures::stream::unfold(incoming, next_message);
+        let out = self.open_exec_stream(&caller, open, input).await?;
+        Ok(Response::new(out))
     }
 
     async fn stats(
@@ -275,6 +350,30 @@ mod tests {
             ("create", "pods", "exec")
         );
         assert_eq!((exec.namespace.as_str(), exec.name.as_str()), ("ns", "p"));
+        let attach = exec_stream_attributes(&ExecStreamOpen {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            attach: true,
+            ..Default::default()
+        });
+        assert_eq!(
+            (
+                attach.verb.as_str(),
+                attach.subresource.as_str(),
+                attach.name.as_str()
+            ),
+            ("create", "attach", "p")
+        );
+        let exec = exec_stream_attributes(&ExecStreamOpen {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            command: vec!["sh".into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            (exec.verb.as_str(), exec.subresource.as_str()),
+            ("create", "exec")
+        );
         let logs = logs_attributes(&LogsRequest {
             namespace: "ns".into(),
             pod: "p".into(),

@@ -601,6 +601,16 @@ impl proto::kubelet_api::kubelet_server::Kubelet for FakeKubelet {
     ) -> Result<tonic::Response<proto::kubelet_api::StatsResponse>, tonic::Status> {
         Ok(tonic::Response::new(Default::default()))
     }
+
+    type ExecStreamStream =
+        futures::stream::Empty<Result<proto::kubelet_api::ExecStreamResponse, tonic::Status>>;
+
+    async fn exec_stream(
+        &self,
+        _: tonic::Request<tonic::Streaming<proto::kubelet_api::ExecStreamRequest>>,
+    ) -> Result<tonic::Response<Self::ExecStreamStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("stub"))
+    }
 }
 
 #[tokio::test]

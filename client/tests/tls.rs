@@ -101,6 +101,14 @@ impl Kubelet for KubeletStub {
     async fn stats(&self, _: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
         Err(Status::unimplemented("stub"))
     }
+    type ExecStreamStream =
+        futures::stream::BoxStream<'static, Result<proto::kubelet_api::ExecStreamResponse, Status>>;
+    async fn exec_stream(
+        &self,
+        _: Request<tonic::Streaming<proto::kubelet_api::ExecStreamRequest>>,
+    ) -> Result<Response<Self::ExecStreamStream>, Status> {
+        Err(Status::unimplemented("stub"))
+    }
 }
 
 struct Server {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod dns;
 pub mod error;
 pub mod events;
+pub mod exec_stream;
 pub mod image_gc;
 pub mod images;
 pub mod kubelet;

@@ -15,8 +15,8 @@ pub use proto::kubelet_api as api;
 
 use api::kubelet_server::{Kubelet, KubeletServer};
 use api::{
-    ContainerStats, ExecRequest, ExecResponse, LogChunk, LogsRequest, PodStats, StatsRequest,
-    StatsResponse,
+    ContainerStats, ExecRequest, ExecResponse, ExecStreamRequest, ExecStreamResponse, LogChunk,
+    LogsRequest, PodStats, StatsRequest, StatsResponse,
 };
 
 /// Deadline of an exec call (output is also bounded: [`crate::runtime::bounded`]); the
@@ -117,7 +117,8 @@ impl<R: Runtime> KubeletService<R> {
         let instances: Vec<&ContainerInfo> =
             all.iter().filter(|c| c.container_name() == name).collect();
         if instances.is_empty() {
-            return Err(Status::not_found(format!(
+            // Kubernetes answers BadRequest for a container the pod does not have.
+            return Err(Status::invalid_argument(format!(
                 "container {name} is not valid for pod {pod}"
             )));
         }
@@ -135,10 +136,22 @@ impl<R: Runtime> KubeletService<R> {
 }
 
 type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, Status>> + Send>>;
+type ExecStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<ExecStreamResponse, Status>> + Send>>;
+
+/// Aborts the task when dropped: the stdin pump of an exec session ends with its output.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 #[tonic::async_trait]
 impl<R: Runtime> Kubelet for KubeletService<R> {
     type LogsStream = LogStream;
+    type ExecStreamStream = ExecStream;
 
     async fn logs(&self, req: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
         self.admit(&req, ApiCall::Logs).await?;
@@ -150,6 +163,7 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
             follow: r.follow && !r.previous,
             tail: r.tail_lines.and_then(|t| u64::try_from(t).ok()),
             timestamps: r.timestamps,
+            since_seconds: r.since_seconds.and_then(|s| u64::try_from(s).ok()),
         };
         let s = self
             .runtime
@@ -195,6 +209,64 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
             output: out.output,
             truncated: out.truncated,
         }))
+    }
+
+    async fn exec_stream(
+        &self,
+        req: Request<tonic::Streaming<ExecStreamRequest>>,
+    ) -> Result<Response<ExecStream>, Status> {
+        self.admit(&req, ApiCall::Exec).await?;
+        let mut incoming = req.into_inner();
+        let open = crate::exec_stream::first(incoming.message().await?)?;
+        let spec = crate::exec_stream::spec_of(&open)?;
+        let c = self
+            .pick(&open.namespace, &open.pod, &open.container, false)
+            .await?;
+        if !c.is_running() {
+            return Err(Status::failed_precondition(format!(
+                "container {} is not running",
+                c.container_name()
+            )));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let pump = tokio::spawn(async move {
+            // The caller's end of the stream (or its going away) closes stdin.
+            while let Ok(Some(m)) = incoming.message().await {
+                if let Some(input) = crate::exec_stream::input_of(m)
+                    && tx.send(input).await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx
+                .send(crate::runtime::stream::StreamInput::StdinClose)
+                .await;
+        });
+        let guard = AbortOnDrop(pump);
+        let outputs = self
+            .runtime
+            .exec_stream(&c.id, &spec, rx)
+            .await
+            .map_err(|e| match e {
+                crate::Error::NotFound(_) => Status::not_found(e.to_string()),
+                e => Status::unavailable(e.to_string()),
+            })?;
+        tracing::debug!(pod = %format!("{}/{}", open.namespace, open.pod), container = %c.container_name(), attach = open.attach, "exec stream started");
+        let responses = outputs
+            .map(crate::exec_stream::response_of)
+            // Nothing follows the exit (or a failure, which is sent as one).
+            .scan(false, |done, r| {
+                let out = (!*done).then(|| {
+                    *done = crate::exec_stream::is_last(&r);
+                    r
+                });
+                futures::future::ready(out)
+            })
+            .map(move |r| {
+                let _ = &guard;
+                Ok(r)
+            });
+        Ok(Response::new(responses.boxed()))
     }
 
     async fn stats(&self, req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {

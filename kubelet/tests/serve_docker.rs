@@ -119,6 +119,7 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
         tail_lines: tail,
         previous,
         timestamps: false,
+        since_seconds: None,
     };
     // The previous instance's whole log, then the current one's first lines.
     let prev = read_all(kc.logs(req("talk", true, None, false)).await.unwrap()).await;

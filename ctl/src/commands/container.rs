@@ -70,6 +70,7 @@ pub async fn logs(ctx: &Ctx, a: &LogsArgs) -> Result<()> {
             tail_lines: (a.tail >= 0).then_some(a.tail),
             previous: a.previous,
             timestamps: a.timestamps,
+            since_seconds: None,
         })
         .await
         .map_err(status_error)?;

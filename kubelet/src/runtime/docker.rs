@@ -45,6 +45,16 @@ fn is_not_found(e: &DockerError) -> bool {
     )
 }
 
+/// Docker's `since` (seconds since the epoch; 0: from the start) for "the last `secs`".
+fn since(secs: Option<u64>) -> i32 {
+    let Some(secs) = secs else { return 0 };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    i32::try_from(now.saturating_sub(secs)).unwrap_or(0)
+}
+
 fn parse_time(s: Option<&str>) -> Option<std::time::SystemTime> {
     let s = s?;
     // Docker writes the zero time for "never".
@@ -438,6 +448,15 @@ impl Runtime for DockerRuntime {
         })
     }
 
+    async fn exec_stream(
+        &self,
+        id: &str,
+        spec: &super::stream::StreamSpec,
+        input: tokio::sync::mpsc::Receiver<super::stream::StreamInput>,
+    ) -> Result<super::stream::StreamOutputs> {
+        super::stream::docker_start(&self.docker, id, spec, input).await
+    }
+
     async fn logs(&self, id: &str, options: &LogOptions) -> Result<LogStream> {
         let tail = options
             .tail
@@ -449,6 +468,7 @@ impl Runtime for DockerRuntime {
             .stderr(true)
             .timestamps(options.timestamps)
             .tail(&tail)
+            .since(since(options.since_seconds))
             .build();
         let s = self
             .docker

@@ -313,6 +313,27 @@ impl Runtime for FakeRuntime {
         }
     }
 
+    /// Echoes stdin to stdout (stderr too when asked, as "err: <line>"), then exits with the
+    /// container's exec exit code once stdin closes.
+    async fn exec_stream(
+        &self,
+        id: &str,
+        spec: &super::stream::StreamSpec,
+        input: tokio::sync::mpsc::Receiver<super::stream::StreamInput>,
+    ) -> Result<super::stream::StreamOutputs> {
+        let mut g = self.lock();
+        g.calls
+            .push(Call::Exec(id.to_string(), spec.command.clone()));
+        match g.containers.get(id) {
+            Some((c, _)) if c.is_running() => {
+                let code = g.exec_exit.get(id).copied().unwrap_or(0);
+                Ok(super::stream::echo(input, spec.stderr && !spec.tty, code))
+            }
+            Some(_) => Err(Error::Runtime(format!("container {id} is not running"))),
+            None => Err(Error::NotFound(id.to_string())),
+        }
+    }
+
     async fn logs(&self, id: &str, _options: &LogOptions) -> Result<LogStream> {
         if !self.lock().containers.contains_key(id) {
             return Err(Error::NotFound(id.to_string()));

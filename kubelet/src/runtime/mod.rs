@@ -5,6 +5,7 @@
 pub mod bounded;
 pub mod docker;
 pub mod fake;
+pub mod stream;
 
 use crate::error::Result;
 use std::collections::BTreeMap;
@@ -212,6 +213,8 @@ pub struct LogOptions {
     /// Lines from the end; `None`: all.
     pub tail: Option<u64>,
     pub timestamps: bool,
+    /// Only what was written in the last so many seconds.
+    pub since_seconds: Option<u64>,
 }
 
 pub type LogStream = futures::stream::BoxStream<'static, Result<bytes::Bytes>>;
@@ -261,6 +264,21 @@ pub trait Runtime: Send + Sync + 'static {
         options: &LogOptions,
     ) -> impl Future<Output = Result<LogStream>> + Send;
     fn stats(&self, id: &str) -> impl Future<Output = Result<ContainerStats>> + Send;
+    /// An interactive exec (or attach) session in a running container: `input` feeds it,
+    /// the returned stream carries its output and ends with `Exit`.
+    fn exec_stream(
+        &self,
+        id: &str,
+        spec: &stream::StreamSpec,
+        input: tokio::sync::mpsc::Receiver<stream::StreamInput>,
+    ) -> impl Future<Output = Result<stream::StreamOutputs>> + Send {
+        let _ = (id, spec, input);
+        async {
+            Err(crate::error::Error::Runtime(
+                "this container runtime has no interactive exec".to_string(),
+            ))
+        }
+    }
     /// Bytes used and total of the filesystem holding the images.
     fn image_fs_usage(&self) -> impl Future<Output = Result<(u64, u64)>> + Send;
 }
