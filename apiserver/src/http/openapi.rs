@@ -17,6 +17,12 @@ use serde_json::{Map, Value, json};
 
 use super::HttpResponse;
 
+mod v2_proto;
+
+const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// What Kubernetes answers it with: Go's mime parser refuses the `@` of the Accept form.
+const V2_PROTOBUF_RESPONSE: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
 const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
 const PATCH_TYPES: &[&str] = &[
     "application/json-patch+json",
@@ -975,6 +981,7 @@ pub(crate) fn v3_document(group: &str, version: &str) -> Option<Value> {
 /// Serialized documents, generated once: `(index key, document bytes, hash)`.
 struct Cache {
     v2: Vec<u8>,
+    v2_protobuf: Vec<u8>,
     v3: Vec<(String, Vec<u8>, String)>,
 }
 
@@ -995,8 +1002,10 @@ fn cache() -> &'static Cache {
                 Some((key, bytes, hash))
             })
             .collect();
+        let v2 = v2_document();
         Cache {
-            v2: serde_json::to_vec(&v2_document()).unwrap_or_default(),
+            v2_protobuf: v2_proto::encode(&v2),
+            v2: serde_json::to_vec(&v2).unwrap_or_default(),
             v3,
         }
     })
@@ -1039,7 +1048,18 @@ pub(crate) fn serve(parts: &::http::request::Parts) -> Option<HttpResponse> {
     }
     let path = parts.uri.path().trim_end_matches('/');
     if path == "/openapi/v2" {
-        return Some(bytes_response(cache().v2.clone(), "application/json"));
+        // client-go asks for protobuf and can decode nothing else.
+        let protobuf = parts
+            .headers
+            .get_all(::http::header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains(V2_PROTOBUF));
+        return Some(if protobuf {
+            bytes_response(cache().v2_protobuf.clone(), V2_PROTOBUF_RESPONSE)
+        } else {
+            bytes_response(cache().v2.clone(), "application/json")
+        });
     }
     if path == "/openapi/v3" {
         return Some(super::json_response(::http::StatusCode::OK, &v3_index()));
