@@ -374,3 +374,477 @@ async fn watch_streams_event_lines() {
     assert_eq!(line["object"]["metadata"]["name"], "w");
     s.stop().await;
 }
+
+async fn call_h(
+    client: &Http,
+    s: &TestServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", s.url));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let response = client.request(request).await.expect("request served");
+    let code = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        code,
+        headers,
+        body,
+        text,
+    }
+}
+
+fn warnings(a: &Answer) -> Vec<String> {
+    a.headers
+        .get_all("warning")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn field_validation_dry_run_and_warnings() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let mut bogus = cm("strict", json!({}));
+    bogus["bogus"] = json!(1);
+    let strict = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+        bogus.clone(),
+    )
+    .await;
+    assert_eq!(strict.code, 400, "{}", strict.text);
+    assert_eq!(strict.body["reason"], "BadRequest");
+    assert_eq!(
+        strict.body["message"],
+        "strict decoding error: unknown field \"bogus\""
+    );
+    let warned = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        bogus.clone(),
+    )
+    .await;
+    assert_eq!(warned.code, 201, "{}", warned.text);
+    assert_eq!(warnings(&warned), ["299 - \"unknown field \\\"bogus\\\"\""]);
+    bogus["metadata"]["name"] = json!("ignored");
+    let ignored = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps?fieldValidation=Ignore",
+        bogus,
+    )
+    .await;
+    assert_eq!(ignored.code, 201);
+    assert!(warnings(&ignored).is_empty());
+    let bad = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps?fieldValidation=Loud",
+        cm("x", json!({})),
+    )
+    .await;
+    assert_eq!(bad.code, 400);
+
+    // dryRun=All: the answer of a create, nothing stored.
+    let dry = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps?dryRun=All",
+        cm("dry", json!({"a": "b"})),
+    )
+    .await;
+    assert_eq!(dry.code, 201, "{}", dry.text);
+    assert_eq!(dry.body["metadata"]["name"], "dry");
+    assert_eq!(
+        get(&c, &s, "/api/v1/namespaces/default/configmaps/dry")
+            .await
+            .code,
+        404
+    );
+    let dry_delete = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/strict?dryRun=All",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(dry_delete.code, 200, "{}", dry_delete.text);
+    assert_eq!(
+        get(&c, &s, "/api/v1/namespaces/default/configmaps/strict")
+            .await
+            .code,
+        200
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn patches_and_delete_options() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let a = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("p", json!({"a": "1"})),
+    )
+    .await;
+    let uid = a.body["metadata"]["uid"].as_str().unwrap().to_string();
+    let merged = call(
+        &c,
+        &s,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/p",
+        "application/merge-patch+json",
+        r#"{"data":{"b":"2"}}"#,
+    )
+    .await;
+    assert_eq!(merged.code, 200, "{}", merged.text);
+    assert_eq!(merged.body["data"], json!({"a": "1", "b": "2"}));
+    let unsupported = call(
+        &c,
+        &s,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/p",
+        "text/plain",
+        "{}",
+    )
+    .await;
+    assert_eq!(unsupported.code, 415);
+    assert_eq!(unsupported.body["reason"], "UnsupportedMediaType");
+    let missing = call(
+        &c,
+        &s,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/nope",
+        "application/merge-patch+json",
+        "{}",
+    )
+    .await;
+    assert_eq!(missing.code, 404);
+
+    // Preconditions in DeleteOptions.
+    let wrong_uid = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/p",
+        "application/json",
+        r#"{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"not-it"}}"#,
+    )
+    .await;
+    assert_eq!(wrong_uid.code, 409, "{}", wrong_uid.text);
+    let right = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/p",
+        "application/json",
+        &json!({"preconditions": {"uid": uid}, "propagationPolicy": "Background"}).to_string(),
+    )
+    .await;
+    assert_eq!(right.code, 200, "{}", right.text);
+    assert_eq!(right.body["details"]["uid"], uid.as_str());
+
+    // deletecollection with a label selector.
+    for (name, team) in [("a1", "a"), ("a2", "a"), ("b1", "b")] {
+        let mut o = cm(name, json!({}));
+        o["metadata"]["labels"] = json!({"team": team});
+        assert_eq!(
+            post(&c, &s, "/api/v1/namespaces/default/configmaps", o)
+                .await
+                .code,
+            201
+        );
+    }
+    let dc = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps?labelSelector=team%3Da",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(dc.code, 200, "{}", dc.text);
+    assert_eq!(dc.body["kind"], "ConfigMapList");
+    assert_eq!(dc.body["items"].as_array().unwrap().len(), 2);
+    let left = get(&c, &s, "/api/v1/namespaces/default/configmaps").await;
+    let names: Vec<&str> = left.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b1"]);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn metadata_only_answers() {
+    let s = TestServer::start().await;
+    let c = http1();
+    post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("m", json!({"a": "1"})),
+    )
+    .await;
+    let accept = [(
+        "accept",
+        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json",
+    )];
+    let list = call_h(
+        &c,
+        &s,
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        &accept,
+        "",
+    )
+    .await;
+    assert_eq!(list.code, 200);
+    assert_eq!(list.body["kind"], "PartialObjectMetadataList");
+    assert_eq!(list.body["items"][0]["kind"], "PartialObjectMetadata");
+    assert_eq!(list.body["items"][0]["metadata"]["name"], "m");
+    assert!(list.body["items"][0].get("data").is_none());
+    let one = call_h(
+        &c,
+        &s,
+        "GET",
+        "/api/v1/namespaces/default/configmaps/m",
+        &accept,
+        "",
+    )
+    .await;
+    assert_eq!(one.body["kind"], "PartialObjectMetadata");
+    assert_eq!(one.body["apiVersion"], "meta.k8s.io/v1");
+    s.stop().await;
+}
+
+fn unscheduled_pod(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}})
+}
+
+#[tokio::test]
+async fn binding_eviction_and_finalize() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}});
+    assert_eq!(post(&c, &s, "/api/v1/nodes", node).await.code, 201);
+    for name in ["b1", "b2"] {
+        let a = post(
+            &c,
+            &s,
+            "/api/v1/namespaces/default/pods",
+            unscheduled_pod(name),
+        )
+        .await;
+        assert_eq!(a.code, 201, "{}", a.text);
+    }
+    let bound = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/pods/b1/binding",
+        json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "b1"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}}),
+    )
+    .await;
+    assert_eq!(bound.code, 201, "{}", bound.text);
+    assert_eq!(bound.body["status"], "Success");
+    let bound = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/bindings",
+        json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "b2"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}}),
+    )
+    .await;
+    assert_eq!(bound.code, 201, "{}", bound.text);
+    let pod = get(&c, &s, "/api/v1/namespaces/default/pods/b2").await;
+    assert_eq!(pod.body["spec"]["nodeName"], "n1");
+
+    let a = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/pods",
+        unscheduled_pod("evicted"),
+    )
+    .await;
+    assert_eq!(a.code, 201);
+    let evicted = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/pods/evicted/eviction",
+        json!({"apiVersion": "policy/v1", "kind": "Eviction",
+            "metadata": {"name": "evicted", "namespace": "default"},
+            "deleteOptions": {"gracePeriodSeconds": 0}}),
+    )
+    .await;
+    assert_eq!(evicted.code, 201, "{}", evicted.text);
+    assert_eq!(evicted.body["status"], "Success");
+    assert_eq!(
+        get(&c, &s, "/api/v1/namespaces/default/pods/evicted")
+            .await
+            .code,
+        404
+    );
+
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fin"}});
+    assert_eq!(post(&c, &s, "/api/v1/namespaces", ns).await.code, 201);
+    let got = get(&c, &s, "/api/v1/namespaces/fin").await;
+    let mut body = got.body.clone();
+    body["spec"] = json!({"finalizers": []});
+    let fin = call(
+        &c,
+        &s,
+        "PUT",
+        "/api/v1/namespaces/fin/finalize",
+        "application/json",
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(fin.code, 200, "{}", fin.text);
+    assert_eq!(fin.body["kind"], "Namespace");
+    s.stop().await;
+}
+
+async fn first_lines(c: &Http, s: &TestServer, path: &str, n: usize) -> Vec<Value> {
+    let request = http::Request::builder()
+        .uri(format!("{}{path}", s.url))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = c.request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while out.len() < n {
+            let Some(frame) = body.frame().await else {
+                break;
+            };
+            if let Some(d) = frame.unwrap().data_ref() {
+                buf.extend_from_slice(d);
+            }
+            while let Some(end) = buf.iter().position(|b| *b == b'\n') {
+                out.push(serde_json::from_slice::<Value>(&buf[..end]).unwrap());
+                buf.drain(..=end);
+            }
+        }
+    })
+    .await
+    .expect("lines within 10 s");
+    out
+}
+
+#[tokio::test]
+async fn watch_initial_events_and_timeouts() {
+    let s = TestServer::start().await;
+    let c = http1();
+    post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("i1", json!({})),
+    )
+    .await;
+    let lines = first_lines(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+        2,
+    )
+    .await;
+    assert_eq!(lines[0]["type"], "ADDED");
+    assert_eq!(lines[0]["object"]["metadata"]["name"], "i1");
+    assert_eq!(lines[1]["type"], "BOOKMARK");
+    assert_eq!(
+        lines[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    let refused = get(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true",
+    )
+    .await;
+    assert_eq!(refused.code, 422, "{}", refused.text);
+
+    // The deprecated /watch/ path, one object by name, and a server-side timeout that
+    // ends the stream (the request returns rather than hanging).
+    let started = std::time::Instant::now();
+    let lines = first_lines(
+        &c,
+        &s,
+        "/api/v1/watch/namespaces/default/configmaps/i1?timeoutSeconds=1",
+        5,
+    )
+    .await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["type"], "ADDED");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn http_callers_get_401_and_403_as_status() {
+    let s = TestServer::start_with(|c| {
+        c.anonymous_auth = false;
+    })
+    .await;
+    let c = http1();
+    let a = get(&c, &s, "/api/v1/pods").await;
+    assert_eq!(a.code, 401, "{}", a.text);
+    assert_eq!(a.body["kind"], "Status");
+    assert_eq!(a.body["reason"], "Unauthorized");
+    assert_eq!(a.body["code"], 401);
+    s.stop().await;
+
+    let s = TestServer::start_with(|c| {
+        c.authorization_mode = vec!["RBAC".into()];
+    })
+    .await;
+    let a = get(&c, &s, "/api/v1/namespaces/default/pods").await;
+    assert_eq!(a.code, 403, "{}", a.text);
+    assert_eq!(a.body["reason"], "Forbidden");
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("User \"system:anonymous\" cannot list resource \"pods\""),
+        "{}",
+        a.text
+    );
+    let p = get(&c, &s, "/no/such/path").await;
+    assert_eq!(p.code, 403, "{}", p.text);
+    assert!(
+        p.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot get path \"/no/such/path\""),
+        "{}",
+        p.text
+    );
+    s.stop().await;
+}
