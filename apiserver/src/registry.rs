@@ -18,7 +18,7 @@ use crate::codec::{decode, encode, parse_revision};
 use crate::error::{self, Result, conflict, from_store, not_found};
 use crate::filter::Filter;
 use crate::keys::{list_prefix, object_key};
-use crate::patch::merge_patch;
+use crate::patch::{self, FieldValidation, PatchType};
 use crate::store::{self, Revision, Store};
 
 /// Kubernetes refuses objects over 1.5 MiB (etcd's request limit).
@@ -347,11 +347,22 @@ impl<S: Store> Registry<S> {
     }
 
     pub async fn create(&self, object: Object, dry_run: bool) -> Result<Object> {
+        self.create_managed(object, dry_run, "").await
+    }
+
+    /// Create recording `field_manager` (if any) as the owner of every field it sets.
+    pub async fn create_managed(
+        &self,
+        object: Object,
+        dry_run: bool,
+        field_manager: &str,
+    ) -> Result<Object> {
         let info = object
             .info()
             .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
         let mut object = object;
         admission::prepare_for_create(&mut object);
+        record_update(info, &mut object, None, field_manager, "");
         admission::add_default_tolerations(&mut object, &self.admission);
         if info.namespaced && object.meta().namespace.is_empty() {
             object.meta_mut().namespace = "default".to_string();
@@ -537,6 +548,17 @@ impl<S: Store> Registry<S> {
 
     /// Update of the main resource (`subresource` "") or of `status`.
     pub async fn update(&self, object: Object, subresource: &str, dry_run: bool) -> Result<Object> {
+        self.update_managed(object, subresource, dry_run, "").await
+    }
+
+    /// Update recording `field_manager` (if any) as the owner of the fields it changes.
+    pub async fn update_managed(
+        &self,
+        object: Object,
+        subresource: &str,
+        dry_run: bool,
+        field_manager: &str,
+    ) -> Result<Object> {
         let info = object
             .info()
             .ok_or_else(|| ApiError::bad_request("object has no kind"))?;
@@ -559,7 +581,7 @@ impl<S: Store> Registry<S> {
                 return Err(uid_precondition_failed(uid, &cur.object.meta().uid));
             }
             match self
-                .write_update(info, cur, object.clone(), part, dry_run)
+                .write_update(info, cur, object.clone(), part, dry_run, field_manager)
                 .await
             {
                 // Without a resourceVersion the client asked for its object to win, whatever
@@ -585,6 +607,7 @@ impl<S: Store> Registry<S> {
         incoming: Object,
         part: Part,
         dry_run: bool,
+        field_manager: &str,
     ) -> Result<Object> {
         let name = cur.object.meta().name.clone();
         let namespace = cur.object.meta().namespace.clone();
@@ -611,6 +634,13 @@ impl<S: Store> Registry<S> {
         if part == Part::Main {
             allocator::keep_allocated_values(&mut new, &cur.object);
         }
+        record_update(
+            info,
+            &mut new,
+            Some(&cur.object),
+            field_manager,
+            part.subresource(),
+        );
         if part == Part::Main
             && admission::tracks_generation(info)
             && new.spec_part() != cur.object.spec_part()
@@ -714,21 +744,21 @@ impl<S: Store> Registry<S> {
         let namespace = request_namespace(info, &req.namespace)?;
         require_name(&req.name)?;
         let part = Part::from_subresource(info, &req.subresource)?;
-        match req.patch_type.as_str() {
-            "" | "merge" | "application/merge-patch+json" => {}
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "patch type {other:?} is not supported: use \"merge\" (JSON merge patch)"
-                )));
-            }
+        let ty = patch::patch_type(&req.patch_type)?;
+        let validation = FieldValidation::parse(&req.field_validation)?;
+        if req.force && ty != PatchType::Apply {
+            return Err(ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch",
+            ));
         }
-        let patch: serde_json::Value = serde_json::from_str(&req.patch)
-            .map_err(|e| ApiError::bad_request(format!("patch is not valid JSON: {e}")))?;
-        if !patch.is_object() {
-            return Err(ApiError::bad_request("a merge patch must be a JSON object"));
+        let parsed = patch::parse(ty, &req.patch)?;
+        if ty == PatchType::Apply {
+            // Boxed: its future is large and would otherwise sit in every patch's frame.
+            return Box::pin(self.apply(info, namespace, req, part, validation, parsed)).await;
         }
+        let message = format!("k8s.{}", info.kind);
         // A resourceVersion inside the patch is a precondition, as in Kubernetes.
-        let precondition = patch
+        let precondition = parsed
             .pointer("/metadata/resourceVersion")
             .and_then(|v| v.as_str())
             .map(parse_revision)
@@ -742,22 +772,14 @@ impl<S: Store> Registry<S> {
             {
                 return Err(conflict(info, &req.name));
             }
-            let mut doc = cur.object.to_json();
-            merge_patch(&mut doc, &patch);
-            // A patch may write int-or-string and quantity fields as numbers, as manifests do.
-            let doc = proto::manifest::normalize(doc);
-            let mut patched = Object::from_json_as(info, doc).map_err(|e| {
-                ApiError::invalid(format!(
-                    "patch produced an invalid object: {}: {}",
-                    e.path(),
-                    e.inner()
-                ))
-            })?;
+            let mut doc = patch::patch_value(ty, &message, &cur.object.to_json(), &parsed)?;
+            let warnings = validation.check(info, &mut doc)?;
+            let mut patched = object_from_patched(info, doc)?;
             // Identity comes from the request, whatever the patch said.
             patched.meta_mut().name = req.name.clone();
             patched.meta_mut().namespace = namespace.to_string();
             match self
-                .write_update(info, cur, patched, part, req.dry_run)
+                .write_update(info, cur, patched, part, req.dry_run, &req.field_manager)
                 .await
             {
                 Err(e)
@@ -767,7 +789,107 @@ impl<S: Store> Registry<S> {
                 {
                     continue;
                 }
-                other => return other,
+                other => {
+                    if other.is_ok() {
+                        warnings.into_iter().for_each(crate::warnings::add);
+                    }
+                    return other;
+                }
+            }
+        }
+    }
+
+    /// Server-side apply: merges the manager's configuration into the object (creating it
+    /// when absent), refusing changes to fields other managers own unless forced.
+    async fn apply(
+        &self,
+        info: &'static KindInfo,
+        namespace: &str,
+        req: &PatchRequest,
+        part: Part,
+        validation: FieldValidation,
+        mut config: serde_json::Value,
+    ) -> Result<Object> {
+        if req.field_manager.is_empty() {
+            return Err(ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            ));
+        }
+        let named = config
+            .pointer("/metadata/name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        if !named.is_empty() && named != req.name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({named}) does not match the name on the URL ({})",
+                req.name
+            )));
+        }
+        let warnings = validation.check(info, &mut config)?;
+        let subresource = part.subresource();
+        let mut retry = ConflictRetry::new();
+        loop {
+            let now = proto::time::format_rfc3339(std::time::SystemTime::now());
+            let result = match self.read(info, namespace, &req.name).await {
+                Ok(cur) => {
+                    let live = cur.object.to_json();
+                    let applied = patch::apply::apply(
+                        info,
+                        Some(&live),
+                        &config,
+                        &cur.object.meta().managed_fields,
+                        &req.field_manager,
+                        subresource,
+                        req.force,
+                        &now,
+                    )?;
+                    let mut object = object_from_patched(info, applied.object)?;
+                    object.meta_mut().name = req.name.clone();
+                    object.meta_mut().namespace = namespace.to_string();
+                    object.meta_mut().managed_fields = applied.managed_fields;
+                    self.write_update(info, cur, object, part, req.dry_run, "")
+                        .await
+                }
+                Err(e) if e.reason == Reason::NotFound && part == Part::Main => {
+                    let applied = patch::apply::apply(
+                        info,
+                        None,
+                        &config,
+                        &[],
+                        &req.field_manager,
+                        "",
+                        req.force,
+                        &now,
+                    )?;
+                    let mut object = object_from_patched(info, applied.object)?;
+                    object.meta_mut().name = req.name.clone();
+                    object.meta_mut().namespace = namespace.to_string();
+                    object.meta_mut().managed_fields = applied.managed_fields;
+                    match self.create(object, req.dry_run).await {
+                        // Created meanwhile by someone else: apply to that.
+                        Err(e) if e.reason == Reason::AlreadyExists => {
+                            Err(ApiError::conflict(e.message))
+                        }
+                        other => other,
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e)
+                    if e.reason == Reason::Conflict
+                        && !e.message.starts_with("Apply failed")
+                        && retry.again().await =>
+                {
+                    continue;
+                }
+                other => {
+                    if other.is_ok() {
+                        warnings.into_iter().for_each(crate::warnings::add);
+                    }
+                    return other;
+                }
             }
         }
     }
@@ -900,7 +1022,10 @@ impl<S: Store> Registry<S> {
             let Some(new) = change(&cur.object)? else {
                 return Ok(cur.object);
             };
-            match self.write_update(info, cur, new, Part::Main, false).await {
+            match self
+                .write_update(info, cur, new, Part::Main, false, "")
+                .await
+            {
                 Err(e) if e.reason == Reason::Conflict && retry.again().await => continue,
                 other => return other,
             }
@@ -1028,6 +1153,47 @@ fn finalized(object: &Object) -> bool {
     }
 }
 
+/// Decodes a patched document; a patch may write int-or-string and quantity fields as
+/// numbers, as manifests do.
+fn object_from_patched(info: &'static KindInfo, doc: serde_json::Value) -> Result<Object> {
+    let doc = proto::manifest::normalize(doc);
+    Object::from_json_as(info, doc).map_err(|e| {
+        ApiError::invalid(format!(
+            "patch produced an invalid object: {}: {}",
+            e.path(),
+            e.inner()
+        ))
+    })
+}
+
+/// Records in `object`'s managedFields that `manager` set the fields it changed from `old`
+/// (None: created them all); nothing without a manager.
+fn record_update(
+    info: &'static KindInfo,
+    object: &mut Object,
+    old: Option<&Object>,
+    manager: &str,
+    subresource: &str,
+) {
+    if manager.is_empty() {
+        return;
+    }
+    let now = proto::time::format_rfc3339(std::time::SystemTime::now());
+    let new_json = object.to_json();
+    let old_json = old.map(Object::to_json);
+    let mut entries = std::mem::take(&mut object.meta_mut().managed_fields);
+    patch::managed_fields::record_update(
+        info,
+        &mut entries,
+        old_json.as_ref(),
+        &new_json,
+        manager,
+        subresource,
+        &now,
+    );
+    object.meta_mut().managed_fields = entries;
+}
+
 /// Fields only the server sets survive any update unchanged.
 fn carry_server_metadata(new: &mut Object, cur: &Object) {
     let c = cur.meta();
@@ -1044,6 +1210,10 @@ fn carry_server_metadata(new: &mut Object, cur: &Object) {
     m.deletion_grace_period_seconds = grace;
     m.resource_version.clear();
     m.generate_name = c.generate_name.clone();
+    // A writer that does not send managedFields keeps them as they are (Kubernetes' rule).
+    if m.managed_fields.is_empty() {
+        m.managed_fields = c.managed_fields.clone();
+    }
 }
 
 const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";

@@ -128,6 +128,29 @@ pub fn selected_name(field_selector: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The field manager a write is recorded under: the one it names, else (as Kubernetes) the
+/// User-Agent up to its first `/` (`kubectl`), cut to 128 characters. gRPC clients of this
+/// project (tonic's agent) name none and get none: their writes record no managedFields.
+fn field_manager<T>(request: &Request<T>, named: &str) -> String {
+    if !named.is_empty() {
+        return named.to_string();
+    }
+    let agent = request
+        .metadata()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    default_field_manager(agent)
+}
+
+fn default_field_manager(agent: &str) -> String {
+    let prefix = agent.split('/').next().unwrap_or_default().trim();
+    if prefix.is_empty() || prefix.starts_with("tonic") || prefix.starts_with("grpc") {
+        return String::new();
+    }
+    prefix.chars().take(128).collect()
+}
+
 fn source_ip<T>(request: &Request<T>) -> Option<IpAddr> {
     // Over TLS the connection info is pki's; tonic's `remote_addr` knows only plain TCP.
     request
@@ -265,6 +288,7 @@ impl<S: Store> Api for ApiService<S> {
             &request,
             attributes("create", &resource, "", &namespace, ""),
         );
+        let manager = field_manager(&request, &request.get_ref().field_manager);
         let req = request.into_inner();
         let span = info_span!("create", key = %key_of(req.object.as_ref()));
         let object = req
@@ -282,8 +306,12 @@ impl<S: Store> Api for ApiService<S> {
             body,
             async move {
                 done_warned(
-                    crate::warnings::collect(registry.create(object, req.dry_run).instrument(span))
-                        .await,
+                    crate::warnings::collect(
+                        registry
+                            .create_managed(object, req.dry_run, &manager)
+                            .instrument(span),
+                    )
+                    .await,
                 )
             },
             object_json,
@@ -349,6 +377,7 @@ impl<S: Store> Api for ApiService<S> {
             &request,
             attributes("update", &resource, &r.subresource, &namespace, &name),
         );
+        let manager = field_manager(&request, &request.get_ref().field_manager);
         let r = request.into_inner();
         let span =
             info_span!("update", key = %key_of(r.object.as_ref()), subresource = %r.subresource);
@@ -369,7 +398,7 @@ impl<S: Store> Api for ApiService<S> {
                 done_warned(
                     crate::warnings::collect(
                         registry
-                            .update(object, &subresource, r.dry_run)
+                            .update_managed(object, &subresource, r.dry_run, &manager)
                             .instrument(span),
                     )
                     .await,
@@ -386,7 +415,9 @@ impl<S: Store> Api for ApiService<S> {
             &request,
             attributes("patch", &r.resource, &r.subresource, &r.namespace, &r.name),
         );
-        let r = request.into_inner();
+        let manager = field_manager(&request, &request.get_ref().field_manager);
+        let mut r = request.into_inner();
+        r.field_manager = manager;
         let span = info_span!("patch", key = %key(&r.resource, &r.namespace, &r.name));
         let body = if call.wants_request_body() {
             serde_json::from_str(&r.patch).ok()
@@ -572,6 +603,17 @@ mod tests {
             attributes("list", "clusterroles", "", "", "").api_group,
             "rbac.authorization.k8s.io"
         );
+    }
+
+    #[test]
+    fn field_managers_default_to_the_user_agent_prefix() {
+        assert_eq!(
+            default_field_manager("kubectl/v1.32.0 (linux/amd64) kubernetes/abc"),
+            "kubectl"
+        );
+        assert_eq!(default_field_manager("tonic/0.14.2"), "");
+        assert_eq!(default_field_manager(""), "");
+        assert_eq!(default_field_manager(&"x".repeat(300)).len(), 128);
     }
 
     #[test]
