@@ -242,18 +242,30 @@ fn is_klog(line: &str) -> bool {
         && b[8] == b':'
 }
 
-/// (what the user sees on stderr, kubectl's -v=8 log). kubectl 1.33 logs structured
-/// entries whose multi-line values (headers) continue on lines starting with a tab or ` >`.
+/// (what the user sees on stderr, kubectl's -v=8 log). A klog entry may go on over several
+/// lines: 1.33's structured headers (lines starting with a tab or ` >`), a body's hex dump
+/// (1.27: `00000000  0a 03 ...`), an indented JSON object closed by `}` or `}]`. kubectl's own
+/// messages start in column 0 and are not hex dumps.
 pub fn split_klog(stderr: &str) -> (String, String) {
     let (mut user, mut log) = (String::new(), String::new());
     let mut in_log = false;
     for line in stderr.lines() {
-        in_log = is_klog(line) || (in_log && (line.starts_with('\t') || line.starts_with(" >")));
+        let continues = line.starts_with('\t')
+            || line.starts_with(' ')
+            || is_hexdump(line)
+            || matches!(line.trim_end(), "}" | "}]" | "]" | "{" | "[{");
+        in_log = is_klog(line) || (in_log && continues);
         let to = if in_log { &mut log } else { &mut user };
         to.push_str(line);
         to.push('\n');
     }
     (user, log)
+}
+
+/// `00000010  74 65 73 12 07 76 31 2e  33 33 2e 30 42 c7 ee 13  |tes..v1.33.0B...|`
+fn is_hexdump(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 12 && b[..8].iter().all(u8::is_ascii_hexdigit) && b[8] == b' ' && b[9] == b' '
 }
 
 /// A finished kubectl command.
