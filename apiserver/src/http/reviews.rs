@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{HttpApi, HttpResponse, grpc, json_response, status_response};
+
+mod protobuf;
 use crate::store::Store;
 
 /// Which review a POST path names, with the namespace of a local review.
@@ -72,17 +74,18 @@ pub(crate) async fn serve<S: Store>(
     let authentication = &*http.authentication;
     Some(match review {
         Review::SelfSubjectAccess => {
-            let r: SelfSubjectAccessReview = match decode(body, "k8s.SelfSubjectAccessReview") {
-                Ok(r) => r,
-                Err(e) => return Some(e),
-            };
+            let r: SelfSubjectAccessReview =
+                match decode(parts, body, "k8s.SelfSubjectAccessReview") {
+                    Ok(r) => r,
+                    Err(e) => return Some(e),
+                };
             let answer = authorization
                 .create_self_subject_access_review(grpc(parts, r))
                 .await;
             respond(answer, "authorization.k8s.io/v1", "SelfSubjectAccessReview")
         }
         Review::SubjectAccess => {
-            let r: SubjectAccessReview = match decode(body, "k8s.SubjectAccessReview") {
+            let r: SubjectAccessReview = match decode(parts, body, "k8s.SubjectAccessReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -93,7 +96,7 @@ pub(crate) async fn serve<S: Store>(
         }
         Review::LocalSubjectAccess { namespace } => {
             // A SubjectAccessReview confined to one namespace: the same shape.
-            let mut r: SubjectAccessReview = match decode(body, "k8s.SubjectAccessReview") {
+            let mut r: SubjectAccessReview = match decode(parts, body, "k8s.SubjectAccessReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -128,7 +131,7 @@ pub(crate) async fn serve<S: Store>(
             )
         }
         Review::Token => {
-            let r: TokenReview = match decode(body, "k8s.TokenReview") {
+            let r: TokenReview = match decode(parts, body, "k8s.TokenReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -136,7 +139,7 @@ pub(crate) async fn serve<S: Store>(
             respond(answer, "authentication.k8s.io/v1", "TokenReview")
         }
         Review::SelfSubject => {
-            let r: SelfSubjectReview = match decode(body, "k8s.SelfSubjectReview") {
+            let r: SelfSubjectReview = match decode(parts, body, "k8s.SelfSubjectReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -166,7 +169,7 @@ pub(crate) async fn token_request<S: Store>(
             "the server could not find the requested resource",
         ));
     }
-    let mut r: TokenRequest = match decode(body, "k8s.TokenRequest") {
+    let mut r: TokenRequest = match decode(parts, body, "k8s.TokenRequest") {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -180,20 +183,27 @@ pub(crate) async fn token_request<S: Store>(
 /// Decodes a request kind from JSON (or YAML), as Kubernetes' decoder would: `null` is
 /// absent and fields this kind does not have are dropped (clients send fields of newer
 /// versions, `status` stubs, `creationTimestamp: null`). An empty body is an empty request.
-fn decode<T: DeserializeOwned + Default>(body: &[u8], message: &str) -> Result<T, HttpResponse> {
+fn decode<T: DeserializeOwned + Default>(
+    parts: &::http::request::Parts,
+    body: &[u8],
+    message: &str,
+) -> Result<T, HttpResponse> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(json_error) => match serde_saphyr::from_slice::<Value>(body) {
-            Ok(v) => v,
-            Err(_) => {
-                return Err(super::api_error_response(&ApiError::bad_request(format!(
-                    "the body of the request was in an unknown format: {json_error}"
-                ))));
-            }
-        },
+    let content_type = parts
+        .headers
+        .get(::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let value: Value = if protobuf::is_protobuf(content_type) {
+        protobuf::decode(body, message).map_err(|e| {
+            super::api_error_response(&ApiError::bad_request(format!(
+                "error decoding request body: {e}"
+            )))
+        })?
+    } else {
+        decode_text(body)?
     };
     let mut value = strip_nulls(value);
     if let Some(schema) = schema::message(message) {
@@ -203,6 +213,21 @@ fn decode<T: DeserializeOwned + Default>(body: &[u8], message: &str) -> Result<T
         super::api_error_response(&ApiError::bad_request(format!(
             "error decoding request body: {e}"
         )))
+    })
+}
+
+/// JSON, else YAML.
+fn decode_text(body: &[u8]) -> Result<Value, HttpResponse> {
+    Ok(match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(json_error) => match serde_saphyr::from_slice::<Value>(body) {
+            Ok(v) => v,
+            Err(_) => {
+                return Err(super::api_error_response(&ApiError::bad_request(format!(
+                    "the body of the request was in an unknown format: {json_error}"
+                ))));
+            }
+        },
     })
 }
 
@@ -288,23 +313,27 @@ mod tests {
 
     #[test]
     fn kubectl_request_bodies_decode() {
+        let (parts, _) = ::http::Request::post("/").body(()).unwrap().into_parts();
+        let parts = &parts;
         // What kubectl auth can-i sends.
         let body = br#"{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"default","verb":"get","resource":"pods","fieldSelector":{}}},"status":{"allowed":false}}"#;
-        let r: SelfSubjectAccessReview = decode(body, "k8s.SelfSubjectAccessReview").unwrap();
+        let r: SelfSubjectAccessReview =
+            decode(parts, body, "k8s.SelfSubjectAccessReview").unwrap();
         let attrs = r.spec.unwrap().resource_attributes.unwrap();
         assert_eq!(
             (attrs.verb.as_str(), attrs.resource.as_str()),
             ("get", "pods")
         );
         let r: TokenRequest = decode(
+            parts,
             br#"{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"audiences":null,"expirationSeconds":3600,"boundObjectRef":null},"status":{"token":"","expirationTimestamp":null}}"#,
             "k8s.TokenRequest",
         )
         .unwrap();
         assert_eq!(r.spec.unwrap().expiration_seconds, Some(3600));
-        let r: SelfSubjectReview = decode(b"", "k8s.SelfSubjectReview").unwrap();
+        let r: SelfSubjectReview = decode(parts, b"", "k8s.SelfSubjectReview").unwrap();
         assert_eq!(r, SelfSubjectReview::default());
-        assert!(decode::<TokenReview>(b"{not json", "k8s.TokenReview").is_err());
+        assert!(decode::<TokenReview>(parts, b"{not json", "k8s.TokenReview").is_err());
     }
 
     #[test]
