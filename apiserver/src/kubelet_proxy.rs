@@ -212,6 +212,41 @@ impl<S: Store> KubeletProxy<S> {
 }
 
 impl<S: Store> KubeletProxy<S> {
+    /// What Kubernetes checks before it streams to a pod's kubelet, without streaming:
+    /// `caller` may do `attributes`, the pod exists and has a node, and `container` (when
+    /// not empty) is one of its containers. Errors as Kubernetes words them.
+    pub async fn check_pod_target<T>(
+        &self,
+        caller: &Request<T>,
+        attributes: &Attributes,
+        container: &str,
+    ) -> Result<(), Status> {
+        self.authorize(caller, attributes).await?;
+        let (namespace, pod) = (&attributes.namespace, &attributes.name);
+        let obj = self.registry.get("pods", namespace, pod).await?;
+        let p = Pod::try_from_object(obj)
+            .map_err(|_| Status::internal("the store returned a non-Pod"))?;
+        let spec = p.spec.unwrap_or_default();
+        let known = spec
+            .containers
+            .iter()
+            .chain(&spec.init_containers)
+            .any(|c| c.name == container);
+        if !container.is_empty() && !known {
+            return Err(proto::ApiError::bad_request(format!(
+                "container {container} is not valid for pod {pod}"
+            ))
+            .into());
+        }
+        if spec.node_name.is_empty() {
+            return Err(proto::ApiError::bad_request(format!(
+                "pod {pod} does not have a host assigned"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// Authorizes `caller` (its extensions carry the user) and opens an exec or attach
     /// session on the pod's kubelet; `input` carries what follows `open` (stdin, its close,
     /// resizes). Errors before the session starts (refused, no pod, no node, no such

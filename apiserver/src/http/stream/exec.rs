@@ -118,7 +118,20 @@ pub(crate) async fn serve<S: Store>(
                 "a WebSocket upgrade needs a Sec-WebSocket-Key header",
             ));
         }
-        Upgrade::Spdy => return api_error_response(&ApiError::bad_request(SPDY_REFUSED)),
+        Upgrade::Spdy => {
+            // What would have failed anyway is said first (kubectl 1.30+ falls back to
+            // SPDY after a WebSocket refusal: its reason must not be lost).
+            let (parts, _) = request.into_parts();
+            let attrs = crate::kubelet_proxy::exec_stream_attributes(&open);
+            let caller = crate::http::grpc(&parts, ());
+            let check = http
+                .kubelet
+                .check_pod_target(&caller, &attrs, &open.container);
+            if let Err(s) = check.await {
+                return status_response(&s);
+            }
+            return api_error_response(&ApiError::bad_request(SPDY_REFUSED));
+        }
         Upgrade::None => {
             return api_error_response(&ApiError::bad_request("Upgrade request required"));
         }
@@ -130,6 +143,7 @@ pub(crate) async fn serve<S: Store>(
         .filter_map(|v| v.to_str().ok())
         .collect();
     let Some(protocol) = channel::negotiate(offered) else {
+        tracing::debug!(offered = ?request.headers().get_all(::http::header::SEC_WEBSOCKET_PROTOCOL), "exec: no channel protocol we speak");
         return api_error_response(&ApiError::bad_request(format!(
             "none of the offered WebSocket subprotocols is supported; supported: {}",
             channel::SUPPORTED.join(", ")

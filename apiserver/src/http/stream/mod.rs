@@ -43,13 +43,15 @@ pub(crate) async fn pod_port_forward<S: Store>(
     namespace: &str,
     name: &str,
 ) -> HttpResponse {
-    // Authorized first, as Kubernetes would, so the refusal tells nothing to those who may
-    // not port-forward anyway.
+    // Checked first as Kubernetes would (authorized, the pod exists and has a node), so
+    // the refusal tells nothing to those who may not port-forward anyway.
     let (parts, _) = request.into_parts();
     let attrs = crate::auth::Attributes::resource("create", "", "pods", namespace, name)
         .with_subresource("portforward");
-    if let Err(refused) = http.authorize(&parts, &attrs).await {
-        return refused;
+    let caller = crate::http::grpc(&parts, ());
+    let check = http.kubelet.check_pod_target(&caller, &attrs, "");
+    if let Err(s) = check.await {
+        return crate::http::status_response(&s);
     }
     api_error_response(&ApiError::bad_request(PORT_FORWARD_REFUSED))
 }
