@@ -854,7 +854,7 @@ async fn negative_and_huge_limits_list_everything() {
 // Patches
 
 #[tokio::test]
-async fn patches_that_are_not_merge_patches_are_bad_requests() {
+async fn malformed_patches_are_bad_requests() {
     let server = TestServer::start().await;
     let mut c = connect(&server).await;
     let made = create(&mut c, cm("default", "p", &[("k", "v")]))
@@ -894,12 +894,14 @@ async fn patches_that_are_not_merge_patches_are_bad_requests() {
             "patch",
         );
     }
-    for ty in [
-        "json",
-        "strategic",
-        "application/json-patch+json",
-        "apply",
-        "MERGE ",
+    // "{}" is no JSON patch (a list), nor an apply without a field manager; the others are
+    // no patch types.
+    for (ty, cause) in [
+        ("json", "jsonpatch.Patch"),
+        ("yaml", "patch type"),
+        ("application/json-patch+json", "jsonpatch.Patch"),
+        ("apply", "fieldManager"),
+        ("MERGE ", "patch type"),
     ] {
         let r = c
             .patch(PatchRequest {
@@ -912,7 +914,7 @@ async fn patches_that_are_not_merge_patches_are_bad_requests() {
             })
             .await
             .map_err(err);
-        assert_refused(r, &[Reason::BadRequest], "patch type");
+        assert_refused(r, &[Reason::BadRequest], cause);
     }
     // Patches to nothing.
     assert_refused(

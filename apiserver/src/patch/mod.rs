@@ -118,8 +118,10 @@ pub enum FieldValidation {
 impl FieldValidation {
     pub fn parse(value: &str) -> Result<Self, ApiError> {
         match value {
-            "" | "Warn" => Ok(FieldValidation::Warn),
-            "Strict" => Ok(FieldValidation::Strict),
+            "Warn" => Ok(FieldValidation::Warn),
+            // gRPC callers that name no mode are told about their mistakes, as this API
+            // always did; the HTTP API sends Kubernetes' default (Warn) explicitly.
+            "" | "Strict" => Ok(FieldValidation::Strict),
             "Ignore" => Ok(FieldValidation::Ignore),
             other => Err(ApiError::bad_request(format!(
                 "fieldValidation must be one of \"Ignore\", \"Warn\" or \"Strict\", got {other:?}"
