@@ -309,6 +309,27 @@ pub(crate) fn body_json(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
+/// 415 for a body in a format this server does not read (Kubernetes' protobuf, CBOR):
+/// client-go then retries in JSON, as it does against any server that refuses them.
+pub(crate) fn unsupported_body(parts: &Parts) -> Option<HttpResponse> {
+    let media = media_type(parts);
+    let readable = matches!(
+        media.as_str(),
+        "application/json" | "application/yaml" | "application/x-yaml" | "text/yaml" | "*/*" | ""
+    );
+    if readable {
+        return None;
+    }
+    Some(json_response(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media})"),
+            "reason": "UnsupportedMediaType", "code": 415,
+        }),
+    ))
+}
+
 /// The request's media type, lower-cased, without parameters.
 pub(crate) fn media_type(parts: &Parts) -> String {
     parts
@@ -468,6 +489,9 @@ async fn create<S: Store>(
     query: &Query,
     body: &[u8],
 ) -> HttpResponse {
+    if let Some(r) = unsupported_body(parts) {
+        return r;
+    }
     let decoded = body_json(parts, body).and_then(|v| decode_object(t, v, query));
     let (object, mut warnings) = match decoded {
         Ok(d) => d,
@@ -506,6 +530,9 @@ pub(crate) async fn update<S: Store>(
     body: &[u8],
     subresource: &str,
 ) -> HttpResponse {
+    if let Some(r) = unsupported_body(parts) {
+        return r;
+    }
     let decoded = body_json(parts, body).and_then(|v| decode_object(t, v, query));
     let (object, mut warnings) = match decoded {
         Ok(d) => d,
