@@ -183,6 +183,8 @@ pub(crate) async fn token_request<S: Store>(
 /// Decodes a request kind from JSON (or YAML), as Kubernetes' decoder would: `null` is
 /// absent and fields this kind does not have are dropped (clients send fields of newer
 /// versions, `status` stubs, `creationTimestamp: null`). An empty body is an empty request.
+// The error is the response to send, built once on a failed request: boxing buys nothing.
+#[allow(clippy::result_large_err)]
 fn decode<T: DeserializeOwned + Default>(
     parts: &::http::request::Parts,
     body: &[u8],
@@ -217,6 +219,7 @@ fn decode<T: DeserializeOwned + Default>(
 }
 
 /// JSON, else YAML.
+#[allow(clippy::result_large_err)]
 fn decode_text(body: &[u8]) -> Result<Value, HttpResponse> {
     Ok(match serde_json::from_slice(body) {
         Ok(v) => v,
