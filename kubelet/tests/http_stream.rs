@@ -234,6 +234,26 @@ async fn kubectl_exec_and_logs_stream_through_the_http_api() {
     assert!(seen[0] >= tail[1], "{seen:?} after {tail:?}");
     follow.kill().await.unwrap();
 
+    // attach: the main process's output as it comes (Docker attach, no new process).
+    let mut attach = tokio::process::Command::new(KUBECTL_NEW)
+        .env("KUBECONFIG", &config)
+        .args(["attach", "ticker"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(attach.stdout.take().unwrap()).lines();
+    let mut attached = Vec::new();
+    while attached.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await {
+            Ok(Ok(Some(l))) => attached.extend(numbers(&l)),
+            other => panic!("attach ended or stalled after {attached:?}: {other:?}"),
+        }
+    }
+    assert_eq!(attached[1], attached[0] + 1, "{attached:?}");
+    attach.kill().await.unwrap();
+
     // kubectl 1.27 speaks SPDY only: a refusal that says why.
     if Path::new(KUBECTL_SPDY).exists() {
         let out = kubectl(
