@@ -96,6 +96,15 @@ impl Kubectl {
         }
     }
 
+    /// Another binary with the same settings.
+    pub fn with_path(&self, path: &Path) -> Kubectl {
+        Kubectl {
+            path: path.to_path_buf(),
+            label: format!("{} (as {})", self.label, path.display()),
+            ..self.clone()
+        }
+    }
+
     pub fn in_namespace(&self, ns: &str) -> Kubectl {
         Kubectl {
             namespace: Some(ns.to_string()),

@@ -387,6 +387,15 @@ fn discovery(cx: &Ctx, admin: &Kubectl, checks: &mut Checks) {
         &r,
     );
 
+    // The SDK's `kubectl` picks the build matching the server's /version.
+    let dispatcher = kubectl::binary("");
+    if cx.full && dispatcher.is_file() {
+        let r = admin
+            .with_path(&dispatcher)
+            .run(&["get", "nodes", "-o", "name"]);
+        checks.stdout_is(&r, &format!("node/{}", cx.c.nodes[0].name));
+    }
+
     // The node, in Kubernetes' node table.
     let node = &cx.c.nodes[0];
     let r = admin.run(&["get", "nodes"]);
@@ -500,11 +509,22 @@ fn configmaps(cx: &Ctx, checks: &mut Checks) {
         "configmap/c1 created",
         &configmap_yaml("c1", "k", "v1"),
     );
+    // kubectl create configmap words a failure itself; create -f shows the server's Status.
     let r = k.run(&["create", "configmap", "c1", "--from-literal=k=v1"]);
     checks.fails_with(
         &r,
         1,
-        r#"Error from server (AlreadyExists): configmaps "c1" already exists"#,
+        r#"error: failed to create configmap: configmaps "c1" already exists"#,
+    );
+    let file = write(&cx.dir, "c1.yaml", &configmap_yaml("c1", "k", "v1"));
+    let r = k.run(&["create", "-f", s(&file)]);
+    checks.fails_with(
+        &r,
+        1,
+        &format!(
+            r#"Error from server (AlreadyExists): error when creating "{}": configmaps "c1" already exists"#,
+            s(&file)
+        ),
     );
 
     // get in every output format.
@@ -738,7 +758,7 @@ fn watch(cx: &Ctx, checks: &mut Checks) {
     let header = table.wait_line(Duration::from_secs(20), |l| l.starts_with("NAME"));
     let first = table.wait_line(Duration::from_secs(10), |l| l.starts_with("w0 "));
     checks.check_msg(
-        header.as_deref().map(|h| table_columns(h))
+        header.as_deref().map(table_columns)
             == Some(vec!["NAME".into(), "DATA".into(), "AGE".into()])
             && first.is_some(),
         "get configmaps -w prints the table header and the existing w0",
