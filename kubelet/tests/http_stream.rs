@@ -254,6 +254,22 @@ async fn kubectl_exec_and_logs_stream_through_the_http_api() {
     assert_eq!(attached[1], attached[0] + 1, "{attached:?}");
     attach.kill().await.unwrap();
 
+    // port-forward needs SPDY framing, which is not served: a refusal that says so.
+    let out = kubectl(
+        KUBECTL_NEW,
+        &config,
+        &["port-forward", "ticker", "0:80"],
+        b"",
+    )
+    .await;
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr
+            .contains("port-forward is not supported by this server"),
+        "{}",
+        out.stderr
+    );
+
     // kubectl 1.27 speaks SPDY only: a refusal that says why.
     if Path::new(KUBECTL_SPDY).exists() {
         let out = kubectl(
