@@ -2,7 +2,10 @@
 //! k8s.io/apimachinery) for the messages we have: (message, [(number, JSON name, message
 //! type of the field, "" for scalars, "map" for maps)]). Facts, as published.
 
-pub(super) static MESSAGES: &[(&str, &[(u32, &str, &str)])] = &[
+/// (number, JSON name, message type of the field).
+pub(super) type Field = (u32, &'static str, &'static str);
+
+pub(super) static MESSAGES: &[(&str, &[Field])] = &[
     (
         "k8s.io.api.apps.v1.DaemonSet",
         &[
