@@ -31,18 +31,15 @@ pub struct Conflict {
 }
 
 impl Conflict {
-    /// As Kubernetes prints a manager: `"x"`, `"x" using apps/v1 at <time>` for updaters.
+    /// As Kubernetes prints a manager: `"x"`, `"x" using apps/v1` for updaters.
     fn manager_text(&self) -> String {
         let mut s = format!("{:?}", self.manager);
         if !self.subresource.is_empty() {
             s = format!("{s} with subresource {:?}", self.subresource);
         }
+        // Kubernetes names an updater by its API version, never its time.
         if self.operation == "Update" {
-            if self.time.is_empty() {
-                s = format!("{s} using {}", self.api_version);
-            } else {
-                s = format!("{s} using {} at {}", self.api_version, self.time);
-            }
+            s = format!("{s} using {}", self.api_version);
         }
         s
     }
@@ -399,7 +396,7 @@ mod tests {
         assert_eq!(e.reason, Reason::Conflict);
         assert_eq!(
             e.message,
-            "Apply failed with 1 conflict: conflict with \"kubectl-scale\" using apps/v1 at t1: .spec.replicas"
+            "Apply failed with 1 conflict: conflict with \"kubectl-scale\" using apps/v1: .spec.replicas"
         );
         let same = apply(
             deployments(),

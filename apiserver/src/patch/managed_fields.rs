@@ -102,7 +102,7 @@ fn key_token(item: &Value, keys: &[&str]) -> Option<String> {
     let mut sorted: Vec<&&str> = keys.iter().collect();
     sorted.sort();
     for k in sorted {
-        if let Some(v) = m.get(*k) {
+        if let Some(v) = m.get(*k).or_else(|| key_default(k)) {
             parts.push(format!("{}:{}", Value::String(k.to_string()), v));
         }
     }
@@ -248,8 +248,19 @@ pub fn value_at<'a>(doc: &'a Value, path: &[String]) -> Option<&'a Value> {
 }
 
 fn matches_key(item: &Value, key: &Map<String, Value>) -> bool {
-    key.iter()
-        .all(|(k, v)| item.get(k).is_some_and(|x| loosely_equal(x, v)))
+    key.iter().all(|(k, v)| {
+        item.get(k)
+            .or_else(|| key_default(k))
+            .is_some_and(|x| loosely_equal(x, v))
+    })
+}
+
+/// The default of a list-map key an applied configuration may leave out: a port's protocol
+/// is TCP, so `{containerPort: 80}` names the element the server stores as
+/// `{containerPort: 80, protocol: TCP}` (Kubernetes keys the defaulted object).
+fn key_default(key: &str) -> Option<&'static Value> {
+    static TCP: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    (key == "protocol").then(|| TCP.get_or_init(|| Value::String("TCP".into())))
 }
 
 fn position(items: &[Value], token: &str) -> Option<usize> {
@@ -466,7 +477,8 @@ mod tests {
                 "f:template": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
                   "f:spec": {"f:containers": {"k:{\"name\":\"nginx\"}": {".": {},
                     "f:image": {}, "f:name": {},
-                    "f:ports": {"k:{\"containerPort\":80}": {".": {}, "f:containerPort": {}}}}}}}}})
+                    "f:ports": {"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {},
+                      "f:containerPort": {}}}}}}}}})
         );
         let path = vec![
             "f:spec".to_string(),
