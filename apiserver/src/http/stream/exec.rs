@@ -173,6 +173,7 @@ pub(crate) async fn serve<S: Store>(
     };
 
     let on_upgrade = hyper::upgrade::on(&mut request);
+    let shutdown = Box::pin(super::shutting_down(http.shutdown.clone()));
     let pod = format!("{namespace}/{name}");
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
@@ -193,7 +194,7 @@ pub(crate) async fn serve<S: Store>(
             command,
             first: channel::first_writable(stdout, stderr),
         };
-        session.run(ws, tx, output).await;
+        session.run(ws, tx, output, shutdown).await;
         tracing::debug!(%pod, attach, "exec session ended");
     });
 
@@ -241,7 +242,8 @@ impl Session {
         self,
         ws: WebSocketStream<T>,
         to_kubelet: tokio::sync::mpsc::Sender<ExecStreamRequest>,
-        mut from_kubelet: crate::kubelet_proxy::ExecOutputStream,
+        from_kubelet: crate::kubelet_proxy::ExecOutputStream,
+        shutdown: impl std::future::Future<Output = ()> + Unpin,
     ) where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -291,6 +293,8 @@ impl Session {
             // Dropping the sender ends the request stream: stdin closes for the process.
         });
 
+        // The apiserver's shutdown ends the session like a kubelet that went away.
+        let mut from_kubelet = from_kubelet.take_until(shutdown);
         let mut outcome = None;
         let mut ok = sink.send(self.message(self.first, &[])).await.is_ok();
         while ok && let Some(item) = from_kubelet.next().await {
@@ -320,7 +324,10 @@ impl Session {
         }
         if ok {
             let outcome = outcome.unwrap_or_else(|| {
-                Outcome::Failed("the kubelet ended the session without an exit status".into())
+                Outcome::Failed(
+                    "the session ended without an exit status (kubelet gone or apiserver shutting down)"
+                        .into(),
+                )
             });
             let status = channel::exit_status(&outcome, &self.command);
             let status = serde_json::to_vec(&status).unwrap_or_default();
@@ -433,7 +440,8 @@ mod tests {
             command: vec!["sh".into(), "-c".into(), "cat; exit 3".into()],
             first: channel::STDOUT,
         };
-        let bridge = tokio::spawn(session.run(server, to_kubelet, output));
+        let bridge =
+            tokio::spawn(session.run(server, to_kubelet, output, std::future::pending::<()>()));
 
         // The empty "established" message on stdout.
         let first = client.next().await.unwrap().unwrap();
@@ -478,5 +486,38 @@ mod tests {
             "{got:?}"
         );
         bridge.await.unwrap();
+    }
+
+    /// The apiserver's shutdown ends a session that would run on: a failure status, then
+    /// a normal close, so the client does not hang.
+    #[tokio::test]
+    async fn shutdown_ends_a_session() {
+        let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+        let server = WebSocketStream::from_raw_socket(server_io, Role::Server, None).await;
+        let mut client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+        let (to_kubelet, _kubelet_in) = tokio::sync::mpsc::channel(16);
+        let output: crate::kubelet_proxy::ExecOutputStream = futures::stream::pending().boxed();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let session = Session {
+            protocol: channel::negotiate(["v4.channel.k8s.io"]).unwrap(),
+            command: vec!["sleep".into(), "1000".into()],
+            first: channel::STDOUT,
+        };
+        let shutdown = Box::pin(super::super::shutting_down(stopped));
+        let bridge = tokio::spawn(session.run(server, to_kubelet, output, shutdown));
+        let first = client.next().await.unwrap().unwrap();
+        assert_eq!(first, Message::Binary(vec![channel::STDOUT].into()));
+        stop.send(true).unwrap();
+        let Some(Ok(Message::Binary(status))) = client.next().await else {
+            panic!("no status")
+        };
+        assert_eq!(status[0], channel::ERROR);
+        let status: serde_json::Value = serde_json::from_slice(&status[1..]).unwrap();
+        assert_eq!(status["reason"], "InternalError");
+        assert!(matches!(client.next().await, Some(Ok(Message::Close(_)))));
+        tokio::time::timeout(std::time::Duration::from_secs(5), bridge)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

@@ -132,6 +132,7 @@ pub(crate) async fn serve<S: Store>(
         .take_while(|item| futures::future::ready(item.is_ok()))
         .filter_map(|item| futures::future::ready(item.ok().map(|c| c.data)));
     let body = limited(chunks, q.limit_bytes)
+        .take_until(Box::pin(super::shutting_down(http.shutdown.clone())))
         .map(|c| Ok::<_, std::convert::Infallible>(bytes::Bytes::from(c)));
     let mut response = ::http::Response::new(Body::from_stream(body));
     response.headers_mut().insert(

@@ -34,6 +34,12 @@ pub(crate) async fn pod_exec<S: Store>(
     exec::serve(http, request, namespace, name, attach).await
 }
 
+/// Resolves when the apiserver begins to shut down (or its shutdown signal is gone): long
+/// streams (followed logs, exec sessions) end then instead of holding the process.
+pub(crate) async fn shutting_down(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
 /// The refusal port-forward clients get.
 pub const PORT_FORWARD_REFUSED: &str = "port-forward is not supported by this server: it needs SPDY/3.1 framing (also inside a WebSocket, SPDY/3.1+portforward.k8s.io), which is not implemented";
 
