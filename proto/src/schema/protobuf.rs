@@ -200,7 +200,9 @@ fn decode_into(
             }
             kind => {
                 let v = scalar(kind, sp, w)?;
-                out.insert(json.to_string(), v);
+                if !v.is_null() {
+                    out.insert(json.to_string(), v);
+                }
             }
         }
     }
@@ -247,7 +249,14 @@ fn scalar(kind: &FieldKind, sp: Option<Special>, w: Wire<'_>) -> Result<Value, S
                     _ => {}
                 }
             }
-            let t = UNIX_EPOCH + Duration::new(u64::try_from(secs).unwrap_or(0), nanos);
+            // Go writes its zero time (year 1): Kubernetes' JSON has null, i.e. absent.
+            let Ok(secs) = u64::try_from(secs) else {
+                return Ok(Value::Null);
+            };
+            if secs == 0 && nanos == 0 {
+                return Ok(Value::Null);
+            }
+            let t = UNIX_EPOCH + Duration::new(secs, nanos);
             Value::from(if sp == Some(Special::MicroTime) {
                 crate::time::format_rfc3339_micros(t)
             } else {
@@ -364,5 +373,33 @@ mod tests {
             json!({"name": "v", "emptyDir": {}})
         );
         assert!(from_k8s_protobuf("k8s.Deployment", b"{}").is_err());
+    }
+}
+
+#[cfg(test)]
+mod kubectl_bodies {
+    use super::*;
+
+    #[test]
+    fn what_kubectl_1_33_create_sends() {
+        // `kubectl create deployment web2 --image=nginx:1.25 --port=80 --replicas=2`
+        let body = include_bytes!("testdata/kubectl-1.33-create-deployment.pb");
+        let v = from_k8s_protobuf("k8s.Deployment", body).unwrap();
+        assert_eq!(v["kind"], "Deployment");
+        assert_eq!(v["apiVersion"], "apps/v1");
+        assert_eq!(v["metadata"]["name"], "web2");
+        assert!(v["metadata"].get("creationTimestamp").is_none());
+        assert_eq!(v["spec"]["replicas"], 2);
+        let c = &v["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["image"], "nginx:1.25");
+        assert_eq!(c["ports"][0]["containerPort"], 80);
+        assert_eq!(v["spec"]["selector"]["matchLabels"]["app"], "web2");
+        let object = crate::Object::from_json_as(&crate::resource::info::Deployment, v);
+        assert!(object.is_ok(), "{object:?}");
+        // `kubectl create secret generic s1 --from-literal=a=b`
+        let body = include_bytes!("testdata/kubectl-1.33-create-secret.pb");
+        let v = from_k8s_protobuf("k8s.Secret", body).unwrap();
+        assert_eq!(v["data"]["a"], "Yg==");
+        assert!(crate::Object::from_json_as(&crate::resource::info::Secret, v).is_ok());
     }
 }
