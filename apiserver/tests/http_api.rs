@@ -848,3 +848,44 @@ async fn http_callers_get_401_and_403_as_status() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn kubernetes_protobuf_bodies_are_read() {
+    let s = TestServer::start().await;
+    let c = http1();
+    // kubectl 1.33's `create cm w1 --from-literal=a=b`.
+    let body: &[u8] = &[
+        0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x09, 0x43, 0x6f, 0x6e,
+        0x66, 0x69, 0x67, 0x4d, 0x61, 0x70, 0x12, 0x1c, 0x0a, 0x12, 0x0a, 0x02, 0x77, 0x31, 0x12,
+        0x00, 0x1a, 0x00, 0x22, 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x12, 0x06,
+        0x0a, 0x01, 0x61, 0x12, 0x01, 0x62, 0x1a, 0x00, 0x22, 0x00,
+    ];
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/api/v1/namespaces/default/configmaps", s.url))
+        .header("content-type", "application/vnd.kubernetes.protobuf")
+        .header(
+            "accept",
+            "application/vnd.kubernetes.protobuf,application/json",
+        )
+        .body(Full::new(Bytes::from_static(body)))
+        .unwrap();
+    let response = c.request(request).await.unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let got = get(&c, &s, "/api/v1/namespaces/default/configmaps/w1").await;
+    assert_eq!(got.body["data"], json!({"a": "b"}));
+    // CBOR is not read: 415, so the client can send JSON.
+    let cbor = call(
+        &c,
+        &s,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/cbor",
+        "x",
+    )
+    .await;
+    assert_eq!(cbor.code, 415);
+    assert_eq!(cbor.body["reason"], "UnsupportedMediaType");
+    s.stop().await;
+}

@@ -15,6 +15,7 @@ pub(crate) mod discovery;
 pub(crate) mod health;
 pub(crate) mod openapi;
 pub(crate) mod path;
+pub(crate) mod protobuf;
 pub(crate) mod query;
 pub(crate) mod reviews;
 pub mod serve;
@@ -111,6 +112,31 @@ impl<S: Store> HttpApi<S> {
         let bytes = match read_body(body).await {
             Ok(b) => b,
             Err(r) => return r,
+        };
+        // Kubernetes protobuf bodies (kubectl 1.30+'s typed writes) become JSON here, for
+        // every handler after.
+        let (mut parts, bytes) = (parts, bytes);
+        let bytes = if verbs::media_type(&parts) == protobuf::MEDIA_TYPE {
+            match protobuf::to_json(&bytes) {
+                Ok(v) => {
+                    parts.headers.insert(
+                        ::http::header::CONTENT_TYPE,
+                        ::http::HeaderValue::from_static("application/json"),
+                    );
+                    serde_json::to_vec(&v).unwrap_or_default()
+                }
+                // A resource this server does not serve: its 404, not the body's fault.
+                Err(_) if path::is_resource_path(&path) && path::parse(&path).is_err() => {
+                    return status::not_found_path();
+                }
+                Err(e) => {
+                    return api_error_response(&proto::ApiError::bad_request(format!(
+                        "cannot decode the protobuf body: {e}"
+                    )));
+                }
+            }
+        } else {
+            bytes
         };
         if parts.method == ::http::Method::POST
             && let Some(r) = reviews::serve(self, &parts, &bytes).await
