@@ -89,9 +89,16 @@ fn http_clients() -> Arc<Vec<Http>> {
     Arc::new(
         (0..CONNECTIONS)
             .map(|_| {
-                HyperClient::builder(TokioExecutor::new())
-                    .http2_only(true)
-                    .build_http()
+                {
+                    // TCP_NODELAY as Go's net package (client-go) and tonic set it: without
+                    // it a request's HEADERS and DATA frames, written separately, wait on
+                    // the delayed ACK (~40 ms per create).
+                    let mut connector = HttpConnector::new();
+                    connector.set_nodelay(true);
+                    HyperClient::builder(TokioExecutor::new())
+                        .http2_only(true)
+                        .build(connector)
+                }
             })
             .collect(),
     )
@@ -106,6 +113,18 @@ async fn call(
     body: Option<Vec<u8>>,
     expect: http::StatusCode,
 ) -> serde_json::Value {
+    let bytes = call_raw(client, method, uri, body, expect).await;
+    serde_json::from_slice(&bytes).expect("JSON answer")
+}
+
+/// `call` without decoding the answer: the server's share of a call.
+async fn call_raw(
+    client: &Http,
+    method: http::Method,
+    uri: &str,
+    body: Option<Vec<u8>>,
+    expect: http::StatusCode,
+) -> Bytes {
     let request = http::Request::builder()
         .method(method)
         .uri(uri)
@@ -122,7 +141,7 @@ async fn call(
         .expect("response body")
         .to_bytes();
     assert_eq!(status, expect, "{uri}: {}", String::from_utf8_lossy(&bytes));
-    serde_json::from_slice(&bytes).expect("JSON answer")
+    bytes
 }
 
 /// The ConfigMap of `common::cm` as the JSON a client would send.
@@ -308,6 +327,92 @@ async fn watch_latency(
     (pct(&l, 0.5), pct(&l, 0.99), l.len())
 }
 
+/// Where an HTTP list's time goes beyond gRPC's: each step of rendering the listed objects
+/// as Kubernetes JSON (what `http::object_json` and the list handler do), against gRPC's
+/// protobuf encoding, and each side's client decoding; one thread, per whole list.
+async fn breakdown(grpc: &ApiClient<Channel>, objects: usize) {
+    use prost::Message;
+    let list = grpc
+        .clone()
+        .list(ListRequest {
+            resource: "configmaps".into(),
+            namespace: NS.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("gRPC list")
+        .into_inner();
+    let info = proto::resource::kind_by_plural("configmaps").expect("configmaps kind");
+    let rounds = scale(20).max(3);
+    let time = |what: &str, f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            f();
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3 / rounds as f64;
+        println!("  {what:<52} {ms:>7.2} ms per list of {objects}");
+    };
+    println!("# where an HTTP list's time goes (one thread, per list)");
+    time("gRPC: protobuf encode (server)", &mut || {
+        std::hint::black_box(list.encode_to_vec());
+    });
+    let encoded = list.encode_to_vec();
+    time("gRPC: protobuf decode (client)", &mut || {
+        std::hint::black_box(ListResponse::decode(encoded.as_slice()).expect("decode"));
+    });
+    time(
+        "HTTP: Object::to_json (clone + pbjson to Value)",
+        &mut || {
+            for o in &list.items {
+                std::hint::black_box(o.to_json());
+            }
+        },
+    );
+    time(
+        "HTTP: manifest::to_document (to_json + int-or-string)",
+        &mut || {
+            for o in &list.items {
+                std::hint::black_box(proto::manifest::to_document(o));
+            }
+        },
+    );
+    let documents: Vec<serde_json::Value> = list
+        .items
+        .iter()
+        .map(proto::manifest::to_document)
+        .collect();
+    time("HTTP: schema::normalize_output (on a copy)", &mut || {
+        for d in &documents {
+            let mut d = d.clone();
+            proto::schema::normalize_output(info, &mut d);
+            std::hint::black_box(d);
+        }
+    });
+    time("  (the copy alone)", &mut || {
+        for d in &documents {
+            std::hint::black_box(d.clone());
+        }
+    });
+    let body = serde_json::json!({"kind": "ConfigMapList", "apiVersion": "v1", "items": documents});
+    time("HTTP: serde_json::to_vec of the list (server)", &mut || {
+        std::hint::black_box(serde_json::to_vec(&body).expect("to_vec"));
+    });
+    let bytes = serde_json::to_vec(&body).expect("to_vec");
+    time(
+        "HTTP: serde_json::from_slice to Value (client)",
+        &mut || {
+            std::hint::black_box(
+                serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON"),
+            );
+        },
+    );
+    println!(
+        "  sizes: protobuf {} KiB, JSON {} KiB",
+        encoded.len() / 1024,
+        bytes.len() / 1024
+    );
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -448,9 +553,28 @@ fn main() {
                 }
             }
         };
+        let list_http_raw = {
+            let (hyper, collection) = (hyper.clone(), collection.clone());
+            move |t: usize, _: usize| {
+                let (hyper, collection) = (hyper.clone(), collection.clone());
+                async move {
+                    call_raw(
+                        &hyper[t % CONNECTIONS],
+                        http::Method::GET,
+                        &collection,
+                        None,
+                        http::StatusCode::OK,
+                    )
+                    .await;
+                }
+            }
+        };
         let g = measure(2, lists, list_grpc).await;
         let h = measure(2, lists, list_http).await;
+        let raw = measure(2, lists, list_http_raw).await;
         line(&format!("list {objects}, 2 clients"), &g, &h);
+        line("  the same, not decoded", &g, &raw);
+        breakdown(&grpc[0], objects).await;
 
         for watchers in [1, 100] {
             let writes = scale(400).max(4) / 4 * 4;

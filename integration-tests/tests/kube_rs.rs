@@ -184,6 +184,40 @@ async fn version_and_discovery() {
             "deployments lack verb {verb}"
         );
     }
+    // The untyped client on what discovery found: create and list a Deployment as a
+    // DynamicObject.
+    let dynamic: Api<kube::core::DynamicObject> =
+        Api::namespaced_with(s.client.clone(), "default", &resource);
+    let object: kube::core::DynamicObject =
+        serde_json::from_value(serde_json::to_value(deployment("dyn", 1)).expect("to JSON"))
+            .expect("DynamicObject");
+    within(
+        "dynamic create",
+        dynamic.create(&PostParams::default(), &object),
+    )
+    .await
+    .expect("create a Deployment as DynamicObject");
+    let listed = within("dynamic list", dynamic.list(&ListParams::default()))
+        .await
+        .expect("list deployments as DynamicObject");
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|o| o.name_any())
+            .collect::<Vec<_>>(),
+        ["dyn"]
+    );
+    let types = listed.items[0]
+        .types
+        .clone()
+        .expect("apiVersion and kind on list items");
+    assert_eq!(
+        (types.api_version.as_str(), types.kind.as_str()),
+        ("apps/v1", "Deployment")
+    );
+    assert_eq!(listed.items[0].data["spec"]["replicas"], json!(1));
+
     let (pods, caps) = discovery
         .resolve_gvk(&GroupVersionKind::gvk("", "v1", "Pod"))
         .expect("v1 Pod discovered");
