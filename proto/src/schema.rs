@@ -11,7 +11,7 @@ mod facts;
 mod protobuf;
 mod wire;
 
-pub use protobuf::{from_k8s_protobuf, is_k8s_protobuf};
+pub use protobuf::{from_k8s_protobuf, from_k8s_protobuf_any, is_k8s_protobuf};
 
 use crate::KindInfo;
 use prost::Message as _;

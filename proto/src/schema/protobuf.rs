@@ -51,6 +51,39 @@ fn wire_name(schema: &MessageSchema) -> Option<String> {
 /// with `apiVersion` and `kind` from the envelope.
 pub fn from_k8s_protobuf(message_name: &str, body: &[u8]) -> Result<Value, String> {
     let schema = message(message_name).ok_or("no schema for this kind")?;
+    let (type_meta, raw) = envelope(body)?;
+    object(schema, type_meta, raw)
+}
+
+/// `from_k8s_protobuf` for the kind the envelope names (`typeMeta.kind`): the HTTP API's
+/// create, update and subresource bodies.
+pub fn from_k8s_protobuf_any(body: &[u8]) -> Result<Value, String> {
+    let (type_meta, raw) = envelope(body)?;
+    let kind = type_meta
+        .get("kind")
+        .and_then(Value::as_str)
+        .ok_or("the protobuf envelope names no kind")?;
+    let schema = message(&format!("k8s.{kind}"))
+        .ok_or_else(|| format!("no kind {kind} is served in protobuf"))?;
+    object(schema, type_meta, raw)
+}
+
+fn object(
+    schema: &'static MessageSchema,
+    type_meta: Map<String, Value>,
+    raw: &[u8],
+) -> Result<Value, String> {
+    let name = wire_name(schema).ok_or("this kind has no protobuf form")?;
+    let mut value = Map::new();
+    decode_into(raw, schema, &name, &mut value)?;
+    for (k, v) in type_meta {
+        value.insert(k, v);
+    }
+    Ok(Value::Object(value))
+}
+
+/// The envelope's `typeMeta` (apiVersion, kind) and `raw` object bytes.
+fn envelope(body: &[u8]) -> Result<(Map<String, Value>, &[u8]), String> {
     let unknown = body
         .strip_prefix(MAGIC)
         .ok_or("the body does not start with Kubernetes' protobuf magic number")?;
@@ -70,13 +103,7 @@ pub fn from_k8s_protobuf(message_name: &str, body: &[u8]) -> Result<Value, Strin
             _ => {}
         }
     }
-    let name = wire_name(schema).ok_or("this kind has no protobuf form")?;
-    let mut value = Map::new();
-    decode_into(raw, schema, &name, &mut value)?;
-    for (k, v) in type_meta {
-        value.insert(k, v);
-    }
-    Ok(Value::Object(value))
+    Ok((type_meta, raw))
 }
 
 enum Wire<'a> {
@@ -398,7 +425,7 @@ mod kubectl_bodies {
         assert!(object.is_ok(), "{object:?}");
         // `kubectl create secret generic s1 --from-literal=a=b`
         let body = include_bytes!("testdata/kubectl-1.33-create-secret.pb");
-        let v = from_k8s_protobuf("k8s.Secret", body).unwrap();
+        let v = from_k8s_protobuf_any(body).unwrap();
         assert_eq!(v["data"]["a"], "Yg==");
         assert!(crate::Object::from_json_as(&crate::resource::info::Secret, v).is_ok());
     }
