@@ -387,6 +387,11 @@ fn discovery(cx: &Ctx, admin: &Kubectl, checks: &mut Checks) {
         &r,
     );
 
+    for path in ["/healthz", "/livez", "/readyz"] {
+        let r = admin.run(&["get", "--raw", path]);
+        checks.stdout_is(&r, "ok");
+    }
+
     // The SDK's `kubectl` picks the build matching the server's /version.
     let dispatcher = kubectl::binary("");
     if cx.full && dispatcher.is_file() {
@@ -609,6 +614,38 @@ fn configmaps(cx: &Ctx, checks: &mut Checks) {
     checks.stdout_is(&r, "configmap/c1 labeled");
     let r = k.run(&["get", "configmaps", "-l", "team=a", "-o", "name"]);
     checks.stdout_is(&r, "configmap/c1");
+    let r = k.run(&["get", "configmap", "c1", "--show-labels"]);
+    checks.check(
+        r.ok()
+            && table_columns(&r.stdout) == ["NAME", "DATA", "AGE", "LABELS"]
+            && parse_table(&r.stdout)
+                .first()
+                .is_some_and(|row| row["LABELS"] == "team=a"),
+        "get --show-labels: a LABELS column with team=a",
+        &r,
+    );
+    // Pages of one: limit and continue.
+    let all = k.run(&["get", "configmaps", "-o", "name"]);
+    let r = k.run(&["get", "configmaps", "-o", "name", "--chunk-size=1"]);
+    checks.check(
+        r.ok() && all.ok() && r.stdout == all.stdout && r.log.contains("continue="),
+        "get --chunk-size=1 pages with continue tokens and lists the same objects",
+        &r,
+    );
+    // Every namespace has its kube-root-ca.crt.
+    let r = k.run(&["get", "configmaps", "--all-namespaces"]);
+    checks.check(
+        r.ok()
+            && table_columns(&r.stdout) == ["NAMESPACE", "NAME", "DATA", "AGE"]
+            && parse_table(&r.stdout)
+                .iter()
+                .any(|row| row["NAMESPACE"] == "kube-system" && row["NAME"] == "kube-root-ca.crt")
+            && parse_table(&r.stdout)
+                .iter()
+                .any(|row| row["NAMESPACE"] == *ns && row["NAME"] == "c1"),
+        "get configmaps --all-namespaces: NAMESPACE NAME DATA AGE, rows of several namespaces",
+        &r,
+    );
     let r = k.run(&["get", "configmaps", "-l", "team!=a", "-o", "name"]);
     checks.check(
         r.ok() && !r.lines().contains(&"configmap/c1"),
@@ -732,6 +769,32 @@ fn configmaps(cx: &Ctx, checks: &mut Checks) {
     checks.stdout_is(&r, "configmap/c1 edited");
     let r = k.run(&["get", "configmap", "c1", "-o", "jsonpath={.data.k}"]);
     checks.stdout_is(&r, "edited");
+
+    // Field validation: Strict (kubectl's default) refuses an unknown field, Warn warns.
+    let bad = write(
+        &cx.dir,
+        "bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndatum:\n  a: b\n",
+    );
+    let r = k.run(&["apply", "-f", s(&bad)]);
+    checks.fails_with(
+        &r,
+        1,
+        &format!(
+            r#"Error from server (BadRequest): error when creating "{}": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "datum""#,
+            s(&bad)
+        ),
+    );
+    let r = k.run(&["apply", "--validate=warn", "-f", s(&bad)]);
+    checks.check(
+        r.ok()
+            && r.lines() == ["configmap/bad created"]
+            && r.stderr
+                .lines()
+                .any(|l| l == r#"Warning: unknown field "datum""#),
+        "apply --validate=warn: created, with `Warning: unknown field \"datum\"`",
+        &r,
+    );
 
     // delete, and a missing object.
     let r = k.run(&["delete", "configmap", "c1"]);
@@ -1021,6 +1084,24 @@ fn workloads(cx: &Ctx, checks: &mut Checks) {
         "get replicasets: NAME DESIRED CURRENT READY AGE, `2 2 2`",
         &r,
     );
+
+    let r = k.run(&["get", "all", "-o", "name"]);
+    checks.check(
+        r.ok()
+            && r.lines().contains(&"deployment.apps/web")
+            && r.lines()
+                .iter()
+                .any(|l| l.starts_with("replicaset.apps/web-"))
+            && r.lines().iter().any(|l| l.starts_with("pod/web-")),
+        "get all (the `all` category) lists the deployment, its replica set and pods",
+        &r,
+    );
+    let r = k.run(&["cordon", node]);
+    checks.stdout_is(&r, &format!("node/{node} cordoned"));
+    let r = k.run(&["get", "node", node, "-o", "jsonpath={.spec.unschedulable}"]);
+    checks.stdout_is(&r, "true");
+    let r = k.run(&["uncordon", node]);
+    checks.stdout_is(&r, &format!("node/{node} uncordoned"));
 
     // diff: 0 when the same, 1 with a unified diff when not.
     let r = k.run(&["diff", "-f", s(&v1)]);
@@ -1452,6 +1533,33 @@ fn auth(cx: &Ctx, checks: &mut Checks) {
              resource \"secrets\" in API group \"\" in the namespace \"{ns}\""
         ),
     );
+    // A ServiceAccount token (TokenRequest), then used as the only credential.
+    let r = k.run(&["create", "token", "default", "--duration=10m"]);
+    let token = r.stdout.trim().to_string();
+    checks.check(
+        r.ok() && token.split('.').count() == 3 && token.starts_with("eyJ"),
+        "create token default: a JWT",
+        &r,
+    );
+    if k.minor >= 28 && r.ok() {
+        let sa_config = cx.dir.join("sa.kubeconfig");
+        client::Kubeconfig::for_user(
+            "kubernetes",
+            &cx.c.url,
+            &cx.c.ca_pem(),
+            "default",
+            &client::Credentials::Token(token),
+        )
+        .write(&sa_config)
+        .expect("write the ServiceAccount kubeconfig");
+        let r = k.with_kubeconfig(&sa_config).run(&[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ]);
+        checks.stdout_is(&r, &format!("system:serviceaccount:{ns}:default"));
+    }
     if k.minor >= 28 {
         let r = k.run(&["auth", "whoami"]);
         let rows = parse_table(&r.stdout);
