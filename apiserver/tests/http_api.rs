@@ -302,7 +302,18 @@ async fn deployments_scale_and_status() {
     .await;
     assert_eq!(patched.code, 200, "{}", patched.text);
     assert_eq!(patched.body["spec"]["replicas"], 4);
-    let mut put = patched.body.clone();
+    let json_patched = call(
+        &c,
+        &s,
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+        "application/json-patch+json",
+        r#"[{"op":"replace","path":"/spec/replicas","value":3}]"#,
+    )
+    .await;
+    assert_eq!(json_patched.code, 200, "{}", json_patched.text);
+    assert_eq!(json_patched.body["spec"]["replicas"], 3);
+    let mut put = json_patched.body.clone();
     put["spec"]["replicas"] = json!(1);
     let put = call(
         &c,

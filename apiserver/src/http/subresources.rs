@@ -283,26 +283,17 @@ async fn patch_scale<S: Store>(
     update_scale(http, parts, t, scale).await
 }
 
-/// A patch of any type applied to a JSON document (Scale has no lists, so strategic merge
-/// is a merge patch there).
+/// A patch applied to the Scale document (json, merge and strategic as for any object;
+/// an apply patch merges the fields it sets, Scale having no lists).
 fn apply_patch(patch_type: &str, doc: &Value, patch: &str) -> Result<Value, ApiError> {
-    match patch_type {
-        "merge" | "strategic" | "apply" => {
-            let p: Value = if patch_type == "apply" {
-                serde_saphyr::from_str(patch)
-                    .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
-            } else {
-                serde_json::from_str(patch)
-                    .map_err(|e| ApiError::bad_request(format!("invalid patch: {e}")))?
-            };
-            let mut out = doc.clone();
-            crate::patch::merge_patch(&mut out, &p);
-            Ok(out)
-        }
-        other => Err(ApiError::bad_request(format!(
-            "patch type {other:?} is not supported on scale yet"
-        ))),
+    if patch_type != "apply" {
+        return crate::patch::apply_to_json(patch_type, "k8s.Scale", doc, patch);
     }
+    let p: Value = serde_saphyr::from_str(patch)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let mut out = doc.clone();
+    crate::patch::merge_patch(&mut out, &p);
+    Ok(out)
 }
 
 /// `POST pods/{name}/binding` (and `POST bindings`): schedules the pod; 201 Status Success.
