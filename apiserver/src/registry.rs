@@ -713,6 +713,10 @@ impl<S: Store> Registry<S> {
             return Err(e);
         }
         if dry_run {
+            // As stored now: a dry run writes nothing, so the revision is the current one
+            // (`kubectl diff` shows no resourceVersion change).
+            new.meta_mut().resource_version = cur.object.meta().resource_version.clone();
+            new.set_type_meta();
             return Ok(new);
         }
         if finalized(&new) {
