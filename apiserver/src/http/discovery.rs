@@ -207,6 +207,12 @@ pub(crate) fn group_versions() -> Vec<GroupVersion> {
                 false,
             ),
             virtual_kind(
+                "selfsubjectrulesreviews",
+                "selfsubjectrulesreview",
+                "SelfSubjectRulesReview",
+                false,
+            ),
+            virtual_kind(
                 "subjectaccessreviews",
                 "subjectaccessreview",
                 "SubjectAccessReview",
@@ -568,7 +574,7 @@ mod tests {
         assert_eq!(scale["kind"], "Scale");
         assert_eq!(scale["group"], "autoscaling");
         let authz = resource_list(find(&all, "authorization.k8s.io/v1"));
-        assert_eq!(authz["resources"].as_array().unwrap().len(), 3);
+        assert_eq!(authz["resources"].as_array().unwrap().len(), 4);
     }
 
     #[test]

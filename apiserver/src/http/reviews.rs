@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::{HttpApi, HttpResponse, grpc, json_response, status_response};
 
 mod protobuf;
+mod rules;
 use crate::store::Store;
 
 /// Which review a POST path names, with the namespace of a local review.
@@ -27,6 +28,7 @@ pub(crate) enum Review<'a> {
     LocalSubjectAccess { namespace: &'a str },
     Token,
     SelfSubject,
+    SelfSubjectRules,
 }
 
 /// The review a path names, and the apiVersion its answer carries (the one asked).
@@ -39,6 +41,12 @@ pub(crate) fn classify(path: &str) -> Option<(Review<'_>, &str)> {
             "v1",
             "selfsubjectaccessreviews",
         ] => Some((Review::SelfSubjectAccess, "v1")),
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectrulesreviews",
+        ] => Some((Review::SelfSubjectRules, "v1")),
         ["apis", "authorization.k8s.io", "v1", "subjectaccessreviews"] => {
             Some((Review::SubjectAccess, "v1"))
         }
@@ -83,6 +91,18 @@ pub(crate) async fn serve<S: Store>(
                 .create_self_subject_access_review(grpc(parts, r))
                 .await;
             respond(answer, "authorization.k8s.io/v1", "SelfSubjectAccessReview")
+        }
+        Review::SelfSubjectRules => {
+            let value = if body.iter().all(u8::is_ascii_whitespace) {
+                Value::Null
+            } else {
+                match decode_value(parts, body, "k8s.SelfSubjectRulesReview") {
+                    Ok(v) => v,
+                    Err(e) => return Some(e),
+                }
+            };
+            let namespace = value["spec"]["namespace"].as_str().unwrap_or("");
+            rules::self_subject_rules_review(http, parts, namespace).await
         }
         Review::SubjectAccess => {
             let r: SubjectAccessReview = match decode(parts, body, "k8s.SubjectAccessReview") {
@@ -193,20 +213,7 @@ fn decode<T: DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let content_type = parts
-        .headers
-        .get(::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let value: Value = if protobuf::is_protobuf(content_type) {
-        protobuf::decode(body, message).map_err(|e| {
-            super::api_error_response(&ApiError::bad_request(format!(
-                "error decoding request body: {e}"
-            )))
-        })?
-    } else {
-        decode_text(body)?
-    };
+    let value = decode_value(parts, body, message)?;
     let mut value = strip_nulls(value);
     if let Some(schema) = schema::message(message) {
         schema::prune_unknown_message(schema, &mut value);
@@ -216,6 +223,29 @@ fn decode<T: DeserializeOwned + Default>(
             "error decoding request body: {e}"
         )))
     })
+}
+
+/// The body as JSON: Kubernetes' protobuf (by the Content-Type), JSON, or YAML.
+#[allow(clippy::result_large_err)]
+fn decode_value(
+    parts: &::http::request::Parts,
+    body: &[u8],
+    message: &str,
+) -> Result<Value, HttpResponse> {
+    let content_type = parts
+        .headers
+        .get(::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if protobuf::is_protobuf(content_type) {
+        protobuf::decode(body, message).map_err(|e| {
+            super::api_error_response(&ApiError::bad_request(format!(
+                "error decoding request body: {e}"
+            )))
+        })
+    } else {
+        decode_text(body)
+    }
 }
 
 /// JSON, else YAML.

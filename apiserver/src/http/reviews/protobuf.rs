@@ -67,6 +67,10 @@ const TOKEN_REVIEW: &[F] = &[
         T::Msg(&[F(1, "token", T::Str), F(2, "audiences", T::Strs)]),
     ),
 ];
+const SELF_SUBJECT_RULES_REVIEW: &[F] = &[
+    F(1, "metadata", T::Msg(META)),
+    F(2, "spec", T::Msg(&[F(1, "namespace", T::Str)])),
+];
 const SELF_SUBJECT_REVIEW: &[F] = &[F(1, "metadata", T::Msg(META))];
 const TOKEN_REQUEST: &[F] = &[
     F(1, "metadata", T::Msg(META)),
@@ -98,6 +102,7 @@ fn fields_of(message: &str) -> Option<&'static [F]> {
         "k8s.TokenReview" => TOKEN_REVIEW,
         "k8s.SelfSubjectReview" => SELF_SUBJECT_REVIEW,
         "k8s.TokenRequest" => TOKEN_REQUEST,
+        "k8s.SelfSubjectRulesReview" => SELF_SUBJECT_RULES_REVIEW,
         _ => return None,
     })
 }
