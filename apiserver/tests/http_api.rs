@@ -900,3 +900,30 @@ async fn kubernetes_protobuf_bodies_are_read() {
     assert_eq!(cbor.body["reason"], "UnsupportedMediaType");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_ends_http_watches_and_connections() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let request = http::Request::builder()
+        .uri(format!("{}/api/v1/configmaps?watch=1", s.url))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = c.request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    // An idle keep-alive connection too.
+    assert_eq!(get(&c, &s, "/api/v1/nodes").await.code, 200);
+    let started = std::time::Instant::now();
+    let reader = tokio::spawn(async move { while let Some(Ok(_)) = body.frame().await {} });
+    s.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown waited {:?} for open HTTP connections",
+        started.elapsed()
+    );
+    tokio::time::timeout(Duration::from_secs(5), reader)
+        .await
+        .expect("the watch body ends at shutdown")
+        .unwrap();
+}
