@@ -166,10 +166,8 @@ pub fn apply(
         &config,
         Some(proto::schema::kind_message(info)),
     );
-    if let Value::Object(m) = &mut object {
-        if let Some(Value::Object(meta)) = m.get_mut("metadata") {
-            meta.remove("managedFields");
-        }
+    if let Some(Value::Object(meta)) = object.get_mut("metadata") {
+        meta.remove("managedFields");
     }
 
     // Fields this manager applied before and no longer does go, unless someone else owns
