@@ -8,10 +8,6 @@
 //! quantities or int-or-strings) live in `schema/facts.rs`.
 
 mod facts;
-mod protobuf;
-mod wire;
-
-pub use protobuf::{from_k8s_protobuf, from_k8s_protobuf_any, is_k8s_protobuf};
 
 use crate::KindInfo;
 use prost::Message as _;

@@ -16,7 +16,6 @@ use serde_json::Value;
 
 use super::{HttpApi, HttpResponse, grpc, json_response, status_response};
 
-mod protobuf;
 mod rules;
 use crate::store::Store;
 
@@ -82,11 +81,10 @@ pub(crate) async fn serve<S: Store>(
     let authentication = &*http.authentication;
     Some(match review {
         Review::SelfSubjectAccess => {
-            let r: SelfSubjectAccessReview =
-                match decode(parts, body, "k8s.SelfSubjectAccessReview") {
-                    Ok(r) => r,
-                    Err(e) => return Some(e),
-                };
+            let r: SelfSubjectAccessReview = match decode(body, "k8s.SelfSubjectAccessReview") {
+                Ok(r) => r,
+                Err(e) => return Some(e),
+            };
             let answer = authorization
                 .create_self_subject_access_review(grpc(parts, r))
                 .await;
@@ -96,7 +94,7 @@ pub(crate) async fn serve<S: Store>(
             let value = if body.iter().all(u8::is_ascii_whitespace) {
                 Value::Null
             } else {
-                match decode_value(parts, body, "k8s.SelfSubjectRulesReview") {
+                match decode_text(body) {
                     Ok(v) => v,
                     Err(e) => return Some(e),
                 }
@@ -105,7 +103,7 @@ pub(crate) async fn serve<S: Store>(
             rules::self_subject_rules_review(http, parts, namespace).await
         }
         Review::SubjectAccess => {
-            let r: SubjectAccessReview = match decode(parts, body, "k8s.SubjectAccessReview") {
+            let r: SubjectAccessReview = match decode(body, "k8s.SubjectAccessReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -116,7 +114,7 @@ pub(crate) async fn serve<S: Store>(
         }
         Review::LocalSubjectAccess { namespace } => {
             // A SubjectAccessReview confined to one namespace: the same shape.
-            let mut r: SubjectAccessReview = match decode(parts, body, "k8s.SubjectAccessReview") {
+            let mut r: SubjectAccessReview = match decode(body, "k8s.SubjectAccessReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -151,7 +149,7 @@ pub(crate) async fn serve<S: Store>(
             )
         }
         Review::Token => {
-            let r: TokenReview = match decode(parts, body, "k8s.TokenReview") {
+            let r: TokenReview = match decode(body, "k8s.TokenReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -159,7 +157,7 @@ pub(crate) async fn serve<S: Store>(
             respond(answer, "authentication.k8s.io/v1", "TokenReview")
         }
         Review::SelfSubject => {
-            let r: SelfSubjectReview = match decode(parts, body, "k8s.SelfSubjectReview") {
+            let r: SelfSubjectReview = match decode(body, "k8s.SelfSubjectReview") {
                 Ok(r) => r,
                 Err(e) => return Some(e),
             };
@@ -189,7 +187,7 @@ pub(crate) async fn token_request<S: Store>(
             "the server could not find the requested resource",
         ));
     }
-    let mut r: TokenRequest = match decode(parts, body, "k8s.TokenRequest") {
+    let mut r: TokenRequest = match decode(body, "k8s.TokenRequest") {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -205,15 +203,11 @@ pub(crate) async fn token_request<S: Store>(
 /// versions, `status` stubs, `creationTimestamp: null`). An empty body is an empty request.
 // The error is the response to send, built once on a failed request: boxing buys nothing.
 #[allow(clippy::result_large_err)]
-fn decode<T: DeserializeOwned + Default>(
-    parts: &::http::request::Parts,
-    body: &[u8],
-    message: &str,
-) -> Result<T, HttpResponse> {
+fn decode<T: DeserializeOwned + Default>(body: &[u8], message: &str) -> Result<T, HttpResponse> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let value = decode_value(parts, body, message)?;
+    let value = decode_text(body)?;
     let mut value = strip_nulls(value);
     if let Some(schema) = schema::message(message) {
         schema::prune_unknown_message(schema, &mut value);
@@ -223,29 +217,6 @@ fn decode<T: DeserializeOwned + Default>(
             "error decoding request body: {e}"
         )))
     })
-}
-
-/// The body as JSON: Kubernetes' protobuf (by the Content-Type), JSON, or YAML.
-#[allow(clippy::result_large_err)]
-fn decode_value(
-    parts: &::http::request::Parts,
-    body: &[u8],
-    message: &str,
-) -> Result<Value, HttpResponse> {
-    let content_type = parts
-        .headers
-        .get(::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if protobuf::is_protobuf(content_type) {
-        protobuf::decode(body, message).map_err(|e| {
-            super::api_error_response(&ApiError::bad_request(format!(
-                "error decoding request body: {e}"
-            )))
-        })
-    } else {
-        decode_text(body)
-    }
 }
 
 /// JSON, else YAML.
@@ -346,27 +317,22 @@ mod tests {
 
     #[test]
     fn kubectl_request_bodies_decode() {
-        let (parts, _) = ::http::Request::post("/").body(()).unwrap().into_parts();
-        let parts = &parts;
         // What kubectl auth can-i sends.
         let body = br#"{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"default","verb":"get","resource":"pods","fieldSelector":{}}},"status":{"allowed":false}}"#;
-        let r: SelfSubjectAccessReview =
-            decode(parts, body, "k8s.SelfSubjectAccessReview").unwrap();
+        let r: SelfSubjectAccessReview = decode(body, "k8s.SelfSubjectAccessReview").unwrap();
         let attrs = r.spec.unwrap().resource_attributes.unwrap();
         assert_eq!(
             (attrs.verb.as_str(), attrs.resource.as_str()),
             ("get", "pods")
         );
-        let r: TokenRequest = decode(
-            parts,
-            br#"{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"audiences":null,"expirationSeconds":3600,"boundObjectRef":null},"status":{"token":"","expirationTimestamp":null}}"#,
+        let r: TokenRequest = decode(br#"{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"audiences":null,"expirationSeconds":3600,"boundObjectRef":null},"status":{"token":"","expirationTimestamp":null}}"#,
             "k8s.TokenRequest",
         )
         .unwrap();
         assert_eq!(r.spec.unwrap().expiration_seconds, Some(3600));
-        let r: SelfSubjectReview = decode(parts, b"", "k8s.SelfSubjectReview").unwrap();
+        let r: SelfSubjectReview = decode(b"", "k8s.SelfSubjectReview").unwrap();
         assert_eq!(r, SelfSubjectReview::default());
-        assert!(decode::<TokenReview>(parts, b"{not json", "k8s.TokenReview").is_err());
+        assert!(decode::<TokenReview>(b"{not json", "k8s.TokenReview").is_err());
     }
 
     #[test]
