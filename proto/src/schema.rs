@@ -5,8 +5,10 @@
 //! strategic merge patch uses it to know each nested message type.
 //!
 //! Facts only Kubernetes knows (definition names, required fields, which strings are
-//! quantities or int-or-strings) live in `schema/facts.rs`.
+//! quantities or int-or-strings) live in `schema/facts.rs`; Kubernetes' own documentation of
+//! each kind and field (what `kubectl explain` prints) in `schema/descriptions.rs`.
 
+mod descriptions;
 mod facts;
 
 use crate::KindInfo;
@@ -130,6 +132,19 @@ fn index() -> &'static Index {
                 .collect();
             for (i, message) in file.message_type.iter().enumerate() {
                 add_message(&mut messages, package, message, &[4, i as i32], &comments);
+            }
+        }
+        // Kubernetes' documentation where it has some: users read it in `kubectl explain`.
+        for (name, text) in descriptions::MESSAGES {
+            if let Some(m) = messages.get_mut(*name) {
+                m.description = (*text).to_string();
+            }
+        }
+        for (name, field, text) in descriptions::FIELDS {
+            if let Some(m) = messages.get_mut(*name)
+                && let Some(&i) = m.by_json.get(*field)
+            {
+                m.fields[i].description = (*text).to_string();
             }
         }
         Index {
@@ -526,14 +541,28 @@ mod tests {
 
     #[test]
     fn comments_become_descriptions() {
-        let meta = message("k8s.ObjectMeta").unwrap();
+        let c = message("k8s.Container").unwrap();
         assert!(
-            meta.field("resourceVersion")
+            c.field("image")
                 .unwrap()
                 .description
-                .contains("global revision"),
+                .starts_with("Container image name.")
+        );
+        assert!(
+            message("k8s.Pod")
+                .unwrap()
+                .description
+                .starts_with("Pod is a collection")
+        );
+        // A field Kubernetes does not document keeps its proto comment.
+        let list = message("k8s.ListRequest").unwrap();
+        assert!(
+            list.field("namespace")
+                .unwrap()
+                .description
+                .starts_with("Empty: all namespaces"),
             "{:?}",
-            meta.field("resourceVersion")
+            list.field("namespace")
         );
     }
 
