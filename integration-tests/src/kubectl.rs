@@ -172,6 +172,9 @@ impl Kubectl {
         let _ = done_tx.send(());
         let _ = watchdog.join();
         let (stderr, log) = split_klog(&text(&out.stderr));
+        if started.elapsed() > Duration::from_secs(8) {
+            eprintln!("slow: {:?} for {}", started.elapsed(), self.describe(args));
+        }
         Run {
             command: self.describe(args),
             code: out.status.code(),
