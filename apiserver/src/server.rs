@@ -766,6 +766,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                 authorization_service.clone(),
             ),
         );
+    let authorizer_for_layer = authorizer.clone();
     // gRPC services by path (`/k8s.Api/...`), every other path the HTTP API.
     let router = crate::http::HttpApi::new(
         service,
@@ -777,7 +778,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     )
     .router(routes);
     // Every request, gRPC and HTTP, health included, is authenticated first.
-    let app = tower_layer::Layer::layer(&authn::AuthnLayer::new(authenticator), router);
+    let app = tower_layer::Layer::layer(
+        &authn::AuthnLayer::new(authenticator).with_impersonation(authorizer_for_layer),
+        router,
+    );
     let tls = tls_config.is_some();
     let serve = tokio::spawn(crate::http::serve::serve(
         listener,

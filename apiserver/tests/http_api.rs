@@ -927,3 +927,62 @@ async fn shutdown_ends_http_watches_and_connections() {
         .expect("the watch body ends at shutdown")
         .unwrap();
 }
+
+#[tokio::test]
+async fn impersonation_headers_act_as_the_named_user() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let a = call_h(
+        &c,
+        &s,
+        "POST",
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        &[
+            ("content-type", "application/json"),
+            ("impersonate-user", "alice"),
+            ("impersonate-group", "devs"),
+        ],
+        &review.to_string(),
+    )
+    .await;
+    assert_eq!(a.code, 201, "{}", a.text);
+    assert_eq!(a.body["status"]["userInfo"]["username"], "alice");
+    assert_eq!(
+        a.body["status"]["userInfo"]["groups"],
+        json!(["devs", "system:authenticated"])
+    );
+    let groups_alone = call_h(
+        &c,
+        &s,
+        "GET",
+        "/api/v1/nodes",
+        &[("impersonate-group", "devs")],
+        "",
+    )
+    .await;
+    assert_eq!(groups_alone.code, 500, "{}", groups_alone.text);
+    s.stop().await;
+
+    // Under RBAC the anonymous caller may not impersonate.
+    let s = TestServer::start_with(|c| c.authorization_mode = vec!["RBAC".into()]).await;
+    let refused = call_h(
+        &c,
+        &s,
+        "GET",
+        "/api/v1/nodes",
+        &[("impersonate-user", "alice")],
+        "",
+    )
+    .await;
+    assert_eq!(refused.code, 403, "{}", refused.text);
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("users \"alice\" is forbidden: User \"system:anonymous\" cannot impersonate resource \"users\""),
+        "{}",
+        refused.text
+    );
+    s.stop().await;
+}
