@@ -1,7 +1,7 @@
 //! Real kubectl against the HTTP API for what streams: `kubectl exec -i` (stdin through,
 //! the exit code back, over WebSocket v5.channel.k8s.io), `kubectl logs --tail` and
 //! `kubectl logs -f`, with an in-process apiserver (plaintext, AlwaysAllow) and kubelet on
-//! real Docker. kubectl 1.27 speaks SPDY only and must get a clear refusal.
+//! real Docker. kubectl 1.27 speaks SPDY/3.1 only: its exec must work the same.
 
 use apiserver::testing::TestServer;
 use client::Api;
@@ -270,18 +270,36 @@ async fn kubectl_exec_and_logs_stream_through_the_http_api() {
         out.stderr
     );
 
-    // kubectl 1.27 speaks SPDY only: a refusal that says why.
+    // kubectl 1.27 speaks SPDY/3.1 only: the same exec through it.
     if Path::new(KUBECTL_SPDY).exists() {
         let out = kubectl(
             KUBECTL_SPDY,
             &config,
-            &["exec", "ticker", "--", "true"],
+            &[
+                "exec",
+                "-i",
+                "ticker",
+                "--",
+                "sh",
+                "-c",
+                "cat; echo to-stderr >&2; exit 3",
+            ],
+            b"over spdy\n",
+        )
+        .await;
+        assert_eq!(out.stdout, "over spdy\n", "stderr: {}", out.stderr);
+        assert_eq!(out.code, Some(3), "stderr: {}", out.stderr);
+        assert!(out.stderr.contains("to-stderr"), "{}", out.stderr);
+        let out = kubectl(
+            KUBECTL_SPDY,
+            &config,
+            &["exec", "ticker", "--", "echo", "ok"],
             b"",
         )
         .await;
-        assert_ne!(out.code, Some(0));
-        assert!(
-            out.stderr.contains("SPDY/3.1 streaming is not supported"),
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (Some(0), "ok\n"),
             "{}",
             out.stderr
         );

@@ -5,7 +5,7 @@
 //! The session is opened on the kubelet before the upgrade is answered, so a refusal, a
 //! missing pod or container, or an unreachable node is an ordinary `Status` response the
 //! client prints. SPDY/3.1 (kubectl 1.29 and older, and the fallback of newer ones) is
-//! refused with a Status saying so.
+//! served by [`super::spdy`] when the client offers `v4.channel.k8s.io`.
 
 use super::channel::{self, Incoming, Outcome, Protocol};
 use crate::http::query::Query;
@@ -96,8 +96,8 @@ pub fn upgrade_of(headers: &::http::HeaderMap) -> Upgrade {
     Upgrade::None
 }
 
-/// The refusal SPDY clients get: kubectl prints it after "unable to upgrade connection".
-pub const SPDY_REFUSED: &str = "SPDY/3.1 streaming is not supported by this server: exec and attach need the WebSocket protocol v5.channel.k8s.io or v4.channel.k8s.io (kubectl 1.30 or newer)";
+/// The refusal SPDY clients without v4 get.
+pub const SPDY_REFUSED: &str = "SPDY/3.1 streaming needs the channel protocol v4.channel.k8s.io (exit codes), which this client does not offer";
 
 pub(crate) async fn serve<S: Store>(
     http: &HttpApi<S>,
@@ -117,6 +117,9 @@ pub(crate) async fn serve<S: Store>(
             return api_error_response(&ApiError::bad_request(
                 "a WebSocket upgrade needs a Sec-WebSocket-Key header",
             ));
+        }
+        Upgrade::Spdy if super::spdy::offers_v4(request.headers()) => {
+            return serve_spdy(http, request, open, namespace, name).await;
         }
         Upgrade::Spdy => {
             // What would have failed anyway is said first (kubectl 1.30+ falls back to
@@ -217,6 +220,70 @@ pub(crate) async fn serve<S: Store>(
     h.insert(
         ::http::header::SEC_WEBSOCKET_PROTOCOL,
         ::http::HeaderValue::from_static(protocol.name()),
+    );
+    response
+}
+
+/// The SPDY/3.1 form of [`serve`] (kubectl 1.29 and older, and newer ones' fallback).
+async fn serve_spdy<S: Store>(
+    http: &HttpApi<S>,
+    mut request: ::http::Request<Body>,
+    open: ExecStreamOpen,
+    namespace: &str,
+    name: &str,
+) -> HttpResponse {
+    if request
+        .extensions()
+        .get::<hyper::upgrade::OnUpgrade>()
+        .is_none()
+    {
+        return api_error_response(&ApiError::bad_request(
+            "this connection cannot be upgraded (SPDY needs HTTP/1.1)",
+        ));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<ExecStreamRequest>(16);
+    let (parts, body) = request.into_parts();
+    let caller = grpc(&parts, ());
+    request = ::http::Request::from_parts(parts, body);
+    let command = open.command.clone();
+    let expected = super::spdy::Expected {
+        stdout: open.stdout,
+        stderr: open.stderr,
+    };
+    let input = tokio_stream::wrappers::ReceiverStream::new(rx);
+    let output = match http.kubelet.open_exec_stream(&caller, open, input).await {
+        Ok(o) => o,
+        Err(s) => return status_response(&s),
+    };
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let shutdown = Box::pin(super::shutting_down(http.shutdown.clone()));
+    let pod = format!("{namespace}/{name}");
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(%pod, error = %e, "exec: the connection was not upgraded");
+                return;
+            }
+        };
+        let io = hyper_util::rt::TokioIo::new(upgraded);
+        super::spdy::run(io, expected, command, tx, output, shutdown).await;
+        tracing::debug!(%pod, "exec session (SPDY) ended");
+    });
+    let mut response = ::http::Response::new(Body::empty());
+    *response.status_mut() = ::http::StatusCode::SWITCHING_PROTOCOLS;
+    let h = response.headers_mut();
+    h.insert(
+        ::http::header::UPGRADE,
+        ::http::HeaderValue::from_static("SPDY/3.1"),
+    );
+    h.insert(
+        ::http::header::CONNECTION,
+        ::http::HeaderValue::from_static("Upgrade"),
+    );
+    h.insert(
+        "x-stream-protocol-version",
+        ::http::HeaderValue::from_static(super::spdy::PROTOCOL),
     );
     response
 }

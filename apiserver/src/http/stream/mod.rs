@@ -1,15 +1,17 @@
 //! Pod logs, exec, attach and port-forward over HTTP: logs stream as `text/plain`; exec
 //! and attach upgrade to WebSocket with Kubernetes' channel protocols (`v5.channel.k8s.io`,
-//! `v4.channel.k8s.io`, their base64 forms) bridged to the kubelet's `ExecStream`.
-//! Everything goes through the kubelet proxy, which authorizes as Kubernetes does
-//! (`get pods/log`, `create pods/exec`, `create pods/attach`).
+//! `v4.channel.k8s.io`, their base64 forms), or to SPDY/3.1 with `v4.channel.k8s.io`
+//! (kubectl 1.29 and older, and newer ones' fallback), bridged to the kubelet's
+//! `ExecStream`. Everything goes through the kubelet proxy, which authorizes as Kubernetes
+//! does (`get pods/log`, `create pods/exec`, `create pods/attach`).
 //!
-//! Not served: SPDY/3.1 (kubectl 1.29 and older use it for exec; all versions for
-//! port-forward, 1.31+ tunnelled in a WebSocket): such requests get a Status saying so.
+//! Not served: port-forward (SPDY streams of its own, in 1.31+ tunnelled in a WebSocket):
+//! such requests get a Status saying so.
 
 pub(crate) mod channel;
 pub(crate) mod exec;
 pub(crate) mod log;
+pub(crate) mod spdy;
 
 use crate::http::{Body, HttpApi, HttpResponse, api_error_response};
 use crate::store::Store;
