@@ -480,4 +480,20 @@ mod tests {
         assert_eq!(i.inflate(&d.block(&h2)).unwrap(), h2);
         assert!(parse_headers(&[0, 0, 0, 1, 0, 0, 0, 9]).is_err());
     }
+
+    #[test]
+    fn only_clients_offering_v4_are_served() {
+        let mut h = ::http::HeaderMap::new();
+        assert!(!offers_v4(&h));
+        h.append(
+            "x-stream-protocol-version",
+            "v2.channel.k8s.io".parse().unwrap(),
+        );
+        assert!(!offers_v4(&h));
+        h.append(
+            "x-stream-protocol-version",
+            "v4.channel.k8s.io".parse().unwrap(),
+        );
+        assert!(offers_v4(&h));
+    }
 }
