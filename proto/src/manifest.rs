@@ -268,7 +268,7 @@ fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, Mani
     {
         return Ok(None);
     }
-    let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+    let value: Value = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
         let (line, column) = e
             .location()
             .map(|l| (l.line(), l.column()))
@@ -283,6 +283,15 @@ fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, Mani
         Value::Null => None,
         v => Some(v),
     })
+}
+
+/// Kubernetes reads manifests as YAML 1.1 (go-yaml through sigs.k8s.io/yaml): a plain
+/// integer with a leading 0 is octal (`defaultMode: 0755` is 493), where YAML 1.2 would
+/// make it a string or refuse it. Quoted scalars stay strings either way.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.legacy_octal_numbers = true;
+    options
 }
 
 /// serde-saphyr renders a source snippet over several lines; keep the one-line cause.
@@ -314,7 +323,7 @@ fn strip_json_position(message: &str) -> String {
 
 /// Kubernetes treats `null` as absent (`creationTimestamp: null` in generated manifests);
 /// the proto3 mapping refuses null for strings, so drop them.
-fn strip_nulls(value: Value) -> Value {
+pub fn strip_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
@@ -595,6 +604,34 @@ mod tests {
             .unwrap();
         assert!((7..=8).contains(&line), "{e}");
         assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn leading_zero_integers_are_octal_as_in_yaml_1_1() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i}]\n  volumes:\n  - name: a\n    secret: {secretName: s, defaultMode: 0755}\n  - name: b\n    configMap: {name: c, defaultMode: 0400}\n  - name: c\n    configMap: {name: c, defaultMode: 420}\n";
+        let doc = to_document(&load_documents(text).unwrap()[0]);
+        let volumes = &doc["spec"]["volumes"];
+        assert_eq!(volumes[0]["secret"]["defaultMode"], serde_json::json!(493));
+        assert_eq!(
+            volumes[1]["configMap"]["defaultMode"],
+            serde_json::json!(256)
+        );
+        assert_eq!(
+            volumes[2]["configMap"]["defaultMode"],
+            serde_json::json!(420)
+        );
+        // Quoted, it is a string, as in Kubernetes; `0` alone is zero.
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  mode: \"0755\"\n  single: '0400'\n";
+        let doc = to_document(&load_documents(text).unwrap()[0]);
+        assert_eq!(doc["data"]["mode"], serde_json::json!("0755"));
+        assert_eq!(doc["data"]["single"], serde_json::json!("0400"));
+        let (_, value) = parse_documents("a: 0\nb: 0755\nc: \"0755\"\nd: 10\n")
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            value.unwrap(),
+            serde_json::json!({"a": 0, "b": 493, "c": "0755", "d": 10})
+        );
     }
 
     #[test]
