@@ -225,6 +225,22 @@ async fn crud_in_json_with_kubernetes_statuses() {
     .await;
     assert_eq!(gone.code, 404);
 
+    // The all-namespaces path of a namespaced kind only lists and watches.
+    let nowhere = post(&c, &s, "/api/v1/configmaps", cm("x", json!({}))).await;
+    assert_eq!(nowhere.code, 405, "{}", nowhere.text);
+    assert_eq!(nowhere.body["reason"], "MethodNotAllowed");
+    let everything = call(
+        &c,
+        &s,
+        "DELETE",
+        "/api/v1/configmaps",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(everything.code, 405);
+    assert_eq!(get(&c, &s, "/api/v1/configmaps/from-yaml").await.code, 404);
+
     // Cluster-scoped kinds and unknown paths.
     let nodes = get(&c, &s, "/api/v1/nodes").await;
     assert_eq!(nodes.code, 200);

@@ -32,6 +32,14 @@ pub(crate) async fn serve<S: Store>(
         Err(e) => return fail(t, &e),
     };
     let named = !t.name.is_empty();
+    // A namespaced kind's all-namespaces path (`/api/v1/pods`) only lists and watches.
+    let all_namespaces = t.info.namespaced && t.namespace.is_empty();
+    if all_namespaces && named {
+        return super::status::not_found_path();
+    }
+    if all_namespaces && !matches!(parts.method, Method::GET | Method::HEAD) {
+        return method_not_allowed();
+    }
     match (&parts.method, named) {
         (&Method::GET | &Method::HEAD, _) if watch => {
             super::watch::serve(http, parts, t, query).await
