@@ -51,7 +51,8 @@ fn message_of(api_version: &str, kind: &str) -> String {
         Some((g, v)) => (g, v),
         None => ("core", api_version),
     };
-    if group == "meta.k8s.io" {
+    // Options travel under every group-version (`v1 DeleteOptions` from the core client).
+    if group == "meta.k8s.io" || kind.ends_with("Options") {
         return format!("{META}{kind}");
     }
     // `rbac.authorization.k8s.io` -> `rbac`, `networking.k8s.io` -> `networking`.
@@ -395,6 +396,10 @@ mod tests {
             "k8s.io.api.rbac.v1.Role"
         );
         assert_eq!(message_of("v1", "Pod"), "k8s.io.api.core.v1.Pod");
+        assert_eq!(
+            message_of("v1", "DeleteOptions"),
+            "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions"
+        );
     }
 
     #[test]
