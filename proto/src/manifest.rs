@@ -60,6 +60,36 @@ pub fn load_documents(text: &str) -> Result<Vec<Object>, ManifestError> {
     Ok(out)
 }
 
+/// One document of a manifest read on its own: the document as written (for the name and
+/// namespace an error names) and its objects, or why it has none (named `document N` when
+/// the file has several).
+pub struct LoadedDocument {
+    pub value: Value,
+    pub objects: Result<Vec<Object>, ManifestError>,
+}
+
+/// Every non-empty document of a manifest, each loaded on its own: an unknown kind or a bad
+/// field in one leaves the others, as kubectl goes on with the rest of a file. A syntax error
+/// fails the whole text.
+pub fn load_each_document(text: &str) -> Result<Vec<LoadedDocument>, ManifestError> {
+    let documents = parse_documents(text)?;
+    let counted = documents.len();
+    Ok(documents
+        .into_iter()
+        .filter_map(|(index, doc)| {
+            let value = doc?;
+            let mut objects = Vec::new();
+            let loaded = load_value(value.clone(), &mut objects)
+                .map(|()| objects)
+                .map_err(|e| in_document(e, index, counted));
+            Some(LoadedDocument {
+                value,
+                objects: loaded,
+            })
+        })
+        .collect())
+}
+
 /// Parses one JSON value (an object, or a `List`) into objects; for callers that already
 /// hold JSON (the apiserver's patch path, `ctl`).
 pub fn load_value(value: Value, out: &mut Vec<Object>) -> Result<(), ManifestError> {
@@ -632,6 +662,21 @@ mod tests {
             value.unwrap(),
             serde_json::json!({"a": 0, "b": 493, "c": "0755", "d": 10})
         );
+    }
+
+    #[test]
+    fn each_document_loads_on_its_own() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: x/v1\nkind: Gizmo\nmetadata: {name: g}\n---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+        let docs = load_each_document(text).unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].objects.as_ref().unwrap()[0].meta().name, "a");
+        assert_eq!(docs[1].value["metadata"]["name"], "g");
+        assert_eq!(
+            docs[1].objects.as_ref().unwrap_err().to_string(),
+            "document 2: no kind \"Gizmo\" is registered for apiVersion \"x/v1\""
+        );
+        assert_eq!(docs[2].objects.as_ref().unwrap()[0].meta().name, "b");
+        assert!(load_each_document("a: [\n").is_err());
     }
 
     #[test]
