@@ -845,6 +845,7 @@ async fn http_callers_get_401_and_403_as_status() {
     assert_eq!(a.code, 401, "{}", a.text);
     assert_eq!(a.body["kind"], "Status");
     assert_eq!(a.body["reason"], "Unauthorized");
+    assert_eq!(a.body["message"], "Unauthorized");
     assert_eq!(a.body["code"], 401);
     s.stop().await;
 

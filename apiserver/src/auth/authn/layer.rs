@@ -122,8 +122,14 @@ where
                     tracing::debug!(path = %request.uri().path(), error = %e, "request not authenticated");
                     if is_grpc(&request) {
                         Ok(e.to_status().into_http())
-                    } else {
+                    } else if matches!(e, super::AuthnError::Lookup(_)) {
                         Ok(crate::http::status_response(&e.to_status()))
+                    } else {
+                        // Kubernetes' exact answer (kubectl: "You must be logged in to the
+                        // server (Unauthorized)"); the cause is in the debug log above.
+                        Ok(crate::http::api_error_response(
+                            &proto::ApiError::unauthorized("Unauthorized"),
+                        ))
                     }
                 }
             }
