@@ -3,7 +3,7 @@
 
 use anyhow::{Result, anyhow};
 use proto::k8s::Object;
-use proto::manifest::{ManifestError, load_documents};
+use proto::manifest::{ManifestError, load_each_document};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,8 @@ pub struct Doc {
 }
 
 /// Every object of every source, in order. A source that cannot be read or parsed yields
-/// one error in its place, so the caller can go on with the others.
+/// one error in its place, and a document that does not load (an unknown kind, a bad field)
+/// one error in its own, so the caller can go on with the others as kubectl does.
 pub fn load_all(files: &[String], recursive: bool) -> Vec<Result<Doc>> {
     let mut out = Vec::new();
     for f in files {
@@ -27,9 +28,9 @@ pub fn load_all(files: &[String], recursive: bool) -> Vec<Result<Doc>> {
             }
         };
         for (source, text) in paths {
-            match text.and_then(|t| parse(&source, &t)) {
+            match text.and_then(|t| parse_each(&source, &t)) {
                 Ok(objects) => out.extend(objects.into_iter().map(|object| {
-                    Ok(Doc {
+                    object.map(|object| Doc {
                         source: source.clone(),
                         object,
                     })
@@ -92,9 +93,72 @@ pub fn manifest_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Parses a file's text, with kubectl's wording for what went wrong.
-pub fn parse(source: &str, text: &str) -> Result<Vec<Object>> {
-    load_documents(text).map_err(|e| anyhow!(describe_error(source, &e)))
+/// Parses a file's text document by document, with kubectl's wording for what went wrong:
+/// a syntax error fails the file, while a document that does not load is one error among
+/// the file's objects.
+pub fn parse_each(source: &str, text: &str) -> Result<Vec<Result<Object>>> {
+    let documents = load_each_document(text).map_err(|e| anyhow!(describe_error(source, &e)))?;
+    let mut out = Vec::new();
+    for doc in documents {
+        match doc.objects {
+            Ok(objects) => out.extend(objects.into_iter().map(Ok)),
+            Err(e) => out.push(Err(match unknown_kind(&e) {
+                Some((api_version, kind)) => NoKindMatch {
+                    name: meta_field(&doc.value, "name"),
+                    namespace: meta_field(&doc.value, "namespace"),
+                    source: source.to_string(),
+                    kind: kind.to_string(),
+                    version: api_version.to_string(),
+                }
+                .into(),
+                None => anyhow!(describe_error(source, &e)),
+            })),
+        }
+    }
+    Ok(out)
+}
+
+/// A document of a kind the API does not serve, in kubectl's words (two lines: kubectl's
+/// advice is on the second), so callers print it whole rather than as one line.
+#[derive(Debug)]
+pub struct NoKindMatch {
+    pub name: String,
+    pub namespace: String,
+    pub source: String,
+    pub kind: String,
+    pub version: String,
+}
+
+impl std::fmt::Display for NoKindMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Go's %q, as kubectl quotes them.
+        write!(
+            f,
+            "resource mapping not found for name: {:?} namespace: {:?} from {:?}: no matches for kind {:?} in version {:?}\nensure CRDs are installed first",
+            self.name, self.namespace, self.source, self.kind, self.version
+        )
+    }
+}
+
+impl std::error::Error for NoKindMatch {}
+
+/// The apiVersion and kind of an unknown-kind error of a whole document (not of a List's
+/// item, which kubectl reports as the List's own error).
+fn unknown_kind(e: &ManifestError) -> Option<(&str, &str)> {
+    match e {
+        ManifestError::InDocument { source, .. } => unknown_kind(source),
+        ManifestError::UnknownKind {
+            api_version, kind, ..
+        } => Some((api_version, kind)),
+        _ => None,
+    }
+}
+
+fn meta_field(document: &serde_json::Value, field: &str) -> String {
+    document["metadata"][field]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn describe_error(source: &str, e: &ManifestError) -> String {
@@ -172,21 +236,55 @@ mod tests {
     }
 
     #[test]
-    fn validation_and_unknown_kinds() {
-        let e = parse(
-            "f.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\nbogus: 1\n",
+    fn an_unknown_kind_is_an_error_of_its_own_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.yaml");
+        let text = format!(
+            "{CM}---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: v1beta1.metrics.k8s.io\nspec:\n  service: {{name: m, namespace: monitoring}}\n---\n{}",
+            CM.replace("name: a", "name: z")
+        );
+        std::fs::write(&file, text).unwrap();
+        let source = file.display().to_string();
+        let res = load_all(std::slice::from_ref(&source), false);
+        assert_eq!(res.len(), 3);
+        assert_eq!(res[0].as_ref().unwrap().object.meta().name, "a");
+        assert_eq!(res[2].as_ref().unwrap().object.meta().name, "z");
+        let e = res[1].as_ref().unwrap_err();
+        assert!(e.downcast_ref::<NoKindMatch>().is_some());
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "resource mapping not found for name: \"v1beta1.metrics.k8s.io\" namespace: \"\" from \"{source}\": no matches for kind \"APIService\" in version \"apiregistration.k8s.io/v1\"\nensure CRDs are installed first"
+            )
+        );
+        // Any other document that does not load stays one error among the others too.
+        let res = parse_each(
+            "g.yaml",
+            &format!("apiVersion: v1\nkind: ConfigMap\nbogus: 1\n---\n{CM}"),
         )
-        .unwrap_err()
-        .to_string();
+        .unwrap();
+        let e = res[0].as_ref().unwrap_err().to_string();
+        assert!(e.starts_with("error validating \"g.yaml\": "), "{e}");
+        assert_eq!(res[1].as_ref().unwrap().meta().name, "a");
+    }
+
+    #[test]
+    fn validation_and_unknown_kinds() {
+        let first_error = |text: &str| {
+            parse_each("f.yaml", text).unwrap()[0]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+        };
+        let e = first_error("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\nbogus: 1\n");
         assert!(e.starts_with("error validating \"f.yaml\": "), "{e}");
         assert!(e.contains("bogus"), "{e}");
-        let e = parse(
-            "f.yaml",
-            "apiVersion: v1\nkind: Widget\nmetadata:\n  name: a\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.starts_with("unable to recognize \"f.yaml\""), "{e}");
+        let e = first_error("apiVersion: v1\nkind: Widget\nmetadata:\n  name: a\n");
+        assert!(
+            e.starts_with("resource mapping not found for name: \"a\" namespace: \"\" from \"f.yaml\": no matches for kind \"Widget\" in version \"v1\""),
+            "{e}"
+        );
+        let e = parse_each("f.yaml", "a: [\n").unwrap_err().to_string();
+        assert!(e.starts_with("error parsing f.yaml: yaml: line"), "{e}");
     }
 }

@@ -5,7 +5,7 @@ use super::{Ctx, finish, report};
 use crate::api::reason_of;
 use crate::args::{FileArgs, OutputFormat};
 use crate::kinds::object_name;
-use crate::manifests::{Doc, load_all};
+use crate::manifests::{Doc, NoKindMatch, load_all};
 use crate::merge::{
     LAST_APPLIED, is_empty_patch, last_applied, modified_configuration, three_way_patch,
     with_resource_version,
@@ -76,7 +76,14 @@ where
     for doc in docs {
         match async { f(doc?).await }.await {
             Ok((info, name, outcome)) => print_outcome(ctx, info, &name, outcome),
-            Err(e) => report(&mut failures, &e),
+            // kubectl's advice to install CRDs is a line of its own.
+            Err(e) => match e.downcast_ref::<NoKindMatch>() {
+                Some(unknown) => {
+                    failures += 1;
+                    eprintln!("error: {unknown}");
+                }
+                None => report(&mut failures, &e),
+            },
         }
     }
     finish(failures)
