@@ -47,6 +47,16 @@ impl Render {
     }
 
     fn bookmark(&self, resource_version: &str, initial_end: bool) -> Value {
+        if let Some(version) = self.table {
+            // A Table watch decodes every object as a Table: the bookmark is an empty one.
+            return json!({
+                "kind": "Table",
+                "apiVersion": format!("meta.k8s.io/{version}"),
+                "metadata": { "resourceVersion": resource_version },
+                "columnDefinitions": [],
+                "rows": [],
+            });
+        }
         let mut metadata = json!({ "resourceVersion": resource_version });
         if initial_end {
             metadata["annotations"] = json!({ INITIAL_EVENTS_END: "true" });
@@ -262,5 +272,12 @@ mod tests {
         assert_eq!(e["type"], "ERROR");
         assert_eq!(e["object"]["code"], 410);
         assert_eq!(e["object"]["reason"], "Expired");
+        let table = Render {
+            table: Some("v1"),
+            ..render
+        };
+        let v: Value = serde_json::from_slice(&table.event(&bm)).unwrap();
+        assert_eq!(v["object"]["kind"], "Table");
+        assert_eq!(v["object"]["metadata"]["resourceVersion"], "9");
     }
 }
