@@ -318,7 +318,7 @@ fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, Mani
 /// Kubernetes reads manifests as YAML 1.1 (go-yaml through sigs.k8s.io/yaml): a plain
 /// integer with a leading 0 is octal (`defaultMode: 0755` is 493), where YAML 1.2 would
 /// make it a string or refuse it. Quoted scalars stay strings either way.
-fn yaml_options() -> serde_saphyr::Options {
+pub fn yaml_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.legacy_octal_numbers = true;
     options
