@@ -458,7 +458,7 @@ async fn field_validation_dry_run_and_warnings() {
     assert_eq!(strict.body["reason"], "BadRequest");
     assert_eq!(
         strict.body["message"],
-        "strict decoding error: unknown field \"bogus\""
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\""
     );
     let warned = post(
         &c,

@@ -46,8 +46,14 @@ pub(crate) fn failure(e: &ApiError, details: Option<&Details>) -> Value {
     if e.reason == Reason::Internal {
         status["reason"] = Value::from("InternalError");
     }
+    if e.reason == Reason::Invalid {
+        status["details"] = invalid_details(&e.message);
+    }
     if let Some(d) = details {
-        let mut map = serde_json::Map::new();
+        let mut map = match status.get_mut("details").map(Value::take) {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
         if !d.name.is_empty() {
             map.insert("name".into(), Value::from(d.name.clone()));
         }
@@ -62,6 +68,56 @@ pub(crate) fn failure(e: &ApiError, details: Option<&Details>) -> Value {
         }
     }
     status
+}
+
+/// `details` of an Invalid failure: the kind, name and one cause per field error of the
+/// registry's `<Kind>.<group> "<name>" is invalid: <field>: <msg>; ...` message. kubectl
+/// prints an Invalid Status from its causes (`The Deployment "web" is invalid: spec...`)
+/// and shows only `The request is invalid` without them.
+fn invalid_details(message: &str) -> Value {
+    let (subject, errors) = match message.split_once(" is invalid: ") {
+        Some((subject, errors)) => (Some(subject), errors),
+        None => (None, message),
+    };
+    let causes: Vec<Value> = errors
+        .split("; ")
+        .filter(|e| !e.is_empty())
+        .map(|e| match e.split_once(": ") {
+            // A field path has no spaces; anything else is a message of its own.
+            Some((field, msg)) if !field.contains(' ') => {
+                json!({ "reason": cause_reason(msg), "message": msg, "field": field })
+            }
+            _ => json!({ "reason": "FieldValueInvalid", "message": e }),
+        })
+        .collect();
+    let mut details = json!({ "causes": causes });
+    if let Some((kind, name)) = subject.and_then(|s| s.split_once(' ')) {
+        let (kind, group) = kind.split_once('.').unwrap_or((kind, ""));
+        details["kind"] = Value::from(kind);
+        if !group.is_empty() {
+            details["group"] = Value::from(group);
+        }
+        details["name"] = Value::from(name.trim_matches('"'));
+    }
+    details
+}
+
+/// Kubernetes' cause type for a field error, from the words its message starts with.
+fn cause_reason(message: &str) -> &'static str {
+    for (prefix, reason) in [
+        ("Required value", "FieldValueRequired"),
+        ("Duplicate value", "FieldValueDuplicate"),
+        ("Unsupported value", "FieldValueNotSupported"),
+        ("Forbidden", "FieldValueForbidden"),
+        ("Too long", "FieldValueTooLong"),
+        ("Too many", "FieldValueTooMany"),
+        ("Not found", "FieldValueNotFound"),
+    ] {
+        if message.starts_with(prefix) {
+            return reason;
+        }
+    }
+    "FieldValueInvalid"
 }
 
 pub(crate) fn error_response(e: &ApiError, details: Option<&Details>) -> HttpResponse {
@@ -107,6 +163,34 @@ pub(crate) fn success(details: &Details, uid: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_failures_carry_their_causes() {
+        let s = failure(
+            &ApiError::invalid(
+                "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0; metadata.name: Required value: name or generateName is required",
+            ),
+            None,
+        );
+        assert_eq!(s["code"], 422);
+        assert_eq!(s["details"]["kind"], "Deployment");
+        assert_eq!(s["details"]["group"], "apps");
+        assert_eq!(s["details"]["name"], "web");
+        let causes = s["details"]["causes"].as_array().unwrap();
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[0]["field"], "spec.replicas");
+        assert_eq!(
+            causes[0]["message"],
+            "Invalid value: -1: must be greater than or equal to 0"
+        );
+        assert_eq!(causes[1]["reason"], "FieldValueRequired");
+        let plain = failure(&ApiError::invalid("the test operation failed"), None);
+        assert_eq!(
+            plain["details"]["causes"][0]["message"],
+            "the test operation failed"
+        );
+        assert!(plain["details"].get("name").is_none());
+    }
 
     #[test]
     fn failures_read_as_kubernetes_writes_them() {

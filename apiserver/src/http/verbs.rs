@@ -305,7 +305,7 @@ pub(crate) fn body_json(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
         | "application/apply-patch+yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
-            serde_saphyr::from_str::<Value>(text)
+            serde_saphyr::from_str_with_options::<Value>(text, proto::manifest::yaml_options())
                 .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
         }
         t if t.contains("protobuf") => Err(ApiError::bad_request(
@@ -427,13 +427,17 @@ pub(crate) fn validate_fields(
         return Ok(Vec::new());
     }
     match mode {
+        // Kubernetes' create and update handlers prefix decoding errors this way
+        // (`transformDecodeError`); kubectl prints the message as it comes.
         FieldValidation::Strict => Err(ApiError::bad_request(format!(
-            "strict decoding error: {}",
+            "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
             unknown
                 .iter()
                 .map(|f| format!("unknown field {f:?}"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            kind = info.kind,
+            version = info.version,
         ))),
         FieldValidation::Warn => {
             prune_unknown(info, value);
