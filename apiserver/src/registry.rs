@@ -1158,9 +1158,10 @@ fn finalized(object: &Object) -> bool {
 }
 
 /// Decodes a patched document; a patch may write int-or-string and quantity fields as
-/// numbers, as manifests do.
+/// numbers, as manifests do, and `null` where Go clients mean "unset" (kubectl rollout
+/// undo replaces the template with one carrying `creationTimestamp: null`).
 fn object_from_patched(info: &'static KindInfo, doc: serde_json::Value) -> Result<Object> {
-    let doc = proto::manifest::normalize(doc);
+    let doc = proto::manifest::normalize(proto::manifest::strip_nulls(doc));
     Object::from_json_as(info, doc).map_err(|e| {
         ApiError::invalid(format!(
             "patch produced an invalid object: {}: {}",
