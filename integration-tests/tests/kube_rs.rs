@@ -866,7 +866,6 @@ async fn int_or_string_and_quantities() {
             rolling_update: Some(k8s_openapi::api::apps::v1::RollingUpdateDeployment {
                 max_surge: Some(IntOrString::Int(1)),
                 max_unavailable: Some(IntOrString::Int(0)),
-                ..Default::default()
             }),
         });
         if let Some(pod) = spec.template.spec.as_mut() {
