@@ -49,6 +49,11 @@ pub(crate) fn failure(e: &ApiError, details: Option<&Details>) -> Value {
     if e.reason == Reason::Invalid {
         status["details"] = invalid_details(&e.message);
     }
+    if e.reason == Reason::Conflict
+        && let Some(causes) = apply_conflict_causes(&e.message)
+    {
+        status["details"] = json!({ "causes": causes });
+    }
     if let Some(d) = details {
         let mut map = match status.get_mut("details").map(Value::take) {
             Some(Value::Object(map)) => map,
@@ -100,6 +105,30 @@ fn invalid_details(message: &str) -> Value {
         details["name"] = Value::from(name.trim_matches('"'));
     }
     details
+}
+
+/// The causes of a server-side apply conflict, one per field, as Kubernetes lists them
+/// (`type: FieldManagerConflict`, `message: conflict with "m" using apps/v1`, `field:
+/// .spec.replicas`), read back from the registry's message (one conflict on one line; several
+/// as `conflicts with M:` lines each followed by `- PATH` lines).
+fn apply_conflict_causes(message: &str) -> Option<Vec<Value>> {
+    let rest = message.strip_prefix("Apply failed with ")?;
+    let (_, body) = rest.split_once(": ")?;
+    let cause = |manager: &str, field: &str| json!({ "reason": "FieldManagerConflict", "message": format!("conflict with {manager}"), "field": field });
+    if let Some(single) = body.strip_prefix("conflict with ") {
+        let (manager, field) = single.rsplit_once(": ")?;
+        return Some(vec![cause(manager, field)]);
+    }
+    let mut causes = Vec::new();
+    let mut manager = None;
+    for line in body.lines() {
+        if let Some(m) = line.strip_prefix("conflicts with ") {
+            manager = Some(m.strip_suffix(':').unwrap_or(m));
+        } else if let (Some(field), Some(m)) = (line.strip_prefix("- "), manager) {
+            causes.push(cause(m, field));
+        }
+    }
+    (!causes.is_empty()).then_some(causes)
 }
 
 /// Kubernetes' cause type for a field error, from the words its message starts with.
@@ -190,6 +219,32 @@ mod tests {
             "the test operation failed"
         );
         assert!(plain["details"].get("name").is_none());
+    }
+
+    #[test]
+    fn apply_conflicts_carry_one_cause_per_field() {
+        let one = failure(
+            &ApiError::conflict(
+                "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas",
+            ),
+            None,
+        );
+        assert_eq!(
+            one["details"]["causes"],
+            json!([{ "reason": "FieldManagerConflict", "message": "conflict with \"kubectl-client-side-apply\" using apps/v1", "field": ".spec.replicas" }])
+        );
+        let two = failure(
+            &ApiError::conflict(
+                "Apply failed with 2 conflicts: conflicts with \"a\" using v1:\n- .data.x\nconflicts with \"b\":\n- .data.y",
+            ),
+            None,
+        );
+        let causes = two["details"]["causes"].as_array().unwrap();
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[1]["message"], "conflict with \"b\"");
+        assert_eq!(causes[1]["field"], ".data.y");
+        let plain = failure(&ApiError::conflict("the object has been modified"), None);
+        assert!(plain.get("details").is_none());
     }
 
     #[test]
