@@ -1173,7 +1173,7 @@ fn object_from_patched(info: &'static KindInfo, doc: serde_json::Value) -> Resul
 
 /// Records in `object`'s managedFields that `manager` set the fields it changed from `old`
 /// (None: created them all); nothing without a manager.
-fn record_update(
+pub(crate) fn record_update(
     info: &'static KindInfo,
     object: &mut Object,
     old: Option<&Object>,

@@ -525,6 +525,7 @@ impl<S: Store> Api for ApiService<S> {
             &request,
             attributes("update", &r.resource, "scale", &m.namespace, &m.name),
         );
+        let manager = field_manager(&request, &request.get_ref().field_manager);
         let r = request.into_inner();
         let scale = r
             .scale
@@ -537,7 +538,7 @@ impl<S: Store> Api for ApiService<S> {
             async move {
                 done(
                     registry
-                        .update_scale(&r.resource, scale)
+                        .update_scale(&r.resource, scale, &manager)
                         .instrument(span)
                         .await,
                 )

@@ -92,7 +92,14 @@ impl<S: Store> Registry<S> {
         to_scale(info, &object)
     }
 
-    pub async fn update_scale(&self, resource: &str, scale: Scale) -> Result<Scale> {
+    /// Sets `spec.replicas`; a `field_manager` is recorded as owning it through the
+    /// `scale` subresource.
+    pub async fn update_scale(
+        &self,
+        resource: &str,
+        scale: Scale,
+        field_manager: &str,
+    ) -> Result<Scale> {
         let info = scalable(resource)?;
         let meta = scale.metadata.unwrap_or_default();
         request_namespace(info, &meta.namespace)?;
@@ -119,6 +126,7 @@ impl<S: Store> Registry<S> {
                 }
                 let mut new = cur.clone();
                 set_replicas(&mut new, replicas);
+                crate::registry::record_update(info, &mut new, Some(cur), field_manager, "scale");
                 Ok(Some(new))
             })
             .await?;

@@ -602,6 +602,7 @@ async fn scale_subresource_reads_and_writes_replicas() {
         .update_scale(UpdateScaleRequest {
             resource: "deployments".into(),
             scale: Some(want),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -295,3 +295,67 @@ async fn named_managers_are_recorded_on_create_and_update() {
     let again = update(&mut c, updated.clone(), "").await.unwrap();
     assert_eq!(managers(&again), managers(&updated));
 }
+
+#[tokio::test]
+async fn the_scale_subresource_records_its_manager_and_apply_conflicts_with_it() {
+    let server = TestServer::start().await;
+    let mut c = connect(&server).await;
+    send(&mut c, apply_req("alice", applied(2, "busybox:1"), false))
+        .await
+        .unwrap();
+
+    let scale = c
+        .get_scale(GetScaleRequest {
+            resource: "deployments".into(),
+            namespace: "default".into(),
+            name: "api".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut scale = Scale {
+        spec: Some(ScaleSpec { replicas: 4 }),
+        ..scale
+    };
+    scale.metadata.as_mut().unwrap().resource_version.clear();
+    c.update_scale(UpdateScaleRequest {
+        resource: "deployments".into(),
+        scale: Some(scale),
+        field_manager: "kubectl-scale".into(),
+    })
+    .await
+    .unwrap();
+    let d = c
+        .get(GetRequest {
+            resource: "deployments".into(),
+            namespace: "default".into(),
+            name: "api".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let entry = d
+        .meta()
+        .managed_fields
+        .iter()
+        .find(|e| e.manager == "kubectl-scale")
+        .expect("kubectl-scale recorded");
+    assert_eq!(
+        (entry.operation.as_str(), entry.subresource.as_str()),
+        ("Update", "scale")
+    );
+    assert_eq!(
+        entry.fields_v1.as_ref().unwrap().to_value(),
+        json!({"f:spec": {"f:replicas": {}}})
+    );
+
+    // Applying another replica count now conflicts with the scaler, as in Kubernetes.
+    let e = send(&mut c, apply_req("alice", applied(3, "busybox:1"), false))
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, Reason::Conflict);
+    assert_eq!(
+        e.message,
+        "Apply failed with 1 conflict: conflict with \"kubectl-scale\" with subresource \"scale\" using apps/v1: .spec.replicas"
+    );
+}

@@ -589,6 +589,7 @@ async fn resource_versions_that_are_not_numbers_are_bad_requests() {
                     spec: Some(ScaleSpec { replicas: 3 }),
                     ..Default::default()
                 }),
+                ..Default::default()
             })
             .await
             .map(|_| ())
@@ -1335,6 +1336,7 @@ async fn subresources_on_kinds_without_them_are_bad_requests() {
                     spec: Some(ScaleSpec { replicas: 3 }),
                     ..Default::default()
                 }),
+                ..Default::default()
             })
             .await
             .map_err(err);
@@ -1352,6 +1354,7 @@ async fn subresources_on_kinds_without_them_are_bad_requests() {
             spec: Some(ScaleSpec { replicas }),
             ..Default::default()
         }),
+        ..Default::default()
     };
     for replicas in [-1, i32::MIN] {
         let r = c
@@ -1364,6 +1367,7 @@ async fn subresources_on_kinds_without_them_are_bad_requests() {
         .update_scale(UpdateScaleRequest {
             resource: "deployments".into(),
             scale: None,
+            ..Default::default()
         })
         .await
         .map_err(err);

@@ -155,6 +155,7 @@ impl Client {
         let req = UpdateScaleRequest {
             resource: resource.to_string(),
             scale: Some(scale),
+            ..Default::default()
         };
         self.call(|mut c| async move { c.update_scale(req).await })
             .await

@@ -216,10 +216,12 @@ async fn update_scale<S: Store>(
     parts: &Parts,
     t: &Target,
     scale: Scale,
+    field_manager: &str,
 ) -> HttpResponse {
     let request = UpdateScaleRequest {
         resource: t.info.plural.to_string(),
         scale: Some(scale),
+        field_manager: field_manager.to_string(),
     };
     match GrpcApi::update_scale(http.api(), grpc(parts, request)).await {
         Ok(r) => json_response(StatusCode::OK, &scale_json(r.get_ref())),
@@ -239,7 +241,7 @@ async fn put_scale<S: Store>(
     }
     let scale = verbs::body_json(parts, body).and_then(|v| scale_from_json(t, &v));
     match scale {
-        Ok(s) => update_scale(http, parts, t, s).await,
+        Ok(s) => update_scale(http, parts, t, s, query.get("fieldManager").unwrap_or("")).await,
         Err(e) => fail(t, &e),
     }
 }
@@ -280,7 +282,7 @@ async fn patch_scale<S: Store>(
     {
         m.resource_version.clear();
     }
-    update_scale(http, parts, t, scale).await
+    update_scale(http, parts, t, scale, &request.field_manager).await
 }
 
 /// A patch applied to the Scale document (json, merge and strategic as for any object;
@@ -289,7 +291,7 @@ fn apply_patch(patch_type: &str, doc: &Value, patch: &str) -> Result<Value, ApiE
     if patch_type != "apply" {
         return crate::patch::apply_to_json(patch_type, "k8s.Scale", doc, patch);
     }
-    let p: Value = serde_saphyr::from_str(patch)
+    let p: Value = serde_saphyr::from_str_with_options(patch, proto::manifest::yaml_options())
         .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     let mut out = doc.clone();
     crate::patch::merge_patch(&mut out, &p);
