@@ -397,37 +397,41 @@ const STRING_SCALARS: &[&str] = &[
 /// written as a number (`targetPort: 8080`, `maxUnavailable: 0`), where the schema keeps a
 /// string. Quantities stay strings, as Kubernetes prints them.
 pub fn to_document(object: &Object) -> Value {
-    present_at(object.to_json(), None)
+    let mut value = object.to_json();
+    present_at(&mut value, None);
+    value
 }
 
 /// Int-or-string fields, wherever they appear (and `port` inside probe handlers).
 const INT_OR_STRING: &[&str] = &["targetPort", "maxSurge", "maxUnavailable"];
 
-fn present_at(value: Value, parent: Option<&str>) -> Value {
+// In place: every list and watch answer passes each object through here, and rebuilding
+// the maps cost as much as serializing them.
+fn present_at(value: &mut Value, parent: Option<&str>) {
     match value {
         Value::Object(map) => {
             let port_holder = matches!(parent, Some("httpGet" | "tcpSocket" | "grpc"));
-            Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| {
-                        let int_or_string =
-                            INT_OR_STRING.contains(&k.as_str()) || (port_holder && k == "port");
-                        let v = match v {
-                            Value::String(text) if int_or_string => match text.parse::<i64>() {
-                                Ok(n) if n.to_string() == text => Value::from(n),
-                                _ => Value::String(text),
-                            },
-                            v => present_at(v, Some(&k)),
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            )
+            for (k, v) in map.iter_mut() {
+                let int_or_string =
+                    INT_OR_STRING.contains(&k.as_str()) || (port_holder && k == "port");
+                match v {
+                    Value::String(text) if int_or_string => {
+                        if let Ok(n) = text.parse::<i64>()
+                            && n.to_string() == *text
+                        {
+                            *v = Value::from(n);
+                        }
+                    }
+                    v => present_at(v, Some(k)),
+                }
+            }
         }
         Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| present_at(v, parent)).collect())
+            for v in items {
+                present_at(v, parent);
+            }
         }
-        v => v,
+        _ => {}
     }
 }
 

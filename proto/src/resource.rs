@@ -197,13 +197,18 @@ macro_rules! kinds {
 
             /// Serializes the inner kind as a Kubernetes-style JSON document.
             pub fn to_json(&self) -> serde_json::Value {
-                let mut me = self.clone();
-                me.set_type_meta();
-                let v = match &me.kind {
+                // The type meta goes into the document rather than into a clone of the
+                // object: lists and watches render every object through here.
+                let v = match &self.kind {
                     $(Some(K::$variant(x)) => serde_json::to_value(x),)*
                     None => Ok(serde_json::Value::Null),
                 };
-                v.unwrap_or(serde_json::Value::Null)
+                let mut v = v.unwrap_or(serde_json::Value::Null);
+                if let (Some(info), serde_json::Value::Object(map)) = (self.info(), &mut v) {
+                    map.insert("apiVersion".into(), info.api_version.into());
+                    map.insert("kind".into(), info.kind.into());
+                }
+                v
             }
 
             /// Parses a JSON document into the kind `info` names, reporting the path of a

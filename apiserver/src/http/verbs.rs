@@ -234,12 +234,22 @@ pub(crate) fn list_meta(list: &ListResponse) -> Value {
 
 /// A `<Kind>List` document.
 pub(crate) fn list_json(info: &KindInfo, list: &ListResponse) -> Value {
-    json!({
-        "kind": format!("{}List", info.kind),
-        "apiVersion": info.api_version,
-        "metadata": list_meta(list),
-        "items": list.items.iter().map(object_json).collect::<Vec<_>>(),
-    })
+    let items: Vec<Value> = list.items.iter().map(object_json).collect();
+    with_items(
+        json!({
+            "kind": format!("{}List", info.kind),
+            "apiVersion": info.api_version,
+            "metadata": list_meta(list),
+        }),
+        items,
+    )
+}
+
+/// Moves `items` into a list document. (`json!` would serialize them into a deep copy: on
+/// a list of thousands that copy cost more than rendering the objects.)
+fn with_items(mut list: Value, items: Vec<Value>) -> Value {
+    list["items"] = Value::Array(items);
+    list
 }
 
 async fn list<S: Store>(
@@ -269,12 +279,13 @@ async fn list<S: Store>(
                 SystemTime::now(),
             )
         }
-        As::Metadata(version) => json!({
-            "kind": "PartialObjectMetadataList",
-            "apiVersion": format!("meta.k8s.io/{version}"),
-            "metadata": list_meta(&list),
-            "items": list
-                .items
+        As::Metadata(version) => with_items(
+            json!({
+                "kind": "PartialObjectMetadataList",
+                "apiVersion": format!("meta.k8s.io/{version}"),
+                "metadata": list_meta(&list),
+            }),
+            list.items
                 .iter()
                 .map(|o| {
                     let mut p = partial(&object_json(o), version);
@@ -282,8 +293,8 @@ async fn list<S: Store>(
                     p["apiVersion"] = Value::from(format!("meta.k8s.io/{version}"));
                     p
                 })
-                .collect::<Vec<_>>(),
-        }),
+                .collect(),
+        ),
         As::Object => list_json(t.info, &list),
     };
     with_content_type(

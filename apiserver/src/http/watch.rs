@@ -78,8 +78,11 @@ impl Render {
 }
 
 fn line(kind: &str, object: Value) -> Bytes {
-    let mut out =
-        serde_json::to_vec(&json!({ "type": kind, "object": object })).unwrap_or_default();
+    // The object moves into the event (`json!` would serialize it into a copy first).
+    let mut event = serde_json::Map::new();
+    event.insert("type".into(), Value::from(kind));
+    event.insert("object".into(), object);
+    let mut out = serde_json::to_vec(&event).unwrap_or_default();
     out.push(b'\n');
     Bytes::from(out)
 }
