@@ -235,18 +235,7 @@ fn decode_text(body: &[u8]) -> Result<Value, HttpResponse> {
     })
 }
 
-fn strip_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, strip_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
-        v => v,
-    }
-}
+use proto::manifest::strip_nulls;
 
 /// 201 with the answered review, or the gRPC error as a Status.
 fn respond<T: Serialize>(

@@ -348,21 +348,21 @@ fn scheduler_rules() -> Vec<PolicyRule> {
     ]
 }
 
-fn discovery_urls() -> Vec<&'static str> {
-    vec![
-        "/api",
-        "/api/*",
-        "/apis",
-        "/apis/*",
-        "/healthz",
-        "/livez",
-        "/openapi",
-        "/openapi/*",
-        "/readyz",
-        "/version",
-        "/version/",
-    ]
-}
+/// The paths of `system:discovery` and `system:public-info-viewer` (also what
+/// SelfSubjectRulesReview asks the authorizer about).
+pub(crate) const DISCOVERY_PATHS: &[&str] = &[
+    "/api",
+    "/api/*",
+    "/apis",
+    "/apis/*",
+    "/healthz",
+    "/livez",
+    "/openapi",
+    "/openapi/*",
+    "/readyz",
+    "/version",
+    "/version/",
+];
 
 /// The default ClusterRoles.
 pub fn cluster_roles() -> Vec<ClusterRole> {
@@ -373,7 +373,7 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
         ),
         cluster_role(
             "system:discovery",
-            vec![url_rule(&["get"], &discovery_urls())],
+            vec![url_rule(&["get"], DISCOVERY_PATHS)],
         ),
         cluster_role(
             "system:public-info-viewer",

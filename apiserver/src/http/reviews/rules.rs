@@ -12,21 +12,8 @@ use super::super::{HttpApi, HttpResponse, discovery, json_response, user_of};
 use crate::auth::{Attributes, Decision};
 use crate::store::Store;
 
-/// Paths every role of the discovery kind names (Kubernetes' `system:discovery` and
-/// `system:public-info-viewer`).
-const NON_RESOURCE_PATHS: &[&str] = &[
-    "/api",
-    "/api/*",
-    "/apis",
-    "/apis/*",
-    "/healthz",
-    "/livez",
-    "/openapi",
-    "/openapi/*",
-    "/readyz",
-    "/version",
-    "/version/",
-];
+// The paths every role of the discovery kind names.
+use crate::auth::rbac::bootstrap::DISCOVERY_PATHS as NON_RESOURCE_PATHS;
 
 /// A resource (or `resource/subresource`) of a group and the verbs allowed on it.
 pub(crate) struct Allowed {
