@@ -93,23 +93,12 @@ async fn kubectl_exec_and_logs_stream_through_the_http_api() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let node = format!("http-stream-{}", std::process::id());
-    let cfg = <kubelet::config::Config as clap::Parser>::parse_from([
-        "kubelet",
-        "--server",
+    let cfg = common::loopback_kubelet_config(
         &server.url,
-        "--node-name",
         &node,
-        "--node-ip",
-        "127.0.0.1",
-        "--root-dir",
-        dir.path().join("root").to_str().unwrap(),
-        "--container-prefix",
+        dir.path(),
         &format!("hst{}", std::process::id()),
-        "--address",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]);
+    );
     let _cleanup = common::NodeContainers(node.clone());
     let cancel = CancellationToken::new();
     let task = tokio::spawn(kubelet::kubelet::run(cfg, rt, None, cancel.clone()));

@@ -50,23 +50,12 @@ async fn logs_exec_and_stats_through_the_kubelet_api() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let node = format!("api-test-{}", std::process::id());
-    let cfg = <kubelet::config::Config as clap::Parser>::parse_from([
-        "kubelet",
-        "--server",
+    let cfg = common::loopback_kubelet_config(
         &server.url,
-        "--node-name",
         &node,
-        "--node-ip",
-        "127.0.0.1",
-        "--root-dir",
-        dir.path().join("root").to_str().unwrap(),
-        "--container-prefix",
+        dir.path(),
         &format!("apit{}", std::process::id()),
-        "--address",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]);
+    );
     let _cleanup = common::NodeContainers(node.clone());
     let cancel = CancellationToken::new();
     let task = tokio::spawn(kubelet::kubelet::run(cfg, rt.clone(), None, cancel.clone()));

@@ -52,23 +52,12 @@ impl Env {
             .tempdir()
             .unwrap();
         let node = format!("{}-{}", test.replace('_', "-"), std::process::id());
-        let cfg = <kubelet::config::Config as clap::Parser>::parse_from([
-            "kubelet",
-            "--server",
+        let cfg = common::loopback_kubelet_config(
             &server.url,
-            "--node-name",
             &node,
-            "--node-ip",
-            "127.0.0.1",
-            "--root-dir",
-            dir.path().join("root").to_str().unwrap(),
-            "--container-prefix",
+            dir.path(),
             &format!("vs{}", std::process::id()),
-            "--address",
-            "127.0.0.1",
-            "--port",
-            "0",
-        ]);
+        );
         let cancel = CancellationToken::new();
         let task = tokio::spawn(kubelet::kubelet::run(
             cfg,

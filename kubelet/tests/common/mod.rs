@@ -53,3 +53,31 @@ impl Drop for NodeContainers {
         remove_node_containers(&self.0);
     }
 }
+
+/// A kubelet on loopback against `server` (its API on a free port), with its root under
+/// `dir` and containers named with `prefix`: what the Docker tests start.
+pub fn loopback_kubelet_config(
+    server: &str,
+    node: &str,
+    dir: &std::path::Path,
+    prefix: &str,
+) -> kubelet::config::Config {
+    let root = dir.join("root");
+    <kubelet::config::Config as clap::Parser>::parse_from([
+        "kubelet",
+        "--server",
+        server,
+        "--node-name",
+        node,
+        "--node-ip",
+        "127.0.0.1",
+        "--root-dir",
+        &root.to_string_lossy(),
+        "--container-prefix",
+        prefix,
+        "--address",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ])
+}
