@@ -17,6 +17,7 @@ pub(crate) mod openapi;
 pub(crate) mod path;
 pub(crate) mod protobuf;
 pub(crate) mod query;
+pub(crate) mod rendered;
 pub(crate) mod reviews;
 pub mod serve;
 pub(crate) mod status;
@@ -41,6 +42,8 @@ pub struct HttpApi<S: Store> {
     pub(crate) authorization: Arc<crate::auth::authz_service::AuthorizationService>,
     pub(crate) authorizer: Arc<dyn Authorizer>,
     pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Objects already rendered as JSON, for lists and watches.
+    pub(crate) rendered: Arc<rendered::RenderCache>,
 }
 
 // Not derived: the derive would ask `S: Clone`, which stores are not.
@@ -53,6 +56,7 @@ impl<S: Store> Clone for HttpApi<S> {
             authorization: self.authorization.clone(),
             authorizer: self.authorizer.clone(),
             shutdown: self.shutdown.clone(),
+            rendered: self.rendered.clone(),
         }
     }
 }
@@ -73,6 +77,7 @@ impl<S: Store> HttpApi<S> {
             authorization,
             authorizer,
             shutdown,
+            rendered: Arc::default(),
         }
     }
 
@@ -274,7 +279,11 @@ pub(crate) fn api_error_response(e: &proto::ApiError) -> HttpResponse {
 }
 
 pub(crate) fn json_response(code: ::http::StatusCode, value: &serde_json::Value) -> HttpResponse {
-    let body = serde_json::to_vec(value).unwrap_or_default();
+    json_bytes_response(code, serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A JSON answer already serialized.
+pub(crate) fn json_bytes_response(code: ::http::StatusCode, body: Vec<u8>) -> HttpResponse {
     let mut response = ::http::Response::new(Body::from(body));
     *response.status_mut() = code;
     response.headers_mut().insert(

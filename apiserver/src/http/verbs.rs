@@ -245,6 +245,36 @@ pub(crate) fn list_json(info: &KindInfo, list: &ListResponse) -> Value {
     )
 }
 
+/// The list document as bytes, each item from the render cache: `{"apiVersion":..,
+/// "items":[..],"kind":"<Kind>List","metadata":{..}}`, what `list_json` renders.
+pub(crate) fn list_bytes(
+    info: &KindInfo,
+    list: &ListResponse,
+    cache: &super::rendered::RenderCache,
+) -> Vec<u8> {
+    let items: Vec<bytes::Bytes> = list.items.iter().map(|o| cache.get(o)).collect();
+    let mut out = Vec::with_capacity(items.iter().map(|b| b.len() + 1).sum::<usize>() + 256);
+    let text = |out: &mut Vec<u8>, s: &str| {
+        // A &str always serializes.
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    out.extend_from_slice(b"{\"apiVersion\":");
+    text(&mut out, info.api_version);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.extend_from_slice(b"],\"kind\":");
+    text(&mut out, &format!("{}List", info.kind));
+    out.extend_from_slice(b",\"metadata\":");
+    let _ = serde_json::to_writer(&mut out, &list_meta(list));
+    out.push(b'}');
+    out
+}
+
 /// Moves `items` into a list document. (`json!` would serialize them into a deep copy: on
 /// a list of thousands that copy cost more than rendering the objects.)
 fn with_items(mut list: Value, items: Vec<Value>) -> Value {
@@ -268,6 +298,13 @@ async fn list<S: Store>(
     };
     let as_ = negotiate(&parts.headers);
     let value = match as_ {
+        As::Object => {
+            let body = list_bytes(t.info, &list, &http.rendered);
+            return with_content_type(
+                super::json_bytes_response(StatusCode::OK, body),
+                &content_type(as_, true),
+            );
+        }
         As::Table(version) => {
             let items: Vec<Value> = list.items.iter().map(object_json).collect();
             table::table(
@@ -295,7 +332,6 @@ async fn list<S: Store>(
                 })
                 .collect(),
         ),
-        As::Object => list_json(t.info, &list),
     };
     with_content_type(
         json_response(StatusCode::OK, &value),
@@ -874,6 +910,34 @@ async fn delete_collection<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_bytes_read_as_the_list_document() {
+        use proto::Resource;
+        let info = proto::resource::kind_by_plural("configmaps").unwrap();
+        let items = (0..3)
+            .map(|i| {
+                let mut c = proto::k8s::ConfigMap::default();
+                c.meta_mut().name = format!("c{i}");
+                c.meta_mut().uid = format!("u{i}");
+                c.meta_mut().resource_version = format!("{}", 10 + i);
+                c.into_object()
+            })
+            .collect();
+        let list = ListResponse {
+            items,
+            resource_version: "12".into(),
+            r#continue: "next".into(),
+            remaining_item_count: Some(4),
+        };
+        let cache = super::super::rendered::RenderCache::default();
+        for _ in 0..2 {
+            let bytes: Value = serde_json::from_slice(&list_bytes(info, &list, &cache)).unwrap();
+            assert_eq!(bytes, list_json(info, &list));
+            assert_eq!(bytes["kind"], "ConfigMapList");
+            assert_eq!(bytes["items"][2]["metadata"]["name"], "c2");
+        }
+    }
 
     fn parts(content_type: &str) -> Parts {
         let (p, ()) = ::http::Request::builder()

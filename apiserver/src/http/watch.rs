@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ::http::{StatusCode, request::Parts};
@@ -15,6 +16,7 @@ use tokio::time::Instant;
 
 use super::path::Target;
 use super::query::Query;
+use super::rendered::RenderCache;
 use super::verbs::{fail, fail_status, list_request};
 use super::{Body, GrpcApi, HttpApi, HttpResponse, grpc, object_json, table};
 use crate::store::Store;
@@ -28,6 +30,7 @@ struct Render {
     info: &'static KindInfo,
     table: Option<&'static str>,
     query: String,
+    cache: Arc<RenderCache>,
 }
 
 impl Render {
@@ -69,6 +72,12 @@ impl Render {
     }
 
     fn event(&self, event: &WatchEvent) -> Bytes {
+        if let (Some(o), None, "ADDED" | "MODIFIED") =
+            (&event.object, self.table, event.r#type.as_str())
+        {
+            // Every watcher of a change sends the same bytes: rendered once.
+            return cached_line(&event.r#type, &self.cache.get(o));
+        }
         let object = match (&event.object, event.r#type.as_str()) {
             (_, "BOOKMARK") | (None, _) => self.bookmark(&event.resource_version, false),
             (Some(o), _) => self.object(o),
@@ -84,6 +93,18 @@ fn line(kind: &str, object: Value) -> Bytes {
     event.insert("object".into(), object);
     let mut out = serde_json::to_vec(&event).unwrap_or_default();
     out.push(b'\n');
+    Bytes::from(out)
+}
+
+/// `{"object":<rendered>,"type":"<kind>"}` and a newline, as `line` writes it.
+fn cached_line(kind: &str, object: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(object.len() + 32);
+    out.extend_from_slice(b"{\"object\":");
+    out.extend_from_slice(object);
+    out.extend_from_slice(b",\"type\":");
+    // A &str always serializes.
+    let _ = serde_json::to_writer(&mut out, kind);
+    out.extend_from_slice(b"}\n");
     Bytes::from(out)
 }
 
@@ -146,6 +167,7 @@ async fn start<S: Store>(
         info: t.info,
         table: table::wants_table(&parts.headers),
         query: parts.uri.query().unwrap_or("").to_string(),
+        cache: http.rendered.clone(),
     };
     let mut initial = VecDeque::new();
     let mut resource_version = query.str("resourceVersion");
@@ -245,9 +267,12 @@ mod tests {
             info: proto::resource::kind_by_plural("pods").unwrap(),
             table: None,
             query: String::new(),
+            cache: Arc::default(),
         };
         let mut pod = proto::k8s::Pod::default();
         pod.meta_mut().name = "p".into();
+        pod.meta_mut().uid = "u".into();
+        pod.meta_mut().resource_version = "5".into();
         let ev = WatchEvent {
             r#type: "ADDED".into(),
             object: Some(pod.into_object()),
@@ -257,6 +282,14 @@ mod tests {
         assert_eq!(v["type"], "ADDED");
         assert_eq!(v["object"]["kind"], "Pod");
         assert_eq!(v["object"]["metadata"]["name"], "p");
+        // The cached rendering reads the same as the uncached one (a DELETED event).
+        let deleted = WatchEvent {
+            r#type: "DELETED".into(),
+            ..ev.clone()
+        };
+        let d: Value = serde_json::from_slice(&render.event(&deleted)).unwrap();
+        assert_eq!(d["object"], v["object"]);
+        assert_eq!(d["type"], "DELETED");
         let bm = WatchEvent {
             r#type: "BOOKMARK".into(),
             object: None,
