@@ -7,7 +7,7 @@
 //! `cargo bench -p apiserver --bench auth` (env BENCH_SCALE=0.2 for a quick run)
 
 mod common;
-use common::{cm, pct, scale};
+use common::{Figures, cm, measure, scale};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,44 +16,18 @@ use client::{Client, ConnectionConfig, Credentials};
 use proto::Resource;
 use proto::k8s::*;
 
-struct Figures {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
 /// `total` creates over `concurrency` tasks sharing `clients` (one connection each).
 async fn creates(clients: &[Client], concurrency: usize, total: usize, prefix: &str) -> Figures {
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for t in 0..concurrency {
+    let clients: Arc<Vec<Client>> = Arc::new(clients.to_vec());
+    let prefix: Arc<str> = prefix.into();
+    measure(concurrency, total, move |t, i| {
         let c = clients[t % clients.len()].clone();
-        let prefix = prefix.to_string();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut i = t;
-            while i < total {
-                let t0 = Instant::now();
-                c.create(cm("bench", &format!("{prefix}-{i}")))
-                    .await
-                    .expect("create");
-                latencies.push(t0.elapsed());
-                i += concurrency;
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("bench task"));
-    }
-    let per_second = total as f64 / start.elapsed().as_secs_f64();
-    all.sort();
-    Figures {
-        per_second,
-        p50: pct(&all, 0.5),
-        p99: pct(&all, 0.99),
-    }
+        let name = format!("{prefix}-{i}");
+        async move {
+            c.create(cm("bench", &name)).await.expect("create");
+        }
+    })
+    .await
 }
 
 async fn namespace(client: &Client) {

@@ -7,7 +7,7 @@
 //! `cargo bench -p apiserver --bench http` (env BENCH_SCALE=0.2 for a quick run)
 
 mod common;
-use common::{cm, pct, scale};
+use common::{Figures, cm, measure, pct, scale};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,47 +29,6 @@ const NS: &str = "bench";
 const CONNECTIONS: usize = 4;
 
 type Http = HyperClient<HttpConnector, Full<Bytes>>;
-
-struct Figures {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// `total` operations over `concurrency` tasks; `op(task, i)` performs operation `i`.
-async fn measure<F, Fut>(concurrency: usize, total: usize, op: F) -> Figures
-where
-    F: Fn(usize, usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for t in 0..concurrency {
-        let op = op.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut i = t;
-            while i < total {
-                let t0 = Instant::now();
-                op(t, i).await;
-                latencies.push(t0.elapsed());
-                i += concurrency;
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("bench task"));
-    }
-    let per_second = total as f64 / start.elapsed().as_secs_f64();
-    all.sort();
-    Figures {
-        per_second,
-        p50: pct(&all, 0.5),
-        p99: pct(&all, 0.99),
-    }
-}
 
 async fn grpc_clients(url: &str) -> Arc<Vec<ApiClient<Channel>>> {
     let mut out = Vec::new();
@@ -360,20 +319,39 @@ async fn breakdown(grpc: &ApiClient<Channel>, objects: usize) {
     time("gRPC: protobuf decode (client)", &mut || {
         std::hint::black_box(ListResponse::decode(encoded.as_slice()).expect("decode"));
     });
+    // The server renders an object the first time it sends it at a revision (pbjson, the
+    // int-or-string presentation, normalize_output, to bytes) and keeps the bytes; a list
+    // of objects it has sent before is the concatenation of their bytes.
+    time("HTTP: Object::to_json (pbjson to Value)", &mut || {
+        for o in &list.items {
+            std::hint::black_box(o.to_json());
+        }
+    });
+    let render = |o: &Object| {
+        let mut d = proto::manifest::to_document(o);
+        proto::schema::normalize_output(info, &mut d);
+        serde_json::to_vec(&d).expect("to_vec")
+    };
+    time("HTTP: render every object (uncached, server)", &mut || {
+        for o in &list.items {
+            std::hint::black_box(render(o));
+        }
+    });
+    let rendered: Vec<Vec<u8>> = list.items.iter().map(render).collect();
     time(
-        "HTTP: Object::to_json (clone + pbjson to Value)",
+        "HTTP: the list from rendered objects (cached, server)",
         &mut || {
-            for o in &list.items {
-                std::hint::black_box(o.to_json());
+            let mut out =
+                Vec::with_capacity(rendered.iter().map(|r| r.len() + 1).sum::<usize>() + 64);
+            out.extend_from_slice(br#"{"apiVersion":"v1","items":["#);
+            for (i, r) in rendered.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(r);
             }
-        },
-    );
-    time(
-        "HTTP: manifest::to_document (to_json + int-or-string)",
-        &mut || {
-            for o in &list.items {
-                std::hint::black_box(proto::manifest::to_document(o));
-            }
+            out.extend_from_slice(br#"],"kind":"ConfigMapList","metadata":{}}"#);
+            std::hint::black_box(out);
         },
     );
     let documents: Vec<serde_json::Value> = list
@@ -381,40 +359,7 @@ async fn breakdown(grpc: &ApiClient<Channel>, objects: usize) {
         .iter()
         .map(proto::manifest::to_document)
         .collect();
-    time("HTTP: schema::normalize_output (on a copy)", &mut || {
-        for d in &documents {
-            let mut d = d.clone();
-            proto::schema::normalize_output(info, &mut d);
-            std::hint::black_box(d);
-        }
-    });
-    time("  (the copy alone)", &mut || {
-        for d in &documents {
-            std::hint::black_box(d.clone());
-        }
-    });
-    // `json!({"items": vec})` serializes `vec` into a new Value (a deep copy of every
-    // item, then both dropped); moving the Vec in as `Value::Array` costs nothing.
-    time(
-        "HTTP: json!({\"items\": Vec<Value>}) (deep copy + drops)",
-        &mut || {
-            let items = documents.clone();
-            std::hint::black_box(serde_json::json!({"kind": "ConfigMapList", "items": items}));
-        },
-    );
-    time(
-        "HTTP: items moved in as Value::Array (+ the same clone)",
-        &mut || {
-            let items = documents.clone();
-            let mut list = serde_json::json!({"kind": "ConfigMapList"});
-            list["items"] = serde_json::Value::Array(items);
-            std::hint::black_box(list);
-        },
-    );
     let body = serde_json::json!({"kind": "ConfigMapList", "apiVersion": "v1", "items": documents});
-    time("HTTP: serde_json::to_vec of the list (server)", &mut || {
-        std::hint::black_box(serde_json::to_vec(&body).expect("to_vec"));
-    });
     let bytes = serde_json::to_vec(&body).expect("to_vec");
     time(
         "HTTP: serde_json::from_slice to Value (client)",
