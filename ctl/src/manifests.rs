@@ -131,10 +131,11 @@ pub struct NoKindMatch {
 
 impl std::fmt::Display for NoKindMatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Go's %q, as kubectl quotes them.
+        // Go's %q, as kubectl quotes them. kubectl adds "ensure CRDs are installed first" on
+        // a line of its own; every ctl failure is one line, so it goes in parentheses.
         write!(
             f,
-            "resource mapping not found for name: {:?} namespace: {:?} from {:?}: no matches for kind {:?} in version {:?}\nensure CRDs are installed first",
+            "resource mapping not found for name: {:?} namespace: {:?} from {:?}: no matches for kind {:?} in version {:?} (ensure CRDs are installed first)",
             self.name, self.namespace, self.source, self.kind, self.version
         )
     }
@@ -254,7 +255,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "resource mapping not found for name: \"v1beta1.metrics.k8s.io\" namespace: \"\" from \"{source}\": no matches for kind \"APIService\" in version \"apiregistration.k8s.io/v1\"\nensure CRDs are installed first"
+                "resource mapping not found for name: \"v1beta1.metrics.k8s.io\" namespace: \"\" from \"{source}\": no matches for kind \"APIService\" in version \"apiregistration.k8s.io/v1\" (ensure CRDs are installed first)"
             )
         );
         // Any other document that does not load stays one error among the others too.
