@@ -103,12 +103,13 @@ pub fn parse_each(source: &str, text: &str) -> Result<Vec<Result<Object>>> {
         match doc.objects {
             Ok(objects) => out.extend(objects.into_iter().map(Ok)),
             Err(e) => out.push(Err(match unknown_kind(&e) {
-                Some((api_version, kind)) => NoKindMatch {
+                Some((api_version, kind, hint)) => NoKindMatch {
                     name: meta_field(&doc.value, "name"),
                     namespace: meta_field(&doc.value, "namespace"),
                     source: source.to_string(),
                     kind: kind.to_string(),
                     version: api_version.to_string(),
+                    hint: hint.to_string(),
                 }
                 .into(),
                 None => anyhow!(describe_error(source, &e)),
@@ -118,8 +119,8 @@ pub fn parse_each(source: &str, text: &str) -> Result<Vec<Result<Object>>> {
     Ok(out)
 }
 
-/// A document of a kind the API does not serve, in kubectl's words (two lines: kubectl's
-/// advice is on the second), so callers print it whole rather than as one line.
+/// A document of a kind the API does not serve, in kubectl's words (on one line, with
+/// kubectl's advice or the apiVersion that serves the kind in parentheses).
 #[derive(Debug)]
 pub struct NoKindMatch {
     pub name: String,
@@ -127,15 +128,23 @@ pub struct NoKindMatch {
     pub source: String,
     pub kind: String,
     pub version: String,
+    /// ` (did you mean apps/v1?)` when the kind is served under another apiVersion.
+    pub hint: String,
 }
 
 impl std::fmt::Display for NoKindMatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Go's %q, as kubectl quotes them. kubectl adds "ensure CRDs are installed first" on
-        // a line of its own; every ctl failure is one line, so it goes in parentheses.
+        // a line of its own; every ctl failure is one line, so it goes in parentheses, or
+        // the apiVersion that does serve the kind when one does.
+        let advice = if self.hint.is_empty() {
+            " (ensure CRDs are installed first)"
+        } else {
+            &self.hint
+        };
         write!(
             f,
-            "resource mapping not found for name: {:?} namespace: {:?} from {:?}: no matches for kind {:?} in version {:?} (ensure CRDs are installed first)",
+            "resource mapping not found for name: {:?} namespace: {:?} from {:?}: no matches for kind {:?} in version {:?}{advice}",
             self.name, self.namespace, self.source, self.kind, self.version
         )
     }
@@ -145,12 +154,14 @@ impl std::error::Error for NoKindMatch {}
 
 /// The apiVersion and kind of an unknown-kind error of a whole document (not of a List's
 /// item, which kubectl reports as the List's own error).
-fn unknown_kind(e: &ManifestError) -> Option<(&str, &str)> {
+fn unknown_kind(e: &ManifestError) -> Option<(&str, &str, &str)> {
     match e {
         ManifestError::InDocument { source, .. } => unknown_kind(source),
         ManifestError::UnknownKind {
-            api_version, kind, ..
-        } => Some((api_version, kind)),
+            api_version,
+            kind,
+            hint,
+        } => Some((api_version, kind, hint)),
         _ => None,
     }
 }
