@@ -101,6 +101,9 @@ async fn kubectl_exec_and_logs_stream_through_the_http_api() {
     );
     let _cleanup = common::NodeContainers(node.clone());
     let cancel = CancellationToken::new();
+    // Dropped before `_cleanup` (declared after it): a failing test stops its kubelet
+    // before the node's containers are removed, so none is made again behind the cleanup.
+    let _stop = cancel.clone().drop_guard();
     let task = tokio::spawn(kubelet::kubelet::run(cfg, rt, None, cancel.clone()));
     let c = client::Client::connect(&server.url).await.unwrap();
     let obj = proto::manifest::load_documents(&POD.replace("NODE", &node))
