@@ -2,8 +2,8 @@
 //! object at the same resourceVersion.
 //!
 //! Why: gRPC sends the store's protobuf almost as it is, while every JSON answer goes
-//! through pbjson, the int-or-string presentation and `schema::normalize_output`: about 3.5
-//! µs an object, ten times the protobuf encoding. Informers relist, `kubectl get` lists again
+//! through pbjson, the int-or-string presentation and `schema::normalize_output`: about 2
+//! µs an object, five times the protobuf encoding. Informers relist, `kubectl get` lists again
 //! and again, and a change fans out to every watcher, each time the same object at the same
 //! revision. Kubernetes' watch cache keeps serialized objects for the same reason
 //! (`cachingObject`). An object at a resourceVersion never changes, so an entry is never
