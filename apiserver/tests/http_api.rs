@@ -1003,3 +1003,66 @@ async fn impersonation_headers_act_as_the_named_user() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn list_resource_versions_as_kubernetes_serves_them() {
+    let s = TestServer::start().await;
+    let c = http1();
+    let a = post(
+        &c,
+        &s,
+        "/api/v1/namespaces/default/configmaps",
+        cm("rv", json!({"a": "1"})),
+    )
+    .await;
+    assert_eq!(a.code, 201, "{}", a.text);
+    let path = "/api/v1/namespaces/default/configmaps";
+    let now = get(&c, &s, path).await;
+    let rv: u64 = now.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Not older than a revision reached, and exactly the current one: served.
+    let older = get(&c, &s, &format!("{path}?resourceVersion={}", rv - 1)).await;
+    assert_eq!(older.code, 200, "{}", older.text);
+    assert_eq!(older.body["items"][0]["metadata"]["name"], "rv");
+    let exact = get(
+        &c,
+        &s,
+        &format!("{path}?resourceVersion={rv}&resourceVersionMatch=Exact"),
+    )
+    .await;
+    assert_eq!(exact.code, 200, "{}", exact.text);
+
+    // Exactly an earlier revision: no store keeps it here, so 410 (the client relists).
+    let gone = get(
+        &c,
+        &s,
+        &format!(
+            "{path}?resourceVersion={}&resourceVersionMatch=Exact",
+            rv - 1
+        ),
+    )
+    .await;
+    assert_eq!(gone.code, 410, "{}", gone.text);
+    assert_eq!(gone.body["reason"], "Expired");
+
+    // A revision the store has not reached: waited for, then 410 as well.
+    let ahead = get(&c, &s, &format!("{path}?resourceVersion={}", rv + 1000)).await;
+    assert_eq!(ahead.code, 410, "{}", ahead.text);
+    assert!(
+        ahead.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Too large resource version: {}", rv + 1000)),
+        "{}",
+        ahead.text
+    );
+
+    // Kubernetes' ListOptions validation.
+    let bad = get(&c, &s, &format!("{path}?resourceVersionMatch=Exact")).await;
+    assert_eq!(bad.code, 422, "{}", bad.text);
+    assert_eq!(bad.body["reason"], "Invalid");
+}

@@ -220,6 +220,75 @@ pub(crate) fn list_request(t: &Target, query: &Query) -> Result<ListRequest, Api
     })
 }
 
+/// What a list's `resourceVersion` and `resourceVersionMatch` ask for. Lists here are always
+/// served from the store's current state (sled keeps no older versions), which satisfies
+/// "any" (`""`, `"0"`) and "not older than N" once the store has reached N; "exactly N" only
+/// when N is the current revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListVersion {
+    Any,
+    NotOlderThan(u64),
+    Exact(u64),
+}
+
+/// Kubernetes' ListOptions validation of the two parameters (422 `ListOptions.meta.k8s.io`).
+pub(crate) fn list_version(query: &Query) -> Result<ListVersion, ApiError> {
+    let rv = query.str("resourceVersion");
+    let matching = query.str("resourceVersionMatch");
+    let invalid = |detail: String| {
+        ApiError::invalid(format!(
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: {detail}"
+        ))
+    };
+    if !matching.is_empty() && rv.is_empty() {
+        return Err(invalid(
+            "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                .into(),
+        ));
+    }
+    if !matching.is_empty() && !query.str("continue").is_empty() {
+        return Err(invalid(
+            "Forbidden: resourceVersionMatch is forbidden when continue is provided".into(),
+        ));
+    }
+    let number = || {
+        rv.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version {rv:?}: not a number"))
+        })
+    };
+    match matching.as_str() {
+        "" if rv.is_empty() || rv == "0" => Ok(ListVersion::Any),
+        "" | "NotOlderThan" => Ok(ListVersion::NotOlderThan(number()?)),
+        "Exact" if rv == "0" => Err(invalid(
+            "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
+                .into(),
+        )),
+        "Exact" => Ok(ListVersion::Exact(number()?)),
+        other => Err(invalid(format!(
+            "Unsupported value: {other:?}: supported values: \"Exact\", \"NotOlderThan\""
+        ))),
+    }
+}
+
+/// Whether a list at revision `current` answers `wanted`: `Ok(true)` yes, `Ok(false)` not
+/// yet (the store has not reached the revision: ask again), or why never.
+pub(crate) fn list_answers(wanted: ListVersion, current: u64) -> Result<bool, ApiError> {
+    match wanted {
+        ListVersion::Any => Ok(true),
+        ListVersion::NotOlderThan(n) => Ok(current >= n),
+        ListVersion::Exact(n) if n == current => Ok(true),
+        ListVersion::Exact(n) if n < current => Err(ApiError::new(
+            proto::Reason::Expired,
+            format!("too old resource version: {n} ({current})"),
+        )),
+        ListVersion::Exact(_) => Ok(false),
+    }
+}
+
+/// How long a list waits for the store to reach a requested revision (Kubernetes waits 3 s
+/// for its watch cache) before the client is told to relist.
+const LIST_VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// `metadata` of a list: resourceVersion, continue, remainingItemCount.
 pub(crate) fn list_meta(list: &ListResponse) -> Value {
     let mut meta = json!({ "resourceVersion": list.resource_version });
@@ -288,13 +357,35 @@ async fn list<S: Store>(
     t: &Target,
     query: &Query,
 ) -> HttpResponse {
-    let request = match list_request(t, query) {
+    let (request, wanted) = match list_request(t, query).and_then(|r| Ok((r, list_version(query)?)))
+    {
         Ok(r) => r,
         Err(e) => return fail(t, &e),
     };
-    let list = match GrpcApi::list(http.api(), grpc(parts, request)).await {
-        Ok(r) => r.into_inner(),
-        Err(s) => return fail_status(t, &s),
+    let deadline = tokio::time::Instant::now() + LIST_VERSION_WAIT;
+    let list = loop {
+        let list = match GrpcApi::list(http.api(), grpc(parts, request.clone())).await {
+            Ok(r) => r.into_inner(),
+            Err(s) => return fail_status(t, &s),
+        };
+        let current = list.resource_version.parse::<u64>().unwrap_or(0);
+        match list_answers(wanted, current) {
+            Ok(true) => break list,
+            Ok(false) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Ok(false) => {
+                let (ListVersion::NotOlderThan(n) | ListVersion::Exact(n)) = wanted else {
+                    break list;
+                };
+                let e = ApiError::new(
+                    proto::Reason::Expired,
+                    format!("Too large resource version: {n}, current: {current}"),
+                );
+                return fail(t, &e);
+            }
+            Err(e) => return fail(t, &e),
+        }
     };
     let as_ = negotiate(&parts.headers);
     let value = match as_ {
@@ -910,6 +1001,52 @@ async fn delete_collection<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_resource_versions_are_checked_and_answered_as_kubernetes() {
+        let v = |q: &str| list_version(&Query::parse(q));
+        assert_eq!(v("").unwrap(), ListVersion::Any);
+        assert_eq!(v("resourceVersion=0").unwrap(), ListVersion::Any);
+        assert_eq!(
+            v("resourceVersion=7").unwrap(),
+            ListVersion::NotOlderThan(7)
+        );
+        assert_eq!(
+            v("resourceVersion=7&resourceVersionMatch=Exact").unwrap(),
+            ListVersion::Exact(7)
+        );
+        let e = v("resourceVersionMatch=Exact").unwrap_err();
+        assert_eq!(e.reason, proto::Reason::Invalid);
+        assert_eq!(
+            e.message,
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+        );
+        assert!(
+            v("resourceVersion=0&resourceVersionMatch=Exact")
+                .unwrap_err()
+                .message
+                .contains("\"exact\" is forbidden for resourceVersion \"0\"")
+        );
+        assert!(
+            v("resourceVersion=1&resourceVersionMatch=Newest")
+                .unwrap_err()
+                .message
+                .contains("Unsupported value: \"Newest\"")
+        );
+        assert_eq!(
+            v("resourceVersion=x").unwrap_err().reason,
+            proto::Reason::BadRequest
+        );
+
+        assert!(list_answers(ListVersion::Any, 3).unwrap());
+        assert!(list_answers(ListVersion::NotOlderThan(3), 5).unwrap());
+        assert!(!list_answers(ListVersion::NotOlderThan(9), 5).unwrap());
+        assert!(list_answers(ListVersion::Exact(5), 5).unwrap());
+        assert!(!list_answers(ListVersion::Exact(9), 5).unwrap());
+        let old = list_answers(ListVersion::Exact(3), 5).unwrap_err();
+        assert_eq!(old.reason, proto::Reason::Expired);
+        assert_eq!(old.message, "too old resource version: 3 (5)");
+    }
 
     #[test]
     fn list_bytes_read_as_the_list_document() {
