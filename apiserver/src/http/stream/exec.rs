@@ -101,7 +101,7 @@ pub const SPDY_REFUSED: &str = "SPDY/3.1 streaming needs the channel protocol v4
 
 pub(crate) async fn serve<S: Store>(
     http: &HttpApi<S>,
-    mut request: ::http::Request<Body>,
+    request: ::http::Request<Body>,
     namespace: &str,
     name: &str,
     attach: bool,
@@ -152,46 +152,21 @@ pub(crate) async fn serve<S: Store>(
             channel::SUPPORTED.join(", ")
         )));
     };
-    if request
-        .extensions()
-        .get::<hyper::upgrade::OnUpgrade>()
-        .is_none()
-    {
-        return api_error_response(&ApiError::bad_request(
-            "this connection cannot be upgraded (WebSocket needs HTTP/1.1)",
-        ));
-    }
-
-    // Open the session first: refusals and missing pods are answered as Status.
-    let (tx, rx) = tokio::sync::mpsc::channel::<ExecStreamRequest>(16);
-    let (parts, body) = request.into_parts();
-    let caller = grpc(&parts, ());
-    request = ::http::Request::from_parts(parts, body);
     let command = open.command.clone();
     let (stdout, stderr) = (open.stdout, open.stderr);
-    let input = tokio_stream::wrappers::ReceiverStream::new(rx);
-    let output = match http.kubelet.open_exec_stream(&caller, open, input).await {
-        Ok(o) => o,
-        Err(s) => return status_response(&s),
+    let (tx, output, on_upgrade) = match open_session(http, request, open, "WebSocket").await {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
-
-    let on_upgrade = hyper::upgrade::on(&mut request);
     let shutdown = Box::pin(super::shutting_down(http.shutdown.clone()));
     let pod = format!("{namespace}/{name}");
     tokio::spawn(async move {
-        let upgraded = match on_upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(%pod, error = %e, "exec: the connection was not upgraded");
-                return;
-            }
+        let Some(io) = upgraded(on_upgrade, &pod).await else {
+            return;
         };
-        let ws = WebSocketStream::from_raw_socket(
-            hyper_util::rt::TokioIo::new(upgraded),
-            Role::Server,
-            Some(WebSocketConfig::default()),
-        )
-        .await;
+        let ws =
+            WebSocketStream::from_raw_socket(io, Role::Server, Some(WebSocketConfig::default()))
+                .await;
         let session = Session {
             protocol,
             command,
@@ -201,17 +176,8 @@ pub(crate) async fn serve<S: Store>(
         tracing::debug!(%pod, attach, "exec session ended");
     });
 
-    let mut response = ::http::Response::new(Body::empty());
-    *response.status_mut() = ::http::StatusCode::SWITCHING_PROTOCOLS;
+    let mut response = switching_protocols("websocket");
     let h = response.headers_mut();
-    h.insert(
-        ::http::header::UPGRADE,
-        ::http::HeaderValue::from_static("websocket"),
-    );
-    h.insert(
-        ::http::header::CONNECTION,
-        ::http::HeaderValue::from_static("Upgrade"),
-    );
     if let Ok(v) = ::http::HeaderValue::from_str(
         &tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes()),
     ) {
@@ -227,63 +193,101 @@ pub(crate) async fn serve<S: Store>(
 /// The SPDY/3.1 form of [`serve`] (kubectl 1.29 and older, and newer ones' fallback).
 async fn serve_spdy<S: Store>(
     http: &HttpApi<S>,
-    mut request: ::http::Request<Body>,
+    request: ::http::Request<Body>,
     open: ExecStreamOpen,
     namespace: &str,
     name: &str,
 ) -> HttpResponse {
-    if request
-        .extensions()
-        .get::<hyper::upgrade::OnUpgrade>()
-        .is_none()
-    {
-        return api_error_response(&ApiError::bad_request(
-            "this connection cannot be upgraded (SPDY needs HTTP/1.1)",
-        ));
-    }
-    let (tx, rx) = tokio::sync::mpsc::channel::<ExecStreamRequest>(16);
-    let (parts, body) = request.into_parts();
-    let caller = grpc(&parts, ());
-    request = ::http::Request::from_parts(parts, body);
     let command = open.command.clone();
     let expected = super::spdy::Expected {
         stdout: open.stdout,
         stderr: open.stderr,
     };
-    let input = tokio_stream::wrappers::ReceiverStream::new(rx);
-    let output = match http.kubelet.open_exec_stream(&caller, open, input).await {
-        Ok(o) => o,
-        Err(s) => return status_response(&s),
+    let (tx, output, on_upgrade) = match open_session(http, request, open, "SPDY").await {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
-    let on_upgrade = hyper::upgrade::on(&mut request);
     let shutdown = Box::pin(super::shutting_down(http.shutdown.clone()));
     let pod = format!("{namespace}/{name}");
     tokio::spawn(async move {
-        let upgraded = match on_upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(%pod, error = %e, "exec: the connection was not upgraded");
-                return;
-            }
+        let Some(io) = upgraded(on_upgrade, &pod).await else {
+            return;
         };
-        let io = hyper_util::rt::TokioIo::new(upgraded);
         super::spdy::run(io, expected, command, tx, output, shutdown).await;
         tracing::debug!(%pod, "exec session (SPDY) ended");
     });
+    let mut response = switching_protocols("SPDY/3.1");
+    response.headers_mut().insert(
+        "x-stream-protocol-version",
+        ::http::HeaderValue::from_static(super::spdy::PROTOCOL),
+    );
+    response
+}
+
+/// Opens the kubelet session of an upgradable request before the upgrade is answered, so
+/// refusals and missing pods are an ordinary Status: the sender of the session's input, its
+/// output, and the connection once upgraded.
+async fn open_session<S: Store>(
+    http: &HttpApi<S>,
+    request: ::http::Request<Body>,
+    open: ExecStreamOpen,
+    protocol: &str,
+) -> Result<
+    (
+        tokio::sync::mpsc::Sender<ExecStreamRequest>,
+        crate::kubelet_proxy::ExecOutputStream,
+        hyper::upgrade::OnUpgrade,
+    ),
+    HttpResponse,
+> {
+    if request
+        .extensions()
+        .get::<hyper::upgrade::OnUpgrade>()
+        .is_none()
+    {
+        return Err(api_error_response(&ApiError::bad_request(format!(
+            "this connection cannot be upgraded ({protocol} needs HTTP/1.1)"
+        ))));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<ExecStreamRequest>(16);
+    let (parts, body) = request.into_parts();
+    let caller = grpc(&parts, ());
+    let mut request = ::http::Request::from_parts(parts, body);
+    let input = tokio_stream::wrappers::ReceiverStream::new(rx);
+    let output = http
+        .kubelet
+        .open_exec_stream(&caller, open, input)
+        .await
+        .map_err(|s| status_response(&s))?;
+    Ok((tx, output, hyper::upgrade::on(&mut request)))
+}
+
+/// The connection once the client has it upgraded (None, logged, if it never is).
+async fn upgraded(
+    on_upgrade: hyper::upgrade::OnUpgrade,
+    pod: &str,
+) -> Option<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>> {
+    match on_upgrade.await {
+        Ok(u) => Some(hyper_util::rt::TokioIo::new(u)),
+        Err(e) => {
+            tracing::debug!(%pod, error = %e, "exec: the connection was not upgraded");
+            None
+        }
+    }
+}
+
+/// `101 Switching Protocols` to `upgrade`.
+fn switching_protocols(upgrade: &'static str) -> HttpResponse {
     let mut response = ::http::Response::new(Body::empty());
     *response.status_mut() = ::http::StatusCode::SWITCHING_PROTOCOLS;
     let h = response.headers_mut();
     h.insert(
         ::http::header::UPGRADE,
-        ::http::HeaderValue::from_static("SPDY/3.1"),
+        ::http::HeaderValue::from_static(upgrade),
     );
     h.insert(
         ::http::header::CONNECTION,
         ::http::HeaderValue::from_static("Upgrade"),
-    );
-    h.insert(
-        "x-stream-protocol-version",
-        ::http::HeaderValue::from_static(super::spdy::PROTOCOL),
     );
     response
 }
