@@ -291,8 +291,7 @@ fn apply_patch(patch_type: &str, doc: &Value, patch: &str) -> Result<Value, ApiE
     if patch_type != "apply" {
         return crate::patch::apply_to_json(patch_type, "k8s.Scale", doc, patch);
     }
-    let p: Value = serde_saphyr::from_str_with_options(patch, proto::manifest::yaml_options())
-        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let p = crate::patch::parse(crate::patch::PatchType::Apply, patch)?;
     let mut out = doc.clone();
     crate::patch::merge_patch(&mut out, &p);
     Ok(out)
