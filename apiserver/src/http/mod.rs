@@ -91,7 +91,7 @@ impl<S: Store> HttpApi<S> {
 
     /// One HTTP API request, authenticated already (the AuthnLayer runs in front).
     pub async fn handle(&self, request: Request) -> HttpResponse {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let path = parts.uri.path().to_string();
         if !path::is_resource_path(&path) {
             // Non-resource paths: authorized by path first, as Kubernetes does.
@@ -120,7 +120,6 @@ impl<S: Store> HttpApi<S> {
         };
         // Kubernetes protobuf bodies (kubectl 1.30+'s typed writes) become JSON here, for
         // every handler after.
-        let (mut parts, bytes) = (parts, bytes);
         let bytes = if verbs::media_type(&parts) == protobuf::MEDIA_TYPE {
             match protobuf::to_json(&bytes) {
                 Ok(v) => {
@@ -131,7 +130,7 @@ impl<S: Store> HttpApi<S> {
                     serde_json::to_vec(&v).unwrap_or_default()
                 }
                 // A resource this server does not serve: its 404, not the body's fault.
-                Err(_) if path::is_resource_path(&path) && path::parse(&path).is_err() => {
+                Err(_) if path::parse(&path).is_err() => {
                     return status::not_found_path();
                 }
                 Err(e) => {
