@@ -28,17 +28,10 @@ pub fn build_runtime() -> io::Result<tokio::runtime::Runtime> {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`), colours only on a terminal so
-/// log files stay plain text. False if a subscriber was already set (tests).
+/// log files stay plain text. False if a subscriber was already set (tests). A daemon that
+/// exports traces uses [`telemetry::trace::init_subscriber`] with its flags instead.
 pub fn init_tracing() -> bool {
-    use tracing_subscriber::EnvFilter;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(io::stderr)
-        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-        .try_init()
-        .is_ok()
+    telemetry::trace::init_subscriber("", None).is_some()
 }
 
 /// Installs SIGTERM and SIGINT handlers now (an error here is a start-up error) and
