@@ -2,6 +2,9 @@
 //! a grace timeout, the leader-election flags, the host name and a handle on a started
 //! daemon. A `main.rs` is then config -> build -> spawn -> wait for a signal -> drain.
 
+pub use crate::endpoints::{
+    EndpointError, Serving, TelemetryFlags, init_telemetry, serve_endpoints,
+};
 use crate::leader::LeaderElectionConfig;
 use crate::{ApiError, Client, ConnectionConfig, Kubeconfig};
 use std::future::Future;

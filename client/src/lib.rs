@@ -8,6 +8,7 @@ pub mod clock;
 pub mod connection;
 pub mod daemon;
 pub mod dynamic;
+pub mod endpoints;
 pub mod events;
 pub mod informer;
 pub mod kubeconfig;
