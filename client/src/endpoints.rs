@@ -8,6 +8,8 @@
 //! kube-proxy and cluster-dns serve plain HTTP ([`Serving::Plain`]), as Kubernetes'
 //! kube-proxy and CoreDNS do.
 
+pub mod auth;
+pub mod cert;
 mod listen;
 
 use std::net::{IpAddr, SocketAddr};
@@ -129,29 +131,88 @@ pub async fn serve_endpoints(
         .local_addr()
         .map_err(|source| EndpointError::Bind { addr, source })?;
     let router = telemetry::serve::router(health);
-    let handler: listen::Handler = Arc::new(move |request| {
-        let mut router = router.clone();
-        Box::pin(async move {
-            use tower_service::Service;
-            match router.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
+    let (handler, tls, scheme) = match serving {
+        Serving::Plain => (plain_handler(router), None, "http"),
+        Serving::Delegated { client, connection } => match &connection.trust {
+            None => {
+                tracing::warn!(
+                    service,
+                    server = %connection.server,
+                    "the apiserver connection is plaintext, so callers cannot be authenticated: serving the endpoints over plain HTTP without authorization"
+                );
+                (plain_handler(router), None, "http")
             }
-        })
-    });
-    let (tls, scheme) = match serving {
-        Serving::Plain => (None, "http"),
-        Serving::Delegated { .. } => {
-            tracing::warn!(
-                service,
-                "delegated authentication is not available yet; serving the endpoints over plain HTTP"
-            );
-            (None, "http")
-        }
+            Some(trust) => {
+                let verifier = match trust {
+                    pki::tls::ServerTrust::Ca(pem) => Some(pki::verify::ClientVerifier::new(pem)?),
+                    // No CA to check client certificates with: bearer tokens only.
+                    pki::tls::ServerTrust::InsecureSkipVerify => None,
+                };
+                let delegated = Arc::new(auth::Delegated::new(
+                    verifier,
+                    Arc::new(auth::ApiReviewer { client }),
+                ));
+                let config =
+                    pki::tls::server_config(cert::self_signed(bound)?, &[b"h2", b"http/1.1"])?;
+                (delegated_handler(router, delegated), Some(config), "https")
+            }
+        },
     };
     tokio::spawn(listen::serve(listener, tls, handler, shutdown));
     tracing::info!(service, address = %bound, scheme, "serving /metrics, /healthz, /livez, /readyz");
     Ok(Some(bound))
+}
+
+fn plain_handler(router: axum::Router) -> listen::Handler {
+    Arc::new(move |request| {
+        let router = router.clone();
+        Box::pin(route(router, request))
+    })
+}
+
+async fn route(
+    mut router: axum::Router,
+    request: http::Request<axum::body::Body>,
+) -> http::Response<axum::body::Body> {
+    use tower_service::Service;
+    match router.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Authenticates, authorizes, then routes.
+fn delegated_handler(router: axum::Router, delegated: Arc<auth::Delegated>) -> listen::Handler {
+    Arc::new(move |request| {
+        let router = router.clone();
+        let delegated = delegated.clone();
+        Box::pin(async move {
+            let chain = request
+                .extensions()
+                .get::<pki::tls::TlsConnectInfo>()
+                .and_then(|i| i.peer_certificates.clone());
+            let Ok(user) = delegated
+                .authenticate(chain.as_deref().map(Vec::as_slice), request.headers())
+                .await
+            else {
+                return auth::refusal_response(&auth::Refusal::Unauthorized);
+            };
+            let verb = auth::verb_of(request.method());
+            let uri = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+                .to_string();
+            if let Err(refusal) = delegated
+                .authorize(&user, &verb, request.uri().path(), &uri)
+                .await
+            {
+                return auth::refusal_response(&refusal);
+            }
+            route(router, request).await
+        })
+    })
 }
 
 #[cfg(test)]
@@ -253,5 +314,129 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(none, None);
+    }
+
+    /// GET over TLS (HTTP/1.1), optionally with a client identity and a bearer token.
+    async fn get_tls(
+        addr: SocketAddr,
+        path: &str,
+        identity: Option<pki::tls::ClientIdentity>,
+        token: Option<&str>,
+    ) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let config =
+            pki::tls::client_config(&pki::tls::ServerTrust::InsecureSkipVerify, identity).unwrap();
+        let mut config = (*config).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        tls.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut bytes = Vec::new();
+        // A TLS close without close_notify is fine here: the body is read by then.
+        let _ = tls.read_to_end(&mut bytes).await;
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let code = text[9..12].parse().unwrap();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (code, body)
+    }
+
+    struct Reviews;
+
+    #[tonic::async_trait]
+    impl auth::Reviewer for Reviews {
+        async fn token_review(&self, token: &str) -> Result<Option<auth::User>, String> {
+            Ok((token == "monitor").then(|| auth::User {
+                name: "prometheus".into(),
+                uid: String::new(),
+                groups: vec!["system:monitoring".into(), "system:authenticated".into()],
+            }))
+        }
+        async fn access_review(
+            &self,
+            user: &auth::User,
+            path: &str,
+            verb: &str,
+        ) -> Result<auth::Verdict, String> {
+            Ok(auth::Verdict {
+                allowed: user.groups.iter().any(|g| g == "system:monitoring")
+                    && path == "/metrics"
+                    && verb == "get",
+                reason: String::new(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn delegated_endpoints_authenticate_and_authorize_over_tls() {
+        let ca = pki::ca::Ca::generate("kubernetes", std::time::Duration::from_secs(3600)).unwrap();
+        let admin = ca
+            .issue(&pki::ca::CertSpec {
+                common_name: "kubernetes-admin".into(),
+                organizations: vec!["system:masters".into()],
+                dns_names: vec![],
+                ip_addresses: vec![],
+                usages: vec![pki::ca::Usage::ClientAuth],
+                validity: std::time::Duration::from_secs(3600),
+            })
+            .unwrap();
+        let admin = pki::tls::ClientIdentity::from_pem(&admin.cert_pem, &admin.key_pem).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let delegated = Arc::new(auth::Delegated::new(
+            Some(pki::verify::ClientVerifier::new(ca.cert_pem()).unwrap()),
+            Arc::new(Reviews),
+        ));
+        telemetry::process::register_process_metrics();
+        let handler = delegated_handler(
+            telemetry::serve::router(telemetry::health::Health::new()),
+            delegated,
+        );
+        let config =
+            pki::tls::server_config(cert::self_signed(addr).unwrap(), &[b"h2", b"http/1.1"])
+                .unwrap();
+        let stop = CancellationToken::new();
+        tokio::spawn(listen::serve(listener, Some(config), handler, stop.clone()));
+
+        // Anonymous: health yes, metrics no.
+        assert_eq!(
+            get_tls(addr, "/healthz", None, None).await,
+            (200, "ok".into())
+        );
+        let (code, body) = get_tls(addr, "/metrics", None, None).await;
+        assert_eq!(code, 403);
+        assert!(
+            body.contains(r#"forbidden: User \"system:anonymous\" cannot get path \"/metrics\""#),
+            "{body}"
+        );
+        assert_eq!(get_tls(addr, "/livez/ping", None, None).await.0, 403);
+        // A token the apiserver does not know: 401 even for health.
+        assert_eq!(get_tls(addr, "/healthz", None, Some("nope")).await.0, 401);
+        // A monitoring token, and the admin's certificate (system:masters).
+        let (code, body) = get_tls(addr, "/metrics", None, Some("monitor")).await;
+        assert_eq!(code, 200);
+        assert!(body.contains("process_open_fds"), "{body}");
+        assert_eq!(
+            get_tls(addr, "/metrics", Some(admin.clone()), None).await.0,
+            200
+        );
+        assert_eq!(
+            get_tls(addr, "/readyz/ping", Some(admin), None).await,
+            (200, "ok".into())
+        );
+        stop.cancel();
     }
 }
