@@ -144,6 +144,9 @@ impl<S: Store> KubeletProxy<S> {
         request: &Request<T>,
         attributes: &Attributes,
     ) -> Result<(), Status> {
+        if let Some(slot) = crate::metrics::Slot::of(request.extensions()) {
+            slot.set(|| crate::metrics::request::from_attributes(attributes, false, false));
+        }
         let user = user_of(request);
         match self.authorizer.authorize(&user, attributes).await {
             Decision::Allow => Ok(()),

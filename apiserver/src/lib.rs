@@ -18,6 +18,7 @@ pub mod filter;
 pub mod http;
 pub mod keys;
 pub mod kubelet_proxy;
+pub mod metrics;
 pub mod node_restriction;
 pub mod patch;
 pub mod pod_security;

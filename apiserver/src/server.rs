@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use crate::admission::SYSTEM_NAMESPACES;
 use crate::allocator::{self, ServiceAllocator};
 use crate::auth::authn;
+use crate::metrics::storage::Instrumented;
 use crate::registry::Registry;
 use crate::service::ApiService;
 use crate::store::Store;
@@ -190,6 +191,10 @@ pub struct Config {
     /// Services.
     #[arg(skip = true)]
     pub default_kubernetes_service: bool,
+    /// Count requests, watch events and store calls (`/metrics`). Not a flag: always on;
+    /// only the overhead benchmark turns it off, for its baseline.
+    #[arg(skip = true)]
+    pub metrics: bool,
 }
 
 /// Kubernetes' default ServiceAccount token issuer.
@@ -275,12 +280,13 @@ impl Config {
             audit_log_path: None,
             audit_policy_file: None,
             default_kubernetes_service: false,
+            metrics: true,
         }
     }
 }
 
 /// What the apiserver serves from: sled beneath encryption at rest.
-pub type ServerStore = EncryptedStore<SledStore>;
+pub type ServerStore = EncryptedStore<Instrumented<SledStore>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -624,6 +630,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         );
     }
     let store = SledStore::open(&config.data_dir, options).map_err(store_error)?;
+    // Timed beneath encryption, as Kubernetes times etcd calls apart from transformation.
+    let store = Instrumented::new(store, config.metrics);
+    store.count_objects().await.map_err(store_error)?;
     let store = Arc::new(EncryptedStore::new(store, encryption));
     if config.rewrite_encrypted_resources && !rewritten {
         let report = rewrite_stale(&*store).await.map_err(ServerError::Rewrite)?;
@@ -739,9 +748,16 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         shutdown_rx.clone(),
     ));
     let service = Arc::new(
-        ApiService::new(registry, WatchConfig::default(), shutdown_rx.clone())
-            .with_authorizer(authorizer.clone())
-            .with_audit(audit),
+        ApiService::new(
+            registry,
+            WatchConfig {
+                metrics: config.metrics,
+                ..WatchConfig::default()
+            },
+            shutdown_rx.clone(),
+        )
+        .with_authorizer(authorizer.clone())
+        .with_audit(audit),
     );
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -783,12 +799,27 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         router,
     );
     let tls = tls_config.is_some();
-    let serve = tokio::spawn(crate::http::serve::serve(
-        listener,
-        tls_config,
-        app,
-        shutdown_rx,
-    ));
+    let serve = if config.metrics {
+        tokio::spawn(crate::metrics::run(
+            config.data_dir.clone(),
+            shutdown_rx.clone(),
+        ));
+        // Outermost: every request counts, refused ones too, from the moment it arrives.
+        let app = tower_layer::Layer::layer(&crate::metrics::MetricsLayer, app);
+        tokio::spawn(crate::http::serve::serve(
+            listener,
+            tls_config,
+            app,
+            shutdown_rx,
+        ))
+    } else {
+        tokio::spawn(crate::http::serve::serve(
+            listener,
+            tls_config,
+            app,
+            shutdown_rx,
+        ))
+    };
     info!(%addr, %advertise, tls, data_dir = %config.data_dir.display(), "apiserver serving");
     Ok(RunningServer {
         addr,

@@ -171,6 +171,10 @@ struct Call {
     /// The object's name when the request does not carry it in its attributes (a create),
     /// for the audit line's objectRef, as Kubernetes completes it from the body.
     object_name: String,
+    /// Where a gRPC call's metrics labels go, with what the attributes do not say.
+    metrics: Option<crate::metrics::Slot>,
+    dry_run: bool,
+    apply: bool,
 }
 
 impl Call {
@@ -193,6 +197,9 @@ impl<S: Store> ApiService<S> {
             source_ip: source_ip(request),
             level,
             object_name: String::new(),
+            metrics: crate::metrics::Slot::of(request.extensions()),
+            dry_run: false,
+            apply: false,
         }
     }
 
@@ -237,6 +244,11 @@ impl<S: Store> ApiService<S> {
     where
         F: Future<Output = Result<Response<T>, Status>>,
     {
+        if let Some(slot) = &call.metrics {
+            slot.set(|| {
+                crate::metrics::request::from_attributes(&call.attrs, call.dry_run, call.apply)
+            });
+        }
         let decision = self.authorizer.authorize(&call.user, &call.attrs).await;
         if decision != Decision::Allow {
             let reason = match &decision {
@@ -288,6 +300,7 @@ impl<S: Store> Api for ApiService<S> {
             &request,
             attributes("create", &resource, "", &namespace, ""),
         );
+        call.dry_run = request.get_ref().dry_run;
         let manager = field_manager(&request, &request.get_ref().field_manager);
         let req = request.into_inner();
         let span = info_span!("create", key = %key_of(req.object.as_ref()));
@@ -373,10 +386,11 @@ impl<S: Store> Api for ApiService<S> {
             ),
             None => Default::default(),
         };
-        let call = self.call(
+        let mut call = self.call(
             &request,
             attributes("update", &resource, &r.subresource, &namespace, &name),
         );
+        call.dry_run = r.dry_run;
         let manager = field_manager(&request, &request.get_ref().field_manager);
         let r = request.into_inner();
         let span =
@@ -411,10 +425,12 @@ impl<S: Store> Api for ApiService<S> {
 
     async fn patch(&self, request: Request<PatchRequest>) -> Result<Response<Object>, Status> {
         let r = request.get_ref();
-        let call = self.call(
+        let mut call = self.call(
             &request,
             attributes("patch", &r.resource, &r.subresource, &r.namespace, &r.name),
         );
+        call.dry_run = r.dry_run;
+        call.apply = r.patch_type == "apply" || r.patch_type.starts_with("application/apply-patch");
         let manager = field_manager(&request, &request.get_ref().field_manager);
         let mut r = request.into_inner();
         r.field_manager = manager;
@@ -438,10 +454,11 @@ impl<S: Store> Api for ApiService<S> {
 
     async fn delete(&self, request: Request<DeleteRequest>) -> Result<Response<Object>, Status> {
         let r = request.get_ref();
-        let call = self.call(
+        let mut call = self.call(
             &request,
             attributes("delete", &r.resource, "", &r.namespace, &r.name),
         );
+        call.dry_run = r.dry_run;
         let r = request.into_inner();
         let span = info_span!("delete", key = %key(&r.resource, &r.namespace, &r.name));
         let registry = &self.registry;

@@ -29,6 +29,8 @@ pub struct WatchConfig {
     /// Events buffered toward one client before its stream waits on it.
     pub channel_capacity: usize,
     pub bookmark_interval: Duration,
+    /// Count the events sent (`apiserver_watch_events_total`, `_sizes`).
+    pub metrics: bool,
 }
 
 impl Default for WatchConfig {
@@ -36,6 +38,7 @@ impl Default for WatchConfig {
         WatchConfig {
             channel_capacity: 256,
             bookmark_interval: Duration::from_secs(10),
+            metrics: true,
         }
     }
 }
@@ -228,6 +231,7 @@ impl<S: Store> Registry<S> {
             filter,
             last_rev: start,
             decoded: self.decoded.clone(),
+            metrics: config.metrics,
         };
         let store = self.store.clone();
         tokio::spawn(
@@ -285,11 +289,18 @@ struct Sender {
     /// The revision of the last store event seen under the prefix, delivered or filtered.
     last_rev: Revision,
     decoded: Arc<DecodeCache>,
+    metrics: bool,
 }
 
 impl Sender {
     /// False when the watch is over (client gone or server stopping).
     async fn send(&mut self, item: EventResult) -> bool {
+        if self.metrics
+            && let Ok(event) = &item
+        {
+            // Sized as protobuf, what gRPC watchers receive (HTTP ones get it as JSON).
+            crate::metrics::watch_event(self.info, prost::Message::encoded_len(event));
+        }
         let sent = tokio::select! {
             sent = self.tx.send(item) => Some(sent.is_ok()),
             _ = stopping(&mut self.shutdown) => None,

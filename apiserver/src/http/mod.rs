@@ -101,6 +101,9 @@ impl<S: Store> HttpApi<S> {
             if let Some(r) = health::serve(&parts) {
                 return r;
             }
+            if let Some(r) = crate::metrics::serve(&parts) {
+                return r;
+            }
             if let Some(r) = discovery::serve(&parts) {
                 return r;
             }

@@ -22,6 +22,10 @@ pub const AUTOUPDATE: &str = "rbac.authorization.kubernetes.io/autoupdate";
 const BOOTSTRAPPING_LABEL: &str = "kubernetes.io/bootstrapping";
 const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
 
+/// Kubernetes' `system:monitoring`: the ClusterRole for scraping `/metrics` and reading the
+/// health checks, and the group it is bound to (`user.MonitoringGroup`).
+pub const MONITORING: &str = "system:monitoring";
+
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
 const ALL_VERBS: &[&str] = &[
@@ -303,6 +307,10 @@ fn controller_manager_rules() -> Vec<PolicyRule> {
             &["authorization.k8s.io"],
             &["subjectaccessreviews"],
         ),
+        // The horizontal-pod-autoscaler controller's role in Kubernetes
+        // (`system:controller:horizontal-pod-autoscaler`): pods' usage from the resource
+        // metrics API.
+        rule(&["get", "list"], &["metrics.k8s.io"], &["pods"]),
     ]
 }
 
@@ -382,6 +390,24 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
                 &["/healthz", "/livez", "/readyz", "/version", "/version/"],
             )],
         ),
+        // Read access to the monitoring endpoints only; the health checks' own paths may
+        // tell more about the cluster than `ok`, hence not for everyone.
+        cluster_role(
+            MONITORING,
+            vec![url_rule(
+                &["get"],
+                &[
+                    "/metrics",
+                    "/metrics/slis",
+                    "/livez",
+                    "/readyz",
+                    "/healthz",
+                    "/livez/*",
+                    "/readyz/*",
+                    "/healthz/*",
+                ],
+            )],
+        ),
         cluster_role(
             "system:basic-user",
             vec![
@@ -411,6 +437,15 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
         aggregate_to(
             cluster_role("system:aggregate-to-view", view_rules()),
             "view",
+        ),
+        // metrics-server's role for the resource metrics API (served by this apiserver),
+        // aggregated to view, edit and admin as metrics-server's manifest labels it.
+        ["view", "edit", "admin"].into_iter().fold(
+            cluster_role(
+                "system:aggregated-metrics-reader",
+                vec![rule(READ, &["metrics.k8s.io"], &["pods", "nodes"])],
+            ),
+            aggregate_to,
         ),
         cluster_role(
             "system:auth-delegator",
@@ -543,6 +578,7 @@ pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
             "system:discovery",
             vec![group(names::SYSTEM_AUTHENTICATED)],
         ),
+        binding(MONITORING, MONITORING, vec![group(MONITORING)]),
         binding(
             "system:basic-user",
             "system:basic-user",
@@ -752,6 +788,8 @@ mod tests {
             )
         );
         assert!(!p.allows(&cm, &attrs("create", GROUP, "clusterrolebindings", "")));
+        assert!(p.allows(&cm, &attrs("list", "metrics.k8s.io", "pods", "")));
+        assert!(!p.allows(&cm, &attrs("list", "metrics.k8s.io", "nodes", "")));
         let proxy = User::new(names::KUBE_PROXY, &[]);
         assert!(p.allows(&proxy, &attrs("watch", "", "endpoints", "")));
         assert!(!p.allows(&proxy, &attrs("create", "", "pods", "ns")));
@@ -789,6 +827,18 @@ mod tests {
             )
         ));
         assert!(!p.allows(&nobody, &attrs("list", "", "pods", "default")));
+        let get = |path: &str| Attributes {
+            verb: "get".into(),
+            path: path.into(),
+            ..Attributes::default()
+        };
+        assert!(!p.allows(&nobody, &get("/metrics")));
+        assert!(p.allows(&nobody, &get("/healthz")), "public-info-viewer");
+        let prometheus = User::new("prometheus", &[MONITORING, names::SYSTEM_AUTHENTICATED]);
+        assert!(p.allows(&prometheus, &get("/metrics")));
+        assert!(p.allows(&prometheus, &get("/readyz/etcd")));
+        assert!(!p.allows(&nobody, &get("/readyz/etcd")));
+        assert!(!p.allows(&prometheus, &attrs("list", "", "pods", "")));
     }
 
     #[test]
@@ -804,6 +854,10 @@ mod tests {
             )
         };
         assert!(allows(&view, "list", "", "pods") && !allows(&view, "get", "", "secrets"));
+        for rules in [&view, &edit, &admin] {
+            assert!(allows(rules, "list", "metrics.k8s.io", "pods"));
+            assert!(allows(rules, "get", "metrics.k8s.io", "nodes"));
+        }
         assert!(allows(&edit, "get", "", "secrets") && allows(&edit, "list", "", "pods"));
         assert!(!allows(&edit, "create", GROUP, "rolebindings"));
         assert!(

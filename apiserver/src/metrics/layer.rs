@@ -1,0 +1,347 @@
+//! The one place requests are counted, for both transports: a tower layer in front of
+//! authentication. An HTTP request's labels come from its URL; a gRPC call's from the
+//! [`Slot`] the layer puts in its extensions, which the service fills where it authorizes
+//! the call (the resource is in the message, not the path). The request is recorded when
+//! its response body ends or is dropped, so a watch or an exec stream counts once, when it
+//! ends, with its whole life as its duration (Kubernetes records long-running requests so),
+//! and is in `apiserver_longrunning_requests` meanwhile.
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+
+use super::request::{self, CREATE, Info};
+use super::{Labels, METRICS, inflight};
+use crate::http::Body;
+
+/// Where a gRPC call's labels are written once known (at authorization).
+#[derive(Clone, Default, Debug)]
+pub struct Slot(Arc<OnceLock<Info>>);
+
+impl Slot {
+    /// The slot of the call whose extensions these are: gRPC calls have one, HTTP requests
+    /// reaching the gRPC methods have none (their URL said it all).
+    pub fn of(extensions: &::http::Extensions) -> Option<Slot> {
+        extensions.get::<Slot>().cloned()
+    }
+
+    /// Records the call's labels, unless an earlier step did (`info` is then not computed).
+    pub fn set(&self, info: impl FnOnce() -> Info) {
+        self.0.get_or_init(info);
+    }
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+pub struct MetricsLayer;
+
+impl<S> tower_layer::Layer<S> for MetricsLayer {
+    type Service = Metered<S>;
+
+    fn layer(&self, inner: S) -> Metered<S> {
+        Metered { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct Metered<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What is known of a request before it is served.
+enum Pending {
+    Http(Info),
+    Grpc { slot: Slot, path: String },
+}
+
+impl<S, B> tower_service::Service<::http::Request<B>> for Metered<S>
+where
+    S: tower_service::Service<
+            ::http::Request<B>,
+            Response = ::http::Response<Body>,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = ::http::Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: ::http::Request<B>) -> Self::Future {
+        let start = Instant::now();
+        let grpc = is_grpc(request.headers());
+        let path = request.uri().path();
+        let read_only = request::read_only(request.method(), path, grpc);
+        let pending = if grpc {
+            let slot = Slot::default();
+            let path = path.to_string();
+            request.extensions_mut().insert(slot.clone());
+            Pending::Grpc { slot, path }
+        } else {
+            let apply = request
+                .headers()
+                .get(::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/apply-patch"));
+            Pending::Http(request::from_http(
+                request.method(),
+                path,
+                request.uri().query().unwrap_or(""),
+                apply,
+            ))
+        };
+        let serving = inflight::enter(read_only);
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let response = inner.call(request).await?;
+            // Long-running requests leave the in-flight count once they are established,
+            // as Kubernetes' max-in-flight filter does not count them.
+            drop(serving);
+            Ok(track(response, pending, start))
+        })
+    }
+}
+
+fn is_grpc(headers: &::http::HeaderMap) -> bool {
+    headers
+        .get(::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
+}
+
+/// The code of a gRPC answer, as the HTTP API would answer the same outcome (a success
+/// of a create is 201).
+fn grpc_code(headers: &::http::HeaderMap, verb: &str) -> Option<u16> {
+    let status = headers.get("grpc-status")?;
+    if status.as_bytes() == b"0" {
+        return Some(if verb == CREATE { 201 } else { 200 });
+    }
+    let status = tonic::Status::from_header_map(headers)?;
+    Some(crate::http::status::code(
+        proto::ApiError::from_status(&status).reason,
+    ))
+}
+
+/// Wraps the response body so that the request is recorded when it ends.
+fn track(
+    response: ::http::Response<Body>,
+    pending: Pending,
+    start: Instant,
+) -> ::http::Response<Body> {
+    let (parts, body) = response.into_parts();
+    let http_code = parts.status.as_u16();
+    let (info, code) = match pending {
+        Pending::Http(info) => (info, Some(http_code)),
+        Pending::Grpc { slot, path } => {
+            let info = slot
+                .0
+                .get()
+                .cloned()
+                .unwrap_or_else(|| request::from_grpc_path(&path));
+            // Not 200: the HTTP layer answered (an unknown path, a refused request).
+            let code = if http_code != 200 {
+                Some(http_code)
+            } else {
+                grpc_code(&parts.headers, info.verb)
+            };
+            (info, code)
+        }
+    };
+    let longrunning = info.long_running().then(|| {
+        let gauge = METRICS
+            .longrunning
+            .get_or_create_owned(&shape_labels(&info));
+        gauge.inc();
+        gauge
+    });
+    let tracker = Tracker {
+        info: Some(info),
+        code,
+        start,
+        bytes: 0,
+        longrunning,
+    };
+    ::http::Response::from_parts(
+        parts,
+        Body::new(MeteredBody {
+            inner: body,
+            tracker,
+        }),
+    )
+}
+
+/// One request until its body is gone; records it on drop.
+struct Tracker {
+    info: Option<Info>,
+    /// None until a gRPC answer's trailers say (a stream that ends without them, cut by
+    /// the client, counts as the 200 its headers were).
+    code: Option<u16>,
+    start: Instant,
+    bytes: u64,
+    longrunning: Option<telemetry::metrics::Gauge>,
+}
+
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        if let Some(g) = &self.longrunning {
+            g.dec();
+        }
+        let Some(info) = self.info.take() else { return };
+        let code = self
+            .code
+            .unwrap_or(if info.verb == CREATE { 201 } else { 200 });
+        record(
+            info.for_code(code),
+            code,
+            self.start.elapsed().as_secs_f64(),
+            self.bytes,
+        );
+    }
+}
+
+fn shape_labels(info: &Info) -> Labels<7> {
+    [
+        ("verb", Cow::Borrowed(info.verb)),
+        ("group", Cow::Borrowed(info.group)),
+        ("version", Cow::Borrowed(info.version)),
+        ("resource", Cow::Borrowed(info.resource)),
+        ("subresource", info.subresource.clone()),
+        ("scope", Cow::Borrowed(info.scope)),
+        ("component", Cow::Borrowed(request::COMPONENT)),
+    ]
+}
+
+fn record(info: Info, code: u16, seconds: f64, bytes: u64) {
+    let m = &*METRICS;
+    let [
+        verb,
+        group,
+        version,
+        resource,
+        subresource,
+        scope,
+        component,
+    ] = shape_labels(&info);
+    let dry_run = ("dry_run", Cow::Borrowed(info.dry_run));
+    if info.verb == request::GET || info.verb == request::LIST {
+        m.response_sizes
+            .get_or_create(&[
+                verb.clone(),
+                group.clone(),
+                version.clone(),
+                resource.clone(),
+                subresource.clone(),
+                scope.clone(),
+                component.clone(),
+            ])
+            .observe(bytes as f64);
+    }
+    let duration = [
+        verb,
+        dry_run,
+        group,
+        version,
+        resource,
+        subresource,
+        scope,
+        component,
+    ];
+    m.duration.get_or_create(&duration).observe(seconds);
+    let [
+        verb,
+        dry_run,
+        group,
+        version,
+        resource,
+        subresource,
+        scope,
+        component,
+    ] = duration;
+    m.requests
+        .get_or_create(&[
+            verb,
+            dry_run,
+            group,
+            version,
+            resource,
+            subresource,
+            scope,
+            component,
+            ("code", request::code_label(code)),
+        ])
+        .inc();
+}
+
+/// The response body, counting its bytes and reading a gRPC answer's trailers.
+struct MeteredBody {
+    inner: Body,
+    tracker: Tracker,
+}
+
+impl HttpBody for MeteredBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                this.tracker.bytes += data.len() as u64;
+            } else if let Some(trailers) = frame.trailers_ref()
+                && let Some(info) = &this.tracker.info
+                && let Some(code) = grpc_code(trailers, info.verb)
+            {
+                this.tracker.code = Some(code);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_outcomes_read_as_the_http_api_answers_them() {
+        let mut h = ::http::HeaderMap::new();
+        assert_eq!(grpc_code(&h, "GET"), None);
+        h.insert("grpc-status", "0".parse().unwrap());
+        assert_eq!(grpc_code(&h, "GET"), Some(200));
+        assert_eq!(grpc_code(&h, CREATE), Some(201));
+        let status: tonic::Status = proto::ApiError::already_exists("x").into();
+        let h = status.into_http::<()>().into_parts().0.headers;
+        assert_eq!(grpc_code(&h, CREATE), Some(409));
+        let status: tonic::Status = proto::ApiError::invalid("x").into();
+        let h = status.into_http::<()>().into_parts().0.headers;
+        assert_eq!(grpc_code(&h, CREATE), Some(422));
+    }
+}
