@@ -162,6 +162,13 @@ impl<S: Store> KubeletProxy<S> {
     }
 
     async fn node_client(&self, node: &str) -> Result<KubeletClient<Channel>, Status> {
+        self.node_channel(node).await.map(KubeletClient::new)
+    }
+
+    /// A connection to the kubelet of `node` (TLS with the kubelet-client certificate when
+    /// the cluster has a PKI); also a tower Service of plain HTTP/2 requests, as the
+    /// metrics API's scraper uses it for `/metrics/resource`.
+    pub async fn node_channel(&self, node: &str) -> Result<Channel, Status> {
         let obj = self.registry.get("nodes", "", node).await?;
         let n = Node::try_from_object(obj)
             .map_err(|_| Status::internal("the store returned a non-Node"))?;
@@ -185,7 +192,7 @@ impl<S: Store> KubeletProxy<S> {
             }
         };
         match tokio::time::timeout(self.options.timeout, connect).await {
-            Ok(Ok(ch)) => Ok(KubeletClient::new(ch)),
+            Ok(Ok(ch)) => Ok(ch),
             Ok(Err(e)) => Err(Status::unavailable(format!(
                 "kubelet of node {node} at {target}: {e}"
             ))),

@@ -74,6 +74,11 @@ pub struct Config {
     /// in tests); without it such nodes are refused.
     #[arg(long)]
     pub kubelet_allow_loopback: bool,
+    /// How often the metrics API (metrics.k8s.io) scrapes every kubelet's
+    /// `/metrics/resource` (metrics-server's `--metric-resolution`); cpu usage is the rate
+    /// between the last two scrapes.
+    #[arg(long, default_value = "15s", value_parser = crate::metrics_api::parse_resolution)]
+    pub metric_resolution: Duration,
     /// Pod Security level enforced in namespaces without a
     /// `pod-security.kubernetes.io/enforce` label: privileged, baseline or restricted.
     #[arg(long, default_value = "privileged", value_name = "LEVEL")]
@@ -249,6 +254,7 @@ impl Config {
             kubelet_timeout: 5,
             // In-process servers run their nodes on loopback.
             kubelet_allow_loopback: true,
+            metric_resolution: Duration::from_secs(15),
             pod_security_enforce: crate::pod_security::Level::Privileged,
             pod_security_warn: crate::pod_security::Level::Privileged,
             pod_security_audit: crate::pod_security::Level::Privileged,
@@ -734,6 +740,19 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         )
         .with_authorizer(authorizer.clone()),
     );
+    // metrics.k8s.io, from samples scraped off the kubelets through the same connections.
+    let metrics_api = Arc::new(crate::metrics_api::MetricsApi::new(
+        registry.clone(),
+        authorizer.clone(),
+    ));
+    metrics_api.spawn_scraper(
+        kubelet_proxy.clone(),
+        crate::metrics_api::scrape::ScrapeOptions {
+            resolution: config.metric_resolution,
+            timeout: Duration::from_secs(config.kubelet_timeout).min(config.metric_resolution),
+        },
+        shutdown_rx.clone(),
+    );
     let authentication_service = Arc::new(authn::service::AuthenticationService::new(
         authenticator.clone(),
         Some(token_issuer),
@@ -781,6 +800,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             proto::k8s::authorization_server::AuthorizationServer::from_arc(
                 authorization_service.clone(),
             ),
+        )
+        .add_service(
+            proto::k8s::resource_metrics_server::ResourceMetricsServer::from_arc(
+                metrics_api.clone(),
+            ),
         );
     let authorizer_for_layer = authorizer.clone();
     // gRPC services by path (`/k8s.Api/...`), every other path the HTTP API.
@@ -793,6 +817,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         shutdown_rx.clone(),
     )
     .router(routes);
+    let router = crate::metrics_api::http::route(router, metrics_api);
     // Every request, gRPC and HTTP, health included, is authenticated first.
     let app = tower_layer::Layer::layer(
         &authn::AuthnLayer::new(authenticator).with_impersonation(authorizer_for_layer),

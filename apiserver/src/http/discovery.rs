@@ -24,6 +24,7 @@ const GET_PATCH_UPDATE: &[&str] = &["get", "patch", "update"];
 const CREATE: &[&str] = &["create"];
 const CREATE_GET: &[&str] = &["create", "get"];
 const PROXY_VERBS: &[&str] = &["create", "delete", "get", "patch", "update"];
+const GET_LIST: &[&str] = &["get", "list"];
 
 /// One entry of an APIResourceList: a resource or a `resource/subresource`.
 #[derive(Debug, Clone, PartialEq)]
@@ -218,6 +219,21 @@ pub(crate) fn group_versions() -> Vec<GroupVersion> {
                 "SubjectAccessReview",
                 false,
             ),
+        ],
+    });
+    // Served by this apiserver itself (crate::metrics_api), listed as metrics-server's
+    // APIService shows it: get and list only, no singular name.
+    let metrics = |name: &str, kind: &'static str, namespaced: bool| Resource {
+        verbs: GET_LIST,
+        singular: "",
+        ..virtual_kind(name, "", kind, namespaced)
+    };
+    out.push(GroupVersion {
+        group: "metrics.k8s.io",
+        version: "v1beta1",
+        resources: vec![
+            metrics("nodes", "NodeMetrics", false),
+            metrics("pods", "PodMetrics", true),
         ],
     });
     for gv in &mut out {
@@ -557,7 +573,8 @@ mod tests {
                 "certificates.k8s.io",
                 "networking.k8s.io",
                 "rbac.authorization.k8s.io",
-                "coordination.k8s.io"
+                "coordination.k8s.io",
+                "metrics.k8s.io"
             ]
         );
         let apps = group(&all, "apps").unwrap();
@@ -575,6 +592,38 @@ mod tests {
         assert_eq!(scale["group"], "autoscaling");
         let authz = resource_list(find(&all, "authorization.k8s.io/v1"));
         assert_eq!(authz["resources"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn the_metrics_group_lists_get_and_list() {
+        let all = group_versions();
+        let metrics = resource_list(find(&all, "metrics.k8s.io/v1beta1"));
+        assert_eq!(
+            metrics["resources"],
+            json!([
+                {"name": "nodes", "singularName": "", "namespaced": false, "kind": "NodeMetrics", "verbs": ["get", "list"]},
+                {"name": "pods", "singularName": "", "namespaced": true, "kind": "PodMetrics", "verbs": ["get", "list"]},
+            ])
+        );
+        let group = group(&all, "metrics.k8s.io").unwrap();
+        assert_eq!(
+            group["preferredVersion"]["groupVersion"],
+            "metrics.k8s.io/v1beta1"
+        );
+        let aggregated = aggregated(&all, false, "v2");
+        let item = aggregated["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["metadata"]["name"] == "metrics.k8s.io")
+            .unwrap();
+        let pods = &item["versions"][0]["resources"][1];
+        assert_eq!(pods["resource"], "pods");
+        assert_eq!(
+            pods["responseKind"],
+            json!({"group": "metrics.k8s.io", "version": "v1beta1", "kind": "PodMetrics"})
+        );
+        assert_eq!(pods["verbs"], json!(["get", "list"]));
     }
 
     #[test]
