@@ -19,7 +19,6 @@ pub mod http;
 pub mod keys;
 pub mod kubelet_proxy;
 pub mod metrics;
-pub mod metrics;
 pub mod metrics_api;
 pub mod node_restriction;
 pub mod patch;

@@ -825,6 +825,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     );
     let tls = tls_config.is_some();
     let serve = if config.metrics {
+        telemetry::process::register_process_metrics();
         tokio::spawn(crate::metrics::run(
             config.data_dir.clone(),
             shutdown_rx.clone(),
