@@ -78,6 +78,7 @@ fn event(kind: &str, object: Option<Object>, rv: Revision) -> WatchEvent {
         r#type: kind.to_string(),
         object,
         resource_version: rv.to_string(),
+        trace_parent: String::new(),
     }
 }
 
@@ -337,7 +338,14 @@ impl Sender {
         self.last_rev = ev.revision;
         match self.decoded.get(&ev) {
             Ok(d) => match translate(ev.kind, Some(&d.0), d.1.as_ref(), &self.filter) {
-                Some((kind, object)) => self.send(Ok(event(kind, Some(object), ev.revision))).await,
+                Some((kind, object)) => {
+                    let mut out = event(kind, Some(object), ev.revision);
+                    // The writer's trace goes on to whoever reacts to the change.
+                    if let Some(parent) = &ev.trace_parent {
+                        out.trace_parent = parent.to_string();
+                    }
+                    self.send(Ok(out)).await
+                }
                 None => true,
             },
             Err(e) => {
@@ -377,6 +385,7 @@ mod tests {
             key: format!("/registry/configmaps/default/c{rev}"),
             value: encode(&cm.into_object()),
             prev_value: None,
+            trace_parent: None,
         }
     }
 

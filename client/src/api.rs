@@ -137,6 +137,9 @@ impl<K: Resource> WatchEvent<K> {
 
 pub type WatchStream<K> = BoxStream<'static, Result<WatchEvent<K>, ApiError>>;
 
+pub(crate) type TracedWatchStream<K> =
+    BoxStream<'static, Result<(WatchEvent<K>, Option<telemetry::trace::TraceParent>), ApiError>>;
+
 impl<K: Resource> Api<K> {
     /// For a cluster-scoped kind the namespace is ignored.
     pub fn namespaced(client: Client, namespace: &str) -> Self {
@@ -296,6 +299,19 @@ impl<K: Resource> Api<K> {
     /// A stream of changes; it ends with an error item when the server cuts it off
     /// (`Reason::Expired` when `resource_version` is older than the retained history).
     pub async fn watch(&self, params: &WatchParams) -> Result<WatchStream<K>, ApiError> {
+        Ok(self
+            .watch_traced(params)
+            .await?
+            .map(|item| item.map(|(ev, _)| ev))
+            .boxed())
+    }
+
+    /// As `watch`, each event with the trace context of the write that produced it (when
+    /// the apiserver and this process export traces): what informers hand on.
+    pub(crate) async fn watch_traced(
+        &self,
+        params: &WatchParams,
+    ) -> Result<TracedWatchStream<K>, ApiError> {
         let stream = self
             .client
             .watch(WatchRequest {
@@ -309,7 +325,14 @@ impl<K: Resource> Api<K> {
             .await?;
         Ok(stream
             .map(|item| match item {
-                Ok(ev) => from_wire_event(ev),
+                Ok(ev) => {
+                    let parent = if telemetry::trace::exporting() {
+                        telemetry::trace::TraceParent::parse(&ev.trace_parent)
+                    } else {
+                        None
+                    };
+                    from_wire_event(ev).map(|ev| (ev, parent))
+                }
                 Err(status) => Err(ApiError::from_status(&status)),
             })
             .boxed())
@@ -438,6 +461,7 @@ mod tests {
             r#type: t.into(),
             object: obj,
             resource_version: "7".into(),
+            trace_parent: String::new(),
         };
         let added: WatchEvent<Pod> =
             from_wire_event(ev("ADDED", Some(pod("d", "a").into_object()))).unwrap();

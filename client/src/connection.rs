@@ -275,7 +275,8 @@ pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-/// Adds `authorization: Bearer <token>` to each request (nothing without a token).
+/// Adds `authorization: Bearer <token>` to each request (nothing without a token), and
+/// the trace context (see the `Interceptor` impl).
 #[derive(Clone, Default)]
 pub struct BearerAuth {
     source: Option<Arc<TokenSource>>,
@@ -359,8 +360,13 @@ impl BearerAuth {
     }
 }
 
+/// Every call of the client (the apiserver's, a kubelet's) goes through this interceptor:
+/// it also carries the caller's trace context (W3C `traceparent`) when the process
+/// exports traces, so the server's span joins the caller's trace. The interceptor runs
+/// as the call starts, inside the caller's span.
 impl tonic::service::Interceptor for BearerAuth {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        telemetry::trace::inject(req.metadata_mut().as_mut());
         match self.header(Instant::now()) {
             Ok(Some(v)) => {
                 req.metadata_mut().insert("authorization", v);

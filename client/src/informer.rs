@@ -81,6 +81,9 @@ impl Default for InformerConfig {
     }
 }
 
+/// An event and the trace context of the write that produced it.
+pub type Traced<K> = (InformerEvent<K>, Option<telemetry::trace::TraceParent>);
+
 /// Called in the informer's task for every change: keep it quick (enqueue a key).
 /// Returns false to be removed (its receiver is gone).
 type Handler<K> = Box<dyn Fn(&InformerEvent<K>) -> bool + Send + Sync>;
@@ -120,6 +123,13 @@ impl<K: Resource> Shared<K> {
             }
             handlers.retain(|(_, h)| h(&ev));
         }
+    }
+
+    /// `apply` of one watch event, its handlers run with the event's trace context as
+    /// the handled event's ([`telemetry::trace::event_parent`]): what they enqueue
+    /// remembers the write that caused it.
+    fn apply_traced(&self, ev: InformerEvent<K>, parent: Option<&telemetry::trace::TraceParent>) {
+        telemetry::trace::with_event_parent(parent, || self.apply(vec![ev]));
     }
 }
 
@@ -178,6 +188,18 @@ impl<K: Resource> Informer<K> {
     pub fn subscribe(&self) -> mpsc::UnboundedReceiver<InformerEvent<K>> {
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = self.add_raw_handler(Box::new(move |ev| tx.send(ev.clone()).is_ok()));
+        rx
+    }
+
+    /// As `subscribe`, each event with the trace context of the write that produced it
+    /// (None when unknown or not exporting traces), so the work it causes (a scheduling
+    /// cycle, a pod sync) can join that trace.
+    pub fn subscribe_traced(&self) -> mpsc::UnboundedReceiver<Traced<K>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = self.add_raw_handler(Box::new(move |ev| {
+            tx.send((ev.clone(), telemetry::trace::event_parent()))
+                .is_ok()
+        }));
         rx
     }
 
@@ -358,7 +380,7 @@ impl<K: Resource> Runner<K> {
             bookmarks: true,
         };
         let mut stream = tokio::select! {
-            r = self.api.watch(&params) => match r {
+            r = self.api.watch_traced(&params) => match r {
                 Ok(s) => s,
                 Err(error) => return (WatchEnd::Relist { error }, rv, false),
             },
@@ -379,7 +401,7 @@ impl<K: Resource> Runner<K> {
                 item = stream.next() => match item {
                     None => return (WatchEnd::Closed, rv, progressed),
                     Some(Err(error)) => return (WatchEnd::Relist { error }, rv, progressed),
-                    Some(Ok(ev)) => {
+                    Some(Ok((ev, parent))) => {
                         progressed = true;
                         let ev_rv = ev.resource_version().to_string();
                         if !ev_rv.is_empty() {
@@ -392,7 +414,7 @@ impl<K: Resource> Runner<K> {
                             WatchEvent::Bookmark(_) => None,
                         };
                         if let Some(out) = event_from_watch(cached, ev) {
-                            self.shared.apply(vec![out]);
+                            self.shared.apply_traced(out, parent.as_ref());
                         }
                     }
                 },

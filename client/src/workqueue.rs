@@ -32,6 +32,9 @@ impl<T> Clone for WorkQueue<T> {
 struct Inner<T> {
     state: Mutex<State<T>>,
     notify: Notify,
+    /// The trace context of the latest event that queued each item (only while this
+    /// process exports traces), for the span of its processing.
+    parents: Mutex<HashMap<T, telemetry::trace::TraceParent>>,
     base_delay: Duration,
     max_delay: Duration,
 }
@@ -76,6 +79,7 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
                     shutting_down: false,
                 }),
                 notify: Notify::new(),
+                parents: Mutex::default(),
                 base_delay: base,
                 max_delay: max.max(base),
             }),
@@ -90,6 +94,15 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
 
     /// Queues `item` unless it is already queued. Ignored after `shutdown`.
     pub fn add(&self, item: T) {
+        // Added from an informer's handler: the handled event's trace context, the latest
+        // winning as the queue keeps one entry per item.
+        if let Some(parent) = telemetry::trace::event_parent() {
+            self.inner
+                .parents
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(item.clone(), parent);
+        }
         let mut st = self.lock();
         if push(&mut st, item) {
             drop(st);
@@ -160,6 +173,20 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     /// Clears `item`'s failure count: its next `add_rate_limited` waits `base` again.
     pub fn forget(&self, item: &T) {
         self.lock().failures.remove(item);
+    }
+
+    /// The trace context of the event that last queued `item`, taken (the next processing
+    /// has its own).
+    pub fn take_parent(&self, item: &T) -> Option<telemetry::trace::TraceParent> {
+        let mut parents = self
+            .inner
+            .parents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if parents.is_empty() {
+            return None;
+        }
+        parents.remove(item)
     }
 
     /// Failures recorded for `item` since the last `forget`.

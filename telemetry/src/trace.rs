@@ -19,7 +19,10 @@ mod export;
 #[cfg(feature = "collector")]
 pub mod collector;
 
-pub use context::{TraceParent, event_parent, extract, inject, set_parent, with_event_parent};
+pub use context::{
+    TraceParent, event_parent, extract, inject, set_parent, set_parent_from_headers,
+    with_event_parent,
+};
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};

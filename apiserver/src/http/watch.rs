@@ -277,6 +277,7 @@ mod tests {
             r#type: "ADDED".into(),
             object: Some(pod.into_object()),
             resource_version: "5".into(),
+            trace_parent: String::new(),
         };
         let v: Value = serde_json::from_slice(&render.event(&ev)).unwrap();
         assert_eq!(v["type"], "ADDED");
@@ -294,6 +295,7 @@ mod tests {
             r#type: "BOOKMARK".into(),
             object: None,
             resource_version: "9".into(),
+            trace_parent: String::new(),
         };
         let v: Value = serde_json::from_slice(&render.event(&bm)).unwrap();
         assert_eq!(

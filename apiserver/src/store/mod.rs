@@ -52,6 +52,10 @@ pub struct Event {
     pub value: Bytes,
     /// The value before this write; `None` for `Created`.
     pub prev_value: Option<Bytes>,
+    /// The trace context of the request that wrote it (the span current when the write
+    /// was submitted), when the apiserver exports traces; watch events carry it on. Not
+    /// stored: an event replayed from disk has none.
+    pub trace_parent: Option<telemetry::trace::TraceParent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -271,6 +271,8 @@ impl SledStore {
             key: key.to_owned(),
             op,
             reply,
+            // Taken here, in the writer's task: the committer thread has no span.
+            trace_parent: telemetry::trace::TraceParent::current(),
         })?;
         rx.await.map_err(|_| Error::Closed)?
     }

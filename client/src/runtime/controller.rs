@@ -399,6 +399,8 @@ where
 {
     async fn process(&self, key: String) {
         let span = tracing::info_span!("reconcile", controller = self.name, key = %key);
+        // A child of the write whose watch event queued the key, when there was one.
+        telemetry::trace::set_parent(&span, self.queue.take_parent(&key).as_ref());
         let started = tokio::time::Instant::now();
         let request = Request {
             key: key.clone(),

@@ -28,6 +28,16 @@ pub fn extract(headers: &http::HeaderMap) -> Context {
     TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
+/// Makes the remote parent `headers` carry (a caller's `traceparent`) the parent of
+/// `span`, which must not have been entered yet: a server's request span. Nothing when
+/// not exporting or the headers carry none.
+pub fn set_parent_from_headers(span: &tracing::Span, headers: &http::HeaderMap) {
+    if !exporting() || !headers.contains_key(TRACEPARENT) {
+        return;
+    }
+    let _ = span.set_parent(extract(headers));
+}
+
 /// Makes `parent` the parent of `span`, which must not have been entered yet. Nothing
 /// when not exporting or `parent` is None.
 pub fn set_parent(span: &tracing::Span, parent: Option<&TraceParent>) {

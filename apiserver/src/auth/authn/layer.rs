@@ -80,7 +80,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let authenticator = self.authenticator.clone();
         let impersonation = self.impersonation.clone();
-        Box::pin(async move {
+        let span = request_span(&request);
+        let serve: Self::Future = Box::pin(async move {
             let certificates = request
                 .extensions()
                 .get::<pki::tls::TlsConnectInfo>()
@@ -133,8 +134,38 @@ where
                     }
                 }
             }
-        })
+        });
+        if span.is_none() {
+            return serve;
+        }
+        Box::pin(tracing::Instrument::instrument(serve, span))
     }
+}
+
+/// The span of one request, gRPC or HTTP, whose parent is the caller's W3C `traceparent`
+/// (so a client's call and the apiserver's work are one trace), when this apiserver
+/// exports traces. Otherwise none: the handlers' own spans are what there was before,
+/// and no header is read.
+fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
+    if !telemetry::trace::exporting() {
+        return tracing::Span::none();
+    }
+    let path = request.uri().path();
+    // OpenTelemetry's names: `package.Service/Method` for gRPC, `METHOD path` for HTTP.
+    let name = if is_grpc(request) {
+        path.trim_start_matches('/').to_string()
+    } else {
+        format!("{} {path}", request.method())
+    };
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %name,
+        otel.kind = "server",
+        http.method = %request.method(),
+        path = %path,
+    );
+    telemetry::trace::set_parent_from_headers(&span, request.headers());
+    span
 }
 
 /// gRPC requests say so in their Content-Type (`application/grpc`, `application/grpc+proto`).

@@ -119,6 +119,7 @@ pub(crate) fn decode_event(revision: Revision, bytes: &[u8]) -> Result<Event> {
         key,
         value,
         prev_value,
+        trace_parent: None,
     })
 }
 

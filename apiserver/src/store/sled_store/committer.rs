@@ -29,6 +29,8 @@ pub(crate) struct Submission {
     pub key: String,
     pub op: Op,
     pub reply: oneshot::Sender<Result<WriteOutcome>>,
+    /// The writer's trace context, handed on to the write's event.
+    pub trace_parent: Option<telemetry::trace::TraceParent>,
 }
 
 impl Submission {
@@ -211,6 +213,7 @@ fn commit_batch(shared: &Shared, gc: &GroupCommit, batch: Vec<Submission>) {
             value: event_value(&decision),
             prev_value: decision.old.as_ref().map(|o| o.value.clone()),
             key: sub.key,
+            trace_parent: sub.trace_parent,
         };
         let pending = Pending {
             event,
