@@ -23,6 +23,27 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The observability test scrapes a real cluster with a real Prometheus, which it starts
+# itself on a free loopback port. Debian's package would also start a system service on
+# :9090 (where systemd runs) and recommends node-exporter (:9100): keep both from running.
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "setup: installing prometheus"
+  apt-get update -qq
+  made_policy=0
+  if ! [ -e /usr/sbin/policy-rc.d ]; then
+    # 101: "action not allowed", which invoke-rc.d and deb-systemd-invoke obey.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if ((made_policy)); then rm -f /usr/sbin/policy-rc.d; fi
+fi
+# Whatever installed it, a system service must not hold :9090 or scrape on its own.
+if [ -d /run/systemd/system ] && systemctl is-enabled prometheus >/dev/null 2>&1; then
+  systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo is missing; install the Rust toolchain (rustup) first" >&2
   exit 1

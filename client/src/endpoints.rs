@@ -40,6 +40,8 @@ pub fn init_telemetry(
 }
 
 /// How the endpoints are protected.
+// Built once per process: the size difference of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Serving {
     /// Plain HTTP, no authentication (kube-proxy, CoreDNS).
     Plain,

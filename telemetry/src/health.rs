@@ -19,11 +19,13 @@ pub enum Probe {
 
 impl Probe {
     fn counts_for(self, endpoint: Endpoint) -> bool {
-        match (endpoint, self) {
-            (Endpoint::Healthz, _) | (_, Probe::Both) => true,
-            (Endpoint::Livez, Probe::Livez) | (Endpoint::Readyz, Probe::Readyz) => true,
-            _ => false,
-        }
+        matches!(
+            (endpoint, self),
+            (Endpoint::Healthz, _)
+                | (_, Probe::Both)
+                | (Endpoint::Livez, Probe::Livez)
+                | (Endpoint::Readyz, Probe::Readyz)
+        )
     }
 }
 
