@@ -73,38 +73,43 @@ impl Drop for FakeKubelet {
     }
 }
 
+/// Serves one connection of a fake kubelet: `/metrics/resource` answers `answer(k)` for the
+/// k-th request, anything else 404.
+fn serve_connection<IO>(io: IO, counter: Arc<AtomicU64>, answer: fn(u64) -> String)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: http::Request<_>| {
+        let counter = counter.clone();
+        async move {
+            let response = if req.uri().path() == "/metrics/resource" {
+                let k = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                http::Response::builder()
+                    .header("content-type", "text/plain; version=0.0.4")
+                    .body(Full::new(Bytes::from(answer(k))))
+            } else {
+                http::Response::builder()
+                    .status(404)
+                    .body(Full::new(Bytes::new()))
+            };
+            Ok::<_, Infallible>(response.unwrap())
+        }
+    });
+    tokio::spawn(async move {
+        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(io), service)
+            .await;
+    });
+}
+
 async fn fake_kubelet(answer: fn(u64) -> String) -> FakeKubelet {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let scrapes = Arc::new(AtomicU64::new(0));
     let counter = scrapes.clone();
     let task = tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            let service = hyper::service::service_fn(move |req: http::Request<_>| {
-                let counter = counter.clone();
-                async move {
-                    let response = if req.uri().path() == "/metrics/resource" {
-                        let k = counter.fetch_add(1, Ordering::SeqCst) + 1;
-                        http::Response::builder()
-                            .header("content-type", "text/plain; version=0.0.4")
-                            .body(Full::new(Bytes::from(answer(k))))
-                    } else {
-                        http::Response::builder()
-                            .status(404)
-                            .body(Full::new(Bytes::new()))
-                    };
-                    Ok::<_, Infallible>(response.unwrap())
-                }
-            });
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
+        while let Ok((tcp, _)) = listener.accept().await {
+            serve_connection(tcp, counter.clone(), answer);
         }
     });
     FakeKubelet {
@@ -692,5 +697,146 @@ async fn usage_is_authorized_as_metrics_k8s_io_resources() {
         proto::Reason::Forbidden,
         "the HPA does not read nodes' usage"
     );
+    s.stop().await;
+}
+
+/// The real path: the apiserver with its cluster PKI dials the kubelet over TLS, checks the
+/// kubelet's serving certificate against the cluster CA and presents its kubelet-client
+/// certificate, and sends the GET over that HTTP/2 connection.
+#[tokio::test]
+async fn kubelets_are_scraped_over_tls_with_the_kubelet_client_certificate() {
+    use futures::StreamExt;
+    use pki::ca::{Ca, CertSpec, Usage};
+
+    let s = TestServer::start_with(|c| {
+        c.insecure_plaintext = false;
+        c.metric_resolution = Duration::from_secs(1);
+    })
+    .await;
+    assert!(s.url.starts_with("https://"), "{}", s.url);
+    let read = |f: &str| std::fs::read_to_string(s.data_dir().join(f)).unwrap();
+    let ca_pem = read("pki/ca.crt");
+    let ca = Ca::from_pem(&ca_pem, &read("pki/ca.key")).expect("cluster CA");
+    let spec = |cn: &str, groups: &[&str], usage: Usage| CertSpec {
+        common_name: cn.into(),
+        organizations: groups.iter().map(|g| g.to_string()).collect(),
+        dns_names: vec![],
+        ip_addresses: if usage == Usage::ServerAuth {
+            vec!["127.0.0.1".parse().unwrap()]
+        } else {
+            vec![]
+        },
+        usages: vec![usage],
+        validity: Duration::from_secs(3600),
+    };
+
+    // The kubelet: a serving certificate of the cluster CA for 127.0.0.1; it records the
+    // common name of each client certificate it is shown.
+    let serving = ca
+        .issue(&spec(
+            "system:node:n1",
+            &["system:nodes"],
+            Usage::ServerAuth,
+        ))
+        .unwrap();
+    let chain = format!("{}{}", serving.cert_pem, ca.cert_pem());
+    let tls = pki::tls::server_config(
+        pki::tls::ServingCert::from_pem(&chain, &serving.key_pem).unwrap(),
+        &[b"h2"],
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let scrapes = Arc::new(AtomicU64::new(0));
+    let peers = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (counter, seen) = (scrapes.clone(), peers.clone());
+    let task = tokio::spawn(async move {
+        let mut incoming = std::pin::pin!(pki::tls::incoming(listener, tls));
+        while let Some(Ok(conn)) = incoming.next().await {
+            let cn = conn
+                .info()
+                .peer_certificates
+                .as_ref()
+                .and_then(|chain| chain.first().cloned())
+                .and_then(|der| pki::inspect::parse_der(&der).ok())
+                .map(|info| info.common_name)
+                .unwrap_or_else(|| "<no certificate>".into());
+            seen.lock().unwrap().push(cn);
+            serve_connection(conn, counter.clone(), resource_metrics);
+        }
+    });
+    let kubelet = FakeKubelet {
+        port,
+        scrapes,
+        task,
+    };
+
+    // The test's own connection: an admin client certificate over TLS.
+    let admin = ca
+        .issue(&spec(
+            "kubernetes-admin",
+            &["system:masters"],
+            Usage::ClientAuth,
+        ))
+        .unwrap();
+    let identity = pki::tls::ClientIdentity::from_pem(&admin.cert_pem, &admin.key_pem).unwrap();
+    let connector = pki::tls::Connector::new(
+        pki::tls::client_config(&pki::tls::ServerTrust::Ca(ca_pem.clone()), Some(identity))
+            .unwrap(),
+        None,
+    );
+    let channel = tonic::transport::Endpoint::from_shared(s.url.replace("https://", "http://"))
+        .unwrap()
+        .connect_with_connector(connector)
+        .await
+        .expect("TLS connection to the apiserver");
+    let mut api = proto::k8s::api_client::ApiClient::new(channel.clone());
+    let mut metrics = ResourceMetricsClient::new(channel);
+    let object = node("n1", kubelet.port, &[]);
+    let created = api
+        .create(CreateRequest {
+            object: Some(object.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("node")
+        .into_inner();
+    let mut with_status = object;
+    with_status.meta_mut().resource_version = created.meta().resource_version.clone();
+    api.update(UpdateRequest {
+        object: Some(with_status),
+        subresource: "status".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("node status");
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let nodes = loop {
+        let l = metrics
+            .list_node_metrics(req("", "", "", ""))
+            .await
+            .expect("list node metrics")
+            .into_inner();
+        if !l.items.is_empty() {
+            break l;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no usage over TLS after 20 s ({} scrapes, peers {:?})",
+            kubelet.scrapes.load(Ordering::SeqCst),
+            peers.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(names_of_nodes(&nodes), ["n1"]);
+    assert_eq!(nodes.items[0].usage["cpu"], "200m");
+    let seen = peers.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|cn| cn == "kube-apiserver-kubelet-client"),
+        "{seen:?}"
+    );
+    drop(kubelet);
     s.stop().await;
 }
