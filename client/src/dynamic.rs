@@ -27,6 +27,8 @@ pub struct Client {
     auth: BearerAuth,
     connection: Arc<ConnectionConfig>,
     warnings: crate::WarningHandler,
+    /// The server's host:port, the `host` label of this client's request metrics.
+    host: Arc<str>,
 }
 
 /// Big enough for the largest object the API accepts (1.5 MiB) and long lists.
@@ -71,6 +73,7 @@ impl Client {
             auth,
             connection: Arc::new(config.clone()),
             warnings: crate::WarningHandler::default(),
+            host: crate::metrics::host_of(&config.server).into(),
         }
     }
 
@@ -96,7 +99,8 @@ impl Client {
             dry_run: false,
             ..Default::default()
         };
-        self.call(|mut c| async move { c.create(req).await }).await
+        self.call("POST", |mut c| async move { c.create(req).await })
+            .await
     }
 
     pub async fn get(
@@ -110,11 +114,13 @@ impl Client {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        self.call(|mut c| async move { c.get(req).await }).await
+        self.call("GET", |mut c| async move { c.get(req).await })
+            .await
     }
 
     pub async fn list(&self, req: ListRequest) -> Result<ListResponse, ApiError> {
-        self.call(|mut c| async move { c.list(req).await }).await
+        self.call("GET", |mut c| async move { c.list(req).await })
+            .await
     }
 
     /// `subresource` is "" or "status".
@@ -125,15 +131,18 @@ impl Client {
             dry_run: false,
             ..Default::default()
         };
-        self.call(|mut c| async move { c.update(req).await }).await
+        self.call("PUT", |mut c| async move { c.update(req).await })
+            .await
     }
 
     pub async fn patch(&self, req: PatchRequest) -> Result<Object, ApiError> {
-        self.call(|mut c| async move { c.patch(req).await }).await
+        self.call("PATCH", |mut c| async move { c.patch(req).await })
+            .await
     }
 
     pub async fn delete(&self, req: DeleteRequest) -> Result<Object, ApiError> {
-        self.call(|mut c| async move { c.delete(req).await }).await
+        self.call("DELETE", |mut c| async move { c.delete(req).await })
+            .await
     }
 
     pub async fn get_scale(
@@ -147,7 +156,7 @@ impl Client {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        self.call(|mut c| async move { c.get_scale(req).await })
+        self.call("GET", |mut c| async move { c.get_scale(req).await })
             .await
     }
 
@@ -157,7 +166,7 @@ impl Client {
             scale: Some(scale),
             ..Default::default()
         };
-        self.call(|mut c| async move { c.update_scale(req).await })
+        self.call("PUT", |mut c| async move { c.update_scale(req).await })
             .await
     }
 
@@ -165,14 +174,15 @@ impl Client {
         let req = BindRequest {
             binding: Some(binding),
         };
-        self.call(|mut c| async move { c.bind(req).await })
+        self.call("POST", |mut c| async move { c.bind(req).await })
             .await
             .map(|_| ())
     }
 
     /// A server stream of events; ends with an error item when the server cuts it off.
     pub async fn watch(&self, req: WatchRequest) -> Result<tonic::Streaming<WatchEvent>, ApiError> {
-        self.call(|mut c| async move { c.watch(req).await }).await
+        self.call("GET", |mut c| async move { c.watch(req).await })
+            .await
     }
 
     /// Whether `attributes` are allowed for the user and groups the review names (the
@@ -182,7 +192,7 @@ impl Client {
         r: SubjectAccessReview,
     ) -> Result<SubjectAccessReview, ApiError> {
         let mut c = AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.finish(c.create_subject_access_review(r).await)
+        self.send("POST", c.create_subject_access_review(r)).await
     }
 
     /// Whether the caller itself may do something (`ctl auth can-i`).
@@ -191,7 +201,8 @@ impl Client {
         r: SelfSubjectAccessReview,
     ) -> Result<SelfSubjectAccessReview, ApiError> {
         let mut c = AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.finish(c.create_self_subject_access_review(r).await)
+        self.send("POST", c.create_self_subject_access_review(r))
+            .await
     }
 
     /// Who the server takes the caller for (`ctl auth whoami`).
@@ -200,27 +211,49 @@ impl Client {
         r: SelfSubjectReview,
     ) -> Result<SelfSubjectReview, ApiError> {
         let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.finish(c.create_self_subject_review(r).await)
+        self.send("POST", c.create_self_subject_review(r)).await
     }
 
     /// A token for the ServiceAccount `r.metadata` names (`serviceaccounts/token`).
     pub async fn create_token(&self, r: TokenRequest) -> Result<TokenRequest, ApiError> {
         let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.finish(c.create_token(r).await)
+        self.send("POST", c.create_token(r)).await
     }
 
     /// Who a token belongs to, if anyone.
     pub async fn create_token_review(&self, r: TokenReview) -> Result<TokenReview, ApiError> {
         let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.finish(c.create_token_review(r).await)
+        self.send("POST", c.create_token_review(r)).await
     }
 
-    async fn call<T, F, Fut>(&self, f: F) -> Result<T, ApiError>
+    /// `method` is the HTTP method the call is in Kubernetes' API (for client metrics).
+    async fn call<T, F, Fut>(&self, method: &'static str, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(ApiClient<AuthChannel>) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        self.finish(f(self.inner.clone()).await)
+        self.send(method, f(self.inner.clone())).await
+    }
+
+    /// Awaits one call, counts it in client-go's `rest_client_*` metrics under the HTTP
+    /// method and status Kubernetes would have seen, and converts its outcome. Every call
+    /// to the apiserver goes through here (a watch counts once, when its stream opens).
+    pub(crate) async fn send<T>(
+        &self,
+        method: &'static str,
+        call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, ApiError> {
+        let started = std::time::Instant::now();
+        let res = call.await;
+        let code = match &res {
+            // Kubernetes answers 201 Created to every successful POST (create, binding,
+            // reviews, token requests).
+            Ok(_) if method == "POST" => 201,
+            Ok(_) => 200,
+            Err(status) => proto::error::http_code(status),
+        };
+        crate::metrics::observe_request(&self.host, method, code, started.elapsed());
+        self.finish(res)
     }
 
     fn finish<T>(&self, res: Result<tonic::Response<T>, tonic::Status>) -> Result<T, ApiError> {

@@ -174,25 +174,103 @@ pub fn released(mut lease: Lease, now: &str) -> Lease {
     lease
 }
 
+/// Pure: whether a replica that believes it leads has gone too long without renewing
+/// (Kubernetes' `LeaderElector.Check`): its last successful renewal, on our clock, is
+/// older than the lease duration plus `tolerance`.
+pub fn renewal_overdue(
+    leading: bool,
+    renewed: Option<SystemTime>,
+    now: SystemTime,
+    lease_duration: Duration,
+    tolerance: Duration,
+) -> bool {
+    leading
+        && renewed
+            .is_none_or(|t| now.duration_since(t).unwrap_or_default() > lease_duration + tolerance)
+}
+
+/// How long past the lease's expiry a leader may go without renewing before its
+/// `leaderElection` health check fails (kube-scheduler's and kube-controller-manager's
+/// `NewLeaderHealthzAdaptor(20 * time.Second)`).
+pub const HEALTHZ_TOLERANCE: Duration = Duration::from_secs(20);
+
+/// Kubernetes' `leaderelection.HealthzAdaptor`: the daemon's `leaderElection` health check
+/// made before the elector exists; passes until one is set, then asks it.
+#[derive(Clone, Default)]
+pub struct HealthzAdaptor {
+    elector: Arc<std::sync::Mutex<Option<Arc<LeaderElector>>>>,
+}
+
+impl HealthzAdaptor {
+    pub fn set(&self, elector: Arc<LeaderElector>) {
+        *self.elector.lock().unwrap_or_else(|p| p.into_inner()) = Some(elector);
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        match &*self.elector.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => e.check(HEALTHZ_TOLERANCE),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for HealthzAdaptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HealthzAdaptor").finish_non_exhaustive()
+    }
+}
+
 pub struct LeaderElector {
     api: Api<Lease>,
     config: LeaderElectionConfig,
     clock: Arc<dyn Clock>,
     leading: watch::Sender<bool>,
     observed: std::sync::Mutex<Option<Observation>>,
+    /// Our clock's time of the last successful acquire or renewal.
+    renewed: std::sync::Mutex<Option<SystemTime>>,
+    /// `leader_election_master_status{name=<lease name>}`.
+    status: telemetry::metrics::Gauge,
 }
 
 impl LeaderElector {
     pub fn new(client: Client, config: LeaderElectionConfig) -> Result<Self, LeaderError> {
         config.validate()?;
         let (leading, _) = watch::channel(false);
+        let status = crate::metrics::leader_status(&config.lease_name);
+        status.set(0);
         Ok(LeaderElector {
             api: Api::namespaced(client, &config.lease_namespace),
             config,
             clock: Arc::new(SystemClock),
             leading,
             observed: std::sync::Mutex::new(None),
+            renewed: std::sync::Mutex::new(None),
+            status,
         })
+    }
+
+    fn set_leading(&self, leading: bool) {
+        self.leading.send_replace(leading);
+        self.status.set(i64::from(leading));
+    }
+
+    /// The `leaderElection` health check: fails when this replica believes it leads but
+    /// has not renewed the lease for longer than its duration plus `tolerance`.
+    pub fn check(&self, tolerance: Duration) -> Result<(), String> {
+        let renewed = *self.renewed.lock().unwrap_or_else(|p| p.into_inner());
+        if renewal_overdue(
+            self.is_leader(),
+            renewed,
+            self.clock.now(),
+            self.config.lease_duration,
+            tolerance,
+        ) {
+            return Err(format!(
+                "failed election to renew leadership on lease {}",
+                self.config.lease_name
+            ));
+        }
+        Ok(())
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -272,7 +350,10 @@ impl LeaderElector {
             }
         };
         match result {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                *self.renewed.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+                Ok(true)
+            }
             Err(e) if e.is(Reason::Conflict) || e.is(Reason::AlreadyExists) => {
                 tracing::debug!(error = %e, "lost the race for the lease");
                 Ok(false)
@@ -283,7 +364,7 @@ impl LeaderElector {
 
     /// Gives the lease up if we hold it (true when it was released by this call).
     pub async fn release(&self) -> Result<bool, ApiError> {
-        self.leading.send_replace(false);
+        self.set_leading(false);
         let Some(lease) = self.api.get_opt(&self.config.lease_name).await? else {
             return Ok(false);
         };
@@ -316,10 +397,10 @@ impl LeaderElector {
             if !self.acquire(&cancel).await {
                 return;
             }
-            self.leading.send_replace(true);
+            self.set_leading(true);
             tracing::info!(identity = %self.config.identity, "became leader");
             let cancelled = self.renew_until_lost(&cancel).await;
-            self.leading.send_replace(false);
+            self.set_leading(false);
             if cancelled {
                 match self.release().await {
                     Ok(true) => {
@@ -392,6 +473,24 @@ async fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_leader_is_unhealthy_once_its_renewal_is_overdue() {
+        use super::*;
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let (lease, tol) = (Duration::from_secs(15), HEALTHZ_TOLERANCE);
+        let at = |s| t0 + Duration::from_secs(s);
+        assert!(!renewal_overdue(true, Some(t0), at(35), lease, tol));
+        assert!(renewal_overdue(true, Some(t0), at(36), lease, tol));
+        assert!(
+            !renewal_overdue(false, Some(t0), at(100), lease, tol),
+            "a backup is healthy"
+        );
+        assert!(renewal_overdue(true, None, t0, lease, tol));
+        // A clock stepping back never makes a fresh renewal look overdue.
+        assert!(!renewal_overdue(true, Some(at(10)), t0, lease, tol));
+        assert!(HealthzAdaptor::default().check().is_ok(), "no elector yet");
+    }
+
     #[test]
     fn a_skewed_holder_clock_cannot_shorten_its_lease() {
         use super::*;

@@ -14,6 +14,7 @@ pub mod informer;
 pub mod kubeconfig;
 pub mod kubelet_api;
 pub mod leader;
+mod metrics;
 pub mod runtime;
 pub mod store;
 pub mod warnings;

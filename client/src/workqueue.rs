@@ -3,8 +3,13 @@
 //! (if re-added meanwhile, it is queued again after `done`); failures requeue with per-item
 //! exponential back-off. No background task: delayed items are promoted by whoever calls
 //! `get` or `len`, so dropping the queue leaves nothing running.
+//!
+//! A named queue (`WorkQueue::named`) keeps client-go's `workqueue_*` metrics under its
+//! name; its owner calls `update_unfinished_work` periodically (client-go does it every
+//! 500ms) so that a stuck worker shows while it is stuck.
 
 use crate::backoff::exponential_delay;
+use crate::metrics::{QueueMetrics, queue_metrics};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,6 +42,8 @@ struct Inner<T> {
     parents: Mutex<HashMap<T, telemetry::trace::TraceParent>>,
     base_delay: Duration,
     max_delay: Duration,
+    /// None for an unnamed queue (no metrics, as client-go's default).
+    metrics: Option<QueueMetrics>,
 }
 
 struct State<T> {
@@ -51,6 +58,10 @@ struct State<T> {
     seq: u64,
     failures: HashMap<T, u32>,
     shutting_down: bool,
+    /// Named queues only: when each dirty item was first added, and when each item in
+    /// processing was handed out.
+    added_at: HashMap<T, Instant>,
+    started_at: HashMap<T, Instant>,
 }
 
 impl<T: Hash + Eq + Clone> Default for WorkQueue<T> {
@@ -66,6 +77,21 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
 
     /// Per-item back-off for `add_rate_limited`: `base * 2^failures`, capped at `max`.
     pub fn with_backoff(base: Duration, max: Duration) -> Self {
+        Self::build(None, base, max)
+    }
+
+    /// A queue with client-go's `workqueue_*` metrics labelled `name` (a controller's
+    /// name). Queues sharing a name share their series.
+    pub fn named(name: &str) -> Self {
+        Self::build(Some(name), DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY)
+    }
+
+    /// `named` with the back-off of `with_backoff`.
+    pub fn named_with_backoff(name: &str, base: Duration, max: Duration) -> Self {
+        Self::build(Some(name), base, max)
+    }
+
+    fn build(name: Option<&str>, base: Duration, max: Duration) -> Self {
         WorkQueue {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -77,11 +103,14 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
                     seq: 0,
                     failures: HashMap::new(),
                     shutting_down: false,
+                    added_at: HashMap::new(),
+                    started_at: HashMap::new(),
                 }),
                 notify: Notify::new(),
                 parents: Mutex::default(),
                 base_delay: base,
                 max_delay: max.max(base),
+                metrics: name.map(queue_metrics),
             }),
         }
     }
@@ -104,7 +133,7 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
                 .insert(item.clone(), parent);
         }
         let mut st = self.lock();
-        if push(&mut st, item) {
+        if push(&mut st, item, self.metrics()) {
             drop(st);
             self.inner.notify.notify_one();
         }
@@ -124,10 +153,18 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
                 if st.shutting_down {
                     return None;
                 }
-                promote_due(&mut st, Instant::now());
+                let now = Instant::now();
+                promote_due(&mut st, now, self.metrics());
                 if let Some(item) = st.queue.pop_front() {
                     st.dirty.remove(&item);
                     st.processing.insert(item.clone());
+                    if let Some(m) = self.metrics() {
+                        m.depth.set(gauge_value(st.dirty.len()));
+                        if let Some(added) = st.added_at.remove(&item) {
+                            m.queue_duration.observe((now - added).as_secs_f64());
+                        }
+                        st.started_at.insert(item.clone(), now);
+                    }
                     let more = !st.queue.is_empty();
                     drop(st);
                     if more {
@@ -151,6 +188,12 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     pub fn done(&self, item: &T) {
         let mut st = self.lock();
         st.processing.remove(item);
+        if let Some(m) = self.metrics()
+            && let Some(started) = st.started_at.remove(item)
+        {
+            m.work_duration
+                .observe((Instant::now() - started).as_secs_f64());
+        }
         if st.dirty.contains(item) && !st.shutting_down {
             st.queue.push_back(item.clone());
             drop(st);
@@ -178,11 +221,7 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     /// The trace context of the event that last queued `item`, taken (the next processing
     /// has its own).
     pub fn take_parent(&self, item: &T) -> Option<telemetry::trace::TraceParent> {
-        let mut parents = self
-            .inner
-            .parents
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut parents = self.inner.parents.lock().unwrap_or_else(|p| p.into_inner());
         if parents.is_empty() {
             return None;
         }
@@ -197,6 +236,12 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     /// Queues `item` once `delay` has passed. An item already waiting keeps the earlier
     /// of its two due times.
     pub fn add_after(&self, item: T, delay: Duration) {
+        if let Some(m) = self.metrics()
+            && !self.is_shutting_down()
+        {
+            // client-go counts every delayed add as a retry.
+            m.retries.inc();
+        }
         if delay.is_zero() {
             return self.add(item);
         }
@@ -227,7 +272,7 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     /// Items ready to be handed out (not those still waiting out a delay).
     pub fn len(&self) -> usize {
         let mut st = self.lock();
-        promote_due(&mut st, Instant::now());
+        promote_due(&mut st, Instant::now(), self.metrics());
         st.queue.len()
     }
 
@@ -239,7 +284,7 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     /// was added before has been processed.
     pub fn is_idle(&self) -> bool {
         let mut st = self.lock();
-        promote_due(&mut st, Instant::now());
+        promote_due(&mut st, Instant::now(), self.metrics());
         st.queue.is_empty() && st.processing.is_empty()
     }
 
@@ -257,14 +302,49 @@ impl<T: Hash + Eq + Clone> WorkQueue<T> {
     pub fn is_shutting_down(&self) -> bool {
         self.lock().shutting_down
     }
+
+    fn metrics(&self) -> Option<&QueueMetrics> {
+        self.inner.metrics.as_ref()
+    }
+
+    /// Sets `workqueue_unfinished_work_seconds` (the time the items in processing have
+    /// been processed so far, summed) and `workqueue_longest_running_processor_seconds`
+    /// for a named queue; a no-op for an unnamed one.
+    pub fn update_unfinished_work(&self) {
+        let Some(m) = self.metrics() else {
+            return;
+        };
+        let now = Instant::now();
+        let (total, longest) = self
+            .lock()
+            .started_at
+            .values()
+            .map(|t| (now - *t).as_secs_f64())
+            .fold((0.0, 0.0), |(sum, max): (f64, f64), d| {
+                (sum + d, max.max(d))
+            });
+        m.unfinished.set(total);
+        m.longest.set(longest);
+    }
+}
+
+fn gauge_value(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Returns whether the item was newly queued.
-fn push<T: Hash + Eq + Clone>(st: &mut State<T>, item: T) -> bool {
+fn push<T: Hash + Eq + Clone>(st: &mut State<T>, item: T, metrics: Option<&QueueMetrics>) -> bool {
     if st.shutting_down || st.dirty.contains(&item) {
         return false;
     }
     st.dirty.insert(item.clone());
+    if let Some(m) = metrics {
+        // As client-go: an add of an item being processed counts (it will be queued
+        // again by `done`); depth counts every item waiting to be handed out.
+        m.adds.inc();
+        m.depth.set(gauge_value(st.dirty.len()));
+        st.added_at.entry(item.clone()).or_insert_with(Instant::now);
+    }
     if st.processing.contains(&item) {
         // Queued again by `done`, so no second worker sees it meanwhile.
         return false;
@@ -273,14 +353,18 @@ fn push<T: Hash + Eq + Clone>(st: &mut State<T>, item: T) -> bool {
     true
 }
 
-fn promote_due<T: Hash + Eq + Clone>(st: &mut State<T>, now: Instant) {
+fn promote_due<T: Hash + Eq + Clone>(
+    st: &mut State<T>,
+    now: Instant,
+    metrics: Option<&QueueMetrics>,
+) {
     while let Some(entry) = st.delayed.first_entry() {
         if entry.key().0 > now {
             break;
         }
         let item = entry.remove();
         st.delayed_index.remove(&item);
-        push(st, item);
+        push(st, item, metrics);
     }
 }
 
@@ -427,6 +511,53 @@ mod tests {
         q.add_after("early", ms(20));
         assert_eq!(worker.await.unwrap(), Some("early"));
         assert_eq!(start.elapsed(), ms(30));
+    }
+
+    /// The value of `metric{name="<queue>"}` now.
+    fn series(metric: &str, queue: &str) -> f64 {
+        crate::metrics::sample(&format!(r#"{metric}{{name="{queue}"}}"#)).unwrap_or(0.0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_named_queue_counts_adds_depth_latencies_and_retries() {
+        let name = "workqueue-test-counts";
+        let q = WorkQueue::named(name);
+        q.add("a");
+        q.add("b");
+        q.add("a");
+        assert_eq!(
+            series("workqueue_adds_total", name),
+            2.0,
+            "a dedup is no add"
+        );
+        assert_eq!(series("workqueue_depth", name), 2.0);
+        tokio::time::sleep(ms(40)).await;
+        assert_eq!(q.get().await, Some("a"));
+        assert_eq!(series("workqueue_depth", name), 1.0);
+        let waited = series("workqueue_queue_duration_seconds_sum", name);
+        assert!((waited - 0.04).abs() < 1e-6, "queued for {waited}s");
+        tokio::time::sleep(ms(250)).await;
+        q.update_unfinished_work();
+        assert!(
+            (series("workqueue_unfinished_work_seconds", name) - 0.25).abs() < 1e-6,
+            "a worker busy for 250ms shows as unfinished work"
+        );
+        assert!((series("workqueue_longest_running_processor_seconds", name) - 0.25).abs() < 1e-6);
+        q.done(&"a");
+        assert_eq!(series("workqueue_work_duration_seconds_count", name), 1.0);
+        assert!((series("workqueue_work_duration_seconds_sum", name) - 0.25).abs() < 1e-6);
+        q.update_unfinished_work();
+        assert_eq!(series("workqueue_unfinished_work_seconds", name), 0.0);
+        q.add_rate_limited("c");
+        q.add_after("d", ms(10));
+        assert_eq!(series("workqueue_retries_total", name), 2.0);
+        let unnamed = WorkQueue::new();
+        unnamed.add("a");
+        assert_eq!(
+            series("workqueue_adds_total", name),
+            2.0,
+            "unnamed queues count nothing"
+        );
     }
 
     #[tokio::test(start_paused = true)]

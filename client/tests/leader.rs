@@ -154,3 +154,57 @@ async fn racing_for_an_expired_lease_exactly_one_wins() {
         assert_eq!(holder(&client).await, winners[0]);
     }
 }
+
+/// One series' value in the process's registry (`name{labels}` exactly as encoded).
+fn sample(series: &str) -> Option<f64> {
+    telemetry::metrics::encode().lines().find_map(|l| {
+        let rest = l.strip_prefix(series)?.strip_prefix(' ')?;
+        rest.split(' ').next()?.parse().ok()
+    })
+}
+
+#[tokio::test]
+async fn leading_shows_in_the_master_status_gauge_and_the_calls_in_rest_client_metrics() {
+    let server = TestServer::start().await;
+    let client = connect(&server.url).await;
+    let cfg = LeaderElectionConfig {
+        lease_name: "metrics-test-lease".into(),
+        ..config("m")
+    };
+    let e = Arc::new(LeaderElector::new(client.clone(), cfg).unwrap());
+    let status = r#"leader_election_master_status{name="metrics-test-lease"}"#;
+    assert_eq!(sample(status), Some(0.0), "a new elector is a backup");
+    let host = server
+        .url
+        .split_once("://")
+        .map_or(server.url.as_str(), |(_, h)| h);
+    let puts = format!(r#"rest_client_requests_total{{code="200",host="{host}",method="PUT"}}"#);
+    let creates =
+        format!(r#"rest_client_requests_total{{code="201",host="{host}",method="POST"}}"#);
+    let puts_before = sample(&puts).unwrap_or(0.0);
+    let cancel = CancellationToken::new();
+    let run = tokio::spawn({
+        let (e, c) = (e.clone(), cancel.clone());
+        async move { e.run(c).await }
+    });
+    assert!(wait_leader(&e, Duration::from_secs(5)).await);
+    assert_eq!(sample(status), Some(1.0));
+    assert!(
+        e.check(Duration::ZERO).is_ok(),
+        "{:?}",
+        e.check(Duration::ZERO)
+    );
+    // Renewals are updates: PUT, 200.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        sample(&puts).unwrap_or(0.0) > puts_before,
+        "renewals counted"
+    );
+    assert!(
+        sample(&creates).unwrap_or(0.0) >= 1.0,
+        "the lease's create counted as 201"
+    );
+    cancel.cancel();
+    run.await.unwrap();
+    assert_eq!(sample(status), Some(0.0), "released");
+}

@@ -61,6 +61,22 @@ impl Reason {
         }
     }
 
+    /// The HTTP status Kubernetes answers this reason with.
+    pub fn http_code(self) -> u16 {
+        match self {
+            Reason::NotFound => 404,
+            Reason::AlreadyExists | Reason::Conflict => 409,
+            Reason::Invalid => 422,
+            Reason::BadRequest => 400,
+            Reason::Expired => 410,
+            Reason::Forbidden => 403,
+            Reason::Unauthorized => 401,
+            Reason::TooLarge => 413,
+            Reason::Unavailable => 503,
+            Reason::Internal => 500,
+        }
+    }
+
     fn from_str(s: &str) -> Option<Reason> {
         [
             Reason::NotFound,
@@ -143,12 +159,7 @@ impl ApiError {
     /// Reads the reason from the metadata the server sets, else from the code alone
     /// (a transport failure, a proxy, a server of another version).
     pub fn from_status(status: &Status) -> Self {
-        let reason = status
-            .metadata()
-            .get(REASON_KEY)
-            .and_then(|v| v.to_str().ok())
-            .and_then(Reason::from_str)
-            .unwrap_or_else(|| Reason::from_code(status.code()));
+        let reason = tagged_reason(status).unwrap_or_else(|| Reason::from_code(status.code()));
         let message = if status.message().is_empty() {
             format!("{:?}", status.code())
         } else {
@@ -156,6 +167,35 @@ impl ApiError {
         };
         ApiError { reason, message }
     }
+}
+
+/// The HTTP status Kubernetes would answer a failed call with: from the reason the server
+/// tagged, else from the bare gRPC code (a proxy, a transport failure, a deadline), as
+/// client metrics count calls by HTTP code.
+pub fn http_code(status: &Status) -> u16 {
+    if let Some(reason) = tagged_reason(status) {
+        return reason.http_code();
+    }
+    match status.code() {
+        Code::Ok => 200,
+        Code::NotFound => 404,
+        Code::AlreadyExists | Code::Aborted => 409,
+        Code::InvalidArgument => 422,
+        Code::PermissionDenied => 403,
+        Code::Unauthenticated => 401,
+        Code::Unavailable => 503,
+        Code::DeadlineExceeded => 504,
+        Code::ResourceExhausted => 429,
+        _ => 500,
+    }
+}
+
+fn tagged_reason(status: &Status) -> Option<Reason> {
+    status
+        .metadata()
+        .get(REASON_KEY)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Reason::from_str)
 }
 
 /// Messages travel in an HTTP/2 header, which clients refuse past about 16 KiB; messages that
@@ -237,5 +277,21 @@ mod tests {
         let e = ApiError::from_status(&bare);
         assert_eq!(e.reason, Reason::Unavailable);
         assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn http_codes_follow_the_tagged_reason_then_the_grpc_code() {
+        let tagged = |e: ApiError| http_code(&Status::from(e));
+        assert_eq!(tagged(ApiError::invalid("x")), 422);
+        assert_eq!(tagged(ApiError::bad_request("x")), 400);
+        assert_eq!(tagged(ApiError::conflict("x")), 409);
+        assert_eq!(tagged(ApiError::new(Reason::Expired, "x")), 410);
+        let bare = |c: Code| http_code(&Status::new(c, "x"));
+        assert_eq!(bare(Code::NotFound), 404);
+        assert_eq!(bare(Code::Aborted), 409);
+        assert_eq!(bare(Code::DeadlineExceeded), 504);
+        assert_eq!(bare(Code::ResourceExhausted), 429);
+        assert_eq!(bare(Code::Unavailable), 503);
+        assert_eq!(bare(Code::DataLoss), 500);
     }
 }

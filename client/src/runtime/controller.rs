@@ -104,7 +104,7 @@ impl<K: Resource> Controller<K> {
             name,
             store: Some(store),
             lookup: Arc::new(move |key| cache.get(key)),
-            queue: WorkQueue::new(),
+            queue: WorkQueue::named(name),
             workers: 1,
             subscriptions: Vec::new(),
             waits: Vec::new(),
@@ -147,7 +147,7 @@ impl Controller<NoObject> {
             name,
             store: None,
             lookup: Arc::new(|_| None),
-            queue: WorkQueue::new(),
+            queue: WorkQueue::named(name),
             workers: 1,
             subscriptions: Vec::new(),
             waits: Vec::new(),
@@ -288,6 +288,15 @@ impl<K: Send + Sync + 'static> Controller<K> {
                 }
             }
         });
+        let queue = self.queue.clone();
+        // client-go refreshes a queue's unfinished-work gauges every 500ms.
+        let unfinished = async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                queue.update_unfinished_work();
+            }
+        };
         tokio::select! {
             _ = run_workers(worker, self.workers, cancel.clone()) => {}
             // Never ends by itself: the workers' return (on cancel) stops it.
@@ -297,6 +306,7 @@ impl<K: Send + Sync + 'static> Controller<K> {
                     None => std::future::pending().await,
                 }
             } => {}
+            _ = unfinished => {}
         }
     }
 }
