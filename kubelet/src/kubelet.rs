@@ -27,6 +27,7 @@ pub const IMAGE_GC_PERIOD: Duration = Duration::from_secs(300);
 struct WorkerHandle {
     tx: watch::Sender<Option<Arc<Pod>>>,
     cancel: CancellationToken,
+    trace: crate::worker::TraceSlot,
 }
 
 /// The first non-loopback IPv4 address of the host.
@@ -298,7 +299,7 @@ pub async fn run<R: Runtime>(
             ..Default::default()
         },
     );
-    let mut rx = informer.subscribe();
+    let mut rx = informer.subscribe_traced();
     informer.start();
     tokio::select! {
         _ = cancel.cancelled() => return Ok(()),
@@ -321,8 +322,8 @@ pub async fn run<R: Runtime>(
         tokio::select! {
             _ = cancel.cancelled() => break,
             ev = rx.recv() => {
-                let Some(ev) = ev else { break };
-                dispatch(&shared, &mut workers, &mut worker_tasks, ev);
+                let Some((ev, parent)) = ev else { break };
+                dispatch(&shared, &mut workers, &mut worker_tasks, ev, parent);
             }
             done = worker_tasks.join_next(), if !worker_tasks.is_empty() => {
                 if let Some(Ok(uid)) = done {
@@ -407,6 +408,7 @@ fn dispatch<R: Runtime>(
     workers: &mut HashMap<String, WorkerHandle>,
     tasks: &mut JoinSet<String>,
     ev: InformerEvent<Pod>,
+    parent: Option<telemetry::trace::TraceParent>,
 ) {
     let (pod, gone) = match &ev {
         InformerEvent::Deleted(p) => (p.clone(), true),
@@ -414,6 +416,9 @@ fn dispatch<R: Runtime>(
     };
     let uid = pod.meta().uid.clone();
     if let Some(w) = workers.get(&uid) {
+        if parent.is_some() {
+            *w.trace.lock().unwrap_or_else(|p| p.into_inner()) = parent;
+        }
         let _ = w.tx.send(if gone { None } else { Some(pod) });
         return;
     }
@@ -423,7 +428,8 @@ fn dispatch<R: Runtime>(
     }
     let (tx, rx) = watch::channel(Some(pod.clone()));
     let cancel = CancellationToken::new();
-    let worker = PodWorker::new(shared.clone(), uid.clone(), rx);
+    let trace = crate::worker::TraceSlot::new(std::sync::Mutex::new(parent));
+    let worker = PodWorker::new(shared.clone(), uid.clone(), rx).traced_by(trace.clone());
     let span = tracing::info_span!("pod", key = %client::store::key_of(pod.as_ref()), uid = %uid);
     let c = cancel.clone();
     let u = uid.clone();
@@ -434,7 +440,7 @@ fn dispatch<R: Runtime>(
         },
         span,
     ));
-    workers.insert(uid, WorkerHandle { tx, cancel });
+    workers.insert(uid, WorkerHandle { tx, cancel, trace });
 }
 
 /// Stops and removes containers of this node whose pod is neither in the API nor being

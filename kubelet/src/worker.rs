@@ -90,7 +90,13 @@ pub struct PodWorker<R: Runtime> {
     start_failed_at: HashMap<String, SystemTime>,
     /// Everything stopped and the pod object deleted: wait for its DELETED event.
     finished: bool,
+    /// The trace context of the latest watch event for the pod, the parent of the next
+    /// sync's span (set by the kubelet's dispatch, taken by the sync).
+    trace: TraceSlot,
 }
+
+/// Where the dispatcher leaves the trace context of a pod's latest event for its worker.
+pub type TraceSlot = Arc<std::sync::Mutex<Option<telemetry::trace::TraceParent>>>;
 
 fn grace_of(pod: &Pod) -> i64 {
     let meta = pod.metadata.as_ref();
@@ -179,7 +185,14 @@ impl<R: Runtime> PodWorker<R> {
             ),
             start_failed_at: HashMap::new(),
             finished: false,
+            trace: TraceSlot::default(),
         }
+    }
+
+    /// Takes the trace context of the pod's events from `slot`.
+    pub fn traced_by(mut self, slot: TraceSlot) -> Self {
+        self.trace = slot;
+        self
     }
 
     /// Runs until the pod is gone (then its containers are removed) or `cancel` (kubelet
@@ -194,7 +207,11 @@ impl<R: Runtime> PodWorker<R> {
             let next = if self.finished {
                 Duration::from_secs(5)
             } else {
-                match self.sync(&pod).await {
+                // One span per sync, a child of the write that changed the pod if any.
+                let span = tracing::info_span!("sync_pod", pod = %self.key);
+                let parent = self.trace.lock().unwrap_or_else(|p| p.into_inner()).take();
+                telemetry::trace::set_parent(&span, parent.as_ref());
+                match tracing::Instrument::instrument(self.sync(&pod), span).await {
                     Ok(d) => d,
                     Err(e) => {
                         tracing::warn!(pod = %self.key, error = %e, "pod sync failed");

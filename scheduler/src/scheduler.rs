@@ -203,6 +203,9 @@ pub struct Core {
     binder: Arc<dyn Binder>,
     reporter: Arc<dyn Reporter>,
     rng: rand::rngs::StdRng,
+    /// The trace context of the event that last queued each pending pod (only while the
+    /// scheduler exports traces): the parent of its scheduling cycles.
+    trace_parents: std::collections::HashMap<String, telemetry::trace::TraceParent>,
     next_start: usize,
     bind_tx: mpsc::UnboundedSender<BindDone>,
     bind_rx: mpsc::UnboundedReceiver<BindDone>,
@@ -230,6 +233,7 @@ impl Core {
             binder,
             reporter,
             rng: rand::rngs::StdRng::from_os_rng(),
+            trace_parents: Default::default(),
             next_start: 0,
             bind_tx,
             bind_rx,
@@ -246,6 +250,29 @@ impl Core {
         if moved > 0 {
             tracing::debug!(event = event_name(event), moved, "unschedulable pods moved");
         }
+    }
+
+    /// `on_pod` for an event with the trace context of the write that produced it: a
+    /// pending pod's scheduling cycles join that trace.
+    pub fn on_pod_traced(
+        &mut self,
+        ev: InformerEvent<Pod>,
+        parent: Option<telemetry::trace::TraceParent>,
+    ) {
+        let pod = ev.object();
+        let key = format!("{}/{}", pod.meta().namespace, pod.meta().name);
+        let pending = !matches!(ev, InformerEvent::Deleted(_))
+            && is_pending_for(pod, &self.framework.scheduler_name);
+        match parent {
+            Some(parent) if pending => {
+                self.trace_parents.insert(key, parent);
+            }
+            _ if !pending => {
+                self.trace_parents.remove(&key);
+            }
+            _ => {}
+        }
+        self.on_pod(ev);
     }
 
     pub fn on_pod(&mut self, ev: InformerEvent<Pod>) {
@@ -379,7 +406,8 @@ impl Core {
         };
         self.attempts += 1;
         let key = qp.info.key.clone();
-        let span = tracing::debug_span!("schedule", pod = %key, attempt = qp.attempts);
+        let span = tracing::info_span!("schedule", pod = %key, attempt = qp.attempts);
+        telemetry::trace::set_parent(&span, self.trace_parents.get(&key));
         let _g = span.enter();
         let result = schedule_pod(
             &self.framework,
@@ -448,7 +476,8 @@ impl Core {
         let fut = self.binder.bind(&qp.info.pod, &node);
         let tx = self.bind_tx.clone();
         let slots = self.bind_slots.clone();
-        let span = tracing::debug_span!("bind", pod = %qp.info.key, node = %node);
+        // At info, as the cycle's: the binding call carries the trace to the kubelet.
+        let span = tracing::info_span!("bind", pod = %qp.info.key, node = %node);
         self.binds.spawn(
             async move {
                 let _permit = slots.acquire_owned().await;
@@ -542,7 +571,7 @@ pub async fn run(
         Api::<Namespace>::all(client.clone()),
         InformerConfig::default(),
     );
-    let mut pod_rx = pods_inf.subscribe();
+    let mut pod_rx = pods_inf.subscribe_traced();
     let mut node_rx = nodes_inf.subscribe();
     let mut ns_rx = ns_inf.subscribe();
     pods_inf.start();
@@ -595,8 +624,8 @@ pub async fn run(
         while let Ok(ev) = ns_rx.try_recv() {
             core.on_namespace(ev);
         }
-        while let Ok(ev) = pod_rx.try_recv() {
-            core.on_pod(ev);
+        while let Ok((ev, parent)) = pod_rx.try_recv() {
+            core.on_pod_traced(ev, parent);
         }
         core.drain_binds();
         core.flush();
@@ -632,7 +661,7 @@ pub async fn run(
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             _ = cancel.cancelled() => break,
-            Some(ev) = pod_rx.recv() => core.on_pod(ev),
+            Some((ev, parent)) = pod_rx.recv() => core.on_pod_traced(ev, parent),
             Some(ev) = node_rx.recv() => core.on_node(ev),
             Some(ev) = ns_rx.recv() => core.on_namespace(ev),
             Some(done) = core.bind_rx.recv() => core.on_bind_done(done),
