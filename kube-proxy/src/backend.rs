@@ -5,11 +5,9 @@
 use crate::error::Error;
 use crate::iptables::Ruleset;
 use crate::ipvs::IpvsState;
-use crate::metrics::Metrics;
 use crate::model::{NodeConfig, ServicePort, SyncOutcome};
 use crate::nftables::NftRuleset;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// One way of programming the kernel from the model. Rendering is pure and memoised per
 /// Service; `sync` is the only call that touches the kernel. Calls come from one thread at
@@ -59,22 +57,12 @@ impl Desired {
         }
     }
 
-    pub fn record(&self, m: &Metrics) {
-        match self {
-            Desired::Iptables(r) => {
-                m.nat_rules
-                    .store(r.nat_rule_count() as u64, Ordering::Relaxed);
-                m.filter_rules
-                    .store(r.filter.rule_count() as u64, Ordering::Relaxed);
-            }
-            Desired::Nftables(r) => {
-                m.nft_rules.store(r.rule_count() as u64, Ordering::Relaxed);
-                m.nft_elements
-                    .store(r.element_count() as u64, Ordering::Relaxed);
-            }
-            Desired::Ipvs(_) => {}
+    /// Publishes the rule counts of a state now live in the kernel (Kubernetes has them for
+    /// iptables only; the log line of each sync has every backend's).
+    pub fn record(&self) {
+        if let Desired::Iptables(r) = self {
+            crate::metrics::iptables().set_rules(r.nat_rule_count(), r.filter.rule_count());
         }
-        m.chains.store(self.counts().1 as u64, Ordering::Relaxed);
     }
 }
 

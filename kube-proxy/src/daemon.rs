@@ -8,18 +8,19 @@
 
 use crate::backend::{Backend, Desired};
 use crate::error::Error;
+use crate::health::ProxierHealth;
 use crate::iptables::{Iptables, IptablesBackend, Ruleset};
-use crate::metrics::Metrics;
+use crate::metrics;
 use crate::model::NodeConfig;
 use crate::nftables::{Nft, NftBackend, NftRuleset};
 use crate::{ipvs, model};
-use client::{Api, Backoff, Client, Informer, InformerConfig};
+use client::{Api, Backoff, Client, Informer, InformerConfig, InformerEvent};
 use proto::k8s::{Endpoints, Service};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -64,13 +65,18 @@ pub struct Config {
     /// How often every chain is rewritten regardless of what changed.
     #[arg(long, default_value = "1h", value_parser = proto::duration::parse_flag)]
     pub full_sync_period: Duration,
-    /// Prometheus metrics (`/metrics`) and `/healthz`; empty disables.
-    #[arg(long, default_value = "127.0.0.1:10249")]
-    pub metrics_bind_address: String,
     /// Lines per iptables-restore transaction when a sync writes many chains.
     #[arg(long, default_value_t = crate::iptables::plan::DEFAULT_MAX_LINES)]
     pub max_restore_lines: usize,
+    /// `--metrics-bind-address` (default `127.0.0.1:10249`, Kubernetes'; "" or "0"
+    /// disables): `/metrics` and `/healthz`, `/livez`, `/readyz`, plain HTTP. And
+    /// `--tracing-endpoint`.
+    #[command(flatten)]
+    pub telemetry: client::daemon::TelemetryFlags,
 }
+
+/// Kubernetes' `metricsBindAddress` default.
+pub const DEFAULT_METRICS_ADDRESS: &str = "127.0.0.1:10249";
 
 impl Config {
     /// Defaults, for tests and tools that start the daemon in-process.
@@ -84,8 +90,12 @@ impl Config {
             min_sync_period: Duration::from_secs(1),
             sync_period: Duration::from_secs(30),
             full_sync_period: Duration::from_secs(3600),
-            metrics_bind_address: String::new(),
             max_restore_lines: crate::iptables::plan::DEFAULT_MAX_LINES,
+            // Off: tests run several proxies in one process.
+            telemetry: client::daemon::TelemetryFlags {
+                metrics_bind_address: Some(String::new()),
+                tracing_endpoint: None,
+            },
         }
     }
 
@@ -131,8 +141,12 @@ pub struct SyncStatus {
 
 /// What a started daemon offers besides stopping.
 pub struct Handles {
-    pub metrics: Arc<Metrics>,
     pub status: watch::Receiver<SyncStatus>,
+    /// Where `/metrics` and `/healthz` are served (None: `--metrics-bind-address ""`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// What `/healthz` reports: unhealthy when a queued change waits past twice the sync
+    /// period.
+    pub health: ProxierHealth,
 }
 
 /// A started daemon; dropping it does not stop it, `stop` does (a sync in progress
@@ -180,32 +194,86 @@ async fn start_backend(config: Config, backend: Box<dyn Backend>) -> Result<Runn
         reason: e.to_string(),
     })?;
     let cancel = CancellationToken::new();
-    let metrics = Metrics::new();
-    if !config.metrics_bind_address.is_empty() {
-        crate::metrics::serve(
-            &config.metrics_bind_address,
-            metrics.clone(),
-            cancel.clone(),
-        )
-        .await?;
+    let health = ProxierHealth::new(config.sync_period);
+    // Registered before the first sync so /metrics lists them from the start, the mode's
+    // own as Kubernetes' RegisterMetrics(mode).
+    metrics::proxy();
+    if config.mode == Mode::Nftables {
+        metrics::nftables();
+    } else {
+        metrics::iptables();
     }
+    let metrics_addr = serve_endpoints(&config, &health, cancel.clone()).await?;
     let (tx, status) = watch::channel(SyncStatus::default());
     let task = tokio::spawn(run_loop(
         config,
         client,
         backend,
-        metrics.clone(),
+        health.clone(),
         tx,
         cancel.clone(),
     ));
-    Ok(Running::new(Handles { metrics, status }, cancel, task))
+    Ok(Running::new(
+        Handles {
+            status,
+            metrics_addr,
+            health,
+        },
+        cancel,
+        task,
+    ))
+}
+
+/// `/metrics`, `/healthz`, `/livez`, `/readyz` on `--metrics-bind-address` (plain HTTP, as
+/// Kubernetes' kube-proxy), with the proxier's sync health as a check.
+async fn serve_endpoints(
+    config: &Config,
+    proxier: &ProxierHealth,
+    cancel: CancellationToken,
+) -> Result<Option<std::net::SocketAddr>, Error> {
+    use client::daemon::{Serving, serve_endpoints};
+    use telemetry::health::{Health, Probe};
+    let health = Health::new();
+    let p = proxier.clone();
+    health.add_check("proxier-sync", Probe::Both, move || p.check(Instant::now()));
+    let addr = serve_endpoints(
+        "kube-proxy",
+        &config.telemetry,
+        DEFAULT_METRICS_ADDRESS,
+        health,
+        Serving::Plain,
+        cancel,
+    )
+    .await?;
+    if let Some(a) = addr {
+        tracing::info!(address = %a, "serving metrics and health");
+    }
+    Ok(addr)
+}
+
+/// Changes seen since the last sync: the Services to re-render (their Service or their
+/// Endpoints changed) and when the endpoint changes were triggered.
+#[derive(Debug, Default)]
+struct Pending {
+    services: HashSet<String>,
+    endpoints: HashSet<String>,
+    triggers: Vec<SystemTime>,
+}
+
+fn lock(p: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+    // Sets and a list, each updated by one call: still whole after a panic elsewhere.
+    p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn gauge_value(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 async fn run_loop(
     config: Config,
     client: Client,
     backend: Box<dyn Backend>,
-    metrics: Arc<Metrics>,
+    health: ProxierHealth,
     status: watch::Sender<SyncStatus>,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
@@ -216,20 +284,46 @@ async fn run_loop(
     let endpoints: Informer<Endpoints> = Informer::new(Api::all(client), InformerConfig::default());
     let dirty = Arc::new(AtomicBool::new(true));
     let wake = Arc::new(Notify::new());
-    // `namespace/name` of Services whose Service or Endpoints changed since the last sync:
-    // only those are re-rendered (a full sync re-renders everything).
-    let changed_keys: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let on_change = {
-        let (d, w, k) = (dirty.clone(), wake.clone(), changed_keys.clone());
-        move |key: String| {
-            k.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+    let pending: Arc<Mutex<Pending>> = Arc::default();
+    let started = SystemTime::now();
+    // Kubernetes' proxier.Sync(): the loop is woken and the queueing is recorded (the
+    // health check's clock starts at the oldest change not yet programmed).
+    let queue = {
+        let (d, w, h) = (dirty.clone(), wake.clone(), health.clone());
+        move || {
             d.store(true, Ordering::Release);
+            metrics::proxy().queued_at(SystemTime::now());
+            h.queued(Instant::now());
             w.notify_one();
         }
     };
-    let h = on_change.clone();
-    services.add_handler(move |ev| h(ev.key()));
-    endpoints.add_handler(move |ev| on_change(ev.key()));
+    let (p, q) = (pending.clone(), queue.clone());
+    services.add_handler(move |ev| {
+        let m = metrics::proxy();
+        let mut p = lock(&p);
+        p.services.insert(ev.key());
+        m.service_changes.inc();
+        m.service_changes_pending.set(gauge_value(p.services.len()));
+        drop(p);
+        q();
+    });
+    let p = pending.clone();
+    endpoints.add_handler(move |ev| {
+        let trigger = match ev {
+            InformerEvent::Added(new) => metrics::trigger_time(new, None, started),
+            InformerEvent::Modified { old, new } => metrics::trigger_time(new, Some(old), started),
+            _ => None,
+        };
+        let m = metrics::proxy();
+        let mut p = lock(&p);
+        p.endpoints.insert(ev.key());
+        p.triggers.extend(trigger);
+        m.endpoint_changes.inc();
+        m.endpoint_changes_pending
+            .set(gauge_value(p.endpoints.len()));
+        drop(p);
+        queue();
+    });
     services.start();
     endpoints.start();
     tracing::info!(node = %node, server = %server, "waiting for the Service and Endpoints caches");
@@ -279,11 +373,15 @@ async fn run_loop(
             continue;
         }
         let full = last_full.is_none_or(|t| t.elapsed() >= config.full_sync_period);
-        let keys: Vec<String> = changed_keys
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-            .collect();
+        let (keys, triggers) = {
+            let mut p = lock(&pending);
+            let taken = std::mem::take(&mut *p);
+            let m = metrics::proxy();
+            m.service_changes_pending.set(0);
+            m.endpoint_changes_pending.set(0);
+            let keys: Vec<String> = taken.services.union(&taken.endpoints).cloned().collect();
+            (keys, taken.triggers)
+        };
         let rerender_all = full || !rendered_once;
         rendered_once = true;
         let (svc_store, ep_store) = (services.store(), endpoints.store());
@@ -318,34 +416,23 @@ async fn run_loop(
         let (eng, (port_count, endpoint_count), desired, computed, res) = joined;
         backend = Some(eng);
         let took = start.elapsed();
-        metrics.observe_sync(took);
+        let m = metrics::proxy();
+        m.observe_sync(took, res.as_ref().map_or(full, |o| o.full));
         match res {
             Ok(out) => {
                 syncs_ok += 1;
                 retry.reset();
                 if out.full {
                     last_full = Some(start);
-                    metrics.full_syncs.fetch_add(1, Ordering::Relaxed);
                 }
-                if !out.restored {
-                    metrics.restores_skipped.fetch_add(1, Ordering::Relaxed);
+                health.updated();
+                let now = SystemTime::now();
+                m.synced_at(now);
+                for t in &triggers {
+                    m.programmed(now.duration_since(*t).unwrap_or_default());
                 }
-                desired.record(&metrics);
+                desired.record();
                 let (rules, chains, elements) = desired.counts();
-                metrics
-                    .service_ports
-                    .store(port_count as u64, Ordering::Relaxed);
-                metrics
-                    .endpoints
-                    .store(endpoint_count as u64, Ordering::Relaxed);
-                if out.restored {
-                    metrics
-                        .last_restore_us
-                        .store(out.restore_time.as_micros() as u64, Ordering::Relaxed);
-                    metrics
-                        .last_restore_lines
-                        .store(out.restore_lines as u64, Ordering::Relaxed);
-                }
                 let log = |msg: &str| {
                     tracing::info!(
                         node = %node, full = out.full, took_ms = took.as_millis() as u64,
@@ -374,7 +461,16 @@ async fn run_loop(
                 });
             }
             Err(e) => {
-                metrics.sync_failures.fetch_add(1, Ordering::Relaxed);
+                if config.mode == Mode::Nftables {
+                    metrics::nftables()
+                        .sync_failures
+                        .get_or_create(&metrics::IPV4)
+                        .inc();
+                } else {
+                    metrics::iptables().failed(!full);
+                }
+                // Measured when they are programmed, by the sync that succeeds.
+                lock(&pending).triggers.extend(triggers);
                 let delay = retry.next_delay();
                 tracing::error!(node = %node, error = %e, retry_in = ?delay, "sync failed; the next sync rewrites every chain");
                 retry_at = Some(tokio::time::Instant::now() + delay);

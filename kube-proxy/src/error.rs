@@ -24,12 +24,8 @@ pub enum Error {
     IpvsUnavailable { detail: String },
     #[error("invalid {flag}: {reason}")]
     InvalidFlag { flag: &'static str, reason: String },
-    #[error("metrics endpoint on {addr}: {source}")]
-    Metrics {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("metrics and health endpoints: {0}")]
+    Endpoints(#[from] client::daemon::EndpointError),
     #[error("sync task failed: {0}")]
     Task(String),
 }

@@ -12,11 +12,13 @@
 //!   one `nft -f` transaction per sync with only what changed.
 //! - [`ipvs`]: the IPVS backend's computation (virtual and real servers) and the kernel check.
 //! - [`daemon`]: flags, informers, the rate-limited sync loop, metrics and shutdown.
+//! - [`metrics`]: Kubernetes' kube-proxy metrics; [`health`]: its proxier health check.
 
 pub mod backend;
 pub mod chain_names;
 pub mod daemon;
 pub mod error;
+pub mod health;
 pub mod iptables;
 pub mod ipvs;
 pub mod memo;

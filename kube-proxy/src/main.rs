@@ -23,8 +23,8 @@ fn run() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    client::daemon::init_tracing();
     let config = Config::parse();
+    let _trace = client::daemon::init_telemetry("kube-proxy", &config.telemetry);
     let ipt = Arc::new(RealIptables::new());
     if config.cleanup {
         let max = config.max_restore_lines;

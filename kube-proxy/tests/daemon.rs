@@ -9,13 +9,36 @@ use client::{Api, Client, DeleteParams};
 use common::{dnats_to, endpoints, service, wait_applied};
 use kube_proxy::iptables::runner::Call;
 use kube_proxy::iptables::{FakeIptables, Iptables};
+use kube_proxy::metrics::LAST_CHANGE_TRIGGER_TIME;
 use kube_proxy::{Config, daemon};
 use proto::k8s::{Endpoints, Service};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(20);
+const PROGRAMMING: &str =
+    r#"kubeproxy_network_programming_duration_seconds_count{ip_family="IPv4"}"#;
+
+/// One plain HTTP/1.1 GET; the whole response (status line, headers, body).
+async fn get(addr: SocketAddr, path: &str) -> String {
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// The value of the sample `series` (name and labels as exposed); 0 when absent.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
 
 fn config(url: &str, min_sync: Duration) -> Config {
     let mut c = Config::new(url);
@@ -53,12 +76,10 @@ async fn api_changes_become_rules_and_bursts_coalesce() {
     .unwrap();
 
     let fake = Arc::new(FakeIptables::new());
-    let running = daemon::start(
-        config(&server.url, Duration::from_millis(500)),
-        fake.clone(),
-    )
-    .await
-    .unwrap();
+    let mut cfg = config(&server.url, Duration::from_millis(500));
+    cfg.telemetry.metrics_bind_address = Some("127.0.0.1:0".into());
+    let running = daemon::start(cfg, fake.clone()).await.unwrap();
+    let metrics_addr = running.metrics_addr.expect("metrics served on a free port");
     let mut status = running.status.clone();
     let r = wait_applied(&mut status, WAIT, "both ready endpoints", |r| {
         dnats_to(r, "10.244.1.2:8080") && dnats_to(r, "10.244.1.3:8080")
@@ -100,9 +121,15 @@ async fn api_changes_become_rules_and_bursts_coalesce() {
         "an earlier endpoint of the burst is still live"
     );
 
-    // Endpoints emptied: REJECT instead of dispatch.
+    // Endpoints emptied: REJECT instead of dispatch. The change carries the endpoints
+    // controller's trigger time, so its programming is measured.
+    let programmed_before = metric(&get(metrics_addr, "/metrics").await, PROGRAMMING);
     let mut e = eps.get("web").await.unwrap();
     e.subsets[0].addresses.clear();
+    e.metadata.as_mut().unwrap().annotations.insert(
+        LAST_CHANGE_TRIGGER_TIME.into(),
+        proto::time::format_rfc3339_micros(SystemTime::now()),
+    );
     eps.update(&e).await.unwrap();
     let r = wait_applied(&mut status, WAIT, "the REJECT rule", |r| {
         r.filter.chains["KUBE-SERVICES"]
@@ -133,15 +160,35 @@ async fn api_changes_become_rules_and_bursts_coalesce() {
         "{:?}",
         live.keys().collect::<Vec<_>>()
     );
-    // Nothing changes: the periodic sync would skip the restore (checked in unit tests);
-    // metrics count what happened.
-    assert!(
-        running
-            .metrics
-            .syncs
-            .load(std::sync::atomic::Ordering::Relaxed)
-            >= 4
+    // Nothing changes: the periodic sync would skip the restore (checked in unit tests).
+    // The served metrics count what happened (the registry is the test process's, shared
+    // with the other test: at least this test's share), and the proxy is healthy.
+    let text = get(metrics_addr, "/metrics").await;
+    let syncs = metric(
+        &text,
+        r#"kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv4"}"#,
     );
+    assert!(syncs >= 4.0, "{syncs} syncs\n{text}");
+    let changes = metric(&text, "kubeproxy_sync_proxy_rules_endpoint_changes_total");
+    assert!(changes >= 22.0, "{changes} endpoint changes\n{text}");
+    assert!(metric(&text, "kubeproxy_sync_proxy_rules_service_changes_total") >= 2.0);
+    assert!(metric(&text, PROGRAMMING) > programmed_before, "{text}");
+    assert!(
+        metric(
+            &text,
+            r#"kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"}"#
+        ) > 1.7e9
+    );
+    assert!(
+        text.contains(
+            r#"kubeproxy_sync_proxy_rules_iptables_total{ip_family="IPv4",table="nat"} "#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("process_start_time_seconds"), "{text}");
+    let health = get(metrics_addr, "/healthz?verbose").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("[+]proxier-sync ok"), "{health}");
     running.stop().await.unwrap();
 }
 
