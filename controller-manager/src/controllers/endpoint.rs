@@ -17,14 +17,96 @@ use proto::k8s::{
 };
 use proto::selector::LabelSelector;
 use proto::{Reason, Resource};
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 pub const NAME: &str = "endpoint";
 
 /// Set on Endpoints of headless Services, as Kubernetes does.
 pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
+
+/// When the Pod or Service change behind an Endpoints write happened (RFC 3339), set as
+/// Kubernetes does: kube-proxy measures network programming latency from it.
+pub const ANNOTATION_LAST_CHANGE_TRIGGER_TIME: &str =
+    "endpoints.kubernetes.io/last-change-trigger-time";
+
+/// What Kubernetes' `TriggerTimeTracker` keeps of one Service between syncs: the trigger
+/// times last seen, per pod (its Ready condition's last transition) and of the Service
+/// (its creation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriggerState {
+    pods: BTreeMap<String, SystemTime>,
+    service: Option<SystemTime>,
+}
+
+fn time_of(s: &str) -> Option<SystemTime> {
+    proto::time::parse_rfc3339(s)
+}
+
+/// Kubernetes' `ComputeEndpointLastChangeTriggerTime`: the time to publish with this
+/// sync's write, and the state to keep for the next. A Service seen for the first time
+/// publishes its creation; afterwards the earliest trigger time that moved since the last
+/// sync (the conservative choice); None when none moved (the annotation is left out).
+pub fn last_change_trigger_time(
+    prev: Option<&TriggerState>,
+    service: &Service,
+    pods: &[&Pod],
+) -> (Option<SystemTime>, TriggerState) {
+    let empty = TriggerState::default();
+    let last = prev.unwrap_or(&empty);
+    let mut state = TriggerState::default();
+    let mut earliest: Option<SystemTime> = None;
+    let mut changed = |t: SystemTime| earliest = Some(earliest.map_or(t, |e| e.min(t)));
+    for pod in pods {
+        let ready = pod.status.as_ref().and_then(|s| {
+            s.conditions
+                .iter()
+                .find(|c| c.r#type == "Ready")
+                .and_then(|c| time_of(&c.last_transition_time))
+        });
+        if let Some(t) = ready {
+            let name = pod.meta().name.clone();
+            if last.pods.get(&name).is_none_or(|seen| t > *seen) {
+                changed(t);
+            }
+            state.pods.insert(name, t);
+        }
+    }
+    state.service = time_of(&service.meta().creation_timestamp);
+    if let Some(t) = state.service
+        && last.service.is_none_or(|seen| t > seen)
+    {
+        changed(t);
+    }
+    match prev {
+        None => (state.service, state),
+        Some(_) => (earliest, state),
+    }
+}
+
+/// Sets (or, None, removes) the trigger-time annotation: RFC 3339, with microseconds when
+/// the time has a fraction (Kubernetes writes RFC3339Nano; both parse alike).
+fn set_trigger_time(meta: &mut ObjectMeta, t: Option<SystemTime>) {
+    match t {
+        Some(t) => {
+            let whole = t
+                .duration_since(UNIX_EPOCH)
+                .is_ok_and(|d| d.subsec_nanos() == 0);
+            let text = if whole {
+                proto::time::format_rfc3339(t)
+            } else {
+                proto::time::format_rfc3339_micros(t)
+            };
+            meta.annotations
+                .insert(ANNOTATION_LAST_CHANGE_TRIGGER_TIME.into(), text);
+        }
+        None => {
+            meta.annotations.remove(ANNOTATION_LAST_CHANGE_TRIGGER_TIME);
+        }
+    }
+}
 
 /// Kubernetes' `podutil.IsPodReady`: the Ready condition is True.
 pub fn pod_is_ready(pod: &Pod) -> bool {
@@ -251,6 +333,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let ep = Arc::new(EndpointController {
         pods: ctx.informer::<Pod>().store(),
         endpoints: ctx.informer::<Endpoints>().store(),
+        triggers: Mutex::default(),
         ctx,
     });
     controller.run(reconcile, backoff, ep, cancel).await;
@@ -261,6 +344,15 @@ struct EndpointController {
     ctx: Arc<Context>,
     pods: client::Store<Pod>,
     endpoints: client::Store<Endpoints>,
+    /// Per Service key (Kubernetes keeps it in the controller the same way).
+    triggers: Mutex<HashMap<String, TriggerState>>,
+}
+
+impl EndpointController {
+    fn triggers(&self) -> std::sync::MutexGuard<'_, HashMap<String, TriggerState>> {
+        // One map updated by single inserts and removes: whole after a panic elsewhere.
+        self.triggers.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 async fn reconcile(req: Request<Service>, c: Arc<EndpointController>) -> Result<Action, Error> {
@@ -268,6 +360,7 @@ async fn reconcile(req: Request<Service>, c: Arc<EndpointController>) -> Result<
     let (ns, name) = split_key(key);
     let api = ctx.api_in::<Endpoints>(ns);
     let Some(service) = req.object else {
+        c.triggers().remove(key);
         // The Service is gone: so is its Endpoints.
         if endpoints.get(key).is_some() {
             match api.delete(name, &Default::default()).await {
@@ -289,24 +382,30 @@ async fn reconcile(req: Request<Service>, c: Arc<EndpointController>) -> Result<
     let refs: Vec<&Pod> = selected.iter().map(|p| p.as_ref()).collect();
     let subsets = plan_endpoints(&service, &refs);
     let labels = endpoints_labels(&service);
+    // Computed on every sync, written only with a change, as Kubernetes.
+    let (trigger, state) = last_change_trigger_time(c.triggers().get(key), &service, &refs);
+    c.triggers().insert(key.to_string(), state);
     match endpoints.get(key) {
         Some(cur) if cur.subsets == subsets && cur.meta().labels == labels => Ok(Action::Done),
         Some(cur) => {
             let mut next = (*cur).clone();
             next.subsets = subsets;
             next.meta_mut().labels = labels;
+            set_trigger_time(next.meta_mut(), trigger);
             api.update(&next).await?;
             tracing::debug!("endpoints updated");
             Ok(Action::Done)
         }
         None => {
+            let mut meta = ObjectMeta {
+                name: name.to_string(),
+                namespace: ns.to_string(),
+                labels,
+                ..Default::default()
+            };
+            set_trigger_time(&mut meta, trigger);
             let ep = Endpoints {
-                metadata: Some(ObjectMeta {
-                    name: name.to_string(),
-                    namespace: ns.to_string(),
-                    labels,
-                    ..Default::default()
-                }),
+                metadata: Some(meta),
                 subsets,
                 ..Default::default()
             };
@@ -323,6 +422,7 @@ async fn reconcile(req: Request<Service>, c: Arc<EndpointController>) -> Result<
                         let mut next = cur;
                         next.subsets = ep.subsets;
                         next.meta_mut().labels = labels;
+                        set_trigger_time(next.meta_mut(), trigger);
                         api.update(&next).await?;
                     }
                     Ok(Action::Done)
@@ -538,6 +638,50 @@ mod tests {
             .map(|x| x.hostname.as_str())
             .collect();
         assert_eq!(hosts, ["a-0", ""]);
+    }
+
+    #[test]
+    fn trigger_time_is_the_earliest_change_since_the_last_sync() {
+        let at = |s: &str| proto::time::parse_rfc3339(s).unwrap();
+        let ready_at = |p: &mut Pod, t: &str| {
+            p.status.as_mut().unwrap().conditions[0].last_transition_time = t.into();
+        };
+        let mut svc = service(&[("", 80, "8080")], false);
+        svc.meta_mut().creation_timestamp = "2026-01-01T00:00:00Z".into();
+        let mut a = pod("a", "10.0.0.2", true, &[]);
+        ready_at(&mut a, "2026-01-01T00:00:10Z");
+        let mut b = pod("b", "10.0.0.3", false, &[]);
+        ready_at(&mut b, "2026-01-01T00:00:20Z");
+
+        // First sync of the Service: its creation.
+        let (t, state) = last_change_trigger_time(None, &svc, &[&a, &b]);
+        assert_eq!(t, Some(at("2026-01-01T00:00:00Z")));
+        // Nothing moved: no trigger (the annotation goes).
+        let (t, state) = last_change_trigger_time(Some(&state), &svc, &[&a, &b]);
+        assert_eq!(t, None);
+        // b became ready, then a new pod c: the earliest of the two.
+        ready_at(&mut b, "2026-01-01T00:01:00Z");
+        let mut c = pod("c", "10.0.0.4", true, &[]);
+        ready_at(&mut c, "2026-01-01T00:01:30Z");
+        let (t, state) = last_change_trigger_time(Some(&state), &svc, &[&a, &b, &c]);
+        assert_eq!(t, Some(at("2026-01-01T00:01:00Z")));
+        // A pod going away moves no time of those left.
+        let (t, _) = last_change_trigger_time(Some(&state), &svc, &[&a, &c]);
+        assert_eq!(t, None);
+
+        let mut meta = ObjectMeta::default();
+        set_trigger_time(&mut meta, Some(at("2026-01-01T00:01:00Z")));
+        assert_eq!(
+            meta.annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME],
+            "2026-01-01T00:01:00Z"
+        );
+        set_trigger_time(&mut meta, Some(at("2026-01-01T00:01:00.25Z")));
+        assert_eq!(
+            meta.annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME],
+            "2026-01-01T00:01:00.250000Z"
+        );
+        set_trigger_time(&mut meta, None);
+        assert!(meta.annotations.is_empty());
     }
 
     #[test]
