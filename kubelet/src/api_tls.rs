@@ -77,6 +77,7 @@ pub async fn run<R: Runtime>(
     conn: Connection,
     paths: Paths,
     source: ServingSource,
+    health: telemetry::health::Health,
     cancel: CancellationToken,
 ) {
     let ca = conn.ca_pem.clone();
@@ -117,6 +118,7 @@ pub async fn run<R: Runtime>(
         listener,
         serving.clone(),
         security,
+        health,
         cancel.clone(),
     ) {
         Ok(t) => t,

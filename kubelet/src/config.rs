@@ -83,13 +83,20 @@ pub struct Config {
     pub busybox: PathBuf,
     #[arg(long, default_value_t = 110)]
     pub max_pods: u32,
-    /// Address of the kubelet API (logs, exec, stats).
+    /// Address of the kubelet API (logs, exec, stats; HTTP metrics and healthz).
     #[arg(long, default_value = "0.0.0.0")]
     pub address: std::net::IpAddr,
     /// Port of the kubelet API; 0 picks a free one (reported in the Node's
     /// status.daemonEndpoints).
     #[arg(long, default_value_t = 10250)]
     pub port: u16,
+    /// Address of the plain-HTTP `/healthz` endpoint (no authentication, as Kubernetes').
+    #[arg(long, default_value = "127.0.0.1")]
+    pub healthz_bind_address: std::net::IpAddr,
+    /// Port of the plain-HTTP `/healthz` endpoint; 0 disables it. (The kubelet's metrics
+    /// are on its API port, `--port`: `/metrics`, `/metrics/cadvisor`, `/metrics/resource`.)
+    #[arg(long, default_value_t = 10248)]
+    pub healthz_port: u16,
     /// Image GC starts above this use of the image filesystem, in percent (100 disables).
     #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub image_gc_high_threshold: u8,

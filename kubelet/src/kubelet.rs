@@ -51,12 +51,24 @@ pub async fn run<R: Runtime>(
     pod_network: Option<Arc<dyn PodNetwork>>,
     cancel: CancellationToken,
 ) -> Result<()> {
+    // Every runtime call is counted and timed (kubelet_runtime_operations_*).
+    let runtime = Arc::new(crate::runtime::instrumented::Instrumented::new(runtime));
     let node_name = match &cfg.node_name {
         Some(n) => n.clone(),
         None => client::daemon::host_name()
             .map(|s| s.to_ascii_lowercase())
             .map_err(|e| Error::io("reading the host name", e))?,
     };
+    crate::metrics::metrics().set_node_name(&node_name);
+    let sync_loop = crate::syncloop::SyncLoopMonitor::default();
+    let health = crate::syncloop::health(sync_loop.clone(), cfg.sync_frequency);
+    if cfg.healthz_port != 0 {
+        let addr = std::net::SocketAddr::new(cfg.healthz_bind_address, cfg.healthz_port);
+        // As Kubernetes' kubelet, a healthz port that cannot be had is logged, not fatal.
+        if let Err(e) = crate::http::serve_healthz(addr, health.clone(), cancel.clone()).await {
+            tracing::error!(%addr, error = %e, "serving healthz failed");
+        }
+    }
     let node_ip = cfg
         .node_ip
         .or_else(default_node_ip)
@@ -120,6 +132,7 @@ pub async fn run<R: Runtime>(
                 runtime.clone(),
                 &node_name,
                 listener,
+                health.clone(),
                 cancel.clone(),
             )),
             None,
@@ -204,6 +217,7 @@ pub async fn run<R: Runtime>(
             conn.clone(),
             paths.clone(),
             source,
+            health.clone(),
             cancel.clone(),
         ));
     }
@@ -319,6 +333,7 @@ pub async fn run<R: Runtime>(
     let store = informer.store();
     let mut sweep = tokio::time::interval(ORPHAN_SWEEP);
     loop {
+        sync_loop.entered(std::time::SystemTime::now());
         tokio::select! {
             _ = cancel.cancelled() => break,
             ev = rx.recv() => {

@@ -1,5 +1,6 @@
-//! The kubelet's gRPC endpoint (`proto/kubelet.proto`): container logs (follow, tail,
-//! previous), exec and CPU/memory stats, answered from the runtime by the pod's labels.
+//! The kubelet's API: its gRPC service (`proto/kubelet.proto`: container logs (follow,
+//! tail, previous), exec and CPU/memory stats, answered from the runtime by the pod's
+//! labels) and, on the same port, its HTTP endpoints (metrics, healthz: [`crate::http`]).
 
 use crate::apiauth::authn::Authenticator;
 use crate::apiauth::authz::{self, ApiCall, Authorizer};
@@ -7,6 +8,7 @@ use crate::runtime::{ContainerInfo, ContainerKind, LogOptions, Runtime, labels};
 use futures::StreamExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use telemetry::health::Health;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -272,28 +274,19 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
     async fn stats(&self, req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
         self.admit(&req, ApiCall::Stats).await?;
         let r = req.into_inner();
-        let mut filter = vec![(labels::NODE, self.node.as_str())];
+        let mut filter = Vec::new();
         if !r.namespace.is_empty() {
             filter.push((labels::POD_NAMESPACE, r.namespace.as_str()));
         }
         if !r.pod.is_empty() {
             filter.push((labels::POD_NAME, r.pod.as_str()));
         }
-        let cs = self
-            .runtime
-            .list_containers(&filter)
+        let readings = crate::stats::collect(self.runtime.as_ref(), &self.node, &filter)
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
         let mut pods: std::collections::BTreeMap<String, PodStats> = Default::default();
-        let readings = futures::future::join_all(
-            cs.iter()
-                .filter(|c| c.is_running() && c.kind() != Some(ContainerKind::Sandbox))
-                .map(|c| async move { (c, self.runtime.stats(&c.id).await) }),
-        )
-        .await;
         let mut out = StatsResponse::default();
-        for (c, st) in readings {
-            let Ok(st) = st else { continue };
+        for crate::stats::Reading { info: c, stats: st } in readings.readings {
             let p = pods
                 .entry(c.pod_uid().to_string())
                 .or_insert_with(|| PodStats {
@@ -339,7 +332,10 @@ pub async fn serve<R: Runtime>(
     cancel: CancellationToken,
 ) -> crate::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let (listener, bound) = bind(addr).await?;
-    Ok((bound, serve_plaintext(runtime, node, listener, cancel)))
+    Ok((
+        bound,
+        serve_plaintext(runtime, node, listener, Health::new(), cancel),
+    ))
 }
 
 /// Where the plaintext kubelet API (no kubeconfig, no bootstrap token: development) may
@@ -367,19 +363,52 @@ pub fn plaintext_api_address(address: std::net::IpAddr) -> crate::Result<std::ne
     )))
 }
 
+/// The kubelet API's routes on one port: the gRPC service by its path, the HTTP
+/// endpoints ([`crate::http`]) beside it, 404 for anything else.
+pub fn routes<R: Runtime>(
+    runtime: Arc<R>,
+    node: &str,
+    security: Option<ApiSecurity>,
+    health: Health,
+) -> tonic::service::Routes {
+    let security = security.map(Arc::new);
+    let grpc = KubeletServer::new(KubeletService {
+        runtime: runtime.clone(),
+        node: node.to_string(),
+        security: security.clone(),
+    });
+    let http = crate::http::router(Arc::new(crate::http::HttpApi {
+        runtime,
+        node: node.to_string(),
+        security,
+        health,
+    }));
+    let router = tonic::service::Routes::new(grpc)
+        .into_axum_router()
+        .merge(http)
+        .fallback(crate::http::not_found);
+    tonic::service::Routes::from(router)
+}
+
+/// The server both protocols are answered by (HTTP/1.1 for scrapers, HTTP/2 for gRPC).
+fn server() -> tonic::transport::Server {
+    tonic::transport::Server::builder().accept_http1(true)
+}
+
 /// Serves plaintext on `listener` until `cancel`.
 pub fn serve_plaintext<R: Runtime>(
     runtime: Arc<R>,
     node: &str,
     listener: tokio::net::TcpListener,
+    health: Health,
     cancel: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let bound = listener.local_addr().ok();
-    let svc = KubeletServer::new(KubeletService::new(runtime, node));
+    let routes = routes(runtime, node, None, health);
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let task = tokio::spawn(async move {
-        let r = tonic::transport::Server::builder()
-            .add_service(svc)
+        let r = server()
+            .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, cancel.cancelled_owned())
             .await;
         if let Err(e) = r {
@@ -398,16 +427,17 @@ pub fn serve_tls<R: Runtime>(
     listener: tokio::net::TcpListener,
     serving: pki::tls::ServingCert,
     security: ApiSecurity,
+    health: Health,
     cancel: CancellationToken,
 ) -> crate::Result<tokio::task::JoinHandle<()>> {
     let bound = listener.local_addr().ok();
-    let config = pki::tls::server_config(serving, &[b"h2"])
+    let config = pki::tls::server_config(serving, &[b"h2", b"http/1.1"])
         .map_err(|e| crate::Error::Certificate(format!("kubelet API TLS: {e}")))?;
-    let svc = KubeletServer::new(KubeletService::new(runtime, node).with_security(security));
+    let routes = routes(runtime, node, Some(security), health);
     let incoming = pki::tls::incoming(listener, config);
     let task = tokio::spawn(async move {
-        let r = tonic::transport::Server::builder()
-            .add_service(svc)
+        let r = server()
+            .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, cancel.cancelled_owned())
             .await;
         if let Err(e) = r {

@@ -93,6 +93,10 @@ pub struct PodWorker<R: Runtime> {
     /// The trace context of the latest watch event for the pod, the parent of the next
     /// sync's span (set by the kubelet's dispatch, taken by the sync).
     trace: TraceSlot,
+    /// The pod's start, for the startup latency metrics.
+    startup: crate::metrics::startup::StartupTracker,
+    /// When the pod's containers were last listed (`kubelet_pleg_relist_interval_seconds`).
+    listed_at: Option<Instant>,
 }
 
 /// Where the dispatcher leaves the trace context of a pod's latest event for its worker.
@@ -186,6 +190,8 @@ impl<R: Runtime> PodWorker<R> {
             start_failed_at: HashMap::new(),
             finished: false,
             trace: TraceSlot::default(),
+            startup: crate::metrics::startup::StartupTracker::new(SystemTime::now()),
+            listed_at: None,
         }
     }
 
@@ -232,19 +238,51 @@ impl<R: Runtime> PodWorker<R> {
         }
     }
 
-    async fn list(&self) -> Result<PodRuntimeState> {
+    /// The pod's containers as the runtime has them: this kubelet's relist (Kubernetes'
+    /// PLEG lists the whole node every second; here each pod worker lists its pod at each
+    /// sync), timed as `kubelet_pleg_relist_*`.
+    async fn list(&mut self) -> Result<PodRuntimeState> {
         let node = self.shared.node_name.as_str();
+        let started = Instant::now();
+        let m = crate::metrics::metrics();
+        if let Some(previous) = self.listed_at.replace(started) {
+            m.pleg_relist_interval
+                .observe(started.duration_since(previous).as_secs_f64());
+        }
         let all = self
             .shared
             .runtime
             .list_containers(&[(labels::NODE, node), (labels::POD_UID, self.uid.as_str())])
-            .await?;
-        Ok(PodRuntimeState::from_containers(all))
+            .await;
+        m.pleg_relist_duration
+            .observe(started.elapsed().as_secs_f64());
+        Ok(PodRuntimeState::from_containers(all?))
+    }
+
+    /// Records the pod's start once all its containers run.
+    fn observe_startup(&mut self, pod: &Pod, state: &PodRuntimeState) {
+        use crate::metrics::startup;
+        let running = startup::all_running(pod, state);
+        let Some(s) = self.startup.observe(
+            running,
+            startup::created(pod),
+            startup::stateless(pod),
+            SystemTime::now(),
+        ) else {
+            return;
+        };
+        let m = crate::metrics::metrics();
+        m.pod_start_duration.observe(s.start.as_secs_f64());
+        if let Some(sli) = s.sli {
+            m.pod_start_sli_duration.observe(sli.as_secs_f64());
+        }
+        tracing::debug!(pod = %self.key, start = ?s.start, sli = ?s.sli, "pod started");
     }
 
     /// One pass: act, then report. Returns when to look again.
     pub async fn sync(&mut self, pod: &Pod) -> Result<Duration> {
         let state = self.list().await?;
+        self.observe_startup(pod, &state);
         self.reconcile_probes(pod, &state);
         let liveness_failed = self.probes.liveness_failed();
         let now = SystemTime::now();
@@ -264,6 +302,7 @@ impl<R: Runtime> PodWorker<R> {
         let state = if acted { self.list().await? } else { state };
         self.refresh_volumes(pod).await;
         self.write_status(pod, &state, &actions).await?;
+        self.observe_startup(pod, &state);
         let mut next = self.shared.resync;
         if let Some(r) = actions.requeue_after {
             next = next.min(r + Duration::from_millis(50));
@@ -617,6 +656,8 @@ impl<R: Runtime> PodWorker<R> {
             ..Default::default()
         };
         crate::security::sandbox_settings(pod, &self.shared.security).apply(&mut cfg);
+        // Counted per attempt, as Kubernetes counts RunPodSandbox calls.
+        crate::metrics::metrics().started_pods.inc();
         let id = self.shared.runtime.create_container(&cfg).await?;
         if let Err(e) = self.shared.runtime.start_container(&id).await {
             let _ = self.shared.runtime.remove_container(&id).await;
@@ -706,7 +747,10 @@ impl<R: Runtime> PodWorker<R> {
             format!("Pulling image \"{}\"", c.image),
         );
         let started = Instant::now();
-        match rt.pull_image(&c.image).await {
+        self.startup.pull_started(SystemTime::now());
+        let pulled = rt.pull_image(&c.image).await;
+        self.startup.pull_finished(SystemTime::now());
+        match pulled {
             Ok(()) => {
                 self.image_backoff.forget(&key);
                 self.image_failed_at.remove(&key);
@@ -823,6 +867,7 @@ impl<R: Runtime> PodWorker<R> {
             &path,
             format!("Created container {}", c.name),
         );
+        crate::metrics::metrics().container_started(s.kind);
         if let Err(e) = rt.start_container(&id).await {
             let msg = e.to_string();
             self.shared

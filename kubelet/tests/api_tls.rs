@@ -109,6 +109,7 @@ async fn secure_kubelet_api_authenticates_by_certificate_and_authorizes_through_
         listener,
         serving_cert,
         security,
+        telemetry::health::Health::new(),
         cancel.clone(),
     )
     .unwrap();

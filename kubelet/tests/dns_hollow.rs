@@ -71,6 +71,8 @@ async fn run(extra: &[&str], pods: &[Pod]) -> (Vec<(String, ContainerConfig)>, t
         "127.0.0.1",
         "--port",
         "0",
+        "--healthz-port",
+        "0",
     ];
     args.extend_from_slice(extra);
     let cfg = <kubelet::config::Config as clap::Parser>::parse_from(args);

@@ -40,6 +40,8 @@ async fn a_pod_with_a_missing_config_map_backs_off_and_its_events_are_counted() 
         "127.0.0.1",
         "--port",
         "0",
+        "--healthz-port",
+        "0",
     ]);
     let rt = FakeRuntime::new();
     let cancel = CancellationToken::new();

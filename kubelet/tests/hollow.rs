@@ -90,6 +90,8 @@ async fn hollow_with(node: &str, node_ip: &str, extra: &[&str]) -> Hollow {
             "127.0.0.1",
             "--port",
             "0",
+            "--healthz-port",
+            "0",
         ]
         .into_iter()
         .chain(extra.iter().copied()),

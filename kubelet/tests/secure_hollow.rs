@@ -132,6 +132,8 @@ async fn a_secure_hollow_node_joins_and_serves_its_api_with_tls() {
         "127.0.0.1",
         "--port",
         "0",
+        "--healthz-port",
+        "0",
     ]);
     let rt = FakeRuntime::new();
     let kubelet_cancel = CancellationToken::new();

@@ -20,10 +20,15 @@ pub struct Authenticator {
 impl Authenticator {
     /// The caller of a request served through `pki::tls::incoming`.
     pub fn authenticate<T>(&self, req: &tonic::Request<T>) -> Result<UserInfo, Status> {
-        let chain = req
-            .extensions()
-            .get::<pki::tls::TlsConnectInfo>()
-            .and_then(|i| i.peer_certificates.clone());
+        self.authenticate_connection(req.extensions().get::<pki::tls::TlsConnectInfo>())
+    }
+
+    /// The caller of a connection (an HTTP request's extensions carry the same info).
+    pub fn authenticate_connection(
+        &self,
+        info: Option<&pki::tls::TlsConnectInfo>,
+    ) -> Result<UserInfo, Status> {
+        let chain = info.and_then(|i| i.peer_certificates.clone());
         match chain.as_deref() {
             Some(chain) if !chain.is_empty() => self.from_chain(chain, SystemTime::now()),
             _ if self.anonymous => Ok(UserInfo {

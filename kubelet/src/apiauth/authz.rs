@@ -54,6 +54,77 @@ pub fn check_for(call: ApiCall, node_name: &str) -> ResourceCheck {
     }
 }
 
+/// The checks of an HTTP request, as Kubernetes' kubelet (`pkg/kubelet/server/auth.go`,
+/// with KubeletFineGrainedAuthz, on by default since 1.33): the method gives the verb,
+/// the path the subresource (`/metrics` and `/metrics/*` -> `metrics`, `/stats` ->
+/// `stats`, `/logs` -> `log`; `/healthz`, `/pods`, `/configz`, `/statusz` first their
+/// own subresource then `proxy`; anything else `proxy`). Any one allowed check admits.
+pub fn checks_for_http(method: &str, path: &str, node_name: &str) -> Vec<ResourceCheck> {
+    let verb = match method {
+        "POST" => "create",
+        "GET" | "HEAD" => "get",
+        "PUT" => "update",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        _ => "",
+    };
+    let mut subresources = Vec::with_capacity(2);
+    if let Some(fine) = [
+        ("/pods", "pods"),
+        ("/healthz", "healthz"),
+        ("/configz", "configz"),
+        ("/statusz", "statusz"),
+        ("/runningpods/", "pods"),
+    ]
+    .into_iter()
+    .find_map(|(p, sub)| is_subpath(path, p).then_some(sub))
+    {
+        subresources.push(fine);
+    }
+    subresources.push(
+        [
+            ("/stats", "stats"),
+            ("/metrics", "metrics"),
+            ("/logs", "log"),
+            ("/checkpoint", "checkpoint"),
+        ]
+        .into_iter()
+        .find_map(|(p, sub)| is_subpath(path, p).then_some(sub))
+        .unwrap_or("proxy"),
+    );
+    subresources
+        .into_iter()
+        .map(|subresource| ResourceCheck {
+            verb,
+            resource: "nodes",
+            subresource,
+            name: node_name.to_string(),
+        })
+        .collect()
+}
+
+/// `path` is `prefix` or below it (Kubernetes' `isSubpath`).
+fn is_subpath(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Kubernetes' kubelet refusal text of an HTTP request (every subresource it tried).
+pub fn forbidden_message_http(user: &str, checks: &[ResourceCheck]) -> String {
+    let (verb, resource) = checks
+        .first()
+        .map(|c| (c.verb, c.resource))
+        .unwrap_or(("", ""));
+    let subresources: Vec<&str> = checks.iter().map(|c| c.subresource).collect();
+    format!(
+        "Forbidden (user={user}, verb={verb}, resource={resource}, subresource(s)=[{}])",
+        subresources.join(" ")
+    )
+}
+
 /// Kubernetes' kubelet refusal text.
 pub fn forbidden_message(user: &str, check: &ResourceCheck) -> String {
     format!(
@@ -224,6 +295,27 @@ impl Authorizer {
     }
 }
 
+impl Authorizer {
+    /// Ok when any of `checks` is allowed (an HTTP request: [`checks_for_http`]); else
+    /// PermissionDenied naming every subresource tried, or the first review failure.
+    pub async fn authorize_any(
+        &self,
+        user: &UserInfo,
+        checks: &[ResourceCheck],
+    ) -> Result<(), tonic::Status> {
+        for check in checks {
+            match self.authorize(user, check).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.code() == tonic::Code::PermissionDenied => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(tonic::Status::permission_denied(forbidden_message_http(
+            &user.name, checks,
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +338,40 @@ mod tests {
         );
         assert_eq!(check_for(ApiCall::Logs, "n1").subresource, "proxy");
         assert_eq!(check_for(ApiCall::Stats, "n1").subresource, "stats");
+    }
+
+    #[test]
+    fn http_paths_map_as_kubernetes_kubelet_auth() {
+        let subs = |method: &str, path: &str| -> Vec<(&'static str, &'static str)> {
+            checks_for_http(method, path, "n1")
+                .into_iter()
+                .map(|c| {
+                    assert_eq!((c.resource, c.name.as_str()), ("nodes", "n1"));
+                    (c.verb, c.subresource)
+                })
+                .collect()
+        };
+        assert_eq!(subs("GET", "/metrics"), [("get", "metrics")]);
+        assert_eq!(subs("GET", "/metrics/cadvisor"), [("get", "metrics")]);
+        assert_eq!(subs("GET", "/metrics/resource"), [("get", "metrics")]);
+        assert_eq!(subs("GET", "/metricsx"), [("get", "proxy")]);
+        assert_eq!(
+            subs("GET", "/healthz"),
+            [("get", "healthz"), ("get", "proxy")]
+        );
+        assert_eq!(
+            subs("GET", "/healthz/syncloop"),
+            [("get", "healthz"), ("get", "proxy")]
+        );
+        assert_eq!(subs("GET", "/stats/summary"), [("get", "stats")]);
+        assert_eq!(subs("GET", "/logs/"), [("get", "log")]);
+        assert_eq!(subs("POST", "/exec/ns/p/c"), [("create", "proxy")]);
+        assert_eq!(subs("GET", "/pods"), [("get", "pods"), ("get", "proxy")]);
+        assert_eq!(subs("GET", "/"), [("get", "proxy")]);
+        assert_eq!(
+            forbidden_message_http("bob", &checks_for_http("GET", "/healthz", "n1")),
+            "Forbidden (user=bob, verb=get, resource=nodes, subresource(s)=[healthz proxy])"
+        );
     }
 
     #[test]

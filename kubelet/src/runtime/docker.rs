@@ -524,10 +524,12 @@ impl Runtime for DockerRuntime {
             .as_ref()
             .and_then(|m| m.get("inactive_file").or_else(|| m.get("cache")).copied())
             .unwrap_or(0);
+        let usage = mem.usage.unwrap_or(0);
         Ok(ContainerStats {
             cpu_usage_ns: total,
             cpu_millicores,
-            memory_bytes: mem.usage.unwrap_or(0).saturating_sub(cache),
+            memory_bytes: usage.saturating_sub(cache),
+            memory_usage_bytes: usage,
         })
     }
 }

@@ -5,6 +5,7 @@
 pub mod bounded;
 pub mod docker;
 pub mod fake;
+pub mod instrumented;
 pub mod stream;
 
 use crate::error::Result;
@@ -204,7 +205,11 @@ pub struct ContainerStats {
     pub cpu_usage_ns: u64,
     /// CPU use over the sampling interval, in millicores.
     pub cpu_millicores: u64,
+    /// The working set: usage less inactive file pages (what eviction and metrics-server
+    /// use).
     pub memory_bytes: u64,
+    /// All memory charged to the container, page cache included (cAdvisor's usage).
+    pub memory_usage_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

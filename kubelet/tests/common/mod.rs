@@ -79,5 +79,7 @@ pub fn loopback_kubelet_config(
         "127.0.0.1",
         "--port",
         "0",
+        "--healthz-port",
+        "0",
     ])
 }
