@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(traced(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<commands::Reported>() => ExitCode::FAILURE,
         Err(e) => {
@@ -41,6 +41,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// kubectl has no tracing flag: OpenTelemetry's standard variable turns export on, so a
+/// `ctl apply` can be followed from its start through every daemon it sets to work.
+const OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// The command, in a span of its own (whose trace context every call carries) when spans
+/// are exported; the last spans are flushed before the process exits.
+async fn traced(cli: args::Cli) -> anyhow::Result<()> {
+    let endpoint = std::env::var(OTLP_ENDPOINT).ok().filter(|e| !e.is_empty());
+    let Some(guard) = endpoint.and_then(|e| telemetry::trace::init_subscriber("ctl", Some(&e)))
+    else {
+        return commands::run(cli).await;
+    };
+    // `Apply(ApplyArgs { .. })` -> `apply`.
+    let command = format!("{:?}", cli.command);
+    let command = command
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let span = tracing::info_span!("ctl", command = %command);
+    let result = tracing::Instrument::instrument(commands::run(cli), span).await;
+    // A current-thread runtime: awaited, not blocked on.
+    guard.shutdown().await;
+    result
 }
 
 /// Help and version go to stdout with success; a usage mistake is one line on stderr and
