@@ -102,7 +102,15 @@ pub struct Config {
     /// the CA the controller-manager trusts the apiserver with (its kubeconfig's), if any.
     #[arg(long)]
     pub root_ca_file: Option<std::path::PathBuf>,
+
+    /// `--metrics-bind-address` (default 0.0.0.0:10257, kube-controller-manager's secure
+    /// port): /metrics, /healthz, /livez, /readyz; `--tracing-endpoint`.
+    #[command(flatten)]
+    pub telemetry: client::daemon::TelemetryFlags,
 }
+
+/// kube-controller-manager's secure port.
+pub const DEFAULT_METRICS_BIND: &str = "0.0.0.0:10257";
 
 impl Default for Config {
     /// Every flag at its default.

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 /// Type-erased handle on a shared informer, to wait for its first list and stop it.
 trait AnyInformer: Send + Sync {
     fn wait_synced(&self) -> BoxFuture<'static, bool>;
+    fn has_synced(&self) -> bool;
     fn kind(&self) -> &'static str;
     fn stop(&self);
 }
@@ -24,6 +25,9 @@ impl<K: Resource> AnyInformer for Erased<K> {
     fn wait_synced(&self) -> BoxFuture<'static, bool> {
         let i = self.0.clone();
         Box::pin(async move { i.wait_until_synced().await })
+    }
+    fn has_synced(&self) -> bool {
+        self.0.has_synced()
     }
     fn kind(&self) -> &'static str {
         K::INFO.kind
@@ -147,6 +151,13 @@ impl Context {
             }
         }
         true
+    }
+
+    /// Whether every informer requested so far has its first list in cache (the
+    /// `informer-sync` readiness check).
+    pub fn has_synced(&self) -> bool {
+        let map = self.informers.lock().unwrap_or_else(|p| p.into_inner());
+        map.values().all(|e| e.erased.has_synced())
     }
 
     /// Stops every informer (their caches keep their last content).

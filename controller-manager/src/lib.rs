@@ -12,11 +12,13 @@ pub mod controllers;
 pub mod error;
 pub mod events;
 pub mod pods;
+pub mod probes;
 pub mod runner;
 
 pub use config::Config;
 pub use context::Context;
 pub use error::Error;
+pub use probes::Probes;
 pub use runner::Action;
 
 use client::leader::LeaderElector;
@@ -128,6 +130,15 @@ async fn wait_leading(rx: &mut tokio::sync::watch::Receiver<bool>, want: bool) -
 /// `Error::LeadershipLost` when another replica took the lease (the process should exit,
 /// as kube-controller-manager does, and be restarted to campaign afresh).
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Error> {
+    run_with_probes(config, shutdown, Probes::default()).await
+}
+
+/// `run`, filling in `probes` for the daemon's health checks as it goes.
+pub async fn run_with_probes(
+    config: Config,
+    shutdown: CancellationToken,
+    probes: Probes,
+) -> Result<(), Error> {
     let known = controllers::names();
     let unknown = config::unknown_controllers(&config.controllers, &known);
     if !unknown.is_empty() {
@@ -147,6 +158,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
         .to_config(config::LEADER_ELECT_RESOURCE_NAME, "controller-manager")
     else {
         let ctx = Arc::new(Context::new(client, config));
+        probes.set_context(&ctx);
         let running = start_controllers(ctx.clone())?;
         shutdown.cancelled().await;
         tracing::info!("shutting down");
@@ -155,6 +167,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     };
     let identity = lec.identity.clone();
     let elector = Arc::new(LeaderElector::new(client.clone(), lec)?);
+    probes.leader.set(elector.clone());
     let mut leading = elector.subscribe();
     let election_cancel = CancellationToken::new();
     let election = {
@@ -177,6 +190,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Erro
     }
     tracing::info!(%identity, "leading: starting controllers");
     let ctx = Arc::new(Context::new(client, config.clone()));
+    probes.set_context(&ctx);
     let running = start_controllers(ctx.clone())?;
     let lost = tokio::select! {
         _ = shutdown.cancelled() => false,
