@@ -7,9 +7,17 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "kubelet",
-    about = "Runs the pods bound to this node through Docker"
+    about = "Runs the pods bound to this node through Docker",
+    after_help = "The kubelet's metrics are served on its API port (--port): /metrics, \
+/metrics/cadvisor and /metrics/resource, authorized as nodes/metrics; \
+--metrics-bind-address is not used by the kubelet. /healthz is also served in plain \
+HTTP on --healthz-bind-address:--healthz-port."
 )]
 pub struct Config {
+    /// `--tracing-endpoint` (OTLP/gRPC span export); the kit's `--metrics-bind-address`
+    /// is not used by the kubelet, whose metrics are on its API port.
+    #[command(flatten)]
+    pub telemetry: client::daemon::TelemetryFlags,
     /// `--kubeconfig FILE` (server, CA, credentials) and `--server URL` (overrides the
     /// kubeconfig's; alone and `http://`: plaintext development mode; with
     /// `--bootstrap-token`: the `https://` apiserver to join). `$KUBELET_SERVER` stands in

@@ -7,8 +7,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    client::daemon::init_tracing();
     let cfg = kubelet::config::Config::parse();
+    let _trace = client::daemon::init_telemetry("kubelet", &cfg.telemetry);
+    telemetry::process::register_process_metrics();
+    if cfg.telemetry.metrics_bind_address.is_some() {
+        tracing::warn!(
+            "--metrics-bind-address is not used by the kubelet: its metrics are served on its API port (--port)"
+        );
+    }
     let cancel = CancellationToken::new();
     if let Err(e) = client::daemon::cancel_on_signal(cancel.clone(), "stopping (pods keep running)")
     {
