@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod framework;
+pub mod metrics;
 pub mod nodeinfo;
 pub mod plugins;
 pub mod podinfo;
@@ -22,4 +23,4 @@ pub mod scheduler;
 
 pub use config::DEFAULT_SCHEDULER_NAME;
 pub use error::Error;
-pub use scheduler::{Options, run};
+pub use scheduler::{Options, Probes, run};

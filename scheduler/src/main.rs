@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use client::LeaderElectionConfig;
-use client::daemon::{self, LeaderElectionFlags};
+use client::daemon::{self, LeaderElectionFlags, Serving, TelemetryFlags};
 use scheduler::config::{self, FileConfig};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,14 @@ struct Flags {
     /// there override the flags.
     #[command(flatten)]
     leader: LeaderElectionFlags,
+    /// `--metrics-bind-address` (default 0.0.0.0:10259, kube-scheduler's secure port):
+    /// /metrics, /healthz, /livez, /readyz; `--tracing-endpoint`.
+    #[command(flatten)]
+    telemetry: TelemetryFlags,
 }
+
+/// kube-scheduler's secure port.
+const DEFAULT_METRICS_BIND: &str = "0.0.0.0:10259";
 
 /// The Lease's name when neither the file nor the flag names one.
 const LEASE_NAME: &str = "kube-scheduler";
@@ -75,8 +82,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    daemon::init_tracing();
     let mut flags = Flags::parse();
+    // Held until the end of `run`: dropping it flushes the spans still queued.
+    let _trace = daemon::init_telemetry("scheduler", &flags.telemetry);
     if flags.connection.server.is_none() {
         flags.connection.server = std::env::var("SCHEDULER_SERVER").ok();
     }
@@ -110,6 +118,24 @@ async fn run() -> anyhow::Result<()> {
     if let Err(e) = daemon::cancel_on_signal(cancel.clone(), "shutting down") {
         tracing::error!(error = %e, "cannot install signal handlers");
     }
+    let serving = if client.connection().trust.is_some() {
+        Serving::Delegated {
+            client: client.clone(),
+            connection: client.connection().clone(),
+        }
+    } else {
+        Serving::Plain
+    };
+    daemon::serve_endpoints(
+        "scheduler",
+        &flags.telemetry,
+        DEFAULT_METRICS_BIND,
+        health(&options.probes),
+        serving,
+        cancel.clone(),
+    )
+    .await
+    .context("cannot serve the metrics and health endpoints")?;
     tracing::info!(server = client.server(), identity = %identity, "scheduler starting");
     scheduler::run(client, framework, options, reporter, cancel.clone()).await?;
     cancel.cancel();
@@ -117,6 +143,24 @@ async fn run() -> anyhow::Result<()> {
     let _ = daemon::drain("event reporter", Duration::from_secs(5), reporter_task).await;
     tracing::info!("scheduler stopped");
     Ok(())
+}
+
+/// kube-scheduler's checks: `leaderElection` (this replica leads but has not renewed its
+/// lease in time: restart it) and `informer-sync` (ready once the caches have synced).
+fn health(probes: &scheduler::Probes) -> telemetry::health::Health {
+    use telemetry::health::{Health, Probe};
+    let health = Health::new();
+    let leader = probes.leader.clone();
+    health.add_check("leaderElection", Probe::Livez, move || leader.check());
+    let synced = probes.clone();
+    health.add_check("informer-sync", Probe::Readyz, move || {
+        if synced.synced() {
+            Ok(())
+        } else {
+            Err("the informers' caches have not synced yet".into())
+        }
+    });
+    health
 }
 
 #[cfg(test)]
@@ -129,6 +173,26 @@ mod tests {
 
     fn file(yaml: &str) -> FileConfig {
         config::parse(yaml).unwrap()
+    }
+
+    #[test]
+    fn not_ready_until_the_caches_sync_and_alive_without_an_elector() {
+        let h = health(&scheduler::Probes::default());
+        let (code, body) = h.answer("/readyz", Some("verbose"));
+        assert_eq!(code, 500, "{body}");
+        assert!(body.contains("[-]informer-sync failed"), "{body}");
+        let (code, body) = h.answer("/livez", Some("verbose"));
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("[+]leaderElection ok"), "{body}");
+    }
+
+    #[test]
+    fn metrics_bind_address_is_a_flag() {
+        let f = flags(&["--metrics-bind-address=127.0.0.1:0"]);
+        assert_eq!(
+            f.telemetry.metrics_bind_address.as_deref(),
+            Some("127.0.0.1:0")
+        );
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! then by the time the pod entered it; a back-off queue for pods that failed (1s doubling
 //! to 10s by default, by attempts); and the unschedulable set, for pods no node fits,
 //! which only cluster events that could change that move out again (plus a 5 minute
-//! safety flush, as Kubernetes). Time is passed in, so the queue is pure and testable.
+//! safety flush, as Kubernetes). Time is passed in, so the queue is pure and testable;
+//! it counts the pods entering each part in `scheduler_queue_incoming_pods_total`.
 
 use crate::framework::ClusterEvent;
+use crate::metrics;
 use crate::podinfo::PodInfo;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
@@ -35,6 +37,16 @@ enum Place {
     Active,
     Backoff,
     Unschedulable,
+}
+
+impl Place {
+    fn index(self) -> usize {
+        match self {
+            Place::Active => 0,
+            Place::Backoff => 1,
+            Place::Unschedulable => 2,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -78,6 +90,8 @@ pub struct SchedulingQueue {
     next_seq: u64,
     initial_backoff: Duration,
     max_backoff: Duration,
+    /// Entries per place (active, backoff, unschedulable), kept with `entries`.
+    counts: [usize; 3],
 }
 
 impl SchedulingQueue {
@@ -90,7 +104,23 @@ impl SchedulingQueue {
             next_seq: 0,
             initial_backoff,
             max_backoff: max_backoff.max(initial_backoff),
+            counts: [0; 3],
         }
+    }
+
+    /// Every insertion goes through here, so the counts stay exact.
+    fn put(&mut self, key: String, entry: Entry) {
+        self.counts[entry.place.index()] += 1;
+        if let Some(old) = self.entries.insert(key, entry) {
+            self.counts[old.place.index()] -= 1;
+        }
+    }
+
+    /// Every removal goes through here.
+    fn take(&mut self, key: &str) -> Option<Entry> {
+        let e = self.entries.remove(key)?;
+        self.counts[e.place.index()] -= 1;
+        Some(e)
     }
 
     fn seq(&mut self) -> u64 {
@@ -112,7 +142,11 @@ impl SchedulingQueue {
             .map(|t| t + self.backoff_duration(pod.attempts))
     }
 
-    fn push_active(&mut self, mut pod: QueuedPod, now: Instant) {
+    /// `event`: why the pod enters the active queue (None: it was there already).
+    fn push_active(&mut self, mut pod: QueuedPod, now: Instant, event: Option<&'static str>) {
+        if let Some(event) = event {
+            metrics::incoming("active", event);
+        }
         let seq = self.seq();
         pod.timestamp = now;
         let key = pod.info.key.clone();
@@ -121,7 +155,7 @@ impl SchedulingQueue {
             seq,
             key: key.clone(),
         });
-        self.entries.insert(
+        self.put(
             key,
             Entry {
                 pod,
@@ -131,11 +165,12 @@ impl SchedulingQueue {
         );
     }
 
-    fn push_backoff(&mut self, pod: QueuedPod, expiry: Instant) {
+    fn push_backoff(&mut self, pod: QueuedPod, expiry: Instant, event: &'static str) {
+        metrics::incoming("backoff", event);
         let seq = self.seq();
         let key = pod.info.key.clone();
         self.backoff.push(Reverse((expiry, seq, key.clone())));
-        self.entries.insert(
+        self.put(
             key,
             Entry {
                 pod,
@@ -146,10 +181,10 @@ impl SchedulingQueue {
     }
 
     /// Active if its back-off is over, else the back-off queue.
-    fn requeue(&mut self, pod: QueuedPod, now: Instant) {
+    fn requeue(&mut self, pod: QueuedPod, now: Instant, event: &'static str) {
         match self.backoff_expiry(&pod) {
-            Some(expiry) if expiry > now => self.push_backoff(pod, expiry),
-            _ => self.push_active(pod, now),
+            Some(expiry) if expiry > now => self.push_backoff(pod, expiry, event),
+            _ => self.push_active(pod, now, Some(event)),
         }
     }
 
@@ -163,11 +198,11 @@ impl SchedulingQueue {
                 match e.place {
                     Place::Unschedulable => {
                         let pod = e.pod.clone();
-                        self.requeue(pod, now);
+                        self.requeue(pod, now, "PodUpdate");
                     }
                     Place::Active if priority_changed => {
                         let pod = e.pod.clone();
-                        self.push_active(pod, now);
+                        self.push_active(pod, now, None);
                     }
                     _ => {}
                 }
@@ -181,7 +216,7 @@ impl SchedulingQueue {
                     last_failure: None,
                     rejected_by: BTreeSet::new(),
                 };
-                self.push_active(pod, now);
+                self.push_active(pod, now, Some("PodAdd"));
             }
         }
     }
@@ -196,7 +231,7 @@ impl SchedulingQueue {
 
     /// The pod is gone or no longer pending.
     pub fn delete(&mut self, key: &str) {
-        self.entries.remove(key);
+        self.take(key);
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -210,7 +245,7 @@ impl SchedulingQueue {
                 .entries
                 .get(&top.key)
                 .is_some_and(|e| e.place == Place::Active && e.seq == top.seq);
-            if current && let Some(mut e) = self.entries.remove(&top.key) {
+            if current && let Some(mut e) = self.take(&top.key) {
                 e.pod.attempts += 1;
                 return Some(e.pod);
             }
@@ -229,8 +264,9 @@ impl SchedulingQueue {
         pod.last_failure = Some(now);
         pod.rejected_by = rejected_by;
         self.parked.insert(pod.info.key.clone());
+        metrics::incoming("unschedulable", "ScheduleAttemptFailure");
         let seq = self.seq();
-        self.entries.insert(
+        self.put(
             pod.info.key.clone(),
             Entry {
                 pod,
@@ -244,7 +280,7 @@ impl SchedulingQueue {
     pub fn add_backoff(&mut self, mut pod: QueuedPod, now: Instant) {
         pod.last_failure = Some(now);
         let expiry = self.backoff_expiry(&pod).unwrap_or(now);
-        self.push_backoff(pod, expiry);
+        self.push_backoff(pod, expiry, "ScheduleAttemptFailure");
     }
 
     /// Moves pods whose back-off has expired to the active queue.
@@ -261,8 +297,8 @@ impl SchedulingQueue {
                 .entries
                 .get(&key)
                 .is_some_and(|e| e.place == Place::Backoff && e.seq == seq);
-            if current && let Some(e) = self.entries.remove(&key) {
-                self.push_active(e.pod, now);
+            if current && let Some(e) = self.take(&key) {
+                self.push_active(e.pod, now, Some("BackoffComplete"));
             }
         }
     }
@@ -280,8 +316,8 @@ impl SchedulingQueue {
             .map(|(k, _)| k.to_string())
             .collect();
         for k in stale {
-            if let Some(e) = self.entries.remove(&k) {
-                self.requeue(e.pod, now);
+            if let Some(e) = self.take(&k) {
+                self.requeue(e.pod, now, "UnschedulableTimeout");
             }
         }
     }
@@ -289,7 +325,12 @@ impl SchedulingQueue {
     /// A cluster event happened: unschedulable pods rejected by a plugin in `interested`
     /// (the plugins that registered for this event) get another chance. Returns how many
     /// moved.
-    pub fn on_event(&mut self, interested: &[&'static str], now: Instant) -> usize {
+    pub fn on_event(
+        &mut self,
+        event: ClusterEvent,
+        interested: &[&'static str],
+        now: Instant,
+    ) -> usize {
         if self.parked.is_empty() {
             return 0;
         }
@@ -303,8 +344,8 @@ impl SchedulingQueue {
             .map(|(k, _)| k.to_string())
             .collect();
         for k in &moving {
-            if let Some(e) = self.entries.remove(k) {
-                self.requeue(e.pod, now);
+            if let Some(e) = self.take(k) {
+                self.requeue(e.pod, now, event_name(event));
             }
         }
         moving.len()
@@ -344,15 +385,7 @@ impl SchedulingQueue {
 
     /// (active, backoff, unschedulable) counts.
     pub fn lens(&self) -> (usize, usize, usize) {
-        let mut out = (0, 0, 0);
-        for e in self.entries.values() {
-            match e.place {
-                Place::Active => out.0 += 1,
-                Place::Backoff => out.1 += 1,
-                Place::Unschedulable => out.2 += 1,
-            }
-        }
-        out
+        (self.counts[0], self.counts[1], self.counts[2])
     }
 }
 
@@ -476,13 +509,24 @@ mod tests {
         // A pod deletion interests NodeResourcesFit: the cpu pod and the pod with no
         // recorded plugin move; its back-off (1s) is over by now.
         let t1 = t0 + Duration::from_secs(60);
-        assert_eq!(q.on_event(&["NodeResourcesFit", "NodePorts"], t1), 2);
+        assert_eq!(
+            q.on_event(
+                ClusterEvent::NodeAdd,
+                &["NodeResourcesFit", "NodePorts"],
+                t1
+            ),
+            2
+        );
         let mut got = names(&mut q);
         got.sort();
         assert_eq!(got, ["cpu", "nothing"]);
         // The taint pod moves right after its failure: into back-off, not active.
         assert_eq!(
-            q.on_event(&["TaintToleration"], t0 + Duration::from_millis(10)),
+            q.on_event(
+                ClusterEvent::NodeTaintChange,
+                &["TaintToleration"],
+                t0 + Duration::from_millis(10)
+            ),
             1
         );
         assert!(q.pop().is_none());

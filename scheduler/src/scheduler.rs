@@ -6,6 +6,7 @@
 use crate::cache::Cache;
 use crate::error::Error;
 use crate::framework::{ClusterEvent, Framework};
+use crate::metrics::{self, AttemptResult};
 use crate::podinfo::PodInfo;
 use crate::preemption::{Outcome, preempt};
 use crate::queue::{QueuedPod, SchedulingQueue, event_name};
@@ -98,6 +99,26 @@ impl Binder for ApiBinder {
     }
 }
 
+/// What the daemon's health checks read: whether the informers' caches have synced
+/// (`informer-sync` on /readyz) and the elector's renewals (`leaderElection`). Cheap to
+/// clone: clones share the state.
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    pub leader: client::leader::HealthzAdaptor,
+    synced: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Probes {
+    pub fn synced(&self) -> bool {
+        self.synced.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_synced(&self) {
+        self.synced
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Options {
     pub initial_backoff: Duration,
@@ -108,6 +129,8 @@ pub struct Options {
     pub max_concurrent_binds: usize,
     /// Grace for bindings in flight at shutdown.
     pub shutdown_grace: Duration,
+    /// Filled in as the scheduler starts, for the daemon's health checks.
+    pub probes: Probes,
 }
 
 impl Default for Options {
@@ -118,6 +141,7 @@ impl Default for Options {
             leader_election: None,
             max_concurrent_binds: 256,
             shutdown_grace: Duration::from_secs(5),
+            probes: Probes::default(),
         }
     }
 }
@@ -126,6 +150,8 @@ struct BindDone {
     pod: QueuedPod,
     node: String,
     result: Result<(), ApiError>,
+    /// When the attempt's scheduling cycle began (the attempt's duration includes binding).
+    started: Instant,
 }
 
 /// Whether a pod is waiting for this scheduler.
@@ -246,7 +272,7 @@ impl Core {
 
     fn wake(&mut self, event: ClusterEvent) {
         let interested: Vec<&'static str> = self.framework.plugins_for(event).collect();
-        let moved = self.queue.on_event(&interested, Instant::now());
+        let moved = self.queue.on_event(event, &interested, Instant::now());
         if moved > 0 {
             tracing::debug!(event = event_name(event), moved, "unschedulable pods moved");
         }
@@ -405,6 +431,7 @@ impl Core {
             return false;
         };
         self.attempts += 1;
+        let started = Instant::now();
         let key = qp.info.key.clone();
         let span = tracing::info_span!("schedule", pod = %key, attempt = qp.attempts);
         telemetry::trace::set_parent(&span, self.trace_parents.get(&key));
@@ -421,7 +448,7 @@ impl Core {
                 tracing::debug!(pod = %key, node = %r.node, evaluated = r.evaluated, feasible = r.feasible, "assumed");
                 self.cache.clear_nomination(&key);
                 self.cache.assume(qp.info.clone(), &r.node);
-                self.spawn_bind(qp, r.node);
+                self.spawn_bind(qp, r.node, started);
             }
             Err(ScheduleError::Unschedulable(mut fit)) => {
                 if self.framework.preemption {
@@ -429,12 +456,22 @@ impl Core {
                 }
                 let message = fit.to_string();
                 tracing::info!(pod = %key, %message, "unschedulable");
+                metrics::attempt(
+                    AttemptResult::Unschedulable,
+                    &self.framework.scheduler_name,
+                    started.elapsed(),
+                );
                 self.reporter.failed(qp.info.pod.clone(), message);
                 self.queue
                     .add_unschedulable(qp, fit.rejected_by, Instant::now());
             }
             Err(ScheduleError::Internal(message)) => {
                 tracing::warn!(pod = %key, %message, "scheduling error; retrying after back-off");
+                metrics::attempt(
+                    AttemptResult::Error,
+                    &self.framework.scheduler_name,
+                    started.elapsed(),
+                );
                 self.reporter.failed(qp.info.pod.clone(), message);
                 self.queue.add_backoff(qp, Instant::now());
             }
@@ -445,8 +482,10 @@ impl Core {
     /// Runs DefaultPreemption for a pod no node fits: evicts the chosen victims in the
     /// background, or adds why preemption cannot help to the failure message.
     fn try_preempt(&mut self, qp: &QueuedPod, fit: &mut crate::schedule::FitError) {
+        metrics::preemption_attempt();
         match preempt(&self.framework, self.cache.snapshot(), &qp.info, fit) {
             Outcome::Preempt(p) => {
+                metrics::preemption_victims(p.victims.len());
                 // Hold the room at once, before the nomination is written.
                 self.cache.nominate(qp.info.clone(), &p.node);
                 let victims: Vec<String> = p.victims.iter().map(|v| v.key.clone()).collect();
@@ -472,7 +511,7 @@ impl Core {
         }
     }
 
-    fn spawn_bind(&mut self, qp: QueuedPod, node: String) {
+    fn spawn_bind(&mut self, qp: QueuedPod, node: String, started: Instant) {
         let fut = self.binder.bind(&qp.info.pod, &node);
         let tx = self.bind_tx.clone();
         let slots = self.bind_slots.clone();
@@ -486,6 +525,7 @@ impl Core {
                     pod: qp,
                     node,
                     result,
+                    started,
                 });
             }
             .instrument(span),
@@ -497,12 +537,23 @@ impl Core {
         match done.result {
             Ok(()) => {
                 self.bound += 1;
+                metrics::attempt(
+                    AttemptResult::Scheduled,
+                    &self.framework.scheduler_name,
+                    done.started.elapsed(),
+                );
+                metrics::scheduled_after(done.pod.attempts);
                 tracing::debug!(pod = %key, node = %done.node, latency = ?done.pod.first_seen.elapsed(), "bound");
                 self.reporter
                     .scheduled(done.pod.info.pod.clone(), done.node);
             }
             Err(e) => {
                 tracing::warn!(pod = %key, node = %done.node, error = %e, "binding failed; un-assuming");
+                metrics::attempt(
+                    AttemptResult::Error,
+                    &self.framework.scheduler_name,
+                    done.started.elapsed(),
+                );
                 if self.cache.forget(&key) {
                     self.wake(ClusterEvent::AssignedPodDelete);
                 }
@@ -554,6 +605,13 @@ impl Core {
     pub fn binds_in_flight(&self) -> usize {
         self.binds.len()
     }
+
+    /// Sets `scheduler_pending_pods` from the queue (its counts are kept, so this is cheap
+    /// enough for every turn of the loop).
+    pub fn record_pending(&self) {
+        let (active, backoff, unschedulable) = self.queue.lens();
+        metrics::pending(active, backoff, unschedulable);
+    }
 }
 
 /// Runs the scheduler until `cancel`: informers, leader election, the loop.
@@ -582,6 +640,7 @@ pub async fn run(
     let mut elector_task = None;
     if let Some(le) = options.leader_election.clone() {
         let elector = Arc::new(LeaderElector::new(client.clone(), le)?);
+        options.probes.leader.set(elector.clone());
         let mut sub = elector.subscribe();
         let c = cancel.clone();
         let e = elector.clone();
@@ -611,6 +670,7 @@ pub async fn run(
         pods = pods_inf.store().len(),
         "caches synced"
     );
+    options.probes.set_synced();
 
     let binder: Arc<dyn Binder> = Arc::new(ApiBinder(client.clone()));
     let mut core = Core::new(framework, &options, pods_inf.store(), binder, reporter);
@@ -647,6 +707,7 @@ pub async fn run(
             );
             last_log = Instant::now();
         }
+        core.record_pending();
         if cancel.is_cancelled() {
             break;
         }
@@ -883,6 +944,80 @@ mod tests {
         // A node appearing does.
         c.on_node(InformerEvent::Added(node("n1", "4")));
         assert_eq!(c.queue.lens().2, 0);
+    }
+
+    #[tokio::test]
+    async fn attempts_pending_pods_and_queue_arrivals_are_counted() {
+        let profile = "metrics-test-scheduler";
+        let (mut c, _, _, store) = core(1);
+        let mut fw = build_framework(&FileConfig::default()).unwrap();
+        fw.scheduler_name = profile.into();
+        c.framework = Arc::new(fw);
+        let pod_for = |name: &str, cpu: &str| {
+            let mut p = (*pod(name, cpu)).clone();
+            p.spec.as_mut().unwrap().scheduler_name = profile.into();
+            Arc::new(p)
+        };
+        let series = |metric: &str, result: &str| {
+            metrics::sample(&format!(
+                r#"{metric}{{result="{result}",profile="{profile}"}}"#
+            ))
+            .unwrap_or(0.0)
+        };
+        c.on_node(InformerEvent::Added(node("n1", "1")));
+        for p in [pod_for("a", "600m"), pod_for("big", "4")] {
+            store.upsert(p.clone());
+            c.on_pod(InformerEvent::Added(p));
+        }
+        c.record_pending();
+        assert_eq!(c.queue.lens(), (2, 0, 0));
+        // "a" is scheduled, but its binding fails once (an error), then succeeds; "big"
+        // fits nowhere (unschedulable).
+        assert!(c.schedule_one());
+        assert!(c.schedule_one());
+        settle(&mut c).await;
+        assert_eq!(
+            series("scheduler_schedule_attempts_total", "unschedulable"),
+            1.0
+        );
+        assert_eq!(series("scheduler_schedule_attempts_total", "error"), 1.0);
+        // Un-assuming "a" frees room on n1: "big" gets another chance too.
+        assert_eq!(c.queue.lens(), (0, 2, 0));
+        c.queue
+            .flush_backoff(Instant::now() + Duration::from_secs(2));
+        while c.schedule_one() {}
+        settle(&mut c).await;
+        assert_eq!(
+            series("scheduler_schedule_attempts_total", "scheduled"),
+            1.0
+        );
+        assert_eq!(
+            series("scheduler_schedule_attempts_total", "unschedulable"),
+            2.0
+        );
+        assert!(metrics::sample("scheduler_pod_scheduling_attempts_count").unwrap_or(0.0) >= 1.0);
+        assert_eq!(
+            series(
+                "scheduler_scheduling_attempt_duration_seconds_count",
+                "scheduled"
+            ),
+            1.0
+        );
+        // The gauge is process-wide: only this test sets it, from this core's queue.
+        c.record_pending();
+        let pending =
+            |q: &str| metrics::sample(&format!(r#"scheduler_pending_pods{{queue="{q}"}}"#));
+        assert_eq!(pending("active"), Some(0.0));
+        assert_eq!(pending("backoff"), Some(0.0));
+        assert_eq!(pending("unschedulable"), Some(1.0));
+        assert_eq!(pending("gated"), Some(0.0));
+        assert!(
+            metrics::sample(
+                r#"scheduler_queue_incoming_pods_total{queue="active",event="BackoffComplete"}"#
+            )
+            .unwrap_or(0.0)
+                >= 1.0
+        );
     }
 
     #[test]
