@@ -230,3 +230,43 @@ pub fn parse_resolution(s: &str) -> Result<Duration, String> {
     }
     Ok(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_is_a_go_duration_of_a_second_or_more() {
+        assert_eq!(parse_resolution("15s"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_resolution("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(
+            parse_resolution("500ms")
+                .unwrap_err()
+                .contains("shorter than 1s")
+        );
+        assert!(parse_resolution("0").is_err());
+        assert!(parse_resolution("fast").is_err());
+    }
+
+    #[test]
+    fn a_name_makes_it_a_get() {
+        let list = attributes("pods", "ns", "");
+        assert_eq!(
+            (
+                list.verb.as_str(),
+                list.api_group.as_str(),
+                list.namespace.as_str()
+            ),
+            ("list", "metrics.k8s.io", "ns")
+        );
+        let get = attributes("nodes", "", "n1");
+        assert_eq!(
+            (get.verb.as_str(), get.resource.as_str(), get.name.as_str()),
+            ("get", "nodes", "n1")
+        );
+        assert_eq!(
+            no_sample("podmetrics", "web-0").message,
+            "podmetrics.metrics.k8s.io \"web-0\" not found"
+        );
+    }
+}

@@ -245,7 +245,7 @@ mod tests {
     use super::*;
 
     /// Kubernetes' kubelet 1.33, as the plan quotes it.
-    pub(crate) const SAMPLE: &str = r#"# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds
+    const SAMPLE: &str = r#"# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds
 # TYPE container_cpu_usage_seconds_total counter
 container_cpu_usage_seconds_total{container="web",namespace="default",pod="web-0"} 0.012345 1733484000000
 # HELP container_memory_working_set_bytes [STABLE] Current working set of the container in bytes

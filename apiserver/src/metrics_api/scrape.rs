@@ -75,7 +75,12 @@ pub async fn run<S: Store>(
         if *shutdown.borrow() {
             return;
         }
-        let batch = round(&registry, &kubelet, options.timeout).await;
+        // A round in flight when the server stops is abandoned, not finished against a
+        // closing store.
+        let batch = tokio::select! {
+            batch = round(&registry, &kubelet, options.timeout) => batch,
+            _ = shutdown.changed() => return,
+        };
         let mut s = storage.write().unwrap_or_else(|e| e.into_inner());
         s.store(batch, resolution_ms);
         let (nodes, pods) = s.counts();

@@ -317,8 +317,9 @@ mod tests {
             15_000,
         );
         assert!(s.pod("ns", "p").is_some());
-        // Started again at 120 s (after the last point), an hour old by the resolution's
-        // measure would not apply: 130 - 120 = 10 s < 15 s, so the start is its predecessor.
+        // Started again at 120 s, after the last point: its old samples do not count. Its
+        // start, 10 s before its sample and within one resolution, serves as the first
+        // sample at zero cpu (metrics-server's fresh-container rule).
         s.store(
             batch(
                 None,
