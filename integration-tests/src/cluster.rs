@@ -37,6 +37,9 @@ pub struct Options {
     pub default_toleration_secs: u32,
     /// Nodes whose kube-proxy runs `--mode nftables` (the others: iptables, the default).
     pub nftables_nodes: Vec<usize>,
+    /// `--tracing-endpoint` for every daemon (an OTLP collector on the host's loopback;
+    /// daemons in a node's namespace are given the bridge address instead).
+    pub tracing_endpoint: Option<String>,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Default for Options {
             default_toleration_secs: 300,
             // Both proxy backends serve every scenario: node 1 programs nftables.
             nftables_nodes: vec![1],
+            tracing_endpoint: None,
         }
     }
 }
@@ -407,6 +411,20 @@ impl Cluster {
         .await;
     }
 
+    /// `--tracing-endpoint` when the test collects traces; a daemon in a node's network
+    /// namespace reaches the host's collector at the bridge address, not at loopback.
+    fn tracing_args(&self, in_node: bool) -> Vec<String> {
+        let Some(endpoint) = &self.opts.tracing_endpoint else {
+            return Vec::new();
+        };
+        let endpoint = if in_node {
+            endpoint.replace("127.0.0.1", &self.addr.ip().to_string())
+        } else {
+            endpoint.clone()
+        };
+        vec!["--tracing-endpoint".to_string(), endpoint]
+    }
+
     /// The log file of a daemon's next start.
     fn next_log(&mut self, name: &str) -> PathBuf {
         self.starts += 1;
@@ -442,6 +460,7 @@ impl Cluster {
                         // baseline, so the e2e suite proves cluster-up's policy admits them.
                         .args(["--pod-security-enforce", "baseline"])
                         .args(["--pod-security-warn", "baseline"])
+                        .args(self.tracing_args(false))
                         .env("RUST_LOG", "info")
                         .env(RUN_ENV, &tag),
                     log,
@@ -472,6 +491,7 @@ impl Cluster {
                         .args(["--leader-elect-renew-deadline", "3s"])
                         .args(["--leader-elect-retry-period", "1s"])
                         .args(["--horizontal-pod-autoscaler-sync-period", "2s"])
+                        .args(self.tracing_args(false))
                         .arg("--service-account-private-key-file")
                         .arg(self.pki_file("sa.key"))
                         .env("RUST_LOG", "info")
@@ -485,6 +505,7 @@ impl Cluster {
                 let p = Process::spawn(
                     "scheduler",
                     Command::new(binary("scheduler"))
+                        .args(self.tracing_args(false))
                         .arg("--kubeconfig")
                         .arg(self.kubeconfig("scheduler"))
                         .args(["--leader-elect-lease-duration", "4s"])
@@ -523,6 +544,7 @@ impl Cluster {
                     .args(["--cluster-dns", &self.dns_ip()])
                     .args(["--cluster-cidr", &self.cluster_cidr])
                     .arg("--seccomp-default")
+                    .args(self.tracing_args(true))
                     .env("RUST_LOG", "info")
                     .env(RUN_ENV, &tag);
                 let p = Process::spawn("kubelet", &mut cmd, log);
@@ -538,6 +560,7 @@ impl Cluster {
                     .arg(self.kubeconfig("cluster-dns"))
                     .args(["--advertise-address", &n.ip])
                     .args(["--service-ip", &self.dns_ip()])
+                    .args(self.tracing_args(true))
                     .args(["--cluster-cidr", &self.cluster_cidr])
                     .env("RUST_LOG", "info")
                     .env(RUN_ENV, &tag);
@@ -553,6 +576,7 @@ impl Cluster {
                     .arg("--kubeconfig")
                     .arg(self.kubeconfig("kube-proxy"))
                     .args(["--node-name", &n.name])
+                    .args(self.tracing_args(true))
                     .args(["--cluster-cidr", &self.cluster_cidr]);
                 if self.opts.nftables_nodes.contains(&i) {
                     cmd.args(["--mode", "nftables"]);

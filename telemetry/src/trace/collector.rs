@@ -110,7 +110,13 @@ impl TraceService for Service {
 impl Collector {
     /// Listens on a free loopback port.
     pub async fn start() -> std::io::Result<Collector> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Listens on `addr` (`0.0.0.0:0`: every local address, for daemons in other network
+    /// namespaces of this host).
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Collector> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let spans = Arc::new(Mutex::new(Vec::new()));
         let service = TraceServiceServer::new(Service {
@@ -129,9 +135,14 @@ impl Collector {
         Ok(Collector { addr, spans, task })
     }
 
-    /// What `--tracing-endpoint` takes: `http://127.0.0.1:PORT`.
+    /// What `--tracing-endpoint` takes: `http://127.0.0.1:PORT` (loopback also when
+    /// listening on every address).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.addr.ip().is_unspecified() {
+            format!("http://127.0.0.1:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        }
     }
 
     /// Every span received so far.
