@@ -25,6 +25,13 @@ use std::time::{Duration, Instant};
 /// Label the kubelet puts on every container it makes: the node's name.
 pub const NODE_LABEL: &str = "io.kubelet.node";
 
+/// Ports of the daemons that run in a node's network namespace (each node has its own, so
+/// Kubernetes' defaults do not collide): the kubelet's API, kube-proxy's metrics and
+/// cluster-dns' metrics (CoreDNS' prometheus plugin port).
+pub const KUBELET_PORT: u16 = 10250;
+pub const KUBE_PROXY_METRICS_PORT: u16 = 10249;
+pub const DNS_METRICS_PORT: u16 = 9153;
+
 /// What differs between scenarios; the defaults are short versions of Kubernetes' timings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -93,6 +100,11 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     pub opts: Options,
     addr: SocketAddr,
+    /// The scheduler's and controller-manager's `--metrics-bind-address`: free loopback
+    /// ports picked at start (several clusters may run at once on the host), kept across
+    /// restarts.
+    scheduler_metrics: SocketAddr,
+    controller_manager_metrics: SocketAddr,
     bridge: String,
     fwd_rule: Option<Vec<String>>,
     dir: tempfile::TempDir,
@@ -104,6 +116,13 @@ pub struct Cluster {
     logs: Vec<(String, PathBuf)>,
     starts: u32,
     images: Vec<String>,
+}
+
+/// Two distinct free loopback addresses (both held while the second is picked).
+fn free_loopback_addrs() -> [SocketAddr; 2] {
+    let bind = || std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let (a, b) = (bind(), bind());
+    [a, b].map(|l| l.local_addr().expect("local address"))
 }
 
 /// Whether this machine can run a cluster (Docker, busybox-static, root, iproute2): see
@@ -261,6 +280,7 @@ impl Cluster {
             .expect("temp dir");
         let bridge = format!("e2eb{tag}");
         claim_run(&tag);
+        let [scheduler_metrics, controller_manager_metrics] = free_loopback_addrs();
         // The struct exists before anything is made, so Drop removes whatever got made.
         let mut c = Cluster {
             tag: tag.clone(),
@@ -273,6 +293,8 @@ impl Cluster {
             nodes: vec![],
             opts: opts.clone(),
             addr: "127.0.0.1:1".parse().expect("addr"),
+            scheduler_metrics,
+            controller_manager_metrics,
             bridge: bridge.clone(),
             fwd_rule: None,
             dir,
@@ -492,6 +514,8 @@ impl Cluster {
                         .args(["--leader-elect-retry-period", "1s"])
                         .args(["--horizontal-pod-autoscaler-sync-period", "2s"])
                         .args(self.tracing_args(false))
+                        .arg("--metrics-bind-address")
+                        .arg(self.controller_manager_metrics.to_string())
                         .arg("--service-account-private-key-file")
                         .arg(self.pki_file("sa.key"))
                         .env("RUST_LOG", "info")
@@ -511,6 +535,8 @@ impl Cluster {
                         .args(["--leader-elect-lease-duration", "4s"])
                         .args(["--leader-elect-renew-deadline", "3s"])
                         .args(["--leader-elect-retry-period", "1s"])
+                        .arg("--metrics-bind-address")
+                        .arg(self.scheduler_metrics.to_string())
                         .env("RUST_LOG", "info")
                         .env(RUN_ENV, &tag),
                     log,
@@ -577,7 +603,14 @@ impl Cluster {
                     .arg(self.kubeconfig("kube-proxy"))
                     .args(["--node-name", &n.name])
                     .args(self.tracing_args(true))
-                    .args(["--cluster-cidr", &self.cluster_cidr]);
+                    .args(["--cluster-cidr", &self.cluster_cidr])
+                    // Kubernetes' default (127.0.0.1) is the node's loopback, out of the
+                    // host's reach: serve on the node's address so a scraper on the host
+                    // finds it.
+                    .args([
+                        "--metrics-bind-address",
+                        &format!("{}:{KUBE_PROXY_METRICS_PORT}", n.ip),
+                    ]);
                 if self.opts.nftables_nodes.contains(&i) {
                     cmd.args(["--mode", "nftables"]);
                 }
@@ -618,6 +651,27 @@ impl Cluster {
     /// The apiserver's address on the test bridge.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `d` serves `/metrics` (and its health endpoints), reachable from the host: the
+    /// apiserver on its API port (HTTPS), the scheduler and controller-manager on their
+    /// loopback `--metrics-bind-address` (HTTPS, delegated auth), each kubelet on its API
+    /// port at its node's address (HTTPS), kube-proxy at its node's address (HTTP) and
+    /// cluster-dns on node 0's address at CoreDNS' port (HTTP).
+    pub fn metrics_addr(&self, d: Daemon) -> SocketAddr {
+        let at = |ip: &str, port: u16| {
+            format!("{ip}:{port}")
+                .parse()
+                .expect("a node address and port")
+        };
+        match d {
+            Daemon::Apiserver => self.addr,
+            Daemon::Scheduler => self.scheduler_metrics,
+            Daemon::ControllerManager => self.controller_manager_metrics,
+            Daemon::Kubelet(i) => at(&self.nodes[i].ip, KUBELET_PORT),
+            Daemon::KubeProxy(i) => at(&self.nodes[i].ip, KUBE_PROXY_METRICS_PORT),
+            Daemon::Dns => at(&self.nodes[0].ip, DNS_METRICS_PORT),
+        }
     }
 
     /// A bootstrap token Secret (kube-system, kubeadm's groups) made through the API as the
