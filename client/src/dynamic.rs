@@ -226,6 +226,12 @@ impl Client {
         self.send("POST", c.create_token_review(r)).await
     }
 
+    /// The connection's channel with its credentials, for a typed client of another of the
+    /// apiserver's gRPC services (`MetricsApi`) that shares this connection.
+    pub(crate) fn auth_channel(&self) -> AuthChannel {
+        InterceptedService::new(self.channel.clone(), self.auth.clone())
+    }
+
     /// `method` is the HTTP method the call is in Kubernetes' API (for client metrics).
     async fn call<T, F, Fut>(&self, method: &'static str, f: F) -> Result<T, ApiError>
     where
