@@ -98,7 +98,7 @@ pub enum Command {
     /// Run a command in a container
     Exec(crate::commands::container::ExecArgs),
     /// Show CPU and memory use of pods or nodes
-    Top(crate::commands::container::TopArgs),
+    Top(crate::commands::top::TopArgs),
     /// Show the kubeconfig: `config view [--raw]`, `config current-context`
     Config(ConfigArgs),
     /// Inspect authorization: `auth can-i VERB RESOURCE[/NAME]`, `auth whoami`

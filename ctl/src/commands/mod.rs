@@ -18,6 +18,7 @@ pub mod sa_token;
 pub mod scale;
 pub mod set;
 pub mod token;
+pub mod top;
 
 #[cfg(test)]
 mod component_tests;
@@ -192,7 +193,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         ),
         Command::Logs(a) => container::logs(&ctx, &a).await,
         Command::Exec(a) => container::exec(&ctx, &a).await,
-        Command::Top(a) => container::top(&ctx, &a).await,
+        Command::Top(a) => top::top(&ctx, &a).await,
         Command::Config(_) => unreachable!("handled before connecting"),
         Command::Auth(a) => match &a.command {
             AuthCommand::CanI(c) => auth::can_i(&ctx, c).await,
