@@ -319,11 +319,11 @@ async fn a_missing_target_is_reported_unable_to_scale() {
     c.stop().await;
 }
 
-/// The real source goes through the apiserver's kubelet proxy; the fake nodes run no
-/// kubelet API, so the proxy's failure must surface as FailedGetResourceMetric, naming the
-/// node, and nothing is scaled.
+/// The real source reads the apiserver's resource metrics API; the fake nodes run no
+/// kubelet, so there is never a sample of the target's pods: that must surface as
+/// FailedGetResourceMetric, in Kubernetes' words, and nothing is scaled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubelet_metrics_go_through_the_apiserver_proxy() {
+async fn the_metrics_api_without_samples_is_reported_and_nothing_scales() {
     let c = Cluster::builder()
         .nodes(1)
         .controllers(&["replicaset", "deployment"])
@@ -334,8 +334,8 @@ async fn kubelet_metrics_go_through_the_apiserver_proxy() {
         .await;
     c.namespace(NS).await;
     let cancel = CancellationToken::new();
-    let source = Arc::new(horizontal::metrics::KubeletMetrics::new(
-        c.server.url.clone(),
+    let source = Arc::new(horizontal::metrics::ResourceMetrics::new(
+        client::MetricsApi::new(c.ctx.client.clone()),
     ));
     tokio::spawn(horizontal::run_with(c.ctx.clone(), cancel.clone(), source));
     let _: Deployment = c.apply_yaml(&deployment_yaml("real", Some("100m"))).await;
@@ -361,7 +361,9 @@ async fn kubelet_metrics_go_through_the_apiserver_proxy() {
         ("False", "FailedGetResourceMetric")
     );
     assert!(
-        msg.contains("unable to get metrics for resource cpu") && msg.contains("node node-0"),
+        msg.contains(
+            "unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+        ),
         "{msg}"
     );
     assert_eq!(spec_replicas(&c, "real").await, 1);

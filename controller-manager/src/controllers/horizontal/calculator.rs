@@ -89,12 +89,18 @@ fn group_pods<'a>(pods: &'a [Pod], usage: &HashMap<String, i64>, resource: &str)
 }
 
 /// Kubernetes' calculatePodRequests: the sum of every container's request for
-/// `resource`, in milli-units, per pod name.
-pub fn pod_requests(pods: &[Pod], resource: &str) -> Result<HashMap<String, i64>, String> {
+/// `resource` (only the named container's when `container` is set), in milli-units, per
+/// pod name.
+pub fn pod_requests(
+    pods: &[Pod],
+    resource: &str,
+    container: &str,
+) -> Result<HashMap<String, i64>, String> {
     let mut out = HashMap::new();
     for pod in pods {
         let mut sum = 0i64;
-        for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
+        let containers = pod.spec.iter().flat_map(|s| s.containers.iter());
+        for c in containers.filter(|c| container.is_empty() || c.name == container) {
             let q = c
                 .resources
                 .as_ref()
@@ -165,13 +171,15 @@ fn ceil_replicas(ratio: f64, pods: usize) -> i32 {
     }
 }
 
-/// The replicas one Resource metric proposes for a target at `current` replicas whose
-/// pods are `pods`, given each pod's usage (milli-units, by pod name).
+/// The replicas one Resource metric (or ContainerResource metric, of `container`)
+/// proposes for a target at `current` replicas whose pods are `pods`, given each pod's
+/// usage (milli-units, by pod name).
 pub fn resource_replicas(
     current: i32,
     pods: &[Pod],
     usage: &HashMap<String, i64>,
     resource: &str,
+    container: &str,
     target: Target,
     tolerance: f64,
 ) -> Result<Proposal, String> {
@@ -192,7 +200,7 @@ pub fn resource_replicas(
         return Err("did not receive metrics for targeted pods (pods might be unready)".into());
     }
     let requests = match target {
-        Target::Utilization(_) => Some(pod_requests(pods, resource)?),
+        Target::Utilization(_) => Some(pod_requests(pods, resource, container)?),
         Target::AverageValue(_) => None,
     };
     let ratio_of = |s: &HashMap<String, i64>| -> Result<(f64, Option<i32>, i64), String> {

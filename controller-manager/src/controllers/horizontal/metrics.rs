@@ -1,13 +1,14 @@
-//! Where pod usage comes from (Kubernetes' resource metrics API, served there by
-//! metrics-server). Here the real source asks each node's kubelet for its pods' stats
-//! through the apiserver's kubelet proxy (the `Kubelet` gRPC service the apiserver serves on
-//! the API address, as `ctl top pods` does); tests use `FakeMetrics`.
+//! Where pod usage comes from: the resource metrics API (metrics.k8s.io, served by the
+//! apiserver from the samples it scrapes off each kubelet's /metrics/resource, where
+//! Kubernetes has metrics-server), read as Kubernetes' resource metrics client reads it:
+//! a pod's usage is the sum of its containers', a ContainerResource metric's is the named
+//! container's. Tests use `FakeMetrics`.
 
-use client::KubeletApi;
-use client::kubelet_api::StatsRequest;
+use client::MetricsApi;
+use client::metrics_api::{PodMetrics, usage_of};
 use futures::future::BoxFuture;
 use proto::k8s::Pod;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Resources a source can measure (names as in a pod's requests).
@@ -19,48 +20,27 @@ pub const MEMORY: &str = "memory";
 pub type PodUsage = HashMap<String, i64>;
 
 pub trait MetricsSource: Send + Sync {
-    /// Usage of `resource` for those of `pods` (all in `namespace`) that have a sample.
-    /// A pod without one is left out (the calculator treats it as missing); an error means
-    /// no sample could be had at all.
+    /// Usage of `resource` for those of `pods` (all in `namespace`) that have a sample:
+    /// the whole pod's when `container` is empty, else that container's. A pod without
+    /// a sample is left out (the calculator treats it as missing); an error means no
+    /// sample could be had at all.
     fn pod_usage<'a>(
         &'a self,
         namespace: &'a str,
         pods: &'a [Pod],
         resource: &'a str,
+        container: &'a str,
     ) -> BoxFuture<'a, Result<PodUsage, String>>;
 }
 
-/// The kubelet stats through the apiserver's proxy. The gRPC connection is made on first
-/// use and kept; a transport error drops it so the next sync reconnects.
-pub struct KubeletMetrics {
-    connection: client::ConnectionConfig,
-    call: tokio::sync::Mutex<Option<KubeletApi>>,
+/// The metrics API through the controller-manager's own connection to the apiserver.
+pub struct ResourceMetrics {
+    api: MetricsApi,
 }
 
-impl KubeletMetrics {
-    /// Plaintext to the apiserver at `server` (tests).
-    pub fn new(server: impl Into<String>) -> Self {
-        Self::with_connection(client::ConnectionConfig::plaintext(&server.into()))
-    }
-
-    /// With the trust and credentials the controller-manager connects with.
-    pub fn with_connection(connection: client::ConnectionConfig) -> Self {
-        KubeletMetrics {
-            connection,
-            call: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    async fn stats_client(&self) -> Result<KubeletApi, String> {
-        let mut slot = self.call.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        let client = KubeletApi::via_apiserver_with(&self.connection)
-            .await
-            .map_err(|e| format!("the apiserver's kubelet proxy: {e}"))?;
-        *slot = Some(client.clone());
-        Ok(client)
+impl ResourceMetrics {
+    pub fn new(api: MetricsApi) -> Self {
+        ResourceMetrics { api }
     }
 
     async fn usage(
@@ -68,74 +48,81 @@ impl KubeletMetrics {
         namespace: &str,
         pods: &[Pod],
         resource: &str,
+        container: &str,
     ) -> Result<PodUsage, String> {
-        // (name, uid) per node: a sample of an earlier pod of the same name (another uid)
-        // is not this pod's.
-        let mut by_node: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-        for p in pods {
-            let node = p.spec.as_ref().map_or("", |s| s.node_name.as_str());
-            let (name, uid) = p
-                .metadata
-                .as_ref()
-                .map_or(("", ""), |m| (m.name.as_str(), m.uid.as_str()));
-            if !node.is_empty() {
-                by_node.entry(node).or_default().push((name, uid));
-            }
-        }
-        let kubelets = self.stats_client().await?;
-        let mut out = PodUsage::new();
-        let mut errors = Vec::new();
-        for (node, names) in &by_node {
-            let req = StatsRequest {
-                namespace: namespace.to_string(),
-                pod: String::new(),
-                node: node.to_string(),
-            };
-            match kubelets.stats(req).await.map_err(|e| e.message) {
-                Ok(st) => {
-                    for p in st.pods {
-                        let ours = names.iter().any(|(n, u)| {
-                            *n == p.name && (u.is_empty() || p.uid.is_empty() || *u == p.uid)
-                        });
-                        if p.namespace == namespace && ours {
-                            let v = match resource {
-                                CPU => i64::try_from(p.cpu_millicores).unwrap_or(i64::MAX),
-                                _ => i64::try_from(p.memory_bytes)
-                                    .unwrap_or(i64::MAX)
-                                    .saturating_mul(1000),
-                            };
-                            out.insert(p.name, v);
-                        }
-                    }
-                }
-                // One node's kubelet unreachable: its pods are missing, as metrics-server
-                // leaves out what it could not scrape.
-                Err(e) => {
-                    tracing::debug!(node, error = %e, "no stats from the node's kubelet");
-                    errors.push(format!("node {node}: {e}"));
-                }
-            }
-        }
-        if out.is_empty() && !errors.is_empty() {
-            *self.call.lock().await = None;
-            return Err(format!(
-                "unable to fetch metrics from the kubelets: {}",
-                errors.join("; ")
-            ));
-        }
-        Ok(out)
+        let items = self.api.pods(namespace, "").await.map_err(|e| {
+            format!(
+                "unable to fetch metrics from resource metrics API: {}",
+                e.message
+            )
+        })?;
+        usage_by_pod(&items, pods, resource, container)
     }
 }
 
-impl MetricsSource for KubeletMetrics {
+impl MetricsSource for ResourceMetrics {
     fn pod_usage<'a>(
         &'a self,
         namespace: &'a str,
         pods: &'a [Pod],
         resource: &'a str,
+        container: &'a str,
     ) -> BoxFuture<'a, Result<PodUsage, String>> {
-        Box::pin(self.usage(namespace, pods, resource))
+        Box::pin(self.usage(namespace, pods, resource, container))
     }
+}
+
+/// Kubernetes' resourceMetricsClient over the samples of `pods` (a sample of an earlier
+/// pod of the same name, another uid, is not this pod's): getPodMetrics sums a pod's
+/// containers and leaves out a pod one of whose containers lacks the resource;
+/// getContainerMetrics takes the named container and fails when a pod's sample has no
+/// such container. No sample for any of the pods is an error, as there.
+pub fn usage_by_pod(
+    items: &[PodMetrics],
+    pods: &[Pod],
+    resource: &str,
+    container: &str,
+) -> Result<PodUsage, String> {
+    let ours = |m: &PodMetrics| {
+        let Some(meta) = m.metadata.as_ref() else {
+            return false;
+        };
+        pods.iter().any(|p| {
+            p.metadata.as_ref().is_some_and(|pm| {
+                pm.name == meta.name
+                    && (pm.uid.is_empty() || meta.uid.is_empty() || pm.uid == meta.uid)
+            })
+        })
+    };
+    let items: Vec<&PodMetrics> = items.iter().filter(|m| ours(m)).collect();
+    if items.is_empty() {
+        return Err("no metrics returned from resource metrics API".into());
+    }
+    let mut out = PodUsage::new();
+    for m in items {
+        let (ns, name) = m
+            .metadata
+            .as_ref()
+            .map_or(("", ""), |m| (m.namespace.as_str(), m.name.as_str()));
+        let value = if container.is_empty() {
+            client::metrics_api::pod_total(m, resource)
+        } else {
+            let c = m
+                .containers
+                .iter()
+                .find(|c| c.name == container)
+                .ok_or_else(|| {
+                    format!(
+                        "failed to get container metrics: container {container} not present in metrics for pod {ns}/{name}"
+                    )
+                })?;
+            usage_of(&c.usage, resource)
+        };
+        if let Some(v) = value.and_then(|q| q.try_milli_value()) {
+            out.insert(name.to_string(), v);
+        }
+    }
+    Ok(out)
 }
 
 /// Test source: a fixed usage per pod, or a total spread evenly over the pods asked about
@@ -178,6 +165,7 @@ impl MetricsSource for FakeMetrics {
         _namespace: &'a str,
         pods: &'a [Pod],
         _resource: &'a str,
+        _container: &'a str,
     ) -> BoxFuture<'a, Result<PodUsage, String>> {
         let st = self.lock().clone();
         Box::pin(async move {
@@ -196,5 +184,96 @@ impl MetricsSource for FakeMetrics {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use client::metrics_api::ContainerMetrics;
+    use proto::k8s::ObjectMeta;
+
+    fn meta(name: &str, uid: &str) -> Option<ObjectMeta> {
+        Some(ObjectMeta {
+            name: name.into(),
+            namespace: "ns".into(),
+            uid: uid.into(),
+            ..Default::default()
+        })
+    }
+
+    fn pod(name: &str, uid: &str) -> Pod {
+        Pod {
+            metadata: meta(name, uid),
+            ..Default::default()
+        }
+    }
+
+    fn sample(name: &str, uid: &str, containers: &[(&str, &str, &str)]) -> PodMetrics {
+        PodMetrics {
+            metadata: meta(name, uid),
+            containers: containers
+                .iter()
+                .map(|(n, cpu, mem)| ContainerMetrics {
+                    name: n.to_string(),
+                    usage: [(CPU, *cpu), (MEMORY, *mem)]
+                        .into_iter()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_pods_usage_is_its_containers_summed_in_milli_units() {
+        let pods = [pod("a", "1"), pod("b", "2"), pod("c", "3")];
+        let items = [
+            sample(
+                "a",
+                "",
+                &[("web", "150m", "10Mi"), ("log", "2500000n", "1Mi")],
+            ),
+            // A container without a memory figure: b has no memory sample.
+            sample("b", "", &[("web", "10m", "")]),
+            // Not one of the target's pods.
+            sample("z", "", &[("web", "900m", "1Gi")]),
+        ];
+        let cpu = usage_by_pod(&items, &pods, CPU, "").unwrap();
+        assert_eq!(cpu, HashMap::from([("a".into(), 153), ("b".into(), 10)]));
+        let mem = usage_by_pod(&items, &pods, MEMORY, "").unwrap();
+        assert_eq!(mem, HashMap::from([("a".into(), 11 * 1024 * 1024 * 1000)]));
+    }
+
+    #[test]
+    fn a_container_resource_reads_the_named_container() {
+        let pods = [pod("a", ""), pod("b", "")];
+        let items = [
+            sample("a", "", &[("web", "150m", "10Mi"), ("log", "3m", "1Mi")]),
+            sample("b", "", &[("web", "20m", "2Mi"), ("log", "1m", "1Mi")]),
+        ];
+        let cpu = usage_by_pod(&items, &pods, CPU, "log").unwrap();
+        assert_eq!(cpu, HashMap::from([("a".into(), 3), ("b".into(), 1)]));
+        let e = usage_by_pod(&items, &pods, CPU, "proxy").unwrap_err();
+        assert_eq!(
+            e,
+            "failed to get container metrics: container proxy not present in metrics for pod ns/a"
+        );
+    }
+
+    #[test]
+    fn no_sample_of_the_pods_is_an_error_and_another_uid_is_not_this_pod() {
+        let pods = [pod("a", "new")];
+        let e = usage_by_pod(&[], &pods, CPU, "").unwrap_err();
+        assert_eq!(e, "no metrics returned from resource metrics API");
+        let old = [sample("a", "old", &[("web", "5m", "1Mi")])];
+        assert!(usage_by_pod(&old, &pods, CPU, "").is_err());
+        let same = [sample("a", "new", &[("web", "5m", "1Mi")])];
+        assert_eq!(
+            usage_by_pod(&same, &pods, CPU, "").unwrap(),
+            HashMap::from([("a".into(), 5)])
+        );
     }
 }

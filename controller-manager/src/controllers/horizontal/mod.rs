@@ -8,7 +8,7 @@
 //!
 //! - `calculator.rs`: Kubernetes' replica_calculator, pure.
 //! - `normalize.rs`: stabilization windows, behavior policies, min/max, pure.
-//! - `metrics.rs`: `MetricsSource`, the kubelet-stats source and a fake.
+//! - `metrics.rs`: `MetricsSource`, the resource metrics API source and a fake.
 
 pub mod calculator;
 pub mod metrics;
@@ -25,8 +25,9 @@ use metrics::MetricsSource;
 use normalize::{Cond, History};
 use proto::Resource;
 use proto::k8s::{
-    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus,
-    MetricSpec, MetricStatus, MetricValueStatus, Pod, ResourceMetricStatus, Scale,
+    ContainerResourceMetricStatus, HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition,
+    HorizontalPodAutoscalerStatus, MetricSpec, MetricStatus, MetricValueStatus, Pod,
+    ResourceMetricStatus, Scale,
 };
 use proto::selector::LabelSelector;
 use std::collections::HashMap;
@@ -43,8 +44,8 @@ pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
 ) -> BoxFuture<'static, Result<(), Error>> {
-    let source: Arc<dyn MetricsSource> = Arc::new(metrics::KubeletMetrics::with_connection(
-        ctx.client.connection().clone(),
+    let source: Arc<dyn MetricsSource> = Arc::new(metrics::ResourceMetrics::new(
+        client::MetricsApi::new(ctx.client.clone()),
     ));
     Box::pin(run_with(ctx, cancel, source))
 }
@@ -116,9 +117,13 @@ fn on_hpa(
     }
 }
 
-/// The metric's name in events and conditions, as Kubernetes words it.
-fn metric_name(resource: &str, target: Target) -> String {
+/// The metric's name in events and conditions, as Kubernetes words it (a
+/// ContainerResource utilization says so; its average value is worded as a Resource's).
+fn metric_name(resource: &str, container: &str, target: Target) -> String {
     match target {
+        Target::Utilization(_) if !container.is_empty() => {
+            format!("{resource} container resource utilization (percentage of request)")
+        }
         Target::Utilization(_) => {
             format!("{resource} resource utilization (percentage of request)")
         }
@@ -135,25 +140,35 @@ fn quantity(milli: i64) -> String {
     }
 }
 
-/// The resource and target of a metric this controller can compute, or why not.
-pub fn resource_target(m: &MetricSpec) -> Result<(String, Target), String> {
-    if m.r#type != "Resource" {
+/// The resource, container ("" for a Resource metric, the whole pod) and target of a
+/// metric this controller can compute, or why not.
+pub fn resource_target(m: &MetricSpec) -> Result<(String, String, Target), String> {
+    let (name, container, target) = match (m.r#type.as_str(), &m.container_resource) {
+        ("Resource", _) => {
+            let r = m
+                .resource
+                .as_ref()
+                .ok_or("invalid resource metric source: no resource")?;
+            (&r.name, "", &r.target)
+        }
+        ("ContainerResource", Some(r)) if !r.container.is_empty() => {
+            (&r.name, r.container.as_str(), &r.target)
+        }
+        ("ContainerResource", _) => {
+            return Err("invalid container resource metric source: no container".into());
+        }
+        (other, _) => {
+            return Err(format!(
+                "metric type {other:?} is not supported (only Resource and ContainerResource)"
+            ));
+        }
+    };
+    if name != metrics::CPU && name != metrics::MEMORY {
         return Err(format!(
-            "metric type {:?} is not supported (only Resource)",
-            m.r#type
+            "resource {name:?} is not supported (cpu or memory)"
         ));
     }
-    let r = m
-        .resource
-        .as_ref()
-        .ok_or("invalid resource metric source: no resource")?;
-    if r.name != metrics::CPU && r.name != metrics::MEMORY {
-        return Err(format!(
-            "resource {:?} is not supported (cpu or memory)",
-            r.name
-        ));
-    }
-    let t = r.target.clone().unwrap_or_default();
+    let t = target.clone().unwrap_or_default();
     let target = match (t.r#type.as_str(), t.average_utilization) {
         ("Utilization", Some(u)) => Target::Utilization(u),
         ("AverageValue", _) if !t.average_value.is_empty() => {
@@ -172,7 +187,7 @@ pub fn resource_target(m: &MetricSpec) -> Result<(String, Target), String> {
             );
         }
     };
-    Ok((r.name.clone(), target))
+    Ok((name.clone(), container.to_string(), target))
 }
 
 /// Sets a condition as Kubernetes' setCondition: the transition time moves only when the
@@ -531,20 +546,30 @@ impl Autoscaler {
         let mut statuses = Vec::new();
         let mut invalid: Vec<(&'static str, String)> = Vec::new();
         for m in &spec.metrics {
-            let (resource, target) = match resource_target(m) {
+            // Kubernetes' event reason names the kind of metric that failed.
+            let failed = if m.r#type == "ContainerResource" {
+                "FailedGetContainerResourceMetric"
+            } else {
+                "FailedGetResourceMetric"
+            };
+            let (resource, container, target) = match resource_target(m) {
                 Ok(x) => x,
                 Err(e) => {
-                    self.event(hpa, true, "FailedGetResourceMetric", e.clone());
-                    invalid.push(("FailedGetResourceMetric", e));
+                    self.event(hpa, true, failed, e.clone());
+                    invalid.push((failed, e));
                     continue;
                 }
             };
-            let result = match self.metrics.pod_usage(namespace, &pods, &resource).await {
+            let result = match self
+                .metrics
+                .pod_usage(namespace, &pods, &resource, &container)
+                .await
+            {
                 Err(e) => Err(format!(
                     "unable to get metrics for resource {resource}: {e}"
                 )),
                 Ok(usage) => calculator::resource_replicas(
-                    current, &pods, &usage, &resource, target, tolerance,
+                    current, &pods, &usage, &resource, &container, target, tolerance,
                 ),
             };
             match result {
@@ -553,29 +578,39 @@ impl Autoscaler {
                     utilization,
                     average_milli,
                 }) => {
-                    let name = metric_name(&resource, target);
+                    let name = metric_name(&resource, &container, target);
                     if best.as_ref().is_none_or(|(r, _)| replicas > *r) {
                         best = Some((replicas, name));
                     }
-                    statuses.push(MetricStatus {
-                        r#type: "Resource".into(),
-                        resource: Some(ResourceMetricStatus {
-                            name: resource.clone(),
-                            current: Some(MetricValueStatus {
-                                value: String::new(),
-                                average_value: quantity(average_milli),
-                                average_utilization: utilization,
+                    let current = Some(MetricValueStatus {
+                        value: String::new(),
+                        average_value: quantity(average_milli),
+                        average_utilization: utilization,
+                    });
+                    statuses.push(if container.is_empty() {
+                        MetricStatus {
+                            r#type: "Resource".into(),
+                            resource: Some(ResourceMetricStatus {
+                                name: resource.clone(),
+                                current,
                             }),
-                        }),
-                        ..Default::default()
+                            ..Default::default()
+                        }
+                    } else {
+                        MetricStatus {
+                            r#type: "ContainerResource".into(),
+                            container_resource: Some(ContainerResourceMetricStatus {
+                                name: resource.clone(),
+                                current,
+                                container: container.clone(),
+                            }),
+                            ..Default::default()
+                        }
                     });
                 }
                 Err(e) => {
-                    self.event(hpa, true, "FailedGetResourceMetric", e.clone());
-                    invalid.push((
-                        "FailedGetResourceMetric",
-                        format!("failed to get {resource} utilization: {e}"),
-                    ));
+                    self.event(hpa, true, failed, e.clone());
+                    invalid.push((failed, format!("failed to get {resource} utilization: {e}")));
                 }
             }
         }

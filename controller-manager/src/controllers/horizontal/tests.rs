@@ -4,9 +4,9 @@ use super::calculator::{Target, resource_replicas};
 use super::normalize::{self, History, Sample};
 use super::resource_target;
 use proto::k8s::{
-    Container, HorizontalPodAutoscalerBehavior, HpaScalingPolicy, HpaScalingRules, MetricSpec,
-    MetricTarget, ObjectMeta, Pod, PodCondition, PodSpec, PodStatus, ResourceMetricSource,
-    ResourceRequirements,
+    Container, ContainerResourceMetricSource, HorizontalPodAutoscalerBehavior, HpaScalingPolicy,
+    HpaScalingRules, MetricSpec, MetricTarget, ObjectMeta, Pod, PodCondition, PodSpec, PodStatus,
+    ResourceMetricSource, ResourceRequirements,
 };
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -209,7 +209,7 @@ fn replica_calculation_follows_kubernetes() {
         ),
     ];
     for (name, current, pods, usage, target, want) in cases {
-        let got = resource_replicas(current, &pods, &usage, "cpu", target, 0.1);
+        let got = resource_replicas(current, &pods, &usage, "cpu", "", target, 0.1);
         match (got, want) {
             (Ok(p), Ok(w)) => assert_eq!(p.replicas, w, "{name}: {p:?}"),
             (Err(e), Err(w)) => assert!(e.contains(w), "{name}: error {e:?} lacks {w:?}"),
@@ -223,8 +223,8 @@ fn memory_samples_of_unready_pods_count() {
     // As Kubernetes: readiness only filters cpu samples.
     let pods = [running("a"), pod("b", "Running", false, Some("100m"))];
     let u = usage(&[("a", 300), ("b", 300)]);
-    let cpu = resource_replicas(2, &pods, &u, "cpu", Target::AverageValue(100), 0.1);
-    let mem = resource_replicas(2, &pods, &u, "memory", Target::AverageValue(100), 0.1);
+    let cpu = resource_replicas(2, &pods, &u, "cpu", "", Target::AverageValue(100), 0.1);
+    let mem = resource_replicas(2, &pods, &u, "memory", "", Target::AverageValue(100), 0.1);
     // cpu: a alone says 3 for one pod, b at 0% on the way up: ceil(1.5 * 2) = 3.
     assert_eq!(cpu.map(|p| p.replicas), Ok(3));
     // memory: both at 300 -> 6.
@@ -238,12 +238,50 @@ fn utilization_and_average_are_reported() {
         &[running("a")],
         &usage(&[("a", 200)]),
         "cpu",
+        "",
         Target::Utilization(50),
         0.1,
     )
     .expect("computes");
     assert_eq!(p.utilization, Some(200));
     assert_eq!(p.average_milli, 200);
+}
+
+#[test]
+fn a_container_resource_counts_only_that_containers_request() {
+    // app requests 100m; a sidecar without a cpu request.
+    let mut p = running("a");
+    let spec = p.spec.as_mut().expect("spec");
+    spec.containers.push(Container {
+        name: "sidecar".into(),
+        ..Default::default()
+    });
+    let pods = [p];
+    let whole = resource_replicas(
+        1,
+        &pods,
+        &usage(&[("a", 200)]),
+        "cpu",
+        "",
+        Target::Utilization(50),
+        0.1,
+    );
+    assert!(
+        whole
+            .unwrap_err()
+            .contains("missing request for cpu in container sidecar of Pod a")
+    );
+    let app = resource_replicas(
+        1,
+        &pods,
+        &usage(&[("a", 200)]),
+        "cpu",
+        "app",
+        Target::Utilization(50),
+        0.1,
+    )
+    .expect("computes");
+    assert_eq!((app.replicas, app.utilization), (4, Some(200)));
 }
 
 fn now() -> SystemTime {
@@ -444,11 +482,29 @@ fn metric_specs_are_understood_or_refused() {
     };
     assert_eq!(
         resource_target(&spec("Resource", "cpu", util.clone())),
-        Ok(("cpu".into(), Target::Utilization(80)))
+        Ok(("cpu".into(), String::new(), Target::Utilization(80)))
     );
     assert_eq!(
-        resource_target(&spec("Resource", "cpu", avg)),
-        Ok(("cpu".into(), Target::AverageValue(250)))
+        resource_target(&spec("Resource", "cpu", avg.clone())),
+        Ok(("cpu".into(), String::new(), Target::AverageValue(250)))
+    );
+    let container = |name: &str, container: &str, target: MetricTarget| MetricSpec {
+        r#type: "ContainerResource".into(),
+        container_resource: Some(ContainerResourceMetricSource {
+            name: name.into(),
+            target: Some(target),
+            container: container.into(),
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        resource_target(&container("memory", "web", avg)),
+        Ok(("memory".into(), "web".into(), Target::AverageValue(250)))
+    );
+    assert!(
+        resource_target(&container("cpu", "", util.clone()))
+            .unwrap_err()
+            .contains("no container")
     );
     assert!(resource_target(&spec("Pods", "cpu", util.clone())).is_err());
     assert!(resource_target(&spec("Resource", "gpu", util)).is_err());
