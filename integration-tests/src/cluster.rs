@@ -482,6 +482,9 @@ impl Cluster {
                         // baseline, so the e2e suite proves cluster-up's policy admits them.
                         .args(["--pod-security-enforce", "baseline"])
                         .args(["--pod-security-warn", "baseline"])
+                        // metrics.k8s.io needs two scrapes for a cpu rate: 3s instead of
+                        // 15s so `top` and the HPA have figures a few seconds after start.
+                        .args(["--metric-resolution", "3s"])
                         .args(self.tracing_args(false))
                         .env("RUST_LOG", "info")
                         .env(RUN_ENV, &tag),
