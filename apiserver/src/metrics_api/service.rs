@@ -17,6 +17,7 @@ impl<S: Store> ResourceMetrics for MetricsApi<S> {
         request: Request<ListMetricsRequest>,
     ) -> Result<Response<NodeMetricsList>, Status> {
         let user = user_of(&request);
+        label(&request, "nodes");
         let r = request.into_inner();
         let span = tracing::debug_span!("node_metrics", user = %user.name, name = %r.name);
         let list = self.nodes(&user, &r).instrument(span).await?;
@@ -28,9 +29,20 @@ impl<S: Store> ResourceMetrics for MetricsApi<S> {
         request: Request<ListMetricsRequest>,
     ) -> Result<Response<PodMetricsList>, Status> {
         let user = user_of(&request);
+        label(&request, "pods");
         let r = request.into_inner();
         let span = tracing::debug_span!("pod_metrics", user = %user.name, namespace = %r.namespace, name = %r.name);
         let list = self.pods(&user, &r).instrument(span).await?;
         Ok(Response::new(list))
+    }
+}
+
+/// The request's labels for the apiserver's request metrics (`apiserver_request_total`):
+/// the metrics group's resource, get or list, as the HTTP path would give them.
+fn label(request: &Request<ListMetricsRequest>, resource: &str) {
+    if let Some(slot) = crate::metrics::Slot::of(request.extensions()) {
+        let r = request.get_ref();
+        let attrs = super::attributes(resource, &r.namespace, &r.name);
+        slot.set(|| crate::metrics::request::from_attributes(&attrs, false, false));
     }
 }
