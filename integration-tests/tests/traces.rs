@@ -37,6 +37,16 @@ fn in_trace<'a>(spans: &'a [CollectedSpan], trace: &str) -> Vec<&'a CollectedSpa
     spans.iter().filter(|s| s.trace_id == trace).collect()
 }
 
+/// The spans of a trace, but its root, whose parent is not among them.
+fn dangling<'a>(traced: &[&'a CollectedSpan], root: &CollectedSpan) -> Vec<&'a CollectedSpan> {
+    let ids: BTreeSet<&str> = traced.iter().map(|s| s.span_id.as_str()).collect();
+    traced
+        .iter()
+        .filter(|s| s.span_id != root.span_id && !ids.contains(s.parent_span_id.as_str()))
+        .copied()
+        .collect()
+}
+
 fn services(spans: &[&CollectedSpan]) -> BTreeSet<String> {
     spans.iter().map(|s| s.service.clone()).collect()
 }
@@ -98,10 +108,12 @@ async fn one_apply_is_one_trace_across_the_daemons() {
     let wanted: BTreeSet<String> = ["apiserver", "controller-manager", "scheduler", "kubelet"]
         .map(String::from)
         .into();
-    // Spans are exported in batches, every second or so.
+    // Spans are exported in batches, every second or so, each when it ends: wait until
+    // every daemon is there and every span's parent has arrived too.
     let spans = collector
         .wait_for(Duration::from_secs(30), |s| {
-            services(&in_trace(s, &trace)).is_superset(&wanted)
+            let traced = in_trace(s, &trace);
+            services(&traced).is_superset(&wanted) && dangling(&traced, &ctl_span).is_empty()
         })
         .await;
     let all = collector.spans();
@@ -113,23 +125,27 @@ async fn one_apply_is_one_trace_across_the_daemons() {
     let got = services(&traced);
     assert!(
         spans.is_some(),
-        "the apply's trace has spans from {got:?}, not all of {wanted:?}:\n{}",
+        "the apply's trace has spans from {got:?} (wanted all of {wanted:?}) or a span whose parent never arrived:\n{}",
         summary.join("\n")
     );
 
     // Every span but ctl's has its parent in the trace: nothing is left dangling.
-    let ids: BTreeSet<&str> = traced.iter().map(|s| s.span_id.as_str()).collect();
-    for s in &traced {
-        if s.span_id != ctl_span.span_id {
-            assert!(
-                ids.contains(s.parent_span_id.as_str()),
-                "{} {} has parent {} outside the trace",
+    let loose: Vec<String> = dangling(&traced, &ctl_span)
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {:?} (parent {})",
                 s.service,
                 s.name,
+                s.attribute("key"),
                 s.parent_span_id
-            );
-        }
-    }
+            )
+        })
+        .collect();
+    assert!(
+        loose.is_empty(),
+        "spans whose parent never arrived: {loose:#?}\nin {summary:#?}"
+    );
     // The chain as Kubernetes runs it.
     let has = |service: &str, name: &str, key: Option<&str>| {
         traced.iter().any(|s| {
@@ -145,8 +161,18 @@ async fn one_apply_is_one_trace_across_the_daemons() {
     );
     assert!(has("scheduler", "schedule", None), "{summary:#?}");
     assert!(has("kubelet", "sync_pod", None), "{summary:#?}");
+    let per_service: Vec<String> = got
+        .iter()
+        .map(|svc| {
+            format!(
+                "{svc} {}",
+                traced.iter().filter(|s| &s.service == svc).count()
+            )
+        })
+        .collect();
     eprintln!(
-        "traces: {} spans in the apply's trace from {got:?}",
-        traced.len()
+        "traces: {} spans in the apply's trace: {}",
+        traced.len(),
+        per_service.join(", ")
     );
 }

@@ -386,8 +386,36 @@ pub fn routes<R: Runtime>(
     let router = tonic::service::Routes::new(grpc)
         .into_axum_router()
         .merge(http)
-        .fallback(crate::http::not_found);
+        .fallback(crate::http::not_found)
+        .layer(axum::middleware::from_fn(traced));
     tonic::service::Routes::from(router)
+}
+
+/// Every request, gRPC or HTTP, in a span whose parent is the caller's W3C `traceparent`
+/// (the apiserver's proxied logs/exec/stats, a scraper), when the kubelet exports traces;
+/// otherwise passed on untouched.
+async fn traced(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !telemetry::trace::exporting() {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_string();
+    let grpc = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+    // OpenTelemetry's names: `package.Service/Method` for gRPC, `METHOD path` for HTTP.
+    let name = if grpc {
+        path.trim_start_matches('/').to_string()
+    } else {
+        format!("{} {path}", request.method())
+    };
+    let span =
+        tracing::info_span!("request", otel.name = %name, otel.kind = "server", path = %path);
+    telemetry::trace::set_parent_from_headers(&span, request.headers());
+    tracing::Instrument::instrument(next.run(request), span).await
 }
 
 /// The server both protocols are answered by (HTTP/1.1 for scrapers, HTTP/2 for gRPC).

@@ -13,14 +13,26 @@ use super::exporting;
 
 const TRACEPARENT: &str = "traceparent";
 
+/// The context of the innermost exported span around the caller. The current `tracing`
+/// span may be one the exporter's filter leaves out (a debug span while RUST_LOG=debug):
+/// it has no OpenTelemetry context, but entering the exported span around it made that
+/// one OpenTelemetry's current context.
+fn current() -> Context {
+    let cx = tracing::Span::current().context();
+    if cx.span().span_context().is_valid() {
+        cx
+    } else {
+        Context::current()
+    }
+}
+
 /// Adds the current span's `traceparent` (and `tracestate`) to `headers`. Nothing when
 /// this process does not export spans, or outside any exported span.
 pub fn inject(headers: &mut http::HeaderMap) {
     if !exporting() {
         return;
     }
-    let cx = tracing::Span::current().context();
-    TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
+    TraceContextPropagator::new().inject_context(&current(), &mut HeaderInjector(headers));
 }
 
 /// The remote parent that `headers` carry (an empty context when none or malformed).
@@ -60,8 +72,7 @@ impl TraceParent {
         if !exporting() {
             return None;
         }
-        let cx = tracing::Span::current().context();
-        Self::of(&cx)
+        Self::of(&current())
     }
 
     fn of(cx: &Context) -> Option<TraceParent> {
