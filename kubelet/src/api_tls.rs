@@ -68,18 +68,29 @@ pub struct ServingSource {
     pub rotate: bool,
 }
 
+/// What the secure API serves, and on which listener.
+pub struct SecureApi<R: Runtime> {
+    pub runtime: Arc<R>,
+    pub listener: tokio::net::TcpListener,
+    pub security: ApiSecurity,
+    pub health: telemetry::health::Health,
+}
+
 /// Waits for a serving certificate (an earlier one still valid, or a new CSR), serves the
 /// API until `cancel`, rotating the certificate when asked.
 pub async fn run<R: Runtime>(
-    runtime: Arc<R>,
-    listener: tokio::net::TcpListener,
-    security: ApiSecurity,
+    api: SecureApi<R>,
     conn: Connection,
     paths: Paths,
     source: ServingSource,
-    health: telemetry::health::Health,
     cancel: CancellationToken,
 ) {
+    let SecureApi {
+        runtime,
+        listener,
+        security,
+        health,
+    } = api;
     let ca = conn.ca_pem.clone();
     let wanted = shape::serving(&source.node_name, &source.node_ips);
     let (chain, key, requested) = match &source.tls_files {

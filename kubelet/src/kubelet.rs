@@ -210,14 +210,17 @@ pub async fn run<R: Runtime>(
             node_ips,
             rotate: cfg.rotate_certificates,
         };
-        tasks.spawn(crate::api_tls::run(
-            runtime.clone(),
+        let api = crate::api_tls::SecureApi {
+            runtime: runtime.clone(),
             listener,
             security,
+            health: health.clone(),
+        };
+        tasks.spawn(crate::api_tls::run(
+            api,
             conn.clone(),
             paths.clone(),
             source,
-            health.clone(),
             cancel.clone(),
         ));
     }

@@ -175,11 +175,10 @@ pub fn running_counts(containers: &[ContainerInfo]) -> RunningCounts {
     let mut pods = std::collections::HashSet::new();
     for c in containers {
         match c.kind() {
-            Some(ContainerKind::Sandbox) => {
-                if c.is_running() {
-                    pods.insert(c.pod_uid());
-                }
+            Some(ContainerKind::Sandbox) if c.is_running() => {
+                pods.insert(c.pod_uid());
             }
+            Some(ContainerKind::Sandbox) => {}
             Some(_) => {
                 let i = match c.state {
                     ContainerState::Created => 0,
