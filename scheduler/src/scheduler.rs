@@ -841,6 +841,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_pending_pod_keeps_its_events_trace_until_it_is_assigned_or_gone() {
+        let (mut c, _, _, _) = core(0);
+        let parent = telemetry::trace::TraceParent::parse(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        );
+        assert!(parent.is_some());
+        c.on_pod_traced(InformerEvent::Added(pod("a", "1")), parent.clone());
+        assert_eq!(c.trace_parents.get("d/a"), parent.as_ref());
+        // An event without a context (a resync) keeps the one in hand.
+        c.on_pod_traced(InformerEvent::Sync(pod("a", "1")), None);
+        assert_eq!(c.trace_parents.get("d/a"), parent.as_ref());
+        let mut bound = (*pod("a", "1")).clone();
+        bound.spec.as_mut().unwrap().node_name = "n1".into();
+        c.on_pod_traced(
+            InformerEvent::Modified {
+                old: pod("a", "1"),
+                new: Arc::new(bound),
+            },
+            parent.clone(),
+        );
+        assert!(c.trace_parents.is_empty(), "assigned: nothing left to schedule");
+        c.on_pod_traced(InformerEvent::Added(pod("b", "1")), parent.clone());
+        c.on_pod_traced(InformerEvent::Deleted(pod("b", "1")), None);
+        assert!(c.trace_parents.is_empty(), "deleted");
+    }
+
+    #[tokio::test]
     async fn assume_then_bind_and_capacity_is_counted_before_confirmation() {
         let (mut c, bound, _, store) = core(0);
         c.on_node(InformerEvent::Added(node("n1", "1")));
