@@ -308,6 +308,14 @@ async fn deadline<T>(
     })
 }
 
+/// A call to a kubelet carrying the request's trace context (`traceparent`), so the
+/// kubelet's span joins the caller's trace (when the apiserver exports traces).
+fn traced<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    telemetry::trace::inject(request.metadata_mut().as_mut());
+    request
+}
+
 type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -321,7 +329,7 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
         // The stream may follow for long; its start is bounded.
-        let s = deadline(self.options.timeout, "logs", c.logs(r))
+        let s = deadline(self.options.timeout, "logs", c.logs(traced(r)))
             .await?
             .into_inner();
         Ok(Response::new(s.boxed()))
@@ -332,7 +340,7 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
             .await?;
         let r = request.into_inner();
         let mut c = self.pod_client(&r.namespace, &r.pod).await?;
-        deadline(EXEC_DEADLINE, "exec", c.exec(r)).await
+        deadline(EXEC_DEADLINE, "exec", c.exec(traced(r))).await
     }
 
     async fn exec_stream(
@@ -370,7 +378,7 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
                 "stats through the apiserver need a node or a pod",
             ));
         };
-        deadline(self.options.timeout, "stats", c.stats(r)).await
+        deadline(self.options.timeout, "stats", c.stats(traced(r))).await
     }
 }
 
