@@ -127,6 +127,8 @@ pub fn spawn_apiserver(data_dir: &Path, addr: SocketAddr, log: PathBuf) -> Proce
             .args(["--disable-admission-plugins", "ServiceAccount"])
             // The kubelets of these tests register 127.0.0.1 (ctl logs/exec through it).
             .arg("--kubelet-allow-loopback")
+            // metrics.k8s.io's usage a few seconds after a pod starts (ctl top).
+            .args(["--metric-resolution", "3s"])
             .env("RUST_LOG", "info"),
         log,
     )

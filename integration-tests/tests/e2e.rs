@@ -937,7 +937,8 @@ async fn s9_cpu_load_scales_a_deployment_out_and_back_in() {
     c.apply(&burner(true));
     c.apply(HPA);
     // 1 pod at its 200m limit = 200% of its 100m request, target 50%: ceil(1 * 200/50) = 4,
-    // held to maxReplicas 3. The HPA reads CPU from the kubelets through the apiserver.
+    // held to maxReplicas 3. The HPA reads CPU from metrics.k8s.io, which the apiserver
+    // fills by scraping the kubelets (every 3s here; a rate needs two scrapes).
     let t = Instant::now();
     wait_for(
         Duration::from_secs(120),

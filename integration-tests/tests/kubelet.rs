@@ -1223,9 +1223,20 @@ async fn ctl_logs_exec_and_top_through_the_apiserver() {
     );
     let (ok, _, err) = run(&["exec", "nosuchpod", "--", "true"]);
     assert!(!ok && err.contains("nosuchpod"), "{err}");
-    let (ok, out, err) = run(&["top", "pods"]);
-    assert!(ok, "{err}");
-    assert!(out.contains("web") && out.contains("Mi"), "{out}");
+    // top reads metrics.k8s.io, which has a pod's usage once the apiserver scraped its
+    // kubelet twice (--metric-resolution 3s here); until then kubectl's "not available yet".
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (ok, out, err) = run(&["top", "pods"]);
+        if ok && out.contains("web") && out.contains("Mi") {
+            break;
+        }
+        assert!(
+            err.contains("metrics not available yet") && Instant::now() < deadline,
+            "ctl top pods: {out}{err}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let (ok, out, err) = run(&["top", "nodes"]);
     assert!(ok, "{err}");
     assert!(out.contains(&env.node) && out.contains('%'), "{out}");
