@@ -250,7 +250,9 @@ impl Client {
         call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     ) -> Result<T, ApiError> {
         let started = std::time::Instant::now();
-        let res = call.await;
+        // On the heap: a tonic call's future is large, and kept inline it made the nested
+        // futures of a reconcile overflow a 2 MiB worker stack in debug builds.
+        let res = Box::pin(call).await;
         let code = match &res {
             // Kubernetes answers 201 Created to every successful POST (create, binding,
             // reviews, token requests).
