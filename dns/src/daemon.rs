@@ -60,7 +60,15 @@ pub struct Config {
     /// More client ranges to answer (comma list), e.g. a node subnet or a Docker bridge.
     #[arg(long, value_delimiter = ',')]
     pub allowed_client_cidrs: Vec<Net>,
+    /// `--metrics-bind-address` (default `0.0.0.0:9153`, CoreDNS' prometheus plugin port;
+    /// `/metrics` with CoreDNS' names, and `/healthz`, `/livez`, `/readyz` on the same
+    /// port) and `--tracing-endpoint`.
+    #[command(flatten)]
+    pub telemetry: client::daemon::TelemetryFlags,
 }
+
+/// CoreDNS' prometheus plugin port. Plain HTTP, as CoreDNS.
+pub const DEFAULT_METRICS_ADDRESS: &str = "0.0.0.0:9153";
 
 fn parse_upstream(s: &str) -> Result<SocketAddr, String> {
     s.parse::<SocketAddr>()
@@ -83,6 +91,11 @@ impl Config {
             service_ip: Ipv4Addr::new(10, 96, 0, 10),
             cluster_cidr: Net::from_str("10.244.0.0/16").expect("a valid CIDR"),
             allowed_client_cidrs: vec![],
+            // Off: tests run several servers in one process.
+            telemetry: client::daemon::TelemetryFlags {
+                metrics_bind_address: Some(String::new()),
+                tracing_endpoint: None,
+            },
         }
     }
 
@@ -128,6 +141,8 @@ pub struct Handles {
     pub tcp_addr: SocketAddr,
     /// The table being served (`None` until the caches synced).
     pub table: TableRx,
+    /// Where `/metrics` and the health endpoints are served (None: disabled).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A started daemon; `stop` ends it (a registered server takes itself out of the kube-dns
@@ -172,6 +187,9 @@ pub async fn start(config: Config) -> Result<Running, Error> {
     })?;
     let cancel = CancellationToken::new();
     let (tx, table) = watch::channel(None);
+    // Registered now so /metrics lists build_info before the first query, as CoreDNS.
+    crate::metrics::dns();
+    let metrics_addr = serve_endpoints(&config, table.clone(), cancel.clone()).await?;
     let (acl_tx, acl) = watch::channel(Arc::new(config.static_acl()));
     let mut tasks = JoinSet::new();
     tasks.spawn(server::serve_udp(
@@ -208,10 +226,45 @@ pub async fn start(config: Config) -> Result<Running, Error> {
             udp_addr,
             tcp_addr,
             table,
+            metrics_addr,
         },
         cancel,
         task,
     ))
+}
+
+/// `/metrics`, `/healthz`, `/livez`, `/readyz` on one port (CoreDNS has its health plugin
+/// on 8080 `/health` and its ready plugin on 8181 `/ready`; here the kit's endpoints sit
+/// beside the metrics). Ready once the Service and Endpoints caches synced and the table
+/// is served, as CoreDNS' ready plugin waits for its kubernetes plugin.
+async fn serve_endpoints(
+    config: &Config,
+    table: TableRx,
+    cancel: CancellationToken,
+) -> Result<Option<SocketAddr>, Error> {
+    use client::daemon::{Serving, serve_endpoints};
+    use telemetry::health::{Health, Probe};
+    let health = Health::new();
+    health.add_check("informer-sync", Probe::Readyz, move || {
+        if table.borrow().is_some() {
+            Ok(())
+        } else {
+            Err("the Service and Endpoints caches have not synced".into())
+        }
+    });
+    let addr = serve_endpoints(
+        "cluster-dns",
+        &config.telemetry,
+        DEFAULT_METRICS_ADDRESS,
+        health,
+        Serving::Plain,
+        cancel,
+    )
+    .await?;
+    if let Some(a) = addr {
+        tracing::info!(address = %a, "serving metrics and health");
+    }
+    Ok(addr)
 }
 
 async fn run(
@@ -308,6 +361,9 @@ mod tests {
         assert_eq!(c.listen_addr(), "0.0.0.0:53".parse().unwrap());
         assert_eq!(c.cluster_domain, "cluster.local");
         assert_eq!(c.upstream, None);
+        // Unset: the daemon's default, CoreDNS' 0.0.0.0:9153.
+        assert_eq!(c.telemetry.metrics_bind_address, None);
+        assert_eq!(DEFAULT_METRICS_ADDRESS, "0.0.0.0:9153");
         let c = Config::parse_from([
             "cluster-dns",
             "--advertise-address",

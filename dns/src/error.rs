@@ -10,6 +10,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("metrics and health endpoints: {0}")]
+    Endpoints(#[from] client::daemon::EndpointError),
     #[error("task failed: {0}")]
     Task(String),
 }

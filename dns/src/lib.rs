@@ -6,6 +6,7 @@ pub mod acl;
 pub mod codec;
 pub mod daemon;
 pub mod error;
+pub mod metrics;
 pub mod register;
 pub mod server;
 pub mod table;

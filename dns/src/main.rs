@@ -18,8 +18,8 @@ fn run() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    client::daemon::init_tracing();
     let config = Config::parse();
+    let _trace = client::daemon::init_telemetry("cluster-dns", &config.telemetry);
     let mut running = start(config).await?;
     let signal = client::daemon::termination_signal().context("signal handlers")?;
     tokio::select! {

@@ -7,10 +7,11 @@ use crate::codec::{
     self, CLASS_IN, Header, Message, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN,
     RCODE_REFUSED, RCODE_SERVFAIL, TYPE_ANY,
 };
+use crate::metrics::{self, Report};
 use crate::table::{Lookup, Table};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
@@ -162,16 +163,23 @@ fn servfail(packet: &[u8]) -> Option<Vec<u8>> {
     Some(reply(&q, RCODE_SERVFAIL, false, true).encode())
 }
 
+/// Who wrote a local answer, as CoreDNS' `plugin` label: the table's answers are
+/// authoritative (the kubernetes plugin's); the rest the server wrote itself.
+fn local_plugin(m: &Message) -> &'static str {
+    if m.header.aa { "kubernetes" } else { "" }
+}
+
+/// The answer to `packet` and who wrote it (see [`local_plugin`]); None: say nothing.
 async fn respond(
     table: &TableRx,
     upstream: Option<SocketAddr>,
     packet: &[u8],
     udp: bool,
-) -> Option<Vec<u8>> {
+) -> Option<(Vec<u8>, &'static str)> {
     let table = table.borrow().clone();
     match answer(table.as_deref(), packet, upstream.is_some()) {
-        Outcome::Reply(m) if udp => Some(m.encode_udp(codec::UDP_LIMIT)),
-        Outcome::Reply(m) => Some(m.encode()),
+        Outcome::Reply(m) if udp => Some((m.encode_udp(codec::UDP_LIMIT), local_plugin(&m))),
+        Outcome::Reply(m) => Some((m.encode(), local_plugin(&m))),
         Outcome::Drop => None,
         Outcome::Forward => {
             let up = upstream?;
@@ -181,14 +189,35 @@ async fn respond(
                 forward_tcp(up, packet).await
             };
             match res {
-                Ok(r) => Some(r),
+                Ok(r) => Some((r, "forward")),
                 Err(e) => {
                     tracing::debug!(upstream = %up, error = %e, "forwarding failed");
-                    servfail(packet)
+                    servfail(packet).map(|r| (r, ""))
                 }
             }
         }
     }
+}
+
+/// Records one response sent (CoreDNS' metrics).
+fn report(
+    server: &Arc<String>,
+    udp: bool,
+    peer: IpAddr,
+    query: &[u8],
+    response: &[u8],
+    plugin: &'static str,
+    started: Instant,
+) {
+    metrics::dns().report(&Report::new(
+        server,
+        udp,
+        peer,
+        query,
+        response,
+        plugin,
+        started.elapsed(),
+    ));
 }
 
 /// Answers UDP queries until cancelled. Local answers are sent inline; forwarded ones in
@@ -202,6 +231,11 @@ pub async fn serve_udp(
 ) {
     let mut buf = vec![0u8; 65535];
     let mut forwards = JoinSet::new();
+    let server = Arc::new(
+        sock.local_addr()
+            .map(metrics::server_label)
+            .unwrap_or_default(),
+    );
     loop {
         let (n, peer) = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -215,26 +249,34 @@ pub async fn serve_udp(
                 }
             },
         };
+        let started = Instant::now();
         let packet = buf[..n].to_vec();
-        let outcome = if acl.borrow().allows(peer.ip()) {
+        let (outcome, refused) = if acl.borrow().allows(peer.ip()) {
             let table_now = table.borrow().clone();
-            answer(table_now.as_deref(), &packet, upstream.is_some())
+            (
+                answer(table_now.as_deref(), &packet, upstream.is_some()),
+                false,
+            )
         } else {
             tracing::debug!(peer = %peer, "query from outside the allowed clients refused");
-            acl::refuse(&packet)
+            (acl::refuse(&packet), true)
         };
         match outcome {
             Outcome::Reply(m) => {
-                if let Err(e) = sock.send_to(&m.encode_udp(codec::UDP_LIMIT), peer).await {
+                let r = m.encode_udp(codec::UDP_LIMIT);
+                if let Err(e) = sock.send_to(&r, peer).await {
                     tracing::debug!(peer = %peer, error = %e, "udp send");
                 }
+                let plugin = if refused { "acl" } else { local_plugin(&m) };
+                report(&server, true, peer.ip(), &packet, &r, plugin, started);
             }
             Outcome::Drop => {}
             Outcome::Forward => {
-                let (sock, table) = (sock.clone(), table.clone());
+                let (sock, table, server) = (sock.clone(), table.clone(), server.clone());
                 forwards.spawn(async move {
-                    if let Some(r) = respond(&table, upstream, &packet, true).await {
+                    if let Some((r, plugin)) = respond(&table, upstream, &packet, true).await {
                         let _ = sock.send_to(&r, peer).await;
+                        report(&server, true, peer.ip(), &packet, &r, plugin, started);
                     }
                 });
             }
@@ -251,6 +293,12 @@ pub async fn serve_tcp(
     cancel: CancellationToken,
 ) {
     let mut conns = JoinSet::new();
+    let server = Arc::new(
+        listener
+            .local_addr()
+            .map(metrics::server_label)
+            .unwrap_or_default(),
+    );
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -259,8 +307,10 @@ pub async fn serve_tcp(
                 Ok((stream, peer)) => {
                     let table = table.clone();
                     let allowed = acl.borrow().allows(peer.ip());
+                    let server = server.clone();
                     conns.spawn(async move {
-                        if let Err(e) = serve_conn(stream, table, upstream, allowed).await {
+                        let client = Client { server: &server, peer: peer.ip(), allowed };
+                        if let Err(e) = serve_conn(stream, table, upstream, client).await {
                             tracing::debug!(peer = %peer, error = %e, "tcp connection");
                         }
                     });
@@ -274,11 +324,19 @@ pub async fn serve_tcp(
     }
 }
 
+/// Who a TCP connection serves: its peer, whether the peer may ask, and the `server`
+/// label of its metrics.
+struct Client<'a> {
+    server: &'a Arc<String>,
+    peer: IpAddr,
+    allowed: bool,
+}
+
 async fn serve_conn(
     mut stream: TcpStream,
     table: TableRx,
     upstream: Option<SocketAddr>,
-    allowed: bool,
+    client: Client<'_>,
 ) -> std::io::Result<()> {
     loop {
         let mut len = [0u8; 2];
@@ -291,20 +349,30 @@ async fn serve_conn(
         tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut packet))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "query body"))??;
-        let r = if allowed {
+        let started = Instant::now();
+        let r = if client.allowed {
             respond(&table, upstream, &packet, false).await
         } else {
             match acl::refuse(&packet) {
-                Outcome::Reply(m) => Some(m.encode()),
+                Outcome::Reply(m) => Some((m.encode(), "acl")),
                 _ => None,
             }
         };
-        let Some(mut r) = r else {
+        let Some((mut r, plugin)) = r else {
             return Ok(());
         };
         r.truncate(usize::from(u16::MAX));
         stream.write_all(&(r.len() as u16).to_be_bytes()).await?;
         stream.write_all(&r).await?;
+        report(
+            client.server,
+            false,
+            client.peer,
+            &packet,
+            &r,
+            plugin,
+            started,
+        );
     }
 }
 
@@ -415,9 +483,10 @@ mod tests {
             }
         });
         let (_tx, rx) = watch::channel(Some(Arc::new(table())));
-        let r = respond(&rx, Some(up_addr), &query(11, "example.com", TYPE_A), true)
+        let (r, plugin) = respond(&rx, Some(up_addr), &query(11, "example.com", TYPE_A), true)
             .await
             .unwrap();
+        assert_eq!(plugin, "forward");
         let m = decode_response(&r).unwrap();
         assert_eq!(m.header.id, 11);
         assert_eq!(m.answers[0].data, RData::A([192, 0, 2, 1].into()));
@@ -449,7 +518,8 @@ mod tests {
             false,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0;
         let m = decode_response(&r).unwrap();
         assert_eq!(m.answers[0].data, RData::A([192, 0, 2, 2].into()));
 
@@ -463,6 +533,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(decode_response(&r).unwrap().header.rcode, RCODE_SERVFAIL);
+        assert_eq!(r.1, "", "the server writes the SERVFAIL, not the forwarder");
+        assert_eq!(decode_response(&r.0).unwrap().header.rcode, RCODE_SERVFAIL);
     }
 }

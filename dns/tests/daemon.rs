@@ -113,6 +113,25 @@ async fn wait_answer(
     }
 }
 
+/// One plain HTTP/1.1 GET; the whole response (status line, headers, body).
+async fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    c.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// The value of `name` with exactly `labels` (as exposed); 0 when absent.
+fn sample(text: &str, name: &str, labels: &str) -> f64 {
+    let series = format!("{name}{labels} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series.as_str()))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
 fn local_config(url: &str) -> Config {
     let mut c = Config::new(url);
     c.listen = Some("127.0.0.1:0".parse().unwrap());
@@ -128,7 +147,10 @@ async fn answers_services_from_the_api_and_follows_deletion() {
     let web = services.create(&service("web", "")).await.unwrap();
     let ip: Ipv4Addr = web.spec.unwrap().cluster_ip.parse().unwrap();
 
-    let running = start(local_config(&server.url)).await.unwrap();
+    let mut cfg = local_config(&server.url);
+    cfg.telemetry.metrics_bind_address = Some("127.0.0.1:0".into());
+    let running = start(cfg).await.unwrap();
+    let metrics_addr = running.metrics_addr.expect("metrics served on a free port");
     let dns = running.udp_addr;
     let name = "web.default.svc.cluster.local";
     let m = wait_answer(dns, name, TYPE_A, "the Service's cluster IP", |m| {
@@ -174,6 +196,50 @@ async fn answers_services_from_the_api_and_follows_deletion() {
     assert_eq!(
         udp_query(dns, "example.com", TYPE_A).await.header.rcode,
         RCODE_REFUSED
+    );
+    // CoreDNS' metrics count what was asked and answered, by this server's label.
+    let text = http_get(metrics_addr, "/metrics").await;
+    let labels = |rest: &str| format!(r#"{{server="dns://{dns}",zone=".",view="",{rest}}}"#);
+    let udp_a = sample(
+        &text,
+        "coredns_dns_requests_total",
+        &labels(r#"proto="udp",family="1",type="A""#),
+    );
+    assert!(udp_a >= 1002.0, "{udp_a} UDP A queries\n{text}");
+    let tcp_a = sample(
+        &text,
+        "coredns_dns_requests_total",
+        &labels(r#"proto="tcp",family="1",type="A""#),
+    );
+    assert_eq!(tcp_a, 1.0, "{text}");
+    let srv = sample(
+        &text,
+        "coredns_dns_requests_total",
+        &labels(r#"proto="udp",family="1",type="SRV""#),
+    );
+    assert_eq!(srv, 1.0, "{text}");
+    let refused = sample(
+        &text,
+        "coredns_dns_responses_total",
+        &labels(r#"rcode="REFUSED",plugin="""#),
+    );
+    assert_eq!(refused, 1.0, "{text}");
+    let answered = sample(
+        &text,
+        "coredns_dns_responses_total",
+        &labels(r#"rcode="NOERROR",plugin="kubernetes""#),
+    );
+    assert!(answered >= 1003.0, "{text}");
+    let timed = sample(
+        &text,
+        "coredns_dns_request_duration_seconds_count",
+        &labels("").replace(",}", "}"),
+    );
+    assert!(timed >= 1005.0, "{text}");
+    let ready = http_get(metrics_addr, "/readyz?verbose").await;
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains("[+]informer-sync ok"),
+        "{ready}"
     );
 
     // A headless Service lists its ready endpoints.
