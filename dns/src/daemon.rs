@@ -252,6 +252,7 @@ async fn serve_endpoints(
             Err("the Service and Endpoints caches have not synced".into())
         }
     });
+    // The kit logs the bound address (`serving /metrics, ...`).
     let addr = serve_endpoints(
         "cluster-dns",
         &config.telemetry,
@@ -261,9 +262,6 @@ async fn serve_endpoints(
         cancel,
     )
     .await?;
-    if let Some(a) = addr {
-        tracing::info!(address = %a, "serving metrics and health");
-    }
     Ok(addr)
 }
 

@@ -10,7 +10,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("metrics and health endpoints: {0}")]
+    #[error("metrics and health endpoints")]
     Endpoints(#[from] client::daemon::EndpointError),
     #[error("task failed: {0}")]
     Task(String),

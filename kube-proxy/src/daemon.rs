@@ -236,6 +236,7 @@ async fn serve_endpoints(
     let health = Health::new();
     let p = proxier.clone();
     health.add_check("proxier-sync", Probe::Both, move || p.check(Instant::now()));
+    // The kit logs the bound address (`serving /metrics, ...`).
     let addr = serve_endpoints(
         "kube-proxy",
         &config.telemetry,
@@ -245,9 +246,6 @@ async fn serve_endpoints(
         cancel,
     )
     .await?;
-    if let Some(a) = addr {
-        tracing::info!(address = %a, "serving metrics and health");
-    }
     Ok(addr)
 }
 

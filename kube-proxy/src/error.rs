@@ -24,7 +24,7 @@ pub enum Error {
     IpvsUnavailable { detail: String },
     #[error("invalid {flag}: {reason}")]
     InvalidFlag { flag: &'static str, reason: String },
-    #[error("metrics and health endpoints: {0}")]
+    #[error("metrics and health endpoints")]
     Endpoints(#[from] client::daemon::EndpointError),
     #[error("sync task failed: {0}")]
     Task(String),
