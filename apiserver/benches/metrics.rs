@@ -31,19 +31,48 @@ const LISTED: usize = 20;
 type Http = HyperClient<HttpConnector, Full<Bytes>>;
 
 struct Side {
-    name: &'static str,
     grpc: Arc<Vec<ApiClient<Channel>>>,
     http: Arc<Vec<Http>>,
     base: Arc<String>,
-    server: apiserver::RunningServer,
+    /// The server's runtime thread (its requests are served there), by its Linux tid.
+    tid: u64,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
 }
 
+/// Nanoseconds thread `tid` of this process has run (`/proc/.../schedstat`): what the
+/// server spent, apart from the clients and the other servers on the same cores.
+fn cpu_ns(tid: u64) -> u64 {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("schedstat")
+}
+
+/// An apiserver on a runtime of one thread of its own, so that its CPU time can be read.
 async fn side(name: &'static str, dir: &std::path::Path, metrics: bool) -> Side {
     let mut config =
         apiserver::Config::for_dir(dir.join(name), "127.0.0.1:0".parse().expect("addr"));
     config.metrics = metrics;
-    let server = apiserver::start(config).await.expect("apiserver");
-    let url = server.url();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async move {
+            let server = apiserver::start(config).await.expect("apiserver");
+            let tid: u64 = std::fs::read_to_string("/proc/thread-self/stat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok())
+                .expect("own tid");
+            let _ = started_tx.send((server.url(), tid));
+            let _ = stop_rx.await;
+            server.shutdown().await.expect("shutdown");
+        });
+    });
+    let (url, tid) = started_rx.await.expect("server started");
     let mut grpc = Vec::new();
     for _ in 0..CONNECTIONS {
         let ch = Channel::from_shared(url.clone())
@@ -63,11 +92,12 @@ async fn side(name: &'static str, dir: &std::path::Path, metrics: bool) -> Side 
         })
         .collect();
     let side = Side {
-        name,
         grpc: Arc::new(grpc),
         http: Arc::new(http),
         base: Arc::new(url.trim_end_matches('/').to_string()),
-        server,
+        tid,
+        stop,
+        thread,
     };
     for ns in [NS, "small"] {
         let mut n = Namespace::default();
@@ -124,9 +154,11 @@ const LOADS: [(Load, &str); 5] = [
     (Load::HttpList, "HTTP list (20 objects)"),
 ];
 
-async fn run(side: &Side, load: Load, round: usize, total: usize) -> Figures {
+/// The calls' figures, and the server's CPU nanoseconds per call.
+async fn run(side: &Side, load: Load, round: usize, total: usize) -> (Figures, f64) {
     let (grpc, http, base) = (side.grpc.clone(), side.http.clone(), side.base.clone());
-    measure(CONCURRENCY, total, move |t, i| {
+    let cpu = cpu_ns(side.tid);
+    let figures = measure(CONCURRENCY, total, move |t, i| {
         let (mut c, h, base) = (
             grpc[t % CONNECTIONS].clone(),
             http[t % CONNECTIONS].clone(),
@@ -176,7 +208,39 @@ async fn run(side: &Side, load: Load, round: usize, total: usize) -> Figures {
             }
         }
     })
-    .await
+    .await;
+    (figures, (cpu_ns(side.tid) - cpu) as f64 / total as f64)
+}
+
+/// What `apiserver_storage_objects` costs at start: one pass over the stored keys (after
+/// that, creates and deletes keep the counts).
+async fn count_at_start(dir: &std::path::Path) {
+    use apiserver::metrics::storage::Instrumented;
+    use apiserver::store::Store;
+    use apiserver::store::sled_store::{SledOptions, SledStore};
+    let n = scale(20000);
+    let path = dir.join("count");
+    let store = Arc::new(SledStore::open(&path, SledOptions::default()).expect("sled"));
+    let value = Bytes::from(vec![b'x'; 1024]);
+    let writer = store.clone();
+    measure(CONCURRENCY, n, move |_, i| {
+        let (s, v) = (writer.clone(), value.clone());
+        async move {
+            s.create(&format!("/registry/configmaps/ns{}/obj-{i}", i % 10), v)
+                .await
+                .expect("write");
+        }
+    })
+    .await;
+    let store = Arc::into_inner(store).expect("one owner");
+    let counted = Instrumented::new(store, true);
+    let start = std::time::Instant::now();
+    counted.count_objects().await.expect("count");
+    println!(
+        "apiserver_storage_objects at start: {n} objects counted in {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    counted.close().await.expect("close");
 }
 
 async fn http_get(client: &Http, uri: &str) {
@@ -202,40 +266,60 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let dir = tempfile::Builder::new().prefix("metrics-bench-").tempdir().expect("temp dir");
-        let without = side("without", dir.path(), false).await;
-        let with = side("with", dir.path(), true).await;
-        let rounds = 6;
-        println!("# apiserver metrics overhead: the same calls with and without metrics, {rounds} alternating rounds");
+        let dir = tempfile::Builder::new()
+            .prefix("metrics-bench-")
+            .tempdir()
+            .expect("temp dir");
+        // The control is a second server without metrics: how far two identical servers
+        // of this run differ is the noise floor of the comparison.
+        let sides = [
+            side("without", dir.path(), false).await,
+            side("with", dir.path(), true).await,
+            side("control", dir.path(), false).await,
+        ];
+        let rounds = 8;
+        println!(
+            "# apiserver metrics overhead: the same calls against servers with and without metrics, and a second one without (the control), {rounds} rounds rotating the order; each server on a runtime thread of its own, whose CPU time per call is the figure (throughput moves with whatever else this machine runs)"
+        );
         for (load, what) in LOADS {
             let total = match load {
-                Load::GrpcCreate => scale(1500),
-                _ => scale(6000),
+                Load::GrpcCreate => scale(1000),
+                _ => scale(4000),
             };
-            let (mut off, mut on) = (Vec::new(), Vec::new());
+            let mut rates: [Vec<f64>; 3] = Default::default();
+            let mut cpu: [Vec<f64>; 3] = Default::default();
             for round in 0..rounds {
-                let order = if round % 2 == 0 { [&without, &with] } else { [&with, &without] };
-                for side in order {
-                    let f = run(side, load, round, total).await;
-                    if side.name == "with" { on.push(f) } else { off.push(f) }
+                for k in 0..3 {
+                    let i = (round + k) % 3;
+                    let (f, ns) = run(&sides[i], load, round * 3 + i, total).await;
+                    rates[i].push(f.per_second);
+                    cpu[i].push(ns);
                 }
             }
-            let rate = |v: &[Figures]| v.iter().map(|f| f.per_second).sum::<f64>() / v.len() as f64;
-            let p50 = |v: &[Figures]| {
-                let mut p: Vec<f64> = v.iter().map(|f| f.p50.as_secs_f64() * 1e3).collect();
-                p.sort_by(f64::total_cmp);
-                p[p.len() / 2]
+            let median = |v: &[f64]| {
+                let mut v = v.to_vec();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
             };
-            let (r_off, r_on) = (rate(&off), rate(&on));
+            let [off, on, control] = [median(&cpu[0]), median(&cpu[1]), median(&cpu[2])];
             println!(
-                "{what:<24} without {r_off:>8.0}/s p50 {:>6.3} ms | with {r_on:>8.0}/s p50 {:>6.3} ms | with/without {:.3} (overhead {:+.1}%)",
-                p50(&off),
-                p50(&on),
-                r_on / r_off,
-                (1.0 - r_on / r_off) * 100.0
+                "{what:<24} server CPU/call: without {:>6.1} us  with {:>6.1} us  control {:>6.1} us | with/without {:.3} (overhead {:+.1}%), control/without {:.3} | calls/s without {:.0} with {:.0}",
+                off / 1e3,
+                on / 1e3,
+                control / 1e3,
+                on / off,
+                (on / off - 1.0) * 100.0,
+                control / off,
+                median(&rates[0]),
+                median(&rates[1]),
             );
         }
-        with.server.shutdown().await.expect("shutdown");
-        without.server.shutdown().await.expect("shutdown");
+        for side in sides {
+            let _ = side.stop.send(());
+            tokio::task::spawn_blocking(move || side.thread.join().expect("server thread"))
+                .await
+                .expect("join");
+        }
+        count_at_start(dir.path()).await;
     });
 }

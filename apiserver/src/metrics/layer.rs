@@ -4,7 +4,8 @@
 //! the call (the resource is in the message, not the path). The request is recorded when
 //! its response body ends or is dropped, so a watch or an exec stream counts once, when it
 //! ends, with its whole life as its duration (Kubernetes records long-running requests so),
-//! and is in `apiserver_longrunning_requests` meanwhile.
+//! and is in `apiserver_longrunning_requests` meanwhile; an HTTP answer already whole is
+//! recorded when the handler returns it.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -146,6 +147,7 @@ fn track(
 ) -> ::http::Response<Body> {
     let (parts, body) = response.into_parts();
     let http_code = parts.status.as_u16();
+    let grpc = matches!(pending, Pending::Grpc { .. });
     let (info, code) = match pending {
         Pending::Http(info) => (info, Some(http_code)),
         Pending::Grpc { slot, path } => {
@@ -163,6 +165,20 @@ fn track(
             (info, code)
         }
     };
+    // An HTTP answer already whole (a JSON document, a Status) is recorded now, unwrapped:
+    // its size is known and writing it out is hyper's.
+    if !grpc
+        && !info.long_running()
+        && let Some(bytes) = body.size_hint().exact()
+    {
+        record(
+            info.for_code(http_code),
+            http_code,
+            start.elapsed().as_secs_f64(),
+            bytes,
+        );
+        return ::http::Response::from_parts(parts, body);
+    }
     let longrunning = info.long_running().then(|| {
         let gauge = METRICS
             .longrunning

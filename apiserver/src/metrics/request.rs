@@ -301,9 +301,11 @@ pub fn from_attributes(attrs: &Attributes, dry_run: bool, apply: bool) -> Info {
         version: kind.version,
         resource: kind.plural,
         subresource: Cow::Borrowed(subresource),
+        // A list or watch narrowed to one name by a field selector is still the
+        // collection's, as its URL says over HTTP.
         scope: scope(
             !attrs.namespace.is_empty(),
-            !attrs.name.is_empty(),
+            !attrs.name.is_empty() && verb != LIST && verb != WATCH,
             verb == CREATE,
         ),
     }
@@ -366,7 +368,20 @@ pub fn from_grpc_path(path: &str) -> Info {
         "/grpc.health.v1.Health/Watch" => {
             Info::non_resource(WATCH, Cow::Borrowed("/grpc.health.v1.Health/Watch"))
         }
-        _ => Info::non_resource(OTHER, Cow::Borrowed("")),
+        // An Api call refused before its message was read (unauthenticated): its verb.
+        _ => {
+            let verb = match path.strip_prefix("/k8s.Api/") {
+                Some("Get" | "GetScale") => GET,
+                Some("List") => LIST,
+                Some("Watch") => WATCH,
+                Some("Create" | "Bind") => CREATE,
+                Some("Update" | "UpdateScale") => UPDATE,
+                Some("Patch") => PATCH,
+                Some("Delete") => DELETE,
+                _ => OTHER,
+            };
+            Info::non_resource(verb, Cow::Borrowed(""))
+        }
     }
 }
 
@@ -555,6 +570,9 @@ mod tests {
         let i = from_grpc_path("/k8s.Authorization/CreateSubjectAccessReview");
         assert_eq!((i.verb, i.resource), (CREATE, "subjectaccessreviews"));
         assert_eq!(from_grpc_path("/nope.Nope/Nope").verb, OTHER);
+        assert_eq!(from_grpc_path("/k8s.Api/List").verb, LIST);
+        let a = crate::service::attributes("watch", "pods", "", "a", "web");
+        assert_eq!(from_attributes(&a, false, false).scope, "namespace");
     }
 
     #[test]
