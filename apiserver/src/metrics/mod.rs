@@ -142,7 +142,7 @@ pub async fn run(data_dir: std::path::PathBuf, mut shutdown: tokio::sync::watch:
         tokio::select! {
             _ = ticker.tick() => {
                 inflight::publish();
-                if ticks % DB_SIZE_EVERY == 0 {
+                if ticks.is_multiple_of(DB_SIZE_EVERY) {
                     let dir = data_dir.clone();
                     if let Ok(size) = tokio::task::spawn_blocking(move || storage::db_size(&dir)).await {
                         METRICS.db_size.get_or_create(&endpoint).set(size as i64);
