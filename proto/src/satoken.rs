@@ -188,7 +188,7 @@ impl BoundClaims {
         if now < self.nbf.saturating_sub(LEEWAY_SECONDS) {
             return Err(TokenError::NotYetValid);
         }
-        if !issuers.iter().any(|i| *i == self.iss) {
+        if !issuers.contains(&self.iss) {
             return Err(TokenError::Issuer);
         }
         if !self.aud.iter().any(|a| audiences.contains(a)) {
