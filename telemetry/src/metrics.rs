@@ -30,7 +30,9 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// their values). Registering the same name twice exposes it twice; register from a
 /// `LazyLock` so it happens once per process.
 pub fn register<M: Metric + Clone>(name: &str, help: &str, metric: M) -> M {
-    registry().register(name, help, metric.clone());
+    // prometheus-client ends every help text with a period of its own; Kubernetes' texts,
+    // copied as they are, often end with one already.
+    registry().register(name, help.trim_end_matches('.'), metric.clone());
     metric
 }
 
@@ -77,6 +79,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("telemetry_test_things_total 3"), "{text}");
+        assert!(
+            text.contains("# HELP telemetry_test_things Things counted by a test.\n"),
+            "one period, not two: {text}"
+        );
     }
 
     #[test]
