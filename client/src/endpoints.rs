@@ -29,6 +29,27 @@ pub struct TelemetryFlags {
     pub tracing_endpoint: Option<String>,
 }
 
+/// The checks of a leader-elected controller daemon, as kube-scheduler's and
+/// kube-controller-manager's: `leaderElection` on /livez (this replica leads but has not
+/// renewed its lease in time: restart it) and `informer-sync` on /readyz (not ready until
+/// `synced` says the caches have their first list).
+pub fn controller_health(
+    leader: crate::leader::HealthzAdaptor,
+    synced: impl Fn() -> bool + Send + Sync + 'static,
+) -> telemetry::health::Health {
+    use telemetry::health::{Health, Probe};
+    let health = Health::new();
+    health.add_check("leaderElection", Probe::Livez, move || leader.check());
+    health.add_check("informer-sync", Probe::Readyz, move || {
+        if synced() {
+            Ok(())
+        } else {
+            Err("the informers' caches have not synced yet".into())
+        }
+    });
+    health
+}
+
 /// Logs (and traces when `--tracing-endpoint` is set) for `service`; replaces
 /// [`crate::daemon::init_tracing`] in mains, after the flags are parsed. Keep the guard
 /// until the end of `main`: dropping it flushes the spans still queued.

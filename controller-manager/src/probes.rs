@@ -5,7 +5,7 @@
 use crate::context::Context;
 use client::leader::HealthzAdaptor;
 use std::sync::{Arc, Mutex, Weak};
-use telemetry::health::{Health, Probe};
+use telemetry::health::Health;
 
 /// Cheap to clone: clones share the state.
 #[derive(Clone, Default, Debug)]
@@ -33,18 +33,8 @@ impl Probes {
 
     /// kube-controller-manager's checks on /healthz, /livez and /readyz.
     pub fn health(&self) -> Health {
-        let health = Health::new();
-        let leader = self.leader.clone();
-        health.add_check("leaderElection", Probe::Livez, move || leader.check());
         let probes = self.clone();
-        health.add_check("informer-sync", Probe::Readyz, move || {
-            if probes.informers_synced() {
-                Ok(())
-            } else {
-                Err("the informers' caches have not synced yet".into())
-            }
-        });
-        health
+        client::endpoints::controller_health(self.leader.clone(), move || probes.informers_synced())
     }
 }
 

@@ -145,22 +145,10 @@ async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// kube-scheduler's checks: `leaderElection` (this replica leads but has not renewed its
-/// lease in time: restart it) and `informer-sync` (ready once the caches have synced).
+/// kube-scheduler's checks: `leaderElection` and `informer-sync`, as the kit makes them.
 fn health(probes: &scheduler::Probes) -> telemetry::health::Health {
-    use telemetry::health::{Health, Probe};
-    let health = Health::new();
-    let leader = probes.leader.clone();
-    health.add_check("leaderElection", Probe::Livez, move || leader.check());
     let synced = probes.clone();
-    health.add_check("informer-sync", Probe::Readyz, move || {
-        if synced.synced() {
-            Ok(())
-        } else {
-            Err("the informers' caches have not synced yet".into())
-        }
-    });
-    health
+    client::endpoints::controller_health(probes.leader.clone(), move || synced.synced())
 }
 
 #[cfg(test)]
