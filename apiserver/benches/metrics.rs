@@ -4,7 +4,8 @@
 //! goes first so the machine's drift hits both alike. Overhead = 1 - with/without, from
 //! the calls summed over the rounds.
 //!
-//! `cargo bench -p apiserver --bench metrics` (env BENCH_SCALE=0.2 for a quick run)
+//! `cargo bench -p apiserver --bench metrics` (env BENCH_SCALE=0.2 for a quick run,
+//! BENCH_ONLY=get for the loads whose name contains "get")
 
 mod common;
 use common::{Figures, cm, measure, scale};
@@ -281,7 +282,9 @@ fn main() {
         println!(
             "# apiserver metrics overhead: the same calls against servers with and without metrics, and a second one without (the control), {rounds} rounds rotating the order; each server on a runtime thread of its own, whose CPU time per call is the figure (throughput moves with whatever else this machine runs)"
         );
-        for (load, what) in LOADS {
+        // BENCH_ONLY=get: only the loads whose name contains it (a callgrind run of one).
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        for (load, what) in LOADS.into_iter().filter(|(_, w)| w.contains(only.as_str())) {
             let total = match load {
                 Load::GrpcCreate => scale(1000),
                 _ => scale(4000),

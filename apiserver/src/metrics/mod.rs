@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 
 use telemetry::metrics::{Counter, Family, Gauge, Histogram, exponential_buckets, register};
 
+mod handles;
 pub mod inflight;
 pub mod layer;
 pub mod request;

@@ -12,8 +12,10 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
+use telemetry::metrics::Gauge;
 
 use super::METRICS;
+use super::handles::{Kept, StaticStr};
 use crate::store::{KeyValue, ListResult, Result, Revision, Store, WatchStream};
 
 /// Every kind's `plural[.group]`, Kubernetes' group-resource spelling, by plural.
@@ -31,6 +33,10 @@ static GROUP_RESOURCES: LazyLock<HashMap<&'static str, String>> = LazyLock::new(
         .collect()
 });
 
+thread_local! {
+    static TIMED: Kept<(StaticStr, StaticStr), telemetry::metrics::Histogram> = Kept::new();
+}
+
 /// The group-resource a key or prefix (`/registry/<plural>/...`) belongs to.
 pub fn resource_of(key: &str) -> Option<&'static str> {
     let plural = key.strip_prefix("/registry/")?.split('/').next()?;
@@ -44,7 +50,8 @@ pub struct Instrumented<S> {
     enabled: bool,
     /// This store's share of `apiserver_storage_objects`, taken back when it is dropped
     /// (tests run several stores in one process).
-    counted: Mutex<HashMap<&'static str, i64>>,
+    /// With each resource's gauge, so that a create or delete needs no family lookup.
+    counted: Mutex<HashMap<&'static str, (i64, Gauge)>>,
 }
 
 impl<S: Store> Instrumented<S> {
@@ -85,27 +92,33 @@ impl<S: Store> Instrumented<S> {
         let Some(resource) = resource_of(key) else {
             return;
         };
-        *self
-            .counted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(resource)
-            .or_default() += by;
-        METRICS
-            .storage_objects
-            .get_or_create(&[("resource", Cow::Borrowed(resource))])
-            .inc_by(by);
+        let mut counted = self.counted.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, gauge) = counted.entry(resource).or_insert_with(|| {
+            let gauge = METRICS
+                .storage_objects
+                .get_or_create_owned(&[("resource", Cow::Borrowed(resource))]);
+            (0, gauge)
+        });
+        *n += by;
+        gauge.inc_by(by);
     }
 
     fn observe(&self, operation: &'static str, key: &str, since: Instant) {
         if let Some(resource) = resource_of(key) {
-            METRICS
-                .etcd_duration
-                .get_or_create(&[
-                    ("operation", Cow::Borrowed(operation)),
-                    ("type", Cow::Borrowed(resource)),
-                ])
-                .observe(since.elapsed().as_secs_f64());
+            let seconds = since.elapsed().as_secs_f64();
+            // The series kept per (operation, type): no family lookup per call.
+            TIMED.with(|kept| {
+                kept.with(
+                    (StaticStr::of(operation), StaticStr::of(resource)),
+                    || {
+                        METRICS.etcd_duration.get_or_create_owned(&[
+                            ("operation", Cow::Borrowed(operation)),
+                            ("type", Cow::Borrowed(resource)),
+                        ])
+                    },
+                    |h| h.observe(seconds),
+                )
+            });
         }
     }
 }
@@ -113,11 +126,8 @@ impl<S: Store> Instrumented<S> {
 impl<S> Drop for Instrumented<S> {
     fn drop(&mut self) {
         let counted = std::mem::take(self.counted.get_mut().unwrap_or_else(|p| p.into_inner()));
-        for (resource, n) in counted {
-            METRICS
-                .storage_objects
-                .get_or_create(&[("resource", Cow::Borrowed(resource))])
-                .dec_by(n);
+        for (n, gauge) in counted.into_values() {
+            gauge.dec_by(n);
         }
     }
 }
