@@ -263,13 +263,17 @@ fn record(info: Info, code: u16, seconds: f64, bytes: u64) {
         scope: StaticStr::of(info.scope),
         code,
     };
-    SERIES.with(|kept| {
+    // A body dropped while its thread ends (its thread-locals gone) takes the slow path.
+    let kept = SERIES.try_with(|kept| {
         kept.with(
             key,
             || series(&info, code),
             |series| series.observe(seconds, bytes),
         )
     });
+    if kept.is_err() {
+        series(&info, code).observe(seconds, bytes);
+    }
 }
 
 /// A request's label set, by the identity of its static strings.

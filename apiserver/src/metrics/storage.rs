@@ -107,18 +107,23 @@ impl<S: Store> Instrumented<S> {
         if let Some(resource) = resource_of(key) {
             let seconds = since.elapsed().as_secs_f64();
             // The series kept per (operation, type): no family lookup per call.
-            TIMED.with(|kept| {
+            let make = || {
+                METRICS.etcd_duration.get_or_create_owned(&[
+                    ("operation", Cow::Borrowed(operation)),
+                    ("type", Cow::Borrowed(resource)),
+                ])
+            };
+            let kept = TIMED.try_with(|kept| {
                 kept.with(
                     (StaticStr::of(operation), StaticStr::of(resource)),
-                    || {
-                        METRICS.etcd_duration.get_or_create_owned(&[
-                            ("operation", Cow::Borrowed(operation)),
-                            ("type", Cow::Borrowed(resource)),
-                        ])
-                    },
+                    make,
                     |h| h.observe(seconds),
                 )
             });
+            // A call finishing while its thread ends (its thread-locals gone).
+            if kept.is_err() {
+                make().observe(seconds);
+            }
         }
     }
 }
