@@ -121,21 +121,10 @@ pub fn user_info(user: &User) -> UserInfo {
 
 /// Kubernetes' HTTP status for a gRPC outcome (`created` for a successful create: 201).
 pub fn http_code(outcome: Result<(), &tonic::Status>, created: bool) -> u16 {
-    use proto::Reason as R;
-    let Err(status) = outcome else {
-        return if created { 201 } else { 200 };
-    };
-    match proto::ApiError::from_status(status).reason {
-        R::NotFound => 404,
-        R::AlreadyExists | R::Conflict => 409,
-        R::Invalid => 422,
-        R::BadRequest => 400,
-        R::Expired => 410,
-        R::Forbidden => 403,
-        R::Unauthorized => 401,
-        R::TooLarge => 413,
-        R::Unavailable => 503,
-        R::Internal => 500,
+    match outcome {
+        Ok(()) if created => 201,
+        Ok(()) => 200,
+        Err(status) => proto::ApiError::from_status(status).reason.http_code(),
     }
 }
 

@@ -7,18 +7,7 @@ use super::HttpResponse;
 
 /// The HTTP code Kubernetes answers a reason with.
 pub(crate) fn code(reason: Reason) -> u16 {
-    match reason {
-        Reason::NotFound => 404,
-        Reason::AlreadyExists | Reason::Conflict => 409,
-        Reason::Invalid => 422,
-        Reason::BadRequest => 400,
-        Reason::Expired => 410,
-        Reason::Forbidden => 403,
-        Reason::Unauthorized => 401,
-        Reason::TooLarge => 413,
-        Reason::Unavailable => 503,
-        Reason::Internal => 500,
-    }
+    reason.http_code()
 }
 
 /// What the failed request was about, for `details` (kubectl prints nothing of it, client
