@@ -24,6 +24,8 @@ fn spawn_cm(server: &str, identity: &str, dir: &std::path::Path) -> Process {
             .args(["--leader-elect-lease-duration", "3s"])
             .args(["--leader-elect-renew-deadline", "2s"])
             .args(["--leader-elect-retry-period", "500ms"])
+            // Several replicas (and other tests) on one host: never the default 10257.
+            .args(["--metrics-bind-address", "127.0.0.1:0"])
             .env("RUST_LOG", "info"),
         dir.join(format!("{identity}.log")),
     )
@@ -175,6 +177,7 @@ async fn ctl_scale_rollout_history_and_undo_against_the_real_binaries() {
         Command::new(binary("controller-manager"))
             .args(["--server", &url, "--controllers", "replicaset,deployment"])
             .args(["--leader-elect=false"])
+            .args(["--metrics-bind-address", "127.0.0.1:0"])
             .env("RUST_LOG", "info"),
         dir.path().join("cm.log"),
     );

@@ -120,6 +120,7 @@ async fn cluster() -> (Cluster, Client) {
             .arg(&url)
             .arg("--config")
             .arg(&config)
+            .args(["--metrics-bind-address", "127.0.0.1:0"])
             .env("RUST_LOG", "info"),
         dir.path().join("scheduler.log"),
     );
