@@ -242,6 +242,7 @@ impl<S: Store> ApiService<S> {
         response_json: impl Fn(&T) -> Option<serde_json::Value>,
     ) -> Result<Response<T>, Status>
     where
+        T: WireSize,
         F: Future<Output = Result<Response<T>, Status>>,
     {
         if let Some(slot) = &call.metrics {
@@ -260,9 +261,15 @@ impl<S: Store> ApiService<S> {
                     .into();
             tracing::debug!(user = %call.user.name, verb = %call.attrs.verb, resource = %call.attrs.resource, namespace = %call.attrs.namespace, name = %call.attrs.name, "forbidden");
             self.audit(&call, &decision, Err(&status), request_object, None);
+            if let Some(slot) = &call.metrics {
+                slot.answered(Err(&status));
+            }
             return Err(status);
         }
         let result = scope(call.user.clone(), serve).await;
+        if let Some(slot) = &call.metrics {
+            slot.answered(result.as_ref().map(|r| r.get_ref().wire_size()));
+        }
         match &result {
             Ok(r) => {
                 let body = if call.wants_response_body() {
@@ -275,6 +282,32 @@ impl<S: Store> ApiService<S> {
             Err(s) => self.audit(&call, &decision, Err(s), request_object, None),
         }
         result
+    }
+}
+
+/// An answer's size on the wire, for `apiserver_response_sizes`: a message in its gRPC
+/// frame (5 bytes of header, uncompressed); a stream's is counted as it is sent.
+trait WireSize {
+    fn wire_size(&self) -> u64;
+}
+
+const GRPC_FRAME_HEADER: u64 = 5;
+
+macro_rules! message_wire_size {
+    ($($t:ty),*) => {$(
+        impl WireSize for $t {
+            fn wire_size(&self) -> u64 {
+                GRPC_FRAME_HEADER + prost::Message::encoded_len(self) as u64
+            }
+        }
+    )*};
+}
+
+message_wire_size!(Object, ListResponse, Scale, BindResponse);
+
+impl<T> WireSize for ReceiverStream<T> {
+    fn wire_size(&self) -> u64 {
+        0
     }
 }
 

@@ -1,11 +1,13 @@
 //! The one place requests are counted, for both transports: a tower layer in front of
 //! authentication. An HTTP request's labels come from its URL; a gRPC call's from the
 //! [`Slot`] the layer puts in its extensions, which the service fills where it authorizes
-//! the call (the resource is in the message, not the path). The request is recorded when
-//! its response body ends or is dropped, so a watch or an exec stream counts once, when it
-//! ends, with its whole life as its duration (Kubernetes records long-running requests so),
-//! and is in `apiserver_longrunning_requests` meanwhile; an HTTP answer already whole is
-//! recorded when the handler returns it.
+//! the call (the resource is in the message, not the path), and where its handler writes
+//! its outcome. A unary gRPC call answered by its handler, and an HTTP answer already
+//! whole, are recorded when the handler returns, their body untouched (wrapping it costs
+//! as much again as the metrics). Any other request is recorded when its response body
+//! ends or is dropped, so a watch or an exec stream counts once, when it ends, with its
+//! whole life as its duration (Kubernetes records long-running requests so), and is in
+//! `apiserver_longrunning_requests` meanwhile.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -25,9 +27,20 @@ use super::request::{self, CREATE, Info};
 use super::{Labels, METRICS, inflight};
 use crate::http::Body;
 
-/// Where a gRPC call's labels are written once known (at authorization).
+/// Where a gRPC call's labels are written once known (at authorization), and its outcome
+/// once its handler returns: a unary call so answered is recorded when the service's
+/// future completes (as Kubernetes measures until its handler returns), its body not
+/// wrapped; calls without an outcome (refused before the handler) and long-running ones
+/// are read from their body's trailers.
 #[derive(Clone, Default, Debug)]
-pub struct Slot(Arc<OnceLock<Info>>);
+pub struct Slot(Arc<Filled>);
+
+#[derive(Default, Debug)]
+struct Filled {
+    info: OnceLock<Info>,
+    /// The code as the HTTP API would answer, and the answer's size on the wire.
+    outcome: OnceLock<(u16, u64)>,
+}
 
 impl Slot {
     /// The slot of the call whose extensions these are: gRPC calls have one, HTTP requests
@@ -38,8 +51,28 @@ impl Slot {
 
     /// Records the call's labels, unless an earlier step did (`info` is then not computed).
     pub fn set(&self, info: impl FnOnce() -> Info) {
-        self.0.get_or_init(info);
+        self.0.info.get_or_init(info);
     }
+
+    /// Records the handler's outcome: a message `bytes` long on the wire, or an error.
+    /// Ignored before the labels are set (the layer then reads the trailers).
+    pub fn answered(&self, outcome: Result<u64, &tonic::Status>) {
+        let Some(info) = self.0.info.get() else {
+            return;
+        };
+        let answer = match outcome {
+            Ok(bytes) => (success_code(info.verb), bytes),
+            Err(status) => (
+                crate::http::status::code(proto::ApiError::from_status(status).reason),
+                0,
+            ),
+        };
+        let _ = self.0.outcome.set(answer);
+    }
+}
+
+fn success_code(verb: &str) -> u16 {
+    if verb == CREATE { 201 } else { 200 }
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -139,7 +172,7 @@ fn is_grpc(headers: &::http::HeaderMap) -> bool {
 fn grpc_code(headers: &::http::HeaderMap, verb: &str) -> Option<u16> {
     let status = headers.get("grpc-status")?;
     if status.as_bytes() == b"0" {
-        return Some(if verb == CREATE { 201 } else { 200 });
+        return Some(success_code(verb));
     }
     let status = tonic::Status::from_header_map(headers)?;
     Some(crate::http::status::code(
@@ -159,7 +192,20 @@ fn track(
     let (info, code) = match pending {
         Pending::Http(info) => (info, Some(http_code)),
         Pending::Grpc { slot, fallback } => {
-            let info = slot.0.get().cloned().unwrap_or(fallback);
+            let info = slot.0.info.get().cloned().unwrap_or(fallback);
+            // A unary call its handler answered: recorded now, its body left as it is.
+            if http_code == 200
+                && !info.long_running()
+                && let Some(&(code, bytes)) = slot.0.outcome.get()
+            {
+                record(
+                    info.for_code(code),
+                    code,
+                    start.elapsed().as_secs_f64(),
+                    bytes,
+                );
+                return ::http::Response::from_parts(parts, body);
+            }
             // Not 200: the HTTP layer answered (an unknown path, a refused request).
             let code = if http_code != 200 {
                 Some(http_code)
@@ -223,9 +269,7 @@ impl Drop for Tracker {
             g.dec();
         }
         let Some(info) = self.info.take() else { return };
-        let code = self
-            .code
-            .unwrap_or(if info.verb == CREATE { 201 } else { 200 });
+        let code = self.code.unwrap_or(success_code(info.verb));
         record(
             info.for_code(code),
             code,
@@ -430,6 +474,27 @@ mod tests {
         let status: tonic::Status = proto::ApiError::invalid("x").into();
         let h = status.into_http::<()>().into_parts().0.headers;
         assert_eq!(grpc_code(&h, CREATE), Some(422));
+    }
+
+    #[test]
+    fn a_handlers_outcome_is_kept_once_its_labels_are() {
+        let slot = Slot::default();
+        slot.answered(Ok(10));
+        assert_eq!(
+            slot.0.outcome.get(),
+            None,
+            "no labels yet: the trailers will say"
+        );
+        slot.set(|| Info {
+            verb: CREATE,
+            ..from_attributes_like()
+        });
+        slot.answered(Ok(10));
+        assert_eq!(slot.0.outcome.get(), Some(&(201, 10)));
+        let slot = Slot::default();
+        slot.set(from_attributes_like);
+        slot.answered(Err(&proto::ApiError::not_found("x").into()));
+        assert_eq!(slot.0.outcome.get(), Some(&(404, 0)));
     }
 
     #[test]
