@@ -861,7 +861,10 @@ mod tests {
             },
             parent.clone(),
         );
-        assert!(c.trace_parents.is_empty(), "assigned: nothing left to schedule");
+        assert!(
+            c.trace_parents.is_empty(),
+            "assigned: nothing left to schedule"
+        );
         c.on_pod_traced(InformerEvent::Added(pod("b", "1")), parent.clone());
         c.on_pod_traced(InformerEvent::Deleted(pod("b", "1")), None);
         assert!(c.trace_parents.is_empty(), "deleted");
