@@ -120,18 +120,49 @@ impl TokioBatchProcessor {
         let msg = make(Box::new(move || {
             let _ = done_tx.try_send(());
         }));
-        // A full queue still takes the message: this is the rare path, it may wait.
-        let tx = self.tx.clone();
-        if tx.try_send(msg).is_err() {
-            // Queue full or task gone; a closed task has nothing left to export.
-            if tx.is_closed() {
-                return Ok(());
+        // A full queue still takes the message once the task has drained some of it: this
+        // is the rare path (a flush or a shutdown), it may wait up to `timeout`.
+        let deadline = std::time::Instant::now() + timeout;
+        let mut msg = msg;
+        loop {
+            match self.tx.try_send(msg) {
+                Ok(()) => break,
+                // The task is gone: it has nothing left to export.
+                Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(OTelSdkError::Timeout(timeout));
+                    }
+                    msg = back;
+                    pause(&self.runtime, Duration::from_millis(5))?;
+                }
             }
-            return Err(OTelSdkError::InternalFailure(
-                "the span queue is full".into(),
-            ));
         }
         wait(&self.runtime, done_rx, timeout)
+    }
+}
+
+/// Sleeps the calling thread where that cannot stop the export task (refused on the
+/// task's own current-thread runtime, as [`wait`] is).
+fn pause(runtime: &tokio::runtime::Handle, how_long: Duration) -> OTelSdkResult {
+    use tokio::runtime::RuntimeFlavor;
+    let on_runtime = tokio::runtime::Handle::try_current().ok();
+    match on_runtime.as_ref().map(|h| h.runtime_flavor()) {
+        Some(RuntimeFlavor::CurrentThread)
+            if on_runtime.as_ref().is_some_and(|h| h.id() == runtime.id()) =>
+        {
+            Err(OTelSdkError::InternalFailure(
+                "cannot wait for the span exporter on its own current-thread runtime; use TraceGuard::shutdown().await".into(),
+            ))
+        }
+        Some(RuntimeFlavor::MultiThread) => {
+            tokio::task::block_in_place(|| std::thread::sleep(how_long));
+            Ok(())
+        }
+        _ => {
+            std::thread::sleep(how_long);
+            Ok(())
+        }
     }
 }
 
