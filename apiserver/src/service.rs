@@ -588,7 +588,7 @@ impl<S: Store> Api for ApiService<S> {
             async move {
                 done(
                     registry
-                        .update_scale(&r.resource, scale, &manager)
+                        .update_scale(&r.resource, scale, &manager, r.dry_run)
                         .instrument(span)
                         .await,
                 )

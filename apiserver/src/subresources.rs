@@ -99,6 +99,7 @@ impl<S: Store> Registry<S> {
         resource: &str,
         scale: Scale,
         field_manager: &str,
+        dry_run: bool,
     ) -> Result<Scale> {
         let info = scalable(resource)?;
         let meta = scale.metadata.unwrap_or_default();
@@ -114,6 +115,19 @@ impl<S: Store> Registry<S> {
             )));
         }
         let precondition = parse_revision(&meta.resource_version)?;
+        if dry_run {
+            // Everything a real update checks (the object, its kind, the precondition),
+            // nothing written.
+            let cur = self.get(resource, &meta.namespace, &meta.name).await?;
+            if let Some(rv) = precondition
+                && cur.meta().resource_version != rv.to_string()
+            {
+                return Err(conflict(info, &meta.name));
+            }
+            let mut new = cur;
+            set_replicas(&mut new, replicas);
+            return to_scale(info, &new);
+        }
         let updated = self
             .read_modify_write(info, &meta.namespace, &meta.name, |cur| {
                 if let Some(rv) = precondition

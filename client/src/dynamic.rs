@@ -103,6 +103,24 @@ impl Client {
             .await
     }
 
+    /// A create with every option of the request (dry run, field manager).
+    pub async fn create_with(&self, req: CreateRequest) -> Result<Object, ApiError> {
+        self.call("POST", |mut c| async move { c.create(req).await })
+            .await
+    }
+
+    /// An update with every option of the request (dry run, field manager).
+    pub async fn update_with(&self, req: UpdateRequest) -> Result<Object, ApiError> {
+        self.call("PUT", |mut c| async move { c.update(req).await })
+            .await
+    }
+
+    /// A scale update with every option of the request (dry run, field manager).
+    pub async fn update_scale_with(&self, req: UpdateScaleRequest) -> Result<Scale, ApiError> {
+        self.call("PUT", |mut c| async move { c.update_scale(req).await })
+            .await
+    }
+
     pub async fn get(
         &self,
         resource: &str,

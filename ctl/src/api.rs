@@ -1,10 +1,12 @@
 //! The connection `ctl` uses: `client::Client` with a time limit on every request, errors
 //! turned into kubectl's wording, and lists read page by page.
 
+use crate::args::DryRun;
 use anyhow::{Result, anyhow};
 use client::{Client, ConnectionConfig};
 use proto::k8s::{
-    DeleteRequest, ListRequest, ListResponse, Object, PatchRequest, Scale, WatchEvent, WatchRequest,
+    CreateRequest, DeleteRequest, ListRequest, ListResponse, Object, PatchRequest, Scale,
+    UpdateRequest, UpdateScaleRequest, WatchEvent, WatchRequest,
 };
 use proto::{ApiError, Reason};
 use std::future::Future;
@@ -18,6 +20,8 @@ pub struct Api {
     client: Client,
     server: String,
     timeout: Option<Duration>,
+    /// `--dry-run`: every mutation below honours it, so no command can forget it.
+    dry_run: DryRun,
 }
 
 /// The server could not be reached: reported as `error: unable to connect to ...`.
@@ -79,7 +83,20 @@ impl Api {
             client,
             server: server.to_string(),
             timeout,
+            dry_run: DryRun::None,
         })
+    }
+
+    /// Mutations after this are dry runs: `Server` sends them with dryRun=All; `Client`
+    /// sends no create, update or delete (they answer with what would have been written;
+    /// a patch, which only the server can compute, goes as a server dry run).
+    pub fn with_dry_run(mut self, dry_run: DryRun) -> Api {
+        self.dry_run = dry_run;
+        self
+    }
+
+    pub fn dry_run(&self) -> DryRun {
+        self.dry_run
     }
 
     pub fn server(&self) -> &str {
@@ -135,18 +152,45 @@ impl Api {
     }
 
     pub async fn create(&self, object: Object) -> Result<Object> {
-        self.run(self.client.create(object)).await
+        if self.dry_run == DryRun::Client {
+            return Ok(object);
+        }
+        let req = CreateRequest {
+            object: Some(object),
+            dry_run: self.dry_run == DryRun::Server,
+            ..Default::default()
+        };
+        self.run(self.client.create_with(req)).await
     }
 
     pub async fn update(&self, object: Object) -> Result<Object> {
-        self.run(self.client.update(object, "")).await
+        self.update_subresource(object, "").await
     }
 
-    pub async fn patch(&self, req: PatchRequest) -> Result<Object> {
+    /// `subresource`: "" or "status".
+    pub async fn update_subresource(&self, object: Object, subresource: &str) -> Result<Object> {
+        if self.dry_run == DryRun::Client {
+            return Ok(object);
+        }
+        let req = UpdateRequest {
+            object: Some(object),
+            subresource: subresource.to_string(),
+            dry_run: self.dry_run == DryRun::Server,
+            ..Default::default()
+        };
+        self.run(self.client.update_with(req)).await
+    }
+
+    pub async fn patch(&self, mut req: PatchRequest) -> Result<Object> {
+        req.dry_run |= self.dry_run != DryRun::None;
         self.run(self.client.patch(req)).await
     }
 
-    pub async fn delete(&self, req: DeleteRequest) -> Result<Object> {
+    pub async fn delete(&self, mut req: DeleteRequest) -> Result<Object> {
+        if self.dry_run == DryRun::Client {
+            return self.get(&req.resource, &req.namespace, &req.name).await;
+        }
+        req.dry_run |= self.dry_run == DryRun::Server;
         self.run(self.client.delete(req)).await
     }
 
@@ -156,7 +200,16 @@ impl Api {
     }
 
     pub async fn update_scale(&self, resource: &str, scale: Scale) -> Result<Scale> {
-        self.run(self.client.update_scale(resource, scale)).await
+        if self.dry_run == DryRun::Client {
+            return Ok(scale);
+        }
+        let req = UpdateScaleRequest {
+            resource: resource.to_string(),
+            scale: Some(scale),
+            dry_run: self.dry_run == DryRun::Server,
+            ..Default::default()
+        };
+        self.run(self.client.update_scale_with(req)).await
     }
 
     /// Only opening the stream is time-limited: a watch runs until stopped.

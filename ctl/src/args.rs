@@ -35,9 +35,16 @@ pub struct GlobalArgs {
     /// List across all namespaces
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
-    /// Output format
-    #[arg(short = 'o', long, global = true, value_enum)]
+    /// Output format: wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=FILE,
+    /// jsonpath-as-json=TEMPLATE, custom-columns=SPEC, custom-columns-file=FILE,
+    /// go-template=TEMPLATE, go-template-file=FILE
+    #[arg(short = 'o', long, global = true, value_parser = parse_output, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+    /// Only show what would be done: `client` (nothing sent) or `server` (sent, checked by
+    /// the server, not stored); `none` does it. `--dry-run` alone is `client`
+    #[arg(long, global = true, value_enum, default_value = "none", num_args = 0..=1,
+          require_equals = true, default_missing_value = "client")]
+    pub dry_run: DryRun,
     /// Label selector (`app=web,tier!=db`, `env in (a,b)`)
     #[arg(short = 'l', long, global = true)]
     pub selector: Option<String>,
@@ -49,12 +56,66 @@ pub struct GlobalArgs {
     pub request_timeout: String,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+/// `-o`: the simple forms, and the templates kubectl takes after `=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutputFormat {
     Wide,
     Yaml,
     Json,
     Name,
+    JsonPath(String),
+    JsonPathFile(std::path::PathBuf),
+    /// `jsonpath-as-json=`: the template's results as a JSON array.
+    JsonPathAsJson(String),
+    CustomColumns(String),
+    CustomColumnsFile(std::path::PathBuf),
+    GoTemplate(String),
+    GoTemplateFile(std::path::PathBuf),
+}
+
+const OUTPUT_FORMATS: &str = "custom-columns, custom-columns-file, go-template, go-template-file, json, jsonpath, jsonpath-as-json, jsonpath-file, name, wide, yaml";
+
+/// kubectl's `-o` values; `template` and `templatefile` are its aliases of go-template.
+pub fn parse_output(s: &str) -> Result<OutputFormat, String> {
+    let (format, arg) = match s.split_once('=') {
+        Some((f, a)) => (f, Some(a)),
+        None => (s, None),
+    };
+    let need = |a: Option<&str>| -> Result<String, String> {
+        match a {
+            Some(a) if !a.is_empty() => Ok(a.to_string()),
+            _ => Err(format!(
+                "{format} output format needs a template: -o {format}=..."
+            )),
+        }
+    };
+    Ok(match (format, arg) {
+        ("wide", None) => OutputFormat::Wide,
+        ("yaml", None) => OutputFormat::Yaml,
+        ("json", None) => OutputFormat::Json,
+        ("name", None) => OutputFormat::Name,
+        ("jsonpath", a) => OutputFormat::JsonPath(need(a)?),
+        ("jsonpath-file", a) => OutputFormat::JsonPathFile(need(a)?.into()),
+        ("jsonpath-as-json", a) => OutputFormat::JsonPathAsJson(need(a)?),
+        ("custom-columns", a) => OutputFormat::CustomColumns(need(a)?),
+        ("custom-columns-file", a) => OutputFormat::CustomColumnsFile(need(a)?.into()),
+        ("go-template" | "template", a) => OutputFormat::GoTemplate(need(a)?),
+        ("go-template-file" | "templatefile", a) => OutputFormat::GoTemplateFile(need(a)?.into()),
+        _ => {
+            return Err(format!(
+                "unable to match a printer suitable for the output format {s:?}, allowed formats are: {OUTPUT_FORMATS}"
+            ));
+        }
+    })
+}
+
+/// `--dry-run`: kubectl's three strategies.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DryRun {
+    #[default]
+    None,
+    Client,
+    Server,
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,10 +150,31 @@ pub enum Command {
     Drain(DrainArgs),
     /// List the resource kinds the API serves
     ApiResources(ApiResourcesArgs),
-    /// Print the client version and the server address
-    Version,
-    /// Edit a resource in $EDITOR (not supported yet)
-    Edit(RestArgs),
+    /// Print the client and server versions
+    Version(crate::commands::version::VersionArgs),
+    /// Edit a resource in $KUBE_EDITOR or $EDITOR and update it with the result
+    Edit(crate::commands::edit::EditArgs),
+    /// Update fields of a resource with a strategic merge, JSON merge or JSON patch
+    Patch(crate::commands::patch::PatchArgs),
+    /// Show how the manifests differ from what the server holds (exit 1: differences)
+    Diff(crate::commands::diff::DiffArgs),
+    /// Expose a deployment, replica set, pod or service as a new Service
+    Expose(crate::commands::expose::ExposeArgs),
+    /// Run a pod from an image
+    Run(crate::commands::run::RunArgs),
+    /// Wait for a condition on resources: `--for=condition=Ready`, `--for=delete`,
+    /// `--for=jsonpath='{.status.phase}'=Running`
+    Wait(crate::commands::wait::WaitArgs),
+    /// List events, oldest first (`--for KIND/NAME`, `-w`)
+    Events(crate::commands::events::EventsArgs),
+    /// Describe the fields of a kind: `explain pods.spec.containers`
+    Explain(crate::commands::explain::ExplainArgs),
+    /// Forward local ports to a pod: `port-forward pod/web 8080:80`
+    PortForward(crate::commands::port_forward::PortForwardArgs),
+    /// Copy files between containers and the local disk
+    Cp(crate::commands::cp::CpArgs),
+    /// Print a shell completion script: `completion bash|zsh|fish`
+    Completion(crate::commands::completion::CompletionArgs),
     /// Print a container's logs
     Logs(crate::commands::container::LogsArgs),
     /// Run a command in a container
@@ -122,6 +204,9 @@ pub struct CreateArgs {
 pub enum CreateCommand {
     /// Request a token for a ServiceAccount (TokenRequest) and print it
     Token(CreateTokenArgs),
+    /// Objects made from flags: namespace, deployment, service, configmap, secret, ...
+    #[command(flatten)]
+    Generated(crate::commands::generate::Generate),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -355,7 +440,9 @@ pub enum SetCommand {
     /// Update the image of containers of a pod template (deployment, replicaset,
     /// statefulset, daemonset, job) or pod: TYPE NAME CONTAINER=IMAGE ... (`*` for all)
     Image {
-        #[arg(required = true, num_args = 2.., value_name = "ARGS")]
+        // Counted by the command, not by clap: a count per occurrence would refuse flags
+        // between the arguments (`set image deploy/x -n ns c=img`).
+        #[arg(required = true, value_name = "ARGS")]
         args: Vec<String>,
     },
 }
@@ -456,12 +543,6 @@ pub struct ApiResourcesArgs {
     /// Only namespaced (true) or only cluster-scoped (false) kinds
     #[arg(long)]
     pub namespaced: Option<bool>,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct RestArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
 }
 
 /// The first line of a clap error ("error: ..."), with a pointer to --help.

@@ -217,11 +217,13 @@ async fn update_scale<S: Store>(
     t: &Target,
     scale: Scale,
     field_manager: &str,
+    dry_run: bool,
 ) -> HttpResponse {
     let request = UpdateScaleRequest {
         resource: t.info.plural.to_string(),
         scale: Some(scale),
         field_manager: field_manager.to_string(),
+        dry_run,
     };
     match GrpcApi::update_scale(http.api(), grpc(parts, request)).await {
         Ok(r) => json_response(StatusCode::OK, &scale_json(r.get_ref())),
@@ -236,12 +238,16 @@ async fn put_scale<S: Store>(
     query: &Query,
     body: &[u8],
 ) -> HttpResponse {
-    if let Err(e) = query.dry_run() {
-        return fail(t, &e);
-    }
+    let dry_run = match query.dry_run() {
+        Ok(d) => d,
+        Err(e) => return fail(t, &e),
+    };
     let scale = verbs::body_json(parts, body).and_then(|v| scale_from_json(t, &v));
     match scale {
-        Ok(s) => update_scale(http, parts, t, s, query.get("fieldManager").unwrap_or("")).await,
+        Ok(s) => {
+            let manager = query.get("fieldManager").unwrap_or("");
+            update_scale(http, parts, t, s, manager, dry_run).await
+        }
         Err(e) => fail(t, &e),
     }
 }
@@ -282,7 +288,15 @@ async fn patch_scale<S: Store>(
     {
         m.resource_version.clear();
     }
-    update_scale(http, parts, t, scale, &request.field_manager).await
+    update_scale(
+        http,
+        parts,
+        t,
+        scale,
+        &request.field_manager,
+        request.dry_run,
+    )
+    .await
 }
 
 /// A patch applied to the Scale document (json, merge and strategic as for any object;

@@ -22,7 +22,7 @@ pub fn config(global: &GlobalArgs, args: &ConfigArgs) -> Result<()> {
     };
     match &args.command {
         ConfigCommand::View { raw } => {
-            print!("{}", view(&kubeconfig, *raw, global.output)?);
+            print!("{}", view(&kubeconfig, *raw, global.output.clone())?);
             Ok(())
         }
         ConfigCommand::CurrentContext => {

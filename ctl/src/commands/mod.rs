@@ -5,20 +5,33 @@
 pub mod apply;
 pub mod auth;
 pub mod certificate;
+pub mod completion;
 pub mod container;
+pub mod cp;
 pub mod delete;
 pub mod describe;
+pub mod diff;
+pub mod edit;
+pub mod events;
+pub mod explain;
+pub mod expose;
+pub mod generate;
 pub mod get;
 pub mod kubeconfig;
 pub mod meta;
 pub mod node;
+pub mod patch;
+pub mod port_forward;
 pub mod resources;
 pub mod rollout;
+pub mod run;
 pub mod sa_token;
 pub mod scale;
 pub mod set;
 pub mod token;
 pub mod top;
+pub mod version;
+pub mod wait;
 
 #[cfg(test)]
 mod component_tests;
@@ -29,12 +42,12 @@ mod workload_tests;
 
 use crate::api::Api;
 use crate::args::{
-    AuthCommand, Cli, Command, CreateCommand, GlobalArgs, OutputFormat, parse_duration,
+    AuthCommand, Cli, Command, CreateCommand, DryRun, GlobalArgs, OutputFormat, parse_duration,
 };
 use crate::connection::Resolved;
 use crate::errors::render_error;
 use crate::kinds::Namespaces;
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use proto::KindInfo;
 use proto::k8s::ListRequest;
 use std::time::Duration;
@@ -118,14 +131,31 @@ impl Ctx {
         ctx
     }
 
+    /// The connection, made on first use; its mutations honour `--dry-run`.
     pub async fn api(&self) -> Result<&Api> {
         self.api
-            .get_or_try_init(|| Api::connect(&self.connection, self.timeout))
+            .get_or_try_init(|| async {
+                let api = Api::connect(&self.connection, self.timeout).await?;
+                Ok::<_, anyhow::Error>(api.with_dry_run(self.global.dry_run))
+            })
             .await
     }
 
     pub fn output(&self) -> Option<OutputFormat> {
-        self.global.output
+        self.global.output.clone()
+    }
+
+    pub fn dry_run(&self) -> DryRun {
+        self.global.dry_run
+    }
+
+    /// What kubectl adds to "created", "configured", "deleted" ... under `--dry-run`.
+    pub fn dry_run_suffix(&self) -> &'static str {
+        match self.global.dry_run {
+            DryRun::None => "",
+            DryRun::Client => " (dry run)",
+            DryRun::Server => " (server dry run)",
+        }
     }
 
     pub fn label_selector(&self) -> String {
@@ -172,6 +202,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Apply(a) => apply::apply(&ctx, &a).await,
         Command::Create(a) => match &a.command {
             Some(CreateCommand::Token(t)) => sa_token::create_token(&ctx, t).await,
+            Some(CreateCommand::Generated(g)) => generate::create(&ctx, g).await,
             None => apply::create(&ctx, &a.files).await,
         },
         Command::Replace(a) => apply::replace(&ctx, &a).await,
@@ -187,10 +218,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Uncordon(a) => node::cordon(&ctx, &a, false).await,
         Command::Drain(a) => node::drain(&ctx, &a).await,
         Command::ApiResources(a) => resources::api_resources(&ctx, &a),
-        Command::Version => resources::version(&ctx),
-        Command::Edit(_) => bail!(
-            "`ctl edit` is not supported yet: use `ctl get -o yaml`, change the file, and `ctl apply -f` it"
-        ),
+        Command::Version(a) => version::version(&ctx, &a).await,
+        Command::Edit(a) => edit::edit(&ctx, &a).await,
+        Command::Patch(a) => patch::patch(&ctx, &a).await,
+        Command::Diff(a) => diff::diff(&ctx, &a).await,
+        Command::Expose(a) => expose::expose(&ctx, &a).await,
+        Command::Run(a) => run::run(&ctx, &a).await,
+        Command::Wait(a) => wait::wait(&ctx, &a).await,
+        Command::Events(a) => events::events(&ctx, &a).await,
+        Command::Explain(a) => explain::explain(&ctx, &a).await,
+        Command::PortForward(a) => port_forward::port_forward(&ctx, &a).await,
+        Command::Cp(a) => cp::cp(&ctx, &a).await,
+        Command::Completion(a) => completion::completion(&a),
         Command::Logs(a) => container::logs(&ctx, &a).await,
         Command::Exec(a) => container::exec(&ctx, &a).await,
         Command::Top(a) => top::top(&ctx, &a).await,

@@ -56,12 +56,6 @@ pub fn api_resources(ctx: &Ctx, args: &ApiResourcesArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn version(ctx: &Ctx) -> Result<()> {
-    println!("Client Version: v{}", env!("CARGO_PKG_VERSION"));
-    println!("Server: {}", ctx.server);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,40 @@
-//! Output: tables (`table`), ages (`age`), and the document forms (`-o yaml|json|name`).
+//! Output: tables (`table`), ages (`age`), and the document forms (`-o yaml|json|name`,
+//! the templates). `render_objects` is the one place a command turns objects into `-o`
+//! output, so every command prints every format the same way.
 
 pub mod age;
 pub mod table;
 
-use anyhow::{Context, Result};
+use crate::args::OutputFormat;
+use crate::kinds::object_name;
+use anyhow::{Context, Result, bail};
+use proto::k8s::Object;
 use serde_json::{Value, json};
+
+/// The objects in a document form of `-o`: one object as itself, several as a `List`
+/// (templates see the same document kubectl's do). `None` for the forms that are not
+/// documents (no `-o`, `-o wide`): the caller prints its table or message.
+pub fn render_objects(format: &OutputFormat, objects: &[Object]) -> Result<Option<String>> {
+    let docs: Vec<Value> = objects.iter().map(proto::manifest::to_document).collect();
+    let doc = || match docs.as_slice() {
+        [one] => one.clone(),
+        _ => list_document(docs.clone()),
+    };
+    let text = match format {
+        OutputFormat::Wide => return Ok(None),
+        OutputFormat::Yaml => yaml(&doc())?,
+        OutputFormat::Json => json(&doc())?,
+        OutputFormat::Name => objects
+            .iter()
+            .map(|o| match o.info() {
+                Some(info) => format!("{}\n", object_name(info, &o.meta().name)),
+                None => format!("{}\n", o.meta().name),
+            })
+            .collect(),
+        other => bail!("-o {other:?} is not built yet"),
+    };
+    Ok(Some(text))
+}
 
 /// kubectl's wrapper for several objects.
 pub fn list_document(items: Vec<Value>) -> Value {
