@@ -11,6 +11,10 @@ use proto::kubelet_api::kubelet_client::KubeletClient;
 pub use proto::kubelet_api::{
     ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
 };
+pub use proto::kubelet_api::{
+    ExecExit, ExecStreamOpen, ExecStreamRequest, ExecStreamResponse, TerminalSize,
+    exec_stream_request, exec_stream_response,
+};
 
 /// Cheap to clone: clones share one HTTP/2 connection.
 #[derive(Clone, Debug)]
@@ -75,6 +79,23 @@ impl KubeletApi {
         Ok(self.inner.clone().exec(req).await?.into_inner())
     }
 
+    /// An interactive exec or attach session: `open` is sent first, then what `input`
+    /// yields (stdin chunks, stdin's close, terminal resizes). Errors before the process
+    /// starts are the result's; the answer is stdout/stderr chunks, then `exit`.
+    pub async fn exec_stream(
+        &self,
+        open: ExecStreamOpen,
+        input: impl futures::Stream<Item = ExecStreamRequest> + Send + 'static,
+    ) -> Result<ExecSession, ApiError> {
+        use futures::StreamExt;
+        let first = ExecStreamRequest {
+            kind: Some(exec_stream_request::Kind::Open(open)),
+        };
+        let requests = futures::stream::once(futures::future::ready(first)).chain(input);
+        let s = self.inner.clone().exec_stream(requests).await?.into_inner();
+        Ok(ExecSession { inner: s })
+    }
+
     /// CPU and memory of a node's pods (one pod when `req.pod` is set).
     pub async fn stats(&self, req: StatsRequest) -> Result<StatsResponse, ApiError> {
         Ok(self.inner.clone().stats(req).await?.into_inner())
@@ -91,6 +112,26 @@ impl LogStream {
     /// The next chunk; `None` when the log ended.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
         Ok(self.inner.message().await?.map(|c| c.data))
+    }
+}
+
+/// The output of an exec stream, in order: stdout/stderr chunks, then `exit`.
+#[derive(Debug)]
+pub struct ExecSession {
+    inner: tonic::Streaming<ExecStreamResponse>,
+}
+
+impl ExecSession {
+    /// The next message; `None` when the stream ended.
+    pub async fn next(&mut self) -> Result<Option<exec_stream_response::Kind>, ApiError> {
+        loop {
+            match self.inner.message().await? {
+                None => return Ok(None),
+                Some(ExecStreamResponse { kind: Some(k) }) => return Ok(Some(k)),
+                // An empty message carries nothing; skip it.
+                Some(ExecStreamResponse { kind: None }) => continue,
+            }
+        }
     }
 }
 
