@@ -318,10 +318,16 @@ fn traced<T>(message: T) -> Request<T> {
 
 type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, Status>> + Send>>;
 
+/// A forwarded connection's data from the pod, as the kubelet sends it.
+pub type PortForwardStream = std::pin::Pin<
+    Box<dyn futures::Stream<Item = Result<proto::kubelet_api::PortForwardResponse, Status>> + Send>,
+>;
+
 #[tonic::async_trait]
 impl<S: Store> Kubelet for KubeletProxy<S> {
     type LogsStream = LogStream;
     type ExecStreamStream = ExecOutputStream;
+    type PortForwardStream = PortForwardStream;
 
     async fn logs(&self, request: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
         self.authorize(&request, &logs_attributes(request.get_ref()))
@@ -360,6 +366,13 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
         let input = futures::stream::unfold(incoming, next_message);
         let out = self.open_exec_stream(&caller, open, input).await?;
         Ok(Response::new(out))
+    }
+
+    async fn port_forward(
+        &self,
+        _request: Request<tonic::Streaming<proto::kubelet_api::PortForwardRequest>>,
+    ) -> Result<Response<PortForwardStream>, Status> {
+        Err(Status::unimplemented("port-forward is not built yet"))
     }
 
     async fn stats(

@@ -611,6 +611,16 @@ impl proto::kubelet_api::kubelet_server::Kubelet for FakeKubelet {
     ) -> Result<tonic::Response<Self::ExecStreamStream>, tonic::Status> {
         Err(tonic::Status::unimplemented("stub"))
     }
+
+    type PortForwardStream =
+        futures::stream::Empty<Result<proto::kubelet_api::PortForwardResponse, tonic::Status>>;
+
+    async fn port_forward(
+        &self,
+        _: tonic::Request<tonic::Streaming<proto::kubelet_api::PortForwardRequest>>,
+    ) -> Result<tonic::Response<Self::PortForwardStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("stub"))
+    }
 }
 
 #[tokio::test]

@@ -109,6 +109,16 @@ impl Kubelet for KubeletStub {
     ) -> Result<Response<Self::ExecStreamStream>, Status> {
         Err(Status::unimplemented("stub"))
     }
+    type PortForwardStream = futures::stream::BoxStream<
+        'static,
+        Result<proto::kubelet_api::PortForwardResponse, Status>,
+    >;
+    async fn port_forward(
+        &self,
+        _: Request<tonic::Streaming<proto::kubelet_api::PortForwardRequest>>,
+    ) -> Result<Response<Self::PortForwardStream>, Status> {
+        Err(Status::unimplemented("stub"))
+    }
 }
 
 struct Server {

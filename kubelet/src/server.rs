@@ -140,6 +140,8 @@ impl<R: Runtime> KubeletService<R> {
 type LogStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogChunk, Status>> + Send>>;
 type ExecStream =
     std::pin::Pin<Box<dyn futures::Stream<Item = Result<ExecStreamResponse, Status>> + Send>>;
+type PortForwardStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<api::PortForwardResponse, Status>> + Send>>;
 
 /// Aborts the task when dropped: the stdin pump of an exec session ends with its output.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -154,6 +156,7 @@ impl Drop for AbortOnDrop {
 impl<R: Runtime> Kubelet for KubeletService<R> {
     type LogsStream = LogStream;
     type ExecStreamStream = ExecStream;
+    type PortForwardStream = PortForwardStream;
 
     async fn logs(&self, req: Request<LogsRequest>) -> Result<Response<LogStream>, Status> {
         self.admit(&req, ApiCall::Logs).await?;
@@ -269,6 +272,13 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
                 Ok(r)
             });
         Ok(Response::new(responses.boxed()))
+    }
+
+    async fn port_forward(
+        &self,
+        _req: Request<tonic::Streaming<api::PortForwardRequest>>,
+    ) -> Result<Response<PortForwardStream>, Status> {
+        Err(Status::unimplemented("port-forward is not built yet"))
     }
 
     async fn stats(&self, req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {
