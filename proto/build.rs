@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register_descriptors(&descriptors)?
         .btree_map(["."])
         // Kubernetes writes ExtraValue as a bare array of strings: hand-written serde.
-        .exclude([".k8s.ExtraValue", ".k8s.FieldsV1"])
+        .exclude([".k8s.ExtraValue", ".k8s.FieldsV1", ".k8s.RawExtension"])
         .build(&[".k8s"])?;
     Ok(())
 }

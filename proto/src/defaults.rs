@@ -132,7 +132,8 @@ pub fn apply_defaults(object: &mut k8s::Object) {
         | Kind::Ingress(_)
         | Kind::Role(_)
         | Kind::ClusterRole(_)
-        | Kind::CertificateSigningRequest(_) => {}
+        | Kind::CertificateSigningRequest(_)
+        | Kind::ControllerRevision(_) => {}
     }
 }
 

@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod node_affinity;
 pub mod patch_meta;
 pub mod printers;
+mod raw_extension;
 pub mod resource;
 pub mod satoken;
 pub mod schema;

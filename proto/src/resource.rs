@@ -257,6 +257,7 @@ kinds! {
     RoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "rolebindings", singular: "rolebinding", short: [], namespaced: true, status: no, scale: false, categories: [] }
     ClusterRoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", singular: "clusterrolebinding", short: [], namespaced: false, status: no, scale: false, categories: [] }
     CertificateSigningRequest { group: "certificates.k8s.io", version: "v1", api_version: "certificates.k8s.io/v1", plural: "certificatesigningrequests", singular: "certificatesigningrequest", short: ["csr"], namespaced: false, status: yes, scale: false, categories: [] }
+    ControllerRevision { group: "apps", version: "v1", api_version: "apps/v1", plural: "controllerrevisions", singular: "controllerrevision", short: [], namespaced: true, status: no, scale: false, categories: [] }
 }
 
 /// The kind a user named (`po`, `deployments.apps`, `Service`), if any.
@@ -295,7 +296,7 @@ mod tests {
             Some("replicasets")
         );
         assert!(kind_by_type("v1", "Deployment").is_none());
-        assert_eq!(ALL_KINDS.len(), 27);
+        assert_eq!(ALL_KINDS.len(), 28);
         assert_eq!(info::Deployment.qualified_singular(), "deployment.apps");
         assert!(info::Pod.has_status && !info::ConfigMap.has_status);
         assert_eq!(info::Deployment.categories, ["all"]);

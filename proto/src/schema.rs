@@ -22,8 +22,8 @@ use std::sync::OnceLock;
 static DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
 
 /// Messages whose JSON is hand-written serde, not their proto fields (`ExtraValue` is a bare
-/// array of strings, `FieldsV1` raw JSON): validation and normalization do not look inside.
-const OPAQUE: &[&str] = &["k8s.ExtraValue", "k8s.FieldsV1"];
+/// array of strings, `FieldsV1` and `RawExtension` raw JSON): validation and normalization do not look inside.
+const OPAQUE: &[&str] = &["k8s.ExtraValue", "k8s.FieldsV1", "k8s.RawExtension"];
 
 /// One message: its fields in declaration order (oneof members as plain fields, as pbjson
 /// flattens them into the message's JSON).

@@ -274,3 +274,70 @@ pub(super) fn stateful_set(spec: &k8s::StatefulSetSpec, e: &mut Errors) {
         );
     }
 }
+
+/// Kubernetes' ValidateControllerRevision: data is required, revision is not negative (the
+/// name is a DNS subdomain, checked with the metadata).
+pub(super) fn controller_revision(cr: &k8s::ControllerRevision, e: &mut Errors) {
+    if cr.data.as_ref().is_none_or(|d| d.to_value().is_null()) {
+        e.push(FieldError::required("data", "data is mandatory"));
+    }
+    if cr.revision < 0 {
+        e.push(FieldError::invalid(
+            "revision",
+            cr.revision,
+            "must be greater than or equal to 0",
+        ));
+    }
+}
+
+/// Kubernetes' ValidateControllerRevisionUpdate: a revision's data never changes (its
+/// revision number may: a rollback to it renumbers it).
+pub(super) fn controller_revision_update(
+    new: &k8s::ControllerRevision,
+    cur: &k8s::ControllerRevision,
+    e: &mut Errors,
+) {
+    let value = |c: &k8s::ControllerRevision| c.data.as_ref().map(|d| d.to_value());
+    if value(new) != value(cur) {
+        e.push(FieldError::invalid("data", "", "field is immutable"));
+    }
+}
+
+#[cfg(test)]
+mod controller_revision_tests {
+    use crate::k8s::{ControllerRevision, RawExtension};
+    use crate::{Resource, kind_validation};
+    use serde_json::json;
+
+    fn revision(data: Option<serde_json::Value>, revision: i32) -> ControllerRevision {
+        let mut cr = ControllerRevision {
+            data: data.map(|d| RawExtension::from_value(&d)),
+            revision,
+            ..Default::default()
+        };
+        cr.meta_mut().name = "web-abc".into();
+        cr
+    }
+
+    #[test]
+    fn data_required_revision_not_negative_data_immutable() {
+        let ok = revision(Some(json!({"spec": {}})), 1);
+        assert!(kind_validation::validate(&ok.clone().into_object()).is_empty());
+        let errs = kind_validation::validate(&revision(None, -1).into_object());
+        let fields: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(fields, ["data", "revision"]);
+        let renumbered = revision(Some(json!({"spec": {}})), 7);
+        assert!(
+            kind_validation::validate_update(&renumbered.into_object(), &ok.clone().into_object())
+                .is_empty()
+        );
+        let changed = revision(Some(json!({"spec": {"x": 1}})), 1);
+        let errs = kind_validation::validate_update(&changed.into_object(), &ok.into_object());
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].to_string().contains("field is immutable"),
+            "{}",
+            errs[0]
+        );
+    }
+}

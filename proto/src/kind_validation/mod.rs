@@ -70,6 +70,7 @@ pub fn validate(object: &k8s::Object) -> Vec<FieldError> {
         Kind::RoleBinding(rb) => rbac::role_binding(rb, &mut e),
         Kind::ClusterRoleBinding(crb) => rbac::cluster_role_binding(crb, &mut e),
         Kind::CertificateSigningRequest(csr) => certificates::csr(csr, &mut e),
+        Kind::ControllerRevision(cr) => apps::controller_revision(cr, &mut e),
         Kind::Namespace(_) | Kind::ServiceAccount(_) | Kind::Event(_) => {}
     }
     e
@@ -90,6 +91,9 @@ pub fn validate_update(new: &k8s::Object, cur: &k8s::Object) -> Vec<FieldError> 
         }
         (Some(Kind::CertificateSigningRequest(n)), Some(Kind::CertificateSigningRequest(c))) => {
             certificates::csr_update(n, c, &mut e)
+        }
+        (Some(Kind::ControllerRevision(n)), Some(Kind::ControllerRevision(c))) => {
+            apps::controller_revision_update(n, c, &mut e)
         }
         _ => {}
     }

@@ -295,6 +295,13 @@ const CERTIFICATE_SIGNING_REQUEST: &[Column] = &[
 
 const LEASE: &[Column] = &[NAME, text("Holder", LEASE_SPEC_HOLDER_IDENTITY), AGE];
 
+const CONTROLLER_REVISION: &[Column] = &[
+    NAME,
+    text("Controller", "Controller of the object"),
+    int("Revision", "Revision of the ControllerRevision"),
+    AGE,
+];
+
 const RESOURCE_QUOTA: &[Column] = &[
     NAME,
     text(
@@ -341,6 +348,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "ClusterRoleBinding" => CLUSTER_ROLE_BINDING,
         "CertificateSigningRequest" => CERTIFICATE_SIGNING_REQUEST,
         "Lease" => LEASE,
+        "ControllerRevision" => CONTROLLER_REVISION,
         "ResourceQuota" => RESOURCE_QUOTA,
         _ => DEFAULT,
     }

@@ -79,6 +79,11 @@ const KUBERNETES_HEADERS: &[(&str, &[&str], &[&str])] = &[
     ),
     ("Lease", &["NAME", "HOLDER", "AGE"], &[]),
     (
+        "ControllerRevision",
+        &["NAME", "CONTROLLER", "REVISION", "AGE"],
+        &[],
+    ),
+    (
         "ReplicaSet",
         &["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
         &["CONTAINERS", "IMAGES", "SELECTOR"],
@@ -528,6 +533,17 @@ fn nodes_events_and_small_kinds() {
         "Active"
     );
     assert_eq!(shown("Lease", &json!({"metadata": {"name": "l"}}))[1], "");
+    let cr = json!({"metadata": {"name": "web-7d4b", "ownerReferences": [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "web", "uid": "u", "controller": true}
+    ]}, "revision": 3});
+    assert_eq!(
+        shown("ControllerRevision", &cr)[1..3],
+        ["daemonset.apps/web", "3"]
+    );
+    assert_eq!(
+        shown("ControllerRevision", &json!({"metadata": {"name": "x"}}))[1],
+        "<none>"
+    );
     let role =
         json!({"metadata": {"name": "r", "creationTimestamp": "2026-01-02T03:04:05.123456Z"}});
     assert_eq!(shown("Role", &role), ["r", "2026-01-02T03:04:05Z"]);

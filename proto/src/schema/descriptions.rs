@@ -603,6 +603,14 @@ pub(super) static MESSAGES: &[(&str, &str)] = &[
         "StatefulSet represents a set of pods with consistent identities. Identities are defined as:\n  - Network: A single stable DNS and hostname.\n  - Storage: As many VolumeClaims as requested.\n\nThe StatefulSet guarantees that a given network identity will always map to the same storage identity.",
     ),
     (
+        "k8s.ControllerRevision",
+        "ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state. Once a ControllerRevision has been successfully created, it can not be updated. The API Server will fail validation of all requests that attempt to mutate the Data field. ControllerRevisions may, however, be deleted. Note that, due to its use by both the DaemonSet and StatefulSet controllers for update and rollback, this object is beta. However, it may be subject to name and representation changes in future releases, and clients should not depend on its stability. It is primarily for internal use by controllers.",
+    ),
+    (
+        "k8s.RawExtension",
+        "RawExtension is used to hold extensions in external versions.",
+    ),
+    (
         "k8s.StatefulSetSpec",
         "A StatefulSetSpec is the specification of a StatefulSet.",
     ),
@@ -3524,6 +3532,16 @@ pub(super) static FIELDS: &[(&str, &str, &str)] = &[
         "k8s.DaemonSetCondition",
         "type",
         "Type of DaemonSet condition.",
+    ),
+    (
+        "k8s.ControllerRevision",
+        "data",
+        "Data is the serialized representation of the state.",
+    ),
+    (
+        "k8s.ControllerRevision",
+        "revision",
+        "Revision indicates the revision of the state represented by Data.",
     ),
     (
         "k8s.StatefulSet",

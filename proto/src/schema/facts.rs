@@ -620,6 +620,16 @@ pub(super) static DEFINITIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("k8s.StatefulSet", "io.k8s.api.apps.v1.StatefulSet", &[]),
     (
+        "k8s.ControllerRevision",
+        "io.k8s.api.apps.v1.ControllerRevision",
+        &["revision"],
+    ),
+    (
+        "k8s.RawExtension",
+        "io.k8s.apimachinery.pkg.runtime.RawExtension",
+        &[],
+    ),
+    (
         "k8s.StatefulSetSpec",
         "io.k8s.api.apps.v1.StatefulSetSpec",
         &["selector", "template"],

@@ -145,6 +145,7 @@ fn view_rules() -> Vec<PolicyRule> {
             READ,
             &["apps"],
             &[
+                "controllerrevisions",
                 "daemonsets",
                 "daemonsets/status",
                 "deployments",

@@ -36,6 +36,11 @@ pub fn row_cells(kind: &str, o: &Value, now: SystemTime) -> Vec<Cell> {
         "Event" => return cluster::event(o, now),
         "Namespace" => cluster::namespace(o, created),
         "Lease" => vec![str_at(o, "/spec/holderIdentity").into(), created],
+        "ControllerRevision" => vec![
+            controller_of(o).into(),
+            Cell::Int(i64_at(o, "/revision").unwrap_or(0)),
+            created,
+        ],
         "RoleBinding" | "ClusterRoleBinding" => cluster::binding(o, created),
         "CertificateSigningRequest" => cluster::csr(o, created),
         "ConfigMap" => vec![
@@ -100,4 +105,24 @@ fn load_balancer_text(o: &Value) -> String {
     points.sort_unstable();
     points.dedup();
     points.join(",")
+}
+
+/// The controlling owner as kubectl names it (`daemonset.apps/web`), `<none>` without one.
+fn controller_of(o: &Value) -> String {
+    let refs = arr_at(o, "/metadata/ownerReferences");
+    let Some(r) = refs
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+    else {
+        return "<none>".into();
+    };
+    let group = str_at(r, "/apiVersion")
+        .rsplit_once('/')
+        .map_or("", |(g, _)| g);
+    let kind = str_at(r, "/kind").to_lowercase();
+    let name = str_at(r, "/name");
+    match group {
+        "" => format!("{kind}/{name}"),
+        g => format!("{kind}.{g}/{name}"),
+    }
 }
