@@ -18,6 +18,7 @@ mod metrics;
 pub mod metrics_api;
 pub mod runtime;
 pub mod store;
+pub mod version;
 pub mod warnings;
 pub mod workqueue;
 

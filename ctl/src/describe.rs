@@ -5,8 +5,8 @@ use crate::jv::{
     arr_at, bool_at, i64_at, map_text, obj_at, or_none, scalar_text, selector_text, str_at,
 };
 use crate::merge::LAST_APPLIED;
-use crate::printers::age::{age, seconds_since};
-use crate::printers::table::event_time;
+use crate::commands::events::lines;
+use crate::printers::age::age;
 use proto::KindInfo;
 use serde_json::Value;
 use std::fmt::Write;
@@ -52,7 +52,24 @@ impl Out {
 
     /// A small table (conditions, events), columns two spaces apart.
     fn table(&mut self, indent: usize, headers: &[&str], rows: &[Vec<String>]) {
-        let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+        let rules: Vec<String> = headers.iter().map(|h| "-".repeat(h.len())).collect();
+        let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+        self.table_with_rules(indent, headers, &rules, rows);
+    }
+
+    /// A table whose rule line under the headers is given.
+    fn table_with_rules(
+        &mut self,
+        indent: usize,
+        headers: &[&str],
+        rules: &[&str],
+        rows: &[Vec<String>],
+    ) {
+        let mut widths: Vec<usize> = headers
+            .iter()
+            .zip(rules)
+            .map(|(h, r)| h.len().max(r.len()))
+            .collect();
         for r in rows {
             for (i, c) in r.iter().enumerate().take(widths.len()) {
                 widths[i] = widths[i].max(c.chars().count());
@@ -77,7 +94,7 @@ impl Out {
         );
         self.line(
             indent,
-            &fmt_row(headers.iter().map(|h| "-".repeat(h.len())).collect()),
+            &fmt_row(rules.iter().map(|r| r.to_string()).collect()),
         );
         for r in rows {
             self.line(indent, &fmt_row(r.clone()));
@@ -872,37 +889,29 @@ fn events(out: &mut Out, events: &Result<Vec<Value>, String>, now: SystemTime) {
         }
         Ok(l) => l,
     };
-    let mut sorted: Vec<&Value> = list.iter().collect();
-    sorted
-        .sort_by_key(|e| std::cmp::Reverse(seconds_since(event_time(e), now).unwrap_or(i64::MAX)));
-    let rows: Vec<Vec<String>> = sorted
+    // Separate objects saying the same thing read as one line, as one correlated Event.
+    let mut list = lines::merge_repeats(list);
+    lines::sort_by_last_seen(&mut list);
+    let rows: Vec<Vec<String>> = list
         .iter()
         .map(|e| {
-            let count = i64_at(e, "/count").unwrap_or(1);
-            let last = age(event_time(e), now);
-            let when = if count > 1 && !str_at(e, "/firstTimestamp").is_empty() {
-                format!(
-                    "{last} (x{count} over {})",
-                    age(str_at(e, "/firstTimestamp"), now)
-                )
-            } else {
-                last
-            };
-            let from = match str_at(e, "/source/component") {
-                "" => str_at(e, "/reportingComponent"),
-                c => c,
-            };
             vec![
                 str_at(e, "/type").to_string(),
                 str_at(e, "/reason").to_string(),
-                when,
-                from.to_string(),
+                lines::interval(e, now),
+                lines::from(e).to_string(),
                 str_at(e, "/message").trim().to_string(),
             ]
         })
         .collect();
     out.line(0, "Events:");
-    out.table(1, &["Type", "Reason", "Age", "From", "Message"], &rows);
+    // kubectl's rule under Age is four dashes, not three.
+    out.table_with_rules(
+        1,
+        &["Type", "Reason", "Age", "From", "Message"],
+        &["----", "------", "----", "----", "-------"],
+        &rows,
+    );
 }
 
 /// The field selector that finds an object's events.
@@ -971,7 +980,7 @@ mod tests {
             "    Restart Count:",
             "      A:",
             "Conditions:\n  Type   Status\n  ----   ------\n  Ready  True\n",
-            "Events:\n  Type    Reason     Age                 From               Message\n",
+            "Events:\n  Type    Reason     Age                 From               Message\n  ----    ------     ----                ----               -------\n",
             "  Normal  Scheduled  10s (x3 over 100s)  default-scheduler  assigned\n",
         ] {
             assert!(text.contains(want), "missing {want:?} in:\n{text}");
