@@ -36,6 +36,11 @@ fn main() -> ExitCode {
     match runtime.block_on(traced(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<commands::Reported>() => ExitCode::FAILURE,
+        // `exec`: the remote command's exit code, already reported.
+        Err(e) if e.is::<commands::container::RemoteExit>() => ExitCode::from(
+            e.downcast_ref::<commands::container::RemoteExit>()
+                .map_or(1, |r| r.code()),
+        ),
         Err(e) => {
             eprintln!("{}", errors::render_error(&e));
             ExitCode::FAILURE
