@@ -1,9 +1,10 @@
 //! `apply`, `create` and `replace` from manifests. Each document is handled on its own: a
 //! failure is printed on one line and the others still go through.
 
+use super::outcome::Outcomes;
 use super::{Ctx, finish, report};
 use crate::api::reason_of;
-use crate::args::{FileArgs, OutputFormat};
+use crate::args::FileArgs;
 use crate::kinds::object_name;
 use crate::manifests::{Doc, NoKindMatch, load_all};
 use crate::merge::{
@@ -13,6 +14,7 @@ use crate::merge::{
 use anyhow::{Result, anyhow, bail};
 use proto::k8s::{Object, PatchRequest};
 use proto::{KindInfo, Reason};
+use serde_json::Value;
 
 /// A concurrent writer makes the patch fail with Conflict; apply then reads the object
 /// again and recomputes, as kubectl does, a bounded number of times.
@@ -27,7 +29,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Outcome::Created => "created",
             Outcome::Configured => "configured",
@@ -38,7 +40,7 @@ impl Outcome {
 }
 
 /// The document's kind, and the object with its namespace settled.
-fn prepare(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, Object, String)> {
+pub(super) fn prepare(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, Object, String)> {
     let mut object = doc.object;
     let info = object
         .info()
@@ -55,50 +57,57 @@ fn prepare(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, Object, String)> {
     Ok((info, object, doc.source))
 }
 
-fn print_outcome(ctx: &Ctx, info: &KindInfo, name: &str, outcome: Outcome) {
-    if ctx.output() == Some(OutputFormat::Name) {
-        println!("{}", object_name(info, name));
-    } else {
-        println!("{} {}", object_name(info, name), outcome.word());
-    }
+/// What one document came to: the object as the server answered (under a client dry run,
+/// as it would have been sent) and what happened to it.
+pub(super) struct Applied {
+    pub info: &'static KindInfo,
+    pub object: Object,
+    pub outcome: Outcome,
 }
 
 async fn for_each_doc<F, Fut>(ctx: &Ctx, args: &FileArgs, f: F) -> Result<()>
 where
     F: Fn(Doc) -> Fut,
-    Fut: std::future::Future<Output = Result<(&'static KindInfo, String, Outcome)>>,
+    Fut: std::future::Future<Output = Result<Applied>>,
 {
     let mut failures = 0;
+    let out = Outcomes::new(ctx);
     let docs = load_all(&args.files, args.recursive);
     if docs.is_empty() {
         bail!("no objects passed to apply");
     }
     for doc in docs {
-        match async { f(doc?).await }.await {
-            Ok((info, name, outcome)) => print_outcome(ctx, info, &name, outcome),
+        let res = match async { f(doc?).await }.await {
+            Ok(a) => out.object(&a.object, a.outcome.word()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = res {
             // kubectl's advice to install CRDs is a line of its own.
-            Err(e) => match e.downcast_ref::<NoKindMatch>() {
+            match e.downcast_ref::<NoKindMatch>() {
                 Some(unknown) => {
                     failures += 1;
                     eprintln!("error: {unknown}");
                 }
                 None => report(&mut failures, &e),
-            },
+            }
         }
     }
     finish(failures)
 }
 
 pub async fn apply(ctx: &Ctx, args: &FileArgs) -> Result<()> {
-    for_each_doc(ctx, args, |doc| apply_one(ctx, doc)).await
+    for_each_doc(ctx, args, |doc| apply_doc(ctx, doc)).await
 }
 
 pub async fn create(ctx: &Ctx, args: &FileArgs) -> Result<()> {
     for_each_doc(ctx, args, |doc| async move {
         let (info, object, _) = prepare(ctx, doc)?;
-        let name = object.meta().name.clone();
-        ctx.api().await?.create(object).await?;
-        Ok((info, name, Outcome::Created))
+        let object = ctx.api().await?.create(object).await?;
+        Ok(Applied {
+            info,
+            object,
+            outcome: Outcome::Created,
+        })
     })
     .await
 }
@@ -114,33 +123,86 @@ pub async fn replace(ctx: &Ctx, args: &FileArgs) -> Result<()> {
                 .await?;
             object.meta_mut().resource_version = live.meta().resource_version.clone();
         }
-        api.update(object).await?;
-        Ok((info, name, Outcome::Replaced))
+        let object = api.update(object).await?;
+        Ok(Applied {
+            info,
+            object,
+            outcome: Outcome::Replaced,
+        })
     })
     .await
 }
 
+/// The object `apply` creates when there is none: the manifest whole, as kubectl sends it
+/// (the server decides what of its status to keep: a Node registers with its capacity; most
+/// kinds start without status), with the last-applied annotation.
+pub(super) fn object_to_create(
+    info: &'static KindInfo,
+    document: &Value,
+    modified: &Value,
+    source: &str,
+) -> Result<Object> {
+    let mut to_create = modified.clone();
+    if let (Some(status), Some(obj)) = (document.get("status"), to_create.as_object_mut()) {
+        obj.insert("status".to_string(), status.clone());
+    }
+    Object::from_json_as(info, proto::manifest::normalize(to_create))
+        .map_err(|e| anyhow!("error validating \"{source}\": {e}"))
+}
+
+/// The merge patch that takes `live` to what the manifest (as `modified_configuration`)
+/// asks for, three ways against the last-applied annotation; guarded by the live
+/// resourceVersion, so the server refuses it (Conflict) if the object changed since. None
+/// when nothing would change.
+pub(super) fn apply_patch(
+    info: &KindInfo,
+    live: &Object,
+    modified: &Value,
+) -> Option<PatchRequest> {
+    let current = proto::manifest::to_document(live);
+    let original = last_applied(&current);
+    let patch = three_way_patch(original.as_ref(), modified, &current);
+    if is_empty_patch(&patch) {
+        return None;
+    }
+    let patch = with_resource_version(patch, &live.meta().resource_version);
+    Some(PatchRequest {
+        resource: info.plural.to_string(),
+        namespace: live.meta().namespace.clone(),
+        name: live.meta().name.clone(),
+        patch_type: "merge".to_string(),
+        patch: patch.to_string(),
+        ..Default::default()
+    })
+}
+
 pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, String, Outcome)> {
+    let a = apply_doc(ctx, doc).await?;
+    let name = a.object.meta().name.clone();
+    Ok((a.info, name, a.outcome))
+}
+
+pub(super) async fn apply_doc(ctx: &Ctx, doc: Doc) -> Result<Applied> {
     let (info, object, source) = prepare(ctx, doc)?;
     let name = object.meta().name.clone();
     let ns = object.meta().namespace.clone();
     let document = proto::manifest::to_document(&object);
     let modified = modified_configuration(&document);
-    // A create sends the manifest whole, as kubectl does: the server decides what of its
-    // status to keep (a Node registers with its capacity; most kinds start without status).
-    let mut to_create = modified.clone();
-    if let (Some(status), Some(obj)) = (document.get("status"), to_create.as_object_mut()) {
-        obj.insert("status".to_string(), status.clone());
-    }
     let api = ctx.api().await?;
+    let done = |object, outcome| {
+        Ok(Applied {
+            info,
+            object,
+            outcome,
+        })
+    };
     for attempt in 1..=MAX_TRIES {
         let live = match api.get(info.plural, &ns, &name).await {
             Ok(live) => live,
             Err(e) if reason_of(&e) == Some(Reason::NotFound) => {
-                let new = Object::from_json_as(info, proto::manifest::normalize(to_create.clone()))
-                    .map_err(|e| anyhow!("error validating \"{source}\": {e}"))?;
+                let new = object_to_create(info, &document, &modified, &source)?;
                 match api.create(new).await {
-                    Ok(_) => return Ok((info, name, Outcome::Created)),
+                    Ok(created) => return done(created, Outcome::Created),
                     // Created by someone else meanwhile: merge into theirs.
                     Err(e)
                         if reason_of(&e) == Some(Reason::AlreadyExists) && attempt < MAX_TRIES =>
@@ -152,31 +214,17 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
             }
             Err(e) => return Err(e),
         };
-        let current = proto::manifest::to_document(&live);
-        let original = last_applied(&current);
-        let patch = three_way_patch(original.as_ref(), &modified, &current);
-        if is_empty_patch(&patch) {
-            return Ok((info, name, Outcome::Unchanged));
-        }
-        if original.is_none() && attempt == 1 {
+        let Some(req) = apply_patch(info, &live, &modified) else {
+            return done(live, Outcome::Unchanged);
+        };
+        if attempt == 1 && last_applied(&proto::manifest::to_document(&live)).is_none() {
             eprintln!(
                 "Warning: resource {}/{name} is missing the {LAST_APPLIED} annotation which is required by ctl apply. ctl apply should only be used on resources created declaratively by ctl apply. The missing annotation will be patched automatically.",
                 info.plural
             );
         }
-        let patch = with_resource_version(patch, &live.meta().resource_version);
-        let req = PatchRequest {
-            resource: info.plural.to_string(),
-            namespace: ns.clone(),
-            name: name.clone(),
-            patch_type: "merge".to_string(),
-            patch: patch.to_string(),
-            subresource: String::new(),
-            dry_run: false,
-            ..Default::default()
-        };
         match api.patch(req).await {
-            Ok(_) => return Ok((info, name, Outcome::Configured)),
+            Ok(patched) => return done(patched, Outcome::Configured),
             Err(e) if reason_of(&e) == Some(Reason::Conflict) && attempt < MAX_TRIES => continue,
             Err(e) => return Err(e),
         }

@@ -1,9 +1,10 @@
 //! `delete`: by kind and names, by selector, or from manifests; waits until the objects
 //! are gone unless `--wait=false`.
 
+use super::outcome::Outcomes;
 use super::{Ctx, finish, report};
 use crate::api::reason_of;
-use crate::args::{DeleteArgs, OutputFormat, parse_duration};
+use crate::args::{DeleteArgs, DryRun, OutputFormat, parse_duration};
 use crate::kinds::{Selection, object_name, parse_selection};
 use crate::manifests::load_all;
 use anyhow::{Result, anyhow, bail};
@@ -67,6 +68,7 @@ pub async fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let mut failures = 0;
     let targets = targets(ctx, args, &mut failures).await?;
     let api = ctx.api().await?;
+    let out = Outcomes::new(ctx);
     let mut waiting: Vec<Deleted> = Vec::new();
     for (kind, namespace, name) in targets {
         let req = DeleteRequest {
@@ -83,7 +85,10 @@ pub async fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
                 if ctx.output() == Some(OutputFormat::Name) {
                     println!("{}", object_name(kind, &name));
                 } else {
-                    println!("{} \"{name}\" deleted", kind.qualified_singular());
+                    out.line(
+                        &format!("{} \"{name}\"", kind.qualified_singular()),
+                        "deleted",
+                    );
                 }
                 waiting.push(Deleted {
                     kind,
@@ -97,7 +102,8 @@ pub async fn delete(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    if args.wait {
+    // Under a dry run nothing goes: there is nothing to wait for.
+    if args.wait && ctx.dry_run() == DryRun::None {
         let deadline = Instant::now() + timeout;
         for d in &waiting {
             if let Err(e) = wait_gone(ctx, d, deadline).await {

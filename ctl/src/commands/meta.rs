@@ -1,13 +1,14 @@
 //! `label` and `annotate`: `k=v` sets, `k-` removes, sent as merge patches guarded by the
 //! resourceVersion read, so `--overwrite` is checked against what is really there.
 
+use super::outcome::Outcomes;
 use super::{Ctx, finish, report};
 use crate::api::reason_of;
-use crate::args::{MetaArgs, OutputFormat};
+use crate::args::MetaArgs;
 use crate::kinds::{Selection, object_name, parse_selection};
 use crate::merge::with_resource_version;
 use anyhow::{Result, bail};
-use proto::k8s::PatchRequest;
+use proto::k8s::{Object, PatchRequest};
 use proto::{KindInfo, Reason};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -192,24 +193,22 @@ pub async fn label(ctx: &Ctx, args: &MetaArgs, field: Field) -> Result<()> {
         }
     };
     let mut failures = 0;
+    let out = Outcomes::new(ctx);
     for (kind, ns, name) in targets {
-        match label_one(ctx, kind, &ns, &name, &changes, field, args.overwrite).await {
-            Ok(changed) => {
-                let subject = object_name(kind, &name);
-                if ctx.output() == Some(OutputFormat::Name) {
-                    println!("{subject}");
-                } else if changed {
-                    println!("{subject} {}", field.past(&changes));
-                } else {
-                    println!("{subject} not {}", field.past(&changes));
-                }
-            }
-            Err(e) => report(&mut failures, &e),
+        let res = match label_object(ctx, kind, &ns, &name, &changes, field, args.overwrite).await {
+            Ok((true, object)) => out.object(&object, field.past(&changes)),
+            Ok((false, object)) => out.object(&object, &format!("not {}", field.past(&changes))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = res {
+            report(&mut failures, &e);
         }
     }
     finish(failures)
 }
 
+/// Whether the labels (annotations) changed.
+#[cfg(test)]
 pub(super) async fn label_one(
     ctx: &Ctx,
     kind: &'static KindInfo,
@@ -219,6 +218,21 @@ pub(super) async fn label_one(
     field: Field,
     overwrite: bool,
 ) -> Result<bool> {
+    let (changed, _) = label_object(ctx, kind, ns, name, changes, field, overwrite).await?;
+    Ok(changed)
+}
+
+/// Whether the labels (annotations) changed, and the object after the change (under
+/// `--dry-run`, as it would be).
+pub(super) async fn label_object(
+    ctx: &Ctx,
+    kind: &'static KindInfo,
+    ns: &str,
+    name: &str,
+    changes: &Changes,
+    field: Field,
+    overwrite: bool,
+) -> Result<(bool, Object)> {
     let api = ctx.api().await?;
     for attempt in 1..=MAX_TRIES {
         let live = api.get(kind.plural, ns, name).await?;
@@ -231,7 +245,7 @@ pub(super) async fn label_one(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let Some(patch) = plan_patch(&current, changes, field, overwrite)? else {
-            return Ok(false);
+            return Ok((false, live));
         };
         let patch = with_resource_version(patch, &live.meta().resource_version);
         let req = PatchRequest {
@@ -245,7 +259,7 @@ pub(super) async fn label_one(
             ..Default::default()
         };
         match api.patch(req).await {
-            Ok(_) => return Ok(true),
+            Ok(patched) => return Ok((true, patched)),
             Err(e) if reason_of(&e) == Some(Reason::Conflict) && attempt < MAX_TRIES => continue,
             Err(e) => return Err(e),
         }

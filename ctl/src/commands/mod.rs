@@ -20,6 +20,7 @@ pub mod get;
 pub mod kubeconfig;
 pub mod meta;
 pub mod node;
+pub mod outcome;
 pub mod patch;
 pub mod port_forward;
 pub mod resources;
@@ -196,6 +197,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     // The kubeconfig is shown even when it names no usable connection.
     if let Command::Config(a) = &cli.command {
         return kubeconfig::config(&cli.global, a);
+    }
+    // So is the completion script: a shell's startup must not depend on the kubeconfig.
+    if let Command::Completion(a) = &cli.command {
+        return completion::completion(a);
     }
     let ctx = Ctx::new(cli.global)?;
     match cli.command {

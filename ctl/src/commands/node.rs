@@ -3,30 +3,49 @@
 //! PodDisruptionBudgets are not consulted.
 
 use super::Ctx;
-use crate::args::{DrainArgs, NodeArgs, parse_duration};
+use crate::args::{DrainArgs, DryRun, NodeArgs, parse_duration};
 use anyhow::{Result, anyhow, bail};
 use client::{Api as TypedApi, DeleteParams, DeletePreconditions, ListParams};
 use proto::Resource;
 use proto::k8s::volume::VolumeSource;
-use proto::k8s::{Node, Pod};
+use proto::k8s::{Node, PatchRequest, Pod};
 use std::time::{Duration, Instant};
 
 const MIRROR_POD: &str = "kubernetes.io/config.mirror";
 
-/// Sets `spec.unschedulable`; prints kubectl's lines. Returns whether it changed.
+/// Sets `spec.unschedulable`; prints kubectl's lines (with its dry-run suffix: under
+/// `--dry-run=client` nothing is sent, under `server` the server checks the change and
+/// stores nothing). Returns whether it changed.
 async fn set_unschedulable(ctx: &Ctx, node: &str, on: bool) -> Result<bool> {
     let conn = ctx.api().await?;
     let api: TypedApi<Node> = TypedApi::all(conn.client().clone());
     let n = conn.call(api.get(node)).await?;
     let current = n.spec.as_ref().is_some_and(|s| s.unschedulable);
     let verb = if on { "cordoned" } else { "uncordoned" };
+    let suffix = ctx.dry_run_suffix();
     if current == on {
-        println!("node/{node} already {verb}");
+        println!("node/{node} already {verb}{suffix}");
         return Ok(false);
     }
     let patch = serde_json::json!({"spec": {"unschedulable": on}});
-    conn.call(api.patch_merge(node, &patch)).await?;
-    println!("node/{node} {verb}");
+    match ctx.dry_run() {
+        DryRun::None => {
+            conn.call(api.patch_merge(node, &patch)).await?;
+        }
+        DryRun::Client => {}
+        DryRun::Server => {
+            let req = PatchRequest {
+                resource: "nodes".into(),
+                name: node.to_string(),
+                patch_type: "merge".into(),
+                patch: patch.to_string(),
+                dry_run: true,
+                ..Default::default()
+            };
+            conn.patch(req).await?;
+        }
+    }
+    println!("node/{node} {verb}{suffix}");
     Ok(true)
 }
 
@@ -183,6 +202,15 @@ pub async fn drain(ctx: &Ctx, args: &DrainArgs) -> Result<()> {
     }
     for w in &plan.warnings {
         eprintln!("Warning: {w}");
+    }
+    if ctx.dry_run() != DryRun::None {
+        // kubectl's lines: what would be evicted; nothing is deleted.
+        let suffix = ctx.dry_run_suffix();
+        for (ns, name) in &plan.delete {
+            println!("evicting pod {ns}/{name}{suffix}");
+        }
+        println!("node/{node} drained{suffix}");
+        return Ok(());
     }
     let grace = (args.grace_period >= 0).then_some(args.grace_period);
     let mut deleted = Vec::new();

@@ -2,12 +2,13 @@
 //! object changed in between (the count is absolute, so a retry cannot lose an update).
 
 use super::Ctx;
+use super::outcome::Outcomes;
 use crate::api::reason_of;
-use crate::args::{OutputFormat, ScaleArgs};
+use crate::args::{DryRun, ScaleArgs};
 use crate::kinds::{Selection, object_name, parse_selection};
 use anyhow::{Result, bail};
 use proto::Reason;
-use proto::k8s::ScaleSpec;
+use proto::k8s::{Object, ScaleSpec};
 
 const MAX_TRIES: usize = 4;
 
@@ -21,6 +22,7 @@ pub async fn scale(ctx: &Ctx, args: &ScaleArgs) -> Result<()> {
         bail!("resource(s) were provided, but no name was specified");
     };
     let api = ctx.api().await?;
+    let out = Outcomes::new(ctx);
     for (kind, name) in pairs {
         if !kind.has_scale {
             bail!(
@@ -50,11 +52,29 @@ pub async fn scale(ctx: &Ctx, args: &ScaleArgs) -> Result<()> {
                 Err(e) => return Err(e),
             }
         }
-        if ctx.output() == Some(OutputFormat::Name) {
-            println!("{}", object_name(kind, &name));
+        if out.prints_objects() {
+            // kubectl prints the scaled object, not its Scale.
+            let object = api.get(kind.plural, &ns, &name).await?;
+            out.object(&scaled_view(object, args.replicas, ctx.dry_run()), "scaled")?;
         } else {
-            println!("{} scaled", object_name(kind, &name));
+            out.named(kind, &name, "scaled");
         }
     }
     Ok(())
+}
+
+/// The object as the scale left it: under a dry run nothing was written, so the count is
+/// set here.
+fn scaled_view(object: Object, replicas: i32, dry_run: DryRun) -> Object {
+    if dry_run == DryRun::None {
+        return object;
+    }
+    let Some(info) = object.info() else {
+        return object;
+    };
+    let mut doc = object.to_json();
+    if let Some(spec) = doc.get_mut("spec").and_then(|s| s.as_object_mut()) {
+        spec.insert("replicas".into(), replicas.into());
+    }
+    Object::from_json_as(info, doc).unwrap_or(object)
 }

@@ -3,6 +3,7 @@
 //! writes, retrying when someone else wrote in between.
 
 use super::Ctx;
+use super::outcome::Outcomes;
 use crate::api::reason_of;
 use crate::args::{SetArgs, SetCommand};
 use crate::kinds::{Selection, object_name, parse_selection};
@@ -22,10 +23,11 @@ pub async fn set(ctx: &Ctx, args: &SetArgs) -> Result<()> {
 }
 
 /// Splits `TYPE NAME... CONTAINER=IMAGE...` (or `TYPE/NAME...`) into the targets and the
-/// container-to-image pairs (`*` for every container).
+/// container-to-image pairs (`*` for every container), with kubectl's checks: clap takes
+/// the arguments without counting them, so that flags may come between them.
 pub fn split_image_args(args: &[String]) -> Result<(Vec<String>, ImageUpdates)> {
     let mut targets = vec![];
-    let mut images = vec![];
+    let mut images: ImageUpdates = vec![];
     for a in args {
         match a.split_once('=') {
             None => targets.push(a.clone()),
@@ -35,10 +37,25 @@ pub fn split_image_args(args: &[String]) -> Result<(Vec<String>, ImageUpdates)> 
             Some(_) => bail!("invalid image update {a:?}: want CONTAINER=IMAGE"),
         }
     }
-    if images.is_empty() {
-        bail!("at least one image update is required (CONTAINER=IMAGE, or *=IMAGE for all)");
+    let mut errors = vec![];
+    if targets.is_empty() {
+        errors.push(
+            "one or more resources must be specified as <resource> <name> or <resource>/<name>",
+        );
     }
-    Ok((targets, images))
+    if images.is_empty() {
+        errors.push("at least one image update is required");
+    } else if images.len() > 1 && images.iter().any(|(c, _)| c == "*") {
+        errors.push(
+            "all containers are already specified by *, but saw more than one container_name=container_image pairs",
+        );
+    }
+    match errors.as_slice() {
+        [] => Ok((targets, images)),
+        [one] => bail!("{one}"),
+        // Go's aggregate of several errors.
+        several => bail!("[{}]", several.join(", ")),
+    }
 }
 
 /// The pod spec an object runs: a pod's own, or a workload's template.
@@ -92,6 +109,7 @@ async fn image(ctx: &Ctx, args: &[String]) -> Result<()> {
         bail!("resource(s) were provided, but no name was specified");
     };
     let api = ctx.api().await?;
+    let out = Outcomes::new(ctx);
     for (kind, name) in pairs {
         let ns = ctx.ns.for_object(kind);
         let mut attempt = 0;
@@ -101,12 +119,15 @@ async fn image(ctx: &Ctx, args: &[String]) -> Result<()> {
             let changed = set_images(&mut obj, &images)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", object_name(kind, &name)))?;
             if !changed {
-                println!("{} image unchanged", object_name(kind, &name));
+                // kubectl prints nothing for an object already so, not even with -o.
+                if !out.prints_objects() {
+                    println!("{} image unchanged", object_name(kind, &name));
+                }
                 break;
             }
             match api.update(obj).await {
-                Ok(_) => {
-                    println!("{} image updated", object_name(kind, &name));
+                Ok(updated) => {
+                    out.object(&updated, "image updated")?;
                     break;
                 }
                 Err(e) if reason_of(&e) == Some(Reason::Conflict) && attempt < MAX_TRIES => {}
@@ -163,7 +184,26 @@ mod tests {
         let (t, i) = split_image_args(&a).unwrap();
         assert_eq!(t, ["deployment/web"]);
         assert_eq!(i.len(), 2);
-        assert!(split_image_args(&a[..1]).is_err());
+        let err = |a: &[&str]| {
+            let a: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+            split_image_args(&a).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(&["deployment/web"]),
+            "at least one image update is required"
+        );
+        assert_eq!(
+            err(&["web=img:2"]),
+            "one or more resources must be specified as <resource> <name> or <resource>/<name>"
+        );
+        assert_eq!(
+            err(&[]),
+            "[one or more resources must be specified as <resource> <name> or <resource>/<name>, at least one image update is required]"
+        );
+        assert_eq!(
+            err(&["deploy/web", "*=a:1", "web=b:1"]),
+            "all containers are already specified by *, but saw more than one container_name=container_image pairs"
+        );
         assert!(split_image_args(&["d/w".into(), "=x".into()]).is_err());
     }
 
