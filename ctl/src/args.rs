@@ -181,7 +181,8 @@ pub enum Command {
     Exec(crate::commands::container::ExecArgs),
     /// Show CPU and memory use of pods or nodes
     Top(crate::commands::top::TopArgs),
-    /// Show the kubeconfig: `config view [--raw]`, `config current-context`
+    /// Show or change the kubeconfig: `config view`, `get-contexts`, `use-context NAME`,
+    /// `set-context`, `set-cluster`, `set-credentials`, `delete-context`, ...
     Config(ConfigArgs),
     /// Inspect authorization: `auth can-i VERB RESOURCE[/NAME]`, `auth whoami`
     Auth(AuthArgs),
@@ -229,14 +230,124 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum ConfigCommand {
-    /// Print the kubeconfig (keys and tokens hidden unless --raw)
-    View {
-        /// Show keys, certificates and tokens
-        #[arg(long)]
-        raw: bool,
-    },
+    /// Print the kubeconfig (keys and tokens hidden unless --raw); `-o yaml|json`
+    View(ConfigViewArgs),
     /// Print the current context's name
     CurrentContext,
+    /// List the contexts (or one), `*` marking the current one; `-o name` for names only
+    GetContexts {
+        /// Only this context
+        name: Option<String>,
+    },
+    /// List the clusters' names
+    GetClusters,
+    /// List the users' names
+    GetUsers,
+    /// Make a context the current one
+    #[command(visible_alias = "use")]
+    UseContext {
+        /// The context
+        name: String,
+    },
+    /// Create or change a context: `--cluster`, `--user`, `--namespace` (or `-n`)
+    SetContext(SetContextArgs),
+    /// Create or change a cluster: `--server`, `--certificate-authority`, ...
+    SetCluster(SetClusterArgs),
+    /// Create or change a user: `--token`, or `--client-certificate` and `--client-key`
+    SetCredentials(SetCredentialsArgs),
+    /// Remove a context
+    DeleteContext {
+        /// The context
+        name: String,
+    },
+    /// Remove a cluster
+    DeleteCluster {
+        /// The cluster
+        name: String,
+    },
+    /// Remove a user
+    DeleteUser {
+        /// The user
+        name: String,
+    },
+    /// Give a context another name
+    RenameContext {
+        /// The context's name now
+        old: String,
+        /// Its new name
+        new: String,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigViewArgs {
+    /// Show keys, certificates and tokens
+    #[arg(long)]
+    pub raw: bool,
+    /// Only what the current context (or --context) uses
+    #[arg(long)]
+    pub minify: bool,
+    /// Embed the files the kubeconfig names (certificates, keys) as data
+    #[arg(long)]
+    pub flatten: bool,
+}
+
+#[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetContextArgs {
+    /// The context (default with --current: the current one)
+    pub name: Option<String>,
+    /// Change the current context
+    #[arg(long, conflicts_with = "name")]
+    pub current: bool,
+    /// The context's cluster
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// The context's user
+    #[arg(long)]
+    pub user: Option<String>,
+    // The namespace is the global `-n/--namespace`: kubectl spells it the same way.
+}
+
+/// `--embed-certs` and `--insecure-skip-tls-verify` are kubectl's optional booleans: alone,
+/// or `=true|false`; a separate word is never taken as the value (flags go anywhere).
+#[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetClusterArgs {
+    /// The cluster
+    pub name: String,
+    // The server is the global `--server`: kubectl spells it the same way.
+    /// A CA certificate file the server's certificate is checked against
+    #[arg(long, value_name = "FILE")]
+    pub certificate_authority: Option<String>,
+    /// Store the CA file's content in the kubeconfig instead of its path
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          action = ArgAction::Set)]
+    pub embed_certs: Option<bool>,
+    /// Do not check the server's certificate
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          action = ArgAction::Set)]
+    pub insecure_skip_tls_verify: Option<bool>,
+    /// The server name its certificate is checked for (default: the server's host)
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetCredentialsArgs {
+    /// The user
+    pub name: String,
+    /// A bearer token
+    #[arg(long)]
+    pub token: Option<String>,
+    /// A client certificate file
+    #[arg(long, value_name = "FILE")]
+    pub client_certificate: Option<String>,
+    /// The client certificate's key file
+    #[arg(long, value_name = "FILE")]
+    pub client_key: Option<String>,
+    /// Store the certificate and key files' content instead of their paths
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          action = ArgAction::Set)]
+    pub embed_certs: Option<bool>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -711,5 +822,286 @@ mod tests {
         assert_eq!(t.ttl, "1h");
         assert!(Cli::try_parse_from(["ctl", "certificate", "approve"]).is_err());
         assert!(Cli::try_parse_from(["ctl", "config", "view", "--raw"]).is_ok());
+    }
+
+    /// Splits a command line as a shell would (quotes, no expansions): tests write lines as
+    /// users type them.
+    fn words(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur: Option<String> = None;
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    cur.get_or_insert_with(String::new);
+                }
+                (None, c) if c.is_whitespace() => out.extend(cur.take()),
+                (None, c) => cur.get_or_insert_with(String::new).push(c),
+            }
+        }
+        out.extend(cur);
+        out
+    }
+
+    fn parse(line: &str) -> Cli {
+        let mut argv = vec!["ctl".to_string()];
+        argv.extend(words(line));
+        match Cli::try_parse_from(&argv) {
+            Ok(cli) => cli,
+            Err(e) => panic!("`ctl {line}` does not parse: {}", usage_line(&e)),
+        }
+    }
+
+    /// Lines a kubectl user types, grouped: every line of a group means the same, whether
+    /// flags come before, between or after the arguments, before or after the subcommand,
+    /// and however `-o`/`-n` take their value. Compared through `Debug`, which shows every
+    /// field of the parsed structure.
+    const SAME: &[&[&str]] = &[
+        &[
+            "get pods web -n shop -o json",
+            "-n shop get pods web -o json",
+            "get -n shop pods -ojson web",
+            "get pods -o=json -n=shop web",
+            "get --namespace shop --output json pods web",
+            "get pods --output=json web --namespace=shop",
+            "--namespace=shop -o json get pods web",
+            "get pods -n shop -o json -- web",
+        ],
+        &[
+            "get po -l app=web -oyaml",
+            "get -l app=web po -o yaml",
+            "-l app=web get po --output=yaml",
+            "get po --selector=app=web -o=yaml",
+            "get po --selector app=web --output yaml",
+        ],
+        &[
+            "get pods -A -o wide --show-labels",
+            "get pods -Aowide --show-labels",
+            "get --show-labels -Ao wide pods",
+            "-A get pods --show-labels -owide",
+            "get pods --all-namespaces --output=wide --show-labels",
+        ],
+        &[
+            "set image deployment/frontend -n shop web=local/busybox:1",
+            "-n shop set image deployment/frontend web=local/busybox:1",
+            "set image -n shop deployment/frontend web=local/busybox:1",
+            "set image deployment/frontend web=local/busybox:1 -n shop",
+            "set -n shop image deployment/frontend web=local/busybox:1",
+        ],
+        &[
+            "set image deployment/web web=a:1 side=b:2 --dry-run=server -o yaml",
+            "set image --dry-run=server deployment/web web=a:1 -o yaml side=b:2",
+            "--dry-run=server -oyaml set image deployment/web web=a:1 side=b:2",
+        ],
+        &[
+            "create -f x.yaml --dry-run",
+            "create --dry-run -f x.yaml",
+            "--dry-run=client create -f x.yaml",
+            "create --dry-run=client --filename=x.yaml",
+        ],
+        &[
+            "delete pod a b -n x --grace-period=0 --force",
+            "delete --force pod -n x a --grace-period 0 b",
+            "-n x delete pod a --force b --grace-period=0",
+        ],
+        &[
+            "delete deployment web --cascade=orphan --wait=false",
+            "delete --wait=false deployment --cascade=orphan web",
+        ],
+        &[
+            "label pod a x=y --overwrite -n ns",
+            "label --overwrite -n ns pod a x=y",
+            "-n ns label pod --overwrite a x=y",
+        ],
+        &[
+            "annotate deploy/web note=hi -n ns",
+            "annotate -n ns deploy/web note=hi",
+        ],
+        &[
+            "scale deployment/web --replicas=3 -n x",
+            "scale --replicas=3 -n x deployment/web",
+            "-n x scale deployment/web --replicas 3",
+        ],
+        &[
+            "rollout status deployment/web -n x --timeout=30s",
+            "rollout status -n x --timeout 30s deployment/web",
+            "-n x rollout status deployment/web --timeout=30s",
+            "rollout -n x status deployment/web --timeout=30s",
+        ],
+        &[
+            "rollout undo deployment web --to-revision=2",
+            "rollout undo --to-revision 2 deployment web",
+            "rollout undo deployment --to-revision=2 web",
+        ],
+        &[
+            "exec web -n x -c app -- ls -l",
+            "exec -n x web -c app -- ls -l",
+            "-n x exec -c app web -- ls -l",
+            "exec --namespace=x --container=app web -- ls -l",
+        ],
+        &[
+            "logs web -f -c app -n x --tail=10",
+            "logs -f -n x web --tail 10 -c app",
+            "-n x logs --follow --container app web --tail=10",
+        ],
+        &[
+            "config use-context x --kubeconfig /k",
+            "--kubeconfig /k config use-context x",
+            "config --kubeconfig=/k use-context x",
+            "config use --kubeconfig=/k x",
+        ],
+        &[
+            "config set-context --current -n dev",
+            "config set-context -n dev --current",
+            "-n dev config set-context --current",
+            "config set-context --current --namespace=dev",
+        ],
+        &[
+            "config set-context x --cluster c --user u -n dev",
+            "config set-context --cluster=c x --namespace dev --user=u",
+        ],
+        &[
+            "config set-cluster c --server https://h:1 --embed-certs --certificate-authority ca.crt",
+            "config set-cluster --server=https://h:1 c --certificate-authority=ca.crt --embed-certs=true",
+            "--server https://h:1 config set-cluster --embed-certs c --certificate-authority ca.crt",
+        ],
+        &[
+            "config set-credentials u --client-certificate=c.crt --client-key=c.key --embed-certs",
+            "config set-credentials --embed-certs --client-key c.key u --client-certificate c.crt",
+        ],
+        &[
+            "config view --raw --minify -o json",
+            "config view -ojson --minify --raw",
+            "-o json config view --raw --minify",
+        ],
+        &[
+            "config get-contexts x -o name",
+            "config get-contexts -oname x",
+            "-o name config get-contexts x",
+        ],
+        &[
+            "auth can-i get pods --as alice -n x",
+            "-n x auth can-i --as=alice get pods",
+            "auth can-i get --as alice pods --namespace x",
+        ],
+        &[
+            "drain n1 --ignore-daemonsets --force --grace-period=-1",
+            "drain --force n1 --ignore-daemonsets",
+        ],
+        &[
+            "create token bot -n ci --duration 10m",
+            "-n ci create token --duration=10m bot",
+            "create token --duration 10m bot --namespace=ci",
+        ],
+        &["top pods -n x --containers", "top --containers -n x pods"],
+        &[
+            "completion bash",
+            "completion bash --kubeconfig /k",
+            "--kubeconfig=/k completion bash",
+        ],
+    ];
+
+    #[test]
+    fn flags_go_anywhere_as_in_kubectl() {
+        for group in SAME {
+            let first = format!("{:?}", parse(group[0]));
+            for line in &group[1..] {
+                // --kubeconfig only appears in some lines of the completion group.
+                let mut parsed = parse(line);
+                if group[0] == "completion bash" {
+                    parsed.global.kubeconfig = None;
+                }
+                assert_eq!(
+                    format!("{parsed:?}"),
+                    first,
+                    "`ctl {line}` differs from `ctl {}`",
+                    group[0]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kubectl_lines_mean_what_kubectl_means() {
+        let cli = parse("set image deployment/frontend -n shop web=local/busybox:1");
+        assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
+        let Command::Set(SetArgs {
+            command: SetCommand::Image { args },
+        }) = cli.command
+        else {
+            panic!("not set image")
+        };
+        assert_eq!(args, ["deployment/frontend", "web=local/busybox:1"]);
+
+        // -o in each spelling.
+        for (line, want) in [
+            ("get po -o json", OutputFormat::Json),
+            ("get po -ojson", OutputFormat::Json),
+            ("get po -o=json", OutputFormat::Json),
+            ("get po --output json", OutputFormat::Json),
+            ("get po -oyaml", OutputFormat::Yaml),
+            ("get po -oname", OutputFormat::Name),
+            (
+                "get po -o jsonpath='{.items[*].metadata.name}'",
+                OutputFormat::JsonPath("{.items[*].metadata.name}".into()),
+            ),
+            (
+                "get po -o=custom-columns=NAME:.metadata.name",
+                OutputFormat::CustomColumns("NAME:.metadata.name".into()),
+            ),
+        ] {
+            assert_eq!(parse(line).global.output, Some(want), "{line}");
+        }
+
+        // --dry-run alone is client; a following word is an argument, never its value.
+        for (line, want) in [
+            ("delete pod a --dry-run", DryRun::Client),
+            ("delete pod a --dry-run=client", DryRun::Client),
+            ("delete pod a --dry-run=server", DryRun::Server),
+            ("delete pod a --dry-run=none", DryRun::None),
+            ("delete pod a", DryRun::None),
+        ] {
+            assert_eq!(parse(line).global.dry_run, want, "{line}");
+        }
+        let Command::Delete(d) = parse("delete --dry-run pod a").command else {
+            panic!("not delete")
+        };
+        assert_eq!(d.args, ["pod", "a"]);
+
+        // `--` ends flags: what follows belongs to the command run in the container.
+        let cli = parse("exec web -- sh -c 'echo -n x' -n y");
+        assert_eq!(cli.global.namespace, None);
+        let Command::Exec(e) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(e.pod, "web");
+        assert_eq!(e.command, ["sh", "-c", "echo -n x", "-n", "y"]);
+        let cli = parse("get pods -- -n");
+        assert_eq!(cli.global.namespace, None);
+        let Command::Get(g) = cli.command else {
+            panic!("not get")
+        };
+        assert_eq!(g.args, ["pods", "-n"]);
+
+        let Command::Config(ConfigArgs { command: ConfigCommand::SetCluster(c) }) =
+            parse("config set-cluster c --server https://h:1 --embed-certs --insecure-skip-tls-verify=false").command
+        else {
+            panic!("not set-cluster")
+        };
+        assert_eq!(
+            (c.embed_certs, c.insecure_skip_tls_verify),
+            (Some(true), Some(false))
+        );
+        assert!(Cli::try_parse_from(["ctl", "config", "set-context", "x", "--current"]).is_err());
+        let Command::Config(ConfigArgs {
+            command: ConfigCommand::SetContext(c),
+        }) = parse("config set-context --current").command
+        else {
+            panic!("not set-context")
+        };
+        assert!(c.current && c.name.is_none());
     }
 }
