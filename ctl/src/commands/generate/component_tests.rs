@@ -1,0 +1,164 @@
+//! The generators against an in-process apiserver: what they build is accepted, and
+//! `create job --from=cronjob/X` copies what the server holds.
+
+use super::doc::testing::AsDoc;
+use super::*;
+use crate::api::reason_of;
+use apiserver::testing::TestServer;
+use proto::Reason;
+use serde_json::json;
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+async fn live(ctx: &Ctx, plural: &str, ns: &str, name: &str) -> serde_json::Value {
+    ctx.api()
+        .await
+        .unwrap()
+        .get(plural, ns, name)
+        .await
+        .unwrap()
+        .doc()
+}
+
+#[tokio::test]
+async fn generated_objects_are_accepted_by_the_server() {
+    let server = TestServer::start().await;
+    let ctx = Ctx::for_test(&server.url, None);
+    create(
+        &ctx,
+        &Generate::Namespace(NameArgs {
+            name: "apps".into(),
+        }),
+    )
+    .await
+    .unwrap();
+    let in_apps = Ctx::for_test(&server.url, Some("apps"));
+    let deploy = DeploymentArgs {
+        name: "web".into(),
+        images: strings(&["nginx:1.27"]),
+        port: Some(80),
+        replicas: 2,
+        command: vec![],
+    };
+    create(&in_apps, &Generate::Deployment(deploy))
+        .await
+        .unwrap();
+    let d = live(&ctx, "deployments", "apps", "web").await;
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["selector"]["matchLabels"], json!({"app": "web"}));
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
+        80
+    );
+
+    // Without -n the object goes to the context's namespace ("default" here).
+    let svc = ServiceCommand::NodePort(service::NodePortArgs {
+        ports: service::TcpArgs {
+            name: "web".into(),
+            tcp: strings(&["80:8080"]),
+        },
+        node_port: 0,
+    });
+    create(&ctx, &Generate::Service(svc)).await.unwrap();
+    let s = live(&ctx, "services", "default", "web").await;
+    assert_eq!(s["spec"]["type"], "NodePort");
+    assert_eq!(s["spec"]["ports"][0]["targetPort"], 8080);
+
+    let cm = ConfigMapArgs {
+        name: "cfg".into(),
+        sources: data::Sources {
+            from_literal: strings(&["a=1", "b=two"]),
+            ..Default::default()
+        },
+    };
+    create(&ctx, &Generate::ConfigMap(cm)).await.unwrap();
+    let c = live(&ctx, "configmaps", "default", "cfg").await;
+    assert_eq!(c["data"], json!({"a": "1", "b": "two"}));
+
+    create(
+        &ctx,
+        &Generate::ServiceAccount(NameArgs { name: "bot".into() }),
+    )
+    .await
+    .unwrap();
+    live(&ctx, "serviceaccounts", "default", "bot").await;
+
+    // A second create is refused with kubectl's prefix, the server's reason kept in the text.
+    let e = create(
+        &ctx,
+        &Generate::ServiceAccount(NameArgs { name: "bot".into() }),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("failed to create serviceaccount: "),
+        "{e}"
+    );
+    // The namespace error is the server's own.
+    let e = create(
+        &ctx,
+        &Generate::Namespace(NameArgs {
+            name: "apps".into(),
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(reason_of(&e), Some(Reason::AlreadyExists), "{e}");
+}
+
+#[tokio::test]
+async fn a_job_from_a_cron_job_copies_the_template_and_is_owned() {
+    let server = TestServer::start().await;
+    let ctx = Ctx::for_test(&server.url, None);
+    let cj = CronJobArgs {
+        name: "nightly".into(),
+        image: "busybox".into(),
+        schedule: "0 0 * * *".into(),
+        restart: "OnFailure".into(),
+        command: strings(&["echo", "hi"]),
+    };
+    create(&ctx, &Generate::CronJob(cj)).await.unwrap();
+    let cron = live(&ctx, "cronjobs", "default", "nightly").await;
+
+    let job = JobArgs {
+        name: "by-hand".into(),
+        image: None,
+        from: Some("cj/nightly".into()),
+        command: vec![],
+    };
+    create(&ctx, &Generate::Job(job)).await.unwrap();
+    let j = live(&ctx, "jobs", "default", "by-hand").await;
+    assert_eq!(
+        j["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"],
+        "manual"
+    );
+    let owner = &j["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["kind"], "CronJob");
+    assert_eq!(owner["uid"], cron["metadata"]["uid"]);
+    assert_eq!(owner["controller"], true);
+    let c = &j["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["image"], "busybox");
+    assert_eq!(c["command"], json!(["echo", "hi"]));
+    assert_eq!(j["spec"]["template"]["spec"]["restartPolicy"], "OnFailure");
+
+    // --from names something that is not a CronJob: kubectl's words.
+    let deploy = DeploymentArgs {
+        name: "web".into(),
+        images: strings(&["nginx"]),
+        port: None,
+        replicas: 1,
+        command: vec![],
+    };
+    create(&ctx, &Generate::Deployment(deploy)).await.unwrap();
+    let wrong = JobArgs {
+        name: "x".into(),
+        image: None,
+        from: Some("deployment/web".into()),
+        command: vec![],
+    };
+    let e = create(&ctx, &Generate::Job(wrong)).await.unwrap_err();
+    assert_eq!(e.to_string(), "unknown object type *v1.Deployment");
+}
