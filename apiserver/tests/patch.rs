@@ -318,10 +318,26 @@ async fn the_scale_subresource_records_its_manager_and_apply_conflicts_with_it()
         ..scale
     };
     scale.metadata.as_mut().unwrap().resource_version.clear();
+    // A dry run answers as if scaled and writes nothing (it used to write).
+    let dry = c
+        .update_scale(UpdateScaleRequest {
+            resource: "deployments".into(),
+            scale: Some(Scale {
+                spec: Some(ScaleSpec { replicas: 9 }),
+                ..scale.clone()
+            }),
+            field_manager: "kubectl-scale".into(),
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dry.spec.map(|s| s.replicas), Some(9));
     c.update_scale(UpdateScaleRequest {
         resource: "deployments".into(),
         scale: Some(scale),
         field_manager: "kubectl-scale".into(),
+        dry_run: false,
     })
     .await
     .unwrap();
@@ -334,6 +350,11 @@ async fn the_scale_subresource_records_its_manager_and_apply_conflicts_with_it()
         .await
         .unwrap()
         .into_inner();
+    assert_eq!(
+        d.to_json()["spec"]["replicas"],
+        json!(4),
+        "not the dry run's 9"
+    );
     let entry = d
         .meta()
         .managed_fields

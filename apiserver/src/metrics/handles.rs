@@ -68,6 +68,20 @@ impl<K: std::hash::Hash + Eq + Copy, V> Kept<K, V> {
         }
         f(map.entry(key).or_insert_with(make))
     }
+
+    /// Runs `f` on the handles of `key` if there are some.
+    pub(crate) fn with_existing<R>(&self, key: K, f: impl FnOnce(&V) -> R) -> Option<R> {
+        self.0.borrow().get(&key).map(f)
+    }
+
+    /// Keeps `value` for `key` (bounded as `with`).
+    pub(crate) fn insert(&self, key: K, value: V) {
+        let mut map = self.0.borrow_mut();
+        if map.len() >= MAX_KEPT && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
 }
 
 #[cfg(test)]

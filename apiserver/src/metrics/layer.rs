@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -33,13 +33,13 @@ use crate::http::Body;
 /// wrapped; calls without an outcome (refused before the handler) and long-running ones
 /// are read from their body's trailers.
 #[derive(Clone, Default, Debug)]
-pub struct Slot(Arc<Filled>);
+pub struct Slot(Arc<Mutex<Filled>>);
 
 #[derive(Default, Debug)]
 struct Filled {
-    info: OnceLock<Info>,
+    info: Option<Info>,
     /// The code as the HTTP API would answer, and the answer's size on the wire.
-    outcome: OnceLock<(u16, u64)>,
+    outcome: Option<(u16, u64)>,
 }
 
 impl Slot {
@@ -49,25 +49,43 @@ impl Slot {
         extensions.get::<Slot>().cloned()
     }
 
+    /// Both sides of a slot run one after the other on the call's task: never contended, so
+    /// a plain lock (a compare-and-swap) is cheaper than a `OnceLock`'s state machine.
+    fn filled(&self) -> std::sync::MutexGuard<'_, Filled> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Records the call's labels, unless an earlier step did (`info` is then not computed).
     pub fn set(&self, info: impl FnOnce() -> Info) {
-        self.0.info.get_or_init(info);
+        let mut filled = self.filled();
+        if filled.info.is_none() {
+            filled.info = Some(info());
+        }
     }
 
     /// Records the handler's outcome: a message `bytes` long on the wire, or an error.
     /// Ignored before the labels are set (the layer then reads the trailers).
     pub fn answered(&self, outcome: Result<u64, &tonic::Status>) {
-        let Some(info) = self.0.info.get() else {
+        let mut filled = self.filled();
+        let Some(info) = &filled.info else {
             return;
         };
-        let answer = match outcome {
+        if filled.outcome.is_some() {
+            return;
+        }
+        filled.outcome = Some(match outcome {
             Ok(bytes) => (success_code(info.verb), bytes),
             Err(status) => (
                 crate::http::status::code(proto::ApiError::from_status(status).reason),
                 0,
             ),
-        };
-        let _ = self.0.outcome.set(answer);
+        });
+    }
+
+    /// The labels and outcome written so far, taken.
+    fn take(&self) -> (Option<Info>, Option<(u16, u64)>) {
+        let mut filled = self.filled();
+        (filled.info.take(), filled.outcome.take())
     }
 }
 
@@ -90,8 +108,6 @@ impl<S> tower_layer::Layer<S> for MetricsLayer {
 pub struct Metered<S> {
     inner: S,
 }
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// What is known of a request before it is served.
 enum Pending {
@@ -118,7 +134,7 @@ where
 {
     type Response = ::http::Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+    type Future = MeteredFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -138,8 +154,7 @@ where
             let apply = request
                 .headers()
                 .get(::http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/apply-patch"));
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/apply-patch"));
             Pending::Http(request::from_http(
                 request.method(),
                 path,
@@ -148,23 +163,55 @@ where
             ))
         };
         let serving = inflight::enter(read_only);
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let response = inner.call(request).await?;
-            // Long-running requests leave the in-flight count once they are established,
-            // as Kubernetes' max-in-flight filter does not count them.
-            drop(serving);
-            Ok(track(response, pending, start))
-        })
+        // poll_ready was called on this very service: the tower contract allows the call
+        // here, with no clone of the service and no boxed future.
+        MeteredFuture {
+            inner: self.inner.call(request),
+            state: Some((pending, serving)),
+            start,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner service's future, the request recorded when it yields the response.
+    pub struct MeteredFuture<F> {
+        #[pin]
+        inner: F,
+        // None once the response went out.
+        state: Option<(Pending, inflight::Serving)>,
+        start: Instant,
+    }
+}
+
+impl<F> Future for MeteredFuture<F>
+where
+    F: Future<Output = Result<::http::Response<Body>, Infallible>>,
+{
+    type Output = Result<::http::Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.inner.poll(cx) {
+            Poll::Ready(Ok(response)) => response,
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => return Poll::Pending,
+        };
+        let Some((pending, serving)) = this.state.take() else {
+            // Polled again after its answer: the answer went out with the first.
+            return Poll::Pending;
+        };
+        // Long-running requests leave the in-flight count once they are established,
+        // as Kubernetes' max-in-flight filter does not count them.
+        drop(serving);
+        Poll::Ready(Ok(track(response, pending, *this.start)))
     }
 }
 
 fn is_grpc(headers: &::http::HeaderMap) -> bool {
     headers
         .get(::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/grpc"))
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
 }
 
 /// The code of a gRPC answer, as the HTTP API would answer the same outcome (a success
@@ -192,11 +239,12 @@ fn track(
     let (info, code) = match pending {
         Pending::Http(info) => (info, Some(http_code)),
         Pending::Grpc { slot, fallback } => {
-            let info = slot.0.info.get().cloned().unwrap_or(fallback);
+            let (info, outcome) = slot.take();
+            let info = info.unwrap_or(fallback);
             // A unary call its handler answered: recorded now, its body left as it is.
             if http_code == 200
                 && !info.long_running()
-                && let Some(&(code, bytes)) = slot.0.outcome.get()
+                && let Some((code, bytes)) = outcome
             {
                 record(
                     info.for_code(code),
@@ -481,7 +529,7 @@ mod tests {
         let slot = Slot::default();
         slot.answered(Ok(10));
         assert_eq!(
-            slot.0.outcome.get(),
+            slot.filled().outcome,
             None,
             "no labels yet: the trailers will say"
         );
@@ -490,11 +538,11 @@ mod tests {
             ..from_attributes_like()
         });
         slot.answered(Ok(10));
-        assert_eq!(slot.0.outcome.get(), Some(&(201, 10)));
+        assert_eq!(slot.filled().outcome, Some((201, 10)));
         let slot = Slot::default();
         slot.set(from_attributes_like);
         slot.answered(Err(&proto::ApiError::not_found("x").into()));
-        assert_eq!(slot.0.outcome.get(), Some(&(404, 0)));
+        assert_eq!(slot.filled().outcome, Some((404, 0)));
     }
 
     #[test]
