@@ -10,7 +10,8 @@
 //! this host (tests), and bounds the connection (`--kubelet-timeout`) and every call.
 //!
 //! Every call is authorized first, as Kubernetes maps these subresources: exec is
-//! `create pods/exec` (an interactive attach `create pods/attach`), logs `get pods/log`, stats of a node `get nodes/stats` (of a pod:
+//! `create pods/exec` (an interactive attach `create pods/attach`), logs `get pods/log`,
+//! port-forward `create pods/portforward`, stats of a node `get nodes/stats` (of a pod:
 //! `get pods`). With a cluster PKI the kubelet is dialed over TLS: its serving certificate
 //! checked against the kubelet CA, the apiserver presenting its kubelet-client certificate.
 
@@ -25,7 +26,8 @@ use proto::kubelet_api::kubelet_client::KubeletClient;
 use proto::kubelet_api::kubelet_server::Kubelet;
 use proto::kubelet_api::{
     ExecRequest, ExecResponse, ExecStreamOpen, ExecStreamRequest, ExecStreamResponse, LogChunk,
-    LogsRequest, StatsRequest, StatsResponse, exec_stream_request,
+    LogsRequest, PortForwardOpen, PortForwardRequest, StatsRequest, StatsResponse,
+    exec_stream_request, port_forward_request,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -76,6 +78,12 @@ pub const EXEC_START_DEADLINE: Duration = Duration::from_secs(30);
 /// `exit`.
 pub type ExecOutputStream =
     std::pin::Pin<Box<dyn futures::Stream<Item = Result<ExecStreamResponse, Status>> + Send>>;
+
+/// A forwarded connection: `create pods/portforward`, as Kubernetes authorizes it.
+pub fn port_forward_attributes(open: &PortForwardOpen) -> Attributes {
+    Attributes::resource("create", "", "pods", &open.namespace, &open.pod)
+        .with_subresource("portforward")
+}
 
 pub fn logs_attributes(r: &LogsRequest) -> Attributes {
     Attributes::resource("get", "", "pods", &r.namespace, &r.pod).with_subresource("log")
@@ -286,9 +294,7 @@ impl<S: Store> KubeletProxy<S> {
 }
 
 /// The next message of a client stream; its end or an error ends it.
-async fn next_message(
-    mut s: tonic::Streaming<ExecStreamRequest>,
-) -> Option<(ExecStreamRequest, tonic::Streaming<ExecStreamRequest>)> {
+async fn next_message<T>(mut s: tonic::Streaming<T>) -> Option<(T, tonic::Streaming<T>)> {
     match s.message().await {
         Ok(Some(m)) => Some((m, s)),
         _ => None,
@@ -370,9 +376,35 @@ impl<S: Store> Kubelet for KubeletProxy<S> {
 
     async fn port_forward(
         &self,
-        _request: Request<tonic::Streaming<proto::kubelet_api::PortForwardRequest>>,
+        request: Request<tonic::Streaming<PortForwardRequest>>,
     ) -> Result<Response<PortForwardStream>, Status> {
-        Err(Status::unimplemented("port-forward is not built yet"))
+        let (meta, extensions, mut incoming) = request.into_parts();
+        let open = match incoming.message().await?.and_then(|m| m.kind) {
+            Some(port_forward_request::Kind::Open(open)) => open,
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message of a port-forward stream must be `open`",
+                ));
+            }
+        };
+        let caller = Request::from_parts(meta, extensions, ());
+        self.authorize(&caller, &port_forward_attributes(&open))
+            .await?;
+        let mut c = self.pod_client(&open.namespace, &open.pod).await?;
+        let first = PortForwardRequest {
+            kind: Some(port_forward_request::Kind::Open(open)),
+        };
+        // The caller's end (or its going away) ends what the kubelet reads: a half-close.
+        let rest = futures::stream::unfold(incoming, next_message);
+        let requests = futures::stream::once(futures::future::ready(first)).chain(rest);
+        let s = deadline(
+            self.options.timeout.max(EXEC_START_DEADLINE),
+            "port-forward",
+            c.port_forward(traced(requests)),
+        )
+        .await?
+        .into_inner();
+        Ok(Response::new(s.boxed()))
     }
 
     async fn stats(
@@ -439,6 +471,21 @@ mod tests {
         assert_eq!(
             (exec.verb.as_str(), exec.subresource.as_str()),
             ("create", "exec")
+        );
+        let pf = port_forward_attributes(&PortForwardOpen {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            port: 80,
+        });
+        assert_eq!(
+            (
+                pf.verb.as_str(),
+                pf.resource.as_str(),
+                pf.subresource.as_str(),
+                pf.namespace.as_str(),
+                pf.name.as_str()
+            ),
+            ("create", "pods", "portforward", "ns", "p")
         );
         let logs = logs_attributes(&LogsRequest {
             namespace: "ns".into(),

@@ -16,6 +16,12 @@ pub use proto::kubelet_api::{
     exec_stream_request, exec_stream_response,
 };
 
+mod port_forward;
+pub use port_forward::{
+    PortForwardOpen, PortForwardRequest, PortForwardResponse, PortForwardSession, forward,
+    port_forward_request, port_forward_response,
+};
+
 /// Cheap to clone: clones share one HTTP/2 connection.
 #[derive(Clone, Debug)]
 pub struct KubeletApi {

@@ -27,6 +27,7 @@ pub mod kubelet;
 pub mod metrics;
 pub mod network;
 pub mod node;
+pub mod port_forward;
 pub mod probes;
 pub mod runtime;
 pub mod security;

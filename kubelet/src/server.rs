@@ -1,6 +1,6 @@
 //! The kubelet's API: its gRPC service (`proto/kubelet.proto`: container logs (follow,
-//! tail, previous), exec and CPU/memory stats, answered from the runtime by the pod's
-//! labels) and, on the same port, its HTTP endpoints (metrics, healthz: [`crate::http`]).
+//! tail, previous), exec, port-forward and CPU/memory stats, answered from the runtime by
+//! the pod's labels) and, on the same port, its HTTP endpoints (metrics, healthz: [`crate::http`]).
 
 use crate::apiauth::authn::Authenticator;
 use crate::apiauth::authz::{self, ApiCall, Authorizer};
@@ -85,6 +85,27 @@ impl<R: Runtime> KubeletService<R> {
         }
         v.sort_by_key(|c| std::cmp::Reverse((c.restart_count(), c.created_at)));
         Ok(v)
+    }
+
+    /// The pod's running sandbox (the newest attempt): its network namespace is the pod's.
+    async fn running_sandbox(&self, ns: &str, pod: &str) -> Result<ContainerInfo, Status> {
+        let mut v = self
+            .runtime
+            .list_containers(&[
+                (labels::NODE, self.node.as_str()),
+                (labels::POD_NAMESPACE, ns),
+                (labels::POD_NAME, pod),
+            ])
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        v.retain(|c| c.kind() == Some(ContainerKind::Sandbox) && c.is_running());
+        v.sort_by_key(|c| std::cmp::Reverse((c.sandbox_attempt(), c.created_at)));
+        v.into_iter().next().ok_or_else(|| {
+            Status::not_found(format!(
+                "pod {ns}/{pod} is not running on node {}",
+                self.node
+            ))
+        })
     }
 
     /// The instance of `container` (or the pod's only container) to read.
@@ -276,9 +297,31 @@ impl<R: Runtime> Kubelet for KubeletService<R> {
 
     async fn port_forward(
         &self,
-        _req: Request<tonic::Streaming<api::PortForwardRequest>>,
+        req: Request<tonic::Streaming<api::PortForwardRequest>>,
     ) -> Result<Response<PortForwardStream>, Status> {
-        Err(Status::unimplemented("port-forward is not built yet"))
+        self.admit(&req, ApiCall::PortForward).await?;
+        let mut incoming = req.into_inner();
+        let (open, port) = crate::port_forward::first(incoming.message().await?)?;
+        let (ns, pod) = (&open.namespace, &open.pod);
+        let sandbox = self.running_sandbox(ns, pod).await?;
+        let conn = self
+            .runtime
+            .port_forward(&sandbox.id, port)
+            .await
+            .map_err(|e| {
+                // Kubernetes' kubelet wording, with the runtime's reason.
+                let reason = match e {
+                    crate::Error::Network(m) | crate::Error::Runtime(m) => m,
+                    e => e.to_string(),
+                };
+                Status::unavailable(format!(
+                    "error forwarding port {port} to pod {ns}/{pod}: {reason}"
+                ))
+            })?;
+        tracing::debug!(pod = %format!("{ns}/{pod}"), port, "port-forward connection made");
+        Ok(Response::new(
+            crate::port_forward::pump(conn, incoming).boxed(),
+        ))
     }
 
     async fn stats(&self, req: Request<StatsRequest>) -> Result<Response<StatsResponse>, Status> {

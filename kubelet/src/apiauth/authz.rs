@@ -1,8 +1,8 @@
 //! Authorization of kubelet API calls, as Kubernetes' kubelet does it with
 //! `--authorization-mode=Webhook`: each call maps to a `nodes` subresource of this node
-//! (`exec` and `logs` -> `get nodes/proxy`, `stats` -> `get nodes/stats`), asked of the
-//! apiserver with a SubjectAccessReview; answers are cached (allowed 5 min, denied 30 s,
-//! Kubernetes' defaults) so a burst of calls costs one review.
+//! (`exec`, `logs` and `portForward` -> `get nodes/proxy`, `stats` -> `get nodes/stats`),
+//! asked of the apiserver with a SubjectAccessReview; answers are cached (allowed 5 min,
+//! denied 30 s, Kubernetes' defaults) so a burst of calls costs one review.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +29,7 @@ pub enum ApiCall {
     Exec,
     Logs,
     Stats,
+    PortForward,
 }
 
 /// The resource attributes a call is authorized as.
@@ -47,7 +48,8 @@ pub fn check_for(call: ApiCall, node_name: &str) -> ResourceCheck {
         verb: "get",
         resource: "nodes",
         subresource: match call {
-            ApiCall::Exec | ApiCall::Logs => "proxy",
+            // Kubernetes' `/portForward` path is `proxy` like `/exec`.
+            ApiCall::Exec | ApiCall::Logs | ApiCall::PortForward => "proxy",
             ApiCall::Stats => "stats",
         },
         name: node_name.to_string(),
@@ -337,6 +339,7 @@ mod tests {
             ("get", "nodes", "proxy", "n1")
         );
         assert_eq!(check_for(ApiCall::Logs, "n1").subresource, "proxy");
+        assert_eq!(check_for(ApiCall::PortForward, "n1").subresource, "proxy");
         assert_eq!(check_for(ApiCall::Stats, "n1").subresource, "stats");
     }
 

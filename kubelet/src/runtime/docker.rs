@@ -457,6 +457,21 @@ impl Runtime for DockerRuntime {
         super::stream::docker_start(&self.docker, id, spec, input).await
     }
 
+    /// From inside the sandbox's network namespace, which every container of the pod
+    /// shares (found through the sandbox's main process).
+    async fn port_forward(
+        &self,
+        sandbox_id: &str,
+        port: u16,
+    ) -> Result<super::port_forward::PortStream> {
+        let info = self.inspect_container(sandbox_id).await?;
+        let pid = info
+            .pid
+            .filter(|_| info.is_running())
+            .ok_or_else(|| Error::Runtime(format!("sandbox {sandbox_id} is not running")))?;
+        super::port_forward::connect_in_namespace_of(pid, port).await
+    }
+
     async fn logs(&self, id: &str, options: &LogOptions) -> Result<LogStream> {
         let tail = options
             .tail

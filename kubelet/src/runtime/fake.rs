@@ -28,6 +28,8 @@ struct Inner {
     images: BTreeSet<String>,
     calls: Vec<Call>,
     next_id: u64,
+    /// Ports of every pod that refuse connections (the others echo).
+    closed_ports: BTreeSet<u16>,
     /// Exit code given to a container's exec calls (default 0).
     exec_exit: BTreeMap<String, i64>,
     /// Containers whose start exits at once with this code.
@@ -115,6 +117,11 @@ impl FakeRuntime {
         g.images.insert(image.to_string());
         g.image_sizes.insert(image.to_string(), size);
         g.image_created.insert(image.to_string(), created);
+    }
+
+    /// Connections to `port` of any pod are refused.
+    pub fn close_port(&self, port: u16) {
+        self.lock().closed_ports.insert(port);
     }
 
     pub fn set_exec_exit(&self, id: &str, code: i64) {
@@ -332,6 +339,32 @@ impl Runtime for FakeRuntime {
             Some(_) => Err(Error::Runtime(format!("container {id} is not running"))),
             None => Err(Error::NotFound(id.to_string())),
         }
+    }
+
+    /// Every port of a running sandbox echoes (see [`super::port_forward::echo`]) unless
+    /// [`close_port`](Self::close_port) closed it.
+    async fn port_forward(
+        &self,
+        sandbox_id: &str,
+        port: u16,
+    ) -> Result<super::port_forward::PortStream> {
+        let g = self.lock();
+        match g.containers.get(sandbox_id) {
+            Some((c, _)) if c.is_running() => {}
+            Some(_) => {
+                return Err(Error::Runtime(format!(
+                    "sandbox {sandbox_id} is not running"
+                )));
+            }
+            None => return Err(Error::NotFound(sandbox_id.to_string())),
+        }
+        if g.closed_ports.contains(&port) {
+            return Err(Error::Network(format!(
+                "failed to connect to localhost:{port} inside the pod's network namespace: connection refused"
+            )));
+        }
+        drop(g);
+        Ok(super::port_forward::echo())
     }
 
     async fn logs(&self, id: &str, _options: &LogOptions) -> Result<LogStream> {

@@ -111,6 +111,14 @@ impl<R: Runtime> Runtime for Instrumented<R> {
         // Setting the session up (CRI's `exec` returns its streaming URL), not its life.
         timed("exec", self.inner.exec_stream(id, spec, input)).await
     }
+    async fn port_forward(
+        &self,
+        sandbox_id: &str,
+        port: u16,
+    ) -> Result<super::port_forward::PortStream> {
+        // Making the connection (CRI's `port_forward` returns its streaming URL), not its life.
+        timed("port_forward", self.inner.port_forward(sandbox_id, port)).await
+    }
     async fn image_fs_usage(&self) -> Result<(u64, u64)> {
         timed("image_fs_info", self.inner.image_fs_usage()).await
     }

@@ -6,6 +6,7 @@ pub mod bounded;
 pub mod docker;
 pub mod fake;
 pub mod instrumented;
+pub mod port_forward;
 pub mod stream;
 
 use crate::error::Result;
@@ -281,6 +282,20 @@ pub trait Runtime: Send + Sync + 'static {
         async {
             Err(crate::error::Error::Runtime(
                 "this container runtime has no interactive exec".to_string(),
+            ))
+        }
+    }
+    /// A TCP connection to `port` on the localhost of the running sandbox `sandbox_id`'s
+    /// network namespace (CRI's `PortForward`).
+    fn port_forward(
+        &self,
+        sandbox_id: &str,
+        port: u16,
+    ) -> impl Future<Output = Result<port_forward::PortStream>> + Send {
+        let _ = (sandbox_id, port);
+        async {
+            Err(crate::error::Error::Runtime(
+                "this container runtime has no port forwarding".to_string(),
             ))
         }
     }
