@@ -61,11 +61,57 @@ pub fn render(format: Option<&OutputFormat>, client: &Value, server: Option<&Val
                 // kubectl marshals through JSON into YAML: keys sorted, then a blank line.
                 Ok(format!("{}\n", crate::printers::yaml(&sorted(&doc))?))
             } else {
-                crate::printers::json(&doc)
+                Ok(json_in_kubectl_order(client, server))
             }
         }
         Some(_) => bail!("--output must be 'yaml' or 'json'"),
     }
+}
+
+/// `version.Info`'s fields in Go's struct order, which kubectl's JSON keeps.
+const INFO_ORDER: &[&str] = &[
+    "major",
+    "minor",
+    "emulationMajor",
+    "emulationMinor",
+    "minCompatibilityMajor",
+    "minCompatibilityMinor",
+    "gitVersion",
+    "gitCommit",
+    "gitTreeState",
+    "buildDate",
+    "goVersion",
+    "compiler",
+    "platform",
+];
+
+/// kubectl's `-o json` (two-space indent, struct order; serde_json's maps are sorted).
+fn json_in_kubectl_order(client: &Value, server: Option<&Value>) -> String {
+    let info = |v: &Value| -> String {
+        let Some(m) = v.as_object() else {
+            return "{}".into();
+        };
+        let mut keys: Vec<&str> = INFO_ORDER
+            .iter()
+            .copied()
+            .filter(|k| m.contains_key(*k))
+            .collect();
+        keys.extend(
+            m.keys()
+                .map(String::as_str)
+                .filter(|k| !INFO_ORDER.contains(k)),
+        );
+        let lines: Vec<String> = keys
+            .iter()
+            .map(|k| format!("    {}: {}", Value::from(*k), m[*k]))
+            .collect();
+        format!("{{\n{}\n  }}", lines.join(",\n"))
+    };
+    let mut parts = vec![format!("  \"clientVersion\": {}", info(client))];
+    if let Some(sv) = server {
+        parts.push(format!("  \"serverVersion\": {}", info(sv)));
+    }
+    format!("{{\n{}\n}}\n", parts.join(",\n"))
 }
 
 fn sorted(v: &Value) -> Value {
@@ -155,6 +201,11 @@ mod tests {
                 .unwrap();
         assert_eq!(j["clientVersion"]["major"], "1");
         assert_eq!(j["serverVersion"]["gitVersion"], "v1.33.0-rkube.0.1.0");
+        let text = render(Some(&OutputFormat::Json), &client, Some(&server)).unwrap();
+        assert!(
+            text.starts_with("{\n  \"clientVersion\": {\n    \"major\": \"1\",\n    \"minor\": \"33\",\n    \"gitVersion\": "),
+            "{text}"
+        );
         let y = render(Some(&OutputFormat::Yaml), &client, None).unwrap();
         assert!(y.starts_with("clientVersion:\n  buildDate: \"\"\n") || y.starts_with("clientVersion:\n  buildDate: ''\n"), "{y}");
         assert!(!y.contains("serverVersion"), "{y}");
