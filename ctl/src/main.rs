@@ -36,6 +36,11 @@ fn main() -> ExitCode {
     match runtime.block_on(traced(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<commands::Reported>() => ExitCode::FAILURE,
+        // `diff`: 1 means differences, so a failure is 2, as kubectl's.
+        Err(e) if e.is::<commands::diff::Failed>() => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         // `exec`: the remote command's exit code, already reported.
         Err(e) if e.is::<commands::container::RemoteExit>() => ExitCode::from(
             e.downcast_ref::<commands::container::RemoteExit>()

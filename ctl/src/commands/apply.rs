@@ -4,7 +4,7 @@
 use super::outcome::Outcomes;
 use super::{Ctx, finish, report};
 use crate::api::reason_of;
-use crate::args::FileArgs;
+use crate::args::{DryRun, FileArgs};
 use crate::kinds::object_name;
 use crate::manifests::{Doc, NoKindMatch, load_all};
 use crate::merge::{
@@ -60,7 +60,6 @@ pub(super) fn prepare(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, Object,
 /// What one document came to: the object as the server answered (under a client dry run,
 /// as it would have been sent) and what happened to it.
 pub(super) struct Applied {
-    pub info: &'static KindInfo,
     pub object: Object,
     pub outcome: Outcome,
 }
@@ -101,10 +100,14 @@ pub async fn apply(ctx: &Ctx, args: &FileArgs) -> Result<()> {
 
 pub async fn create(ctx: &Ctx, args: &FileArgs) -> Result<()> {
     for_each_doc(ctx, args, |doc| async move {
-        let (info, object, _) = prepare(ctx, doc)?;
-        let object = ctx.api().await?.create(object).await?;
+        let (_, object, _) = prepare(ctx, doc)?;
+        // A client dry run of a create needs no server at all: the kinds are known here.
+        let object = if ctx.dry_run() == DryRun::Client {
+            object
+        } else {
+            ctx.api().await?.create(object).await?
+        };
         Ok(Applied {
-            info,
             object,
             outcome: Outcome::Created,
         })
@@ -125,7 +128,6 @@ pub async fn replace(ctx: &Ctx, args: &FileArgs) -> Result<()> {
         }
         let object = api.update(object).await?;
         Ok(Applied {
-            info,
             object,
             outcome: Outcome::Replaced,
         })
@@ -176,10 +178,12 @@ pub(super) fn apply_patch(
     })
 }
 
+#[cfg(test)]
 pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, String, Outcome)> {
     let a = apply_doc(ctx, doc).await?;
     let name = a.object.meta().name.clone();
-    Ok((a.info, name, a.outcome))
+    let info = a.object.info().expect("an applied object has a kind");
+    Ok((info, name, a.outcome))
 }
 
 pub(super) async fn apply_doc(ctx: &Ctx, doc: Doc) -> Result<Applied> {
@@ -189,13 +193,7 @@ pub(super) async fn apply_doc(ctx: &Ctx, doc: Doc) -> Result<Applied> {
     let document = proto::manifest::to_document(&object);
     let modified = modified_configuration(&document);
     let api = ctx.api().await?;
-    let done = |object, outcome| {
-        Ok(Applied {
-            info,
-            object,
-            outcome,
-        })
-    };
+    let done = |object, outcome| Ok(Applied { object, outcome });
     for attempt in 1..=MAX_TRIES {
         let live = match api.get(info.plural, &ns, &name).await {
             Ok(live) => live,

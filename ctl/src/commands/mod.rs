@@ -37,6 +37,8 @@ pub mod wait;
 #[cfg(test)]
 mod component_tests;
 #[cfg(test)]
+mod mutation_tests;
+#[cfg(test)]
 mod secure_tests;
 #[cfg(test)]
 mod workload_tests;

@@ -181,6 +181,20 @@ async fn patch_one(
     subresource: &str,
     out: &Outcomes,
 ) -> Result<()> {
+    let (after, changed) = patch_object(ctx, kind, ns, name, ty, patch, subresource).await?;
+    out.object(&after, verb(changed))
+}
+
+/// The object after the patch (under a dry run, as it would be), and whether it changed.
+pub(super) async fn patch_object(
+    ctx: &Ctx,
+    kind: &'static KindInfo,
+    ns: &str,
+    name: &str,
+    ty: &str,
+    patch: &Value,
+    subresource: &str,
+) -> Result<(Object, bool)> {
     let api = ctx.api().await?;
     // Read first, as kubectl does: the object before tells whether the patch changed it.
     let before = api.get(kind.plural, ns, name).await?;
@@ -194,7 +208,8 @@ async fn patch_one(
         ..Default::default()
     };
     let after = api.patch(req).await?;
-    out.object(&after, verb(compared(&before) != compared(&after)))
+    let changed = compared(&before) != compared(&after);
+    Ok((after, changed))
 }
 
 /// The scale subresource: the server serves it to read and replace, so the patch is
