@@ -162,3 +162,42 @@ async fn a_job_from_a_cron_job_copies_the_template_and_is_owned() {
     let e = create(&ctx, &Generate::Job(wrong)).await.unwrap_err();
     assert_eq!(e.to_string(), "unknown object type *v1.Deployment");
 }
+
+#[tokio::test]
+async fn rbac_objects_and_quotas_are_accepted_by_the_server() {
+    let server = TestServer::start().await;
+    let ctx = Ctx::for_test(&server.url, None);
+    let role = RoleArgs {
+        name: "reader".into(),
+        verbs: strings(&["get", "list"]),
+        resources: strings(&["pods", "deploy.apps"]),
+        resource_names: vec![],
+    };
+    create(&ctx, &Generate::Role(role)).await.unwrap();
+    let r = live(&ctx, "roles", "default", "reader").await;
+    assert_eq!(r["rules"][1]["apiGroups"], json!(["apps"]));
+    assert_eq!(r["rules"][1]["resources"], json!(["deployments"]));
+
+    let binding = RoleBindingArgs {
+        name: "read".into(),
+        clusterrole: None,
+        role: Some("reader".into()),
+        subjects: rbac::BindingSubjects {
+            users: strings(&["jane"]),
+            groups: vec![],
+            service_accounts: strings(&["default:bot"]),
+        },
+    };
+    create(&ctx, &Generate::RoleBinding(binding)).await.unwrap();
+    let b = live(&ctx, "rolebindings", "default", "read").await;
+    assert_eq!(b["subjects"][1]["kind"], "ServiceAccount");
+
+    let quota = QuotaArgs {
+        name: "q".into(),
+        hard: Some("pods=2,cpu=500m".into()),
+        scopes: None,
+    };
+    create(&ctx, &Generate::Quota(quota)).await.unwrap();
+    let q = live(&ctx, "resourcequotas", "default", "q").await;
+    assert_eq!(q["spec"]["hard"], json!({"cpu": "500m", "pods": "2"}));
+}

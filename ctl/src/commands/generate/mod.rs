@@ -5,6 +5,7 @@
 
 mod data;
 pub(crate) mod doc;
+mod rbac;
 mod service;
 mod simple;
 mod workload;
@@ -13,8 +14,9 @@ mod workload;
 mod component_tests;
 
 pub use data::{ConfigMapArgs, SecretCommand};
+pub use rbac::{ClusterRoleArgs, ClusterRoleBindingArgs, RoleArgs, RoleBindingArgs};
 pub use service::ServiceCommand;
-pub use simple::NameArgs;
+pub use simple::{NameArgs, QuotaArgs};
 pub use workload::{CronJobArgs, DeploymentArgs, JobArgs};
 
 use super::Ctx;
@@ -50,6 +52,21 @@ pub enum Generate {
     /// Create a cron job: `--image=I --schedule='*/1 * * * *' [-- COMMAND]`
     #[command(name = "cronjob", visible_alias = "cj")]
     CronJob(CronJobArgs),
+    /// Create a role with a single rule: `--verb=get,list --resource=pods`
+    Role(RoleArgs),
+    /// Create a cluster role: `--verb=... --resource=...`, `--non-resource-url`, or
+    /// `--aggregation-rule`
+    #[command(name = "clusterrole")]
+    ClusterRole(ClusterRoleArgs),
+    /// Create a role binding for a Role or ClusterRole
+    #[command(name = "rolebinding")]
+    RoleBinding(RoleBindingArgs),
+    /// Create a cluster role binding for a ClusterRole
+    #[command(name = "clusterrolebinding")]
+    ClusterRoleBinding(ClusterRoleBindingArgs),
+    /// Create a resource quota: `--hard=cpu=1,pods=2 [--scopes=BestEffort]`
+    #[command(visible_alias = "resourcequota")]
+    Quota(QuotaArgs),
 }
 
 pub async fn create(ctx: &Ctx, g: &Generate) -> Result<()> {
@@ -82,9 +99,28 @@ pub async fn create(ctx: &Ctx, g: &Generate) -> Result<()> {
             workload::cron_job(a, ns)?,
             "failed to create cronjob: ".into(),
         ),
+        Generate::Role(a) => (warn(rbac::role(a, ns)?), String::new()),
+        Generate::ClusterRole(a) => (warn(rbac::cluster_role(a)?), String::new()),
+        Generate::RoleBinding(a) => (
+            rbac::role_binding(a, ns)?,
+            "failed to create rolebinding: ".into(),
+        ),
+        Generate::ClusterRoleBinding(a) => (
+            rbac::cluster_role_binding(a)?,
+            "failed to create clusterrolebinding: ".into(),
+        ),
+        Generate::Quota(a) => (simple::quota(a, ns)?, "failed to create quota: ".into()),
     };
     // Boxed: an object and its request held across the await make a large future.
     Box::pin(emit(ctx, object, &failure)).await
+}
+
+/// Prints a generator's warnings (on stderr, before anything is sent, as kubectl does).
+fn warn((object, warnings): (Object, Vec<String>)) -> Object {
+    for w in warnings {
+        eprintln!("{w}");
+    }
+    object
 }
 
 /// Sends what a generator built (unless `--dry-run=client`, which shows it as built) and
