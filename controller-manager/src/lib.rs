@@ -11,6 +11,7 @@ pub mod context;
 pub mod controllers;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod pods;
 pub mod probes;
 pub mod runner;

@@ -10,8 +10,11 @@
 //!   the affinity agrees). Kubernetes leaves binding to the scheduler; binding here keeps the
 //!   controller independent of which scheduler runs (resources are not checked: the
 //!   kubelet's admission is the judge).
-//! - Pods carry `controller-revision-hash`, the hash of the template (as the deployment's
-//!   pod-template-hash). RollingUpdate deletes old-hash pods while at most `maxUnavailable`
+//! - Each distinct template is a ControllerRevision `<ds>-<hash>` (`crate::history`; the
+//!   hash is the deployment's pod-template-hash of the template). Pods carry the update
+//!   revision's hash in `controller-revision-hash`; a template equal to an older revision
+//!   (a rollback) reuses it, renumbered, with its hash. Revisions no pod uses beyond
+//!   `revisionHistoryLimit` are deleted. RollingUpdate deletes old-hash pods while at most `maxUnavailable`
 //!   of the desired nodes lack an available pod; the node then gets a new pod. OnDelete
 //!   replaces a pod only when someone deletes it.
 //! - `plan_daemonset` is the pure decision; expectations as the ReplicaSet's.
@@ -19,6 +22,7 @@
 use crate::context::Context;
 use crate::controllers::deployment::util::{pod_template_hash, scaled_value};
 use crate::error::Error;
+use crate::history;
 use crate::pods::{self, controller_ref};
 use client::runtime::{
     Action, Controller, Expectations, OnConflict, backoff, resolve_controller_ref,
@@ -28,21 +32,21 @@ use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
 use proto::k8s::{
-    DaemonSet, DaemonSetStatus, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodSpec,
-    Taint, Toleration,
+    ControllerRevision, DaemonSet, DaemonSetStatus, Node, NodeSelectorRequirement,
+    NodeSelectorTerm, Pod, PodSpec, Taint, Toleration,
 };
 use proto::selector::LabelSelector;
 use proto::time::parse_rfc3339;
 use proto::{Reason, Resource};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 pub const NAME: &str = "daemonset";
 const SOURCE: &str = "daemonset-controller";
-/// The label with the template's hash (Kubernetes: the ControllerRevision's hash).
-pub const REVISION_HASH: &str = "controller-revision-hash";
+/// The label with the update revision's hash (its ControllerRevision's).
+pub const REVISION_HASH: &str = history::REVISION_HASH;
 
 pub fn start(
     ctx: Arc<Context>,
@@ -56,6 +60,7 @@ struct DaemonSetController {
     sets: Store<DaemonSet>,
     pods: Store<Pod>,
     nodes: Store<Node>,
+    revisions: Store<ControllerRevision>,
     expectations: Expectations,
     queue: WorkQueue<String>,
 }
@@ -64,12 +69,14 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let ds_informer = ctx.informer::<DaemonSet>();
     let pod_informer = ctx.informer::<Pod>();
     let node_informer = ctx.informer::<Node>();
+    let revision_informer = ctx.informer::<ControllerRevision>();
     let runtime = Controller::new(NAME, ds_informer.clone()).workers(ctx.config.concurrent_workers);
     let c = Arc::new(DaemonSetController {
         ctx: ctx.clone(),
         sets: ds_informer.store(),
         pods: pod_informer.store(),
         nodes: node_informer.store(),
+        revisions: revision_informer.store(),
         expectations: Expectations::new(),
         queue: runtime.queue(),
     });
@@ -93,6 +100,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
                 }
             }
         })
+        .reads(revision_informer)
         .run(
             |req, c| async move { c.sync(&req.key).await },
             backoff,
@@ -177,7 +185,25 @@ impl DaemonSetController {
             .await?;
         let nodes = self.nodes.list();
         let now = self.ctx.clock.now();
-        let plan = plan_daemonset(&ds, &nodes, &owned, now);
+        let template = ds
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.clone())
+            .unwrap_or_default();
+        let owner = history::Owner {
+            meta: ds.meta(),
+            kind: "DaemonSet",
+            template: &template,
+            hash: template_hash(&ds),
+        };
+        let revisions =
+            history::owned_revisions(self.revisions.by_namespace(namespace), &ds.meta().uid);
+        let update = history::plan_update_revision(&owner, &revisions);
+        let revision_api = self.ctx.api_in::<ControllerRevision>(namespace);
+        if ds.meta().deletion_timestamp.is_empty() {
+            history::sync_revisions(&revision_api, &owner, &update).await?;
+        }
+        let plan = plan_daemonset(&ds, &nodes, &owned, &update.hash, now);
         let mut err = None;
         if self.expectations.satisfied(key) && ds.meta().deletion_timestamp.is_empty() {
             if !plan.delete.is_empty()
@@ -186,8 +212,14 @@ impl DaemonSetController {
                 err = Some(e);
             }
             if !plan.create_on.is_empty()
-                && let Err(e) = self.create_pods(key, &ds, &plan.create_on).await
+                && let Err(e) = self
+                    .create_pods(key, &ds, &plan.create_on, &update.hash)
+                    .await
             {
+                err.get_or_insert(e);
+            }
+            let doomed = history_to_delete(&ds, &revisions, &owned, &update.name);
+            if let Err(e) = history::truncate(&revision_api, &doomed).await {
                 err.get_or_insert(e);
             }
         }
@@ -219,12 +251,18 @@ impl DaemonSetController {
         Ok(crate::pods::claim_pods(&claimer, &pods, sel, candidates).await?)
     }
 
-    async fn create_pods(&self, key: &str, ds: &DaemonSet, nodes: &[String]) -> Result<(), Error> {
+    async fn create_pods(
+        &self,
+        key: &str,
+        ds: &DaemonSet,
+        nodes: &[String],
+        hash: &str,
+    ) -> Result<(), Error> {
         let api = self.ctx.api_in::<Pod>(&ds.meta().namespace);
         self.expectations.expect_creations(key, nodes.len());
         let results = join_all(nodes.iter().map(|node| {
             let api = api.clone();
-            let pod = pod_for_node(ds, node);
+            let pod = pod_for_node(ds, node, hash);
             async move { api.create(&pod).await }
         }))
         .await;
@@ -293,6 +331,29 @@ impl DaemonSetController {
         update_status_if_changed(&api, ds, status, OnConflict::Fail).await?;
         Ok(())
     }
+}
+
+/// Pure: Kubernetes' cleanupHistory: revisions beyond `revisionHistoryLimit` that neither
+/// are the update revision nor carry the hash of a pod of the DaemonSet.
+pub fn history_to_delete(
+    ds: &DaemonSet,
+    revisions: &[Arc<ControllerRevision>],
+    owned: &[Arc<Pod>],
+    update: &str,
+) -> Vec<String> {
+    let pod_hashes: HashSet<&str> = owned.iter().filter_map(|p| pod_hash(p)).collect();
+    let mut live: HashSet<String> = [update.to_string()].into();
+    for r in revisions {
+        if r.meta()
+            .labels
+            .get(REVISION_HASH)
+            .is_some_and(|h| pod_hashes.contains(h.as_str()))
+        {
+            live.insert(r.meta().name.clone());
+        }
+    }
+    let limit = ds.spec.as_ref().and_then(|s| s.revision_history_limit);
+    history::revisions_to_delete(revisions, &live, limit)
 }
 
 fn selector(ds: &DaemonSet) -> Option<LabelSelector> {
@@ -389,9 +450,10 @@ pub fn template_hash(ds: &DaemonSet) -> String {
     )
 }
 
-/// The pod for one node: the template, default tolerations, the revision hash label, bound
-/// to the node (nodeName and the matchFields affinity), controlled by the DaemonSet.
-pub fn pod_for_node(ds: &DaemonSet, node: &str) -> Pod {
+/// The pod for one node: the template, default tolerations, the update revision's hash
+/// label, bound to the node (nodeName and the matchFields affinity), controlled by the
+/// DaemonSet.
+pub fn pod_for_node(ds: &DaemonSet, node: &str, hash: &str) -> Pod {
     let template = ds.spec.as_ref().and_then(|s| s.template.as_ref());
     let mut pod = pods::pod_from_template(template, ds.meta(), "apps/v1", "DaemonSet");
     let spec = pod.spec.get_or_insert_with(Default::default);
@@ -413,7 +475,7 @@ pub fn pod_for_node(ds: &DaemonSet, node: &str) -> Pod {
     spec.node_name = node.to_string();
     pod.meta_mut()
         .labels
-        .insert(REVISION_HASH.into(), template_hash(ds));
+        .insert(REVISION_HASH.into(), hash.to_string());
     pod
 }
 
@@ -433,11 +495,12 @@ fn pod_hash(p: &Pod) -> Option<&str> {
 }
 
 /// Pure: Kubernetes' manage + rollingUpdate + updateDaemonSetStatus for one DaemonSet, its
-/// owned pods and all nodes.
+/// owned pods and all nodes; `hash` is the update revision's (pods without it are old).
 pub fn plan_daemonset(
     ds: &DaemonSet,
     nodes: &[Arc<Node>],
     owned: &[Arc<Pod>],
+    hash: &str,
     now: SystemTime,
 ) -> DaemonSetPlan {
     let spec = ds.spec.clone().unwrap_or_default();
@@ -446,7 +509,6 @@ pub fn plan_daemonset(
         .as_ref()
         .and_then(|t| t.spec.clone())
         .unwrap_or_default();
-    let hash = template_hash(ds);
     let min_ready = Duration::from_secs(u64::try_from(spec.min_ready_seconds.max(0)).unwrap_or(0));
     let mut by_node: BTreeMap<&str, Vec<&Arc<Pod>>> = BTreeMap::new();
     let mut plan = DaemonSetPlan::default();
@@ -510,7 +572,7 @@ pub fn plan_daemonset(
         let mut running = running;
         running.sort_by_key(|p| {
             (
-                pod_hash(p) != Some(hash.as_str()),
+                pod_hash(p) != Some(hash),
                 parse_rfc3339(&p.meta().creation_timestamp),
                 p.meta().name.clone(),
             )
@@ -532,7 +594,7 @@ pub fn plan_daemonset(
                 unavailable += 1;
             }
         }
-        if pod_hash(keep) == Some(hash.as_str()) {
+        if pod_hash(keep) == Some(hash) {
             updated += 1;
         } else if rolling && should_run {
             if is_available {
@@ -641,7 +703,7 @@ mod tests {
 
     /// A running ready pod of `d` on `node` (with the current hash unless `old`).
     fn pod_on(d: &DaemonSet, name: &str, node: &str, old: bool, ready: bool) -> Arc<Pod> {
-        let mut p = pod_for_node(d, node);
+        let mut p = pod_for_node(d, node, &template_hash(d));
         p.meta_mut().name = name.into();
         if old {
             p.meta_mut()
@@ -788,7 +850,13 @@ mod tests {
             p.meta_mut().creation_timestamp = "2030-01-01T00:00:00Z".into();
             Arc::new(p)
         };
-        let plan = plan_daemonset(&d, &nodes, &[on_a, on_c, on_gone, dup], SystemTime::now());
+        let plan = plan_daemonset(
+            &d,
+            &nodes,
+            &[on_a, on_c, on_gone, dup],
+            &template_hash(&d),
+            SystemTime::now(),
+        );
         assert_eq!(plan.create_on, ["b"]);
         assert_eq!(names(&plan.delete), ["pa2", "pc", "pg"]);
         let s = &plan.status;
@@ -822,16 +890,22 @@ mod tests {
             .iter()
             .map(|n| pod_on(&d, &format!("p{n}"), n, true, true))
             .collect();
-        let plan = plan_daemonset(&d, &nodes, &all_old, SystemTime::now());
+        let plan = plan_daemonset(&d, &nodes, &all_old, &template_hash(&d), SystemTime::now());
         assert_eq!(plan.delete.len(), 1, "maxUnavailable 1");
         assert_eq!(plan.status.updated_number_scheduled, 0);
         // One node is already without a pod: no more deletions until it is back.
-        let plan = plan_daemonset(&d, &nodes, &all_old[1..], SystemTime::now());
+        let plan = plan_daemonset(
+            &d,
+            &nodes,
+            &all_old[1..],
+            &template_hash(&d),
+            SystemTime::now(),
+        );
         assert_eq!((plan.create_on.len(), plan.delete.len()), (1, 0));
         // An old pod that is not ready is replaced at once, beyond the budget.
         let mut pods = all_old.clone();
         pods[3] = pod_on(&d, "pd", "d", true, false);
-        let plan = plan_daemonset(&d, &nodes, &pods, SystemTime::now());
+        let plan = plan_daemonset(&d, &nodes, &pods, &template_hash(&d), SystemTime::now());
         assert_eq!(names(&plan.delete), ["pd"]);
         // 50% of 4: two at a time.
         let mut d2 = d.clone();
@@ -856,7 +930,7 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            plan_daemonset(&d2, &nodes, &old2, SystemTime::now())
+            plan_daemonset(&d2, &nodes, &old2, &template_hash(&d2), SystemTime::now())
                 .delete
                 .len(),
             2
@@ -868,16 +942,22 @@ mod tests {
             rolling_update: None,
         });
         assert!(
-            plan_daemonset(&d3, &nodes, &all_old, SystemTime::now())
-                .delete
-                .is_empty()
+            plan_daemonset(
+                &d3,
+                &nodes,
+                &all_old,
+                &template_hash(&d3),
+                SystemTime::now()
+            )
+            .delete
+            .is_empty()
         );
     }
 
     #[test]
     fn pods_are_bound_tolerant_and_labelled() {
         let d = ds(&[]);
-        let p = pod_for_node(&d, "n1");
+        let p = pod_for_node(&d, "n1", &template_hash(&d));
         let spec = p.spec.as_ref().unwrap();
         assert_eq!(spec.node_name, "n1");
         let terms = &spec

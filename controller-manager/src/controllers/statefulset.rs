@@ -6,11 +6,13 @@
 //!   status. With `podManagementPolicy: OrderedReady` (monotonic) a sync does at most one
 //!   thing and stops at the first pod that is not Running and Ready; `Parallel` does
 //!   everything at once.
-//! - Revisions: there is no ControllerRevision kind, so a revision is named
-//!   `<set>-<hash of the template>` (the deployment's pod-template-hash helper, with
-//!   `collisionCount`). Pods carry it in `controller-revision-hash`. A pod is always
-//!   (re)created from the current template: Kubernetes would recreate an ordinal below the
-//!   partition from the stored old revision, which we do not have.
+//! - Revisions: each distinct template is a ControllerRevision `<set>-<hash>`
+//!   (`crate::history`; the hash is the deployment's pod-template-hash helper, with
+//!   `collisionCount`); a template equal to an older revision (a rollback) reuses it,
+//!   renumbered. Pods carry their revision's name in `controller-revision-hash`; status
+//!   names `currentRevision` and `updateRevision`. With RollingUpdate an ordinal below the
+//!   `partition` is (re)created from the current revision's stored template, the others
+//!   from the update revision. Revisions no pod uses beyond `revisionHistoryLimit` go.
 //! - Creating by a fixed name cannot duplicate a pod; AlreadyExists counts as done.
 //!   Expectations (as the ReplicaSet's) still keep a lagging cache from deleting twice or
 //!   from acting on a pod it has not seen come back.
@@ -18,6 +20,7 @@
 use crate::context::Context;
 use crate::controllers::deployment::util::pod_template_hash;
 use crate::error::Error;
+use crate::history;
 use crate::pods::{self, controller_ref};
 use client::runtime::{
     Action, Controller, Expectations, OnConflict, backoff, resolve_controller_ref,
@@ -27,8 +30,8 @@ use client::store::{key_of, split_key};
 use client::{InformerEvent, Store, WorkQueue};
 use futures::future::{BoxFuture, join_all};
 use proto::k8s::{
-    OwnerReference, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, StatefulSet,
-    StatefulSetStatus, Volume, volume::VolumeSource,
+    ControllerRevision, OwnerReference, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource,
+    Pod, PodTemplateSpec, StatefulSet, StatefulSetStatus, Volume, volume::VolumeSource,
 };
 use proto::selector::LabelSelector;
 use proto::{Reason, Resource};
@@ -40,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 pub const NAME: &str = "statefulset";
 const SOURCE: &str = "statefulset-controller";
 /// The pod label naming its revision (`<set>-<hash>`).
-pub const REVISION_HASH: &str = "controller-revision-hash";
+pub const REVISION_HASH: &str = history::REVISION_HASH;
 /// The pod label with the pod's own name (so a Service can select one member).
 pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 /// The pod label with the pod's ordinal.
@@ -58,6 +61,7 @@ struct StatefulSetController {
     sets: Store<StatefulSet>,
     pods: Store<Pod>,
     claims: Store<PersistentVolumeClaim>,
+    revisions: Store<ControllerRevision>,
     expectations: Expectations,
     queue: WorkQueue<String>,
 }
@@ -66,6 +70,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
     let set_informer = ctx.informer::<StatefulSet>();
     let pod_informer = ctx.informer::<Pod>();
     let claim_informer = ctx.informer::<PersistentVolumeClaim>();
+    let revision_informer = ctx.informer::<ControllerRevision>();
     let runtime =
         Controller::new(NAME, set_informer.clone()).workers(ctx.config.concurrent_workers);
     let c = Arc::new(StatefulSetController {
@@ -73,6 +78,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
         sets: set_informer.store(),
         pods: pod_informer.store(),
         claims: claim_informer.store(),
+        revisions: revision_informer.store(),
         expectations: Expectations::new(),
         queue: runtime.queue(),
     });
@@ -85,6 +91,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
         })
         .watches_with(pod_informer, move |ev, _| pc.on_pod(ev.clone()))
         .reads(claim_informer)
+        .reads(revision_informer)
         .run(
             |req, c| async move { c.sync(&req.key).await },
             backoff,
@@ -155,7 +162,26 @@ impl StatefulSetController {
         let owned = self
             .claim(&set, &sel, self.pods.by_namespace(namespace))
             .await?;
-        let plan = plan_statefulset(&set, &owned, self.ctx.clock.now());
+        let template = set
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.clone())
+            .unwrap_or_default();
+        let owner = history::Owner {
+            meta: set.meta(),
+            kind: "StatefulSet",
+            template: &template,
+            hash: template_hash(&set),
+        };
+        let revisions =
+            history::owned_revisions(self.revisions.by_namespace(namespace), &set.meta().uid);
+        let update = history::plan_update_revision(&owner, &revisions);
+        let revision_api = self.ctx.api_in::<ControllerRevision>(namespace);
+        if set.meta().deletion_timestamp.is_empty() {
+            history::sync_revisions(&revision_api, &owner, &update).await?;
+        }
+        let revs = Revisions::from_history(&set, &revisions, &update.name);
+        let plan = plan_statefulset(&set, &owned, &revs, self.ctx.clock.now());
         let mut err = None;
         if self.expectations.satisfied(key) && set.meta().deletion_timestamp.is_empty() {
             // One kind of write per sync: expectations hold either creations or deletions,
@@ -167,7 +193,11 @@ impl StatefulSetController {
                 }
                 err = self.delete_pods(key, &set, &plan.delete).await.err();
             } else if !plan.create.is_empty() {
-                err = self.create_pods(key, &set, &plan.create).await.err();
+                err = self.create_pods(key, &set, &plan.create, &revs).await.err();
+            }
+            let doomed = history_to_delete(&set, &revisions, &owned, &revs);
+            if let Err(e) = history::truncate(&revision_api, &doomed).await {
+                err.get_or_insert(e);
             }
         }
         self.update_status(&set, plan.status).await?;
@@ -258,12 +288,13 @@ impl StatefulSetController {
         key: &str,
         set: &StatefulSet,
         ordinals: &[i32],
+        revs: &Revisions,
     ) -> Result<(), Error> {
         let api = self.ctx.api_in::<Pod>(&set.meta().namespace);
         self.expectations.expect_creations(key, ordinals.len());
         let results = join_all(ordinals.iter().map(|&ord| {
             let api = api.clone();
-            let pod = new_pod(set, ord);
+            let pod = new_pod(set, ord, revs);
             let claims = claims_for(set, ord);
             async move {
                 let name = pod.meta().name.clone();
@@ -442,8 +473,8 @@ fn is_member(set: &StatefulSet, pod: &Pod) -> bool {
     ordinal_of(&set.meta().name, &pod.meta().name).is_some()
 }
 
-/// The update revision's name: `<set>-<template hash>`.
-pub fn revision_name(set: &StatefulSet) -> String {
+/// The hash a new revision of the set's template gets.
+pub fn template_hash(set: &StatefulSet) -> String {
     let template = set
         .spec
         .as_ref()
@@ -452,8 +483,12 @@ pub fn revision_name(set: &StatefulSet) -> String {
     // An unset collisionCount hashes as 0: the status always carries 0, and the revision
     // must not change when that is first written.
     let collisions = set.status.as_ref().and_then(|s| s.collision_count);
-    let hash = pod_template_hash(&template, Some(collisions.unwrap_or(0)));
-    format!("{}-{hash}", set.meta().name)
+    pod_template_hash(&template, Some(collisions.unwrap_or(0)))
+}
+
+/// The name a new revision of the set's template gets: `<set>-<hash>`.
+pub fn revision_name(set: &StatefulSet) -> String {
+    format!("{}-{}", set.meta().name, template_hash(set))
 }
 
 /// The claims of one ordinal (Kubernetes' getPersistentVolumeClaims): each template named
@@ -535,8 +570,19 @@ pub fn claim_name(template: &str, set: &str, ordinal: i32) -> String {
 /// The pod of one ordinal (Kubernetes' newVersionedStatefulSetPod): the template, named
 /// `<set>-<ordinal>`, identity labels, hostname and subdomain, a volume per claim template
 /// (replacing a template volume of that name), controlled by the set.
-pub fn new_pod(set: &StatefulSet, ordinal: i32) -> Pod {
-    let spec = set.spec.clone().unwrap_or_default();
+pub fn new_pod(set: &StatefulSet, ordinal: i32, revs: &Revisions) -> Pod {
+    let mut spec = set.spec.clone().unwrap_or_default();
+    let current = revs
+        .current_template
+        .as_ref()
+        .filter(|_| uses_current(set, ordinal, revs));
+    if let Some(t) = current {
+        spec.template = Some(t.clone());
+    }
+    let revision = match current {
+        Some(_) => revs.current.clone(),
+        None => revs.update.clone(),
+    };
     let mut pod =
         pods::pod_from_template(spec.template.as_ref(), set.meta(), "apps/v1", "StatefulSet");
     let name = format!("{}-{ordinal}", set.meta().name);
@@ -566,8 +612,105 @@ pub fn new_pod(set: &StatefulSet, ordinal: i32) -> Pod {
     m.name = name.clone();
     m.labels.insert(POD_NAME_LABEL.into(), name);
     m.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
-    m.labels.insert(REVISION_HASH.into(), revision_name(set));
+    m.labels.insert(REVISION_HASH.into(), revision);
     pod
+}
+
+/// Pure: Kubernetes' newVersionedStatefulSetPod choice: with RollingUpdate, an ordinal
+/// below the partition (without a rollingUpdate block: below the current replicas) is
+/// (re)created from the current revision; anything else from the update revision.
+pub fn uses_current(set: &StatefulSet, ordinal: i32, revs: &Revisions) -> bool {
+    if revs.current == revs.update {
+        return false;
+    }
+    let Some(spec) = set.spec.as_ref() else {
+        return false;
+    };
+    let strategy = spec.update_strategy.clone().unwrap_or_default();
+    if strategy.r#type == "OnDelete" {
+        return false;
+    }
+    let start = spec.ordinals.as_ref().map_or(0, |o| o.start.max(0));
+    let below = match &strategy.rolling_update {
+        Some(r) => r.partition.unwrap_or(0),
+        None => set.status.as_ref().map_or(0, |s| s.current_replicas),
+    };
+    ordinal < start.saturating_add(below)
+}
+
+/// The revisions a sync works with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Revisions {
+    /// The update revision's name (the set's template).
+    pub update: String,
+    /// The current revision's name (status.currentRevision while it exists).
+    pub current: String,
+    /// The current revision's template, when it is another revision than the update one.
+    pub current_template: Option<PodTemplateSpec>,
+}
+
+impl Revisions {
+    /// Before any revision is stored: the set's template is the update revision, the
+    /// status names the current one.
+    pub fn of_set(set: &StatefulSet) -> Self {
+        let update = revision_name(set);
+        let current = set
+            .status
+            .as_ref()
+            .map(|s| s.current_revision.clone())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| update.clone());
+        Revisions {
+            update,
+            current,
+            current_template: None,
+        }
+    }
+
+    /// Pure: Kubernetes' getStatefulSetRevisions after the update revision is known: the
+    /// current revision is the stored one status.currentRevision names, else the update
+    /// revision (the history starts there).
+    pub fn from_history(
+        set: &StatefulSet,
+        revisions: &[Arc<ControllerRevision>],
+        update: &str,
+    ) -> Self {
+        let named = set
+            .status
+            .as_ref()
+            .map(|s| s.current_revision.as_str())
+            .unwrap_or("");
+        let current = revisions
+            .iter()
+            .filter(|r| r.meta().name == named && named != update)
+            .find_map(|r| history::template_of(r).map(|t| (r.meta().name.clone(), t)));
+        match current {
+            Some((name, t)) => Revisions {
+                update: update.to_string(),
+                current: name,
+                current_template: Some(t),
+            },
+            None => Revisions {
+                update: update.to_string(),
+                current: update.to_string(),
+                current_template: None,
+            },
+        }
+    }
+}
+
+/// Pure: Kubernetes' truncateHistory: revisions beyond `revisionHistoryLimit` that are
+/// neither current, update, nor the revision of a pod of the set.
+pub fn history_to_delete(
+    set: &StatefulSet,
+    revisions: &[Arc<ControllerRevision>],
+    owned: &[Arc<Pod>],
+    revs: &Revisions,
+) -> Vec<String> {
+    let mut live: HashSet<String> = [revs.current.clone(), revs.update.clone()].into();
+    live.extend(owned.iter().map(|p| revision_of(p).to_string()));
+    let limit = set.spec.as_ref().and_then(|s| s.revision_history_limit);
+    history::revisions_to_delete(revisions, &live, limit)
 }
 
 /// The decision for one sync.
@@ -601,7 +744,12 @@ fn revision_of(p: &Pod) -> &str {
 }
 
 /// Pure: Kubernetes' updateStatefulSet for one set and the pods it controls.
-pub fn plan_statefulset(set: &StatefulSet, owned: &[Arc<Pod>], now: SystemTime) -> StatefulSetPlan {
+pub fn plan_statefulset(
+    set: &StatefulSet,
+    owned: &[Arc<Pod>],
+    revs: &Revisions,
+    now: SystemTime,
+) -> StatefulSetPlan {
     let spec = set.spec.clone().unwrap_or_default();
     let replicas = spec.replicas.unwrap_or(1).max(0);
     let start = spec.ordinals.as_ref().map_or(0, |o| o.start.max(0));
@@ -619,13 +767,8 @@ pub fn plan_statefulset(set: &StatefulSet, owned: &[Arc<Pod>], now: SystemTime) 
         .unwrap_or(0)
         .max(0);
     let min_ready = Duration::from_secs(u64::try_from(spec.min_ready_seconds.max(0)).unwrap_or(0));
-    let update_rev = revision_name(set);
-    let old = set.status.clone().unwrap_or_default();
-    let current_rev = if old.current_revision.is_empty() {
-        update_rev.clone()
-    } else {
-        old.current_revision.clone()
-    };
+    let update_rev = revs.update.clone();
+    let current_rev = revs.current.clone();
 
     // Slots for the wanted ordinals; the rest is condemned, highest ordinal first.
     let size = usize::try_from(replicas).unwrap_or(0);
@@ -858,7 +1001,7 @@ mod tests {
 
     /// A pod of `s` at `ord` in state `st`, of the revision of `rev_of`.
     fn pod(rev_of: &StatefulSet, ord: i32, st: St) -> Arc<Pod> {
-        let mut p = new_pod(rev_of, ord);
+        let mut p = new_pod(rev_of, ord, &Revisions::of_set(rev_of));
         let (ph, ready) = match st {
             St::Ready | St::Terminating => ("Running", true),
             St::NotReady => ("Running", false),
@@ -885,7 +1028,7 @@ mod tests {
     }
 
     fn plan(s: &StatefulSet, pods: &[Arc<Pod>]) -> (Vec<i32>, Vec<String>) {
-        let p = plan_statefulset(s, pods, SystemTime::now());
+        let p = plan_statefulset(s, pods, &Revisions::of_set(s), SystemTime::now());
         (p.create, names(&p.delete))
     }
 
@@ -1033,7 +1176,7 @@ mod tests {
         // A missing ordinal is recreated (from the new template) before anything rolls.
         let (create, delete) = plan(&new, &[o(0), o(2)]);
         assert_eq!((create, delete.len()), (vec![1], 0));
-        let recreated = new_pod(&new, 1);
+        let recreated = new_pod(&new, 1, &Revisions::of_set(&new));
         assert_eq!(recreated.meta().labels[REVISION_HASH], revision_name(&new));
     }
 
@@ -1062,6 +1205,93 @@ mod tests {
     }
 
     #[test]
+    fn below_the_partition_pods_are_recreated_from_the_current_revision() {
+        let old = set(3);
+        let mut new = with_image(old.clone(), "v2");
+        new.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+            r#type: "RollingUpdate".into(),
+            rolling_update: Some(RollingUpdateStatefulSetStrategy {
+                partition: Some(2),
+                max_unavailable: String::new(),
+            }),
+        });
+        let old_template = old.spec.as_ref().unwrap().template.clone().unwrap();
+        let revs = Revisions {
+            update: revision_name(&new),
+            current: revision_name(&old),
+            current_template: Some(old_template.clone()),
+        };
+        let below = new_pod(&new, 1, &revs);
+        assert_eq!(below.meta().labels[REVISION_HASH], revision_name(&old));
+        assert!(
+            !below.meta().annotations.contains_key("image"),
+            "old template"
+        );
+        let above = new_pod(&new, 2, &revs);
+        assert_eq!(above.meta().labels[REVISION_HASH], revision_name(&new));
+        assert_eq!(above.meta().annotations["image"], "v2");
+        // OnDelete, or one revision only: always the update revision.
+        let mut od = new.clone();
+        od.spec.as_mut().unwrap().update_strategy = Some(StatefulSetUpdateStrategy {
+            r#type: "OnDelete".into(),
+            rolling_update: None,
+        });
+        assert!(!uses_current(&od, 0, &revs));
+        assert!(!uses_current(&new, 0, &Revisions::of_set(&new)));
+        // Without a rollingUpdate block: below status.currentReplicas.
+        let mut nb = new.clone();
+        nb.spec.as_mut().unwrap().update_strategy = None;
+        nb.status = Some(StatefulSetStatus {
+            current_replicas: 1,
+            ..Default::default()
+        });
+        assert!(uses_current(&nb, 0, &revs) && !uses_current(&nb, 1, &revs));
+    }
+
+    #[test]
+    fn the_current_revision_comes_from_the_history() {
+        let old = set(3);
+        let mut new = with_image(old.clone(), "v2");
+        let template = |s: &StatefulSet| s.spec.as_ref().unwrap().template.clone().unwrap();
+        let stored = |s: &StatefulSet, n: i32| {
+            let t = template(s);
+            let owner = history::Owner {
+                meta: s.meta(),
+                kind: "StatefulSet",
+                template: &t,
+                hash: template_hash(s),
+            };
+            Arc::new(history::new_revision(&owner, n))
+        };
+        let revisions = [stored(&old, 1), stored(&new, 2)];
+        new.status = Some(StatefulSetStatus {
+            current_revision: revision_name(&old),
+            ..Default::default()
+        });
+        let revs = Revisions::from_history(&new, &revisions, &revision_name(&new));
+        assert_eq!(revs.current, revision_name(&old));
+        assert_eq!(revs.current_template, Some(template(&old)));
+        // A current revision no longer stored: the history starts at the update revision.
+        let revs = Revisions::from_history(&new, &revisions[1..], &revision_name(&new));
+        assert_eq!(
+            (revs.current, revs.current_template),
+            (revision_name(&new), None)
+        );
+        // History: pods' revisions and current/update stay, the rest beyond the limit goes.
+        new.spec.as_mut().unwrap().revision_history_limit = Some(0);
+        let revs = Revisions::from_history(&new, &revisions, &revision_name(&new));
+        assert!(history_to_delete(&new, &revisions, &[], &revs).is_empty());
+        new.status.as_mut().unwrap().current_revision = revision_name(&new);
+        let revs = Revisions::from_history(&new, &revisions, &revision_name(&new));
+        let pods = [pod(&old, 0, St::Ready)];
+        assert!(history_to_delete(&new, &revisions, &pods, &revs).is_empty());
+        assert_eq!(
+            history_to_delete(&new, &revisions, &[], &revs),
+            [revision_name(&old)]
+        );
+    }
+
+    #[test]
     fn status_counts_and_revisions() {
         let old = set(3);
         let mut new = with_image(old.clone(), "v2");
@@ -1074,7 +1304,7 @@ mod tests {
             pod(&old, 1, St::NotReady),
             pod(&new, 2, St::Ready),
         ];
-        let s = plan_statefulset(&new, &pods, SystemTime::now()).status;
+        let s = plan_statefulset(&new, &pods, &Revisions::of_set(&new), SystemTime::now()).status;
         assert_eq!(
             (s.replicas, s.ready_replicas, s.available_replicas),
             (3, 2, 2)
@@ -1085,7 +1315,7 @@ mod tests {
         assert_eq!((s.observed_generation, s.collision_count), (3, Some(0)));
         // All updated and ready: the update revision becomes current.
         let pods: Vec<_> = (0..3).map(|i| pod(&new, i, St::Ready)).collect();
-        let s = plan_statefulset(&new, &pods, SystemTime::now()).status;
+        let s = plan_statefulset(&new, &pods, &Revisions::of_set(&new), SystemTime::now()).status;
         assert_eq!(s.current_revision, s.update_revision);
         assert_eq!(s.current_replicas, 3);
         // Writing collisionCount 0 into the status does not change the revision (it did
@@ -1100,7 +1330,7 @@ mod tests {
     #[test]
     fn pod_identity_and_claims() {
         let mut s = set(3);
-        let p = new_pod(&s, 1);
+        let p = new_pod(&s, 1, &Revisions::of_set(&s));
         assert_eq!(p.meta().name, "web-1");
         let l = &p.meta().labels;
         assert_eq!(
@@ -1136,7 +1366,7 @@ mod tests {
             });
         assert_eq!(claims_for(&s, 1)[0].meta().owner_references[0].uid, "u1");
         // whenScaled: only scaled-away ordinals, only with Delete.
-        let web2 = new_pod(&s, 2);
+        let web2 = new_pod(&s, 2, &Revisions::of_set(&s));
         assert!(
             claims_released_on_scale_down(&s, &web2).is_empty(),
             "Retain"
