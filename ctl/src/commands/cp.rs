@@ -95,14 +95,13 @@ fn open(r: &Remote, command: Vec<String>, stdin: bool) -> ExecStreamOpen {
     }
 }
 
+/// How much of the output is kept to explain a failure.
+const HEAD: usize = 4096;
+
 /// The clear error for a container without `tar` (the runtime's "executable file not
 /// found", exit code 126/127), else kubectl's for a failed command.
-fn remote_failure(r: &Remote, code: i32, stderr: &str) -> anyhow::Error {
-    let missing = stderr.contains("executable file not found")
-        || stderr.contains("tar: not found")
-        || stderr.contains("tar: command not found")
-        || ((code == 126 || code == 127) && stderr.contains("tar"));
-    if missing {
+fn remote_failure(r: &Remote, code: i32, output: &str) -> anyhow::Error {
+    if tar_missing(code, output) {
         return anyhow!(
             "cannot copy: there is no `tar` in container {:?} of pod {:?} (ctl cp, like kubectl cp, runs tar in the container)",
             r.container,
@@ -111,6 +110,14 @@ fn remote_failure(r: &Remote, code: i32, stderr: &str) -> anyhow::Error {
     }
     eprintln!("{}", RemoteExit(code));
     RemoteExit(code).into()
+}
+
+/// Whether a failed command's output says the container has no `tar`.
+fn tar_missing(code: i32, output: &str) -> bool {
+    output.contains("\"tar\": executable file not found")
+        || output.contains("tar: not found")
+        || output.contains("tar: command not found")
+        || ((code == 126 || code == 127) && output.contains("tar"))
 }
 
 /// A line of remote stderr worth showing: GNU tar's note about the leading `/` is not.
@@ -147,11 +154,15 @@ async fn from_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str) -> Result<()> {
         let result = archive::extract(reader, &dest_s, &prefix, &hint, &mut |w| eprintln!("{w}"));
         let _ = done_tx.send(result);
     });
-    let mut stderr = String::new();
+    let (mut stderr, mut head) = (String::new(), String::new());
     let mut tx = Some(tx);
     let code = loop {
         match s.next().await? {
             Output::Stdout(d) => {
+                // The runtime's complaint about a missing tar comes on stdout.
+                if head.len() < HEAD {
+                    head.push_str(&String::from_utf8_lossy(&d[..d.len().min(HEAD)]));
+                }
                 // A reader that stopped (a bad archive) tells its error below.
                 if let Some(t) = &tx
                     && t.send(d).await.is_err()
@@ -174,7 +185,7 @@ async fn from_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str) -> Result<()> {
         .await
         .map_err(|_| anyhow!("the archive reader stopped"))?;
     if code != 0 {
-        return Err(remote_failure(r, code, &stderr));
+        return Err(remote_failure(r, code, &format!("{stderr}\n{head}")));
     }
     extracted.map(|_| ())
 }
@@ -202,10 +213,17 @@ async fn to_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str, no_preserve: bool)
         let _ = done_tx.send(result);
     });
     let mut stderr = String::new();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    // `tar x` says nothing on stdout; the runtime's complaint about a missing tar comes
+    // there, and is replaced by a clearer one.
+    let mut stdout = Vec::new();
+    let mut err = std::io::stderr();
     let code = loop {
         match s.next().await? {
-            Output::Stdout(d) => out.write_all(&d)?,
+            Output::Stdout(d) => {
+                if stdout.len() < HEAD {
+                    stdout.extend_from_slice(&d);
+                }
+            }
             Output::Stderr(d) => {
                 err.write_all(&d)?;
                 stderr.push_str(&String::from_utf8_lossy(&d));
@@ -213,8 +231,13 @@ async fn to_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str, no_preserve: bool)
             Output::Exit(code) => break code.unwrap_or(0),
         }
     };
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    let output = format!("{stderr}\n{stdout}");
+    if !tar_missing(code, &output) {
+        print!("{stdout}");
+    }
     if code != 0 {
-        return Err(remote_failure(r, code, &stderr));
+        return Err(remote_failure(r, code, &output));
     }
     done_rx
         .await

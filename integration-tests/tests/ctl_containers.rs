@@ -1,0 +1,274 @@
+//! `ctl exec`, `ctl cp` and `ctl logs` against a real one-node cluster, as a kubectl user
+//! types them: stdin streamed to the command and its exit code returned, a directory tree
+//! copied into the pod and back unchanged, and the logs of every container of the pods a
+//! selector finds, each line prefixed with its source.
+
+use integration_tests::cluster::{Cluster, Options, prerequisites};
+use integration_tests::text;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+const POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ctl-containers
+  labels: {app: ctl-containers}
+spec:
+  containers:
+  - name: main
+    image: local/busybox:1
+    command: ["sh", "-c", "echo main-hello; echo main-bye; sleep 3600"]
+  - name: side
+    image: local/busybox:1
+    command: ["sh", "-c", "echo side-hello; sleep 3600"]
+"#;
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+/// Every file under `root` (relative path, contents), sorted.
+fn tree(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read dir") {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+                out.push((rel, std::fs::read_to_string(&p).expect("read file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_exec_cp_and_logs_in_a_real_pod() {
+    let test = "ctl_exec_cp_and_logs_in_a_real_pod";
+    if !prerequisites(test) {
+        return;
+    }
+    let c = Cluster::start(
+        "ctlcont",
+        Options {
+            nodes: 1,
+            nftables_nodes: vec![],
+            ..Options::default()
+        },
+    )
+    .await;
+    c.apply(POD);
+    c.wait_ready_pods("default", "app=ctl-containers", 1, Duration::from_secs(120))
+        .await;
+
+    // exec -i: stdin reaches the command, its output comes back, its exit code is ctl's.
+    let out = c.ctl(
+        &[
+            "exec",
+            "-i",
+            "ctl-containers",
+            "-c",
+            "main",
+            "--",
+            "sh",
+            "-c",
+            "cat; exit 3",
+        ],
+        Some("hello\nfrom stdin\n"),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    assert_eq!(text(&out.stdout), "hello\nfrom stdin\n", "{}", show(&out));
+    assert!(
+        text(&out.stderr)
+            .lines()
+            .any(|l| l == "command terminated with exit code 3"),
+        "{}",
+        show(&out)
+    );
+
+    // No -c: the first container, said on stderr; stdout and stderr kept apart.
+    let out = c.ctl(
+        &[
+            "exec",
+            "pod/ctl-containers",
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(text(&out.stdout), "out\n", "{}", show(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("Defaulted container \"main\" out of: main, side") && err.contains("err\n"),
+        "{}",
+        show(&out)
+    );
+    // -t without a terminal on stdin: kubectl's notice, and the command still runs.
+    let out = c.ctl(
+        &[
+            "exec",
+            "-i",
+            "-t",
+            "ctl-containers",
+            "-c",
+            "main",
+            "--",
+            "cat",
+        ],
+        Some("x"),
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(text(&out.stdout), "x", "{}", show(&out));
+    assert!(
+        text(&out.stderr)
+            .contains("Unable to use a TTY - input is not a terminal or the right kind of file"),
+        "{}",
+        show(&out)
+    );
+
+    // local/busybox:1 has no tar: the clear error, in both directions; then one is linked.
+    let out = c.ctl(&["cp", "ctl-containers:/etc", "unused", "-c", "main"], None);
+    assert!(!out.status.success(), "{}", show(&out));
+    let missing =
+        "error: cannot copy: there is no `tar` in container \"main\" of pod \"ctl-containers\"";
+    assert!(text(&out.stderr).starts_with(missing), "{}", show(&out));
+    assert_eq!(text(&out.stdout), "", "{}", show(&out));
+    let out = c.ctl(
+        &["cp", "/etc/hostname", "ctl-containers:/tmp/h", "-c", "main"],
+        None,
+    );
+    assert!(text(&out.stderr).starts_with(missing), "{}", show(&out));
+    assert_eq!(text(&out.stdout), "", "{}", show(&out));
+    c.ctl_ok(&[
+        "exec",
+        "ctl-containers",
+        "-c",
+        "main",
+        "--",
+        "ln",
+        "-s",
+        "busybox",
+        "/bin/tar",
+    ]);
+
+    // cp of a small tree into the pod (a new path there), and back.
+    let work = c.dir().join("ctl-containers-cp");
+    let up = work.join("up");
+    std::fs::create_dir_all(up.join("sub/deeper")).unwrap();
+    std::fs::write(up.join("a.txt"), "alpha\n").unwrap();
+    std::fs::write(up.join("sub/b.txt"), "beta\n").unwrap();
+    std::fs::write(up.join("sub/deeper/c.txt"), "gamma\n").unwrap();
+    let up_s = up.to_string_lossy().to_string();
+    let out = c.ctl(
+        &[
+            "cp",
+            &up_s,
+            "default/ctl-containers:/tmp/copied",
+            "-c",
+            "main",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "cp to the pod: {}", show(&out));
+    let listing = c.ctl_ok(&[
+        "exec",
+        "ctl-containers",
+        "-c",
+        "main",
+        "--",
+        "cat",
+        "/tmp/copied/sub/deeper/c.txt",
+    ]);
+    assert_eq!(listing, "gamma\n");
+    let back = work.join("back");
+    let back_s = back.to_string_lossy().to_string();
+    let out = c.ctl(
+        &["cp", "ctl-containers:/tmp/copied", &back_s, "-c", "main"],
+        None,
+    );
+    assert!(out.status.success(), "cp from the pod: {}", show(&out));
+    assert_eq!(tree(&back), tree(&up));
+
+    // A file into an existing directory of the pod lands inside it.
+    let one = work.join("one.txt");
+    std::fs::write(&one, "single\n").unwrap();
+    let out = c.ctl(
+        &[
+            "cp",
+            &one.to_string_lossy(),
+            "ctl-containers:/tmp",
+            "-c",
+            "main",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "cp a file: {}", show(&out));
+    assert_eq!(
+        c.ctl_ok(&[
+            "exec",
+            "ctl-containers",
+            "-c",
+            "main",
+            "--",
+            "cat",
+            "/tmp/one.txt"
+        ]),
+        "single\n"
+    );
+    // A path that is not there: tar's complaint and its exit code.
+    let out = c.ctl(&["cp", "ctl-containers:/nope", &back_s, "-c", "main"], None);
+    assert!(!out.status.success(), "{}", show(&out));
+    assert!(text(&out.stderr).contains("/nope"), "{}", show(&out));
+
+    // logs -l: every container of every pod found, each line with its source.
+    let out = c.ctl(
+        &[
+            "logs",
+            "-l",
+            "app=ctl-containers",
+            "--prefix",
+            "--all-containers",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        text(&out.stdout),
+        "[pod/ctl-containers/main] main-hello\n[pod/ctl-containers/main] main-bye\n\
+         [pod/ctl-containers/side] side-hello\n",
+        "{}",
+        show(&out)
+    );
+    let out = c.ctl(&["logs", "ctl-containers", "--tail=1", "-c", "main"], None);
+    assert_eq!(text(&out.stdout), "main-bye\n", "{}", show(&out));
+    let out = c.ctl(
+        &[
+            "logs",
+            "-f",
+            "-l",
+            "app=ctl-containers",
+            "--all-containers",
+            "--max-log-requests=1",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "error: you are attempting to follow 2 log streams, but maximum allowed concurrency is 1, use --max-log-requests to increase the limit"
+    );
+}
