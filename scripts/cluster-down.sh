@@ -10,9 +10,10 @@
 # step says what it found. Only what cluster-up makes is touched: daemons are this
 # repository's binaries whose command line names $DATA, containers and links are matched by
 # exact names and labels, and shared kernel state (chains, bridge) is left alone while a
-# kube-proxy or kubelet that is not this cluster's runs in this network namespace.
+# kube-proxy (or a kubelet on cni0) that is not this cluster's runs in this network namespace.
 # Needs root. Settings (as for cluster-up): DATA, NODE_NAME, WAIT (seconds pods get to go).
-set -uo pipefail
+# No pipefail: `grep -q` ending a pipe early must not make the pipe fail.
+set -u
 
 purge=
 for a in "$@"; do
@@ -72,6 +73,22 @@ foreign_in_netns() {
   done
 }
 
+# Of those kubelets, the ones whose bridge (--bridge-name, default cni0) is $BRIDGE.
+foreign_kubelets_on_bridge() {
+  local pid bridge
+  for pid in $(foreign_in_netns kubelet); do
+    bridge=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null |
+      awk 'b {print; exit} $0 == "--bridge-name" {b = 1} /^--bridge-name=/ {sub(/^--bridge-name=/, ""); print; exit}')
+    [ "${bridge:-cni0}" = "$BRIDGE" ] && echo "$pid"
+  done
+}
+
+# Running: a process that exited stays a zombie while its parent (the paused
+# cluster-up.sh) does not reap it.
+alive() {
+  [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 # SIGTERM, then up to 30 s for the process to exit, then SIGKILL.
 stop_daemon() {
   local name=$1 pids pid
@@ -83,10 +100,10 @@ stop_daemon() {
   for pid in $pids; do
     kill -TERM "$pid" 2>/dev/null || continue
     for _ in $(seq 1 300); do
-      kill -0 "$pid" 2>/dev/null || break
+      alive "$pid" || break
       sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       kill -KILL "$pid" 2>/dev/null
       echo "  $name (pid $pid): killed after 30 s"
     else
@@ -182,7 +199,7 @@ echo "kube-proxy's rules (KUBE-... chains, nftables table ip kube-proxy):"
 others=$(foreign_in_netns kube-proxy)
 if [ -n "$others" ]; then
   echo "  left alone: another kube-proxy runs in this network namespace (pid $(echo $others))"
-elif ! iptables-save 2>/dev/null | grep -q '^:KUBE-' && ! nft list table ip kube-proxy >/dev/null 2>&1; then
+elif [ "$(iptables-save 2>/dev/null | grep -c '^:KUBE-')" = 0 ] && ! nft list table ip kube-proxy >/dev/null 2>&1; then
   echo "  none"
 else
   proxy=
@@ -197,9 +214,9 @@ else
 fi
 
 echo "the pod bridge $BRIDGE and its FORWARD rules:"
-others=$(foreign_in_netns kubelet)
+others=$(foreign_kubelets_on_bridge)
 if [ -n "$others" ]; then
-  echo "  left alone: another kubelet runs in this network namespace (pid $(echo $others))"
+  echo "  left alone: another kubelet on $BRIDGE runs in this network namespace (pid $(echo $others))"
 else
   if ip link show "$BRIDGE" >/dev/null 2>&1; then
     if ip link del "$BRIDGE"; then echo "  bridge removed"; else failed=1; fi
