@@ -5,6 +5,7 @@
 
 mod data;
 pub(crate) mod doc;
+mod ingress;
 mod rbac;
 mod service;
 mod simple;
@@ -14,6 +15,7 @@ mod workload;
 mod component_tests;
 
 pub use data::{ConfigMapArgs, SecretCommand};
+pub use ingress::IngressArgs;
 pub use rbac::{ClusterRoleArgs, ClusterRoleBindingArgs, RoleArgs, RoleBindingArgs};
 pub use service::ServiceCommand;
 pub use simple::{NameArgs, QuotaArgs};
@@ -67,6 +69,9 @@ pub enum Generate {
     /// Create a resource quota: `--hard=cpu=1,pods=2 [--scopes=BestEffort]`
     #[command(visible_alias = "resourcequota")]
     Quota(QuotaArgs),
+    /// Create an ingress: `--rule=host/path=service:port[,tls[=secret]]`
+    #[command(visible_alias = "ing")]
+    Ingress(IngressArgs),
 }
 
 pub async fn create(ctx: &Ctx, g: &Generate) -> Result<()> {
@@ -110,6 +115,10 @@ pub async fn create(ctx: &Ctx, g: &Generate) -> Result<()> {
             "failed to create clusterrolebinding: ".into(),
         ),
         Generate::Quota(a) => (simple::quota(a, ns)?, "failed to create quota: ".into()),
+        Generate::Ingress(a) => (
+            ingress::ingress(a, ns)?,
+            "failed to create ingress: ".into(),
+        ),
     };
     // Boxed: an object and its request held across the await make a large future.
     Box::pin(emit(ctx, object, &failure)).await
