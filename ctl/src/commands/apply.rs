@@ -213,6 +213,10 @@ pub(super) async fn apply_doc(ctx: &Ctx, doc: Doc) -> Result<Applied> {
             Err(e) => return Err(e),
         };
         let Some(req) = apply_patch(info, &live, &modified) else {
+            // kubectl computes no patch under a client dry run and says `configured`.
+            if ctx.dry_run() == DryRun::Client {
+                return done(live, Outcome::Configured);
+            }
             return done(live, Outcome::Unchanged);
         };
         if attempt == 1 && last_applied(&proto::manifest::to_document(&live)).is_none() {

@@ -11,7 +11,7 @@ use crate::api::reason_of;
 use crate::args::DryRun;
 use crate::errors::render_error;
 use crate::manifests::load_all;
-use crate::merge::modified_configuration;
+use crate::merge::{LAST_APPLIED, modified_configuration};
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use proto::Reason;
@@ -139,7 +139,10 @@ async fn versions(
     // Whatever --dry-run says: diff changes nothing, and asks the server what it would do.
     let dry = api.clone().with_dry_run(DryRun::Server);
     let document = proto::manifest::to_document(&object);
-    let modified = modified_configuration(&document);
+    // As kubectl's diff: the manifest without the last-applied annotation, which the
+    // merged object then shows unchanged.
+    let mut modified = modified_configuration(&document);
+    without_last_applied(&mut modified);
     let (ns, name) = (object.meta().namespace.clone(), object.meta().name.clone());
     for attempt in 1..=MAX_TRIES {
         let live = match api.get(info.plural, &ns, &name).await {
@@ -161,6 +164,22 @@ async fn versions(
         }
     }
     unreachable!("the last attempt returns")
+}
+
+fn without_last_applied(doc: &mut Value) {
+    let Some(meta) = doc.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let now_empty = match meta.get_mut("annotations").and_then(Value::as_object_mut) {
+        Some(a) => {
+            a.remove(LAST_APPLIED);
+            a.is_empty()
+        }
+        None => false,
+    };
+    if now_empty {
+        meta.remove("annotations");
+    }
 }
 
 fn omit_managed_fields(doc: &mut Value) {

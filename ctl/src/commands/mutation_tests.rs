@@ -491,6 +491,14 @@ async fn diff_compares_live_with_a_server_dry_run_of_the_apply() {
         from.contains("image: nginx:1") && to.contains("image: nginx:2"),
         "{to}"
     );
+    // As kubectl's: the merged object keeps the last-applied annotation as it is.
+    let annotation = |t: &str| {
+        t.lines()
+            .find(|l| l.contains(crate::merge::LAST_APPLIED))
+            .map(String::from)
+    };
+    assert!(annotation(&from).is_some());
+    assert_eq!(annotation(&from), annotation(&to));
     assert_eq!(image(&live(&real).await.unwrap(), 0), "nginx:1");
 
     // A failing program, a refused object: errors (exit 2), not differences.

@@ -29,6 +29,12 @@ impl Outcomes {
         }
     }
 
+    /// For the command whose kubectl counterpart prints no dry-run suffix (`patch`).
+    pub fn without_dry_run_suffix(mut self) -> Outcomes {
+        self.suffix = "";
+        self
+    }
+
     /// Whether `-o` asks for documents (or names) rather than the message lines.
     pub fn prints_objects(&self) -> bool {
         !matches!(self.format, None | Some(OutputFormat::Wide))

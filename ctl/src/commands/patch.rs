@@ -101,7 +101,7 @@ pub async fn patch(ctx: &Ctx, args: &PatchArgs) -> Result<()> {
     if targets.is_empty() {
         bail!("no objects passed to patch");
     }
-    let out = Outcomes::new(ctx);
+    let out = outcomes(ctx);
     let mut failures = 0;
     for (kind, ns, name) in targets {
         let res = if subresource == "scale" {
@@ -183,6 +183,12 @@ async fn patch_one(
 ) -> Result<()> {
     let (after, changed) = patch_object(ctx, kind, ns, name, ty, patch, subresource).await?;
     out.object(&after, verb(changed))
+}
+
+/// kubectl's patch says `patched` even under --dry-run (its printer's operation replaces
+/// the dry-run template): the same lines here.
+fn outcomes(ctx: &Ctx) -> Outcomes {
+    Outcomes::new(ctx).without_dry_run_suffix()
 }
 
 /// The object after the patch (under a dry run, as it would be), and whether it changed.
