@@ -140,6 +140,36 @@ async fn ctl_exec_cp_and_logs_in_a_real_pod() {
         show(&out)
     );
 
+    // -i -t on a terminal (a pseudo-terminal from script(1)): the remote command sees a
+    // terminal of the local one's size, its exit code comes back, and the local terminal's
+    // settings are restored afterwards.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let line = format!(
+            "stty cols 91 rows 27; a=$(stty -g); {} --kubeconfig {} exec -i -t ctl-containers -c main -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ \"$s\" = \"27 91\" ] && break; sleep 0.2; done; echo size $s; tty; exit 4'; rc=$?; [ \"$a\" = \"$(stty -g)\" ] && echo RESTORED; exit $rc",
+            integration_tests::binary("ctl").display(),
+            c.kubeconfig("admin").display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run script");
+        let got = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(4), "{}", show(&out));
+        assert!(got.contains("size 27 91\r\n"), "{}", show(&out));
+        assert!(got.contains("/dev/pts/"), "{}", show(&out));
+        assert!(
+            got.contains("command terminated with exit code 4"),
+            "{}",
+            show(&out)
+        );
+        assert!(got.contains("RESTORED"), "{}", show(&out));
+    }
+
     // local/busybox:1 has no tar: the clear error, in both directions; then one is linked.
     let out = c.ctl(&["cp", "ctl-containers:/etc", "unused", "-c", "main"], None);
     assert!(!out.status.success(), "{}", show(&out));

@@ -107,17 +107,20 @@ pub async fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<()> {
 /// Runs the session to its end; the remote exit code. The terminal is raw only inside.
 async fn run(ctx: &Ctx, open: ExecStreamOpen) -> Result<Option<i32>> {
     let (stdin, tty) = (open.stdin, open.tty);
-    let mut s = Session::open(ctx, open).await?;
+    let size = if tty { term::size() } else { None };
+    let first = size
+        .map(|(w, h)| session::resize(w, h))
+        .into_iter()
+        .collect();
+    let s = Session::open_with(ctx, open, first).await?;
     let _raw = if tty { Some(RawMode::enable()?) } else { None };
     if tty {
-        if let Some((w, h)) = term::size() {
-            let _ = s.input().send(session::resize(w, h)).await;
-        }
         follow_resizes(s.input());
     }
     if stdin {
         session::feed_stdin(std::io::stdin(), s.input());
     }
+    let mut s = s;
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     loop {
         match s.next().await? {

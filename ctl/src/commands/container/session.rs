@@ -28,9 +28,23 @@ impl Session {
     /// Starts the command; errors before it runs (no such pod or container, refused) are
     /// this call's.
     pub async fn open(ctx: &Ctx, open: ExecStreamOpen) -> Result<Session> {
+        Self::open_with(ctx, open, Vec::new()).await
+    }
+
+    /// Starts the command with `first` queued right behind `open` (the terminal's size,
+    /// so that it applies as early as the runtime allows).
+    pub async fn open_with(
+        ctx: &Ctx,
+        open: ExecStreamOpen,
+        first: Vec<ExecStreamRequest>,
+    ) -> Result<Session> {
         let api = kubelet_api(ctx).await?;
         // Bounded: a fast producer (a large `cp` upload) waits for the connection.
-        let (tx, rx) = mpsc::channel::<ExecStreamRequest>(16);
+        let (tx, rx) = mpsc::channel::<ExecStreamRequest>(16 + first.len());
+        for m in first {
+            // Cannot fail: the channel has room and its receiver is here.
+            let _ = tx.try_send(m);
+        }
         let input =
             futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
         let output = api.exec_stream(open, input).await.map_err(status_error)?;
