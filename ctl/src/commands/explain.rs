@@ -63,7 +63,12 @@ pub fn render(spec: &str, api_version: Option<&str>, recursive: bool) -> Result<
         fields(&mut out, top, recursive);
     } else {
         let (owner, field) = walk(top, &path)?;
-        let _ = write!(out, "FIELD: {} <{}>\n\n\n", field.json_name, type_name(owner, field));
+        let _ = write!(
+            out,
+            "FIELD: {} <{}>\n\n\n",
+            field.json_name,
+            type_name(owner, field)
+        );
         let mut text = String::new();
         let d = field_description(field);
         if !d.is_empty() {
@@ -340,7 +345,10 @@ mod tests {
         assert_eq!(wrap("aaa bbb ccc", 7), "aaa bbb\nccc");
         assert_eq!(wrap("aaa bbb ccc", 6), "aaa\nbbb\nccc");
         assert_eq!(wrap("one\ntwo three", 5), "one\ntwo\nthree");
-        assert_eq!(wrap("averyveryverylongword x", 5), "averyveryverylongword\nx");
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            "averyveryverylongword\nx"
+        );
         assert_eq!(wrap("end\n", 76), "end\n");
         assert_eq!(indent("a\nb\n", 4), "    a\n    b\n    ");
     }
@@ -352,9 +360,15 @@ mod tests {
             text.starts_with("KIND:       Pod\nVERSION:    v1\n\nFIELD: containers <[]Container>\n\n\nDESCRIPTION:\n    "),
             "{text}"
         );
-        assert!(text.contains("\nFIELDS:\n  args\t<[]string>\n    "), "{text}");
+        assert!(
+            text.contains("\nFIELDS:\n  args\t<[]string>\n    "),
+            "{text}"
+        );
         assert!(text.contains("\n  name\t<string> -required-\n"), "{text}");
-        assert!(text.contains("\n  resources\t<ResourceRequirements>\n"), "{text}");
+        assert!(
+            text.contains("\n  resources\t<ResourceRequirements>\n"),
+            "{text}"
+        );
         // Descriptions wrapped within 80 columns (a long word may pass).
         for l in text.lines() {
             assert!(l.len() <= 80 || !l.trim().contains(' '), "too long: {l:?}");
@@ -368,20 +382,35 @@ mod tests {
     #[test]
     fn groups_types_and_errors() {
         let text = render("deployments.spec.strategy.rollingUpdate", None, false).unwrap();
-        assert!(text.starts_with("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\n"), "{text}");
-        assert!(text.contains("FIELD: rollingUpdate <RollingUpdateDeployment>\n"), "{text}");
+        assert!(
+            text.starts_with("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FIELD: rollingUpdate <RollingUpdateDeployment>\n"),
+            "{text}"
+        );
         assert!(text.contains("\n  maxSurge\t<IntOrString>\n"), "{text}");
         let limits = render("pods.spec.containers.resources", None, false).unwrap();
-        assert!(limits.contains("\n  limits\t<map[string]Quantity>\n"), "{limits}");
+        assert!(
+            limits.contains("\n  limits\t<map[string]Quantity>\n"),
+            "{limits}"
+        );
         let meta = render("pods.metadata", None, false).unwrap();
         assert!(meta.contains("\n  creationTimestamp\t<string>\n"), "{meta}");
         assert!(meta.contains("\n  labels\t<map[string]string>\n"), "{meta}");
         let top = render("pods", Some("v1"), false).unwrap();
-        assert!(top.starts_with("KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n"), "{top}");
+        assert!(
+            top.starts_with("KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n"),
+            "{top}"
+        );
         assert!(top.contains("FIELDS:\n  apiVersion\t<string>\n"), "{top}");
         let err = |s: &str, v: Option<&str>| render(s, v, false).unwrap_err().to_string();
         assert_eq!(err("pods.spec.nope", None), "field \"nope\" does not exist");
-        assert_eq!(err("pods.spec.hostname.x", None), "field \"x\" does not exist");
+        assert_eq!(
+            err("pods.spec.hostname.x", None),
+            "field \"x\" does not exist"
+        );
         assert!(err("nope", None).contains("doesn't have a resource type"));
         assert!(err("deployments", Some("apps/v2")).contains("apps/v2"));
     }
@@ -396,6 +425,13 @@ mod tests {
         );
         // A tree with cycles ends.
         let pods = render("pods", None, true).unwrap();
-        assert!(pods.contains("\n      containers\t<[]Container> -required-\n"), "{pods}");
+        assert!(
+            pods.contains("\n  spec\t<PodSpec>\n    activeDeadlineSeconds\t<integer>\n"),
+            "{pods}"
+        );
+        assert!(
+            pods.contains("\n    containers\t<[]Container> -required-\n"),
+            "{pods}"
+        );
     }
 }

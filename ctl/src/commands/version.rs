@@ -42,7 +42,11 @@ pub fn client_info() -> Value {
 }
 
 /// What is printed, for the formats kubectl has: lines, or the document.
-pub fn render(format: Option<&OutputFormat>, client: &Value, server: Option<&Value>) -> Result<String> {
+pub fn render(
+    format: Option<&OutputFormat>,
+    client: &Value,
+    server: Option<&Value>,
+) -> Result<String> {
     let git = |v: &Value| v["gitVersion"].as_str().unwrap_or("").to_string();
     match format {
         None => {
@@ -196,9 +200,10 @@ mod tests {
             1,
             "client only"
         );
-        let j: Value =
-            serde_json::from_str(&render(Some(&OutputFormat::Json), &client, Some(&server)).unwrap())
-                .unwrap();
+        let j: Value = serde_json::from_str(
+            &render(Some(&OutputFormat::Json), &client, Some(&server)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(j["clientVersion"]["major"], "1");
         assert_eq!(j["serverVersion"]["gitVersion"], "v1.33.0-rkube.0.1.0");
         let text = render(Some(&OutputFormat::Json), &client, Some(&server)).unwrap();
@@ -207,7 +212,11 @@ mod tests {
             "{text}"
         );
         let y = render(Some(&OutputFormat::Yaml), &client, None).unwrap();
-        assert!(y.starts_with("clientVersion:\n  buildDate: \"\"\n") || y.starts_with("clientVersion:\n  buildDate: ''\n"), "{y}");
+        assert!(
+            y.starts_with("clientVersion:\n  buildDate: \"\"\n")
+                || y.starts_with("clientVersion:\n  buildDate: ''\n"),
+            "{y}"
+        );
         assert!(!y.contains("serverVersion"), "{y}");
         assert!(render(Some(&OutputFormat::Name), &client, None).is_err());
     }

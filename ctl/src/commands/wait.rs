@@ -287,7 +287,13 @@ mod tests {
     fn timeouts() {
         assert_eq!(parse_timeout("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_timeout("0").unwrap(), Duration::ZERO);
-        assert_eq!(parse_timeout("-1s").unwrap(), Duration::from_secs(168 * 3600));
+        assert_eq!(
+            parse_timeout("-1s").unwrap(),
+            Duration::from_secs(168 * 3600)
+        );
         assert!(parse_timeout("soon").is_err());
     }
 }
+
+#[cfg(test)]
+mod server_tests;

@@ -171,7 +171,10 @@ mod tests {
 
     #[test]
     fn intervals_as_kubectl_prints_them() {
-        assert_eq!(interval(&ev("BackOff", 120, 10, 27), now()), "10s (x27 over 2m)");
+        assert_eq!(
+            interval(&ev("BackOff", 120, 10, 27), now()),
+            "10s (x27 over 2m)"
+        );
         // A single occurrence: the age of its first time.
         assert_eq!(interval(&ev("BackOff", 300, 300, 1), now()), "5m");
         // A series wins over count (events.k8s.io's shape, and our recorder's).
@@ -179,7 +182,8 @@ mod tests {
         e["series"] = json!({"count": 5, "lastObservedTime": ago(30)});
         assert_eq!(interval(&e, now()), "30s (x5 over 10m)");
         // eventTime is the first time when set.
-        let e = json!({"eventTime": ago(7200), "series": {"count": 2, "lastObservedTime": ago(3600)}});
+        let e =
+            json!({"eventTime": ago(7200), "series": {"count": 2, "lastObservedTime": ago(3600)}});
         assert_eq!(interval(&e, now()), "60m (x2 over 120m)");
         assert_eq!(interval(&json!({"count": 1}), now()), "<unknown>");
     }
@@ -198,14 +202,19 @@ mod tests {
     #[test]
     fn identical_events_merge_into_one_counted_line() {
         // 27 objects for the same failure, as an uncorrelated writer leaves them.
-        let mut list: Vec<Value> = (0..27).map(|i| ev("BackOff", 120 - i * 4, 120 - i * 4, 1)).collect();
+        let mut list: Vec<Value> = (0..27)
+            .map(|i| ev("BackOff", 120 - i * 4, 120 - i * 4, 1))
+            .collect();
         list.push(ev("Pulled", 130, 130, 1));
         let merged = merge_repeats(&list);
         assert_eq!(merged.len(), 2, "{merged:?}");
         let backoff = merged.iter().find(|e| e["reason"] == "BackOff").unwrap();
         assert_eq!(interval(backoff, now()), "16s (x27 over 2m)");
         // A lone event is untouched.
-        assert_eq!(merged.iter().find(|e| e["reason"] == "Pulled").unwrap(), &list[27]);
+        assert_eq!(
+            merged.iter().find(|e| e["reason"] == "Pulled").unwrap(),
+            &list[27]
+        );
         // Counts add up, series included; different messages stay apart.
         let mut a = ev("BackOff", 300, 200, 4);
         a["series"] = json!({"count": 6, "lastObservedTime": ago(100)});

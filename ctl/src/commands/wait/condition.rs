@@ -8,9 +8,15 @@ pub enum For {
     Delete,
     Create,
     /// `condition=Ready[=false]`: compared without regard to case.
-    Condition { name: String, status: String },
+    Condition {
+        name: String,
+        status: String,
+    },
     /// `jsonpath={.status.phase}[=Running]`: None matches any value the path has.
-    JsonPath { path: String, value: Option<String> },
+    JsonPath {
+        path: String,
+        value: Option<String>,
+    },
 }
 
 /// kubectl's `--for` grammar and messages.
@@ -84,7 +90,10 @@ fn relaxed(expr: &str) -> Result<String> {
     if e.is_empty() {
         bail!("jsonpath expression cannot be empty");
     }
-    let inner = e.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(e);
+    let inner = e
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .unwrap_or(e);
     let inner = inner.strip_prefix('.').unwrap_or(inner);
     Ok(format!("{{.{inner}}}"))
 }
@@ -248,7 +257,10 @@ mod tests {
                 .met_by(&pod)
                 .unwrap()
         );
-        let e = f("jsonpath={.status}=x").met_by(&pod).unwrap_err().to_string();
+        let e = f("jsonpath={.status}=x")
+            .met_by(&pod)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("nested object"), "{e}");
         let e = f("jsonpath={.status.conditions[*].status}=True")
             .met_by(&pod)

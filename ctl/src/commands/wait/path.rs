@@ -52,7 +52,10 @@ fn parse(expr: &str) -> Result<Vec<Step>> {
                 steps.push(bracket(&inner[i + 1..end], expr)?);
                 i = end + 1;
             }
-            _ => bail!("unsupported jsonpath {expr}: expected . or [ at {:?}", &inner[i..]),
+            _ => bail!(
+                "unsupported jsonpath {expr}: expected . or [ at {:?}",
+                &inner[i..]
+            ),
         }
     }
     Ok(steps)
@@ -97,7 +100,10 @@ fn bracket(body: &str, expr: &str) -> Result<Step> {
         let Some(path) = lhs.trim().strip_prefix("@.") else {
             bail!("unsupported filter in jsonpath {expr}");
         };
-        let value = rhs.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
+        let value = rhs
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_string();
         return Ok(Step::Filter {
             path: path.split('.').map(String::from).collect(),
             equal,
@@ -160,8 +166,14 @@ mod tests {
     fn paths() {
         let o = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]},
             "metadata": {"labels": {"app.kubernetes.io/name": "web"}}});
-        assert_eq!(values("{.spec.containers[1].name}", &o).unwrap(), [json!("b")]);
-        assert_eq!(values(".spec.containers[-1].image", &o).unwrap(), [json!("y")]);
+        assert_eq!(
+            values("{.spec.containers[1].name}", &o).unwrap(),
+            [json!("b")]
+        );
+        assert_eq!(
+            values(".spec.containers[-1].image", &o).unwrap(),
+            [json!("y")]
+        );
         assert_eq!(
             values("{.spec.containers[*].name}", &o).unwrap(),
             [json!("a"), json!("b")]
