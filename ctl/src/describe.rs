@@ -1,11 +1,11 @@
 //! kubectl-style descriptions: common metadata, a section per kind with the fields people
 //! look for, conditions, and the object's events. Pure: works on JSON, `now` passed in.
 
+use crate::commands::events::lines;
 use crate::jv::{
     arr_at, bool_at, i64_at, map_text, obj_at, or_none, scalar_text, selector_text, str_at,
 };
 use crate::merge::LAST_APPLIED;
-use crate::commands::events::lines;
 use crate::printers::age::age;
 use proto::KindInfo;
 use serde_json::Value;
