@@ -508,6 +508,18 @@ pub struct GetArgs {
     /// Keep metadata.managedFields in -o yaml|json output
     #[arg(long)]
     pub show_managed_fields: bool,
+    /// Sort the list by a field given as a JSONPath (`.metadata.name`,
+    /// `{.status.containerStatuses[0].restartCount}`): numbers numerically, strings by text
+    #[arg(long, value_name = "JSONPATH")]
+    pub sort_by: Option<String>,
+    /// Add a column for each of these label keys (`-L app -L tier` or `-L app,tier`)
+    #[arg(
+        short = 'L',
+        long = "label-columns",
+        value_delimiter = ',',
+        value_name = "KEY"
+    )]
+    pub label_columns: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -4,8 +4,8 @@ use super::{Ctx, finish, report};
 use crate::api::reason_of;
 use crate::args::{GetArgs, OutputFormat};
 use crate::kinds::{Namespaces, Selection, object_name, parse_selection};
-use crate::printers::table::{Table, TableOptions, build_table, render_with};
-use crate::printers::{json, list_document, yaml};
+use crate::printers::table::{TableOptions, build_table, render_with};
+use crate::printers::{json, list_document, render_template, yaml};
 use anyhow::{Result, bail};
 use futures::StreamExt;
 use proto::k8s::Object;
@@ -32,55 +32,37 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
     if args.watch && selection.several_kinds() {
         bail!("you may only specify a single resource type when watching");
     }
+    let format = ctx.output();
+    check_flags(args, format.as_ref())?;
+    if args.watch && args.sort_by.is_some() {
+        eprintln!(
+            "warning: --watch requested, --sort-by will be ignored for watch events received"
+        );
+    }
     let mut failures = 0;
-    let found = fetch(ctx, &selection, &mut failures).await?;
+    let mut found = fetch(ctx, &selection, &mut failures).await?;
+    if args.watch {
+        if failures > 0 {
+            return finish(failures);
+        }
+        return watch(ctx, args, &selection, found).await;
+    }
     let several = selection.several_kinds();
     let single_named = matches!(&selection, Selection::Named(p) if p.len() == 1);
     let total: usize = found.iter().map(|f| f.objects.len()).sum();
 
-    match ctx.output() {
-        Some(OutputFormat::Yaml | OutputFormat::Json) => {
-            if single_named && total == 1 {
-                let obj = shown(&found[0].objects[0], args.show_managed_fields);
-                let obj = obj.as_ref();
-                let text = if ctx.output() == Some(OutputFormat::Yaml) {
-                    to_yaml(obj)
-                } else {
-                    to_json_pretty(obj)
-                };
-                print!("{}", with_newline(text));
-            } else if !(single_named && failures > 0) {
-                let items: Vec<Value> = found
-                    .iter()
-                    .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
-                    .map(|mut doc| {
-                        if !args.show_managed_fields {
-                            hide_managed_fields(&mut doc);
-                        }
-                        doc
-                    })
-                    .collect();
-                let doc = list_document(items);
-                let text = if ctx.output() == Some(OutputFormat::Yaml) {
-                    yaml(&doc)?
-                } else {
-                    json(&doc)?
-                };
-                print!("{text}");
-            }
-        }
-        Some(OutputFormat::Name) => {
-            for f in &found {
-                for o in &f.objects {
-                    println!("{}", object_name(f.kind, &o.meta().name));
+    match &format {
+        None | Some(OutputFormat::Wide) => {
+            if let (Some(field), Selection::All(_)) = (&args.sort_by, &selection) {
+                for f in &mut found {
+                    sort_by(&mut f.objects, |o| o.to_json(), field)?;
                 }
             }
-        }
-        _ => {
             let opts = table_options(ctx, args, several);
             let mut first = true;
             for f in found.iter().filter(|f| !f.objects.is_empty()) {
-                if !first {
+                // kubectl: a blank line between the tables of two kinds, unless headerless.
+                if !first && !args.no_headers {
                     println!();
                 }
                 first = false;
@@ -95,18 +77,137 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
                     )
                 );
             }
+            if total == 0 && failures == 0 && matches!(selection, Selection::All(_)) {
+                eprintln!(
+                    "{}",
+                    no_resources_message(
+                        &ctx.ns,
+                        &found.iter().map(|f| f.kind).collect::<Vec<_>>()
+                    )
+                );
+            }
+        }
+        Some(format) => {
+            // kubectl's printGeneric: one object named alone is printed as itself, anything
+            // else (also nothing) as a List; a failed single name prints nothing more.
+            if single_named && total == 1 {
+                let obj = &found[0].objects[0];
+                print!("{}", render_one(format, obj, args)?);
+            } else if !(single_named && failures > 0) {
+                let mut items: Vec<Value> = found
+                    .iter()
+                    .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
+                    .collect();
+                if let Some(field) = &args.sort_by {
+                    sort_by(&mut items, |d| d.clone(), field)?;
+                }
+                let names: Vec<String> = items.iter().map(|d| document_name(d)).collect();
+                print!("{}", render_list(format, items, &names, args)?);
+            }
         }
     }
-    if total == 0 && failures == 0 && !args.watch && matches!(selection, Selection::All(_)) {
-        eprintln!(
-            "{}",
-            no_resources_message(&ctx.ns, &found.iter().map(|f| f.kind).collect::<Vec<_>>())
+    finish(failures)
+}
+
+/// kubectl's checks of flags that only some printers use.
+fn check_flags(args: &GetArgs, format: Option<&OutputFormat>) -> Result<()> {
+    let Some(format) = format else { return Ok(()) };
+    if args.show_labels && *format != OutputFormat::Wide {
+        bail!(
+            "--show-labels option cannot be used with {} printer",
+            output_text(format)
         );
     }
-    if args.watch && failures == 0 {
-        return watch(ctx, args, &selection, found).await;
+    if !args.label_columns.is_empty()
+        && matches!(
+            format,
+            OutputFormat::CustomColumns(_) | OutputFormat::CustomColumnsFile(_)
+        )
+    {
+        bail!(
+            "--label-columns option cannot be used with {} printer",
+            output_text(format)
+        );
     }
-    finish(failures)
+    Ok(())
+}
+
+/// The `-o` value as the user wrote it (kubectl's messages quote it).
+fn output_text(format: &OutputFormat) -> String {
+    match format {
+        OutputFormat::Wide => "wide".into(),
+        OutputFormat::Yaml => "yaml".into(),
+        OutputFormat::Json => "json".into(),
+        OutputFormat::Name => "name".into(),
+        OutputFormat::JsonPath(t) => format!("jsonpath={t}"),
+        OutputFormat::JsonPathFile(p) => format!("jsonpath-file={}", p.display()),
+        OutputFormat::JsonPathAsJson(t) => format!("jsonpath-as-json={t}"),
+        OutputFormat::CustomColumns(t) => format!("custom-columns={t}"),
+        OutputFormat::CustomColumnsFile(p) => format!("custom-columns-file={}", p.display()),
+        OutputFormat::GoTemplate(t) => format!("go-template={t}"),
+        OutputFormat::GoTemplateFile(p) => format!("go-template-file={}", p.display()),
+    }
+}
+
+/// `kind.group/name` of a document, for `-o name` of a list.
+fn document_name(doc: &Value) -> String {
+    let name = doc
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    match proto::resource::find_kind(kind) {
+        Some(info) => object_name(info, name),
+        None => format!("{}/{name}", kind.to_lowercase()),
+    }
+}
+
+/// One object in a document form of `-o`.
+fn render_one(format: &OutputFormat, obj: &Object, args: &GetArgs) -> Result<String> {
+    Ok(match format {
+        OutputFormat::Yaml => with_newline(to_yaml(&shown(obj, args.show_managed_fields))),
+        OutputFormat::Json => with_newline(to_json_pretty(&shown(obj, args.show_managed_fields))),
+        OutputFormat::Name => match obj.info() {
+            Some(info) => format!("{}\n", object_name(info, &obj.meta().name)),
+            None => format!("{}\n", obj.meta().name),
+        },
+        template => render_template(
+            template,
+            &proto::manifest::to_document(obj),
+            args.no_headers,
+        )?
+        .unwrap_or_default(),
+    })
+}
+
+/// Several objects (or none) as kubectl's `List`; `names` are the items' `-o name` lines.
+fn render_list(
+    format: &OutputFormat,
+    mut items: Vec<Value>,
+    names: &[String],
+    args: &GetArgs,
+) -> Result<String> {
+    if matches!(format, OutputFormat::Yaml | OutputFormat::Json) && !args.show_managed_fields {
+        for doc in &mut items {
+            hide_managed_fields(doc);
+        }
+    }
+    let doc = list_document(items);
+    Ok(match format {
+        OutputFormat::Yaml => yaml(&doc)?,
+        OutputFormat::Json => json(&doc)?,
+        OutputFormat::Name => names.iter().map(|n| format!("{n}\n")).collect(),
+        template => render_template(template, &doc, args.no_headers)?.unwrap_or_default(),
+    })
+}
+
+/// `--sort-by` over items whose documents `doc` gives.
+fn sort_by<T, D: std::borrow::Borrow<Value>>(
+    items: &mut [T],
+    doc: impl Fn(&T) -> D,
+    field: &str,
+) -> Result<()> {
+    crate::printers::sort::sort_by(items, doc, field).map_err(anyhow::Error::msg)
 }
 
 /// Removes `metadata.managedFields` from a document; true when there were some.
@@ -147,6 +248,7 @@ fn table_options(ctx: &Ctx, args: &GetArgs, several: bool) -> TableOptions {
         namespace_column: ctx.ns.all,
         kind_prefix: several,
         show_labels: args.show_labels,
+        label_columns: args.label_columns.clone(),
         now: SystemTime::now(),
     }
 }
@@ -238,16 +340,12 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
         let resp = api.list(relist.clone()).await?;
         resource_version = resp.resource_version;
     }
-    let mut widths = Vec::new();
-    let mut header_shown = found.iter().any(|f| !f.objects.is_empty());
-    if header_shown {
-        // Align event rows with the table already printed.
-        let opts = table_options(ctx, args, false);
-        let values: Vec<Value> = found
-            .iter()
-            .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
-            .collect();
-        render_with(&build_table(kind, &values, &opts), true, &mut widths);
+    let mut printer = StreamPrinter::new(ctx, args, kind)?;
+    let initial: Vec<&Object> = found.iter().flat_map(|f| f.objects.iter()).collect();
+    print!("{}", printer.print(&initial)?);
+    {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
     }
     loop {
         let req = WatchRequest {
@@ -284,26 +382,7 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
             if event.r#type == "BOOKMARK" {
                 continue;
             }
-            match ctx.output() {
-                Some(OutputFormat::Yaml) => print!(
-                    "---\n{}",
-                    with_newline(to_yaml(&shown(&obj, args.show_managed_fields)))
-                ),
-                Some(OutputFormat::Json) => print!(
-                    "{}",
-                    with_newline(to_json_pretty(&shown(&obj, args.show_managed_fields)))
-                ),
-                Some(OutputFormat::Name) => println!("{}", object_name(kind, &obj.meta().name)),
-                _ => {
-                    let opts = table_options(ctx, args, false);
-                    let table: Table = build_table(kind, &[obj.to_json()], &opts);
-                    print!(
-                        "{}",
-                        render_with(&table, !header_shown && !args.no_headers, &mut widths)
-                    );
-                    header_shown = true;
-                }
-            }
+            print!("{}", printer.print(&[&obj])?);
             use std::io::Write;
             let _ = std::io::stdout().flush();
         }
@@ -315,6 +394,109 @@ async fn watch(ctx: &Ctx, args: &GetArgs, selection: &Selection, found: Vec<Foun
         }
         let resp = api.list(relist.clone()).await?;
         resource_version = resp.resource_version;
+    }
+}
+
+/// Prints objects one at a time, as kubectl's watch does: each object in its own document
+/// (`---` between YAML documents), table and custom-columns rows aligned with those before
+/// and headed once.
+struct StreamPrinter {
+    format: Option<OutputFormat>,
+    kind: &'static KindInfo,
+    opts: TableOptions,
+    columns: Option<Vec<crate::printers::custom_columns::Column>>,
+    no_headers: bool,
+    show_managed_fields: bool,
+    widths: Vec<usize>,
+    header_shown: bool,
+    printed: usize,
+}
+
+impl StreamPrinter {
+    fn new(ctx: &Ctx, args: &GetArgs, kind: &'static KindInfo) -> Result<StreamPrinter> {
+        use crate::printers::custom_columns::{from_spec, from_template};
+        let format = ctx.output();
+        let columns = match &format {
+            Some(OutputFormat::CustomColumns(spec)) => {
+                Some(from_spec(spec).map_err(anyhow::Error::msg)?)
+            }
+            Some(OutputFormat::CustomColumnsFile(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("error reading template {}, {e}", path.display())
+                })?;
+                Some(from_template(&text).map_err(anyhow::Error::msg)?)
+            }
+            _ => None,
+        };
+        // A columns file always has its header, as kubectl's.
+        let no_headers =
+            args.no_headers && !matches!(format, Some(OutputFormat::CustomColumnsFile(_)));
+        Ok(StreamPrinter {
+            format,
+            kind,
+            opts: table_options(ctx, args, false),
+            columns,
+            no_headers,
+            show_managed_fields: args.show_managed_fields,
+            widths: Vec::new(),
+            header_shown: false,
+            printed: 0,
+        })
+    }
+
+    fn print(&mut self, objects: &[&Object]) -> Result<String> {
+        if objects.is_empty() {
+            return Ok(String::new());
+        }
+        let mut out = String::new();
+        let table = match (&self.format, &self.columns) {
+            (_, Some(cols)) => {
+                let docs: Vec<Value> = objects.iter().map(|o| o.to_json()).collect();
+                Some(
+                    crate::printers::custom_columns::build(cols, &docs)
+                        .map_err(anyhow::Error::msg)?,
+                )
+            }
+            (None | Some(OutputFormat::Wide), None) => {
+                let docs: Vec<Value> = objects.iter().map(|o| o.to_json()).collect();
+                Some(build_table(self.kind, &docs, &self.opts))
+            }
+            _ => None,
+        };
+        if let Some(t) = table {
+            let header = !self.header_shown && !self.no_headers;
+            self.header_shown = true;
+            self.printed += objects.len();
+            return Ok(render_with(&t, header, &mut self.widths));
+        }
+        for obj in objects {
+            let text = match &self.format {
+                Some(OutputFormat::Yaml) => {
+                    let doc = with_newline(to_yaml(&shown(obj, self.show_managed_fields)));
+                    if self.printed > 0 {
+                        format!("---\n{doc}")
+                    } else {
+                        doc
+                    }
+                }
+                Some(OutputFormat::Json) => {
+                    with_newline(to_json_pretty(&shown(obj, self.show_managed_fields)))
+                }
+                Some(OutputFormat::Name) => {
+                    format!("{}\n", object_name(self.kind, &obj.meta().name))
+                }
+                Some(template) => render_template(
+                    template,
+                    &proto::manifest::to_document(obj),
+                    self.no_headers,
+                )?
+                .unwrap_or_default(),
+                None => String::new(),
+            };
+            self.printed += 1;
+            out.push_str(&text);
+        }
+        Ok(out)
     }
 }
 

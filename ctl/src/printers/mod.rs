@@ -3,6 +3,9 @@
 //! output, so every command prints every format the same way.
 
 pub mod age;
+pub mod custom_columns;
+pub mod jsonpath;
+pub mod sort;
 pub mod table;
 
 use crate::args::OutputFormat;
@@ -31,7 +34,62 @@ pub fn render_objects(format: &OutputFormat, objects: &[Object]) -> Result<Optio
                 None => format!("{}\n", o.meta().name),
             })
             .collect(),
-        other => bail!("-o {other:?} is not built yet"),
+        template => return render_template(template, &doc(), false),
+    };
+    Ok(Some(text))
+}
+
+/// The template forms of `-o` (jsonpath, custom columns) applied to one document: an object,
+/// or a `List` whose items custom columns print one per row. `None` for the other forms.
+/// `no_headers` leaves out the custom-columns header (not that of a columns file: kubectl's
+/// file printer always prints it).
+pub fn render_template(
+    format: &OutputFormat,
+    doc: &Value,
+    no_headers: bool,
+) -> Result<Option<String>> {
+    use jsonpath::JsonPath;
+    let jsonpath = |template: &str, as_json: bool| -> Result<String> {
+        let path = JsonPath::parse(template)
+            .map_err(|e| anyhow::anyhow!("error parsing jsonpath {template}, {e}"))?
+            .allow_missing_keys(true)
+            .as_json(as_json);
+        path.execute(doc).map_err(|e| {
+            anyhow::anyhow!("error executing jsonpath {template:?}: Error executing template: {e}")
+        })
+    };
+    let columns = |cols: Vec<custom_columns::Column>, headers: bool| -> Result<String> {
+        let items: Vec<Value> = match doc.get("items").and_then(Value::as_array) {
+            Some(items) => items.clone(),
+            None => vec![doc.clone()],
+        };
+        let t = custom_columns::build(&cols, &items).map_err(anyhow::Error::msg)?;
+        Ok(table::render(&t, headers))
+    };
+    let text = match format {
+        OutputFormat::JsonPath(t) => jsonpath(t, false)?,
+        OutputFormat::JsonPathAsJson(t) => jsonpath(t, true)?,
+        OutputFormat::JsonPathFile(path) => {
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("error reading --template {}", path.display()))?;
+            jsonpath(&t, false)?
+        }
+        OutputFormat::CustomColumns(spec) => columns(
+            custom_columns::from_spec(spec).map_err(anyhow::Error::msg)?,
+            !no_headers,
+        )?,
+        OutputFormat::CustomColumnsFile(path) => {
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("error reading template {}", path.display()))?;
+            columns(
+                custom_columns::from_template(&t).map_err(anyhow::Error::msg)?,
+                true,
+            )?
+        }
+        OutputFormat::GoTemplate(_) | OutputFormat::GoTemplateFile(_) => bail!(
+            "-o go-template is not supported by ctl: use -o jsonpath=... or -o custom-columns=..."
+        ),
+        _ => return Ok(None),
     };
     Ok(Some(text))
 }

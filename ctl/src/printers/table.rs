@@ -12,6 +12,10 @@ use std::time::SystemTime;
 
 pub use proto::printers::event_time;
 
+/// kubectl's tabwriter: cells padded by 3 spaces, to at least 6 characters.
+const PADDING: usize = 3;
+const MIN_WIDTH: usize = 6;
+
 #[derive(Debug, Clone)]
 pub struct TableOptions {
     pub wide: bool,
@@ -20,6 +24,8 @@ pub struct TableOptions {
     /// Several kinds shown: names read `deployment.apps/web`.
     pub kind_prefix: bool,
     pub show_labels: bool,
+    /// `-L a,b`: a column per label key, headed by its last path segment upper-cased.
+    pub label_columns: Vec<String>,
     pub now: SystemTime,
 }
 
@@ -43,6 +49,7 @@ pub fn build_table(kind: &KindInfo, objects: &[Value], opts: &TableOptions) -> T
         headers.push("NAMESPACE".into());
     }
     headers.extend(shown.iter().map(|&i| cols[i].name.to_uppercase()));
+    headers.extend(opts.label_columns.iter().map(|l| label_header(l)));
     if opts.show_labels {
         headers.push("LABELS".into());
     }
@@ -70,8 +77,13 @@ pub fn build_table(kind: &KindInfo, objects: &[Value], opts: &TableOptions) -> T
                 row.push(str_at(obj, "/metadata/namespace").to_string());
             }
             row.extend(shown.iter().map(|&i| std::mem::take(&mut cells[i])));
+            let labels = obj_at(obj, "/metadata/labels");
+            for key in &opts.label_columns {
+                let value = labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+                row.push(value.unwrap_or_default().to_string());
+            }
             if opts.show_labels {
-                row.push(map_text(obj_at(obj, "/metadata/labels")));
+                row.push(map_text(labels));
             }
             row
         })
@@ -79,7 +91,14 @@ pub fn build_table(kind: &KindInfo, objects: &[Value], opts: &TableOptions) -> T
     Table { headers, rows }
 }
 
-/// Columns separated by three spaces, as kubectl's tabwriter; no trailing spaces.
+/// kubectl's header of a `-L` column: `app.kubernetes.io/name` -> `NAME`.
+pub fn label_header(key: &str) -> String {
+    key.rsplit('/').next().unwrap_or(key).to_uppercase()
+}
+
+/// Columns separated by three spaces, as kubectl's tabwriter (padding 3, minimum cell
+/// width 6): every cell but a row's last is padded, so an empty last cell leaves the
+/// padding of the one before it, as kubectl prints.
 pub fn render(table: &Table, with_header: bool) -> String {
     render_with(table, with_header, &mut Vec::new())
 }
@@ -91,23 +110,22 @@ pub fn render_with(table: &Table, with_header: bool, widths: &mut Vec<usize>) ->
     if widths.len() < ncols {
         widths.resize(ncols, 0);
     }
-    let all_rows = std::iter::once(&table.headers).chain(table.rows.iter());
-    for row in all_rows {
+    // A header not printed does not widen its column (kubectl's `--no-headers`).
+    let header = with_header.then_some(&table.headers);
+    for row in header.into_iter().chain(table.rows.iter()) {
         for (i, cell) in row.iter().enumerate().take(ncols) {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
     let mut out = String::new();
     let mut line = |row: &[String]| {
-        let mut l = String::new();
         for (i, cell) in row.iter().enumerate().take(ncols) {
-            l.push_str(cell);
+            out.push_str(cell);
             if i + 1 < ncols {
-                let pad = widths[i] - cell.chars().count() + 3;
-                l.extend(std::iter::repeat_n(' ', pad));
+                let pad = (widths[i] + PADDING).max(MIN_WIDTH) - cell.chars().count();
+                out.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(l.trim_end());
         out.push('\n');
     };
     if with_header {
@@ -138,6 +156,7 @@ mod tests {
             namespace_column: false,
             kind_prefix: false,
             show_labels: false,
+            label_columns: vec![],
             now: now(),
         }
     }
@@ -421,6 +440,33 @@ mod tests {
     }
 
     #[test]
+    fn label_columns_come_before_labels_and_cells_are_at_least_six_wide() {
+        let o = json!({"metadata": {"name": "x", "labels": {"app.kubernetes.io/name": "web", "b": "2"}}});
+        let bare = json!({"metadata": {"name": "y"}});
+        let t = build_table(
+            kind("cm"),
+            &[o, bare],
+            &TableOptions {
+                label_columns: vec!["app.kubernetes.io/name".into(), "b".into()],
+                show_labels: true,
+                ..opts()
+            },
+        );
+        assert_eq!(t.headers, ["NAME", "DATA", "AGE", "NAME", "B", "LABELS"]);
+        assert_eq!(
+            t.rows[0][3..],
+            ["web", "2", "app.kubernetes.io/name=web,b=2"]
+        );
+        assert_eq!(t.rows[1][3..], ["", "", "<none>"]);
+        // A one-letter column is padded to kubectl's minimum cell width of 6.
+        let narrow = Table {
+            headers: vec!["A".into(), "B".into()],
+            rows: vec![vec!["x".into(), "".into()]],
+        };
+        assert_eq!(render(&narrow, true), "A     B\nx     \n");
+    }
+
+    #[test]
     fn rendering_aligns_with_three_spaces() {
         let t = Table {
             headers: vec!["NAME".into(), "READY".into(), "AGE".into()],
@@ -431,8 +477,11 @@ mod tests {
         };
         assert_eq!(
             render(&t, true),
-            "NAME          READY   AGE\na-long-name   1/1     5s\nb             0/1\n"
+            "NAME          READY   AGE\na-long-name   1/1     5s\nb             0/1     \n"
         );
-        assert_eq!(render(&t, false).lines().count(), 2);
+        assert_eq!(
+            render(&t, false),
+            "a-long-name   1/1   5s\nb             0/1   \n"
+        );
     }
 }
