@@ -9,17 +9,17 @@ use crate::dynamic::AuthChannel;
 use proto::ApiError;
 use proto::kubelet_api::kubelet_client::KubeletClient;
 pub use proto::kubelet_api::{
-    ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
-};
-pub use proto::kubelet_api::{
     ExecExit, ExecStreamOpen, ExecStreamRequest, ExecStreamResponse, TerminalSize,
     exec_stream_request, exec_stream_response,
+};
+pub use proto::kubelet_api::{
+    ExecRequest, ExecResponse, LogChunk, LogsRequest, StatsRequest, StatsResponse,
 };
 
 mod port_forward;
 pub use port_forward::{
-    PortForwardOpen, PortForwardRequest, PortForwardResponse, PortForwardSession, forward,
-    port_forward_request, port_forward_response,
+    ForwardError, PortForwardOpen, PortForwardRequest, PortForwardResponse, PortForwardSession,
+    forward, port_forward_request, port_forward_response,
 };
 
 /// Cheap to clone: clones share one HTTP/2 connection.

@@ -58,10 +58,34 @@ impl PortForwardSession {
     }
 }
 
+/// Why a forwarded connection failed: on the pod's side (the connection could not be made,
+/// the kubelet or the pod failed: the reason the kubelet or the apiserver gave), or on the
+/// local one.
+#[derive(Debug)]
+pub enum ForwardError {
+    Remote(ApiError),
+    Local(std::io::Error),
+}
+
+impl std::fmt::Display for ForwardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ForwardError::Remote(e) => f.write_str(&e.message),
+            ForwardError::Local(e) => write!(f, "the local connection: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ForwardError {}
+
 /// Carries `local` (an accepted TCP connection, or any byte stream) to `open.port` of the
 /// pod until both sides are closed: the local side's EOF is sent as a half-close, the pod's
 /// close shuts `local`'s write side. An error of either side ends it.
-pub async fn forward<L>(api: &KubeletApi, open: PortForwardOpen, local: L) -> Result<(), ApiError>
+pub async fn forward<L>(
+    api: &KubeletApi,
+    open: PortForwardOpen,
+    local: L,
+) -> Result<(), ForwardError>
 where
     L: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -69,7 +93,8 @@ where
     let (tx, rx) = tokio::sync::mpsc::channel::<PortForwardRequest>(8);
     let mut session = api
         .port_forward(open, tokio_stream::wrappers::ReceiverStream::new(rx))
-        .await?;
+        .await
+        .map_err(ForwardError::Remote)?;
     // Local to pod: ends at the local EOF (sent as `close`) or when the stream is gone.
     let upload = async move {
         let mut buf = vec![0u8; CHUNK];
@@ -77,12 +102,7 @@ where
             let kind = match rd.read(&mut buf).await {
                 Ok(0) => port_forward_request::Kind::Close(true),
                 Ok(n) => port_forward_request::Kind::Data(buf[..n].to_vec()),
-                Err(e) => {
-                    return Err(ApiError::new(
-                        proto::Reason::Unavailable,
-                        format!("reading the local connection: {e}"),
-                    ));
-                }
+                Err(e) => return Err(ForwardError::Local(e)),
             };
             let last = matches!(kind, port_forward_request::Kind::Close(_));
             if tx
@@ -99,15 +119,10 @@ where
     };
     // Pod to local: ends with the answer.
     let download = async move {
-        while let Some(kind) = session.next().await? {
+        while let Some(kind) = session.next().await.map_err(ForwardError::Remote)? {
             match kind {
                 port_forward_response::Kind::Data(d) => {
-                    if let Err(e) = wr.write_all(&d).await {
-                        return Err(ApiError::new(
-                            proto::Reason::Unavailable,
-                            format!("writing the local connection: {e}"),
-                        ));
-                    }
+                    wr.write_all(&d).await.map_err(ForwardError::Local)?;
                 }
                 port_forward_response::Kind::Close(_) => {
                     let _ = wr.shutdown().await;
