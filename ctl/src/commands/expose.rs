@@ -5,7 +5,7 @@
 //! kubectl's `-l` (labels) is `--labels`.
 
 use super::Ctx;
-use super::generate::doc::{parse_labels, to_object};
+use super::generate::doc::{apply_overrides, parse_labels, to_object};
 use super::generate::{print_outcome, send};
 use crate::manifests::load_all;
 use anyhow::{Result, anyhow, bail};
@@ -52,6 +52,12 @@ pub struct ExposeArgs {
     /// None or ClientIP
     #[arg(long)]
     pub session_affinity: Option<String>,
+    /// JSON merged into the generated service before it is sent
+    #[arg(long)]
+    pub overrides: Option<String>,
+    /// How --overrides applies: merge (JSON merge patch; the only one ctl has)
+    #[arg(long, default_value = "merge")]
+    pub override_type: String,
 }
 
 /// The flags that shape the service, apart from where they came from.
@@ -85,7 +91,11 @@ pub async fn expose(ctx: &Ctx, a: &ExposeArgs) -> Result<()> {
         session_affinity: a.session_affinity.clone(),
     };
     for source in sources(ctx, a).await? {
-        let mut service = expose_service(&source, &opts)?;
+        let mut service = apply_overrides(
+            expose_service(&source, &opts)?,
+            a.overrides.as_deref().unwrap_or(""),
+            &a.override_type,
+        )?;
         if let Some(ns) = &ctx.ns.explicit {
             service.meta_mut().namespace = ns.clone();
         }

@@ -12,7 +12,7 @@ use super::Ctx;
 use super::container::session::{self, Output, Session};
 use super::container::{RemoteExit, exec::use_tty, term};
 use super::expose::{ExposeOptions, expose_service};
-use super::generate::doc::{container, parse_labels, to_object};
+use super::generate::doc::{apply_overrides, container, parse_labels, to_object};
 use super::generate::{print_outcome, send};
 use crate::args::{DryRun, OutputFormat, parse_duration};
 use anyhow::{Result, anyhow, bail};
@@ -79,6 +79,12 @@ pub struct RunArgs {
     /// Suppress prompt messages
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// JSON merged into the generated pod before it is sent (`{"spec": {...}}`)
+    #[arg(long)]
+    pub overrides: Option<String>,
+    /// How --overrides applies: merge (JSON merge patch; the only one ctl has)
+    #[arg(long, default_value = "merge")]
+    pub override_type: String,
     /// How long to wait for the pod to be running
     #[arg(long, default_value = "1m0s")]
     pub pod_running_timeout: String,
@@ -233,7 +239,11 @@ pub async fn run(ctx: &Ctx, a: &RunArgs) -> Result<()> {
     validate(a, labels.as_deref(), ctx.dry_run())?;
     let timeout = parse_duration(&a.pod_running_timeout)
         .map_err(|e| anyhow!("--pod-running-timeout: {e}"))?;
-    let pod_object = pod(a, labels.as_deref(), ctx.ns.explicit.as_deref())?;
+    let pod_object = apply_overrides(
+        pod(a, labels.as_deref(), ctx.ns.explicit.as_deref())?,
+        a.overrides.as_deref().unwrap_or(""),
+        &a.override_type,
+    )?;
     let attach = a.attach || a.stdin;
 
     let mut created: Vec<Object> = Vec::new();

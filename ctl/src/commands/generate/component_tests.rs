@@ -201,3 +201,59 @@ async fn rbac_objects_and_quotas_are_accepted_by_the_server() {
     let q = live(&ctx, "resourcequotas", "default", "q").await;
     assert_eq!(q["spec"]["hard"], json!({"cpu": "500m", "pods": "2"}));
 }
+
+/// Flags of one command, parsed as the command line would be.
+fn parse<T: clap::Args>(line: &[&str]) -> T {
+    #[derive(clap::Parser)]
+    struct Wrap<U: clap::Args> {
+        #[command(flatten)]
+        inner: U,
+    }
+    let mut argv = vec!["ctl"];
+    argv.extend_from_slice(line);
+    <Wrap<T> as clap::Parser>::try_parse_from(argv)
+        .unwrap()
+        .inner
+}
+
+#[tokio::test]
+async fn run_and_expose_create_what_the_server_accepts() {
+    use crate::commands::{expose, run};
+    let server = TestServer::start().await;
+    let ctx = Ctx::for_test(&server.url, None);
+    let a: run::RunArgs = parse(&[
+        "web",
+        "--image=nginx",
+        "--port=80",
+        "--expose",
+        "--env=A=1",
+        "--overrides",
+        r#"{"spec": {"nodeName": "n1"}}"#,
+    ]);
+    run::run(&ctx, &a).await.unwrap();
+    let pod = live(&ctx, "pods", "default", "web").await;
+    assert_eq!(pod["metadata"]["labels"], json!({"run": "web"}));
+    assert_eq!(pod["spec"]["nodeName"], "n1", "--overrides merged");
+    assert_eq!(pod["spec"]["containers"][0]["env"][0]["value"], "1");
+    let svc = live(&ctx, "services", "default", "web").await;
+    assert_eq!(svc["spec"]["selector"], json!({"run": "web"}));
+
+    let deploy = DeploymentArgs {
+        name: "api".into(),
+        images: strings(&["nginx"]),
+        port: Some(8080),
+        replicas: 1,
+        command: vec![],
+    };
+    create(&ctx, &Generate::Deployment(deploy)).await.unwrap();
+    let e: expose::ExposeArgs = parse(&["deployment", "api", "--type=NodePort", "--name=api-np"]);
+    expose::expose(&ctx, &e).await.unwrap();
+    let svc = live(&ctx, "services", "default", "api-np").await;
+    assert_eq!(svc["spec"]["selector"], json!({"app": "api"}));
+    assert_eq!(svc["spec"]["type"], "NodePort");
+    assert_eq!(
+        svc["spec"]["ports"][0]["port"], 8080,
+        "the container's port"
+    );
+    assert!(svc["spec"]["ports"][0]["nodePort"].is_number(), "allocated");
+}

@@ -95,6 +95,46 @@ pub fn container(name: &str, image: &str, command: &[String]) -> Map<String, Val
     c
 }
 
+/// `--overrides=JSON` (`--override-type=merge`, kubectl's default): the generated object
+/// with the JSON merged into it (RFC 7386), as kubectl's Overrider does before sending.
+pub fn apply_overrides(object: Object, overrides: &str, override_type: &str) -> Result<Object> {
+    if overrides.is_empty() {
+        return Ok(object);
+    }
+    if override_type != "merge" {
+        return Err(anyhow!(
+            "--override-type={override_type} is not supported: ctl merges overrides (merge)"
+        ));
+    }
+    let info = object
+        .info()
+        .ok_or_else(|| anyhow!("cannot override an empty object"))?;
+    let patch: Value =
+        serde_json::from_str(overrides).map_err(|e| anyhow!("--overrides: invalid JSON: {e}"))?;
+    let mut doc = proto::manifest::to_document(&object);
+    merge_patch(&mut doc, &patch);
+    to_object(info, doc)
+}
+
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 pub mod testing {
     //! Comparing a generated object with what kubectl 1.33 printed for the same command.
@@ -165,6 +205,27 @@ mod tests {
             parse_labels("=b").unwrap_err().to_string(),
             "unexpected empty label key"
         );
+    }
+
+    #[test]
+    fn overrides_merge_into_the_object() {
+        let pod = to_object(
+            &proto::resource::info::Pod,
+            json!({"metadata": {"name": "p", "labels": {"run": "p"}}, "spec": {"containers": [{"name": "p", "image": "i"}]}}),
+        )
+        .unwrap();
+        let merged = apply_overrides(
+            pod.clone(),
+            r#"{"metadata": {"labels": {"run": null, "x": "y"}}, "spec": {"nodeName": "n1"}}"#,
+            "merge",
+        )
+        .unwrap();
+        let d = proto::manifest::to_document(&merged);
+        assert_eq!(d["metadata"]["labels"], json!({"x": "y"}));
+        assert_eq!(d["spec"]["nodeName"], "n1");
+        assert_eq!(d["spec"]["containers"][0]["image"], "i");
+        assert!(apply_overrides(pod.clone(), "{", "merge").is_err());
+        assert!(apply_overrides(pod, "{}", "json").is_err());
     }
 
     #[test]
