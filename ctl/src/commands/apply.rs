@@ -13,7 +13,7 @@ use crate::merge::{
 };
 use anyhow::{Result, anyhow, bail};
 use proto::k8s::{Object, PatchRequest};
-use proto::{KindInfo, Reason};
+use proto::{ApiError, KindInfo, Reason};
 use serde_json::Value;
 
 /// A concurrent writer makes the patch fail with Conflict; apply then reads the object
@@ -100,12 +100,13 @@ pub async fn apply(ctx: &Ctx, args: &FileArgs) -> Result<()> {
 
 pub async fn create(ctx: &Ctx, args: &FileArgs) -> Result<()> {
     for_each_doc(ctx, args, |doc| async move {
-        let (_, object, _) = prepare(ctx, doc)?;
+        let (_, object, source) = prepare(ctx, doc)?;
         // A client dry run of a create needs no server at all: the kinds are known here.
         let object = if ctx.dry_run() == DryRun::Client {
             object
         } else {
-            ctx.api().await?.create(object).await?
+            let created = ctx.api().await?.create(object).await;
+            created.map_err(|e| with_source(e, "creating", &source))?
         };
         Ok(Applied {
             object,
@@ -117,7 +118,7 @@ pub async fn create(ctx: &Ctx, args: &FileArgs) -> Result<()> {
 
 pub async fn replace(ctx: &Ctx, args: &FileArgs) -> Result<()> {
     for_each_doc(ctx, args, |doc| async move {
-        let (info, mut object, _) = prepare(ctx, doc)?;
+        let (info, mut object, source) = prepare(ctx, doc)?;
         let name = object.meta().name.clone();
         let api = ctx.api().await?;
         if object.meta().resource_version.is_empty() {
@@ -126,13 +127,29 @@ pub async fn replace(ctx: &Ctx, args: &FileArgs) -> Result<()> {
                 .await?;
             object.meta_mut().resource_version = live.meta().resource_version.clone();
         }
-        let object = api.update(object).await?;
+        let object = api
+            .update(object)
+            .await
+            .map_err(|e| with_source(e, "replacing", &source))?;
         Ok(Applied {
             object,
             outcome: Outcome::Replaced,
         })
     })
     .await
+}
+
+/// kubectl's `error when creating "x.yaml": ...` in a server's refusal (not in a
+/// validation failure, which kubectl words as a sentence about the object).
+fn with_source(e: anyhow::Error, verb: &str, source: &str) -> anyhow::Error {
+    match e.downcast::<ApiError>() {
+        Ok(mut api) if api.reason != Reason::Invalid => {
+            api.message = format!("error when {verb} {source:?}: {}", api.message);
+            api.into()
+        }
+        Ok(api) => api.into(),
+        Err(e) => e,
+    }
 }
 
 /// The object `apply` creates when there is none: the manifest whole, as kubectl sends it

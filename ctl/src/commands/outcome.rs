@@ -57,7 +57,7 @@ impl Outcomes {
     /// or with `-o name` the name; other `-o` forms print nothing.
     pub fn named(&self, info: &KindInfo, name: &str, verb: &str) {
         match &self.format {
-            Some(OutputFormat::Name) => println!("{}", object_name(info, name)),
+            Some(OutputFormat::Name) => emit(&format!("{}\n", object_name(info, name))),
             None | Some(OutputFormat::Wide) => self.line(&object_name(info, name), verb),
             Some(_) => {}
         }
@@ -66,7 +66,7 @@ impl Outcomes {
     /// `subject verb` with the dry-run suffix: for messages of other shapes
     /// (`deployment.apps "web" deleted`).
     pub fn line(&self, subject: &str, verb: &str) {
-        println!("{subject} {verb}{}", self.suffix);
+        emit(&format!("{subject} {verb}{}\n", self.suffix));
     }
 
     /// Prints the object in the `-o` form; false when `-o` asks for no document.
@@ -80,13 +80,20 @@ impl Outcomes {
         };
         let n = self.printed.get();
         if n > 0 && *format == OutputFormat::Yaml {
-            print!("---\n{text}");
+            emit(&format!("---\n{text}"));
         } else {
-            print!("{text}");
+            emit(&text);
         }
         self.printed.set(n + 1);
         Ok(true)
     }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is no reason to panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The object as kubectl prints it after a change: `metadata.managedFields` is the
