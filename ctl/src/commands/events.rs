@@ -112,7 +112,12 @@ pub fn table(events: &[Value], all_namespaces: bool, now: SystemTime) -> Table {
     Table { headers, rows }
 }
 
-pub async fn events(ctx: &Ctx, args: &EventsArgs) -> Result<()> {
+/// The events the command line selects, oldest first, and the watch that continues from
+/// their list.
+async fn listed<'a>(
+    ctx: &'a Ctx,
+    args: &EventsArgs,
+) -> Result<(ListWatch<'a>, Vec<(Object, Value)>)> {
     check_types(&args.types)?;
     let field_selector = match &args.for_object {
         Some(f) => {
@@ -121,19 +126,14 @@ pub async fn events(ctx: &Ctx, args: &EventsArgs) -> Result<()> {
         }
         None => String::new(),
     };
-    let namespace = if ctx.ns.all {
-        String::new()
-    } else {
-        ctx.ns.effective().to_string()
-    };
     let api = ctx.api().await?;
     let list = ListRequest {
         resource: "events".into(),
-        namespace: namespace.clone(),
+        namespace: namespace(ctx),
         field_selector,
         ..Default::default()
     };
-    let (mut watch, resp) = ListWatch::start(api, list).await?;
+    let (watch, resp) = ListWatch::start(api, list).await?;
     let mut shown: Vec<(Object, Value)> = resp
         .items
         .into_iter()
@@ -144,6 +144,20 @@ pub async fn events(ctx: &Ctx, args: &EventsArgs) -> Result<()> {
         .filter(|(_, v)| type_wanted(&args.types, v))
         .collect();
     shown.sort_by_key(|(_, v)| lines::sort_time(v).unwrap_or(SystemTime::UNIX_EPOCH));
+    Ok((watch, shown))
+}
+
+fn namespace(ctx: &Ctx) -> String {
+    if ctx.ns.all {
+        String::new()
+    } else {
+        ctx.ns.effective().to_string()
+    }
+}
+
+pub async fn events(ctx: &Ctx, args: &EventsArgs) -> Result<()> {
+    let (mut watch, shown) = listed(ctx, args).await?;
+    let namespace = namespace(ctx);
 
     let mut out = Printer {
         args,
@@ -262,5 +276,46 @@ mod tests {
         assert_eq!(text, want.map(|l| format!("{l}\n")).concat());
         let all = crate::printers::table::render(&table(&events[1..], true, now), false);
         assert_eq!(all, "shop   30s   Normal   Pulled   Pod/web-1   pulled\n");
+    }
+
+    #[tokio::test]
+    async fn lists_for_an_object_and_types_oldest_first() {
+        let server = apiserver::testing::TestServer::start().await;
+        let ctx = Ctx::for_test(&server.url, None);
+        let api = ctx.api().await.unwrap();
+        let now = std::time::SystemTime::now();
+        let ago = |s: u64| proto::time::format_rfc3339(now - Duration::from_secs(s));
+        for (name, object, kind, last) in [
+            ("e1", "web", "Warning", 10),
+            ("e2", "web", "Normal", 300),
+            ("e3", "db", "Warning", 5),
+            ("e4", "web", "Warning", 60),
+        ] {
+            let doc = json!({"apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": name, "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "apiVersion": "v1", "name": object, "namespace": "default"},
+                "type": kind, "reason": "R", "message": "m", "count": 1,
+                "firstTimestamp": ago(last), "lastTimestamp": ago(last)});
+            let obj =
+                proto::k8s::Object::from_json_as(proto::resource::find_kind("ev").unwrap(), doc)
+                    .unwrap();
+            api.create(obj).await.unwrap();
+        }
+        let names = |shown: &[(Object, Value)]| -> Vec<String> {
+            shown.iter().map(|(o, _)| o.meta().name.clone()).collect()
+        };
+        let (_, all) = listed(&ctx, &EventsArgs::default()).await.unwrap();
+        assert_eq!(names(&all), ["e2", "e4", "e1", "e3"]);
+        let args = EventsArgs {
+            for_object: Some("pod/web".into()),
+            types: vec!["warning".into()],
+            ..Default::default()
+        };
+        let (_, web) = listed(&ctx, &args).await.unwrap();
+        assert_eq!(names(&web), ["e4", "e1"]);
+        // Another namespace has none.
+        let other = Ctx::for_test(&server.url, Some("other"));
+        let (_, none) = listed(&other, &EventsArgs::default()).await.unwrap();
+        assert!(none.is_empty());
     }
 }

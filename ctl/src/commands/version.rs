@@ -230,4 +230,22 @@ mod tests {
             "WARNING: version difference between client (1.33) and server (1.30) exceeds the supported minor version skew of +/-1"
         );
     }
+
+    #[tokio::test]
+    async fn the_server_reports_the_release_ctl_speaks_and_an_unreachable_one_fails() {
+        let server = apiserver::testing::TestServer::start().await;
+        let ctx = Ctx::for_test(&server.url, None);
+        let api = ctx.api().await.unwrap();
+        let sv = api.call(api.client().server_version()).await.unwrap();
+        assert_eq!(sv["minor"], KUBERNETES_MINOR, "{sv}");
+        assert_eq!(skew_warning(&client_info(), &sv), None);
+        version(&ctx, &VersionArgs::default()).await.unwrap();
+        let gone = Ctx::for_test("http://127.0.0.1:1", None);
+        let err = version(&gone, &VersionArgs::default()).await.unwrap_err();
+        assert!(
+            crate::errors::render_error(&err).starts_with("error: unable to connect to the server"),
+            "{err:#}"
+        );
+        version(&gone, &VersionArgs { client: true }).await.unwrap();
+    }
 }
