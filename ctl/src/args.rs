@@ -586,22 +586,22 @@ pub enum RolloutCommand {
     Undo(RolloutUndoArgs),
     /// Restart every pod by a rolling update (sets a restartedAt template annotation)
     Restart(RolloutTarget),
-    /// Stop rolling out template changes (scaling still applies)
+    /// Stop rolling out template changes; scaling still applies (deployments only)
     Pause(RolloutTarget),
-    /// Resume rolling out a paused deployment
+    /// Resume rolling out a paused deployment (deployments only)
     Resume(RolloutTarget),
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct RolloutTarget {
-    /// deployment/NAME, or deployment NAME
+    /// KIND/NAME or KIND NAME: a deployment, daemonset or statefulset
     #[arg(required = true)]
     pub args: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct RolloutStatusArgs {
-    /// deployment/NAME, or deployment NAME
+    /// KIND/NAME or KIND NAME: a deployment, daemonset or statefulset
     #[arg(required = true)]
     pub args: Vec<String>,
     /// Keep waiting until the rollout finishes (`--watch=false` prints once)
@@ -615,7 +615,7 @@ pub struct RolloutStatusArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct RolloutHistoryArgs {
-    /// deployment/NAME, or deployment NAME
+    /// KIND/NAME or KIND NAME: a deployment, daemonset or statefulset
     #[arg(required = true)]
     pub args: Vec<String>,
     /// Show the pod template of this revision
@@ -625,7 +625,7 @@ pub struct RolloutHistoryArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct RolloutUndoArgs {
-    /// deployment/NAME, or deployment NAME
+    /// KIND/NAME or KIND NAME: a deployment, daemonset or statefulset
     #[arg(required = true)]
     pub args: Vec<String>,
     /// The revision to roll back to (default: the previous one)

@@ -2,7 +2,12 @@
 //! them: status reads the deployment's status until the rollout is done; history reads the
 //! revisions off the deployment's ReplicaSets; undo copies an old ReplicaSet's template into
 //! the deployment (the controller then rolls it out as the next revision); restart stamps
-//! the template; pause and resume flip `spec.paused`.
+//! the template; pause and resume flip `spec.paused`. DaemonSets and StatefulSets (all but
+//! pause and resume, as kubectl) are in `sets`.
+
+#[cfg(test)]
+mod component_tests;
+mod sets;
 
 use super::Ctx;
 use crate::args::{
@@ -12,7 +17,7 @@ use crate::args::{
 use crate::kinds::{Selection, object_name, parse_selection};
 use anyhow::{Result, anyhow, bail};
 use client::Api as TypedApi;
-use proto::k8s::{Deployment, PodTemplateSpec, ReplicaSet};
+use proto::k8s::{Deployment, PatchRequest, PodTemplateSpec, ReplicaSet};
 use proto::{KindInfo, Resource};
 use std::time::{Duration, Instant};
 
@@ -34,15 +39,20 @@ pub async fn rollout(ctx: &Ctx, args: &RolloutArgs) -> Result<()> {
     }
 }
 
-/// The one deployment named by `deployment/NAME` or `deployment NAME`.
-fn target(args: &[String]) -> Result<(&'static KindInfo, String)> {
+/// The one resource named by `KIND/NAME` or `KIND NAME`.
+fn named(args: &[String]) -> Result<(&'static KindInfo, String)> {
     let Selection::Named(mut pairs) = parse_selection(args)? else {
         bail!("required resource not specified");
     };
     if pairs.len() != 1 {
         bail!("rollout acts on one resource at a time");
     }
-    let (kind, name) = pairs.remove(0);
+    Ok(pairs.remove(0))
+}
+
+/// The one deployment named by `deployment/NAME` or `deployment NAME`.
+fn target(args: &[String]) -> Result<(&'static KindInfo, String)> {
+    let (kind, name) = named(args)?;
     if kind.kind != "Deployment" {
         bail!(
             "no rollout support for kind {:?} (only deployments)",
@@ -50,6 +60,12 @@ fn target(args: &[String]) -> Result<(&'static KindInfo, String)> {
         );
     }
     Ok((kind, name))
+}
+
+/// A DaemonSet or StatefulSet, which `sets` rolls out.
+fn set_target(args: &[String]) -> Result<Option<(&'static KindInfo, String)>> {
+    let (kind, name) = named(args)?;
+    Ok(matches!(kind.kind, "DaemonSet" | "StatefulSet").then_some((kind, name)))
 }
 
 async fn deployments(ctx: &Ctx) -> Result<TypedApi<Deployment>> {
@@ -109,15 +125,22 @@ pub fn status_message(d: &Deployment) -> Result<(String, bool)> {
 }
 
 async fn status(ctx: &Ctx, args: &RolloutStatusArgs) -> Result<()> {
-    let (_, name) = target(&args.args)?;
+    let set = set_target(&args.args)?;
+    let (kind, name) = match &set {
+        Some(s) => s.clone(),
+        None => target(&args.args)?,
+    };
     let timeout = parse_duration(&args.timeout).map_err(|e| anyhow!("--timeout: {e}"))?;
     let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
     let api = deployments(ctx).await?;
     let conn = ctx.api().await?;
     let mut last = String::new();
     loop {
-        let d = conn.call(api.get(&name)).await?;
-        let (msg, done) = status_message(&d)?;
+        let (msg, done) = if set.is_some() {
+            sets::status_once(ctx, kind, &name).await?
+        } else {
+            status_message(&conn.call(api.get(&name)).await?)?
+        };
         if msg != last {
             println!("{msg}");
             last = msg;
@@ -169,6 +192,9 @@ fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
 }
 
 async fn history(ctx: &Ctx, args: &RolloutHistoryArgs) -> Result<()> {
+    if let Some((kind, name)) = set_target(&args.args)? {
+        return sets::history(ctx, kind, &name, args.revision).await;
+    }
     let (kind, name) = target(&args.args)?;
     let conn = ctx.api().await?;
     let d = conn.call(deployments(ctx).await?.get(&name)).await?;
@@ -198,7 +224,7 @@ async fn history(ctx: &Ctx, args: &RolloutHistoryArgs) -> Result<()> {
 
 /// `REVISION  CHANGE-CAUSE` rows, oldest first (revisions 0, never rolled out, left out).
 pub fn history_table(rss: &[ReplicaSet]) -> String {
-    let mut rows: Vec<(i64, String)> = rss
+    let rows: Vec<(i64, String)> = rss
         .iter()
         .filter(|rs| revision(rs) > 0)
         .map(|rs| {
@@ -211,6 +237,11 @@ pub fn history_table(rss: &[ReplicaSet]) -> String {
             (revision(rs), cause)
         })
         .collect();
+    rows_table(rows)
+}
+
+/// kubectl's history table: `REVISION  CHANGE-CAUSE`, by revision.
+fn rows_table(mut rows: Vec<(i64, String)>) -> String {
     rows.sort();
     let mut out = String::from("REVISION  CHANGE-CAUSE\n");
     for (rev, cause) in rows {
@@ -250,6 +281,9 @@ pub fn rollback_template(rss: &[ReplicaSet], to: i64) -> Result<(i64, PodTemplat
 }
 
 async fn undo(ctx: &Ctx, args: &RolloutUndoArgs) -> Result<()> {
+    if let Some((kind, name)) = set_target(&args.args)? {
+        return sets::undo(ctx, kind, &name, args.to_revision).await;
+    }
     let (kind, name) = target(&args.args)?;
     let conn = ctx.api().await?;
     let api = deployments(ctx).await?;
@@ -269,14 +303,47 @@ async fn undo(ctx: &Ctx, args: &RolloutUndoArgs) -> Result<()> {
         );
         return Ok(());
     }
-    spec.template = Some(template);
-    // A Conflict means someone changed the deployment meanwhile: report it, as kubectl.
-    conn.call(api.update(&d)).await?;
-    println!("{} rolled back", object_name(kind, &name));
+    // kubectl's rollback patch: a JSON patch replacing the template.
+    let patch = serde_json::json!([
+        {"op": "replace", "path": "/spec/template", "value": serde_json::to_value(&template)?},
+    ]);
+    conn.patch(patch_request(
+        kind,
+        &d.meta().namespace,
+        &name,
+        "json",
+        &patch,
+    ))
+    .await?;
+    println!(
+        "{} rolled back{}",
+        object_name(kind, &name),
+        ctx.dry_run_suffix()
+    );
     Ok(())
 }
 
+fn patch_request(
+    kind: &KindInfo,
+    namespace: &str,
+    name: &str,
+    patch_type: &str,
+    patch: &serde_json::Value,
+) -> PatchRequest {
+    PatchRequest {
+        resource: kind.plural.into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        patch_type: patch_type.into(),
+        patch: patch.to_string(),
+        ..Default::default()
+    }
+}
+
 async fn restart(ctx: &Ctx, args: &[String]) -> Result<()> {
+    if let Some((kind, name)) = set_target(args)? {
+        return sets::restart(ctx, kind, &name).await;
+    }
     let (kind, name) = target(args)?;
     let conn = ctx.api().await?;
     let api = deployments(ctx).await?;
@@ -287,13 +354,33 @@ async fn restart(ctx: &Ctx, args: &[String]) -> Result<()> {
     let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
         RESTARTED_AT: proto::time::now_rfc3339()
     }}}}});
-    conn.call(api.patch_merge(&name, &patch)).await?;
-    println!("{} restarted", object_name(kind, &name));
+    conn.patch(patch_request(
+        kind,
+        &d.meta().namespace,
+        &name,
+        "merge",
+        &patch,
+    ))
+    .await?;
+    println!(
+        "{} restarted{}",
+        object_name(kind, &name),
+        ctx.dry_run_suffix()
+    );
     Ok(())
 }
 
 async fn pause(ctx: &Ctx, args: &[String], paused: bool) -> Result<()> {
-    let (kind, name) = target(args)?;
+    let (kind, name) = named(args)?;
+    if kind.kind != "Deployment" {
+        // kubectl's words for every kind its pauser does not know.
+        let verb = if paused { "pausing" } else { "resuming" };
+        bail!(
+            "{}.{} {name:?} {verb} is not supported",
+            kind.plural,
+            kind.group
+        );
+    }
     let conn = ctx.api().await?;
     let api = deployments(ctx).await?;
     let d = conn.call(api.get(&name)).await?;
@@ -307,9 +394,20 @@ async fn pause(ctx: &Ctx, args: &[String], paused: bool) -> Result<()> {
         bail!("{}s.apps {name:?} is {what}", kind.singular);
     }
     let patch = serde_json::json!({"spec": {"paused": paused}});
-    conn.call(api.patch_merge(&name, &patch)).await?;
+    conn.patch(patch_request(
+        kind,
+        &d.meta().namespace,
+        &name,
+        "merge",
+        &patch,
+    ))
+    .await?;
     let verb = if paused { "paused" } else { "resumed" };
-    println!("{} {verb}", object_name(kind, &name));
+    println!(
+        "{} {verb}{}",
+        object_name(kind, &name),
+        ctx.dry_run_suffix()
+    );
     Ok(())
 }
 
