@@ -9,8 +9,8 @@
 
 use integration_tests::cluster::{Cluster, Options, prerequisites, wait_for};
 use integration_tests::{Process, binary};
-use std::io::{Read, Write};
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const MANIFEST: &str = r#"apiVersion: v1
@@ -68,6 +68,27 @@ fn local_port(p: &mut Process, remote: u16, timeout: Duration) -> u16 {
             "no `Forwarding from 127.0.0.1:PORT{suffix}` line: {log}"
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A child killed and reaped when dropped (the test failing before it exits).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no exit within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -171,12 +192,57 @@ async fn port_forward_to_a_pod_and_a_service_until_the_pod_goes() {
         svc_fwd.log_text()
     );
 
+    // Ctrl-C ends a forwarder quietly, with 0, as kubectl's.
+    let mut cmd = Command::new(binary("ctl"));
+    cmd.arg("--kubeconfig")
+        .arg(c.kubeconfig("admin"))
+        .args(["port-forward", "pf-web", "8080:http"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = KillOnDrop(cmd.spawn().expect("spawn ctl port-forward"));
+    let mut first_line = String::new();
+    BufReader::new(child.0.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("read the first line");
+    assert_eq!(first_line, "Forwarding from 127.0.0.1:8080 -> 8080\n");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let status = wait_exit(&mut child.0, Duration::from_secs(10));
+    let mut stderr = String::new();
+    if let Some(mut e) = child.0.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(
+        status.success() && stderr.is_empty(),
+        "{status:?}: {stderr}"
+    );
+
+    // A connection open when the pod goes is cut, not left hanging.
+    let mut open = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    open.write_all(b"GET /index.html HTTP/1.0\r\n")
+        .expect("a partial request");
+
     // The pod goes: both forwarders end with kubectl's words.
     c.ctl_ok(&["delete", "pod", "pf-web", "--wait=false"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while (pod_fwd.is_running() || svc_fwd.is_running()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
+    open.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let mut rest = Vec::new();
+    let cut = open.read_to_end(&mut rest);
+    assert!(
+        cut.is_ok()
+            || cut
+                .as_ref()
+                .is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock),
+        "the open connection ends with the pod: {cut:?}"
+    );
     for p in [&mut pod_fwd, &mut svc_fwd] {
         let log = p.log_text();
         eprintln!("---- {} ----\n{log}", p.name);
