@@ -316,13 +316,119 @@ async fn ctl_get_prints_what_kubectl_prints() {
             ));
         }
     }
+    // `get -w` in the template forms: the listing, then a new pod, line by line.
+    let watches: [&[&str]; 3] = [
+        &[
+            "get",
+            "pods",
+            "-w",
+            "-o",
+            "jsonpath={.metadata.name}{\"\\n\"}",
+        ],
+        &[
+            "get",
+            "pods",
+            "-w",
+            "-o",
+            "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image",
+        ],
+        &["get", "pods", "-w", "-o", "name"],
+    ];
+    let mut watched = Vec::new();
+    for line in watches {
+        let mut args: Vec<&str> = vec!["-n", NS];
+        args.extend(line);
+        watched.push((
+            args.clone(),
+            k.spawn(&args),
+            CtlStream::spawn(&config, &args),
+        ));
+    }
+    for (_, kube, ours) in &mut watched {
+        kube.wait_line(Duration::from_secs(20), |l| l.contains("web-2"));
+        ours.wait_line(Duration::from_secs(20), |l| l.contains("web-2"));
+    }
+    let new_pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: zz-watched, namespace: golden}\nspec:\n  containers: [{name: c, image: registry.local/new:1}]\n";
+    let out = ctl_kubeconfig(&config, &["apply", "-f", "-"], Some(new_pod));
+    assert!(out.status.success(), "ctl apply: {}", text(&out.stderr));
+    for (args, kube, ours) in &mut watched {
+        let want = kube.wait_line(Duration::from_secs(20), |l| l.contains("zz-watched"));
+        ours.wait_line(Duration::from_secs(20), |l| l.contains("zz-watched"));
+        if want.is_none() || kube.seen != ours.seen {
+            failures.push(format!(
+                "$ {} (watch)\n--- kubectl:\n{}\n--- ctl:\n{}",
+                args.join(" "),
+                kube.seen.join("\n"),
+                ours.seen.join("\n")
+            ));
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} of {} command lines print differently:\n\n{}",
         failures.len(),
-        lines.len() + 3,
+        lines.len() + 3 + watched.len(),
         failures.join("\n\n")
     );
+}
+
+/// A `ctl get -w` whose stdout lines arrive on a channel; killed on drop.
+struct CtlStream {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl CtlStream {
+    fn spawn(config: &Path, args: &[&str]) -> CtlStream {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(integration_tests::binary("ctl"))
+            .arg("--kubeconfig")
+            .arg(config)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ctl get -w");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        CtlStream {
+            child,
+            lines,
+            seen: vec![],
+        }
+    }
+
+    fn wait_line(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        if let Some(l) = self.seen.iter().find(|l| pred(l)) {
+            return Some(l.clone());
+        }
+        loop {
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.seen.push(line.clone());
+            if pred(&line) {
+                return Some(line);
+            }
+        }
+    }
+}
+
+impl Drop for CtlStream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// kubectl, ctl, kubectl; None when ctl printed what one of the kubectl runs printed.
