@@ -516,6 +516,7 @@ pub fn container_config(
         exposed_ports: vec![],
         tty: c.tty,
         stdin: c.stdin,
+        stdin_once: c.stdin_once,
         // The securityContext's fields: `security::Settings::apply`.
         ..Default::default()
     })

@@ -235,6 +235,7 @@ impl Runtime for DockerRuntime {
             hostname: config.hostname.clone(),
             tty: Some(config.tty),
             open_stdin: Some(config.stdin),
+            stdin_once: Some(config.stdin_once),
             exposed_ports: (!config.exposed_ports.is_empty()).then(|| config.exposed_ports.clone()),
             host_config: Some(host_config),
             ..Default::default()

@@ -128,6 +128,9 @@ pub struct ContainerConfig {
     pub exposed_ports: Vec<String>,
     pub tty: bool,
     pub stdin: bool,
+    /// The container's stdin closes when the first attached client detaches (`kubectl run
+    /// -i`: the process reads EOF when the client's input ends).
+    pub stdin_once: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
