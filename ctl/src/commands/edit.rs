@@ -317,7 +317,6 @@ pub(super) async fn edit_with(
     }
     let docs: Vec<Value> = objects.iter().map(|o| o.base.clone()).collect();
     let original = render(&docs, json)?;
-    let out = Outcomes::new(ctx);
     let mut body = original.clone();
     let mut reasons: Vec<EditReason> = vec![];
     // The file as saved last time, when it was handed back with errors.
@@ -373,7 +372,7 @@ pub(super) async fn edit_with(
                 continue;
             }
         };
-        let round = match send(ctx, args, &mut objects, &mut docs, &out).await {
+        let round = match send(ctx, args, &mut objects, &mut docs).await {
             Ok(r) => r,
             Err(e) => {
                 preserved(&path);
@@ -430,11 +429,12 @@ async fn send(
     args: &EditArgs,
     objects: &mut [Edited],
     docs: &mut [Value],
-    out: &Outcomes,
 ) -> Result<Round> {
     let api = ctx.api().await?;
     let mut round = Round::default();
     for doc in docs.iter_mut() {
+        // A printer per object, as kubectl's edit: YAML documents without `---` between.
+        let out = Outcomes::new(ctx);
         let Some(target) = objects.iter_mut().find(|o| o.matches(doc)) else {
             let name = doc.pointer("/metadata/name").cloned().unwrap_or_default();
             bail!("no original object found for {} {name}", doc["kind"]);
@@ -452,7 +452,11 @@ async fn send(
             }
         }
         if crate::merge::is_empty_patch(&patch) {
-            out.named(target.info, &target.name, "skipped");
+            // kubectl prints the object as edited (with -o, the object itself).
+            match Object::from_json_as(target.info, ours) {
+                Ok(object) => out.object(&object, "skipped")?,
+                Err(_) => out.named(target.info, &target.name, "skipped"),
+            }
             continue;
         }
         check_identity(&patch, &target.namespace)?;
