@@ -25,6 +25,94 @@ spec:
     command: ["sh", "-c", "echo side-hello; sleep 3600"]
 "#;
 
+const TICKER: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ctl-ticker
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: ctl-ticker}
+  template:
+    metadata:
+      labels: {app: ctl-ticker}
+    spec:
+      containers:
+      - name: tick
+        image: local/busybox:1
+        command: ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]
+"#;
+
+/// A running `ctl` whose stdout lines are collected; killed on drop (also on failure).
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(c: &Cluster, args: &[&str]) -> Running {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(integration_tests::binary("ctl"))
+            .arg("--kubeconfig")
+            .arg(c.kubeconfig("admin"))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ctl");
+        let out = child.stdout.take().expect("ctl stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Collects lines until `done` holds for all seen so far, or `timeout`.
+    fn until(&mut self, timeout: Duration, done: impl Fn(&[String]) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while !done(&self.seen) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The tick numbers of `pod`'s lines (`[pod/POD/tick] tick N`).
+fn ticks(lines: &[String], pod: &str) -> Vec<u32> {
+    let prefix = format!("[pod/{pod}/tick] tick ");
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(&prefix)?.parse().ok())
+        .collect()
+}
+
 fn show(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -69,6 +157,7 @@ async fn ctl_exec_cp_and_logs_in_a_real_pod() {
     )
     .await;
     c.apply(POD);
+    c.apply(TICKER);
     c.wait_ready_pods("default", "app=ctl-containers", 1, Duration::from_secs(120))
         .await;
 
@@ -301,4 +390,80 @@ async fn ctl_exec_cp_and_logs_in_a_real_pod() {
         text(&out.stderr).trim(),
         "error: you are attempting to follow 2 log streams, but maximum allowed concurrency is 1, use --max-log-requests to increase the limit"
     );
+
+    // A workload's logs: its first pod (said on stderr), or all of them with --all-pods.
+    let pods = c
+        .wait_ready_pods("default", "app=ctl-ticker", 2, Duration::from_secs(120))
+        .await;
+    let mut names: Vec<String> = pods
+        .iter()
+        .map(|p| p.metadata.as_ref().unwrap().name.clone())
+        .collect();
+    names.sort();
+    let out = c.ctl(&["logs", "deployment/ctl-ticker", "--tail=1"], None);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        text(&out.stderr).starts_with("Found 2 pods, using pod/"),
+        "{}",
+        show(&out)
+    );
+    assert!(text(&out.stdout).starts_with("tick "), "{}", show(&out));
+    assert_eq!(text(&out.stdout).lines().count(), 1, "{}", show(&out));
+    let out = c.ctl(
+        &["logs", "deploy/ctl-ticker", "--all-pods", "--tail=1"],
+        None,
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    let mut before = Vec::new();
+    for n in &names {
+        let t = ticks(&lines, n);
+        assert_eq!(t.len(), 1, "{n}: {}", show(&out));
+        before.push(t[0]);
+    }
+
+    // -f of several pods at once: both keep coming, each line whole and prefixed.
+    let mut follow = Running::start(&c, &["logs", "-f", "-l", "app=ctl-ticker", "--prefix"]);
+    // Lines written after the start: later than the last line seen before it, by more
+    // than the line or two written while ctl connected.
+    let grew = follow.until(Duration::from_secs(20), |seen| {
+        names
+            .iter()
+            .zip(&before)
+            .all(|(n, b)| ticks(seen, n).iter().any(|t| *t > b + 2))
+    });
+    assert!(
+        grew && follow.running(),
+        "logs -f of both pods: {:?}",
+        follow.seen
+    );
+    assert!(
+        follow
+            .seen
+            .iter()
+            .all(|l| l.starts_with("[pod/ctl-ticker-")),
+        "{:?}",
+        follow.seen
+    );
+    drop(follow);
+
+    // exec output streams: the first line arrives while the command still runs.
+    let mut exec = Running::start(
+        &c,
+        &[
+            "exec",
+            "deploy/ctl-ticker",
+            "--",
+            "sh",
+            "-c",
+            "echo first; sleep 30; echo second",
+        ],
+    );
+    let first = exec.until(Duration::from_secs(10), |seen| !seen.is_empty());
+    assert!(
+        first && exec.running(),
+        "exec output as it comes: {:?}",
+        exec.seen
+    );
+    assert_eq!(exec.seen, ["first"]);
 }
