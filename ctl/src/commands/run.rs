@@ -398,10 +398,13 @@ pub fn exit_of(pod: &Pod) -> Result<()> {
                 .and_then(|s| s.terminated.clone());
             match terminated {
                 Some(t) if t.exit_code != 0 => {
-                    eprintln!(
-                        "error: pod {ns}/{name} terminated ({})\n{}",
-                        t.reason, t.message
-                    );
+                    // kubectl prints its exit error as is: no `error:`, the message
+                    // (often empty) on the next line.
+                    let text = format!("pod {ns}/{name} terminated ({})\n{}", t.reason, t.message);
+                    eprint!("{text}");
+                    if !text.ends_with('\n') {
+                        eprintln!();
+                    }
                     Err(RemoteExit(t.exit_code).into())
                 }
                 _ => bail!("pod {ns}/{name} failed with unknown exit code"),
