@@ -31,6 +31,12 @@ pub struct WaitArgs {
     /// Every object of the type
     #[arg(long)]
     pub all: bool,
+    /// The objects of these manifests (files, directories, `-` for stdin)
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Directories given to -f are read recursively
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
 }
 
 /// The values a JSONPath selects: the one switch point to the printers' JSONPath.
@@ -78,24 +84,66 @@ fn timed_out(t: &Target) -> anyhow::Error {
     )
 }
 
+/// What the command line names: objects, or every object of kinds that a selector (or
+/// `--all`) filters.
+enum What {
+    Named(Vec<Target>),
+    Kinds(Vec<&'static KindInfo>),
+}
+
+fn what(ctx: &Ctx, args: &WaitArgs) -> Result<What> {
+    if !args.files.is_empty() {
+        if !args.args.is_empty() {
+            bail!("when -f is given, no resource type or name may be");
+        }
+        let mut out = Vec::new();
+        for doc in crate::manifests::load_all(&args.files, args.recursive) {
+            let doc = doc?;
+            let Some(kind) = doc.object.info() else {
+                bail!("{}: the object has no kind this server knows", doc.source);
+            };
+            let meta = doc.object.meta();
+            out.push(Target {
+                kind,
+                namespace: ctx.ns.for_manifest(kind, &meta.namespace)?,
+                name: meta.name.clone(),
+            });
+        }
+        return Ok(What::Named(out));
+    }
+    match parse_selection(&args.args)? {
+        Selection::Named(pairs) => Ok(What::Named(
+            pairs
+                .into_iter()
+                .map(|(kind, name)| Target {
+                    kind,
+                    namespace: ctx.ns.for_object(kind),
+                    name,
+                })
+                .collect(),
+        )),
+        Selection::All(kinds) => {
+            let by_selector =
+                args.all || !ctx.label_selector().is_empty() || !ctx.field_selector().is_empty();
+            if !by_selector {
+                bail!("resource(s) were provided, but no name was specified");
+            }
+            Ok(What::Kinds(kinds))
+        }
+    }
+}
+
 pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
     let cond = parse_for(&args.for_)?;
     let timeout = parse_timeout(&args.timeout)?;
     let deadline = Instant::now() + timeout;
-    let selection = parse_selection(&args.args)?;
-    let by_selector =
-        args.all || !ctx.label_selector().is_empty() || !ctx.field_selector().is_empty();
-    if let Selection::All(_) = &selection
-        && !by_selector
-    {
-        bail!("resource(s) were provided, but no name was specified");
-    }
+    let what = what(ctx, args)?;
     let api = ctx.api().await?;
 
     if cond == For::Create {
-        wait_created(ctx, api, &selection, deadline).await?;
+        wait_created(ctx, api, &what, deadline).await?;
     }
-    let targets = targets(ctx, api, &selection, &cond).await?;
+    let targets = targets(ctx, api, what, &cond).await?;
     if targets.is_empty() {
         if cond == For::Delete {
             return Ok(());
@@ -117,29 +165,21 @@ pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
     finish(failures)
 }
 
-/// The objects the command line names; a named object that does not exist is an error,
-/// except when waiting for its deletion (kubectl ignores it then).
-async fn targets(ctx: &Ctx, api: &Api, selection: &Selection, cond: &For) -> Result<Vec<Target>> {
+/// The objects to wait for; a named object that does not exist is an error, except when
+/// waiting for its deletion (kubectl ignores it then).
+async fn targets(ctx: &Ctx, api: &Api, what: What, cond: &For) -> Result<Vec<Target>> {
     let mut out = Vec::new();
-    match selection {
-        Selection::Named(pairs) => {
-            for (kind, name) in pairs {
-                let namespace = ctx.ns.for_object(kind);
-                match api.get(kind.plural, &namespace, name).await {
-                    Ok(_) => {}
-                    Err(e) if *cond == For::Delete && reason_of(&e) == Some(Reason::NotFound) => {
-                        continue;
-                    }
+    match what {
+        What::Named(named) => {
+            for t in named {
+                match api.get(t.kind.plural, &t.namespace, &t.name).await {
+                    Ok(_) => out.push(t),
+                    Err(e) if *cond == For::Delete && reason_of(&e) == Some(Reason::NotFound) => {}
                     Err(e) => return Err(e),
                 }
-                out.push(Target {
-                    kind,
-                    namespace,
-                    name: name.clone(),
-                });
             }
         }
-        Selection::All(kinds) => {
+        What::Kinds(kinds) => {
             for kind in kinds {
                 let resp = api.list(ctx.list_request(kind)).await?;
                 out.extend(resp.items.iter().map(|o| Target {
@@ -161,25 +201,10 @@ fn left(deadline: Instant) -> Option<Duration> {
 }
 
 /// `--for=create`: until every named object exists (with a selector: until one matches).
-async fn wait_created(
-    ctx: &Ctx,
-    api: &Api,
-    selection: &Selection,
-    deadline: Instant,
-) -> Result<()> {
-    let lists: Vec<ListRequest> = match selection {
-        Selection::Named(pairs) => pairs
-            .iter()
-            .map(|(kind, name)| {
-                Target {
-                    kind,
-                    namespace: ctx.ns.for_object(kind),
-                    name: name.clone(),
-                }
-                .by_name()
-            })
-            .collect(),
-        Selection::All(kinds) => kinds.iter().map(|k| ctx.list_request(k)).collect(),
+async fn wait_created(ctx: &Ctx, api: &Api, what: &What, deadline: Instant) -> Result<()> {
+    let lists: Vec<ListRequest> = match what {
+        What::Named(named) => named.iter().map(Target::by_name).collect(),
+        What::Kinds(kinds) => kinds.iter().map(|k| ctx.list_request(k)).collect(),
     };
     for list in lists {
         let (mut watch, resp) = ListWatch::start(api, list).await?;

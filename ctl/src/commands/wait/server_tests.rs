@@ -19,7 +19,7 @@ fn args(targets: &[&str], for_: &str, timeout: &str) -> WaitArgs {
         args: targets.iter().map(|s| s.to_string()).collect(),
         for_: for_.into(),
         timeout: timeout.into(),
-        all: false,
+        ..Default::default()
     }
 }
 
@@ -155,6 +155,27 @@ async fn wait_for_delete_and_for_create() {
         .await
         .unwrap_err();
     assert!(err.is::<crate::commands::Reported>(), "{err:#}");
+    // The same object named by its manifest.
+    let dir = tempfile::Builder::new()
+        .prefix("wait_for_delete_and_for_create")
+        .tempdir()
+        .unwrap();
+    let file = dir.path().join("cm.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wait-del}\n",
+    )
+    .unwrap();
+    let by_file = WaitArgs {
+        files: vec![file.display().to_string()],
+        ..args(&[], "jsonpath={.metadata.name}=wait-del", "1s")
+    };
+    wait(&ctx, &by_file).await.unwrap();
+    let both = WaitArgs {
+        files: vec![file.display().to_string()],
+        ..args(&["cm/x"], "delete", "1s")
+    };
+    assert!(wait(&ctx, &both).await.is_err());
 
     // Created later.
     let creator = {
