@@ -37,25 +37,19 @@ pub fn split_image_args(args: &[String]) -> Result<(Vec<String>, ImageUpdates)> 
             Some(_) => bail!("invalid image update {a:?}: want CONTAINER=IMAGE"),
         }
     }
-    let mut errors = vec![];
+    // kubectl looks the resources up before checking the rest (its first line).
     if targets.is_empty() {
-        errors.push(
-            "one or more resources must be specified as <resource> <name> or <resource>/<name>",
-        );
+        bail!("You must provide one or more resources by argument or filename.");
     }
     if images.is_empty() {
-        errors.push("at least one image update is required");
-    } else if images.len() > 1 && images.iter().any(|(c, _)| c == "*") {
-        errors.push(
-            "all containers are already specified by *, but saw more than one container_name=container_image pairs",
+        bail!("at least one image update is required");
+    }
+    if images.len() > 1 && images.iter().any(|(c, _)| c == "*") {
+        bail!(
+            "all containers are already specified by *, but saw more than one container_name=container_image pairs"
         );
     }
-    match errors.as_slice() {
-        [] => Ok((targets, images)),
-        [one] => bail!("{one}"),
-        // Go's aggregate of several errors.
-        several => bail!("[{}]", several.join(", ")),
-    }
+    Ok((targets, images))
 }
 
 /// The pod spec an object runs: a pod's own, or a workload's template.
@@ -194,11 +188,11 @@ mod tests {
         );
         assert_eq!(
             err(&["web=img:2"]),
-            "one or more resources must be specified as <resource> <name> or <resource>/<name>"
+            "You must provide one or more resources by argument or filename."
         );
         assert_eq!(
             err(&[]),
-            "[one or more resources must be specified as <resource> <name> or <resource>/<name>, at least one image update is required]"
+            "You must provide one or more resources by argument or filename."
         );
         assert_eq!(
             err(&["deploy/web", "*=a:1", "web=b:1"]),
