@@ -536,6 +536,22 @@ async fn the_binarys_defaults_authorize_with_node_and_rbac_and_publish_the_kuber
         e.message,
         "pods \"web\" is forbidden: User \"nobody\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\""
     );
+    let e = kubelet
+        .port_forward(
+            proto::kubelet_api::PortForwardOpen {
+                namespace: "default".into(),
+                pod: "web".into(),
+                port: 80,
+            },
+            futures::stream::empty(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, Reason::Forbidden, "{e:?}");
+    assert_eq!(
+        e.message,
+        "pods \"web\" is forbidden: User \"nobody\" cannot create resource \"pods/portforward\" in API group \"\" in the namespace \"default\""
+    );
 
     // Service and Endpoints default/kubernetes point at this apiserver.
     let svc = Service::try_from_object(
