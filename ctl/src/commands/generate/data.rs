@@ -25,6 +25,9 @@ pub struct Sources {
     /// A file of `KEY=value` lines (`#` comments; `KEY` alone takes $KEY)
     #[arg(long = "from-env-file", value_delimiter = ',')]
     pub from_env_file: Vec<String>,
+    /// Append a hash of the content to the name (a changed content makes a new object)
+    #[arg(long)]
+    pub append_hash: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -64,6 +67,9 @@ pub struct TlsSecretArgs {
     /// Path to private key associated with given certificate
     #[arg(long)]
     pub key: String,
+    /// Append a hash of the secret to its name
+    #[arg(long)]
+    pub append_hash: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -84,6 +90,9 @@ pub struct DockerRegistryArgs {
     /// `[key=]path` of a Docker config file (the key should be .dockerconfigjson)
     #[arg(long = "from-file", value_delimiter = ',')]
     pub from_file: Vec<String>,
+    /// Append a hash of the secret to its name
+    #[arg(long)]
+    pub append_hash: bool,
 }
 
 /// Where kubectl's messages differ between the two kinds.
@@ -311,7 +320,88 @@ pub fn config_map(a: &ConfigMapArgs, namespace: Option<&str>) -> Result<Object> 
     add_file_sources(&mut e, &a.sources.from_file)?;
     add_literals(&mut e, &a.sources.from_literal)?;
     add_env_file_sources(&mut e, &a.sources.from_env_file)?;
-    config_map_object(&a.name, namespace, &e)
+    let name = if a.sources.append_hash {
+        format!(
+            "{}-{}",
+            a.name,
+            content_hash(&config_map_hash_input(&a.name, &e))
+        )
+    } else {
+        a.name.clone()
+    };
+    config_map_object(&name, namespace, &e)
+}
+
+/// kubectl's `--append-hash` suffix: the first ten hex digits of the SHA-256 of `encoded`,
+/// with 0, 1, 3, a and e replaced (g, h, k, m, t) so the suffix never reads as a word or
+/// a number.
+pub fn content_hash(encoded: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(encoded.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..10]
+        .chars()
+        .map(|c| match c {
+            '0' => 'g',
+            '1' => 'h',
+            '3' => 'k',
+            'a' => 'm',
+            'e' => 't',
+            c => c,
+        })
+        .collect()
+}
+
+/// JSON as Go's encoding/json writes it: map keys sorted (serde_json's too), and `<`, `>`,
+/// `&`, U+2028 and U+2029 escaped (they only occur inside strings).
+fn go_json(v: &serde_json::Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// What kubectl hashes for a configmap: kind, name, data (and binaryData when there is any).
+fn config_map_hash_input(name: &str, e: &Entries) -> String {
+    let data: BTreeMap<&str, String> = e
+        .text
+        .iter()
+        .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v).into_owned()))
+        .collect();
+    let mut m = json!({"kind": "ConfigMap", "name": name, "data": data});
+    if !e.binary.is_empty() {
+        let bin: BTreeMap<&str, String> = e
+            .binary
+            .iter()
+            .map(|(k, v)| (k.as_str(), B64.encode(v)))
+            .collect();
+        m["binaryData"] = json!(bin);
+    }
+    go_json(&m)
+}
+
+/// What kubectl hashes for a secret: kind, type, name, data (base64).
+fn secret_hash_input(name: &str, type_: &str, e: &Entries) -> String {
+    let data: BTreeMap<&str, String> = e
+        .text
+        .iter()
+        .map(|(k, v)| (k.as_str(), B64.encode(v)))
+        .collect();
+    go_json(&json!({"kind": "Secret", "type": type_, "name": name, "data": data}))
+}
+
+fn hashed_name(append: bool, name: &str, type_: &str, e: &Entries) -> String {
+    if append {
+        format!(
+            "{name}-{}",
+            content_hash(&secret_hash_input(name, type_, e))
+        )
+    } else {
+        name.to_string()
+    }
 }
 
 pub fn config_map_object(name: &str, namespace: Option<&str>, e: &Entries) -> Result<Object> {
@@ -345,7 +435,9 @@ pub fn secret(s: &SecretCommand, namespace: Option<&str>) -> Result<Object> {
             add_literals(&mut e, &a.sources.from_literal)?;
             add_file_sources(&mut e, &a.sources.from_file)?;
             add_env_file_sources(&mut e, &a.sources.from_env_file)?;
-            secret_object(&a.name, namespace, a.type_.as_deref().unwrap_or(""), &e)
+            let type_ = a.type_.as_deref().unwrap_or("");
+            let name = hashed_name(a.sources.append_hash, &a.name, type_, &e);
+            secret_object(&name, namespace, type_, &e)
         }
         SecretCommand::Tls(a) => {
             let read_pem = |p: &str| {
@@ -353,7 +445,7 @@ pub fn secret(s: &SecretCommand, namespace: Option<&str>) -> Result<Object> {
                     .map_err(|e| anyhow!("Cannot read file {p}, open {p}: {}", io_reason(&e)))
             };
             let (cert, key) = (read_pem(&a.cert)?, read_pem(&a.key)?);
-            tls_secret(&a.name, namespace, cert, key)
+            tls_secret(&a.name, namespace, cert, key, a.append_hash)
         }
         SecretCommand::DockerRegistry(a) => {
             let mut e = Entries::new(Target::Secret, &a.name);
@@ -373,7 +465,9 @@ pub fn secret(s: &SecretCommand, namespace: Option<&str>) -> Result<Object> {
             } else {
                 add_file_sources(&mut e, &a.from_file)?;
             }
-            secret_object(&a.name, namespace, "kubernetes.io/dockerconfigjson", &e)
+            let type_ = "kubernetes.io/dockerconfigjson";
+            let name = hashed_name(a.append_hash, &a.name, type_, &e);
+            secret_object(&name, namespace, type_, &e)
         }
     }
 }
@@ -385,13 +479,20 @@ pub fn tls_secret(
     namespace: Option<&str>,
     cert: Vec<u8>,
     key: Vec<u8>,
+    append_hash: bool,
 ) -> Result<Object> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     pki::tls::ServingCert::from_pem(&text(&cert), &text(&key)).map_err(|e| anyhow!("tls: {e}"))?;
     let mut e = Entries::new(Target::Secret, name);
     e.add("tls.crt", cert)?;
     e.add("tls.key", key)?;
-    secret_object(name, namespace, "kubernetes.io/tls", &e)
+    let type_ = "kubernetes.io/tls";
+    secret_object(
+        &hashed_name(append_hash, name, type_, &e),
+        namespace,
+        type_,
+        &e,
+    )
 }
 
 /// `~/.docker/config.json`'s form, fields in the order Docker's Go struct writes them
@@ -463,6 +564,7 @@ mod tests {
                 ],
                 from_literal: s(&["k=v"]),
                 from_env_file: vec![],
+                append_hash: false,
             },
         };
         // kubectl create cm c1 --from-literal=k=v --from-file=cdir --from-file=x=cdir/a.txt --dry-run=client -o yaml
@@ -581,6 +683,7 @@ mod tests {
             docker_email: Some("e@x".into()),
             docker_server: "reg.io".into(),
             from_file: vec![],
+            append_hash: false,
         };
         assert_same_as_kubectl(
             &secret(&SecretCommand::DockerRegistry(d.clone()), None).unwrap(),
@@ -599,17 +702,86 @@ mod tests {
     }
 
     #[test]
+    fn append_hash_names_match_kubectls() {
+        let dir = test_dir("append_hash_names_match_kubectls");
+        let bin = dir.path().join("bin.dat");
+        std::fs::write(&bin, [0xff, 0x00]).unwrap();
+        let cm = |sources: Sources| {
+            let a = ConfigMapArgs {
+                name: "c".into(),
+                sources: Sources {
+                    append_hash: true,
+                    ..sources
+                },
+            };
+            config_map(&a, None).unwrap().meta().name.clone()
+        };
+        // kubectl create cm c --from-literal=a=b --from-literal='x=<&>' --append-hash -o name
+        let literals = Sources {
+            from_literal: s(&["a=b", "x=<&>"]),
+            ..Default::default()
+        };
+        assert_eq!(cm(literals), "c-6g775h82t7");
+        // kubectl create cm c --from-file=bin.dat --append-hash -o name
+        let binary = Sources {
+            from_file: vec![bin.display().to_string()],
+            ..Default::default()
+        };
+        assert_eq!(cm(binary), "c-596mc66954");
+        let secret = |type_: Option<&str>| {
+            let a = GenericSecretArgs {
+                name: "s".into(),
+                sources: Sources {
+                    from_literal: s(&["a=b"]),
+                    append_hash: true,
+                    ..Default::default()
+                },
+                type_: type_.map(String::from),
+            };
+            secret(&SecretCommand::Generic(a), None)
+                .unwrap()
+                .meta()
+                .name
+                .clone()
+        };
+        assert_eq!(secret(None), "s-7fd2tm89d8");
+        assert_eq!(secret(Some("Opaque")), "s-hft88d9fbb");
+        let d = DockerRegistryArgs {
+            name: "d".into(),
+            docker_username: Some("u".into()),
+            docker_password: Some("p".into()),
+            docker_email: None,
+            docker_server: "https://index.docker.io/v1/".into(),
+            from_file: vec![],
+            append_hash: true,
+        };
+        let name = secret_of(&SecretCommand::DockerRegistry(d));
+        assert_eq!(name, "d-k85gk65kdh");
+    }
+
+    fn secret_of(s: &SecretCommand) -> String {
+        secret(s, None).unwrap().meta().name.clone()
+    }
+
+    #[test]
     fn tls_secret_needs_a_matching_pair() {
         let ca = pki::ca::Ca::generate("test-ca", std::time::Duration::from_secs(3600)).unwrap();
         let other = pki::ca::Ca::generate("other", std::time::Duration::from_secs(3600)).unwrap();
         let cert = ca.cert_pem().as_bytes().to_vec();
-        let s = tls_secret("t", None, cert.clone(), ca.key_pem().as_bytes().to_vec())
-            .unwrap()
-            .doc();
+        let s = tls_secret(
+            "t",
+            None,
+            cert.clone(),
+            ca.key_pem().as_bytes().to_vec(),
+            false,
+        )
+        .unwrap()
+        .doc();
         assert_eq!(s["type"], "kubernetes.io/tls");
         assert_eq!(s["data"]["tls.crt"], B64.encode(&cert));
         assert!(s["data"]["tls.key"].is_string());
-        let e = tls_secret("t", None, cert, other.key_pem().as_bytes().to_vec()).unwrap_err();
+        let e =
+            tls_secret("t", None, cert, other.key_pem().as_bytes().to_vec(), false).unwrap_err();
         assert!(e.to_string().starts_with("tls: "), "{e}");
     }
 }
