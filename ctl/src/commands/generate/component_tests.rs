@@ -256,4 +256,23 @@ async fn run_and_expose_create_what_the_server_accepts() {
         "the container's port"
     );
     assert!(svc["spec"]["ports"][0]["nodePort"].is_number(), "allocated");
+
+    // -f: the object as the manifest has it (kubectl's builder reads it, not the server).
+    let dir = tempfile::Builder::new()
+        .prefix("run_and_expose_create_what_the_server_accepts")
+        .tempdir()
+        .unwrap();
+    let manifest = dir.path().join("pod.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: db, labels: {app: db}}\nspec:\n  containers: [{name: db, image: postgres, ports: [{containerPort: 5432}]}]\n",
+    )
+    .unwrap();
+    let f = manifest.display().to_string();
+    let e: expose::ExposeArgs = parse(&["-f", &f, "--target-port=pg"]);
+    expose::expose(&ctx, &e).await.unwrap();
+    let svc = live(&ctx, "services", "default", "db").await;
+    assert_eq!(svc["spec"]["selector"], json!({"app": "db"}));
+    assert_eq!(svc["spec"]["ports"][0]["port"], 5432);
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], "pg");
 }
