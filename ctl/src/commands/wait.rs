@@ -3,7 +3,6 @@
 //! Each object is watched (a list, then a watch from its resourceVersion), never polled.
 
 pub mod condition;
-mod path;
 pub mod stream;
 
 use super::{Ctx, finish, report};
@@ -39,9 +38,19 @@ pub struct WaitArgs {
     pub recursive: bool,
 }
 
-/// The values a JSONPath selects: the one switch point to the printers' JSONPath.
+/// The values a JSONPath selects (kubectl's wait allows missing keys), through the
+/// printers' JSONPath (client-go's dialect).
 pub fn jsonpath_values(expr: &str, obj: &serde_json::Value) -> Result<Vec<serde_json::Value>> {
-    path::values(expr, obj)
+    let path = crate::printers::jsonpath::JsonPath::parse(expr)
+        .map_err(|e| anyhow!("{e}"))?
+        .allow_missing_keys(true);
+    let mut results = path.find_results(obj).map_err(|e| anyhow!("{e}"))?;
+    match results.len() {
+        0 => Ok(Vec::new()),
+        1 => Ok(results.remove(0)),
+        _ if results[0].is_empty() => Ok(Vec::new()),
+        _ => bail!("given jsonpath expression matches more than one list"),
+    }
 }
 
 /// `--timeout`: Go durations (`30s`, `1m30s`), 0, and negative for a week.
