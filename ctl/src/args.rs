@@ -192,8 +192,10 @@ pub enum Command {
     Certificate(CertificateArgs),
 }
 
+// Not `args_conflicts_with_subcommands`: it counts global flags too, and refused kubectl's
+// `create -n x deployment web`. With a subcommand, -f is not read.
 #[derive(Args, Debug, Clone)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(subcommand_negates_reqs = true)]
 pub struct CreateArgs {
     #[command(subcommand)]
     pub command: Option<CreateCommand>,
@@ -1010,6 +1012,59 @@ mod tests {
         ],
         &["top pods -n x --containers", "top --containers -n x pods"],
         &[
+            "create deployment web --image=a:1 -n x --replicas=2 -- sleep 10",
+            "-n x create deployment --replicas 2 web --image a:1 -- sleep 10",
+            "create -n x deployment web -r 2 --image=a:1 -- sleep 10",
+        ],
+        &[
+            "create configmap cm --from-literal=a=b -n x",
+            "create -n x configmap --from-literal a=b cm",
+        ],
+        &[
+            "expose deployment web --port=80 --target-port=8080 -n x",
+            "-n x expose --port 80 deployment web --target-port 8080",
+        ],
+        &[
+            "patch deployment web -p '{\"spec\":{}}' --type=merge -n x",
+            "patch --type merge -n x deployment web -p '{\"spec\":{}}'",
+        ],
+        &[
+            "run web --image=a:1 -n x --restart=Never -- sleep 10",
+            "-n x run web --restart Never --image a:1 -- sleep 10",
+            "run -n x --image=a:1 web --restart=Never -- sleep 10",
+        ],
+        &[
+            "wait --for=condition=Ready pod/web -n x --timeout=60s",
+            "-n x wait pod/web --timeout 60s --for condition=Ready",
+        ],
+        &["events --for pod/web -n x", "-n x events --for=pod/web"],
+        &[
+            "port-forward pod/web 8080:80 -n x",
+            "-n x port-forward pod/web 8080:80",
+        ],
+        &["cp x/web:/tmp/a ./a -c app", "cp -c app x/web:/tmp/a ./a"],
+        &[
+            "explain pods.spec --recursive",
+            "explain --recursive pods.spec",
+        ],
+        &[
+            "edit deployment web -n x -o yaml",
+            "-n x edit -oyaml deployment web",
+        ],
+        &["diff -f x.yaml -n x", "-n x diff -f x.yaml"],
+        &[
+            "logs -l app=web --prefix --tail=5 -n x",
+            "-n x logs --tail 5 -l app=web --prefix",
+        ],
+        &[
+            "rollout history daemonset/ds --revision=2 -n x",
+            "rollout history --revision 2 -n x daemonset/ds",
+        ],
+        &[
+            "get pods --sort-by=.metadata.name -L app -n x",
+            "get -L app pods -n x --sort-by .metadata.name",
+        ],
+        &[
             "completion bash",
             "completion bash --kubeconfig /k",
             "--kubeconfig=/k completion bash",
@@ -1115,5 +1170,86 @@ mod tests {
             panic!("not set-context")
         };
         assert!(c.current && c.name.is_none());
+    }
+
+    /// Settings that stop flags from going anywhere, in every subcommand: a positional that
+    /// swallows what follows it (`trailing_var_arg`, `allow_hyphen_values`), that counts its
+    /// values per occurrence (`num_args = N..`, which refuses a flag between the values) or
+    /// that is only reached after `--` (`last`, right only for a command to run), and a
+    /// global flag that is not global.
+    fn interleaving_problems() -> Vec<String> {
+        use clap::CommandFactory;
+        // Commands run in a container or pod: kubectl also takes them only after `--`.
+        const AFTER_DASHES: &[&str] = &[
+            "ctl exec command",
+            "ctl create deployment command",
+            "ctl create job command",
+            "ctl create cronjob command",
+            "ctl run args",
+            "ctl debug command",
+        ];
+        fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let at = format!("{path} {}", a.get_id());
+                if a.is_positional() {
+                    let after_dashes = AFTER_DASHES.contains(&at.as_str());
+                    if a.is_trailing_var_arg_set() && !after_dashes {
+                        out.push(format!("{at}: trailing_var_arg"));
+                    }
+                    if a.is_allow_hyphen_values_set() && !after_dashes {
+                        out.push(format!("{at}: allow_hyphen_values"));
+                    }
+                    if a.is_last_set() && !after_dashes {
+                        out.push(format!("{at}: last"));
+                    }
+                    if let Some(n) = a.get_num_args()
+                        && n.min_values() > 1
+                    {
+                        out.push(format!("{at}: num_args {n:?}"));
+                    }
+                } else if a.is_require_equals_set()
+                    && a.get_num_args().is_none_or(|n| n.min_values() > 0)
+                {
+                    // `--flag=value` only: kubectl takes `--flag value` too.
+                    out.push(format!(
+                        "{at}: require_equals on a flag whose value is not optional"
+                    ));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), out);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut out = Vec::new();
+        for a in Cli::command().get_arguments() {
+            if !a.is_global_set()
+                && !a.is_positional()
+                && a.get_id() != "help"
+                && a.get_id() != "version"
+            {
+                out.push(format!(
+                    "ctl {}: a top-level flag not marked global",
+                    a.get_id()
+                ));
+            }
+        }
+        walk(&cmd, "ctl", &mut out);
+        out
+    }
+
+    #[test]
+    fn no_subcommand_refuses_interleaved_flags() {
+        let problems = interleaving_problems();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        // The walk sees what it checks: exec's command is reached only after `--`.
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let exec = cli.find_subcommand("exec").expect("exec");
+        assert!(
+            exec.get_arguments()
+                .any(|a| a.is_positional() && a.is_last_set())
+        );
     }
 }
