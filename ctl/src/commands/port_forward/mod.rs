@@ -22,10 +22,13 @@ use tokio::net::TcpListener;
 
 #[derive(Args, Debug, Clone)]
 pub struct PortForwardArgs {
-    /// TYPE/NAME (pod/web, deployment/web, service/web) or a pod's name, then
-    /// [LOCAL_PORT:]REMOTE_PORT pairs
-    #[arg(value_name = "TYPE/NAME [LOCAL_PORT:]REMOTE_PORT")]
-    pub args: Vec<String>,
+    /// TYPE/NAME (pod/web, deployment/web, service/web), or a pod's name
+    #[arg(value_name = "TYPE/NAME")]
+    pub resource: Option<String>,
+    /// [LOCAL_PORT:]REMOTE_PORT pairs: 8080:80, :80 (any free local port), 80 (the same),
+    /// a named container port (8080:http), or for a service one of its ports
+    #[arg(value_name = "[LOCAL_PORT:]REMOTE_PORT")]
+    pub ports: Vec<String>,
     /// Addresses to listen on (comma separated). Only accepts IP addresses or localhost as
     /// a value. When localhost is supplied, ctl will try to bind on both 127.0.0.1 and ::1
     /// and will fail if neither of these addresses are available to bind.
@@ -41,12 +44,10 @@ pub struct PortForwardArgs {
 const LOST: &str = "lost connection to pod";
 
 pub async fn port_forward(ctx: &Ctx, a: &PortForwardArgs) -> Result<()> {
-    let [resource, port_args @ ..] = a.args.as_slice() else {
+    let (Some(resource), false) = (&a.resource, a.ports.is_empty()) else {
         bail!("TYPE/NAME and list of ports are required for port-forward");
     };
-    if port_args.is_empty() {
-        bail!("TYPE/NAME and list of ports are required for port-forward");
-    }
+    let port_args = a.ports.as_slice();
     let timeout = parse_duration(&a.pod_running_timeout)
         .map_err(|e| anyhow!("--pod-running-timeout: {e}"))?;
     let target = parse_target(resource, "attach to")?;
