@@ -273,6 +273,7 @@ fn command_lines(columns_file: &Path) -> Vec<Vec<String>> {
             r"jsonpath={range .items[*]}{.metadata.name}:{.spec.replicas}{'\n'}{end}",
         ],
         vec!["get", "all"],
+        vec!["get", "deploy,svc", "--sort-by=.metadata.name", "-o", "name"],
         vec!["get", "nodes", "-L", "kubernetes.io/hostname"],
         vec![
             "get",

@@ -94,14 +94,22 @@ pub async fn get(ctx: &Ctx, args: &GetArgs) -> Result<()> {
                 let obj = &found[0].objects[0];
                 print!("{}", render_one(format, obj, args)?);
             } else if !(single_named && failures > 0) {
-                let mut items: Vec<Value> = found
+                // Each document with its `-o name` line, sorted together.
+                let mut pairs: Vec<(Value, String)> = found
                     .iter()
-                    .flat_map(|f| f.objects.iter().map(proto::manifest::to_document))
+                    .flat_map(|f| {
+                        f.objects.iter().map(|o| {
+                            (
+                                proto::manifest::to_document(o),
+                                object_name(f.kind, &o.meta().name),
+                            )
+                        })
+                    })
                     .collect();
                 if let Some(field) = &args.sort_by {
-                    sort_by(&mut items, |d| d.clone(), field)?;
+                    sort_by(&mut pairs, |p| p.0.clone(), field)?;
                 }
-                let names: Vec<String> = items.iter().map(|d| document_name(d)).collect();
+                let (items, names): (Vec<Value>, Vec<String>) = pairs.into_iter().unzip();
                 print!("{}", render_list(format, items, &names, args)?);
             }
         }
@@ -146,19 +154,6 @@ fn output_text(format: &OutputFormat) -> String {
         OutputFormat::CustomColumnsFile(p) => format!("custom-columns-file={}", p.display()),
         OutputFormat::GoTemplate(t) => format!("go-template={t}"),
         OutputFormat::GoTemplateFile(p) => format!("go-template-file={}", p.display()),
-    }
-}
-
-/// `kind.group/name` of a document, for `-o name` of a list.
-fn document_name(doc: &Value) -> String {
-    let name = doc
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-    match proto::resource::find_kind(kind) {
-        Some(info) => object_name(info, name),
-        None => format!("{}/{name}", kind.to_lowercase()),
     }
 }
 
