@@ -288,3 +288,74 @@ async fn pod_gone(ctx: &Ctx, pod: &Pod) -> Result<()> {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn addr(ip: &str, all_may_fail: bool) -> ListenAddress {
+        ListenAddress {
+            ip: ip.parse().unwrap(),
+            all_may_fail,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_free_local_port_is_the_same_on_every_address() {
+        // ::1 may be missing on this machine: localhost's addresses may fail alone.
+        let got = listen(
+            &[addr("127.0.0.1", true), addr("::1", true)],
+            vec![ForwardedPort {
+                local: 0,
+                remote: 80,
+            }],
+        )
+        .unwrap();
+        let ports: Vec<u16> = got.iter().map(|(_, p)| p.local).collect();
+        assert!(!ports.is_empty() && ports[0] != 0, "{ports:?}");
+        assert!(ports.iter().all(|p| *p == ports[0]), "{ports:?}");
+        for (l, p) in &got {
+            assert_eq!(l.local_addr().unwrap().port(), p.local);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_on_an_address_given_as_an_ip_fails() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = listen(
+            &[addr("127.0.0.1", false)],
+            vec![ForwardedPort {
+                local: port,
+                remote: 80,
+            }],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("unable to listen on any of the requested ports: [{{{port} 80}}]")
+        );
+        // Another port of the same command still forwards.
+        let got = listen(
+            &[addr("127.0.0.1", false)],
+            vec![
+                ForwardedPort {
+                    local: port,
+                    remote: 80,
+                },
+                ForwardedPort {
+                    local: 0,
+                    remote: 81,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1.remote, 81);
+        assert_eq!(
+            got[0].0.local_addr().unwrap().ip(),
+            "127.0.0.1".parse::<IpAddr>().unwrap()
+        );
+    }
+}
