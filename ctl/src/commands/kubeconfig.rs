@@ -500,7 +500,14 @@ pub fn view(
     match output {
         None | Some(OutputFormat::Yaml) => crate::printers::yaml(&doc),
         Some(OutputFormat::Json) => crate::printers::json(&doc),
-        Some(other) => bail!("--output {other:?} is not supported by `config view` (yaml, json)"),
+        // jsonpath and custom columns, on what would be shown (redacted unless --raw).
+        Some(other) => match crate::printers::render_template(&other, &doc, false)? {
+            Some(text) => Ok(text),
+            None => bail!(
+                "--output {} is not available in ctl config view",
+                output_name(&other)
+            ),
+        },
     }
 }
 
@@ -682,6 +689,17 @@ mod tests {
         };
         let raw = view(&kc, &raw, None, None).unwrap();
         assert_eq!(Kubeconfig::from_yaml(&raw).unwrap(), kc);
+        let token = view(
+            &kc,
+            &plain,
+            None,
+            Some(OutputFormat::JsonPath(
+                "{.users[0].user.client-key-data}".into(),
+            )),
+        )
+        .unwrap();
+        assert_eq!(token, "DATA+OMITTED");
+        assert!(view(&kc, &plain, None, Some(OutputFormat::Wide)).is_err());
         let json = view(&kc, &plain, None, Some(OutputFormat::Json)).unwrap();
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["users"][0]["user"]["client-key-data"], "DATA+OMITTED");
