@@ -240,7 +240,10 @@ pub async fn logs(ctx: &Ctx, a: &LogsArgs) -> Result<()> {
             Target::Pod(name) => {
                 let pod = get_pod(ctx, ctx.ns.effective(), &name).await.map_err(|e| {
                     if crate::api::reason_of(&e) == Some(proto::Reason::NotFound) {
-                        anyhow!("{e} in namespace {:?}", ctx.ns.effective())
+                        anyhow!(
+                            "error from server (NotFound): {e} in namespace {:?}",
+                            ctx.ns.effective()
+                        )
                     } else {
                         e
                     }

@@ -90,14 +90,19 @@ pub fn choose_container(pod: &Pod, asked: Option<&str>) -> Result<(String, Optio
             name
         );
     };
-    let asked = asked.filter(|a| !a.is_empty()).or_else(|| {
-        pod.meta()
-            .annotations
-            .get(DEFAULT_CONTAINER_ANNOTATION)
-            .map(String::as_str)
-            .filter(|a| !a.is_empty())
-    });
-    if let Some(asked) = asked {
+    if let Some(asked) = asked.filter(|a| !a.is_empty()) {
+        // kubectl 1.33's (and the kubelet's) wording for a `-c` the pod does not have.
+        if !has_container(pod, asked) {
+            bail!("container {asked} is not valid for pod {name}");
+        }
+        return Ok((asked.to_string(), None));
+    }
+    let annotated = pod
+        .meta()
+        .annotations
+        .get(DEFAULT_CONTAINER_ANNOTATION)
+        .filter(|a| !a.is_empty());
+    if let Some(asked) = annotated {
         if !has_container(pod, asked) {
             bail!(
                 "container {asked} is not valid for pod {name} out of: {}",
@@ -457,7 +462,7 @@ mod tests {
             choose_container(&two, Some("nope"))
                 .unwrap_err()
                 .to_string(),
-            "container nope is not valid for pod p out of: app, side, setup (init)"
+            "container nope is not valid for pod p"
         );
         let mut annotated = two.clone();
         annotated
@@ -469,6 +474,18 @@ mod tests {
         assert_eq!(
             choose_container(&annotated, None).unwrap(),
             ("side".into(), None)
+        );
+        // An annotation naming no container: kubectl's error for exec, with the names.
+        let mut wrong = two.clone();
+        wrong
+            .metadata
+            .as_mut()
+            .unwrap()
+            .annotations
+            .insert(DEFAULT_CONTAINER_ANNOTATION.into(), "gone".into());
+        assert_eq!(
+            choose_container(&wrong, None).unwrap_err().to_string(),
+            "container gone is not valid for pod p out of: app, side, setup (init)"
         );
         // -c wins over the annotation.
         assert_eq!(
