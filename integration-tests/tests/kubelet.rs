@@ -1241,3 +1241,52 @@ async fn ctl_logs_exec_and_top_through_the_apiserver() {
     assert!(ok, "{err}");
     assert!(out.contains(&env.node) && out.contains('%'), "{out}");
 }
+
+/// `ctl run -i --rm`: the pod runs, ctl attaches to its main process (the kubelet's
+/// ExecStream with attach) and feeds it stdin, whose end the process reads (stdinOnce),
+/// returns the container's exit code and deletes the pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_run_attaches_returns_the_exit_code_and_removes_the_pod() {
+    if !prerequisites("ctl_run") {
+        return;
+    }
+    let env = Env::start("ctlrun").await;
+    // No scheduler here: the pod is bound to the node through --overrides.
+    let overrides = format!(r#"{{"spec": {{"nodeName": "{}"}}}}"#, env.node);
+    let out = integration_tests::ctl(
+        &env.url,
+        &[
+            "run",
+            "once",
+            "--image=local/busybox:1",
+            "--image-pull-policy=Never",
+            "--restart=Never",
+            "--rm",
+            "-i",
+            "--overrides",
+            &overrides,
+            "--command",
+            "--",
+            "sh",
+            "-c",
+            "read x; echo got $x; exit 3",
+        ],
+        Some("line\n"),
+    );
+    let (stdout, stderr) = (
+        integration_tests::text(&out.stdout),
+        integration_tests::text(&out.stderr),
+    );
+    let all = format!(
+        "stdout:\n{stdout}\nstderr:\n{stderr}\nkubelet log:\n{}",
+        env.kubelet_log()
+    );
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(stdout.contains("got line"), "{all}");
+    assert!(stdout.contains("pod \"once\" deleted"), "{all}");
+    assert!(
+        stderr.contains("pod default/once terminated (Error)"),
+        "{all}"
+    );
+    env.wait_gone("once", Duration::from_secs(60)).await;
+}
