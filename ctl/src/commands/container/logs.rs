@@ -20,7 +20,7 @@ use futures::stream::BoxStream;
 use proto::Resource;
 use proto::k8s::Pod;
 use std::io::Write;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 const USAGE: &str = "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]";
 
@@ -269,9 +269,13 @@ pub async fn logs(ctx: &Ctx, a: &LogsArgs) -> Result<()> {
     };
     check_concurrency(a.follow, sources.len(), a.max_log_requests)?;
     let api = kubelet_api(ctx).await?;
+    let retry_until = a.follow.then(|| Instant::now() + timeout);
     let streams: Vec<BoxStream<'static, Result<Vec<u8>>>> = sources
         .iter()
-        .map(|s| lines(api.clone(), request(s, &plan, a), prefix(s, &plan), a))
+        .map(|s| {
+            let req = request(s, &plan, a);
+            lines(api.clone(), req, prefix(s, &plan), a, retry_until)
+        })
         .collect();
     let mut out = std::io::stdout();
     let mut write = |line: Vec<u8>| -> Result<()> {
@@ -381,6 +385,7 @@ fn lines(
     req: LogsRequest,
     prefix: Vec<u8>,
     a: &LogsArgs,
+    retry_until: Option<Instant>,
 ) -> BoxStream<'static, Result<Vec<u8>>> {
     let ignore = a.ignore_errors;
     let buf = Lines::new(prefix, a.limit_bytes.max(0) as u64);
@@ -391,9 +396,17 @@ fn lines(
             loop {
                 let e: anyhow::Error = match state {
                     State::Done => return None,
-                    State::Start(api, req) => match api.logs(req).await {
+                    State::Start(api, req) => match api.logs(req.clone()).await {
                         Ok(s) => {
                             state = State::Reading(s);
+                            continue;
+                        }
+                        // Following a container not started yet: kubectl says why and
+                        // tries again every second, for --pod-running-timeout.
+                        Err(e) if retry_until.is_some_and(|d| Instant::now() < d) && !ignore => {
+                            eprintln!("{}", e.message);
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            state = State::Start(api, req);
                             continue;
                         }
                         Err(e) => status_error(e),
