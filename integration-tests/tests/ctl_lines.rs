@@ -59,15 +59,22 @@ fn words(line: &str) -> Vec<String> {
     out
 }
 
-/// `ctl LINE --server URL` with a HOME of its own (no kubeconfig of the machine's).
+/// `ctl LINE --server URL` with a HOME of its own (no kubeconfig of the machine's); the
+/// server goes first when the line has `--` (what follows is the container's command).
 fn run(c: &Cluster, line: &str) -> (bool, String, String) {
-    let mut cmd = Command::new(binary("ctl"));
-    cmd.args(words(line))
-        .args(["--server", &c.url])
+    let mut argv = words(line);
+    let server = ["--server".to_string(), c.url.clone()];
+    match argv.iter().position(|w| w == "--") {
+        Some(_) => argv.splice(0..0, server),
+        None => argv.splice(argv.len().., server),
+    };
+    let out = Command::new(binary("ctl"))
+        .args(&argv)
         .env("HOME", &c.home)
         .env_remove("KUBECONFIG")
-        .stdin(Stdio::null());
-    let out = cmd.output().expect("run ctl");
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ctl");
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
@@ -185,6 +192,57 @@ async fn kubectl_lines_with_flags_anywhere() {
     assert!(!ok);
     assert!(err.contains("not found"), "{err}");
 
+    // Generators and expose, flags on either side of the names.
+    expect(
+        &c,
+        &[
+            (
+                "create deployment web -n shop --image=local/busybox:1 --port=8080",
+                "deployment.apps/web created",
+            ),
+            (
+                "expose -n shop deployment web --port=80 --target-port 8080",
+                "service/web exposed",
+            ),
+            (
+                "get svc web -o jsonpath={.spec.ports[0].targetPort} --namespace shop",
+                "8080",
+            ),
+            (
+                "create configmap settings --from-literal=color=blue -n shop",
+                "configmap/settings created",
+            ),
+            (
+                "-n shop create secret generic creds --from-literal k=v",
+                "secret/creds created",
+            ),
+            (
+                "create service clusterip db -n shop --tcp=5432:5432",
+                "service/db created",
+            ),
+            (
+                "get -n shop configmap settings -o jsonpath={.data.color}",
+                "blue",
+            ),
+            (
+                "get svc -o custom-columns=NAME:.metadata.name,PORT:.spec.ports[0].port -n shop",
+                "NAME   PORT\ndb     5432\nweb    80",
+            ),
+            (
+                "run once -n shop --image=local/busybox:1 --restart=Never -- sleep 10 -n x",
+                "pod/once created",
+            ),
+            (
+                "get pod -n shop once -o jsonpath={.spec.containers[0].args}",
+                r#"["sleep","10","-n","x"]"#,
+            ),
+            (
+                "-n shop delete configmap,secret --all --wait=false",
+                "configmap \"settings\" deleted\nsecret \"creds\" deleted",
+            ),
+        ],
+    );
+
     // -o in its spellings prints the same document.
     let (ok, json, _) = run(&c, "get namespace shop -o json");
     assert!(ok);
@@ -274,6 +332,22 @@ async fn config_lines_write_what_kubectl_reads() {
             "{}",
             text(&out.stdout)
         );
+    }
+    // view: redacted unless --raw, -o jsonpath on either side.
+    for (line, want) in [
+        ("config view -o jsonpath={.users[0].user.token}", "REDACTED"),
+        (
+            "-o jsonpath={.users[0].user.token} config view --raw",
+            "abc",
+        ),
+        (
+            "config view --minify -ojsonpath={.contexts[0].context.namespace}",
+            "shop",
+        ),
+    ] {
+        let (ok, out, err) = config(home, &file, line);
+        assert!(ok, "ctl {line}: {err}");
+        assert_eq!(out.trim(), want, "ctl {line}");
     }
     let (ok, _, err) = config(home, &file, "config use-context nope");
     assert!(!ok);
