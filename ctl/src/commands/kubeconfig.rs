@@ -496,7 +496,13 @@ pub fn view(
     }
     normalize(&mut shown);
     // Through a JSON value: its keys come out sorted, as kubectl prints them.
-    let doc = serde_json::to_value(&shown)?;
+    let mut doc = serde_json::to_value(&shown)?;
+    // Go's nil slices: kubectl shows an empty list as null.
+    for list in ["clusters", "contexts", "users"] {
+        if doc[list].as_array().is_some_and(|a| a.is_empty()) {
+            doc[list] = serde_json::Value::Null;
+        }
+    }
     match output {
         None | Some(OutputFormat::Yaml) => crate::printers::yaml(&doc),
         Some(OutputFormat::Json) => crate::printers::json(&doc),
@@ -700,6 +706,11 @@ mod tests {
         .unwrap();
         assert_eq!(token, "DATA+OMITTED");
         assert!(view(&kc, &plain, None, Some(OutputFormat::Wide)).is_err());
+        assert_eq!(
+            view(&Kubeconfig::empty(), &plain, None, None).unwrap(),
+            "apiVersion: v1\nclusters: null\ncontexts: null\ncurrent-context: \"\"\nkind: Config\npreferences: {}\nusers: null\n",
+            "kubectl's view of no kubeconfig"
+        );
         let json = view(&kc, &plain, None, Some(OutputFormat::Json)).unwrap();
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["users"][0]["user"]["client-key-data"], "DATA+OMITTED");
