@@ -273,7 +273,32 @@ fn command_lines(columns_file: &Path) -> Vec<Vec<String>> {
             r"jsonpath={range .items[*]}{.metadata.name}:{.spec.replicas}{'\n'}{end}",
         ],
         vec!["get", "all"],
-        vec!["get", "deploy,svc", "--sort-by=.metadata.name", "-o", "name"],
+        vec![
+            "get",
+            "pods",
+            "-o",
+            r#"go-template={{range .items}}{{.metadata.name}}{{"\n"}}{{end}}"#,
+        ],
+        vec![
+            "get",
+            "pod",
+            "web-2",
+            "-o",
+            "go-template={{.metadata.labels}} {{len .spec.containers}} {{.nothing}} {{index .metadata.labels \"app\"}}",
+        ],
+        vec![
+            "get",
+            "pods",
+            "-o",
+            r#"go-template={{range .items}}{{if eq .metadata.name "db-0"}}{{.spec}}{{else}}-{{end}}{{end}}"#,
+        ],
+        vec![
+            "get",
+            "deploy,svc",
+            "--sort-by=.metadata.name",
+            "-o",
+            "name",
+        ],
         vec!["get", "nodes", "-L", "kubernetes.io/hostname"],
         vec![
             "get",

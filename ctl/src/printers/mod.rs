@@ -4,13 +4,14 @@
 
 pub mod age;
 pub mod custom_columns;
+pub mod go_template;
 pub mod jsonpath;
 pub mod sort;
 pub mod table;
 
 use crate::args::OutputFormat;
 use crate::kinds::object_name;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use proto::k8s::Object;
 use serde_json::{Value, json};
 
@@ -66,6 +67,12 @@ pub fn render_template(
         let t = custom_columns::build(&cols, &items).map_err(anyhow::Error::msg)?;
         Ok(table::render(&t, headers))
     };
+    let go_template = |template: &str| -> Result<String> {
+        let t = go_template::GoTemplate::parse(template)
+            .map_err(|e| anyhow::anyhow!("error parsing template {template}, {e}"))?;
+        t.execute(doc)
+            .map_err(|e| anyhow::anyhow!("error executing template {template:?}: {e}"))
+    };
     let text = match format {
         OutputFormat::JsonPath(t) => jsonpath(t, false)?,
         OutputFormat::JsonPathAsJson(t) => jsonpath(t, true)?,
@@ -86,9 +93,12 @@ pub fn render_template(
                 true,
             )?
         }
-        OutputFormat::GoTemplate(_) | OutputFormat::GoTemplateFile(_) => bail!(
-            "-o go-template is not supported by ctl: use -o jsonpath=... or -o custom-columns=..."
-        ),
+        OutputFormat::GoTemplate(t) => go_template(t)?,
+        OutputFormat::GoTemplateFile(path) => {
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("error reading --template {}", path.display()))?;
+            go_template(&t)?
+        }
         _ => return Ok(None),
     };
     Ok(Some(text))
