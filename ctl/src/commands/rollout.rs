@@ -217,7 +217,8 @@ async fn history(ctx: &Ctx, args: &RolloutHistoryArgs) -> Result<()> {
         }
         return Ok(());
     }
-    println!("{}", object_name(kind, &name));
+    // kubectl's header line ends in a space (its name printer with no operation).
+    println!("{} ", object_name(kind, &name));
     println!("{}", history_table(&rss));
     Ok(())
 }

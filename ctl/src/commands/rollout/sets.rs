@@ -252,7 +252,8 @@ pub async fn history(ctx: &Ctx, kind: &KindInfo, name: &str, revision: Option<i6
         }
         return Ok(());
     }
-    println!("{}", object_name(kind, name));
+    // kubectl's header line ends in a space (its name printer with no operation).
+    println!("{} ", object_name(kind, name));
     println!("{}", history_table(&revs));
     Ok(())
 }
