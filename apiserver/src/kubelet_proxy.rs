@@ -152,7 +152,7 @@ impl<S: Store> KubeletProxy<S> {
         request: &Request<T>,
         attributes: &Attributes,
     ) -> Result<(), Status> {
-        if let Some(slot) = crate::metrics::Slot::of(request.extensions()) {
+        if let Some(slot) = crate::metrics::Slot::current() {
             slot.set(|| crate::metrics::request::from_attributes(attributes, false, false));
         }
         let user = user_of(request);

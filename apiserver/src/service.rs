@@ -197,7 +197,7 @@ impl<S: Store> ApiService<S> {
             source_ip: source_ip(request),
             level,
             object_name: String::new(),
-            metrics: crate::metrics::Slot::of(request.extensions()),
+            metrics: crate::metrics::Slot::current(),
             dry_run: false,
             apply: false,
         }

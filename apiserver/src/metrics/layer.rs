@@ -13,7 +13,6 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -31,9 +30,12 @@ use crate::http::Body;
 /// once its handler returns: a unary call so answered is recorded when the service's
 /// future completes (as Kubernetes measures until its handler returns), its body not
 /// wrapped; calls without an outcome (refused before the handler) and long-running ones
-/// are read from their body's trailers.
-#[derive(Clone, Default, Debug)]
-pub struct Slot(Arc<Mutex<Filled>>);
+/// are read from their body's trailers. The slot is a task-local of the call's future
+/// (the handler runs inside it, on its task): no allocation, no request extension (an
+/// extension was an `Arc`, a boxed value and, with the others a request carries, a
+/// rehash of the extensions' table: a third of what the metrics cost a call).
+#[derive(Clone, Copy, Debug)]
+pub struct Slot(());
 
 #[derive(Default, Debug)]
 struct Filled {
@@ -42,50 +44,53 @@ struct Filled {
     outcome: Option<(u16, u64)>,
 }
 
+tokio::task_local! {
+    /// The gRPC call the layer is serving on this task.
+    static CALL: std::cell::RefCell<Filled>;
+}
+
 impl Slot {
-    /// The slot of the call whose extensions these are: gRPC calls have one, HTTP requests
-    /// reaching the gRPC methods have none (their URL said it all).
-    pub fn of(extensions: &::http::Extensions) -> Option<Slot> {
-        extensions.get::<Slot>().cloned()
+    /// The slot of the gRPC call being served: none for HTTP requests reaching the gRPC
+    /// methods (their URL said it all) and outside a request.
+    pub fn current() -> Option<Slot> {
+        CALL.try_with(|_| Slot(())).ok()
     }
 
-    /// Both sides of a slot run one after the other on the call's task: never contended, so
-    /// a plain lock (a compare-and-swap) is cheaper than a `OnceLock`'s state machine.
-    fn filled(&self) -> std::sync::MutexGuard<'_, Filled> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    fn with(f: impl FnOnce(&mut Filled)) {
+        let _ = CALL.try_with(|call| {
+            if let Ok(mut filled) = call.try_borrow_mut() {
+                f(&mut filled);
+            }
+        });
     }
 
     /// Records the call's labels, unless an earlier step did (`info` is then not computed).
     pub fn set(&self, info: impl FnOnce() -> Info) {
-        let mut filled = self.filled();
-        if filled.info.is_none() {
-            filled.info = Some(info());
-        }
+        Self::with(|filled| {
+            if filled.info.is_none() {
+                filled.info = Some(info());
+            }
+        });
     }
 
     /// Records the handler's outcome: a message `bytes` long on the wire, or an error.
     /// Ignored before the labels are set (the layer then reads the trailers).
     pub fn answered(&self, outcome: Result<u64, &tonic::Status>) {
-        let mut filled = self.filled();
-        let Some(info) = &filled.info else {
-            return;
-        };
-        if filled.outcome.is_some() {
-            return;
-        }
-        filled.outcome = Some(match outcome {
-            Ok(bytes) => (success_code(info.verb), bytes),
-            Err(status) => (
-                crate::http::status::code(proto::ApiError::from_status(status).reason),
-                0,
-            ),
+        Self::with(|filled| {
+            let Some(info) = &filled.info else {
+                return;
+            };
+            if filled.outcome.is_some() {
+                return;
+            }
+            filled.outcome = Some(match outcome {
+                Ok(bytes) => (success_code(info.verb), bytes),
+                Err(status) => (
+                    crate::http::status::code(proto::ApiError::from_status(status).reason),
+                    0,
+                ),
+            });
         });
-    }
-
-    /// The labels and outcome written so far, taken.
-    fn take(&self) -> (Option<Info>, Option<(u16, u64)>) {
-        let mut filled = self.filled();
-        (filled.info.take(), filled.outcome.take())
     }
 }
 
@@ -115,7 +120,6 @@ enum Pending {
     /// `fallback`: the labels its path gives, should no authorization step set the slot
     /// (read now, as the path goes with the request; no allocation).
     Grpc {
-        slot: Slot,
         fallback: Info,
     },
 }
@@ -140,16 +144,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: ::http::Request<B>) -> Self::Future {
+    fn call(&mut self, request: ::http::Request<B>) -> Self::Future {
         let start = Instant::now();
         let grpc = is_grpc(request.headers());
         let path = request.uri().path();
         let read_only = request::read_only(request.method(), path, grpc);
         let pending = if grpc {
-            let slot = Slot::default();
-            let fallback = request::from_grpc_path(path);
-            request.extensions_mut().insert(slot.clone());
-            Pending::Grpc { slot, fallback }
+            Pending::Grpc {
+                fallback: request::from_grpc_path(path),
+            }
         } else {
             let apply = request
                 .headers()
@@ -165,8 +168,16 @@ where
         let serving = inflight::enter(read_only);
         // poll_ready was called on this very service: the tower contract allows the call
         // here, with no clone of the service and no boxed future.
+        let inner = self.inner.call(request);
+        let inner = if grpc {
+            Inner::Grpc {
+                fut: CALL.scope(std::cell::RefCell::default(), inner),
+            }
+        } else {
+            Inner::Http { fut: inner }
+        };
         MeteredFuture {
-            inner: self.inner.call(request),
+            inner,
             state: Some((pending, serving)),
             start,
         }
@@ -177,10 +188,19 @@ pin_project_lite::pin_project! {
     /// The inner service's future, the request recorded when it yields the response.
     pub struct MeteredFuture<F> {
         #[pin]
-        inner: F,
+        inner: Inner<F>,
         // None once the response went out.
         state: Option<(Pending, inflight::Serving)>,
         start: Instant,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A gRPC call runs with its slot in scope.
+    #[project = InnerProj]
+    enum Inner<F> {
+        Grpc { #[pin] fut: tokio::task::futures::TaskLocalFuture<std::cell::RefCell<Filled>, F> },
+        Http { #[pin] fut: F },
     }
 }
 
@@ -192,10 +212,19 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = match this.inner.poll(cx) {
-            Poll::Ready(Ok(response)) => response,
-            Poll::Ready(Err(never)) => match never {},
-            Poll::Pending => return Poll::Pending,
+        let (polled, filled) = match this.inner.project() {
+            InnerProj::Grpc { mut fut } => match fut.as_mut().poll(cx) {
+                Poll::Ready(r) => (r, fut.take_value().map(|c| c.into_inner())),
+                Poll::Pending => return Poll::Pending,
+            },
+            InnerProj::Http { fut } => match fut.poll(cx) {
+                Poll::Ready(r) => (r, None),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        let response = match polled {
+            Ok(response) => response,
+            Err(never) => match never {},
         };
         let Some((pending, serving)) = this.state.take() else {
             // Polled again after its answer: the answer went out with the first.
@@ -204,7 +233,7 @@ where
         // Long-running requests leave the in-flight count once they are established,
         // as Kubernetes' max-in-flight filter does not count them.
         drop(serving);
-        Poll::Ready(Ok(track(response, pending, *this.start)))
+        Poll::Ready(Ok(track(response, pending, filled, *this.start)))
     }
 }
 
@@ -231,6 +260,7 @@ fn grpc_code(headers: &::http::HeaderMap, verb: &str) -> Option<u16> {
 fn track(
     response: ::http::Response<Body>,
     pending: Pending,
+    filled: Option<Filled>,
     start: Instant,
 ) -> ::http::Response<Body> {
     let (parts, body) = response.into_parts();
@@ -238,8 +268,8 @@ fn track(
     let grpc = matches!(pending, Pending::Grpc { .. });
     let (info, code) = match pending {
         Pending::Http(info) => (info, Some(http_code)),
-        Pending::Grpc { slot, fallback } => {
-            let (info, outcome) = slot.take();
+        Pending::Grpc { fallback } => {
+            let Filled { info, outcome } = filled.unwrap_or_default();
             let info = info.unwrap_or(fallback);
             // A unary call its handler answered: recorded now, its body left as it is.
             if http_code == 200
@@ -526,23 +556,27 @@ mod tests {
 
     #[test]
     fn a_handlers_outcome_is_kept_once_its_labels_are() {
-        let slot = Slot::default();
-        slot.answered(Ok(10));
-        assert_eq!(
-            slot.filled().outcome,
-            None,
-            "no labels yet: the trailers will say"
-        );
-        slot.set(|| Info {
-            verb: CREATE,
-            ..from_attributes_like()
+        let outcome = || CALL.with(|c| c.borrow().outcome);
+        assert!(Slot::current().is_none(), "no call in scope");
+        CALL.sync_scope(Default::default(), || {
+            let slot = Slot::current().expect("in scope");
+            slot.answered(Ok(10));
+            assert_eq!(outcome(), None, "no labels yet: the trailers will say");
+            slot.set(|| Info {
+                verb: CREATE,
+                ..from_attributes_like()
+            });
+            slot.answered(Ok(10));
+            assert_eq!(outcome(), Some((201, 10)));
+            slot.answered(Ok(99));
+            assert_eq!(outcome(), Some((201, 10)), "the first answer stands");
         });
-        slot.answered(Ok(10));
-        assert_eq!(slot.filled().outcome, Some((201, 10)));
-        let slot = Slot::default();
-        slot.set(from_attributes_like);
-        slot.answered(Err(&proto::ApiError::not_found("x").into()));
-        assert_eq!(slot.filled().outcome, Some((404, 0)));
+        CALL.sync_scope(Default::default(), || {
+            let slot = Slot::current().expect("in scope");
+            slot.set(from_attributes_like);
+            slot.answered(Err(&proto::ApiError::not_found("x").into()));
+            assert_eq!(outcome(), Some((404, 0)));
+        });
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl<S: Store> ResourceMetrics for MetricsApi<S> {
 /// The request's labels for the apiserver's request metrics (`apiserver_request_total`):
 /// the metrics group's resource, get or list, as the HTTP path would give them.
 fn label(request: &Request<ListMetricsRequest>, resource: &str) {
-    if let Some(slot) = crate::metrics::Slot::of(request.extensions()) {
+    if let Some(slot) = crate::metrics::Slot::current() {
         let r = request.get_ref();
         let attrs = super::attributes(resource, &r.namespace, &r.name);
         slot.set(|| crate::metrics::request::from_attributes(&attrs, false, false));
