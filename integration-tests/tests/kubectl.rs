@@ -265,6 +265,13 @@ fn discovery(cx: &Ctx, admin: &Kubectl, checks: &mut Checks) {
         ("secrets", "", "v1", "true", "Secret"),
         ("serviceaccounts", "sa", "v1", "true", "ServiceAccount"),
         ("services", "svc", "v1", "true", "Service"),
+        (
+            "controllerrevisions",
+            "",
+            "apps/v1",
+            "true",
+            "ControllerRevision",
+        ),
         ("daemonsets", "ds", "apps/v1", "true", "DaemonSet"),
         ("deployments", "deploy", "apps/v1", "true", "Deployment"),
         ("replicasets", "rs", "apps/v1", "true", "ReplicaSet"),

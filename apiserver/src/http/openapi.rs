@@ -115,11 +115,17 @@ impl Definitions {
         // Placeholder first: messages may refer to themselves (JSONSchemaProps-like trees).
         self.defs.insert(name.clone(), Value::Null);
         let mut properties = Map::new();
-        for f in &m.fields {
+        // Raw JSON kept as text (FieldsV1, RawExtension): any object, as Kubernetes
+        // documents them; their `raw` field is not what clients send.
+        let raw_json = matches!(m.full_name.as_str(), "k8s.FieldsV1" | "k8s.RawExtension");
+        for f in m.fields.iter().filter(|_| !raw_json) {
             let schema = self.field(m, f);
             properties.insert(f.json_name.clone(), schema);
         }
-        let mut def = json!({"type": "object", "properties": properties});
+        let mut def = match raw_json {
+            true => json!({"type": "object"}),
+            false => json!({"type": "object", "properties": properties}),
+        };
         let description = if m.description.is_empty() {
             default_message_description(m)
         } else {
