@@ -528,12 +528,7 @@ mod tests {
             "Running",
             Some("2024-06-01T00:00:00Z"),
         );
-        let mut pods = vec![
-            pending.clone(),
-            running.clone(),
-            new_ready.clone(),
-            old_ready.clone(),
-        ];
+        let mut pods = [pending, running, new_ready, old_ready];
         pods.sort_by(most_active_first);
         let names: Vec<_> = pods.iter().map(|p| p.meta().name.as_str()).collect();
         assert_eq!(names, ["c-old", "d-new", "b-running", "a-pending"]);
