@@ -81,7 +81,7 @@ impl JsonPath {
     }
 
     /// Each action's results printed as an indented JSON array (`-o jsonpath-as-json`).
-    pub fn as_json(mut self, on: bool) -> Self {
+    pub fn json_output(mut self, on: bool) -> Self {
         self.as_json = on;
         self
     }
@@ -637,11 +637,7 @@ impl<'a> Parser<'a> {
         loop {
             match self.next() {
                 EOF | '\n' => return Err("unterminated quoted string".into()),
-                c if c == quote => {
-                    if !self.input[..self.pos - 1].ends_with('\\') {
-                        break;
-                    }
-                }
+                c if c == quote && !self.input[..self.pos - 1].ends_with('\\') => break,
                 _ => {}
             }
         }

@@ -54,7 +54,7 @@ pub fn render_template(
         let path = JsonPath::parse(template)
             .map_err(|e| anyhow::anyhow!("error parsing jsonpath {template}, {e}"))?
             .allow_missing_keys(true)
-            .as_json(as_json);
+            .json_output(as_json);
         path.execute(doc).map_err(|e| {
             anyhow::anyhow!("error executing jsonpath {template:?}: Error executing template: {e}")
         })

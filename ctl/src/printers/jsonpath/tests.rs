@@ -743,7 +743,7 @@ fn kubectl_uses() {
 
     let as_json = JsonPath::parse("{.spec.containers[*].name}")
         .unwrap()
-        .as_json(true)
+        .json_output(true)
         .execute(&pod)
         .unwrap();
     assert_eq!(as_json, "[\n    \"a\",\n    \"b\"\n]\n");
