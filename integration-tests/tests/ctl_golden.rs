@@ -155,8 +155,9 @@ metadata:
 "#;
 
 /// The command lines compared (each also gets `-n golden`).
-fn command_lines(columns_file: &Path) -> Vec<Vec<String>> {
+fn command_lines(columns_file: &Path, jsonpath_file: &Path) -> Vec<Vec<String>> {
     let file = format!("custom-columns-file={}", columns_file.display());
+    let jsonpath = format!("jsonpath-file={}", jsonpath_file.display());
     let lines: Vec<Vec<&str>> = vec![
         vec!["get", "pods"],
         vec!["get", "pods", "-o", "wide"],
@@ -273,6 +274,9 @@ fn command_lines(columns_file: &Path) -> Vec<Vec<String>> {
             r"jsonpath={range .items[*]}{.metadata.name}:{.spec.replicas}{'\n'}{end}",
         ],
         vec!["get", "all"],
+        // A columns file keeps its header, as kubectl's does.
+        vec!["get", "pods", "--no-headers", "-o", &file],
+        vec!["get", "pods", "-o", &jsonpath],
         vec![
             "get",
             "pods",
@@ -345,7 +349,13 @@ async fn ctl_get_prints_what_kubectl_prints() {
     .expect("columns file");
 
     let mut failures = Vec::new();
-    let lines = command_lines(&columns_file);
+    let jsonpath_file = dir.path().join("template.jsonpath");
+    std::fs::write(
+        &jsonpath_file,
+        "{range .items[*]}{.metadata.name} has {.spec.containers[*].name}\n{end}",
+    )
+    .expect("jsonpath file");
+    let lines = command_lines(&columns_file, &jsonpath_file);
     for line in &lines {
         let mut args: Vec<&str> = vec!["-n", NS];
         args.extend(line.iter().map(String::as_str));
