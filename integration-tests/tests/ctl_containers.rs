@@ -321,6 +321,21 @@ async fn ctl_exec_cp_and_logs_in_a_real_pod() {
     );
     assert!(out.status.success(), "cp from the pod: {}", show(&out));
     assert_eq!(tree(&back), tree(&up));
+    // --retries: the archive comes through kubectl's resumable `tar | tail -c+N`.
+    let back2 = work.join("back2");
+    let out = c.ctl(
+        &[
+            "cp",
+            "ctl-containers:/tmp/copied",
+            &back2.to_string_lossy(),
+            "-c",
+            "main",
+            "--retries=2",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "cp --retries: {}", show(&out));
+    assert_eq!(tree(&back2), tree(&up));
 
     // A file into an existing directory of the pod lands inside it.
     let one = work.join("one.txt");

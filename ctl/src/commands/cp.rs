@@ -30,6 +30,10 @@ pub struct CpArgs {
     /// container
     #[arg(long)]
     pub no_preserve: bool,
+    /// Retries of a copy from the container that broke, resuming where it stopped
+    /// (negative: without end; 0: none)
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub retries: i32,
 }
 
 /// The pod and container a copy talks to.
@@ -48,7 +52,7 @@ pub async fn cp(ctx: &Ctx, a: &CpArgs) -> Result<()> {
             dest,
         } => {
             let r = remote(ctx, namespace, &pod, a).await?;
-            from_pod(ctx, &r, &src, &dest).await
+            from_pod(ctx, &r, &src, &dest, a.retries).await
         }
         Direction::ToPod {
             src,
@@ -126,17 +130,34 @@ fn shown(line: &str) -> bool {
         && !line.contains("removing leading '/' from member names")
 }
 
-/// Runs `tar cf - SRC` in the container and unpacks its output into `dest` as it comes.
-async fn from_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str) -> Result<()> {
-    let mut s = Session::open(
-        ctx,
-        open(
-            r,
-            vec!["tar".into(), "cf".into(), "-".into(), src.into()],
-            false,
-        ),
-    )
-    .await?;
+/// The command that writes the archive of `src`: plain `tar cf - SRC`, or with retries
+/// (kubectl's form) through `tail -c+N` so that a retry resumes at byte `from`.
+pub fn tar_command(src: &str, retries: bool, from: u64) -> Vec<String> {
+    if !retries {
+        return vec!["tar".into(), "cf".into(), "-".into(), src.into()];
+    }
+    let quoted = src.replace('\'', "'\\''");
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!("tar cf - '{quoted}' | tail -c+{from}"),
+    ]
+}
+
+/// What one `tar cf` session produced besides the archive bytes.
+#[derive(Default)]
+struct Said {
+    stderr: String,
+    /// The start of stdout: the runtime's complaint about a missing tar comes there.
+    head: String,
+    /// Archive bytes handed to the reader, over all attempts.
+    delivered: u64,
+}
+
+/// Runs `tar cf - SRC` in the container and unpacks its output into `dest` as it comes;
+/// a session that breaks is started again `retries` times (negative: always), resuming
+/// where it broke.
+async fn from_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str, retries: i32) -> Result<()> {
     let (tx, rx) = mpsc::channel::<Vec<u8>>(16);
     let (done_tx, done_rx) = oneshot::channel();
     let (dest_s, prefix) = (dest.to_string(), archive_prefix(src));
@@ -154,30 +175,27 @@ async fn from_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str) -> Result<()> {
         let result = archive::extract(reader, &dest_s, &prefix, &hint, &mut |w| eprintln!("{w}"));
         let _ = done_tx.send(result);
     });
-    let (mut stderr, mut head) = (String::new(), String::new());
     let mut tx = Some(tx);
+    let mut said = Said::default();
+    let mut tries = 0;
     let code = loop {
-        match s.next().await? {
-            Output::Stdout(d) => {
-                // The runtime's complaint about a missing tar comes on stdout.
-                if head.len() < HEAD {
-                    head.push_str(&String::from_utf8_lossy(&d[..d.len().min(HEAD)]));
-                }
-                // A reader that stopped (a bad archive) tells its error below.
-                if let Some(t) = &tx
-                    && t.send(d).await.is_err()
-                {
-                    tx = None;
-                }
+        let command = tar_command(src, retries != 0, said.delivered + u64::from(tries > 0));
+        match tar_session(ctx, r, command, &mut tx, &mut said).await {
+            Ok(code) => break code,
+            Err(e) if retries < 0 || tries < retries => {
+                tries += 1;
+                println!(
+                    "Resuming copy at {} bytes, retry {tries}/{retries}",
+                    said.delivered
+                );
+                tracing::debug!("copy from the pod broke: {e:#}");
             }
-            Output::Stderr(d) => {
-                let text = String::from_utf8_lossy(&d);
-                for line in text.lines().filter(|l| shown(l)) {
-                    eprintln!("{line}");
+            Err(e) => {
+                if retries != 0 {
+                    println!("Dropping out copy after {tries} retries");
                 }
-                stderr.push_str(&text);
+                return Err(e);
             }
-            Output::Exit(code) => break code.unwrap_or(0),
         }
     };
     drop(tx);
@@ -185,9 +203,46 @@ async fn from_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str) -> Result<()> {
         .await
         .map_err(|_| anyhow!("the archive reader stopped"))?;
     if code != 0 {
-        return Err(remote_failure(r, code, &format!("{stderr}\n{head}")));
+        let output = format!("{}\n{}", said.stderr, said.head);
+        return Err(remote_failure(r, code, &output));
     }
     extracted.map(|_| ())
+}
+
+/// One `tar cf` session: its stdout to the reader, its stderr shown; its exit code.
+async fn tar_session(
+    ctx: &Ctx,
+    r: &Remote,
+    command: Vec<String>,
+    tx: &mut Option<mpsc::Sender<Vec<u8>>>,
+    said: &mut Said,
+) -> Result<i32> {
+    let mut s = Session::open(ctx, open(r, command, false)).await?;
+    loop {
+        match s.next().await? {
+            Output::Stdout(d) => {
+                if said.head.len() < HEAD {
+                    said.head
+                        .push_str(&String::from_utf8_lossy(&d[..d.len().min(HEAD)]));
+                }
+                said.delivered += d.len() as u64;
+                // A reader that stopped (a bad archive) tells its error afterwards.
+                if let Some(t) = tx.as_ref()
+                    && t.send(d).await.is_err()
+                {
+                    *tx = None;
+                }
+            }
+            Output::Stderr(d) => {
+                let text = String::from_utf8_lossy(&d);
+                for line in text.lines().filter(|l| shown(l)) {
+                    eprintln!("{line}");
+                }
+                said.stderr.push_str(&text);
+            }
+            Output::Exit(code) => return Ok(code.unwrap_or(0)),
+        }
+    }
 }
 
 /// Streams an archive of `src` to `tar xmf -` in the container.
@@ -329,6 +384,19 @@ mod tests {
         );
         let e = remote_failure(&r(), 2, "tar: /nope: No such file or directory");
         assert_eq!(e.downcast_ref::<RemoteExit>().map(|x| x.0), Some(2));
+    }
+
+    #[test]
+    fn tar_commands_resume_with_tail() {
+        assert_eq!(tar_command("/a b", false, 0), ["tar", "cf", "-", "/a b"]);
+        assert_eq!(
+            tar_command("/it's", true, 0),
+            ["sh", "-c", "tar cf - '/it'\\''s' | tail -c+0"]
+        );
+        assert_eq!(
+            tar_command("/x", true, 1025)[2],
+            "tar cf - '/x' | tail -c+1025"
+        );
     }
 
     #[test]
