@@ -522,6 +522,18 @@ pub struct GetArgs {
         value_name = "KEY"
     )]
     pub label_columns: Vec<String>,
+    /// Print nothing for a key a jsonpath or go-template names but the object lacks
+    /// (`=false`: an error)
+    #[arg(
+        long,
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_name = "BOOL"
+    )]
+    pub allow_missing_template_keys: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -274,6 +274,13 @@ fn command_lines(columns_file: &Path, jsonpath_file: &Path) -> Vec<Vec<String>> 
             r"jsonpath={range .items[*]}{.metadata.name}:{.spec.replicas}{'\n'}{end}",
         ],
         vec!["get", "all"],
+        vec![
+            "get",
+            "pods",
+            "--allow-missing-template-keys=false",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ],
         // A columns file keeps its header, as kubectl's does.
         vec!["get", "pods", "--no-headers", "-o", &file],
         vec!["get", "pods", "-o", &jsonpath],
@@ -370,6 +377,21 @@ async fn ctl_get_prints_what_kubectl_prints() {
         // kubectl does for the other printers.)
         vec!["get", "pods", "--sort-by=.metadata.nothing", "-o", "name"],
         vec!["get", "pods", "-o", "yaml", "--show-labels"],
+        vec![
+            "get",
+            "pods",
+            "--allow-missing-template-keys=false",
+            "-o",
+            "jsonpath={.items[0].nothing}",
+        ],
+        vec![
+            "get",
+            "pod",
+            "web-1",
+            "--allow-missing-template-keys=false",
+            "-o",
+            "go-template={{.nothing}}",
+        ],
     ] {
         let mut args: Vec<&str> = vec!["-n", NS];
         args.extend(line);
@@ -437,7 +459,7 @@ async fn ctl_get_prints_what_kubectl_prints() {
         failures.is_empty(),
         "{} of {} command lines print differently:\n\n{}",
         failures.len(),
-        lines.len() + 3 + watched.len(),
+        lines.len() + 5 + watched.len(),
         failures.join("\n\n")
     );
 }

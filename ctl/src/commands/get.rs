@@ -5,7 +5,7 @@ use crate::api::reason_of;
 use crate::args::{GetArgs, OutputFormat};
 use crate::kinds::{Namespaces, Selection, object_name, parse_selection};
 use crate::printers::table::{TableOptions, build_table, render_with};
-use crate::printers::{json, list_document, render_template, yaml};
+use crate::printers::{json, list_document, render_template_with, yaml};
 use anyhow::{Result, bail};
 use futures::StreamExt;
 use proto::k8s::Object;
@@ -166,10 +166,11 @@ fn render_one(format: &OutputFormat, obj: &Object, args: &GetArgs) -> Result<Str
             Some(info) => format!("{}\n", object_name(info, &obj.meta().name)),
             None => format!("{}\n", obj.meta().name),
         },
-        template => render_template(
+        template => render_template_with(
             template,
             &proto::manifest::to_document(obj),
             args.no_headers,
+            args.allow_missing_template_keys,
         )?
         .unwrap_or_default(),
     })
@@ -192,7 +193,13 @@ fn render_list(
         OutputFormat::Yaml => yaml(&doc)?,
         OutputFormat::Json => json(&doc)?,
         OutputFormat::Name => names.iter().map(|n| format!("{n}\n")).collect(),
-        template => render_template(template, &doc, args.no_headers)?.unwrap_or_default(),
+        template => render_template_with(
+            template,
+            &doc,
+            args.no_headers,
+            args.allow_missing_template_keys,
+        )?
+        .unwrap_or_default(),
     })
 }
 
@@ -402,6 +409,7 @@ struct StreamPrinter {
     columns: Option<Vec<crate::printers::custom_columns::Column>>,
     no_headers: bool,
     show_managed_fields: bool,
+    allow_missing_keys: bool,
     widths: Vec<usize>,
     header_shown: bool,
     printed: usize,
@@ -433,6 +441,7 @@ impl StreamPrinter {
             columns,
             no_headers,
             show_managed_fields: args.show_managed_fields,
+            allow_missing_keys: args.allow_missing_template_keys,
             widths: Vec::new(),
             header_shown: false,
             printed: 0,
@@ -480,10 +489,11 @@ impl StreamPrinter {
                 Some(OutputFormat::Name) => {
                     format!("{}\n", object_name(self.kind, &obj.meta().name))
                 }
-                Some(template) => render_template(
+                Some(template) => render_template_with(
                     template,
                     &proto::manifest::to_document(obj),
                     self.no_headers,
+                    self.allow_missing_keys,
                 )?
                 .unwrap_or_default(),
                 None => String::new(),

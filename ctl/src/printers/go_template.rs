@@ -12,6 +12,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub struct GoTemplate {
     nodes: Vec<Node>,
+    /// Go's `missingkey=error` (kubectl's `--allow-missing-template-keys=false`).
+    missing_key_error: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -46,13 +48,24 @@ impl GoTemplate {
         if let Some(e) = end {
             return Err(format!("unexpected {{{{{e}}}}}"));
         }
-        Ok(GoTemplate { nodes })
+        Ok(GoTemplate {
+            nodes,
+            missing_key_error: false,
+        })
+    }
+
+    pub fn missing_key_error(mut self, on: bool) -> Self {
+        self.missing_key_error = on;
+        self
     }
 
     pub fn execute(&self, data: &Value) -> Result<String, String> {
         let mut out = String::new();
         let mut vars = HashMap::new();
         vars.insert("$".to_string(), Some(data.clone()));
+        if self.missing_key_error {
+            vars.insert(STRICT.to_string(), None);
+        }
         run(&self.nodes, &Some(data.clone()), &mut vars, &mut out)?;
         Ok(out)
     }
@@ -286,6 +299,9 @@ fn parse_arg(w: &str) -> Result<Arg, String> {
 
 type Vars = HashMap<String, Val>;
 
+/// A variable no template can name: its presence asks for `missingkey=error`.
+const STRICT: &str = "$ missingkey=error";
+
 fn run(nodes: &[Node], dot: &Val, vars: &mut Vars, out: &mut String) -> Result<(), String> {
     for node in nodes {
         match node {
@@ -370,8 +386,24 @@ fn eval_command(cmd: &[Arg], dot: &Val, vars: &Vars, piped: Option<Val>) -> Resu
                         .cloned()
                         .ok_or_else(|| format!("undefined variable: {name}"))?,
                 };
-                path.iter()
-                    .fold(base, |cur, key| cur.and_then(|v| v.get(key).cloned()))
+                let strict = vars.contains_key(STRICT);
+                let mut cur = base;
+                for key in path {
+                    cur = match cur {
+                        Some(v) => match v.get(key) {
+                            Some(found) => Some(found.clone()),
+                            None if strict && v.is_object() => {
+                                return Err(format!("map has no entry for key {key:?}"));
+                            }
+                            None => None,
+                        },
+                        None if strict => {
+                            return Err(format!("nil data; no entry for key {key:?}"));
+                        }
+                        None => None,
+                    };
+                }
+                cur
             }
             Arg::Func(f) => return Err(format!("{f} is a function, not a value")),
         })
@@ -653,6 +685,17 @@ mod tests {
         assert_eq!(ex("{{.metadata.name | printf \"<%s>\"}}", pod), "<a>");
         assert_eq!(ex("a  {{- .metadata.name -}}  b{{/* note */}}", pod), "aab");
         assert_eq!(ex("{{$.metadata.name}}", pod), "a");
+        let strict = |t: &str| {
+            GoTemplate::parse(t)
+                .unwrap()
+                .missing_key_error(true)
+                .execute(pod)
+        };
+        assert_eq!(
+            strict("{{.metadata.missing}}").unwrap_err(),
+            "map has no entry for key \"missing\""
+        );
+        assert_eq!(strict("{{.metadata.name}}").unwrap(), "a");
         assert!(ex("{{template \"x\"}}", pod).starts_with("ERROR"));
         assert!(ex("{{if .a}}", pod).starts_with("ERROR"));
         assert!(ex("{{nofunc .a}}", pod).starts_with("ERROR"));

@@ -49,11 +49,22 @@ pub fn render_template(
     doc: &Value,
     no_headers: bool,
 ) -> Result<Option<String>> {
+    render_template_with(format, doc, no_headers, true)
+}
+
+/// As `render_template`; `allow_missing_keys` false (`--allow-missing-template-keys=false`)
+/// makes a key a jsonpath or go-template names but the object lacks an error.
+pub fn render_template_with(
+    format: &OutputFormat,
+    doc: &Value,
+    no_headers: bool,
+    allow_missing_keys: bool,
+) -> Result<Option<String>> {
     use jsonpath::JsonPath;
     let jsonpath = |template: &str, as_json: bool| -> Result<String> {
         let path = JsonPath::parse(template)
             .map_err(|e| anyhow::anyhow!("error parsing jsonpath {template}, {e}"))?
-            .allow_missing_keys(true)
+            .allow_missing_keys(allow_missing_keys)
             .json_output(as_json);
         path.execute(doc).map_err(|e| {
             anyhow::anyhow!("error executing jsonpath {template:?}: Error executing template: {e}")
@@ -69,7 +80,8 @@ pub fn render_template(
     };
     let go_template = |template: &str| -> Result<String> {
         let t = go_template::GoTemplate::parse(template)
-            .map_err(|e| anyhow::anyhow!("error parsing template {template}, {e}"))?;
+            .map_err(|e| anyhow::anyhow!("error parsing template {template}, {e}"))?
+            .missing_key_error(!allow_missing_keys);
         t.execute(doc)
             .map_err(|e| anyhow::anyhow!("error executing template {template:?}: {e}"))
     };
