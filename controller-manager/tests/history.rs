@@ -164,6 +164,14 @@ async fn daemonset_revisions_follow_the_template_reuse_on_rollback_and_are_trunc
         rvs(api.list(&Default::default()).await.unwrap().items),
         before_rvs
     );
+    // The current revision deleted by hand: the DaemonSet writes it again (the history
+    // being empty then, as revision 1).
+    api.delete(&first.0, &Default::default()).await.unwrap();
+    wait_for("the current revision written again", T, || async {
+        let revs = revisions(&c, "agent").await;
+        (revs.len() == 1 && revs[0].0 == first.0 && revs[0].1 == 1).then_some(())
+    })
+    .await;
     // Status reports every pod updated.
     wait_for("status updated 2/2", T, || async {
         let s = sets.get("agent").await.ok()?.status?;

@@ -91,7 +91,14 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
         })
         .watches_with(pod_informer, move |ev, _| pc.on_pod(ev.clone()))
         .reads(claim_informer)
-        .reads(revision_informer)
+        .watches_with(revision_informer, |ev, queue| {
+            // A revision deleted by someone else: its owner writes it again.
+            if let InformerEvent::Deleted(r) = ev
+                && let Some(owner) = controller_ref(r.meta()).filter(|o| o.kind == "StatefulSet")
+            {
+                queue.add(format!("{}/{}", r.meta().namespace, owner.name));
+            }
+        })
         .run(
             |req, c| async move { c.sync(&req.key).await },
             backoff,
