@@ -95,10 +95,6 @@ impl Api {
         self
     }
 
-    pub fn dry_run(&self) -> DryRun {
-        self.dry_run
-    }
-
     pub fn server(&self) -> &str {
         &self.server
     }

@@ -164,10 +164,10 @@ impl<S: Store> Instrumented<S> {
             }
         });
         // A call finishing while its thread ends (its thread-locals gone), or a collision.
-        if !matches!(kept, Ok(Ok(()))) {
-            if let Some((_, series)) = slow() {
-                series.observe(seconds);
-            }
+        if !matches!(kept, Ok(Ok(())))
+            && let Some((_, series)) = slow()
+        {
+            series.observe(seconds);
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn strip_comments(text: &str) -> String {
     text.split_inclusive('\n')
         .filter(|l| {
             let t = l.trim();
-            !(t.starts_with('#') && !t.starts_with("#!"))
+            !t.starts_with('#') || t.starts_with("#!")
         })
         .collect()
 }

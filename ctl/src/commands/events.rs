@@ -188,7 +188,7 @@ pub async fn events(ctx: &Ctx, args: &EventsArgs) -> Result<()> {
             Change::Event(_, o) => {
                 let v = o.to_json();
                 if type_wanted(&args.types, &v) {
-                    out.print(&[o], &[v])?;
+                    out.print(&[*o], &[v])?;
                 }
             }
             Change::Relisted(_) => {}

@@ -73,7 +73,6 @@ impl std::error::Error for Reported {}
 pub struct Ctx {
     pub global: GlobalArgs,
     pub ns: Namespaces,
-    pub server: String,
     /// Server, trust and credentials (from the kubeconfig, or plaintext).
     pub connection: client::ConnectionConfig,
     timeout: Option<Duration>,
@@ -94,7 +93,6 @@ impl Ctx {
         Ok(Ctx {
             global,
             ns,
-            server: resolved.connection.server.clone(),
             connection: resolved.connection,
             timeout,
             api: OnceCell::new(),
@@ -116,7 +114,6 @@ impl Ctx {
                 context_default: None,
             },
             global,
-            server: server.to_string(),
             connection: client::ConnectionConfig::plaintext(server),
             timeout: Some(Duration::from_secs(10)),
             api: OnceCell::new(),

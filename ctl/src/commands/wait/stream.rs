@@ -13,7 +13,7 @@ use std::time::Duration;
 /// What the watch brought.
 pub enum Change {
     /// ADDED, MODIFIED or DELETED, with the object.
-    Event(String, Object),
+    Event(String, Box<Object>),
     /// The version expired: the current list, from which the watch continues.
     Relisted(Vec<Object>),
 }
@@ -68,7 +68,7 @@ impl<'a> ListWatch<'a> {
                         continue;
                     }
                     if let Some(o) = ev.object {
-                        return Ok(Change::Event(ev.r#type, o));
+                        return Ok(Change::Event(ev.r#type, Box::new(o)));
                     }
                 }
                 Some(Err(status)) => {
