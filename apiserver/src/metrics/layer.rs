@@ -138,7 +138,10 @@ where
 {
     type Response = ::http::Response<Body>;
     type Error = Infallible;
-    type Future = MeteredFuture<S::Future>;
+    // Boxed: the layer's state (labels, timer, the call's slot) would otherwise make every
+    // future around it bigger, and they are moved (copied) several times on their way into
+    // hyper's stream task; one allocation costs less (measured with callgrind).
+    type Future = Pin<Box<MeteredFuture<S::Future>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -167,7 +170,7 @@ where
         };
         let serving = inflight::enter(read_only);
         // poll_ready was called on this very service: the tower contract allows the call
-        // here, with no clone of the service and no boxed future.
+        // here, with no clone of the service.
         let inner = self.inner.call(request);
         let inner = if grpc {
             Inner::Grpc {
@@ -176,11 +179,11 @@ where
         } else {
             Inner::Http { fut: inner }
         };
-        MeteredFuture {
+        Box::pin(MeteredFuture {
             inner,
             state: Some((pending, serving)),
             start,
-        }
+        })
     }
 }
 
