@@ -89,6 +89,17 @@ impl Resolved {
     /// The connection of the chosen context, with `--server` applied.
     pub fn from_kubeconfig(kubeconfig: Kubeconfig, global: &GlobalArgs) -> Result<Resolved> {
         let context = global.context.as_deref();
+        // A kubeconfig with no context to use (empty, or `KUBECONFIG=/dev/null`) and a
+        // `--server`: kubectl then talks to that server without credentials.
+        if context.is_none()
+            && kubeconfig.current_context.is_empty()
+            && let Some(s) = server_flag(global)
+        {
+            return Ok(Resolved {
+                connection: ConnectionConfig::plaintext(s),
+                namespace: None,
+            });
+        }
         let mut connection = kubeconfig.connection(context)?;
         if let Some(s) = server_flag(global) {
             connection.server = s.to_string();
@@ -155,6 +166,17 @@ mod tests {
         );
         assert!(choose_kubeconfig(None, None, Some(home), none).is_empty());
         assert!(choose_kubeconfig(None, None, None, all).is_empty());
+    }
+
+    #[test]
+    fn an_empty_kubeconfig_with_a_server_flag_is_that_server() {
+        let global = GlobalArgs {
+            server: Some("http://127.0.0.1:9".into()),
+            ..GlobalArgs::default()
+        };
+        let r = Resolved::from_kubeconfig(Kubeconfig::default(), &global).unwrap();
+        assert_eq!(r.connection.server, "http://127.0.0.1:9");
+        assert!(Resolved::from_kubeconfig(Kubeconfig::default(), &GlobalArgs::default()).is_err());
     }
 
     #[test]
