@@ -1044,6 +1044,8 @@ mod tests {
             "run web --image=a:1 -n x --restart=Never -- sleep 10",
             "-n x run web --restart Never --image a:1 -- sleep 10",
             "run -n x --image=a:1 web --restart=Never -- sleep 10",
+            // As kubectl: without `--`, flags after the command's words are still flags.
+            "run web --image=a:1 sleep 10 --restart=Never -n x",
         ],
         &[
             "wait --for=condition=Ready pod/web -n x --timeout=60s",
@@ -1197,7 +1199,6 @@ mod tests {
             "ctl create deployment command",
             "ctl create job command",
             "ctl create cronjob command",
-            "ctl run args",
             "ctl debug command",
         ];
         fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {

@@ -236,6 +236,15 @@ async fn kubectl_lines_with_flags_anywhere() {
                 "get pod -n shop once -o jsonpath={.spec.containers[0].args}",
                 r#"["sleep","10","-n","x"]"#,
             ),
+            // Without `--`, kubectl still reads flags after the command's words.
+            (
+                "run twice --image=local/busybox:1 sleep 10 --restart=Never -n shop",
+                "pod/twice created",
+            ),
+            (
+                "get pod twice -o jsonpath={.spec.containers[0].args} -n shop",
+                r#"["sleep","10"]"#,
+            ),
             (
                 "-n shop delete configmap,secret --all --wait=false",
                 "configmap \"settings\" deleted\nsecret \"creds\" deleted",

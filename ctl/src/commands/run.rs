@@ -89,7 +89,6 @@ pub struct RunArgs {
     #[arg(long, default_value = "1m0s")]
     pub pod_running_timeout: String,
     /// Arguments of the container (its command with --command), after `--`
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
 
