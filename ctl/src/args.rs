@@ -850,27 +850,7 @@ mod tests {
         assert!(Cli::try_parse_from(["ctl", "config", "view", "--raw"]).is_ok());
     }
 
-    /// Splits a command line as a shell would (quotes, no expansions): tests write lines as
-    /// users type them.
-    fn words(line: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut cur: Option<String> = None;
-        let mut quote: Option<char> = None;
-        for c in line.chars() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
-                (None, '\'' | '"') => {
-                    quote = Some(c);
-                    cur.get_or_insert_with(String::new);
-                }
-                (None, c) if c.is_whitespace() => out.extend(cur.take()),
-                (None, c) => cur.get_or_insert_with(String::new).push(c),
-            }
-        }
-        out.extend(cur);
-        out
-    }
+    use testkit::shell_words as words;
 
     fn parse(line: &str) -> Cli {
         let mut argv = vec!["ctl".to_string()];

@@ -38,26 +38,7 @@ async fn cluster(name: &str) -> Cluster {
     }
 }
 
-/// Splits a line as a shell does (single and double quotes, no expansion).
-fn words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur: Option<String> = None;
-    let mut quote: Option<char> = None;
-    for c in line.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                cur.get_or_insert_with(String::new);
-            }
-            (None, c) if c.is_whitespace() => out.extend(cur.take()),
-            (None, c) => cur.get_or_insert_with(String::new).push(c),
-        }
-    }
-    out.extend(cur);
-    out
-}
+use testkit::shell_words as words;
 
 /// `ctl LINE --server URL` with a HOME of its own (no kubeconfig of the machine's); the
 /// server goes first when the line has `--` (what follows is the container's command).

@@ -148,9 +148,39 @@ fn netns_tool(tool: &str) -> Result<(), String> {
     r.map_err(|e| format!("a network namespace running {tool} ({e})"))
 }
 
+/// Splits a command line as a shell would (single and double quotes, no expansions), so
+/// that tests write command lines as users type them.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                cur.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => out.extend(cur.take()),
+            (None, c) => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    out.extend(cur);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_keep_quoted_spaces() {
+        assert_eq!(
+            shell_words("get pods -o 'jsonpath={.a} {.b}' \"\" x"),
+            ["get", "pods", "-o", "jsonpath={.a} {.b}", "", "x"]
+        );
+    }
 
     #[test]
     fn met_prerequisites_run_the_test() {
