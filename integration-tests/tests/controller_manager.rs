@@ -246,9 +246,11 @@ async fn ctl_scale_rollout_history_and_undo_against_the_real_binaries() {
     .await;
     let (ok, out, _) = run(&["rollout", "history", "deployment/web"], None);
     assert!(ok);
+    // kubectl's name printer writes "NAME OPERATION\n" with an empty operation: the
+    // trailing space is kubectl's.
     assert_eq!(
         out,
-        "deployment.apps/web\nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n"
+        "deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n"
     );
     let (ok, out, err) = run(
         &["rollout", "status", "deployment/web", "--timeout", "1s"],

@@ -1211,8 +1211,12 @@ async fn ctl_logs_exec_and_top_through_the_apiserver() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Without -c, kubectl 1.24+ reads the first container and says so on stderr.
     let (ok, _, err) = run(&["logs", "web"]);
-    assert!(!ok && err.contains("choose one of: [sidecar web]"), "{err}");
+    assert!(
+        ok && err.contains(r#"Defaulted container "web" out of: web, sidecar"#),
+        "{err}"
+    );
     let (ok, out, err) = run(&["exec", "web", "-c", "web", "--", "cat", "/www/index.html"]);
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "hello-from-web");
