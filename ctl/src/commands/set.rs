@@ -113,10 +113,8 @@ async fn image(ctx: &Ctx, args: &[String]) -> Result<()> {
             let changed = set_images(&mut obj, &images)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", object_name(kind, &name)))?;
             if !changed {
-                // kubectl prints nothing for an object already so, not even with -o.
-                if !out.prints_objects() {
-                    println!("{} image unchanged", object_name(kind, &name));
-                }
+                // kubectl prints nothing for an object already so (its patch is empty and
+                // it goes on to the next), not even with -o.
                 break;
             }
             match api.update(obj).await {
