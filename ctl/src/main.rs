@@ -19,6 +19,7 @@ use clap::error::ErrorKind;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -36,6 +37,8 @@ fn main() -> ExitCode {
     match runtime.block_on(traced(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<commands::Reported>() => ExitCode::FAILURE,
+        // The reader of stdout went away (`| head`): quiet, as a SIGPIPE death.
+        Err(e) if closed_stdout(&e) => ExitCode::from(141),
         // `diff`: 1 means differences, so a failure is 2, as kubectl's.
         Err(e) if e.is::<commands::diff::Failed>() => {
             eprintln!("{e}");
@@ -77,6 +80,34 @@ async fn traced(cli: args::Cli) -> anyhow::Result<()> {
     // A current-thread runtime: awaited, not blocked on.
     guard.shutdown().await;
     result
+}
+
+/// `ctl get pods | head -1`: once the reader has gone, the next write to stdout fails. Go's
+/// kubectl dies of SIGPIPE there, silently; Rust ignores SIGPIPE and `println!` panics
+/// instead. Setting SIGPIPE back needs unsafe code, which this workspace forbids, so that one
+/// panic ends the process quietly with the status a SIGPIPE death reports (128 + 13).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Help and version go to stdout with success; a usage mistake is one line on stderr and

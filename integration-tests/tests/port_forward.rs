@@ -202,7 +202,10 @@ async fn port_forward_to_a_pod_and_a_service_until_the_pod_goes() {
         .stderr(Stdio::piped());
     let mut child = KillOnDrop(cmd.spawn().expect("spawn ctl port-forward"));
     let mut first_line = String::new();
-    BufReader::new(child.0.stdout.take().expect("stdout"))
+    // Kept open until the forwarder has exited: it may print more lines (the [::1] one),
+    // and a closed pipe would end it with a broken pipe, not with Ctrl-C.
+    let mut stdout = BufReader::new(child.0.stdout.take().expect("stdout"));
+    stdout
         .read_line(&mut first_line)
         .expect("read the first line");
     assert_eq!(first_line, "Forwarding from 127.0.0.1:8080 -> 8080\n");
@@ -212,6 +215,7 @@ async fn port_forward_to_a_pod_and_a_service_until_the_pod_goes() {
         .expect("kill -INT");
     assert!(sent.success());
     let status = wait_exit(&mut child.0, Duration::from_secs(10));
+    drop(stdout);
     let mut stderr = String::new();
     if let Some(mut e) = child.0.stderr.take() {
         let _ = e.read_to_string(&mut stderr);
