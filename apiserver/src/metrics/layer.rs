@@ -440,6 +440,10 @@ thread_local! {
 /// The series of `info` answered with `code`, from the families (the slow path).
 fn series(info: &Info, code: u16) -> Series {
     let m = &*METRICS;
+    let shape = shape_labels(info);
+    // Kubernetes' response sizes carry exactly the shape's labels.
+    let response_sizes = (info.verb == request::GET || info.verb == request::LIST)
+        .then(|| m.response_sizes.get_or_create_owned(&shape));
     let [
         verb,
         group,
@@ -448,19 +452,8 @@ fn series(info: &Info, code: u16) -> Series {
         subresource,
         scope,
         component,
-    ] = shape_labels(info);
+    ] = shape;
     let dry_run = ("dry_run", Cow::Borrowed(info.dry_run));
-    let response_sizes = (info.verb == request::GET || info.verb == request::LIST).then(|| {
-        m.response_sizes.get_or_create_owned(&[
-            verb.clone(),
-            group.clone(),
-            version.clone(),
-            resource.clone(),
-            subresource.clone(),
-            scope.clone(),
-            component.clone(),
-        ])
-    });
     let duration = [
         verb,
         dry_run,

@@ -130,13 +130,13 @@ impl<S: Store> Instrumented<S> {
         };
         let seconds = since.elapsed().as_secs_f64();
         let slow = || {
-            let resource = resource_of(key)?;
+            // The registry's own spelling of the plural (to check hits against) and the
+            // group-resource it stands for.
+            let (&known, resource) = GROUP_RESOURCES.get_key_value(plural)?;
             let series = METRICS.etcd_duration.get_or_create_owned(&[
                 ("operation", Cow::Borrowed(operation)),
-                ("type", Cow::Borrowed(resource)),
+                ("type", Cow::Borrowed(resource.as_str())),
             ]);
-            // The registry's own spelling of the plural, to check hits against.
-            let (&known, _) = GROUP_RESOURCES.get_key_value(plural)?;
             Some((known, series))
         };
         // The series kept per (operation, plural): no family lookup per call.

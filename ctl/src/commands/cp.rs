@@ -262,7 +262,9 @@ async fn to_pod(ctx: &Ctx, r: &Remote, src: &str, dest: &str, no_preserve: bool)
     let name = base(&dest_file);
     let (done_tx, done_rx) = oneshot::channel();
     std::thread::spawn(move || {
-        let w = ChannelWriter { tx: input.clone() };
+        // tar writes 512-byte headers and small pieces: buffered, one stdin message
+        // carries many of them (`build` flushes at the end).
+        let w = std::io::BufWriter::with_capacity(32 * 1024, ChannelWriter { tx: input.clone() });
         let result = archive::build(std::path::Path::new(&src_clean), &name, w);
         let _ = input.blocking_send(session::stdin_close());
         let _ = done_tx.send(result);
