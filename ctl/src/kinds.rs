@@ -170,6 +170,15 @@ pub fn object_name(kind: &KindInfo, name: &str) -> String {
     format!("{}/{name}", kind.qualified_singular())
 }
 
+/// `object_name` of an object: its bare name when its kind is unknown.
+pub fn object_name_of(object: &proto::k8s::Object) -> String {
+    let name = &object.meta().name;
+    match object.info() {
+        Some(info) => object_name(info, name),
+        None => name.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

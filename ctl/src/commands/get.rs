@@ -3,7 +3,7 @@
 use super::{Ctx, finish, report};
 use crate::api::reason_of;
 use crate::args::{GetArgs, OutputFormat};
-use crate::kinds::{Namespaces, Selection, object_name, parse_selection};
+use crate::kinds::{Namespaces, Selection, object_name, object_name_of, parse_selection};
 use crate::printers::table::{TableOptions, build_table, render_with};
 use crate::printers::{json, list_document, render_template_with, yaml};
 use anyhow::{Result, bail};
@@ -162,10 +162,7 @@ fn render_one(format: &OutputFormat, obj: &Object, args: &GetArgs) -> Result<Str
     Ok(match format {
         OutputFormat::Yaml => with_newline(to_yaml(&shown(obj, args.show_managed_fields))),
         OutputFormat::Json => with_newline(to_json_pretty(&shown(obj, args.show_managed_fields))),
-        OutputFormat::Name => match obj.info() {
-            Some(info) => format!("{}\n", object_name(info, &obj.meta().name)),
-            None => format!("{}\n", obj.meta().name),
-        },
+        OutputFormat::Name => format!("{}\n", object_name_of(obj)),
         template => render_template_with(
             template,
             &proto::manifest::to_document(obj),

@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use crate::args::OutputFormat;
-use crate::kinds::object_name;
+use crate::kinds::{object_name, object_name_of};
 use crate::printers::render_objects;
 use anyhow::Result;
 use proto::KindInfo;
@@ -45,11 +45,7 @@ impl Outcomes {
         if self.document(object)? {
             return Ok(());
         }
-        let name = &object.meta().name;
-        match object.info() {
-            Some(info) => self.line(&object_name(info, name), verb),
-            None => self.line(name, verb),
-        }
+        self.line(&object_name_of(object), verb);
         Ok(())
     }
 

@@ -10,7 +10,7 @@ pub mod sort;
 pub mod table;
 
 use crate::args::OutputFormat;
-use crate::kinds::object_name;
+use crate::kinds::object_name_of;
 use anyhow::{Context, Result};
 use proto::k8s::Object;
 use serde_json::{Value, json};
@@ -30,10 +30,7 @@ pub fn render_objects(format: &OutputFormat, objects: &[Object]) -> Result<Optio
         OutputFormat::Json => json(&doc())?,
         OutputFormat::Name => objects
             .iter()
-            .map(|o| match o.info() {
-                Some(info) => format!("{}\n", object_name(info, &o.meta().name)),
-                None => format!("{}\n", o.meta().name),
-            })
+            .map(|o| format!("{}\n", object_name_of(o)))
             .collect(),
         template => return render_template(template, &doc(), false),
     };

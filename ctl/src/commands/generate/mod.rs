@@ -24,7 +24,7 @@ pub use workload::{CronJobArgs, DeploymentArgs, JobArgs};
 use super::Ctx;
 use crate::api::Unreachable;
 use crate::args::DryRun;
-use crate::kinds::object_name;
+use crate::kinds::object_name_of;
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use proto::k8s::Object;
@@ -177,10 +177,6 @@ pub(crate) fn print_outcome(ctx: &Ctx, object: &Object, verb: &str) -> Result<()
 }
 
 pub(crate) fn outcome_line(object: &Object, verb: &str, suffix: &str) -> String {
-    let name = &object.meta().name;
-    let subject = match object.info() {
-        Some(info) => object_name(info, name),
-        None => name.clone(),
-    };
+    let subject = object_name_of(object);
     format!("{subject} {verb}{suffix}")
 }
