@@ -5,9 +5,9 @@
 use apiserver::testing::TestServer;
 use client::{Api, Client, DeleteParams};
 use cluster_dns::codec::{
-    self, Message, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, RData, TYPE_A, TYPE_SRV,
+    self, Message, RData, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, TYPE_A, TYPE_SRV,
 };
-use cluster_dns::{Config, start};
+use cluster_dns::{start, Config};
 use proto::k8s::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectMeta, Service, ServicePort,
     ServiceSpec,
@@ -197,9 +197,24 @@ async fn answers_services_from_the_api_and_follows_deletion() {
         udp_query(dns, "example.com", TYPE_A).await.header.rcode,
         RCODE_REFUSED
     );
-    // CoreDNS' metrics count what was asked and answered, by this server's label.
-    let text = http_get(metrics_addr, "/metrics").await;
+    // CoreDNS' metrics count what was asked and answered, by this server's label. A
+    // query's duration is observed after its answer is sent (as CoreDNS does), so the
+    // last query's sample may land just after the client has its answer: read until it is in.
     let labels = |rest: &str| format!(r#"{{server="dns://{dns}",zone=".",view="",{rest}}}"#);
+    let timed_series = labels("").replace(",}", "}");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let text = loop {
+        let text = http_get(metrics_addr, "/metrics").await;
+        let timed = sample(
+            &text,
+            "coredns_dns_request_duration_seconds_count",
+            &timed_series,
+        );
+        if timed >= 1005.0 || tokio::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let udp_a = sample(
         &text,
         "coredns_dns_requests_total",
@@ -233,7 +248,7 @@ async fn answers_services_from_the_api_and_follows_deletion() {
     let timed = sample(
         &text,
         "coredns_dns_request_duration_seconds_count",
-        &labels("").replace(",}", "}"),
+        &timed_series,
     );
     assert!(timed >= 1005.0, "{text}");
     let ready = http_get(metrics_addr, "/readyz?verbose").await;
