@@ -26,6 +26,17 @@ impl Clock for FakeClock {
 }
 
 impl FakeClock {
+    /// Moves up to `cj`'s creation time (whole seconds, as stored). The clock starts before
+    /// the CronJob exists; were a minute to turn in between, that minute's schedule time
+    /// would come before the creation and never run, and the test's first tick would wait
+    /// in vain (seen in CI).
+    fn catch_up_with(&self, cj: &CronJob) {
+        let created = proto::time::parse_rfc3339(&cj.meta().creation_timestamp)
+            .expect("creationTimestamp");
+        let mut t = self.0.lock().unwrap();
+        *t = (*t).max(created);
+    }
+
     /// Moves to 5 seconds past the next whole minute; returns that minute (since epoch).
     fn next_minute(&self) -> u64 {
         let mut t = self.0.lock().unwrap();
@@ -117,6 +128,7 @@ async fn a_job_per_tick_forbid_and_history_limit() {
         clock.clone(),
     ))));
     let cj: CronJob = c.apply_yaml(CRONJOB).await;
+    clock.catch_up_with(&cj);
     let api: Api<CronJob> = c.api("default");
     // Nothing before the first schedule time.
     looked(&c, 0, &cj).await;
@@ -221,6 +233,7 @@ async fn suspend_and_unsupported_time_zone_create_nothing() {
             "  timeZone: Europe/Paris\n",
         ))
         .await;
+    clock.catch_up_with(&cj);
     let api: Api<CronJob> = c.api("default");
     let m = clock.next_minute();
     poke(&api, m).await;
