@@ -31,8 +31,8 @@ impl FakeClock {
     /// would come before the creation and never run, and the test's first tick would wait
     /// in vain (seen in CI).
     fn catch_up_with(&self, cj: &CronJob) {
-        let created = proto::time::parse_rfc3339(&cj.meta().creation_timestamp)
-            .expect("creationTimestamp");
+        let created =
+            proto::time::parse_rfc3339(&cj.meta().creation_timestamp).expect("creationTimestamp");
         let mut t = self.0.lock().unwrap();
         *t = (*t).max(created);
     }

@@ -5,9 +5,9 @@
 use apiserver::testing::TestServer;
 use client::{Api, Client, DeleteParams};
 use cluster_dns::codec::{
-    self, Message, RData, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, TYPE_A, TYPE_SRV,
+    self, Message, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_REFUSED, RData, TYPE_A, TYPE_SRV,
 };
-use cluster_dns::{start, Config};
+use cluster_dns::{Config, start};
 use proto::k8s::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectMeta, Service, ServicePort,
     ServiceSpec,
