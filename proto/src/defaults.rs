@@ -133,7 +133,9 @@ pub fn apply_defaults(object: &mut k8s::Object) {
         | Kind::Role(_)
         | Kind::ClusterRole(_)
         | Kind::CertificateSigningRequest(_)
-        | Kind::ControllerRevision(_) => {}
+        | Kind::ControllerRevision(_)
+        | Kind::StorageClass(_)
+        | Kind::PodDisruptionBudget(_) => {}
     }
 }
 

@@ -258,6 +258,8 @@ kinds! {
     ClusterRoleBinding { group: "rbac.authorization.k8s.io", version: "v1", api_version: "rbac.authorization.k8s.io/v1", plural: "clusterrolebindings", singular: "clusterrolebinding", short: [], namespaced: false, status: no, scale: false, categories: [] }
     CertificateSigningRequest { group: "certificates.k8s.io", version: "v1", api_version: "certificates.k8s.io/v1", plural: "certificatesigningrequests", singular: "certificatesigningrequest", short: ["csr"], namespaced: false, status: yes, scale: false, categories: [] }
     ControllerRevision { group: "apps", version: "v1", api_version: "apps/v1", plural: "controllerrevisions", singular: "controllerrevision", short: [], namespaced: true, status: no, scale: false, categories: [] }
+    StorageClass { group: "storage.k8s.io", version: "v1", api_version: "storage.k8s.io/v1", plural: "storageclasses", singular: "storageclass", short: ["sc"], namespaced: false, status: no, scale: false, categories: [] }
+    PodDisruptionBudget { group: "policy", version: "v1", api_version: "policy/v1", plural: "poddisruptionbudgets", singular: "poddisruptionbudget", short: ["pdb"], namespaced: true, status: yes, scale: false, categories: [] }
 }
 
 /// The kind a user named (`po`, `deployments.apps`, `Service`), if any.
@@ -296,7 +298,7 @@ mod tests {
             Some("replicasets")
         );
         assert!(kind_by_type("v1", "Deployment").is_none());
-        assert_eq!(ALL_KINDS.len(), 28);
+        assert_eq!(ALL_KINDS.len(), 30);
         assert_eq!(info::Deployment.qualified_singular(), "deployment.apps");
         assert!(info::Pod.has_status && !info::ConfigMap.has_status);
         assert_eq!(info::Deployment.categories, ["all"]);

@@ -71,6 +71,8 @@ pub fn validate(object: &k8s::Object) -> Vec<FieldError> {
         Kind::ClusterRoleBinding(crb) => rbac::cluster_role_binding(crb, &mut e),
         Kind::CertificateSigningRequest(csr) => certificates::csr(csr, &mut e),
         Kind::ControllerRevision(cr) => apps::controller_revision(cr, &mut e),
+        // The storage and disruption helpers fill these in.
+        Kind::StorageClass(_) | Kind::PodDisruptionBudget(_) => {}
         Kind::Namespace(_) | Kind::ServiceAccount(_) | Kind::Event(_) => {}
     }
     e
