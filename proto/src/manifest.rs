@@ -387,6 +387,7 @@ const STRING_SCALARS: &[&str] = &[
     "targetPort",
     "maxSurge",
     "maxUnavailable",
+    "minAvailable",
     "sizeLimit",
     "divisor",
     "averageValue",
@@ -403,7 +404,7 @@ pub fn to_document(object: &Object) -> Value {
 }
 
 /// Int-or-string fields, wherever they appear (and `port` inside probe handlers).
-const INT_OR_STRING: &[&str] = &["targetPort", "maxSurge", "maxUnavailable"];
+const INT_OR_STRING: &[&str] = &["targetPort", "maxSurge", "maxUnavailable", "minAvailable"];
 
 // In place: every list and watch answer passes each object through here, and rebuilding
 // the maps cost as much as serializing them.
