@@ -134,8 +134,13 @@ pub fn apply_defaults(object: &mut k8s::Object) {
         | Kind::ClusterRole(_)
         | Kind::CertificateSigningRequest(_)
         | Kind::ControllerRevision(_)
-        | Kind::StorageClass(_)
         | Kind::PodDisruptionBudget(_) => {}
+        // storage/v1 SetDefaults_StorageClass.
+        Kind::StorageClass(sc) => {
+            sc.reclaim_policy.get_or_insert_with(|| "Delete".into());
+            sc.volume_binding_mode
+                .get_or_insert_with(|| "Immediate".into());
+        }
     }
 }
 

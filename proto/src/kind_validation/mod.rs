@@ -17,6 +17,7 @@ mod networking;
 mod pod;
 mod rbac;
 mod rules;
+mod storage;
 
 use crate::k8s::{self, object::Kind};
 pub use crate::validation::FieldError;
@@ -71,8 +72,9 @@ pub fn validate(object: &k8s::Object) -> Vec<FieldError> {
         Kind::ClusterRoleBinding(crb) => rbac::cluster_role_binding(crb, &mut e),
         Kind::CertificateSigningRequest(csr) => certificates::csr(csr, &mut e),
         Kind::ControllerRevision(cr) => apps::controller_revision(cr, &mut e),
-        // The storage and disruption helpers fill these in.
-        Kind::StorageClass(_) | Kind::PodDisruptionBudget(_) => {}
+        Kind::StorageClass(sc) => storage::storage_class(sc, &mut e),
+        // The disruption helper fills this in.
+        Kind::PodDisruptionBudget(_) => {}
         Kind::Namespace(_) | Kind::ServiceAccount(_) | Kind::Event(_) => {}
     }
     e
@@ -96,6 +98,9 @@ pub fn validate_update(new: &k8s::Object, cur: &k8s::Object) -> Vec<FieldError> 
         }
         (Some(Kind::ControllerRevision(n)), Some(Kind::ControllerRevision(c))) => {
             apps::controller_revision_update(n, c, &mut e)
+        }
+        (Some(Kind::StorageClass(n)), Some(Kind::StorageClass(c))) => {
+            storage::storage_class_update(n, c, &mut e)
         }
         _ => {}
     }

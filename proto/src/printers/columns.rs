@@ -302,6 +302,21 @@ const CONTROLLER_REVISION: &[Column] = &[
     AGE,
 ];
 
+const STORAGE_CLASS: &[Column] = &[
+    NAME,
+    text("Provisioner", "Indicates the type of the provisioner."),
+    text("ReclaimPolicy", "Indicates the type of the reclaim policy."),
+    text(
+        "VolumeBindingMode",
+        "Indicates the mode of the volume binding.",
+    ),
+    text(
+        "AllowVolumeExpansion",
+        "Indicates whether the storage class allow volume expand.",
+    ),
+    AGE,
+];
+
 const RESOURCE_QUOTA: &[Column] = &[
     NAME,
     text(
@@ -350,6 +365,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Lease" => LEASE,
         "ControllerRevision" => CONTROLLER_REVISION,
         "ResourceQuota" => RESOURCE_QUOTA,
+        "StorageClass" => STORAGE_CLASS,
         _ => DEFAULT,
     }
 }

@@ -146,6 +146,18 @@ const KUBERNETES_HEADERS: &[(&str, &[&str], &[&str])] = &[
     ("ResourceQuota", &["NAME", "REQUEST", "LIMIT", "AGE"], &[]),
     ("LimitRange", &["NAME", "CREATED AT"], &[]),
     (
+        "StorageClass",
+        &[
+            "NAME",
+            "PROVISIONER",
+            "RECLAIMPOLICY",
+            "VOLUMEBINDINGMODE",
+            "ALLOWVOLUMEEXPANSION",
+            "AGE",
+        ],
+        &[],
+    ),
+    (
         "PersistentVolume",
         &[
             "NAME",
@@ -630,4 +642,33 @@ fn storage_and_quotas() {
             "limits.cpu: 0/2, limits.memory: 0/2Gi"
         ]
     );
+}
+
+#[test]
+fn storage_class_rows_mark_the_default_and_fill_kubernetes_defaults() {
+    let default = json!({"metadata": {"name": "local-path", "creationTimestamp": ago(120),
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": true});
+    assert_eq!(
+        shown("StorageClass", &default),
+        [
+            "local-path (default)",
+            "rancher.io/local-path",
+            "Delete",
+            "WaitForFirstConsumer",
+            "true",
+            "2m"
+        ]
+    );
+    let beta = json!({"metadata": {"name": "old",
+        "annotations": {"storageclass.beta.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "p"});
+    assert_eq!(
+        shown("StorageClass", &beta)[..5],
+        ["old (default)", "p", "Delete", "Immediate", "false"]
+    );
+    let not_default = json!({"metadata": {"name": "fast",
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}});
+    assert_eq!(shown("StorageClass", &not_default)[0], "fast");
 }

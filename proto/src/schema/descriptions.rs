@@ -611,6 +611,18 @@ pub(super) static MESSAGES: &[(&str, &str)] = &[
         "RawExtension is used to hold extensions in external versions.",
     ),
     (
+        "k8s.StorageClass",
+        "StorageClass describes the parameters for a class of storage for which PersistentVolumes can be dynamically provisioned.\n\nStorageClasses are non-namespaced; the name of the storage class according to etcd is in ObjectMeta.Name.",
+    ),
+    (
+        "k8s.TopologySelectorTerm",
+        "A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.",
+    ),
+    (
+        "k8s.TopologySelectorLabelRequirement",
+        "A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future.",
+    ),
+    (
         "k8s.StatefulSetSpec",
         "A StatefulSetSpec is the specification of a StatefulSet.",
     ),
@@ -3542,6 +3554,71 @@ pub(super) static FIELDS: &[(&str, &str, &str)] = &[
         "k8s.ControllerRevision",
         "revision",
         "Revision indicates the revision of the state represented by Data.",
+    ),
+    (
+        "k8s.StorageClass",
+        "allowVolumeExpansion",
+        "allowVolumeExpansion shows whether the storage class allow volume expand.",
+    ),
+    (
+        "k8s.StorageClass",
+        "allowedTopologies",
+        "allowedTopologies restrict the node topologies where volumes can be dynamically provisioned. Each volume plugin defines its own supported topology specifications. An empty TopologySelectorTerm list means there is no topology restriction. This field is only honored by servers that enable the VolumeScheduling feature.",
+    ),
+    (
+        "k8s.StorageClass",
+        "apiVersion",
+        "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+    ),
+    (
+        "k8s.StorageClass",
+        "kind",
+        "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+    ),
+    (
+        "k8s.StorageClass",
+        "metadata",
+        "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+    ),
+    (
+        "k8s.StorageClass",
+        "mountOptions",
+        "mountOptions controls the mountOptions for dynamically provisioned PersistentVolumes of this storage class. e.g. [\"ro\", \"soft\"]. Not validated - mount of the PVs will simply fail if one is invalid.",
+    ),
+    (
+        "k8s.StorageClass",
+        "parameters",
+        "parameters holds the parameters for the provisioner that should create volumes of this storage class.",
+    ),
+    (
+        "k8s.StorageClass",
+        "provisioner",
+        "provisioner indicates the type of the provisioner.",
+    ),
+    (
+        "k8s.StorageClass",
+        "reclaimPolicy",
+        "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.",
+    ),
+    (
+        "k8s.StorageClass",
+        "volumeBindingMode",
+        "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.",
+    ),
+    (
+        "k8s.TopologySelectorTerm",
+        "matchLabelExpressions",
+        "A list of topology selector requirements by labels.",
+    ),
+    (
+        "k8s.TopologySelectorLabelRequirement",
+        "key",
+        "The label key that the selector applies to.",
+    ),
+    (
+        "k8s.TopologySelectorLabelRequirement",
+        "values",
+        "An array of string values. One value must match the label to be selected. Each entry in Values is ORed.",
     ),
     (
         "k8s.StatefulSet",

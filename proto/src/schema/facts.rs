@@ -630,6 +630,21 @@ pub(super) static DEFINITIONS: &[(&str, &str, &[&str])] = &[
         &[],
     ),
     (
+        "k8s.StorageClass",
+        "io.k8s.api.storage.v1.StorageClass",
+        &["provisioner"],
+    ),
+    (
+        "k8s.TopologySelectorTerm",
+        "io.k8s.api.core.v1.TopologySelectorTerm",
+        &[],
+    ),
+    (
+        "k8s.TopologySelectorLabelRequirement",
+        "io.k8s.api.core.v1.TopologySelectorLabelRequirement",
+        &["key", "values"],
+    ),
+    (
         "k8s.StatefulSetSpec",
         "io.k8s.api.apps.v1.StatefulSetSpec",
         &["selector", "template"],

@@ -59,6 +59,7 @@ pub fn row_cells(kind: &str, o: &Value, now: SystemTime) -> Vec<Cell> {
         "PersistentVolume" => storage::persistent_volume(o, created),
         "PersistentVolumeClaim" => storage::persistent_volume_claim(o, created),
         "ResourceQuota" => storage::resource_quota(o, created),
+        "StorageClass" => return storage::storage_class_row(o, created),
         _ => vec![created_at(o).into()],
     };
     let mut row = Vec::with_capacity(tail.len() + 1);

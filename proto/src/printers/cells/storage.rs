@@ -1,6 +1,6 @@
 //! PersistentVolumes, PersistentVolumeClaims and ResourceQuotas.
 
-use super::super::jv::{arr_at, obj_at, scalar_text, str_at};
+use super::super::jv::{arr_at, bool_at, obj_at, scalar_text, str_at};
 use super::Cell;
 use serde_json::Value;
 
@@ -126,6 +126,38 @@ pub(super) fn resource_quota(o: &Value, created: Cell) -> Vec<Cell> {
     vec![
         requests.join(", ").into(),
         limits.join(", ").into(),
+        created,
+    ]
+}
+
+/// Kubernetes' `storageutil.IsDefaultAnnotation`: the GA annotation, or the beta one.
+fn is_default_class(o: &Value) -> bool {
+    let ann = |k: &str| str_at(o, &format!("/metadata/annotations/{k}")) == "true";
+    ann("storageclass.kubernetes.io~1is-default-class")
+        || ann("storageclass.beta.kubernetes.io~1is-default-class")
+}
+
+/// The whole row: the default class's NAME reads `local-path (default)`; an unset policy,
+/// binding mode or expansion shows Kubernetes' default (Delete, Immediate, false).
+pub(super) fn storage_class_row(o: &Value, created: Cell) -> Vec<Cell> {
+    let mut name = str_at(o, "/metadata/name").to_string();
+    if is_default_class(o) {
+        name.push_str(" (default)");
+    }
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let expansion = bool_at(o, "/allowVolumeExpansion");
+    vec![
+        name.into(),
+        str_at(o, "/provisioner").into(),
+        or(str_at(o, "/reclaimPolicy"), "Delete").into(),
+        or(str_at(o, "/volumeBindingMode"), "Immediate").into(),
+        expansion.to_string().into(),
         created,
     ]
 }
