@@ -15,6 +15,7 @@ mod coordination;
 mod core;
 mod networking;
 mod pod;
+mod policy;
 mod rbac;
 mod rules;
 mod storage;
@@ -73,8 +74,7 @@ pub fn validate(object: &k8s::Object) -> Vec<FieldError> {
         Kind::CertificateSigningRequest(csr) => certificates::csr(csr, &mut e),
         Kind::ControllerRevision(cr) => apps::controller_revision(cr, &mut e),
         Kind::StorageClass(sc) => storage::storage_class(sc, &mut e),
-        // The disruption helper fills this in.
-        Kind::PodDisruptionBudget(_) => {}
+        Kind::PodDisruptionBudget(pdb) => policy::pod_disruption_budget(pdb, &mut e),
         Kind::Namespace(_) | Kind::ServiceAccount(_) | Kind::Event(_) => {}
     }
     e

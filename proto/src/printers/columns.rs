@@ -317,6 +317,23 @@ const STORAGE_CLASS: &[Column] = &[
     AGE,
 ];
 
+const POD_DISRUPTION_BUDGET: &[Column] = &[
+    NAME,
+    text(
+        "Min Available",
+        "The minimum number of pods that must be available.",
+    ),
+    text(
+        "Max Unavailable",
+        "The maximum number of pods that may be unavailable.",
+    ),
+    int(
+        "Allowed Disruptions",
+        "Calculated number of pods that may be disrupted at this time.",
+    ),
+    AGE,
+];
+
 const RESOURCE_QUOTA: &[Column] = &[
     NAME,
     text(
@@ -365,6 +382,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Lease" => LEASE,
         "ControllerRevision" => CONTROLLER_REVISION,
         "ResourceQuota" => RESOURCE_QUOTA,
+        "PodDisruptionBudget" => POD_DISRUPTION_BUDGET,
         "StorageClass" => STORAGE_CLASS,
         _ => DEFAULT,
     }

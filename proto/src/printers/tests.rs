@@ -146,6 +146,17 @@ const KUBERNETES_HEADERS: &[(&str, &[&str], &[&str])] = &[
     ("ResourceQuota", &["NAME", "REQUEST", "LIMIT", "AGE"], &[]),
     ("LimitRange", &["NAME", "CREATED AT"], &[]),
     (
+        "PodDisruptionBudget",
+        &[
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE",
+        ],
+        &[],
+    ),
+    (
         "StorageClass",
         &[
             "NAME",
@@ -671,4 +682,19 @@ fn storage_class_rows_mark_the_default_and_fill_kubernetes_defaults() {
     let not_default = json!({"metadata": {"name": "fast",
         "annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}});
     assert_eq!(shown("StorageClass", &not_default)[0], "fast");
+}
+
+#[test]
+fn pod_disruption_budget_rows_show_na_for_the_unset_bound() {
+    let min = json!({"metadata": {"name": "web", "creationTimestamp": ago(90)},
+        "spec": {"minAvailable": 2}, "status": {"disruptionsAllowed": 1}});
+    assert_eq!(
+        shown("PodDisruptionBudget", &min),
+        ["web", "2", "N/A", "1", "90s"]
+    );
+    let max = json!({"metadata": {"name": "db"}, "spec": {"maxUnavailable": "25%"}});
+    assert_eq!(
+        shown("PodDisruptionBudget", &max)[1..4],
+        ["N/A", "25%", "0"]
+    );
 }

@@ -611,6 +611,30 @@ pub(super) static MESSAGES: &[(&str, &str)] = &[
         "RawExtension is used to hold extensions in external versions.",
     ),
     (
+        "k8s.PodDisruptionBudget",
+        "PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods",
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "PodDisruptionBudgetSpec is a description of a PodDisruptionBudget.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system.",
+    ),
+    (
+        "k8s.Eviction",
+        "Eviction evicts a pod from its node subject to certain policies and safety constraints. This is a subresource of Pod.  A request to cause such an eviction is created by POSTing to .../pods/<pod name>/evictions.",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "DeleteOptions may be provided when deleting an API object.",
+    ),
+    (
+        "k8s.Preconditions",
+        "Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.",
+    ),
+    (
         "k8s.StorageClass",
         "StorageClass describes the parameters for a class of storage for which PersistentVolumes can be dynamically provisioned.\n\nStorageClasses are non-namespaced; the name of the storage class according to etcd is in ObjectMeta.Name.",
     ),
@@ -3555,6 +3579,142 @@ pub(super) static FIELDS: &[(&str, &str, &str)] = &[
         "revision",
         "Revision indicates the revision of the state represented by Data.",
     ),
+    (
+        "k8s.PodDisruptionBudget",
+        "apiVersion",
+        "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+    ),
+    (
+        "k8s.PodDisruptionBudget",
+        "kind",
+        "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+    ),
+    (
+        "k8s.PodDisruptionBudget",
+        "metadata",
+        "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+    ),
+    (
+        "k8s.PodDisruptionBudget",
+        "spec",
+        "Specification of the desired behavior of the PodDisruptionBudget.",
+    ),
+    (
+        "k8s.PodDisruptionBudget",
+        "status",
+        "Most recently observed status of the PodDisruptionBudget.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "maxUnavailable",
+        "An eviction is allowed if at most \"maxUnavailable\" pods selected by \"selector\" are unavailable after the eviction, i.e. even in absence of the evicted pod. For example, one can prevent all voluntary evictions by specifying 0. This is a mutually exclusive setting with \"minAvailable\".",
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "minAvailable",
+        "An eviction is allowed if at least \"minAvailable\" pods selected by \"selector\" will still be available after the eviction, i.e. even in the absence of the evicted pod.  So for example you can prevent all voluntary evictions by specifying \"100%\".",
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "selector",
+        "Label query over pods whose evictions are managed by the disruption budget. A null selector will match no pods, while an empty ({}) selector will select all pods within the namespace.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "unhealthyPodEvictionPolicy",
+        "UnhealthyPodEvictionPolicy defines the criteria for when unhealthy pods should be considered for eviction. Current implementation considers healthy pods, as pods that have status.conditions item with type=\"Ready\",status=\"True\".\n\nValid policies are IfHealthyBudget and AlwaysAllow. If no policy is specified, the default behavior will be used, which corresponds to the IfHealthyBudget policy.\n\nIfHealthyBudget policy means that running pods (status.phase=\"Running\"), but not yet healthy can be evicted only if the guarded application is not disrupted (status.currentHealthy is at least equal to status.desiredHealthy). Healthy pods will be subject to the PDB for eviction.\n\nAlwaysAllow policy means that all running pods (status.phase=\"Running\"), but not yet healthy are considered disrupted and can be evicted regardless of whether the criteria in a PDB is met. This means perspective running pods of a disrupted application might not get a chance to become healthy. Healthy pods will be subject to the PDB for eviction.\n\nAdditional policies may be added in the future. Clients making eviction decisions should disallow eviction of unhealthy pods if they encounter an unrecognized policy in this field.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "conditions",
+        "Conditions contain conditions for PDB. The disruption controller sets the DisruptionAllowed condition. The following are known values for the reason field (additional reasons could be added in the future): - SyncFailed: The controller encountered an error and wasn't able to compute\n              the number of allowed disruptions. Therefore no disruptions are\n              allowed and the status of the condition will be False.\n- InsufficientPods: The number of pods are either at or below the number\n                    required by the PodDisruptionBudget. No disruptions are\n                    allowed and the status of the condition will be False.\n- SufficientPods: There are more pods than required by the PodDisruptionBudget.\n                  The condition will be True, and the number of allowed\n                  disruptions are provided by the disruptionsAllowed property.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "currentHealthy",
+        "current number of healthy pods",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "desiredHealthy",
+        "minimum desired number of healthy pods",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "disruptedPods",
+        "DisruptedPods contains information about pods whose eviction was processed by the API server eviction subresource handler but has not yet been observed by the PodDisruptionBudget controller. A pod will be in this map from the time when the API server processed the eviction request to the time when the pod is seen by PDB controller as having been marked for deletion (or after a timeout). The key in the map is the name of the pod and the value is the time when the API server processed the eviction request. If the deletion didn't occur and a pod is still there it will be removed from the list automatically by PodDisruptionBudget controller after some time. If everything goes smooth this map should be empty for the most of the time. Large number of entries in the map may indicate problems with pod deletions.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "disruptionsAllowed",
+        "Number of pod disruptions that are currently allowed.",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "expectedPods",
+        "total number of pods counted by this disruption budget",
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "observedGeneration",
+        "Most recent generation observed when updating this PDB status. DisruptionsAllowed and other status information is valid only if observedGeneration equals to PDB's object generation.",
+    ),
+    (
+        "k8s.Eviction",
+        "apiVersion",
+        "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+    ),
+    (
+        "k8s.Eviction",
+        "kind",
+        "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+    ),
+    (
+        "k8s.Eviction",
+        "metadata",
+        "ObjectMeta describes the pod that is being evicted.",
+    ),
+    (
+        "k8s.Eviction",
+        "deleteOptions",
+        "DeleteOptions may be provided",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "apiVersion",
+        "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "kind",
+        "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "dryRun",
+        "When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "gracePeriodSeconds",
+        "The duration in seconds before the object should be deleted. Value must be non-negative integer. The value zero indicates delete immediately. If this value is nil, the default grace period for the specified type will be used. Defaults to a per object value if not specified. zero means delete immediately.",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "preconditions",
+        "Must be fulfilled before a deletion is carried out. If not possible, a 409 Conflict status will be returned.",
+    ),
+    (
+        "k8s.DeleteOptions",
+        "propagationPolicy",
+        "Whether and how garbage collection will be performed. Either this field or OrphanDependents may be set, but not both. The default policy is decided by the existing finalizer set in the metadata.finalizers and the resource-specific default policy. Acceptable values are: 'Orphan' - orphan the dependents; 'Background' - allow the garbage collector to delete the dependents in the background; 'Foreground' - a cascading policy that deletes all dependents in the foreground.",
+    ),
+    (
+        "k8s.Preconditions",
+        "resourceVersion",
+        "Specifies the target ResourceVersion",
+    ),
+    ("k8s.Preconditions", "uid", "Specifies the target UID."),
     (
         "k8s.StorageClass",
         "allowVolumeExpansion",

@@ -630,6 +630,37 @@ pub(super) static DEFINITIONS: &[(&str, &str, &[&str])] = &[
         &[],
     ),
     (
+        "k8s.PodDisruptionBudget",
+        "io.k8s.api.policy.v1.PodDisruptionBudget",
+        &[],
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
+        &[],
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
+        &[
+            "disruptionsAllowed",
+            "currentHealthy",
+            "desiredHealthy",
+            "expectedPods",
+        ],
+    ),
+    ("k8s.Eviction", "io.k8s.api.policy.v1.Eviction", &[]),
+    (
+        "k8s.DeleteOptions",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+        &[],
+    ),
+    (
+        "k8s.Preconditions",
+        "io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions",
+        &[],
+    ),
+    (
         "k8s.StorageClass",
         "io.k8s.api.storage.v1.StorageClass",
         &["provisioner"],
@@ -1024,6 +1055,21 @@ pub(super) static SPECIAL_FIELDS: &[(&str, &str, Special)] = &[
     ("k8s.ManagedFieldsEntry", "time", Special::Time),
     ("k8s.ObjectMeta", "deletionTimestamp", Special::Time),
     ("k8s.Condition", "lastTransitionTime", Special::Time),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "minAvailable",
+        Special::IntOrString,
+    ),
+    (
+        "k8s.PodDisruptionBudgetSpec",
+        "maxUnavailable",
+        Special::IntOrString,
+    ),
+    (
+        "k8s.PodDisruptionBudgetStatus",
+        "disruptedPods",
+        Special::Time,
+    ),
     (
         "k8s.NamespaceCondition",
         "lastTransitionTime",

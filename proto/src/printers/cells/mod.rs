@@ -5,6 +5,7 @@
 mod cluster;
 mod network;
 mod pod;
+mod policy;
 mod storage;
 mod workloads;
 
@@ -59,6 +60,7 @@ pub fn row_cells(kind: &str, o: &Value, now: SystemTime) -> Vec<Cell> {
         "PersistentVolume" => storage::persistent_volume(o, created),
         "PersistentVolumeClaim" => storage::persistent_volume_claim(o, created),
         "ResourceQuota" => storage::resource_quota(o, created),
+        "PodDisruptionBudget" => policy::pod_disruption_budget(o, created),
         "StorageClass" => return storage::storage_class_row(o, created),
         _ => vec![created_at(o).into()],
     };
