@@ -19,6 +19,7 @@ pub mod kubelet_api {
 pub mod bootstrap_token;
 pub mod cron;
 pub mod defaults;
+pub mod disruption;
 pub mod duration;
 mod extra_value;
 pub mod kind_validation;
@@ -27,6 +28,7 @@ pub mod manifest;
 pub mod node_affinity;
 pub mod patch_meta;
 pub mod printers;
+pub mod quota;
 mod raw_extension;
 pub mod resource;
 pub mod satoken;
