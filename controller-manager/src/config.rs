@@ -103,6 +103,16 @@ pub struct Config {
     #[arg(long)]
     pub root_ca_file: Option<std::path::PathBuf>,
 
+    /// Where the local-path provisioner makes each volume's directory on its node
+    /// (`<root>/pvc-<uid>_<namespace>_<name>`), unless the class sets `nodePath`.
+    #[arg(long, default_value = "/var/lib/kubelet-local-path")]
+    pub local_path_root: std::path::PathBuf,
+
+    /// Create the default StorageClass `local-path` (rancher.io/local-path,
+    /// WaitForFirstConsumer, Delete) at start when the cluster has no StorageClass.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub default_storage_class: bool,
+
     /// `--metrics-bind-address` (default 0.0.0.0:10257, kube-controller-manager's secure
     /// port): /metrics, /healthz, /livez, /readyz; `--tracing-endpoint`.
     #[command(flatten)]

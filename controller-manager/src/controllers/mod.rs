@@ -16,6 +16,7 @@ pub mod endpoint;
 pub mod garbagecollector;
 pub mod horizontal;
 pub mod job;
+pub mod localpath;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
@@ -45,6 +46,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (namespace::NAME, namespace::start),
     (garbagecollector::NAME, garbagecollector::start),
     (pvbinder::NAME, pvbinder::start),
+    (localpath::NAME, localpath::start),
     (serviceaccount::NAME, serviceaccount::start),
     (serviceaccount::TOKEN_NAME, serviceaccount::start_tokens),
     (horizontal::NAME, horizontal::start),

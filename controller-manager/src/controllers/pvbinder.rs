@@ -28,6 +28,7 @@ pub const NAME: &str = "persistentvolume-binder";
 
 pub const ANN_BOUND_BY_CONTROLLER: &str = "pv.kubernetes.io/bound-by-controller";
 pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
+pub const ANN_PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
 
 /// Kubernetes resyncs volumes and claims this often, so a claim waiting for a volume
 /// finds one made meanwhile even if an event was missed.
@@ -197,6 +198,11 @@ pub fn plan_volume(pv: &PersistentVolume, claim: Option<&PersistentVolumeClaim>)
             return VolumeAction::Nothing;
         }
         return match spec.persistent_volume_reclaim_policy.as_str() {
+            // A provisioner's volume: its deleter (for local-path, the kubelet of its node)
+            // removes the data, then the volume.
+            "Delete" if pv.meta().annotations.contains_key(ANN_PROVISIONED_BY) => {
+                set("Released", "")
+            }
             "Delete" if spec.host_path.is_some() => VolumeAction::Delete,
             "Delete" => set(
                 "Failed",
@@ -893,5 +899,16 @@ mod tests {
         let mut failed = delete_nfs;
         failed.status.as_mut().unwrap().phase = "Failed".into();
         assert_eq!(plan_volume(&failed, None), VolumeAction::Nothing);
+        let mut provisioned = failed;
+        provisioned.status.as_mut().unwrap().phase = "Bound".into();
+        provisioned
+            .meta_mut()
+            .annotations
+            .insert(ANN_PROVISIONED_BY.into(), "rancher.io/local-path".into());
+        assert_eq!(
+            plan_volume(&provisioned, None),
+            VolumeAction::SetPhase("Released", String::new()),
+            "a provisioner's volume is left to its deleter"
+        );
     }
 }
