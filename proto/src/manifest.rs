@@ -123,7 +123,8 @@ pub fn load_value(value: Value, out: &mut Vec<Object>) -> Result<(), ManifestErr
 
 /// One Kubernetes object document (not a List) into its typed kind.
 pub fn object_from_value(value: Value) -> Result<Object, ManifestError> {
-    let value = strip_nulls(value);
+    // A served version that is not stored (autoscaling/v1 HPA) reads as the stored one.
+    let value = crate::convert::to_storage_document(strip_nulls(value))?;
     let info = kind_of(&value)?;
     let value = normalize(value);
     Object::from_json_as(info, value.clone()).map_err(|e| field_error(&value, e))
