@@ -7,6 +7,7 @@
 //! generation; a single owner makes that copy unnecessary.)
 
 use crate::nodeinfo::NodeInfo;
+use crate::plugins::volume_binding::StorageCache;
 use crate::podinfo::{Labels, PodInfo};
 use proto::Resource;
 use proto::k8s::{Namespace, Node};
@@ -32,6 +33,8 @@ pub struct Snapshot {
     /// Pending pods nominated to a node by preemption, by node: the room freed for them is
     /// held against pods of lower or equal priority.
     pub nominated: HashMap<String, Vec<Arc<PodInfo>>>,
+    /// Claims, volumes and storage classes, for VolumeBinding.
+    pub storage: StorageCache,
 }
 
 /// The zone a node is in, for interleaving (region and zone, as Kubernetes' node tree).
@@ -158,6 +161,10 @@ impl Cache {
     pub fn prepared_snapshot(&mut self) -> &Snapshot {
         self.snapshot.prepare();
         &self.snapshot
+    }
+
+    pub fn storage_mut(&mut self) -> &mut StorageCache {
+        &mut self.snapshot.storage
     }
 
     pub fn node_count(&self) -> usize {

@@ -91,6 +91,12 @@ pub enum ClusterEvent {
     AssignedPodUpdate,
     AssignedPodDelete,
     NamespaceChange,
+    PersistentVolumeClaimAdd,
+    PersistentVolumeClaimUpdate,
+    PersistentVolumeAdd,
+    PersistentVolumeUpdate,
+    StorageClassAdd,
+    StorageClassUpdate,
 }
 
 /// Data plugins compute once per cycle (in pre-filter / pre-score) and read per node.
@@ -113,6 +119,11 @@ pub trait Plugin: Send + Sync {
     /// Events after which a pod this plugin rejected is worth retrying.
     fn events(&self) -> &'static [ClusterEvent] {
         &[]
+    }
+    /// The plugin itself, for the loop to reach a plugin's own steps beyond filter and
+    /// score (VolumeBinding's reserve).
+    fn as_any(&self) -> Option<&dyn Any> {
+        None
     }
 }
 

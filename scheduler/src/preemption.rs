@@ -60,6 +60,14 @@ pub fn preempt(fw: &Framework, snap: &Snapshot, pod: &PodInfo, fit: &FitError) -
     if !eligible(pod, snap) {
         return Outcome::NotEligible;
     }
+    if fit.resolvable.is_empty() {
+        // Every node rejected the pod for a reason evictions cannot fix, or a pre-filter
+        // rejected it as a whole (an unbound immediate claim): Kubernetes says so per node.
+        return Outcome::NotHelpful(format!(
+            "preemption: 0/{n} nodes are available: {n} {NOT_HELPFUL}.",
+            n = fit.num_all_nodes
+        ));
+    }
     let mut state = CycleState::default();
     let mut active = Vec::new();
     for f in &fw.filters {

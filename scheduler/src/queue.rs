@@ -402,6 +402,12 @@ pub fn event_name(e: ClusterEvent) -> &'static str {
         ClusterEvent::AssignedPodUpdate => "AssignedPodUpdate",
         ClusterEvent::AssignedPodDelete => "AssignedPodDelete",
         ClusterEvent::NamespaceChange => "NamespaceChange",
+        ClusterEvent::PersistentVolumeClaimAdd => "PersistentVolumeClaimAdd",
+        ClusterEvent::PersistentVolumeClaimUpdate => "PersistentVolumeClaimUpdate",
+        ClusterEvent::PersistentVolumeAdd => "PersistentVolumeAdd",
+        ClusterEvent::PersistentVolumeUpdate => "PersistentVolumeUpdate",
+        ClusterEvent::StorageClassAdd => "StorageClassAdd",
+        ClusterEvent::StorageClassUpdate => "StorageClassUpdate",
     }
 }
 

@@ -57,10 +57,11 @@ impl fmt::Display for FitError {
             return write!(f, "no nodes available to schedule pods");
         }
         write!(f, "0/{} nodes are available:", self.num_all_nodes)?;
-        if let Some(m) = &self.pre_filter_message {
-            return write!(f, " {m}.");
+        match &self.pre_filter_message {
+            // Rejected as a whole: the per-node reasons would repeat it.
+            Some(m) => write!(f, " {m}.")?,
+            None => write!(f, "{}", histogram(&self.reasons))?,
         }
-        write!(f, "{}", histogram(&self.reasons))?;
         if let Some(m) = &self.post_filter_message {
             write!(f, " {m}")?;
         }

@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::error::Error;
 use crate::framework::{ClusterEvent, Framework};
 use crate::metrics::{self, AttemptResult};
+use crate::plugins::volume_binding::{self, Observed, VolumeBinding, VolumePlan, check_bindings};
 use crate::podinfo::PodInfo;
 use crate::preemption::{Outcome, preempt};
 use crate::queue::{QueuedPod, SchedulingQueue, event_name};
@@ -17,7 +18,10 @@ use client::{
     Store,
 };
 use futures::future::BoxFuture;
-use proto::k8s::{Binding, Namespace, Node, ObjectMeta, ObjectReference, Pod};
+use proto::k8s::{
+    Binding, Namespace, Node, ObjectMeta, ObjectReference, PersistentVolume, PersistentVolumeClaim,
+    Pod, StorageClass,
+};
 use proto::{ApiError, Resource};
 use rand::SeedableRng;
 use std::sync::Arc;
@@ -27,11 +31,24 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+/// How long the loop waits for the first list of claims, volumes and classes.
+const STORAGE_SYNC_GRACE: Duration = Duration::from_secs(10);
+
 /// The writes a decision makes: a binding (through the binding subresource), or a
 /// preemption (the preemptor's nominatedNodeName, then the victims' deletion). The real
 /// one calls the API; tests use fakes.
 pub trait Binder: Send + Sync + 'static {
     fn bind(&self, pod: &Pod, node: &str) -> BoxFuture<'static, Result<(), ApiError>>;
+    /// VolumeBinding's PreBind: writes the plan and waits until the pod's claims are bound
+    /// (an error says why the pod must be scheduled again). Binders of tests without
+    /// volumes need not implement it.
+    fn bind_volumes(
+        &self,
+        _pod: Arc<Pod>,
+        _plan: VolumePlan,
+    ) -> BoxFuture<'static, Result<(), ApiError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn preempt(
         &self,
         preemptor: &Pod,
@@ -62,6 +79,26 @@ impl Binder for ApiBinder {
         };
         let client = self.0.clone();
         Box::pin(async move { client.bind(binding).await })
+    }
+
+    fn bind_volumes(
+        &self,
+        pod: Arc<Pod>,
+        plan: VolumePlan,
+    ) -> BoxFuture<'static, Result<(), ApiError>> {
+        let client = self.0.clone();
+        Box::pin(async move {
+            bind_pod_volumes(&client, &pod, &plan).await.map_err(|e| {
+                ApiError::new(
+                    e.reason,
+                    format!(
+                        "running PreBind plugin \"{}\": {}",
+                        volume_binding::NAME,
+                        e.message
+                    ),
+                )
+            })
+        })
     }
 
     fn preempt(
@@ -96,6 +133,62 @@ impl Binder for ApiBinder {
             }
             Ok(())
         })
+    }
+}
+
+/// Kubernetes' `BindPodVolumes`: pre-binds the chosen static volumes and annotates the
+/// claims to provision (each write guarded by the resourceVersion the decision read), then
+/// polls every second, as Kubernetes, until the claims are bound (`check_bindings`), the
+/// binding is undone, the pod is gone, or the plan's timeout passes.
+async fn bind_pod_volumes(client: &Client, pod: &Pod, plan: &VolumePlan) -> Result<(), ApiError> {
+    let volumes: Api<PersistentVolume> = Api::all(client.clone());
+    for b in plan.bindings.iter().filter(|b| b.write) {
+        tracing::debug!(pv = %b.volume.meta().name, claim = %b.claim.meta().name, "pre-binding volume");
+        volumes.update(&b.volume).await?;
+    }
+    for p in plan.provisions.iter().filter(|p| p.write) {
+        let m = p.claim.meta();
+        tracing::debug!(claim = %m.name, node = %plan.node.meta().name, "selecting node for provisioning");
+        let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &m.namespace);
+        claims.update(&p.claim).await?;
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &pod.meta().namespace);
+    let deadline = tokio::time::Instant::now() + plan.bind_timeout;
+    let failed =
+        |m: String| ApiError::new(proto::Reason::Conflict, format!("binding volumes: {m}"));
+    loop {
+        if pods.get_opt(&pod.meta().name).await?.is_none() {
+            return Err(failed("pod does not exist any more".into()));
+        }
+        let mut observed = Observed::default();
+        for (ns, name) in plan.claims() {
+            let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+            if let Some(c) = claims.get_opt(name).await? {
+                observed.claims.insert(format!("{ns}/{name}"), c);
+            }
+        }
+        let names: Vec<String> = plan
+            .volumes_to_read(&observed)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        for name in names {
+            if let Some(v) = volumes.get_opt(&name).await? {
+                observed.volumes.insert(name, v);
+            }
+        }
+        match check_bindings(plan, &observed) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(m) => return Err(failed(m)),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(failed("context deadline exceeded".into()));
+        }
+        tokio::time::sleep_until(
+            deadline.min(tokio::time::Instant::now() + Duration::from_secs(1)),
+        )
+        .await;
     }
 }
 
@@ -149,6 +242,10 @@ impl Default for Options {
 struct BindDone {
     pod: QueuedPod,
     node: String,
+    /// The volume writes assumed for this pod: undone if it fails.
+    volumes: Option<VolumePlan>,
+    /// Whether the failure (if any) came from PreBind rather than the binding call.
+    prebind_failed: bool,
     result: Result<(), ApiError>,
     /// When the attempt's scheduling cycle began (the attempt's duration includes binding).
     started: Instant,
@@ -405,6 +502,56 @@ impl Core {
         }
     }
 
+    pub fn on_claim(&mut self, ev: InformerEvent<PersistentVolumeClaim>) {
+        let storage = self.cache.storage_mut();
+        match ev {
+            InformerEvent::Added(c) | InformerEvent::Sync(c) => {
+                storage.set_claim(c);
+                self.wake(ClusterEvent::PersistentVolumeClaimAdd);
+            }
+            InformerEvent::Modified { new, .. } => {
+                storage.set_claim(new);
+                self.wake(ClusterEvent::PersistentVolumeClaimUpdate);
+            }
+            // A claim going helps no pod.
+            InformerEvent::Deleted(c) => storage.remove_claim(&c),
+        }
+    }
+
+    pub fn on_volume(&mut self, ev: InformerEvent<PersistentVolume>) {
+        let storage = self.cache.storage_mut();
+        match ev {
+            InformerEvent::Added(v) | InformerEvent::Sync(v) => {
+                storage.set_volume(v);
+                self.wake(ClusterEvent::PersistentVolumeAdd);
+            }
+            InformerEvent::Modified { new, .. } => {
+                storage.set_volume(new);
+                self.wake(ClusterEvent::PersistentVolumeUpdate);
+            }
+            InformerEvent::Deleted(v) => storage.remove_volume(&v.meta().name),
+        }
+    }
+
+    pub fn on_storage_class(&mut self, ev: InformerEvent<StorageClass>) {
+        let storage = self.cache.storage_mut();
+        match ev {
+            InformerEvent::Added(c) | InformerEvent::Sync(c) => {
+                storage.set_class(c);
+                self.wake(ClusterEvent::StorageClassAdd);
+            }
+            InformerEvent::Modified { old, new } => {
+                // Only the topologies of a class may change (its binding mode cannot).
+                let topologies_changed = old.allowed_topologies != new.allowed_topologies;
+                storage.set_class(new);
+                if topologies_changed {
+                    self.wake(ClusterEvent::StorageClassUpdate);
+                }
+            }
+            InformerEvent::Deleted(c) => storage.remove_class(&c.meta().name),
+        }
+    }
+
     /// Time-driven queue moves (back-off expiry, the unschedulable safety flush).
     pub fn flush(&mut self) {
         let now = Instant::now();
@@ -446,9 +593,30 @@ impl Core {
         match result {
             Ok(r) => {
                 tracing::debug!(pod = %key, node = %r.node, evaluated = r.evaluated, feasible = r.feasible, "assumed");
+                let volumes = match self.reserve_volumes(&qp.info, &r.node) {
+                    Ok(v) => v,
+                    Err(message) => {
+                        // The snapshot changed under the decision: decide again.
+                        tracing::warn!(pod = %key, %message, "reserving volumes failed; retrying after back-off");
+                        metrics::attempt(
+                            AttemptResult::Error,
+                            &self.framework.scheduler_name,
+                            started.elapsed(),
+                        );
+                        self.reporter.failed(
+                            qp.info.pod.clone(),
+                            format!(
+                                "running Reserve plugin \"{}\": {message}",
+                                volume_binding::NAME
+                            ),
+                        );
+                        self.queue.add_backoff(qp, Instant::now());
+                        return true;
+                    }
+                };
                 self.cache.clear_nomination(&key);
                 self.cache.assume(qp.info.clone(), &r.node);
-                self.spawn_bind(qp, r.node, started);
+                self.spawn_bind(qp, r.node, started, volumes);
             }
             Err(ScheduleError::Unschedulable(mut fit)) => {
                 if self.framework.preemption {
@@ -511,8 +679,31 @@ impl Core {
         }
     }
 
-    fn spawn_bind(&mut self, qp: QueuedPod, node: String, started: Instant) {
-        let fut = self.binder.bind(&qp.info.pod, &node);
+    /// VolumeBinding's Reserve, when the profile runs it: the writes that bind the pod's
+    /// waiting claims on `node`, assumed in the cache.
+    fn reserve_volumes(&mut self, pod: &PodInfo, node: &str) -> Result<Option<VolumePlan>, String> {
+        let framework = self.framework.clone();
+        let Some(vb) = framework
+            .filters
+            .iter()
+            .find_map(|f| f.as_any()?.downcast_ref::<VolumeBinding>())
+        else {
+            return Ok(None);
+        };
+        let Some(node) = self.cache.snapshot().node(node).map(|n| n.node.clone()) else {
+            return Err(format!("node {node:?} not found"));
+        };
+        vb.reserve(&pod.pod, &node, self.cache.storage_mut())
+    }
+
+    fn spawn_bind(
+        &mut self,
+        qp: QueuedPod,
+        node: String,
+        started: Instant,
+        volumes: Option<VolumePlan>,
+    ) {
+        let binder = self.binder.clone();
         let tx = self.bind_tx.clone();
         let slots = self.bind_slots.clone();
         // At info, as the cycle's: the binding call carries the trace to the kubelet.
@@ -520,10 +711,20 @@ impl Core {
         self.binds.spawn(
             async move {
                 let _permit = slots.acquire_owned().await;
-                let result = fut.await;
+                let mut prebind_failed = false;
+                let mut result = Ok(());
+                if let Some(plan) = volumes.clone() {
+                    result = binder.bind_volumes(qp.info.pod.clone(), plan).await;
+                    prebind_failed = result.is_err();
+                }
+                if result.is_ok() {
+                    result = binder.bind(&qp.info.pod, &node).await;
+                }
                 let _ = tx.send(BindDone {
                     pod: qp,
                     node,
+                    volumes,
+                    prebind_failed,
                     result,
                     started,
                 });
@@ -557,11 +758,20 @@ impl Core {
                 if self.cache.forget(&key) {
                     self.wake(ClusterEvent::AssignedPodDelete);
                 }
+                if let Some(plan) = &done.volumes {
+                    // The volume assumed for this pod is free for others again.
+                    self.cache.storage_mut().revert(plan);
+                    self.wake(ClusterEvent::PersistentVolumeUpdate);
+                }
                 let current = self.pods.get(&key);
                 match current {
                     Some(pod) if is_pending_for(&pod, &self.framework.scheduler_name) => {
-                        self.reporter
-                            .failed(pod.clone(), format!("Binding rejected: {e}"));
+                        let message = if done.prebind_failed {
+                            e.to_string()
+                        } else {
+                            format!("Binding rejected: {e}")
+                        };
+                        self.reporter.failed(pod.clone(), message);
                         let mut qp = done.pod;
                         qp.info = Arc::new(PodInfo::new(pod));
                         self.queue.add_backoff(qp, Instant::now());
@@ -629,12 +839,30 @@ pub async fn run(
         Api::<Namespace>::all(client.clone()),
         InformerConfig::default(),
     );
+    let pvc_inf = Informer::new(
+        Api::<PersistentVolumeClaim>::all(client.clone()),
+        InformerConfig::default(),
+    );
+    let pv_inf = Informer::new(
+        Api::<PersistentVolume>::all(client.clone()),
+        InformerConfig::default(),
+    );
+    let sc_inf = Informer::new(
+        Api::<StorageClass>::all(client.clone()),
+        InformerConfig::default(),
+    );
     let mut pod_rx = pods_inf.subscribe_traced();
     let mut node_rx = nodes_inf.subscribe();
     let mut ns_rx = ns_inf.subscribe();
+    let mut pvc_rx = pvc_inf.subscribe();
+    let mut pv_rx = pv_inf.subscribe();
+    let mut sc_rx = sc_inf.subscribe();
     pods_inf.start();
     nodes_inf.start();
     ns_inf.start();
+    pvc_inf.start();
+    pv_inf.start();
+    sc_inf.start();
 
     let (leading_tx, mut leading) = watch::channel(options.leader_election.is_none());
     let mut elector_task = None;
@@ -665,6 +893,23 @@ pub async fn run(
             return Ok(()); // cancelled before the first list
         }
     }
+    // The storage caches are waited for a while only: a scheduler that may not read them
+    // (RBAC) still places pods without claims; pods with claims wait for the claims'
+    // events.
+    let storage_synced = async {
+        pvc_inf.wait_until_synced().await
+            && pv_inf.wait_until_synced().await
+            && sc_inf.wait_until_synced().await
+    };
+    if tokio::time::timeout(STORAGE_SYNC_GRACE, storage_synced)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "persistentvolumeclaims, persistentvolumes or storageclasses not listed yet \
+             (may the scheduler list and watch them?); pods with claims wait for them"
+        );
+    }
     tracing::info!(
         nodes = nodes_inf.store().len(),
         pods = pods_inf.store().len(),
@@ -683,6 +928,15 @@ pub async fn run(
         }
         while let Ok(ev) = ns_rx.try_recv() {
             core.on_namespace(ev);
+        }
+        while let Ok(ev) = sc_rx.try_recv() {
+            core.on_storage_class(ev);
+        }
+        while let Ok(ev) = pv_rx.try_recv() {
+            core.on_volume(ev);
+        }
+        while let Ok(ev) = pvc_rx.try_recv() {
+            core.on_claim(ev);
         }
         while let Ok((ev, parent)) = pod_rx.try_recv() {
             core.on_pod_traced(ev, parent);
@@ -725,6 +979,9 @@ pub async fn run(
             Some((ev, parent)) = pod_rx.recv() => core.on_pod_traced(ev, parent),
             Some(ev) = node_rx.recv() => core.on_node(ev),
             Some(ev) = ns_rx.recv() => core.on_namespace(ev),
+            Some(ev) = pvc_rx.recv() => core.on_claim(ev),
+            Some(ev) = pv_rx.recv() => core.on_volume(ev),
+            Some(ev) = sc_rx.recv() => core.on_storage_class(ev),
             Some(done) = core.bind_rx.recv() => core.on_bind_done(done),
             r = leading.changed() => { if r.is_err() { break; } }
             _ = tokio::time::sleep_until(wakeup) => {}
@@ -735,6 +992,9 @@ pub async fn run(
     pods_inf.stop();
     nodes_inf.stop();
     ns_inf.stop();
+    pvc_inf.stop();
+    pv_inf.stop();
+    sc_inf.stop();
     if let Some(t) = elector_task {
         // The elector releases the lease on cancel.
         let _ = tokio::time::timeout(Duration::from_secs(5), t).await;

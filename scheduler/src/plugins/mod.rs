@@ -16,6 +16,7 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
+pub mod volume_binding;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -110,6 +111,15 @@ pub fn registry() -> Vec<(&'static str, Factory)> {
             no_args(pod_topology_spread::NAME, a)?;
             Ok(both(pod_topology_spread::PodTopologySpread))
         }),
+        (volume_binding::NAME, |a| {
+            let args: volume_binding::Args = match a {
+                None | Some(serde_json::Value::Null) => Default::default(),
+                Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                    Error::Config(format!("pluginConfig {}: {e}", volume_binding::NAME))
+                })?,
+            };
+            Ok(filter(volume_binding::VolumeBinding::from_args(args)))
+        }),
     ]
 }
 
@@ -123,6 +133,7 @@ pub const DEFAULT_FILTERS: &[&str] = &[
     node_affinity::NAME,
     node_ports::NAME,
     node_resources_fit::NAME,
+    volume_binding::NAME,
     pod_topology_spread::NAME,
     inter_pod_affinity::NAME,
 ];
