@@ -13,6 +13,7 @@ pub mod default_service;
 pub mod encryption;
 pub mod error;
 pub mod event_ttl;
+pub mod eviction;
 pub mod fields;
 pub mod filter;
 pub mod http;

@@ -11,9 +11,9 @@ use std::time::SystemTime;
 
 use proto::k8s::api_server::Api;
 use proto::k8s::{
-    BindRequest, BindResponse, CreateRequest, DeleteRequest, GetRequest, GetScaleRequest,
-    ListRequest, ListResponse, Object, PatchRequest, Scale, UpdateRequest, UpdateScaleRequest,
-    WatchRequest,
+    BindRequest, BindResponse, CreateRequest, DeleteRequest, EvictRequest, EvictResponse,
+    GetRequest, GetScaleRequest, ListRequest, ListResponse, Object, PatchRequest, Scale,
+    UpdateRequest, UpdateScaleRequest, WatchRequest,
 };
 use tokio::sync::watch;
 use tokio_stream::wrappers::ReceiverStream;
@@ -303,7 +303,7 @@ macro_rules! message_wire_size {
     )*};
 }
 
-message_wire_size!(Object, ListResponse, Scale, BindResponse);
+message_wire_size!(Object, ListResponse, Scale, BindResponse, EvictResponse);
 
 impl<T> WireSize for ReceiverStream<T> {
     fn wire_size(&self) -> u64 {
@@ -626,6 +626,37 @@ impl<S: Store> Api for ApiService<S> {
                         .await
                         .map(|_| BindResponse {}),
                 )
+            },
+            no_json,
+        )
+        .await
+    }
+
+    async fn evict(
+        &self,
+        request: Request<EvictRequest>,
+    ) -> Result<Response<EvictResponse>, Status> {
+        let r = request.get_ref();
+        let call = self.call(
+            &request,
+            attributes("create", "pods", "eviction", &r.namespace, &r.name),
+        );
+        let r = request.into_inner();
+        let span = info_span!("evict", key = %key("pods", &r.namespace, &r.name));
+        let registry = &self.registry;
+        self.serve(
+            call,
+            None,
+            async move {
+                let eviction = r.eviction.unwrap_or_default();
+                match registry
+                    .evict(&r.namespace, &r.name, eviction)
+                    .instrument(span)
+                    .await
+                {
+                    Ok(()) => Ok(Response::new(EvictResponse {})),
+                    Err(refusal) => Err(crate::eviction::refusal_status(refusal)),
+                }
             },
             no_json,
         )

@@ -423,6 +423,23 @@ fn from_wire_event<K: Resource>(ev: k8s::WatchEvent) -> Result<WatchEvent<K>, Ap
     }
 }
 
+impl Api<k8s::Pod> {
+    /// Evicts the pod through its `eviction` subresource (kubectl drain's way): refused
+    /// with `Reason::TooManyRequests` while that would break a PodDisruptionBudget.
+    pub async fn evict(&self, name: &str, eviction: &k8s::Eviction) -> Result<(), ApiError> {
+        let ns = self.target_namespace(name)?.to_string();
+        let mut eviction = eviction.clone();
+        let meta = eviction.metadata.get_or_insert_with(Default::default);
+        if meta.name.is_empty() {
+            meta.name = name.to_string();
+        }
+        if meta.namespace.is_empty() {
+            meta.namespace = ns.clone();
+        }
+        self.client.evict(&ns, name, eviction).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,10 @@ use proto::k8s::api_client::ApiClient;
 use proto::k8s::authentication_client::AuthenticationClient;
 use proto::k8s::authorization_client::AuthorizationClient;
 use proto::k8s::{
-    BindRequest, Binding, CreateRequest, DeleteRequest, GetRequest, GetScaleRequest, ListRequest,
-    ListResponse, Object, PatchRequest, Scale, SelfSubjectAccessReview, SelfSubjectReview,
-    SubjectAccessReview, TokenRequest, TokenReview, UpdateRequest, UpdateScaleRequest, WatchEvent,
-    WatchRequest,
+    BindRequest, Binding, CreateRequest, DeleteRequest, EvictRequest, Eviction, GetRequest,
+    GetScaleRequest, ListRequest, ListResponse, Object, PatchRequest, Scale,
+    SelfSubjectAccessReview, SelfSubjectReview, SubjectAccessReview, TokenRequest, TokenReview,
+    UpdateRequest, UpdateScaleRequest, WatchEvent, WatchRequest,
 };
 use proto::{ApiError, Reason};
 use std::sync::Arc;
@@ -193,6 +193,24 @@ impl Client {
             binding: Some(binding),
         };
         self.call("POST", |mut c| async move { c.bind(req).await })
+            .await
+            .map(|_| ())
+    }
+
+    /// POST pods/{name}/eviction: the pod is deleted unless a disruption budget forbids it
+    /// (`Reason::TooManyRequests`, Kubernetes' 429).
+    pub async fn evict(
+        &self,
+        namespace: &str,
+        name: &str,
+        eviction: Eviction,
+    ) -> Result<(), ApiError> {
+        let req = EvictRequest {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            eviction: Some(eviction),
+        };
+        self.call("POST", |mut c| async move { c.evict(req).await })
             .await
             .map(|_| ())
     }

@@ -24,6 +24,8 @@ pub enum Reason {
     TooLarge,
     /// The server is shutting down, overloaded, or cannot be reached.
     Unavailable,
+    /// Try again later: an eviction that would break a disruption budget (HTTP 429).
+    TooManyRequests,
     Internal,
 }
 
@@ -42,6 +44,7 @@ impl Reason {
             Reason::Unauthorized => "Unauthorized",
             Reason::TooLarge => "RequestEntityTooLarge",
             Reason::Unavailable => "ServiceUnavailable",
+            Reason::TooManyRequests => "TooManyRequests",
             Reason::Internal => "InternalError",
         }
     }
@@ -57,6 +60,7 @@ impl Reason {
             Reason::Unauthorized => Code::Unauthenticated,
             Reason::TooLarge => Code::ResourceExhausted,
             Reason::Unavailable => Code::Unavailable,
+            Reason::TooManyRequests => Code::ResourceExhausted,
             Reason::Internal => Code::Internal,
         }
     }
@@ -73,6 +77,7 @@ impl Reason {
             Reason::Unauthorized => 401,
             Reason::TooLarge => 413,
             Reason::Unavailable => 503,
+            Reason::TooManyRequests => 429,
             Reason::Internal => 500,
         }
     }
@@ -89,6 +94,7 @@ impl Reason {
             Reason::Unauthorized,
             Reason::TooLarge,
             Reason::Unavailable,
+            Reason::TooManyRequests,
             Reason::Internal,
         ]
         .into_iter()
@@ -249,6 +255,7 @@ mod tests {
             Reason::TooLarge,
             Reason::Forbidden,
             Reason::Unauthorized,
+            Reason::TooManyRequests,
         ] {
             let s: Status = ApiError::new(r, "x").into();
             assert_eq!(ApiError::from_status(&s).reason, r);
@@ -286,6 +293,7 @@ mod tests {
         assert_eq!(tagged(ApiError::bad_request("x")), 400);
         assert_eq!(tagged(ApiError::conflict("x")), 409);
         assert_eq!(tagged(ApiError::new(Reason::Expired, "x")), 410);
+        assert_eq!(tagged(ApiError::new(Reason::TooManyRequests, "x")), 429);
         let bare = |c: Code| http_code(&Status::new(c, "x"));
         assert_eq!(bare(Code::NotFound), 404);
         assert_eq!(bare(Code::Aborted), 409);

@@ -5,14 +5,16 @@
 use ::http::{Method, StatusCode, request::Parts};
 use bytes::Bytes;
 use proto::ApiError;
-use proto::k8s::{BindRequest, Binding, GetScaleRequest, Scale, UpdateScaleRequest};
+use proto::k8s::{
+    BindRequest, Binding, DeleteOptions, EvictRequest, Eviction, GetScaleRequest, Scale,
+    UpdateScaleRequest,
+};
 use serde_json::{Value, json};
 
 use super::path::{Parsed, Target};
 use super::query::Query;
 use super::verbs::{self, fail, fail_status, method_not_allowed};
 use super::{Body, GrpcApi, HttpApi, HttpResponse, grpc, json_response};
-use crate::auth::Attributes;
 use crate::store::Store;
 
 pub(crate) async fn serve<S: Store>(
@@ -360,9 +362,10 @@ fn created_status() -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 }
 
-/// `POST pods/{name}/eviction`: authorized as `create pods/eviction`, then the pod is
-/// deleted with the Eviction's deleteOptions. PodDisruptionBudgets do not exist yet, so
-/// nothing can refuse an eviction but the delete itself.
+/// `POST pods/{name}/eviction` (a policy/v1 or v1beta1 Eviction): the eviction
+/// subresource of [`crate::eviction`], answered as Kubernetes does: 201 with a Success
+/// Status, 429 with the DisruptionBudget cause when a budget refuses, 500 when several
+/// budgets cover the pod.
 async fn evict<S: Store>(
     http: &HttpApi<S>,
     parts: &Parts,
@@ -370,11 +373,6 @@ async fn evict<S: Store>(
     query: &Query,
     body: &[u8],
 ) -> HttpResponse {
-    let attrs = Attributes::resource("create", "", "pods", &t.namespace, &t.name)
-        .with_subresource("eviction");
-    if let Err(r) = http.authorize(parts, &attrs).await {
-        return r;
-    }
     let value = match verbs::body_json(parts, body) {
         Ok(v) => v,
         Err(e) => return fail(t, &e),
@@ -390,18 +388,10 @@ async fn evict<S: Store>(
             );
         }
     }
-    if let Some(name) = value.pointer("/metadata/name").and_then(Value::as_str)
-        && !name.is_empty()
-        && name != t.name
-    {
-        return fail(
-            t,
-            &ApiError::bad_request(format!(
-                "name in URL does not match name in Eviction object: {} vs {name}",
-                t.name
-            )),
-        );
-    }
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let options_body = value
         .get("deleteOptions")
         .map(|o| serde_json::to_vec(o).unwrap_or_default())
@@ -415,15 +405,72 @@ async fn evict<S: Store>(
         );
         p.into_parts().0
     };
+    // The request's own dryRun joins the Eviction's (Kubernetes' propagateDryRun).
     let options = match verbs::delete_options(&json_parts, query, &options_body) {
         Ok(o) => o,
         Err(e) => return fail(t, &e),
     };
-    let request = verbs::delete_request(t, &t.name, &options);
-    match GrpcApi::delete(http.api(), grpc(parts, request)).await {
+    let eviction = Eviction {
+        api_version: "policy/v1".into(),
+        kind: "Eviction".into(),
+        metadata: Some(proto::k8s::ObjectMeta {
+            name: name.to_string(),
+            namespace: t.namespace.clone(),
+            ..Default::default()
+        }),
+        delete_options: Some(DeleteOptions {
+            grace_period_seconds: options.grace_period_seconds,
+            preconditions: options.preconditions.clone(),
+            propagation_policy: Some(options.propagation_policy.clone()).filter(|p| !p.is_empty()),
+            dry_run: if options.dry_run {
+                vec!["All".to_string()]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        }),
+    };
+    let request = EvictRequest {
+        namespace: t.namespace.clone(),
+        name: t.name.clone(),
+        eviction: Some(eviction),
+    };
+    match GrpcApi::evict(http.api(), grpc(parts, request)).await {
         Ok(_) => json_response(StatusCode::CREATED, &created_status()),
-        Err(s) => fail_status(t, &s),
+        Err(s) => eviction_refused(t, &crate::eviction::refusal_of(&s)),
     }
+}
+
+/// The Status of a refused eviction, with what Kubernetes adds to it.
+fn eviction_refused(t: &Target, refusal: &crate::eviction::Refusal) -> HttpResponse {
+    let e = &refusal.error;
+    if e.message == crate::eviction::MANY_BUDGETS_MESSAGE {
+        // Kubernetes answers this one with a bare Status: no reason, no details.
+        let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+            "status": "Failure", "message": e.message, "code": 500});
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, &status);
+    }
+    if e.reason != proto::Reason::TooManyRequests {
+        return fail(t, e);
+    }
+    let mut status = super::status::failure(e, None);
+    let mut details = json!({});
+    if let Some(cause) = &refusal.cause {
+        details["causes"] =
+            json!([{"reason": crate::eviction::DISRUPTION_BUDGET_CAUSE, "message": cause}]);
+    }
+    if refusal.retry_after_seconds > 0 {
+        details["retryAfterSeconds"] = Value::from(refusal.retry_after_seconds);
+    }
+    status["details"] = details;
+    let mut response = json_response(StatusCode::TOO_MANY_REQUESTS, &status);
+    if refusal.retry_after_seconds > 0 {
+        response.headers_mut().insert(
+            ::http::header::RETRY_AFTER,
+            ::http::HeaderValue::from(refusal.retry_after_seconds),
+        );
+    }
+    response
 }
 
 #[cfg(test)]

@@ -26,6 +26,10 @@ const AGGREGATE_TO: &str = "rbac.authorization.k8s.io/aggregate-to-";
 /// health checks, and the group it is bound to (`user.MonitoringGroup`).
 pub const MONITORING: &str = "system:monitoring";
 
+/// The ClusterRole (and its binding to `system:nodes`) with which kubelets reclaim the
+/// local-path volumes of their node.
+pub const LOCAL_PATH_DELETER: &str = "system:local-path-deleter";
+
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
 const ALL_VERBS: &[&str] = &[
@@ -177,6 +181,11 @@ fn view_rules() -> Vec<PolicyRule> {
             &["networking.k8s.io"],
             &["ingresses", "ingresses/status", "networkpolicies"],
         ),
+        rule(
+            READ,
+            &["policy"],
+            &["poddisruptionbudgets", "poddisruptionbudgets/status"],
+        ),
         rule(READ, &["coordination.k8s.io"], &["leases"]),
     ]
 }
@@ -245,6 +254,7 @@ fn edit_rules() -> Vec<PolicyRule> {
             &["networking.k8s.io"],
             &["ingresses", "networkpolicies"],
         ),
+        rule(WRITE, &["policy"], &["poddisruptionbudgets"]),
         rule(WRITE, &["coordination.k8s.io"], &["leases"]),
     ]
 }
@@ -312,6 +322,13 @@ fn controller_manager_rules() -> Vec<PolicyRule> {
         // (`system:controller:horizontal-pod-autoscaler`): pods' usage from the resource
         // metrics API.
         rule(&["get", "list"], &["metrics.k8s.io"], &["pods"]),
+        // The persistent-volume-binder's read of classes, and the local-path provisioner's
+        // default class made at start (k3s ships it as a manifest instead).
+        rule(
+            &["get", "list", "watch", "create"],
+            &["storage.k8s.io"],
+            &["storageclasses"],
+        ),
     ]
 }
 
@@ -348,6 +365,14 @@ fn scheduler_rules() -> Vec<PolicyRule> {
         ),
         rule(READ, &["apps"], &["replicasets", "statefulsets"]),
         rule(READ, &["policy"], &["poddisruptionbudgets"]),
+        rule(READ, &["storage.k8s.io"], &["storageclasses"]),
+        // Kubernetes' `system:volume-scheduler`, bound to the scheduler: the selected-node
+        // annotation on a WaitForFirstConsumer claim.
+        rule(
+            &["patch", "update"],
+            &[""],
+            &["persistentvolumeclaims", "persistentvolumes"],
+        ),
         rule(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
         rule(
             &["create"],
@@ -479,6 +504,17 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
             ],
         ),
         cluster_role("system:node", node_rules()),
+        // Not Kubernetes' (its provisioners delete volumes themselves): the kubelet removes
+        // a released local-path volume's directory on its node, then the PersistentVolume
+        // (the Node authorizer only lets a node get the volumes its pods use).
+        cluster_role(
+            LOCAL_PATH_DELETER,
+            vec![rule(
+                &["get", "list", "watch", "delete"],
+                &[""],
+                &["persistentvolumes"],
+            )],
+        ),
         cluster_role(
             "system:node-bootstrapper",
             vec![rule(
@@ -607,6 +643,11 @@ pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
             "system:node-proxier",
             "system:node-proxier",
             vec![user(names::KUBE_PROXY)],
+        ),
+        binding(
+            LOCAL_PATH_DELETER,
+            LOCAL_PATH_DELETER,
+            vec![group(names::SYSTEM_NODES)],
         ),
         binding(
             "system:cluster-dns",
@@ -791,6 +832,25 @@ mod tests {
         assert!(!p.allows(&cm, &attrs("create", GROUP, "clusterrolebindings", "")));
         assert!(p.allows(&cm, &attrs("list", "metrics.k8s.io", "pods", "")));
         assert!(!p.allows(&cm, &attrs("list", "metrics.k8s.io", "nodes", "")));
+        assert!(p.allows(
+            &cm,
+            &attrs("create", "storage.k8s.io", "storageclasses", "")
+        ));
+        assert!(!p.allows(
+            &cm,
+            &attrs("delete", "storage.k8s.io", "storageclasses", "")
+        ));
+        assert!(p.allows(
+            &scheduler,
+            &attrs("watch", "storage.k8s.io", "storageclasses", "")
+        ));
+        assert!(p.allows(
+            &scheduler,
+            &attrs("update", "", "persistentvolumeclaims", "ns")
+        ));
+        let node = User::new("system:node:n1", &[names::SYSTEM_NODES]);
+        assert!(p.allows(&node, &attrs("delete", "", "persistentvolumes", "")));
+        assert!(!p.allows(&node, &attrs("create", "", "persistentvolumes", "")));
         let proxy = User::new(names::KUBE_PROXY, &[]);
         assert!(p.allows(&proxy, &attrs("watch", "", "endpoints", "")));
         assert!(!p.allows(&proxy, &attrs("create", "", "pods", "ns")));
@@ -861,6 +921,11 @@ mod tests {
         }
         assert!(allows(&edit, "get", "", "secrets") && allows(&edit, "list", "", "pods"));
         assert!(!allows(&edit, "create", GROUP, "rolebindings"));
+        assert!(
+            allows(&view, "list", "policy", "poddisruptionbudgets")
+                && allows(&edit, "create", "policy", "poddisruptionbudgets")
+                && !allows(&view, "delete", "policy", "poddisruptionbudgets")
+        );
         assert!(
             allows(&admin, "create", GROUP, "rolebindings")
                 && allows(&admin, "create", "apps", "deployments")
