@@ -114,6 +114,7 @@ pub fn apply_defaults(object: &mut k8s::Object) {
             let spec = pv.spec.get_or_insert_with(Default::default);
             set_if_empty(&mut spec.persistent_volume_reclaim_policy, "Retain");
             spec.volume_mode.get_or_insert_with(|| "Filesystem".into());
+            default_pv_sources(spec);
             let status = pv.status.get_or_insert_with(Default::default);
             set_if_empty(&mut status.phase, "Pending");
         }
@@ -290,8 +291,52 @@ fn default_volume(volume: &mut k8s::Volume) {
         Some(S::Projected(p)) => {
             p.default_mode.get_or_insert(DEFAULT_FILE_MODE);
         }
-        Some(S::EmptyDir(_) | S::PersistentVolumeClaim(_) | S::Nfs(_)) | None => {}
+        Some(S::AzureDisk(d)) => default_azure_disk(d),
+        Some(S::Iscsi(i)) => set_if_empty(&mut i.iscsi_interface, "default"),
+        Some(S::Rbd(r)) => default_rbd(&mut r.pool, &mut r.user, &mut r.keyring),
+        Some(S::ScaleIo(s)) => default_scale_io(&mut s.storage_mode, &mut s.fs_type),
+        Some(S::Image(i)) if i.pull_policy.is_empty() => {
+            i.pull_policy = default_pull_policy(&i.reference).into();
+        }
+        // A volume that names no source is an emptyDir (Kubernetes' SetDefaults_Volume).
+        None => volume.volume_source = Some(S::EmptyDir(Default::default())),
+        Some(_) => {}
     }
+}
+
+/// Kubernetes' defaults of the PersistentVolume sources that have some (the same as their
+/// pod volume forms).
+fn default_pv_sources(spec: &mut k8s::PersistentVolumeSpec) {
+    if let Some(d) = spec.azure_disk.as_mut() {
+        default_azure_disk(d);
+    }
+    if let Some(i) = spec.iscsi.as_mut() {
+        set_if_empty(&mut i.iscsi_interface, "default");
+    }
+    if let Some(r) = spec.rbd.as_mut() {
+        default_rbd(&mut r.pool, &mut r.user, &mut r.keyring);
+    }
+    if let Some(s) = spec.scale_io.as_mut() {
+        default_scale_io(&mut s.storage_mode, &mut s.fs_type);
+    }
+}
+
+fn default_azure_disk(d: &mut k8s::AzureDiskVolumeSource) {
+    d.caching_mode.get_or_insert_with(|| "ReadWrite".into());
+    d.kind.get_or_insert_with(|| "Shared".into());
+    d.fs_type.get_or_insert_with(|| "ext4".into());
+    d.read_only.get_or_insert(false);
+}
+
+fn default_rbd(pool: &mut String, user: &mut String, keyring: &mut String) {
+    set_if_empty(pool, "rbd");
+    set_if_empty(user, "admin");
+    set_if_empty(keyring, "/etc/ceph/keyring");
+}
+
+fn default_scale_io(storage_mode: &mut String, fs_type: &mut String) {
+    set_if_empty(storage_mode, "ThinProvisioned");
+    set_if_empty(fs_type, "xfs");
 }
 
 fn default_template(template: Option<&mut PodTemplateSpec>, restart_always: bool) {

@@ -204,41 +204,99 @@ impl Serialize for KubernetesOrder<'_> {
 // Parsing documents
 
 /// Every document of the text with its 1-based index; `None` for an empty one.
+///
+/// As Kubernetes' YAMLOrJSONDecoder (kubectl's reader): a text starting with `{` (or `[`)
+/// is read as a JSON stream first; when that fails before a second value was read, the
+/// rest is read as YAML, of which JSON and KYAML (flow style, unquoted keys, trailing
+/// commas, comments) are both part. When the YAML reading fails too, the JSON error is
+/// the one reported, as Kubernetes does.
 fn parse_documents(text: &str) -> Result<Vec<(usize, Option<Value>)>, ManifestError> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return parse_json_stream(text);
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return parse_yaml_documents(text, 0, 0);
     }
+    let stream = parse_json_stream(text);
+    let Some(error) = stream.error else {
+        return Ok(stream.documents);
+    };
+    // Two values read make the text a JSON stream for good.
+    if stream.values > 1 {
+        return Err(error);
+    }
+    let rest = &text[stream.consumed..];
+    let first_line = text[..stream.consumed].matches('\n').count();
+    match parse_yaml_documents(rest, first_line, stream.values) {
+        Ok(more) => {
+            let mut documents = stream.documents;
+            documents.extend(more);
+            Ok(documents)
+        }
+        Err(_) => Err(error),
+    }
+}
+
+/// YAML documents split at `---`, numbered from `numbered + 1`, their lines counted from
+/// `first_line` of the whole text.
+fn parse_yaml_documents(
+    text: &str,
+    first_line: usize,
+    numbered: usize,
+) -> Result<Vec<(usize, Option<Value>)>, ManifestError> {
     let chunks = split_yaml_documents(text);
-    let counted = chunks.len();
+    let counted = chunks.len() + numbered;
     let mut out = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.into_iter().enumerate() {
-        let value = parse_yaml_chunk(&chunk.text, chunk.first_line)
-            .map_err(|e| in_document(e, i + 1, counted))?;
-        out.push((i + 1, value));
+        let index = numbered + i + 1;
+        let value = parse_yaml_chunk(&chunk.text, chunk.first_line + first_line)
+            .map_err(|e| in_document(e, index, counted))?;
+        out.push((index, value));
     }
     Ok(out)
 }
 
+struct JsonStream {
+    documents: Vec<(usize, Option<Value>)>,
+    /// Top-level values read (a `[...]` of documents is one).
+    values: usize,
+    /// Bytes of the text those values and the whitespace after them take.
+    consumed: usize,
+    error: Option<ManifestError>,
+}
+
 /// JSON: one value, or several concatenated (`kubectl get -o json` output piped together).
-fn parse_json_stream(text: &str) -> Result<Vec<(usize, Option<Value>)>, ManifestError> {
-    let mut out = Vec::new();
-    for (i, value) in serde_json::Deserializer::from_str(text)
-        .into_iter::<Value>()
-        .enumerate()
-    {
-        let value = value.map_err(|e| ManifestError::Json {
-            line: e.line(),
-            column: e.column(),
-            message: strip_json_position(&e.to_string()),
-        })?;
+fn parse_json_stream(text: &str) -> JsonStream {
+    let mut stream = JsonStream {
+        documents: Vec::new(),
+        values: 0,
+        consumed: 0,
+        error: None,
+    };
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    loop {
+        let value = match values.next() {
+            None => break,
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                stream.error = Some(ManifestError::Json {
+                    line: e.line(),
+                    column: e.column(),
+                    message: strip_json_position(&e.to_string()),
+                });
+                break;
+            }
+        };
+        stream.values += 1;
+        stream.consumed = values.byte_offset();
+        let index = stream.values;
         // A top-level JSON array is a list of documents.
         match value {
-            Value::Array(items) => out.extend(items.into_iter().map(|v| (i + 1, Some(v)))),
-            v => out.push((i + 1, Some(v))),
+            Value::Array(items) => stream
+                .documents
+                .extend(items.into_iter().map(|v| (index, Some(v)))),
+            v => stream.documents.push((index, Some(v))),
         }
     }
-    Ok(out)
+    stream
 }
 
 struct YamlChunk {
@@ -312,8 +370,39 @@ fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, Mani
     })?;
     Ok(match value {
         Value::Null => None,
-        v => Some(v),
+        v => Some(go_json_numbers(v)),
     })
+}
+
+/// Kubernetes converts YAML to JSON with Go's encoder, which writes a whole float64
+/// without a fraction: `replicas: 1.0`, `1e3` and YAML 1.1's `08` (not octal, so a
+/// float) reach the API as the integers 1, 1000 and 8. Go switches to exponent form from
+/// 1e21 on; those stay floats.
+fn go_json_numbers(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            let whole = f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21;
+            // Within i64/u64 the cast is exact for a whole float.
+            let int = if !whole {
+                None
+            } else if f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                Some(serde_json::Number::from(f as i64))
+            } else if f >= 0.0 && f < u64::MAX as f64 {
+                Some(serde_json::Number::from(f as u64))
+            } else {
+                None
+            };
+            Value::Number(int.unwrap_or(n))
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, go_json_numbers(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(go_json_numbers).collect()),
+        v => v,
+    }
 }
 
 /// Kubernetes reads manifests as YAML 1.1 (go-yaml through sigs.k8s.io/yaml): a plain
@@ -691,7 +780,8 @@ mod tests {
             load_documents(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}"#)
                 .unwrap();
         assert_eq!(objects[0].meta().name, "a");
-        let e = err("{\"apiVersion\": \"v1\",\n \"kind\": }");
+        // Broken as JSON and as YAML: the JSON error, as Kubernetes reports it.
+        let e = err("{\"apiVersion\": \"v1\",\n \"kind\": ]");
         assert!(e.starts_with("json: line 2, column"), "{e}");
     }
 
@@ -767,6 +857,124 @@ mod tests {
             "{json}"
         );
         assert_eq!(load_documents(&yaml).unwrap(), objects);
+    }
+}
+
+#[cfg(test)]
+mod yaml_1_1_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scalars(text: &str) -> Value {
+        let (_, value) = parse_documents(text).unwrap().remove(0);
+        value.unwrap()
+    }
+
+    #[test]
+    fn plain_scalars_resolve_as_go_yaml_v2_does() {
+        // go-yaml v2 resolves a plain scalar with strconv.ParseInt(s, 0, 64) after
+        // dropping `_`, then as a float; what is neither stays a string.
+        let v = scalars(
+            "octal: 0755\nnegative: -0755\no: 0o755\nhex: 0x1F\nbin: 0b101\nunder: 1_000\nplus: +12\neight: 08\nwhole: 1.0\nexp: 1e3\nhalf: 0.5\nbig: 1e21\nzero: 0\n",
+        );
+        assert_eq!(
+            v,
+            json!({"octal": 493, "negative": -493, "o": 493, "hex": 31, "bin": 5,
+                   "under": 1000, "plus": 12, "eight": 8, "whole": 1, "exp": 1000,
+                   "half": 0.5, "big": 1e21, "zero": 0})
+        );
+        // YAML 1.1 booleans, every spelling go-yaml v2 knows; quoted, they are strings.
+        let v = scalars(
+            "a: yes\nb: Yes\nc: YES\nd: y\ne: Y\nf: on\ng: ON\nh: no\ni: N\nj: off\nk: 'yes'\nl: \"on\"\nm: True\n",
+        );
+        assert_eq!(
+            v,
+            json!({"a": true, "b": true, "c": true, "d": true, "e": true, "f": true,
+                   "g": true, "h": false, "i": false, "j": false, "k": "yes", "l": "on",
+                   "m": true})
+        );
+        // Timestamps, words with digits and a lone prefix stay strings.
+        let v = scalars("t: 2001-12-14\nw: 123abc\nx: 0x\ne: 1e\n");
+        assert_eq!(
+            v,
+            json!({"t": "2001-12-14", "w": "123abc", "x": "0x", "e": "1e"})
+        );
+        assert!(parse_documents("a: .inf\n").is_err());
+    }
+
+    #[test]
+    fn booleans_and_numbers_meet_the_field_types_as_in_kubernetes() {
+        // Kubernetes converts YAML to JSON without looking at the target type, so an
+        // unquoted `yes` is a boolean everywhere: true in a bool field, refused in a
+        // string field (`cannot unmarshal bool into ... of type string`).
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: yes\n  enableServiceLinks: off\n  containers:\n  - name: c\n    image: i\n    tty: on\n    env:\n    - {name: A, value: \"yes\"}\n";
+        let doc = to_document(&load_documents(pod).unwrap()[0]);
+        assert_eq!(doc["spec"]["hostNetwork"], json!(true));
+        assert_eq!(doc["spec"]["enableServiceLinks"], json!(false));
+        assert_eq!(doc["spec"]["containers"][0]["tty"], json!(true));
+        assert_eq!(
+            doc["spec"]["containers"][0]["env"][0]["value"],
+            json!("yes")
+        );
+        let e = load_documents(&pod.replace("value: \"yes\"", "value: yes"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("spec.containers[0].env[0].value: invalid type: boolean `true`"),
+            "{e}"
+        );
+        // A whole float is an integer, as Go's JSON encoder writes it.
+        let d = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 2.0\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: i, resources: {limits: {cpu: 1.0}}}]}\n";
+        let doc = to_document(&load_documents(d).unwrap()[0]);
+        assert_eq!(doc["spec"]["replicas"], json!(2));
+        assert_eq!(
+            doc["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"],
+            json!("1")
+        );
+        let e = load_documents(&d.replace("replicas: 2.0", "replicas: 2.5"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("spec.replicas: "), "{e}");
+    }
+
+    #[test]
+    fn kyaml_starting_with_a_brace_is_read_as_yaml() {
+        // What `kubectl get -o kyaml` prints, without its `---` header: not JSON (unquoted
+        // keys, a comment, trailing commas), so Kubernetes' reader falls back to YAML.
+        let text = "{\n  apiVersion: \"v1\",\n  kind: \"Secret\",\n  metadata: {\n    name: \"basic\",\n  },\n  type: \"kubernetes.io/basic-auth\",\n  stringData: {\n    username: \"admin\", # required\n    password: \"t0p-Secret\",\n  },\n}\n";
+        let objects = load_documents(text).unwrap();
+        assert_eq!(objects.len(), 1);
+        assert_eq!(objects[0].meta().name, "basic");
+        // With the header and several documents, and octal inside flow style.
+        let two = format!(
+            "---\n{text}---\n{{apiVersion: v1, kind: ConfigMap, metadata: {{name: c}}, data: {{a: \"1\",}},}}\n"
+        );
+        let objects = load_documents(&two).unwrap();
+        let names: Vec<_> = objects.iter().map(|o| o.meta().name.as_str()).collect();
+        assert_eq!(names, ["basic", "c"]);
+        // JSON first, then KYAML: one JSON value still leaves the stream undecided.
+        let mixed = format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"j\"}}}}\n---\n{text}"
+        );
+        let objects = load_documents(&mixed).unwrap();
+        let names: Vec<_> = objects.iter().map(|o| o.meta().name.as_str()).collect();
+        assert_eq!(names, ["j", "basic"]);
+        // Two JSON values make it JSON for good: a broken third is a JSON error.
+        let cm = |n: &str| {
+            format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"{n}\"}}}}\n"
+            )
+        };
+        let e = load_documents(&format!("{}{}{{a: 1}}\n", cm("a"), cm("b")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("json: line 3"), "{e}");
+        assert_eq!(
+            load_documents(&format!("{}{}", cm("a"), cm("b")))
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }
 

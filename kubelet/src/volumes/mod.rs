@@ -11,6 +11,7 @@ pub mod fsat;
 pub mod mounts;
 pub mod subpath;
 pub mod token;
+pub mod unsupported;
 
 use crate::error::{Error, Result};
 use atomic_writer::{AtomicWriter, DEFAULT_MODE, FileData, Payload};
@@ -504,9 +505,11 @@ pub async fn setup(
                 std::fs::create_dir_all(&p).map_err(|e| verr(name, e.to_string()))?;
                 p
             }
-            Some(_) | None => {
-                // Unsupported sources get an empty directory so the pod still runs.
-                tracing::warn!(pod = %meta.name, volume = %name, "volume type not supported; using an empty directory");
+            // No plugin here mounts it: FailedMount, as Kubernetes, never a stand-in
+            // directory the pod would take for its volume.
+            Some(other) => return Err(verr(name, unsupported::no_plugin_message(name, other))),
+            None => {
+                // No source at all is an emptyDir (Kubernetes' defaulting).
                 let p = base.join("unsupported").join(name);
                 std::fs::create_dir_all(&p).map_err(|e| verr(name, e.to_string()))?;
                 p

@@ -100,31 +100,7 @@ pub(super) fn pv_spec(spec: &k8s::PersistentVolumeSpec, e: &mut Errors) {
             e,
         );
     }
-    let sources = [
-        ("hostPath", spec.host_path.is_some()),
-        ("nfs", spec.nfs.is_some()),
-        ("local", spec.local.is_some()),
-    ];
-    let mut seen = false;
-    for (name, present) in sources {
-        if present {
-            if seen {
-                e.push(FieldError::forbidden(
-                    format!("spec.{name}"),
-                    "may not specify more than 1 volume type",
-                ));
-            }
-            seen = true;
-        }
-    }
-    if !seen {
-        e.push(FieldError::required("spec", "must specify a volume type"));
-    }
-    if let Some(h) = &spec.host_path
-        && h.path.is_empty()
-    {
-        e.push(FieldError::required("spec.hostPath.path", ""));
-    }
+    super::volumes::pv_sources(spec, e);
 }
 
 pub(super) fn pvc_spec(spec: &PersistentVolumeClaimSpec, path: &str, e: &mut Errors) {

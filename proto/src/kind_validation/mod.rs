@@ -19,12 +19,14 @@ mod policy;
 mod rbac;
 mod rules;
 mod storage;
+mod volumes;
 
 use crate::k8s::{self, object::Kind};
 pub use crate::validation::FieldError;
 pub use batch::check_cron_schedule;
 pub use rbac::RBAC_GROUP;
 pub use rules::{is_config_map_key, is_env_var_name, is_iana_svc_name};
+pub use volumes::volume_type;
 
 type Errors = Vec<FieldError>;
 

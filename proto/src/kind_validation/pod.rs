@@ -136,28 +136,7 @@ pub(super) fn volumes(spec: &PodSpec, path: &str, e: &mut Errors) -> BTreeSet<St
                 e.push(FieldError::duplicate(format!("{p}.name"), &v.name));
             }
         }
-        use k8s::volume::VolumeSource as S;
-        match &v.volume_source {
-            None => e.push(FieldError::required(p, "must specify a volume type")),
-            Some(S::HostPath(h)) if h.path.is_empty() => {
-                e.push(FieldError::required(format!("{p}.hostPath.path"), ""))
-            }
-            Some(S::PersistentVolumeClaim(c)) if c.claim_name.is_empty() => e.push(
-                FieldError::required(format!("{p}.persistentVolumeClaim.claimName"), ""),
-            ),
-            Some(S::Secret(s)) if s.secret_name.is_empty() => {
-                e.push(FieldError::required(format!("{p}.secret.secretName"), ""))
-            }
-            Some(S::ConfigMap(c)) if c.name.is_empty() => {
-                e.push(FieldError::required(format!("{p}.configMap.name"), ""))
-            }
-            Some(S::EmptyDir(d)) => {
-                if let Some(limit) = &d.size_limit {
-                    quantity(&format!("{p}.emptyDir.sizeLimit"), limit, e);
-                }
-            }
-            Some(_) => {}
-        }
+        super::volumes::volume_source(v.volume_source.as_ref(), &p, e);
     }
     names
 }

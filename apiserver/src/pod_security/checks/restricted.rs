@@ -83,10 +83,11 @@ pub(super) fn restricted_volumes(_: &ObjectMeta, spec: &PodSpec) -> Option<Viola
                 | V::EmptyDir(_)
                 | V::PersistentVolumeClaim(_)
                 | V::Projected(_)
-                | V::Secret(_),
+                | V::Secret(_)
+                | V::Csi(_)
+                | V::Ephemeral(_),
             ) => continue,
-            Some(V::HostPath(_)) => "hostPath",
-            Some(V::Nfs(_)) => "nfs",
+            Some(other) => proto::kind_validation::volume_type(other),
             None => "unknown",
         };
         names.push(v.name.clone());
