@@ -417,6 +417,7 @@ mod tests {
                 desired_healthy: desired,
                 ..Default::default()
             }),
+            ..Default::default()
         }
     }
 

@@ -12,6 +12,7 @@ pub mod csrapproving;
 pub mod csrsigning;
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod endpoint;
 pub mod garbagecollector;
 pub mod horizontal;
@@ -58,6 +59,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (csrsigning::NAME, csrsigning::start),
     (rootcacertpublisher::NAME, rootcacertpublisher::start),
     (tokencleaner::NAME, tokencleaner::start),
+    (disruption::NAME, disruption::start),
 ];
 
 /// Names of all registered controllers.
