@@ -405,6 +405,11 @@ impl<S: Store> Registry<S> {
             self.admit_pod_security(&object, None, &display_name)
                 .await?;
         }
+        // Last before the write: charges the namespace's quotas (compare-and-swap).
+        // Boxed, as is the update path's: its future would sit in every write's frame.
+        if self.admission_enabled(crate::quota::NAME) {
+            Box::pin(self.admit_quota(info, &object, None, dry_run)).await?;
+        }
         let mut attempts = 0;
         loop {
             let name = object.meta().name.clone();
@@ -680,6 +685,9 @@ impl<S: Store> Registry<S> {
             if self.admission_enabled("PodSecurity") {
                 self.admit_pod_security(&new, Some(&cur.object), &name)
                     .await?;
+            }
+            if self.admission_enabled(crate::quota::NAME) {
+                Box::pin(self.admit_quota(info, &new, Some(&cur.object), dry_run)).await?;
             }
         }
         // An update that changes nothing writes nothing. Compared with the stored

@@ -39,6 +39,7 @@ has_status! {
     HorizontalPodAutoscaler => HorizontalPodAutoscalerStatus,
     PersistentVolume => PersistentVolumeStatus,
     PersistentVolumeClaim => PersistentVolumeClaimStatus,
+    ResourceQuota => ResourceQuotaStatus,
 }
 
 /// What to do when the write meets a Conflict (the cached copy was stale).

@@ -24,6 +24,7 @@ pub mod nodelifecycle;
 pub mod podgc;
 pub mod pvbinder;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod rootcacertpublisher;
 pub mod serviceaccount;
 pub mod statefulset;
@@ -59,6 +60,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (csrsigning::NAME, csrsigning::start),
     (rootcacertpublisher::NAME, rootcacertpublisher::start),
     (tokencleaner::NAME, tokencleaner::start),
+    (resourcequota::NAME, resourcequota::start),
     (disruption::NAME, disruption::start),
 ];
 
