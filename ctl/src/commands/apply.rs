@@ -41,13 +41,24 @@ impl Outcome {
 
 /// The document's kind, and the object with its namespace settled.
 pub(super) fn prepare(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo, Object, String)> {
+    prepare_named(ctx, doc, false)
+}
+
+/// As [`prepare`]; with `generated`, a document with `generateName` and no name is
+/// accepted, for the server to name (`create` only, as Kubernetes).
+fn prepare_named(
+    ctx: &Ctx,
+    doc: Doc,
+    generated: bool,
+) -> Result<(&'static KindInfo, Object, String)> {
     let mut object = doc.object;
     let info = object
         .info()
         .ok_or_else(|| anyhow!("error validating \"{}\": empty object", doc.source))?;
     let ns = ctx.ns.for_manifest(info, &object.meta().namespace)?;
     object.meta_mut().namespace = ns;
-    if object.meta().name.is_empty() {
+    let meta = object.meta();
+    if meta.name.is_empty() && !(generated && !meta.generate_name.is_empty()) {
         bail!(
             "error validating \"{}\": {} has no metadata.name (generateName is not supported here)",
             doc.source,
@@ -100,7 +111,7 @@ pub async fn apply(ctx: &Ctx, args: &FileArgs) -> Result<()> {
 
 pub async fn create(ctx: &Ctx, args: &FileArgs) -> Result<()> {
     for_each_doc(ctx, args, |doc| async move {
-        let (_, object, source) = prepare(ctx, doc)?;
+        let (_, object, source) = prepare_named(ctx, doc, true)?;
         // A client dry run of a create needs no server at all: the kinds are known here.
         let object = if ctx.dry_run() == DryRun::Client {
             object
@@ -204,6 +215,14 @@ pub(super) async fn apply_one(ctx: &Ctx, doc: Doc) -> Result<(&'static KindInfo,
 }
 
 pub(super) async fn apply_doc(ctx: &Ctx, doc: Doc) -> Result<Applied> {
+    let meta = doc.object.meta();
+    if meta.name.is_empty() && !meta.generate_name.is_empty() {
+        // kubectl's words: it names the prefix, not the file.
+        bail!(
+            "from {}: cannot use generate name with apply",
+            meta.generate_name
+        );
+    }
     let (info, object, source) = prepare(ctx, doc)?;
     let name = object.meta().name.clone();
     let ns = object.meta().namespace.clone();
