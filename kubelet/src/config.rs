@@ -63,6 +63,10 @@ pub struct Config {
     /// Where pod volumes and the IP allocations live.
     #[arg(long, default_value = "/var/lib/kubelet")]
     pub root_dir: PathBuf,
+    /// The directory local-path volumes of this node live under: a Released local-path
+    /// volume with reclaim policy Delete has its directory removed only if it is beneath.
+    #[arg(long, default_value = crate::volumes::local_path::DEFAULT_ROOT)]
+    pub local_path_root: PathBuf,
     /// Loads every `docker save` tarball (*.tar) in this directory at start.
     #[arg(long)]
     pub image_dir: Option<PathBuf>,

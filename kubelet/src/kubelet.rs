@@ -234,6 +234,12 @@ pub async fn run<R: Runtime>(
             cancel.clone(),
         ));
     }
+    tasks.spawn(crate::volumes::local_path::run(
+        client.clone(),
+        vec![node_name.clone(), facts.hostname.clone()],
+        cfg.local_path_root.clone(),
+        cancel.clone(),
+    ));
     let (events, events_task) = Recorder::new(client.clone(), &node_name, cancel.clone());
     tasks.spawn(events_task);
     {

@@ -8,6 +8,7 @@
 pub mod atomic_writer;
 pub mod downward;
 pub mod fsat;
+pub mod local_path;
 pub mod mounts;
 pub mod subpath;
 pub mod token;
@@ -478,14 +479,24 @@ pub async fn setup(
             Some(VolumeSource::PersistentVolumeClaim(c)) => {
                 let pvcs: Api<PersistentVolumeClaim> =
                     Api::namespaced(client.clone(), &meta.namespace);
-                let pvc = pvcs.get(&c.claim_name).await?;
-                let pv_name = pvc.spec.map(|s| s.volume_name).unwrap_or_default();
-                if pv_name.is_empty() {
-                    return Err(verr(
+                // Kubernetes' volume manager: the pod waits (FailedMount) until its claim
+                // is bound, with its words.
+                let claim_error = |why: String| {
+                    verr(
                         name,
-                        format!("persistentvolumeclaim {:?} is not bound", c.claim_name),
-                    ));
-                }
+                        format!(
+                            "error processing PVC {}/{}: {why}",
+                            meta.namespace, c.claim_name
+                        ),
+                    )
+                };
+                let pvc = pvcs.get_opt(&c.claim_name).await?.ok_or_else(|| {
+                    claim_error(format!(
+                        "failed to fetch PVC from API server: persistentvolumeclaims {:?} not found",
+                        c.claim_name
+                    ))
+                })?;
+                let pv_name = claim_volume(&pvc).map_err(|why| claim_error(why.into()))?;
                 let pvs: Api<PersistentVolume> = Api::all(client.clone());
                 let pv = pvs.get(&pv_name).await?;
                 let spec = pv.spec.unwrap_or_default();
@@ -518,6 +529,24 @@ pub async fn setup(
         out.insert(name.clone(), path.to_string_lossy().into_owned());
     }
     Ok(out)
+}
+
+/// The volume a claim is bound to, or why the pod must wait (Kubernetes' messages).
+pub fn claim_volume(pvc: &PersistentVolumeClaim) -> std::result::Result<String, &'static str> {
+    if pvc
+        .metadata
+        .as_ref()
+        .is_some_and(|m| !m.deletion_timestamp.is_empty())
+    {
+        return Err("PVC is being deleted");
+    }
+    if pvc.status.as_ref().is_none_or(|s| s.phase != "Bound") {
+        return Err("PVC is not bound");
+    }
+    match pvc.spec.as_ref().map(|s| s.volume_name.as_str()) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err("PVC has empty pvc.Spec.VolumeName"),
+    }
 }
 
 /// Removes everything the kubelet made for a pod: first the mounts it made under the pod
