@@ -901,14 +901,17 @@ pub async fn run(
             && pv_inf.wait_until_synced().await
             && sc_inf.wait_until_synced().await
     };
-    if tokio::time::timeout(STORAGE_SYNC_GRACE, storage_synced)
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "persistentvolumeclaims, persistentvolumes or storageclasses not listed yet \
-             (may the scheduler list and watch them?); pods with claims wait for them"
-        );
+    tokio::select! {
+        // The loop below sees the cancellation and stops.
+        _ = cancel.cancelled() => {}
+        synced = tokio::time::timeout(STORAGE_SYNC_GRACE, storage_synced) => {
+            if synced.is_err() {
+                tracing::warn!(
+                    "persistentvolumeclaims, persistentvolumes or storageclasses not listed \
+                     yet (may the scheduler list and watch them?); pods with claims wait for them"
+                );
+            }
+        }
     }
     tracing::info!(
         nodes = nodes_inf.store().len(),

@@ -503,7 +503,7 @@ pub fn pod_claims(pod: &Pod, storage: &StorageCache) -> PreFilter {
         return PreFilter::Reject(UNBOUND_IMMEDIATE.into());
     }
     // The smallest requests choose first, so they take the smallest volumes.
-    out.delayed.sort_by(|a, b| a.request.cmp(&b.request));
+    out.delayed.sort_by_key(|c| c.request);
     PreFilter::Claims(out)
 }
 
@@ -1498,12 +1498,12 @@ mod tests {
         );
     }
 
-    fn observed(claims: &[PersistentVolumeClaim], volumes: &[PersistentVolume]) -> Observed {
+    fn observed(claims: Vec<PersistentVolumeClaim>, volumes: Vec<PersistentVolume>) -> Observed {
         Observed {
-            claims: claims.iter().map(|c| (claim_key(c), c.clone())).collect(),
+            claims: claims.into_iter().map(|c| (claim_key(&c), c)).collect(),
             volumes: volumes
-                .iter()
-                .map(|v| (v.meta().name.clone(), v.clone()))
+                .into_iter()
+                .map(|v| (v.meta().name.clone(), v))
                 .collect(),
         }
     }
@@ -1526,7 +1526,7 @@ mod tests {
         assert_eq!(
             check_bindings(
                 &plan,
-                &observed(&[s.clone(), annotated.clone()], &[pv.clone()])
+                &observed(vec![s.clone(), annotated.clone()], vec![pv.clone()])
             ),
             Ok(false)
         );
@@ -1537,21 +1537,21 @@ mod tests {
         assert_eq!(
             check_bindings(
                 &plan,
-                &observed(&[s_bound.clone(), d_bound.clone()], &[pv.clone()])
+                &observed(vec![s_bound.clone(), d_bound.clone()], vec![pv.clone()])
             ),
             Ok(false),
             "the provisioned volume not read yet"
         );
         assert_eq!(
-            plan.volumes_to_read(&observed(&[d_bound.clone()], &[])),
+            plan.volumes_to_read(&observed(vec![d_bound.clone()], vec![])),
             ["pv", "pvc-d"]
         );
         assert_eq!(
             check_bindings(
                 &plan,
                 &observed(
-                    &[s_bound.clone(), d_bound.clone()],
-                    &[pv.clone(), provisioned.clone()]
+                    vec![s_bound.clone(), d_bound.clone()],
+                    vec![pv.clone(), provisioned.clone()]
                 )
             ),
             Ok(true)
@@ -1560,7 +1560,7 @@ mod tests {
         let mut gave_up = annotated.clone();
         gave_up.meta_mut().annotations.remove(ANN_SELECTED_NODE);
         assert_eq!(
-            check_bindings(&plan, &observed(&[s.clone(), gave_up], &[pv.clone()])),
+            check_bindings(&plan, &observed(vec![s.clone(), gave_up], vec![pv.clone()])),
             Err(r#"selectedNode annotation reset for PVC "d""#.into())
         );
         let mut moved = annotated.clone();
@@ -1569,22 +1569,28 @@ mod tests {
             .annotations
             .insert(ANN_SELECTED_NODE.into(), "n9".into());
         assert_eq!(
-            check_bindings(&plan, &observed(&[s.clone(), moved], &[pv.clone()])),
+            check_bindings(&plan, &observed(vec![s.clone(), moved], vec![pv.clone()])),
             Err(r#"provisioning failed for PVC "d""#.into())
         );
         // The binder dropped the claimRef.
         let mut reset = pv.clone();
         reset.spec.as_mut().unwrap().claim_ref = None;
         assert_eq!(
-            check_bindings(&plan, &observed(&[s.clone(), annotated.clone()], &[reset])),
+            check_bindings(
+                &plan,
+                &observed(vec![s.clone(), annotated.clone()], vec![reset])
+            ),
             Err(r#"ClaimRef got reset for pv "pv""#.into())
         );
         // A provisioned volume that does not accept the node.
         let elsewhere = volume("pvc-d", "wffc", "1Gi", Some("n2"));
         assert!(
-            check_bindings(&plan, &observed(&[s_bound, d_bound], &[pv, elsewhere]))
-                .unwrap_err()
-                .contains("node affinity doesn't match node \"n1\"")
+            check_bindings(
+                &plan,
+                &observed(vec![s_bound, d_bound], vec![pv, elsewhere])
+            )
+            .unwrap_err()
+            .contains("node affinity doesn't match node \"n1\"")
         );
     }
 
