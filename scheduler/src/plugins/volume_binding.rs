@@ -385,14 +385,32 @@ pub enum PreFilter {
     Error(String),
 }
 
-/// The claim names of the pod's `persistentVolumeClaim` volumes, each once.
-pub fn claim_names(pod: &Pod) -> Vec<&str> {
-    let mut names: Vec<&str> = Vec::new();
+/// A claim a pod's volume uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodClaim {
+    pub name: String,
+    /// A generic ephemeral volume: the claim is `<pod>-<volume>`, made for the pod by the
+    /// ephemeral volume controller and owned by it.
+    pub ephemeral: bool,
+}
+
+/// The claims of the pod's `persistentVolumeClaim` and `ephemeral` volumes, each once.
+pub fn claim_names(pod: &Pod) -> Vec<PodClaim> {
+    let mut names: Vec<PodClaim> = Vec::new();
     for v in pod.spec.iter().flat_map(|s| &s.volumes) {
-        if let Some(VolumeSource::PersistentVolumeClaim(c)) = &v.volume_source
-            && !names.contains(&c.claim_name.as_str())
-        {
-            names.push(&c.claim_name);
+        let claim = match &v.volume_source {
+            Some(VolumeSource::PersistentVolumeClaim(c)) => PodClaim {
+                name: c.claim_name.clone(),
+                ephemeral: false,
+            },
+            Some(VolumeSource::Ephemeral(_)) => PodClaim {
+                name: format!("{}-{}", pod.meta().name, v.name),
+                ephemeral: true,
+            },
+            _ => continue,
+        };
+        if !names.iter().any(|n| n.name == claim.name) {
+            names.push(claim);
         }
     }
     names
@@ -442,9 +460,16 @@ pub fn pod_claims(pod: &Pod, storage: &StorageCache) -> PreFilter {
     }
     let ns = &pod.meta().namespace;
     let mut claims = Vec::with_capacity(names.len());
-    for name in names {
-        let Some(pvc) = storage.claim(ns, name) else {
-            return PreFilter::Reject(format!("persistentvolumeclaim {name:?} not found"));
+    for PodClaim { name, ephemeral } in names {
+        let Some(pvc) = storage.claim(ns, &name) else {
+            return PreFilter::Reject(if ephemeral {
+                // Normal right after the pod is made.
+                format!(
+                    "waiting for ephemeral volume controller to create the persistentvolumeclaim {name:?}"
+                )
+            } else {
+                format!("persistentvolumeclaim {name:?} not found")
+            });
         };
         if pvc.status.as_ref().is_some_and(|s| s.phase == "Lost") {
             let volume = pvc.spec.as_ref().map_or("", |s| s.volume_name.as_str());
@@ -454,6 +479,16 @@ pub fn pod_claims(pod: &Pod, storage: &StorageCache) -> PreFilter {
         }
         if !pvc.meta().deletion_timestamp.is_empty() {
             return PreFilter::Reject(format!("persistentvolumeclaim {name:?} is being deleted"));
+        }
+        let owned =
+            pvc.meta().owner_references.iter().any(|r| {
+                r.controller == Some(true) && !r.uid.is_empty() && r.uid == pod.meta().uid
+            });
+        if ephemeral && !owned {
+            return PreFilter::Reject(format!(
+                "PVC {ns}/{name} was not created for pod {ns}/{} (pod is not owner)",
+                pod.meta().name
+            ));
         }
         claims.push(pvc.clone());
     }
@@ -1133,6 +1168,44 @@ mod tests {
             1,
             "each claim once"
         );
+    }
+
+    #[test]
+    fn an_ephemeral_volume_waits_for_its_own_claim() {
+        let mut pod = pod_using(&[]);
+        pod.meta_mut().uid = "uid-pod".into();
+        pod.spec.as_mut().unwrap().volumes = vec![proto::k8s::Volume {
+            name: "scratch".into(),
+            volume_source: Some(VolumeSource::Ephemeral(Default::default())),
+        }];
+        assert_eq!(
+            claim_names(&pod),
+            [PodClaim {
+                name: "p-scratch".into(),
+                ephemeral: true
+            }]
+        );
+        let w = World::new();
+        assert_eq!(
+            rejected(pod_claims(&pod, &w.storage)),
+            r#"waiting for ephemeral volume controller to create the persistentvolumeclaim "p-scratch""#
+        );
+        let stranger = claim("p-scratch", Some("wffc"), "1Gi");
+        let w = w.claim(stranger.clone());
+        assert_eq!(
+            rejected(pod_claims(&pod, &w.storage)),
+            "PVC d/p-scratch was not created for pod d/p (pod is not owner)"
+        );
+        let mut owned = stranger;
+        owned.meta_mut().owner_references = vec![proto::k8s::OwnerReference {
+            kind: "Pod".into(),
+            name: "p".into(),
+            uid: "uid-pod".into(),
+            controller: Some(true),
+            ..Default::default()
+        }];
+        let w = w.claim(owned);
+        assert!(matches!(pod_claims(&pod, &w.storage), PreFilter::Claims(_)));
     }
 
     #[test]
