@@ -258,20 +258,22 @@ impl<S: Store> Registry<S> {
         // Pods that may go without a budget's say are deleted here, retried on conflicts
         // (unless the caller's own resourceVersion precondition failed).
         let pod = loop {
-            let pod = self.pod(namespace, name).await?;
+            let pod = Box::pin(self.pod(namespace, name)).await?;
             if !can_ignore_budgets(&pod) {
                 break pod;
             }
             let rv = pod.meta().resource_version.clone();
             let guard = (enforce_resource_version(&pod) && !caller_rv).then_some(rv.as_str());
             let req = delete_request(namespace, name, &options, dry_run, guard);
-            match self.delete(&req).await {
+            // Boxed here and below: the registry's futures are large, and an eviction
+            // nests several (a test thread's 2 MiB stack overflowed without).
+            match Box::pin(self.delete(&req)).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is(Reason::Conflict) && !caller_rv && retry.again().await => continue,
                 Err(e) => return Err(e.into()),
             }
         };
-        let budgets = self.budgets(namespace).await?;
+        let budgets = Box::pin(self.budgets(namespace)).await?;
         let covering = covering(&pod, &budgets);
         let mut guard = None;
         match covering.as_slice() {
@@ -280,10 +282,10 @@ impl<S: Store> Registry<S> {
             [budget] if unhealthy_may_go(&pod, budget) => {
                 guard = Some(pod.meta().resource_version.clone());
             }
-            [budget] => self.spend_budget(budget, name, dry_run).await?,
+            [budget] => Box::pin(self.spend_budget(budget, name, dry_run)).await?,
         }
         let req = delete_request(namespace, name, &options, dry_run, guard.as_deref());
-        match self.delete(&req).await {
+        match Box::pin(self.delete(&req)).await {
             Ok(_) => Ok(()),
             // The not-ready pod changed since we decided (it may be Ready now): the client
             // asks again and we decide again.
@@ -318,7 +320,7 @@ impl<S: Store> Registry<S> {
             }
             // The budget's resourceVersion rides along: a concurrent eviction's write makes
             // ours a Conflict instead of a second spend of the same disruption.
-            match self.update(spent.into_object(), "status", false).await {
+            match Box::pin(self.update(spent.into_object(), "status", false)).await {
                 Ok(_) => {
                     debug!(pdb = %name, pod = %pod_name, "disruption budget spent");
                     return Ok(());

@@ -649,11 +649,9 @@ impl<S: Store> Api for ApiService<S> {
             None,
             async move {
                 let eviction = r.eviction.unwrap_or_default();
-                match registry
-                    .evict(&r.namespace, &r.name, eviction)
-                    .instrument(span)
-                    .await
-                {
+                // Boxed: an eviction nests several registry calls, a large future.
+                let evicted = Box::pin(registry.evict(&r.namespace, &r.name, eviction));
+                match evicted.instrument(span).await {
                     Ok(()) => Ok(Response::new(EvictResponse {})),
                     Err(refusal) => Err(crate::eviction::refusal_status(refusal)),
                 }
