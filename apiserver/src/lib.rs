@@ -10,6 +10,7 @@ pub mod cluster_pki;
 pub mod codec;
 pub mod csr_admission;
 pub mod default_service;
+pub mod default_storage_class;
 pub mod encryption;
 pub mod error;
 pub mod event_ttl;

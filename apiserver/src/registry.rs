@@ -364,6 +364,14 @@ impl<S: Store> Registry<S> {
         admission::prepare_for_create(&mut object);
         record_update(info, &mut object, None, field_manager, "");
         admission::add_default_tolerations(&mut object, &self.admission);
+        let default_class = self.admission_enabled(crate::default_storage_class::NAME);
+        // Boxed: the claim's class lookup would otherwise grow every create's future.
+        Box::pin(crate::default_storage_class::admit(
+            self,
+            &mut object,
+            default_class,
+        ))
+        .await?;
         if info.namespaced && object.meta().namespace.is_empty() {
             object.meta_mut().namespace = "default".to_string();
         }
