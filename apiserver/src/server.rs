@@ -206,7 +206,12 @@ pub struct Config {
 pub const DEFAULT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 
 /// The admission plugins `--enable/--disable-admission-plugins` name.
-pub const ADMISSION_PLUGINS: &[&str] = &["NodeRestriction", "ServiceAccount", "PodSecurity"];
+pub const ADMISSION_PLUGINS: &[&str] = &[
+    "NodeRestriction",
+    "ServiceAccount",
+    "PodSecurity",
+    "DefaultStorageClass",
+];
 
 /// The plugins that are off: `--disable-admission-plugins`, checked against the known
 /// names and against `--enable-admission-plugins` (Kubernetes refuses a plugin in both).
