@@ -2,7 +2,8 @@
 //! unbound Immediate claim keeps its pod Pending with Kubernetes' message until it is
 //! bound; a bound volume's node affinity decides the node; a WaitForFirstConsumer claim is
 //! annotated with the node chosen and the pod is bound there once the claim is; a static
-//! WaitForFirstConsumer volume on one node is pre-bound and pulls the pod there.
+//! WaitForFirstConsumer volume on one node is pre-bound and pulls the pod there; a
+//! provisioner giving up on the node chosen makes the scheduler choose again.
 //!
 //! No PV binder or provisioner runs here: the test does their part (binding a claim to a
 //! volume, making a volume for a selected node), so what is asserted is the scheduler's.
@@ -437,5 +438,46 @@ async fn a_static_wait_for_first_consumer_volume_pulls_the_pod_to_its_node() {
         "0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind. \
          preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     );
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provisioner_giving_up_sends_the_pod_back_to_scheduling() {
+    let c = Cluster::start().await;
+    c.create_class(
+        "local-path",
+        "WaitForFirstConsumer",
+        "rancher.io/local-path",
+    )
+    .await;
+    c.claims()
+        .create(&claim("data", "local-path"))
+        .await
+        .unwrap();
+    c.pods().create(&pod("web-0", "data")).await.unwrap();
+    let selected = async || {
+        let pvc = c.claims().get("data").await.ok()?;
+        pvc.meta().annotations.get(ANN_SELECTED_NODE).cloned()
+    };
+    wait_for("the selected-node annotation", selected).await;
+    // The provisioner cannot provision there: it takes the annotation off (Kubernetes'
+    // signal to reschedule), keeping its own marks.
+    let mut pvc = c.claims().get("data").await.unwrap();
+    let ann = &mut pvc.meta_mut().annotations;
+    ann.remove(ANN_SELECTED_NODE);
+    ann.insert(
+        "volume.kubernetes.io/storage-provisioner".into(),
+        "rancher.io/local-path".into(),
+    );
+    c.claims().update(&pvc).await.unwrap();
+    assert_eq!(
+        c.failed_scheduling("web-0").await,
+        "running PreBind plugin \"VolumeBinding\": binding volumes: \
+         provisioning failed for PVC \"data\""
+    );
+    // After its back-off the pod is scheduled again: the claim gets a node anew.
+    let again = wait_for("a new selected node", selected).await;
+    assert!(NODES.contains(&again.as_str()), "{again}");
+    assert_eq!(c.node_of("web-0").await, None);
     c.stop().await;
 }

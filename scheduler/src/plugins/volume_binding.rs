@@ -925,13 +925,14 @@ pub fn check_bindings(plan: &VolumePlan, observed: &Observed) -> Result<bool, St
             ));
         };
         let name = &pvc.meta().name;
-        match pvc.meta().annotations.get(ANN_SELECTED_NODE) {
-            None => return Err(format!("selectedNode annotation reset for PVC {name:?}")),
-            // The provisioner gave up on this node: schedule again.
-            Some(n) if n != node_name => {
-                return Err(format!("provisioning failed for PVC {name:?}"));
-            }
-            Some(_) => {}
+        let annotations = &pvc.meta().annotations;
+        if annotations.is_empty() {
+            return Err(format!("selectedNode annotation reset for PVC {name:?}"));
+        }
+        // The provisioner gave up on this node (it takes the annotation off): schedule
+        // again.
+        if annotations.get(ANN_SELECTED_NODE) != Some(node_name) {
+            return Err(format!("provisioning failed for PVC {name:?}"));
         }
         let volume_name = pvc.spec.as_ref().map_or("", |s| s.volume_name.as_str());
         if !volume_name.is_empty() {
@@ -1635,6 +1636,15 @@ mod tests {
         assert_eq!(
             check_bindings(&plan, &observed(vec![s.clone(), gave_up], vec![pv.clone()])),
             Err(r#"selectedNode annotation reset for PVC "d""#.into())
+        );
+        let mut other_marks = annotated.clone();
+        other_marks.meta_mut().annotations = [("team".to_string(), "a".to_string())].into();
+        assert_eq!(
+            check_bindings(
+                &plan,
+                &observed(vec![s.clone(), other_marks], vec![pv.clone()])
+            ),
+            Err(r#"provisioning failed for PVC "d""#.into())
         );
         let mut moved = annotated.clone();
         moved
