@@ -20,6 +20,7 @@ pub mod filter;
 pub mod http;
 pub mod keys;
 pub mod kubelet_proxy;
+pub mod limit_ranger;
 pub mod metrics;
 pub mod metrics_api;
 pub mod node_restriction;

@@ -209,7 +209,7 @@ impl<S: Store> Registry<S> {
         self
     }
 
-    fn admission_enabled(&self, plugin: &str) -> bool {
+    pub(crate) fn admission_enabled(&self, plugin: &str) -> bool {
         !self.disabled_admission.contains(plugin)
     }
 
@@ -383,6 +383,7 @@ impl<S: Store> Registry<S> {
         if let Some(user) = &user {
             crate::csr_admission::set_requestor(&mut object, user);
         }
+        self.admit_limit_ranges(&mut object, None, "").await?;
         admission::validate_create(info, &object)?;
         let namespace = object.meta().namespace.clone();
         if info.namespaced {
@@ -676,6 +677,8 @@ impl<S: Store> Registry<S> {
             }
         }
         admission::validate_update(info, &new, &cur.object)?;
+        self.admit_limit_ranges(&mut new, Some(&cur.object), part.subresource())
+            .await?;
         self.admit_node(
             crate::node_restriction::Operation::Update,
             part.subresource(),

@@ -210,6 +210,7 @@ pub const ADMISSION_PLUGINS: &[&str] = &[
     "NodeRestriction",
     "ServiceAccount",
     "PodSecurity",
+    "LimitRanger",
     "DefaultStorageClass",
 ];
 

@@ -215,15 +215,31 @@ pub(super) fn resource_quota(q: &k8s::ResourceQuota, e: &mut Errors) {
     }
 }
 
+/// Kubernetes' ValidateLimitRange: standard or qualified types, each once; no defaults on
+/// Pod items; a claim item bounds storage; per resource min <= defaultRequest <= default
+/// <= max, ratios of at least 1 and at most max/min, and default = defaultRequest where
+/// overcommit is not allowed (extended resources, hugepages).
 pub(super) fn limit_range(lr: &k8s::LimitRange, e: &mut Errors) {
+    let mut types = BTreeSet::new();
     for (i, item) in lr.spec.iter().flat_map(|s| s.limits.iter()).enumerate() {
         let p = format!("spec.limits[{i}]");
-        supported(
-            &format!("{p}.type"),
-            &item.r#type,
-            &["Container", "PersistentVolumeClaim", "Pod"],
-            e,
-        );
+        let ty = item.r#type.as_str();
+        let qualified = crate::validation::is_qualified_name(ty);
+        if !qualified.is_empty() {
+            for msg in qualified {
+                e.push(FieldError::invalid(format!("{p}.type"), ty, msg));
+            }
+        } else if !ty.contains('/') && !["Container", "PersistentVolumeClaim", "Pod"].contains(&ty)
+        {
+            e.push(FieldError::invalid(
+                format!("{p}.type"),
+                ty,
+                "must be a standard limit type or fully qualified",
+            ));
+        }
+        if !types.insert(ty) {
+            e.push(FieldError::duplicate(format!("{p}.type"), ty));
+        }
         for (name, map) in [
             ("max", &item.max),
             ("min", &item.min),
@@ -233,20 +249,151 @@ pub(super) fn limit_range(lr: &k8s::LimitRange, e: &mut Errors) {
         ] {
             quantities(&format!("{p}.{name}"), map, e);
         }
-        for (res, min) in &item.min {
-            if let (Ok(lo), Some(Ok(hi))) = (
-                min.parse::<Quantity>(),
-                item.max.get(res).map(|m| m.parse::<Quantity>()),
-            ) && lo > hi
-            {
+        let pod = ty == "Pod";
+        if pod {
+            for (name, map) in [
+                ("default", &item.default),
+                ("defaultRequest", &item.default_request),
+            ] {
+                if !map.is_empty() {
+                    e.push(FieldError::forbidden(
+                        format!("{p}.{name}"),
+                        "may not be specified when `type` is 'Pod'",
+                    ));
+                }
+            }
+        }
+        if ty == "PersistentVolumeClaim"
+            && !item.min.contains_key("storage")
+            && !item.max.contains_key("storage")
+        {
+            e.push(FieldError::required(
+                format!("{p}.limits"),
+                "either minimum or maximum storage value is required, but neither was provided",
+            ));
+        }
+        let parsed = |map: &BTreeMap<String, String>| -> BTreeMap<String, Quantity> {
+            map.iter()
+                .filter_map(|(k, v)| v.parse().ok().map(|q| (k.clone(), q)))
+                .collect()
+        };
+        let empty = BTreeMap::new();
+        let (min, max, ratio) = (
+            parsed(&item.min),
+            parsed(&item.max),
+            parsed(&item.max_limit_request_ratio),
+        );
+        let (default, default_request) = if pod {
+            (empty.clone(), empty)
+        } else {
+            (parsed(&item.default), parsed(&item.default_request))
+        };
+        let keys: BTreeSet<&String> = [&min, &max, &default, &default_request, &ratio]
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .collect();
+        for k in keys {
+            let (lo, hi, def, req, r) = (
+                min.get(k),
+                max.get(k),
+                default.get(k),
+                default_request.get(k),
+                ratio.get(k),
+            );
+            let mut invalid = |field: &str, value: &Quantity, msg: String| {
                 e.push(FieldError::invalid(
-                    format!("{p}.min[{res}]"),
-                    min,
-                    format!(
-                        "min value {min} is greater than max value {}",
-                        item.max[res]
-                    ),
+                    format!("{p}.{field}[{k}]"),
+                    value.to_string(),
+                    msg,
                 ));
+            };
+            if let (Some(lo), Some(hi)) = (lo, hi)
+                && lo > hi
+            {
+                invalid(
+                    "min",
+                    lo,
+                    format!("min value {lo} is greater than max value {hi}"),
+                );
+            }
+            if let (Some(req), Some(lo)) = (req, lo)
+                && lo > req
+            {
+                invalid(
+                    "defaultRequest",
+                    req,
+                    format!("min value {lo} is greater than default request value {req}"),
+                );
+            }
+            if let (Some(req), Some(hi)) = (req, hi)
+                && req > hi
+            {
+                invalid(
+                    "defaultRequest",
+                    req,
+                    format!("default request value {req} is greater than max value {hi}"),
+                );
+            }
+            if let (Some(req), Some(def)) = (req, def)
+                && req > def
+            {
+                invalid(
+                    "defaultRequest",
+                    req,
+                    format!(
+                        "default request value {req} is greater than default limit value {def}"
+                    ),
+                );
+            }
+            if let (Some(def), Some(lo)) = (def, lo)
+                && lo > def
+            {
+                invalid(
+                    "default",
+                    lo,
+                    format!("min value {lo} is greater than default value {def}"),
+                );
+            }
+            if let (Some(def), Some(hi)) = (def, hi)
+                && def > hi
+            {
+                invalid(
+                    "default",
+                    hi,
+                    format!("default value {def} is greater than max value {hi}"),
+                );
+            }
+            if let Some(r) = r
+                && *r < Quantity::from_value(1, Default::default())
+            {
+                invalid(
+                    "maxLimitRequestRatio",
+                    r,
+                    format!("ratio {r} is less than 1"),
+                );
+            }
+            if let (Some(r), Some(lo), Some(hi)) = (r, lo, hi) {
+                // Kubernetes compares in milli-units as floats, and prints Go's %f.
+                let bound = hi.milli_value() as f64 / lo.milli_value() as f64;
+                if r.milli_value() as f64 / 1000.0 > bound {
+                    invalid(
+                        "maxLimitRequestRatio",
+                        r,
+                        format!("ratio {r} is greater than max/min = {bound:.6}"),
+                    );
+                }
+            }
+            // Extended resources and hugepages cannot be overcommitted.
+            let overcommit =
+                (!k.contains('/') || k.contains("kubernetes.io/")) && !k.starts_with("hugepages-");
+            if let (false, Some(def), Some(req)) = (overcommit, def, req)
+                && def != req
+            {
+                invalid(
+                    "defaultRequest",
+                    req,
+                    format!("default value {def} must equal to defaultRequest value {req} in {k}"),
+                );
             }
         }
     }
