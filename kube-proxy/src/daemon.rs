@@ -50,6 +50,15 @@ pub struct Config {
     /// services); ipvs needs the kernel's IP Virtual Server support.
     #[arg(long, value_enum, default_value = "iptables")]
     pub mode: Mode,
+    /// nftables mode: how transactions reach the kernel. netlink: nf_tables netlink
+    /// batches (a failed batch is retried with the `nft` tool); nft: `nft -f` only.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "netlink",
+        env = "KUBE_PROXY_NFT_BACKEND"
+    )]
+    pub nftables_backend: crate::nftables::NftVia,
     /// Remove every rule and chain kube-proxy made, then exit.
     #[arg(long)]
     pub cleanup: bool,
@@ -85,6 +94,7 @@ impl Config {
             connection: client::daemon::ConnectionFlags::plaintext(server),
             node_name: None,
             mode: Mode::Iptables,
+            nftables_backend: crate::nftables::NftVia::from_env(),
             cleanup: false,
             cluster_cidr: None,
             min_sync_period: Duration::from_secs(1),

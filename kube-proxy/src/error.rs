@@ -26,6 +26,12 @@ pub enum Error {
     InvalidFlag { flag: &'static str, reason: String },
     #[error("metrics and health endpoints")]
     Endpoints(#[from] client::daemon::EndpointError),
+    #[error("nftables over netlink: {0}")]
+    Netlink(String),
+    #[error(
+        "the nftables ruleset changed while this sync was sent (another writer); the next sync rebuilds the table"
+    )]
+    NetlinkConflict,
     #[error("sync task failed: {0}")]
     Task(String),
 }

@@ -50,7 +50,9 @@ async fn serve() -> anyhow::Result<()> {
         return Ok(());
     }
     let mut running = if config.mode == Mode::Nftables {
-        daemon::start_nftables(config, Arc::new(RealNft::new())).await?
+        let nft = RealNft::with(None, config.nftables_backend);
+        tracing::info!(backend = ?config.nftables_backend, "nftables mode");
+        daemon::start_nftables(config, Arc::new(nft)).await?
     } else {
         daemon::start(config, ipt).await?
     };

@@ -4,6 +4,7 @@
 use super::plan::plan_sync;
 use super::render::{NftRuleset, TABLE};
 use super::runner::Nft;
+use super::stale::stale_udp_flows;
 use crate::error::Error;
 use crate::model::SyncOutcome;
 use std::sync::Arc;
@@ -31,12 +32,23 @@ impl NftProxier {
         desired: Arc<NftRuleset>,
         force_full: bool,
     ) -> Result<SyncOutcome, Error> {
-        let applied = if force_full {
-            None
-        } else {
-            self.applied.take()
-        };
-        self.applied = None;
+        let previous = self.applied.take();
+        let mut applied = if force_full { None } else { previous.clone() };
+        if applied.is_some() {
+            // As Kubernetes' proxiers guard against outside edits: what we applied is only
+            // known to be live if nobody else committed since (the generation is per
+            // namespace, so any writer counts).
+            let others = self.nft.changed_by_others().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "reading the nftables generation failed; rebuilding the table");
+                true
+            });
+            if others {
+                tracing::info!(
+                    "the nftables ruleset changed since our last sync (another writer); rebuilding the table"
+                );
+                applied = None;
+            }
+        }
         let plan = plan_sync(applied.as_deref(), &desired);
         let mut out = SyncOutcome {
             full: plan.full,
@@ -52,6 +64,18 @@ impl NftProxier {
             let start = Instant::now();
             self.nft.apply(&plan.text)?;
             out.restore_time = start.elapsed();
+        }
+        // UDP flows to endpoints that went away would stay DNATed to them.
+        let stale = stale_udp_flows(previous.as_deref(), &desired);
+        if !stale.is_empty() {
+            match self.nft.delete_conntrack(&stale) {
+                Ok(n) => tracing::debug!(
+                    filters = stale.len(),
+                    deleted = n,
+                    "stale UDP conntrack entries deleted"
+                ),
+                Err(e) => tracing::warn!(error = %e, "deleting stale UDP conntrack entries failed"),
+            }
         }
         self.applied = Some(desired);
         Ok(out)
@@ -176,6 +200,47 @@ mod tests {
         let out = p.sync(want.clone(), false).unwrap();
         assert!(out.full);
         assert_eq!(fake.table().unwrap(), fresh(&want));
+    }
+
+    #[test]
+    fn another_writer_makes_the_next_sync_full() {
+        let fake = Arc::new(FakeNft::new());
+        let mut p = NftProxier::new(fake.clone());
+        let mut ports: Vec<ServicePort> = (0..5).map(|i| sp(i, 2, false)).collect();
+        p.sync(rules(&ports), false).unwrap();
+        ports[1].endpoints.pop();
+        assert!(!p.sync(rules(&ports), false).unwrap().full);
+        fake.touch_by_other();
+        ports[2].endpoints.pop();
+        let want = rules(&ports);
+        let out = p.sync(want.clone(), false).unwrap();
+        assert!(out.full, "a foreign commit must rebuild the table");
+        assert_eq!(fake.table().unwrap(), fresh(&want));
+        ports[3].endpoints.pop();
+        assert!(!p.sync(rules(&ports), false).unwrap().full);
+    }
+
+    #[test]
+    fn a_removed_udp_endpoint_asks_for_its_conntrack_entries_to_go() {
+        let fake = Arc::new(FakeNft::new());
+        let mut p = NftProxier::new(fake.clone());
+        let mut udp = sp(1, 2, false);
+        udp.protocol = Protocol::Udp;
+        p.sync(rules(&[udp.clone(), sp(2, 2, false)]), false)
+            .unwrap();
+        assert!(fake.conntrack_deletes().is_empty());
+        let gone = udp.endpoints.remove(0);
+        p.sync(rules(&[udp.clone(), sp(2, 1, false)]), false)
+            .unwrap();
+        let f = fake.conntrack_deletes();
+        assert!(
+            !f.is_empty() && f.iter().all(|f| f.reply_src == gone.ip),
+            "{f:?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.orig_dst == Some(udp.cluster_ip) && f.orig_dport == 80)
+        );
     }
 
     #[test]

@@ -75,6 +75,19 @@ pub struct ServiceObjects {
     /// `typeof` line, and endpoint i at index i (written `ip . port`). Without session
     /// affinity.
     pub endpoint_map: Option<EndpointMap>,
+    /// UDP service ports only: what conntrack cleanup needs when an endpoint goes away.
+    pub udp: Option<UdpFlows>,
+}
+
+/// A UDP service port's addresses: its flows to an endpoint that went away are deleted
+/// from conntrack (else a client keeps sending to the dead endpoint, see `stale.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UdpFlows {
+    /// Cluster IP and external IPs with the service port.
+    pub destinations: Vec<(Ipv4Addr, u16)>,
+    pub node_port: Option<u16>,
+    /// Ready endpoints.
+    pub endpoints: Vec<Endpoint>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -299,6 +312,16 @@ pub fn render_service(sp: &ServicePort, node: &NodeConfig) -> ServiceObjects {
     let ext_chain = format!("external-{base}");
     let has_external = sp.node_port.is_some() || !sp.external_ips.is_empty();
     let key = |ip: &std::net::Ipv4Addr| format!("{ip} . {proto} . {}", sp.port);
+    if sp.protocol == crate::model::Protocol::Udp {
+        out.udp = Some(UdpFlows {
+            destinations: std::iter::once(&sp.cluster_ip)
+                .chain(&sp.external_ips)
+                .map(|ip| (*ip, sp.port))
+                .collect(),
+            node_port: sp.node_port,
+            endpoints: sp.endpoints.clone(),
+        });
+    }
 
     if sp.endpoints.is_empty() {
         let reject = format!("goto {REJECT_CHAIN}");

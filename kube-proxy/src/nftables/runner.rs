@@ -1,10 +1,14 @@
-//! The `Nft` trait: the only way the nftables backend touches the kernel. `RealNft` runs
-//! `nft -f -` (optionally inside a named network namespace through `ip netns exec`, as the
-//! tests and the benchmark do); `FakeNft` keeps an in-memory model of the one table,
-//! applies a file all-or-nothing as nft does, and rejects what the kernel would reject
-//! (a jump to a missing chain, deleting a chain something still jumps to, deleting a
-//! missing element), so ordering mistakes in a plan fail unit tests.
+//! The `Nft` trait: the only way the nftables backend touches the kernel. `RealNft` sends
+//! a transaction as one nf_tables netlink batch (`netlink::NetlinkNft`, the default) and
+//! falls back to `nft -f -` when that fails, or runs only the tool when so configured;
+//! either optionally inside a named network namespace (the tests and the benchmark);
+//! `FakeNft` keeps an in-memory model of the one table, applies a file all-or-nothing as
+//! nft does, and rejects what the kernel would reject (a jump to a missing chain, deleting
+//! a chain something still jumps to, deleting a missing element), so ordering mistakes in
+//! a plan fail unit tests.
 
+use super::netlink::NetlinkNft;
+use super::netlink::conntrack::Filter;
 use super::render::TABLE;
 use crate::error::Error;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,26 +18,76 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Blocking calls: the daemon runs them on the blocking pool.
 pub trait Nft: Send + Sync {
-    /// `nft -f -` of `input`: one atomic transaction.
+    /// `nft -f -` of `input` (or its netlink equivalent): one atomic transaction.
     fn apply(&self, input: &str) -> Result<(), Error>;
     /// Whether `table ip kube-proxy` exists.
     fn table_exists(&self) -> Result<bool, Error>;
+    /// Whether another writer committed to the ruleset since our last transaction (then
+    /// the proxier rebuilds the table instead of trusting what it applied). False when
+    /// the backend cannot tell.
+    fn changed_by_others(&self) -> Result<bool, Error> {
+        Ok(false)
+    }
+    /// Deletes the conntrack entries the filters match; how many.
+    fn delete_conntrack(&self, _filters: &[Filter]) -> Result<usize, Error> {
+        Ok(0)
+    }
+}
+
+/// How `RealNft` talks to the kernel (`--nftables-backend`, env `KUBE_PROXY_NFT_BACKEND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum NftVia {
+    /// nf_tables netlink batches, the `nft` tool only when a batch fails.
+    #[default]
+    Netlink,
+    /// The `nft` tool for every transaction (the reference path).
+    Nft,
+}
+
+impl NftVia {
+    pub const ENV: &'static str = "KUBE_PROXY_NFT_BACKEND";
+
+    /// From `KUBE_PROXY_NFT_BACKEND` (`nft` or `netlink`; default netlink).
+    pub fn from_env() -> Self {
+        match std::env::var(Self::ENV).as_deref() {
+            Ok("nft") => NftVia::Nft,
+            _ => NftVia::Netlink,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct RealNft {
-    /// Run inside this network namespace (`ip netns exec NS nft ...`); None: the current one.
+    /// Run inside this network namespace (`ip netns exec NS nft ...`, or a netlink socket
+    /// opened there); None: the current one.
     pub netns: Option<String>,
+    /// Some: netlink first (the tool on error).
+    netlink: Option<Arc<NetlinkNft>>,
 }
 
 impl RealNft {
+    /// The current namespace, the backend from `KUBE_PROXY_NFT_BACKEND`.
     pub fn new() -> Self {
-        RealNft { netns: None }
+        Self::with(None, NftVia::from_env())
     }
 
+    /// A named namespace, the backend from `KUBE_PROXY_NFT_BACKEND`.
     pub fn in_netns(name: &str) -> Self {
+        Self::with(Some(name), NftVia::from_env())
+    }
+
+    pub fn with(netns: Option<&str>, via: NftVia) -> Self {
         RealNft {
-            netns: Some(name.to_string()),
+            netns: netns.map(str::to_string),
+            netlink: (via == NftVia::Netlink).then(|| Arc::new(NetlinkNft::new(netns))),
+        }
+    }
+
+    pub fn via(&self) -> NftVia {
+        if self.netlink.is_some() {
+            NftVia::Netlink
+        } else {
+            NftVia::Nft
         }
     }
 
@@ -83,16 +137,48 @@ impl RealNft {
     pub fn list_table(&self) -> Result<String, Error> {
         self.run(&["list", "table", "ip", TABLE], None)
     }
+
+    /// `nft -f -` whatever the backend (the reference path; the benchmark compares).
+    pub fn apply_with_tool(&self, input: &str) -> Result<(), Error> {
+        self.run(&["-f", "-"], Some(input)).map(|_| ())
+    }
 }
 
 impl Nft for RealNft {
     fn apply(&self, input: &str) -> Result<(), Error> {
-        self.run(&["-f", "-"], Some(input)).map(|_| ())
+        let Some(nl) = &self.netlink else {
+            return self.apply_with_tool(input);
+        };
+        match nl.apply(input) {
+            Ok(_) => Ok(()),
+            // Another writer: the plan is out of date, the tool would not fix that.
+            Err(e @ Error::NetlinkConflict) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "nftables netlink batch failed; applying it with nft -f instead");
+                self.apply_with_tool(input)?;
+                nl.adopt_generation();
+                Ok(())
+            }
+        }
     }
 
     fn table_exists(&self) -> Result<bool, Error> {
         let out = self.run(&["list", "tables", "ip"], None)?;
         Ok(out.lines().any(|l| l.trim() == format!("table ip {TABLE}")))
+    }
+
+    fn changed_by_others(&self) -> Result<bool, Error> {
+        match &self.netlink {
+            Some(nl) => nl.changed_by_others(),
+            None => Ok(false),
+        }
+    }
+
+    fn delete_conntrack(&self, filters: &[Filter]) -> Result<usize, Error> {
+        match &self.netlink {
+            Some(nl) => nl.delete_conntrack(filters),
+            None => NetlinkNft::new(self.netns.as_deref()).delete_conntrack(filters),
+        }
     }
 }
 
@@ -109,6 +195,9 @@ struct FakeState {
     table: Option<FakeTable>,
     applied: Vec<String>,
     fail_next: usize,
+    /// Someone else wrote since our last apply (`touch_by_other`).
+    touched: bool,
+    conntrack: Vec<Filter>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -140,6 +229,17 @@ impl FakeNft {
 
     pub fn fail_next_applies(&self, n: usize) {
         self.lock().fail_next = n;
+    }
+
+    /// As another writer committing to the ruleset: `changed_by_others` is true until the
+    /// next apply.
+    pub fn touch_by_other(&self) {
+        self.lock().touched = true;
+    }
+
+    /// Every conntrack filter asked for so far.
+    pub fn conntrack_deletes(&self) -> Vec<Filter> {
+        self.lock().conntrack.clone()
     }
 }
 
@@ -322,11 +422,21 @@ impl Nft for FakeNft {
             apply_line(&mut t, line)?;
         }
         st.table = t;
+        st.touched = false;
         Ok(())
     }
 
     fn table_exists(&self) -> Result<bool, Error> {
         Ok(self.lock().table.is_some())
+    }
+
+    fn changed_by_others(&self) -> Result<bool, Error> {
+        Ok(self.lock().touched)
+    }
+
+    fn delete_conntrack(&self, filters: &[Filter]) -> Result<usize, Error> {
+        self.lock().conntrack.extend_from_slice(filters);
+        Ok(0)
     }
 }
 

@@ -167,8 +167,18 @@ impl Topology {
     }
 
     pub fn start_backend_in(&mut self, ns: &str, addr: &str, name: &str) {
+        self.start_server(ns, "serve", addr, name);
+    }
+
+    /// A UDP server in the pods namespace answering every datagram with `name`.
+    pub fn start_udp_backend(&mut self, addr: &str, name: &str) {
+        let ns = self.pods.clone();
+        self.start_server(&ns, "udp-serve", addr, name);
+    }
+
+    fn start_server(&mut self, ns: &str, mode: &str, addr: &str, name: &str) {
         let mut child = Command::new("ip")
-            .args(["netns", "exec", ns, HELPER, "serve", addr, name])
+            .args(["netns", "exec", ns, HELPER, mode, addr, name])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
