@@ -27,6 +27,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.boxed(".k8s.PodSpec.security_context");
     config.boxed(".k8s.PodSpec.affinity");
     config.boxed(".k8s.CronJobSpec.job_template");
+    // A PersistentVolume names one of its many sources: the others cost a pointer each.
+    for source in [
+        "gce_persistent_disk",
+        "aws_elastic_block_store",
+        "glusterfs",
+        "rbd",
+        "iscsi",
+        "cinder",
+        "cephfs",
+        "fc",
+        "flocker",
+        "flex_volume",
+        "azure_file",
+        "vsphere_volume",
+        "quobyte",
+        "azure_disk",
+        "photon_persistent_disk",
+        "portworx_volume",
+        "scale_io",
+        "storageos",
+        "csi",
+    ] {
+        config.boxed(format!(".k8s.PersistentVolumeSpec.{source}"));
+    }
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

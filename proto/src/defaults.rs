@@ -292,7 +292,10 @@ fn default_volume(volume: &mut k8s::Volume) {
             p.default_mode.get_or_insert(DEFAULT_FILE_MODE);
         }
         Some(S::AzureDisk(d)) => default_azure_disk(d),
-        Some(S::Iscsi(i)) => set_if_empty(&mut i.iscsi_interface, "default"),
+        Some(S::Iscsi(i)) => {
+            set_if_empty(&mut i.iscsi_interface, "default");
+            i.lun.get_or_insert(0);
+        }
         Some(S::Rbd(r)) => default_rbd(&mut r.pool, &mut r.user, &mut r.keyring),
         Some(S::ScaleIo(s)) => default_scale_io(&mut s.storage_mode, &mut s.fs_type),
         Some(S::Image(i)) if i.pull_policy.is_empty() => {
@@ -312,6 +315,7 @@ fn default_pv_sources(spec: &mut k8s::PersistentVolumeSpec) {
     }
     if let Some(i) = spec.iscsi.as_mut() {
         set_if_empty(&mut i.iscsi_interface, "default");
+        i.lun.get_or_insert(0);
     }
     if let Some(r) = spec.rbd.as_mut() {
         default_rbd(&mut r.pool, &mut r.user, &mut r.keyring);

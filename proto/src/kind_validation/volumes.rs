@@ -120,7 +120,7 @@ pub(super) fn volume_source(source: Option<&S>, path: &str, e: &mut Errors) {
             IscsiFields {
                 target_portal: &i.target_portal,
                 iqn: &i.iqn,
-                lun: i.lun,
+                lun: i.lun.unwrap_or(0),
                 chap: i.chap_auth_discovery || i.chap_auth_session,
                 has_secret: i.secret_ref.is_some(),
                 initiator_name: i.initiator_name.as_deref(),
@@ -245,7 +245,7 @@ pub(super) fn pv_sources(spec: &k8s::PersistentVolumeSpec, e: &mut Errors) {
             IscsiFields {
                 target_portal: &i.target_portal,
                 iqn: &i.iqn,
-                lun: i.lun,
+                lun: i.lun.unwrap_or(0),
                 chap: i.chap_auth_discovery || i.chap_auth_session,
                 has_secret: i.secret_ref.is_some(),
                 initiator_name: i.initiator_name.as_deref(),
@@ -707,6 +707,298 @@ fn storageos(p: &str, volume_name: &str, volume_namespace: &str, e: &mut Errors)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::{load_documents, to_document};
+    use serde_json::{Value, json};
+
+    /// Every pod volume source of the core API, written as a user writes it.
+    const POD_SOURCES: &[&str] = &[
+        "awsElasticBlockStore: {volumeID: vol-0a1b2c, fsType: ext4, partition: 1}",
+        "azureDisk: {diskName: d, diskURI: 'https://acct.blob.core.windows.net/vhds/d.vhd', cachingMode: ReadOnly, fsType: ext4, readOnly: true, kind: Shared}",
+        "azureFile: {secretName: s, shareName: share, readOnly: true}",
+        "cephfs: {monitors: ['10.0.0.1:6789'], path: /, user: admin, secretFile: /etc/ceph/s, secretRef: {name: ceph}, readOnly: true}",
+        "cinder: {volumeID: bd82f7e2-wece-4c01-a505-4acf60b07f4a, fsType: ext4, secretRef: {name: c}}",
+        "csi: {driver: inline.storage.kubernetes.io, readOnly: true, fsType: ext4, volumeAttributes: {foo: bar}, nodePublishSecretRef: {name: s}}",
+        "ephemeral: {volumeClaimTemplate: {metadata: {labels: {type: scratch}}, spec: {accessModes: [ReadWriteOnce], storageClassName: fast, resources: {requests: {storage: 1Gi}}}}}",
+        "fc: {targetWWNs: ['500a0982991b8dc5'], lun: 2, fsType: ext4, readOnly: true}",
+        "flexVolume: {driver: kubernetes.io/lvm, fsType: ext4, secretRef: {name: s}, options: {volumeID: v, size: 1000m}}",
+        "flocker: {datasetName: data}",
+        "gcePersistentDisk: {pdName: my-data-disk, fsType: ext4, partition: 1, readOnly: true}",
+        "gitRepo: {repository: 'https://example.com/r.git', revision: abc, directory: .}",
+        "glusterfs: {endpoints: glusterfs-cluster, path: kube_vol, readOnly: true}",
+        "image: {reference: 'quay.io/crio/artifact:v2', pullPolicy: IfNotPresent}",
+        "iscsi: {targetPortal: '10.0.2.15:3260', portals: ['10.0.2.16:3260'], iqn: 'iqn.2001-04.com.example:storage.kube.sys1.xyz', lun: 0, fsType: ext4, readOnly: true, chapAuthDiscovery: true, chapAuthSession: true, secretRef: {name: chap}, initiatorName: 'iqn.1996-04.de.suse:01:a1b2'}",
+        "nfs: {server: nfs.example.com, path: /exports, readOnly: true}",
+        "photonPersistentDisk: {pdID: 'TEST-PD-ID', fsType: ext4}",
+        "portworxVolume: {volumeID: pxvol, fsType: ext4}",
+        "quobyte: {registry: 'registry:7861', volume: testVolume, readOnly: true, user: root, group: root, tenant: t}",
+        "rbd: {monitors: ['10.16.154.78:6789'], image: foo, fsType: ext4, pool: kube, user: admin, keyring: /etc/ceph/keyring, secretRef: {name: ceph-secret}, readOnly: true}",
+        "scaleIO: {gateway: 'https://localhost:443/api', system: scaleio, protectionDomain: pd, storagePool: sp, storageMode: ThinProvisioned, volumeName: vol-0, secretRef: {name: sio}, sslEnabled: true, fsType: xfs}",
+        "storageos: {volumeName: redis-vol01, volumeNamespace: default, fsType: ext4, secretRef: {name: s}}",
+        "vsphereVolume: {volumePath: '[DatastoreName] volumes/myDisk', fsType: ext4, storagePolicyName: gold, storagePolicyID: id-1}",
+    ];
+
+    fn pod(source: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers: [{{name: c, image: i, volumeMounts: [{{name: v, mountPath: /v}}]}}]\n  volumes:\n  - name: v\n    {source}\n"
+        )
+    }
+
+    fn errors(yaml: &str) -> Vec<String> {
+        let object = load_documents(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"))[0].clone();
+        super::super::validate(&object)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_pod_volume_source_loads_validates_and_round_trips() {
+        for source in POD_SOURCES {
+            let text = pod(source);
+            let objects = load_documents(&text).unwrap_or_else(|e| panic!("{source}: {e}"));
+            assert_eq!(errors(&text), Vec::<String>::new(), "{source}");
+            // What is stored and printed is what was written.
+            let written: Value = serde_saphyr::from_str(&text).unwrap();
+            let stored = to_document(&objects[0]);
+            assert_eq!(
+                stored["spec"]["volumes"][0], written["spec"]["volumes"][0],
+                "{source}"
+            );
+            assert_eq!(
+                load_documents(&crate::manifest::to_yaml(&objects[0])).unwrap(),
+                objects,
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_pod_volume_source_names_its_required_fields() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "awsElasticBlockStore: {}",
+                &["awsElasticBlockStore.volumeID: Required value"],
+            ),
+            (
+                "azureDisk: {}",
+                &[
+                    "azureDisk.diskName: Required value",
+                    "azureDisk.diskURI: Required value",
+                ],
+            ),
+            (
+                "azureFile: {}",
+                &[
+                    "azureFile.secretName: Required value",
+                    "azureFile.shareName: Required value",
+                ],
+            ),
+            ("cephfs: {}", &["cephfs.monitors: Required value"]),
+            ("cinder: {}", &["cinder.volumeID: Required value"]),
+            ("csi: {}", &["csi.driver: Required value"]),
+            (
+                "ephemeral: {}",
+                &["ephemeral.volumeClaimTemplate: Required value"],
+            ),
+            (
+                "fc: {}",
+                &[
+                    "fc.targetWWNs: Required value: must specify either targetWWNs or wwids, but not both",
+                ],
+            ),
+            (
+                "fc: {targetWWNs: [a]}",
+                &["fc.lun: Required value: lun is required if targetWWNs is specified"],
+            ),
+            ("flexVolume: {}", &["flexVolume.driver: Required value"]),
+            (
+                "flocker: {}",
+                &["flocker: Required value: one of datasetName and datasetUUID is required"],
+            ),
+            (
+                "gcePersistentDisk: {pdName: d, partition: 256}",
+                &["gcePersistentDisk.partition: Invalid value: 256"],
+            ),
+            (
+                "gitRepo: {repository: r, directory: ../x}",
+                &["gitRepo.directory: Invalid value: \"../x\": must not contain '..'"],
+            ),
+            (
+                "glusterfs: {}",
+                &[
+                    "glusterfs.endpoints: Required value",
+                    "glusterfs.path: Required value",
+                ],
+            ),
+            ("image: {}", &["image.reference: Required value"]),
+            (
+                "iscsi: {targetPortal: p, iqn: foo}",
+                &[
+                    "iscsi.iqn: Invalid value: \"foo\": must be valid format starting with iqn, eui, or naa",
+                ],
+            ),
+            (
+                "iscsi: {}",
+                &[
+                    "iscsi.targetPortal: Required value",
+                    "iscsi.iqn: Required value",
+                ],
+            ),
+            (
+                "nfs: {server: s, path: exports}",
+                &["nfs.path: Invalid value: \"exports\": must be an absolute path"],
+            ),
+            (
+                "photonPersistentDisk: {}",
+                &["photonPersistentDisk.pdID: Required value"],
+            ),
+            (
+                "portworxVolume: {}",
+                &["portworxVolume.volumeID: Required value"],
+            ),
+            (
+                "quobyte: {}",
+                &[
+                    "quobyte.registry: Required value",
+                    "quobyte.volume: Required value",
+                ],
+            ),
+            (
+                "rbd: {}",
+                &["rbd.monitors: Required value", "rbd.image: Required value"],
+            ),
+            (
+                "scaleIO: {}",
+                &[
+                    "scaleIO.gateway: Required value",
+                    "scaleIO.system: Required value",
+                    "scaleIO.volumeName: Required value",
+                ],
+            ),
+            ("storageos: {}", &["storageos.volumeName: Required value"]),
+            (
+                "vsphereVolume: {}",
+                &["vsphereVolume.volumePath: Required value"],
+            ),
+        ];
+        for (source, want) in cases {
+            let got = errors(&pod(source));
+            for w in *want {
+                let w = format!("spec.volumes[0].{w}");
+                assert!(
+                    got.iter().any(|g| g.starts_with(&w)),
+                    "{source}: want {w}, got {got:?}"
+                );
+            }
+        }
+        // Two sources in one volume: Kubernetes' words.
+        let e = load_documents(&pod(
+            "cinder: {volumeID: a}\n    nfs: {server: s, path: /p}",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("may not specify more than 1 volume type"), "{e}");
+    }
+
+    fn pv(source: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: pv}}\nspec:\n  capacity: {{storage: 1Gi}}\n  accessModes: [ReadWriteOnce]\n  {source}\n"
+        )
+    }
+
+    #[test]
+    fn persistent_volume_sources_load_validate_and_name_their_fields() {
+        let valid = [
+            "cinder: {volumeID: v, fsType: ext4, secretRef: {name: s, namespace: ns}}",
+            "csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1, fsType: ext4, nodePublishSecretRef: {name: s, namespace: ns}}",
+            "glusterfs: {endpoints: e, path: p, endpointsNamespace: ns}",
+            "rbd: {monitors: [m], image: i, secretRef: {name: s, namespace: ns}}",
+            "iscsi: {targetPortal: p, iqn: 'iqn.2001-04.com.example:s', lun: 0}",
+            "cephfs: {monitors: [m], secretRef: {name: s, namespace: ns}}",
+            "flexVolume: {driver: d, secretRef: {name: s, namespace: ns}}",
+            "azureFile: {secretName: s, shareName: x, secretNamespace: ns}",
+            "scaleIO: {gateway: g, system: s, volumeName: v, secretRef: {name: s, namespace: ns}}",
+            "storageos: {volumeName: v, secretRef: {name: s, namespace: ns}}",
+            "gcePersistentDisk: {pdName: d}",
+            "awsElasticBlockStore: {volumeID: v}",
+            "vsphereVolume: {volumePath: p}",
+            "local: {path: /mnt/disks/ssd1}",
+            "nfs: {server: s, path: /p}",
+            "hostPath: {path: /tmp/pv}",
+        ];
+        for source in valid {
+            let text = pv(source);
+            let objects = load_documents(&text).unwrap_or_else(|e| panic!("{source}: {e}"));
+            assert_eq!(errors(&text), Vec::<String>::new(), "{source}");
+            let written: Value = serde_saphyr::from_str(&text).unwrap();
+            assert_eq!(
+                to_document(&objects[0])["spec"],
+                written["spec"],
+                "{source}"
+            );
+        }
+        let cases: &[(&str, &str)] = &[
+            (
+                "cinder: {volumeID: v, secretRef: {name: s}}",
+                "spec.cinder.secretRef.namespace: Required value",
+            ),
+            ("csi: {driver: d}", "spec.csi.volumeHandle: Required value"),
+            (
+                "glusterfs: {endpoints: e, path: p, endpointsNamespace: ''}",
+                "spec.glusterfs.endpointsNamespace: Invalid value",
+            ),
+            (
+                "azureFile: {secretName: s, shareName: x, secretNamespace: ''}",
+                "spec.azureFile.secretNamespace: Required value",
+            ),
+            (
+                "volumeMode: Filesystem",
+                "spec: Required value: must specify a volume type",
+            ),
+        ];
+        for (source, want) in cases {
+            let got = errors(&pv(source));
+            assert!(
+                got.iter().any(|g| g.starts_with(want)),
+                "{source}: want {want}, got {got:?}"
+            );
+        }
+        let got = errors(&pv("cinder: {volumeID: v}\n  nfs: {server: s, path: /p}"));
+        assert!(
+            got.contains(
+                &"spec.cinder: Forbidden: may not specify more than 1 volume type".to_string()
+            ),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn sources_have_kubernetes_defaults() {
+        let mut object = load_documents(&pod("rbd: {monitors: [m], image: i}")).unwrap()[0].clone();
+        crate::defaults::apply_defaults(&mut object);
+        let rbd = &to_document(&object)["spec"]["volumes"][0]["rbd"];
+        assert_eq!(rbd["pool"], json!("rbd"));
+        assert_eq!(rbd["user"], json!("admin"));
+        assert_eq!(rbd["keyring"], json!("/etc/ceph/keyring"));
+        let mut object =
+            load_documents(&pod("azureDisk: {diskName: d, diskURI: 'https://x/d.vhd'}")).unwrap()
+                [0]
+            .clone();
+        crate::defaults::apply_defaults(&mut object);
+        assert_eq!(
+            to_document(&object)["spec"]["volumes"][0]["azureDisk"],
+            json!({"diskName": "d", "diskURI": "https://x/d.vhd", "cachingMode": "ReadWrite", "fsType": "ext4", "readOnly": false, "kind": "Shared"})
+        );
+        // A volume that names no source is an emptyDir.
+        let mut object = load_documents(&pod("{}").replace("- name: v\n    {}", "- name: v"))
+            .unwrap()[0]
+            .clone();
+        crate::defaults::apply_defaults(&mut object);
+        assert_eq!(
+            to_document(&object)["spec"]["volumes"][0],
+            json!({"name": "v", "emptyDir": {}})
+        );
+    }
 
     #[test]
     fn iscsi_names() {
