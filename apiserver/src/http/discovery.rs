@@ -174,6 +174,15 @@ pub(crate) fn group_versions() -> Vec<GroupVersion> {
         });
         out[i].resources.extend(kind_resources(k));
     }
+    // Versions served but not stored (autoscaling/v1): after the stored one, which stays
+    // the group's preferred version, as in Kubernetes.
+    for v in proto::convert::VERSIONS {
+        out.push(GroupVersion {
+            group: v.info.group,
+            version: v.info.version,
+            resources: kind_resources(v.info),
+        });
+    }
     if let Some(core) = out.iter_mut().find(|gv| gv.group.is_empty()) {
         core.resources
             .push(virtual_kind("bindings", "binding", "Binding", true));

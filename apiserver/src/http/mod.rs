@@ -25,6 +25,7 @@ pub(crate) mod stream;
 pub(crate) mod subresources;
 pub(crate) mod table;
 pub(crate) mod verbs;
+pub(crate) mod versions;
 pub(crate) mod watch;
 
 pub type Body = axum::body::Body;
@@ -156,6 +157,21 @@ impl<S: Store> HttpApi<S> {
     /// A request under `/api/v1` or `/apis/{group}/{version}`. `stream_body` is the body
     /// not yet read (exec and port-forward upgrade the connection instead).
     async fn resource(
+        &self,
+        parts: ::http::request::Parts,
+        bytes: bytes::Bytes,
+        stream_body: Option<Body>,
+    ) -> HttpResponse {
+        // A served version that is not the stored one (autoscaling/v1 HPA) converts here
+        // and is served as the stored version.
+        if let Some(version) = versions::of_path(parts.uri.path()) {
+            return Box::pin(versions::serve(self, version, parts, bytes, stream_body)).await;
+        }
+        self.stored_resource(parts, bytes, stream_body).await
+    }
+
+    /// A request under a stored kind's own group-version.
+    pub(crate) async fn stored_resource(
         &self,
         parts: ::http::request::Parts,
         bytes: bytes::Bytes,

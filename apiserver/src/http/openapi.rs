@@ -134,8 +134,7 @@ impl Definitions {
         if !description.is_empty() {
             def["description"] = Value::from(description);
         }
-        let required: Vec<&str> = m
-            .required()
+        let required: Vec<&str> = super::versions::required(m)
             .iter()
             .copied()
             .filter(|r| m.field(r).is_some())
@@ -343,7 +342,7 @@ impl Definitions {
 
     /// `<Kind>List` of a kind.
     fn list(&mut self, k: &'static KindInfo) -> String {
-        let item = self.message(schema::kind_message(k));
+        let item = self.message(super::versions::kind_schema(k));
         let name = format!("{item}List");
         if self.defs.contains_key(&name) {
             return name;
@@ -383,7 +382,10 @@ fn scalar(kind: &FieldKind) -> Value {
 
 /// Kubernetes' definition name of a message, or one under this project's prefix.
 fn definition_name(m: &MessageSchema) -> String {
-    m.definition_name().map(str::to_string).unwrap_or_else(|| {
+    let definition = m
+        .definition_name()
+        .or_else(|| proto::convert::definition(&m.full_name).map(|(d, _)| d));
+    definition.map(str::to_string).unwrap_or_else(|| {
         format!(
             "io.rkube.api.{}",
             m.full_name.strip_prefix("k8s.").unwrap_or(&m.full_name)
@@ -393,7 +395,11 @@ fn definition_name(m: &MessageSchema) -> String {
 
 fn kind_of_message(m: &MessageSchema) -> Option<&'static KindInfo> {
     let kind = m.full_name.strip_prefix("k8s.")?;
-    ALL_KINDS.iter().copied().find(|k| k.kind == kind)
+    ALL_KINDS
+        .iter()
+        .copied()
+        .find(|k| k.kind == kind)
+        .or_else(|| proto::convert::by_message(&m.full_name).map(|v| v.info))
 }
 
 /// Descriptions for the fields every kind has, where the proto carries no comment.
@@ -661,7 +667,7 @@ fn kind_paths(
     };
     let group = op_group(k.group, k.version);
     let ns = if k.namespaced { "Namespaced" } else { "" };
-    let kind_def = defs.message(schema::kind_message(k));
+    let kind_def = defs.message(super::versions::kind_schema(k));
     let list_def = defs.list(k);
     let status_def = defs.fixed("Status");
     let delete_options = defs.fixed("DeleteOptions");
@@ -932,7 +938,7 @@ fn kind_paths(
 /// The group-versions that have kinds, as `(group, version)`, in registry order.
 fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
-    for k in ALL_KINDS {
+    for k in super::versions::served_kinds() {
         if !out.contains(&(k.group, k.version)) {
             out.push((k.group, k.version));
         }
@@ -948,7 +954,7 @@ fn info() -> Value {
 pub(crate) fn v2_document() -> Value {
     let mut defs = Definitions::new(Flavor::V2);
     let mut paths = Map::new();
-    for k in ALL_KINDS {
+    for k in super::versions::served_kinds() {
         kind_paths(Flavor::V2, &mut defs, k, &mut paths);
     }
     defs.fixed("WatchEvent");
@@ -962,9 +968,7 @@ pub(crate) fn v2_document() -> Value {
 
 /// The OpenAPI 3.0 document of one group-version (`""` for the core group), if served.
 pub(crate) fn v3_document(group: &str, version: &str) -> Option<Value> {
-    let kinds: Vec<&'static KindInfo> = ALL_KINDS
-        .iter()
-        .copied()
+    let kinds: Vec<&'static KindInfo> = super::versions::served_kinds()
         .filter(|k| k.group == group && k.version == version)
         .collect();
     if kinds.is_empty() {
