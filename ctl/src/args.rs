@@ -673,6 +673,9 @@ pub struct DrainArgs {
     /// Give up waiting for the pods to go after this long (`0`: wait for ever)
     #[arg(long, default_value = "0")]
     pub timeout: String,
+    /// Delete the pods instead of evicting them, past any PodDisruptionBudget
+    #[arg(long)]
+    pub disable_eviction: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,14 +1,16 @@
-//! `cordon`, `uncordon` and `drain`, as kubectl does them. There is no eviction API here,
-//! so drain deletes the pods (honouring their grace period) instead of evicting them:
-//! PodDisruptionBudgets are not consulted.
+//! `cordon`, `uncordon` and `drain`, as kubectl does them. Drain evicts the pods through
+//! the `pods/eviction` subresource, all at once, each retried every 5 s while its
+//! PodDisruptionBudget refuses (429), then waits for them to be gone; `--disable-eviction`
+//! deletes them instead, past any budget.
 
 use super::Ctx;
 use crate::args::{DrainArgs, DryRun, NodeArgs, parse_duration};
 use anyhow::{Result, anyhow, bail};
 use client::{Api as TypedApi, DeleteParams, DeletePreconditions, ListParams};
+use proto::Reason;
 use proto::Resource;
 use proto::k8s::volume::VolumeSource;
-use proto::k8s::{Node, PatchRequest, Pod};
+use proto::k8s::{DeleteOptions, Eviction, Node, ObjectMeta, PatchRequest, Pod};
 use std::time::{Duration, Instant};
 
 const MIRROR_POD: &str = "kubernetes.io/config.mirror";
@@ -213,14 +215,193 @@ pub async fn drain(ctx: &Ctx, args: &DrainArgs) -> Result<()> {
         return Ok(());
     }
     let grace = (args.grace_period >= 0).then_some(args.grace_period);
-    let mut deleted = Vec::new();
-    for (ns, name) in &plan.delete {
-        let api: TypedApi<Pod> = TypedApi::namespaced(conn.client().clone(), ns);
-        let uid = pods
+    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    let targets: Vec<&Pod> = plan
+        .delete
+        .iter()
+        .filter_map(|(ns, name)| {
+            pods.iter()
+                .find(|p| &p.meta().namespace == ns && &p.meta().name == name)
+        })
+        .collect();
+    let result = if args.disable_eviction {
+        delete_pods(&conn, &targets, grace, deadline).await
+    } else {
+        let evictions = targets
             .iter()
-            .find(|p| &p.meta().namespace == ns && &p.meta().name == name)
-            .map(|p| p.meta().uid.clone())
-            .unwrap_or_default();
+            .map(|p| evict_and_wait(&conn, p, grace, deadline, timeout));
+        let errors: Vec<String> = futures::future::join_all(evictions)
+            .await
+            .into_iter()
+            .filter_map(std::result::Result::err)
+            .collect();
+        match errors.as_slice() {
+            [] => Ok(()),
+            [one] => Err(anyhow!("{one}")),
+            many => Err(anyhow!("[{}]", many.join(", "))),
+        }
+    };
+    if let Err(e) = result {
+        // kubectl lists what is left before giving up on the node.
+        let left = conn.call(pods_api.list(&on_node)).await.map(|l| l.items);
+        if let Ok(left) = left {
+            let flags = DrainFlags {
+                ignore_daemonsets: args.ignore_daemonsets,
+                force: args.force,
+                delete_emptydir_data: args.delete_emptydir_data,
+            };
+            let pending = plan_drain(&left, flags).delete;
+            if !pending.is_empty() {
+                eprintln!("There are pending pods in node {node:?} when an error occurred: {e}");
+                for (_, name) in pending {
+                    eprintln!("pod/{name}");
+                }
+            }
+        }
+        bail!(
+            "unable to drain node {node:?} due to error: {e}, continuing command...\nThere are pending nodes to be drained:\n {node}"
+        );
+    }
+    println!("node/{node} drained");
+    Ok(())
+}
+
+/// kubectl's pause between evictions a disruption budget refused.
+const EVICTION_RETRY: Duration = Duration::from_secs(5);
+
+/// What drain does after one eviction attempt (kubectl's evictPods loop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterEviction {
+    /// Accepted: wait for the pod to go.
+    Wait,
+    /// Already gone: nothing more to do.
+    Gone,
+    /// A disruption budget refused (429): say so and try again in 5 s.
+    Retry(String),
+    /// Anything else ends this pod's eviction with an error.
+    Fail(String),
+}
+
+/// Pure: the next step after evicting `ns/name` answered `result`.
+pub fn after_eviction(ns: &str, name: &str, result: &Result<()>) -> AfterEviction {
+    match result {
+        Ok(()) => AfterEviction::Wait,
+        Err(e) => match crate::api::reason_of(e) {
+            Some(Reason::NotFound) => AfterEviction::Gone,
+            Some(Reason::TooManyRequests) => AfterEviction::Retry(format!(
+                "error when evicting pods/{name:?} -n {ns:?} (will retry after 5s): {e}"
+            )),
+            _ => AfterEviction::Fail(format!("error when evicting pods/{name:?} -n {ns:?}: {e}")),
+        },
+    }
+}
+
+/// Go's rendering of a duration (`5s`, `1m30s`, `2h0m0s`, `500ms`), as kubectl prints its
+/// timeout.
+pub fn go_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let frac = d.subsec_millis();
+    let s = if frac == 0 {
+        format!("{}s", secs % 60)
+    } else {
+        let frac = format!("{frac:03}");
+        format!("{}.{}s", secs % 60, frac.trim_end_matches('0'))
+    };
+    match (secs / 3600, (secs / 60) % 60) {
+        (0, 0) => s,
+        (0, m) => format!("{m}m{s}"),
+        (h, m) => format!("{h}h{m}m{s}"),
+    }
+}
+
+/// Evicts one pod, retrying while its budget refuses, then waits for it to be gone
+/// (kubectl's per-pod goroutine). The error is kubectl's line for this pod.
+async fn evict_and_wait(
+    conn: &crate::api::Api,
+    pod: &Pod,
+    grace: Option<i64>,
+    deadline: Option<Instant>,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
+    let (ns, name) = (&pod.meta().namespace, &pod.meta().name);
+    let api: TypedApi<Pod> = TypedApi::namespaced(conn.client().clone(), ns);
+    let eviction = Eviction {
+        api_version: "policy/v1".into(),
+        kind: "Eviction".into(),
+        metadata: Some(ObjectMeta {
+            name: name.clone(),
+            namespace: ns.clone(),
+            ..Default::default()
+        }),
+        delete_options: Some(DeleteOptions {
+            grace_period_seconds: grace,
+            ..Default::default()
+        }),
+    };
+    let global_timeout = || {
+        format!(
+            "error when evicting pods/{name:?} -n {ns:?}: global timeout reached: {}",
+            go_duration(timeout)
+        )
+    };
+    loop {
+        println!("evicting pod {ns}/{name}");
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            return Err(global_timeout());
+        }
+        let result = conn.call(api.evict(name, &eviction)).await;
+        match after_eviction(ns, name, &result) {
+            AfterEviction::Wait => break,
+            AfterEviction::Gone => return Ok(()),
+            AfterEviction::Retry(line) => {
+                eprintln!("{line}");
+                tokio::time::sleep(EVICTION_RETRY).await;
+            }
+            AfterEviction::Fail(line) => return Err(line),
+        }
+    }
+    // Gone, or replaced by another pod of the same name.
+    loop {
+        match conn.call(api.get_opt(name)).await {
+            Ok(Some(p)) if p.meta().uid == pod.meta().uid => {}
+            Ok(_) => {
+                println!("pod/{name} evicted");
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(format!(
+                    "error when waiting for pod {name:?} in namespace {ns:?} to terminate: {e}"
+                ));
+            }
+        }
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            return Err(format!(
+                "error when waiting for pod {name:?} in namespace {ns:?} to terminate: global timeout reached: {}",
+                go_duration(timeout)
+            ));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// `--disable-eviction`: deletes the pods (past any budget) and waits for them to go.
+async fn delete_pods(
+    conn: &crate::api::Api,
+    targets: &[&Pod],
+    grace: Option<i64>,
+    deadline: Option<Instant>,
+) -> Result<()> {
+    let mut deleted = Vec::new();
+    for pod in targets {
+        let (ns, name, uid) = (
+            pod.meta().namespace.clone(),
+            pod.meta().name.clone(),
+            pod.meta().uid.clone(),
+        );
+        let api: TypedApi<Pod> = TypedApi::namespaced(conn.client().clone(), &ns);
         println!("deleting pod {ns}/{name}");
         let params = DeleteParams {
             grace_period_seconds: grace,
@@ -230,14 +411,13 @@ pub async fn drain(ctx: &Ctx, args: &DrainArgs) -> Result<()> {
             }),
             ..Default::default()
         };
-        match conn.call(api.delete(name, &params)).await {
-            Ok(_) => deleted.push((ns.clone(), name.clone(), uid)),
-            Err(e) if crate::api::reason_of(&e) == Some(proto::Reason::NotFound) => {}
+        match conn.call(api.delete(&name, &params)).await {
+            Ok(_) => deleted.push((ns, name, uid)),
+            Err(e) if crate::api::reason_of(&e) == Some(Reason::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
     // Wait for them to be gone (a new pod of the same name is another pod).
-    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
     let mut pending = deleted;
     while !pending.is_empty() {
         let mut still = Vec::new();
@@ -255,13 +435,12 @@ pub async fn drain(ctx: &Ctx, args: &DrainArgs) -> Result<()> {
         if deadline.is_some_and(|t| Instant::now() >= t) {
             let names: Vec<String> = pending.iter().map(|(n, p, _)| format!("{n}/{p}")).collect();
             bail!(
-                "unable to drain node {node:?}: timed out waiting for pods to be deleted: {}",
+                "timed out waiting for pods to be deleted: {}",
                 names.join(", ")
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    println!("node/{node} drained");
     Ok(())
 }
 
@@ -346,5 +525,44 @@ mod tests {
                 "deleting Pods with local storage: ns/scratch"
             ]
         );
+    }
+
+    #[test]
+    fn evictions_retry_on_429_and_end_otherwise() {
+        let api = |reason: Reason, message: &str| -> Result<()> {
+            Err(anyhow::Error::new(proto::ApiError::new(reason, message)))
+        };
+        assert_eq!(after_eviction("ns", "web", &Ok(())), AfterEviction::Wait);
+        assert_eq!(
+            after_eviction("ns", "web", &api(Reason::NotFound, "gone")),
+            AfterEviction::Gone
+        );
+        assert_eq!(
+            after_eviction(
+                "ns",
+                "web",
+                &api(
+                    Reason::TooManyRequests,
+                    "Cannot evict pod as it would violate the pod's disruption budget."
+                )
+            ),
+            AfterEviction::Retry(
+                "error when evicting pods/\"web\" -n \"ns\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.".into()
+            )
+        );
+        assert!(matches!(
+            after_eviction("ns", "web", &api(Reason::Internal, "two budgets")),
+            AfterEviction::Fail(line) if line == "error when evicting pods/\"web\" -n \"ns\": two budgets"
+        ));
+    }
+
+    #[test]
+    fn durations_print_as_go_does() {
+        assert_eq!(go_duration(Duration::from_secs(7)), "7s");
+        assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(go_duration(Duration::from_secs(120)), "2m0s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+        assert_eq!(go_duration(Duration::from_millis(500)), "500ms");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
     }
 }

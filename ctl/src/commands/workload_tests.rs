@@ -224,6 +224,7 @@ async fn drain_cordons_refuses_unmanaged_pods_and_deletes_with_force() {
         delete_emptydir_data: false,
         grace_period: 0,
         timeout: "20s".into(),
+        disable_eviction: false,
     };
     let err = node::drain(&ctx, &drain(false)).await.unwrap_err();
     assert!(
