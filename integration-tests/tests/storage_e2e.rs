@@ -159,11 +159,7 @@ async fn web_statefulset_runs_on_provisioned_volumes_and_keeps_its_data() {
             .and_then(|a| a.required.as_ref())
             .map(|r| r.node_selector_terms[0].match_expressions[0].values.clone())
             .unwrap_or_default();
-        assert_eq!(
-            pinned,
-            [node.clone()],
-            "the volume is pinned to the pod's node"
-        );
+        assert_eq!(pinned, [node], "the volume is pinned to the pod's node");
         let path = pv
             .spec
             .as_ref()
