@@ -276,3 +276,33 @@ async fn no_default_class_is_made_when_one_exists_or_when_turned_off() {
     running.stop(Duration::from_secs(5)).await;
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_expansion_grows_the_volume_and_the_claim_capacity() {
+    let c = start("expand").await;
+    let pvs: Api<PersistentVolume> = Api::all(c.client.clone());
+    let pvcs: Api<PersistentVolumeClaim> = c.api("default");
+    let class = class_yaml("grow", "Immediate", "Delete") + "allowVolumeExpansion: true\n";
+    let _: StorageClass = c.apply_yaml(&class).await;
+    let _: PersistentVolumeClaim = c.apply_yaml(&claim_yaml("data", Some("grow"))).await;
+    let mut claim = bound(&pvcs, "data").await;
+    let volume = claim.spec.as_ref().unwrap().volume_name.clone();
+    claim
+        .spec
+        .as_mut()
+        .unwrap()
+        .resources
+        .as_mut()
+        .unwrap()
+        .requests
+        .insert("storage".into(), "5Gi".into());
+    pvcs.update(&claim).await.unwrap();
+    wait_for("volume and claim at 5Gi", T, || async {
+        let v = pvs.get(&volume).await.ok()?;
+        let c = pvcs.get("data").await.ok()?;
+        let cap = c.status.as_ref()?.capacity.get("storage")?.clone();
+        (v.spec.as_ref()?.capacity.get("storage")? == "5Gi" && cap == "5Gi").then_some(())
+    })
+    .await;
+    c.stop().await;
+}

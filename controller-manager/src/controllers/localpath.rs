@@ -11,7 +11,7 @@
 //! is created (k3s' `local-storage`), unless `--default-storage-class=false`.
 
 use crate::context::Context;
-use crate::controllers::pvbinder::{claim_class, find_best_match};
+use crate::controllers::pvbinder::{claim_class, claim_request, find_best_match, pv_capacity};
 use crate::error::Error;
 use client::InformerEvent;
 use client::runtime::{Action, Controller, Request, backoff};
@@ -271,6 +271,67 @@ pub fn plan(
     }
 }
 
+/// Volume expansion (`allowVolumeExpansion`), Kubernetes' expand controller for a volume
+/// whose filesystem needs nothing: the claim's request raised above its volume's capacity
+/// raises the volume's capacity, then the claim's `status.capacity` follows the volume's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expansion {
+    Nothing,
+    /// Set the volume's capacity to this (the claim's request).
+    ResizeVolume(String),
+    /// Set the claim's status.capacity to this (the volume's capacity).
+    FinishClaim(String),
+}
+
+pub fn plan_expansion(
+    claim: &PersistentVolumeClaim,
+    class: &StorageClass,
+    pv: &PersistentVolume,
+) -> Expansion {
+    let bound = claim.status.as_ref().is_some_and(|s| s.phase == "Bound")
+        && claim
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.volume_name == pv.meta().name);
+    if !bound
+        || class.allow_volume_expansion != Some(true)
+        || !is_local_path(pv)
+        || !pv.meta().deletion_timestamp.is_empty()
+    {
+        return Expansion::Nothing;
+    }
+    let want = claim_request(claim);
+    let Some(have) = pv_capacity(pv) else {
+        return Expansion::Nothing;
+    };
+    if have < want {
+        let request = claim
+            .spec
+            .as_ref()
+            .and_then(|s| s.resources.as_ref())
+            .and_then(|r| r.requests.get("storage"))
+            .cloned()
+            .unwrap_or_default();
+        return Expansion::ResizeVolume(request);
+    }
+    let shown = claim
+        .status
+        .as_ref()
+        .and_then(|s| s.capacity.get("storage"))
+        .and_then(|q| q.parse::<proto::quantity::Quantity>().ok())
+        .unwrap_or_default();
+    if shown < have {
+        let capacity = pv
+            .spec
+            .as_ref()
+            .and_then(|s| s.capacity.get("storage"))
+            .cloned()
+            .unwrap_or_default();
+        return Expansion::FinishClaim(capacity);
+    }
+    Expansion::Nothing
+}
+
 /// The default class made at start.
 pub fn default_class() -> StorageClass {
     let mut sc = StorageClass {
@@ -394,7 +455,13 @@ async fn reconcile(req: Request<PersistentVolumeClaim>, c: Arc<Caches>) -> Resul
         &nodes,
         &ctx.config.local_path_root,
     ) {
-        Plan::Nothing => Ok(Action::Done),
+        Plan::Nothing => match (class, claim.spec.as_ref().map(|s| s.volume_name.as_str())) {
+            (Some(class), Some(volume)) if !volume.is_empty() => match c.pvs.get(volume) {
+                Some(pv) => expand(ctx, &claim, &class, &pv).await,
+                None => Ok(Action::Done),
+            },
+            _ => Ok(Action::Done),
+        },
         Plan::WaitForConsumer => {
             ctx.events.event(
                 NAME,
@@ -427,6 +494,46 @@ async fn reconcile(req: Request<PersistentVolumeClaim>, c: Arc<Caches>) -> Resul
         }
         Plan::Provision(pv) => provision(ctx, &claim, *pv).await,
     }
+}
+
+async fn expand(
+    ctx: &Context,
+    claim: &PersistentVolumeClaim,
+    class: &StorageClass,
+    pv: &PersistentVolume,
+) -> Result<Action, Error> {
+    match plan_expansion(claim, class, pv) {
+        Expansion::Nothing => {}
+        Expansion::ResizeVolume(size) => {
+            let mut resized = pv.clone();
+            resized
+                .spec
+                .get_or_insert_with(Default::default)
+                .capacity
+                .insert("storage".into(), size.clone());
+            // Guarded by the resourceVersion read; the volume's event brings the claim back.
+            ctx.api::<PersistentVolume>().update(&resized).await?;
+            tracing::info!(volume = %pv.meta().name, %size, "volume expanded");
+        }
+        Expansion::FinishClaim(size) => {
+            let mut done = claim.clone();
+            done.status
+                .get_or_insert_with(Default::default)
+                .capacity
+                .insert("storage".into(), size.clone());
+            ctx.api_in::<PersistentVolumeClaim>(&claim.meta().namespace)
+                .update_status(&done)
+                .await?;
+            ctx.events.event(
+                NAME,
+                claim,
+                false,
+                "VolumeResizeSuccessful",
+                format!("resize volume {size} succeeded"),
+            );
+        }
+    }
+    Ok(Action::Done)
 }
 
 async fn provision(
@@ -658,5 +765,81 @@ mod tests {
         let mut odd = claim(&[]);
         odd.meta_mut().uid = "../x".into();
         assert!(volume_dir(root, &odd).is_err());
+    }
+
+    #[test]
+    fn expansion_raises_the_volume_then_the_claim_status() {
+        let mut class = class("WaitForFirstConsumer", "Delete");
+        let chosen = claim(&[(ANN_SELECTED_NODE, "n1")]);
+        let nodes = [node("n1", true, false)];
+        let refs: Vec<&Node> = nodes.iter().collect();
+        let Plan::Provision(pv) = plan(&chosen, Some(&class), &[], &refs, Path::new(ROOT)) else {
+            panic!("provisions");
+        };
+        let mut bound = chosen.clone();
+        bound.spec.as_mut().unwrap().volume_name = pv.meta().name.clone();
+        bound.status = Some(proto::k8s::PersistentVolumeClaimStatus {
+            phase: "Bound".into(),
+            capacity: [("storage".to_string(), "1Gi".to_string())].into(),
+            ..Default::default()
+        });
+        assert_eq!(plan_expansion(&bound, &class, &pv), Expansion::Nothing);
+        let mut bigger = bound.clone();
+        bigger
+            .spec
+            .as_mut()
+            .unwrap()
+            .resources
+            .as_mut()
+            .unwrap()
+            .requests
+            .insert("storage".into(), "3Gi".into());
+        assert_eq!(
+            plan_expansion(&bigger, &class, &pv),
+            Expansion::Nothing,
+            "the class does not allow expansion"
+        );
+        class.allow_volume_expansion = Some(true);
+        assert_eq!(
+            plan_expansion(&bigger, &class, &pv),
+            Expansion::ResizeVolume("3Gi".into())
+        );
+        let mut resized = (*pv).clone();
+        resized
+            .spec
+            .as_mut()
+            .unwrap()
+            .capacity
+            .insert("storage".into(), "3Gi".into());
+        assert_eq!(
+            plan_expansion(&bigger, &class, &resized),
+            Expansion::FinishClaim("3Gi".into())
+        );
+        let mut finished = bigger.clone();
+        finished
+            .status
+            .as_mut()
+            .unwrap()
+            .capacity
+            .insert("storage".into(), "3Gi".into());
+        assert_eq!(
+            plan_expansion(&finished, &class, &resized),
+            Expansion::Nothing
+        );
+        let mut smaller = finished.clone();
+        smaller
+            .spec
+            .as_mut()
+            .unwrap()
+            .resources
+            .as_mut()
+            .unwrap()
+            .requests
+            .insert("storage".into(), "1Gi".into());
+        assert_eq!(
+            plan_expansion(&smaller, &class, &resized),
+            Expansion::Nothing,
+            "never shrunk"
+        );
     }
 }
