@@ -58,7 +58,8 @@ fn prepare_named(
     let ns = ctx.ns.for_manifest(info, &object.meta().namespace)?;
     object.meta_mut().namespace = ns;
     let meta = object.meta();
-    if meta.name.is_empty() && !(generated && !meta.generate_name.is_empty()) {
+    let server_names_it = generated && !meta.generate_name.is_empty();
+    if meta.name.is_empty() && !server_names_it {
         bail!(
             "error validating \"{}\": {} has no metadata.name (generateName is not supported here)",
             doc.source,
