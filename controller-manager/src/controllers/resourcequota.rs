@@ -4,10 +4,10 @@
 //! ever adds; this controller is what releases usage when objects go or pods finish, and
 //! corrects charges for creates that failed after admission.
 //!
-//! A quota is synced when it changes, when an object of a kind it counts is added, deleted
-//! or changes its usage in its namespace (pods, services, claims, configmaps, secrets:
-//! through shared informers), and every `RESYNC` (kinds counted only by `count/<resource>`
-//! are listed live then).
+//! A quota is synced when its spec changes, when an object of a kind it counts is deleted
+//! or changes its usage in its namespace (pods, services, claims, configmaps, secrets and
+//! the workload kinds, through shared informers), and every `RESYNC`; other kinds counted
+//! by `count/<resource>` are listed live, so their deletions show at the next resync.
 
 use crate::context::Context;
 use crate::error::Error;
@@ -17,10 +17,11 @@ use client::{InformerEvent, WorkQueue};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{
-    ConfigMap, ListRequest, Object, PersistentVolumeClaim, Pod, ResourceQuota, ResourceQuotaStatus,
-    Secret, Service,
+    ConfigMap, CronJob, DaemonSet, Deployment, Job, ListRequest, Object, PersistentVolumeClaim,
+    Pod, ReplicaSet, ResourceQuota, ResourceQuotaStatus, Secret, Service, StatefulSet,
 };
 use proto::{KindInfo, Resource};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -37,64 +38,88 @@ pub fn start(
     run(ctx, cancel).boxed()
 }
 
-/// The caches the recount reads (kinds counted without a cache are listed live).
-struct Caches {
-    pods: Store<Pod>,
-    services: Store<Service>,
-    claims: Store<PersistentVolumeClaim>,
-    config_maps: Store<ConfigMap>,
-    secrets: Store<Secret>,
-    quotas: Store<ResourceQuota>,
-}
+/// A namespace's objects of one kind as the recount reads them (from a shared cache).
+type Lister = Box<dyn Fn(&str) -> Vec<Object> + Send + Sync>;
 
 struct QuotaController {
     ctx: Arc<Context>,
-    caches: Caches,
+    /// By kind name; kinds without one are listed live.
+    listers: HashMap<&'static str, Lister>,
 }
 
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let quotas = ctx.informer::<ResourceQuota>();
-    let pods = ctx.informer::<Pod>();
-    let services = ctx.informer::<Service>();
-    let claims = ctx.informer::<PersistentVolumeClaim>();
-    let config_maps = ctx.informer::<ConfigMap>();
-    let secrets = ctx.informer::<Secret>();
     let quota_store = quotas.store();
-    let controller = Controller::new(NAME, quotas)
-        .watches_with(pods.clone(), replenish(&quota_store))
-        .watches_with(services.clone(), replenish(&quota_store))
-        .watches_with(claims.clone(), replenish(&quota_store))
-        .watches_with(config_maps.clone(), replenish(&quota_store))
-        .watches_with(secrets.clone(), replenish(&quota_store))
+    let mut listers = HashMap::new();
+    // Status-only changes are admission's charges (or this controller's own writes): a
+    // recount then, from caches that may not hold the object being admitted yet, would
+    // hand its charge back (Kubernetes enqueues on spec changes only, for this reason).
+    let controller = Controller::new_with(NAME, quotas, |ev, queue| match ev {
+        InformerEvent::Modified { old, new } if old.spec == new.spec => {}
+        InformerEvent::Deleted(_) => {}
+        _ => queue.add(ev.key()),
+    });
+    // The kinds quota charges by more than a count, and those whose counts users quota
+    // most: each one's changes queue the quotas of its namespace.
+    let controller = counted::<Pod>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<Service>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<PersistentVolumeClaim>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<ConfigMap>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<Secret>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<Deployment>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<ReplicaSet>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<StatefulSet>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<DaemonSet>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<Job>(controller, &ctx, &quota_store, &mut listers);
+    let controller = counted::<CronJob>(controller, &ctx, &quota_store, &mut listers);
+    let store = quota_store.clone();
+    listers.insert(ResourceQuota::INFO.kind, lister(store));
+    let controller = controller
         .resync_every(RESYNC)
         .workers(ctx.config.concurrent_workers);
     let state = Arc::new(QuotaController {
         ctx: ctx.clone(),
-        caches: Caches {
-            pods: pods.store(),
-            services: services.store(),
-            claims: claims.store(),
-            config_maps: config_maps.store(),
-            secrets: secrets.store(),
-            quotas: quota_store,
-        },
+        listers,
     });
     controller.run(reconcile, backoff, state, cancel).await;
     Ok(())
 }
 
-/// An event handler queueing the quotas of the object's namespace when the object came,
-/// went, or changed what it uses (a pod finishing, a claim growing); other changes (a
-/// pod's conditions) leave the quotas alone.
+fn lister<K: Resource>(store: Store<K>) -> Lister {
+    Box::new(move |namespace| {
+        store
+            .by_namespace(namespace)
+            .iter()
+            .map(|o| o.as_ref().clone().into_object())
+            .collect()
+    })
+}
+
+/// Watches `K` through the shared informer (its changes queue its namespace's quotas) and
+/// reads its objects from that informer's cache.
+fn counted<K: Resource>(
+    controller: Controller<ResourceQuota>,
+    ctx: &Context,
+    quotas: &Store<ResourceQuota>,
+    listers: &mut HashMap<&'static str, Lister>,
+) -> Controller<ResourceQuota> {
+    let informer = ctx.informer::<K>();
+    listers.insert(K::INFO.kind, lister(informer.store()));
+    controller.watches_with(informer, replenish(quotas))
+}
+
+/// An event handler queueing the quotas of the object's namespace when the object went or
+/// changed what it uses (a pod finishing, a claim growing). Creations were charged by
+/// admission; other changes (a pod's conditions) leave the quotas alone.
 fn replenish<O: Resource>(
     quotas: &Store<ResourceQuota>,
 ) -> impl Fn(&InformerEvent<O>, &WorkQueue<String>) + Send + Sync + 'static {
     let quotas = quotas.clone();
     move |ev, queue| {
         let relevant = match ev {
-            InformerEvent::Added(_) | InformerEvent::Deleted(_) => true,
+            InformerEvent::Deleted(_) => true,
             InformerEvent::Modified { old, new } => usage_changed(old.as_ref(), new.as_ref()),
-            InformerEvent::Sync(_) => false,
+            InformerEvent::Added(_) | InformerEvent::Sync(_) => false,
         };
         if !relevant {
             return;
@@ -166,24 +191,10 @@ impl QuotaController {
         kind: &'static KindInfo,
         namespace: &str,
     ) -> Result<Vec<Object>, Error> {
-        fn cached<K: Resource>(store: &Store<K>, namespace: &str) -> Vec<Object> {
-            store
-                .by_namespace(namespace)
-                .iter()
-                .map(|o| o.as_ref().clone().into_object())
-                .collect()
+        match self.listers.get(kind.kind) {
+            Some(list) => Ok(list(namespace)),
+            None => self.list_live(kind, namespace).await,
         }
-        let c = &self.caches;
-        Ok(match kind.plural {
-            _ if !kind.group.is_empty() => self.list_live(kind, namespace).await?,
-            "pods" => cached(&c.pods, namespace),
-            "services" => cached(&c.services, namespace),
-            "persistentvolumeclaims" => cached(&c.claims, namespace),
-            "configmaps" => cached(&c.config_maps, namespace),
-            "secrets" => cached(&c.secrets, namespace),
-            "resourcequotas" => cached(&c.quotas, namespace),
-            _ => self.list_live(kind, namespace).await?,
-        })
     }
 
     async fn list_live(
