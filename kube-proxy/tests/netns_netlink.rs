@@ -160,7 +160,7 @@ fn random_port(r: &mut Rng, i: usize) -> ServicePort {
         port: 80 + r.below(20) as u16,
         node_port: (r.below(3) == 0).then(|| 30000 + i as u16),
         external_ips: if r.below(5) == 0 {
-            vec![[192, 0, 2, (i % 250) as u8 + 1].into()]
+            vec![[192, 0, (i / 250) as u8 + 2, (i % 250) as u8 + 1].into()]
         } else {
             vec![]
         },
@@ -242,6 +242,25 @@ fn netlink_and_nft_leave_the_same_table_for_the_golden_and_random_rulesets() {
             (&a.namespace, &a.name, &a.port_name) == (&b.namespace, &b.name, &b.port_name)
         });
     }
+}
+
+#[test]
+fn netlink_and_nft_agree_on_a_large_full_load() {
+    if !require("netlink_and_nft_agree_on_a_large_full_load") {
+        return;
+    }
+    // Past 1000 elements per command and 64 KiB per element list: split messages.
+    let p = Pair::new("large");
+    let mut r = Rng(0x1a76_e000_0000_0002);
+    let ports: Vec<ServicePort> = (0..1500).map(|i| random_port(&mut r, i)).collect();
+    let text = plan_sync(None, &render(&ports, &Default::default())).text;
+    RealNft::with(Some(&p.tool), NftVia::Nft)
+        .apply(&text)
+        .unwrap();
+    NetlinkNft::new(Some(&p.netlink))
+        .apply(&text)
+        .expect("large load over netlink");
+    assert_same(&p, "1500 services");
 }
 
 #[test]

@@ -63,6 +63,8 @@ pub struct RealNft {
     pub netns: Option<String>,
     /// Some: netlink first (the tool on error).
     netlink: Option<Arc<NetlinkNft>>,
+    /// Transactions the tool applied after their netlink batch failed.
+    fallbacks: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl RealNft {
@@ -80,7 +82,21 @@ impl RealNft {
         RealNft {
             netns: netns.map(str::to_string),
             netlink: (via == NftVia::Netlink).then(|| Arc::new(NetlinkNft::new(netns))),
+            fallbacks: Arc::default(),
         }
+    }
+
+    /// Takes the ruleset's current generation as ours: commits made meanwhile by a known
+    /// party (the benchmark's raw `nft -f`) will not count as another writer's.
+    pub fn adopt_generation(&self) {
+        if let Some(nl) = &self.netlink {
+            nl.adopt_generation();
+        }
+    }
+
+    /// How many transactions fell back from netlink to the tool (the benchmark checks 0).
+    pub fn fallbacks(&self) -> usize {
+        self.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn via(&self) -> NftVia {
@@ -155,6 +171,8 @@ impl Nft for RealNft {
             Err(e @ Error::NetlinkConflict) => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "nftables netlink batch failed; applying it with nft -f instead");
+                self.fallbacks
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.apply_with_tool(input)?;
                 nl.adopt_generation();
                 Ok(())

@@ -13,6 +13,10 @@ use super::wire::*;
 use std::net::Ipv4Addr;
 use std::sync::LazyLock;
 
+/// Bytes of set elements per message before the next ones start a new message (the
+/// elements' nest has a 16-bit length; an element is at most ~300 bytes).
+const MAX_ELEMENTS_NEST: usize = 60_000;
+
 /// A batch ready to send: BATCH_BEGIN, the messages, BATCH_END.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
@@ -406,15 +410,25 @@ impl Compiler {
         } else {
             (NFT_MSG_DELSETELEM, 0)
         };
-        self.begin(msg, flags);
-        self.w.str(NFTA_SET_ELEM_LIST_TABLE, table);
-        self.w.str(NFTA_SET_ELEM_LIST_SET, set);
-        if let Some(id) = set_id {
-            self.w.u32(NFTA_SET_ELEM_LIST_SET_ID, id);
-        }
-        self.w.nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+        // An attribute's length is 16 bits: a long list goes in several messages.
+        let mut open = false;
         for (i, (key, value)) in encoded.iter().enumerate() {
-            self.w.nest(i as u16 + 1);
+            if open && self.w.open_len() > MAX_ELEMENTS_NEST {
+                self.w.end_nest();
+                self.w.end();
+                open = false;
+            }
+            if !open {
+                self.begin(msg, flags);
+                self.w.str(NFTA_SET_ELEM_LIST_TABLE, table);
+                self.w.str(NFTA_SET_ELEM_LIST_SET, set);
+                if let Some(id) = set_id {
+                    self.w.u32(NFTA_SET_ELEM_LIST_SET_ID, id);
+                }
+                self.w.nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+                open = true;
+            }
+            self.w.nest((i % 0x3fff) as u16 + 1);
             self.w.data(NFTA_SET_ELEM_KEY, key);
             if let Some(v) = value.filter(|_| add) {
                 match verdict_of(v) {
@@ -427,8 +441,10 @@ impl Compiler {
             }
             self.w.end_nest();
         }
-        self.w.end_nest();
-        self.w.end();
+        if open {
+            self.w.end_nest();
+            self.w.end();
+        }
         Ok(())
     }
 

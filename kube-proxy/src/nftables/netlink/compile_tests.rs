@@ -184,3 +184,30 @@ fn a_prefix_inside_a_byte_is_masked_and_lines_name_their_error() {
     let e = compile("add element ip t s { 1.2.3.4 . bogus }\n", 1, None).unwrap_err();
     assert!(e.contains("bogus"), "{e}");
 }
+
+#[test]
+fn a_long_element_list_is_split_into_messages_under_the_attribute_limit() {
+    let items: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                "10.96.{}.{} . tcp . 80 : goto service-ABCDEFGH-namespace-{i}/a-rather-long-service-name/tcp/http",
+                i / 250,
+                i % 250
+            )
+        })
+        .collect();
+    let text = format!("add element ip t service-ips {{ {} }}\n", items.join(", "));
+    let b = compile(&text, 1, None).unwrap();
+    let m = messages(&b.bytes);
+    let elems: Vec<usize> = m[1..m.len() - 1]
+        .iter()
+        .map(|m| {
+            assert!(m.payload.len() < 65535);
+            let list = attr(&m.payload[4..], NFTA_SET_ELEM_LIST_ELEMENTS).unwrap();
+            attrs(list).len()
+        })
+        .collect();
+    assert!(elems.len() > 1, "{elems:?}");
+    assert_eq!(elems.iter().sum::<usize>(), 1000);
+    assert!(b.lines.iter().all(|l| *l == 1));
+}

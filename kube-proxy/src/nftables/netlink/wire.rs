@@ -97,6 +97,8 @@ pub struct Writer {
     pub buf: Vec<u8>,
     /// Offsets of the open message and nests (their length fields are patched on close).
     open: Vec<usize>,
+    /// An attribute or nest outgrew its 16-bit length.
+    pub overflow: bool,
 }
 
 impl Default for Writer {
@@ -110,6 +112,7 @@ impl Writer {
         Writer {
             buf: Vec::with_capacity(n),
             open: Vec::new(),
+            overflow: false,
         }
     }
 
@@ -126,6 +129,11 @@ impl Writer {
         self.buf.extend_from_slice(&res_id.to_be_bytes());
     }
 
+    /// Bytes written since the innermost open message or nest began.
+    pub fn open_len(&self) -> usize {
+        self.buf.len() - self.open.last().copied().unwrap_or(0)
+    }
+
     /// Ends the message begun last (all nests must be closed).
     pub fn end(&mut self) {
         let start = self.open.pop().unwrap_or(0);
@@ -135,6 +143,7 @@ impl Writer {
 
     pub fn attr(&mut self, ty: u16, value: &[u8]) {
         let len = 4 + value.len();
+        self.overflow |= len > usize::from(u16::MAX);
         self.buf.extend_from_slice(&(len as u16).to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
         self.buf.extend_from_slice(value);
@@ -175,8 +184,9 @@ impl Writer {
 
     pub fn end_nest(&mut self) {
         let start = self.open.pop().unwrap_or(0);
-        let len = (self.buf.len() - start) as u16;
-        self.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
+        let len = self.buf.len() - start;
+        self.overflow |= len > usize::from(u16::MAX);
+        self.buf[start..start + 2].copy_from_slice(&(len as u16).to_ne_bytes());
     }
 
     /// `NFTA_DATA_VALUE` nested in `ty`.
