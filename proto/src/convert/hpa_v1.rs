@@ -196,7 +196,7 @@ pub fn from_v2(v2: V2) -> V1 {
             .filter_map(|m| m.resource.as_ref())
             .filter(|r| r.name == "cpu")
             .filter_map(|r| r.current.as_ref().and_then(|c| c.average_utilization))
-            .last();
+            .next_back();
         HorizontalPodAutoscalerStatusV1 {
             observed_generation: st.observed_generation,
             last_scale_time: st.last_scale_time,
@@ -1002,10 +1002,11 @@ fn config_to_storage_json(value: Value) -> Result<Value, ConvertError> {
         if !states_metrics {
             spec.remove("metrics");
         }
-        if !states_spec && spec.is_empty() {
-            if let Some(map) = out.as_object_mut() {
-                map.remove("spec");
-            }
+        if !states_spec
+            && spec.is_empty()
+            && let Some(map) = out.as_object_mut()
+        {
+            map.remove("spec");
         }
     }
     Ok(out)
