@@ -405,6 +405,13 @@ fn go_json_numbers(value: Value) -> Value {
     }
 }
 
+/// One YAML (or JSON) document as Kubernetes' sigs.k8s.io/yaml YAMLToJSON reads it: YAML
+/// 1.1 scalars (octal `0755`, `yes`/`no`/`on`/`off` booleans) and whole floats written as
+/// integers. For YAML bodies and patches read outside [`load_documents`].
+pub fn yaml_value(text: &str) -> Result<Value, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options::<Value>(text, yaml_options()).map(go_json_numbers)
+}
+
 /// Kubernetes reads manifests as YAML 1.1 (go-yaml through sigs.k8s.io/yaml): a plain
 /// integer with a leading 0 is octal (`defaultMode: 0755` is 493), where YAML 1.2 would
 /// make it a string or refuse it. Quoted scalars stay strings either way.
@@ -935,6 +942,15 @@ mod yaml_1_1_tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("spec.replicas: "), "{e}");
+    }
+
+    #[test]
+    fn one_yaml_value_reads_as_kubernetes_yaml_to_json() {
+        assert_eq!(
+            yaml_value("{spec: {replicas: 3.0, mode: 0644, paused: off}}\n").unwrap(),
+            json!({"spec": {"replicas": 3, "mode": 420, "paused": false}})
+        );
+        assert!(yaml_value("a: [\n").is_err());
     }
 
     #[test]
