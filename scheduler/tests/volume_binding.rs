@@ -3,7 +3,8 @@
 //! bound; a bound volume's node affinity decides the node; a WaitForFirstConsumer claim is
 //! annotated with the node chosen and the pod is bound there once the claim is; a static
 //! WaitForFirstConsumer volume on one node is pre-bound and pulls the pod there; a
-//! provisioner giving up on the node chosen makes the scheduler choose again.
+//! provisioner giving up on the node chosen, or not answering within `bindTimeoutSeconds`,
+//! makes the scheduler choose again.
 //!
 //! No PV binder or provisioner runs here: the test does their part (binding a claim to a
 //! volume, making a volume for a selected node), so what is asserted is the scheduler's.
@@ -19,7 +20,7 @@ use proto::k8s::{
     PersistentVolumeClaimVolumeSource, PersistentVolumeSpec, PersistentVolumeStatus, Pod, PodSpec,
     StorageClass, Volume, VolumeNodeAffinity, VolumeResourceRequirements,
 };
-use scheduler::config::{FileConfig, build_framework};
+use scheduler::config::{FileConfig, build_framework, parse};
 use scheduler::plugins::volume_binding::{
     ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE,
 };
@@ -31,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 const HOSTNAME: &str = "kubernetes.io/hostname";
 const NS: &str = "default";
 const NODES: [&str; 3] = ["n1", "n2", "n3"];
+const UNBOUND: &str = "pod has unbound immediate PersistentVolumeClaims";
 
 struct Cluster {
     _server: TestServer,
@@ -42,6 +44,10 @@ struct Cluster {
 impl Cluster {
     /// An apiserver with three ready nodes and a scheduler.
     async fn start() -> Cluster {
+        Cluster::start_with(FileConfig::default()).await
+    }
+
+    async fn start_with(config: FileConfig) -> Cluster {
         let server = TestServer::start().await;
         let client = Client::connect(&server.url).await.unwrap();
         let nodes: Api<Node> = Api::all(client.clone());
@@ -49,7 +55,7 @@ impl Cluster {
             nodes.create(&node(n)).await.unwrap();
         }
         let cancel = CancellationToken::new();
-        let framework = build_framework(&FileConfig::default()).unwrap();
+        let framework = build_framework(&config).unwrap();
         let reporter =
             ApiReporter::start(client.clone(), "default-scheduler", "test", cancel.clone()).0;
         let (c, sc) = (cancel.clone(), client.clone());
@@ -102,20 +108,32 @@ impl Cluster {
         (!n.is_empty()).then_some(n)
     }
 
-    async fn failed_scheduling(&self, pod: &str) -> String {
+    /// Waits for a FailedScheduling event on `pod` saying `want`. Other messages may come
+    /// first: the claim's watch event can reach the scheduler after its pod's (separate
+    /// watches, as Kubernetes' informers), and the pod is then told the claim is missing.
+    async fn expect_failed_scheduling(&self, pod: &str, want: &str) {
         let events: Api<Event> = Api::namespaced(self.client.clone(), NS);
-        let ev = wait_for("FailedScheduling event", async || {
-            let list = events
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let seen: Vec<Event> = events
                 .list(&ListParams::fields(&format!("involvedObject.name={pod}")))
                 .await
-                .ok()?;
-            list.items
+                .map(|l| l.items)
+                .unwrap_or_default()
                 .into_iter()
-                .find(|e| e.reason == "FailedScheduling")
-        })
-        .await;
-        assert_eq!(ev.r#type, "Warning");
-        ev.message
+                .filter(|e| e.reason == "FailedScheduling")
+                .collect();
+            if let Some(e) = seen.iter().find(|e| e.message == want) {
+                assert_eq!(e.r#type, "Warning");
+                return;
+            }
+            let messages: Vec<&str> = seen.iter().map(|e| e.message.as_str()).collect();
+            assert!(
+                Instant::now() < deadline,
+                "no FailedScheduling {want:?} on {pod}; seen: {messages:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The PV binder's part: the volume's claimRef and phase, the claim's volumeName,
@@ -293,29 +311,28 @@ async fn unbound_immediate_claim_keeps_the_pod_pending_until_it_is_bound() {
     c.claims().create(&claim("imm", "")).await.unwrap();
     c.pods().create(&pod("waits", "imm")).await.unwrap();
     c.pods().create(&pod("orphan", "nope")).await.unwrap();
-    assert_eq!(
-        c.failed_scheduling("waits").await,
+    c.expect_failed_scheduling(
+        "waits",
         "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. \
-         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    );
-    assert_eq!(
-        c.failed_scheduling("orphan").await,
+         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    )
+    .await;
+    c.expect_failed_scheduling(
+        "orphan",
         "0/3 nodes are available: persistentvolumeclaim \"nope\" not found. \
-         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    );
-    let cond = c
-        .pods()
-        .get("waits")
-        .await
-        .unwrap()
-        .status
-        .unwrap()
-        .conditions;
-    assert!(
-        cond.iter()
-            .any(|c| c.r#type == "PodScheduled" && c.status == "False"),
-        "{cond:?}"
-    );
+         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    )
+    .await;
+    // The condition carries the same message (written apart from the event).
+    wait_for("PodScheduled=False with the message", async || {
+        let status = c.pods().get("waits").await.ok()?.status?;
+        status.conditions.into_iter().find(|cond| {
+            cond.r#type == "PodScheduled"
+                && cond.status == "False"
+                && cond.message.contains(UNBOUND)
+        })
+    })
+    .await;
     assert_eq!(c.node_of("waits").await, None);
     // The claim bound (by the PV binder, played here), the claim's update wakes the pod.
     c.create_volume("pv-imm", "", None).await;
@@ -352,11 +369,12 @@ async fn a_bound_volume_with_node_affinity_decides_the_node() {
         assert_eq!(n, "n3", "{name}");
     }
     c.pods().create(&pod("stuck", "stranded")).await.unwrap();
-    assert_eq!(
-        c.failed_scheduling("stuck").await,
+    c.expect_failed_scheduling(
+        "stuck",
         "0/3 nodes are available: 3 node(s) had volume node affinity conflict. \
-         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    );
+         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    )
+    .await;
     c.stop().await;
 }
 
@@ -433,11 +451,12 @@ async fn a_static_wait_for_first_consumer_volume_pulls_the_pod_to_its_node() {
     // A second claim of the class: the only volume is taken and nothing provisions.
     c.claims().create(&claim("c2", "local")).await.unwrap();
     c.pods().create(&pod("p2", "c2")).await.unwrap();
-    assert_eq!(
-        c.failed_scheduling("p2").await,
+    c.expect_failed_scheduling(
+        "p2",
         "0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind. \
-         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    );
+         preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    )
+    .await;
     c.stop().await;
 }
 
@@ -470,14 +489,45 @@ async fn a_provisioner_giving_up_sends_the_pod_back_to_scheduling() {
         "rancher.io/local-path".into(),
     );
     c.claims().update(&pvc).await.unwrap();
-    assert_eq!(
-        c.failed_scheduling("web-0").await,
+    c.expect_failed_scheduling(
+        "web-0",
         "running PreBind plugin \"VolumeBinding\": binding volumes: \
-         provisioning failed for PVC \"data\""
-    );
+         provisioning failed for PVC \"data\"",
+    )
+    .await;
     // After its back-off the pod is scheduled again: the claim gets a node anew.
     let again = wait_for("a new selected node", selected).await;
     assert!(NODES.contains(&again.as_str()), "{again}");
+    assert_eq!(c.node_of("web-0").await, None);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_not_bound_within_the_bind_timeout_sends_the_pod_back_to_scheduling() {
+    let config = parse(
+        "apiVersion: kubescheduler.config.k8s.io/v1\n\
+         kind: KubeSchedulerConfiguration\n\
+         profiles:\n\
+         - pluginConfig:\n  \
+             - name: VolumeBinding\n    \
+               args: {bindTimeoutSeconds: 1}\n",
+    )
+    .unwrap();
+    let c = Cluster::start_with(config).await;
+    c.create_class("slow", "WaitForFirstConsumer", "example.com/never")
+        .await;
+    c.claims().create(&claim("data", "slow")).await.unwrap();
+    c.pods().create(&pod("web-0", "data")).await.unwrap();
+    let started = Instant::now();
+    c.expect_failed_scheduling(
+        "web-0",
+        "running PreBind plugin \"VolumeBinding\": binding volumes: context deadline exceeded",
+    )
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited the timeout"
+    );
     assert_eq!(c.node_of("web-0").await, None);
     c.stop().await;
 }
