@@ -133,6 +133,10 @@ impl Default for Related {
 }
 
 pub fn describe(kind: &KindInfo, o: &Value, related: &Related, now: SystemTime) -> String {
+    if kind.kind == "ResourceQuota" {
+        // kubectl's quota describer is a table of its own, without events.
+        return resource_quota(o);
+    }
     let mut out = Out { s: String::new() };
     out.kv(0, "Name", str_at(o, "/metadata/name"));
     if kind.namespaced {
@@ -793,6 +797,102 @@ fn base64_len(s: &str) -> usize {
         }
 }
 
+/// kubectl's `describeQuota`: scopes with their help, then `Resource Used Hard` for each
+/// hard limit in name order, all in tabwriter columns (a help line ends a block).
+fn resource_quota(o: &Value) -> String {
+    let help = |scope: &str| match scope {
+        "Terminating" => {
+            "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system."
+        }
+        "NotTerminating" => {
+            "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate."
+        }
+        "BestEffort" => {
+            "Matches all pods that do not have resource requirements set. These pods have a best effort quality of service."
+        }
+        "NotBestEffort" => {
+            "Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service."
+        }
+        _ => "",
+    };
+    let mut head: Vec<Vec<String>> = vec![
+        vec!["Name:".into(), str_at(o, "/metadata/name").into()],
+        vec!["Namespace:".into(), str_at(o, "/metadata/namespace").into()],
+    ];
+    let mut scopes: Vec<String> = arr_at(o, "/spec/scopes").iter().map(scalar_text).collect();
+    scopes.sort();
+    let mut helps = Vec::new();
+    if !scopes.is_empty() {
+        head.push(vec!["Scopes:".into(), scopes.join(", ")]);
+        helps = scopes
+            .iter()
+            .map(|s| help(s))
+            .filter(|h| !h.is_empty())
+            .collect();
+    }
+    let mut table = vec![
+        vec!["Resource".to_string(), "Used".into(), "Hard".into()],
+        vec!["--------".to_string(), "----".into(), "----".into()],
+    ];
+    let used = obj_at(o, "/status/used");
+    let mut hard: Vec<(&String, &Value)> =
+        obj_at(o, "/status/hard").into_iter().flatten().collect();
+    hard.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, h) in hard {
+        let h = scalar_text(h);
+        let u = used
+            .and_then(|m| m.get(name))
+            .map(scalar_text)
+            .unwrap_or_default();
+        table.push(vec![name.clone(), quota_used(&u, &h), h]);
+    }
+    let mut s = String::new();
+    if helps.is_empty() {
+        head.extend(table);
+        tabbed(&mut s, &head);
+    } else {
+        tabbed(&mut s, &head);
+        for h in helps {
+            let _ = writeln!(s, " * {h}");
+        }
+        tabbed(&mut s, &table);
+    }
+    s
+}
+
+/// kubectl shows a used amount in its hard limit's notation (`0` of `1Gi`, `512Mi`).
+fn quota_used(used: &str, hard: &str) -> String {
+    use proto::quantity::{Format, Quantity};
+    let used = used.parse::<Quantity>().unwrap_or_default();
+    match hard.parse::<Quantity>() {
+        Ok(h) if h.format() != used.format() && h.format() != Format::DecimalExponent => {
+            Quantity::from_value(used.value(), h.format()).to_string()
+        }
+        _ => used.to_string(),
+    }
+}
+
+/// Rows in columns as Go's tabwriter lays them out (padding 2; the last cell unpadded).
+fn tabbed(s: &mut String, rows: &[Vec<String>]) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; columns];
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
+            widths[i] = widths[i].max(c.chars().count() + 2);
+        }
+    }
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 < r.len() {
+                let _ = write!(s, "{c:<w$}", w = widths[i]);
+            } else {
+                s.push_str(c);
+            }
+        }
+        s.push('\n');
+    }
+}
+
 /// Every field but metadata, as nested `Key:  value` lines.
 fn generic(out: &mut Out, o: &Value) {
     common_meta(out, o);
@@ -938,6 +1038,27 @@ mod tests {
     }
     fn ago(secs: u64) -> String {
         proto::time::format_rfc3339(now() - Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn quota_description_as_kubectl() {
+        let q = json!({"metadata": {"name": "compute", "namespace": "shop"},
+            "spec": {"scopes": ["NotTerminating", "BestEffort"]},
+            "status": {"hard": {"pods": "10", "requests.memory": "1Gi", "limits.cpu": "2"},
+                       "used": {"pods": "1", "limits.cpu": "500m"}}});
+        assert_eq!(
+            describe(find_kind("quota").unwrap(), &q, &Related::default(), now()),
+            "Name:       compute\n\
+             Namespace:  shop\n\
+             Scopes:     BestEffort, NotTerminating\n \
+             * Matches all pods that do not have resource requirements set. These pods have a best effort quality of service.\n \
+             * Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate.\n\
+             Resource         Used  Hard\n\
+             --------         ----  ----\n\
+             limits.cpu       500m  2\n\
+             pods             1     10\n\
+             requests.memory  0     1Gi\n"
+        );
     }
 
     #[test]
