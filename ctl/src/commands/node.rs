@@ -225,11 +225,11 @@ pub async fn drain(ctx: &Ctx, args: &DrainArgs) -> Result<()> {
         })
         .collect();
     let result = if args.disable_eviction {
-        delete_pods(&conn, &targets, grace, deadline).await
+        delete_pods(conn, &targets, grace, deadline).await
     } else {
         let evictions = targets
             .iter()
-            .map(|p| evict_and_wait(&conn, p, grace, deadline, timeout));
+            .map(|p| evict_and_wait(conn, p, grace, deadline, timeout));
         let errors: Vec<String> = futures::future::join_all(evictions)
             .await
             .into_iter()
