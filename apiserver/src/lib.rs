@@ -27,6 +27,7 @@ pub mod node_restriction;
 pub mod patch;
 pub mod pod_security;
 pub mod private_dir;
+pub mod pvc_resize;
 pub mod quota;
 pub mod rbac_escalation;
 pub mod registry;

@@ -679,6 +679,16 @@ impl<S: Store> Registry<S> {
         admission::validate_update(info, &new, &cur.object)?;
         self.admit_limit_ranges(&mut new, Some(&cur.object), part.subresource())
             .await?;
+        // After LimitRanger, as Kubernetes orders its validating plugins.
+        let resize = self.admission_enabled(crate::pvc_resize::NAME);
+        Box::pin(crate::pvc_resize::admit(
+            self,
+            &new,
+            &cur.object,
+            part.subresource(),
+            resize,
+        ))
+        .await?;
         self.admit_node(
             crate::node_restriction::Operation::Update,
             part.subresource(),

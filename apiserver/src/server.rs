@@ -212,6 +212,7 @@ pub const ADMISSION_PLUGINS: &[&str] = &[
     "PodSecurity",
     "LimitRanger",
     "DefaultStorageClass",
+    "PersistentVolumeClaimResize",
 ];
 
 /// The plugins that are off: `--disable-admission-plugins`, checked against the known
