@@ -235,6 +235,53 @@ fn delete_request(
     }
 }
 
+/// The pod condition an eviction leaves on the pod it deletes.
+pub const DISRUPTION_TARGET: &str = "DisruptionTarget";
+
+/// Sets `DisruptionTarget=True` (EvictionByEvictionAPI), keeping the transition time when
+/// it already said so (Kubernetes' UpdatePodCondition).
+pub fn mark_disruption_target(pod: &mut Pod, now: &str) {
+    let status = pod.status.get_or_insert_with(Default::default);
+    let condition = proto::k8s::PodCondition {
+        r#type: DISRUPTION_TARGET.to_string(),
+        status: "True".into(),
+        reason: "EvictionByEvictionAPI".into(),
+        message: "Eviction API: evicting".into(),
+        last_transition_time: now.to_string(),
+        ..Default::default()
+    };
+    match status
+        .conditions
+        .iter_mut()
+        .find(|c| c.r#type == DISRUPTION_TARGET)
+    {
+        Some(c) if c.status == "True" => {
+            c.reason = condition.reason;
+            c.message = condition.message;
+        }
+        Some(c) => *c = condition,
+        None => status.conditions.push(condition),
+    }
+}
+
+/// A delete's preconditions against the pod as stored (Kubernetes' wording).
+fn check_preconditions(pod: &Pod, preconditions: Option<&Preconditions>) -> Result<()> {
+    let Some(p) = preconditions else {
+        return Ok(());
+    };
+    let m = pod.meta();
+    if !p.uid.is_empty() && p.uid != m.uid {
+        return Err(crate::registry::uid_precondition_failed(&p.uid, &m.uid));
+    }
+    if !p.resource_version.is_empty() && p.resource_version != m.resource_version {
+        return Err(ApiError::conflict(format!(
+            "Precondition failed: ResourceVersion in precondition: {}, ResourceVersion in object meta: {}",
+            p.resource_version, m.resource_version
+        )));
+    }
+    Ok(())
+}
+
 impl<S: Store> Registry<S> {
     /// Evicts the pod `namespace/name`: deletes it with the Eviction's deleteOptions unless
     /// that would break the one budget covering it.
@@ -267,7 +314,7 @@ impl<S: Store> Registry<S> {
             let req = delete_request(namespace, name, &options, dry_run, guard);
             // Boxed here and below: the registry's futures are large, and an eviction
             // nests several (a test thread's 2 MiB stack overflowed without).
-            match Box::pin(self.delete(&req)).await {
+            match Box::pin(self.mark_and_delete(req)).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is(Reason::Conflict) && !caller_rv && retry.again().await => continue,
                 Err(e) => return Err(e.into()),
@@ -285,7 +332,7 @@ impl<S: Store> Registry<S> {
             [budget] => Box::pin(self.spend_budget(budget, name, dry_run)).await?,
         }
         let req = delete_request(namespace, name, &options, dry_run, guard.as_deref());
-        match Box::pin(self.delete(&req)).await {
+        match Box::pin(self.mark_and_delete(req)).await {
             Ok(_) => Ok(()),
             // The not-ready pod changed since we decided (it may be Ready now): the client
             // asks again and we decide again.
@@ -300,6 +347,35 @@ impl<S: Store> Registry<S> {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Kubernetes' addConditionAndDeletePod: the pod is marked with the DisruptionTarget
+    /// condition (reason EvictionByEvictionAPI) through its status, then deleted. The
+    /// request's preconditions are checked against the pod as it was before the mark, and a
+    /// resourceVersion precondition moves to the marked pod's. A dry run marks nothing.
+    async fn mark_and_delete(&self, mut req: DeleteRequest) -> Result<Object> {
+        if !req.dry_run {
+            let mut retry = ConflictRetry::new();
+            let marked = loop {
+                let pod = Box::pin(self.pod(&req.namespace, &req.name)).await?;
+                check_preconditions(&pod, req.preconditions.as_ref())?;
+                let mut next = pod.clone();
+                mark_disruption_target(&mut next, &proto::time::now_rfc3339());
+                // The read's resourceVersion guards the write; a status write that got
+                // there first (the kubelet's) is read again, as Kubernetes' GuaranteedUpdate.
+                match Box::pin(self.update(next.into_object(), "status", false)).await {
+                    Ok(o) => break o,
+                    Err(e) if e.is(Reason::Conflict) && retry.again().await => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if let Some(p) = req.preconditions.as_mut()
+                && !p.resource_version.is_empty()
+            {
+                p.resource_version = marked.meta().resource_version.clone();
+            }
+        }
+        Box::pin(self.delete(&req)).await
     }
 
     /// Spends one disruption of `budget` with a compare-and-swap on its status, reading it
@@ -516,6 +592,44 @@ mod tests {
         assert_eq!(back, refusal);
         let plain = Refusal::from(ApiError::internal(MANY_BUDGETS_MESSAGE));
         assert_eq!(refusal_of(&refusal_status(plain.clone())), plain);
+    }
+
+    #[test]
+    fn evicted_pods_are_marked_and_preconditions_checked() {
+        let mut p = pod("Running", true);
+        mark_disruption_target(&mut p, "t1");
+        mark_disruption_target(&mut p, "t2");
+        let marks: Vec<_> = p
+            .status
+            .as_ref()
+            .unwrap()
+            .conditions
+            .iter()
+            .filter(|c| c.r#type == DISRUPTION_TARGET)
+            .collect();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(
+            (
+                marks[0].status.as_str(),
+                marks[0].reason.as_str(),
+                marks[0].last_transition_time.as_str()
+            ),
+            ("True", "EvictionByEvictionAPI", "t1")
+        );
+        p.meta_mut().resource_version = "7".into();
+        p.meta_mut().uid = "u".into();
+        let pre = |uid: &str, rv: &str| Preconditions {
+            uid: uid.into(),
+            resource_version: rv.into(),
+        };
+        assert!(check_preconditions(&p, None).is_ok());
+        assert!(check_preconditions(&p, Some(&pre("u", "7"))).is_ok());
+        assert!(
+            check_preconditions(&p, Some(&pre("", "6")))
+                .unwrap_err()
+                .is(Reason::Conflict)
+        );
+        assert!(check_preconditions(&p, Some(&pre("x", ""))).is_err());
     }
 
     #[test]

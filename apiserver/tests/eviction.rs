@@ -260,6 +260,33 @@ async fn several_budgets_are_refused_and_some_pods_skip_budgets() {
     running_pod(&mut c, "sick-0", "sick", false, "").await;
     let e = evict(&mut c, "sick-0", false).await.unwrap_err();
     assert_eq!(e.reason, Reason::TooManyRequests);
+    // A pod on a node keeps its grace period: it is left terminating, marked as the
+    // eviction's target (Kubernetes' DisruptionTarget condition).
+    running_pod(&mut c, "graceful", "graceful", true, "n1").await;
+    c.evict(EvictRequest {
+        namespace: NS.into(),
+        name: "graceful".into(),
+        eviction: Some(Eviction::default()),
+    })
+    .await
+    .expect("graceful eviction");
+    let pod = Pod::try_from_object(get(&mut c, "pods", NS, "graceful").await.unwrap()).unwrap();
+    assert!(!pod.meta().deletion_timestamp.is_empty());
+    let target = pod
+        .status
+        .unwrap_or_default()
+        .conditions
+        .into_iter()
+        .find(|c| c.r#type == "DisruptionTarget")
+        .expect("DisruptionTarget condition");
+    assert_eq!(
+        (
+            target.status.as_str(),
+            target.reason.as_str(),
+            target.message.as_str()
+        ),
+        ("True", "EvictionByEvictionAPI", "Eviction API: evicting")
+    );
     budget(&mut c, "always", "always", 0, (1, 2), Some("AlwaysAllow")).await;
     running_pod(&mut c, "always-0", "always", false, "").await;
     evict(&mut c, "always-0", false).await.expect("AlwaysAllow");
