@@ -357,7 +357,7 @@ fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, Mani
     {
         return Ok(None);
     }
-    let value: Value = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+    let value = yaml_value(text).map_err(|e| {
         let (line, column) = e
             .location()
             .map(|l| (l.line(), l.column()))
@@ -370,8 +370,137 @@ fn parse_yaml_chunk(text: &str, first_line: usize) -> Result<Option<Value>, Mani
     })?;
     Ok(match value {
         Value::Null => None,
-        v => Some(go_json_numbers(v)),
+        v => Some(v),
     })
+}
+
+/// A YAML value read as go-yaml v2 reads it into `interface{}`: scalars resolved by YAML
+/// 1.1 (serde-saphyr's untyped reading with [`yaml_options`] agrees), and mapping keys
+/// resolved too, then written as sigs.k8s.io/yaml writes a non-string key: a plain `on:`
+/// or `yes:` is the key "true", `0755:` is "493"; a quoted key stays as written.
+struct GoYaml(Value);
+
+struct GoYamlKey(String);
+
+impl<'de> serde::Deserialize<'de> for GoYaml {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(GoYamlVisitor)
+    }
+}
+
+struct GoYamlVisitor;
+
+impl<'de> serde::de::Visitor<'de> for GoYamlVisitor {
+    type Value = GoYaml;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<GoYaml, E> {
+        Ok(GoYaml(Value::Bool(b)))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<GoYaml, E> {
+        Ok(GoYaml(n.into()))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<GoYaml, E> {
+        Ok(GoYaml(n.into()))
+    }
+    fn visit_i128<E: serde::de::Error>(self, n: i128) -> Result<GoYaml, E> {
+        self.visit_f64(n as f64)
+    }
+    fn visit_u128<E: serde::de::Error>(self, n: u128) -> Result<GoYaml, E> {
+        self.visit_f64(n as f64)
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<GoYaml, E> {
+        // Non-finite floats never get here: the options refuse them, as Go's JSON
+        // encoder does.
+        Ok(GoYaml(
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+        ))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<GoYaml, E> {
+        Ok(GoYaml(Value::String(s.to_string())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<GoYaml, E> {
+        Ok(GoYaml(Value::String(s)))
+    }
+    fn visit_unit<E>(self) -> Result<GoYaml, E> {
+        Ok(GoYaml(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<GoYaml, E> {
+        Ok(GoYaml(Value::Null))
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<GoYaml, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<GoYaml, A::Error> {
+        let mut items = Vec::new();
+        while let Some(GoYaml(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(GoYaml(Value::Array(items)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<GoYaml, A::Error> {
+        let mut out = Map::new();
+        // go-yaml v2 keeps the last of two keys that resolve alike (`on:` and `yes:`).
+        while let Some((GoYamlKey(k), GoYaml(v))) = map.next_entry()? {
+            out.insert(k, v);
+        }
+        Ok(GoYaml(Value::Object(out)))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GoYamlKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = GoYamlKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<GoYamlKey, E> {
+                Ok(GoYamlKey(b.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<GoYamlKey, E> {
+                Ok(GoYamlKey(n.to_string()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<GoYamlKey, E> {
+                Ok(GoYamlKey(n.to_string()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<GoYamlKey, E> {
+                Ok(GoYamlKey(go_float_key(n)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<GoYamlKey, E> {
+                Ok(GoYamlKey(s.to_string()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<GoYamlKey, E> {
+                Ok(GoYamlKey(s))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<GoYamlKey, E> {
+                Err(E::custom("unsupported map key: null"))
+            }
+        }
+        d.deserialize_any(KeyVisitor)
+    }
+}
+
+/// sigs.k8s.io/yaml's float key: strconv.FormatFloat(k, 'g', -1, 32), exponent form
+/// from 1e+06 on and below 1e-04.
+fn go_float_key(n: f64) -> String {
+    let f = n as f32;
+    if f == 0.0 {
+        return "0".to_string();
+    }
+    let exp = f.abs().log10().floor() as i32;
+    if (-4..6).contains(&exp) {
+        return format!("{f}");
+    }
+    // Rust's `{:e}` is the shortest round-trip form too: `1e21`, `1.5e-7`.
+    let e = format!("{f:e}");
+    let (mantissa, exponent) = e.split_once('e').unwrap_or((&e, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exponent.abs())
 }
 
 /// Kubernetes converts YAML to JSON with Go's encoder, which writes a whole float64
@@ -409,7 +538,8 @@ fn go_json_numbers(value: Value) -> Value {
 /// 1.1 scalars (octal `0755`, `yes`/`no`/`on`/`off` booleans) and whole floats written as
 /// integers. For YAML bodies and patches read outside [`load_documents`].
 pub fn yaml_value(text: &str) -> Result<Value, serde_saphyr::Error> {
-    serde_saphyr::from_str_with_options::<Value>(text, yaml_options()).map(go_json_numbers)
+    serde_saphyr::from_str_with_options::<GoYaml>(text, yaml_options())
+        .map(|GoYaml(v)| go_json_numbers(v))
 }
 
 /// Kubernetes reads manifests as YAML 1.1 (go-yaml through sigs.k8s.io/yaml): a plain
@@ -942,6 +1072,24 @@ mod yaml_1_1_tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("spec.replicas: "), "{e}");
+    }
+
+    #[test]
+    fn mapping_keys_resolve_as_go_yaml_v2_and_are_written_as_strings() {
+        let v = scalars(
+            "data:\n  on: a\n  'off': b\n  y: c\n  \"yes\": d\n  80: e\n  0755: f\n  1.5: g\n  1e7: h\n  plain: i\n",
+        );
+        assert_eq!(
+            v,
+            json!({"data": {"true": "c", "off": "b", "yes": "d", "80": "e", "493": "f",
+                            "1.5": "g", "1e+07": "h", "plain": "i"}})
+        );
+        assert_eq!(go_float_key(0.0001), "0.0001");
+        assert_eq!(go_float_key(0.00001), "1e-05");
+        assert_eq!(go_float_key(123456.0), "123456");
+        // Anchors, aliases and merge keys still work.
+        let v = scalars("x: &a {b: 1}\nz:\n  <<: *a\n  c: 2\n");
+        assert_eq!(v, json!({"x": {"b": 1}, "z": {"b": 1, "c": 2}}));
     }
 
     #[test]
