@@ -1313,6 +1313,69 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_claim_arriving_wakes_the_pod_waiting_for_it() {
+        use proto::k8s::{PersistentVolumeClaimSpec, PersistentVolumeSpec};
+        let (mut c, bound, reporter, store) = core(0);
+        c.on_node(InformerEvent::Added(node("n1", "4")));
+        let mut p = (*pod("a", "1")).clone();
+        p.spec.as_mut().unwrap().volumes = vec![proto::k8s::Volume {
+            name: "d".into(),
+            volume_source: Some(proto::k8s::volume::VolumeSource::PersistentVolumeClaim(
+                proto::k8s::PersistentVolumeClaimVolumeSource {
+                    claim_name: "data".into(),
+                    ..Default::default()
+                },
+            )),
+        }];
+        let p = Arc::new(p);
+        store.upsert(p.clone());
+        c.on_pod(InformerEvent::Added(p));
+        assert!(c.schedule_one());
+        assert_eq!(c.queue.lens(), (0, 0, 1));
+        assert!(
+            reporter.failures.lock().unwrap()[0]
+                .1
+                .contains(r#"persistentvolumeclaim "data" not found"#)
+        );
+        // Events VolumeBinding did not register leave it parked.
+        c.on_namespace(InformerEvent::Modified {
+            old: Arc::new(Namespace::default()),
+            new: Arc::new({
+                let mut n = Namespace::default();
+                n.meta_mut().labels.insert("x".into(), "y".into());
+                n
+            }),
+        });
+        assert_eq!(c.queue.lens(), (0, 0, 1), "not woken by a namespace change");
+        // The claim arrives, bound to a volume without affinity: the pod is woken, and fits
+        // once the volume is known too.
+        let mut pvc = PersistentVolumeClaim::default();
+        pvc.meta_mut().name = "data".into();
+        pvc.meta_mut().namespace = "d".into();
+        pvc.meta_mut()
+            .annotations
+            .insert(volume_binding::ANN_BIND_COMPLETED.into(), "yes".into());
+        pvc.spec = Some(PersistentVolumeClaimSpec {
+            volume_name: "pv".into(),
+            ..Default::default()
+        });
+        c.on_claim(InformerEvent::Added(Arc::new(pvc)));
+        assert_eq!(c.queue.lens().2, 0, "woken");
+        let mut pv = PersistentVolume::default();
+        pv.meta_mut().name = "pv".into();
+        pv.spec = Some(PersistentVolumeSpec::default());
+        c.on_volume(InformerEvent::Added(Arc::new(pv)));
+        c.queue
+            .flush_backoff(Instant::now() + Duration::from_secs(2));
+        assert!(c.schedule_one());
+        settle(&mut c).await;
+        assert_eq!(
+            *bound.lock().unwrap(),
+            [("d/a".to_string(), "n1".to_string())]
+        );
+    }
+
     #[test]
     fn node_change_events() {
         let a = node("n", "4");
