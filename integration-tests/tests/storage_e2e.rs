@@ -123,6 +123,31 @@ async fn web_statefulset_runs_on_provisioned_volumes_and_keeps_its_data() {
     let run_dir = RunDir(Path::new(LOCAL_PATH_ROOT).join(&class));
     let node_path = run_dir.0.to_string_lossy().into_owned();
     c.apply(&class_manifest(&class, &node_path));
+    // kubectl's table: both the controller-manager's class and the run's are defaults.
+    let table = c.ctl_ok(&["get", "storageclass"]);
+    let header = table.lines().next().unwrap_or_default();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        [
+            "NAME",
+            "PROVISIONER",
+            "RECLAIMPOLICY",
+            "VOLUMEBINDINGMODE",
+            "ALLOWVOLUMEEXPANSION",
+            "AGE"
+        ],
+        "{table}"
+    );
+    for name in [class.as_str(), "local-path"] {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} (default)")))
+            .unwrap_or_else(|| panic!("{name} (default) in\n{table}"));
+        assert!(
+            line.contains("rancher.io/local-path   Delete          WaitForFirstConsumer   false"),
+            "{line}"
+        );
+    }
     let out = c.apply(&web_manifest());
     assert!(out.contains("statefulset.apps/web"), "{out}");
 
