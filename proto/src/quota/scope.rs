@@ -101,5 +101,5 @@ fn uses_cross_namespace_affinity(pod: &Pod) -> bool {
                         .filter_map(|w| w.pod_affinity_term.as_ref()),
                 )
         }));
-    terms.into_iter().any(|t| cross(t))
+    terms.into_iter().any(cross)
 }
