@@ -352,6 +352,36 @@ async fn kubectl_drain_evicts_and_retries_on_429() {
         left += exists(&mut c, &format!("db-{i}")).await as usize;
     }
     assert_eq!(left, 2, "one eviction allowed: {stdout}\n{stderr}");
+    // kubectl's table of the budget, spent by the one eviction.
+    let table = tokio::process::Command::new(kubectl)
+        .args(["--server", &s.url, "get", "pdb"])
+        .env("HOME", home.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("kubectl get pdb");
+    let table = String::from_utf8_lossy(&table.stdout);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| {
+            l.split("   ")
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE"
+        ],
+        "{table}"
+    );
+    assert_eq!(rows[1][..4], ["db", "2", "N/A", "0"], "{table}");
     let n = get(&mut c, "nodes", "", "n1").await.unwrap();
     let n = Node::try_from_object(n).unwrap();
     assert!(n.spec.is_some_and(|s| s.unschedulable));
