@@ -75,18 +75,25 @@ async fn web_ready(c: &Cluster) -> Vec<Pod> {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_follows_readiness_and_the_deployment_scale() {
+/// The three Ready pods of Deployment `web` and a budget `name` of minAvailable 2 over
+/// them, its status computed (one disruption allowed).
+async fn web_with_budget(name: &str) -> (Cluster, Vec<Pod>) {
     let c = Cluster::start(&["replicaset", "deployment", "disruption"]).await;
     c.namespace(NS).await;
     let _: proto::k8s::Deployment = c.apply_yaml(DEPLOYMENT).await;
     let pods = web_ready(&c).await;
     let _: PodDisruptionBudget = c
-        .apply_yaml(
-            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: min2, namespace: shop}\nspec: {minAvailable: 2, selector: {matchLabels: {app: web}}}\n",
-        )
+        .apply_yaml(&format!(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{minAvailable: 2, selector: {{matchLabels: {{app: web}}}}}}\n"
+        ))
         .await;
-    status_becomes(&c, "min2", (3, 2, 3, 1, "True", "SufficientPods")).await;
+    status_becomes(&c, name, (3, 2, 3, 1, "True", "SufficientPods")).await;
+    (c, pods)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_follows_readiness_and_the_deployment_scale() {
+    let (c, pods) = web_with_budget("min2").await;
 
     // maxUnavailable 50% of the Deployment's 3 replicas rounds up to 2: one must stay.
     let _: PodDisruptionBudget = c
@@ -116,16 +123,7 @@ async fn status_follows_readiness_and_the_deployment_scale() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evictions_are_given_back_and_stale_disrupted_pods_pruned() {
-    let c = Cluster::start(&["replicaset", "deployment", "disruption"]).await;
-    c.namespace(NS).await;
-    let _: proto::k8s::Deployment = c.apply_yaml(DEPLOYMENT).await;
-    let pods = web_ready(&c).await;
-    let _: PodDisruptionBudget = c
-        .apply_yaml(
-            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: shop}\nspec: {minAvailable: 2, selector: {matchLabels: {app: web}}}\n",
-        )
-        .await;
-    status_becomes(&c, "web", (3, 2, 3, 1, "True", "SufficientPods")).await;
+    let (c, pods) = web_with_budget("web").await;
 
     // An eviction spends the budget; the pod goes, its replacement comes up Ready, and the
     // controller gives the disruption back with the entry gone from disruptedPods.
