@@ -213,6 +213,7 @@ pub const ADMISSION_PLUGINS: &[&str] = &[
     "LimitRanger",
     "DefaultStorageClass",
     "PersistentVolumeClaimResize",
+    "ResourceQuota",
 ];
 
 /// The plugins that are off: `--disable-admission-plugins`, checked against the known
