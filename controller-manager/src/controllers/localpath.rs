@@ -11,7 +11,9 @@
 //! is created (k3s' `local-storage`), unless `--default-storage-class=false`.
 
 use crate::context::Context;
-use crate::controllers::pvbinder::{claim_class, claim_request, find_best_match, pv_capacity};
+use crate::controllers::pvbinder::{
+    claim_class, claim_request, delays_binding, find_best_match, pv_capacity,
+};
 use crate::error::Error;
 use client::InformerEvent;
 use client::runtime::{Action, Controller, Request, backoff};
@@ -248,7 +250,7 @@ pub fn plan(
     }
     // A volume made for it (pre-bound) or an existing one that fits: the binder binds.
     if volumes.iter().any(|v| v.meta().name == volume_name(claim))
-        || find_best_match(claim, volumes).is_some()
+        || find_best_match(claim, volumes, delays_binding(claim, Some(class))).is_some()
     {
         return Plan::Nothing;
     }

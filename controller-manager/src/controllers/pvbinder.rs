@@ -15,7 +15,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use proto::k8s::{
     ObjectReference, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimStatus,
-    PersistentVolumeStatus,
+    PersistentVolumeStatus, StorageClass,
 };
 use proto::quantity::Quantity;
 use proto::selector::LabelSelector;
@@ -110,12 +110,15 @@ pub fn volume_satisfies_claim(
     Ok(())
 }
 
-/// Kubernetes' `findMatchingVolume` without delayed binding: a volume pre-bound to this
-/// claim wins if it fits; otherwise the smallest free, Available (or new) volume that
-/// satisfies the claim and its selector. Ties go to the name that sorts first.
+/// Kubernetes' `findMatchingVolume`: a volume pre-bound to this claim wins if it fits;
+/// otherwise the smallest free, Available (or new) volume that satisfies the claim and its
+/// selector. Ties go to the name that sorts first. With `delay_binding` (the claim's class
+/// binds WaitForFirstConsumer) only a pre-bound volume matches: the scheduler chooses a
+/// free one for the claim's first pod, where that pod can run.
 pub fn find_best_match<'a>(
     pvc: &PersistentVolumeClaim,
     volumes: &[&'a PersistentVolume],
+    delay_binding: bool,
 ) -> Option<&'a PersistentVolume> {
     let selector = pvc
         .spec
@@ -134,6 +137,9 @@ pub fn find_best_match<'a>(
         }
         if volume_bound_to_claim(pv, pvc) {
             return Some(pv);
+        }
+        if delay_binding {
+            continue;
         }
         let spec = pv.spec.as_ref();
         if spec.and_then(|s| s.claim_ref.as_ref()).is_some() {
@@ -241,14 +247,19 @@ pub enum ClaimAction {
     Lost,
 }
 
-pub fn plan_claim(pvc: &PersistentVolumeClaim, volumes: &[&PersistentVolume]) -> ClaimAction {
+/// `delay_binding`: the claim's class binds WaitForFirstConsumer ([`delays_binding`]).
+pub fn plan_claim(
+    pvc: &PersistentVolumeClaim,
+    volumes: &[&PersistentVolume],
+    delay_binding: bool,
+) -> ClaimAction {
     if !pvc.meta().deletion_timestamp.is_empty() {
         return ClaimAction::Nothing;
     }
     let phase = pvc.status.as_ref().map_or("", |s| s.phase.as_str());
     let volume_name = pvc.spec.as_ref().map_or("", |s| s.volume_name.as_str());
     if volume_name.is_empty() {
-        return match find_best_match(pvc, volumes) {
+        return match find_best_match(pvc, volumes, delay_binding) {
             Some(pv) => ClaimAction::Bind(pv.meta().name.clone()),
             None if phase == "Pending" => ClaimAction::Nothing,
             None => ClaimAction::Pending,
@@ -304,6 +315,13 @@ pub fn plan_claim(pvc: &PersistentVolumeClaim, volumes: &[&PersistentVolume]) ->
     }
 }
 
+/// Kubernetes' `IsDelayBindingMode`: the claim's class exists and binds
+/// WaitForFirstConsumer. No class, or a class not (yet) known, binds at once.
+pub fn delays_binding(pvc: &PersistentVolumeClaim, class: Option<&StorageClass>) -> bool {
+    !claim_class(pvc).is_empty()
+        && class.is_some_and(|c| c.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer"))
+}
+
 pub fn start(
     ctx: Arc<Context>,
     cancel: CancellationToken,
@@ -319,7 +337,9 @@ pub fn start(
 async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> {
     let pvs = ctx.informer::<PersistentVolume>();
     let pvcs = ctx.informer::<PersistentVolumeClaim>();
+    let classes = ctx.informer::<StorageClass>();
     let claims = pvcs.store();
+    let claims_of_class = pvcs.store();
     let (pv_keys, pvc_keys) = (pvs.store(), pvcs.store());
     let controller = Controller::new_with(NAME, pvcs.clone(), |ev, q| {
         let c = ev.object();
@@ -356,6 +376,22 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
             }
         },
     )
+    // A class's binding mode decides whether its claims wait for a consumer: watched so
+    // the cache is synced before the first claim is looked at, and its claims look again.
+    .watches_with(
+        classes.clone(),
+        move |ev: &InformerEvent<StorageClass>, q| {
+            let class = ev.object().meta().name.as_str();
+            for c in claims_of_class.list() {
+                if claim_class(&c) == class {
+                    q.add(format!(
+                        "pvc:{}",
+                        make_key(&c.meta().namespace, &c.meta().name)
+                    ));
+                }
+            }
+        },
+    )
     .resync_keys_every(RESYNC, move || {
         let volumes = pv_keys.keys().into_iter().map(|v| format!("pv:{v}"));
         let claims = pvc_keys.keys().into_iter().map(|c| format!("pvc:{c}"));
@@ -366,6 +402,7 @@ async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> Result<(), Error> 
         ctx,
         pvs: pvs.store(),
         pvcs: pvcs.store(),
+        classes: classes.store(),
     });
     controller.run(reconcile, backoff, binder, cancel).await;
     Ok(())
@@ -375,13 +412,14 @@ struct Binder {
     ctx: Arc<Context>,
     pvs: client::Store<PersistentVolume>,
     pvcs: client::Store<PersistentVolumeClaim>,
+    classes: client::Store<StorageClass>,
 }
 
 async fn reconcile(req: Request<PersistentVolumeClaim>, b: Arc<Binder>) -> Result<Action, Error> {
     if let Some(name) = req.key.strip_prefix("pv:") {
         sync_volume(&b.ctx, &b.pvs, &b.pvcs, name).await
     } else if let Some(k) = req.key.strip_prefix("pvc:") {
-        sync_claim(&b.ctx, &b.pvs, &b.pvcs, k).await
+        sync_claim(&b.ctx, &b.pvs, &b.pvcs, &b.classes, k).await
     } else {
         Ok(Action::Done)
     }
@@ -456,19 +494,23 @@ async fn sync_claim(
     ctx: &Context,
     pvs: &client::Store<PersistentVolume>,
     pvcs: &client::Store<PersistentVolumeClaim>,
+    classes: &client::Store<StorageClass>,
     key: &str,
 ) -> Result<Action, Error> {
     let Some(pvc) = pvcs.get(key) else {
         return Ok(Action::Done);
     };
+    let class = classes.get(claim_class(&pvc));
+    let delay_binding = delays_binding(&pvc, class.as_deref());
     let (ns, _) = split_key(key);
     let volumes = pvs.list();
     let refs: Vec<&PersistentVolume> = volumes.iter().map(|v| v.as_ref()).collect();
     let claim_api = ctx.api_in::<PersistentVolumeClaim>(ns);
-    match plan_claim(&pvc, &refs) {
+    let plan = plan_claim(&pvc, &refs, delay_binding);
+    match plan {
         ClaimAction::Nothing => Ok(Action::Done),
         ClaimAction::Pending | ClaimAction::Lost => {
-            let phase = if plan_claim(&pvc, &refs) == ClaimAction::Lost {
+            let phase = if plan == ClaimAction::Lost {
                 "Lost"
             } else {
                 "Pending"
@@ -733,9 +775,40 @@ mod tests {
             ),
         ];
         for (name, claim, vols, want) in cases {
-            let got = find_best_match(&claim, &vols).map(|v| v.meta().name.as_str());
+            let got = find_best_match(&claim, &vols, false).map(|v| v.meta().name.as_str());
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn a_claim_waiting_for_its_first_consumer_takes_only_a_pre_bound_volume() {
+        let rwo = &["ReadWriteOnce"][..];
+        let free = pv("free", "1Gi", rwo, "slow");
+        let claim = pvc("c", "1Gi", rwo, Some("slow"));
+        // The scheduler pre-binds a volume on the node it chose for the first pod.
+        let mut chosen = pv("chosen", "1Gi", rwo, "slow");
+        claim_ref(&mut chosen, "ns", "c", "");
+        assert_eq!(plan_claim(&claim, &[&free], true), ClaimAction::Nothing);
+        assert_eq!(
+            plan_claim(&claim, &[&free, &chosen], true),
+            ClaimAction::Bind("chosen".into())
+        );
+        assert_eq!(
+            plan_claim(&claim, &[&free], false),
+            ClaimAction::Bind("free".into())
+        );
+        let class = |mode: &str| StorageClass {
+            volume_binding_mode: Some(mode.into()),
+            ..Default::default()
+        };
+        assert!(delays_binding(&claim, Some(&class("WaitForFirstConsumer"))));
+        assert!(!delays_binding(&claim, Some(&class("Immediate"))));
+        assert!(!delays_binding(&claim, None));
+        let classless = pvc("c", "1Gi", rwo, None);
+        assert!(!delays_binding(
+            &classless,
+            Some(&class("WaitForFirstConsumer"))
+        ));
     }
 
     #[test]
@@ -810,7 +883,7 @@ mod tests {
             ),
         ];
         for (name, claim, vols, want) in cases {
-            assert_eq!(plan_claim(&claim, &vols), want, "{name}");
+            assert_eq!(plan_claim(&claim, &vols, false), want, "{name}");
         }
     }
 
