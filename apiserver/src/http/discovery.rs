@@ -581,7 +581,9 @@ mod tests {
                 "batch",
                 "certificates.k8s.io",
                 "networking.k8s.io",
+                "policy",
                 "rbac.authorization.k8s.io",
+                "storage.k8s.io",
                 "coordination.k8s.io",
                 "metrics.k8s.io"
             ]
@@ -589,7 +591,9 @@ mod tests {
         let apps = group(&all, "apps").unwrap();
         assert_eq!(apps["kind"], "APIGroup");
         assert_eq!(apps["preferredVersion"]["groupVersion"], "apps/v1");
-        assert!(group(&all, "policy").is_none());
+        assert!(group(&all, "extensions").is_none());
+        let policy = group(&all, "policy").unwrap();
+        assert_eq!(policy["preferredVersion"]["groupVersion"], "policy/v1");
         let apps_v1 = resource_list(find(&all, "apps/v1"));
         let scale = apps_v1["resources"]
             .as_array()
