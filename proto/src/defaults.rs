@@ -105,9 +105,11 @@ pub fn apply_defaults(object: &mut k8s::Object) {
                 if item.r#type != "Container" {
                     continue;
                 }
-                // A container without limits gets the max; without requests, the default.
+                // A container without limits gets the max; without requests, the default,
+                // else the min (Kubernetes' SetDefaults_LimitRangeItem).
                 merge_missing(&mut item.default, &item.max);
                 merge_missing(&mut item.default_request, &item.default);
+                merge_missing(&mut item.default_request, &item.min);
             }
         }
         Kind::PersistentVolume(pv) => {
