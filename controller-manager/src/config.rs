@@ -22,9 +22,11 @@ pub struct Config {
 
     /// Controllers to run, comma separated: `*` enables all, `foo` enables foo, `-foo`
     /// disables foo (`*,-garbagecollector`). Names as in Kubernetes: replicaset,
-    /// deployment, nodelifecycle, nodeipam, endpoint, namespace, garbagecollector,
-    /// persistentvolume-binder, serviceaccount, serviceaccount-token, csrapproving,
-    /// csrsigning, root-ca-cert-publisher, tokencleaner.
+    /// deployment, nodelifecycle, nodeipam, podgc, endpoint, namespace, garbagecollector,
+    /// persistentvolume-binder, local-path-provisioner, serviceaccount,
+    /// serviceaccount-token, horizontalpodautoscaling, job, cronjob, daemonset,
+    /// statefulset, csrapproving, csrsigning, root-ca-cert-publisher, tokencleaner,
+    /// resourcequota, disruption.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
 
