@@ -204,6 +204,22 @@ pub fn admit(
                 )),
             }
         }
+        // Nodes may list and delete volumes only to reclaim local-path volumes
+        // (`system:local-path-deleter`): a node deletes a volume only when it is a
+        // local-path one pinned to itself. Kubernetes' nodes delete no volume at all; its
+        // provisioner runs a helper pod on the node instead.
+        Some(K::PersistentVolume(pv)) => {
+            let own = proto::local_path::is_local_path(pv)
+                && proto::local_path::volume_node(pv) == Some(node);
+            if op == Operation::Delete && !own {
+                return Err(forbidden(
+                    "persistentvolumes",
+                    name,
+                    format!("node {node:?} can only delete local-path volumes pinned to itself"),
+                ));
+            }
+            Ok(())
+        }
         Some(K::Lease(_)) => {
             if object.meta().namespace == crate::auth::node::NODE_LEASE_NAMESPACE && name != node {
                 return Err(forbidden(
@@ -340,6 +356,59 @@ mod tests {
             n.spec.get_or_insert_with(Default::default).pod_cidr = "10.0.0.0/24".into();
         }
         assert!(admit(&u, Operation::Update, "", &cidr, Some(&old)).is_err());
+    }
+
+    #[test]
+    fn a_node_deletes_only_local_path_volumes_pinned_to_itself() {
+        use proto::k8s::{
+            NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PersistentVolume,
+            PersistentVolumeSpec, VolumeNodeAffinity,
+        };
+        let volume = |on: &str, provisioner: &str| {
+            let mut pv = PersistentVolume {
+                spec: Some(PersistentVolumeSpec {
+                    node_affinity: Some(VolumeNodeAffinity {
+                        required: Some(NodeSelector {
+                            node_selector_terms: vec![NodeSelectorTerm {
+                                match_expressions: vec![NodeSelectorRequirement {
+                                    key: proto::local_path::HOSTNAME_LABEL.into(),
+                                    operator: "In".into(),
+                                    values: vec![on.into()],
+                                }],
+                                ..Default::default()
+                            }],
+                        }),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            pv.meta_mut().name = "pvc-1".into();
+            pv.meta_mut().annotations.insert(
+                proto::local_path::ANN_PROVISIONED_BY.into(),
+                provisioner.into(),
+            );
+            pv.into_object()
+        };
+        let u = kubelet();
+        let local = proto::local_path::PROVISIONER;
+        admit(&u, Operation::Delete, "", &volume("a", local), None).unwrap();
+        let err = admit(&u, Operation::Delete, "", &volume("b", local), None).unwrap_err();
+        assert!(
+            err.message
+                .contains("can only delete local-path volumes pinned to itself"),
+            "{err:?}"
+        );
+        assert!(
+            admit(
+                &u,
+                Operation::Delete,
+                "",
+                &volume("a", "example.com/nfs"),
+                None
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod disruption;
 pub mod duration;
 mod extra_value;
 pub mod kind_validation;
+pub mod local_path;
 pub mod managed_fields;
 pub mod manifest;
 pub mod node_affinity;

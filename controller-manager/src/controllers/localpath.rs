@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 
 pub const NAME: &str = "local-path-provisioner";
 
-pub const PROVISIONER: &str = "rancher.io/local-path";
+pub use proto::local_path::{HOSTNAME_LABEL, PROVISIONER, is_local_path, volume_node};
 /// The class made at start when there is none (k3s' name).
 pub const DEFAULT_CLASS: &str = "local-path";
 /// A class parameter (as local-path-provisioner's): the root directory of its volumes.
@@ -45,7 +45,6 @@ pub const ANN_STORAGE_PROVISIONER: &str = "volume.kubernetes.io/storage-provisio
 pub const ANN_BETA_STORAGE_PROVISIONER: &str = "volume.beta.kubernetes.io/storage-provisioner";
 pub const ANN_PROVISIONED_BY: &str = crate::controllers::pvbinder::ANN_PROVISIONED_BY;
 pub const ANN_IS_DEFAULT_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
-pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
 
 /// Claims waiting for a node or a class are looked at again this often, so a missed event
 /// (a node turning Ready) delays them, never strands them.
@@ -121,34 +120,6 @@ pub fn choose_node<'a>(nodes: &[&'a Node], volumes: &[&PersistentVolume]) -> Opt
                 .count();
             (held, n.meta().name.clone())
         })
-}
-
-pub fn is_local_path(pv: &PersistentVolume) -> bool {
-    pv.meta()
-        .annotations
-        .get(ANN_PROVISIONED_BY)
-        .is_some_and(|p| p == PROVISIONER)
-}
-
-/// The one node a volume's required node affinity names by hostname, if it names one.
-pub fn volume_node(pv: &PersistentVolume) -> Option<String> {
-    let terms = &pv
-        .spec
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required
-        .as_ref()?
-        .node_selector_terms;
-    match terms.as_slice() {
-        [t] => match t.match_expressions.as_slice() {
-            [r] if r.key == HOSTNAME_LABEL && r.operator == "In" && r.values.len() == 1 => {
-                Some(r.values[0].clone())
-            }
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// The volume for `claim` of `class` on `node` (its hostname label value): capacity the
@@ -685,11 +656,7 @@ mod tests {
             (r.namespace.as_str(), r.name.as_str(), r.uid.as_str()),
             ("shop", "www-web-0", "1234-abcd")
         );
-        assert_eq!(
-            volume_node(&pv).as_deref(),
-            Some("host-n1"),
-            "hostname label"
-        );
+        assert_eq!(volume_node(&pv), Some("host-n1"), "hostname label");
         // Made already: the binder's turn, nothing again.
         assert_eq!(
             plan(&chosen, Some(&wffc), &[&pv], &nodes, root),
@@ -711,7 +678,7 @@ mod tests {
         let Plan::Provision(pv) = plan(&claim(&[]), Some(&imm), &[], &refs, root) else {
             panic!("immediate provisions at once");
         };
-        assert_eq!(volume_node(&pv).as_deref(), Some("host-c"));
+        assert_eq!(volume_node(&pv), Some("host-c"));
         assert_eq!(
             pv.spec.as_ref().unwrap().persistent_volume_reclaim_policy,
             "Retain"

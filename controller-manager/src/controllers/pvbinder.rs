@@ -28,7 +28,7 @@ pub const NAME: &str = "persistentvolume-binder";
 
 pub const ANN_BOUND_BY_CONTROLLER: &str = "pv.kubernetes.io/bound-by-controller";
 pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
-pub const ANN_PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
+pub use proto::local_path::ANN_PROVISIONED_BY;
 
 /// Kubernetes resyncs volumes and claims this often, so a claim waiting for a volume
 /// finds one made meanwhile even if an event was missed.

@@ -17,9 +17,9 @@ use std::path::{Component, Path};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-pub const PROVISIONER: &str = "rancher.io/local-path";
-pub const ANN_PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
-pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+pub use proto::local_path::{
+    ANN_PROVISIONED_BY, HOSTNAME_LABEL, PROVISIONER, is_local_path, volume_node,
+};
 /// The default `--local-path-root` (and the controller-manager's).
 pub const DEFAULT_ROOT: &str = "/var/lib/kubelet-local-path";
 
@@ -36,28 +36,6 @@ pub enum Reclaim {
     Remove(String),
     /// Ours to reclaim, but its path is not one this kubelet removes.
     Refuse(String),
-}
-
-/// The node a volume's required node affinity names by hostname (the provisioner's one
-/// term with one `kubernetes.io/hostname In [node]` expression).
-pub fn volume_node(pv: &PersistentVolume) -> Option<&str> {
-    let terms = &pv
-        .spec
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required
-        .as_ref()?
-        .node_selector_terms;
-    match terms.as_slice() {
-        [t] => match t.match_expressions.as_slice() {
-            [r] if r.key == HOSTNAME_LABEL && r.operator == "In" && r.values.len() == 1 => {
-                Some(r.values[0].as_str())
-            }
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// `path` relative to `root` when it lies beneath it, is plain (absolute, no `.` or `..`)
@@ -100,11 +78,7 @@ pub fn plan(pv: &PersistentVolume, node_names: &[&str], root: &Path) -> Reclaim 
     let m = pv.meta();
     let spec = pv.spec.clone().unwrap_or_default();
     let released = pv.status.as_ref().is_some_and(|s| s.phase == "Released");
-    let ours = m
-        .annotations
-        .get(ANN_PROVISIONED_BY)
-        .is_some_and(|p| p == PROVISIONER)
-        && volume_node(pv).is_some_and(|n| node_names.contains(&n));
+    let ours = is_local_path(pv) && volume_node(pv).is_some_and(|n| node_names.contains(&n));
     if !ours
         || !released
         || !m.deletion_timestamp.is_empty()
