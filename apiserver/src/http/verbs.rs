@@ -443,7 +443,7 @@ pub(crate) fn body_json(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
         | "application/apply-patch+yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
-            serde_saphyr::from_str_with_options::<Value>(text, proto::manifest::yaml_options())
+            proto::manifest::yaml_value(text)
                 .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
         }
         t if t.contains("protobuf") => Err(ApiError::bad_request(

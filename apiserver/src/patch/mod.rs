@@ -38,7 +38,7 @@ pub fn patch_type(name: &str) -> Result<PatchType, ApiError> {
 /// Parses a patch body: JSON for json, merge and strategic patches; YAML or JSON for apply.
 pub fn parse(patch_type: PatchType, patch: &str) -> Result<Value, ApiError> {
     let value: Value = if patch_type == PatchType::Apply && !patch.trim_start().starts_with('{') {
-        serde_saphyr::from_str_with_options(patch, proto::manifest::yaml_options())
+        proto::manifest::yaml_value(patch)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
     } else {
         serde_json::from_str(patch)

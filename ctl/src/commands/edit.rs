@@ -99,8 +99,7 @@ fn read_document(text: &str) -> Result<Value> {
     if let Ok(v) = serde_json::from_str(&text) {
         return Ok(v);
     }
-    serde_saphyr::from_str_with_options(&text, proto::manifest::yaml_options())
-        .map_err(|e| anyhow!("{e}"))
+    proto::manifest::yaml_value(&text).map_err(|e| anyhow!("{e}"))
 }
 
 /// The documents of the edited file: one object, or the items of a List.

@@ -53,13 +53,12 @@ pub fn patch_json(text: &str) -> Result<Value> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Ok(v);
     }
-    let v: Value = serde_saphyr::from_str_with_options(text, proto::manifest::yaml_options())
-        .map_err(|e| {
-            // The parser's message without its drawing of the input: one line.
-            let message = e.without_snippet().to_string();
-            let first = message.lines().next().unwrap_or_default().to_string();
-            anyhow!("unable to parse {text:?}: {first}")
-        })?;
+    let v: Value = proto::manifest::yaml_value(text).map_err(|e| {
+        // The parser's message without its drawing of the input: one line.
+        let message = e.without_snippet().to_string();
+        let first = message.lines().next().unwrap_or_default().to_string();
+        anyhow!("unable to parse {text:?}: {first}")
+    })?;
     Ok(v)
 }
 
