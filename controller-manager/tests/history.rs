@@ -157,7 +157,7 @@ async fn daemonset_revisions_follow_the_template_reuse_on_rollback_and_are_trunc
         "daemonset",
         "default/agent",
         before,
-        common::at_rv::<DaemonSet>("default/agent", &touched.meta().resource_version),
+        common::since_rv::<DaemonSet>("default/agent", &touched.meta().resource_version),
     )
     .await;
     assert_eq!(
