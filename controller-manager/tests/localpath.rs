@@ -143,7 +143,7 @@ async fn wait_for_first_consumer_provisions_on_the_selected_node() {
     })
     .await;
     assert_eq!(pv.meta().annotations[ANN_PROVISIONED_BY], PROVISIONER);
-    assert_eq!(volume_node(&pv).as_deref(), Some(c.nodes[1].as_str()));
+    assert_eq!(volume_node(&pv), Some(c.nodes[1].as_str()));
     let spec = pv.spec.as_ref().unwrap();
     assert_eq!(
         spec.host_path.as_ref().unwrap().path,
@@ -191,7 +191,11 @@ async fn immediate_provisions_at_once_and_retain_keeps_the_volume() {
     let node_of = |claim: &PersistentVolumeClaim| {
         let name = claim.spec.as_ref().unwrap().volume_name.clone();
         let pvs = pvs.clone();
-        async move { volume_node(&pvs.get(&name).await.unwrap()).unwrap() }
+        async move {
+            volume_node(&pvs.get(&name).await.unwrap())
+                .unwrap()
+                .to_string()
+        }
     };
     let (na, nb) = (node_of(&a).await, node_of(&b).await);
     assert!(c.nodes.contains(&na) && c.nodes.contains(&nb), "{na} {nb}");
