@@ -15,7 +15,7 @@ pub const NAME: &str = "DefaultStorageClass";
 pub const IS_DEFAULT_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
 pub const BETA_IS_DEFAULT_CLASS: &str = "storageclass.beta.kubernetes.io/is-default-class";
 /// The class annotation claims carried before `spec.storageClassName` existed.
-pub const BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
+pub use proto::claims::ANN_BETA_STORAGE_CLASS as BETA_STORAGE_CLASS;
 
 /// Kubernetes' `IsDefaultAnnotation`.
 pub fn is_default(sc: &StorageClass) -> bool {

@@ -17,6 +17,7 @@ pub mod kubelet_api {
 }
 
 pub mod bootstrap_token;
+pub mod claims;
 pub mod convert;
 pub mod cron;
 pub mod defaults;

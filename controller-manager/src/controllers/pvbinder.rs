@@ -34,30 +34,8 @@ pub use proto::local_path::ANN_PROVISIONED_BY;
 /// finds one made meanwhile even if an event was missed.
 const RESYNC: Duration = Duration::from_secs(15);
 
-fn storage(map: &std::collections::BTreeMap<String, String>) -> Option<Quantity> {
-    map.get("storage").and_then(|s| s.parse().ok())
-}
-
-pub fn pv_capacity(pv: &PersistentVolume) -> Option<Quantity> {
-    pv.spec.as_ref().and_then(|s| storage(&s.capacity))
-}
-
-pub fn claim_request(pvc: &PersistentVolumeClaim) -> Quantity {
-    pvc.spec
-        .as_ref()
-        .and_then(|s| s.resources.as_ref())
-        .and_then(|r| storage(&r.requests))
-        .unwrap_or_default()
-}
-
-/// The claim's class: unset and "" both mean no class (there are no StorageClasses and no
-/// default class here).
-pub fn claim_class(pvc: &PersistentVolumeClaim) -> &str {
-    pvc.spec
-        .as_ref()
-        .and_then(|s| s.storage_class_name.as_deref())
-        .unwrap_or("")
-}
+/// The binder, the provisioner and quota read classes and sizes alike (`proto::claims`).
+pub use proto::claims::{claim_class, claim_request, volume_capacity as pv_capacity, volume_class};
 
 fn volume_mode(m: Option<&String>) -> &str {
     m.map_or(
@@ -90,10 +68,10 @@ pub fn volume_satisfies_claim(
             "requested storage {req} is more than the volume's {cap}"
         ));
     }
-    if vs.storage_class_name != claim_class(pvc) {
+    if volume_class(pv) != claim_class(pvc) {
         return Err(format!(
             "storageClassName {:?} does not match the claim's {:?}",
-            vs.storage_class_name,
+            volume_class(pv),
             claim_class(pvc)
         ));
     }

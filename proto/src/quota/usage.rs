@@ -50,9 +50,6 @@ const PVC_RESOURCES: &[&str] = &[
 /// `<class>.storageclass.storage.k8s.io/<resource>`: a PVC resource per storage class.
 pub const STORAGE_CLASS_SUFFIX: &str = ".storageclass.storage.k8s.io/";
 
-/// The storage class annotation that wins over `spec.storageClassName`.
-const BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
-
 /// Kinds quota never counts: events were never quota-ed (Kubernetes' ignored resources).
 pub fn ignored(kind: &KindInfo) -> bool {
     !kind.namespaced || kind.plural == "events"
@@ -378,27 +375,11 @@ fn service_usage(svc: &Service) -> ResourceList {
     out
 }
 
-/// The storage class a claim is charged to: the beta annotation, else its spec's.
-fn claim_class(pvc: &PersistentVolumeClaim) -> String {
-    let annotated = pvc
-        .metadata
-        .as_ref()
-        .and_then(|m| m.annotations.get(BETA_STORAGE_CLASS));
-    match annotated {
-        Some(class) => class.clone(),
-        None => pvc
-            .spec
-            .as_ref()
-            .and_then(|s| s.storage_class_name.clone())
-            .unwrap_or_default(),
-    }
-}
-
 fn pvc_usage(pvc: &PersistentVolumeClaim) -> ResourceList {
     let mut out = ResourceList::new();
     out.insert("persistentvolumeclaims".to_string(), one());
     out.insert("count/persistentvolumeclaims".to_string(), one());
-    let class = claim_class(pvc);
+    let class = crate::claims::claim_class(pvc);
     if !class.is_empty() {
         out.insert(
             format!("{class}{STORAGE_CLASS_SUFFIX}persistentvolumeclaims"),

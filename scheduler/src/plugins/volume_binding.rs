@@ -22,6 +22,8 @@ use crate::framework::{ClusterEvent, CycleState, FilterPlugin, Plugin, Status};
 use crate::nodeinfo::NodeInfo;
 use crate::podinfo::PodInfo;
 use proto::Resource;
+pub use proto::claims::claim_class;
+use proto::claims::{claim_request, volume_class};
 use proto::k8s::volume::VolumeSource;
 use proto::k8s::{
     Node, ObjectReference, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass,
@@ -41,7 +43,6 @@ pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
 pub const ANN_BOUND_BY_CONTROLLER: &str = "pv.kubernetes.io/bound-by-controller";
 /// The class annotation older manifests use; it wins over `storageClassName`, as in
 /// Kubernetes.
-const ANN_BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
 /// A class with this provisioner (or none) has static volumes only.
 pub const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
 
@@ -416,26 +417,6 @@ pub fn claim_names(pod: &Pod) -> Vec<PodClaim> {
     names
 }
 
-/// The claim's class: the beta annotation, else `storageClassName` ("" for none).
-pub fn claim_class(pvc: &PersistentVolumeClaim) -> &str {
-    if let Some(c) = pvc.meta().annotations.get(ANN_BETA_STORAGE_CLASS) {
-        return c;
-    }
-    pvc.spec
-        .as_ref()
-        .and_then(|s| s.storage_class_name.as_deref())
-        .unwrap_or("")
-}
-
-fn volume_class(pv: &PersistentVolume) -> &str {
-    if let Some(c) = pv.meta().annotations.get(ANN_BETA_STORAGE_CLASS) {
-        return c;
-    }
-    pv.spec
-        .as_ref()
-        .map_or("", |s| s.storage_class_name.as_str())
-}
-
 /// Bound, as the PV controller finishes it: a volume named and the bind-completed mark.
 pub fn is_claim_fully_bound(pvc: &PersistentVolumeClaim) -> bool {
     pvc.spec.as_ref().is_some_and(|s| !s.volume_name.is_empty())
@@ -540,15 +521,6 @@ pub fn pod_claims(pod: &Pod, storage: &StorageCache) -> PreFilter {
     // The smallest requests choose first, so they take the smallest volumes.
     out.delayed.sort_by_key(|c| c.request);
     PreFilter::Claims(out)
-}
-
-fn claim_request(pvc: &PersistentVolumeClaim) -> Quantity {
-    pvc.spec
-        .as_ref()
-        .and_then(|s| s.resources.as_ref())
-        .and_then(|r| r.requests.get("storage"))
-        .and_then(|q| q.parse().ok())
-        .unwrap_or_default()
 }
 
 /// A static volume chosen for a claim.
