@@ -26,10 +26,14 @@ pub enum Reason {
     Unavailable,
     /// Try again later: an eviction that would break a disruption budget (HTTP 429).
     TooManyRequests,
+    /// The request ran past its deadline on the server (Kubernetes' 504 `Timeout`).
+    Timeout,
     Internal,
 }
 
 const REASON_KEY: &str = "x-api-reason";
+/// Seconds to wait before retrying, as gRPC metadata (HTTP answers use `Retry-After`).
+pub const RETRY_AFTER_KEY: &str = "x-retry-after-seconds";
 
 impl Reason {
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Reason {
             Reason::TooLarge => "RequestEntityTooLarge",
             Reason::Unavailable => "ServiceUnavailable",
             Reason::TooManyRequests => "TooManyRequests",
+            Reason::Timeout => "Timeout",
             Reason::Internal => "InternalError",
         }
     }
@@ -61,6 +66,7 @@ impl Reason {
             Reason::TooLarge => Code::ResourceExhausted,
             Reason::Unavailable => Code::Unavailable,
             Reason::TooManyRequests => Code::ResourceExhausted,
+            Reason::Timeout => Code::DeadlineExceeded,
             Reason::Internal => Code::Internal,
         }
     }
@@ -78,6 +84,7 @@ impl Reason {
             Reason::TooLarge => 413,
             Reason::Unavailable => 503,
             Reason::TooManyRequests => 429,
+            Reason::Timeout => 504,
             Reason::Internal => 500,
         }
     }
@@ -95,6 +102,7 @@ impl Reason {
             Reason::TooLarge,
             Reason::Unavailable,
             Reason::TooManyRequests,
+            Reason::Timeout,
             Reason::Internal,
         ]
         .into_iter()
@@ -124,6 +132,9 @@ impl Reason {
 pub struct ApiError {
     pub reason: Reason,
     pub message: String,
+    /// When to try again (Kubernetes' `Retry-After` header and `details.retryAfterSeconds`):
+    /// set on 429s from overload protection and on 503s the server expects to clear.
+    pub retry_after_seconds: Option<u32>,
 }
 
 impl ApiError {
@@ -131,7 +142,14 @@ impl ApiError {
         ApiError {
             reason,
             message: message.into(),
+            retry_after_seconds: None,
         }
+    }
+
+    /// The same error, telling the client to wait `seconds` before trying again.
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(Reason::NotFound, message)
@@ -171,7 +189,16 @@ impl ApiError {
         } else {
             status.message().to_string()
         };
-        ApiError { reason, message }
+        let retry_after_seconds = status
+            .metadata()
+            .get(RETRY_AFTER_KEY)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        ApiError {
+            reason,
+            message,
+            retry_after_seconds,
+        }
     }
 }
 
@@ -231,6 +258,9 @@ impl From<ApiError> for Status {
             REASON_KEY,
             tonic::metadata::MetadataValue::from_static(e.reason.as_str()),
         );
+        if let Some(seconds) = e.retry_after_seconds {
+            status.metadata_mut().insert(RETRY_AFTER_KEY, seconds.into());
+        }
         status
     }
 }
@@ -256,6 +286,7 @@ mod tests {
             Reason::Forbidden,
             Reason::Unauthorized,
             Reason::TooManyRequests,
+            Reason::Timeout,
         ] {
             let s: Status = ApiError::new(r, "x").into();
             assert_eq!(ApiError::from_status(&s).reason, r);
@@ -284,6 +315,18 @@ mod tests {
         let e = ApiError::from_status(&bare);
         assert_eq!(e.reason, Reason::Unavailable);
         assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn retry_after_survives_the_wire() {
+        let s: Status = ApiError::new(Reason::TooManyRequests, "busy")
+            .with_retry_after(3)
+            .into();
+        let back = ApiError::from_status(&s);
+        assert_eq!(back.reason, Reason::TooManyRequests);
+        assert_eq!(back.retry_after_seconds, Some(3));
+        let plain: Status = ApiError::new(Reason::Unavailable, "down").into();
+        assert_eq!(ApiError::from_status(&plain).retry_after_seconds, None);
     }
 
     #[test]
