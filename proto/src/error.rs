@@ -259,7 +259,9 @@ impl From<ApiError> for Status {
             tonic::metadata::MetadataValue::from_static(e.reason.as_str()),
         );
         if let Some(seconds) = e.retry_after_seconds {
-            status.metadata_mut().insert(RETRY_AFTER_KEY, seconds.into());
+            status
+                .metadata_mut()
+                .insert(RETRY_AFTER_KEY, seconds.into());
         }
         status
     }
