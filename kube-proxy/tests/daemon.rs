@@ -320,12 +320,13 @@ async fn nftables_mode_follows_the_api_and_coalesces_bursts() {
     let map: Vec<&String> = table
         .sets
         .iter()
-        .filter(|(n, _)| n.starts_with("endpoints-"))
+        .filter(|(n, _)| *n == "service-endpoints-tcp" || *n == "nodeport-endpoints-tcp")
         .flat_map(|(_, m)| m.values())
         .collect();
-    assert_eq!(map, [&"10.244.2.20 . 8080".to_string()]);
+    // Index 0 under the cluster IP and under the node port.
+    assert_eq!(map, [&"10.244.2.20 . 8080".to_string(); 2]);
 
-    // Deleted: its chain, map and elements go.
+    // Deleted: its chains and elements go.
     services
         .delete("web", &DeleteParams::default())
         .await

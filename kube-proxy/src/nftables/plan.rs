@@ -11,15 +11,15 @@
 //!   services in one sync); chains no longer wanted are flushed and deleted last, after the
 //!   elements that jumped to them are gone; then their affinity sets.
 //!
-//! A sync that changes one service's endpoints is therefore a handful of lines: flush its
-//! chain and write one `dnat … numgen … map` rule. With nf_tables the cost of a commit still
-//! includes validating what is reachable from the base chains, but verdict maps keep that
-//! graph shallow (see docs/kube-proxy.md for the figures).
+//! A sync that replaces one service's endpoint is therefore a few element lines in the
+//! shared endpoint maps and no rule; a changed endpoint count rewrites its service chain
+//! (two rules: the mark and `goto dnat-<proto>-<N>`). The shared `dnat-<proto>-<N>` chains
+//! are written before the first service chain that jumps to one and deleted after the last
+//! one has gone (see docs/kube-proxy.md for the layout and its figures).
 
 use super::render::{
-    Element, EndpointMap, HAIRPIN_SET, NftRuleset, ServiceObjects, TABLE, write_skeleton,
+    Dispatch, Element, HAIRPIN_SET, NftRuleset, ServiceObjects, TABLE, write_skeleton,
 };
-use crate::model::Endpoint;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -99,33 +99,8 @@ fn write_elements(out: &mut String, add: bool, elements: &[&Element]) {
     }
 }
 
-fn write_endpoint_map(out: &mut String, m: &EndpointMap) {
-    let _ = writeln!(
-        out,
-        "add map ip {TABLE} {} {{ typeof {}; }}",
-        m.name, m.type_of
-    );
-    write_endpoint_elements(out, &m.name, m.values.iter().enumerate());
-}
-
-fn write_endpoint_elements<'a>(
-    out: &mut String,
-    map: &str,
-    entries: impl Iterator<Item = (usize, &'a Endpoint)>,
-) {
-    let mut first = true;
-    for (i, v) in entries {
-        if first {
-            let _ = write!(out, "add element ip {TABLE} {map} {{ ");
-            first = false;
-        } else {
-            out.push_str(", ");
-        }
-        let _ = write!(out, "{i} : {} . {}", v.ip, v.port);
-    }
-    if !first {
-        out.push_str(" }\n");
-    }
+fn write_dispatch(out: &mut String, plan: &mut NftPlan, d: &Dispatch) {
+    write_chain(out, plan, "add", &d.chain(), &d.rules());
 }
 
 /// `add element` / `delete element` for the hairpin set (`ip . ip`).
@@ -151,12 +126,12 @@ fn full(desired: &NftRuleset) -> NftPlan {
     let _ = writeln!(out, "add table ip {TABLE}");
     let _ = writeln!(out, "delete table ip {TABLE}");
     write_skeleton(&mut out);
+    for d in desired.dispatches() {
+        write_dispatch(&mut out, &mut plan, &d);
+    }
     for s in desired.services.values() {
         for (set, timeout) in &s.sets {
             write_set(&mut out, set, *timeout);
-        }
-        if let Some(m) = &s.endpoint_map {
-            write_endpoint_map(&mut out, m);
         }
         for (c, rules) in &s.chains {
             write_chain(&mut out, &mut plan, "add", c, rules);
@@ -186,7 +161,6 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
     let mut add_elements: Vec<&Element> = Vec::new();
     let mut stale_chains: Vec<&str> = Vec::new();
     let mut stale_sets: Vec<&str> = Vec::new();
-    let mut stale_maps: Vec<&str> = Vec::new();
     let mut changed: Vec<(&ServiceObjects, &ServiceObjects)> = Vec::new();
     let mut touched_ips: BTreeSet<Ipv4Addr> = BTreeSet::new();
     for (key, want) in &desired.services {
@@ -204,6 +178,18 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
     if changed.is_empty() {
         return Some(plan);
     }
+    // The shared dnat chains: made before the service chains that jump to them, deleted
+    // after the last one went. Walks every service port only when a count changed.
+    let mut new_dispatch: BTreeSet<Dispatch> = BTreeSet::new();
+    let mut stale_dispatch: BTreeSet<Dispatch> = BTreeSet::new();
+    if changed.iter().any(|(h, w)| h.dispatch != w.dispatch) {
+        let (was, is) = (applied.dispatches(), desired.dispatches());
+        new_dispatch = is.difference(&was).copied().collect();
+        stale_dispatch = was.difference(&is).copied().collect();
+    }
+    for d in &new_dispatch {
+        write_dispatch(&mut out, &mut plan, d);
+    }
     for (had, want) in &changed {
         let had_sets: HashMap<&str, u32> = had.sets.iter().map(|(n, t)| (n.as_str(), *t)).collect();
         for (set, timeout) in &want.sets {
@@ -212,44 +198,6 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
                 Some(t) if t != timeout => return None,
                 Some(_) => {}
             }
-        }
-        // The endpoint map before the rule that uses it: new, or only the indexes whose
-        // endpoint changed (deleted, then added back with the new value).
-        match (&had.endpoint_map, &want.endpoint_map) {
-            (Some(h), Some(w)) if h.name == w.name && h.type_of == w.type_of => {
-                let changed = |i: &usize| h.values.get(*i) != w.values.get(*i);
-                let gone: Vec<String> = (0..h.values.len())
-                    .filter(changed)
-                    .map(|i| i.to_string())
-                    .collect();
-                if !gone.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "delete element ip {TABLE} {} {{ {} }}",
-                        w.name,
-                        gone.join(", ")
-                    );
-                    plan.elements_deleted += gone.len();
-                }
-                let new: Vec<(usize, &Endpoint)> = w
-                    .values
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| changed(i))
-                    .collect();
-                plan.elements_added += new.len();
-                write_endpoint_elements(&mut out, &w.name, new.into_iter());
-            }
-            (h, Some(w)) => {
-                if let Some(h) = h {
-                    // Renamed or retyped (defensive: names derive from the identity).
-                    stale_maps.push(h.name.as_str());
-                }
-                write_endpoint_map(&mut out, w);
-                plan.elements_added += w.values.len();
-            }
-            (Some(h), None) => stale_maps.push(h.name.as_str()),
-            (None, None) => {}
         }
         for (c, rules) in &want.chains {
             match had.chains.iter().find(|(hc, _)| hc == c) {
@@ -293,6 +241,8 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
     write_hairpin(&mut out, false, &hair_del);
     write_elements(&mut out, true, &add_elements);
     write_hairpin(&mut out, true, &hair_add);
+    let stale_dispatch: Vec<String> = stale_dispatch.iter().map(Dispatch::chain).collect();
+    stale_chains.extend(stale_dispatch.iter().map(String::as_str));
     for c in &stale_chains {
         let _ = writeln!(out, "flush chain ip {TABLE} {c}");
     }
@@ -301,9 +251,6 @@ fn incremental(applied: &NftRuleset, desired: &NftRuleset) -> Option<NftPlan> {
     }
     for s in &stale_sets {
         let _ = writeln!(out, "delete set ip {TABLE} {s}");
-    }
-    for m in &stale_maps {
-        let _ = writeln!(out, "delete map ip {TABLE} {m}");
     }
     plan.chains_deleted = stale_chains.len();
     plan.elements_added += add_elements.len() + hair_add.len();
@@ -345,32 +292,26 @@ mod tests {
     }
 
     #[test]
-    fn one_endpoint_replaced_is_two_map_element_changes_and_no_rule() {
+    fn one_endpoint_replaced_is_element_changes_in_the_shared_map_and_no_rule() {
         let mut ports: Vec<ServicePort> = (0..50).map(|i| sp(i, 3)).collect();
         let before = render(&ports, &node());
         ports[7].endpoints[2].ip = [10, 250, 0, 9].into();
         let after = render(&ports, &node());
         let plan = plan_sync(Some(&before), &after);
         assert!(!plan.full);
-        let map = format!(
-            "endpoints-{}",
-            crate::chain_names::nft_service_base("ns", "s7", "tcp", "")
-        );
         assert_eq!(
             plan.text,
-            format!(
-                "delete element ip kube-proxy {map} {{ 2 }}\n\
-                 add element ip kube-proxy {map} {{ 2 : 10.250.0.9 . 8080 }}\n\
-                 delete element ip kube-proxy hairpin {{ 10.244.7.3 . 10.244.7.3 }}\n\
-                 add element ip kube-proxy hairpin {{ 10.250.0.9 . 10.250.0.9 }}\n"
-            )
+            "delete element ip kube-proxy service-endpoints-tcp { 10.96.0.7 . 80 . 2 }\n\
+             delete element ip kube-proxy hairpin { 10.244.7.3 . 10.244.7.3 }\n\
+             add element ip kube-proxy service-endpoints-tcp { 10.96.0.7 . 80 . 2 : 10.250.0.9 . 8080 }\n\
+             add element ip kube-proxy hairpin { 10.250.0.9 . 10.250.0.9 }\n"
         );
         assert_eq!((plan.chains_written, plan.elements_added), (0, 2));
         assert!(plan_sync(Some(&after), &after).is_empty());
     }
 
     #[test]
-    fn one_endpoint_more_rewrites_the_dnat_rule_and_adds_one_element() {
+    fn one_endpoint_more_makes_its_dnat_chain_and_rewrites_the_service_chain() {
         let mut ports: Vec<ServicePort> = (0..5).map(|i| sp(i, 2)).collect();
         let before = render(&ports, &node());
         ports[1].endpoints.push(crate::model::Endpoint {
@@ -380,16 +321,30 @@ mod tests {
         let after = render(&ports, &node());
         let plan = plan_sync(Some(&before), &after);
         let base = crate::chain_names::nft_service_base("ns", "s1", "tcp", "");
+        // The first service port with 3 endpoints: its shared dnat chain comes first.
         assert_eq!(
             plan.text,
             format!(
-                "add element ip kube-proxy endpoints-{base} {{ 2 : 10.244.1.9 . 8080 }}\n\
+                "add chain ip kube-proxy dnat-tcp-3\n\
+                 add rule ip kube-proxy dnat-tcp-3 meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 3 map @service-endpoints-tcp\n\
+                 add rule ip kube-proxy dnat-tcp-3 meta l4proto tcp dnat ip to tcp dport . numgen random mod 3 map @nodeport-endpoints-tcp\n\
                  flush chain ip kube-proxy service-{base}\n\
                  add rule ip kube-proxy service-{base} ip daddr 10.96.0.1 tcp dport 80 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x4000\n\
-                 add rule ip kube-proxy service-{base} meta l4proto tcp dnat ip to numgen random mod 3 map @endpoints-{base}\n\
+                 add rule ip kube-proxy service-{base} goto dnat-tcp-3\n\
+                 add element ip kube-proxy service-endpoints-tcp {{ 10.96.0.1 . 80 . 2 : 10.244.1.9 . 8080 }}\n\
                  add element ip kube-proxy hairpin {{ 10.244.1.9 . 10.244.1.9 }}\n"
             )
         );
+        // Back to 2: the chain nobody jumps to any more goes, after the service chain.
+        let back = plan_sync(Some(&after), &before);
+        assert!(
+            back.text.ends_with(
+                "flush chain ip kube-proxy dnat-tcp-3\ndelete chain ip kube-proxy dnat-tcp-3\n"
+            ),
+            "{}",
+            back.text
+        );
+        assert_eq!(back.chains_deleted, 1);
     }
 
     #[test]
@@ -403,7 +358,9 @@ mod tests {
         assert_eq!(
             plan.text,
             format!(
-                "delete element ip kube-proxy service-ips {{ 10.96.0.3 . tcp . 80 }}\n\
+                "delete element ip kube-proxy nodeport-endpoints-tcp {{ 30003 . 0, 30003 . 1 }}\n\
+                 delete element ip kube-proxy service-endpoints-tcp {{ 10.96.0.3 . 80 . 0, 10.96.0.3 . 80 . 1 }}\n\
+                 delete element ip kube-proxy service-ips {{ 10.96.0.3 . tcp . 80 }}\n\
                  delete element ip kube-proxy service-nodeports {{ tcp . 30003 }}\n\
                  delete element ip kube-proxy hairpin {{ 10.244.3.1 . 10.244.3.1, 10.244.3.2 . 10.244.3.2 }}\n\
                  add element ip kube-proxy no-endpoint-nodeports {{ tcp . 30003 : goto reject-chain }}\n\
@@ -411,8 +368,7 @@ mod tests {
                  flush chain ip kube-proxy external-{base}\n\
                  flush chain ip kube-proxy service-{base}\n\
                  delete chain ip kube-proxy external-{base}\n\
-                 delete chain ip kube-proxy service-{base}\n\
-                 delete map ip kube-proxy endpoints-{base}\n"
+                 delete chain ip kube-proxy service-{base}\n"
             )
         );
         assert_eq!(plan.chains_deleted, 2);

@@ -9,11 +9,19 @@
 //! - `service-nodeports` (`inet_proto . inet_service`): node ports -> `goto external-…`,
 //!   looked up only for local destinations (`fib daddr type local`).
 //! - `service-<hash>-<ns>/<name>/<proto>/<port>`: masquerade mark for sources outside
-//!   `--cluster-cidr` (set inline, not by a jump), then one
-//!   `dnat ip to numgen random mod N map @endpoints-<hash>-…` rule over a named map
-//!   `{ i : ip . port }`: even balancing with no per-endpoint chain, which keeps a
-//!   10000-service load in one transaction affordable (per-endpoint chains cost 10x, see
-//!   docs/kube-proxy.md), and an endpoint replaced is a map element change, not a rule.
+//!   `--cluster-cidr` (set inline, not by a jump), then `goto dnat-<proto>-<N>` (N: its
+//!   number of ready endpoints).
+//! - `dnat-<proto>-<N>`, one per protocol and endpoint count in use, shared by every
+//!   service port with N endpoints: `dnat ip to ip daddr . <proto> dport . numgen random
+//!   mod N map @service-endpoints-<proto>` (cluster and external IPs), then the same keyed
+//!   `<proto> dport . numgen …` in `@nodeport-endpoints-<proto>` (node ports).
+//! - `service-endpoints-<proto>` / `nodeport-endpoints-<proto>`: six shared maps,
+//!   `<frontend> . <i> : ip . port` for endpoint i of every service port. Few named sets on purpose: the kernel
+//!   finds a set by name walking the table's list (a named map per service made a
+//!   10000-service load O(n^2): 9.6 s), creates anonymous ones the same way (upstream's
+//!   `numgen … vmap { … }` per service: worse), and checks every element added to a map
+//!   against every rule bound to it (so the map is looked up by a few shared rules, not
+//!   one per service). An endpoint replaced is two element changes per frontend, no rule.
 //! - `hairpin` (set of `ipv4_addr . ipv4_addr`): `ip . ip` for every ready endpoint address;
 //!   nat postrouting masquerades DNATed connections whose source and destination are that
 //!   pair (a pod that reached itself through its service), as Kubernetes' per-endpoint
@@ -48,6 +56,20 @@ pub const NO_ENDPOINT_NODEPORTS: &str = "no-endpoint-nodeports";
 pub const MARK_FOR_MASQUERADE: &str = "mark-for-masquerade";
 pub const REJECT_CHAIN: &str = "reject-chain";
 pub const HAIRPIN_SET: &str = "hairpin";
+/// The protocols a service port may have, in the endpoint maps' order.
+pub const PROTOCOLS: [&str; 3] = ["tcp", "udp", "sctp"];
+
+/// Per protocol, endpoint i of a service port by its cluster or external IP (`ip . port .
+/// i`) and by its node port (`port . i`). One pair per protocol because nft 1.0.6 cannot
+/// add a rule against a map whose `typeof` it read back from the kernel with `th dport` in
+/// it ("conflicting protocols"), so the key names the protocol's own `dport`.
+pub fn endpoint_maps(proto: &str) -> (&'static str, &'static str) {
+    match proto {
+        "udp" => ("service-endpoints-udp", "nodeport-endpoints-udp"),
+        "sctp" => ("service-endpoints-sctp", "nodeport-endpoints-sctp"),
+        _ => ("service-endpoints-tcp", "nodeport-endpoints-tcp"),
+    }
+}
 /// The masquerade mark, set inline (Kubernetes' `mark-for-masquerade` chain does the same).
 pub const MARK_MASQ: &str = "meta mark set meta mark | 0x4000";
 
@@ -71,10 +93,9 @@ pub struct ServiceObjects {
     pub elements: Vec<Element>,
     /// Its ready endpoints' addresses, sorted, without duplicates (hairpin set).
     pub endpoint_ips: Vec<Ipv4Addr>,
-    /// The named map its DNAT rule picks from (`numgen random mod N map @name`): name, the
-    /// `typeof` line, and endpoint i at index i (written `ip . port`). Without session
-    /// affinity.
-    pub endpoint_map: Option<EndpointMap>,
+    /// The shared `dnat-<proto>-<N>` chain its service chain jumps to (without session
+    /// affinity).
+    pub dispatch: Option<Dispatch>,
     /// UDP service ports only: what conntrack cleanup needs when an endpoint goes away.
     pub udp: Option<UdpFlows>,
 }
@@ -90,11 +111,29 @@ pub struct UdpFlows {
     pub endpoints: Vec<Endpoint>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EndpointMap {
-    pub name: String,
-    pub type_of: String,
-    pub values: Vec<Endpoint>,
+/// A `dnat-<proto>-<N>` chain: picks endpoint `numgen random mod N` of the service port
+/// the packet was sent to, from the shared endpoint maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dispatch {
+    pub proto: &'static str,
+    pub endpoints: usize,
+}
+
+impl Dispatch {
+    pub fn chain(&self) -> String {
+        format!("dnat-{}-{}", self.proto, self.endpoints)
+    }
+
+    pub fn rules(&self) -> [String; 2] {
+        let (p, n) = (self.proto, self.endpoints);
+        let (by_ip, by_port) = endpoint_maps(p);
+        [
+            format!(
+                "meta l4proto {p} dnat ip to ip daddr . {p} dport . numgen random mod {n} map @{by_ip}"
+            ),
+            format!("meta l4proto {p} dnat ip to {p} dport . numgen random mod {n} map @{by_port}"),
+        ]
+    }
 }
 
 /// The desired (or applied) contents of the table beyond the fixed skeleton.
@@ -121,8 +160,14 @@ impl NftRuleset {
         }
     }
 
+    /// The `dnat-<proto>-<N>` chains in use (a walk over every service port).
+    pub fn dispatches(&self) -> std::collections::BTreeSet<Dispatch> {
+        self.services.values().filter_map(|s| s.dispatch).collect()
+    }
+
     pub fn chain_count(&self) -> usize {
         FIXED_CHAINS.len()
+            + self.dispatches().len()
             + self
                 .services
                 .values()
@@ -132,6 +177,7 @@ impl NftRuleset {
 
     pub fn rule_count(&self) -> usize {
         skeleton_rule_count()
+            + 2 * self.dispatches().len()
             + self
                 .services
                 .values()
@@ -166,10 +212,10 @@ impl ServiceObjects {
             return false;
         };
         let single = format!("dnat ip to {endpoint}");
-        let in_map = |e: &Endpoint| e.ip.to_string() == ip && e.port.to_string() == port;
-        self.endpoint_map
-            .as_ref()
-            .is_some_and(|m| m.values.iter().any(in_map))
+        let value = format!("{ip} . {port}");
+        self.elements
+            .iter()
+            .any(|e| e.map.starts_with("service-endpoints-") && e.value == value)
             || self
                 .chains
                 .iter()
@@ -271,6 +317,14 @@ pub const MAPS: [(&str, &str); 4] = [
     (NO_ENDPOINT_NODEPORTS, "inet_proto . inet_service"),
 ];
 
+/// An endpoint map's `typeof` line: (by IP, by node port).
+pub fn endpoint_map_types(proto: &str) -> (String, String) {
+    (
+        format!("ip daddr . {proto} dport . numgen random mod 1 : ip daddr . {proto} dport"),
+        format!("{proto} dport . numgen random mod 1 : ip daddr . {proto} dport"),
+    )
+}
+
 fn skeleton_rule_count() -> usize {
     FIXED_CHAINS.iter().map(|(_, _, r)| r.len()).sum()
 }
@@ -284,6 +338,15 @@ pub fn write_skeleton(out: &mut String) {
     );
     for (name, ty) in MAPS {
         let _ = writeln!(out, "add map ip {TABLE} {name} {{ type {ty} : verdict; }}");
+    }
+    for proto in PROTOCOLS {
+        let (by_ip, by_port) = endpoint_maps(proto);
+        let (ip_type, port_type) = endpoint_map_types(proto);
+        let _ = writeln!(out, "add map ip {TABLE} {by_ip} {{ typeof {ip_type}; }}");
+        let _ = writeln!(
+            out,
+            "add map ip {TABLE} {by_port} {{ typeof {port_type}; }}"
+        );
     }
     let _ = writeln!(
         out,
@@ -404,19 +467,37 @@ pub fn render_service(sp: &ServicePort, node: &NodeConfig) -> ServiceObjects {
         }
         svc.push(format!("numgen random mod {n} vmap {{ {vmap} }}"));
     } else {
-        // The endpoints live in a named map, so an endpoint replaced (same count) is two
-        // element changes: no rule is added, which spares the kernel's revalidation of
-        // every chain reachable from the base chains (a large part of a commit's cost at
-        // 10000 services).
-        let map = format!("endpoints-{base}");
-        svc.push(format!(
-            "meta l4proto {proto} dnat ip to numgen random mod {n} map @{map}"
-        ));
-        out.endpoint_map = Some(EndpointMap {
-            name: map,
-            type_of: format!("numgen random mod 1 : ip daddr . {proto} dport"),
-            values: sp.endpoints.clone(),
-        });
+        // Endpoint i under every frontend of the service port in the shared maps; the
+        // chain only names the count. So an endpoint replaced (same count) is element
+        // changes in a map no verdict depends on: no rule is added, which spares the
+        // kernel's revalidation of every chain reachable from the base chains (a large
+        // part of a commit's cost at 10000 services).
+        let value = |e: &Endpoint| format!("{} . {}", e.ip, e.port);
+        let (by_ip, by_port) = endpoint_maps(proto);
+        for fe in std::iter::once(&sp.cluster_ip).chain(&sp.external_ips) {
+            for (i, e) in sp.endpoints.iter().enumerate() {
+                out.elements.push(Element {
+                    map: by_ip,
+                    key: format!("{fe} . {} . {i}", sp.port),
+                    value: value(e),
+                });
+            }
+        }
+        if let Some(np) = sp.node_port {
+            for (i, e) in sp.endpoints.iter().enumerate() {
+                out.elements.push(Element {
+                    map: by_port,
+                    key: format!("{np} . {i}"),
+                    value: value(e),
+                });
+            }
+        }
+        let d = Dispatch {
+            proto,
+            endpoints: n,
+        };
+        svc.push(format!("goto {}", d.chain()));
+        out.dispatch = Some(d);
     }
     out.chains.push((svc_chain.clone(), svc));
     if has_external {

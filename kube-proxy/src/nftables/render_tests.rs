@@ -116,19 +116,26 @@ fn numgen_picks_each_endpoint_with_one_index_of_n() {
         };
         let rs = render(&[sp], &NodeConfig::default());
         let objs = &rs.services["ns/s/udp"];
-        let dnat = objs.chains[0].1.last().unwrap();
-        let map = objs.endpoint_map.as_ref().unwrap();
+        let jump = objs.chains[0].1.last().unwrap();
+        assert_eq!(jump, &format!("goto dnat-udp-{n}"));
+        let d = objs.dispatch.unwrap();
         assert_eq!(
-            dnat,
-            &format!(
-                "meta l4proto udp dnat ip to numgen random mod {n} map @{}",
-                map.name
+            d.rules()[0],
+            format!(
+                "meta l4proto udp dnat ip to ip daddr . udp dport . numgen random mod {n} map @service-endpoints-udp"
             )
         );
         // numgen yields 0..n-1 uniformly: index i is endpoint i, each exactly once.
-        assert_eq!(map.values.len(), n);
-        for (i, v) in map.values.iter().enumerate() {
-            assert_eq!(v.to_string(), format!("10.244.0.{}:5353", i + 1));
+        let elements: Vec<(&str, &str)> = objs
+            .elements
+            .iter()
+            .filter(|e| e.map == "service-endpoints-udp")
+            .map(|e| (e.key.as_str(), e.value.as_str()))
+            .collect();
+        assert_eq!(elements.len(), n);
+        for (i, (k, v)) in elements.iter().enumerate() {
+            assert_eq!(*k, format!("10.96.0.1 . 53 . {i}"));
+            assert_eq!(*v, format!("10.244.0.{} . 5353", i + 1));
             assert!(rs.dnats_to(&format!("10.244.0.{}:5353", i + 1)));
         }
         assert!(!rs.dnats_to("10.244.0.99:5353"));

@@ -5,11 +5,12 @@
 //!
 //! Only the dialect the planner writes is understood (its commands, the rule shapes of
 //! `render.rs`, the element shapes of the four verdict maps, the hairpin set and the
-//! endpoint maps); anything else is an error naming the line, and the caller falls back to
+//! two endpoint maps); anything else is an error naming the line, and the caller falls back to
 //! the `nft` tool. The set userdata (how `nft list` prints a set's type) is nft 1.0.6's,
 //! byte for byte.
 
 use super::wire::*;
+use crate::nftables::render::{PROTOCOLS, endpoint_map_types};
 use std::net::Ipv4Addr;
 use std::sync::LazyLock;
 
@@ -87,18 +88,54 @@ static UD_AFFINITY: LazyLock<Vec<u8>> = LazyLock::new(|| unhex("000402000000"));
 static UD_ANON_VMAP: LazyLock<Vec<u8>> =
     LazyLock::new(|| unhex("00040100000001040000000004080004010000000100060400000000"));
 
-/// `typeof numgen random mod 1 : ip daddr . <proto> dport`: one byte names the protocol.
-fn ud_endpoint_map(proto: &str) -> Vec<u8> {
+/// nft 1.0.6's userdata for `typeof ip daddr . P dport . numgen random mod 1 : ip daddr . P
+/// dport` (by IP) and `typeof P dport . numgen random mod 1 : ip daddr . P dport` (by node
+/// port): one byte names the protocol, twice.
+fn ud_endpoint_map(proto: &str, by_ip: bool) -> Vec<u8> {
     let p = match proto {
         "udp" => "06",
         "sctp" => "0a",
         _ => "08",
     };
-    unhex(&format!(
-        "000401000000010400000000031a0004170000000112000401000000010401000000020400000000\
-         043400040d000000012c0014000407000000010c00040c00000001040c0000000114000407000000\
-         010c0004{p}000000010402000000060400000000"
-    ))
+    if by_ip {
+        unhex(&format!(
+            "000400000000010400000000035000040d00000001480014000407000000010c00040c0000000104\
+             0c0000000114000407000000010c0004{p}000000010402000000021a000417000000011200040100\
+             0000010401000000020400000000043400040d000000012c0014000407000000010c00040c000000\
+             01040c0000000114000407000000010c0004{p}000000010402000000060400000000"
+        ))
+    } else {
+        unhex(&format!(
+            "000400000000010400000000033a00040d00000001320014000407000000010c0004{p}0000000104\
+             02000000011a0004170000000112000401000000010401000000020400000000043400040d000000\
+             012c0014000407000000010c00040c00000001040c0000000114000407000000010c0004{p}000000\
+             010402000000060400000000"
+        ))
+    }
+}
+
+/// The endpoint maps' `typeof` lines (as `render::endpoint_map_types`): key type, key
+/// length, userdata.
+fn endpoint_map_type(spec: &str) -> Option<(u32, u32, Vec<u8>)> {
+    let concat = |types: &[u32]| types.iter().fold(0u32, |acc, t| (acc << 6) | t);
+    PROTOCOLS.iter().find_map(|p| {
+        let (by_ip, by_port) = endpoint_map_types(p);
+        if spec == by_ip {
+            Some((
+                concat(&[TYPE_IPADDR, TYPE_INET_SERVICE, TYPE_INTEGER]),
+                12,
+                ud_endpoint_map(p, true),
+            ))
+        } else if spec == by_port {
+            Some((
+                concat(&[TYPE_INET_SERVICE, TYPE_INTEGER]),
+                8,
+                ud_endpoint_map(p, false),
+            ))
+        } else {
+            None
+        }
+    })
 }
 
 fn proto_num(p: &str) -> Option<u8> {
@@ -325,18 +362,18 @@ impl Compiler {
             }
             Ok((ty, len))
         };
-        if let Some(t) = spec.strip_prefix("typeof numgen random mod 1 : ip daddr . ") {
-            // An endpoint map: index -> ip . port.
-            let proto = t.trim_end_matches(';').trim().trim_end_matches(" dport");
-            proto_num(proto).ok_or_else(|| format!("bad endpoint map protocol {proto}"))?;
+        if let Some(t) = spec.strip_prefix("typeof ") {
+            // An endpoint map: frontend . index -> ip . port.
+            let (kt, kl, ud) = endpoint_map_type(t.trim_end_matches(';').trim())
+                .ok_or_else(|| format!("unsupported typeof {t}"))?;
             self.w.u32(NFTA_SET_FLAGS, NFT_SET_MAP);
-            self.w.u32(NFTA_SET_KEY_TYPE, TYPE_INTEGER);
-            self.w.u32(NFTA_SET_KEY_LEN, 4);
+            self.w.u32(NFTA_SET_KEY_TYPE, kt);
+            self.w.u32(NFTA_SET_KEY_LEN, kl);
             self.w
                 .u32(NFTA_SET_DATA_TYPE, (TYPE_IPADDR << 6) | TYPE_INET_SERVICE);
             self.w.u32(NFTA_SET_DATA_LEN, 8);
             self.w.u32(NFTA_SET_ID, id);
-            self.w.attr(NFTA_SET_USERDATA, &ud_endpoint_map(proto));
+            self.w.attr(NFTA_SET_USERDATA, &ud);
         } else if let Some(t) = spec.strip_prefix("type ") {
             let parts: Vec<&str> = t
                 .split(';')
@@ -403,7 +440,7 @@ impl Compiler {
                 Some((k, v)) => (k.trim(), Some(v.trim())),
                 None => (item.trim(), None),
             };
-            encoded.push((encode_key(key)?, value));
+            encoded.push((encode_key(set, key)?, value));
         }
         let (msg, flags) = if add {
             (NFT_MSG_NEWSETELEM, NLM_F_CREATE)
@@ -586,18 +623,32 @@ impl Compiler {
                     e.dynset_update(&set[1..], REG_1);
                     i += 6;
                 }
-                ("dnat", "ip") if at(i + 2) == "to" && at(i + 3) == "numgen" => {
-                    // dnat ip to numgen random mod N map @M
-                    expect(&t[i + 3..], &["numgen", "random", "mod"])?;
-                    let n: u32 = at(i + 6).parse().map_err(|_| "bad modulus")?;
-                    if at(i + 7) != "map" {
-                        return Err("expected map after the modulus".into());
-                    }
-                    let map = set_ref(at(i + 8))?;
-                    e.numgen(REG_1, n);
+                ("dnat", "ip") if at(i + 2) == "to" && at(i + 3) == "ip" => {
+                    // dnat ip to ip daddr . P dport . numgen random mod N map @M
+                    expect(&t[i + 3..], &["ip", "daddr", "."])?;
+                    proto_num(at(i + 6)).ok_or("expected a protocol's dport")?;
+                    expect(&t[i + 7..], &["dport", ".", "numgen", "random", "mod"])?;
+                    let (n, map) = modulus_map(&t[i + 12..])?;
+                    e.payload(BASE_NETWORK, 16, 4, REG_1);
+                    e.payload(BASE_TRANSPORT, 2, 2, REG32_01);
+                    e.numgen(REG32_02, n);
                     e.lookup(map, REG_1, Some(REG_1), None);
                     e.dnat(REG_1, REG32_01, 0);
-                    i += 9;
+                    i += 15;
+                }
+                ("dnat", "ip")
+                    if at(i + 2) == "to"
+                        && proto_num(at(i + 3)).is_some()
+                        && at(i + 4) == "dport" =>
+                {
+                    // dnat ip to P dport . numgen random mod N map @M
+                    expect(&t[i + 5..], &[".", "numgen", "random", "mod"])?;
+                    let (n, map) = modulus_map(&t[i + 9..])?;
+                    e.payload(BASE_TRANSPORT, 2, 2, REG_1);
+                    e.numgen(REG32_01, n);
+                    e.lookup(map, REG_1, Some(REG_1), None);
+                    e.dnat(REG_1, REG32_01, 0);
+                    i += 12;
                 }
                 ("dnat", "ip") if at(i + 2) == "to" => {
                     let (ip, port) = at(i + 3).split_once(':').ok_or("dnat without a port")?;
@@ -854,6 +905,18 @@ fn expect(t: &[&str], words: &[&str]) -> R {
     }
 }
 
+/// `N map @M` after `numgen random mod`.
+fn modulus_map<'a>(t: &[&'a str]) -> Result<(u32, &'a str), String> {
+    let n: u32 = t
+        .first()
+        .and_then(|n| n.parse().ok())
+        .ok_or("bad modulus")?;
+    if t.get(1) != Some(&"map") {
+        return Err("expected map after the modulus".into());
+    }
+    Ok((n, set_ref(t.get(2).copied().unwrap_or(""))?))
+}
+
 fn set_ref(t: &str) -> Result<&str, String> {
     t.strip_prefix('@')
         .filter(|s| !s.is_empty())
@@ -897,13 +960,26 @@ fn verdict_of(v: &str) -> Option<(i32, Option<&str>)> {
     }
 }
 
-/// A set key: one integer (the endpoint maps' index, host byte order) or a concatenation
-/// of addresses, protocols and ports, each field padded to 4 bytes.
-fn encode_key(k: &str) -> Result<Vec<u8>, String> {
+/// A set key: one integer (the anonymous vmaps' index, host byte order) or a
+/// concatenation of addresses, protocols and ports, each field padded to 4 bytes; in the
+/// endpoint maps the last field is the endpoint's index (`numgen`'s value, host byte order).
+fn encode_key(set: &str, k: &str) -> Result<Vec<u8>, String> {
     if !k.contains(" . ")
         && let Ok(n) = k.parse::<u32>()
     {
         return Ok(n.to_ne_bytes().to_vec());
+    }
+    if set.starts_with("service-endpoints-") || set.starts_with("nodeport-endpoints-") {
+        let (frontend, i) = k
+            .rsplit_once(" . ")
+            .ok_or_else(|| format!("endpoint key without an index `{k}`"))?;
+        let i: u32 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad index in `{k}`"))?;
+        let mut out = encode_concat(frontend)?;
+        out.extend_from_slice(&i.to_ne_bytes());
+        return Ok(out);
     }
     encode_concat(k)
 }
