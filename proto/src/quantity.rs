@@ -20,6 +20,10 @@ const FORMAT_RULE: &str =
 
 const NANO_PER_UNIT: i128 = 1_000_000_000;
 
+/// The range is symmetric, `±i128::MAX` nano-units: `i128::MIN` has no positive twin, so
+/// it would print as text that parses as too large.
+const MIN_NANO: i128 = -i128::MAX;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
     #[error("invalid quantity {0:?}: {FORMAT_RULE}")]
@@ -51,6 +55,7 @@ pub struct Quantity {
 impl Quantity {
     /// A quantity of `nano` nano-units.
     pub const fn from_nano(nano: i128, format: Format) -> Self {
+        let nano = if nano < MIN_NANO { MIN_NANO } else { nano };
         Self { nano, format }
     }
 
@@ -111,21 +116,30 @@ impl Quantity {
 
     pub fn checked_add(&self, other: &Quantity) -> Option<Quantity> {
         Some(Self {
-            nano: self.nano.checked_add(other.nano)?,
+            nano: self
+                .nano
+                .checked_add(other.nano)
+                .filter(|n| *n >= MIN_NANO)?,
             format: self.result_format(other),
         })
     }
 
     pub fn checked_sub(&self, other: &Quantity) -> Option<Quantity> {
         Some(Self {
-            nano: self.nano.checked_sub(other.nano)?,
+            nano: self
+                .nano
+                .checked_sub(other.nano)
+                .filter(|n| *n >= MIN_NANO)?,
             format: self.result_format(other),
         })
     }
 
     pub fn checked_mul(&self, factor: i64) -> Option<Quantity> {
         Some(Self {
-            nano: self.nano.checked_mul(i128::from(factor))?,
+            nano: self
+                .nano
+                .checked_mul(i128::from(factor))
+                .filter(|n| *n >= MIN_NANO)?,
             format: self.format,
         })
     }
@@ -188,7 +202,7 @@ impl Add for Quantity {
     type Output = Quantity;
     fn add(self, rhs: Quantity) -> Quantity {
         Quantity {
-            nano: self.nano.saturating_add(rhs.nano),
+            nano: self.nano.saturating_add(rhs.nano).max(MIN_NANO),
             format: self.result_format(&rhs),
         }
     }
@@ -198,7 +212,7 @@ impl Sub for Quantity {
     type Output = Quantity;
     fn sub(self, rhs: Quantity) -> Quantity {
         Quantity {
-            nano: self.nano.saturating_sub(rhs.nano),
+            nano: self.nano.saturating_sub(rhs.nano).max(MIN_NANO),
             format: self.result_format(&rhs),
         }
     }
@@ -220,7 +234,7 @@ impl Mul<i64> for Quantity {
     type Output = Quantity;
     fn mul(self, rhs: i64) -> Quantity {
         Quantity {
-            nano: self.nano.saturating_mul(i128::from(rhs)),
+            nano: self.nano.saturating_mul(i128::from(rhs)).max(MIN_NANO),
             format: self.format,
         }
     }
@@ -466,6 +480,33 @@ pub fn parse_bytes(s: &str) -> Result<i64, QuantityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by proptest (proto/tests/fuzz.rs): `Quantity::from_nano(i128::MIN)`, also
+    /// reached by saturating subtraction, printed as text that did not parse back.
+    #[test]
+    fn the_most_negative_quantity_prints_as_text_that_parses() {
+        let lowest = Quantity::from_nano(i128::MIN, Format::DecimalSI);
+        let below = Quantity::from_nano(-i128::MAX, Format::DecimalSI) - Quantity::from_milli(1);
+        let times = Quantity::from_nano(-i128::MAX, Format::DecimalSI) * 2;
+        for q in [lowest, below, times] {
+            let back: Quantity = q.to_string().parse().expect("prints as a valid quantity");
+            assert_eq!(back, q);
+        }
+        let min = Quantity::from_nano(-i128::MAX, Format::DecimalSI);
+        assert!(
+            min.checked_sub(&Quantity::from_nano(1, Format::DecimalSI))
+                .is_none()
+        );
+        assert!(
+            min.checked_add(&Quantity::from_nano(-1, Format::DecimalSI))
+                .is_none()
+        );
+        assert!(
+            Quantity::from_nano(i128::MAX, Format::DecimalSI)
+                .checked_mul(-1)
+                .is_some()
+        );
+    }
 
     fn q(s: &str) -> Quantity {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
