@@ -738,6 +738,33 @@ impl Cluster {
         self.slot(d).as_mut().is_some_and(Process::is_running)
     }
 
+    /// A fresh admin client once the apiserver answers again (after the soak's kills, the
+    /// old one may hold a connection to a dead process).
+    pub async fn reconnect(&mut self) {
+        self.client = self.wait_apiserver().await;
+    }
+
+    /// The pid of a started daemon (the soak reads its memory from `/proc/PID/status`).
+    pub fn pid(&mut self, d: Daemon) -> Option<u32> {
+        self.slot(d).as_ref().map(Process::pid).filter(|p| *p != 0)
+    }
+
+    /// Every daemon of this cluster: the control plane, cluster DNS, and each node's
+    /// kubelet and kube-proxy.
+    pub fn daemons(&self) -> Vec<Daemon> {
+        let mut all = vec![
+            Daemon::Apiserver,
+            Daemon::ControllerManager,
+            Daemon::Scheduler,
+            Daemon::Dns,
+        ];
+        for i in 0..self.nodes.len() {
+            all.push(Daemon::Kubelet(i));
+            all.push(Daemon::KubeProxy(i));
+        }
+        all
+    }
+
     /// Cuts a node off the test bridge (its link goes down); its daemons keep running.
     pub fn partition(&self, i: usize) {
         sh(&["ip", "link", "set", &self.nodes[i].host_veth, "down"]);

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod kubectl;
+pub mod soak;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
