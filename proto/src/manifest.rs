@@ -28,7 +28,8 @@ pub enum ManifestError {
     MissingApiVersion,
     #[error("missing kind")]
     MissingKind,
-    #[error("no kind \"{kind}\" is registered for apiVersion \"{api_version}\"{hint}")]
+    // Quoted with escapes: a kind or apiVersion holding a newline must not split the line.
+    #[error("no kind {kind:?} is registered for apiVersion {api_version:?}{hint}")]
     UnknownKind {
         api_version: String,
         kind: String,
