@@ -583,7 +583,8 @@ proptest! {
             Ok(_) => prop_assert!(expanded_bytes < 64.0 * 1024.0 * 1024.0),
             Err(e) => prop_assert!(!e.to_string().is_empty()),
         }
-        prop_assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+        // Bounded, not quick: the worst refused bombs take seconds in a debug build on a loaded machine.
+        prop_assert!(started.elapsed() < Duration::from_secs(120), "took {:?}", started.elapsed());
     }
 }
 
