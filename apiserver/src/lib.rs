@@ -17,6 +17,7 @@ pub mod event_ttl;
 pub mod eviction;
 pub mod fields;
 pub mod filter;
+pub mod flowcontrol;
 pub mod http;
 pub mod keys;
 pub mod kubelet_proxy;

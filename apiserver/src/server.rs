@@ -113,6 +113,23 @@ pub struct Config {
     #[arg(long)]
     pub compact_store: bool,
 
+    // --- Overload protection (Kubernetes' API Priority and Fairness) ---
+    /// With --max-mutating-requests-inflight, the requests served at once, shared by the
+    /// priority levels in proportion to their shares (Kubernetes sums the two under APF).
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub max_requests_inflight: u32,
+    /// Added to --max-requests-inflight for the server's total of seats.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub max_mutating_requests_inflight: u32,
+    /// Classify requests into priority levels with fair queuing per flow; 429 with
+    /// Retry-After beyond a level's queues. Off: Kubernetes' plain in-flight limits.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub enable_priority_and_fairness: bool,
+    /// Deadline of a non-long-running request (504 Timeout past it); a quarter of it is
+    /// the longest a request waits in a queue.
+    #[arg(long, default_value = "60s", value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub request_timeout: Duration,
+
     // --- Transport and identity (Kubernetes' flag names) ---
     /// The address members of the cluster reach this apiserver on (Service
     /// default/kubernetes, kubeconfigs, the serving certificate). Default: the --listen IP
@@ -270,6 +287,10 @@ impl Config {
             encryption_provider_config: None,
             rewrite_encrypted_resources: false,
             compact_store: false,
+            max_requests_inflight: 400,
+            max_mutating_requests_inflight: 200,
+            enable_priority_and_fairness: true,
+            request_timeout: Duration::from_secs(60),
             advertise_address: None,
             tls_cert_file: None,
             tls_private_key_file: None,
@@ -346,6 +367,8 @@ pub enum ServerError {
     Admission(String),
     #[error("cannot make Service default/kubernetes: {0}")]
     DefaultService(proto::ApiError),
+    #[error("{0}")]
+    FlowControl(String),
 }
 
 /// A started apiserver. Dropping it does not stop it: call `shutdown`.
@@ -580,6 +603,15 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let services = service_allocator(&config)?;
     let service_ip = IpAddr::V4(services.cidr().first());
     let disabled_admission = disabled_admission_plugins(&config).map_err(ServerError::Admission)?;
+    let flow_control = crate::flowcontrol::FlowControlLayer::new(
+        &crate::flowcontrol::Options::new(
+            config.enable_priority_and_fairness,
+            config.max_requests_inflight,
+            config.max_mutating_requests_inflight,
+            config.request_timeout,
+        )
+        .map_err(ServerError::FlowControl)?,
+    );
     if config.insecure_plaintext {
         tls::check_plaintext(config.listen)?;
     }
@@ -826,6 +858,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     )
     .router(routes);
     let router = crate::metrics_api::http::route(router, metrics_api);
+    // Admitted by priority level and held to its deadline, once its caller is known.
+    let router = tower_layer::Layer::layer(&flow_control, router);
     // Every request, gRPC and HTTP, health included, is authenticated first.
     let app = tower_layer::Layer::layer(
         &authn::AuthnLayer::new(authenticator).with_impersonation(authorizer_for_layer),
