@@ -31,6 +31,13 @@ pub struct WatchConfig {
     pub bookmark_interval: Duration,
     /// Count the events sent (`apiserver_watch_events_total`, `_sizes`).
     pub metrics: bool,
+    /// How long a send may wait on a full buffer before the watcher is closed
+    /// (`--watch-stall-timeout`): Kubernetes' cacher closes a watcher that cannot take an
+    /// event in time, so a client that stopped reading holds a bounded buffer, not an
+    /// ever-growing backlog.
+    pub stall_timeout: Duration,
+    /// The caps on open watches, shared by every clone of this config.
+    pub caps: Arc<WatchCaps>,
 }
 
 impl Default for WatchConfig {
@@ -39,7 +46,144 @@ impl Default for WatchConfig {
             channel_capacity: 256,
             bookmark_interval: Duration::from_secs(10),
             metrics: true,
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            caps: Arc::new(WatchCaps::new(
+                DEFAULT_MAX_WATCHES,
+                DEFAULT_MAX_WATCHES_PER_USER,
+            )),
         }
+    }
+}
+
+/// `--watch-stall-timeout`: far above any pause of a client that reads (a buffer of 256
+/// events plus the HTTP/2 windows takes seconds to fill and drain), short enough that the
+/// store's own per-watcher buffer rarely overflows first (that ends the watch with
+/// Expired, a relist, where this ends it cleanly, a rewatch).
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// `--max-watches`: far above a normal cluster (each kubelet opens about ten watches, a
+/// controller-manager a few dozen), low enough that a runaway client cannot exhaust the
+/// process.
+pub const DEFAULT_MAX_WATCHES: usize = 100_000;
+/// `--max-watches-per-user`.
+pub const DEFAULT_MAX_WATCHES_PER_USER: usize = 1000;
+
+/// Open watches, in total and per user, against their caps. A slot is taken when a watch
+/// starts and given back when its forwarding task ends (the client left, the watcher was
+/// closed, or the server stops).
+#[derive(Debug)]
+pub struct WatchCaps {
+    max_total: usize,
+    max_per_user: usize,
+    open: std::sync::Mutex<OpenWatches>,
+}
+
+#[derive(Debug, Default)]
+struct OpenWatches {
+    total: usize,
+    per_user: std::collections::HashMap<String, usize>,
+}
+
+/// Why a new watch is refused, if it is: a pure decision over the counts.
+pub fn over_cap(
+    total: usize,
+    of_user: usize,
+    max_total: usize,
+    max_per_user: usize,
+) -> Option<String> {
+    if max_total > 0 && total >= max_total {
+        return Some(format!(
+            "too many watches open on this apiserver ({total}, --max-watches={max_total}); retry later"
+        ));
+    }
+    if max_per_user > 0 && of_user >= max_per_user {
+        return Some(format!(
+            "too many watches open by this user ({of_user}, --max-watches-per-user={max_per_user}); close some or retry later"
+        ));
+    }
+    None
+}
+
+impl WatchCaps {
+    /// A cap of 0 means no cap.
+    pub fn new(max_total: usize, max_per_user: usize) -> Self {
+        WatchCaps {
+            max_total,
+            max_per_user,
+            open: Default::default(),
+        }
+    }
+
+    /// Takes a slot for `user`, or refuses with 429 TooManyRequests and Retry-After.
+    /// Requests outside any user scope (the apiserver's own) count toward the total only.
+    pub fn admit(self: &Arc<Self>, user: Option<&str>) -> Result<WatchSlot> {
+        let mut open = self.lock();
+        let of_user = user
+            .and_then(|u| open.per_user.get(u).copied())
+            .unwrap_or(0);
+        let per_user_cap = if user.is_some() { self.max_per_user } else { 0 };
+        if let Some(why) = over_cap(open.total, of_user, self.max_total, per_user_cap) {
+            return Err(ApiError::new(proto::Reason::TooManyRequests, why).with_retry_after(1));
+        }
+        open.total += 1;
+        if let Some(u) = user {
+            *open.per_user.entry(u.to_string()).or_default() += 1;
+        }
+        Ok(WatchSlot {
+            caps: self.clone(),
+            user: user.map(str::to_string),
+        })
+    }
+
+    /// Watches open now.
+    pub fn open(&self) -> usize {
+        self.lock().total
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, OpenWatches> {
+        // Counts are updated in one step each: a poisoned lock still holds true counts.
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One open watch's place under the caps; given back on drop.
+pub struct WatchSlot {
+    caps: Arc<WatchCaps>,
+    user: Option<String>,
+}
+
+impl Drop for WatchSlot {
+    fn drop(&mut self) {
+        let mut open = self.caps.lock();
+        open.total = open.total.saturating_sub(1);
+        if let Some(u) = &self.user
+            && let Some(n) = open.per_user.get_mut(u)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.per_user.remove(u);
+            }
+        }
+    }
+}
+
+/// `apiserver_terminated_watchers_total{resource}`, Kubernetes' counter of watchers closed
+/// for not taking events in time (`resource` as Kubernetes' group-resource: `pods`,
+/// `deployments.apps`).
+static TERMINATED_WATCHERS: std::sync::LazyLock<
+    telemetry::metrics::Family<Vec<(String, String)>, telemetry::metrics::Counter>,
+> = std::sync::LazyLock::new(|| {
+    telemetry::metrics::register(
+        "apiserver_terminated_watchers",
+        "Counter of watchers closed due to unresponsiveness.",
+        Default::default(),
+    )
+});
+
+fn group_resource(info: &KindInfo) -> String {
+    if info.group.is_empty() {
+        info.plural.to_string()
+    } else {
+        format!("{}.{}", info.plural, info.group)
     }
 }
 
@@ -182,6 +326,12 @@ impl<S: Store> Registry<S> {
     ) -> Result<mpsc::Receiver<EventResult>> {
         let info: &'static KindInfo = resolve_kind(&req.resource)?;
         let filter = Filter::new(info, &req.label_selector, &req.field_selector)?;
+        // Counted before any work (the initial list is the costly part), so a refused
+        // watch costs nothing. The user is the request's, set by the gRPC service.
+        let user = crate::auth::context::current_user();
+        let slot = config
+            .caps
+            .admit(user.as_deref().map(|u| u.name.as_str()))?;
         let prefix = list_prefix(info, &req.namespace);
         let (tx, rx) = mpsc::channel(config.channel_capacity.max(2));
 
@@ -222,6 +372,11 @@ impl<S: Store> Registry<S> {
             .watch(&prefix, start)
             .map_err(|e| from_store(info, "", e))?;
         let bookmarks = req.allow_watch_bookmarks;
+        // What Kubernetes' "Forcing watcher close" line names the watcher by.
+        let identifier = format!(
+            "key: {prefix:?}, labels: {:?}, fields: {:?}",
+            req.label_selector, req.field_selector
+        );
         let interval = config.bookmark_interval;
         let span = debug_span!("watch", resource = %req.resource, namespace = %req.namespace, from = start);
 
@@ -233,6 +388,10 @@ impl<S: Store> Registry<S> {
             last_rev: start,
             decoded: self.decoded.clone(),
             metrics: config.metrics,
+            stall_timeout: config.stall_timeout,
+            capacity: config.channel_capacity.max(2),
+            identifier,
+            _slot: slot,
         };
         let store = self.store.clone();
         tokio::spawn(
@@ -291,10 +450,15 @@ struct Sender {
     last_rev: Revision,
     decoded: Arc<DecodeCache>,
     metrics: bool,
+    stall_timeout: Duration,
+    capacity: usize,
+    identifier: String,
+    /// Held for as long as this watch forwards events.
+    _slot: WatchSlot,
 }
 
 impl Sender {
-    /// False when the watch is over (client gone or server stopping).
+    /// False when the watch is over (client gone, too slow, or server stopping).
     async fn send(&mut self, item: EventResult) -> bool {
         if self.metrics
             && let Ok(event) = &item
@@ -302,14 +466,54 @@ impl Sender {
             // Sized as protobuf, what gRPC watchers receive (HTTP ones get it as JSON).
             crate::metrics::watch_event(self.info, prost::Message::encoded_len(event));
         }
-        let sent = tokio::select! {
-            sent = self.tx.send(item) => Some(sent.is_ok()),
-            _ = stopping(&mut self.shutdown) => None,
+        // The common case, a buffer with room, needs no timer.
+        let item = match self.tx.try_send(item) {
+            Ok(()) => return true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(mpsc::error::TrySendError::Full(item)) => item,
         };
-        sent.unwrap_or_else(|| {
-            self.shutting_down();
-            false
-        })
+        // A zero timeout (`--watch-stall-timeout=0s`) waits on the client for ever.
+        let limit = (!self.stall_timeout.is_zero()).then_some(self.stall_timeout);
+        enum Outcome {
+            Sent(bool),
+            Stalled,
+            Stopping,
+        }
+        let outcome = tokio::select! {
+            sent = self.tx.send(item) => Outcome::Sent(sent.is_ok()),
+            _ = at_or_never(limit) => Outcome::Stalled,
+            _ = stopping(&mut self.shutdown) => Outcome::Stopping,
+        };
+        match outcome {
+            Outcome::Sent(sent) => sent,
+            Outcome::Stalled => {
+                self.terminate();
+                false
+            }
+            Outcome::Stopping => {
+                self.shutting_down();
+                false
+            }
+        }
+    }
+
+    /// Closes a watcher whose client has not taken an event for the stall timeout, as
+    /// Kubernetes' cacher does: its stream ends (after what it buffered) without an error,
+    /// so the client watches again from the last revision it saw, and every event after
+    /// that is replayed from the store's history. Ending this task drops its store
+    /// stream, so nothing more is buffered for it.
+    fn terminate(&self) {
+        let resource = group_resource(self.info);
+        tracing::info!(
+            last_revision = self.last_rev,
+            stalled = ?self.stall_timeout,
+            "Forcing {resource} watcher close due to unresponsiveness: {}. len(c.result) = {}, graceful = false",
+            self.identifier,
+            self.capacity - self.tx.capacity(),
+        );
+        TERMINATED_WATCHERS
+            .get_or_create(&vec![("resource".to_string(), resource)])
+            .inc();
     }
 
     fn shutting_down(&self) {
@@ -356,6 +560,14 @@ impl Sender {
     }
 }
 
+/// Sleeps for `d`, or for ever without one.
+async fn at_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Resolves once the server is stopping (or gone).
 async fn stopping(rx: &mut tokio_watch::Receiver<bool>) {
     loop {
@@ -387,6 +599,42 @@ mod tests {
             prev_value: None,
             trace_parent: None,
         }
+    }
+
+    #[test]
+    fn watches_over_either_cap_are_refused() {
+        assert_eq!(over_cap(0, 0, 10, 2), None);
+        assert_eq!(over_cap(9, 1, 10, 2), None);
+        assert!(over_cap(10, 0, 10, 2).unwrap().contains("--max-watches=10"));
+        assert!(
+            over_cap(3, 2, 10, 2)
+                .unwrap()
+                .contains("--max-watches-per-user=2")
+        );
+        // 0 means no cap.
+        assert_eq!(over_cap(1_000_000, 1_000_000, 0, 0), None);
+    }
+
+    #[test]
+    fn slots_count_per_user_and_in_total_until_dropped() {
+        let caps = Arc::new(WatchCaps::new(3, 2));
+        let a1 = caps.admit(Some("alice")).unwrap();
+        let _a2 = caps.admit(Some("alice")).unwrap();
+        let refused = caps.admit(Some("alice")).err().unwrap();
+        assert_eq!(refused.reason, proto::Reason::TooManyRequests);
+        assert_eq!(refused.retry_after_seconds, Some(1));
+        let _b = caps.admit(Some("bob")).unwrap();
+        // The total is reached: even the apiserver's own watches wait.
+        assert!(caps.admit(None).is_err());
+        assert_eq!(caps.open(), 3);
+        drop(a1);
+        assert_eq!(caps.open(), 2);
+        let _a3 = caps.admit(Some("alice")).unwrap();
+        // Internal watches count toward the total only.
+        let caps = Arc::new(WatchCaps::new(0, 1));
+        let _i1 = caps.admit(None).unwrap();
+        let _i2 = caps.admit(None).unwrap();
+        assert_eq!(caps.open(), 2);
     }
 
     #[test]

@@ -202,7 +202,7 @@ async fn start<S: Store>(
     };
     let stream = GrpcApi::watch(http.api(), grpc(parts, request))
         .await
-        .map_err(|s| fail_status(t, &s))?
+        .map_err(|s| refused(t, &s))?
         .into_inner();
     let state = State {
         initial,
@@ -221,6 +221,24 @@ async fn start<S: Store>(
     Ok(response)
 }
 
+/// A watch refused before it started, as Kubernetes' Status; a refusal over the watch caps
+/// (429) tells when to retry in `Retry-After`, as the gRPC one does in its metadata.
+fn refused(t: &Target, s: &tonic::Status) -> HttpResponse {
+    let e = ApiError::from_status(s);
+    let mut response = fail(t, &e);
+    if let Some(seconds) = e.retry_after_seconds {
+        response
+            .headers_mut()
+            .entry(::http::header::RETRY_AFTER)
+            .or_insert(::http::HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The body's state: what is still to send, read one event at a time when hyper asks for
+/// the next chunk, so a client that stops reading (its HTTP/2 window or TCP buffer full)
+/// stops the pulling, the gRPC-side buffer fills, and the watcher is closed after the
+/// stall timeout (crate::watch) instead of events piling up here.
 struct State<W> {
     initial: VecDeque<Bytes>,
     stream: W,
