@@ -24,6 +24,45 @@ use crate::store::{self, Revision, Store};
 /// Kubernetes refuses objects over 1.5 MiB (etcd's request limit).
 pub const MAX_OBJECT_BYTES: usize = 3 * 1024 * 1024 / 2;
 
+/// `--max-list-response-bytes`: half the 256 MiB a gRPC client of this project accepts in
+/// one message (client::dynamic), so an oversized list is refused with a clear error rather
+/// than failing in the client's decoder; tens of thousands of typical objects, far above
+/// what our own callers list in one answer.
+pub const DEFAULT_MAX_LIST_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Store rows an unpaged list reads per step: only one step's raw rows sit beside the
+/// decoded objects, never the whole list twice.
+const UNPAGED_STORE_BATCH: usize = 100;
+
+/// How a list's growing answer stands against `--max-list-response-bytes`: a pure
+/// decision. A paged list (`limit` set) ends its page early with a continue token, which
+/// Kubernetes' API allows (fewer items than `limit`); an unpaged one cannot be cut without
+/// its client silently missing objects, so it is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ListBudget {
+    Within,
+    EndPage,
+    Refuse,
+}
+
+pub(crate) fn list_budget(bytes: u64, max: u64, paged: bool) -> ListBudget {
+    match (max > 0 && bytes > max, paged) {
+        (false, _) => ListBudget::Within,
+        (true, true) => ListBudget::EndPage,
+        (true, false) => ListBudget::Refuse,
+    }
+}
+
+fn list_too_large(info: &KindInfo, max: u64) -> ApiError {
+    ApiError::new(
+        Reason::TooLarge,
+        format!(
+            "the list of {} is larger than this apiserver serves in one answer (--max-list-response-bytes={max}): list in pages with limit and continue (kubectl get --chunk-size=500)",
+            info.plural
+        ),
+    )
+}
+
 /// How often a generated name that collided is drawn again.
 const NAME_ATTEMPTS: usize = 8;
 
@@ -70,6 +109,8 @@ pub struct Registry<S> {
     authorization: Arc<std::sync::RwLock<Option<Arc<crate::rbac_escalation::Authorization>>>>,
     /// Admission plugins turned off by `--disable-admission-plugins`.
     disabled_admission: Arc<std::collections::BTreeSet<String>>,
+    /// `--max-list-response-bytes`: the largest list served in one answer (0: no cap).
+    max_list_bytes: u64,
 }
 
 impl<S> Clone for Registry<S> {
@@ -82,6 +123,7 @@ impl<S> Clone for Registry<S> {
             pod_security: self.pod_security.clone(),
             authorization: self.authorization.clone(),
             disabled_admission: self.disabled_admission.clone(),
+            max_list_bytes: self.max_list_bytes,
         }
     }
 }
@@ -192,7 +234,15 @@ impl<S: Store> Registry<S> {
             pod_security: Arc::default(),
             authorization: Arc::default(),
             disabled_admission: Arc::default(),
+            max_list_bytes: DEFAULT_MAX_LIST_BYTES,
         }
+    }
+
+    /// The largest list answer, in bytes of stored objects (`--max-list-response-bytes`;
+    /// 0 for no cap).
+    pub fn with_max_list_bytes(mut self, bytes: u64) -> Self {
+        self.max_list_bytes = bytes;
+        self
     }
 
     /// Turns admission plugins off by name (`NodeRestriction`, `ServiceAccount`,
@@ -497,11 +547,13 @@ impl<S: Store> Registry<S> {
         };
         let mut items = Vec::new();
         let mut revision = None;
+        let mut bytes = 0u64;
+        let mut cut = false;
         // Filtering happens above the store, so a page of `limit` matches may take several
         // store pages.
         loop {
             let batch = if limit == 0 {
-                0
+                UNPAGED_STORE_BATCH
             } else {
                 (limit - items.len()).max(64)
             };
@@ -514,16 +566,28 @@ impl<S: Store> Registry<S> {
             let mut last_key = None;
             for kv in page.items {
                 let object = decode(&kv.value, kv.mod_revision)?;
+                last_key = Some(kv.key);
                 if filter.matches(&object) {
                     items.push(object);
+                    bytes += kv.value.len() as u64;
+                    match list_budget(bytes, self.max_list_bytes, limit > 0) {
+                        ListBudget::Within => {}
+                        ListBudget::EndPage => {
+                            cut = true;
+                            break;
+                        }
+                        ListBudget::Refuse => {
+                            debug!(resource = info.plural, bytes, "unpaged list refused: too large");
+                            return Err(list_too_large(info, self.max_list_bytes));
+                        }
+                    }
                 }
-                last_key = Some(kv.key);
                 if limit > 0 && items.len() == limit {
                     break;
                 }
             }
             let exhausted = !page.more;
-            let full = limit > 0 && items.len() >= limit;
+            let full = limit > 0 && (items.len() >= limit || cut);
             if full {
                 // More may follow when the store had more or this page was cut short.
                 let cont = match &last_key {
@@ -1454,6 +1518,19 @@ mod tests {
             x.meta_mut().finalizers.clear();
             x
         }));
+    }
+
+    #[test]
+    fn an_oversized_list_ends_its_page_or_is_refused_when_unpaged() {
+        assert_eq!(list_budget(100, 100, false), ListBudget::Within);
+        assert_eq!(list_budget(101, 100, true), ListBudget::EndPage);
+        assert_eq!(list_budget(101, 100, false), ListBudget::Refuse);
+        // 0: no cap.
+        assert_eq!(list_budget(u64::MAX, 0, false), ListBudget::Within);
+        let e = list_too_large(&proto::resource::info::Pod, 100);
+        assert_eq!(e.reason, Reason::TooLarge);
+        assert!(!e.message.contains('\n'));
+        assert!(e.message.contains("limit and continue"), "{}", e.message);
     }
 
     #[test]
