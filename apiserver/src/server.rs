@@ -113,6 +113,38 @@ pub struct Config {
     #[arg(long)]
     pub compact_store: bool,
 
+    // --- Watches, lists and connections: bounds on what one client holds ---
+    /// Open watches allowed in total; over it a watch is refused with 429 (0: no cap).
+    #[arg(long, default_value_t = crate::watch::DEFAULT_MAX_WATCHES)]
+    pub max_watches: usize,
+    /// Open watches allowed per user (by authenticated name); over it 429 (0: no cap).
+    #[arg(long, default_value_t = crate::watch::DEFAULT_MAX_WATCHES_PER_USER)]
+    pub max_watches_per_user: usize,
+    /// How long a watch's buffer toward its client may stay full before the watcher is
+    /// closed (the client watches again from its last revision).
+    #[arg(long, default_value = "5s", value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub watch_stall_timeout: Duration,
+    /// The largest list answer, in bytes of stored objects: an unpaged list over it is
+    /// refused (413, page with limit/continue), a paged one ends its page early with a
+    /// continue token. 0: no cap.
+    #[arg(long, default_value_t = crate::registry::DEFAULT_MAX_LIST_BYTES, value_name = "BYTES")]
+    pub max_list_response_bytes: u64,
+    /// Ping an HTTP/2 client after this long without a frame from it ("0s": never).
+    #[arg(long, default_value = "30s", value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub http2_keepalive_interval: Duration,
+    /// Close a connection whose ping is not answered within this.
+    #[arg(long, default_value = "15s", value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub http2_keepalive_timeout: Duration,
+    /// Send GOAWAY to a connection after this age, +-10% jitter (gRPC's MaxConnectionAge),
+    /// so clients reconnect and spread over apiservers ("0s": never, the default, as
+    /// Kubernetes' --goaway-chance=0).
+    #[arg(long, default_value = "0s", value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub max_connection_age: Duration,
+    /// After that GOAWAY, how long in-flight requests and watches may go on before the
+    /// connection is closed.
+    #[arg(long, default_value = "60s", value_parser = proto::duration::parse_flag, value_name = "DURATION")]
+    pub max_connection_age_grace: Duration,
+
     // --- Overload protection (Kubernetes' API Priority and Fairness) ---
     /// With --max-mutating-requests-inflight, the requests served at once, shared by the
     /// priority levels in proportion to their shares (Kubernetes sums the two under APF).
@@ -219,6 +251,17 @@ pub struct Config {
     pub metrics: bool,
 }
 
+/// The `--http2-keepalive-*` and `--max-connection-age*` flags ("0s" turns one off).
+fn connection_options(config: &Config) -> crate::http::serve::ConnectionOptions {
+    let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
+    crate::http::serve::ConnectionOptions {
+        keepalive_interval: nonzero(config.http2_keepalive_interval),
+        keepalive_timeout: config.http2_keepalive_timeout,
+        max_connection_age: nonzero(config.max_connection_age),
+        max_connection_age_grace: config.max_connection_age_grace,
+    }
+}
+
 /// Kubernetes' default ServiceAccount token issuer.
 pub const DEFAULT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 
@@ -291,6 +334,14 @@ impl Config {
             max_mutating_requests_inflight: 200,
             enable_priority_and_fairness: true,
             request_timeout: Duration::from_secs(60),
+            max_watches: crate::watch::DEFAULT_MAX_WATCHES,
+            max_watches_per_user: crate::watch::DEFAULT_MAX_WATCHES_PER_USER,
+            watch_stall_timeout: crate::watch::DEFAULT_STALL_TIMEOUT,
+            max_list_response_bytes: crate::registry::DEFAULT_MAX_LIST_BYTES,
+            http2_keepalive_interval: crate::http::serve::DEFAULT_KEEPALIVE_INTERVAL,
+            http2_keepalive_timeout: crate::http::serve::DEFAULT_KEEPALIVE_TIMEOUT,
+            max_connection_age: Duration::ZERO,
+            max_connection_age_grace: crate::http::serve::DEFAULT_MAX_CONNECTION_AGE_GRACE,
             advertise_address: None,
             tls_cert_file: None,
             tls_private_key_file: None,
@@ -699,7 +750,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             default_unreachable_toleration_seconds: config.default_unreachable_toleration_seconds,
         })
         .with_pod_security(pod_security_config(&config))
-        .with_disabled_admission(&disabled_admission);
+        .with_disabled_admission(&disabled_admission)
+        .with_max_list_bytes(config.max_list_response_bytes);
     bootstrap(&registry).await.map_err(ServerError::Bootstrap)?;
 
     let listener = TcpListener::bind(config.listen)
@@ -811,6 +863,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             registry,
             WatchConfig {
                 metrics: config.metrics,
+                stall_timeout: config.watch_stall_timeout,
+                caps: Arc::new(crate::watch::WatchCaps::new(
+                    config.max_watches,
+                    config.max_watches_per_user,
+                )),
                 ..WatchConfig::default()
             },
             shutdown_rx.clone(),
@@ -866,6 +923,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         router,
     );
     let tls = tls_config.is_some();
+    let connections = connection_options(&config);
     let serve = if config.metrics {
         telemetry::process::register_process_metrics();
         tokio::spawn(crate::metrics::run(
@@ -878,6 +936,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             listener,
             tls_config,
             app,
+            connections,
             shutdown_rx,
         ))
     } else {
@@ -885,6 +944,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             listener,
             tls_config,
             app,
+            connections,
             shutdown_rx,
         ))
     };
