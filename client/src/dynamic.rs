@@ -2,6 +2,7 @@
 //! the `Object` oneof. `ctl` uses this directly; typed code goes through `Api<K>`.
 
 use crate::connection::{BearerAuth, ConnectionConfig, explain, root_cause};
+use crate::retry::{Decision, RetryPolicy, Verb};
 use proto::k8s::api_client::ApiClient;
 use proto::k8s::authentication_client::AuthenticationClient;
 use proto::k8s::authorization_client::AuthorizationClient;
@@ -29,6 +30,8 @@ pub struct Client {
     warnings: crate::WarningHandler,
     /// The server's host:port, the `host` label of this client's request metrics.
     host: Arc<str>,
+    /// When a failed call is sent again (`crate::retry`).
+    retry: Arc<RetryPolicy>,
 }
 
 /// Big enough for the largest object the API accepts (1.5 MiB) and long lists.
@@ -74,6 +77,7 @@ impl Client {
             connection: Arc::new(config.clone()),
             warnings: crate::WarningHandler::default(),
             host: crate::metrics::host_of(&config.server).into(),
+            retry: Arc::new(RetryPolicy::default()),
         }
     }
 
@@ -89,6 +93,18 @@ impl Client {
         self
     }
 
+    /// When failed calls are sent again (by default [`RetryPolicy::default`]: 429s and
+    /// refused connections for every call, broken connections for reads, at most 10
+    /// retries within 30 s). `RetryPolicy::none()` turns retrying off.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Client {
+        self.retry = Arc::new(policy);
+        self
+    }
+
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     pub fn server(&self) -> &str {
         &self.connection.server
     }
@@ -99,26 +115,34 @@ impl Client {
             dry_run: false,
             ..Default::default()
         };
-        self.call("POST", |mut c| async move { c.create(req).await })
-            .await
+        self.call(Verb::Create, req, |mut c, req| async move {
+            c.create(req).await
+        })
+        .await
     }
 
     /// A create with every option of the request (dry run, field manager).
     pub async fn create_with(&self, req: CreateRequest) -> Result<Object, ApiError> {
-        self.call("POST", |mut c| async move { c.create(req).await })
-            .await
+        self.call(Verb::Create, req, |mut c, req| async move {
+            c.create(req).await
+        })
+        .await
     }
 
     /// An update with every option of the request (dry run, field manager).
     pub async fn update_with(&self, req: UpdateRequest) -> Result<Object, ApiError> {
-        self.call("PUT", |mut c| async move { c.update(req).await })
-            .await
+        self.call(Verb::Update, req, |mut c, req| async move {
+            c.update(req).await
+        })
+        .await
     }
 
     /// A scale update with every option of the request (dry run, field manager).
     pub async fn update_scale_with(&self, req: UpdateScaleRequest) -> Result<Scale, ApiError> {
-        self.call("PUT", |mut c| async move { c.update_scale(req).await })
-            .await
+        self.call(Verb::Update, req, |mut c, req| async move {
+            c.update_scale(req).await
+        })
+        .await
     }
 
     pub async fn get(
@@ -132,13 +156,17 @@ impl Client {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        self.call("GET", |mut c| async move { c.get(req).await })
+        self.call(Verb::Get, req, |mut c, req| async move { c.get(req).await })
             .await
     }
 
     pub async fn list(&self, req: ListRequest) -> Result<ListResponse, ApiError> {
-        self.call("GET", |mut c| async move { c.list(req).await })
-            .await
+        self.call(
+            Verb::List,
+            req,
+            |mut c, req| async move { c.list(req).await },
+        )
+        .await
     }
 
     /// `subresource` is "" or "status".
@@ -149,18 +177,26 @@ impl Client {
             dry_run: false,
             ..Default::default()
         };
-        self.call("PUT", |mut c| async move { c.update(req).await })
-            .await
+        self.call(Verb::Update, req, |mut c, req| async move {
+            c.update(req).await
+        })
+        .await
     }
 
     pub async fn patch(&self, req: PatchRequest) -> Result<Object, ApiError> {
-        self.call("PATCH", |mut c| async move { c.patch(req).await })
-            .await
+        self.call(
+            Verb::Patch,
+            req,
+            |mut c, req| async move { c.patch(req).await },
+        )
+        .await
     }
 
     pub async fn delete(&self, req: DeleteRequest) -> Result<Object, ApiError> {
-        self.call("DELETE", |mut c| async move { c.delete(req).await })
-            .await
+        self.call(Verb::Delete, req, |mut c, req| async move {
+            c.delete(req).await
+        })
+        .await
     }
 
     pub async fn get_scale(
@@ -174,8 +210,10 @@ impl Client {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        self.call("GET", |mut c| async move { c.get_scale(req).await })
-            .await
+        self.call(Verb::Get, req, |mut c, req| async move {
+            c.get_scale(req).await
+        })
+        .await
     }
 
     pub async fn update_scale(&self, resource: &str, scale: Scale) -> Result<Scale, ApiError> {
@@ -184,17 +222,23 @@ impl Client {
             scale: Some(scale),
             ..Default::default()
         };
-        self.call("PUT", |mut c| async move { c.update_scale(req).await })
-            .await
+        self.call(Verb::Update, req, |mut c, req| async move {
+            c.update_scale(req).await
+        })
+        .await
     }
 
     pub async fn bind(&self, binding: Binding) -> Result<(), ApiError> {
         let req = BindRequest {
             binding: Some(binding),
         };
-        self.call("POST", |mut c| async move { c.bind(req).await })
-            .await
-            .map(|_| ())
+        self.call(
+            Verb::Create,
+            req,
+            |mut c, req| async move { c.bind(req).await },
+        )
+        .await
+        .map(|_| ())
     }
 
     /// POST pods/{name}/eviction: the pod is deleted unless a disruption budget forbids it
@@ -210,15 +254,23 @@ impl Client {
             name: name.to_string(),
             eviction: Some(eviction),
         };
-        self.call("POST", |mut c| async move { c.evict(req).await })
-            .await
-            .map(|_| ())
+        self.call(
+            Verb::Evict,
+            req,
+            |mut c, req| async move { c.evict(req).await },
+        )
+        .await
+        .map(|_| ())
     }
 
     /// A server stream of events; ends with an error item when the server cuts it off.
     pub async fn watch(&self, req: WatchRequest) -> Result<tonic::Streaming<WatchEvent>, ApiError> {
-        self.call("GET", |mut c| async move { c.watch(req).await })
-            .await
+        self.call(
+            Verb::Watch,
+            req,
+            |mut c, req| async move { c.watch(req).await },
+        )
+        .await
     }
 
     /// Whether `attributes` are allowed for the user and groups the review names (the
@@ -227,8 +279,12 @@ impl Client {
         &self,
         r: SubjectAccessReview,
     ) -> Result<SubjectAccessReview, ApiError> {
-        let mut c = AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.send("POST", c.create_subject_access_review(r)).await
+        self.retrying(Verb::Create, r, |r| {
+            let mut c =
+                AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+            async move { c.create_subject_access_review(r).await }
+        })
+        .await
     }
 
     /// Whether the caller itself may do something (`ctl auth can-i`).
@@ -236,9 +292,12 @@ impl Client {
         &self,
         r: SelfSubjectAccessReview,
     ) -> Result<SelfSubjectAccessReview, ApiError> {
-        let mut c = AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.send("POST", c.create_self_subject_access_review(r))
-            .await
+        self.retrying(Verb::Create, r, |r| {
+            let mut c =
+                AuthorizationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+            async move { c.create_self_subject_access_review(r).await }
+        })
+        .await
     }
 
     /// Who the server takes the caller for (`ctl auth whoami`).
@@ -246,20 +305,32 @@ impl Client {
         &self,
         r: SelfSubjectReview,
     ) -> Result<SelfSubjectReview, ApiError> {
-        let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.send("POST", c.create_self_subject_review(r)).await
+        self.retrying(Verb::Create, r, |r| {
+            let mut c =
+                AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+            async move { c.create_self_subject_review(r).await }
+        })
+        .await
     }
 
     /// A token for the ServiceAccount `r.metadata` names (`serviceaccounts/token`).
     pub async fn create_token(&self, r: TokenRequest) -> Result<TokenRequest, ApiError> {
-        let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.send("POST", c.create_token(r)).await
+        self.retrying(Verb::Create, r, |r| {
+            let mut c =
+                AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+            async move { c.create_token(r).await }
+        })
+        .await
     }
 
     /// Who a token belongs to, if anyone.
     pub async fn create_token_review(&self, r: TokenReview) -> Result<TokenReview, ApiError> {
-        let mut c = AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
-        self.send("POST", c.create_token_review(r)).await
+        self.retrying(Verb::Create, r, |r| {
+            let mut c =
+                AuthenticationClient::with_interceptor(self.channel.clone(), self.auth.clone());
+            async move { c.create_token_review(r).await }
+        })
+        .await
     }
 
     /// The connection's channel with its credentials, for a typed client of another of the
@@ -268,23 +339,85 @@ impl Client {
         InterceptedService::new(self.channel.clone(), self.auth.clone())
     }
 
-    /// `method` is the HTTP method the call is in Kubernetes' API (for client metrics).
-    async fn call<T, F, Fut>(&self, method: &'static str, f: F) -> Result<T, ApiError>
+    /// One call of the `Api` service, sent again as the retry policy says.
+    async fn call<Req, T, F, Fut>(&self, verb: Verb, req: Req, f: F) -> Result<T, ApiError>
     where
-        F: FnOnce(ApiClient<AuthChannel>) -> Fut,
+        Req: Clone,
+        F: Fn(ApiClient<AuthChannel>, Req) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        self.send(method, f(self.inner.clone())).await
+        self.retrying(verb, req, |req| f(self.inner.clone(), req))
+            .await
     }
 
-    /// Awaits one call, counts it in client-go's `rest_client_*` metrics under the HTTP
-    /// method and status Kubernetes would have seen, and converts its outcome. Every call
-    /// to the apiserver goes through here (a watch counts once, when its stream opens).
-    pub(crate) async fn send<T>(
+    /// Every call to the apiserver goes through here: `f` makes one attempt of the call
+    /// with (a copy of) `req`; each attempt is counted in client-go's `rest_client_*`
+    /// metrics under the HTTP method and status Kubernetes would have seen, and a failed
+    /// one is sent again after the delay `crate::retry::decide` gives (a watch counts
+    /// once, when its stream opens). The error returned is the last attempt's.
+    pub(crate) async fn retrying<Req, T, F, Fut>(
+        &self,
+        verb: Verb,
+        req: Req,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        Req: Clone,
+        F: Fn(Req) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        // On the heap, as each attempt is: the loop keeps the request for the next try,
+        // and nested inline in a reconcile's future it would weigh on a worker's stack.
+        Box::pin(self.retry_loop(verb, req, f)).await
+    }
+
+    async fn retry_loop<Req, T, F, Fut>(&self, verb: Verb, req: Req, f: F) -> Result<T, ApiError>
+    where
+        Req: Clone,
+        F: Fn(Req) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let method = verb.method();
+        let first = tokio::time::Instant::now();
+        let mut retries = 0;
+        loop {
+            let status = match self.attempt(method, f(req.clone())).await {
+                Ok(resp) => return Ok(self.finish(resp)),
+                Err(status) => status,
+            };
+            let decision = crate::retry::decide(
+                &self.retry,
+                verb,
+                &crate::retry::classify(&status),
+                retries,
+                first.elapsed(),
+                crate::retry::random(),
+            );
+            let error = status_error(&status, &self.connection);
+            let Decision::Retry { after, why } = decision else {
+                return Err(error);
+            };
+            retries += 1;
+            crate::metrics::observe_retry(&self.host, method, proto::error::http_code(&status));
+            tracing::warn!(
+                verb = ?verb,
+                reason = error.reason.as_str(),
+                error = %error.message,
+                retry_in = ?after,
+                retry = retries,
+                "{why}; retrying"
+            );
+            drop((status, error));
+            tokio::time::sleep(after).await;
+        }
+    }
+
+    /// One attempt, counted in `rest_client_requests_total` and its latency histogram.
+    async fn attempt<T>(
         &self,
         method: &'static str,
         call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-    ) -> Result<T, ApiError> {
+    ) -> Result<tonic::Response<T>, tonic::Status> {
         let started = std::time::Instant::now();
         // On the heap: a tonic call's future is large, and kept inline it made the nested
         // futures of a reconcile overflow a 2 MiB worker stack in debug builds.
@@ -297,19 +430,15 @@ impl Client {
             Err(status) => proto::error::http_code(status),
         };
         crate::metrics::observe_request(&self.host, method, code, started.elapsed());
-        self.finish(res)
+        res
     }
 
-    fn finish<T>(&self, res: Result<tonic::Response<T>, tonic::Status>) -> Result<T, ApiError> {
-        match res {
-            Ok(resp) => {
-                for w in crate::warnings::from_metadata(resp.metadata()) {
-                    self.warnings.handle(&w);
-                }
-                Ok(resp.into_inner())
-            }
-            Err(status) => Err(status_error(&status, &self.connection)),
+    /// A successful answer's message; its warnings go to the warning handler.
+    fn finish<T>(&self, resp: tonic::Response<T>) -> T {
+        for w in crate::warnings::from_metadata(resp.metadata()) {
+            self.warnings.handle(&w);
         }
+        resp.into_inner()
     }
 }
 

@@ -66,7 +66,10 @@ pub struct InformerConfig {
     pub field_selector: String,
     /// Re-deliver every cached object as `Sync` this often; `None` (default) never.
     pub resync: Option<Duration>,
-    /// Delay between failed attempts: 200ms doubling to 30s with jitter by default.
+    /// Delay between failed attempts (a failed list, a broken or refused watch, before
+    /// relisting): by default client-go's reflector back-off, 800ms doubling to 30s plus
+    /// up to 100% at random, back to 800ms after 2 minutes without a failure (applied to
+    /// any back-off given here that has no reset of its own).
     pub backoff: Backoff,
 }
 
@@ -275,6 +278,44 @@ impl<K: Resource> Drop for Informer<K> {
     }
 }
 
+/// The back-off of an informer starts again from its first delay after this long without
+/// a failure (client-go's reflector: 2 minutes).
+const BACKOFF_RESET: Duration = Duration::from_secs(120);
+
+/// What the loop does once a watch has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Watch again from the last revision seen.
+    Rewatch { backoff: bool },
+    /// List again, then watch from the list's revision.
+    Relist { backoff: bool },
+}
+
+/// Pure: what follows a watch that ended with `error` (`None`: the server closed it),
+/// having delivered something (`progressed`) or not, started straight from a list or not.
+/// Every failure waits a jittered back-off before relisting, so the informers of many
+/// clients that lost the apiserver together (a restart) do not relist in the same
+/// instant; only an Expired watch after progress relists at once, as client-go does
+/// (the server is up and only the revision is too old).
+fn after_watch(error: Option<&ApiError>, progressed: bool, from_list: bool) -> Next {
+    match error {
+        // A server that keeps closing watches at once must not spin this loop.
+        None => Next::Rewatch {
+            backoff: !progressed,
+        },
+        // Expected after a rewatch from an old revision. Straight after a list it means
+        // something is wrong: back off like any failure.
+        Some(e) if e.is(Reason::Expired) && (progressed || !from_list) => {
+            Next::Relist { backoff: false }
+        }
+        Some(_) => Next::Relist { backoff: true },
+    }
+}
+
+fn error_text(error: &Option<ApiError>) -> String {
+    error.as_ref().map_or_else(String::new, |e| e.to_string())
+}
+
 /// What the list-and-watch loop does after a watch ends.
 enum WatchEnd {
     /// The server closed the stream normally: watch again from the last revision.
@@ -297,6 +338,11 @@ struct Runner<K: Resource> {
 impl<K: Resource> Runner<K> {
     async fn run(self) {
         let mut backoff = self.config.backoff.clone();
+        if backoff.reset_after().is_none() {
+            backoff = backoff.with_reset_after(BACKOFF_RESET);
+        }
+        let mut backoff_delay =
+            move || backoff.next_delay_at(tokio::time::Instant::now().into_std());
         let mut revision: Option<String> = None;
         loop {
             let from_list = revision.is_none();
@@ -305,8 +351,8 @@ impl<K: Resource> Runner<K> {
                 None => match self.relist().await {
                     Ok(rv) => rv,
                     Err(e) => {
-                        let delay = backoff.next_delay();
-                        tracing::warn!(error = %e, retry_in = ?delay, attempt = backoff.attempts(), "list failed; retrying");
+                        let delay = backoff_delay();
+                        tracing::warn!(error = %e, retry_in = ?delay, "list failed; retrying");
                         if !self.sleep(delay).await {
                             return;
                         }
@@ -315,28 +361,35 @@ impl<K: Resource> Runner<K> {
                 },
             };
             let (end, last_rv, progressed) = self.watch_from(rv).await;
-            if progressed {
-                backoff.reset();
-            }
-            let delay = match end {
+            let next = match &end {
                 WatchEnd::Cancelled => return,
-                WatchEnd::Closed => {
+                WatchEnd::Closed => after_watch(None, progressed, from_list),
+                WatchEnd::Relist { error } => after_watch(Some(error), progressed, from_list),
+            };
+            let error = match end {
+                WatchEnd::Relist { error } => Some(error),
+                _ => None,
+            };
+            if matches!(next, Next::Rewatch { .. }) {
+                revision = Some(last_rv.clone());
+            }
+            let delay = match next {
+                Next::Rewatch { backoff: false } => {
                     tracing::debug!(resource_version = %last_rv, "watch closed by the server; watching again");
-                    revision = Some(last_rv);
-                    // A server that keeps closing watches at once must not spin this loop.
-                    (!progressed).then(|| backoff.next_delay())
-                }
-                // Expected after a rewatch from an old revision: relist at once. Straight
-                // after a list it means something is wrong: back off like any failure.
-                WatchEnd::Relist { error }
-                    if error.is(Reason::Expired) && (progressed || !from_list) =>
-                {
-                    tracing::info!(error = %error, "watch expired; relisting");
                     None
                 }
-                WatchEnd::Relist { error } => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(error = %error, retry_in = ?delay, attempt = backoff.attempts(), "watch failed; relisting");
+                Next::Rewatch { backoff: true } => {
+                    let delay = backoff_delay();
+                    tracing::debug!(resource_version = %last_rv, retry_in = ?delay, "watch closed at once by the server; watching again");
+                    Some(delay)
+                }
+                Next::Relist { backoff: false } => {
+                    tracing::info!(error = %error_text(&error), "watch expired; relisting");
+                    None
+                }
+                Next::Relist { backoff: true } => {
+                    let delay = backoff_delay();
+                    tracing::warn!(error = %error_text(&error), retry_in = ?delay, "watch failed; relisting");
                     Some(delay)
                 }
             };
@@ -600,6 +653,47 @@ mod tests {
         assert!(event_from_watch::<ConfigMap>(None, WatchEvent::Bookmark("9".into())).is_none());
         let e = event_from_watch(Some(old), WatchEvent::Deleted(cm("a", "1", "7")));
         assert_eq!(describe(&[e.unwrap()]), ["deleted a@7"]);
+    }
+
+    #[test]
+    fn only_an_expired_watch_after_progress_relists_at_once() {
+        let expired = ApiError::new(Reason::Expired, "too old resource version");
+        let gone = ApiError::new(Reason::Unavailable, "apiserver is shutting down");
+        let refused = ApiError::new(Reason::Unavailable, "cannot reach the apiserver");
+        assert_eq!(
+            after_watch(Some(&expired), true, true),
+            Next::Relist { backoff: false }
+        );
+        assert_eq!(
+            after_watch(Some(&expired), false, false),
+            Next::Relist { backoff: false },
+            "a rewatch from an old revision"
+        );
+        assert_eq!(
+            after_watch(Some(&expired), false, true),
+            Next::Relist { backoff: true },
+            "expired straight after a list is a failure"
+        );
+        // The apiserver went away (restart): never an immediate relist, whatever came
+        // before.
+        for progressed in [false, true] {
+            for from_list in [false, true] {
+                for e in [&gone, &refused] {
+                    assert_eq!(
+                        after_watch(Some(e), progressed, from_list),
+                        Next::Relist { backoff: true }
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            after_watch(None, true, false),
+            Next::Rewatch { backoff: false }
+        );
+        assert_eq!(
+            after_watch(None, false, true),
+            Next::Rewatch { backoff: true }
+        );
     }
 
     #[tokio::test]

@@ -22,6 +22,7 @@ const REST_CLIENT_BUCKETS: [f64; 12] = [
 struct RestClient {
     requests: Family<Labels<3>, Counter>,
     duration: HistogramFamily<2>,
+    retries: Family<Labels<3>, Counter>,
 }
 
 static REST_CLIENT: LazyLock<RestClient> = LazyLock::new(|| RestClient {
@@ -34,6 +35,11 @@ static REST_CLIENT: LazyLock<RestClient> = LazyLock::new(|| RestClient {
         "rest_client_request_duration_seconds",
         "Request latency in seconds. Broken down by verb, and host.",
         Family::new_with_constructor(|| Histogram::new(REST_CLIENT_BUCKETS)),
+    ),
+    retries: register(
+        "rest_client_request_retries",
+        "Number of request retries, partitioned by status code, verb, and host.",
+        Family::default(),
     ),
 });
 
@@ -51,6 +57,19 @@ pub(crate) fn observe_request(host: &str, method: &'static str, code: u16, elaps
     m.duration
         .get_or_create(&[("host", host.to_string()), ("verb", method.to_string())])
         .observe(elapsed.as_secs_f64());
+}
+
+/// One retry of a call that failed with `code` (client-go's `rest_client_request_retries_total`,
+/// since Kubernetes 1.27); the attempts themselves are each counted by `observe_request`.
+pub(crate) fn observe_retry(host: &str, method: &'static str, code: u16) {
+    REST_CLIENT
+        .retries
+        .get_or_create(&[
+            ("code", code.to_string()),
+            ("host", host.to_string()),
+            ("verb", method.to_string()),
+        ])
+        .inc();
 }
 
 /// The `host` label of a server URL: its host and port (client-go labels by `url.Host`).

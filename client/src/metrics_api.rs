@@ -5,6 +5,7 @@
 
 use crate::connection::ConnectionConfig;
 use crate::dynamic::{AuthChannel, Client};
+use crate::retry::Verb;
 use proto::k8s::resource_metrics_client::ResourceMetricsClient;
 pub use proto::k8s::{
     ContainerMetrics, ListMetricsRequest, NodeMetrics, NodeMetricsList, PodMetrics, PodMetricsList,
@@ -47,9 +48,14 @@ impl MetricsApi {
             label_selector: label_selector.to_string(),
             ..Default::default()
         };
-        let mut c = self.inner.clone();
-        let call = c.list_node_metrics(req);
-        Ok(self.client.send("GET", call).await?.items)
+        Ok(self
+            .client
+            .retrying(Verb::List, req, |req| {
+                let mut c = self.inner.clone();
+                async move { c.list_node_metrics(req).await }
+            })
+            .await?
+            .items)
     }
 
     /// One node's usage; `NotFound` when it has no sample (yet).
@@ -58,9 +64,14 @@ impl MetricsApi {
             name: name.to_string(),
             ..Default::default()
         };
-        let mut c = self.inner.clone();
-        let call = c.list_node_metrics(req);
-        let items = self.client.send("GET", call).await?.items;
+        let items = self
+            .client
+            .retrying(Verb::List, req, |req| {
+                let mut c = self.inner.clone();
+                async move { c.list_node_metrics(req).await }
+            })
+            .await?
+            .items;
         one(items, "nodemetrics", name, name, |m| m.metadata.as_ref())
     }
 
@@ -81,9 +92,14 @@ impl MetricsApi {
 
     /// Pods' usage as `req` asks (namespace, label and field selectors).
     pub async fn list_pods(&self, req: ListMetricsRequest) -> Result<Vec<PodMetrics>, ApiError> {
-        let mut c = self.inner.clone();
-        let call = c.list_pod_metrics(req);
-        Ok(self.client.send("GET", call).await?.items)
+        Ok(self
+            .client
+            .retrying(Verb::List, req, |req| {
+                let mut c = self.inner.clone();
+                async move { c.list_pod_metrics(req).await }
+            })
+            .await?
+            .items)
     }
 
     /// One pod's usage; `NotFound` when it has no sample (yet).
@@ -98,9 +114,14 @@ impl MetricsApi {
             name: name.to_string(),
             ..Default::default()
         };
-        let mut c = self.inner.clone();
-        let call = c.list_pod_metrics(req);
-        let items = self.client.send("GET", call).await?.items;
+        let items = self
+            .client
+            .retrying(Verb::List, req, |req| {
+                let mut c = self.inner.clone();
+                async move { c.list_pod_metrics(req).await }
+            })
+            .await?
+            .items;
         let shown = format!("{namespace}/{name}");
         one(items, "podmetrics", name, &shown, |m| m.metadata.as_ref())
     }
