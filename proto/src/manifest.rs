@@ -552,6 +552,16 @@ pub fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
+/// A YAML error in one line, `line L, column C: cause`, for messages that must stay on one
+/// line (API errors); serde-saphyr's own rendering adds a source snippet over several.
+pub fn yaml_error_line(e: &serde_saphyr::Error) -> String {
+    let cause = one_line_yaml_message(e);
+    match e.location() {
+        Some(l) => format!("line {}, column {}: {cause}", l.line(), l.column()),
+        None => cause,
+    }
+}
+
 /// serde-saphyr renders a source snippet over several lines; keep the one-line cause.
 fn one_line_yaml_message(e: &serde_saphyr::Error) -> String {
     let rendered = e.without_snippet().to_string();

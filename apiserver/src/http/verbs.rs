@@ -443,8 +443,12 @@ pub(crate) fn body_json(parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
         | "application/apply-patch+yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
-            proto::manifest::yaml_value(text)
-                .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
+            proto::manifest::yaml_value(text).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "error decoding YAML: {}",
+                    proto::manifest::yaml_error_line(&e)
+                ))
+            })
         }
         t if t.contains("protobuf") => Err(ApiError::bad_request(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",

@@ -38,8 +38,12 @@ pub fn patch_type(name: &str) -> Result<PatchType, ApiError> {
 /// Parses a patch body: JSON for json, merge and strategic patches; YAML or JSON for apply.
 pub fn parse(patch_type: PatchType, patch: &str) -> Result<Value, ApiError> {
     let value: Value = if patch_type == PatchType::Apply && !patch.trim_start().starts_with('{') {
-        proto::manifest::yaml_value(patch)
-            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+        proto::manifest::yaml_value(patch).map_err(|e| {
+            ApiError::bad_request(format!(
+                "error decoding YAML: {}",
+                proto::manifest::yaml_error_line(&e)
+            ))
+        })?
     } else {
         serde_json::from_str(patch)
             .map_err(|e| ApiError::bad_request(format!("patch is not valid JSON: {e}")))?
@@ -175,6 +179,18 @@ mod tests {
             PatchType::Apply
         );
         assert!(patch_type("MERGE ").is_err());
+    }
+
+    /// Found by tests/fuzz_patch.rs: a YAML apply body that does not parse gave an API error
+    /// of several lines (serde-saphyr's source snippet).
+    #[test]
+    fn a_yaml_error_is_one_line() {
+        let doc = json!({"spec": {"replicas": 1}});
+        for body in ["spec: [", "a: *missing", "- a\nb: c"] {
+            let e = apply_to_json("apply", "k8s.Scale", &doc, body).unwrap_err();
+            assert!(!e.message.contains('\n'), "{body:?}: {:?}", e.message);
+            assert!(e.message.starts_with("error decoding YAML: "), "{}", e.message);
+        }
     }
 
     #[test]
