@@ -60,6 +60,10 @@ pub struct Context<'a> {
     pub backoff: &'a Backoff,
     /// Containers (by id) whose liveness probe failed.
     pub liveness_failed: &'a HashSet<String>,
+    /// The running sandbox never got its pod address: a kubelet killed between starting it
+    /// and wiring its network leaves one behind. Kubernetes' `podSandboxChanged` replaces a
+    /// sandbox without an IP; kept, its pod would run unreachable and never become Ready.
+    pub sandbox_without_ip: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +190,7 @@ pub fn compute_pod_actions(pod: &Pod, state: &PodRuntimeState, ctx: Context<'_>)
         return a;
     }
 
-    let Some(_sandbox) = state.running_sandbox() else {
+    let Some(_sandbox) = state.running_sandbox().filter(|_| !ctx.sandbox_without_ip) else {
         // A new sandbox: everything of the old one goes, and the containers start over in it.
         a.kill_pod = !state.sandboxes.is_empty() || state.containers.iter().any(|c| c.is_running());
         a.create_sandbox = true;
@@ -440,6 +444,7 @@ mod tests {
                 now,
                 backoff,
                 liveness_failed: &failed,
+                sandbox_without_ip: false,
             },
         )
     }
@@ -713,6 +718,27 @@ mod tests {
         });
         let a = run(&p, vec![], &Backoff::default(), &[], t(0));
         assert!(a.terminal && !a.create_sandbox && a.start.is_empty());
+    }
+
+    #[test]
+    fn a_running_sandbox_without_an_address_is_replaced() {
+        let p = pod("Always", &[], &["a"]);
+        let cs = vec![sandbox(Running), ctr("a0", App, "a", 0, Running, 0)];
+        let failed = HashSet::new();
+        let backoff = Backoff::default();
+        let ctx = |sandbox_without_ip| Context {
+            now: t(0),
+            backoff: &backoff,
+            liveness_failed: &failed,
+            sandbox_without_ip,
+        };
+        let state = PodRuntimeState::from_containers(cs);
+        let kept = compute_pod_actions(&p, &state, ctx(false));
+        assert!(!kept.create_sandbox && !kept.kill_pod, "{kept:?}");
+        let a = compute_pod_actions(&p, &state, ctx(true));
+        assert!(a.create_sandbox && a.kill_pod, "{a:?}");
+        assert_eq!(a.sandbox_attempt, 1);
+        assert_eq!(starts(&a), vec![(App, 0, 1)]);
     }
 
     #[test]

@@ -285,6 +285,14 @@ impl<R: Runtime> PodWorker<R> {
         self.observe_startup(pod, &state);
         self.reconcile_probes(pod, &state);
         let liveness_failed = self.probes.liveness_failed();
+        let host_network = pod.spec.as_ref().is_some_and(|s| s.host_network);
+        let sandbox_without_ip = !host_network
+            && self.shared.network().is_some()
+            && state.running_sandbox().is_some()
+            && self.ip_of(state.running_sandbox()).is_empty();
+        if sandbox_without_ip {
+            tracing::info!(pod = %self.key, "the running sandbox has no pod address; making a new one");
+        }
         let now = SystemTime::now();
         let actions = actions::compute_pod_actions(
             pod,
@@ -293,6 +301,7 @@ impl<R: Runtime> PodWorker<R> {
                 now,
                 backoff: &self.backoff,
                 liveness_failed: &liveness_failed,
+                sandbox_without_ip,
             },
         );
         let acted = self.apply(pod, &state, &actions).await?;
