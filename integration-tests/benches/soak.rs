@@ -451,6 +451,9 @@ struct Chaos {
     kills: BTreeMap<String, u64>,
     /// Daemons found dead that the chaos loop had not killed (crashes), with a log line.
     crashes: Vec<String>,
+    /// Exits on lost leadership (`leader election lost`): Kubernetes' controller-manager
+    /// and scheduler exit so too and count on their supervisor to restart them.
+    lease_exits: BTreeMap<String, u64>,
     partitions: u64,
     rss: RssLog,
 }
@@ -482,7 +485,12 @@ fn last_error(c: &Cluster, d: Daemon) -> String {
     let body = std::fs::read_to_string(path).unwrap_or_default();
     body.lines()
         .rev()
-        .find(|l| l.contains("panic") || l.contains("ERROR") || l.contains("error"))
+        .find(|l| {
+            l.starts_with("Error:")
+                || l.contains("panicked at")
+                || l.contains(" ERROR ")
+                || l.contains(" error=")
+        })
         .unwrap_or("")
         .chars()
         .take(300)
@@ -519,6 +527,11 @@ async fn chaos_phase(c: &mut Cluster, cfg: &Config, rng: &mut Rng, chaos: &mut C
         for &d in &daemons {
             if !restarts.iter().any(|(_, r)| *r == d) && !c.is_running(d) {
                 let line = last_error(c, d);
+                if line.contains("leader election lost") {
+                    *chaos.lease_exits.entry(daemon_name(d)).or_default() += 1;
+                    c.start_daemon(d);
+                    continue;
+                }
                 chaos.crashes.push(format!(
                     "{} exited on its own at {:.0}s: {line}",
                     daemon_name(d),
@@ -1142,9 +1155,15 @@ async fn soak() -> ExitCode {
         let _ = writeln!(s, "  {d:<20} {n:>6}");
     }
     let _ = writeln!(s, "partitions (8-20 s each): {}", chaos.partitions);
+    let lease_exits: u64 = chaos.lease_exits.values().sum();
     let _ = writeln!(
         s,
-        "daemons that exited on their own: {}",
+        "exits on lost leadership (restarted, as a supervisor would): {lease_exits} {:?}",
+        chaos.lease_exits
+    );
+    let _ = writeln!(
+        s,
+        "daemons that exited otherwise (crashes): {}",
         chaos.crashes.len()
     );
     let _ = writeln!(
