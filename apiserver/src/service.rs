@@ -262,13 +262,13 @@ impl<S: Store> ApiService<S> {
             tracing::debug!(user = %call.user.name, verb = %call.attrs.verb, resource = %call.attrs.resource, namespace = %call.attrs.namespace, name = %call.attrs.name, "forbidden");
             self.audit(&call, &decision, Err(&status), request_object, None);
             if let Some(slot) = &call.metrics {
-                slot.answered(Err(&status));
+                slot.answered(Err::<fn() -> u64, _>(&status));
             }
             return Err(status);
         }
         let result = scope(call.user.clone(), serve).await;
         if let Some(slot) = &call.metrics {
-            slot.answered(result.as_ref().map(|r| r.get_ref().wire_size()));
+            slot.answered(result.as_ref().map(|r| || r.get_ref().wire_size()));
         }
         match &result {
             Ok(r) => {

@@ -50,7 +50,8 @@ impl Hasher for FxHasher {
     }
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+type FxMap<K, V> = HashMap<K, V, FxBuild>;
 
 /// A per-thread map from a cheap key to handles, made the first time the key is seen.
 pub(crate) struct Kept<K, V>(RefCell<FxMap<K, V>>);

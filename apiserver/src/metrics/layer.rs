@@ -9,7 +9,6 @@
 //! whole life as its duration (Kubernetes records long-running requests so), and is in
 //! `apiserver_longrunning_requests` meanwhile.
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -19,11 +18,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 
-use telemetry::metrics::{Counter, Histogram};
-
-use super::handles::{Kept, StaticStr};
+use super::label_set::{self, LabelSet};
 use super::request::{self, CREATE, Info};
-use super::{Labels, METRICS, inflight};
+use super::series::shape_labels;
+use super::{METRICS, inflight};
 use crate::http::Body;
 
 /// Where a gRPC call's labels are written once known (at authorization), and its outcome
@@ -37,9 +35,11 @@ use crate::http::Body;
 #[derive(Clone, Copy, Debug)]
 pub struct Slot(());
 
-#[derive(Default, Debug)]
+#[derive(Default)]
 struct Filled {
-    info: Option<Info>,
+    /// A pointer, not the labels: the filled slot is swapped in and out of the task-local
+    /// at every poll of the call.
+    info: Option<&'static LabelSet>,
     /// The code as the HTTP API would answer, and the answer's size on the wire.
     outcome: Option<(u16, u64)>,
 }
@@ -68,23 +68,28 @@ impl Slot {
     pub fn set(&self, info: impl FnOnce() -> Info) {
         Self::with(|filled| {
             if filled.info.is_none() {
-                filled.info = Some(info());
+                filled.info = label_set::intern(&info());
             }
         });
     }
 
-    /// Records the handler's outcome: a message `bytes` long on the wire, or an error.
-    /// Ignored before the labels are set (the layer then reads the trailers).
-    pub fn answered(&self, outcome: Result<u64, &tonic::Status>) {
+    /// Records the handler's outcome: a message whose size on the wire `size` tells, or an
+    /// error. Ignored before the labels are set (the layer then reads the trailers). The
+    /// size is asked only of gets and lists, the answers Kubernetes measures: walking a
+    /// message to size it costs a create or an update for nothing.
+    pub fn answered(&self, outcome: Result<impl FnOnce() -> u64, &tonic::Status>) {
         Self::with(|filled| {
-            let Some(info) = &filled.info else {
+            let Some(LabelSet { info, .. }) = filled.info else {
                 return;
             };
             if filled.outcome.is_some() {
                 return;
             }
             filled.outcome = Some(match outcome {
-                Ok(bytes) => (success_code(info.verb), bytes),
+                Ok(size) => {
+                    let measured = info.verb == request::GET || info.verb == request::LIST;
+                    (success_code(info.verb), if measured { size() } else { 0 })
+                }
                 Err(status) => (
                     crate::http::status::code(proto::ApiError::from_status(status).reason),
                     0,
@@ -272,21 +277,17 @@ fn track(
     let (info, code) = match pending {
         Pending::Http(info) => (info, Some(http_code)),
         Pending::Grpc { fallback } => {
-            let Filled { info, outcome } = filled.unwrap_or_default();
-            let info = info.unwrap_or(fallback);
+            let Filled { info: set, outcome } = filled.unwrap_or_default();
             // A unary call its handler answered: recorded now, its body left as it is.
-            if http_code == 200
-                && !info.long_running()
+            if let Some(set) = set
+                && http_code == 200
+                && !set.info.long_running()
                 && let Some((code, bytes)) = outcome
             {
-                record(
-                    info.for_code(code),
-                    code,
-                    start.elapsed().as_secs_f64(),
-                    bytes,
-                );
+                set.observe(code, start.elapsed().as_secs_f64(), bytes);
                 return ::http::Response::from_parts(parts, body);
             }
+            let info = set.map_or(fallback, |set| set.info.clone());
             // Not 200: the HTTP layer answered (an unknown path, a refused request).
             let code = if http_code != 200 {
                 Some(http_code)
@@ -302,12 +303,7 @@ fn track(
         && !info.long_running()
         && let Some(bytes) = body.size_hint().exact()
     {
-        record(
-            info.for_code(http_code),
-            http_code,
-            start.elapsed().as_secs_f64(),
-            bytes,
-        );
+        label_set::record(info, http_code, start.elapsed().as_secs_f64(), bytes);
         return ::http::Response::from_parts(parts, body);
     }
     let longrunning = info.long_running().then(|| {
@@ -351,145 +347,7 @@ impl Drop for Tracker {
         }
         let Some(info) = self.info.take() else { return };
         let code = self.code.unwrap_or(success_code(info.verb));
-        record(
-            info.for_code(code),
-            code,
-            self.start.elapsed().as_secs_f64(),
-            self.bytes,
-        );
-    }
-}
-
-fn shape_labels(info: &Info) -> Labels<7> {
-    [
-        ("verb", Cow::Borrowed(info.verb)),
-        ("group", Cow::Borrowed(info.group)),
-        ("version", Cow::Borrowed(info.version)),
-        ("resource", Cow::Borrowed(info.resource)),
-        ("subresource", info.subresource.clone()),
-        ("scope", Cow::Borrowed(info.scope)),
-        ("component", Cow::Borrowed(request::COMPONENT)),
-    ]
-}
-
-fn record(info: Info, code: u16, seconds: f64, bytes: u64) {
-    let Cow::Borrowed(subresource) = info.subresource else {
-        // A non-resource path (few, served ones only): looked up each time.
-        let series = series(&info, code);
-        return series.observe(seconds, bytes);
-    };
-    let key = SeriesKey {
-        verb: StaticStr::of(info.verb),
-        dry_run: StaticStr::of(info.dry_run),
-        group: StaticStr::of(info.group),
-        version: StaticStr::of(info.version),
-        resource: StaticStr::of(info.resource),
-        subresource: StaticStr::of(subresource),
-        scope: StaticStr::of(info.scope),
-        code,
-    };
-    // A body dropped while its thread ends (its thread-locals gone) takes the slow path.
-    let kept = SERIES.try_with(|kept| {
-        kept.with(
-            key,
-            || series(&info, code),
-            |series| series.observe(seconds, bytes),
-        )
-    });
-    if kept.is_err() {
-        series(&info, code).observe(seconds, bytes);
-    }
-}
-
-/// A request's label set, by the identity of its static strings.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct SeriesKey {
-    verb: StaticStr,
-    dry_run: StaticStr,
-    group: StaticStr,
-    version: StaticStr,
-    resource: StaticStr,
-    subresource: StaticStr,
-    scope: StaticStr,
-    code: u16,
-}
-
-/// The series one request moves.
-#[derive(Clone)]
-struct Series {
-    requests: Counter,
-    duration: Histogram,
-    /// Gets and lists only, as Kubernetes.
-    response_sizes: Option<Histogram>,
-}
-
-impl Series {
-    fn observe(&self, seconds: f64, bytes: u64) {
-        if let Some(sizes) = &self.response_sizes {
-            sizes.observe(bytes as f64);
-        }
-        self.duration.observe(seconds);
-        self.requests.inc();
-    }
-}
-
-thread_local! {
-    static SERIES: Kept<SeriesKey, Series> = Kept::new();
-}
-
-/// The series of `info` answered with `code`, from the families (the slow path).
-fn series(info: &Info, code: u16) -> Series {
-    let m = &*METRICS;
-    let shape = shape_labels(info);
-    // Kubernetes' response sizes carry exactly the shape's labels.
-    let response_sizes = (info.verb == request::GET || info.verb == request::LIST)
-        .then(|| m.response_sizes.get_or_create_owned(&shape));
-    let [
-        verb,
-        group,
-        version,
-        resource,
-        subresource,
-        scope,
-        component,
-    ] = shape;
-    let dry_run = ("dry_run", Cow::Borrowed(info.dry_run));
-    let duration = [
-        verb,
-        dry_run,
-        group,
-        version,
-        resource,
-        subresource,
-        scope,
-        component,
-    ];
-    let duration_series = m.duration.get_or_create_owned(&duration);
-    let [
-        verb,
-        dry_run,
-        group,
-        version,
-        resource,
-        subresource,
-        scope,
-        component,
-    ] = duration;
-    let requests = m.requests.get_or_create_owned(&[
-        verb,
-        dry_run,
-        group,
-        version,
-        resource,
-        subresource,
-        scope,
-        component,
-        ("code", request::code_label(code)),
-    ]);
-    Series {
-        requests,
-        duration: duration_series,
-        response_sizes,
+        label_set::record(info, code, self.start.elapsed().as_secs_f64(), self.bytes);
     }
 }
 
@@ -553,44 +411,36 @@ mod tests {
     #[test]
     fn a_handlers_outcome_is_kept_once_its_labels_are() {
         let outcome = || CALL.with(|c| c.borrow().outcome);
+        let labels = || CALL.with(|c| c.borrow().info.map(|set| set.info.clone()));
         assert!(Slot::current().is_none(), "no call in scope");
         CALL.sync_scope(Default::default(), || {
             let slot = Slot::current().expect("in scope");
-            slot.answered(Ok(10));
+            slot.answered(Ok(|| 10));
             assert_eq!(outcome(), None, "no labels yet: the trailers will say");
+            slot.set(from_attributes_like);
+            slot.answered(Ok(|| 10));
+            assert_eq!(outcome(), Some((200, 10)));
+            slot.answered(Ok(|| 99));
+            assert_eq!(outcome(), Some((200, 10)), "the first answer stands");
+        });
+        CALL.sync_scope(Default::default(), || {
+            let slot = Slot::current().expect("in scope");
             slot.set(|| Info {
                 verb: CREATE,
                 ..from_attributes_like()
             });
-            slot.answered(Ok(10));
-            assert_eq!(outcome(), Some((201, 10)));
-            slot.answered(Ok(99));
-            assert_eq!(outcome(), Some((201, 10)), "the first answer stands");
+            slot.answered(Ok(|| unreachable!("a create's answer is not sized")));
+            assert_eq!(outcome(), Some((201, 0)));
+            assert_eq!(labels().map(|i| i.verb), Some(CREATE));
         });
         CALL.sync_scope(Default::default(), || {
             let slot = Slot::current().expect("in scope");
             slot.set(from_attributes_like);
-            slot.answered(Err(&proto::ApiError::not_found("x").into()));
+            slot.answered(Err::<fn() -> u64, _>(
+                &proto::ApiError::not_found("x").into(),
+            ));
             assert_eq!(outcome(), Some((404, 0)));
         });
-    }
-
-    #[test]
-    fn a_kept_series_is_the_familys_own() {
-        let info = Info {
-            verb: request::GET,
-            dry_run: "",
-            group: "apps",
-            version: "v1",
-            resource: "controllerrevisions",
-            subresource: Cow::Borrowed("scale"),
-            scope: "resource",
-        };
-        let count = || series(&info, 299).requests.get();
-        let before = count();
-        record(info.clone(), 299, 0.001, 10);
-        record(info.clone(), 299, 0.001, 10);
-        assert_eq!(count(), before + 2);
     }
 
     /// What recording one request costs, through the kept series and through three family
@@ -604,12 +454,12 @@ mod tests {
         for round in 0..3 {
             let t = Instant::now();
             for _ in 0..n {
-                series(&info, 200).observe(0.001, 100);
+                super::super::series::series(&info, 200).observe(0.001, 100);
             }
             let looked_up = t.elapsed().as_nanos() as f64 / n as f64;
             let t = Instant::now();
             for _ in 0..n {
-                record(info.clone(), 200, 0.001, 100);
+                label_set::record(info.clone(), 200, 0.001, 100);
             }
             let kept = t.elapsed().as_nanos() as f64 / n as f64;
             println!("round {round}: family lookups {looked_up:.0} ns, kept {kept:.0} ns");

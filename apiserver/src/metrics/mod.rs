@@ -17,8 +17,10 @@ use telemetry::metrics::{Counter, Family, Gauge, Histogram, exponential_buckets,
 
 mod handles;
 pub mod inflight;
+mod label_set;
 pub mod layer;
 pub mod request;
+mod series;
 pub mod storage;
 
 pub use layer::{MetricsLayer, Slot};
