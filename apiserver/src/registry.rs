@@ -577,7 +577,10 @@ impl<S: Store> Registry<S> {
                             break;
                         }
                         ListBudget::Refuse => {
-                            debug!(resource = info.plural, bytes, "unpaged list refused: too large");
+                            debug!(
+                                resource = info.plural,
+                                bytes, "unpaged list refused: too large"
+                            );
                             return Err(list_too_large(info, self.max_list_bytes));
                         }
                     }

@@ -189,7 +189,11 @@ mod tests {
         for body in ["spec: [", "a: *missing", "- a\nb: c"] {
             let e = apply_to_json("apply", "k8s.Scale", &doc, body).unwrap_err();
             assert!(!e.message.contains('\n'), "{body:?}: {:?}", e.message);
-            assert!(e.message.starts_with("error decoding YAML: "), "{}", e.message);
+            assert!(
+                e.message.starts_with("error decoding YAML: "),
+                "{}",
+                e.message
+            );
         }
     }
 
