@@ -60,27 +60,13 @@ pub(crate) fn shape_series(info: &Info) -> (Histogram, Option<Histogram>) {
 
 /// `info`'s request counter for answers with `code`.
 pub(crate) fn requests(info: &Info, code: u16) -> Counter {
-    let [
-        verb,
-        dry_run,
-        group,
-        version,
-        resource,
-        subresource,
-        scope,
-        component,
-    ] = duration_labels(info);
-    METRICS.requests.get_or_create_owned(&[
-        verb,
-        dry_run,
-        group,
-        version,
-        resource,
-        subresource,
-        scope,
-        component,
-        ("code", request::code_label(code)),
-    ])
+    let mut labels = duration_labels(info).into_iter();
+    let with_code: Labels<9> = std::array::from_fn(|_| {
+        labels
+            .next()
+            .unwrap_or_else(|| ("code", request::code_label(code)))
+    });
+    METRICS.requests.get_or_create_owned(&with_code)
 }
 
 /// The series one request moves.
