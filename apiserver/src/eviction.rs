@@ -28,39 +28,34 @@ const MAX_DISRUPTED_PODS: usize = 2000;
 /// The `details.causes[].reason` of a budget refusal.
 pub const DISRUPTION_BUDGET_CAUSE: &str = "DisruptionBudget";
 
-/// An eviction refused: the API error, and for a budget refusal the cause Kubernetes lists
-/// in the Status' details and the seconds a client should wait.
+/// An eviction refused: the API error (with the seconds a client should wait, when
+/// Kubernetes names them) and, for a budget refusal, the cause Kubernetes lists in the
+/// Status' details.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
     pub error: ApiError,
     pub cause: Option<String>,
-    pub retry_after_seconds: u32,
 }
 
 impl From<ApiError> for Refusal {
     fn from(error: ApiError) -> Self {
-        Refusal {
-            error,
-            cause: None,
-            retry_after_seconds: 0,
-        }
+        Refusal { error, cause: None }
     }
 }
 
 fn too_many_requests(cause: String, retry_after_seconds: u32) -> Refusal {
     Refusal {
-        error: ApiError::new(Reason::TooManyRequests, BUDGET_MESSAGE),
+        error: ApiError::new(Reason::TooManyRequests, BUDGET_MESSAGE)
+            .with_retry_after(retry_after_seconds),
         cause: Some(cause),
-        retry_after_seconds,
     }
 }
 
-/// gRPC metadata carrying a refusal's cause and retry delay beside its status, so the HTTP
-/// API can answer Kubernetes' Status with `details.causes` and `retryAfterSeconds`.
+/// gRPC metadata carrying a refusal's cause beside its status, so the HTTP API can answer
+/// Kubernetes' Status with `details.causes` (the retry delay travels in the error itself).
 const CAUSE_KEY: &str = "x-eviction-cause";
-const RETRY_AFTER_KEY: &str = "x-retry-after-seconds";
 
-/// The gRPC status of a refusal, its cause and delay in metadata.
+/// The gRPC status of a refusal, its cause in metadata.
 pub fn refusal_status(refusal: Refusal) -> tonic::Status {
     let mut status: tonic::Status = refusal.error.into();
     if let Some(cause) = refusal
@@ -68,11 +63,6 @@ pub fn refusal_status(refusal: Refusal) -> tonic::Status {
         .and_then(|c| tonic::metadata::MetadataValue::try_from(c.as_str()).ok())
     {
         status.metadata_mut().insert(CAUSE_KEY, cause);
-    }
-    if refusal.retry_after_seconds > 0 {
-        status
-            .metadata_mut()
-            .insert(RETRY_AFTER_KEY, refusal.retry_after_seconds.into());
     }
     status
 }
@@ -89,9 +79,6 @@ pub fn refusal_of(status: &tonic::Status) -> Refusal {
     Refusal {
         error: ApiError::from_status(status),
         cause: text(CAUSE_KEY),
-        retry_after_seconds: text(RETRY_AFTER_KEY)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
     }
 }
 
@@ -545,7 +532,7 @@ mod tests {
         let mut stale = budget(1, 3, 2, None);
         stale.meta_mut().generation = 2;
         let refused = spend(&stale, "web-1", "t", false).unwrap_err();
-        assert_eq!(refused.retry_after_seconds, 10);
+        assert_eq!(refused.error.retry_after_seconds, Some(10));
         assert!(
             spend(&budget(-1, 0, 0, None), "web-1", "t", false)
                 .unwrap_err()

@@ -459,15 +459,16 @@ fn eviction_refused(t: &Target, refusal: &crate::eviction::Refusal) -> HttpRespo
         details["causes"] =
             json!([{"reason": crate::eviction::DISRUPTION_BUDGET_CAUSE, "message": cause}]);
     }
-    if refusal.retry_after_seconds > 0 {
-        details["retryAfterSeconds"] = Value::from(refusal.retry_after_seconds);
+    let retry_after = e.retry_after_seconds.filter(|s| *s > 0);
+    if let Some(seconds) = retry_after {
+        details["retryAfterSeconds"] = Value::from(seconds);
     }
     status["details"] = details;
     let mut response = json_response(StatusCode::TOO_MANY_REQUESTS, &status);
-    if refusal.retry_after_seconds > 0 {
+    if let Some(seconds) = retry_after {
         response.headers_mut().insert(
             ::http::header::RETRY_AFTER,
-            ::http::HeaderValue::from(refusal.retry_after_seconds),
+            ::http::HeaderValue::from(seconds),
         );
     }
     response
