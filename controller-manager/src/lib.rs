@@ -106,7 +106,13 @@ pub async fn wait_for_apiserver(client: &Client, shutdown: &CancellationToken) -
     let mut backoff =
         Backoff::new(Duration::from_millis(200), Duration::from_secs(10)).with_jitter(0.2);
     loop {
-        match client.get("namespaces", "", "default").await {
+        // The client retries a refused connection itself, for longer than a shutdown may
+        // wait: the call gives way to the shutdown too, not only the sleep between calls.
+        let answer = tokio::select! {
+            answer = client.get("namespaces", "", "default") => answer,
+            _ = shutdown.cancelled() => return false,
+        };
+        match answer {
             Ok(_) => return true,
             Err(e) if e.is(proto::Reason::NotFound) => return true,
             Err(e) => {
