@@ -422,7 +422,8 @@ fn validate_order(patch_list: &[Value], order: &[Value], merge_key: Option<&str>
     }
     if p < non_delete.len() && o >= order.len() {
         return Err(unprocessable(format!(
-            "The order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER} list:\n{}\n",
+            // Kubernetes' words, on one line (it breaks them over four).
+            "The order in patch list: {} doesn't match {SET_ELEMENT_ORDER} list: {}",
             Value::Array(patch_list.to_vec()),
             Value::Array(order.to_vec())
         )));
