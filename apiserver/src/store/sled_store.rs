@@ -20,9 +20,13 @@
 //! share both transactions and flushes, and watchers only ever see durable events.
 //!
 //! Reads: `list` holds the read side of the write lock while scanning, so it sees exactly
-//! the state at the last *committed* revision, which it reports. That revision may not be
-//! durable yet (it will be within one flush unless the process dies first); `get` likewise
-//! reads committed state. `current_revision` is the last durable revision.
+//! the state at the last *committed* revision, which it reports; `get` likewise reads
+//! committed state. Committed is not yet durable: a crash before the next flush takes it
+//! back, and its revisions are then given to other writes. So a read answers only once
+//! the revision it saw is durable (at most one flush later, and only while writes are in
+//! flight), as etcd answers a read only once raft has committed what it saw: nothing a
+//! client reads can vanish, nor its resourceVersion be reused. `current_revision` is the
+//! last durable revision.
 //!
 //! A watch stream keeps a handle on the events tree: drop the streams of a store before
 //! reopening its directory in the same process.
@@ -386,10 +390,15 @@ fn scan(
 impl Store for SledStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>> {
         self.check_open()?;
-        match self.shared.objects.get(key.as_bytes()).map_err(backend)? {
-            Some(raw) => Ok(Some(to_key_value(key.as_bytes(), &raw)?)),
-            None => Ok(None),
-        }
+        let found = match self.shared.objects.get(key.as_bytes()).map_err(backend)? {
+            Some(raw) => Some(to_key_value(key.as_bytes(), &raw)?),
+            None => None,
+        };
+        // Taken after the read: the committer updates it under the write lock once its
+        // transaction is applied, so it covers whatever the read saw.
+        let seen = self.shared.read_lock().committed;
+        self.commit.wait_durable(seen).await?;
+        Ok(found)
     }
 
     async fn list(
@@ -404,9 +413,13 @@ impl Store for SledStore {
         let shared = self.shared.clone();
         let prefix = prefix.to_string();
         let start_after = start_after.map(str::to_string);
-        tokio::task::spawn_blocking(move || scan(&shared, &prefix, start_after.as_deref(), limit))
-            .await
-            .map_err(|e| Error::Backend(format!("list task failed: {e}")))?
+        let listed = tokio::task::spawn_blocking(move || {
+            scan(&shared, &prefix, start_after.as_deref(), limit)
+        })
+        .await
+        .map_err(|e| Error::Backend(format!("list task failed: {e}")))??;
+        self.commit.wait_durable(listed.revision).await?;
+        Ok(listed)
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<Revision> {

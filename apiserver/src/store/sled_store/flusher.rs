@@ -29,6 +29,14 @@ pub(crate) struct GroupCommit {
     queue: Mutex<Queue>,
     wake: Condvar,
     durable: AtomicU64,
+    /// The same revision for readers that wait for it, and whether the flusher has gone.
+    published: tokio::sync::watch::Sender<Durability>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Durability {
+    revision: Revision,
+    stopped: bool,
 }
 
 impl GroupCommit {
@@ -37,6 +45,10 @@ impl GroupCommit {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             durable: AtomicU64::new(durable),
+            published: tokio::sync::watch::Sender::new(Durability {
+                revision: durable,
+                stopped: false,
+            }),
         }
     }
 
@@ -66,6 +78,29 @@ impl GroupCommit {
 
     pub(crate) fn durable(&self) -> Revision {
         self.durable.load(Ordering::Acquire)
+    }
+
+    /// Waits until `revision` is durable: what a reader saw committed is then safe to
+    /// hand out, since a crash can no longer take it back (and the revision be reused).
+    /// `Closed` if the flusher stopped first.
+    pub(crate) async fn wait_durable(&self, revision: Revision) -> Result<()> {
+        if self.durable() >= revision {
+            return Ok(());
+        }
+        let mut rx = self.published.subscribe();
+        match rx.wait_for(|d| d.revision >= revision || d.stopped).await {
+            Ok(d) if d.revision >= revision => Ok(()),
+            _ => Err(Error::Closed),
+        }
+    }
+
+    fn set_durable(&self, revision: Revision) {
+        self.durable.store(revision, Ordering::Release);
+        self.published.send_modify(|d| d.revision = revision);
+    }
+
+    fn set_stopped(&self) {
+        self.published.send_modify(|d| d.stopped = true);
     }
 }
 
@@ -98,8 +133,9 @@ fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
                 tracing::error!(error = %e, "final flush failed");
             } else if let Some(last) = unpublished.last() {
                 fanout.publish(&unpublished);
-                gc.durable.store(last.revision, Ordering::Release);
+                gc.set_durable(last.revision);
             }
+            gc.set_stopped();
             return;
         }
         let mut acks = Vec::with_capacity(batch.len());
@@ -114,7 +150,7 @@ fn run(db: &sled::Db, gc: &GroupCommit, fanout: &Fanout) {
                 // already queued to every watcher (watch bookmarks rely on this).
                 fanout.publish(&unpublished);
                 if let Some(last) = unpublished.last() {
-                    gc.durable.store(last.revision, Ordering::Release);
+                    gc.set_durable(last.revision);
                 }
                 unpublished.clear();
                 for (ack, outcome) in acks {
