@@ -515,10 +515,9 @@ async fn watcher(client: client::Client, resource: &'static str, log: Arc<Mutex<
         if !NAMESPACES.contains(&obj.meta().namespace.as_str()) {
             // Not ours, but the order still holds.
             if rv <= l.copy.last_rv {
-                l.failures.push(format!(
-                    "{resource}: event at {rv} after {}",
-                    l.copy.last_rv
-                ));
+                let last = l.copy.last_rv;
+                l.failures
+                    .push(format!("{resource}: event at {rv} after {last}"));
             }
             l.copy.last_rv = l.copy.last_rv.max(rv);
             continue;
@@ -725,9 +724,10 @@ async fn run_inner(cfg: &Config, work_dir: &Path, report: &mut Report) -> Result
                         return;
                     };
                     let rv = l.resource_version.parse::<u64>().unwrap_or(0);
-                    let mut m = list_rv.lock().unwrap();
-                    *m = (*m).max(rv);
-                    drop(m);
+                    {
+                        let mut m = list_rv.lock().unwrap_or_else(|p| p.into_inner());
+                        *m = (*m).max(rv);
+                    }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             })

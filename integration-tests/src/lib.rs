@@ -2,6 +2,7 @@
 //! a guard that kills it when the test ends, also on failure or panic.
 
 pub mod cluster;
+pub mod crash_loop;
 pub mod kubectl;
 pub mod soak;
 
