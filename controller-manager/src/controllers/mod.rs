@@ -27,6 +27,7 @@ pub mod replicaset;
 pub mod resourcequota;
 pub mod rootcacertpublisher;
 pub mod serviceaccount;
+pub mod servicelb;
 pub mod statefulset;
 pub mod tokencleaner;
 
@@ -62,6 +63,7 @@ pub const CONTROLLERS: &[(&str, StartFn)] = &[
     (tokencleaner::NAME, tokencleaner::start),
     (resourcequota::NAME, resourcequota::start),
     (disruption::NAME, disruption::start),
+    (servicelb::NAME, servicelb::start),
 ];
 
 /// Names of all registered controllers.
