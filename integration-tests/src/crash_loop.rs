@@ -684,7 +684,7 @@ async fn run_inner(cfg: &Config, work_dir: &Path, report: &mut Report) -> Result
     let spawn_watchers = |client: &client::Client| -> Vec<tokio::task::JoinHandle<()>> {
         watch_logs
             .iter()
-            .map(|(resource, log)| tokio::spawn(watcher(client.clone(), *resource, log.clone())))
+            .map(|(resource, log)| tokio::spawn(watcher(client.clone(), resource, log.clone())))
             .collect()
     };
     // They run through a round's writes and, resumed after the restart, into the next.
@@ -830,7 +830,7 @@ async fn run_inner(cfg: &Config, work_dir: &Path, report: &mut Report) -> Result
         // The store now: every object decodes and validates, and equals the watchers' copies.
         let mut actual: HashMap<String, (u64, u64)> = HashMap::new();
         for (resource, log) in &watch_logs {
-            let (listed, rv) = list_ours(&client, *resource, &mut report.failures).await?;
+            let (listed, rv) = list_ours(&client, resource, &mut report.failures).await?;
             max_seen_rv = max_seen_rv.max(rv);
             let mut l = log.lock().unwrap();
             let d = diff(&l.copy.objects, &listed, 5);
