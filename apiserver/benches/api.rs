@@ -84,16 +84,28 @@ async fn watch_latency(url: &str, watchers: usize, writes: usize) -> (Duration, 
             ns.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut stream = c
-                .watch(WatchRequest {
-                    resource: "configmaps".into(),
-                    namespace: ns,
-                    resource_version: "1".into(),
-                    ..Default::default()
-                })
-                .await
-                .expect("watch")
-                .into_inner();
+            // A thousand watches opened at once by one user overflow its priority level's
+            // queues; like client-go, wait the Retry-After the 429 names and ask again.
+            let request = WatchRequest {
+                resource: "configmaps".into(),
+                namespace: ns,
+                resource_version: "1".into(),
+                ..Default::default()
+            };
+            let mut stream = loop {
+                match c.watch(request.clone()).await {
+                    Ok(s) => break s.into_inner(),
+                    Err(s) if s.code() == tonic::Code::ResourceExhausted => {
+                        let secs = s
+                            .metadata()
+                            .get(proto::error::RETRY_AFTER_KEY)
+                            .and_then(|v| v.to_str().ok()?.parse().ok())
+                            .unwrap_or(1);
+                        tokio::time::sleep(Duration::from_secs(secs)).await;
+                    }
+                    Err(s) => panic!("watch: {s:?}"),
+                }
+            };
             ready.send(()).await.ok();
             let mut got = 0;
             let mut local = Vec::with_capacity(writes);
