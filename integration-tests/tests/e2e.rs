@@ -65,6 +65,71 @@ fn answers(c: &Cluster, pod: &str, ip: &str, port: u16, count: usize) -> Vec<Str
     out.lines().map(|l| l.trim().to_string()).collect()
 }
 
+const WEB_LB: &str = "
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-lb
+spec:
+  type: LoadBalancer
+  selector:
+    app: web
+  ports:
+  - port: 80
+    targetPort: http
+";
+
+/// A LoadBalancer Service over the web pods: the service-lb-controller gives it every
+/// node's address, and kube-proxy answers on each of them at the Service's port, for a
+/// pod (node 0, iptables) and for the node itself (node 1, nftables, OUTPUT).
+async fn load_balancer(c: &Cluster, backends: &BTreeSet<String>) {
+    c.apply(WEB_LB);
+    let mut node_ips: Vec<String> = c.nodes.iter().map(|n| n.ip.clone()).collect();
+    node_ips.sort_by_key(|ip| ip.parse::<std::net::IpAddr>().ok());
+    let services: client::Api<proto::k8s::Service> =
+        client::Api::namespaced(c.client.clone(), "default");
+    let ingress = wait_for(
+        Duration::from_secs(30),
+        "the LoadBalancer Service gets the nodes' addresses",
+        async || {
+            let svc = services.get("web-lb").await.ok()?;
+            let ips: Vec<String> = svc
+                .status?
+                .load_balancer?
+                .ingress
+                .into_iter()
+                .map(|i| i.ip)
+                .collect();
+            (ips == node_ips).then_some(ips)
+        },
+    )
+    .await;
+    for ip in &ingress {
+        wait_for(
+            Duration::from_secs(30),
+            &format!("the LoadBalancer answering on {ip}:80 from a pod"),
+            async || {
+                let got = answers(c, "client", ip, 80, 3);
+                got.iter().all(|l| backends.contains(l)).then_some(())
+            },
+        )
+        .await;
+    }
+    let own = format!("http://{}/", c.nodes[1].ip);
+    let out = c.node_exec(
+        1,
+        &[
+            "busybox", "timeout", "3", "busybox", "wget", "-q", "-O-", &own,
+        ],
+    );
+    assert!(
+        out.status.success() && backends.contains(text(&out.stdout).trim()),
+        "node 1 reaches the LoadBalancer at its own address: {} {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
 fn names(pods: &[proto::k8s::Pod]) -> BTreeSet<String> {
     pods.iter()
         .map(|p| {
@@ -193,6 +258,7 @@ async fn s1_web_example_spreads_and_its_service_answers_from_every_backend() {
         "{}",
         text(&out.stdout)
     );
+    load_balancer(&c, &expected).await;
     secure_identities(&c);
 
     report(format!(
