@@ -95,15 +95,12 @@ async fn watch_latency(url: &str, watchers: usize, writes: usize) -> (Duration, 
             let mut stream = loop {
                 match c.watch(request.clone()).await {
                     Ok(s) => break s.into_inner(),
-                    Err(s) if s.code() == tonic::Code::ResourceExhausted => {
-                        let secs = s
-                            .metadata()
-                            .get(proto::error::RETRY_AFTER_KEY)
-                            .and_then(|v| v.to_str().ok()?.parse().ok())
-                            .unwrap_or(1);
-                        tokio::time::sleep(Duration::from_secs(secs)).await;
+                    Err(s) => {
+                        let e = proto::ApiError::from_status(&s);
+                        assert!(e.is(proto::Reason::TooManyRequests), "watch: {e}");
+                        let secs = e.retry_after_seconds.unwrap_or(1);
+                        tokio::time::sleep(Duration::from_secs(secs.into())).await;
                     }
-                    Err(s) => panic!("watch: {s:?}"),
                 }
             };
             ready.send(()).await.ok();

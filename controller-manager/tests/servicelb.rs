@@ -106,14 +106,13 @@ async fn load_balancers_get_the_ready_nodes_addresses_and_follow_them() {
     wait_ingress(&services, "web", &[]).await;
 
     let events: Api<proto::k8s::Event> = c.api("lb");
-    let reasons = wait_for("the controller's events", T, || async {
+    wait_for("the controller's events", T, || async {
         let list = events.list(&Default::default()).await.ok()?;
         let reasons: Vec<String> = list.items.iter().map(|e| e.reason.clone()).collect();
         (reasons.iter().any(|r| r == "EnsuredLoadBalancer")
             && reasons.iter().any(|r| r == "DeletedLoadBalancer"))
-        .then_some(reasons)
+        .then_some(())
     })
     .await;
-    assert!(!reasons.is_empty());
     c.stop().await;
 }

@@ -394,14 +394,17 @@ where
     // of values), so the reserved set is read only once a value turns out taken. Reading
     // it for every allocation made creating n Services cost O(n^2): 10000 took 30 s. A dry
     // run reserves nothing, so it must know what is taken up front.
-    let mut used: HashSet<T> = HashSet::new();
-    let mut listed = false;
-    if dry_run {
-        used = used_values(store, prefix)
+    let list = || async {
+        used_values(store, prefix)
             .await
-            .map_err(|e| store_error(what, e))?;
-        listed = true;
-    }
+            .map_err(|e| store_error(what, e))
+    };
+    let mut listed = dry_run;
+    let mut used: HashSet<T> = if dry_run {
+        list().await?
+    } else {
+        HashSet::new()
+    };
     for _ in 0..ATTEMPTS {
         let value = choose(&used, rand::random()).ok_or_else(|| {
             ApiError::internal(format!(
@@ -419,9 +422,7 @@ where
             }
             Err(store::Error::AlreadyExists(_)) => {
                 if !listed {
-                    used = used_values(store, prefix)
-                        .await
-                        .map_err(|e| store_error(what, e))?;
+                    used = list().await?;
                     listed = true;
                 }
                 used.insert(value);

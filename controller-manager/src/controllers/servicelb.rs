@@ -30,11 +30,21 @@ pub const NAME: &str = "service-lb-controller";
 pub const EXCLUDE_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
 const SOURCE: &str = "service-controller";
 
+/// True for a Service with a `loadBalancerClass`: another implementation's.
+fn has_class(svc: &Service) -> bool {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.load_balancer_class.as_deref())
+        .is_some_and(|c| !c.is_empty())
+}
+
 /// True for a Service this controller gives addresses to.
 pub fn is_ours(svc: &Service) -> bool {
-    svc.spec.as_ref().is_some_and(|s| {
-        s.r#type == "LoadBalancer" && s.load_balancer_class.as_deref().unwrap_or("").is_empty()
-    })
+    !has_class(svc)
+        && svc
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.r#type == "LoadBalancer")
 }
 
 /// The address clients reach a node at: its ExternalIP, else its InternalIP.
@@ -78,14 +88,16 @@ pub fn desired_ingress<'a>(
     nodes: impl IntoIterator<Item = &'a Node>,
     endpoints: Option<&Endpoints>,
 ) -> Option<Vec<LoadBalancerIngress>> {
-    let spec = svc.spec.as_ref();
-    if spec.is_some_and(|s| !s.load_balancer_class.as_deref().unwrap_or("").is_empty()) {
+    if has_class(svc) {
         return None;
     }
     if !is_ours(svc) {
         return Some(Vec::new());
     }
-    let local = spec.is_some_and(|s| s.external_traffic_policy == "Local");
+    let local = svc
+        .spec
+        .as_ref()
+        .is_some_and(|s| s.external_traffic_policy == "Local");
     let with_endpoints = endpoint_nodes(endpoints);
     let ips: BTreeSet<std::net::IpAddr> = nodes
         .into_iter()
@@ -102,6 +114,27 @@ pub fn desired_ingress<'a>(
                 ..Default::default()
             })
             .collect(),
+    )
+}
+
+/// The event Kubernetes' service controller records once the ingress is written:
+/// (warning, reason, message).
+fn event_for(ours: bool, ingress: &[LoadBalancerIngress]) -> (bool, &'static str, String) {
+    if !ours {
+        return (false, "DeletedLoadBalancer", "Deleted load balancer".into());
+    }
+    if ingress.is_empty() {
+        return (
+            true,
+            "UnAvailableLoadBalancer",
+            "There are no available nodes for LoadBalancer".into(),
+        );
+    }
+    let ips: Vec<&str> = ingress.iter().map(|i| i.ip.as_str()).collect();
+    (
+        false,
+        "EnsuredLoadBalancer",
+        format!("Ensured load balancer at {}", ips.join(", ")),
     )
 }
 
@@ -165,13 +198,12 @@ async fn reconcile(req: Request<Service>, lb: Arc<ServiceLb>) -> Result<Action, 
     if current_ingress(&svc) == want.as_slice() {
         return Ok(Action::Done);
     }
+    let (warning, reason, message) = event_for(is_ours(&svc), &want);
     let mut updated = (*svc).clone();
     updated
         .status
         .get_or_insert_with(Default::default)
-        .load_balancer = Some(LoadBalancerStatus {
-        ingress: want.clone(),
-    });
+        .load_balancer = Some(LoadBalancerStatus { ingress: want });
     let (ns, _) = split_key(&req.key);
     match lb.ctx.api_in::<Service>(ns).update_status(&updated).await {
         Ok(_) => {}
@@ -181,34 +213,10 @@ async fn reconcile(req: Request<Service>, lb: Arc<ServiceLb>) -> Result<Action, 
         }
         Err(e) => return Err(e.into()),
     }
-    let ips: Vec<&str> = want.iter().map(|i| i.ip.as_str()).collect();
-    if is_ours(&svc) {
-        tracing::info!(ingress = ?ips, "load balancer ensured");
-        lb.ctx.events.event(
-            SOURCE,
-            svc.as_ref(),
-            ips.is_empty(),
-            if ips.is_empty() {
-                "UnAvailableLoadBalancer"
-            } else {
-                "EnsuredLoadBalancer"
-            },
-            if ips.is_empty() {
-                "There are no available nodes for LoadBalancer".to_string()
-            } else {
-                format!("Ensured load balancer at {}", ips.join(", "))
-            },
-        );
-    } else {
-        tracing::info!("no longer a LoadBalancer: ingress cleared");
-        lb.ctx.events.event(
-            SOURCE,
-            svc.as_ref(),
-            false,
-            "DeletedLoadBalancer",
-            "Deleted load balancer".to_string(),
-        );
-    }
+    tracing::info!(reason, "{message}");
+    lb.ctx
+        .events
+        .event(SOURCE, svc.as_ref(), warning, reason, message);
     Ok(Action::Done)
 }
 
